@@ -1,0 +1,47 @@
+"""Repository-wide pytest configuration (applies to tests/ and to the doctests in the packages).
+
+- ``slow`` tests run only with ``RAMPLAB_SLOW=1`` (each has a quick twin that always runs).
+- ``gpu`` tests run only where CuPy sees a CUDA device; elsewhere they skip with a reason.
+- Hypothesis: a ``ci`` profile (derandomized, no deadline) is loaded under ``CI``; the default
+  profile has no deadline either, since the exact solver's first call imports and warms up NumPy.
+"""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+import pytest
+from hypothesis import HealthCheck, settings
+
+matplotlib.use("Agg")
+
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+SLOW = os.environ.get("RAMPLAB_SLOW") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from theory.backend import cupy_available
+
+    has_gpu = None
+    for item in items:
+        if "slow" in item.keywords and not SLOW:
+            item.add_marker(pytest.mark.skip(reason="slow: set RAMPLAB_SLOW=1 (a quick twin runs)"))
+        if "gpu" in item.keywords:
+            if has_gpu is None:
+                has_gpu = cupy_available()
+            if not has_gpu:
+                item.add_marker(pytest.mark.skip(reason="gpu: CuPy with a CUDA device not available"))
+
+
+@pytest.fixture(params=["numpy", "array_api_strict"])
+def xp(request: pytest.FixtureRequest):
+    """The array namespaces every backend-generic function must run on without a GPU."""
+    from theory.backend import resolve_backend
+
+    return resolve_backend(request.param)

@@ -1,0 +1,26 @@
+"""Figures: one module per figure, a registry, and ``python -m figures`` to build them all.
+
+Each figure module registers itself with :func:`figures.registry.register` on import;
+:func:`load_all` imports every module of this package (other than the registry, the CLI and
+private ``_``-prefixed helpers), so adding a figure is adding a file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from figures.registry import REGISTRY, FigureContext, register
+
+__all__ = ["REGISTRY", "FigureContext", "load_all", "register"]
+
+_NOT_FIGURES = {"registry", "__main__"}
+
+
+def load_all() -> dict:
+    """Import every figure module (registering its figures) and return the registry."""
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name in _NOT_FIGURES or info.name.startswith("_"):
+            continue
+        importlib.import_module(f"{__name__}.{info.name}")
+    return REGISTRY

@@ -1,0 +1,30 @@
+"""The one backend resolver."""
+
+from __future__ import annotations
+
+import array_api_strict
+import numpy as np
+import pytest
+
+from theory.backend import backend_name, cupy_available, resolve_backend, to_numpy
+
+
+def test_names_resolve():
+    assert backend_name(resolve_backend("numpy")) == "numpy"
+    assert backend_name(resolve_backend(np)) == "numpy"
+    assert resolve_backend("array_api_strict") is array_api_strict
+    assert backend_name(resolve_backend("auto")) == ("cupy" if cupy_available() else "numpy")
+
+
+def test_unknown_and_unavailable():
+    with pytest.raises(ValueError, match="backend must be one of"):
+        resolve_backend("jax")
+    if not cupy_available():
+        with pytest.raises(ValueError, match="CuPy"):
+            resolve_backend("cupy")
+
+
+def test_to_numpy(xp):
+    a = xp.asarray([1.0, 2.0], dtype=xp.float64)
+    out = to_numpy(a)
+    assert isinstance(out, np.ndarray) and out.tolist() == [1.0, 2.0]

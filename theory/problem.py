@@ -1,0 +1,240 @@
+"""Noisy linear regression in the eigenbasis of the input covariance (MATH.md §1).
+
+One :class:`Problem` feeds both the exact solver (:mod:`theory.recursion`) and the Monte Carlo
+sampler (:mod:`simulations`): the spectrum ``λ``, the per-direction initial second moments
+``s_i(0) = E[(w_0 − w*)_i²]``, the label-noise variance ``σ²`` and the fourth moment ``κ`` of the
+standardised input coordinates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from theory._validate import finite_real, positive_int, real_vector
+
+__all__ = ["Problem"]
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """Noisy linear regression ``y = <w*, x> + ε`` with ``x = H^{1/2} z``, in the eigenbasis of ``H``.
+
+    Parameters
+    ----------
+    eigenvalues : array_like, shape (d,)
+        Eigenvalues ``λ_i`` of the input covariance ``H``; positive and finite.
+    initial_second_moment : array_like, shape (d,)
+        ``s_i(0) = E[(w_0 − w*)_i²]`` in the eigenbasis; non-negative and finite.
+    noise_variance : float
+        Label-noise variance ``σ² ≥ 0``.
+    kurtosis : float, default 3.0
+        Fourth moment ``κ = E z⁴ ≥ 1`` of the standardised input coordinates (Gaussian 3,
+        Rademacher 1). Only the exact solver's ``(κ − 2) λ_i² s_i`` term depends on it.
+
+    Notes
+    -----
+    The arrays are stored as read-only float64 NumPy arrays; a problem is immutable and hashable by
+    identity. Excess risk is ``R = ½ Σ_i λ_i s_i``.
+
+    Examples
+    --------
+    >>> p = Problem([1.0, 0.5], [1.0, 2.0], noise_variance=0.1)
+    >>> p.dimension, p.trace, p.initial_risk
+    (2, 1.5, 1.0)
+    >>> Problem([1.0, -1.0], [1.0, 1.0], 0.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: eigenvalues must be positive and finite; got -1.0 at index 1
+    """
+
+    eigenvalues: np.ndarray
+    initial_second_moment: np.ndarray
+    noise_variance: float = 0.0
+    kurtosis: float = 3.0
+    metadata: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        lam = real_vector(self.eigenvalues, "eigenvalues", positive=True)
+        s0 = real_vector(self.initial_second_moment, "initial_second_moment", nonnegative=True)
+        if s0.shape != lam.shape:
+            raise ValueError(
+                f"initial_second_moment must have the same length as eigenvalues "
+                f"({lam.shape[0]}); got {s0.shape[0]}"
+            )
+        sigma2 = finite_real(self.noise_variance, "noise_variance", minimum=0.0)
+        kappa = finite_real(self.kurtosis, "kurtosis", minimum=1.0)
+        object.__setattr__(self, "eigenvalues", lam)
+        object.__setattr__(self, "initial_second_moment", s0)
+        object.__setattr__(self, "noise_variance", sigma2)
+        object.__setattr__(self, "kurtosis", kappa)
+        object.__setattr__(self, "metadata", dict(self.metadata))
+
+    # ----------------------------------------------------------------------------- factories
+    @classmethod
+    def power_law(
+        cls,
+        d: int,
+        a: float,
+        b: float,
+        noise_variance: float = 0.0,
+        *,
+        kurtosis: float = 3.0,
+        scale: float = 1.0,
+    ) -> "Problem":
+        """Power-law spectrum ``λ_i = scale · i^{−a}`` with ``λ_i s_i(0) = scale · i^{−b}`` (``w_0 = 0``).
+
+        Parameters
+        ----------
+        d : int
+            Dimension, ≥ 1.
+        a : float
+            Spectral decay exponent (> 0).
+        b : float
+            Decay exponent of the per-direction initial risk ``λ_i s_i(0)`` (real).
+        noise_variance : float, default 0.0
+        kurtosis : float, default 3.0
+        scale : float, default 1.0
+            Multiplies both ``λ`` and ``λ s(0)``, so ``λ_1 = scale``.
+
+        Examples
+        --------
+        >>> p = Problem.power_law(3, a=1.0, b=2.0, noise_variance=0.5)
+        >>> p.eigenvalues.tolist(), p.initial_second_moment.tolist()
+        ([1.0, 0.5, 0.3333333333333333], [1.0, 0.5, 0.3333333333333333])
+        """
+        d = positive_int(d, "d")
+        a = finite_real(a, "a")
+        if a <= 0:
+            raise ValueError(f"a must be positive; got {a!r}")
+        b = finite_real(b, "b")
+        scale = finite_real(scale, "scale")
+        if scale <= 0:
+            raise ValueError(f"scale must be positive; got {scale!r}")
+        i = np.arange(1, d + 1, dtype=np.float64)
+        lam = scale * i**-a
+        s0 = scale * i**-b / lam
+        meta = {"family": "power_law", "d": d, "a": a, "b": b, "scale": scale}
+        return cls(lam, s0, noise_variance, kurtosis, metadata=meta)
+
+    @classmethod
+    def isotropic(
+        cls,
+        d: int,
+        eigenvalue: float = 1.0,
+        initial_second_moment: float = 1.0,
+        noise_variance: float = 0.0,
+        *,
+        kurtosis: float = 3.0,
+    ) -> "Problem":
+        """``H = eigenvalue · I`` with the same initial second moment in every direction.
+
+        Examples
+        --------
+        >>> Problem.isotropic(4, 0.5, 2.0).initial_risk
+        2.0
+        """
+        d = positive_int(d, "d")
+        lam = np.full(d, finite_real(eigenvalue, "eigenvalue"))
+        s0 = np.full(d, finite_real(initial_second_moment, "initial_second_moment"))
+        return cls(lam, s0, noise_variance, kurtosis, metadata={"family": "isotropic", "d": d})
+
+    @classmethod
+    def from_covariance(
+        cls,
+        covariance: Any,
+        initial_error: Any,
+        noise_variance: float = 0.0,
+        *,
+        kurtosis: float = 3.0,
+    ) -> "Problem":
+        """Rotate a full covariance ``H`` and a deterministic ``w_0 − w*`` into the eigenbasis.
+
+        Parameters
+        ----------
+        covariance : array_like, shape (d, d)
+            Symmetric positive-definite input covariance.
+        initial_error : array_like, shape (d,)
+            ``w_0 − w*``; its squared eigen-coordinates become ``s(0)``.
+
+        Notes
+        -----
+        The diagonal recursion is exact in the eigenbasis of ``H`` (off-diagonal second moments never
+        enter the diagonal, MATH.md §1.1), so a rotation loses nothing for the risk. For non-Gaussian
+        ``z`` the model is ``x = H^{1/2} z`` with ``z`` i.i.d. *in the eigenbasis*.
+
+        Examples
+        --------
+        >>> p = Problem.from_covariance([[2.0, 1.0], [1.0, 2.0]], [1.0, 1.0])
+        >>> p.eigenvalues.round(12).tolist(), p.initial_second_moment.round(12).tolist()
+        ([3.0, 1.0], [2.0, 0.0])
+        """
+        cov = np.asarray(covariance, dtype=np.float64)
+        if cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
+            raise ValueError(f"covariance must be a square matrix; got shape {cov.shape}")
+        if not np.all(np.isfinite(cov)):
+            raise ValueError("covariance must be finite")
+        if not np.allclose(cov, cov.T, rtol=1e-12, atol=1e-14 * np.abs(cov).max()):
+            raise ValueError("covariance must be symmetric")
+        e0 = real_vector(initial_error, "initial_error")
+        if e0.shape[0] != cov.shape[0]:
+            raise ValueError(
+                f"initial_error must have length {cov.shape[0]} to match covariance; got {e0.shape[0]}"
+            )
+        lam, vectors = np.linalg.eigh(cov)
+        order = np.argsort(lam)[::-1]  # largest first, as in power_law
+        lam, vectors = lam[order], vectors[:, order]
+        if lam[-1] <= 0:
+            raise ValueError(f"covariance must be positive definite; smallest eigenvalue {lam[-1]!r}")
+        s0 = (vectors.T @ e0) ** 2
+        return cls(lam, s0, noise_variance, kurtosis, metadata={"family": "covariance"})
+
+    # ------------------------------------------------------------------------------ derived
+    @property
+    def dimension(self) -> int:
+        """Number of eigen-directions ``d``."""
+        return int(self.eigenvalues.shape[0])
+
+    @property
+    def trace(self) -> float:
+        """``tr H = Σ λ_i``."""
+        return float(np.sum(self.eigenvalues))
+
+    @property
+    def largest_eigenvalue(self) -> float:
+        """``λ_1 = max λ_i``, the smoothness constant ``L`` of the loss."""
+        return float(np.max(self.eigenvalues))
+
+    @property
+    def initial_risk(self) -> float:
+        """Excess risk at the start, ``½ Σ λ_i s_i(0)``."""
+        return 0.5 * float(self.eigenvalues @ self.initial_second_moment)
+
+    def replace(self, **changes: Any) -> "Problem":
+        """Return a copy with some fields replaced (validated again).
+
+        Examples
+        --------
+        >>> Problem.isotropic(2).replace(noise_variance=1.0).noise_variance
+        1.0
+        """
+        fields = dict(
+            eigenvalues=self.eigenvalues,
+            initial_second_moment=self.initial_second_moment,
+            noise_variance=self.noise_variance,
+            kurtosis=self.kurtosis,
+            metadata=self.metadata,
+        )
+        unknown = set(changes) - set(fields)
+        if unknown:
+            raise TypeError(f"Problem has no field(s) {sorted(unknown)}")
+        fields.update(changes)
+        return Problem(**fields)
+
+    def __repr__(self) -> str:
+        return (
+            f"Problem(d={self.dimension}, trace={self.trace:.4g}, initial_risk={self.initial_risk:.4g}, "
+            f"noise_variance={self.noise_variance:.4g}, kurtosis={self.kurtosis:.4g})"
+        )
