@@ -54,6 +54,16 @@ class LRShape:
         raise NotImplementedError
 
 
+def _ramp(u: np.ndarray, start: float, length: float) -> np.ndarray:
+    """``clip((u − start)/length, 0, 1)``, dividing only where ``start < u < start + length``.
+
+    Tiny (even subnormal) lengths are valid fractions; dividing everywhere would overflow.
+    """
+    inside = (u > start) & (u < start + length)
+    out = np.where(u >= start + length, 1.0, 0.0)
+    return np.divide(u - start, length, out=out, where=inside)
+
+
 def _fraction(value: Any, name: str, *, closed_right: bool = True) -> float:
     v = finite_real(value, name)
     if not (0.0 <= v <= 1.0) or (not closed_right and v == 1.0):
@@ -182,8 +192,8 @@ class WarmupCosine(LRShape):
 
     def _rate(self, u: np.ndarray) -> np.ndarray:
         w = self.warmup_fraction
-        warm = self.warmup_start + (1.0 - self.warmup_start) * u / w if w > 0 else np.ones_like(u)
-        v = np.clip((u - w) / (1.0 - w), 0.0, 1.0)
+        warm = self.warmup_start + (1.0 - self.warmup_start) * _ramp(u, 0.0, w)
+        v = _ramp(u, w, 1.0 - w)
         decay = self.floor + (1.0 - self.floor) * 0.5 * (1.0 + np.cos(math.pi * v))
         return self.peak * np.where(u < w, warm, decay)
 
@@ -237,9 +247,8 @@ class WSD(LRShape):
 
     def _rate(self, u: np.ndarray) -> np.ndarray:
         w, dfrac = self.warmup_fraction, self.decay_fraction
-        warm = self.warmup_start + (1.0 - self.warmup_start) * u / w if w > 0 else np.ones_like(u)
-        start = 1.0 - dfrac
-        v = np.clip((u - start) / dfrac, 0.0, 1.0) if dfrac > 0 else np.zeros_like(u)
+        warm = self.warmup_start + (1.0 - self.warmup_start) * _ramp(u, 0.0, w)
+        v = _ramp(u, 1.0 - dfrac, dfrac)
         if self.decay == "linear":
             g = 1.0 - v
         elif self.decay == "cosine":

@@ -344,3 +344,13 @@ def test_invariant_to_permuting_eigendirections(problem, rnd, optimizer):
     a = expected_risk(problem, sched, optimizer, on_divergence="flag").risk
     b = expected_risk(shuffled, sched, optimizer, on_divergence="flag").risk
     np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+@pytest.mark.gpu
+def test_cupy_matches_numpy():
+    problem = Problem.power_law(256, a=1.5, b=1.0, noise_variance=0.4)
+    sched = Schedule.from_phases([(0.5, 2, 400), (0.3, 8, 800)])
+    ref = expected_risk(problem, sched, "nsgd", split=True)
+    got = expected_risk(problem, sched, "nsgd", split=True, backend="cupy")
+    np.testing.assert_allclose(got.risk, ref.risk, rtol=1e-12)
+    np.testing.assert_allclose(got.bias, ref.bias, rtol=1e-12)
