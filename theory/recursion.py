@@ -166,12 +166,14 @@ def second_moment_step(
     noise_variance: Any,
     kurtosis: float = 3.0,
     *,
+    q: Any = None,
     xp: Any = None,
 ) -> Any:
     """One step of the exact recursion (MATH.md §1.1) for states ``s`` of shape ``(..., d)``.
 
     ``lr``, ``batch`` and ``noise_variance`` broadcast against the leading axes of ``s`` (pass
-    arrays of shape ``(rows, 1)`` for one value per row). Pure: returns the new state.
+    arrays of shape ``(rows, 1)`` for one value per row). ``q = Σ λ s`` (shape ``(..., 1)``) may be
+    passed when the caller already has it. Pure: returns the new state.
 
     Examples
     --------
@@ -180,13 +182,16 @@ def second_moment_step(
     >>> second_moment_step(np.array([1.0]), np.array([1.0]), 0.5, 1, 0.0).tolist()
     [0.75]
     """
-    if xp is None:
-        from theory.backend import array_namespace
+    if q is None:
+        if xp is None:
+            from theory.backend import array_namespace
 
-        xp = array_namespace(s)
-    q = xp.sum(s * eigenvalues, axis=-1, keepdims=True)
-    contraction = (1.0 - lr * eigenvalues) ** 2 + (kurtosis - 2.0) * lr**2 * eigenvalues**2 / batch
-    return contraction * s + (lr**2 / batch) * eigenvalues * (q + noise_variance)
+            xp = array_namespace(s)
+        q = xp.sum(s * eigenvalues, axis=-1, keepdims=True)
+    x = lr * eigenvalues
+    # (1 − x)² + (κ − 2) x²/B written as 1 − x (2 − c x) with c = 1 + (κ − 2)/B: fewer array passes.
+    c = 1.0 + (kurtosis - 2.0) / batch
+    return (1.0 - x * (2.0 - c * x)) * s + (lr * lr / batch) * (q + noise_variance) * eigenvalues
 
 
 def _averaging_weights(kind: str | None, steps: int) -> np.ndarray | None:
@@ -289,41 +294,46 @@ def expected_risk(
     s = xp.asarray(np.concatenate(init_rows, axis=0), dtype=dt)
     noise = xp.asarray(np.repeat(noise_rows, n_sched)[:, None], dtype=dt)
     lam = xp.asarray(problem.eigenvalues, dtype=dt)
-    lam2 = lam * lam
-    kappa, trace = problem.kurtosis, problem.trace
+    # One matmul per step gives q = Σλs (all rows) and Σλ²s: the previous step's risk and this
+    # step's gradient moments. The loop is overhead-bound, so passes over (rows, d) are kept few.
+    moments = xp.stack([lam, lam * lam], axis=1)
+    kappa_excess, trace = problem.kurtosis - 2.0, problem.trace
     lr_rows = xp.asarray(lr_tab, dtype=dt)
     batch_rows = xp.asarray(batch_tab, dtype=dt)
+    noise_full = noise[:n_sched, 0]
 
     if weights is not None:
         avg, cross = s, s  # ē_0 = e_0: a(0) = c(0) = s(0)
-    risk_hist: list[Any] = [0.5 * xp.sum(s * lam, axis=1)]
-    avg_hist: list[Any] = [risk_hist[0]] if weights is not None else []
+    q_hist: list[Any] = []
+    avg_hist: list[Any] = [xp.sum(s * lam, axis=1)] if weights is not None else []
     eff_hist, g_hist, mean_hist = [], [], []
     stopped_at = horizon
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(horizon):
             eta, batch = lr_rows[t, :], batch_rows[t, :]
-            full = s[:n_sched, :]
-            mean_part = xp.sum(full * lam2, axis=1)
-            q = xp.sum(full * lam, axis=1)
-            g2 = (1.0 + (kappa - 2.0) / batch) * mean_part + (trace / batch) * (q + noise[:n_sched, 0])
+            qm = s @ moments
+            q, mean_part = qm[:, 0], qm[:n_sched, 1]
+            g2 = (1.0 + kappa_excess / batch) * mean_part + (trace / batch) * (q[:n_sched] + noise_full)
             if optimizer == "nsgd":
                 # Zero gradient almost surely (s = 0, σ² = 0): the update is zero, whatever the rate.
                 positive = g2 > 0
                 eff = xp.where(positive, eta / xp.sqrt(xp.where(positive, g2, 1.0)), 0.0)
             else:
                 eff = eta
-            eff_col = xp.concat([eff] * blocks)[:, None]
-            batch_col = xp.concat([batch] * blocks)[:, None]
+            if blocks > 1:
+                eff_col = xp.concat([eff] * blocks)[:, None]
+                batch_col = xp.concat([batch] * blocks)[:, None]
+            else:
+                eff_col, batch_col = eff[:, None], batch[:, None]
             if weights is not None:
                 cross = (1.0 - eff_col * lam) * cross  # E[ē_{t-1} e_t]
-            s = second_moment_step(s, lam, eff_col, batch_col, noise, kappa, xp=xp)
+            s = second_moment_step(s, lam, eff_col, batch_col, noise, problem.kurtosis, q=q[:, None])
             if weights is not None:
                 rho = float(weights[t])
                 avg = (1.0 - rho) ** 2 * avg + rho**2 * s + 2.0 * rho * (1.0 - rho) * cross
                 cross = (1.0 - rho) * cross + rho * s
-                avg_hist.append(0.5 * xp.sum(avg * lam, axis=1))
-            risk_hist.append(0.5 * xp.sum(s * lam, axis=1))
+                avg_hist.append(xp.sum(avg * lam, axis=1))
+            q_hist.append(q)
             eff_hist.append(eff)
             g_hist.append(g2)
             mean_hist.append(mean_part)
@@ -331,12 +341,13 @@ def expected_risk(
                 if on_divergence == "raise" or bool(xp.all(~xp.isfinite(s))):
                     stopped_at = t + 1
                     break
+        q_hist.append(s @ lam)
 
-        risk_all = to_numpy(xp.stack(risk_hist, axis=1))  # (rows, steps+1)
+        risk_all = 0.5 * to_numpy(xp.stack(q_hist, axis=1))  # (rows, steps+1)
         eff_all = to_numpy(xp.stack(eff_hist, axis=1))
         g_all = to_numpy(xp.stack(g_hist, axis=1))
         mean_all = to_numpy(xp.stack(mean_hist, axis=1))
-        avg_all = to_numpy(xp.stack(avg_hist, axis=1)) if weights is not None else None
+        avg_all = 0.5 * to_numpy(xp.stack(avg_hist, axis=1)) if weights is not None else None
         s_final = to_numpy(s)
         variance_part = g_all - mean_all
         ratio = np.where(variance_part > 0, mean_all / np.where(variance_part > 0, variance_part, 1.0),
