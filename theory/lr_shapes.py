@@ -53,6 +53,107 @@ class LRShape:
     def _rate(self, u: np.ndarray) -> np.ndarray:  # u = τ / total in [0, 1]
         raise NotImplementedError
 
+    # ------------------------------------------------------------ crossings and integrals
+    def crossing(self, level: float) -> float:
+        """First sample count, at or after the warmup, where the rate is at most ``level``.
+
+        Seesaw's milestones are ``crossing(η_0 f^{−k})`` (MATH.md §3.1). The built-in shapes
+        answer in closed form; any other shape falls back to a scan of the post-warmup horizon
+        followed by bisection (exact for shapes that do not increase after their warmup). A rate
+        within a relative ``1e-12`` of ``level`` counts as having reached it, so that a step
+        decay by ``1/f`` meets the level ``f^{−k}`` despite rounding.
+
+        Parameters
+        ----------
+        level : float
+            Positive learning-rate level.
+
+        Returns
+        -------
+        float
+            The sample count, or ``math.inf`` when the rate never falls to ``level``.
+
+        Examples
+        --------
+        >>> Linear(1.0, 100, final=0.0).crossing(0.25)
+        75.0
+        >>> Cosine(1.0, 100, final=0.5).crossing(0.25)
+        inf
+        >>> WarmupCosine(1.0, 100).crossing(2.0)   # at or above the peak: the end of the warmup
+        10.0
+        """
+        level = finite_real(level, "level")
+        if level <= 0:
+            raise ValueError(f"level must be positive; got {level!r}")
+        u = self._crossing_fraction(level / self.peak)
+        if not math.isfinite(u):
+            return math.inf
+        tau = u * self.total_samples
+        # u · total can land an ulp before a jump (a step decay's boundary): move onto it.
+        for _ in range(8):
+            if tau >= self.total_samples or float(self(tau)) <= level * (1.0 + _LEVEL_RTOL):
+                break
+            tau = math.nextafter(tau, math.inf)
+        return tau
+
+    def integral(self, start: float = 0.0, stop: float | None = None) -> float:
+        """``∫ η(τ) dτ`` from ``start`` to ``stop`` samples (default: the whole horizon).
+
+        ``integral() / (peak · total_samples)`` is the continuous-limit serial-step fraction of a
+        Seesaw ramp without warmup (MATH.md §3.1). Closed form for the built-in shapes, adaptive
+        quadrature otherwise.
+
+        Examples
+        --------
+        >>> Linear(1.0, 10, final=0.0).integral()
+        5.0
+        >>> round(Cosine(2.0, 1.0, quarter=True).integral(), 12)   # 2 · 2/π
+        1.273239544735
+        """
+        total = self.total_samples
+        a = finite_real(start, "start")
+        b = total if stop is None else finite_real(stop, "stop")
+        if b < a:
+            raise ValueError(f"stop must be ≥ start; got start={a!r}, stop={b!r}")
+        a, b = min(max(a, 0.0), total), min(max(b, 0.0), total)
+        return self.peak * total * (self._primitive(b / total) - self._primitive(a / total))
+
+    def _crossing_fraction(self, ell: float) -> float:
+        """Fraction of the horizon where ``η/η_0`` first falls to ``ell`` (generic fallback)."""
+        w = self.warmup_samples / self.total_samples
+        target = ell * (1.0 + _LEVEL_RTOL) * self.peak
+        grid = np.linspace(w, 1.0, 4097)
+        below = self._rate(grid) <= target
+        if not below.any():
+            return math.inf
+        i = int(np.argmax(below))
+        if i == 0:
+            return w
+        lo, hi = float(grid[i - 1]), float(grid[i])
+        while True:
+            mid = 0.5 * (lo + hi)
+            if not lo < mid < hi:
+                return hi
+            if self._rate(np.array([mid]))[0] <= target:
+                hi = mid
+            else:
+                lo = mid
+
+    def _primitive(self, u: float) -> float:
+        """``∫_0^u η(vT)/η_0 dv`` (generic fallback: adaptive quadrature)."""
+        from scipy.integrate import quad
+
+        if u <= 0.0:
+            return 0.0
+        points = [k for k in self._kinks() if 0.0 < k < u] or None
+        value, _ = quad(lambda v: float(self._rate(np.array([v]))[0]) / self.peak, 0.0, u,
+                        points=points, limit=200, epsabs=1e-13, epsrel=1e-11)
+        return float(value)
+
+    def _kinks(self) -> tuple[float, ...]:
+        """Fractions of the horizon where the rate may jump or bend (helps quadrature)."""
+        return (self.warmup_samples / self.total_samples,)
+
 
 def _ramp(u: np.ndarray, start: float, length: float) -> np.ndarray:
     """``clip((u − start)/length, 0, 1)``, dividing only where ``start < u < start + length``.
@@ -71,6 +172,52 @@ def _fraction(value: Any, name: str, *, closed_right: bool = True) -> float:
     return v
 
 
+# A rate within this relative distance of a level counts as having reached it (see LRShape.crossing).
+_LEVEL_RTOL = 1e-12
+
+
+def _decay_inverse(x: float, kind: str) -> float:
+    """``v ∈ [0, 1]`` with ``h(v) = x`` for the decreasing decay profiles ``h(0) = 1``, ``h(1) = 0``."""
+    if kind == "linear":
+        return 1.0 - x
+    if kind == "cosine":  # h = (1 + cos πv)/2
+        return math.acos(2.0 * x - 1.0) / math.pi
+    if kind == "quarter":  # h = cos(πv/2)
+        return 2.0 * math.acos(x) / math.pi
+    return (1.0 - x) ** 2  # "sqrt": h = 1 − sqrt(v)
+
+
+def _decay_primitive(v: float, kind: str) -> float:
+    """``∫_0^v h`` for the same profiles."""
+    if kind == "linear":
+        return v - 0.5 * v * v
+    if kind == "cosine":
+        return 0.5 * v + math.sin(math.pi * v) / (2.0 * math.pi)
+    if kind == "quarter":
+        return 2.0 * math.sin(0.5 * math.pi * v) / math.pi
+    return v - (2.0 / 3.0) * v**1.5
+
+
+def _decay_crossing(ell: float, floor: float, kind: str) -> float:
+    """Where ``floor + (1 − floor) h(v)`` first falls to ``ell`` (0 if ``ell ≥ 1``; inf below floor)."""
+    if ell * (1.0 + _LEVEL_RTOL) >= 1.0:
+        return 0.0
+    if ell * (1.0 + _LEVEL_RTOL) < floor:
+        return math.inf
+    x = (ell - floor) / (1.0 - floor)  # floor ≤ ell < 1 here
+    return _decay_inverse(min(max(x, 0.0), 1.0), kind)
+
+
+def _floored_primitive(v: float, floor: float, kind: str) -> float:
+    """``∫_0^v [floor + (1 − floor) h]``."""
+    return floor * v + (1.0 - floor) * _decay_primitive(v, kind)
+
+
+def _warmup_primitive(u: float, w: float, start: float) -> float:
+    """``∫_0^u`` of the linear warmup from ``start`` to 1 over ``[0, w]`` (``u ≤ w``)."""
+    return start * u + (1.0 - start) * u * u / (2.0 * w) if w > 0 else 0.0
+
+
 @dataclass(frozen=True)
 class Constant(LRShape):
     """``η(τ) = η_0``.
@@ -83,6 +230,12 @@ class Constant(LRShape):
 
     def _rate(self, u: np.ndarray) -> np.ndarray:
         return np.full_like(u, self.peak)
+
+    def _crossing_fraction(self, ell: float) -> float:
+        return 0.0 if ell * (1.0 + _LEVEL_RTOL) >= 1.0 else math.inf
+
+    def _primitive(self, u: float) -> float:
+        return u
 
 
 @dataclass(frozen=True)
@@ -115,6 +268,21 @@ class StepDecay(LRShape):
         k = np.searchsorted(np.asarray(self.boundaries), u, side="right")
         return self.peak * self.factor**k
 
+    def _kinks(self) -> tuple[float, ...]:
+        return self.boundaries
+
+    def _crossing_fraction(self, ell: float) -> float:
+        starts = (0.0,) + self.boundaries
+        for k, u in enumerate(starts):
+            if self.factor**k <= ell * (1.0 + _LEVEL_RTOL):
+                return u
+        return math.inf
+
+    def _primitive(self, u: float) -> float:
+        edges = (0.0,) + self.boundaries + (1.0,)
+        return sum(self.factor**k * max(0.0, min(u, hi) - lo)
+                   for k, (lo, hi) in enumerate(zip(edges, edges[1:])))
+
 
 @dataclass(frozen=True)
 class Linear(LRShape):
@@ -134,6 +302,12 @@ class Linear(LRShape):
 
     def _rate(self, u: np.ndarray) -> np.ndarray:
         return self.peak * (1.0 - (1.0 - self.final) * u)
+
+    def _crossing_fraction(self, ell: float) -> float:
+        return _decay_crossing(ell, self.final, "linear")
+
+    def _primitive(self, u: float) -> float:
+        return _floored_primitive(u, self.final, "linear")
 
 
 @dataclass(frozen=True)
@@ -159,6 +333,12 @@ class Cosine(LRShape):
     def _rate(self, u: np.ndarray) -> np.ndarray:
         g = np.cos(0.5 * math.pi * u) if self.quarter else 0.5 * (1.0 + np.cos(math.pi * u))
         return self.peak * (self.final + (1.0 - self.final) * g)
+
+    def _crossing_fraction(self, ell: float) -> float:
+        return _decay_crossing(ell, self.final, "quarter" if self.quarter else "cosine")
+
+    def _primitive(self, u: float) -> float:
+        return _floored_primitive(u, self.final, "quarter" if self.quarter else "cosine")
 
 
 @dataclass(frozen=True)
@@ -196,6 +376,17 @@ class WarmupCosine(LRShape):
         v = _ramp(u, w, 1.0 - w)
         decay = self.floor + (1.0 - self.floor) * 0.5 * (1.0 + np.cos(math.pi * v))
         return self.peak * np.where(u < w, warm, decay)
+
+    def _crossing_fraction(self, ell: float) -> float:
+        w = self.warmup_fraction
+        return w + (1.0 - w) * _decay_crossing(ell, self.floor, "cosine")
+
+    def _primitive(self, u: float) -> float:
+        w = self.warmup_fraction
+        if u <= w:
+            return _warmup_primitive(u, w, self.warmup_start)
+        return _warmup_primitive(w, w, self.warmup_start) + (1.0 - w) * _floored_primitive(
+            (u - w) / (1.0 - w), self.floor, "cosine")
 
 
 @dataclass(frozen=True)
@@ -257,4 +448,23 @@ class WSD(LRShape):
             g = 1.0 - np.sqrt(v)
         decay = self.floor + (1.0 - self.floor) * g
         return self.peak * np.where(u < w, warm, decay)
+
+    def _kinks(self) -> tuple[float, ...]:
+        return (self.warmup_fraction, 1.0 - self.decay_fraction)
+
+    def _crossing_fraction(self, ell: float) -> float:
+        v = _decay_crossing(ell, self.floor, self.decay)
+        if v == 0.0:
+            return self.warmup_fraction
+        return (1.0 - self.decay_fraction) + self.decay_fraction * v
+
+    def _primitive(self, u: float) -> float:
+        w, dfrac = self.warmup_fraction, self.decay_fraction
+        if u <= w:
+            return _warmup_primitive(u, w, self.warmup_start)
+        stable_end = 1.0 - dfrac
+        out = _warmup_primitive(w, w, self.warmup_start) + (min(u, stable_end) - w)
+        if u > stable_end and dfrac > 0:
+            out += dfrac * _floored_primitive((u - stable_end) / dfrac, self.floor, self.decay)
+        return out
 

@@ -1,0 +1,91 @@
+"""Seesaw's equivalence families on a power-law problem: SGD ``αβ = 2`` and NSGD ``α√β = 2``.
+
+Top row: SGD, five members of ``αβ = 2`` (from learning-rate halving ``(2, 1)`` to batch doubling
+``(1, 2)``). Bottom row: NSGD with the expected denominator, the five released ``(α, β)`` pairs of
+``α√β = 2`` (MATH.md §2); the last two violate ``α ≥ √β``. Phases of equal samples; risk against
+samples (left: the members should coincide) and against serial steps (right: the ramps finish
+sooner). The JSON records the worst pairwise ratio at matched samples within each family and the
+largest mean/variance gradient ratio (the variance-dominated check for NSGD).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from figures._seesaw_setup import max_stable_lr, nsgd_peak_lr, plot_indices
+from figures.registry import FigureContext, register
+from theory import Problem, equivalence_report, family_member, phase_schedule, satisfies_ramp_bound
+from theory.families import RELEASED_ALPHA_BETA
+
+SGD_PS = (0.0, 0.25, 0.5, 0.75, 1.0)  # αβ = 2: β = 2^p, α = 2^{1−p}
+
+
+def _pair_label(alpha: float, beta: float) -> str:
+    return f"(α, β) = ({alpha:.3g}, {beta:.3g})"
+
+
+@register("equivalence_families",
+          "SGD αβ = 2 and NSGD α√β = 2 families (released pairs), vs samples and steps")
+def build(ctx: FigureContext) -> None:
+    d, phase, n_phases = (100, 2000.0, 5) if ctx.quick else (1000, 20000.0, 5)
+    a, b, sigma2, batch0 = 1.5, 2.0, 1.0, 4
+    problem = Problem.power_law(d, a, b, sigma2)
+    phases = [phase] * n_phases
+    sgd_lr0 = 0.5 * max_stable_lr(problem, batch0)
+    nsgd_lr0 = nsgd_peak_lr(problem, batch0, 0.5)
+
+    sgd_pairs = [family_member(2.0, p=p, optimizer="sgd") for p in SGD_PS]
+    sgd = [phase_schedule(sgd_lr0, batch0, al, be, phases, label=_pair_label(al, be)) for al, be in sgd_pairs]
+    nsgd = [phase_schedule(nsgd_lr0, batch0, al, be, phases, label=_pair_label(al, be))
+            for al, be in RELEASED_ALPHA_BETA]
+    sgd_rep = equivalence_report(problem, sgd, "sgd")
+    nsgd_rep = equivalence_report(problem, nsgd, "nsgd", on_divergence="flag")
+
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5), sharey="row")
+    rows = []
+    boundaries = np.cumsum(phases)[:-1]
+    for r, (name, rep, pairs) in enumerate((("SGD", sgd_rep, sgd_pairs),
+                                             ("NSGD", nsgd_rep, list(RELEASED_ALPHA_BETA)))):
+        ax_s, ax_t = axes[r]
+        for traj, (alpha, beta) in zip(rep.trajectories, pairs):
+            n = len(traj.risk)
+            idx = plot_indices(n, 400 if ctx.quick else 1500)[1:]
+            finite = np.isfinite(traj.risk[idx])
+            idx = idx[finite]
+            style = "-" if name == "SGD" or satisfies_ramp_bound(alpha, beta) else "--"
+            label = traj.schedule.label + ("" if style == "-" else " (α < √β)")
+            ax_s.semilogy(traj.samples[idx], traj.risk[idx], style, label=label, lw=1.2)
+            ax_t.semilogy(traj.steps[idx], traj.risk[idx], style, lw=1.2,
+                        label=f"{traj.schedule.serial_steps} steps")
+            for i in idx:
+                rows.append({"optimizer": name.lower(), "series": traj.schedule.label, "alpha": alpha,
+                             "beta": beta, "step": int(traj.steps[i]), "samples": float(traj.samples[i]),
+                             "risk": float(traj.risk[i])})
+        for x in boundaries:
+            ax_s.axvline(x, color="0.85", lw=0.8, zorder=0)
+        ax_s.set(xlabel="samples", ylabel="excess risk",
+                 title=f"{name}: {'αβ' if name == 'SGD' else 'α√β'} = 2 at matched samples")
+        ax_t.set(xlabel="serial steps", title=f"{name}: in serial steps")
+        ax_s.legend(fontsize=7)
+        ax_t.legend(fontsize=7)
+    fig.suptitle(f"power law d={d}, a={a}, b={b}, σ²={sigma2}, B₀={batch0}, {n_phases} phases of "
+                 f"{phase:g} samples")
+    fig.tight_layout()
+
+    stable = [i for i, ab in enumerate(RELEASED_ALPHA_BETA) if satisfies_ramp_bound(*ab)]
+    nsgd_stable_worst = float(np.max(nsgd_rep.max_ratio[np.ix_(stable, stable)]))
+    ctx.save(fig, rows, {
+        "problem": {"d": d, "a": a, "b": b, "noise_variance": sigma2},
+        "batch0": batch0, "phase_samples": phases,
+        "sgd": {"lr0": sgd_lr0, "pairs": sgd_pairs, "serial_steps": list(sgd_rep.serial_steps),
+                "worst_ratio": sgd_rep.worst_ratio,
+                "final_risk": [t.final_risk for t in sgd_rep.trajectories]},
+        "nsgd": {"lr0": nsgd_lr0, "pairs": list(RELEASED_ALPHA_BETA),
+                 "serial_steps": list(nsgd_rep.serial_steps),
+                 "worst_ratio_within_alpha_ge_sqrt_beta": nsgd_stable_worst,
+                 "ratio_to_lr_halving": nsgd_rep.max_ratio[0].tolist(),
+                 "max_mean_variance_ratio": nsgd_rep.max_mean_variance_ratio.tolist(),
+                 "diverged_at": [t.diverged_at for t in nsgd_rep.trajectories],
+                 "final_risk": [t.final_risk for t in nsgd_rep.trajectories]},
+    })

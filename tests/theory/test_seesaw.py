@@ -1,0 +1,244 @@
+"""The Seesaw transform (MATH.md §3.1): schedule properties on drawn bases, factors and p."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from theory.lr_shapes import WSD, Cosine, Linear, StepDecay, WarmupCosine
+from theory.schedule import Schedule
+from theory.seesaw import (
+    continuous_seesaw,
+    milestones,
+    phase_batches,
+    phase_learning_rates,
+    round_batch,
+    seesaw_schedule,
+)
+from theory.serial_steps import phase_serial_steps
+
+fractions = st.floats(0.0, 0.9)
+
+
+@st.composite
+def bases(draw, whole=False):
+    """Non-increasing-after-warmup bases over a horizon of 10^3 … 2·10^5 samples."""
+    total = float(draw(st.integers(1_000, 200_000))) if whole else draw(st.floats(1e3, 2e5))
+    peak = draw(st.floats(1e-3, 2.0))
+    kind = draw(st.sampled_from(["linear", "cosine", "quarter", "warmup", "wsd", "step"]))
+    if kind == "linear":
+        return Linear(peak, total, final=draw(fractions))
+    if kind in ("cosine", "quarter"):
+        return Cosine(peak, total, final=draw(fractions), quarter=kind == "quarter")
+    if kind == "warmup":
+        return WarmupCosine(peak, total, warmup_fraction=draw(st.floats(0.0, 0.3)),
+                            floor=draw(st.floats(0.01, 0.9)))
+    if kind == "step":
+        return StepDecay(peak, total, boundaries=(0.3, 0.6, 0.8), factor=draw(st.floats(0.1, 0.9)))
+    w = draw(st.floats(0.0, 0.3))
+    return WSD(peak, total, warmup_fraction=w, decay_fraction=draw(st.floats(0.05, 1.0 - w)),
+               floor=draw(fractions), decay=draw(st.sampled_from(["linear", "cosine", "sqrt"])))
+
+
+factors = st.floats(1.05, 4.0)
+batches0 = st.floats(1.0, 64.0)
+ps = st.floats(0.0, 2.0)
+
+
+def _phase_at(taus: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """Number of milestones at or before each sample count: the phase a step starting there is in."""
+    return np.searchsorted(taus, samples * (1 + 1e-12), side="right")
+
+
+@settings(max_examples=40)
+@given(base=bases(), b0=batches0, f=factors, p=ps, cap=st.none() | st.floats(1.0, 1e4))
+def test_exact_mode_properties(base, b0, f, p, cap):
+    if cap is not None:
+        cap = max(cap, b0)
+    s = seesaw_schedule(base, b0, f, p=p, batch_cap=cap)
+    taus = np.array(s.metadata["milestones"])
+    # Sample conservation.
+    assert s.total_samples == pytest.approx(base.total_samples, rel=1e-12)
+    # Milestone consumption: every step is in the phase of its first sample, whatever it crossed
+    # (steps starting within float rounding of a milestone may go either way).
+    before = s.samples_before.astype(np.float64)
+    phase = s.metadata["phase_of_step"]
+    clear = np.ones(before.shape, dtype=bool)
+    if taus.size:
+        i = np.searchsorted(taus, before)
+        left = np.abs(before - taus[np.maximum(i - 1, 0)])
+        right = np.abs(taus[np.minimum(i, taus.size - 1)] - before)
+        clear = np.minimum(left, right) > 1e-9 * base.total_samples
+    assert np.array_equal(phase[clear], _phase_at(taus, before)[clear])
+    # Monotone batch, to the very end (a last step smaller than the one before is merged into it).
+    assert np.all(np.diff(s.batch) >= 0)
+    n_phases = taus.size + 1
+    expected_b = phase_batches(b0, f, n_phases, p=p, batch_cap=cap)[phase]
+    assert np.allclose(s.batch[:-1], expected_b[:-1], rtol=1e-12)
+    assert s.batch[-1] < 2 * expected_b[-1] * (1 + 1e-12)
+    # Warmup untouched: base rate at B_0; afterwards the NSGD temperature η/√B follows f^{-k}.
+    warm = before < base.warmup_samples
+    assert np.allclose(s.lr[warm], base(before[warm]), rtol=1e-12)
+    assert np.all(s.batch[warm][:-1] == b0)
+    post = ~warm
+    post[-1] = False
+    temperature = s.lr[post] / np.sqrt(s.batch[post])
+    assert np.allclose(temperature, base.peak / math.sqrt(b0) * f ** -phase[post].astype(float), rtol=1e-10)
+
+
+@settings(max_examples=40)
+@given(base=bases(), b0=batches0, f=factors)
+def test_step_count_brackets_the_phase_count(base, b0, f):
+    # Each step starts in some phase and its batch is that phase's, which is ≤ the batch of any later
+    # phase it spills into: its share of Σ D_k/B_k is ≤ 1, so steps ≥ the phase count (less one for
+    # the remainder merged into the last step). Each phase adds at most one partial step.
+    s = seesaw_schedule(base, b0, f)
+    count = phase_serial_steps(base, b0, f)
+    n_phases = len(s.metadata["milestones"]) + 1
+    assert count - 1 <= s.serial_steps <= count + n_phases + 1e-9
+
+
+def test_a_step_crossing_several_milestones_consumes_them_all():
+    # Linear decay to 0 over 64 samples with halvings: milestones 32, 48, 56, 60, 62, 63, … The step
+    # starting at 48 (phase 2, batch 16) covers 48 … 64 and so crosses 56, 60, 62, 63, …: nothing
+    # is left over for another step, and phases 3, 4, … never get a step.
+    s = seesaw_schedule(Linear(1.0, 64.0), 4, 2.0)
+    assert s.metadata["milestones"][:6] == (32.0, 48.0, 56.0, 60.0, 62.0, 63.0)
+    assert s.batch.tolist() == [4.0] * 8 + [8.0, 8.0, 16.0]
+    assert s.metadata["phase_of_step"].tolist() == [0] * 8 + [1, 1, 2]
+    # With B_0 = 6 steps straddle the milestones; the step at 30 (phase 0) crosses 32, the step at
+    # 36 is in phase 1, at 48 phase 2 (the boundary belongs to the new phase), at 72 … beyond.
+    t = seesaw_schedule(Linear(1.0, 96.0), 6, 2.0)
+    assert t.samples_before.tolist()[:9] == [0, 6, 12, 18, 24, 30, 36, 42, 48]
+    assert t.metadata["phase_of_step"].tolist()[:9] == [0, 0, 0, 0, 0, 0, 0, 0, 1]
+
+
+@settings(max_examples=30)
+@given(base=bases(), b0=batches0, f=factors)
+def test_p_equal_one_is_seesaw(base, b0, f):
+    # Seesaw from its definition: after milestone k, η_0 f^{-k/2} and B_0 f^k.
+    s = seesaw_schedule(base, b0, f)
+    assert np.array_equal(s.lr, seesaw_schedule(base, b0, f, p=1.0).lr)
+    k = s.metadata["phase_of_step"][:-1]
+    post = s.samples_before[:-1] >= base.warmup_samples
+    assert np.allclose(s.lr[:-1][post], base.peak * f ** (-0.5 * k[post]), rtol=1e-12)
+    assert np.allclose(s.batch[:-2], b0 * f ** k[:-1].astype(float), rtol=1e-12)
+
+
+@settings(max_examples=30)
+@given(base=bases(), b0=st.integers(1, 64), f=factors)
+def test_p_equal_zero_is_the_base(base, b0, f):
+    # p = 0: batch B_0 throughout and the base's staircase η_0 f^{-k}: within a factor f of the base,
+    # and never below it, at every step's first sample.
+    s = seesaw_schedule(base, b0, f, p=0.0)
+    assert np.all(s.batch[:-1] == b0)
+    before = s.samples_before
+    rate = base(before)
+    assert np.all(s.lr >= rate * (1 - 1e-9))
+    assert np.all(s.lr <= f * rate * (1 + 1e-9))
+
+
+@pytest.mark.parametrize("f", [1.1, 2.0, math.sqrt(2.0)])
+def test_p_equal_zero_reproduces_a_step_decay_base_exactly(f):
+    # A step decay by 1/f is its own staircase, so the p = 0 transform is the base itself.
+    base = StepDecay(0.3, 4000.0, boundaries=(0.25, 0.5, 0.75), factor=1 / f)
+    s = seesaw_schedule(base, 8, f, p=0.0, rounding="floor")
+    ref = Schedule.from_shape(base, 8)
+    assert np.array_equal(s.batch, ref.batch)
+    assert np.allclose(s.lr, ref.lr, rtol=1e-12)
+
+
+def test_batch_cap_hands_the_rest_of_the_decay_to_the_learning_rate():
+    base = StepDecay(1.0, 1600.0, boundaries=(0.25, 0.5, 0.75), factor=0.5)
+    s = seesaw_schedule(base, 4, 2.0, batch_cap=10, rounding="floor")
+    # Phases of 400 samples at batches 4, 8, 8, 8 (16 > cap); lr 1, 1/√2, then × 1/2 per milestone.
+    phases = s.metadata["phase_of_step"]
+    assert [int(s.batch[phases == k][0]) for k in range(4)] == [4, 8, 8, 8]
+    lr = [float(s.lr[phases == k][0]) for k in range(4)]
+    assert lr == pytest.approx([1.0, 2**-0.5, 2**-1.5, 2**-2.5], rel=1e-12)
+    assert s.serial_steps == 100 + 3 * 50
+    assert phase_learning_rates(1.0, 2.0, 4, initial_batch=4, batch_cap=10).tolist() == pytest.approx(lr)
+
+
+@settings(max_examples=30)
+@given(base=bases(whole=True), b0=st.integers(1, 64), f=factors, p=ps,
+       rounding=st.sampled_from(["floor", "nearest", "released"]))
+def test_integer_modes_conserve_samples_and_round_by_their_rule(base, b0, f, p, rounding):
+    s = seesaw_schedule(base, b0, f, p=p, rounding=rounding)
+    assert s.integer_batch and s.total_samples == int(base.total_samples)
+    assert np.all(np.diff(s.batch) >= 0)
+    k = s.metadata["phase_of_step"][:-1]
+    expected = [round_batch(b, rounding) for b in phase_batches(b0, f, int(k.max()) + 1, p=p)]
+    assert s.batch[:-1].tolist() == [expected[j] for j in k]
+
+
+def test_round_batch_rules():
+    assert round_batch(100 * 1.1**2, "floor") == 121  # 121.00000000000003 or 120.99999999999999
+    assert round_batch(120.99999999999999, "floor") == 121
+    assert round_batch(120.5, "floor") == 120
+    assert round_batch(120.5, "nearest") == 121
+    assert round_batch(33.2, "released") == 34  # ⌊33.2⌋ = 33 ≡ 1 (mod 32) → ⌈33.2⌉
+    assert round_batch(65.9, "released") == 66  # 65 ≡ 1 (mod 32)
+    assert round_batch(64.9, "released") == 64
+    assert round_batch(33.0, "released") == 33  # ⌈33⌉ = 33: an integer stays
+    with pytest.raises(ValueError, match="rounding must be one of"):
+        round_batch(3.0, "ceil")
+
+
+@settings(max_examples=25)
+@given(base=bases(), b0=batches0, p=st.floats(0.0, 1.0), cap=st.none() | st.floats(1.0, 1e4))
+def test_continuous_limit_properties(base, b0, p, cap):
+    if cap is not None:
+        cap = max(cap, b0)
+    # The construction is one Python iteration per step: keep the horizon to ≲ 10^4 steps.
+    base = type(base)(**{**base.__dict__, "total_samples": min(base.total_samples, 1e4 * b0)})
+    s = continuous_seesaw(base, b0, p=p, batch_cap=cap)
+    assert s.total_samples == pytest.approx(base.total_samples, rel=1e-12)
+    assert np.all(np.diff(s.batch) >= -1e-9 * s.batch.max())
+    before = s.samples_before
+    post = before >= base.warmup_samples
+    post[-1] = False
+    # η/√B = η_base/√B_0 after the warmup (the cut last step excluded).
+    assert np.allclose(s.lr[post] / np.sqrt(s.batch[post]), base(before[post]) / math.sqrt(b0), rtol=1e-10)
+    if cap is not None:  # the remainder may be merged into the last step
+        assert s.batch[:-1].max(initial=0.0) <= cap * (1 + 1e-12) and s.batch[-1] < 2 * cap
+
+
+def test_discrete_ramp_approaches_the_continuous_limit():
+    base = WarmupCosine(1.0, 2e5)
+    cont = continuous_seesaw(base, 8).serial_steps
+    gaps = [abs(seesaw_schedule(base, 8, f).serial_steps - cont) for f in (2.0, 1.1, 1.01)]
+    assert gaps[0] > gaps[1] > gaps[2]
+    assert gaps[2] / cont < 0.01
+
+
+def test_milestones_of_the_released_base():
+    # MATH.md §3.3: the crossings of the warmup + cosine base at 1.1^{-k} are the released τ_k
+    # (before rounding to whole tokens), k = 1 … 24.
+    base = WarmupCosine(1.0, 3.3e9)
+    taus = milestones(base, 1.1)
+    assert taus.size == 24
+    w = 0.1 * 3.3e9
+    k = np.arange(1, 25)
+    c = 2 * (1.1**-k - 0.1) / 0.9 - 1
+    assert np.allclose(taus, w + (3.3e9 - w) * np.arccos(c) / np.pi, rtol=1e-13)
+
+
+def test_errors_name_the_argument():
+    base = Linear(1.0, 100.0)
+    with pytest.raises(ValueError, match="factor must be > 1; got 1.0"):
+        seesaw_schedule(base, 4, 1.0)
+    with pytest.raises(ValueError, match=r"p must lie in \[0, 2\]"):
+        seesaw_schedule(base, 4, 2.0, p=-0.5)
+    with pytest.raises(ValueError, match="batch_cap must be ≥ initial_batch"):
+        seesaw_schedule(base, 4, 2.0, batch_cap=2)
+    with pytest.raises(ValueError, match="whole number of samples"):
+        seesaw_schedule(Linear(1.0, 100.5), 4, 2.0, rounding="floor")
+    with pytest.raises(TypeError, match="base must be an LRShape"):
+        seesaw_schedule("cosine", 4, 2.0)
+    with pytest.raises(ValueError, match="initial_batch must be ≥ 1"):
+        continuous_seesaw(base, 0.5)

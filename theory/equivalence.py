@@ -1,0 +1,198 @@
+"""Measuring the equivalence of schedules: excess risk at matched sample counts (MATH.md §2).
+
+Seesaw's Theorem 1 (SGD, equal ``αβ``) and Corollary 1 (NSGD, equal ``α√β``, variance-dominated)
+promise risks "within a constant factor" at matched samples, with constants the library cannot rely
+on. So it measures: :func:`equivalence_report` runs the exact solver once over all schedules (one
+vectorised call) and compares the curves on a common sample grid.
+
+Comparing on a grid. Each trajectory's risk is linear between the sample counts of its steps
+(:meth:`theory.RiskTrajectory.at_samples`). On the default grid, the union of every schedule's
+step boundaries, two such curves are both linear between consecutive grid points, and a ratio of
+two positive linear functions is monotone on an interval, so the maximum ratio over the grid *is*
+the maximum over the whole run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from theory._validate import finite_real
+from theory.problem import Problem
+from theory.recursion import RiskTrajectory, expected_risk
+from theory.schedule import Schedule
+
+__all__ = ["EquivalenceReport", "equivalence_report", "risk_ratio"]
+
+
+def risk_ratio(numerator: Any, denominator: Any) -> np.ndarray:
+    """Elementwise ``numerator / denominator`` of risks, with ``0/0 = 1`` and ``x/0 = inf``.
+
+    Examples
+    --------
+    >>> risk_ratio([1.0, 0.0, 2.0], [2.0, 0.0, 0.0]).tolist()
+    [0.5, 1.0, inf]
+    """
+    a = np.asarray(numerator, dtype=np.float64)
+    b = np.asarray(denominator, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = a / b
+    out = np.where((a == 0) & (b == 0), 1.0, out)
+    # inf/inf (two diverged runs) is not evidence of agreement: report it as an infinite ratio.
+    return np.where(np.isnan(out), np.inf, out)
+
+
+@dataclass(frozen=True, eq=False)
+class EquivalenceReport:
+    """Risks of several schedules at matched sample counts, and how far apart they are.
+
+    Attributes
+    ----------
+    optimizer : str
+    labels : tuple of str
+    trajectories : tuple of RiskTrajectory
+        The full per-step results of the solver.
+    grid : ndarray, shape (G,)
+        Common sample counts.
+    risk : ndarray, shape (S, G)
+        Excess risk of each schedule at the grid's sample counts.
+    max_ratio : ndarray, shape (S, S)
+        ``max over the grid of max(r_i/r_j, r_j/r_i)``: the factor within which schedules ``i`` and
+        ``j`` agree over the whole run (symmetric, 1 on the diagonal).
+    final_ratio : ndarray, shape (S, S)
+        ``r_i / r_j`` at the last grid point.
+    serial_steps : tuple of int
+    mean_variance_ratio : tuple of ndarray
+        Per-step ``‖E g‖² / (E‖g‖² − ‖E g‖²)`` along each trajectory (MATH.md §1.3).
+    """
+
+    optimizer: str
+    labels: tuple[str, ...]
+    trajectories: tuple[RiskTrajectory, ...]
+    grid: np.ndarray
+    risk: np.ndarray
+    max_ratio: np.ndarray
+    final_ratio: np.ndarray
+    serial_steps: tuple[int, ...]
+    mean_variance_ratio: tuple[np.ndarray, ...]
+
+    def ratio(self, i: int, j: int) -> np.ndarray:
+        """``r_i / r_j`` along the grid."""
+        return risk_ratio(self.risk[i], self.risk[j])
+
+    @property
+    def worst_ratio(self) -> float:
+        """The largest pairwise :attr:`max_ratio`: every pair agrees within this factor."""
+        return float(np.max(self.max_ratio))
+
+    @property
+    def max_mean_variance_ratio(self) -> np.ndarray:
+        """Largest mean/variance ratio along each trajectory, shape (S,)."""
+        return np.array([float(np.max(r)) if r.size else 0.0 for r in self.mean_variance_ratio])
+
+    def variance_dominated(self, threshold: float = 0.1) -> np.ndarray:
+        """Whether each trajectory stays in the variance-dominated regime: mean/variance ``≤ threshold``
+        at every step (Seesaw's hypothesis for NSGD, checked rather than assumed)."""
+        threshold = finite_real(threshold, "threshold")
+        return self.max_mean_variance_ratio <= threshold
+
+
+def _grid(grid: Any, trajectories: Sequence[RiskTrajectory], start: float, stop: float) -> np.ndarray:
+    if grid is None:
+        knots = np.concatenate([t.samples.astype(np.float64) for t in trajectories])
+        knots = knots[(knots >= start) & (knots <= stop)]
+        return np.unique(np.concatenate([knots, [start, stop]]))
+    if isinstance(grid, (int, np.integer)) and not isinstance(grid, bool):
+        if grid < 2:
+            raise ValueError(f"grid must be at least 2 points; got {grid!r}")
+        return np.linspace(start, stop, int(grid))
+    g = np.asarray(grid, dtype=np.float64)
+    if g.ndim != 1 or g.size == 0 or not np.all(np.isfinite(g)):
+        raise ValueError(f"grid must be a non-empty 1-D array of finite sample counts; got {grid!r}")
+    if g.min() < 0 or g.max() > stop * (1 + 1e-9):
+        raise ValueError(
+            f"grid must lie in [0, {stop:g}] (the shortest schedule); got [{g.min():g}, {g.max():g}]"
+        )
+    return g
+
+
+def equivalence_report(
+    problem: Problem,
+    schedules: Sequence[Schedule],
+    optimizer: str = "sgd",
+    *,
+    grid: Any = None,
+    start: float = 0.0,
+    **solver_options: Any,
+) -> EquivalenceReport:
+    """Run the exact solver on ``schedules`` and compare their risks at matched sample counts.
+
+    Parameters
+    ----------
+    problem : Problem
+    schedules : sequence of Schedule
+        At least one; they should consume the same samples (otherwise the comparison stops at the
+        shortest total).
+    optimizer : {"sgd", "nsgd"}
+    grid : None, int or array_like
+        ``None``: the union of all step boundaries (exact maximum ratio, see the module docstring);
+        an int ``n``: ``n`` equally spaced sample counts from ``start`` to the end; or explicit
+        sample counts.
+    start : float, default 0
+        Ignore sample counts below ``start`` (for the automatic grids).
+    **solver_options
+        Passed to :func:`theory.expected_risk` (``on_divergence``, ``backend``, ``average``, …).
+        With ``on_divergence="flag"``, a diverged curve is ``+inf`` and so are its ratios.
+
+    Returns
+    -------
+    EquivalenceReport
+
+    Examples
+    --------
+    Learning-rate halving versus batch doubling (``αβ = 2`` both) under SGD:
+
+    >>> from theory.families import phase_schedule
+    >>> p = Problem.power_law(100, a=1.5, b=1.0, noise_variance=0.5)
+    >>> halve = phase_schedule(0.5, 4, 2.0, 1.0, [2048] * 4, label="halve")
+    >>> double = phase_schedule(0.5, 4, 1.0, 2.0, [2048] * 4, label="double")
+    >>> rep = equivalence_report(p, [halve, double])
+    >>> rep.serial_steps
+    (2048, 960)
+    >>> bool(1.0 < rep.worst_ratio < 1.25), rep.risk.shape[0]
+    (True, 2)
+    """
+    sched_list = list(schedules)
+    if not sched_list or not all(isinstance(s, Schedule) for s in sched_list):
+        raise TypeError("schedules must be a non-empty sequence of Schedule")
+    start = finite_real(start, "start", minimum=0.0)
+    trajectories = tuple(expected_risk(problem, sched_list, optimizer, **solver_options))
+    stop = min(float(t.samples[-1]) for t in trajectories)
+    if start >= stop:
+        raise ValueError(f"start must be below the shortest schedule's samples ({stop:g}); got {start!r}")
+    g = _grid(grid, trajectories, start, stop)
+    risk = np.stack([t.at_samples(g) for t in trajectories])
+    n = len(trajectories)
+    max_ratio = np.ones((n, n))
+    final_ratio = np.ones((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            r = risk_ratio(risk[i], risk[j])
+            with np.errstate(divide="ignore", over="ignore"):  # a ratio beyond 1e308 is inf
+                spread = np.maximum(r, 1.0 / r)
+            max_ratio[i, j] = max_ratio[j, i] = float(np.max(spread))
+            final_ratio[i, j] = float(r[-1])
+            final_ratio[j, i] = float(risk_ratio(risk[j, -1], risk[i, -1]))
+    return EquivalenceReport(
+        optimizer=optimizer,
+        labels=tuple(s.label for s in sched_list),
+        trajectories=trajectories,
+        grid=g,
+        risk=risk,
+        max_ratio=max_ratio,
+        final_ratio=final_ratio,
+        serial_steps=tuple(s.serial_steps for s in sched_list),
+        mean_variance_ratio=tuple(t.mean_variance_ratio for t in trajectories),
+    )
