@@ -1,0 +1,99 @@
+"""Executable derivations: SFO complexity, critical batch size, growth exponents, equivalence algebra.
+
+Every derivation is a function returning a frozen :class:`~proofs.derivation.Derivation` — statement,
+assumptions, sympy results, the checks that verify them, LaTeX. ``python -m proofs`` prints them all
+with their status and exits non-zero if any check fails; ``--latex FILE`` writes a document.
+
+This package may import :mod:`theory` only to cross-check numbers; :mod:`theory` never imports it.
+
+Examples
+--------
+>>> round(critical_batch_size(1.0, 2.0, 0.1, 0.1), 6)       # 2Lσ²η/((2 − Lη)ε²)
+21.052632
+>>> round(growth_exponent(1.4, 2.0), 3)
+4.12
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from proofs.derivation import Check, Derivation
+from proofs.equivalence import (
+    nsgd_invariant,
+    ramp_bound,
+    serial_step_integrals,
+    stationary_point,
+    temperature,
+)
+from proofs.growth import (
+    growth_exponent,
+    growth_exponential,
+    growth_polynomial,
+    polynomial_growth_exponent,
+)
+from proofs.schedule_sums import SCHEDULES, schedule_sums
+from proofs.sfo import CONVENTIONS, STATIONARITY, critical_batch_size, master_bound, sfo_constant
+
+__all__ = [
+    "Check",
+    "DERIVATIONS",
+    "Derivation",
+    "critical_batch_size",
+    "derivations",
+    "growth_exponent",
+    "growth_exponential",
+    "growth_polynomial",
+    "master_bound",
+    "nsgd_invariant",
+    "polynomial_growth_exponent",
+    "ramp_bound",
+    "schedule_sums",
+    "serial_step_integrals",
+    "sfo_constant",
+    "stationary_point",
+    "temperature",
+]
+
+
+def _registry() -> dict[str, Callable[[], Derivation]]:
+    out: dict[str, Callable[[], Derivation]] = {"master_bound": master_bound}
+    for convention in CONVENTIONS:
+        for stationarity in STATIONARITY:
+            out[f"sfo_constant_{convention}_{stationarity}"] = (
+                lambda c=convention, s=stationarity: sfo_constant(c, s))
+    for schedule in SCHEDULES:
+        out[f"sums_{schedule}"] = lambda s=schedule: schedule_sums(s)
+    out.update({
+        "growth_exponential": growth_exponential,
+        "growth_polynomial": growth_polynomial,
+        "stationary_point": stationary_point,
+        "temperature": temperature,
+        "nsgd_invariant": nsgd_invariant,
+        "ramp_bound": ramp_bound,
+        "serial_step_integrals": serial_step_integrals,
+    })
+    return out
+
+
+#: Every derivation by name, in the order ``python -m proofs`` prints them (each call is cached).
+DERIVATIONS: dict[str, Callable[[], Derivation]] = _registry()
+
+
+def derivations(names: list[str] | None = None) -> tuple[Derivation, ...]:
+    """Build (or fetch from cache) the derivations named, all of them by default.
+
+    Examples
+    --------
+    >>> [d.name for d in derivations(["ramp_bound"])]
+    ['ramp_bound']
+    >>> derivations(["nope"])
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown derivation(s) ['nope']; known: ['growth_exponential', ...]
+    """
+    chosen = list(DERIVATIONS) if names is None else list(names)
+    unknown = [n for n in chosen if n not in DERIVATIONS]
+    if unknown:
+        raise ValueError(f"unknown derivation(s) {unknown}; known: {sorted(DERIVATIONS)}")
+    return tuple(DERIVATIONS[n]() for n in chosen)

@@ -1,0 +1,332 @@
+"""SFO complexity of constant-(η, b) SGD and the critical batch size (MATH.md §4).
+
+Setting: ``f`` is ``L``-smooth, ``Δ = f(x_0) − f*``, a one-sample stochastic gradient is unbiased with
+variance at most ``σ²``, so a batch of ``b`` has variance at most ``σ²/b``. The master bound
+
+    min_t E‖∇f(x_t)‖² ≤ A / Σ_t η_t + B Σ_t (η_t²/b_t) / Σ_t η_t
+
+holds with ``A = 2Δ/(2 − Lη_max)``, ``B = Lσ²/(2 − Lη_max)`` (``Lη_max < 2``, the *general*
+convention) or with ``A = 2Δ``, ``B = Lσ²`` (``η_max ≤ 1/L``, the *small-step* convention).
+
+Two ways to read "ε-stationary" (``stationarity``): ``"norm"`` asks ``min_t E‖∇f‖ ≤ ε`` and is met
+through the bound on ``E‖∇f‖²`` with target ``τ = ε²`` (Jensen); ``"squared"`` asks
+``min_t E‖∇f‖² ≤ ε``, target ``τ = ε``. Every formula below is written with ``τ`` and then
+specialised.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any
+
+import sympy as sp
+
+from proofs.derivation import (
+    Derivation,
+    check_equal,
+    check_limit,
+    check_negative,
+    check_nonnegative,
+    check_positive,
+    check_zero,
+    equation,
+)
+from proofs.symbols import C1, C2, K, L, Delta, b, epsilon, eta, sigma2, tau
+
+__all__ = [
+    "CONVENTIONS",
+    "STATIONARITY",
+    "bound_constants",
+    "critical_batch_size",
+    "master_bound",
+    "sfo_constant",
+    "sfo_expressions",
+    "target",
+]
+
+CONVENTIONS = ("general", "small_step")
+STATIONARITY = ("norm", "squared")
+
+
+def _convention(convention: Any) -> str:
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention must be one of {CONVENTIONS}; got {convention!r}")
+    return convention
+
+
+def _stationarity(stationarity: Any) -> str:
+    if stationarity not in STATIONARITY:
+        raise ValueError(f"stationarity must be one of {STATIONARITY}; got {stationarity!r}")
+    return stationarity
+
+
+def bound_constants(convention: str = "general", eta_max: sp.Basic = eta) -> tuple[sp.Basic, sp.Basic]:
+    """``(A, B)`` of the master bound in terms of ``L, σ², Δ, η_max``.
+
+    Examples
+    --------
+    >>> bound_constants("general")
+    (2*Delta/(-L*eta + 2), L*sigma^2/(-L*eta + 2))
+    >>> bound_constants("small_step")
+    (2*Delta, L*sigma^2)
+    """
+    if _convention(convention) == "general":
+        return 2 * Delta / (2 - L * eta_max), L * sigma2 / (2 - L * eta_max)
+    return 2 * Delta, L * sigma2
+
+
+def target(stationarity: str = "norm", eps: sp.Basic = epsilon) -> sp.Basic:
+    """The level ``τ`` that ``min_t E‖∇f‖²`` must reach: ``ε²`` (``"norm"``) or ``ε`` (``"squared"``).
+
+    Examples
+    --------
+    >>> target("norm"), target("squared")
+    (epsilon**2, epsilon)
+    """
+    return eps**2 if _stationarity(stationarity) == "norm" else eps
+
+
+@lru_cache(maxsize=None)
+def sfo_expressions() -> dict[str, sp.Basic]:
+    """Constant-schedule formulas in ``C₁ = A/η``, ``C₂ = Bη``, target ``τ`` and batch ``b``.
+
+    Keys: ``U`` (bound after ``K`` steps), ``K`` (steps to reach ``τ``), ``N`` (SFO ``= K b``), their
+    first and second derivatives in ``b`` (``dK``, ``d2K``, ``dN``, ``d2N``), the feasibility
+    threshold ``b_min = C₂/τ``, ``b*``, ``K*``, ``N*``.
+
+    Examples
+    --------
+    >>> e = sfo_expressions()
+    >>> e["b*"], e["N*"]
+    (2*C_2/tau, 4*C_1*C_2/tau**2)
+    """
+    U = C1 / K + C2 / b
+    Kb = C1 * b / (tau * b - C2)
+    Nb = sp.factor(Kb * b)
+    dN = sp.factor(sp.diff(Nb, b))
+    # N'(b) = C₁ b (τb − 2C₂)/(τb − C₂)²: the only positive root is b* = 2C₂/τ.
+    roots = [r for r in sp.solve(sp.numer(dN), b) if r != 0]
+    if len(roots) != 1:
+        raise ArithmeticError(f"expected one non-zero root of N'(b); got {roots}")
+    b_star = roots[0]
+    return {
+        "U": U,
+        "K": Kb,
+        "N": Nb,
+        "dK": sp.factor(sp.diff(Kb, b)),
+        "d2K": sp.factor(sp.diff(Kb, b, 2)),
+        "dN": dN,
+        "d2N": sp.factor(sp.diff(Nb, b, 2)),
+        "b_min": C2 / tau,
+        "b*": b_star,
+        "K*": sp.simplify(Kb.subs(b, b_star)),
+        "N*": sp.simplify(Nb.subs(b, b_star)),
+    }
+
+
+@lru_cache(maxsize=None)
+def master_bound() -> Derivation:
+    """The master bound from the descent lemma, in both conventions (MATH.md §4).
+
+    Examples
+    --------
+    >>> d = master_bound()
+    >>> d.verified
+    True
+    """
+    grad2, var_b, f_t = sp.symbols("G_t V_b f_t", positive=True)
+    eta_t = sp.Symbol("eta_t", positive=True)
+    # One step: E f(x+) ≤ E f − η E‖∇f‖² + (Lη²/2) E‖g‖², with E‖g‖² ≤ E‖∇f‖² + σ²/b.
+    descent = f_t - eta_t * grad2 + L * eta_t**2 / 2 * (grad2 + var_b)
+    collected = f_t - eta_t * (1 - L * eta_t / 2) * grad2 + L * eta_t**2 * var_b / 2
+    s1, s2 = sp.symbols("S_1 S_2", positive=True)  # Σ η_t and Σ η_t²/b_t
+    # Summed: (1 − Lη_max/2) Σ η_t G_t ≤ Δ + (Lσ²/2) S₂, and min_t G_t ≤ Σ η_t G_t / S₁.
+    summed = (Delta + L * sigma2 * s2 / 2) / ((1 - L * eta / 2) * s1)
+    a_gen, b_gen = bound_constants("general")
+    a_small, b_small = bound_constants("small_step")
+    u_gen = a_gen / s1 + b_gen * s2 / s1
+    u_small = a_small / s1 + b_small * s2 / s1
+    h = sp.Symbol("v", nonnegative=True)  # Lη_max = 1 − v ∈ (0, 1]
+    on_small = {eta: (1 - h) / L}
+    checks = (
+        check_equal("one descent step collects to −η(1 − Lη/2)E‖∇f‖² + Lη²σ²/(2b)", descent, collected),
+        check_equal("dividing the summed inequality by (1 − Lη_max/2)S₁ gives A/S₁ + B S₂/S₁ "
+                    "with the general constants", summed, u_gen),
+        check_nonnegative("for Lη_max ≤ 1 the small-step constants dominate the general ones (A)",
+                          (a_small - a_gen).subs(on_small)),
+        check_nonnegative("for Lη_max ≤ 1 the small-step constants dominate the general ones (B)",
+                          (b_small - b_gen).subs(on_small)),
+    )
+    return Derivation(
+        name="master_bound",
+        title="Master bound for SGD with any (η_t, b_t)",
+        statement=("min_t E‖∇f(x_t)‖² ≤ A/Σ η_t + B Σ(η_t²/b_t)/Σ η_t, with A = 2Δ/(2 − Lη_max), "
+                   "B = Lσ²/(2 − Lη_max) when Lη_max < 2, and A = 2Δ, B = Lσ² when η_max ≤ 1/L."),
+        assumptions=("f is L-smooth and bounded below; Δ = f(x_0) − f*",
+                     "unbiased stochastic gradient with one-sample variance ≤ σ²; fresh samples",
+                     "η_t ≤ η_max with Lη_max < 2"),
+        results=(equation("U_{general}", u_gen), equation("U_{small}", u_small)),
+        checks=checks,
+        source="MATH.md §4 (Umeda & Iiduka, arXiv 2508.05297)",
+    )
+
+
+@lru_cache(maxsize=None)
+def sfo_constant(convention: str = "general", stationarity: str = "norm") -> Derivation:
+    """``K(b)``, ``N(b)``, their monotonicity and convexity, and the critical batch size ``b*``.
+
+    Parameters
+    ----------
+    convention : {"general", "small_step"}
+        Constants of the master bound (module docstring).
+    stationarity : {"norm", "squared"}
+        Meaning of ε: target ``τ = ε²`` or ``τ = ε`` on ``min_t E‖∇f‖²``.
+
+    Examples
+    --------
+    >>> d = sfo_constant("general")
+    >>> d.verified, d.result("b^*")
+    (True, 2*L*eta*sigma^2/(epsilon**2*(-L*eta + 2)))
+    """
+    _convention(convention)
+    _stationarity(stationarity)
+    e = sfo_expressions()
+    u = sp.Symbol("u", positive=True)  # b = (C₂ + u)/τ: the feasible region b > C₂/τ
+    feasible = {b: (C2 + u) / tau}
+    b_star = e["b*"]
+
+    a_c, b_c = bound_constants(convention)
+    on_problem = {C1: a_c / eta, C2: b_c * eta, tau: target(stationarity)}
+    b_star_p = _critical_batch_expression(convention, stationarity)
+    k_star_p = sp.simplify(e["K*"].subs(on_problem))
+    n_star_p = sp.simplify(e["N*"].subs(on_problem))
+    t = target(stationarity)
+    if convention == "general":
+        n_star_paper = 8 * L * Delta * sigma2 / ((2 - L * eta) ** 2 * t**2)
+        # The convention's hypothesis 0 < Lη < 2, as Lη = 2/(1 + w) with w > 0.
+        w = sp.Symbol("w", positive=True)
+        in_range = {eta: 2 / (L * (1 + w))}
+        slope = L * sigma2 / t
+    else:
+        n_star_paper = 8 * L * Delta * sigma2 / t**2
+        in_range = {}
+        slope = 2 * L * sigma2 / t
+
+    checks = (
+        check_zero("K(b) solves U(K, b) = τ", e["U"].subs(K, e["K"]) - tau),
+        check_negative("K'(b) < 0 for b > C₂/τ: fewer steps with a larger batch", e["dK"].subs(feasible)),
+        check_positive("K''(b) > 0 for b > C₂/τ: K is convex", e["d2K"].subs(feasible)),
+        check_positive("N''(b) > 0 for b > C₂/τ: N is convex", e["d2N"].subs(feasible)),
+        check_zero("N'(b*) = 0", e["dN"].subs(b, b_star)),
+        check_positive("N''(b*) > 0: b* is a minimum", e["d2N"].subs(b, b_star)),
+        check_positive("b* = 2C₂/τ lies in the feasible region b > C₂/τ", b_star - e["b_min"]),
+        check_nonnegative("N(b) − N(b*) = C₁(τb − 2C₂)²/(τ²(τb − C₂)) ≥ 0: b* is the global minimum",
+                          (e["N"] - e["N*"]).subs(feasible)),
+        check_equal("K(b*) = 2C₁/τ", e["K*"], 2 * C1 / tau),
+        check_equal("N(b*) = 4C₁C₂/τ²", e["N*"], 4 * C1 * C2 / tau**2),
+        check_equal(f"N(b*) matches MATH.md §4 ({convention} constants)", n_star_p, n_star_paper),
+        check_positive("b* > 0 under the convention's step-size hypothesis", b_star_p.subs(in_range)),
+        check_zero("b* ε^{2} (resp. ε) does not depend on ε: b* = O(ε^{-2}) in the norm convention",
+                   sp.diff(b_star_p * t, epsilon)),
+        check_limit("b*/η tends to a constant as η → 0 (Lσ²/τ general, 2Lσ²/τ small-step): "
+                    "b* ∝ η for small steps", b_star_p / eta, eta, 0, slope),
+    )
+    k_of, n_of, star = sp.Function("K"), sp.Function("N"), sp.Symbol("b^*")
+    results = (
+        equation("U", e["U"]),
+        equation("C_1", a_c / eta),
+        equation("C_2", b_c * eta),
+        equation(k_of(b), e["K"]),
+        equation(n_of(b), e["N"]),
+        equation(sp.Derivative(k_of(b), b), e["dK"]),
+        equation(sp.Derivative(k_of(b), (b, 2)), e["d2K"]),
+        equation(sp.Derivative(n_of(b), b), e["dN"]),
+        equation(sp.Derivative(n_of(b), (b, 2)), e["d2N"]),
+        equation("b_{min}", e["b_min"]),
+        equation(star, b_star_p),
+        equation(k_of(star), k_star_p),
+        equation(n_of(star), n_star_p),
+    )
+    eps_text = "min E‖∇f‖ ≤ ε (τ = ε²)" if stationarity == "norm" else "min E‖∇f‖² ≤ ε (τ = ε)"
+    return Derivation(
+        name=f"sfo_constant_{convention}_{stationarity}",
+        title=f"SFO complexity at constant (η, b): critical batch size ({convention} constants, {eps_text})",
+        statement=("With U = C₁/K + C₂/b, the steps to reach τ are K(b) = C₁b/(τb − C₂) (b > C₂/τ), "
+                   "decreasing and convex; the SFO complexity N(b) = bK(b) is convex with its unique "
+                   "minimum at the critical batch size b* = 2C₂/τ, where K = 2C₁/τ and N = 4C₁C₂/τ²."),
+        assumptions=("constant η and b over K steps", "C₁ = A/η, C₂ = Bη with the master bound's A, B",
+                     "Lη < 2" if convention == "general" else "η ≤ 1/L"),
+        results=results,
+        checks=checks,
+        source="MATH.md §4 (Umeda & Iiduka, arXiv 2508.05297; 2409.08770)",
+    )
+
+
+def critical_batch_size(L: Any, sigma2: Any, eta: Any, epsilon: Any, *, convention: str = "general",
+                        stationarity: str = "norm") -> Any:
+    """Critical batch size ``b* = 2C₂/τ`` of constant-(η, b) SGD (MATH.md §4).
+
+    ``2Lσ²η / ((2 − Lη) ε²)`` in the general convention with the norm target; ``2Lσ²η/ε²`` in the
+    small-step convention.
+
+    Parameters
+    ----------
+    L, sigma2, eta, epsilon
+        Smoothness, one-sample gradient variance, learning rate, tolerance. Sympy objects give a
+        sympy expression; numbers give a float.
+    convention : {"general", "small_step"}
+    stationarity : {"norm", "squared"}
+
+    Examples
+    --------
+    >>> critical_batch_size(1.0, 2.0, 0.5, 0.1)     # 2·1·2·0.5 / (1.5 · 0.01)
+    133.333
+    >>> critical_batch_size(1.0, 2.0, 0.5, 0.1, convention="small_step")
+    200.0
+    >>> x = sp.Symbol("x", positive=True)
+    >>> critical_batch_size(1, 1, x, 1)
+    2*x/(2 - x)
+    >>> critical_batch_size(1.0, 1.0, 2.5, 0.1)
+    Traceback (most recent call last):
+    ...
+    ValueError: eta must satisfy L*eta < 2 in the general convention; got L*eta = 2.5
+    """
+    convention = _convention(convention)
+    stationarity = _stationarity(stationarity)
+    values = {"L": L, "sigma2": sigma2, "eta": eta, "epsilon": epsilon}
+    symbolic = any(isinstance(v, sp.Basic) for v in values.values())
+    if not symbolic:
+        for name, v in values.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)) and not hasattr(v, "__float__"):
+                raise TypeError(f"{name} must be a real number or a sympy expression; got {v!r}")
+            v = float(v)
+            if not (math.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be positive and finite; got {v!r}")
+            values[name] = v
+        product = values["L"] * values["eta"]
+        if convention == "general" and not product < 2:
+            raise ValueError(f"eta must satisfy L*eta < 2 in the general convention; got L*eta = {product!r}")
+        if convention == "small_step" and not product <= 1:
+            raise ValueError(f"eta must satisfy L*eta ≤ 1 in the small-step convention; got L*eta = {product!r}")
+    expr = _critical_batch_expression(convention, stationarity)
+    args = (values["L"], values["sigma2"], values["eta"], values["epsilon"])
+    if symbolic:
+        return expr.subs(dict(zip(_ARGS, args)), simultaneous=True)
+    return float(_critical_batch_numeric(convention, stationarity)(*args))
+
+
+_ARGS = (L, sigma2, eta, epsilon)
+
+
+@lru_cache(maxsize=None)
+def _critical_batch_expression(convention: str, stationarity: str) -> sp.Basic:
+    # The formula the derivation verifies, built without re-running its checks.
+    a_c, b_c = bound_constants(convention)
+    on_problem = {C1: a_c / eta, C2: b_c * eta, tau: target(stationarity)}
+    return sfo_expressions()["b*"].subs(on_problem)
+
+
+@lru_cache(maxsize=None)
+def _critical_batch_numeric(convention: str, stationarity: str) -> Any:
+    return sp.lambdify(_ARGS, _critical_batch_expression(convention, stationarity), "math")

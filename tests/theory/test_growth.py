@@ -1,0 +1,149 @@
+"""Growth schedules, the adaptive rule and the (γ, δ) measurement grid (theory/growth.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from theory import (
+    AdaptiveRule,
+    Problem,
+    exponential_growth,
+    expected_risk,
+    growth_grid,
+    polynomial_growth,
+    schedule_to_target,
+    sfo_exponent,
+    stage_schedule,
+)
+
+
+@settings(max_examples=30)
+@given(lr0=st.floats(1e-3, 0.5), batch0=st.floats(1.0, 32.0), g=st.floats(0.8, 2.0), d=st.floats(1.0, 3.0),
+       stages=st.integers(1, 10), k=st.integers(1, 6))
+def test_exponential_growth_in_steps(lr0, batch0, g, d, stages, k):
+    s = exponential_growth(lr0, batch0, g, d, stages, stage_steps=k)
+    assert s.serial_steps == stages * k
+    m = np.repeat(np.arange(stages), k)
+    np.testing.assert_allclose(s.lr, lr0 * g**m, rtol=1e-12)
+    np.testing.assert_allclose(s.batch, batch0 * d**m, rtol=1e-12)
+    # Closed forms of MATH.md §4 (q = γ²/δ), checked against the per-step arrays.
+    assert s.lr.sum() == pytest.approx(k * lr0 * sum(g**j for j in range(stages)), rel=1e-12)
+    assert float(s.total_samples) == pytest.approx(k * batch0 * sum(d**j for j in range(stages)), rel=1e-12)
+    assert s.metadata["stage_starts"] == tuple(range(0, stages * k, k))
+
+
+def test_caps_rounding_and_epochs():
+    s = exponential_growth(0.1, 8, 2.0, 2.0, 4, stage_steps=1, lr_cap=0.3, batch_cap=40)
+    assert s.lr.tolist() == [0.1, 0.2, 0.3, 0.3] and s.batch.tolist() == [8.0, 16.0, 32.0, 40.0]
+    r = exponential_growth(0.1, 3, 1.0, 1.5, 3, stage_steps=1, integer_batch=True)
+    assert r.batch.tolist() == [3, 5, 7] and r.batch.dtype == np.int64  # 4.5 → 5, 6.75 → 7
+    # Epoch-counted stages: ⌈E n / b_m⌉ steps, so later (larger-batch) stages are shorter.
+    e = exponential_growth(0.1, 4, 1.0, 2.0, 3, stage_epochs=2, dataset_size=100)
+    assert e.metadata["stage_steps"] == (50, 25, 13) and e.metadata["counting"] == "epochs"
+    assert polynomial_growth(0.1, 2, 2.0, 1.0, 3, stage_steps=1).lr.tolist() == pytest.approx([0.1, 0.2, 0.3])
+    assert polynomial_growth(0.1, 2, 2.0, 1.0, 3, stage_steps=1).batch.tolist() == [2.0, 8.0, 18.0]
+
+
+def test_epoch_counting_bounds_the_sum_of_rates():
+    # γ < δ with epochs per stage: Σ η = Σ_m η₀γ^m ⌈En/(b₀δ^m)⌉ ≈ (E n η₀/b₀) Σ (γ/δ)^m, bounded —
+    # as long as b_m ≤ n: past that every stage still takes one step (the ceiling) and Σ η grows again.
+    n = 2**14
+    sums = [exponential_growth(0.1, 1, 1.2, 2.0, m, stage_epochs=1, dataset_size=n).lr.sum() for m in (6, 10, 15)]
+    limit = n * 0.1 / (1 - 1.2 / 2.0)
+    assert sums[0] < sums[1] < sums[2] < limit * 1.01
+    assert sums[2] - sums[1] < 0.02 * sums[2]
+    late = exponential_growth(0.1, 1, 1.2, 2.0, 40, stage_epochs=1, dataset_size=n).lr.sum()
+    assert late > 1.15 * limit
+    steps = [exponential_growth(0.1, 1, 1.2, 2.0, m, stage_steps=100).lr.sum() for m in (10, 20, 30)]
+    assert steps[-1] > 5 * steps[0]  # step-counted stages: Σ η grows like γ^M
+
+
+def test_stage_schedule_validation():
+    with pytest.raises(ValueError, match="exactly one of stage_steps= or stage_epochs="):
+        stage_schedule([0.1], [1])
+    with pytest.raises(ValueError, match="stage_epochs needs dataset_size"):
+        stage_schedule([0.1], [1], stage_epochs=1)
+    with pytest.raises(ValueError, match="equal length"):
+        stage_schedule([0.1, 0.2], [1], stage_steps=1)
+    with pytest.raises(ValueError, match="batches\\[0\\] must be ≥ 1"):
+        stage_schedule([0.1], [0.5], stage_steps=1)
+    with pytest.raises(ValueError, match="gamma must be positive"):
+        exponential_growth(0.1, 1, 0.0, 2.0, 3, stage_steps=1)
+    with pytest.raises(ValueError, match="lr_cap must be positive"):
+        exponential_growth(0.1, 1, 1.1, 2.0, 3, stage_steps=1, lr_cap=-1.0)
+
+
+def test_adaptive_rule_reproduces_the_exact_solver_and_switches_correctly():
+    p = Problem.power_law(30, a=1.5, b=1.0, noise_variance=0.2)
+    rule = AdaptiveRule(lr0=0.1, batch0=4, gamma=1.4, delta=2.0, epsilon0=0.6, check_every=50,
+                        batch_cap=256, lr_cap=1.0)
+    run = rule.run(p, 1500)
+    # The realised schedule, fed to the exact solver, reproduces the run's risk.
+    np.testing.assert_allclose(expected_risk(p, run.schedule).risk, run.risk, rtol=1e-12)
+    # A stage advances exactly when the measured RMS gradient norm is at most ε_m = ε₀ sqrt(b₀/b_m).
+    stages = np.concatenate([[0], run.stages])
+    for k, (norm, thr) in enumerate(zip(run.gradient_norms, run.thresholds)):
+        assert thr == pytest.approx(rule.threshold(stages[k]))
+        assert (stages[k + 1] == stages[k] + 1) == (norm <= thr)
+    assert run.switch_steps.size >= 2
+    # Within a stage the schedule holds the stage's values, capped.
+    for k, step in enumerate(run.check_steps[:-1]):
+        lr, batch = rule.stage_values(stages[k + 1])
+        assert run.schedule.lr[step] == pytest.approx(lr) and run.schedule.batch[step] == pytest.approx(batch)
+    assert run.schedule.batch.max() <= 256 and run.schedule.lr.max() <= 1.0
+
+
+def test_adaptive_rule_defaults_and_validation():
+    rule = AdaptiveRule()
+    assert (rule.delta, rule.gamma, rule.epsilon0, rule.batch0, rule.lr0, rule.check_every, rule.batch_cap) == (
+        2.0, 1.4, 0.5, 8.0, 0.1, 1000, 4096.0)
+    assert rule.stage_values(20)[1] == 4096.0 and rule.threshold(20) == pytest.approx(0.5 * math.sqrt(8 / 4096))
+    with pytest.raises(ValueError, match="check_every must be ≥ 1"):
+        AdaptiveRule(check_every=0)
+    with pytest.raises(ValueError, match="epsilon0 must be positive"):
+        AdaptiveRule(epsilon0=0.0)
+    from theory import DivergenceError
+
+    with pytest.raises(DivergenceError):
+        rule = AdaptiveRule(lr0=3.0, batch0=1, check_every=10, epsilon0=1e-9)
+        rule.run(Problem.isotropic(3, noise_variance=1.0), 5000)
+
+
+def test_growth_grid_matches_direct_runs_and_the_prediction():
+    p = Problem.power_law(30, a=1.5, b=1.0, noise_variance=1.0)
+    gammas, deltas, eps = [1.2], [1.44, 2.0], [0.3, 0.15]
+    g = growth_grid(p, gammas, deltas, eps, lr0=0.01, stage_steps=20, stages=40)
+    for j, d in enumerate(deltas):
+        sched = exponential_growth(0.01, 1.0, 1.2, d, 40, stage_steps=20, lr_cap=1.0)
+        for k, e in enumerate(eps):
+            h = schedule_to_target(p, sched, e * e)
+            assert g.sfo[0, j, k] == pytest.approx(h.fractional_samples[0], rel=1e-12)
+        assert g.predicted[0, j] == pytest.approx(sfo_exponent(1.2, d))
+        x = np.log(1 / np.array(eps))
+        assert g.measured[0, j] == pytest.approx(np.polyfit(x, np.log(g.sfo[0, j]), 1)[0], rel=1e-12)
+
+
+def test_measured_exponent_follows_the_bias_rate_before_the_cap():
+    """On λ_i s_i(0) = i^{-1} (bias ∝ 1/Σ η, the bound's own rate) and before the η cap, the measured
+    ε-exponent is 2 ln δ/ln γ within 10 % — above the ridge that is the prediction; below it the
+    prediction 2 ln δ/(ln δ − ln γ) is not met (figure growth_exponent_map, default size: 3 % median)."""
+    p = Problem.power_law(150, a=1.5, b=1.0, noise_variance=1.0)
+    gammas, deltas = [1.15, 1.25], [1.25, 1.6, 2.5]
+    g = growth_grid(p, gammas, deltas, np.geomspace(0.2, 0.05, 3), lr0=0.001, stage_steps=60, stages=120)
+    for i, gm in enumerate(gammas):
+        for j, d in enumerate(deltas):
+            if g.capped[i, j] or d <= gm:
+                continue
+            bias_rate = 2 * math.log(d) / math.log(gm)
+            assert g.measured[i, j] == pytest.approx(bias_rate, rel=0.10)
+            if d >= gm * gm:
+                assert g.measured[i, j] == pytest.approx(g.predicted[i, j], rel=0.10)
+            else:
+                assert g.measured[i, j] < 0.8 * g.predicted[i, j]
+    assert not g.capped[0, 2] and not g.capped[1, 2]
+    assert (~g.capped & (np.array(deltas)[None, :] < np.array(gammas)[:, None] ** 2)).any()

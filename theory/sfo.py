@@ -1,0 +1,659 @@
+"""SFO complexity on noisy linear regression: the worst-case bound beside exact measurement (MATH.md §4).
+
+The Iiduka-line bound for SGD needs three constants, all computable on noisy linear regression:
+
+- ``L = λ_1``, the smoothness of ``f(w) = ½ E (xᵀw − y)²`` (its Hessian is ``H``);
+- ``Δ = f(w_0) − f* = R(w_0)``, the initial excess risk;
+- ``σ²``, a bound on the variance of a *one-sample* stochastic gradient ``g_1 = x(xᵀw − y)``. At error
+  second moments ``s`` it is exactly (any κ)
+
+      V(s) = E‖g_1 − ∇f‖² = (κ − 2) Σ λ_i² s_i + tr H (Σ λ_i s_i + σ_y²),
+
+  which depends on where the iterate is. :class:`BoundConstants` offers ``variance="optimum"``
+  (``V(0) = σ_y² tr H``, the noise the iterates feel near the target; *not* an upper bound early
+  on), ``"initial"`` (``V(s(0))``) or a number. :func:`gradient_variance` evaluates ``V``; every
+  measurement records ``sup_t V(s(t))`` along its run (:attr:`TargetHitting.max_gradient_variance`).
+  With that σ² the master bound's proof goes through on noisy linear regression (it only needs
+  ``E V(w_t) ≤ σ²``), so :attr:`CriticalBatch.trajectory_bound_steps` must bound the measured steps —
+  a theorem the tests check; with ``"optimum"`` it can fail, and does.
+
+Stationarity is measured on the quantity the bound controls: ``E‖∇f(w_t)‖² = Σ λ_i² s_i(t)`` (exact
+from the second moments, since ``∇f(w) = H(w − w*)``). ``stationarity="norm"`` (MATH.md's
+``min E‖∇f‖ ≤ ε``) asks ``E‖∇f‖² ≤ ε²`` — sufficient by Jensen, and exactly what the bound
+guarantees; ``"squared"`` asks ``E‖∇f‖² ≤ ε``. "Steps to ε" is the first ``t`` with
+``Σ λ² s(t) ≤ τ`` (the iterate after ``t`` steps), and "SFO to ε" the samples used by then.
+
+Measurements run the exact SGD recursion (MATH.md §1.1) and stop early: a row reaches the target,
+or is *certified unreachable*, or runs out of ``max_steps``; each outcome is reported, never hidden
+in an ``inf``. At constant ``(η, b)`` the recursion is affine, ``s ← Ms + v`` with ``M ≥ 0``
+entrywise when κ ≥ 2, so two certificates hold: the stationary gradient norm is at least the target
+and the state lies above the stationary one in every coordinate (``s_t − s^∞ = M^t(s_0 − s^∞) ≥ 0``);
+or the state grew in every coordinate over one step (``s_{t+1} − s_t = M(s_t − s_{t−1}) ≥ 0``, so the
+gradient norm never decreases again — unstable rows).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from theory._validate import finite_real, positive_int
+from theory.problem import Problem
+from theory.recursion import second_moment_step
+from theory.schedule import Schedule
+
+__all__ = [
+    "BoundConstants",
+    "CriticalBatch",
+    "TargetHitting",
+    "bound_critical_batch",
+    "bound_sfo",
+    "bound_steps",
+    "critical_batch",
+    "gradient_target",
+    "gradient_variance",
+    "schedule_to_target",
+    "sfo_bound",
+    "steps_to_target",
+]
+
+CONVENTIONS = ("general", "small_step")
+STATIONARITY = ("norm", "squared")
+VARIANCES = ("optimum", "initial")
+STATUSES = ("reached", "unreachable", "diverged", "horizon")
+
+# How often (steps) the early-exit tests run: each costs a pass over the state.
+_CHECK_EVERY = 64
+
+
+def _choice(value: Any, name: str, options: Sequence[str]) -> str:
+    if value not in options:
+        raise ValueError(f"{name} must be one of {tuple(options)}; got {value!r}")
+    return value
+
+
+def gradient_target(epsilon: float, stationarity: str = "norm") -> float:
+    """Level ``τ`` that ``E‖∇f‖²`` must reach: ``ε²`` (``"norm"``) or ``ε`` (``"squared"``).
+
+    Examples
+    --------
+    >>> gradient_target(0.1), gradient_target(0.1, "squared")
+    (0.010000000000000002, 0.1)
+    """
+    eps = finite_real(epsilon, "epsilon")
+    if eps <= 0:
+        raise ValueError(f"epsilon must be positive; got {eps!r}")
+    return eps * eps if _choice(stationarity, "stationarity", STATIONARITY) == "norm" else eps
+
+
+def gradient_variance(problem: Problem, second_moment: Any) -> np.ndarray:
+    """Variance of a one-sample gradient, ``(κ−2) Σλ²s + tr H (Σλs + σ²)``, for states ``(..., d)``.
+
+    Examples
+    --------
+    >>> p = Problem([1.0, 0.5], [1.0, 0.0], noise_variance=0.5)
+    >>> float(gradient_variance(p, np.zeros(2)))      # at the optimum: σ² tr H
+    0.75
+    >>> float(gradient_variance(p, p.initial_second_moment))   # 1·1 + 1.5·(1 + 0.5)
+    3.25
+    """
+    s = np.asarray(second_moment, dtype=np.float64)
+    lam = problem.eigenvalues
+    return ((problem.kurtosis - 2.0) * (s @ lam**2)
+            + problem.trace * (s @ lam + problem.noise_variance))
+
+
+@dataclass(frozen=True)
+class BoundConstants:
+    """``(L, σ², Δ)`` of the master bound.
+
+    Parameters
+    ----------
+    smoothness : float
+        ``L > 0``.
+    gradient_variance : float
+        ``σ² ≥ 0``, variance bound of a one-sample stochastic gradient.
+    initial_gap : float
+        ``Δ = f(x_0) − f* ≥ 0``.
+
+    Examples
+    --------
+    >>> p = Problem([1.0, 0.5], [1.0, 0.0], noise_variance=0.5)
+    >>> BoundConstants.from_problem(p)
+    BoundConstants(smoothness=1.0, gradient_variance=0.75, initial_gap=0.5)
+    >>> BoundConstants.from_problem(p, variance="initial").gradient_variance
+    3.25
+    """
+
+    smoothness: float
+    gradient_variance: float
+    initial_gap: float
+
+    def __post_init__(self) -> None:
+        L = finite_real(self.smoothness, "smoothness")
+        if L <= 0:
+            raise ValueError(f"smoothness must be positive; got {L!r}")
+        object.__setattr__(self, "smoothness", L)
+        object.__setattr__(self, "gradient_variance",
+                           finite_real(self.gradient_variance, "gradient_variance", minimum=0.0))
+        object.__setattr__(self, "initial_gap", finite_real(self.initial_gap, "initial_gap", minimum=0.0))
+
+    @classmethod
+    def from_problem(cls, problem: Problem, variance: str | float = "optimum") -> "BoundConstants":
+        """``L = λ_1``, ``Δ = R(w_0)`` and ``σ²`` from ``variance`` (module docstring)."""
+        if not isinstance(problem, Problem):
+            raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
+        if isinstance(variance, str):
+            _choice(variance, "variance", VARIANCES)
+            s = np.zeros(problem.dimension) if variance == "optimum" else problem.initial_second_moment
+            sigma2 = float(gradient_variance(problem, s))
+        else:
+            sigma2 = finite_real(variance, "variance", minimum=0.0)
+        return cls(problem.largest_eigenvalue, sigma2, problem.initial_risk)
+
+    def coefficients(self, lr_max: float, convention: str = "general") -> tuple[float, float]:
+        """``(A, B)`` of the master bound at the largest rate ``lr_max``.
+
+        Examples
+        --------
+        >>> BoundConstants(1.0, 2.0, 3.0).coefficients(0.5)       # 2Δ/(2 − Lη), Lσ²/(2 − Lη)
+        (4.0, 1.3333333333333333)
+        >>> BoundConstants(1.0, 2.0, 3.0).coefficients(0.5, "small_step")
+        (6.0, 2.0)
+        """
+        _choice(convention, "convention", CONVENTIONS)
+        lr_max = finite_real(lr_max, "lr_max")
+        product = self.smoothness * lr_max
+        if convention == "general":
+            if not 0 < product < 2:
+                raise ValueError(f"the general convention needs 0 < L*lr < 2; got L*lr = {product!r}")
+            margin = 2.0 - product
+            return 2.0 * self.initial_gap / margin, self.smoothness * self.gradient_variance / margin
+        if not 0 < product <= 1.0 + 1e-12:
+            raise ValueError(f"the small-step convention needs 0 < L*lr ≤ 1; got L*lr = {product!r}")
+        return 2.0 * self.initial_gap, self.smoothness * self.gradient_variance
+
+
+def sfo_bound(schedule: Schedule, constants: BoundConstants, convention: str = "general") -> np.ndarray:
+    """Master bound on ``min_{t<K} E‖∇f(x_t)‖²`` after each ``K = 1 … T`` steps of ``schedule``.
+
+    ``A/Σ_{t<K} η_t + B Σ_{t<K} (η_t²/b_t) / Σ_{t<K} η_t`` with ``A, B`` at the largest rate of the
+    first ``K`` steps.
+
+    Raises
+    ------
+    ValueError
+        If a rate violates the convention (``Lη < 2``, or ``Lη ≤ 1``), naming the first such step.
+
+    Examples
+    --------
+    >>> c = BoundConstants(1.0, 1.0, 1.0)
+    >>> sfo_bound(Schedule.constant(0.5, 4, steps=3), c).round(6).tolist()   # C₁/K + C₂/b
+    [2.75, 1.416667, 0.972222]
+    """
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a Schedule; got {type(schedule).__name__}")
+    _choice(convention, "convention", CONVENTIONS)
+    lr = schedule.lr
+    product = constants.smoothness * lr
+    bad = product >= 2.0 if convention == "general" else product > 1.0 + 1e-12
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"schedule violates the {convention} convention at step {i + 1}: "
+                         f"L*lr = {constants.smoothness * lr[i]!r}")
+    L, delta, sigma2 = constants.smoothness, constants.initial_gap, constants.gradient_variance
+    if convention == "general":
+        margin = 2.0 - L * np.maximum.accumulate(lr)
+        a, b = 2.0 * delta / margin, L * sigma2 / margin
+    else:
+        a, b = 2.0 * delta, L * sigma2
+    s1 = np.cumsum(lr)
+    s2 = np.cumsum(lr * lr / schedule.batch)
+    return a / s1 + b * s2 / s1
+
+
+def _constant_terms(constants: BoundConstants, lr: float, epsilon: float, convention: str,
+                    stationarity: str) -> tuple[float, float, float]:
+    a, b = constants.coefficients(lr, convention)
+    return a / lr, b * lr, gradient_target(epsilon, stationarity)
+
+
+def bound_steps(constants: BoundConstants, lr: float, batch: Any, epsilon: float, *,
+                convention: str = "general", stationarity: str = "norm") -> np.ndarray:
+    """Steps the bound needs at constant ``(η, b)``: ``K(b) = C₁b/(τb − C₂)``; ``inf`` for ``b ≤ C₂/τ``.
+
+    Here ``inf`` is a value, not a failure: below the feasibility threshold no number of steps
+    brings the bound to ``τ``.
+
+    Examples
+    --------
+    With ``L = σ² = Δ = 1``, ``η = ½``: ``C₁ = 8/3``, ``C₂ = 1/3``, ``τ = 0.01``:
+
+    >>> c = BoundConstants(1.0, 1.0, 1.0)
+    >>> bound_steps(c, 0.5, [1, 100, 1000], 0.1).round(3).tolist()
+    [inf, 400.0, 275.862]
+    """
+    c1, c2, tau = _constant_terms(constants, lr, epsilon, convention, stationarity)
+    b = np.asarray(batch, dtype=np.float64)
+    if np.any(~np.isfinite(b) | (b <= 0)):
+        raise ValueError(f"batch must be positive and finite; got {batch!r}")
+    excess = tau * b - c2
+    with np.errstate(divide="ignore"):
+        return np.where(excess > 0, c1 * b / np.where(excess > 0, excess, 1.0), np.inf)
+
+
+def bound_sfo(constants: BoundConstants, lr: float, batch: Any, epsilon: float, *,
+              convention: str = "general", stationarity: str = "norm") -> np.ndarray:
+    """SFO complexity the bound needs at constant ``(η, b)``: ``N(b) = b K(b)`` (``inf`` if infeasible).
+
+    Examples
+    --------
+    >>> c = BoundConstants(1.0, 1.0, 1.0)
+    >>> round(float(bound_sfo(c, 0.5, 200 / 3, 0.1)), 3)   # at b* = 2C₂/τ: N = 4C₁C₂/τ²
+    35555.556
+    """
+    b = np.asarray(batch, dtype=np.float64)
+    return b * bound_steps(constants, lr, b, epsilon, convention=convention, stationarity=stationarity)
+
+
+def bound_critical_batch(constants: BoundConstants, lr: float, epsilon: float, *,
+                         convention: str = "general", stationarity: str = "norm") -> float:
+    """Critical batch size of the bound, ``b* = 2C₂/τ`` (numeric twin of :func:`proofs.critical_batch_size`).
+
+    Examples
+    --------
+    >>> round(bound_critical_batch(BoundConstants(1.0, 2.0, 1.0), 0.5, 0.1), 6)
+    133.333333
+    """
+    _, c2, tau = _constant_terms(constants, lr, epsilon, convention, stationarity)
+    return 2.0 * c2 / tau
+
+
+# ---------------------------------------------------------------------------------- measurement
+@dataclass(frozen=True, eq=False)
+class TargetHitting:
+    """When the exact expected dynamics first reach ``E‖∇f‖² ≤ target``, one entry per row.
+
+    Attributes
+    ----------
+    target : ndarray
+        The level of each row.
+    steps : ndarray of float
+        First step ``t`` with ``Σλ²s(t) ≤ target`` (0 if the start qualifies); ``inf`` where not
+        reached — :attr:`status` says why.
+    samples : ndarray of float
+        Samples consumed by then; ``inf`` where not reached.
+    status : ndarray of str
+        ``"reached"``, ``"unreachable"`` (certified, see the module docstring), ``"diverged"`` or
+        ``"horizon"`` (``max_steps`` or the schedule exhausted, undecided).
+    final_gradient_norm2 : ndarray
+        ``Σλ²s`` when the row stopped.
+    fractional_steps, fractional_samples : ndarray
+        The crossing located inside the hitting step by interpolating ``log Σλ²s`` linearly between
+        steps ``t − 1`` and ``t``: continuous in the schedule's parameters, unlike :attr:`steps`, so
+        argmins and convexity are not masked by integer rounding.
+    max_gradient_variance : ndarray
+        ``sup_t V(s(t))`` over the steps simulated (up to the hit): the smallest one-sample variance
+        bound ``σ²`` valid along this trajectory for the master bound.
+    """
+
+    target: np.ndarray
+    steps: np.ndarray
+    samples: np.ndarray
+    status: np.ndarray
+    final_gradient_norm2: np.ndarray
+    fractional_steps: np.ndarray
+    fractional_samples: np.ndarray
+    max_gradient_variance: np.ndarray
+
+    @property
+    def reached(self) -> np.ndarray:
+        """Boolean mask of the rows that reached the target."""
+        return self.status == "reached"
+
+
+def _crossing_fraction(before: np.ndarray, after: np.ndarray, tau: Any) -> np.ndarray:
+    """Where ``log g`` crosses ``log τ`` inside a step, as a fraction in ``[0, 1]``."""
+    before = np.maximum(before, tau)  # the start of the step is above the target by construction
+    after = np.minimum(after, tau)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        span = np.log(before) - np.log(after)
+        frac = np.where(span > 0, (np.log(before) - np.log(tau)) / np.where(span > 0, span, 1.0), 1.0)
+    return np.clip(frac, 0.0, 1.0)
+
+
+def _positive_targets(target: Any, rows: int) -> np.ndarray:
+    tau = np.asarray(target, dtype=np.float64)
+    if tau.ndim > 1 or (tau.ndim == 1 and tau.shape[0] != rows):
+        raise ValueError(f"target must be a scalar or have one entry per row ({rows}); got shape {tau.shape}")
+    if np.any(~np.isfinite(tau) | (tau <= 0)):
+        raise ValueError(f"target must be positive and finite; got {target!r}")
+    return np.broadcast_to(tau, (rows,)).copy()
+
+
+def _hitting(problem: Problem, lr_at: Any, batch_at: Any, samples_after: Any, rows: int, horizon: int,
+             tau: np.ndarray, *, ends: np.ndarray | None = None, s_inf: np.ndarray | None = None,
+             constant: bool = False) -> TargetHitting:
+    """The shared loop. ``lr_at(t, idx)``, ``batch_at(t, idx)``: step ``t``'s (0-based) rate and batch
+    for rows ``idx``; ``samples_after(t, idx)``: cumulative samples after step ``t``."""
+    lam = problem.eigenvalues
+    moments = np.stack([lam, lam * lam], axis=1)
+    kappa_excess, trace, sigma2 = problem.kurtosis - 2.0, problem.trace, problem.noise_variance
+    certify = constant and problem.kurtosis >= 2.0
+    steps, samples = np.full(rows, np.inf), np.full(rows, np.inf)
+    frac_steps, frac_samples = np.full(rows, np.inf), np.full(rows, np.inf)
+    status = np.full(rows, "horizon", dtype=object)
+    final = np.full(rows, np.nan)
+    s = np.repeat(problem.initial_second_moment[None, :], rows, axis=0)
+    qm = s @ moments
+    q, g = qm[:, 0], qm[:, 1]
+    vmax = kappa_excess * g + trace * (q + sigma2)
+    hit = g <= tau
+    steps[hit] = samples[hit] = frac_steps[hit] = frac_samples[hit] = 0.0
+    status[hit], final[hit] = "reached", g[hit]
+    active = np.flatnonzero(~hit)
+    s, q, g = s[active], q[active], g[active]
+    hopeless = None
+    if certify and s_inf is not None:
+        with np.errstate(invalid="ignore"):
+            hopeless = np.isfinite(s_inf[:, 0]) & (s_inf @ moments[:, 1] >= tau)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(horizon):
+            if not active.size:
+                break
+            lr, batch = lr_at(t, active), batch_at(t, active)
+            previous, s_before = g, s
+            s = second_moment_step(s, lam, lr[:, None], batch[:, None], sigma2, problem.kurtosis,
+                                   q=q[:, None], xp=np)
+            qm = s @ moments
+            q, g = qm[:, 0], qm[:, 1]
+            vmax[active] = np.fmax(vmax[active], kappa_excess * g + trace * (q + sigma2))
+            done = g <= tau[active]
+            if done.any():
+                idx = active[done]
+                frac = _crossing_fraction(previous[done], g[done], tau[idx])
+                after = samples_after(t, idx)
+                steps[idx], samples[idx], status[idx], final[idx] = float(t + 1), after, "reached", g[done]
+                frac_steps[idx] = t + frac
+                frac_samples[idx] = after - batch[done] * (1.0 - frac)
+            stop = done
+            if done.any() or (t + 1) % _CHECK_EVERY == 0 or t + 1 == horizon:
+                bad = ~np.isfinite(g) & ~done
+                status[active[bad]] = "diverged"
+                stop = stop | bad
+                if certify:
+                    # Both certificates of the module docstring (constant (η, b), κ ≥ 2).
+                    grew = np.all(s >= s_before, axis=1)
+                    if hopeless is not None:
+                        grew |= hopeless[active] & np.all(s >= s_inf[active], axis=1)
+                    stuck = grew & ~stop
+                    status[active[stuck]] = "unreachable"
+                    stop = stop | stuck
+            if ends is not None:
+                stop = stop | (ends[active] <= t + 1)
+            if stop.any():
+                final[active[stop & ~done]] = g[stop & ~done]
+                keep = ~stop
+                active, s, q, g = active[keep], s[keep], q[keep], g[keep]
+    if active.size:
+        final[active] = g
+    return TargetHitting(tau, steps, samples, status.astype(str), final, frac_steps, frac_samples, vmax)
+
+
+def steps_to_target(problem: Problem, lr: Any, batch: Any, target: float, *,
+                    max_steps: int = 100_000) -> TargetHitting:
+    """Exact steps (and samples) for constant-``(η, b)`` SGD to reach ``E‖∇f‖² ≤ target``.
+
+    Parameters
+    ----------
+    problem : Problem
+    lr, batch : float or array_like
+        Broadcast against each other; one row per pair. Real batch sizes are allowed.
+    target : float or array_like
+        Level of ``E‖∇f‖² = Σλ²s`` (see :func:`gradient_target`); one per row or shared.
+    max_steps : int
+
+    Returns
+    -------
+    TargetHitting
+        Arrays of the broadcast shape, flattened to 1-D.
+
+    Examples
+    --------
+    One direction, λ = 1, no noise, Gaussian: each step multiplies ``s`` by ``1/4 + 1/(2B)`` at η = ½:
+
+    >>> p = Problem([1.0], [1.0], noise_variance=0.0)
+    >>> h = steps_to_target(p, 0.5, [1, 1000], 1e-4)      # 0.75^t and 0.2505^t reach 1e-4
+    >>> h.steps.tolist(), h.status.tolist()
+    ([33.0, 7.0], ['reached', 'reached'])
+    >>> steps_to_target(Problem([1.0], [1.0], noise_variance=1.0), 0.5, 1, 1e-4).status.tolist()
+    ['unreachable']
+    """
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
+    lr_arr, batch_arr = np.broadcast_arrays(np.asarray(lr, dtype=np.float64),
+                                            np.asarray(batch, dtype=np.float64))
+    lr_arr, batch_arr = lr_arr.ravel().copy(), batch_arr.ravel().copy()
+    if lr_arr.size == 0 or np.any(~np.isfinite(lr_arr) | (lr_arr <= 0)):
+        raise ValueError(f"lr must be positive and finite; got {lr!r}")
+    if np.any(~np.isfinite(batch_arr) | (batch_arr < 1)):
+        raise ValueError(f"batch must be ≥ 1 and finite; got {batch!r}")
+    max_steps = positive_int(max_steps, "max_steps")
+    rows = lr_arr.shape[0]
+    tau = _positive_targets(target, rows)
+    s_inf = np.full((rows, problem.dimension), np.nan)
+    if problem.kurtosis >= 2.0:
+        from theory.stability import is_stable, stationary_second_moment
+
+        for i in range(rows):
+            if is_stable(problem, lr_arr[i], batch_arr[i]):
+                s_inf[i] = stationary_second_moment(problem, lr_arr[i], batch_arr[i])
+    return _hitting(problem, lambda t, idx: lr_arr[idx], lambda t, idx: batch_arr[idx],
+                    lambda t, idx: (t + 1) * batch_arr[idx], rows, max_steps, tau, s_inf=s_inf,
+                    constant=True)
+
+
+def schedule_to_target(problem: Problem, schedules: Schedule | Sequence[Schedule],
+                       target: float) -> TargetHitting:
+    """Steps and samples for SGD along each schedule to reach ``E‖∇f‖² ≤ target`` (exact, early exit).
+
+    A schedule that ends before reaching the target is ``"horizon"``. Schedules of different
+    lengths run together, one row each; ``target`` is shared or one per schedule (pass the same
+    schedule several times to get several targets along one trajectory).
+
+    Examples
+    --------
+    Two steps at B = 1 (× 0.75 each), then B = 4 (× 0.375 each) until 0.5625 · 0.375^n ≤ 1e-4:
+
+    >>> p = Problem([1.0], [1.0], noise_variance=0.0)
+    >>> h = schedule_to_target(p, Schedule.from_phases([(0.5, 1, 2), (0.5, 4, 40)]), 1e-4)
+    >>> h.steps.tolist(), h.samples.tolist(), h.status.tolist()
+    ([11.0], [38.0], ['reached'])
+    """
+    items = [schedules] if isinstance(schedules, Schedule) else list(schedules)
+    if not items or not all(isinstance(x, Schedule) for x in items):
+        raise TypeError("schedules must be a Schedule or a non-empty sequence of Schedule")
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
+    rows, horizon = len(items), max(len(x) for x in items)
+    tau = _positive_targets(target, rows)
+    lr_tab = np.zeros((horizon, rows))  # zero rate past a schedule's end leaves its state alone
+    batch_tab = np.ones((horizon, rows))
+    for j, sched in enumerate(items):
+        lr_tab[: len(sched), j] = sched.lr
+        batch_tab[: len(sched), j] = sched.batch
+    cum = np.cumsum(batch_tab, axis=0)
+    ends = np.array([len(x) for x in items])
+    return _hitting(problem, lambda t, idx: lr_tab[t, idx], lambda t, idx: batch_tab[t, idx],
+                    lambda t, idx: cum[t, idx], rows, horizon, tau, ends=ends)
+
+
+@dataclass(frozen=True, eq=False)
+class CriticalBatch:
+    """Measured steps and SFO to a target over a batch grid at fixed ``η``, beside the bound.
+
+    Attributes
+    ----------
+    lr, epsilon, target : float
+    batches : ndarray
+    steps, sfo : ndarray
+        Measured, with the crossing located inside its step (``hitting.fractional_steps``,
+        ``hitting.fractional_samples``); ``inf`` where the target is not reached (``hitting.status``
+        says why). Integer counts are in ``hitting.steps`` and ``hitting.samples``.
+    hitting : TargetHitting
+    critical_batch : float
+        ``argmin_b`` of the measured SFO, on the grid refined around the minimum (``nan`` if no
+        batch reaches the target).
+    interior : bool
+        Whether that minimum lies strictly inside the (refined) grid with reached neighbours on both
+        sides — a minimum at the first reachable batch is not interior.
+    convex : bool
+        Whether the measured SFO is convex in ``b`` on the reached part of the grid (divided second
+        differences ``≥ −slack·N/h²``). The bound's ``N(b)`` is convex; the measured one need not be
+        (several eigen-directions superpose), and :attr:`unimodal` is the weaker property.
+    unimodal : bool
+        Whether the measured SFO decreases up to its grid minimum and increases after it.
+    constants : BoundConstants
+        With ``σ²`` chosen by ``variance``.
+    bound_steps, bound_sfo : ndarray
+        The bound's ``K(b)``, ``N(b)`` on the grid with those constants.
+    bound_critical_batch : float
+        ``b* = 2C₂/τ`` with those constants.
+    bound_holds : ndarray of bool
+        Per reached batch, whether the measured integer steps are ``≤ K(b)``.
+    trajectory_bound_steps : ndarray
+        ``K(b)`` with ``σ²`` replaced by that trajectory's ``sup_t V(s_t)`` — the constant the master
+        bound's proof needs, so this bound must hold (a theorem on noisy linear regression).
+    settings : dict
+    """
+
+    lr: float
+    epsilon: float
+    target: float
+    batches: np.ndarray
+    steps: np.ndarray
+    sfo: np.ndarray
+    hitting: TargetHitting
+    critical_batch: float
+    interior: bool
+    convex: bool
+    unimodal: bool
+    constants: BoundConstants
+    bound_steps: np.ndarray
+    bound_sfo: np.ndarray
+    bound_critical_batch: float
+    bound_holds: np.ndarray
+    trajectory_bound_steps: np.ndarray
+    settings: dict = field(default_factory=dict)
+
+
+def _unimodal(y: np.ndarray) -> bool:
+    """Non-increasing up to the argmin, non-decreasing after it (up to rounding)."""
+    if y.size < 2:
+        return True
+    i = int(np.argmin(y))
+    slack = 1e-12 * np.abs(y).max()
+    return bool(np.all(np.diff(y[: i + 1]) <= slack) and np.all(np.diff(y[i:]) >= -slack))
+
+
+def _convex_on_grid(x: np.ndarray, y: np.ndarray, slack: float) -> bool:
+    """Discrete convexity of ``y(x)`` on a non-uniform grid."""
+    if x.size < 3:
+        return True
+    d1 = np.diff(y) / np.diff(x)
+    h = 0.5 * (x[2:] - x[:-2])
+    d2 = np.diff(d1) / h
+    return bool(np.all(d2 >= -slack * np.abs(y[1:-1]) / h**2))
+
+
+def critical_batch(problem: Problem, lr: float, epsilon: float, batches: Any, *,
+                   stationarity: str = "norm", convention: str = "general",
+                   variance: str | float = "optimum", max_steps: int = 200_000,
+                   convex_slack: float = 0.0, refine: int = 2) -> CriticalBatch:
+    """Empirical critical batch size (argmin of measured SFO-to-ε over ``batches``) beside the bound's.
+
+    Parameters
+    ----------
+    problem : Problem
+    lr : float
+        Constant learning rate ``η`` (``Lη < 2`` for the general convention).
+    epsilon : float
+        Tolerance; the target is :func:`gradient_target` ``(epsilon, stationarity)``.
+    batches : array_like
+        Increasing grid of (real) batch sizes, at least 3.
+    stationarity, convention, variance
+        See :func:`gradient_target`, :meth:`BoundConstants.coefficients`,
+        :meth:`BoundConstants.from_problem`.
+    max_steps : int
+    convex_slack : float
+        Relative slack of the convexity test.
+    refine : int
+        Rounds of zooming (17 geometric points between the argmin's neighbours) that locate the
+        critical batch more finely than the grid. Zoom points enter ``critical_batch`` and
+        ``interior`` only; the arrays stay on ``batches``.
+
+    Examples
+    --------
+    >>> p = Problem.isotropic(4, 1.0, 1.0, noise_variance=1.0)
+    >>> cb = critical_batch(p, 0.1, 0.1, np.geomspace(1, 1024, 31))
+    >>> cb.interior, cb.convex, round(cb.critical_batch / cb.bound_critical_batch, 2)
+    (True, True, 0.57)
+    """
+    lr = finite_real(lr, "lr")
+    b = np.asarray(batches, dtype=np.float64)
+    if b.ndim != 1 or b.size < 3 or np.any(np.diff(b) <= 0):
+        raise ValueError(f"batches must be an increasing 1-D grid of at least 3 sizes; got {batches!r}")
+    refine = int(refine)
+    if refine < 0:
+        raise ValueError(f"refine must be ≥ 0; got {refine!r}")
+    target = gradient_target(epsilon, stationarity)
+    hit = steps_to_target(problem, lr, b, target, max_steps=max_steps)
+    sfo = hit.fractional_samples
+    reached = hit.reached
+    if reached.any():
+        i = int(np.argmin(np.where(reached, sfo, np.inf)))
+        crit, best = float(b[i]), float(sfo[i])
+        interior = bool(0 < i < b.size - 1 and reached[i - 1] and reached[i + 1])
+        convex = _convex_on_grid(b[reached], sfo[reached], convex_slack)
+        unimodal = _unimodal(sfo[reached])
+        lo, hi = b[max(i - 1, 0)], b[min(i + 1, b.size - 1)]
+        at_threshold = bool(i > 0 and not reached[i - 1])
+        rounds = 0
+        # Zoom between the argmin's neighbours. Next to the feasibility threshold N blows up only
+        # logarithmically (linear convergence to a stationary level just below the target), so a
+        # minimum there may need extra rounds (up to 8 more) before it shows as interior.
+        while rounds < refine or (refine and at_threshold and not interior and rounds < refine + 8):
+            rounds += 1
+            zoom = np.geomspace(lo, hi, 17)
+            z = steps_to_target(problem, lr, zoom, target, max_steps=max_steps)
+            zs = np.where(z.reached, z.fractional_samples, np.inf)
+            j = int(np.argmin(zs))
+            if zs[j] <= best:
+                crit, best = float(zoom[j]), float(zs[j])
+                interior = bool(0 < j < zoom.size - 1 and z.reached[j - 1] and z.reached[j + 1])
+                at_threshold = bool(j > 0 and not z.reached[j - 1])
+            lo, hi = zoom[max(j - 1, 0)], zoom[min(j + 1, zoom.size - 1)]
+    else:
+        crit, interior, convex, unimodal = math.nan, False, False, False
+    constants = BoundConstants.from_problem(problem, variance)
+    kw = dict(convention=convention, stationarity=stationarity)
+    k_bound = bound_steps(constants, lr, b, epsilon, **kw)
+    per_row = np.array([
+        float(bound_steps(BoundConstants(constants.smoothness, float(v), constants.initial_gap), lr, bi,
+                          epsilon, **kw))
+        for v, bi in zip(hit.max_gradient_variance, b)
+    ])
+    return CriticalBatch(
+        lr=lr, epsilon=float(epsilon), target=target, batches=b, steps=hit.fractional_steps, sfo=sfo,
+        hitting=hit, critical_batch=crit, interior=interior, convex=convex, unimodal=unimodal,
+        constants=constants,
+        bound_steps=k_bound, bound_sfo=b * k_bound,
+        bound_critical_batch=bound_critical_batch(constants, lr, epsilon, **kw),
+        bound_holds=np.where(reached, hit.steps <= k_bound, True),
+        trajectory_bound_steps=per_row,
+        settings={"stationarity": stationarity, "convention": convention, "variance": variance,
+                  "max_steps": max_steps, "convex_slack": convex_slack, "refine": refine},
+    )
