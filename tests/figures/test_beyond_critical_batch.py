@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import json
 
 import pytest
 
-from figures import REGISTRY, load_all
-from figures.registry import FigureContext
 
 NAME = "beyond_critical_batch"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    load_all()
-    out = tmp_path_factory.mktemp("fig")
-    REGISTRY[NAME].build(FigureContext(name=NAME, out_dir=out, quick=True))
-    summary = json.loads((out / f"{NAME}.json").read_text())
-    with (out / f"{NAME}.csv").open() as fh:
-        rows = list(csv.DictReader(fh))
-    return out, summary, rows
+def built(tmp_path_factory, quick_figure):
+    return quick_figure(NAME, tmp_path_factory.mktemp("fig"))
 
 
 def test_files_and_numbers(built):

@@ -1,0 +1,28 @@
+"""Shared by the figure smoke tests: build one figure at CI size and read back what it wrote."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from figures import REGISTRY, load_all
+from figures.registry import FigureContext
+
+
+def build_quick(name: str, out: Path) -> tuple[Path, dict, list[dict]]:
+    """Build figure ``name`` with ``quick=True`` into ``out``; return (folder, JSON summary, CSV rows)."""
+    load_all()
+    REGISTRY[name].build(FigureContext(name=name, out_dir=out, quick=True))
+    summary = json.loads((out / f"{name}.json").read_text())
+    with (out / f"{name}.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    return out, summary, rows
+
+
+@pytest.fixture(scope="session")
+def quick_figure():
+    """The :func:`build_quick` helper, as a fixture (conftest modules are not importable by name)."""
+    return build_quick
