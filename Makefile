@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: test figures figures-quick proofs clean
+.PHONY: test figures figures-quick proofs bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ figures-quick: $(STAMP)
 
 proofs: $(STAMP)
 	$(PY) -m proofs
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
 
 clean:
 	rm -rf $(VENV) figures/output .pytest_cache .hypothesis

@@ -1,0 +1,24 @@
+"""Monte Carlo SGD and normalized SGD on noisy linear regression (MATH.md §1, §1.3, §5).
+
+The independent witness of the exact solver in :mod:`theory`: many runs advance together as
+``(runs, d)`` arrays on NumPy, CuPy or any array API namespace, with an exact ``O(d)``-per-step
+sampler of Gaussian mini-batch gradients and a direct sampler for any data distribution.
+
+- :func:`simulate` runs SGD or NSGD (expected or conditional denominator) and returns a
+  :class:`SimulationResult` (mean excess risk, standard error, optional per-run curves).
+- :mod:`simulations.samplers` holds the samplers and the analytic gradient moments.
+- :mod:`simulations.streams` holds the seeding scheme (runs extend, never reshuffle).
+"""
+
+from simulations.monte_carlo import SimulationDivergenceError, SimulationResult, simulate
+from simulations.samplers import DATA_KURTOSIS, SAMPLERS, gradient_covariance, gradient_samples
+
+__all__ = [
+    "DATA_KURTOSIS",
+    "SAMPLERS",
+    "SimulationDivergenceError",
+    "SimulationResult",
+    "gradient_covariance",
+    "gradient_samples",
+    "simulate",
+]

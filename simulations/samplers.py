@@ -1,0 +1,250 @@
+"""Mini-batch gradients of noisy linear regression, drawn in the eigenbasis of ``H``.
+
+With ``e = w − w*``, inputs ``x = Λ^{1/2} z`` and labels ``y = <w*, x> + σν`` the batch-``B``
+gradient is ``g = (1/B) Σ_b x_b (x_bᵀ e − σ ν_b)``. Write ``a = Λ^{1/2} e``.
+
+``direct``
+    Draws the batch: ``z`` (Gaussian, Rademacher or uniform coordinates) and ``ν ~ N(0, 1)``, then
+    ``g = (1/B) Λ^{1/2} Σ_b z_b (z_bᵀ a − σ ν_b)``. Works for every data distribution; costs
+    ``B·d`` draws per run and step.
+
+``gaussian-exact`` (MATH.md §5)
+    For Gaussian ``z`` split ``z_b = ζ_b â + P⊥ z_b`` with ``â = a/‖a‖``, ``ζ_b = âᵀz_b`` and
+    ``P⊥ = I − ââᵀ``; ``ζ_b``, ``ν_b`` and ``P⊥ z_b`` are independent. The residual is
+    ``r_b = ‖a‖ζ_b − σν_b``, so
+
+        Σ_b z_b r_b = â Σ_b ζ_b r_b + Σ_b r_b P⊥ z_b,
+
+    and given ``(ζ, ν)`` the second term is ``N(0, (Σ_b r_b²) P⊥)``, i.e. ``(Σ r_b²)^{1/2} P⊥ ξ``
+    with ``ξ ~ N(0, I_d)``. Both sums only involve the 2×2 Wishart(B, I) matrix
+    ``W = Σ_b (ζ_b, ν_b)ᵀ(ζ_b, ν_b)``, and Bartlett's decomposition ``W = L Lᵀ`` with
+    ``L = [[c_1, 0], [n, c_2]]``, ``c_1² ~ χ²_B``, ``c_2² ~ χ²_{B−1}``, ``n ~ N(0, 1)`` independent
+    gives, with ``u = ‖a‖c_1 − σn``,
+
+        Σ_b ζ_b r_b = c_1 u,        Σ_b r_b² = u² + σ² c_2²   (a sum of squares: never negative).
+
+    Hence ``g = (1/B) Λ^{1/2} [ â c_1 u + (u² + σ²c_2²)^{1/2} P⊥ ξ ]``: ``d + 3`` draws per run and
+    step whatever ``B``. When ``a = 0`` every unit vector serves as ``â`` (the first basis vector
+    is used).
+
+Moments, for checking either sampler (any coordinate kurtosis ``κ``): ``E g = Λ e`` and
+
+    Cov g = (1/B) Λ^{1/2} [ (‖a‖² + σ²) I + a aᵀ + (κ − 3) diag(a²) ] Λ^{1/2},
+
+from ``E[z_i z_j (zᵀa)²] = δ_ij ‖a‖² + 2 a_i a_j + (κ − 3) δ_ij a_i²`` (see
+:func:`gradient_covariance`).
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any, Sequence
+
+import numpy as np
+
+from simulations.streams import BlockStream, block_streams, concat_draws, root_seed_sequence
+from theory.backend import resolve_backend, to_numpy
+from theory.problem import Problem
+
+__all__ = [
+    "DATA_KURTOSIS",
+    "DIRECT_PIECE_ELEMENTS",
+    "SAMPLERS",
+    "direct_gradient",
+    "direct_piece",
+    "gaussian_exact_gradient",
+    "gradient_covariance",
+    "gradient_samples",
+]
+
+SAMPLERS = ("auto", "gaussian-exact", "direct")
+# Fourth moment κ = E z⁴ of each standardised coordinate distribution.
+DATA_KURTOSIS = {"gaussian": 3.0, "rademacher": 1.0, "uniform": 9.0 / 5.0}
+# The direct sampler draws the batch in pieces of at most this many elements per run (B·d is split
+# along the batch axis), which bounds its memory whatever B. The piece size depends on d only, so
+# the random stream (and the numbers) do not depend on memory settings.
+DIRECT_PIECE_ELEMENTS = 2**16
+
+
+def direct_piece(dimension: int, batch: int) -> int:
+    """Samples per piece of the direct sampler: ``min(B, max(1, 65536 // d))``.
+
+    Examples
+    --------
+    >>> direct_piece(1000, 1024), direct_piece(10, 4), direct_piece(100_000, 8)
+    (65, 4, 1)
+    """
+    return min(batch, max(1, DIRECT_PIECE_ELEMENTS // dimension))
+
+
+def _coordinates(stream: BlockStream, data: str, *tail: int) -> Any:
+    if data == "gaussian":
+        return stream.normal(*tail)
+    if data == "rademacher":
+        return stream.signs(*tail)
+    if data == "uniform":
+        # Uniform on [−√3, √3]: mean 0, variance 1, κ = 9/5.
+        return (2.0 * stream.uniform(*tail) - 1.0) * 3.0**0.5
+    raise ValueError(f"data must be one of {tuple(DATA_KURTOSIS)}; got {data!r}")
+
+
+def direct_gradient(
+    xp: ModuleType,
+    streams: Sequence[BlockStream],
+    scaled_error: Any,
+    sqrt_eigenvalues: Any,
+    batch: int,
+    noise_std: float,
+    data: str,
+) -> Any:
+    """Batch gradients ``(n, d)`` drawn by sampling the whole batch (one row per run).
+
+    Parameters
+    ----------
+    xp : namespace
+    streams : sequence of BlockStream
+        One per block of runs; their ``used`` rows add up to ``n``.
+    scaled_error : array, shape (n, d)
+        ``a = Λ^{1/2} e`` for every run.
+    sqrt_eigenvalues : array, shape (d,)
+    batch : int
+    noise_std : float
+        ``σ``.
+    data : {"gaussian", "rademacher", "uniform"}
+
+    Notes
+    -----
+    Memory: one draw of ``block × direct_piece(d, B) × d`` coordinates at a time, at most
+    ``block × max(d, 65536)`` elements, plus a temporary of the same size.
+    """
+    d = int(scaled_error.shape[1])
+    piece = direct_piece(d, batch)
+    out, start = [], 0
+    for stream in streams:
+        a = scaled_error[start : start + stream.used, :]
+        start += stream.used
+        acc = xp.zeros_like(a)
+        done = 0
+        while done < batch:
+            p = min(piece, batch - done)
+            z = _coordinates(stream, data, p, d)  # (n_b, p, d)
+            resid = xp.matmul(z, a[:, :, None])[:, :, 0]  # z_bᵀ a
+            if noise_std > 0:
+                resid = resid - noise_std * stream.normal(p)
+            acc = acc + xp.matmul(resid[:, None, :], z)[:, 0, :]
+            done += p
+        out.append(acc)
+    return concat_draws(xp, out) * (sqrt_eigenvalues / batch)
+
+
+def gaussian_exact_gradient(
+    xp: ModuleType,
+    streams: Sequence[BlockStream],
+    scaled_error: Any,
+    norm_squared: Any,
+    sqrt_eigenvalues: Any,
+    batch: int,
+    noise_std: float,
+) -> Any:
+    """Batch gradients ``(n, d)`` for Gaussian data in ``O(d)`` per run, exact in distribution.
+
+    Parameters
+    ----------
+    scaled_error : array, shape (n, d)
+        ``a = Λ^{1/2} e``.
+    norm_squared : array, shape (n,)
+        ``‖a‖² = Σ λ e²`` (twice the excess risk), which the caller already has.
+
+    Notes
+    -----
+    Per block and step: one ``(block, d + 1)`` normal draw (``ξ`` and ``n``) and one
+    ``(block, 2)`` gamma draw (``c_1²/2``, ``c_2²/2``; only ``c_1`` when ``B = 1``, where
+    ``c_2 = 0``). Memory: a few ``(n, d)`` arrays.
+    """
+    d = int(scaled_error.shape[1])
+    shapes = [batch / 2.0, (batch - 1) / 2.0] if batch > 1 else [batch / 2.0]
+    normals, gammas = [], []
+    for stream in streams:
+        normals.append(stream.normal(d + 1))
+        gammas.append(stream.gamma(np.asarray(shapes), len(shapes)))
+    normal, gamma = concat_draws(xp, normals), concat_draws(xp, gammas)
+    xi, n = normal[:, :d], normal[:, d]
+    c1sq = 2.0 * gamma[:, 0]
+    c2sq = 2.0 * gamma[:, 1] if batch > 1 else xp.zeros_like(c1sq)
+
+    norm = xp.sqrt(norm_squared)
+    positive = norm > 0
+    safe = xp.where(positive, norm, xp.ones_like(norm))
+    unit = xp.zeros_like(sqrt_eigenvalues)
+    unit = xp.where(xp.arange(d) == 0, xp.ones_like(unit), unit)
+    a_hat = xp.where(positive[:, None], scaled_error / safe[:, None], unit[None, :])
+
+    c1 = xp.sqrt(c1sq)
+    u = norm * c1 - noise_std * n
+    along = c1 * u
+    perp = xp.sqrt(u * u + (noise_std * noise_std) * c2sq)
+    proj = xp.sum(a_hat * xi, axis=1)
+    direction = a_hat * (along - perp * proj)[:, None] + perp[:, None] * xi
+    return direction * (sqrt_eigenvalues / batch)
+
+
+def gradient_covariance(problem: Problem, error: Any, batch: int, kurtosis: float | None = None) -> np.ndarray:
+    """Analytic covariance ``(d, d)`` of the batch gradient at a fixed error ``e = w − w*``.
+
+    ``(1/B) Λ^{1/2} [ (‖a‖² + σ²) I + a aᵀ + (κ − 3) diag(a²) ] Λ^{1/2}`` with ``a = Λ^{1/2} e``
+    (module docstring). Its trace plus ``‖Λe‖²`` is ``E‖g‖²`` of MATH.md §1.3.
+
+    Examples
+    --------
+    >>> p = Problem([1.0, 4.0], [0.0, 0.0], noise_variance=1.0)
+    >>> gradient_covariance(p, [0.0, 0.0], batch=2).tolist()   # pure label noise: σ² Λ / B
+    [[0.5, 0.0], [0.0, 2.0]]
+    """
+    kappa = problem.kurtosis if kurtosis is None else kurtosis
+    lam = problem.eigenvalues
+    a = np.sqrt(lam) * np.asarray(error, dtype=np.float64)
+    inner = (a @ a + problem.noise_variance) * np.eye(lam.size) + np.outer(a, a) + (kappa - 3.0) * np.diag(a * a)
+    root = np.sqrt(lam)
+    return root[:, None] * inner * root[None, :] / batch
+
+
+def gradient_samples(
+    problem: Problem,
+    error: Any,
+    batch: int,
+    draws: int,
+    *,
+    sampler: str = "gaussian-exact",
+    data: str = "gaussian",
+    seed: Any = 0,
+    backend: Any = "numpy",
+) -> np.ndarray:
+    """``draws`` independent batch gradients at one fixed error ``e = w − w*`` (NumPy, ``(draws, d)``).
+
+    Meant for checking the samplers' moments against :func:`gradient_covariance`.
+
+    Examples
+    --------
+    >>> p = Problem([1.0, 0.25], [1.0, 1.0], noise_variance=0.5)
+    >>> g = gradient_samples(p, [1.0, -2.0], batch=1000, draws=4000, seed=1)
+    >>> g.shape, bool(np.allclose(g.mean(axis=0), [1.0, -0.5], atol=0.01))
+    ((4000, 2), True)
+    """
+    if sampler not in ("gaussian-exact", "direct"):
+        raise ValueError(f"sampler must be 'gaussian-exact' or 'direct'; got {sampler!r}")
+    if data not in DATA_KURTOSIS:
+        raise ValueError(f"data must be one of {tuple(DATA_KURTOSIS)}; got {data!r}")
+    if sampler == "gaussian-exact" and data != "gaussian":
+        raise ValueError(f"sampler='gaussian-exact' needs data='gaussian'; got data={data!r}")
+    xp = resolve_backend(backend)
+    root = np.sqrt(problem.eigenvalues)
+    a_host = np.broadcast_to(root * np.asarray(error, dtype=np.float64), (draws, problem.dimension))
+    a = xp.asarray(np.ascontiguousarray(a_host), dtype=xp.float64)
+    root_x = xp.asarray(root, dtype=xp.float64)
+    streams = block_streams(root_seed_sequence(seed), 0, draws, min(draws, 1024), xp, xp.float64)
+    sigma = problem.noise_variance**0.5
+    if sampler == "direct":
+        g = direct_gradient(xp, streams, a, root_x, int(batch), sigma, data)
+    else:
+        g = gaussian_exact_gradient(xp, streams, a, xp.sum(a * a, axis=1), root_x, int(batch), sigma)
+    return to_numpy(g)
