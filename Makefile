@@ -1,33 +1,63 @@
-# The README's two commands. Each bootstraps .venv on a fresh machine; re-running is quick because
-# the install is keyed on pyproject.toml (the stamp file is rebuilt only when it changes).
-PYTHON ?= python3
-VENV   := .venv
-PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
-JOBS   ?= 2
+# The README's two commands, `make figures` and `make test`. Each bootstraps .venv on a fresh machine
+# from requirements.lock (exact versions and hashes); the dependency install is redone only when the
+# lock changes, while ramplab itself is reinstalled (not editable) on every run, so what is tested and
+# what draws the figures is the installed package, never the source tree.
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+LOCK    := requirements.lock
+STAMP   := $(VENV)/.installed-lock
+JOBS    ?= 2
+# The suite runs from this scratch folder, which holds a decoy `theory.py` and `proofs/`: the
+# installed `ramplab` must not care what a user keeps in the working directory.
+RUNDIR  := .test-run
+PYTEST  := cd $(RUNDIR) && MPLBACKEND=Agg $(abspath $(PY)) -m pytest -c $(CURDIR)/pyproject.toml \
+           --rootdir $(CURDIR) -n $(JOBS) -q $(CURDIR)/tests --pyargs ramplab
 
-.PHONY: test figures figures-quick proofs bench clean
+.PHONY: test test-latest figures figures-quick proofs bench install lock clean decoys
 
-$(STAMP): pyproject.toml
+$(STAMP): $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
 	touch $(STAMP)
 
-test: $(STAMP)
-	$(PY) -m pytest -n $(JOBS) -q
+install: $(STAMP)
+	rm -rf build
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --force-reinstall .
 
-figures: $(STAMP)
-	$(PY) -m figures --out figures/output
+decoys:
+	rm -rf $(RUNDIR) && mkdir -p $(RUNDIR)/proofs
+	echo 'raise ImportError("decoy theory.py in the working directory was imported")' > $(RUNDIR)/theory.py
+	echo 'raise ImportError("decoy proofs/ in the working directory was imported")' > $(RUNDIR)/proofs/__init__.py
 
-figures-quick: $(STAMP)
-	$(PY) -m figures --quick --out figures/output
+test: install decoys
+	$(PYTEST)
 
-proofs: $(STAMP)
-	$(PY) -m proofs
+# Newest versions pyproject.toml allows, in a venv of their own: for finding drift early (not in CI).
+test-latest: PY := .venv-latest/bin/python
+test-latest: decoys
+	test -x $(PY) || $(PYTHON) -m venv .venv-latest
+	$(PY) -m pip install --quiet --upgrade --upgrade-strategy eager '.[dev]'
+	$(PYTEST)
 
-bench: $(STAMP)
-	$(PY) -m benchmarks
+# Regenerate the lock from pyproject.toml against the package index (uv ignores this machine's pip
+# configuration, so the lock resolves as a user's pip would).
+lock: $(STAMP)
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	    --generate-hashes --upgrade -o $(LOCK)
+
+figures: install
+	$(VENV)/bin/ramplab figures --out figures/output
+
+figures-quick: install
+	$(VENV)/bin/ramplab figures --quick --out figures/output
+
+proofs: install
+	$(VENV)/bin/ramplab proofs
+
+bench: install
+	$(VENV)/bin/ramplab bench
 
 clean:
-	rm -rf $(VENV) figures/output .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-latest $(RUNDIR) build figures/output .pytest_cache .hypothesis

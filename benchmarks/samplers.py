@@ -17,8 +17,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from simulations import simulate
-from theory import Problem, Schedule
+from ..simulations import simulate
+from ..theory import Problem, Schedule
 
 __all__ = ["Measurement", "measure", "report"]
 

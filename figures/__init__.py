@@ -1,4 +1,4 @@
-"""Figures: one module per figure, a registry, and ``python -m figures`` to build them all.
+"""Figures: one module per figure, a registry, and ``ramplab figures`` to build them all.
 
 Each figure module registers itself with :func:`figures.registry.register` on import;
 :func:`load_all` imports every module of this package (other than the registry, the CLI and
@@ -10,11 +10,11 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from figures.registry import REGISTRY, FigureContext, register
+from .registry import REGISTRY, FigureContext, register
 
 __all__ = ["REGISTRY", "FigureContext", "load_all", "register"]
 
-_NOT_FIGURES = {"registry", "__main__"}
+_NOT_FIGURES = {"registry", "cli"}
 
 
 def load_all() -> dict:

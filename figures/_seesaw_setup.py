@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from theory import Problem, stability
+from ..theory import Problem, stability
 
 
 def max_stable_lr(problem: Problem, batch: float) -> float:

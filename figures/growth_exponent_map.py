@@ -17,8 +17,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figures.registry import FigureContext, register
-from theory import Problem, growth_grid
+from .registry import FigureContext, register
+from ..theory import Problem, growth_grid
 
 PROBLEM = {"a": 1.5, "b": 1.0, "noise_variance": 1.0}
 

@@ -13,8 +13,8 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figures.registry import FigureContext, register
-from theory import Problem, Schedule, expected_risk
+from .registry import FigureContext, register
+from ..theory import Problem, Schedule, expected_risk
 
 MEMBERS = (("lr halving (α=2, β=1)", 2.0, 1.0), ("middle (α=√2, β=√2)", math.sqrt(2), math.sqrt(2)),
            ("batch doubling (α=1, β=2)", 1.0, 2.0))

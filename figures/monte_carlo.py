@@ -20,9 +20,9 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figures.registry import FigureContext, register
-from simulations import simulate
-from theory import Problem, Schedule, expected_risk
+from .registry import FigureContext, register
+from ..simulations import simulate
+from ..theory import Problem, Schedule, expected_risk
 
 # (series, optimizer, normalization, sampler, seed index)
 SERIES = (

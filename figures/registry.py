@@ -1,4 +1,4 @@
-"""Figure registry: every figure is a function registered under a name, run by ``python -m figures``.
+"""Figure registry: every figure is a function registered under a name, run by ``ramplab figures``.
 
 A figure function takes a :class:`FigureContext` and returns nothing; it draws with matplotlib and
 calls :meth:`FigureContext.save`, which writes ``NAME.png``, ``NAME.pdf``, ``NAME.csv`` (exactly the

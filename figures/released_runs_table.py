@@ -12,8 +12,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figures.registry import FigureContext, register
-from theory.released import RELEASED_MODELS, format_released_table, released_grid
+from .registry import FigureContext, register
+from ..theory.schedules.released import RELEASED_MODELS, format_released_table, released_grid
 
 
 @register("released_runs_table",

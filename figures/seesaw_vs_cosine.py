@@ -12,9 +12,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figures._seesaw_setup import nsgd_peak_lr, plot_indices
-from figures.registry import FigureContext, register
-from theory import (
+from ._seesaw_setup import nsgd_peak_lr, plot_indices
+from .registry import FigureContext, register
+from ..theory import (
     Problem,
     Schedule,
     WarmupCosine,

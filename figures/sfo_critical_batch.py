@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import NullFormatter
 
-from figures.registry import FigureContext, register
-from theory import BoundConstants, Problem, bound_critical_batch, bound_steps, critical_batch
+from .registry import FigureContext, register
+from ..theory import BoundConstants, Problem, bound_critical_batch, bound_steps, critical_batch
 
 PROBLEM = {"a": 1.5, "b": 1.0, "noise_variance": 0.5}
 

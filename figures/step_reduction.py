@@ -15,8 +15,8 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figures.registry import FigureContext, register
-from theory import WSD, Cosine, Linear, WarmupCosine, released_seesaw_run, seesaw_step_reduction
+from .registry import FigureContext, register
+from ..theory import WSD, Cosine, Linear, WarmupCosine, released_seesaw_run, seesaw_step_reduction
 
 BASES = (
     ("half cosine to 0", Cosine(1.0, 1.0)),

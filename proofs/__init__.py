@@ -1,7 +1,7 @@
 """Executable derivations: SFO complexity, critical batch size, growth exponents, equivalence algebra.
 
 Every derivation is a function returning a frozen :class:`~proofs.derivation.Derivation` — statement,
-assumptions, sympy results, the checks that verify them, LaTeX. ``python -m proofs`` prints them all
+assumptions, sympy results, the checks that verify them, LaTeX. ``ramplab proofs`` prints them all
 with their status and exits non-zero if any check fails; ``--latex FILE`` writes a document.
 
 This package may import :mod:`theory` only to cross-check numbers; :mod:`theory` never imports it.
@@ -18,22 +18,22 @@ from __future__ import annotations
 
 from typing import Callable
 
-from proofs.derivation import Check, Derivation
-from proofs.equivalence import (
+from .derivation import Check, Derivation
+from .equivalence import (
     nsgd_invariant,
     ramp_bound,
     serial_step_integrals,
     stationary_point,
     temperature,
 )
-from proofs.growth import (
+from .growth import (
     growth_exponent,
     growth_exponential,
     growth_polynomial,
     polynomial_growth_exponent,
 )
-from proofs.schedule_sums import SCHEDULES, schedule_sums
-from proofs.sfo import CONVENTIONS, STATIONARITY, critical_batch_size, master_bound, sfo_constant
+from .schedule_sums import SCHEDULES, schedule_sums
+from .sfo import CONVENTIONS, STATIONARITY, critical_batch_size, master_bound, sfo_constant
 
 __all__ = [
     "Check",
@@ -76,7 +76,7 @@ def _registry() -> dict[str, Callable[[], Derivation]]:
     return out
 
 
-#: Every derivation by name, in the order ``python -m proofs`` prints them (each call is cached).
+#: Every derivation by name, in the order ``ramplab proofs`` prints them (each call is cached).
 DERIVATIONS: dict[str, Callable[[], Derivation]] = _registry()
 
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from proofs.derivation import (
+from .derivation import (
     Derivation,
     check_equal,
     check_limit,
@@ -26,7 +26,7 @@ from proofs.derivation import (
     check_zero,
     equation,
 )
-from proofs.symbols import b, eta, sigma2
+from .symbols import b, eta, sigma2
 
 __all__ = ["nsgd_invariant", "ramp_bound", "serial_step_integrals", "stationary_point", "temperature"]
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import sympy as sp
 
-from proofs.derivation import (
+from .derivation import (
     Derivation,
     check_equal,
     check_limit,
@@ -42,7 +42,7 @@ from proofs.derivation import (
     check_zero,
     equation,
 )
-from proofs.symbols import A, B, K, M, b0, delta, epsilon, eta0, gamma
+from .symbols import A, B, K, M, b0, delta, epsilon, eta0, gamma
 
 __all__ = ["SFO", "SUM_RATE", "SUM_RATE2_BATCH", "growth_exponent", "growth_exponential", "growth_polynomial",
            "polynomial_growth_exponent"]

@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from proofs.derivation import (
+from .derivation import (
     Check,
     Derivation,
     check_equal,
@@ -31,7 +31,7 @@ from proofs.derivation import (
     check_zero,
     equation,
 )
-from proofs.symbols import A, B, M, b, eta0
+from .symbols import A, B, M, b, eta0
 
 __all__ = ["BIAS", "BIAS_LIMIT", "SCHEDULES", "SUM1", "SUM2", "SUM_KIND", "VARIANCE", "VARIANCE_LIMIT",
            "schedule_sums"]

@@ -22,7 +22,7 @@ from typing import Any
 
 import sympy as sp
 
-from proofs.derivation import (
+from .derivation import (
     Derivation,
     check_equal,
     check_limit,
@@ -32,7 +32,7 @@ from proofs.derivation import (
     check_zero,
     equation,
 )
-from proofs.symbols import C1, C2, K, L, Delta, b, epsilon, eta, sigma2, tau
+from .symbols import C1, C2, K, L, Delta, b, epsilon, eta, sigma2, tau
 
 __all__ = [
     "CONVENTIONS",

@@ -10,8 +10,8 @@ sampler of Gaussian mini-batch gradients and a direct sampler for any data distr
 - :mod:`simulations.streams` holds the seeding scheme (runs extend, never reshuffle).
 """
 
-from simulations.monte_carlo import SimulationDivergenceError, SimulationResult, simulate
-from simulations.samplers import DATA_KURTOSIS, SAMPLERS, gradient_covariance, gradient_samples
+from .monte_carlo import SimulationDivergenceError, SimulationResult, simulate
+from .samplers import DATA_KURTOSIS, SAMPLERS, gradient_covariance, gradient_samples
 
 __all__ = [
     "DATA_KURTOSIS",

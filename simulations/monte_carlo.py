@@ -19,14 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from simulations.progress import ProgressBar
-from simulations.samplers import DATA_KURTOSIS, SAMPLERS, direct_gradient, gaussian_exact_gradient
-from simulations.streams import block_streams, default_block, root_seed_sequence
-from theory._validate import positive_int
-from theory.backend import backend_name, resolve_backend, to_numpy
-from theory.problem import Problem
-from theory.recursion import DivergenceError, expected_risk
-from theory.schedule import Schedule
+from .progress import ProgressBar
+from .samplers import DATA_KURTOSIS, SAMPLERS, direct_gradient, gaussian_exact_gradient
+from .streams import block_streams, default_block, root_seed_sequence
+from ..theory._validate import positive_int
+from ..theory.backend import backend_name, resolve_backend, to_numpy
+from ..theory.dynamics.problem import Problem
+from ..theory.dynamics.recursion import DivergenceError, expected_risk
+from ..theory.schedules.schedule import Schedule
 
 __all__ = ["SimulationDivergenceError", "SimulationResult", "simulate"]
 

@@ -42,9 +42,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from simulations.streams import BlockStream, block_streams, concat_draws, root_seed_sequence
-from theory.backend import resolve_backend, to_numpy
-from theory.problem import Problem
+from .streams import BlockStream, block_streams, concat_draws, root_seed_sequence
+from ..theory.backend import resolve_backend, to_numpy
+from ..theory.dynamics.problem import Problem
 
 __all__ = [
     "DATA_KURTOSIS",

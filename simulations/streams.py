@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from theory.backend import backend_name
+from ..theory.backend import backend_name
 
 __all__ = ["BlockStream", "block_streams", "concat_draws", "default_block", "root_seed_sequence"]
 
@@ -37,7 +37,7 @@ def default_block(xp: ModuleType) -> int:
 
     Examples
     --------
-    >>> from theory.backend import resolve_backend
+    >>> from ramplab.theory.backend import resolve_backend
     >>> default_block(resolve_backend("numpy"))
     64
     """
@@ -186,7 +186,7 @@ def block_streams(
     --------
     Run 70 is the same in a simulation of 71 runs and in one of 200:
 
-    >>> from theory.backend import resolve_backend, to_numpy
+    >>> from ramplab.theory.backend import resolve_backend, to_numpy
     >>> xp = resolve_backend("numpy")
     >>> root = root_seed_sequence(3)
     >>> few = block_streams(root, 64, 7, 64, xp, xp.float64)

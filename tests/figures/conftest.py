@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from figures import REGISTRY, load_all
-from figures.registry import FigureContext
+from ramplab.figures import REGISTRY, load_all
+from ramplab.figures.registry import FigureContext
 
 
 def build_quick(name: str, out: Path) -> tuple[Path, dict, list[dict]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from figures.__main__ import main
+from ramplab.figures.cli import main
 
 
 def test_list(capsys):

@@ -9,10 +9,10 @@ import math
 import numpy as np
 import pytest
 
-from figures import REGISTRY, load_all
-from figures.registry import FigureContext
-from proofs import growth_exponent
-from theory import Problem, growth_grid
+from ramplab.figures import REGISTRY, load_all
+from ramplab.figures.registry import FigureContext
+from ramplab.proofs import growth_exponent
+from ramplab.theory import Problem, growth_grid
 
 NAME = "growth_exponent_map"
 

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from figures import REGISTRY, load_all
-from figures.registry import FigureContext
+from ramplab.figures import REGISTRY, load_all
+from ramplab.figures.registry import FigureContext
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from figures.monte_carlo import SERIES, setup
-from simulations import simulate
-from theory import expected_risk
+from ramplab.figures.monte_carlo import SERIES, setup
+from ramplab.simulations import simulate
+from ramplab.theory import expected_risk
 
 NAME = "monte_carlo"
 

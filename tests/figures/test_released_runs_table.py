@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from figures import REGISTRY, load_all
-from figures.registry import FigureContext
-from theory import released_seesaw_run
+from ramplab.figures import REGISTRY, load_all
+from ramplab.figures.registry import FigureContext
+from ramplab.theory import released_seesaw_run
 
 NAME = "released_runs_table"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from theory import Schedule, WarmupCosine, seesaw_schedule, seesaw_step_reduction, step_reduction
+from ramplab.theory import Schedule, WarmupCosine, seesaw_schedule, seesaw_step_reduction, step_reduction
 
 NAME = "seesaw_vs_cosine"
 

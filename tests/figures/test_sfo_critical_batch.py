@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from figures import REGISTRY, load_all
-from figures.registry import FigureContext
-from theory import BoundConstants, Problem, bound_critical_batch, critical_batch
+from ramplab.figures import REGISTRY, load_all
+from ramplab.figures.registry import FigureContext
+from ramplab.theory import BoundConstants, Problem, bound_critical_batch, critical_batch
 
 NAME = "sfo_critical_batch"
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from theory import Cosine, WarmupCosine, released_seesaw_run, seesaw_step_reduction
+from ramplab.theory import Cosine, WarmupCosine, released_seesaw_run, seesaw_step_reduction
 
 NAME = "step_reduction"
 

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 import sympy as sp
 
-from proofs.derivation import (
+from ramplab.proofs.derivation import (
     Check,
     Derivation,
     check_equal,

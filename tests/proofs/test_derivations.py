@@ -1,13 +1,13 @@
-"""Every registered derivation verifies, carries LaTeX from sympy, and ``python -m proofs`` reports it."""
+"""Every registered derivation verifies, carries LaTeX from sympy, and ``ramplab proofs`` reports it."""
 
 from __future__ import annotations
 
 import pytest
 import sympy as sp
 
-import proofs
-from proofs import DERIVATIONS, derivations
-from proofs.__main__ import document, main
+from ramplab import proofs
+from ramplab.proofs import DERIVATIONS, derivations
+from ramplab.proofs.cli import document, main
 
 
 @pytest.mark.parametrize("name", list(DERIVATIONS))

@@ -10,10 +10,10 @@ import sympy as sp
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from proofs import nsgd_invariant, ramp_bound, serial_step_integrals, stationary_point
-from proofs.equivalence import RELEASED, kappa, lam, q, recursion_step, s
-from proofs.symbols import b, eta, sigma2
-from theory import (
+from ramplab.proofs import nsgd_invariant, ramp_bound, serial_step_integrals, stationary_point
+from ramplab.proofs.equivalence import RELEASED, kappa, lam, q, recursion_step, s
+from ramplab.proofs.symbols import b, eta, sigma2
+from ramplab.theory import (
     RELEASED_ALPHA_BETA,
     Cosine,
     Problem,
@@ -23,7 +23,7 @@ from theory import (
     seesaw_step_reduction,
     stability,
 )
-from theory.recursion import second_moment_step
+from ramplab.theory.dynamics.recursion import second_moment_step
 
 
 @settings(max_examples=30)

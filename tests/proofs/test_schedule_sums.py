@@ -10,8 +10,8 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proofs import schedule_sums
-from proofs.schedule_sums import (
+from ramplab.proofs import schedule_sums
+from ramplab.proofs.schedule_sums import (
     BIAS,
     BIAS_LIMIT,
     SCHEDULES,
@@ -27,8 +27,8 @@ from proofs.schedule_sums import (
     p,
     rho,
 )
-from proofs.symbols import A, B, M, b, eta0
-from theory import BoundConstants, Constant, Cosine, Linear, Schedule, StepDecay, sfo_bound
+from ramplab.proofs.symbols import A, B, M, b, eta0
+from ramplab.theory import BoundConstants, Constant, Cosine, Linear, Schedule, StepDecay, sfo_bound
 
 
 

@@ -11,10 +11,10 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proofs import critical_batch_size, sfo_constant
-from proofs.sfo import sfo_expressions
-from proofs.symbols import C1, C2, Delta, L, b, epsilon, eta, sigma2, tau
-from theory import BoundConstants, Schedule, bound_critical_batch, bound_sfo, bound_steps, sfo_bound
+from ramplab.proofs import critical_batch_size, sfo_constant
+from ramplab.proofs.sfo import sfo_expressions
+from ramplab.proofs.symbols import C1, C2, Delta, L, b, epsilon, eta, sigma2, tau
+from ramplab.theory import BoundConstants, Schedule, bound_critical_batch, bound_sfo, bound_steps, sfo_bound
 
 CONVENTIONS = ("general", "small_step")
 

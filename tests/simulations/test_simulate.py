@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulations import SimulationDivergenceError, SimulationResult, simulate
-from theory import Problem, Schedule, expected_risk
+from ramplab.simulations import SimulationDivergenceError, SimulationResult, simulate
+from ramplab.theory import Problem, Schedule, expected_risk
 
 PROBLEM = Problem.power_law(16, a=1.5, b=1.0, noise_variance=0.5)
 SCHEDULE = Schedule.from_phases([(0.8, 2, 200), (0.4, 4, 400), (0.2, 8, 800)], label="ramp")

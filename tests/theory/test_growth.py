@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory import (
+from ramplab.theory import (
     AdaptiveRule,
     Problem,
     exponential_growth,
@@ -107,7 +107,7 @@ def test_adaptive_rule_defaults_and_validation():
         AdaptiveRule(check_every=0)
     with pytest.raises(ValueError, match="epsilon0 must be positive"):
         AdaptiveRule(epsilon0=0.0)
-    from theory import DivergenceError
+    from ramplab.theory import DivergenceError
 
     with pytest.raises(DivergenceError):
         rule = AdaptiveRule(lr0=3.0, batch0=1, check_every=10, epsilon0=1e-9)

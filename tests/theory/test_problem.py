@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from theory import Problem
+from ramplab.theory import Problem
 
 
 def test_power_law_definition():

@@ -19,9 +19,9 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory import DivergenceError, Problem, Schedule, expected_risk
-from theory.recursion import gradient_second_moment, second_moment_step
-from theory.stability import is_stable, spectral_radius, stationary_risk, stationary_second_moment
+from ramplab.theory import DivergenceError, Problem, Schedule, expected_risk
+from ramplab.theory.dynamics.recursion import gradient_second_moment, second_moment_step
+from ramplab.theory.dynamics.stability import is_stable, spectral_radius, stationary_risk, stationary_second_moment
 
 R = sp.Rational
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory.families import RELEASED_ALPHA_BETA
-from theory.lr_shapes import WarmupCosine
-from theory.released import (
+from ramplab.theory.schedules.families import RELEASED_ALPHA_BETA
+from ramplab.theory.schedules.lr_shapes import WarmupCosine
+from ramplab.theory.schedules.released import (
     ReleasedRun,
     format_released_table,
     released_grid,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory import WSD, Constant, Cosine, Linear, Schedule, StepDecay, WarmupCosine
+from ramplab.theory import WSD, Constant, Cosine, Linear, Schedule, StepDecay, WarmupCosine
 
 
 def test_mapping_is_explicit():

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from theory import (
+from ramplab.theory import (
     BoundConstants,
     Problem,
     Schedule,
@@ -29,7 +29,7 @@ from theory import (
     sfo_bound,
     steps_to_target,
 )
-from theory.recursion import gradient_second_moment
+from ramplab.theory.dynamics.recursion import gradient_second_moment
 
 
 def reference_gradient_norms(problem: Problem, lr: float, batch: float, steps: int) -> np.ndarray:

@@ -26,7 +26,7 @@ SLOW = os.environ.get("RAMPLAB_SLOW") == "1"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    from theory.backend import cupy_available
+    from ramplab.theory.backend import cupy_available
 
     has_gpu = None
     for item in items:
@@ -42,6 +42,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(params=["numpy", "array_api_strict"])
 def xp(request: pytest.FixtureRequest):
     """The array namespaces every backend-generic function must run on without a GPU."""
-    from theory.backend import resolve_backend
+    from ramplab.theory.backend import resolve_backend
 
     return resolve_backend(request.param)

@@ -19,10 +19,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from theory._validate import finite_real
-from theory.problem import Problem
-from theory.recursion import RiskTrajectory, expected_risk
-from theory.schedule import Schedule
+from .._validate import finite_real
+from .problem import Problem
+from .recursion import RiskTrajectory, expected_risk
+from ..schedules.schedule import Schedule
 
 __all__ = ["EquivalenceReport", "equivalence_report", "risk_ratio"]
 
@@ -154,7 +154,7 @@ def equivalence_report(
     --------
     Learning-rate halving versus batch doubling (``αβ = 2`` both) under SGD:
 
-    >>> from theory.families import phase_schedule
+    >>> from ramplab.theory.schedules.families import phase_schedule
     >>> p = Problem.power_law(100, a=1.5, b=1.0, noise_variance=0.5)
     >>> halve = phase_schedule(0.5, 4, 2.0, 1.0, [2048] * 4, label="halve")
     >>> double = phase_schedule(0.5, 4, 1.0, 2.0, [2048] * 4, label="double")

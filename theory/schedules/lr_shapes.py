@@ -18,7 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from theory._validate import finite_real
+from .._validate import finite_real
 
 __all__ = ["Constant", "Cosine", "LRShape", "Linear", "StepDecay", "WarmupCosine", "WSD"]
 
@@ -246,8 +246,8 @@ class StepDecay(LRShape):
 
     Examples
     --------
-    >>> StepDecay(1.0, 100, boundaries=(0.5, 0.75), factor=0.1)([0, 49, 50, 75]).tolist()
-    [1.0, 1.0, 0.1, 0.010000000000000002]
+    >>> StepDecay(1.0, 100, boundaries=(0.5, 0.75), factor=0.1)([0, 49, 50, 75]).round(12).tolist()
+    [1.0, 1.0, 0.1, 0.01]
     """
 
     boundaries: Sequence[float] = (0.5,)

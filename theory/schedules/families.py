@@ -21,8 +21,8 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from theory._validate import finite_real
-from theory.schedule import Schedule
+from .._validate import finite_real
+from .schedule import Schedule
 
 __all__ = [
     "RELEASED_ALPHA_BETA",

@@ -39,9 +39,9 @@ from typing import Any
 
 import numpy as np
 
-from theory._validate import finite_real
-from theory.lr_shapes import LRShape
-from theory.schedule import Schedule
+from .._validate import finite_real
+from .lr_shapes import LRShape
+from .schedule import Schedule
 
 __all__ = [
     "ROUNDINGS",
@@ -140,7 +140,7 @@ def milestones(base: LRShape, factor: float, *, min_level: float = 1e-12) -> np.
     --------
     Linear decay to zero, halvings: ``1 − τ/100 = 2^{−k}``.
 
-    >>> from theory.lr_shapes import Linear, WarmupCosine
+    >>> from ramplab.theory.schedules.lr_shapes import Linear, WarmupCosine
     >>> milestones(Linear(1.0, 100), 2.0, min_level=0.1).tolist()
     [50.0, 75.0, 87.5]
     >>> len(milestones(WarmupCosine(1.0, 1000), 1.1))   # floor 0.1: 1.1^{−24} > 0.1 > 1.1^{−25}
@@ -298,7 +298,7 @@ def seesaw_schedule(
     Linear decay to zero over 64 samples, halvings, ``B_0 = 4``. The step that starts at the
     milestone 48 takes the last 16 samples, crossing (and consuming) the milestones 56, 60, 62, …:
 
-    >>> from theory.lr_shapes import Linear
+    >>> from ramplab.theory.schedules.lr_shapes import Linear
     >>> s = seesaw_schedule(Linear(1.0, 64), 4, 2.0, rounding="floor")
     >>> s.metadata["milestones"][:4]
     (32.0, 48.0, 56.0, 60.0)
@@ -366,7 +366,7 @@ def continuous_seesaw(
 
     Examples
     --------
-    >>> from theory.lr_shapes import Linear
+    >>> from ramplab.theory.schedules.lr_shapes import Linear
     >>> s = continuous_seesaw(Linear(1.0, 100), 10)
     >>> s.batch.round(4).tolist()    # 10 / (1 − τ/100) at τ = 0, 10, 21.11, …
     [10.0, 11.1111, 12.6761, 15.1028, 19.5656, 31.5444]

@@ -22,9 +22,9 @@ from typing import Any, Sequence, overload
 
 import numpy as np
 
-from theory.backend import resolve_backend, to_numpy
-from theory.problem import Problem
-from theory.schedule import Schedule
+from ..backend import resolve_backend, to_numpy
+from .problem import Problem
+from ..schedules.schedule import Schedule
 
 __all__ = [
     "DivergenceError",
@@ -184,7 +184,7 @@ def second_moment_step(
     """
     if q is None:
         if xp is None:
-            from theory.backend import array_namespace
+            from ..backend import array_namespace
 
             xp = array_namespace(s)
         q = xp.sum(s * eigenvalues, axis=-1, keepdims=True)

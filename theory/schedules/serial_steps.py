@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory._validate import finite_real
-from theory.lr_shapes import LRShape
-from theory.schedule import Schedule
-from theory.seesaw import _check_base, _check_cap, _check_p, milestones, phase_batches
+from .._validate import finite_real
+from .lr_shapes import LRShape
+from .schedule import Schedule
+from .seesaw import _check_base, _check_cap, _check_p, milestones, phase_batches
 
 __all__ = [
     "continuous_serial_steps",
@@ -83,7 +83,7 @@ def phase_serial_steps(
     Linear decay to 0, halvings: phases of 1/2, 1/4, 1/8, … of the horizon at batches 1, 2, 4, …,
     so ``Σ 2^{−2k−1} = 2/3`` of the constant-batch steps (to the ``1e-12`` level cut-off):
 
-    >>> from theory.lr_shapes import Linear
+    >>> from ramplab.theory.schedules.lr_shapes import Linear
     >>> round(phase_serial_steps(Linear(1.0, 300), 1, 2.0), 9)
     200.0
     """
@@ -109,7 +109,7 @@ def continuous_serial_steps(
 
     Examples
     --------
-    >>> from theory.lr_shapes import Cosine
+    >>> from ramplab.theory.schedules.lr_shapes import Cosine
     >>> round(continuous_serial_steps(Cosine(1.0, 100.0, quarter=True), 1.0), 9)   # 100 · 2/π
     63.661977237
     """
@@ -156,7 +156,7 @@ def seesaw_step_reduction(
     Examples
     --------
     >>> import math
-    >>> from theory.lr_shapes import Cosine, WarmupCosine
+    >>> from ramplab.theory.schedules.lr_shapes import Cosine, WarmupCosine
     >>> round(seesaw_step_reduction(Cosine(1.0, 1.0, quarter=True)), 6), round(1 - 2 / math.pi, 6)
     (0.36338, 0.36338)
     >>> round(seesaw_step_reduction(WarmupCosine(1.0, 1.0)), 6)     # MATH.md §3.2: 40.5 %

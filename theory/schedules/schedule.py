@@ -20,8 +20,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from theory._validate import finite_real, positive_int
-from theory.lr_shapes import LRShape
+from .._validate import finite_real, positive_int
+from .lr_shapes import LRShape
 
 __all__ = ["Schedule"]
 
@@ -259,7 +259,7 @@ class Schedule:
 
         Examples
         --------
-        >>> from theory.lr_shapes import Linear
+        >>> from ramplab.theory.schedules.lr_shapes import Linear
         >>> s = Schedule.from_shape(Linear(1.0, 8, final=0.0), 2)
         >>> s.lr.tolist(), s.total_samples
         ([1.0, 0.75, 0.5, 0.25], 8)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory._validate import finite_real
-from theory.problem import Problem
+from .._validate import finite_real
+from .problem import Problem
 
 __all__ = ["is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment"]
 

@@ -1,31 +1,32 @@
-"""``python -m figures [--only NAME …] [--quick] [--backend B] [--out DIR] [--list]``."""
+"""``ramplab figures [--only NAME …] [--quick] [--backend B] [--out DIR] [--list]``: build figures."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-import matplotlib
 
-matplotlib.use("Agg")  # figures are files; never open a window
-
-from figures import REGISTRY, load_all  # noqa: E402
-from figures.registry import FigureContext  # noqa: E402
-
-
-def main(argv: list[str] | None = None) -> int:
-    load_all()
-    parser = argparse.ArgumentParser(prog="python -m figures", description=__doc__)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``ramplab figures`` options to ``parser``."""
     parser.add_argument("--only", nargs="+", metavar="NAME", help="build only these figures")
     parser.add_argument("--quick", action="store_true", help="CI size: small problems, few runs")
     parser.add_argument("--backend", default="numpy", help="array backend for Monte Carlo figures")
     parser.add_argument("--seed", type=int, default=0, help="root seed (each figure derives its own)")
     parser.add_argument("--out", type=Path, default=Path("figures/output"), help="output folder")
     parser.add_argument("--list", action="store_true", help="list the registered figures and exit")
-    args = parser.parse_args(argv)
 
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Build the figures ``args`` names; returns the process exit status."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # figures are files; never open a window
+
+    from . import REGISTRY, load_all
+    from .registry import FigureContext
+
+    load_all()
     if args.list:
         for spec in REGISTRY.values():
             print(f"{spec.name:32s} {spec.description}")
@@ -47,5 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def main(argv: list[str] | None = None) -> int:
+    """``ramplab figures`` on its own: parse ``argv`` and run."""
+    parser = argparse.ArgumentParser(prog="ramplab figures", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv), parser)

@@ -26,10 +26,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from theory._validate import finite_real, positive_int
-from theory.problem import Problem
-from theory.recursion import second_moment_step
-from theory.schedule import Schedule
+from .._validate import finite_real, positive_int
+from ..dynamics.problem import Problem
+from ..dynamics.recursion import second_moment_step
+from ..schedules.schedule import Schedule
 
 __all__ = [
     "AdaptiveRule",
@@ -345,7 +345,7 @@ class AdaptiveRule:
                                        q=float(lam @ s), xp=np)
                 risk[t + 1] = 0.5 * float(lam @ s)
                 if not math.isfinite(risk[t + 1]):
-                    from theory.recursion import DivergenceError
+                    from ..dynamics.recursion import DivergenceError
 
                     raise DivergenceError(t + 1, 0, "adaptive")
                 if (t + 1) % self.check_every == 0:
@@ -419,7 +419,7 @@ def growth_grid(
     >>> g.sfo.shape, g.predicted.round(2).tolist()
     ((1, 2, 2), [[4.0, 7.6]])
     """
-    from theory.sfo import schedule_to_target
+    from .sfo import schedule_to_target
 
     gammas = np.array([_positive(g, "gammas") for g in gammas])
     deltas = np.array([_positive(d, "deltas") for d in deltas])

@@ -1,0 +1,8 @@
+"""SFO complexity, the critical batch size and growth schedules on noisy linear regression.
+
+- ``sfo`` — the master bound, its critical batch size, and the measured steps / SFO to a target
+  (``docs/math.md#master-bound``, ``docs/math.md#critical-batch-size``,
+  ``docs/math.md#sfo-on-linear-regression``);
+- ``growth`` — exponential and polynomial growth of batch size and learning rate, ε-exponents and
+  the adaptive rule (``docs/math.md#growth-schedules``, ``docs/math.md#adaptive-rule``).
+"""
