@@ -2,7 +2,7 @@
 
 Top row: SGD, five members of ``αβ = 2`` (from learning-rate halving ``(2, 1)`` to batch doubling
 ``(1, 2)``). Bottom row: NSGD with the expected denominator, the five released ``(α, β)`` pairs of
-``α√β = 2`` (MATH.md §2); the last two violate ``α ≥ √β``. Phases of equal samples; risk against
+``α√β = 2`` (docs/math.md#equivalence); the last two violate ``α ≥ √β``. Phases of equal samples; risk against
 samples (left: the members should coincide) and against serial steps (right: the ramps finish
 sooner). The JSON records the worst pairwise ratio at matched samples within each family and the
 largest mean/variance gradient ratio (the variance-dominated check for NSGD).

@@ -1,6 +1,6 @@
 """SGD on a power-law problem: halve the learning rate, double the batch, or go halfway on both.
 
-Three members of the αβ = 2 family (MATH.md §2) with phase boundaries fixed in samples:
+Three members of the αβ = 2 family (docs/math.md#equivalence) with phase boundaries fixed in samples:
 (α, β) = (2, 1) learning-rate halving, (1, 2) batch doubling and (√2, √2) the middle way (exact
 real batch sizes). At matched samples their risks nearly coincide; in serial steps the ramps are
 much shorter.

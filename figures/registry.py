@@ -117,12 +117,15 @@ class FigureContext:
         return paths
 
 
-def _versions() -> dict[str, str]:
+def _versions() -> dict[str, object]:
     import matplotlib
     import scipy
     import sympy
 
+    from .. import build_provenance
+
     return {
+        **build_provenance(),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "scipy": scipy.__version__,

@@ -1,4 +1,4 @@
-"""Steps and serial-step reductions of the released Seesaw grid, replayed in token mode (MATH.md §3.3).
+"""Steps and serial-step reductions of the released Seesaw grid, replayed in token mode (docs/math.md#token-mode).
 
 Every run of the released grid (150M/300M/600M models on D = 3.3e9/6.6e9/13.2e9 tokens, L = 1024):
 the main runs (Seesaw at f = 1.1, B_0 ∈ {128, …, 1024}), the (α, β) runs (milestone factor 1/2, the

@@ -1,4 +1,4 @@
-"""Seesaw against cosine for NSGD at several initial batch sizes (MATH.md §3).
+"""Seesaw against cosine for NSGD at several initial batch sizes (docs/math.md#seesaw).
 
 The base is the released shape (10 % linear warmup from ``0.1 η_0``, half cosine to ``0.1 η_0``);
 Seesaw discretises it at ``f = 1.1`` (learning rate × ``1.1^{−1/2}`` and batch × 1.1 at each of the

@@ -1,4 +1,4 @@
-"""Serial-step reduction of Seesaw against the discretisation factor ``f`` (MATH.md §3.2).
+"""Serial-step reduction of Seesaw against the discretisation factor ``f`` (docs/math.md#serial-step-reduction).
 
 For each base shape, the reduction ``1 − Σ_k D_k/B_k / (D/B_0)`` of the ramp discretised at factor
 ``f`` (milestones where the base crosses ``η_0 f^{−k}``, batch × ``f`` at each), against ``f``. As

@@ -207,7 +207,7 @@ class Derivation:
     checks : tuple of Check
         The verification; :attr:`verified` is their conjunction.
     source : str
-        Where the statement comes from (MATH.md section, paper).
+        Where the statement comes from (an anchor of ``docs/math.md``, paper).
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""The algebra behind the learning-rate-decay / batch-ramp equivalence (MATH.md §1.2, §2, §3).
+"""The algebra behind the learning-rate-decay / batch-ramp equivalence (docs/math.md#stability, §2, §3).
 
 - the stationary point of the exact second-moment recursion at constant ``(η, B)``;
 - the per-sample expansion showing that SGD depends on ``η/B`` to first order;
@@ -7,7 +7,7 @@
   ``α√β = 2``;
 - the continuous Seesaw ramp and its serial-step integrals (``1 − 2/π``, ``1/2``, warmup + floor).
 
-The batch size is the symbol ``b`` here (MATH.md writes ``B``; ``B`` is the master bound's constant in
+The batch size is the symbol ``b`` here (docs/math.md writes ``B``; ``B`` is the master bound's constant in
 :mod:`proofs.sfo`).
 """
 
@@ -47,7 +47,7 @@ def _c(batch: sp.Basic = b) -> sp.Basic:
 
 
 def recursion_step(s_i: sp.Basic, lam_i: sp.Basic, q_: sp.Basic) -> sp.Basic:
-    """One step of MATH.md §1.1 for coordinate ``i``: ``(1 − ηλ)² s + (η²/b)[(κ−2)λ²s + λ(q + σ²)]``.
+    """One step of docs/math.md#sgd-second-moment-recursion for coordinate ``i``: ``(1 − ηλ)² s + (η²/b)[(κ−2)λ²s + λ(q + σ²)]``.
 
     Examples
     --------
@@ -60,7 +60,7 @@ def recursion_step(s_i: sp.Basic, lam_i: sp.Basic, q_: sp.Basic) -> sp.Basic:
 
 @lru_cache(maxsize=None)
 def stationary_point() -> Derivation:
-    """Fixed point ``s_i^∞ = η(q^∞ + σ²)/(b(2 − cηλ_i))``, ``q^∞ = σ²S/(1 − S)`` (MATH.md §1.2).
+    """Fixed point ``s_i^∞ = η(q^∞ + σ²)/(b(2 − cηλ_i))``, ``q^∞ = σ²S/(1 − S)`` (docs/math.md#stability).
 
     Examples
     --------
@@ -99,12 +99,12 @@ def stationary_point() -> Derivation:
          equation("q^\\infty", q_star),
          equation("R^\\infty", sp.Symbol("q^\\infty") / 2),
          equation("R^\\infty_{\\eta \\to 0}", sigma2 * eta * sp.Symbol("tr H") / (4 * b))),
-        checks, "MATH.md §1.2")
+        checks, "docs/math.md#stability")
 
 
 @lru_cache(maxsize=None)
 def temperature() -> Derivation:
-    """Per-sample expansion: SGD's dynamics depend on ``r = η/b`` to first order in ``ηλ`` (MATH.md §2).
+    """Per-sample expansion: SGD's dynamics depend on ``r = η/b`` to first order in ``ηλ`` (docs/math.md#equivalence).
 
     Examples
     --------
@@ -137,13 +137,13 @@ def temperature() -> Derivation:
         "Per sample, the second-moment increment is −2(η/b)λs + (η/b)²[(κ−2)λ²s + λ(q+σ²)] + (ηλ)(η/b)λs: "
         "at fixed temperature r = η/b the batch enters only through a term ηλ/2 times the drift, so "
         "schedules with equal η/b agree to first order in ηλ (Seesaw Theorem 1's mechanism).",
-        ("exact recursion of MATH.md §1.1", "small ηλ"),
-        (equation("\\Delta s / b", in_r), equation("r", eta / b)), checks, "MATH.md §2 (Seesaw)")
+        ("exact recursion of docs/math.md#sgd-second-moment-recursion", "small ηλ"),
+        (equation("\\Delta s / b", in_r), equation("r", eta / b)), checks, "docs/math.md#equivalence (Seesaw)")
 
 
 @lru_cache(maxsize=None)
 def nsgd_invariant() -> Derivation:
-    """NSGD in the variance-dominated regime: rate ``η√b/√C`` and the invariant ``α√β`` (MATH.md §1.3, §2).
+    """NSGD in the variance-dominated regime: rate ``η√b/√C`` and the invariant ``α√β`` (docs/math.md#normalized-sgd, §2).
 
     Examples
     --------
@@ -175,10 +175,10 @@ def nsgd_invariant() -> Derivation:
         "nsgd_invariant", "NSGD: effective rate η√b/√C and the α√β invariant",
         "With E‖g‖² = ‖E g‖² + C/b, in the variance-dominated regime NSGD is SGD at rate η√b/√C, so its "
         "temperature η_eff/b = η/√(Cb) falls by α√β per phase of (η₀α^{−k}, b₀β^k); SGD's falls by αβ.",
-        ("expected denominator G = E‖g‖² (MATH.md §1.3)", "variance-dominated: ‖E g‖² ≪ C/b"),
+        ("expected denominator G = E‖g‖² (docs/math.md#normalized-sgd)", "variance-dominated: ‖E g‖² ≪ C/b"),
         (equation("G", g2), equation("C", c_value), equation("\\eta_{eff}", eta * sp.sqrt(b) / sp.sqrt(C)),
          equation("invariant_{SGD}", alpha * beta), equation("invariant_{NSGD}", alpha * sp.sqrt(beta))),
-        checks, "MATH.md §2 (Seesaw Corollary 1)")
+        checks, "docs/math.md#equivalence (Seesaw Corollary 1)")
 
 
 RELEASED = (
@@ -233,12 +233,12 @@ def ramp_bound() -> Derivation:
         ("variance-dominated NSGD (C constant across phases)",),
         (equation("\\eta_{eff,k+1}/\\eta_{eff,k}", sp.sqrt(beta) / alpha), equation("\\beta_{max}", 2),
          equation("\\alpha_{min}", sp.sqrt(2))),
-        tuple(checks), "MATH.md §2")
+        tuple(checks), "docs/math.md#equivalence")
 
 
 @lru_cache(maxsize=None)
 def serial_step_integrals() -> Derivation:
-    """Continuous Seesaw: ``B(τ) = B₀η₀/η_base``, ``η = √(η₀η_base)``; serial-step reductions (MATH.md §3).
+    """Continuous Seesaw: ``B(τ) = B₀η₀/η_base``, ``η = √(η₀η_base)``; serial-step reductions (docs/math.md#seesaw).
 
     Examples
     --------
@@ -280,4 +280,4 @@ def serial_step_integrals() -> Derivation:
         (equation("B(\\tau)", batch), equation("\\eta(\\tau)", rate),
          equation("reduction_{quarter}", 1 - 2 / sp.pi), equation("reduction_{half}", sp.Rational(1, 2)),
          equation("reduction_{w,\\phi}", (1 - w) * (1 - phi) / 2), equation("reduction_{released}", released)),
-        checks, "MATH.md §3.1–3.2")
+        checks, "docs/math.md#seesaw-rule")

@@ -1,4 +1,4 @@
-"""Growth schedules: batch size and learning rate growing together, and the ε-exponent of SFO (MATH.md §4).
+"""Growth schedules: batch size and learning rate growing together, and the ε-exponent of SFO (docs/math.md#sfo-complexity).
 
 **Exponential stages.** Stage ``m = 0 … M−1`` runs ``K`` steps at ``b_m = b₀δ^m``, ``η_m = η₀γ^m``;
 ``q = γ²/δ``. Then
@@ -222,7 +222,7 @@ def growth_exponential() -> Derivation:
         check_positive("2x/(x−1) − 4 = 2(2 − x)/(x − 1) > 0 on 1 < x < 2",
                        (e_mid - 4).subs(x, 1 + 1 / (1 + y)), simplify=sp.factor),
         check_positive("2x − 4 > 0 on x > 2", (e_fast - 4).subs(x, 2 + y)),
-        check_true("e(1.4, 2) = 2 ln 2 / ln 1.4 ≈ 4.120 (MATH.md §4)",
+        check_true("e(1.4, 2) = 2 ln 2 / ln 1.4 ≈ 4.120 (docs/math.md#sfo-complexity)",
                    sp.Abs(2 * sp.log(2) / sp.log(sp.Rational(14, 10)) - sp.Rational(4120, 1000))
                    < sp.Rational(5, 10000)),
     ]
@@ -245,7 +245,7 @@ def growth_exponential() -> Derivation:
         "for every γ > 1.",
         ("γ > 1 unless stated, δ > 1; K steps per stage", "master-bound constants A, B fixed (η capped)",
          "norm convention: U ≤ ε²"),
-        results, tuple(checks), "MATH.md §4 (Umeda & Iiduka, arXiv 2508.05297)")
+        results, tuple(checks), "docs/math.md#sfo-complexity (Umeda & Iiduka, arXiv 2508.05297)")
 
 
 @lru_cache(maxsize=None)
@@ -302,4 +302,4 @@ def growth_polynomial() -> Derivation:
         "and N = Θ(M^{p+1}), so N_ε = Θ(ε^{−e}) with e = 2(p+1)/min(q+1, p−q), minimised (e = 4) at "
         "p = 2q + 1.",
         ("p > q ≥ 0; leading-order sums (integral test)", "norm convention: U ≤ ε²"),
-        results, tuple(checks), "MATH.md §4 (Umeda & Iiduka, arXiv 2508.05297)")
+        results, tuple(checks), "docs/math.md#sfo-complexity (Umeda & Iiduka, arXiv 2508.05297)")

@@ -1,4 +1,4 @@
-"""Closed forms of ``Σ η_t`` and ``Σ η_t²`` for the usual learning-rate schedules (MATH.md §4).
+"""Closed forms of ``Σ η_t`` and ``Σ η_t²`` for the usual learning-rate schedules (docs/math.md#sfo-complexity).
 
 Steps are ``t = 0 … T−1`` at a constant batch ``b``; the master bound's two terms are
 
@@ -109,7 +109,7 @@ def _constant() -> Derivation:
         "the variance term stays Bη/b.",
         ("t = 0 … T−1, constant batch b",),
         _results(eta, s1, s2, [(BIAS_LIMIT, 0), (VARIANCE_LIMIT, B * eta / b)]), checks,
-        "MATH.md §4")
+        "docs/math.md#sfo-complexity")
 
 
 def _cosine() -> Derivation:
@@ -144,7 +144,7 @@ def _cosine() -> Derivation:
         "η_t = η_min + (η_max − η_min)(1 + cos(πt/T))/2: Σ η_t = T(η_max + η_min)/2 + (η_max − η_min)/2, "
         f"Σ η_t² = Ta² + 2ac + Tc²/2 ({SUM_KIND['cosine']}).",
         ("t = 0 … T−1, T ≥ 2, constant batch b",),
-        _results(rate, s1, s2, [(BIAS_LIMIT, 0), (VARIANCE_LIMIT, var_limit)]), checks, "MATH.md §4")
+        _results(rate, s1, s2, [(BIAS_LIMIT, 0), (VARIANCE_LIMIT, var_limit)]), checks, "docs/math.md#sfo-complexity")
 
 
 def _linear() -> Derivation:
@@ -166,7 +166,7 @@ def _linear() -> Derivation:
         "sums_linear", "Schedule sums: linear decay",
         f"η_t = η_max − (η_max − η_min)t/T: closed forms by Faulhaber ({SUM_KIND['linear']}).",
         ("t = 0 … T−1, constant batch b",),
-        _results(rate, s1, s2, [(BIAS_LIMIT, 0), (VARIANCE_LIMIT, var_limit)]), checks, "MATH.md §4")
+        _results(rate, s1, s2, [(BIAS_LIMIT, 0), (VARIANCE_LIMIT, var_limit)]), checks, "docs/math.md#sfo-complexity")
 
 
 def _linear_square_recurrence() -> sp.Basic:
@@ -228,7 +228,7 @@ def _polynomial() -> Derivation:
         ("t = 0 … T−1, p > 0, constant batch b",),
         _results(rate, s1, s2, [(sp.Limit(SUM1 / T, T, sp.oo), lead1), (sp.Limit(SUM2 / T, T, sp.oo), lead2),
                                 (BIAS_LIMIT, 0), (VARIANCE_LIMIT, var_limit)]),
-        tuple(checks), "MATH.md §4")
+        tuple(checks), "docs/math.md#sfo-complexity")
 
 
 def _diminishing() -> Derivation:
@@ -263,7 +263,7 @@ def _diminishing() -> Derivation:
         _results(rate, s1, s2, [(sp.Limit(SUM1 / sp.sqrt(T), T, sp.oo), 2 * eta0),
                                 (sp.Limit(SUM2 / sp.log(T), T, sp.oo), eta0**2), (BIAS_LIMIT, 0),
                                 (VARIANCE_LIMIT, 0)]),
-        tuple(checks), "MATH.md §4")
+        tuple(checks), "docs/math.md#sfo-complexity")
 
 
 def _step_decay() -> Derivation:
@@ -292,7 +292,7 @@ def _step_decay() -> Derivation:
         f"({SUM_KIND['step_decay']}); as M → ∞ Σ η_t stays bounded by Sη₀/(1 − ρ), so the bias term "
         "tends to A(1 − ρ)/(Sη₀) > 0 and does not vanish.",
         ("T = MS steps, 0 < ρ < 1, constant batch b",),
-        _results(rate, s1, s2, [(BIAS_LIMIT, bias_limit), (VARIANCE_LIMIT, var_limit)]), checks, "MATH.md §4")
+        _results(rate, s1, s2, [(BIAS_LIMIT, bias_limit), (VARIANCE_LIMIT, var_limit)]), checks, "docs/math.md#sfo-complexity")
 
 
 _BUILDERS = {

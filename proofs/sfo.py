@@ -1,4 +1,4 @@
-"""SFO complexity of constant-(η, b) SGD and the critical batch size (MATH.md §4).
+"""SFO complexity of constant-(η, b) SGD and the critical batch size (docs/math.md#sfo-complexity).
 
 Setting: ``f`` is ``L``-smooth, ``Δ = f(x_0) − f*``, a one-sample stochastic gradient is unbiased with
 variance at most ``σ²``, so a batch of ``b`` has variance at most ``σ²/b``. The master bound
@@ -127,7 +127,7 @@ def sfo_expressions() -> dict[str, sp.Basic]:
 
 @lru_cache(maxsize=None)
 def master_bound() -> Derivation:
-    """The master bound from the descent lemma, in both conventions (MATH.md §4).
+    """The master bound from the descent lemma, in both conventions (docs/math.md#sfo-complexity).
 
     Examples
     --------
@@ -168,7 +168,7 @@ def master_bound() -> Derivation:
                      "η_t ≤ η_max with Lη_max < 2"),
         results=(equation("U_{general}", u_gen), equation("U_{small}", u_small)),
         checks=checks,
-        source="MATH.md §4 (Umeda & Iiduka, arXiv 2508.05297)",
+        source="docs/math.md#sfo-complexity (Umeda & Iiduka, arXiv 2508.05297)",
     )
 
 
@@ -225,7 +225,7 @@ def sfo_constant(convention: str = "general", stationarity: str = "norm") -> Der
                           (e["N"] - e["N*"]).subs(feasible)),
         check_equal("K(b*) = 2C₁/τ", e["K*"], 2 * C1 / tau),
         check_equal("N(b*) = 4C₁C₂/τ²", e["N*"], 4 * C1 * C2 / tau**2),
-        check_equal(f"N(b*) matches MATH.md §4 ({convention} constants)", n_star_p, n_star_paper),
+        check_equal(f"N(b*) matches docs/math.md#sfo-complexity ({convention} constants)", n_star_p, n_star_paper),
         check_positive("b* > 0 under the convention's step-size hypothesis", b_star_p.subs(in_range)),
         check_zero("b* ε^{2} (resp. ε) does not depend on ε: b* = O(ε^{-2}) in the norm convention",
                    sp.diff(b_star_p * t, epsilon)),
@@ -259,13 +259,13 @@ def sfo_constant(convention: str = "general", stationarity: str = "norm") -> Der
                      "Lη < 2" if convention == "general" else "η ≤ 1/L"),
         results=results,
         checks=checks,
-        source="MATH.md §4 (Umeda & Iiduka, arXiv 2508.05297; 2409.08770)",
+        source="docs/math.md#sfo-complexity (Umeda & Iiduka, arXiv 2508.05297; 2409.08770)",
     )
 
 
 def critical_batch_size(L: Any, sigma2: Any, eta: Any, epsilon: Any, *, convention: str = "general",
                         stationarity: str = "norm") -> Any:
-    """Critical batch size ``b* = 2C₂/τ`` of constant-(η, b) SGD (MATH.md §4).
+    """Critical batch size ``b* = 2C₂/τ`` of constant-(η, b) SGD (docs/math.md#sfo-complexity).
 
     ``2Lσ²η / ((2 − Lη) ε²)`` in the general convention with the norm target; ``2Lσ²η/ε²`` in the
     small-step convention.

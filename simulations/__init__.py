@@ -1,4 +1,4 @@
-"""Monte Carlo SGD and normalized SGD on noisy linear regression (MATH.md §1, §1.3, §5).
+"""Monte Carlo SGD and normalized SGD on noisy linear regression (docs/math.md#noisy-linear-regression, §1.3, §5).
 
 The independent witness of the exact solver in :mod:`theory`: many runs advance together as
 ``(runs, d)`` arrays on NumPy, CuPy or any array API namespace, with an exact ``O(d)``-per-step

@@ -8,7 +8,7 @@ gradient is ``g = (1/B) Σ_b x_b (x_bᵀ e − σ ν_b)``. Write ``a = Λ^{1/2} 
     ``g = (1/B) Λ^{1/2} Σ_b z_b (z_bᵀ a − σ ν_b)``. Works for every data distribution; costs
     ``B·d`` draws per run and step.
 
-``gaussian-exact`` (MATH.md §5)
+``gaussian-exact`` (docs/math.md#gaussian-sampler)
     For Gaussian ``z`` split ``z_b = ζ_b â + P⊥ z_b`` with ``â = a/‖a‖``, ``ζ_b = âᵀz_b`` and
     ``P⊥ = I − ââᵀ``; ``ζ_b``, ``ν_b`` and ``P⊥ z_b`` are independent. The residual is
     ``r_b = ‖a‖ζ_b − σν_b``, so
@@ -192,7 +192,7 @@ def gradient_covariance(problem: Problem, error: Any, batch: int, kurtosis: floa
     """Analytic covariance ``(d, d)`` of the batch gradient at a fixed error ``e = w − w*``.
 
     ``(1/B) Λ^{1/2} [ (‖a‖² + σ²) I + a aᵀ + (κ − 3) diag(a²) ] Λ^{1/2}`` with ``a = Λ^{1/2} e``
-    (module docstring). Its trace plus ``‖Λe‖²`` is ``E‖g‖²`` of MATH.md §1.3.
+    (module docstring). Its trace plus ``‖Λe‖²`` is ``E‖g‖²`` of docs/math.md#normalized-sgd.
 
     Examples
     --------

@@ -18,17 +18,36 @@ The mathematics is in ``docs/math.md``; the layout in ``docs/design.md``.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 
-try:
-    __version__ = version("ramplab")
-except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
-    __version__ = "0+unknown"
+# Written at build time by setuptools-scm from git: ``0.1.devN+g<commit>[.d<date>]``.
+from ._version import __commit_id__, __version__
 
 _SUBPACKAGES = ("theory", "simulations", "proofs", "figures", "benchmarks")
 
-__all__ = ["__version__", *_SUBPACKAGES]
+__all__ = ["__version__", "build_provenance", *_SUBPACKAGES]
+
+
+def build_provenance() -> dict[str, object]:
+    """The version and git commit this installed ramplab was built from.
+
+    Returns
+    -------
+    dict
+        ``{"ramplab": version, "git_commit": short hash or None, "git_dirty": bool or None}``;
+        ``git_dirty`` is true when the working tree had uncommitted changes at build time
+        (setuptools-scm appends ``.d<date>`` to the local version then). Both git fields are
+        ``None`` for a build made outside a git checkout.
+
+    Examples
+    --------
+    >>> sorted(build_provenance())
+    ['git_commit', 'git_dirty', 'ramplab']
+    """
+    commit = __commit_id__[1:] if __commit_id__ and __commit_id__.startswith("g") else __commit_id__
+    local = __version__.partition("+")[2]
+    dirty = None if commit is None else any(part.startswith("d") for part in local.split("."))
+    return {"ramplab": __version__, "git_commit": commit, "git_dirty": dirty}
 
 
 def __getattr__(name: str) -> ModuleType:

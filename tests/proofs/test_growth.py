@@ -18,7 +18,7 @@ from ramplab.theory import exponential_growth, polynomial_sfo_exponent, sfo_expo
 
 
 def test_spot_values():
-    # MATH.md §4: (γ, δ) = (1.4, 2) gives 4.12 (2 ln 2 / ln 1.4 = 4.1200854…).
+    # docs/math.md#sfo-complexity: (γ, δ) = (1.4, 2) gives 4.12 (2 ln 2 / ln 1.4 = 4.1200854…).
     assert growth_exponent(1.4, 2) == pytest.approx(4.120, abs=5e-4)
     assert growth_exponent(1.4, 2) == pytest.approx(2 * math.log(2) / math.log(1.4), rel=1e-15)
     assert growth_exponent(1.5, 2.25) == pytest.approx(4.0, rel=1e-12)

@@ -3,7 +3,7 @@
 Reference: the analytic mean ``Λe`` and covariance
 ``(1/B) Λ^{1/2}[(‖a‖² + σ²) I + a aᵀ + (κ − 3) diag(a²)] Λ^{1/2}`` (``a = Λ^{1/2} e``), derived
 from ``E[z_i z_j (zᵀa)²] = δ_ij ‖a‖² + 2 a_i a_j + (κ − 3) δ_ij a_i²`` in the docstring of
-:mod:`simulations.samplers`, and checked here against the exact solver's ``E‖g‖²`` (MATH.md §1.3),
+:mod:`simulations.samplers`, and checked here against the exact solver's ``E‖g‖²`` (docs/math.md#normalized-sgd),
 which was derived independently. Estimates from many draws must lie within 4.5 standard errors,
 the standard errors themselves estimated from the same draws; each test also shows that the
 comparison has power (a wrong κ is rejected by a wide margin).
@@ -41,7 +41,7 @@ def _moment_z_scores(g: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> tuple[
 
 
 def test_covariance_formula_matches_exact_second_moment():
-    # tr Cov + ‖Λe‖² must be E‖g‖² of MATH.md §1.3 for every κ (independent derivation).
+    # tr Cov + ‖Λe‖² must be E‖g‖² of docs/math.md#normalized-sgd for every κ (independent derivation).
     for kappa in (1.0, 1.8, 3.0):
         p = _problem(kappa)
         e = np.asarray(ERROR)

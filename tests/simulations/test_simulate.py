@@ -1,6 +1,6 @@
 """Monte Carlo against the exact solver, and the simulator's contract.
 
-Reference for the risk curves: :func:`theory.expected_risk` (MATH.md §1.1, §1.3), an independent
+Reference for the risk curves: :func:`theory.expected_risk` (docs/math.md#sgd-second-moment-recursion, §1.3), an independent
 implementation of the same expectation. Agreement is required within 4 standard errors (plus a
 rounding allowance where all runs share one value, e.g. the initial risk), at a handful of sample
 checkpoints, with fixed seeds; every such test also checks that the standard errors are small

@@ -1,4 +1,4 @@
-"""Seesaw's equivalence theorems, measured with the exact solver (MATH.md §2).
+"""Seesaw's equivalence theorems, measured with the exact solver (docs/math.md#equivalence).
 
 Theorem 1 (SGD) and Corollary 1 (NSGD) say "within a constant factor"; the constants are not
 available, so the bounds below are *measured* and pinned with headroom:

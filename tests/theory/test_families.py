@@ -32,7 +32,7 @@ def test_members_hold_the_invariant(c, p, optimizer):
 @settings(max_examples=40)
 @given(c=st.floats(1.01, 10.0), p=st.floats(0.0, 2.0))
 def test_nsgd_p_family_meets_the_ramp_bound_exactly_for_p_at_most_one(c, p):
-    # α = c^{1−p/2} ≥ √β = c^{p/2}  ⇔  p ≤ 1 (MATH.md §3.1: p ∈ [0, 1] stable).
+    # α = c^{1−p/2} ≥ √β = c^{p/2}  ⇔  p ≤ 1 (docs/math.md#seesaw-rule: p ∈ [0, 1] stable).
     alpha, beta = family_member(c, p=p, optimizer="nsgd")
     if p <= 1.0 - 1e-9:
         assert satisfies_ramp_bound(alpha, beta)
@@ -41,7 +41,7 @@ def test_nsgd_p_family_meets_the_ramp_bound_exactly_for_p_at_most_one(c, p):
 
 
 def test_released_pairs():
-    # MATH.md §2: the five released pairs lie on α√β = 2 and the last two violate α ≥ √β.
+    # docs/math.md#equivalence: the five released pairs lie on α√β = 2 and the last two violate α ≥ √β.
     for alpha, beta in RELEASED_ALPHA_BETA:
         assert family_invariant(alpha, beta, "nsgd") == pytest.approx(2.0, rel=1e-15)
     assert [satisfies_ramp_bound(a, b) for a, b in RELEASED_ALPHA_BETA] == [True, True, True, False, False]

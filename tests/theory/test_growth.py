@@ -31,7 +31,7 @@ def test_exponential_growth_in_steps(lr0, batch0, g, d, stages, k):
     m = np.repeat(np.arange(stages), k)
     np.testing.assert_allclose(s.lr, lr0 * g**m, rtol=1e-12)
     np.testing.assert_allclose(s.batch, batch0 * d**m, rtol=1e-12)
-    # Closed forms of MATH.md §4 (q = γ²/δ), checked against the per-step arrays.
+    # Closed forms of docs/math.md#sfo-complexity (q = γ²/δ), checked against the per-step arrays.
     assert s.lr.sum() == pytest.approx(k * lr0 * sum(g**j for j in range(stages)), rel=1e-12)
     assert float(s.total_samples) == pytest.approx(k * batch0 * sum(d**j for j in range(stages)), rel=1e-12)
     assert s.metadata["stage_starts"] == tuple(range(0, stages * k, k))

@@ -1,7 +1,7 @@
 """The exact solver against independent references.
 
 References used here:
-- exact rational arithmetic (sympy ``Rational``) iterating MATH.md §1.1 for SGD, and 40-digit sympy
+- exact rational arithmetic (sympy ``Rational``) iterating docs/math.md#sgd-second-moment-recursion for SGD, and 40-digit sympy
   arithmetic for NSGD (its square root is irrational);
 - full-covariance oracles written from first principles on *non-diagonal* problems: the Gaussian
   fourth-moment identity ``E[x xᵀ P x xᵀ] = 2HPH + tr(HP)H``, and, for Rademacher inputs, the same
@@ -27,7 +27,7 @@ R = sp.Rational
 
 
 def _rational_sgd(lam, s0, sigma2, kappa, lrs, batches):
-    """MATH.md §1.1 iterated in exact rational arithmetic; returns the risks ½ Σ λ s after each step."""
+    """docs/math.md#sgd-second-moment-recursion iterated in exact rational arithmetic; returns the risks ½ Σ λ s after each step."""
     s = list(s0)
     risks = [R(1, 2) * sum(l * x for l, x in zip(lam, s))]
     for eta, b in zip(lrs, batches):

@@ -1,4 +1,4 @@
-"""The reference-compatible token mode (MATH.md §3.3) against a literal per-batch transcription."""
+"""The reference-compatible token mode (docs/math.md#token-mode) against a literal per-batch transcription."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from ramplab.theory.schedules.released import (
 
 
 def literal_run(D, L, B0, r=1 / 1.1, bf=1.1, lf=1.1**-0.5, w=0.1, af=0.1):
-    """MATH.md §3.3 read line by line: one Python iteration per batch (the independent oracle)."""
+    """docs/math.md#token-mode read line by line: one Python iteration per batch (the independent oracle)."""
     warm = w * D
     k_max = int(math.log(af) / math.log(r))
     taus = []
@@ -66,7 +66,7 @@ def test_matches_the_literal_transcription(n, extra, L, B0, r, bf, lf):
 
 
 def test_main_runs_reduce_steps_by_384_percent():
-    # MATH.md §3.2: "discretised ≈ 38.4 % (the logged runs)". Over the released grid (3 models ×
+    # docs/math.md#serial-step-reduction: "discretised ≈ 38.4 % (the logged runs)". Over the released grid (3 models ×
     # B_0 ∈ {128, …, 1024}) the replay gives 38.34 % … 38.43 %.
     reductions = []
     for _, D in (("150M", 3.3e9), ("300M", 6.6e9), ("600M", 13.2e9)):
@@ -82,7 +82,7 @@ def test_main_runs_reduce_steps_by_384_percent():
 
 
 def test_alpha_beta_runs_at_halvings_match_the_f2_number():
-    # (√2, 2) with milestone factor 1/2 is Seesaw at f = 2: ≈ 28.1 % (MATH.md §3.2); (2, 1) changes
+    # (√2, 2) with milestone factor 1/2 is Seesaw at f = 2: ≈ 28.1 % (docs/math.md#serial-step-reduction); (2, 1) changes
     # no batch, so it takes the baseline's steps.
     D, B0 = 6.6e9, 256
     cosine = released_seesaw_run(D, 1024, B0, batch_factor=1.0, lr_factor=1.0)

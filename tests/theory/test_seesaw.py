@@ -1,4 +1,4 @@
-"""The Seesaw transform (MATH.md §3.1): schedule properties on drawn bases, factors and p."""
+"""The Seesaw transform (docs/math.md#seesaw-rule): schedule properties on drawn bases, factors and p."""
 
 from __future__ import annotations
 
@@ -217,7 +217,7 @@ def test_discrete_ramp_approaches_the_continuous_limit():
 
 
 def test_milestones_of_the_released_base():
-    # MATH.md §3.3: the crossings of the warmup + cosine base at 1.1^{-k} are the released τ_k
+    # docs/math.md#token-mode: the crossings of the warmup + cosine base at 1.1^{-k} are the released τ_k
     # (before rounding to whole tokens), k = 1 … 24.
     base = WarmupCosine(1.0, 3.3e9)
     taus = milestones(base, 1.1)

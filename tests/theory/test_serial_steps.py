@@ -1,4 +1,4 @@
-"""Serial-step accounting and the numbers of MATH.md §3.2.
+"""Serial-step accounting and the numbers of docs/math.md#serial-step-reduction.
 
 Tolerances. The spec prints reductions to 0.1 %; a value is "reproduced" when it rounds to the
 printed one, i.e. lies within 0.0005 of it. The library's own values are checked more tightly
@@ -52,7 +52,7 @@ def test_continuous_limits():
 
 
 def test_half_cosine_halvings_378():
-    # MATH.md §3.2: half cosine to 0 discretised at f = 2, no floor: ≈ 37.8 %.
+    # docs/math.md#serial-step-reduction: half cosine to 0 discretised at f = 2, no floor: ≈ 37.8 %.
     got = seesaw_step_reduction(Cosine(1.0, 1.0), 2.0)
     assert got == pytest.approx(_cosine_phase_reduction(0.0, 0.0, 2.0, 40), abs=1e-12)
     assert got == pytest.approx(0.378, abs=5e-4)  # 0.37761

@@ -1,6 +1,6 @@
 """SFO bound and exact measurement on noisy linear regression (theory/sfo.py).
 
-Reference values: an independent NumPy loop of MATH.md §1.1 written here; exact enumeration over
+Reference values: an independent NumPy loop of docs/math.md#sgd-second-moment-recursion written here; exact enumeration over
 Rademacher inputs for the one-sample gradient variance; the master bound's proof (a theorem the
 measurement must satisfy when σ² is the trajectory's own variance).
 """
@@ -33,7 +33,7 @@ from ramplab.theory.dynamics.recursion import gradient_second_moment
 
 
 def reference_gradient_norms(problem: Problem, lr: float, batch: float, steps: int) -> np.ndarray:
-    """Σλ²s(t), t = 0 … steps, by a plain loop over MATH.md §1.1 (independent of theory.recursion)."""
+    """Σλ²s(t), t = 0 … steps, by a plain loop over docs/math.md#sgd-second-moment-recursion (independent of theory.recursion)."""
     lam, s = problem.eigenvalues, problem.initial_second_moment.copy()
     out = [float(lam**2 @ s)]
     with np.errstate(over="ignore", invalid="ignore"):  # unstable rows overflow, as they should

@@ -1,4 +1,4 @@
-"""Growth schedules: batch size and learning rate increased together by stages (MATH.md §4).
+"""Growth schedules: batch size and learning rate increased together by stages (docs/math.md#sfo-complexity).
 
 - :func:`exponential_growth`: stage ``m`` at ``b_m = b₀δ^m``, ``η_m = η₀γ^m``;
 - :func:`polynomial_growth`: ``b_m = b₀(m+1)^p``, ``η_m = η₀(m+1)^q``;

@@ -1,4 +1,4 @@
-"""SFO complexity on noisy linear regression: the worst-case bound beside exact measurement (MATH.md §4).
+"""SFO complexity on noisy linear regression: the worst-case bound beside exact measurement (docs/math.md#sfo-complexity).
 
 The Iiduka-line bound for SGD needs three constants, all computable on noisy linear regression:
 
@@ -18,12 +18,12 @@ The Iiduka-line bound for SGD needs three constants, all computable on noisy lin
   a theorem the tests check; with ``"optimum"`` it can fail, and does.
 
 Stationarity is measured on the quantity the bound controls: ``E‖∇f(w_t)‖² = Σ λ_i² s_i(t)`` (exact
-from the second moments, since ``∇f(w) = H(w − w*)``). ``stationarity="norm"`` (MATH.md's
+from the second moments, since ``∇f(w) = H(w − w*)``). ``stationarity="norm"`` (docs/math.md's
 ``min E‖∇f‖ ≤ ε``) asks ``E‖∇f‖² ≤ ε²`` — sufficient by Jensen, and exactly what the bound
 guarantees; ``"squared"`` asks ``E‖∇f‖² ≤ ε``. "Steps to ε" is the first ``t`` with
 ``Σ λ² s(t) ≤ τ`` (the iterate after ``t`` steps), and "SFO to ε" the samples used by then.
 
-Measurements run the exact SGD recursion (MATH.md §1.1) and stop early: a row reaches the target,
+Measurements run the exact SGD recursion (docs/math.md#sgd-second-moment-recursion) and stop early: a row reaches the target,
 or is *certified unreachable*, or runs out of ``max_steps``; each outcome is reported, never hidden
 in an ``inf``. At constant ``(η, b)`` the recursion is affine, ``s ← Ms + v`` with ``M ≥ 0``
 entrywise when κ ≥ 2, so two certificates hold: the stationary gradient norm is at least the target

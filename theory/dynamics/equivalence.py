@@ -1,4 +1,4 @@
-"""Measuring the equivalence of schedules: excess risk at matched sample counts (MATH.md §2).
+"""Measuring the equivalence of schedules: excess risk at matched sample counts (docs/math.md#equivalence).
 
 Seesaw's Theorem 1 (SGD, equal ``αβ``) and Corollary 1 (NSGD, equal ``α√β``, variance-dominated)
 promise risks "within a constant factor" at matched samples, with constants the library cannot rely
@@ -65,7 +65,7 @@ class EquivalenceReport:
         ``r_i / r_j`` at the last grid point.
     serial_steps : tuple of int
     mean_variance_ratio : tuple of ndarray
-        Per-step ``‖E g‖² / (E‖g‖² − ‖E g‖²)`` along each trajectory (MATH.md §1.3).
+        Per-step ``‖E g‖² / (E‖g‖² − ‖E g‖²)`` along each trajectory (docs/math.md#normalized-sgd).
     """
 
     optimizer: str

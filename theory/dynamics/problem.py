@@ -1,4 +1,4 @@
-"""Noisy linear regression in the eigenbasis of the input covariance (MATH.md §1).
+"""Noisy linear regression in the eigenbasis of the input covariance (docs/math.md#noisy-linear-regression).
 
 One :class:`Problem` feeds both the exact solver (:mod:`theory.recursion`) and the Monte Carlo
 sampler (:mod:`simulations`): the spectrum ``λ``, the per-direction initial second moments
@@ -162,7 +162,7 @@ class Problem:
         Notes
         -----
         The diagonal recursion is exact in the eigenbasis of ``H`` (off-diagonal second moments never
-        enter the diagonal, MATH.md §1.1), so a rotation loses nothing for the risk. For non-Gaussian
+        enter the diagonal, docs/math.md#sgd-second-moment-recursion), so a rotation loses nothing for the risk. For non-Gaussian
         ``z`` the model is ``x = H^{1/2} z`` with ``z`` i.i.d. *in the eigenbasis*.
 
         Examples

@@ -2,14 +2,14 @@
 
 The state is the diagonal of the error second moment in the eigenbasis, ``s_i = E[(w_t − w*)_i²]``.
 For inputs ``x = H^{1/2} z`` with i.i.d. standardised coordinates of fourth moment ``κ`` it obeys the
-closed recursion (MATH.md §1.1)
+closed recursion (docs/math.md#sgd-second-moment-recursion)
 
     s_i ← (1 − ηλ_i)² s_i + (η²/B) [ (κ − 2) λ_i² s_i + λ_i (q + σ²) ],   q = Σ_j λ_j s_j,
 
 which is exact: off-diagonal moments never enter the diagonal. Normalized SGD with the *expected*
 denominator is SGD with the deterministic rate ``η / sqrt(G_t)``, where
 
-    G_t = E‖g_t‖² = (1 + (κ − 2)/B) Σ λ_i² s_i + (tr H / B)(q + σ²)        (MATH.md §1.3),
+    G_t = E‖g_t‖² = (1 + (κ − 2)/B) Σ λ_i² s_i + (tr H / B)(q + σ²)        (docs/math.md#normalized-sgd),
 
 so it stays exact too. Several schedules run as one computation over a ``(rows, d)`` state; shorter
 schedules are padded with zero learning rate, which leaves their state unchanged.
@@ -81,7 +81,7 @@ class RiskTrajectory:
         The split ``risk = bias + variance`` (``split=True``): the same recursion from ``s(0)``
         with ``σ² = 0`` and from ``s(0) = 0``. For NSGD both use the realised effective rates.
     averaged_risk : ndarray or None
-        Excess risk of the iterate average (``average=...``), MATH.md §1.4.
+        Excess risk of the iterate average (``average=...``), docs/math.md#iterate-averaging.
     effective_lr : ndarray, shape (T,)
         Rate applied at each step (the schedule's for SGD, ``η/sqrt(G_t)`` for NSGD).
     gradient_second_moment : ndarray, shape (T,)
@@ -144,7 +144,7 @@ class RiskTrajectory:
 
 
 def gradient_second_moment(problem: Problem, second_moment: Any, batch: float) -> float:
-    """``E‖g‖²`` of a batch-``B`` gradient at error second moments ``s`` (MATH.md §1.3, any κ).
+    """``E‖g‖²`` of a batch-``B`` gradient at error second moments ``s`` (docs/math.md#normalized-sgd, any κ).
 
     Examples
     --------
@@ -169,7 +169,7 @@ def second_moment_step(
     q: Any = None,
     xp: Any = None,
 ) -> Any:
-    """One step of the exact recursion (MATH.md §1.1) for states ``s`` of shape ``(..., d)``.
+    """One step of the exact recursion (docs/math.md#sgd-second-moment-recursion) for states ``s`` of shape ``(..., d)``.
 
     ``lr``, ``batch`` and ``noise_variance`` broadcast against the leading axes of ``s`` (pass
     arrays of shape ``(rows, 1)`` for one value per row). ``q = Σ λ s`` (shape ``(..., 1)``) may be
@@ -230,9 +230,9 @@ def expected_risk(
         One schedule returns one :class:`RiskTrajectory`; a sequence (lengths may differ) runs as
         one vectorised computation and returns a tuple in the same order.
     optimizer : {"sgd", "nsgd"}
-        ``"nsgd"`` divides the step by ``sqrt(E‖g_t‖²)``, the expected denominator of MATH.md §1.3.
+        ``"nsgd"`` divides the step by ``sqrt(E‖g_t‖²)``, the expected denominator of docs/math.md#normalized-sgd.
     average : {None, "uniform"}
-        Also track the uniform average of the iterates (MATH.md §1.4).
+        Also track the uniform average of the iterates (docs/math.md#iterate-averaging).
     split : bool
         Also return the bias/variance split.
     on_divergence : {"raise", "flag"}

@@ -1,10 +1,10 @@
-"""Stability and the stationary second moments of constant-(η, B) SGD (MATH.md §1.2).
+"""Stability and the stationary second moments of constant-(η, B) SGD (docs/math.md#stability).
 
 At constant ``(η, B)`` the recursion is affine, ``s ← M s + v`` with
 ``M = diag(D) + u λᵀ``, ``D_i = 1 − 2ηλ_i + c η²λ_i²``, ``c = 1 + (κ − 2)/B``, ``u = η²λ/B`` and
 ``v = η²σ²λ/B``. It is stable iff the spectral radius of ``M`` is below 1. When every ``D_i ≥ 0``
 (always for κ ≥ 2, e.g. Gaussian) ``M`` is non-negative and Perron–Frobenius turns this into the
-two closed conditions of MATH.md §1.2 (with ``1 + 1/B`` read as ``c``):
+two closed conditions of docs/math.md#stability (with ``1 + 1/B`` read as ``c``):
 
     (i)  ``c ηλ_i < 2`` for all i,        (ii) ``(η/B) Σ_i λ_i / (2 − c ηλ_i) < 1``.
 

@@ -1,4 +1,4 @@
-"""Phase-indexed schedule families ``(η_k, B_k) = (η_0 α^{−k}, B_0 β^k)`` (MATH.md §2).
+"""Phase-indexed schedule families ``(η_k, B_k) = (η_0 α^{−k}, B_0 β^k)`` (docs/math.md#equivalence).
 
 Phase boundaries are fixed in *samples*, so two members of a family see the same data in every
 phase and differ only in how they spend it: phase ``k`` of ``D_k`` samples takes ``D_k / B_k``
@@ -11,7 +11,7 @@ Equivalence classes:
 - **NSGD** (Corollary 1, variance-dominated regime): ``E‖g‖² ≈ C/B`` makes the effective SGD rate
   ``η √B / √C``, so the invariant is ``α·√β``.
 
-On an NSGD family ``α√β = c`` the ``p``-parametrisation of MATH.md §3.1 is ``α = c^{1 − p/2}``,
+On an NSGD family ``α√β = c`` the ``p``-parametrisation of docs/math.md#seesaw-rule is ``α = c^{1 − p/2}``,
 ``β = c^p``: ``p = 0`` is pure learning-rate decay, ``p = 1`` is Seesaw (``α = √β``, the most
 aggressive ramp whose effective NSGD rate does not increase), ``p ∈ (1, 2]`` violates ``α ≥ √β``.
 """
@@ -35,7 +35,7 @@ __all__ = [
 
 OPTIMIZERS = ("sgd", "nsgd")
 
-#: The (α, β) pairs of the released NSGD/Adam runs on the family α√β = 2 (MATH.md §2), in the order
+#: The (α, β) pairs of the released NSGD/Adam runs on the family α√β = 2 (docs/math.md#equivalence), in the order
 #: p = 0, ½, 1, 3/2, 2. The last two violate α ≥ √β.
 RELEASED_ALPHA_BETA: tuple[tuple[float, float], ...] = (
     (2.0, 1.0),
@@ -144,7 +144,7 @@ def family_members(
 def satisfies_ramp_bound(alpha: float, beta: float) -> bool:
     """Whether ``α ≥ √β``: the NSGD effective rate ``η√B`` does not increase from phase to phase.
 
-    MATH.md §2: the most aggressive stable ramp. Equality (Seesaw) passes, up to a relative
+    docs/math.md#equivalence: the most aggressive stable ramp. Equality (Seesaw) passes, up to a relative
     ``1e-12`` of rounding.
 
     Examples

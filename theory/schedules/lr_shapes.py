@@ -57,7 +57,7 @@ class LRShape:
     def crossing(self, level: float) -> float:
         """First sample count, at or after the warmup, where the rate is at most ``level``.
 
-        Seesaw's milestones are ``crossing(η_0 f^{−k})`` (MATH.md §3.1). The built-in shapes
+        Seesaw's milestones are ``crossing(η_0 f^{−k})`` (docs/math.md#seesaw-rule). The built-in shapes
         answer in closed form; any other shape falls back to a scan of the post-warmup horizon
         followed by bisection (exact for shapes that do not increase after their warmup). A rate
         within a relative ``1e-12`` of ``level`` counts as having reached it, so that a step
@@ -100,7 +100,7 @@ class LRShape:
         """``∫ η(τ) dτ`` from ``start`` to ``stop`` samples (default: the whole horizon).
 
         ``integral() / (peak · total_samples)`` is the continuous-limit serial-step fraction of a
-        Seesaw ramp without warmup (MATH.md §3.1). Closed form for the built-in shapes, adaptive
+        Seesaw ramp without warmup (docs/math.md#seesaw-rule). Closed form for the built-in shapes, adaptive
         quadrature otherwise.
 
         Examples
@@ -345,7 +345,7 @@ class Cosine(LRShape):
 class WarmupCosine(LRShape):
     """Linear warmup from ``warmup_start · η_0`` to ``η_0``, then half cosine to ``floor · η_0``.
 
-    The defaults are the released Seesaw setting (MATH.md §3.2): 10 % warmup from 0.1 η_0, floor 0.1.
+    The defaults are the released Seesaw setting (docs/math.md#serial-step-reduction): 10 % warmup from 0.1 η_0, floor 0.1.
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""Reference-compatible token mode: the released Seesaw runs' bookkeeping, step for step (MATH.md §3.3).
+"""Reference-compatible token mode: the released Seesaw runs' bookkeeping, step for step (docs/math.md#token-mode).
 
 The released runs count *tokens* and draw batches of whole sequences. This module reproduces
 their step-by-step rule (it does not train anything):
@@ -53,7 +53,7 @@ __all__ = [
     "released_seesaw_run",
 ]
 
-#: Model sizes of the released runs and their token budgets D (MATH.md §3.3).
+#: Model sizes of the released runs and their token budgets D (docs/math.md#token-mode).
 RELEASED_MODELS: tuple[tuple[str, float], ...] = (("150M", 3.3e9), ("300M", 6.6e9), ("600M", 13.2e9))
 #: Sequence length L of the released runs.
 RELEASED_SEQ_LEN = 1024
@@ -191,7 +191,7 @@ def released_seesaw_run(
     warmup_start: float = 0.1,
     lr_mode: str = "auto",
 ) -> ReleasedRun:
-    """Replay the released Seesaw scheduler in tokens (MATH.md §3.3; rules in the module docstring).
+    """Replay the released Seesaw scheduler in tokens (docs/math.md#token-mode; rules in the module docstring).
 
     Parameters
     ----------
@@ -305,7 +305,7 @@ def released_grid(
     main_batches: tuple[int, ...] = (128, 256, 512, 1024),
     large_batches: tuple[int, ...] = (1024, 2048, 4096, 8192),
 ) -> list[dict[str, Any]]:
-    """Steps and reductions of the released grid, one row per run (MATH.md §3.3).
+    """Steps and reductions of the released grid, one row per run (docs/math.md#token-mode).
 
     Groups: ``"main"`` (Seesaw at ``f = 1.1``, ``B_0 ∈ main_batches``), ``"alpha_beta"`` (milestone
     factor 1/2, the five released ``(α, β)`` pairs: batch factor ``β``, learning-rate factor

@@ -9,6 +9,9 @@ the rule when a phase's samples are not a multiple of its batch).
 Batch sizes are integers by default. Theory sometimes wants exact real batch sizes (a continuous
 Seesaw ramp, ``B_0 β^k`` with irrational ``β``): pass ``integer_batch=False`` to allow real
 ``batch ≥ 1``. The exact solver accepts both; Monte Carlo needs integers.
+
+Mathematics: ``docs/math.md#schedules`` (steps, samples and serial steps) and
+``docs/math.md#lr-shapes`` (shapes defined in samples).
 """
 
 from __future__ import annotations

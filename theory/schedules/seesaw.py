@@ -1,4 +1,4 @@
-"""The Seesaw transform: turn a learning-rate decay into a batch ramp (MATH.md §3.1).
+"""The Seesaw transform: turn a learning-rate decay into a batch ramp (docs/math.md#seesaw-rule).
 
 Given a base learning-rate shape ``η_base(τ)`` in samples and a factor ``f > 1``, the milestones are
 the sample counts ``τ_k`` where the base first falls to ``η_0 f^{−k}`` (``k = 1, 2, …``, after the

@@ -1,4 +1,4 @@
-"""Serial-step accounting: how many optimizer steps a schedule needs for its samples (MATH.md §3.2).
+"""Serial-step accounting: how many optimizer steps a schedule needs for its samples (docs/math.md#serial-step-reduction).
 
 Three levels of description, from the most concrete:
 
@@ -11,7 +11,7 @@ Three levels of description, from the most concrete:
   :func:`continuous_serial_steps`.
 
 :func:`seesaw_step_reduction` turns either count into the reduction against the constant-batch
-base, ``1 − steps / (D / B_0)``. Reference values (MATH.md §3.2): quarter cosine ``1 − 2/π``;
+base, ``1 − steps / (D / B_0)``. Reference values (docs/math.md#serial-step-reduction): quarter cosine ``1 − 2/π``;
 half cosine to 0, ``50 %`` continuous and ``37.8 %`` at ``f = 2``; the released setting (10 %
 warmup from ``0.1 η_0``, half cosine to ``0.1 η_0``) ``40.5 %`` continuous, ``38.4 %`` at
 ``f = 1.1``, ``33.8 %`` at ``f = √2`` and ``28.1 %`` at ``f = 2``.
@@ -159,7 +159,7 @@ def seesaw_step_reduction(
     >>> from ramplab.theory.schedules.lr_shapes import Cosine, WarmupCosine
     >>> round(seesaw_step_reduction(Cosine(1.0, 1.0, quarter=True)), 6), round(1 - 2 / math.pi, 6)
     (0.36338, 0.36338)
-    >>> round(seesaw_step_reduction(WarmupCosine(1.0, 1.0)), 6)     # MATH.md §3.2: 40.5 %
+    >>> round(seesaw_step_reduction(WarmupCosine(1.0, 1.0)), 6)     # docs/math.md#serial-step-reduction: 40.5 %
     0.405
     >>> round(seesaw_step_reduction(WarmupCosine(1.0, 1.0), 1.1), 4)  # discretised: ≈ 38.4 %
     0.3845
