@@ -41,6 +41,7 @@ from .complexity.sfo import (
     steps_to_target,
 )
 from .dynamics import stability
+from .dynamics.averaging import ExponentialAverage, TailAverage, UniformAverage
 from .dynamics.equivalence import EquivalenceReport, equivalence_report
 from .dynamics.problem import Problem
 from .dynamics.recursion import DivergenceError, RiskTrajectory, expected_risk
@@ -66,6 +67,7 @@ from .schedules.serial_steps import (
 __all__ = [
     # dynamics
     "Problem", "expected_risk", "RiskTrajectory", "DivergenceError", "stability",
+    "UniformAverage", "TailAverage", "ExponentialAverage",
     "EquivalenceReport", "equivalence_report",
     # schedules
     "Schedule", "LRShape", "Constant", "StepDecay", "Linear", "Cosine", "WarmupCosine", "WSD",

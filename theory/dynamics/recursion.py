@@ -23,6 +23,7 @@ from typing import Any, Sequence, overload
 import numpy as np
 
 from ..backend import resolve_backend, to_numpy
+from .averaging import Averaging, resolve_average
 from .problem import Problem
 from ..schedules.schedule import Schedule
 
@@ -35,7 +36,6 @@ __all__ = [
 ]
 
 OPTIMIZERS = ("sgd", "nsgd")
-AVERAGES = ("uniform",)
 # How often (in steps) the loop looks for a non-finite state, so that a diverged run stops early
 # without a reduction on every step.
 _DIVERGENCE_CHECK_EVERY = 256
@@ -194,12 +194,11 @@ def second_moment_step(
     return (1.0 - x * (2.0 - c * x)) * s + (lr * lr / batch) * (q + noise_variance) * eigenvalues
 
 
-def _averaging_weights(kind: str | None, steps: int) -> np.ndarray | None:
-    if kind is None:
+def _averaging_weights(average: Any, steps: int) -> np.ndarray | None:
+    averaging = resolve_average(average)
+    if averaging is None:
         return None
-    if kind == "uniform":
-        return 1.0 / np.arange(1, steps + 1, dtype=np.float64)
-    raise ValueError(f"average must be None or one of {AVERAGES}; got {kind!r}")
+    return averaging.weights(np.arange(1, steps + 1))
 
 
 @overload
@@ -215,7 +214,7 @@ def expected_risk(
     schedules: Schedule | Sequence[Schedule],
     optimizer: str = "sgd",
     *,
-    average: str | None = None,
+    average: str | Averaging | None = None,
     split: bool = False,
     on_divergence: str = "raise",
     backend: Any = "numpy",
@@ -231,8 +230,11 @@ def expected_risk(
         one vectorised computation and returns a tuple in the same order.
     optimizer : {"sgd", "nsgd"}
         ``"nsgd"`` divides the step by ``sqrt(E‖g_t‖²)``, the expected denominator of docs/math.md#normalized-sgd.
-    average : {None, "uniform"}
-        Also track the uniform average of the iterates (docs/math.md#iterate-averaging).
+    average : None, "uniform" or Averaging
+        Also track an iterate average (docs/math.md#iterate-averaging): ``"uniform"``
+        (:class:`~ramplab.theory.dynamics.averaging.UniformAverage`),
+        :class:`~ramplab.theory.dynamics.averaging.TailAverage` or
+        :class:`~ramplab.theory.dynamics.averaging.ExponentialAverage`.
     split : bool
         Also return the bias/variance split.
     on_divergence : {"raise", "flag"}

@@ -137,6 +137,24 @@ class Schedule:
         """Step indices ``1 … T``, aligned with :attr:`lr`, :attr:`batch` and :attr:`samples`."""
         return np.arange(1, len(self) + 1)
 
+    def step_arrays(self, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per-step ``(lr, batch)`` as float64 arrays for the 0-based steps ``start … stop − 1``.
+
+        The solvers read schedules in chunks through this method, so their memory does not grow
+        with the number of steps.
+
+        Examples
+        --------
+        >>> Schedule([0.1, 0.1, 0.05], [2, 2, 4]).step_arrays(1, 3)[1].tolist()
+        [2.0, 4.0]
+        """
+        n = len(self)
+        stop = n if stop is None else stop
+        if not 0 <= start <= stop <= n:
+            raise ValueError(f"need 0 ≤ start ≤ stop ≤ {n}; got start={start}, stop={stop}")
+        return (np.array(self.lr[start:stop], dtype=np.float64),
+                np.array(self.batch[start:stop], dtype=np.float64))
+
     @property
     def samples(self) -> np.ndarray:
         """Cumulative samples consumed after each step (int64, or float64 for real batches)."""
