@@ -41,11 +41,13 @@ test-latest: decoys
 	$(PYTEST)
 
 # Regenerate the lock from pyproject.toml against the package index (uv ignores this machine's pip
-# configuration, so the lock resolves as a user's pip would).
+# configuration, so the lock resolves as a user's pip would). Existing pins are kept where they still
+# satisfy pyproject.toml; `make lock UPGRADE=--upgrade` moves everything to the newest versions.
+UPGRADE ?=
 lock: $(STAMP)
 	$(PY) -m pip install --quiet uv
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
-	    --generate-hashes --upgrade -o $(LOCK)
+	    --generate-hashes $(UPGRADE) -o $(LOCK)
 
 figures: install
 	$(VENV)/bin/ramplab figures --out figures/output
