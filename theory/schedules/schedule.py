@@ -17,16 +17,16 @@ Mathematics: ``docs/math.md#schedules`` (steps, samples and serial steps) and
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
 from .._validate import finite_real, positive_int
 from .lr_shapes import LRShape
 
-__all__ = ["Schedule"]
+__all__ = ["MAX_STEP_ARRAY", "Schedule", "Segments"]
 
 
 def _lr_array(lr: Any) -> np.ndarray:
@@ -62,17 +62,40 @@ def _batch_array(batch: Any, integer: bool) -> np.ndarray:
     return arr
 
 
-@dataclass(frozen=True, eq=False)
+#: Largest schedule (in steps) whose per-step arrays (:attr:`Schedule.lr`, ``.batch``, ``.samples``,
+#: ``.steps``) are materialised: 2**27 steps are 1 GiB per float64 array. Longer schedules are valid
+#: and are read in chunks with :meth:`Schedule.step_arrays` or as :attr:`Schedule.segments`.
+MAX_STEP_ARRAY = 2**27
+
+
+class Segments(NamedTuple):
+    """A schedule as ``K`` constant runs: ``lr[k]`` and ``batch[k]`` for ``steps[k]`` consecutive steps."""
+
+    lr: np.ndarray
+    batch: np.ndarray
+    steps: np.ndarray
+
+
+def _run_starts(lr: np.ndarray, batch: np.ndarray) -> np.ndarray:
+    """Indices where a new constant run of ``(lr, batch)`` starts (0 included)."""
+    change = (lr[1:] != lr[:-1]) | (batch[1:] != batch[:-1])
+    return np.concatenate([[0], np.flatnonzero(change) + 1])
+
+
 class Schedule:
-    """Per-step learning rates and batch sizes.
+    """Per-step learning rates and batch sizes, stored as constant segments.
+
+    A schedule of ``K`` constant ``(lr, batch)`` segments costs O(K) memory and time to build and
+    validate, whatever its number of steps ``T``; per-step arrays are produced on demand
+    (``docs/math.md#schedules``). Schedules are immutable.
 
     Parameters
     ----------
     lr : array_like, shape (T,)
         Learning rate of each step; positive and finite. A scalar is broadcast to ``batch``'s length.
     batch : array_like, shape (T,)
-        Batch size of each step; ≥ 1, integer-valued unless ``integer_batch=False``. A scalar is
-        broadcast to ``lr``'s length.
+        Batch size of each step (samples); ≥ 1, integer-valued unless ``integer_batch=False``. A
+        scalar is broadcast to ``lr``'s length.
     label : str, optional
         Name used in legends and tables.
     metadata : mapping, optional
@@ -80,68 +103,176 @@ class Schedule:
     integer_batch : bool, default True
         Require integer batch sizes (stored as int64). ``False`` allows real ``batch ≥ 1``.
 
+    Raises
+    ------
+    ValueError
+        For a non-positive or non-finite rate, a batch below 1 (or not an integer when
+        ``integer_batch``), mismatched lengths or an empty schedule.
+    TypeError
+        For arrays that are not numbers or a label that is not a string.
+
+    See Also
+    --------
+    Schedule.from_segments : build from ``K`` segments in O(K).
+
     Examples
     --------
     >>> s = Schedule([0.1, 0.1, 0.05], [2, 2, 4], label="demo")
     >>> s.serial_steps, s.samples.tolist(), s.total_samples
     (3, [2, 4, 8], 8)
+    >>> s.segments.steps.tolist()
+    [2, 1]
     >>> Schedule([0.1, 0.1], [2, 2.5])
     Traceback (most recent call last):
     ...
     ValueError: batch must be integer-valued (pass integer_batch=False for real batch sizes); got 2.5 at step 2
     """
 
-    lr: np.ndarray
-    batch: np.ndarray
-    label: str = ""
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-    integer_batch: bool = True
-
-    def __post_init__(self) -> None:
-        lr = _lr_array(self.lr)
-        batch = _batch_array(self.batch, bool(self.integer_batch))
-        if lr.ndim == 0 and batch.ndim == 1:
-            lr = np.full(batch.shape, float(lr))
-        elif batch.ndim == 0 and lr.ndim == 1:
-            batch = np.full(lr.shape, batch[()], dtype=batch.dtype)
-        if lr.ndim != 1 or batch.ndim != 1:
+    def __init__(
+        self,
+        lr: Any,
+        batch: Any,
+        label: str = "",
+        metadata: Mapping[str, Any] | None = None,
+        integer_batch: bool = True,
+    ) -> None:
+        integer_batch = bool(integer_batch)
+        lr_arr = _lr_array(lr)
+        batch_arr = _batch_array(batch, integer_batch)
+        if lr_arr.ndim == 0 and batch_arr.ndim == 1:
+            lr_arr = np.full(batch_arr.shape, float(lr_arr))
+        elif batch_arr.ndim == 0 and lr_arr.ndim == 1:
+            batch_arr = np.full(lr_arr.shape, batch_arr[()], dtype=batch_arr.dtype)
+        if lr_arr.ndim != 1 or batch_arr.ndim != 1:
             raise ValueError(
-                f"lr and batch must be 1-D (one may be a scalar); got shapes {lr.shape} and {batch.shape}"
+                f"lr and batch must be 1-D (one may be a scalar); got shapes {lr_arr.shape} and {batch_arr.shape}"
             )
-        if lr.shape != batch.shape:
+        if lr_arr.shape != batch_arr.shape:
             raise ValueError(
-                f"lr and batch must have the same length; got {lr.shape[0]} and {batch.shape[0]}"
+                f"lr and batch must have the same length; got {lr_arr.shape[0]} and {batch_arr.shape[0]}"
             )
-        if lr.shape[0] == 0:
+        if lr_arr.shape[0] == 0:
             raise ValueError("a schedule needs at least one step; got lr and batch of length 0")
-        if not isinstance(self.label, str):
-            raise TypeError(f"label must be a string; got {self.label!r}")
-        lr.flags.writeable = False
-        batch.flags.writeable = False
-        object.__setattr__(self, "lr", lr)
-        object.__setattr__(self, "batch", batch)
-        object.__setattr__(self, "integer_batch", bool(self.integer_batch))
-        object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
+        starts = _run_starts(lr_arr, batch_arr)
+        lengths = np.diff(np.concatenate([starts, [lr_arr.shape[0]]]))
+        self._init(lr_arr[starts], batch_arr[starts], lengths, label, metadata, integer_batch)
 
-    # ------------------------------------------------------------------ step ↔ sample mapping
-    def __len__(self) -> int:
-        return int(self.lr.shape[0])
+    def _init(self, lr: np.ndarray, batch: np.ndarray, lengths: np.ndarray, label: Any,
+              metadata: Mapping[str, Any] | None, integer_batch: bool) -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a string; got {label!r}")
+        for arr in (lr, batch, lengths):
+            arr.flags.writeable = False
+        object.__setattr__(self, "_segments", Segments(lr, batch, lengths))
+        object.__setattr__(self, "_ends", np.cumsum(lengths))
+        object.__setattr__(self, "label", label)
+        object.__setattr__(self, "metadata", MappingProxyType(dict(metadata or {})))
+        object.__setattr__(self, "integer_batch", integer_batch)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Schedule is immutable; cannot set {name!r}")
+
+    @classmethod
+    def from_segments(
+        cls,
+        lr: Any,
+        batch: Any,
+        steps: Any,
+        *,
+        label: str = "",
+        metadata: Mapping[str, Any] | None = None,
+        integer_batch: bool = True,
+    ) -> "Schedule":
+        """Build from ``K`` constant segments in O(K) time and memory, whatever the step count.
+
+        Parameters
+        ----------
+        lr, batch : array_like, shape (K,)
+            Learning rate and batch size (samples) of each segment, validated as in :class:`Schedule`.
+        steps : array_like of int, shape (K,)
+            Number of steps (≥ 1) of each segment.
+        label, metadata, integer_batch
+            As in :class:`Schedule`.
+
+        Raises
+        ------
+        ValueError
+            As :class:`Schedule`, and for segment lengths that are not positive integers.
+
+        Examples
+        --------
+        >>> s = Schedule.from_segments([0.1, 0.01], [1, 4], [10**12, 10**12])
+        >>> s.serial_steps, s.total_samples
+        (2000000000000, 5000000000000)
+        >>> s.step_arrays(10**12 - 1, 10**12 + 1)[0].tolist()
+        [0.1, 0.01]
+        """
+        integer_batch = bool(integer_batch)
+        lr_arr = np.atleast_1d(_lr_array(lr))
+        batch_arr = np.atleast_1d(_batch_array(batch, integer_batch))
+        try:
+            raw = np.array(steps, dtype=object).ravel()
+            counts = np.array([int(v) for v in raw], dtype=np.int64)
+            if any(int(v) != v or isinstance(v, bool) for v in raw):
+                raise ValueError
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValueError(f"steps must be positive integers; got {steps!r}") from exc
+        if not (lr_arr.ndim == batch_arr.ndim == 1 and lr_arr.shape == batch_arr.shape == counts.shape):
+            raise ValueError(
+                f"lr, batch and steps must be 1-D of one length; got shapes {lr_arr.shape}, "
+                f"{batch_arr.shape} and {counts.shape}"
+            )
+        if counts.shape[0] == 0:
+            raise ValueError("a schedule needs at least one segment; got none")
+        if (counts < 1).any():
+            k = int(np.argmax(counts < 1))
+            raise ValueError(f"steps must be positive integers; got {int(counts[k])} for segment {k}")
+        # Merge neighbouring segments with equal (lr, batch), so every schedule has one normal form.
+        starts = _run_starts(lr_arr, batch_arr)
+        merged = np.add.reduceat(counts, starts)
+        out = cls.__new__(cls)
+        out._init(lr_arr[starts], batch_arr[starts], merged, label, metadata, integer_batch)
+        return out
+
+    # ------------------------------------------------------------------ segments and step arrays
     @property
-    def serial_steps(self) -> int:
-        """Number of optimizer steps ``T`` (the serial cost of the schedule)."""
-        return len(self)
+    def segments(self) -> Segments:
+        """The ``K`` constant segments ``(lr, batch, steps)``, read-only arrays of shape (K,)."""
+        return self._segments
 
-    @property
-    def steps(self) -> np.ndarray:
-        """Step indices ``1 … T``, aligned with :attr:`lr`, :attr:`batch` and :attr:`samples`."""
-        return np.arange(1, len(self) + 1)
+    def _check_materialisable(self, what: str) -> None:
+        if len(self) > MAX_STEP_ARRAY:
+            raise ValueError(
+                f"{what} would materialise {len(self)} steps, more than MAX_STEP_ARRAY = {MAX_STEP_ARRAY}; "
+                f"read long schedules with .segments or .step_arrays(start, stop)"
+            )
+
+    @cached_property
+    def lr(self) -> np.ndarray:
+        """Learning rate of each step, shape (T,), float64 (materialised on first use)."""
+        self._check_materialisable("Schedule.lr")
+        out = np.repeat(self._segments.lr, self._segments.steps)
+        out.flags.writeable = False
+        return out
+
+    @cached_property
+    def batch(self) -> np.ndarray:
+        """Batch size (samples) of each step, shape (T,), int64 (float64 for real batches)."""
+        self._check_materialisable("Schedule.batch")
+        out = np.repeat(self._segments.batch, self._segments.steps)
+        out.flags.writeable = False
+        return out
 
     def step_arrays(self, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per-step ``(lr, batch)`` as float64 arrays for the 0-based steps ``start … stop − 1``.
 
-        The solvers read schedules in chunks through this method, so their memory does not grow
-        with the number of steps.
+        Costs O(K + stop − start) whatever the schedule's length, so solvers read long schedules in
+        chunks through this method.
+
+        Raises
+        ------
+        ValueError
+            Unless ``0 ≤ start ≤ stop ≤ T``.
 
         Examples
         --------
@@ -152,12 +283,34 @@ class Schedule:
         stop = n if stop is None else stop
         if not 0 <= start <= stop <= n:
             raise ValueError(f"need 0 ≤ start ≤ stop ≤ {n}; got start={start}, stop={stop}")
-        return (np.array(self.lr[start:stop], dtype=np.float64),
-                np.array(self.batch[start:stop], dtype=np.float64))
+        ends = self._ends
+        first = int(np.searchsorted(ends, start, side="right"))
+        last = int(np.searchsorted(ends, stop, side="left")) + 1 if stop > start else first
+        seg_starts = ends[first:last] - self._segments.steps[first:last]
+        lengths = np.minimum(ends[first:last], stop) - np.maximum(seg_starts, start)
+        lr = np.repeat(self._segments.lr[first:last].astype(np.float64), lengths)
+        batch = np.repeat(self._segments.batch[first:last].astype(np.float64), lengths)
+        return lr, batch
+
+    # ------------------------------------------------------------------ step ↔ sample mapping
+    def __len__(self) -> int:
+        return int(self._ends[-1])
 
     @property
+    def serial_steps(self) -> int:
+        """Number of optimizer steps ``T`` (the serial cost of the schedule)."""
+        return len(self)
+
+    @property
+    def steps(self) -> np.ndarray:
+        """Step indices ``1 … T``, aligned with :attr:`lr`, :attr:`batch` and :attr:`samples`."""
+        self._check_materialisable("Schedule.steps")
+        return np.arange(1, len(self) + 1)
+
+    @cached_property
     def samples(self) -> np.ndarray:
-        """Cumulative samples consumed after each step (int64, or float64 for real batches)."""
+        """Cumulative samples consumed after each step, shape (T,) (int64, or float64 for real batches)."""
+        self._check_materialisable("Schedule.samples")
         out = np.cumsum(self.batch)
         out.flags.writeable = False
         return out
@@ -170,8 +323,12 @@ class Schedule:
     @property
     def total_samples(self) -> int | float:
         """All samples consumed by the schedule (an int for integer batches)."""
-        total = self.samples[-1]
-        return int(total) if self.integer_batch else float(total)
+        seg = self._segments
+        if self.integer_batch:
+            return sum(int(b) * int(n) for b, n in zip(seg.batch, seg.steps))
+        if len(self) <= MAX_STEP_ARRAY:
+            return float(self.samples[-1])  # the same rounding as the per-step cumulative sum
+        return float(np.dot(seg.batch, seg.steps.astype(np.float64)))
 
     # ----------------------------------------------------------------------------- builders
     @classmethod
@@ -200,8 +357,7 @@ class Schedule:
             raise ValueError("give exactly one of steps= or samples=")
         if steps is not None:
             n = positive_int(steps, "steps")
-            return cls(np.full(n, lr, dtype=np.float64), np.full(n, batch, dtype=np.float64),
-                       label=label, integer_batch=integer_batch)
+            return cls.from_segments([lr], [batch], [n], label=label, integer_batch=integer_batch)
         return cls.from_phases([(lr, batch, samples)], label=label, integer_batch=integer_batch)
 
     @classmethod
@@ -228,8 +384,9 @@ class Schedule:
         >>> Schedule.from_phases([(0.1, 2.5, 10)], integer_batch=False).batch.tolist()
         [2.5, 2.5, 2.5, 2.5]
         """
-        lrs: list[np.ndarray] = []
-        batches: list[np.ndarray] = []
+        lrs: list[float] = []
+        batches: list[float] = []
+        counts: list[int] = []
         for k, phase in enumerate(phases):
             try:
                 lr, batch, samples = phase
@@ -248,21 +405,23 @@ class Schedule:
                 if not samples.is_integer():
                     raise ValueError(f"phases[{k}].samples must be a whole number; got {samples!r}")
                 full, rest = divmod(int(samples), int(batch))
-                b = np.full(full + (rest > 0), batch)
+                runs = [(batch, full)] if full else []
                 if rest:
-                    b[-1] = rest
+                    runs.append((float(rest), 1))
             else:
                 if samples < 1:
                     raise ValueError(f"phases[{k}].samples must be ≥ 1; got {samples!r}")
                 # Round to the nearest step count, but never so many that a batch falls below 1.
                 n = max(1, min(round(samples / batch), math.floor(samples)))
-                b = np.full(n, samples / n)
-            lrs.append(np.full(b.shape[0], lr))
-            batches.append(b)
+                runs = [(samples / n, n)]
+            for b, n in runs:
+                lrs.append(lr)
+                batches.append(b)
+                counts.append(n)
         if not lrs:
             raise ValueError("phases must contain at least one (lr, batch, samples) triple")
-        return cls(np.concatenate(lrs), np.concatenate(batches), label=label,
-                   metadata=metadata or {}, integer_batch=integer_batch)
+        return cls.from_segments(lrs, batches, counts, label=label, metadata=metadata or {},
+                                 integer_batch=integer_batch)
 
     @classmethod
     def from_shape(
@@ -306,9 +465,11 @@ class Schedule:
         if not schedules or not all(isinstance(s, Schedule) for s in schedules):
             raise TypeError("schedules must be a non-empty sequence of Schedule")
         integer = all(s.integer_batch for s in schedules)
-        return cls(np.concatenate([s.lr for s in schedules]),
-                   np.concatenate([s.batch.astype(np.float64) for s in schedules]),
-                   label=label, integer_batch=integer)
+        segs = [s.segments for s in schedules]
+        return cls.from_segments(np.concatenate([g.lr for g in segs]),
+                                 np.concatenate([g.batch.astype(np.float64) for g in segs]),
+                                 np.concatenate([g.steps for g in segs]),
+                                 label=label, integer_batch=integer)
 
     def __add__(self, other: "Schedule") -> "Schedule":
         if not isinstance(other, Schedule):
@@ -317,13 +478,15 @@ class Schedule:
 
     def with_label(self, label: str) -> "Schedule":
         """Return the same schedule under another label."""
-        return Schedule(self.lr, self.batch, label=label, metadata=self.metadata,
-                        integer_batch=self.integer_batch)
+        seg = self._segments
+        return Schedule.from_segments(seg.lr, seg.batch, seg.steps, label=label, metadata=self.metadata,
+                                      integer_batch=self.integer_batch)
 
     def __repr__(self) -> str:
         name = f"{self.label!r}, " if self.label else ""
+        seg = self._segments
         return (
             f"Schedule({name}steps={self.serial_steps}, samples={self.total_samples}, "
-            f"lr=[{self.lr[0]:.4g} … {self.lr[-1]:.4g}], batch=[{self.batch[0]:.4g} … {self.batch[-1]:.4g}])"
+            f"lr=[{seg.lr[0]:.4g} … {seg.lr[-1]:.4g}], batch=[{seg.batch[0]:.4g} … {seg.batch[-1]:.4g}])"
         )
 
