@@ -1,4 +1,9 @@
-"""Argument checks shared by the constructors: every error names the argument and the bad value."""
+"""The one validation layer every public entry point goes through.
+
+Every error names the argument and the value the user gave (not a derived one): ``TypeError`` for a
+value of the wrong kind (a bool, a string, a complex number, an object), ``ValueError`` for a value
+of the right kind outside its domain (NaN, ±inf, out of range, wrong shape).
+"""
 
 from __future__ import annotations
 
@@ -7,43 +12,157 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["finite_real", "positive_int", "real_vector"]
+__all__ = ["MAX_EXACT_INTEGER", "MAX_INT64", "check_range", "finite_real", "nonnegative_int", "positive_int", "real_array",
+           "real_vector"]
+
+#: Largest integer a float64 holds exactly (2**53): batch sizes and sample counts stay below it.
+MAX_EXACT_INTEGER = 2**53
+#: Largest int64: step and cumulative sample counts stay below it.
+MAX_INT64 = 2**63 - 1
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def finite_real(value: Any, name: str, *, minimum: float | None = None) -> float:
-    """Return ``value`` as a finite float, optionally ``≥ minimum``; raise naming ``name`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    """Return ``value`` as a finite float, optionally ``≥ minimum``; raise naming ``name`` otherwise.
+
+    Examples
+    --------
+    >>> finite_real(2, "lr")
+    2.0
+    >>> finite_real(True, "lr")
+    Traceback (most recent call last):
+    ...
+    TypeError: lr must be a real number; got True
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         if not (isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"):
-            raise TypeError(f"{name} must be a real number; got {value!r}")
-    out = float(value)
+            raise TypeError(f"{name} must be a real number; got {_describe(value)}")
+    try:
+        out = float(value)
+    except OverflowError as exc:  # a Python int beyond float range
+        raise ValueError(f"{name} must be finite; got {_describe(value)}") from exc
     if not math.isfinite(out):
-        raise ValueError(f"{name} must be finite; got {out!r}")
+        raise ValueError(f"{name} must be finite; got {_describe(value)}")
     if minimum is not None and out < minimum:
-        raise ValueError(f"{name} must be ≥ {minimum}; got {out!r}")
+        raise ValueError(f"{name} must be ≥ {minimum}; got {_describe(value)}")
     return out
 
 
-def positive_int(value: Any, name: str) -> int:
-    """Return ``value`` as an int ≥ 1 (integral floats accepted); raise naming ``name`` otherwise."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be an integer; got {value!r}")
-    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
-        value = int(value)
-    if not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer; got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be ≥ 1; got {value!r}")
-    return int(value)
+def positive_int(value: Any, name: str, *, maximum: int = MAX_INT64) -> int:
+    """Return ``value`` as an int in ``[1, maximum]`` (integral floats accepted); raise naming ``name``.
+
+    Examples
+    --------
+    >>> positive_int(3.0, "steps")
+    3
+    >>> positive_int(0, "steps")
+    Traceback (most recent call last):
+    ...
+    ValueError: steps must be ≥ 1; got 0
+    """
+    out = nonnegative_int(value, name, maximum=maximum)
+    if out < 1:
+        raise ValueError(f"{name} must be ≥ 1; got {_describe(value)}")
+    return out
+
+
+def nonnegative_int(value: Any, name: str, *, maximum: int = MAX_INT64) -> int:
+    """Return ``value`` as an int in ``[0, maximum]`` (integral floats accepted); raise naming ``name``."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer; got {_describe(value)}")
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value) or not float(value).is_integer():
+            raise TypeError(f"{name} must be an integer; got {_describe(value)}")
+        out = int(value)
+    elif isinstance(value, (int, np.integer)):
+        out = int(value)
+    else:
+        raise TypeError(f"{name} must be an integer; got {_describe(value)}")
+    if out < 0:
+        raise ValueError(f"{name} must be ≥ 0; got {_describe(value)}")
+    if out > maximum:
+        raise ValueError(f"{name} must be ≤ {maximum}; got {_describe(value)}")
+    return out
+
+
+def real_array(value: Any, name: str) -> np.ndarray:
+    """``value`` as a new float64 array, refusing bools, strings, complex numbers and objects.
+
+    Only the kind is checked here; callers check shape and range with :func:`check_range`.
+
+    Examples
+    --------
+    >>> real_array([1, 2.5], "batch").tolist()
+    [1.0, 2.5]
+    >>> real_array(["8"], "batch")
+    Traceback (most recent call last):
+    ...
+    TypeError: batch must hold real numbers; got ['8']
+    """
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must hold real numbers; got {_describe(value)}")
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must hold real numbers; got {_describe(value)}") from exc
+    kind = raw.dtype.kind
+    if kind == "O":
+        # Python ints beyond int64, or mixed objects: accept numbers only, as floats.
+        flat = raw.ravel().tolist()
+        if not all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+                   for v in flat):
+            raise TypeError(f"{name} must hold real numbers; got {_describe(value)}")
+        try:
+            return np.array([float(v) for v in flat], dtype=np.float64).reshape(raw.shape)
+        except OverflowError as exc:
+            raise ValueError(f"{name} must be finite; got {_describe(value)}") from exc
+    if kind not in "iuf":
+        raise TypeError(f"{name} must hold real numbers; got {_describe(value)}")
+    return np.array(raw, dtype=np.float64, copy=True)
+
+
+def check_range(arr: np.ndarray, name: str, *, lower: float | None = None, strict: bool = False,
+                upper: float | None = None, integer: bool = False, original: Any = None) -> np.ndarray:
+    """Raise naming ``name`` and the first bad entry unless ``arr`` is finite, in range (and integral)."""
+    bad = ~np.isfinite(arr)
+    need = "finite"
+    if lower is not None:
+        bad |= ~(arr > lower) if strict else ~(arr >= lower)
+        need = f"{'>' if strict else '≥'} {lower:g} and finite"
+    if upper is not None:
+        bad |= ~(arr <= upper)
+        need += f" and ≤ {upper:g}"
+    if integer:
+        bad |= np.isfinite(arr) & (arr != np.round(arr))
+        need = "integer-valued, " + need
+    if bad.any():
+        flat = bad.ravel()
+        i = int(np.argmax(flat))
+        source = np.asarray(original).ravel() if original is not None and np.ndim(original) else None
+        shown = source[i] if source is not None and source.size == flat.size else arr.ravel()[i]
+        where = f" at index {i}" if arr.ndim else ""
+        raise ValueError(f"{name} must be {need}; got {_describe(shown.item() if hasattr(shown, 'item') else shown)}"
+                         f"{where}")
+    return arr
 
 
 def real_vector(
     value: Any, name: str, *, positive: bool = False, nonnegative: bool = False
 ) -> np.ndarray:
-    """Return ``value`` as a read-only 1-D float64 array, checked finite (and > 0 or ≥ 0)."""
-    try:
-        arr = np.array(value, dtype=np.float64, copy=True)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a 1-D array of real numbers; got {value!r}") from exc
+    """Return ``value`` as a read-only 1-D float64 array, checked finite (and > 0 or ≥ 0).
+
+    Examples
+    --------
+    >>> real_vector([True], "eigenvalues")
+    Traceback (most recent call last):
+    ...
+    TypeError: eigenvalues must hold real numbers; got [True]
+    """
+    arr = real_array(value, name)
     if arr.ndim != 1 or arr.shape[0] == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array; got shape {arr.shape}")
     bad = ~np.isfinite(arr)

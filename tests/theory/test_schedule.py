@@ -38,16 +38,15 @@ def test_real_batches_when_asked():
 @pytest.mark.parametrize(
     "lr, batch, kwargs, error, match",
     [
-        ([0.1, -0.1], [1, 1], {}, ValueError, "lr must be positive and finite; got -0.1 at step 2"),
-        ([0.1, 0.0], [1, 1], {}, ValueError, "lr must be positive"),
-        ([0.1, np.nan], [1, 1], {}, ValueError, "lr must be positive and finite; got nan"),
+        ([0.1, -0.1], [1, 1], {}, ValueError, "lr must be ≥ 0 and finite; got -0.1 at step 2"),
+        ([0.1, np.nan], [1, 1], {}, ValueError, "lr must be ≥ 0 and finite; got nan"),
         ([0.1, 0.1], [1, 0], {}, ValueError, "batch must be ≥ 1 and finite; got 0.0 at step 2"),
         ([0.1, 0.1], [1, 2.5], {}, ValueError, "batch must be integer-valued"),
         ([0.1, 0.1], [1, 0.5], {"integer_batch": False}, ValueError, "batch must be ≥ 1"),
         ([0.1, 0.1], [1, 1, 1], {}, ValueError, "same length; got 2 and 3"),
         ([], [], {}, ValueError, "at least one step"),
         (0.1, 2, {}, ValueError, "1-D"),
-        (["x"], [1], {}, TypeError, "lr must be an array"),
+        (["x"], [1], {}, TypeError, "lr must hold real numbers"),
         ([0.1], [1], {"label": 3}, TypeError, "label"),
     ],
 )
@@ -62,7 +61,7 @@ def test_validation_names_the_argument(lr, batch, kwargs, error, match):
         ([(0.1, 2, 0)], r"phases\[0\].samples must be positive"),
         ([(0.1, 2, 10), (0.1, 2.5, 10)], r"phases\[1\].batch must be an integer"),
         ([(0.1, 2, 10.5)], r"phases\[0\].samples must be a whole number"),
-        ([(-0.1, 2, 10)], r"phases\[0\].lr must be positive"),
+        ([(-0.1, 2, 10)], r"phases\[0\].lr must be ≥ 0"),
         ([(0.1, 0, 10)], r"phases\[0\].batch must be ≥ 1"),
         ([], "at least one"),
     ],

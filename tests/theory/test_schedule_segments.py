@@ -69,7 +69,7 @@ def test_from_segments_validation():
         Schedule.from_segments([0.1], [1], [1.5])
     with pytest.raises(ValueError, match="one length"):
         Schedule.from_segments([0.1, 0.2], [1], [3])
-    with pytest.raises(ValueError, match="lr must be positive"):
+    with pytest.raises(ValueError, match="lr must be ≥ 0"):
         Schedule.from_segments([-0.1], [1], [3])
     with pytest.raises(ValueError, match="start ≤ stop"):
         Schedule.constant(0.1, 1, steps=3).step_arrays(2, 1)

@@ -23,40 +23,43 @@ from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from .._validate import finite_real, positive_int
+from .._validate import MAX_EXACT_INTEGER, MAX_INT64, finite_real, positive_int, real_array
 from .lr_shapes import LRShape
 
 __all__ = ["MAX_STEP_ARRAY", "Schedule", "Segments"]
 
 
-def _lr_array(lr: Any) -> np.ndarray:
-    try:
-        arr = np.array(lr, dtype=np.float64, copy=True)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"lr must be an array of real numbers; got {lr!r}") from exc
-    bad = ~(np.isfinite(arr) & (arr > 0))
+def _lr_array(lr: Any, name: str = "lr", unit: str = "step") -> np.ndarray:
+    arr = real_array(lr, name)
+    bad = ~(np.isfinite(arr) & (arr >= 0))
     if bad.any():
         i = int(np.argmax(bad.ravel()))
-        raise ValueError(f"lr must be positive and finite; got {float(arr.ravel()[i])!r} at step {i + 1}")
+        where = f" at {unit} {i + 1}" if arr.ndim else ""
+        raise ValueError(f"{name} must be ≥ 0 and finite; got {float(arr.ravel()[i])!r}{where}")
     return arr
 
 
-def _batch_array(batch: Any, integer: bool) -> np.ndarray:
-    try:
-        arr = np.array(batch, dtype=np.float64, copy=True)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"batch must be an array of numbers; got {batch!r}") from exc
+def _batch_array(batch: Any, integer: bool, name: str = "batch", unit: str = "step") -> np.ndarray:
+    arr = real_array(batch, name)
     bad = ~(np.isfinite(arr) & (arr >= 1))
     if bad.any():
         i = int(np.argmax(bad.ravel()))
-        raise ValueError(f"batch must be ≥ 1 and finite; got {float(arr.ravel()[i])!r} at step {i + 1}")
+        where = f" at {unit} {i + 1}" if arr.ndim else ""
+        raise ValueError(f"{name} must be ≥ 1 and finite; got {float(arr.ravel()[i])!r}{where}")
     if integer:
+        big = arr > MAX_EXACT_INTEGER
+        if big.any():
+            i = int(np.argmax(big.ravel()))
+            where = f" at {unit} {i + 1}" if arr.ndim else ""
+            raise ValueError(f"{name} must be ≤ 2**53 for integer batches (pass integer_batch=False for "
+                             f"larger, real batch sizes); got {float(arr.ravel()[i])!r}{where}")
         frac = arr != np.round(arr)
         if frac.any():
             i = int(np.argmax(frac.ravel()))
+            where = f" at {unit} {i + 1}" if arr.ndim else ""
             raise ValueError(
-                f"batch must be integer-valued (pass integer_batch=False for real batch sizes); "
-                f"got {float(arr.ravel()[i])!r} at step {i + 1}"
+                f"{name} must be integer-valued (pass integer_batch=False for real batch sizes); "
+                f"got {float(arr.ravel()[i])!r}{where}"
             )
         return arr.astype(np.int64)
     return arr
@@ -92,10 +95,11 @@ class Schedule:
     Parameters
     ----------
     lr : array_like, shape (T,)
-        Learning rate of each step; positive and finite. A scalar is broadcast to ``batch``'s length.
+        Learning rate of each step; ≥ 0 and finite (a zero-LR step leaves the iterate unchanged, as
+        in the usual trainers' warmup from 0). A scalar is broadcast to ``batch``'s length.
     batch : array_like, shape (T,)
-        Batch size of each step (samples); ≥ 1, integer-valued unless ``integer_batch=False``. A
-        scalar is broadcast to ``lr``'s length.
+        Batch size of each step (samples); ≥ 1, integer-valued and ≤ 2**53 unless
+        ``integer_batch=False``. A scalar is broadcast to ``lr``'s length.
     label : str, optional
         Name used in legends and tables.
     metadata : mapping, optional
@@ -106,10 +110,12 @@ class Schedule:
     Raises
     ------
     ValueError
-        For a non-positive or non-finite rate, a batch below 1 (or not an integer when
-        ``integer_batch``), mismatched lengths or an empty schedule.
+        For a negative or non-finite rate, a batch below 1 or above 2**53 (or not an integer when
+        ``integer_batch``), more than 2**63 − 1 samples in all, mismatched lengths or an empty
+        schedule.
     TypeError
-        For arrays that are not numbers or a label that is not a string.
+        For arrays that do not hold real numbers (bools, strings, complex) or a label that is not a
+        string.
 
     See Also
     --------
@@ -161,6 +167,11 @@ class Schedule:
               metadata: Mapping[str, Any] | None, integer_batch: bool) -> None:
         if not isinstance(label, str):
             raise TypeError(f"label must be a string; got {label!r}")
+        if integer_batch and sum(int(b) * int(n) for b, n in zip(batch, lengths)) > MAX_INT64:
+            raise ValueError(
+                f"batch × steps must add up to at most 2**63 − 1 samples; got "
+                f"{sum(int(b) * int(n) for b, n in zip(batch, lengths))} samples"
+            )
         for arr in (lr, batch, lengths):
             arr.flags.writeable = False
         object.__setattr__(self, "_segments", Segments(lr, batch, lengths))
@@ -208,15 +219,20 @@ class Schedule:
         [0.1, 0.01]
         """
         integer_batch = bool(integer_batch)
-        lr_arr = np.atleast_1d(_lr_array(lr))
-        batch_arr = np.atleast_1d(_batch_array(batch, integer_batch))
+        lr_arr = np.atleast_1d(_lr_array(lr, unit="segment"))
+        batch_arr = np.atleast_1d(_batch_array(batch, integer_batch, unit="segment"))
+        if isinstance(steps, (str, bytes)) or np.asarray(steps).dtype.kind in "bUSc":
+            raise TypeError(f"steps must hold positive integers; got {steps!r}")
         try:
             raw = np.array(steps, dtype=object).ravel()
-            counts = np.array([int(v) for v in raw], dtype=np.int64)
-            if any(int(v) != v or isinstance(v, bool) for v in raw):
+            counts = [int(v) for v in raw]
+            if any(int(v) != v or isinstance(v, (bool, np.bool_)) for v in raw):
                 raise ValueError
         except (TypeError, ValueError, OverflowError) as exc:
             raise ValueError(f"steps must be positive integers; got {steps!r}") from exc
+        if any(c > MAX_INT64 for c in counts) or sum(counts) > MAX_INT64:
+            raise ValueError(f"steps must add up to at most 2**63 − 1 steps; got {sum(counts)} in all")
+        counts = np.array(counts, dtype=np.int64)
         if not (lr_arr.ndim == batch_arr.ndim == 1 and lr_arr.shape == batch_arr.shape == counts.shape):
             raise ValueError(
                 f"lr, batch and steps must be 1-D of one length; got shapes {lr_arr.shape}, "
@@ -393,8 +409,8 @@ class Schedule:
             except (TypeError, ValueError) as exc:
                 raise TypeError(f"phases[{k}] must be a (lr, batch, samples) triple; got {phase!r}") from exc
             lr = finite_real(lr, f"phases[{k}].lr")
-            if lr <= 0:
-                raise ValueError(f"phases[{k}].lr must be positive; got {lr!r}")
+            if lr < 0:
+                raise ValueError(f"phases[{k}].lr must be ≥ 0; got {lr!r}")
             batch = finite_real(batch, f"phases[{k}].batch", minimum=1.0)
             samples = finite_real(samples, f"phases[{k}].samples")
             if samples <= 0:
