@@ -371,6 +371,9 @@ class Schedule:
         """
         if (steps is None) == (samples is None):
             raise ValueError("give exactly one of steps= or samples=")
+        # Scalars are checked as the user gave them, so an error quotes their value.
+        _lr_array(finite_real(lr, "lr"))
+        _batch_array(finite_real(batch, "batch"), bool(integer_batch))
         if steps is not None:
             n = positive_int(steps, "steps")
             return cls.from_segments([lr], [batch], [n], label=label, integer_batch=integer_batch)
