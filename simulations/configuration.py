@@ -123,11 +123,12 @@ def simulated_problem(problem: Problem) -> Problem:
         mult = np.array(m, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"problem.multiplicity must be an array of positive integers; got {m!r}") from exc
+    coordinates = problem.eigenvalues.shape[0]
     if np.ndim(m) == 0:
-        mult = np.full(problem.dimension, mult[0])
-    if mult.shape != (problem.dimension,):
+        mult = np.full(coordinates, mult[0])
+    if mult.shape != (coordinates,):
         raise ValueError(
-            f"problem.multiplicity must hold one count per coordinate ({problem.dimension}); got {mult.size}"
+            f"problem.multiplicity must hold one count per coordinate ({coordinates}); got {mult.size}"
         )
     bad = ~(np.isfinite(mult) & (mult >= 1) & (mult == np.round(mult)))
     if bad.any():
@@ -302,7 +303,7 @@ def configure_simulation(
     xp = resolve_backend(backend)
     dt = xp.float64 if dtype is None else dtype
     block = default_block(xp) if runs_per_stream is None else positive_int(runs_per_stream, "runs_per_stream")
-    d = simulated.dimension
+    d = simulated.eigenvalues.shape[0]
     if chunk_size is None:
         chunk = max(block, (_CHUNK_ELEMENTS // d) // block * block)
     else:

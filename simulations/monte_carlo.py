@@ -344,7 +344,7 @@ def _simulate_chunk(config: SimulationConfig, plan: RecordPlan, curves: list[Cur
     sigma = math.sqrt(simulated.noise_variance)
     streams = block_streams(config.root, start, n, config.block, xp, dt)
     e0 = np.sqrt(simulated.initial_second_moment)
-    e = xp.asarray(np.broadcast_to(e0, (n, simulated.dimension)).copy(), dtype=dt)
+    e = xp.asarray(np.broadcast_to(e0, (n, e0.shape[0])).copy(), dtype=dt)
     e_bar = e if config.averaging is not None else None  # ē_0 = e_0 (arrays are never modified in place)
     recorder = ChunkRecorder(xp, plan, curves, start, n, dt)
 
