@@ -80,6 +80,25 @@ def test_averaged_risk_matches_exact_every_step_slow(sampler, name):
     assert np.max(np.abs(mc.z_score(wrong_curve, averaged=True))) > 10
 
 
+@pytest.mark.gpu
+def test_cupy_averaging_matches_exact():
+    for optimizer, name in [("sgd", "tail"), ("sgd", "ema-scheduled"), ("nsgd", "uniform")]:
+        average, wrong = AVERAGES[name]
+        mc = simulate(PROBLEM, SCHEDULE, optimizer, runs=4096, seed=1, backend="cupy", checkpoints=CHECKPOINTS,
+                      average=average)
+        assert mc.backend == "cupy" and mc.runs_per_stream == 1024
+        _check_against_exact(mc, PROBLEM, SCHEDULE, optimizer, average, wrong, CHECKPOINTS, rel=0.03)
+    # On the device too the averaged iterate draws nothing: the iterate's runs are bitwise unchanged.
+    kw = dict(runs=2048, seed=3, backend="cupy", keep_runs=True, checkpoints=CHECKPOINTS)
+    plain = simulate(PROBLEM, SCHEDULE, **kw)
+    avg = simulate(PROBLEM, SCHEDULE, average=ExponentialAverage(SCHEDULED_WEIGHT), **kw)
+    np.testing.assert_array_equal(avg.run_risk, plain.run_risk)
+    f32 = simulate(PROBLEM, SCHEDULE, runs=4096, seed=2, backend="cupy", dtype=np.float32, checkpoints=CHECKPOINTS,
+                   average="uniform")
+    exact = expected_risk(PROBLEM, SCHEDULE, average="uniform").at_samples(CHECKPOINTS, averaged=True)
+    assert np.all(np.abs(f32.mean_averaged_risk - exact) <= 4 * f32.averaged_stderr + 1e-6 * exact)
+
+
 def test_averaging_does_not_change_the_other_outputs():
     # The averaged iterate draws no random numbers: runs, means and SEs of the iterate are bitwise
     # those of the simulation without averaging, for every sampler and update rule.
