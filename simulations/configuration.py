@@ -221,6 +221,13 @@ class SimulationConfig:
         weights = None
         if self.averaging is not None:
             rho = np.asarray(self.averaging.weights(np.arange(start + 1, stop + 1)), dtype=np.float64)
+            if rho.shape != (stop - start,):
+                raise ValueError(f"average must give one weight per step; got shape {rho.shape} for "
+                                 f"{stop - start} steps")
+            bad = ~(np.isfinite(rho) & (rho > 0) & (rho <= 1))
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise ValueError(f"average must give weights in (0, 1]; got {float(rho[i])!r} at step {start + i + 1}")
             weights = [float(r) for r in rho]
         return StepBlock(
             start=start,

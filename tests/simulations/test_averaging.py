@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 
 from ramplab.simulations import SimulationDivergenceError, simulate
-from ramplab.simulations.configuration import simulated_problem
+from ramplab.simulations.configuration import configure_simulation, simulated_problem
+from ramplab.simulations.recording import ChunkRecorder, CurveStatistics, record_plan
 from ramplab.simulations.updates import averaged_update, iterate_update
 from ramplab.theory import Problem, Schedule, expected_risk
 from ramplab.theory.dynamics.averaging import Averaging, ExponentialAverage, TailAverage, UniformAverage
@@ -269,6 +270,55 @@ def test_update_functions_are_the_formulas():
     np.testing.assert_array_equal(iterate_update(np, e, np.zeros_like(g), 0.25, True), e)
     np.testing.assert_allclose(averaged_update(e_bar, e, 0.2), 0.8 * e_bar + 0.2 * e, rtol=1e-15)
     np.testing.assert_array_equal(averaged_update(e_bar, e, 1.0), e)
+
+
+def _config(**overrides):
+    kw = dict(normalization="expected", runs=3, seed=0, backend="numpy", sampler="auto", data=None,
+              checkpoints=None, keep_runs=False, on_divergence="raise", progress=False, dtype=None,
+              chunk_size=None, runs_per_stream=None, average=None)
+    kw.update(overrides)
+    return configure_simulation(PROBLEM, SCHEDULE, kw.pop("optimizer", "sgd"), **kw)
+
+
+def test_step_blocks_are_the_schedule_and_the_weights():
+    config = _config(average=TailAverage(3))
+    block = config.step_block(0, 5)
+    assert block.rates == SCHEDULE.lr[:5].tolist() and block.batches == [2] * 5
+    assert block.weights == [1.0, 1.0, 1.0, 0.5, 1 / 3]
+    late = config.step_block(238, 240)
+    assert late.batches == [4, 4] and late.weights == [1 / 237, 1 / 238]  # steps 239, 240: 1/(t − 3 + 1)
+    assert _config().step_block(0, 2).weights is None
+    # NSGD with the expected denominator applies the exact solver's rates.
+    nsgd = _config(optimizer="nsgd")
+    np.testing.assert_array_equal(nsgd.rates, expected_risk(PROBLEM, SCHEDULE, "nsgd").effective_lr)
+
+
+def test_recorder_masks_from_the_first_non_finite_step():
+    # Two runs, two curves over steps 0..3; run 1's second curve stops being finite at step 2.
+    plan = record_plan(Schedule.constant(0.1, 1, steps=3))
+    curves = [CurveStatistics(2, plan.points, keep_runs=True) for _ in range(2)]
+    rec = ChunkRecorder(np, plan, curves, 0, 2, np.float64)
+    for t in range(4):
+        rec.observe(t, np.array([t, 10.0 + t]), np.array([t, np.inf if t == 2 else 20.0 + t]))
+    bad = rec.bad_steps()
+    assert bad.tolist() == [np.inf, 2.0]
+    rec.flush(bad)
+    rec.finish(bad, None)
+    np.testing.assert_array_equal(curves[0].run_values, [[0, 1, 2, 3], [10, 11, np.inf, np.inf]])
+    np.testing.assert_array_equal(curves[1].run_values, [[0, 1, 2, 3], [20, 21, np.inf, np.inf]])
+    mean, stderr, _ = curves[0].result()
+    assert mean[:2].tolist() == [5.0, 6.0] and np.all(mean[2:] == np.inf) and np.all(stderr[2:] == np.inf)
+
+
+class _BadAverage(Averaging):
+    def weights(self, steps):
+        steps = np.asarray(steps)
+        return np.where(steps == 300, 0.0, 0.5)
+
+
+def test_custom_average_weights_are_checked():
+    with pytest.raises(ValueError, match="average must give weights in \\(0, 1\\]; got 0.0 at step 300"):
+        simulate(PROBLEM, Schedule.constant(0.3, 2, steps=400), runs=2, backend="numpy", average=_BadAverage())
 
 
 # ------------------------------------------------------------------------------- multiplicity
