@@ -5,7 +5,11 @@ The independent witness of the exact solver in :mod:`theory`: many runs advance 
 sampler of Gaussian mini-batch gradients and a direct sampler for any data distribution.
 
 - :func:`simulate` runs SGD or NSGD (expected or conditional denominator) and returns a
-  :class:`SimulationResult` (mean excess risk, standard error, optional per-run curves).
+  :class:`SimulationResult` (mean excess risk, standard error, optional per-run curves; with
+  ``average=`` also those of an iterate average, docs/math.md#iterate-averaging).
+- :mod:`simulations.configuration`, :mod:`simulations.updates` and :mod:`simulations.recording`
+  hold its parts: validated arguments and per-step tables, the per-step updates of the runs, and
+  the statistics of their curves.
 - :mod:`simulations.samplers` holds the samplers and the analytic gradient moments.
 - :mod:`simulations.streams` holds the seeding scheme (runs extend, never reshuffle).
 """

@@ -9,6 +9,15 @@ are ``s(0)`` exactly, as in the exact solver. Flipping the sign of an eigen-coor
 of the matching input coordinate ``z_i`` leaves the update unchanged, and every data distribution
 offered here is symmetric, so the law of the risk does not depend on the signs of ``e_0``: random
 signs would change nothing but spend random numbers.
+
+With ``average=`` every run also carries its averaged iterate ``ē``, updated after each step as
+``ē_t = (1 − ρ_t) ē_{t−1} + ρ_t e_t`` from ``ē_0 = e_0`` (docs/math.md#iterate-averaging).
+
+:func:`simulate` follows the mathematics in separate parts: :mod:`simulations.configuration`
+validates the arguments and builds the per-step tables (rates, batches, averaging weights),
+:mod:`simulations.updates` advances the runs one step (gradient draw, SGD/NSGD update, averaging
+update), :mod:`simulations.recording` turns per-run curves into means and standard errors, and this
+module runs chunks of runs through the steps and packages the :class:`SimulationResult`.
 """
 
 from __future__ import annotations
@@ -19,24 +28,23 @@ from typing import Any
 
 import numpy as np
 
+from .configuration import NORMALIZATIONS, OPTIMIZERS, SimulationConfig, configure_simulation
 from .progress import ProgressBar
-from .samplers import DATA_KURTOSIS, SAMPLERS, direct_gradient, gaussian_exact_gradient
-from .streams import block_streams, default_block, root_seed_sequence
-from ..theory._validate import positive_int
-from ..theory.backend import backend_name, resolve_backend, to_numpy
+from .recording import ChunkRecorder, CurveStatistics, RecordPlan, record_plan
+from .streams import block_streams
+from .updates import averaged_update, draw_gradient, iterate_update
+from ..theory.backend import backend_name
+from ..theory.dynamics.averaging import Averaging
 from ..theory.dynamics.problem import Problem
 from ..theory.dynamics.recursion import DivergenceError, expected_risk
 from ..theory.schedules.schedule import Schedule
 
-__all__ = ["SimulationDivergenceError", "SimulationResult", "simulate"]
+__all__ = ["NORMALIZATIONS", "OPTIMIZERS", "SimulationDivergenceError", "SimulationResult", "simulate"]
 
-OPTIMIZERS = ("sgd", "nsgd")
-NORMALIZATIONS = ("expected", "conditional")
 # Per-run risks are collected on the device and brought to the host every this many steps, which is
-# also when divergence is checked (one device synchronisation per block of steps).
+# also when divergence is checked (one device synchronisation per block of steps) and how many
+# averaging weights are read at a time.
 _FLUSH_EVERY = 256
-# Default chunk: as many runs as keep one (runs, d) state array at about 2^21 elements (16 MiB).
-_CHUNK_ELEMENTS = 2**21
 
 
 class SimulationDivergenceError(DivergenceError):
@@ -45,7 +53,8 @@ class SimulationDivergenceError(DivergenceError):
     Attributes
     ----------
     step : int
-        First step after which that run's excess risk was not finite.
+        First step after which that run's excess risk (or, with ``average=``, the excess risk of
+        its averaged iterate) was not finite.
     run : int
         Index of the run. Divergence is checked every 256 steps and at the end, chunk by chunk; the
         error names the earliest diverging run of the first chunk that has one (``on_divergence=
@@ -96,9 +105,19 @@ class SimulationResult:
         ``η/sqrt(G_t)`` from :func:`theory.expected_risk`); ``None`` for the conditional NSGD, whose
         rate ``η/‖g_t‖`` differs per run.
     diverged_at : int or None
-        First step after which some run's risk was not finite.
+        First step after which some run's risk (or averaged risk) was not finite.
     diverged_runs : int
         Number of runs that diverged.
+    average : Averaging or None
+        The iterate average simulated (``average=``), docs/math.md#iterate-averaging.
+    mean_averaged_risk : ndarray, shape (K,), or None
+        Mean over runs of the excess risk ``½ Σ λ_i ē_i²`` of each run's averaged iterate, at the
+        same points as ``mean_risk`` (interpolated at checkpoints in the same way); ``None``
+        without averaging. It estimates :attr:`theory.RiskTrajectory.averaged_risk`.
+    averaged_stderr : ndarray, shape (K,), or None
+        Its standard error, as for ``stderr``.
+    run_averaged_risk : ndarray, shape (runs, K), or None
+        Per-run averaged curves (``keep_runs=True`` with averaging).
     problem, schedule
     """
 
@@ -120,120 +139,51 @@ class SimulationResult:
     effective_lr: np.ndarray | None = None
     diverged_at: int | None = None
     diverged_runs: int = 0
+    average: Averaging | None = None
+    mean_averaged_risk: np.ndarray | None = None
+    averaged_stderr: np.ndarray | None = None
+    run_averaged_risk: np.ndarray | None = None
 
     @property
     def std(self) -> np.ndarray:
         """Standard deviation of the risk across runs at each recorded point."""
         return self.stderr * math.sqrt(self.runs)
 
-    def z_score(self, reference: Any) -> np.ndarray:
+    def z_score(self, reference: Any, *, averaged: bool = False) -> np.ndarray:
         """``(mean_risk − reference) / stderr`` at each recorded point.
+
+        Parameters
+        ----------
+        reference : array_like, shape (K,)
+            Expected values at the recorded points (e.g. from :func:`theory.expected_risk`).
+        averaged : bool
+            Score ``mean_averaged_risk`` with ``averaged_stderr`` instead.
+
+        Raises
+        ------
+        ValueError
+            ``averaged=True`` for a simulation without averaging.
 
         Examples
         --------
         >>> p = Problem.isotropic(4, noise_variance=0.5)
         >>> s = Schedule.constant(0.1, 4, steps=20)
-        >>> mc = simulate(p, s, runs=512, seed=1, backend="numpy")
-        >>> exact = expected_risk(p, s)
+        >>> mc = simulate(p, s, runs=512, seed=1, backend="numpy", average="uniform")
+        >>> exact = expected_risk(p, s, average="uniform")
         >>> bool(np.max(np.abs(mc.z_score(exact.risk))[1:]) < 5)
         True
+        >>> bool(np.max(np.abs(mc.z_score(exact.averaged_risk, averaged=True))[1:]) < 5)
+        True
         """
+        if averaged:
+            if self.mean_averaged_risk is None:
+                raise ValueError("averaged=True needs a simulation run with average=...")
+            mean, stderr = self.mean_averaged_risk, self.averaged_stderr
+        else:
+            mean, stderr = self.mean_risk, self.stderr
         ref = np.asarray(reference, dtype=np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return (self.mean_risk - ref) / self.stderr
-
-
-def _data_for(problem: Problem, data: str | None) -> str:
-    if data is None:
-        for name, kappa in DATA_KURTOSIS.items():
-            if problem.kurtosis == kappa:
-                return name
-        raise ValueError(
-            f"problem.kurtosis={problem.kurtosis!r} matches no data distribution "
-            f"({', '.join(f'{k}: {v:g}' for k, v in DATA_KURTOSIS.items())}); pass data= and a problem "
-            f"with that kurtosis"
-        )
-    if data not in DATA_KURTOSIS:
-        raise ValueError(f"data must be one of {tuple(DATA_KURTOSIS)}; got {data!r}")
-    if problem.kurtosis != DATA_KURTOSIS[data]:
-        raise ValueError(
-            f"data={data!r} has kurtosis {DATA_KURTOSIS[data]:g} but problem.kurtosis={problem.kurtosis!r}; "
-            f"use problem.replace(kurtosis={DATA_KURTOSIS[data]!r}) so that the exact solver and the "
-            f"simulation describe the same data"
-        )
-    return data
-
-
-def _integer_batches(schedule: Schedule) -> list[int]:
-    batch = np.asarray(schedule.batch)
-    frac = batch != np.round(batch)
-    if frac.any():
-        i = int(np.argmax(frac))
-        raise ValueError(
-            f"batch must be integer-valued for Monte Carlo; schedule has batch {float(batch[i])!r} "
-            f"at step {i + 1}"
-        )
-    return [int(b) for b in np.round(batch)]
-
-
-def _checkpoint_plan(schedule: Schedule, checkpoints: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Where each checkpoint falls: step ``k`` with ``cum[k] ≤ c``, step ``k1`` and weight ``w``."""
-    cum = np.concatenate([[0.0], np.asarray(schedule.samples, dtype=np.float64)])
-    try:
-        c = np.array(checkpoints, dtype=np.float64, copy=True).reshape(-1)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"checkpoints must be an array of sample counts; got {checkpoints!r}") from exc
-    if c.size == 0:
-        raise ValueError("checkpoints must hold at least one sample count; got an empty array")
-    total = cum[-1]
-    bad = ~np.isfinite(c) | (c < 0) | (c > total)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"checkpoints must lie in [0, {total:g}] samples; got {float(c[i]):g} at index {i}")
-    k = np.clip(np.searchsorted(cum, c, side="right") - 1, 0, cum.size - 1)
-    k1 = np.minimum(k + 1, cum.size - 1)
-    width = cum[k1] - cum[k]
-    w = np.where(width > 0, (c - cum[k]) / np.where(width > 0, width, 1.0), 0.0)
-    return c, k, k1, w
-
-
-class _Moments:
-    """Mean and centred sum of squares per column, merged over blocks of runs (Chan et al.'s update).
-
-    Each call adds the values of some runs at some columns; every column ends up with all runs.
-    """
-
-    def __init__(self, columns: int) -> None:
-        self.n = np.zeros(columns)
-        self.mean = np.zeros(columns)
-        self.m2 = np.zeros(columns)
-        self.infinite = np.zeros(columns, dtype=bool)
-
-    def add(self, values: np.ndarray, cols: Any = slice(None)) -> None:
-        finite = np.isfinite(values)
-        self.infinite[cols] |= ~finite.all(axis=0)
-        v = np.where(finite, values, 0.0)
-        n_b = v.shape[0]
-        # Finite risks near the overflow threshold can still overflow these sums; such a column's
-        # mean (of non-negative values) is +inf, and its spread is reported as +inf, never NaN.
-        mean_b = v.mean(axis=0)
-        m2_b = ((v - mean_b) ** 2).sum(axis=0)
-        n_a, mean_a, m2_a = self.n[cols], self.mean[cols], self.m2[cols]
-        n = n_a + n_b
-        delta = mean_b - mean_a
-        first = n_a == 0  # no earlier runs: avoids 0 · inf when the first block overflowed
-        mean = np.where(first, mean_b, mean_a + delta * (n_b / n))
-        m2 = np.where(first, m2_b, m2_a + m2_b + delta**2 * (n_a * n_b / n))
-        self.n[cols] = n
-        self.mean[cols] = mean
-        self.m2[cols] = np.where(np.isfinite(m2), m2, np.inf)
-        self.infinite[cols] |= ~np.isfinite(mean)
-
-    def result(self) -> tuple[np.ndarray, np.ndarray]:
-        mean = np.where(self.infinite, np.inf, self.mean)
-        n = self.n
-        stderr = np.where(n > 1, np.sqrt(self.m2 / np.maximum(n - 1, 1) / np.maximum(n, 1)), np.inf)
-        return mean, np.where(self.infinite, np.inf, stderr)
+            return (mean - ref) / stderr
 
 
 def simulate(
@@ -254,8 +204,12 @@ def simulate(
     dtype: Any = None,
     chunk_size: int | None = None,
     runs_per_stream: int | None = None,
+    average: str | Averaging | None = None,
 ) -> SimulationResult:
     """Monte Carlo mean excess risk of SGD or NSGD along a schedule, with its standard error.
+
+    Optionally also the mean excess risk of an iterate average (``average=``), the Monte Carlo
+    counterpart of ``expected_risk(..., average=...).averaged_risk``.
 
     Parameters
     ----------
@@ -303,6 +257,17 @@ def simulate(
         and speed, not the numbers of any run.
     runs_per_stream : int, optional
         Runs per random stream (block size): 64 on host backends, 1024 on CuPy by default.
+    average : None, "uniform" or Averaging
+        Also follow an iterate average of every run (docs/math.md#iterate-averaging): after step
+        ``t`` (1-based) the run's averaged iterate becomes ``ē_t = (1 − ρ_t) ē_{t−1} + ρ_t e_t``,
+        from ``ē_0 = e_0``, with the weights ``ρ_t`` of ``"uniform"``
+        (:class:`~ramplab.theory.dynamics.averaging.UniformAverage`, ``ρ_t = 1/t``),
+        :class:`~ramplab.theory.dynamics.averaging.TailAverage` or
+        :class:`~ramplab.theory.dynamics.averaging.ExponentialAverage` (one weight or one per
+        step). The weights are read 256 steps at a time. The averaged iterate has the backend and
+        dtype of the iterate and uses no random numbers, so every other output is unchanged by it.
+        A run whose averaged risk stops being finite counts as diverged, as for the iterate.
+        Adds ``mean_averaged_risk``, ``averaged_stderr`` (and ``run_averaged_risk``) to the result.
 
     Returns
     -------
@@ -321,7 +286,12 @@ def simulate(
     coordinates (≤ ``runs_per_stream × max(d, 65536)`` elements) plus a temporary of that size.
     The ``gaussian-exact`` sampler draws ``d + 3`` numbers per run and step whatever ``B``; the
     ``direct`` one ``B·(d + 1)``. On the host the statistics take ``O(K)``, ``keep_runs`` adds
-    ``runs × K`` and checkpoints ``chunk × 2·len(checkpoints)``.
+    ``runs × K`` and checkpoints ``chunk × 2·len(checkpoints)``. An iterate average adds one
+    ``(chunk, d)`` state array and a few temporaries, and doubles the host statistics.
+
+    A problem with per-coordinate multiplicities ``m_i`` (attribute ``multiplicity``) is simulated
+    with coordinate ``i`` repeated ``m_i`` times (``Σ m_i`` coordinates per run); multiplicities
+    that are not positive integers raise ValueError.
 
     Examples
     --------
@@ -333,176 +303,122 @@ def simulate(
     ('gaussian-exact', True)
     >>> bool(np.all(np.abs(mc.z_score(exact.risk)[1:]) < 5))
     True
+
+    Tail averaging over the second phase (from step 201):
+
+    >>> from ramplab.theory.dynamics.averaging import TailAverage
+    >>> mc = simulate(p, s, runs=256, seed=0, backend="numpy", average=TailAverage(201))
+    >>> exact = expected_risk(p, s, average=TailAverage(201))
+    >>> bool(np.all(np.abs(mc.z_score(exact.averaged_risk, averaged=True)[1:]) < 5))
+    True
     """
-    if not isinstance(problem, Problem):
-        raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"schedule must be a Schedule; got {type(schedule).__name__}")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r}")
-    if normalization not in NORMALIZATIONS:
-        raise ValueError(f"normalization must be one of {NORMALIZATIONS}; got {normalization!r}")
-    if on_divergence not in ("raise", "flag"):
-        raise ValueError(f"on_divergence must be 'raise' or 'flag'; got {on_divergence!r}")
-    if sampler not in SAMPLERS:
-        raise ValueError(f"sampler must be one of {SAMPLERS}; got {sampler!r}")
-    if progress not in (None, True, False):
-        raise TypeError(f"progress must be True, False or None; got {progress!r}")
-    data = _data_for(problem, data)
-    if sampler == "auto":
-        sampler = "gaussian-exact" if data == "gaussian" else "direct"
-    elif sampler == "gaussian-exact" and data != "gaussian":
-        raise ValueError(
-            f"sampler='gaussian-exact' draws Gaussian batches only; got data={data!r} (use sampler='direct')"
-        )
-    runs = positive_int(runs, "runs")
-    batches = _integer_batches(schedule)
-    root = root_seed_sequence(seed)
-    xp = resolve_backend(backend)
-    dt = xp.float64 if dtype is None else dtype
-    block = default_block(xp) if runs_per_stream is None else positive_int(runs_per_stream, "runs_per_stream")
-    d, horizon = problem.dimension, len(schedule)
-    if chunk_size is None:
-        chunk = max(block, (_CHUNK_ELEMENTS // d) // block * block)
-    else:
-        chunk = math.ceil(positive_int(chunk_size, "chunk_size") / block) * block
-    chunk = min(chunk, math.ceil(runs / block) * block)
-
-    if optimizer == "nsgd" and normalization == "expected":
-        rates = np.asarray(expected_risk(problem, schedule, "nsgd").effective_lr, dtype=np.float64)
-    else:
-        rates = np.asarray(schedule.lr, dtype=np.float64)
-    rate_list = [float(r) for r in rates]  # Python floats: NumPy scalars do not mix with every namespace
-    conditional = optimizer == "nsgd" and normalization == "conditional"
-
-    # What to record: every step, or the steps on either side of each checkpoint.
-    cum = np.concatenate([np.zeros(1, dtype=schedule.samples.dtype), schedule.samples])
-    if checkpoints is None:
-        record = np.arange(horizon + 1)
-        out_steps, out_samples = record.copy(), cum
-        plan = None
-    else:
-        c, k, k1, w = _checkpoint_plan(schedule, checkpoints)
-        record = np.unique(np.concatenate([k, k1[w > 0]]))
-        out_steps, out_samples = k, c
-        plan = (np.searchsorted(record, k), np.searchsorted(record, np.where(w > 0, k1, k)), w, k, k1)
-    column = np.full(horizon + 1, -1)
-    column[record] = np.arange(record.size)
-    n_out = out_steps.size
-
-    sqrt_lam = xp.asarray(np.sqrt(problem.eigenvalues), dtype=dt)
-    e0 = np.sqrt(problem.initial_second_moment)
-    sigma = math.sqrt(problem.noise_variance)
-    moments = _Moments(n_out)
-    run_risk = np.empty((runs, n_out)) if keep_runs else None
-    first_bad_all = np.full(runs, np.inf)
-    bar = ProgressBar(runs * horizon, progress, label=f"simulate {sampler} {optimizer}")
-
+    config = configure_simulation(
+        problem, schedule, optimizer, normalization=normalization, runs=runs, seed=seed, backend=backend,
+        sampler=sampler, data=data, checkpoints=checkpoints, keep_runs=keep_runs,
+        on_divergence=on_divergence, progress=progress, dtype=dtype, chunk_size=chunk_size,
+        runs_per_stream=runs_per_stream, average=average,
+    )
+    plan = record_plan(config.schedule, config.checkpoints)
+    n_curves = 1 if config.averaging is None else 2
+    curves = [CurveStatistics(config.runs, plan.points, config.keep_runs) for _ in range(n_curves)]
+    first_bad = np.full(config.runs, np.inf)
+    bar = ProgressBar(config.runs * config.horizon, config.progress,
+                      label=f"simulate {config.sampler} {config.optimizer}")
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for start in range(0, runs, chunk):
-            n = min(chunk, runs - start)
-            streams = block_streams(root, start, n, block, xp, dt)
-            e = xp.asarray(np.broadcast_to(e0, (n, d)).copy(), dtype=dt)
-            first_bad = xp.full((n,), math.inf, dtype=dt)
-            # Checkpoints need both neighbouring steps of a run: keep those (chunk × ≤ 2·checkpoints).
-            recorded = np.full((n, record.size), np.inf) if plan is not None else None
-            pending: list[Any] = []
-            pending_cols: list[int] = []
-
-            def deliver(values: np.ndarray, cols: np.ndarray, bad: np.ndarray) -> None:
-                # Every-step mode: masked values go straight into the statistics (memory O(K)).
-                values = np.where(record[cols][None, :] >= bad[:, None], np.inf, values)
-                moments.add(values, cols)
-                if run_risk is not None:
-                    run_risk[start : start + n, cols] = values
-
-            def flush() -> bool:
-                """Bring pending risks to the host; return True when every run of the chunk diverged."""
-                bad = to_numpy(first_bad).astype(np.float64)
-                if on_divergence == "raise" and np.isfinite(bad).any():
-                    step = int(np.min(bad))
-                    raise SimulationDivergenceError(step, start + int(np.argmin(bad)), schedule.label)
-                if pending:
-                    values = to_numpy(xp.stack(pending, axis=1)).astype(np.float64)
-                    cols = np.asarray(pending_cols)
-                    if recorded is None:
-                        deliver(values, cols, bad)
-                    else:
-                        recorded[:, cols] = values
-                    pending.clear()
-                    pending_cols.clear()
-                return bool(np.isfinite(bad).all())
-
-            def track(t: int, q: Any) -> None:
-                nonlocal first_bad
-                risk = 0.5 * q
-                fresh = ~xp.isfinite(risk) & (first_bad == math.inf)
-                first_bad = xp.where(fresh, float(t), first_bad)
-                if column[t] >= 0:
-                    pending.append(risk)
-                    pending_cols.append(int(column[t]))
-
-            stopped_after = None
-            for t in range(horizon):
-                a = sqrt_lam * e
-                q = xp.sum(a * a, axis=1)
-                track(t, q)
-                batch = batches[t]
-                if sampler == "gaussian-exact":
-                    g = gaussian_exact_gradient(xp, streams, a, q, sqrt_lam, batch, sigma)
-                else:
-                    g = direct_gradient(xp, streams, a, sqrt_lam, batch, sigma, data)
-                if conditional:
-                    norm = xp.sqrt(xp.sum(g * g, axis=1))
-                    scale = xp.where(norm > 0, rate_list[t] / xp.where(norm > 0, norm, 1.0), 0.0)
-                    e = e - scale[:, None] * g
-                else:
-                    e = e - rate_list[t] * g
-                bar.update(n)
-                if (t + 1) % _FLUSH_EVERY == 0 and flush():
-                    stopped_after = t  # every run diverged: the rest of the curve is +inf
-                    bar.update(n * (horizon - t - 1))
-                    break
-            if stopped_after is None:
-                a = sqrt_lam * e
-                track(horizon, xp.sum(a * a, axis=1))
-            flush()
-
-            bad = to_numpy(first_bad).astype(np.float64)
-            first_bad_all[start : start + n] = bad
-            if recorded is None:
-                if stopped_after is not None:
-                    cols = column[stopped_after + 1 :]
-                    deliver(np.full((n, cols.size), np.inf), cols, bad)
-            else:
-                col_k, col_k1, w, k, k1 = plan
-                values = (1.0 - w) * recorded[:, col_k] + w * recorded[:, col_k1]
-                last = np.where(w > 0, k1, k)
-                values = np.where(last[None, :] >= bad[:, None], np.inf, values)
-                moments.add(values)
-                if run_risk is not None:
-                    run_risk[start : start + n] = values
+        for start in range(0, config.runs, config.chunk):
+            n = min(config.chunk, config.runs - start)
+            first_bad[start : start + n] = _simulate_chunk(config, plan, curves, start, n, bar)
     bar.close()
+    return _result(config, plan, curves, first_bad)
 
-    mean, stderr = moments.result()
-    diverged = np.isfinite(first_bad_all)
+
+def _simulate_chunk(config: SimulationConfig, plan: RecordPlan, curves: list[CurveStatistics], start: int,
+                    n: int, bar: ProgressBar) -> np.ndarray:
+    """Advance runs ``start … start + n − 1`` through every step; fold their curves into ``curves``.
+
+    Returns each run's first non-finite step (``inf`` if none), float64 of shape (n,).
+    """
+    xp, dt, horizon = config.xp, config.dtype, config.horizon
+    simulated = config.simulated
+    sqrt_lam = xp.asarray(np.sqrt(simulated.eigenvalues), dtype=dt)
+    sigma = math.sqrt(simulated.noise_variance)
+    streams = block_streams(config.root, start, n, config.block, xp, dt)
+    e0 = np.sqrt(simulated.initial_second_moment)
+    e = xp.asarray(np.broadcast_to(e0, (n, e0.shape[0])).copy(), dtype=dt)
+    e_bar = e if config.averaging is not None else None  # ē_0 = e_0 (arrays are never modified in place)
+    recorder = ChunkRecorder(xp, plan, curves, start, n, dt)
+
+    def risks(a: Any, q: Any) -> tuple[Any, ...]:
+        """Excess risk ``½‖a‖²`` of the iterate (``q = ‖a‖²`` given) and of the averaged iterate."""
+        if e_bar is None:
+            return (0.5 * q,)
+        a_bar = sqrt_lam * e_bar
+        return 0.5 * q, 0.5 * xp.sum(a_bar * a_bar, axis=1)
+
+    def flush() -> bool:
+        """Bring pending risks to the host; return True when every run of the chunk diverged."""
+        bad = recorder.bad_steps()
+        if config.on_divergence == "raise" and np.isfinite(bad).any():
+            step = int(np.min(bad))
+            raise SimulationDivergenceError(step, start + int(np.argmin(bad)), config.schedule.label)
+        recorder.flush(bad)
+        return bool(np.isfinite(bad).all())
+
+    stopped_after = None
+    for block_start in range(0, horizon, _FLUSH_EVERY):
+        block = config.step_block(block_start, min(block_start + _FLUSH_EVERY, horizon))
+        for i, t in enumerate(range(block.start, block.stop)):
+            a = sqrt_lam * e
+            q = xp.sum(a * a, axis=1)
+            recorder.observe(t, *risks(a, q))
+            g = draw_gradient(xp, config.sampler, streams, a, q, sqrt_lam, block.batches[i], sigma, config.data)
+            e = iterate_update(xp, e, g, block.rates[i], config.conditional)
+            if e_bar is not None:
+                e_bar = averaged_update(e_bar, e, block.weights[i])
+            bar.update(n)
+        if block.stop % _FLUSH_EVERY == 0 and flush():
+            stopped_after = block.stop - 1  # every run diverged: the rest of the curve is +inf
+            bar.update(n * (horizon - block.stop))
+            break
+    if stopped_after is None:
+        a = sqrt_lam * e
+        recorder.observe(horizon, *risks(a, xp.sum(a * a, axis=1)))
+    flush()
+    bad = recorder.bad_steps()
+    recorder.finish(bad, stopped_after)
+    return bad
+
+
+def _result(config: SimulationConfig, plan: RecordPlan, curves: list[CurveStatistics],
+            first_bad: np.ndarray) -> SimulationResult:
+    """Package the statistics of the curves into a :class:`SimulationResult`."""
+    mean, stderr, run_risk = curves[0].result()
+    avg_mean = avg_stderr = run_avg = None
+    if len(curves) > 1:
+        avg_mean, avg_stderr, run_avg = curves[1].result()
+    diverged = np.isfinite(first_bad)
+    root = config.root
     return SimulationResult(
-        problem=problem,
-        schedule=schedule,
-        optimizer=optimizer,
-        normalization=normalization if optimizer == "nsgd" else None,
-        sampler=sampler,
-        data=data,
-        backend=backend_name(xp),
+        problem=config.problem,
+        schedule=config.schedule,
+        optimizer=config.optimizer,
+        normalization=config.normalization if config.optimizer == "nsgd" else None,
+        sampler=config.sampler,
+        data=config.data,
+        backend=backend_name(config.xp),
         seed=root.entropy if not root.spawn_key else root,
-        runs=runs,
-        runs_per_stream=block,
-        steps=np.asarray(out_steps),
-        samples=np.asarray(out_samples),
+        runs=config.runs,
+        runs_per_stream=config.block,
+        steps=np.asarray(plan.steps),
+        samples=np.asarray(plan.samples),
         mean_risk=mean,
         stderr=stderr,
         run_risk=run_risk,
-        effective_lr=None if conditional else rates,
-        diverged_at=int(np.min(first_bad_all)) if diverged.any() else None,
+        effective_lr=None if config.conditional else config.rates,
+        diverged_at=int(np.min(first_bad)) if diverged.any() else None,
         diverged_runs=int(diverged.sum()),
+        average=config.averaging,
+        mean_averaged_risk=avg_mean,
+        averaged_stderr=avg_stderr,
+        run_averaged_risk=run_avg,
     )
