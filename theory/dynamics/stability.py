@@ -129,7 +129,7 @@ def spectral_radius(problem: Problem, lr: float, batch: float) -> float:
     Examples
     --------
     >>> p = Problem([1.0], [1.0])
-    >>> spectral_radius(p, 0.5, 1)   # B = 1 contraction 1 − 2ηλ + 2η²λ² plus η²λ²
+    >>> round(spectral_radius(p, 0.5, 1), 12)   # B = 1 contraction 1 − 2ηλ + 2η²λ² plus η²λ²
     0.75
     >>> q = Problem([1.0, 0.9], [1.0, 1.0], kurtosis=1.0)   # Rademacher: D = 1 − 2ηλ < −1 at η = 1.5
     >>> round(spectral_radius(q, 1.5, 1), 6)
