@@ -3,13 +3,21 @@
 A figure function takes a :class:`FigureContext` and returns nothing; it draws with matplotlib and
 calls :meth:`FigureContext.save`, which writes ``NAME.png``, ``NAME.pdf``, ``NAME.csv`` (exactly the
 plotted numbers, long format) and ``NAME.json`` (parameters, seed, versions, key figures).
+
+The four files of a figure are replaced together: each is rendered to a hidden temporary file in the
+output folder, and only when all of them exist are they moved into place with :func:`os.replace`
+(with Ctrl-C held back during the moves). A failure or an interrupt while rendering leaves the
+folder's earlier files as they were, never a new PNG beside a stale CSV.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import platform
+import secrets
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +78,10 @@ class FigureContext:
     formats: tuple[str, ...] = ("png", "pdf")
     written: list[Path] = field(default_factory=list)
 
+    def outputs(self) -> list[Path]:
+        """The files :meth:`save` writes: ``NAME.<format>`` for each of :attr:`formats`, then CSV and JSON."""
+        return [self.out_dir / f"{self.name}.{ext}" for ext in (*self.formats, "csv", "json")]
+
     def save(
         self,
         fig: Any,
@@ -79,42 +91,92 @@ class FigureContext:
         """Write the figure, the plotted numbers (``rows``, one dict per plotted point) and a summary.
 
         ``rows`` is long format: every row carries the series it belongs to and its coordinates,
-        so the CSV reproduces the plot without the figure code.
+        so the CSV reproduces the plot without the figure code. All files are rendered to temporary
+        files first and moved into place together (module docstring); on any error the temporary
+        files are removed and the folder keeps what it had.
         """
         import matplotlib.pyplot as plt
 
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for fmt in self.formats:
-            path = self.out_dir / f"{self.name}.{fmt}"
-            fig.savefig(path, dpi=150 if fmt == "png" else None, bbox_inches="tight")
-            paths.append(path)
-        plt.close(fig)
-        rows = list(rows)
-        csv_path = self.out_dir / f"{self.name}.csv"
-        columns: list[str] = []
-        for row in rows:
-            columns.extend(k for k in row if k not in columns)
-        with csv_path.open("w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=columns)
-            writer.writeheader()
+        targets = self.outputs()
+        staged: list[Path] = []
+        try:
+            try:
+                for fmt, target in zip(self.formats, targets):
+                    tmp = self._stage(staged, target)
+                    fig.savefig(tmp, format=fmt, dpi=150 if fmt == "png" else None, bbox_inches="tight")
+            finally:
+                plt.close(fig)
+            rows = list(rows)
+            columns: list[str] = []
             for row in rows:
-                writer.writerow({k: _jsonable(v) for k, v in row.items()})
-        paths.append(csv_path)
-        json_path = self.out_dir / f"{self.name}.json"
-        info = {
-            "figure": self.name,
-            "quick": self.quick,
-            "backend": self.backend,
-            "seed": self.seed,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "versions": _versions(),
-            **_jsonable(dict(summary)),
-        }
-        json_path.write_text(json.dumps(info, indent=2, sort_keys=False) + "\n")
-        paths.append(json_path)
-        self.written.extend(paths)
-        return paths
+                columns.extend(k for k in row if k not in columns)
+            with self._stage(staged, targets[-2]).open("w", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=columns)
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow({k: _jsonable(v) for k, v in row.items()})
+            info = {
+                "figure": self.name,
+                "quick": self.quick,
+                "backend": self.backend,
+                "seed": self.seed,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "versions": _versions(),
+                **_jsonable(dict(summary)),
+            }
+            self._stage(staged, targets[-1]).write_text(json.dumps(info, indent=2, sort_keys=False) + "\n")
+            held, handler = _replace_all(list(zip(staged, targets)))
+        except BaseException:
+            for tmp in staged:
+                tmp.unlink(missing_ok=True)
+            raise
+        self.written.extend(targets)
+        if held:
+            _deliver_sigint(handler)
+        return targets
+
+    @staticmethod
+    def _stage(staged: list[Path], target: Path) -> Path:
+        """Create an empty hidden temporary file beside ``target`` (normal permissions) and record it."""
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+        with tmp.open("x"):
+            pass
+        staged.append(tmp)
+        return tmp
+
+
+def _replace_all(moves: list[tuple[Path, Path]]) -> tuple[bool, Any]:
+    """``os.replace`` every ``(tmp, target)`` with SIGINT held back.
+
+    Returns whether a SIGINT arrived meanwhile, and the handler it should go to.
+
+    Only the main thread may touch signal handlers; elsewhere the moves simply run.
+    """
+    for _, target in moves:
+        if target.is_dir():
+            raise IsADirectoryError(f"cannot write {target}: it is a folder")
+    held: list[int] = []
+    installed = True
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    except ValueError:  # not the main thread
+        installed, previous = False, None
+    try:
+        for tmp, target in moves:
+            os.replace(tmp, target)
+    finally:
+        if installed:  # None: a handler not set from Python; the default is the closest we can restore
+            signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+    return bool(held), previous
+
+
+def _deliver_sigint(handler: Any) -> None:
+    """Run the SIGINT handler that was held back during :func:`_replace_all` (default: KeyboardInterrupt)."""
+    if callable(handler):
+        handler(signal.SIGINT, None)
+    elif handler is None or handler == signal.SIG_DFL:
+        raise KeyboardInterrupt
 
 
 def _versions() -> dict[str, object]:

@@ -1,10 +1,20 @@
-"""The figures CLI: listing, unknown names, and one quick build through main()."""
+"""The figures CLI: listing, argument checks before any work, atomic files, one quick build through main()."""
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+
 import pytest
 
+from ramplab.cli import main as ramplab_main
+from ramplab.figures import REGISTRY, load_all
+from ramplab.figures import registry as registry_module
 from ramplab.figures.cli import main
+from ramplab.figures.registry import FigureContext, FigureSpec
+
+EXTS = ("png", "pdf", "csv", "json")
 
 
 def test_list(capsys):
@@ -22,3 +32,206 @@ def test_quick_build(tmp_path, capsys):
     assert main(["--only", "lr_decay_vs_batch_ramp", "--quick", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "lr_decay_vs_batch_ramp.csv").exists()
     assert "done in" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"lr_decay_vs_batch_ramp.{e}" for e in EXTS)
+
+
+# ------------------------------------------------------------------------------ fail fast
+@pytest.fixture
+def booby_trapped(monkeypatch):
+    """Every registered figure replaced by one that fails the test if it is ever built."""
+    load_all()
+    built = []
+
+    def trap(ctx):
+        built.append(ctx.name)
+        raise AssertionError(f"figure {ctx.name} was built although the arguments were bad")
+
+    for name, spec in list(REGISTRY.items()):
+        monkeypatch.setitem(REGISTRY, name, FigureSpec(name, spec.description, trap))
+    return built
+
+
+def _bad_arguments(tmp_path):
+    a_file = tmp_path / "not_a_folder"
+    a_file.write_text("keep me\n")
+    return [
+        (["--seed", "-1"], "argument --seed: must be a non-negative integer; got '-1'"),
+        (["--seed", "1.5"], "argument --seed: must be a non-negative integer; got '1.5'"),
+        (["--backend", "bogus"], "argument --backend: backend must be one of"),
+        (["--out", str(a_file)], f"argument --out: {str(a_file)!r} exists and is not a folder"),
+        (["--out", str(a_file / "sub")], "argument --out: cannot create folder"),
+        (["--only", "nope"], "unknown figure(s) ['nope']"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(6))
+@pytest.mark.parametrize("entry", ["figures", "ramplab"])
+def test_bad_argument_fails_before_any_figure_is_built(case, entry, tmp_path, booby_trapped, capsys):
+    argv, message = _bad_arguments(tmp_path)[case]
+    if "--out" not in argv:
+        argv = [*argv, "--out", str(tmp_path / "out")]
+    with pytest.raises(SystemExit) as info:
+        main(argv) if entry == "figures" else ramplab_main(["figures", *argv])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert booby_trapped == []
+    assert (tmp_path / "not_a_folder").read_text() == "keep me\n"
+    assert not (tmp_path / "out").exists()  # nothing created when another argument was bad
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs POSIX permissions and a non-root user")
+def test_unwritable_folder_fails_fast(tmp_path, booby_trapped, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(SystemExit) as info:
+            main(["--out", str(locked)])
+    finally:
+        locked.chmod(0o700)
+    assert info.value.code == 2
+    assert "cannot write into" in capsys.readouterr().err
+    assert booby_trapped == []
+
+
+def test_folder_without_write_permission_fails_fast(tmp_path, booby_trapped, monkeypatch, capsys):
+    # Root ignores permission bits, so the check is exercised through os.access here.
+    import ramplab.figures.cli as cli_module
+
+    monkeypatch.setattr(cli_module.os, "access", lambda path, mode: False)
+    with pytest.raises(SystemExit) as info:
+        main(["--out", str(tmp_path)])
+    assert info.value.code == 2
+    assert f"argument --out: cannot write into {str(tmp_path)!r}" in capsys.readouterr().err
+    assert booby_trapped == [] and list(tmp_path.iterdir()) == []
+
+
+def test_output_path_taken_by_a_folder_fails_fast(tmp_path, booby_trapped, capsys):
+    (tmp_path / "step_reduction.csv").mkdir()
+    with pytest.raises(SystemExit) as info:
+        main(["--only", "step_reduction", "--out", str(tmp_path)])
+    assert info.value.code == 2
+    assert "outputs are folders" in capsys.readouterr().err
+    assert booby_trapped == []
+
+
+def test_arguments_are_checked_before_the_first_figure(tmp_path, booby_trapped):
+    # With good arguments the first figure does get built (the trap fires): the trap is live.
+    assert main(["--only", "step_reduction", "--out", str(tmp_path)]) == 1
+    assert booby_trapped == ["step_reduction"]
+
+
+# ------------------------------------------------------------------------------ atomic files
+class _Unprintable:
+    def __str__(self):
+        raise RuntimeError("CSV step failed")
+
+
+def _fake_figure(monkeypatch, name, *, row_value=1.0, fail_before_save=False, interrupt=False):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def build(ctx):
+        if fail_before_save:
+            raise RuntimeError("failed while computing")
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, 1])
+        value = row_value
+        if interrupt:
+            class _Interrupt:
+                def __str__(self):
+                    raise KeyboardInterrupt
+
+            value = _Interrupt()
+        ctx.save(fig, [{"series": "a", "x": 0.0, "y": value}], {"note": "fresh"})
+
+    load_all()
+    monkeypatch.setitem(REGISTRY, name, FigureSpec(name, "a test figure", build))
+
+
+def _old_files(folder, name):
+    folder.mkdir(exist_ok=True)
+    for ext in EXTS:
+        (folder / f"{name}.{ext}").write_bytes(f"old {ext}\n".encode())
+    (folder / "other.txt").write_text("unrelated\n")
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def test_failure_before_save_leaves_folder_untouched(tmp_path, monkeypatch, capsys):
+    _fake_figure(monkeypatch, "fake_fig", fail_before_save=True)
+    before = _old_files(tmp_path, "fake_fig")
+    assert main(["--only", "fake_fig", "--out", str(tmp_path)]) == 1
+    assert _snapshot(tmp_path) == before
+    out = capsys.readouterr()
+    assert "fake_fig: FAILED" in out.out and "failed while computing" in out.err
+
+
+@pytest.mark.parametrize("old", [True, False])
+def test_failure_in_csv_step_leaves_no_new_png(tmp_path, monkeypatch, old):
+    _fake_figure(monkeypatch, "fake_fig", row_value=_Unprintable())
+    before = _old_files(tmp_path, "fake_fig") if old else {}
+    assert main(["--only", "fake_fig", "--out", str(tmp_path)]) == 1
+    assert _snapshot(tmp_path) == before  # no new PNG/PDF, no temporary files left behind
+
+
+def test_interrupt_in_csv_step_leaves_folder_untouched(tmp_path, monkeypatch, capsys):
+    _fake_figure(monkeypatch, "fake_fig", interrupt=True)
+    before = _old_files(tmp_path, "fake_fig")
+    assert main(["--only", "fake_fig", "--out", str(tmp_path)]) == 130
+    assert _snapshot(tmp_path) == before
+    assert "interrupted" in capsys.readouterr().out
+
+
+def test_success_replaces_all_files(tmp_path, monkeypatch):
+    _fake_figure(monkeypatch, "fake_fig")
+    before = _old_files(tmp_path, "fake_fig")
+    assert main(["--only", "fake_fig", "--out", str(tmp_path)]) == 0
+    after = _snapshot(tmp_path)
+    assert sorted(after) == sorted(before)  # the same names: no temporary files left
+    assert all(after[f"fake_fig.{e}"] != before[f"fake_fig.{e}"] for e in EXTS)
+    assert after["fake_fig.png"].startswith(b"\x89PNG") and b'"note": "fresh"' in after["fake_fig.json"]
+    assert after["fake_fig.csv"].decode().splitlines() == ["series,x,y", "a,0.0,1.0"]
+    assert oct((tmp_path / "fake_fig.png").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals need the main thread")
+def test_ctrl_c_during_the_moves_is_held_until_all_files_are_in_place(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    real_replace = os.replace
+    moved = []
+
+    def replace_then_interrupt(src, dst):
+        if not moved:
+            os.kill(os.getpid(), signal.SIGINT)  # arrives between the first and the second move
+        real_replace(src, dst)
+        moved.append(dst)
+
+    monkeypatch.setattr(registry_module.os, "replace", replace_then_interrupt)
+    ctx = FigureContext(name="held", out_dir=tmp_path)
+    fig, ax = plt.subplots()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C → KeyboardInterrupt
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ctx.save(fig, [{"x": 1}], {})
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert len(moved) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"held.{e}" for e in EXTS)

@@ -1,17 +1,25 @@
 """Stability and the stationary second moments of constant-(η, B) SGD (docs/math.md#stability).
 
 At constant ``(η, B)`` the recursion is affine, ``s ← M s + v`` with
-``M = diag(D) + u λᵀ``, ``D_i = 1 − 2ηλ_i + c η²λ_i²``, ``c = 1 + (κ − 2)/B``, ``u = η²λ/B`` and
-``v = η²σ²λ/B``. It is stable iff the spectral radius of ``M`` is below 1. When every ``D_i ≥ 0``
-(always for κ ≥ 2, e.g. Gaussian) ``M`` is non-negative and Perron–Frobenius turns this into the
-two closed conditions of docs/math.md#stability (with ``1 + 1/B`` read as ``c``):
+``M = diag(D) + u (mλ)ᵀ``, ``D_i = 1 − ηλ_i(2 − c ηλ_i)``, ``c = 1 + (κ − 2)/B``, ``u = η²λ/B``,
+``v = η²σ²λ/B`` and ``m_i`` the multiplicity of coordinate i (all ones unless the problem carries a
+``multiplicity`` attribute). For κ ≥ 1 (always: ``E z⁴ ≥ (E z²)²``) ``M`` is entrywise
+non-negative even where ``D_i < 0`` — its diagonal is ``D_i + η²λ_i²/B ≥ (1 − ηλ_i)²`` — so by
+Perron–Frobenius ``ρ(M)`` is its largest eigenvalue, and ``M`` is similar to the symmetric
+``diag(D) + g gᵀ`` with ``g_i² = m_i η²λ_i²/B``. Everything here is O(d) (O(d log d) for
+:func:`spectral_radius`), never a dense eigen-solve:
 
-    (i)  ``c ηλ_i < 2`` for all i,        (ii) ``(η/B) Σ_i λ_i / (2 − c ηλ_i) < 1``.
+* :func:`is_stable` checks the two closed conditions of docs/math.md#stability,
 
-Otherwise (κ < 2 with a large step) the spectral radius is computed directly.
+      (i)  ``c ηλ_i < 2`` for all i,        (ii) ``S = (η/B) Σ_i m_i λ_i / (2 − c ηλ_i) < 1``;
+
+* :func:`spectral_radius` finds the largest root of the secular equation ``1 = Σ_i g_i² / (z − D_i)``
+  (equal ``D_i`` merged) by bisection.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -21,33 +29,151 @@ from .problem import Problem
 __all__ = ["is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment"]
 
 
-def _coefficients(problem: Problem, lr: float, batch: float) -> tuple[np.ndarray, np.ndarray, float]:
-    lr = finite_real(lr, "lr")
-    if lr <= 0:
-        raise ValueError(f"lr must be positive; got {lr!r}")
-    batch = finite_real(batch, "batch", minimum=1.0)
-    lam = problem.eigenvalues
-    c = 1.0 + (problem.kurtosis - 2.0) / batch
-    diag = 1.0 - 2.0 * lr * lam + c * lr**2 * lam**2
-    return lam, diag, c
+def _multiplicity(problem: Problem) -> np.ndarray | None:
+    """``problem.multiplicity`` checked (shape (d,), finite, ≥ 1) as float64, or None when absent."""
+    m = getattr(problem, "multiplicity", None)
+    if m is None:
+        return None
+    try:
+        arr = np.asarray(m, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"problem.multiplicity must be an array of counts; got {m!r}") from exc
+    if arr.shape != problem.eigenvalues.shape:
+        raise ValueError(
+            f"problem.multiplicity must have shape {problem.eigenvalues.shape}; got shape {arr.shape}"
+        )
+    bad = ~(np.isfinite(arr) & (arr >= 1))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"problem.multiplicity must be finite and ≥ 1; got {float(arr[i])!r} at index {i}")
+    return arr
+
+
+class _Recursion:
+    """The pieces of ``M = diag(D) + u (mλ)ᵀ`` for one ``(problem, lr, batch)``, checked."""
+
+    def __init__(self, problem: Any, lr: Any, batch: Any) -> None:
+        if not isinstance(problem, Problem):
+            raise TypeError(f"problem must be a Problem; got {problem!r}")
+        lr = finite_real(lr, "lr")
+        if lr <= 0:
+            raise ValueError(f"lr must be positive; got {lr!r}")
+        batch = finite_real(batch, "batch", minimum=1.0)
+        lam = problem.eigenvalues
+        self.lr, self.batch, self.lam = lr, batch, lam
+        self.multiplicity = _multiplicity(problem)
+        self.c = 1.0 + (problem.kurtosis - 2.0) / batch
+        with np.errstate(over="ignore", invalid="ignore"):  # a huge ηλ overflows to ±inf: unstable
+            x = lr * lam
+            #: ``1 − D_i = ηλ_i (2 − c ηλ_i)``, computed without the cancellation of ``1 − D_i``
+            self.contraction = x * (2.0 - self.c * x)
+            self.diag = 1.0 - self.contraction
+            #: ``g_i² = m_i u_i λ_i = m_i η² λ_i² / B``, the rank-one weights of the symmetric form
+            weight = x * x / batch
+        self.weight = weight if self.multiplicity is None else self.multiplicity * weight
+
+
+def _largest_secular_root(poles: np.ndarray, weights: np.ndarray) -> float:
+    """Largest root of ``1 = Σ_k w_k / (z − δ_k)`` (``w_k > 0``, ``δ`` ascending), by bisection.
+
+    The root lies in ``(δ_max, δ_max + Σ w]``: the secular function increases there from −∞ and is
+    ≥ 0 at the right end. The bisection runs on ``τ = z − δ_max`` with the poles taken relative to
+    ``δ_max``, so ``τ`` keeps full relative precision when the root hugs the pole (tiny steps), and
+    stops when ``z`` is pinned to the last bit (or ``τ`` to 2 ulp); the pole itself is never evaluated.
+    """
+    top = poles[-1]
+    rel = poles - top
+    lo, hi = 0.0, float(np.sum(weights))
+    for _ in range(2200):  # 1075 halvings reach the smallest subnormal; the stops below come first
+        mid = 0.5 * (lo + hi)
+        if not lo < mid < hi or top + lo == top + hi or hi - lo <= 4e-16 * hi:
+            break
+        if float(np.sum(weights / (mid - rel))) > 1.0:
+            lo = mid
+        else:
+            hi = mid
+    return float(top + 0.5 * (lo + hi))
 
 
 def spectral_radius(problem: Problem, lr: float, batch: float) -> float:
-    """Spectral radius of the constant-(η, B) recursion matrix ``diag(D) + (η²/B) λ λᵀ``.
+    """Spectral radius of the constant-(η, B) recursion matrix ``diag(D) + (η²/B) λ (mλ)ᵀ``.
+
+    O(d log d), no eigen-solve (docs/math.md#stability): ``M`` is entrywise non-negative for every
+    kurtosis κ ≥ 1, so ``ρ(M)`` is its largest eigenvalue, and ``M`` is similar to the symmetric
+    ``diag(D) + g gᵀ``, whose largest eigenvalue is the largest root of the secular equation
+    ``1 = Σ_k G_k / (z − δ_k)`` over the distinct values ``δ_k`` of ``D`` with summed weights ``G_k``.
+
+    Parameters
+    ----------
+    problem : Problem
+        The regression problem; an optional ``multiplicity`` attribute (shape (d,)) makes coordinate i
+        stand for ``m_i`` identical coordinates.
+    lr : float
+        Learning rate ``η > 0`` (per step).
+    batch : float
+        Batch size ``B ≥ 1`` (samples per step).
+
+    Returns
+    -------
+    float
+        ``ρ(M)``, the per-step growth factor of the slowest-decaying (or fastest-growing)
+        second-moment mode; ``inf`` when ``(ηλ)²`` overflows.
+
+    Raises
+    ------
+    TypeError
+        If ``problem`` is not a :class:`Problem`, or ``lr``/``batch`` is not a real number.
+    ValueError
+        If ``lr`` is not finite and positive, or ``batch`` is not finite and ≥ 1.
 
     Examples
     --------
     >>> p = Problem([1.0], [1.0])
-    >>> spectral_radius(p, 0.5, 1)   # B = 1 contraction 1 − 2ηλ + 2η²λ² plus η²λ²
+    >>> round(spectral_radius(p, 0.5, 1), 12)   # B = 1 contraction 1 − 2ηλ + 2η²λ² plus η²λ²
     0.75
+    >>> q = Problem([1.0, 0.9], [1.0, 1.0], kurtosis=1.0)   # Rademacher: D = 1 − 2ηλ < −1 at η = 1.5
+    >>> round(spectral_radius(q, 1.5, 1), 6)
+    2.212253
     """
-    lam, diag, _ = _coefficients(problem, lr, batch)
-    matrix = np.diag(diag) + (lr**2 / batch) * np.outer(lam, lam)
-    return float(np.max(np.abs(np.linalg.eigvals(matrix))))
+    rec = _Recursion(problem, lr, batch)
+    if not (np.all(np.isfinite(rec.diag)) and np.all(np.isfinite(rec.weight))):
+        return float("inf")  # (ηλ)² overflowed: the step explodes
+    order = np.argsort(rec.diag, kind="stable")
+    values, start = np.unique(rec.diag[order], return_index=True)
+    group_weight = np.add.reduceat(rec.weight[order], start)
+    # A value D shared by n coordinates (or copies) is an eigenvalue n − 1 times, and a coordinate
+    # whose weight underflowed to 0 decouples with eigenvalue D_i; every other eigenvalue is a
+    # secular root. Both kinds of D are ≤ the largest root, but a decoupled one may be the largest.
+    live = group_weight > 0.0
+    radius = float(np.max(np.abs(values[~live]))) if not live.all() else 0.0
+    if live.any():
+        radius = max(radius, abs(_largest_secular_root(values[live], group_weight[live])))
+    return radius
 
 
 def is_stable(problem: Problem, lr: float, batch: float) -> bool:
     """Whether constant-(η, B) SGD has bounded second moments (converges to a fixed point).
+
+    Exactly ``spectral_radius(problem, lr, batch) < 1``, decided in O(d) by the two closed conditions
+    of docs/math.md#stability, which hold for every kurtosis κ ≥ 1 (negative ``D_i`` included).
+
+    Parameters
+    ----------
+    problem : Problem
+        The regression problem (optional ``multiplicity`` attribute, as in :func:`spectral_radius`).
+    lr : float
+        Learning rate ``η > 0`` (per step).
+    batch : float
+        Batch size ``B ≥ 1`` (samples per step).
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`spectral_radius`, naming the bad argument.
 
     Examples
     --------
@@ -55,24 +181,53 @@ def is_stable(problem: Problem, lr: float, batch: float) -> bool:
     >>> is_stable(p, 0.5, 1), is_stable(p, 1.9, 64), is_stable(p, 2.1, 64)
     (True, True, False)
     """
-    lam, diag, c = _coefficients(problem, lr, batch)
-    if np.all(diag >= 0):
-        if not np.all(c * lr * lam < 2.0):
-            return False
-        return bool((lr / batch) * np.sum(lam / (2.0 - c * lr * lam)) < 1.0)
-    return spectral_radius(problem, lr, batch) < 1.0
+    return _stable(_Recursion(problem, lr, batch))
+
+
+def _stable(rec: _Recursion) -> bool:
+    # (i) every D_i < 1, and (ii) the secular function is positive at z = 1, i.e. the largest root,
+    # which is the spectral radius, lies below 1.
+    if not np.all(rec.contraction > 0.0):
+        return False
+    return bool(float(np.sum(rec.weight / rec.contraction)) < 1.0)
+
+
+def _stationary(rec: _Recursion, noise_variance: float) -> np.ndarray:
+    if not _stable(rec):
+        raise ValueError(
+            f"SGD is not stable at lr={rec.lr!r}, batch={rec.batch!r}; there is no stationary point"
+        )
+    per_dir = rec.lr / (rec.batch * (2.0 - rec.c * rec.lr * rec.lam))
+    weighted = rec.lam if rec.multiplicity is None else rec.multiplicity * rec.lam
+    total = float(np.sum(weighted * per_dir))  # S
+    q = noise_variance * total / (1.0 - total)
+    return per_dir * (q + noise_variance)
 
 
 def stationary_second_moment(problem: Problem, lr: float, batch: float) -> np.ndarray:
     """Exact fixed point ``s^∞ = η (q^∞ + σ²) / (B (2 − c ηλ))`` of constant-(η, B) SGD.
 
-    ``q^∞ = Σ λ s^∞`` solves the scalar equation ``q = (q + σ²) S`` with
-    ``S = (η/B) Σ λ_i/(2 − c ηλ_i)``, so ``q^∞ = σ² S / (1 − S)``.
+    ``q^∞ = Σ m λ s^∞`` solves the scalar equation ``q = (q + σ²) S`` with
+    ``S = (η/B) Σ m_i λ_i/(2 − c ηλ_i)``, so ``q^∞ = σ² S / (1 − S)`` (docs/math.md#stability).
+
+    Parameters
+    ----------
+    problem : Problem
+        The regression problem (optional ``multiplicity`` attribute, as in :func:`spectral_radius`).
+    lr : float
+        Learning rate ``η > 0`` (per step).
+    batch : float
+        Batch size ``B ≥ 1`` (samples per step).
+
+    Returns
+    -------
+    numpy.ndarray, shape (d,)
+        ``s_i^∞ = E[(w − w*)_i²]`` at stationarity, per coordinate (per copy when ``m_i > 1``).
 
     Raises
     ------
-    ValueError
-        If the recursion is not stable at ``(lr, batch)``.
+    TypeError, ValueError
+        As :func:`spectral_radius`; ValueError also if the recursion is not stable at ``(lr, batch)``.
 
     Examples
     --------
@@ -80,17 +235,30 @@ def stationary_second_moment(problem: Problem, lr: float, batch: float) -> np.nd
     >>> stationary_second_moment(p, 0.5, 1).tolist()   # s = 0.5 s + 0.25 (s + 1)
     [1.0]
     """
-    if not is_stable(problem, lr, batch):
-        raise ValueError(f"SGD is not stable at lr={lr!r}, batch={batch!r}; there is no stationary point")
-    lam, _, c = _coefficients(problem, lr, batch)
-    per_dir = lr / (batch * (2.0 - c * lr * lam))
-    total = float(np.sum(lam * per_dir))
-    q = problem.noise_variance * total / (1.0 - total)
-    return per_dir * (q + problem.noise_variance)
+    return _stationary(_Recursion(problem, lr, batch), problem.noise_variance)
 
 
 def stationary_risk(problem: Problem, lr: float, batch: float) -> float:
-    """Stationary excess risk ``½ Σ λ_i s_i^∞``; ≈ ``(σ²/4) η tr H / B`` for small ηλ.
+    """Stationary excess risk ``½ Σ m_i λ_i s_i^∞``; ≈ ``(σ²/4) η tr H / B`` for small ηλ.
+
+    Parameters
+    ----------
+    problem : Problem
+        The regression problem (optional ``multiplicity`` attribute, as in :func:`spectral_radius`).
+    lr : float
+        Learning rate ``η > 0`` (per step).
+    batch : float
+        Batch size ``B ≥ 1`` (samples per step).
+
+    Returns
+    -------
+    float
+        ``R^∞ = ½ q^∞`` (docs/math.md#stability).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`stationary_second_moment`.
 
     Examples
     --------
@@ -99,4 +267,7 @@ def stationary_risk(problem: Problem, lr: float, batch: float) -> float:
     >>> bool(abs(r / (0.25 * 1e-3 * p.trace / 4) - 1) < 1e-2)
     True
     """
-    return 0.5 * float(problem.eigenvalues @ stationary_second_moment(problem, lr, batch))
+    rec = _Recursion(problem, lr, batch)
+    s = _stationary(rec, problem.noise_variance)
+    weighted = rec.lam if rec.multiplicity is None else rec.multiplicity * rec.lam
+    return 0.5 * float(weighted @ s)
