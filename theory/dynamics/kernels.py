@@ -1,0 +1,385 @@
+"""Compiled one-pass kernels for the exact solver (NumPy backend, optional numba).
+
+The exact recursion (docs/math.md#sgd-second-moment-recursion), its NSGD rate
+(docs/math.md#normalized-sgd) and the iterate-average moments (docs/math.md#iterate-averaging)
+advance here in compiled loops over steps, chunk by chunk, so no Python runs per step. Each step
+reads and writes every state row once: the coordinates of a row are processed in blocks of
+:data:`SUB` that stay in L1 cache, first the element-wise update (which vectorises), then the weighted
+sums ``q = Σ m λ s``, ``Σ m λ² s`` and ``Σ m λ a`` of the block just written. These sums are what the
+next step needs (the NSGD rate and ``q``) and what is recorded (risk, diagnostics).
+
+Reductions have a fixed order, independent of the number of threads and of the parallel layout:
+inside a tile of :data:`TILE` coordinates, coordinate ``i`` goes to lane ``i mod 8`` and the eight
+lanes are added pairwise; tile sums are added in tile order. ``fastmath`` stays off, so the
+element-wise arithmetic is the reference's (``second_moment_step``) operation for operation and only
+the summation order differs from it.
+
+Layout: a *group* is one schedule's rows (the full problem, and with ``split`` its bias and variance
+rows, which use the full row's rate). Groups never interact, so several groups run in parallel
+(``prange``) over a whole chunk of steps; a single group at large ``d`` instead runs its tiles in
+parallel step by step (``advance_wide``).
+
+Divergence bookkeeping follows :func:`~ramplab.theory.dynamics.recursion.expected_risk`: per group,
+``first_bad`` is the first step whose risk or averaged risk is not finite, and ``bad_check`` the
+first check step (a multiple of ``check_every``) at which the state itself was not finite; the group
+stops there.
+
+This module imports without numba (``AVAILABLE`` is then False and the solver uses the reference).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+try:  # numba is the optional extra `fast`
+    import numba
+    from numba import njit, prange
+
+    AVAILABLE = True
+except ImportError:  # pragma: no cover - exercised only without the extra
+    numba = None
+    AVAILABLE = False
+
+    def njit(*args: Any, **kwargs: Any) -> Any:
+        def wrap(fn: Any) -> Any:
+            return fn
+
+        return wrap if not args or not callable(args[0]) else args[0]
+
+    prange = range
+
+__all__ = ["AVAILABLE", "SUB", "TILE", "advance_groups", "advance_wide", "thread_count", "weighted_sums"]
+
+#: Coordinates per reduction tile (a multiple of 8); tiles are also the unit of parallel work at large d.
+TILE = 8192
+#: Coordinates per L1-resident block inside a tile (a multiple of 8).
+SUB = 256
+# A step that never happens (used for "not yet" in first_bad / bad_check).
+NEVER = np.iinfo(np.int64).max
+
+
+def thread_count() -> int:
+    """Threads numba's parallel loops use (1 without numba).
+
+    Examples
+    --------
+    >>> thread_count() >= 1
+    True
+    """
+    return int(numba.get_num_threads()) if AVAILABLE else 1
+
+
+@njit(cache=True, fastmath=False, inline="always")
+def _tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, avg, alpha, beta, gamma, keep, rho, update):
+    """Update coordinates ``[i0, i1)`` of one row (when ``update``) and return its three weighted sums.
+
+    ``s``: the row; ``a``, ``c``: its average moments (used when ``avg``); ``lam``: λ; ``w1``: m λ.
+    Per coordinate, with x = eff λ: s ← (1 − x(2 − cc x)) s + kk λ; with averaging first
+    c ← (1 − x) c, then a ← alpha a + beta s + gamma c and c ← keep c + rho s.
+    Returns (Σ w1 s, Σ w1 λ s, Σ w1 a) over the tile in the fixed lane order.
+    """
+    q0 = q1 = q2 = q3 = q4 = q5 = q6 = q7 = 0.0
+    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = 0.0
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+    tail = 0.0
+    tail_m = 0.0
+    tail_a = 0.0
+    b0 = i0
+    while b0 < i1:
+        b1 = min(b0 + SUB, i1)
+        if update:
+            if avg:
+                for i in range(b0, b1):
+                    x = eff * lam[i]
+                    v = (1.0 - x * (2.0 - cc * x)) * s[i] + kk * lam[i]
+                    s[i] = v
+                    ci = (1.0 - x) * c[i]
+                    a[i] = alpha * a[i] + beta * v + gamma * ci
+                    c[i] = keep * ci + rho * v
+            else:
+                for i in range(b0, b1):
+                    x = eff * lam[i]
+                    s[i] = (1.0 - x * (2.0 - cc * x)) * s[i] + kk * lam[i]
+        n8 = b0 + ((b1 - b0) // 8) * 8
+        for i in range(b0, n8, 8):
+            q0 += w1[i] * s[i]
+            q1 += w1[i + 1] * s[i + 1]
+            q2 += w1[i + 2] * s[i + 2]
+            q3 += w1[i + 3] * s[i + 3]
+            q4 += w1[i + 4] * s[i + 4]
+            q5 += w1[i + 5] * s[i + 5]
+            q6 += w1[i + 6] * s[i + 6]
+            q7 += w1[i + 7] * s[i + 7]
+            m0 += w1[i] * lam[i] * s[i]
+            m1 += w1[i + 1] * lam[i + 1] * s[i + 1]
+            m2 += w1[i + 2] * lam[i + 2] * s[i + 2]
+            m3 += w1[i + 3] * lam[i + 3] * s[i + 3]
+            m4 += w1[i + 4] * lam[i + 4] * s[i + 4]
+            m5 += w1[i + 5] * lam[i + 5] * s[i + 5]
+            m6 += w1[i + 6] * lam[i + 6] * s[i + 6]
+            m7 += w1[i + 7] * lam[i + 7] * s[i + 7]
+        if avg:
+            for i in range(b0, n8, 8):
+                a0 += w1[i] * a[i]
+                a1 += w1[i + 1] * a[i + 1]
+                a2 += w1[i + 2] * a[i + 2]
+                a3 += w1[i + 3] * a[i + 3]
+                a4 += w1[i + 4] * a[i + 4]
+                a5 += w1[i + 5] * a[i + 5]
+                a6 += w1[i + 6] * a[i + 6]
+                a7 += w1[i + 7] * a[i + 7]
+        # Only the last block of a row can have a ragged end: its coordinates add up in order.
+        for i in range(n8, b1):
+            tail += w1[i] * s[i]
+            tail_m += w1[i] * lam[i] * s[i]
+            if avg:
+                tail_a += w1[i] * a[i]
+        b0 = b1
+    q = (((q0 + q1) + (q2 + q3)) + ((q4 + q5) + (q6 + q7))) + tail
+    m = (((m0 + m1) + (m2 + m3)) + ((m4 + m5) + (m6 + m7))) + tail_m
+    av = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))) + tail_a
+    return q, m, av
+
+
+@njit(cache=True, fastmath=False)
+def weighted_sums(s, a, lam, w1, avg):
+    """``(Σ m λ s, Σ m λ² s, Σ m λ a)`` per row of ``s`` (``(rows, d)``), in the kernels' summation order.
+
+    Used for the initial state, so that step 0 and later steps are summed alike.
+    """
+    rows, d = s.shape
+    out = np.zeros((rows, 3))
+    for r in range(rows):
+        use_avg = avg and r < a.shape[0]
+        ar = a[r] if use_avg else s[r]
+        for i0 in range(0, d, TILE):
+            q, m, av = _tile(s[r], ar, ar, lam, w1, i0, min(i0 + TILE, d), 0.0, 0.0, 0.0,
+                             use_avg, 0.0, 0.0, 0.0, 0.0, 0.0, False)
+            out[r, 0] += q
+            out[r, 1] += m
+            out[r, 2] += av
+    return out
+
+
+@njit(cache=True, fastmath=False, inline="always")
+def _rate(nsgd, eta, batch, kex, trace, q_full, m_full, noise_full):
+    """(effective rate, G_t, 1 + (κ − 2)/B) of one schedule at the state before the step."""
+    cc = 1.0 + kex / batch
+    g2 = cc * m_full + (trace / batch) * (q_full + noise_full)
+    if nsgd:
+        # Zero (or NaN) expected gradient norm: no step (docs/math.md#normalized-sgd).
+        eff = eta / math.sqrt(g2) if g2 > 0.0 else 0.0
+    else:
+        eff = eta
+    return eff, g2, cc
+
+
+@njit(cache=True, fastmath=False, inline="always")
+def _row_nonfinite(row):
+    for i in range(row.shape[0]):
+        if not math.isfinite(row[i]):
+            return True
+    return False
+
+
+@njit(cache=True, fastmath=False)
+def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, length, horizon,
+                   out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
+                   nsgd, blocks, kex, trace, check_every):
+    """Advance group ``j`` through the chunk's steps (serial); see the module docstring."""
+    n_sched = lr.shape[0]
+    d = s.shape[1]
+    avg = a.shape[0] > 0
+    steps = lr.shape[1]
+    for col in range(steps):
+        t = t0 + col
+        if t >= length or not active[j]:
+            break
+        eff, g2, cc = _rate(nsgd, lr[j, col], batch[j, col], kex, trace, sums[j, 0], sums[j, 1], noise[j])
+        r_t = rho[col] if avg else 0.0
+        keep = 1.0 - r_t
+        alpha, beta, gamma = keep * keep, r_t * r_t, 2.0 * r_t * keep
+        mean_before = sums[j, 1]
+        bad = False
+        for b in range(blocks):
+            r = j + b * n_sched
+            kk = (eff * eff / batch[j, col]) * (sums[r, 0] + noise[r])
+            row_avg = avg and b == 0
+            ar = a[j] if row_avg else s[r]
+            cr = c[j] if row_avg else s[r]
+            tq = 0.0
+            tm = 0.0
+            ta = 0.0
+            for i0 in range(0, d, TILE):
+                q, m, av = _tile(s[r], ar, cr, lam, w1, i0, min(i0 + TILE, d), eff, kk, cc,
+                                 row_avg, alpha, beta, gamma, keep, r_t, True)
+                tq += q
+                tm += m
+                ta += av
+            sums[r, 0] = tq
+            sums[r, 1] = tm
+            if row_avg:
+                sums[r, 2] = ta
+                bad = bad or not math.isfinite(ta)
+            bad = bad or not math.isfinite(tq)
+        step = t + 1
+        k = rec[col]
+        if k >= 0:
+            for b in range(blocks):
+                out_q[j + b * n_sched, k] = sums[j + b * n_sched, 0]
+            if avg:
+                out_avg[j, k] = sums[j, 2]
+            out_eff[j, k] = eff
+            out_g2[j, k] = g2
+            out_mean[j, k] = mean_before
+        if bad and first_bad[j] > step:
+            first_bad[j] = step
+        if step % check_every == 0 and first_bad[j] <= step:
+            # A finite q implies a finite row (positive finite weights), so only suspect rows are scanned.
+            for b in range(blocks):
+                r = j + b * n_sched
+                if not math.isfinite(sums[r, 0]) and _row_nonfinite(s[r]):
+                    bad_check[j] = step
+                    active[j] = False
+                    break
+    _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, active, blocks, n_sched, check_every)
+
+
+@njit(cache=True, fastmath=False)
+def _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, active, blocks, n_sched, check_every):
+    # A schedule that ends inside this chunk, between two checks, keeps its state (the other schedules'
+    # padding is a zero rate) until the next check step, where the reference solver looks at it.
+    if active[j] and t0 < length <= t0 + steps and first_bad[j] <= length:
+        nxt = ((length + check_every - 1) // check_every) * check_every
+        if nxt <= horizon:
+            for b in range(blocks):
+                r = j + b * n_sched
+                if not math.isfinite(sums[r, 0]) and _row_nonfinite(s[r]):
+                    bad_check[j] = nxt
+                    active[j] = False
+                    break
+
+
+@njit(cache=True, fastmath=False, parallel=True)
+def _advance_groups_parallel(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths, horizon,
+                             out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
+                             nsgd, blocks, kex, trace, check_every):
+    for j in prange(lr.shape[0]):
+        _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths[j], horizon,
+                       out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
+                       nsgd, blocks, kex, trace, check_every)
+
+
+@njit(cache=True, fastmath=False)
+def _advance_groups_serial(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths, horizon,
+                           out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
+                           nsgd, blocks, kex, trace, check_every):
+    for j in range(lr.shape[0]):
+        _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths[j], horizon,
+                       out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
+                       nsgd, blocks, kex, trace, check_every)
+
+
+def advance_groups(parallel: bool, *args: Any) -> None:
+    """Advance every group through one chunk of steps, groups in parallel when ``parallel``.
+
+    Arguments (in order): ``s (R, d)``, ``a, c (S, d)`` (``(0, d)`` without averaging), ``λ (d,)``,
+    ``m λ (d,)``, per-row ``σ² (R,)``, per-row running sums ``(R, 3)`` (``Σ mλs, Σ mλ²s, Σ mλa`` of the
+    current state), the chunk's ``lr, batch (S, L)``, ``ρ (L,)``, record columns ``rec (L,)`` (−1: not
+    recorded), the chunk's first step ``t0``, schedule lengths ``(S,)``, the horizon, the outputs
+    ``q (R, K)``, ``avg, eff, G, mean (S, K)``, ``first_bad, bad_check (S,)``, ``active (S,)``, and
+    ``nsgd, blocks, κ − 2, tr H, check_every``. Everything is updated in place.
+    """
+    (_advance_groups_parallel if parallel else _advance_groups_serial)(*args)
+
+
+@njit(cache=True, fastmath=False, parallel=True)
+def _wide_tiles(s, a, c, lam, w1, rows, n_sched, j, d, n_tiles, effs, kks, cc, avg,
+                alpha, beta, gamma, keep, r_t, partial):
+    for item in prange(rows * n_tiles):
+        b = item // n_tiles
+        i0 = (item % n_tiles) * TILE
+        r = j + b * n_sched
+        row_avg = avg and b == 0
+        ar = a[j] if row_avg else s[r]
+        cr = c[j] if row_avg else s[r]
+        q, m, av = _tile(s[r], ar, cr, lam, w1, i0, min(i0 + TILE, d), effs, kks[b], cc,
+                         row_avg, alpha, beta, gamma, keep, r_t, True)
+        partial[item, 0] = q
+        partial[item, 1] = m
+        partial[item, 2] = av
+
+
+@njit(cache=True, fastmath=False)
+def _advance_wide(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths, horizon,
+                  out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
+                  nsgd, blocks, kex, trace, check_every):
+    j = 0
+    length = lengths[0]
+    n_sched = lr.shape[0]
+    d = s.shape[1]
+    avg = a.shape[0] > 0
+    n_tiles = (d + TILE - 1) // TILE
+    partial = np.empty((blocks * n_tiles, 3))
+    kks = np.empty(blocks)
+    for col in range(lr.shape[1]):
+        t = t0 + col
+        if t >= length or not active[j]:
+            break
+        eff, g2, cc = _rate(nsgd, lr[j, col], batch[j, col], kex, trace, sums[j, 0], sums[j, 1], noise[j])
+        r_t = rho[col] if avg else 0.0
+        keep = 1.0 - r_t
+        mean_before = sums[j, 1]
+        for b in range(blocks):
+            r = j + b * n_sched
+            kks[b] = (eff * eff / batch[j, col]) * (sums[r, 0] + noise[r])
+        _wide_tiles(s, a, c, lam, w1, blocks, n_sched, j, d, n_tiles, eff, kks, cc, avg,
+                    keep * keep, r_t * r_t, 2.0 * r_t * keep, keep, r_t, partial)
+        bad = False
+        for b in range(blocks):
+            r = j + b * n_sched
+            tq = 0.0
+            tm = 0.0
+            ta = 0.0
+            for k in range(n_tiles):
+                tq += partial[b * n_tiles + k, 0]
+                tm += partial[b * n_tiles + k, 1]
+                ta += partial[b * n_tiles + k, 2]
+            sums[r, 0] = tq
+            sums[r, 1] = tm
+            if avg and b == 0:
+                sums[r, 2] = ta
+                bad = bad or not math.isfinite(ta)
+            bad = bad or not math.isfinite(tq)
+        step = t + 1
+        k = rec[col]
+        if k >= 0:
+            for b in range(blocks):
+                out_q[j + b * n_sched, k] = sums[j + b * n_sched, 0]
+            if avg:
+                out_avg[j, k] = sums[j, 2]
+            out_eff[j, k] = eff
+            out_g2[j, k] = g2
+            out_mean[j, k] = mean_before
+        if bad and first_bad[j] > step:
+            first_bad[j] = step
+        if step % check_every == 0 and first_bad[j] <= step:
+            for b in range(blocks):
+                r = j + b * n_sched
+                if not math.isfinite(sums[r, 0]) and _row_nonfinite(s[r]):
+                    bad_check[j] = step
+                    active[j] = False
+                    break
+    _end_check(j, s, sums, t0, lr.shape[1], length, horizon, first_bad, bad_check, active, blocks, n_sched,
+               check_every)
+
+
+def advance_wide(*args: Any) -> None:
+    """Advance a single group through one chunk, its tiles in parallel at every step.
+
+    Same arguments as :func:`advance_groups` (without ``parallel``; ``S`` must be 1). Used when one schedule has too few rows to keep the threads busy.
+    """
+    _advance_wide(*args)
