@@ -3,16 +3,16 @@
 The exact recursion (docs/math.md#sgd-second-moment-recursion), its NSGD rate
 (docs/math.md#normalized-sgd) and the iterate-average moments (docs/math.md#iterate-averaging)
 advance here in compiled loops over steps, chunk by chunk, so no Python runs per step. Each step
-reads and writes every state row once: the coordinates of a row are processed in blocks of
-:data:`SUB` that stay in L1 cache, first the element-wise update (which vectorises), then the weighted
-sums ``q = Σ m λ s``, ``Σ m λ² s`` and ``Σ m λ a`` of the block just written. These sums are what the
-next step needs (the NSGD rate and ``q``) and what is recorded (risk, diagnostics).
+reads and writes every state row once, and the same pass accumulates the weighted sums
+``q = Σ m λ s``, ``Σ m λ² s`` and ``Σ m λ a`` of the values it writes: what the next step needs (the
+NSGD rate and ``q``) and what is recorded (risk, diagnostics).
 
 Reductions have a fixed order, independent of the number of threads and of the parallel layout:
-inside a tile of :data:`TILE` coordinates, coordinate ``i`` goes to lane ``i mod 8`` and the eight
-lanes are added pairwise; tile sums are added in tile order. ``fastmath`` stays off, so the
-element-wise arithmetic is the reference's (``second_moment_step``) operation for operation and only
-the summation order differs from it.
+inside a tile of :data:`TILE` coordinates, coordinate ``k`` of the tile is added into entry
+``k mod SUB`` of a small buffer (an element-wise update, so the pass vectorises without any
+reassociation), the buffer entries go to eight lanes that are added pairwise, and tile sums are
+added in tile order. ``fastmath`` stays off, so the element-wise arithmetic is the reference's
+(``second_moment_step``) operation for operation and only the summation order differs from it.
 
 Layout: a *group* is one schedule's rows (the full problem, and with ``split`` its bias and variance
 rows, which use the full row's rate). Groups never interact, so several groups run in parallel
@@ -55,8 +55,8 @@ __all__ = ["AVAILABLE", "SUB", "TILE", "advance_groups", "advance_wide", "thread
 
 #: Coordinates per reduction tile (a multiple of 8); tiles are also the unit of parallel work at large d.
 TILE = 8192
-#: Coordinates per L1-resident block inside a tile (a multiple of 8).
-SUB = 256
+#: Width of the per-tile summation buffers (a multiple of 8).
+SUB = 128
 # A step that never happens (used for "not yet" in first_bad / bad_check).
 NEVER = np.iinfo(np.int64).max
 
@@ -72,95 +72,109 @@ def thread_count() -> int:
     return int(numba.get_num_threads()) if AVAILABLE else 1
 
 
-@njit(cache=True, fastmath=False, inline="always")
-def _tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, avg, alpha, beta, gamma, keep, rho, update):
-    """Update coordinates ``[i0, i1)`` of one row (when ``update``) and return its three weighted sums.
-
-    ``s``: the row; ``a``, ``c``: its average moments (used when ``avg``); ``lam``: λ; ``w1``: m λ.
-    Per coordinate, with x = eff λ: s ← (1 − x(2 − cc x)) s + kk λ; with averaging first
-    c ← (1 − x) c, then a ← alpha a + beta s + gamma c and c ← keep c + rho s.
-    Returns (Σ w1 s, Σ w1 λ s, Σ w1 a) over the tile in the fixed lane order.
-    """
-    q0 = q1 = q2 = q3 = q4 = q5 = q6 = q7 = 0.0
-    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = 0.0
-    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
-    tail = 0.0
-    tail_m = 0.0
-    tail_a = 0.0
-    b0 = i0
-    while b0 < i1:
-        b1 = min(b0 + SUB, i1)
-        if update:
-            if avg:
-                for i in range(b0, b1):
-                    x = eff * lam[i]
-                    v = (1.0 - x * (2.0 - cc * x)) * s[i] + kk * lam[i]
-                    s[i] = v
-                    ci = (1.0 - x) * c[i]
-                    a[i] = alpha * a[i] + beta * v + gamma * ci
-                    c[i] = keep * ci + rho * v
-            else:
-                for i in range(b0, b1):
-                    x = eff * lam[i]
-                    s[i] = (1.0 - x * (2.0 - cc * x)) * s[i] + kk * lam[i]
-        n8 = b0 + ((b1 - b0) // 8) * 8
-        for i in range(b0, n8, 8):
-            q0 += w1[i] * s[i]
-            q1 += w1[i + 1] * s[i + 1]
-            q2 += w1[i + 2] * s[i + 2]
-            q3 += w1[i + 3] * s[i + 3]
-            q4 += w1[i + 4] * s[i + 4]
-            q5 += w1[i + 5] * s[i + 5]
-            q6 += w1[i + 6] * s[i + 6]
-            q7 += w1[i + 7] * s[i + 7]
-            m0 += w1[i] * lam[i] * s[i]
-            m1 += w1[i + 1] * lam[i + 1] * s[i + 1]
-            m2 += w1[i + 2] * lam[i + 2] * s[i + 2]
-            m3 += w1[i + 3] * lam[i + 3] * s[i + 3]
-            m4 += w1[i + 4] * lam[i + 4] * s[i + 4]
-            m5 += w1[i + 5] * lam[i + 5] * s[i + 5]
-            m6 += w1[i + 6] * lam[i + 6] * s[i + 6]
-            m7 += w1[i + 7] * lam[i + 7] * s[i + 7]
-        if avg:
-            for i in range(b0, n8, 8):
-                a0 += w1[i] * a[i]
-                a1 += w1[i + 1] * a[i + 1]
-                a2 += w1[i + 2] * a[i + 2]
-                a3 += w1[i + 3] * a[i + 3]
-                a4 += w1[i + 4] * a[i + 4]
-                a5 += w1[i + 5] * a[i + 5]
-                a6 += w1[i + 6] * a[i + 6]
-                a7 += w1[i + 7] * a[i + 7]
-        # Only the last block of a row can have a ragged end: its coordinates add up in order.
-        for i in range(n8, b1):
-            tail += w1[i] * s[i]
-            tail_m += w1[i] * lam[i] * s[i]
-            if avg:
-                tail_a += w1[i] * a[i]
-        b0 = b1
-    q = (((q0 + q1) + (q2 + q3)) + ((q4 + q5) + (q6 + q7))) + tail
-    m = (((m0 + m1) + (m2 + m3)) + ((m4 + m5) + (m6 + m7))) + tail_m
-    av = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))) + tail_a
-    return q, m, av
+@njit(cache=True, fastmath=False)
+def _lane_sum(buf, n):
+    """Sum of ``buf[:n]``: entry ``e`` into lane ``e mod 8``, lanes added pairwise, a ragged end last."""
+    l0 = l1 = l2 = l3 = l4 = l5 = l6 = l7 = 0.0
+    for b in range(n // 8):
+        e = 8 * b
+        l0 += buf[e]
+        l1 += buf[e + 1]
+        l2 += buf[e + 2]
+        l3 += buf[e + 3]
+        l4 += buf[e + 4]
+        l5 += buf[e + 5]
+        l6 += buf[e + 6]
+        l7 += buf[e + 7]
+    rest = 0.0
+    for e in range(8 * (n // 8), n):
+        rest += buf[e]
+    return (((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))) + rest
 
 
 @njit(cache=True, fastmath=False)
-def weighted_sums(s, a, lam, w1, avg):
-    """``(Σ m λ s, Σ m λ² s, Σ m λ a)`` per row of ``s`` (``(rows, d)``), in the kernels' summation order.
+def _tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, mode, alpha, beta, gamma, keep, rho, buf):
+    """Update coordinates ``[i0, i1)`` of one row and return its weighted sums over them.
 
-    Used for the initial state, so that step 0 and later steps are summed alike.
+    ``s``: the row; ``a``, ``c``: its average moments (read when ``mode == 2``); ``lam``: λ;
+    ``w1``: m λ; ``buf``: scratch of shape ``(3, SUB)``. Per coordinate, with x = eff λ:
+    s ← (1 − x(2 − cc x)) s + kk λ; with averaging (``mode == 2``) also, in this order,
+    c ← (1 − x) c, a ← alpha a + beta s + gamma c, c ← keep c + rho s.
+
+    Returns ``(Σ m λ s, Σ m λ² s, Σ m λ a)`` of the new values (``mode`` 0: only the first is
+    computed, 1: the first two). Coordinate ``k`` of the tile adds into ``buf[:, k mod SUB]``, an
+    element-wise update that vectorises without reassociating anything; :func:`_lane_sum` then
+    adds each buffer in a fixed order.
+    """
+    n = i1 - i0
+    width = min(n, SUB)
+    for k in range(width):
+        buf[0, k] = 0.0
+        buf[1, k] = 0.0
+        buf[2, k] = 0.0
+    sv = s[i0:i1]
+    lv = lam[i0:i1]
+    wv = w1[i0:i1]
+    bq = buf[0]
+    bm = buf[1]
+    ba = buf[2]
+    for sb in range((n + SUB - 1) // SUB):
+        base = sb * SUB
+        cnt = min(SUB, n - base)
+        if mode == 2:
+            av = a[i0:i1]
+            cv = c[i0:i1]
+            for k in range(cnt):
+                i = base + k
+                x = eff * lv[i]
+                v = (1.0 - x * (2.0 - cc * x)) * sv[i] + kk * lv[i]
+                sv[i] = v
+                ci = (1.0 - x) * cv[i]
+                an = alpha * av[i] + beta * v + gamma * ci
+                av[i] = an
+                cv[i] = keep * ci + rho * v
+                wq = wv[i] * v
+                bq[k] += wq
+                bm[k] += wq * lv[i]
+                ba[k] += wv[i] * an
+        elif mode == 1:
+            for k in range(cnt):
+                i = base + k
+                x = eff * lv[i]
+                v = (1.0 - x * (2.0 - cc * x)) * sv[i] + kk * lv[i]
+                sv[i] = v
+                wq = wv[i] * v
+                bq[k] += wq
+                bm[k] += wq * lv[i]
+        else:
+            for k in range(cnt):
+                i = base + k
+                x = eff * lv[i]
+                v = (1.0 - x * (2.0 - cc * x)) * sv[i] + kk * lv[i]
+                sv[i] = v
+                bq[k] += wv[i] * v
+    q = _lane_sum(bq, width)
+    m = _lane_sum(bm, width) if mode >= 1 else 0.0
+    av_sum = _lane_sum(ba, width) if mode == 2 else 0.0
+    return q, m, av_sum
+
+
+@njit(cache=True, fastmath=False)
+def weighted_sums(s, lam, w1):
+    """``(Σ m λ s, Σ m λ² s, 0)`` per row of ``s`` (``(rows, d)``), in the kernels' summation order.
+
+    Used for the initial state, so that step 0 and later steps are summed alike (a step at zero rate
+    rewrites every coordinate unchanged).
     """
     rows, d = s.shape
     out = np.zeros((rows, 3))
+    buf = np.empty((3, SUB))
     for r in range(rows):
-        use_avg = avg and r < a.shape[0]
-        ar = a[r] if use_avg else s[r]
         for i0 in range(0, d, TILE):
-            q, m, av = _tile(s[r], ar, ar, lam, w1, i0, min(i0 + TILE, d), 0.0, 0.0, 0.0,
-                             use_avg, 0.0, 0.0, 0.0, 0.0, 0.0, False)
+            q, m, _ = _tile(s[r], s[r], s[r], lam, w1, i0, min(i0 + TILE, d), 0.0, 0.0, 1.0,
+                            1, 1.0, 0.0, 0.0, 1.0, 0.0, buf)
             out[r, 0] += q
             out[r, 1] += m
-            out[r, 2] += av
     return out
 
 
@@ -194,6 +208,7 @@ def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, le
     d = s.shape[1]
     avg = a.shape[0] > 0
     steps = lr.shape[1]
+    buf = np.empty((3, SUB))
     for col in range(steps):
         t = t0 + col
         if t >= length or not active[j]:
@@ -210,12 +225,13 @@ def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, le
             row_avg = avg and b == 0
             ar = a[j] if row_avg else s[r]
             cr = c[j] if row_avg else s[r]
+            mode = 2 if row_avg else (1 if b == 0 else 0)
             tq = 0.0
             tm = 0.0
             ta = 0.0
             for i0 in range(0, d, TILE):
                 q, m, av = _tile(s[r], ar, cr, lam, w1, i0, min(i0 + TILE, d), eff, kk, cc,
-                                 row_avg, alpha, beta, gamma, keep, r_t, True)
+                                 mode, alpha, beta, gamma, keep, r_t, buf)
                 tq += q
                 tm += m
                 ta += av
@@ -298,7 +314,7 @@ def advance_groups(parallel: bool, *args: Any) -> None:
 
 @njit(cache=True, fastmath=False, parallel=True)
 def _wide_tiles(s, a, c, lam, w1, rows, n_sched, j, d, n_tiles, effs, kks, cc, avg,
-                alpha, beta, gamma, keep, r_t, partial):
+                alpha, beta, gamma, keep, r_t, partial, bufs):
     for item in prange(rows * n_tiles):
         b = item // n_tiles
         i0 = (item % n_tiles) * TILE
@@ -306,8 +322,9 @@ def _wide_tiles(s, a, c, lam, w1, rows, n_sched, j, d, n_tiles, effs, kks, cc, a
         row_avg = avg and b == 0
         ar = a[j] if row_avg else s[r]
         cr = c[j] if row_avg else s[r]
+        mode = 2 if row_avg else (1 if b == 0 else 0)
         q, m, av = _tile(s[r], ar, cr, lam, w1, i0, min(i0 + TILE, d), effs, kks[b], cc,
-                         row_avg, alpha, beta, gamma, keep, r_t, True)
+                         mode, alpha, beta, gamma, keep, r_t, bufs[item])
         partial[item, 0] = q
         partial[item, 1] = m
         partial[item, 2] = av
@@ -324,6 +341,7 @@ def _advance_wide(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, length
     avg = a.shape[0] > 0
     n_tiles = (d + TILE - 1) // TILE
     partial = np.empty((blocks * n_tiles, 3))
+    bufs = np.empty((blocks * n_tiles, 3, SUB))
     kks = np.empty(blocks)
     for col in range(lr.shape[1]):
         t = t0 + col
@@ -337,7 +355,7 @@ def _advance_wide(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, length
             r = j + b * n_sched
             kks[b] = (eff * eff / batch[j, col]) * (sums[r, 0] + noise[r])
         _wide_tiles(s, a, c, lam, w1, blocks, n_sched, j, d, n_tiles, eff, kks, cc, avg,
-                    keep * keep, r_t * r_t, 2.0 * r_t * keep, keep, r_t, partial)
+                    keep * keep, r_t * r_t, 2.0 * r_t * keep, keep, r_t, partial, bufs)
         bad = False
         for b in range(blocks):
             r = j + b * n_sched

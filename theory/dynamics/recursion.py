@@ -367,12 +367,6 @@ def _new_outputs(rows: int, n_sched: int, columns: int, averaging: bool) -> tupl
             np.full((n_sched, columns), nan), np.full((n_sched, columns), nan), np.full((n_sched, columns), nan))
 
 
-def _initial_sums(s0: np.ndarray, w1: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    if kernels.AVAILABLE:
-        return kernels.weighted_sums(s0, s0, lam, w1, False)
-    return np.stack([s0 @ w1, s0 @ (w1 * lam), np.zeros(s0.shape[0])], axis=1)
-
-
 def _run_fused(problem, sched_list, optimizer, weights_of, split, raise_on_divergence, dtype, recorder, horizon):
     n_sched = len(sched_list)
     blocks = 3 if split else 1
@@ -384,7 +378,7 @@ def _run_fused(problem, sched_list, optimizer, weights_of, split, raise_on_diver
     lam = np.ascontiguousarray(lam64, dtype=dt)
     # Without multiplicities m λ is λ itself: the kernel then streams one weight array, not two.
     w1 = lam if np.all(w164 == lam64) else np.ascontiguousarray(w164, dtype=dt)
-    sums = kernels.weighted_sums(s, s, lam, w1, False)
+    sums = kernels.weighted_sums(s, lam, w1)
     averaging = weights_of is not None
     if averaging:
         a = s[:n_sched].copy()
