@@ -74,7 +74,8 @@ def thread_count() -> int:
 
 @njit(cache=True, fastmath=False)
 def _lane_sum(buf, n):
-    """Sum of ``buf[:n]``: entry ``e`` into lane ``e mod 8``, lanes added pairwise, a ragged end last."""
+    """Sum of ``buf[:n]`` (entry ``e`` into lane ``e mod 8``, lanes added pairwise, a ragged end
+    last), leaving ``buf[:n]`` zero for the next tile."""
     l0 = l1 = l2 = l3 = l4 = l5 = l6 = l7 = 0.0
     for b in range(n // 8):
         e = 8 * b
@@ -89,6 +90,8 @@ def _lane_sum(buf, n):
     rest = 0.0
     for e in range(8 * (n // 8), n):
         rest += buf[e]
+    for e in range(n):
+        buf[e] = 0.0
     return (((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))) + rest
 
 
@@ -97,7 +100,7 @@ def _tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, mode, alpha, beta, gamma, keep,
     """Update coordinates ``[i0, i1)`` of one row and return its weighted sums over them.
 
     ``s``: the row; ``a``, ``c``: its average moments (read when ``mode == 2``); ``lam``: λ;
-    ``w1``: m λ; ``buf``: scratch of shape ``(3, SUB)``. Per coordinate, with x = eff λ:
+    ``w1``: m λ; ``buf``: zeroed scratch of shape ``(3, SUB)``, left zeroed. Per coordinate, with x = eff λ:
     s ← (1 − x(2 − cc x)) s + kk λ; with averaging (``mode == 2``) also, in this order,
     c ← (1 − x) c, a ← alpha a + beta s + gamma c, c ← keep c + rho s.
 
@@ -108,10 +111,6 @@ def _tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, mode, alpha, beta, gamma, keep,
     """
     n = i1 - i0
     width = min(n, SUB)
-    for k in range(width):
-        buf[0, k] = 0.0
-        buf[1, k] = 0.0
-        buf[2, k] = 0.0
     sv = s[i0:i1]
     lv = lam[i0:i1]
     wv = w1[i0:i1]
@@ -168,7 +167,7 @@ def weighted_sums(s, lam, w1):
     """
     rows, d = s.shape
     out = np.zeros((rows, 3))
-    buf = np.empty((3, SUB))
+    buf = np.zeros((3, SUB))
     for r in range(rows):
         for i0 in range(0, d, TILE):
             q, m, _ = _tile(s[r], s[r], s[r], lam, w1, i0, min(i0 + TILE, d), 0.0, 0.0, 1.0,
@@ -208,7 +207,7 @@ def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, le
     d = s.shape[1]
     avg = a.shape[0] > 0
     steps = lr.shape[1]
-    buf = np.empty((3, SUB))
+    buf = np.zeros((3, SUB))
     for col in range(steps):
         t = t0 + col
         if t >= length or not active[j]:
@@ -341,7 +340,7 @@ def _advance_wide(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, length
     avg = a.shape[0] > 0
     n_tiles = (d + TILE - 1) // TILE
     partial = np.empty((blocks * n_tiles, 3))
-    bufs = np.empty((blocks * n_tiles, 3, SUB))
+    bufs = np.zeros((blocks * n_tiles, 3, SUB))
     kks = np.empty(blocks)
     for col in range(lr.shape[1]):
         t = t0 + col

@@ -58,7 +58,7 @@ _DIVERGENCE_CHECK_EVERY = 256
 # Steps per chunk of the step tables (a multiple of the check period): memory is O(rows · chunk).
 _CHUNK = 16 * _DIVERGENCE_CHECK_EVERY
 # One schedule with at least this many state entries runs its tiles in parallel at every step.
-_WIDE_MIN_ENTRIES = 4 * kernels.TILE
+_WIDE_MIN_ENTRIES = 16 * kernels.TILE
 
 
 class DivergenceError(ArithmeticError):
