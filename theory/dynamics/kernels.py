@@ -51,7 +51,8 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
     prange = range
 
-__all__ = ["AVAILABLE", "SUB", "TILE", "advance_groups", "advance_wide", "thread_count", "weighted_sums"]
+__all__ = ["AVAILABLE", "SUB", "TILE", "advance_groups", "advance_wide", "balanced_assignment", "thread_count",
+           "weighted_sums"]
 
 #: Coordinates per reduction tile (a multiple of 8); tiles are also the unit of parallel work at large d.
 TILE = 8192
@@ -281,11 +282,15 @@ def _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, act
 @njit(cache=True, fastmath=False, parallel=True)
 def _advance_groups_parallel(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths, horizon,
                              out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                             nsgd, blocks, kex, trace, check_every):
-    for j in prange(lr.shape[0]):
-        _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths[j], horizon,
-                       out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                       nsgd, blocks, kex, trace, check_every)
+                             nsgd, blocks, kex, trace, check_every, assignment):
+    # One worker per thread, each with its own list of schedules (-1 pads the lists).
+    for w in prange(assignment.shape[0]):
+        for k in range(assignment.shape[1]):
+            j = assignment[w, k]
+            if j >= 0:
+                _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths[j], horizon,
+                               out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
+                               nsgd, blocks, kex, trace, check_every)
 
 
 @njit(cache=True, fastmath=False)
@@ -298,8 +303,31 @@ def _advance_groups_serial(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t
                        nsgd, blocks, kex, trace, check_every)
 
 
-def advance_groups(parallel: bool, *args: Any) -> None:
-    """Advance every group through one chunk of steps, groups in parallel when ``parallel``.
+def balanced_assignment(work: np.ndarray, workers: int) -> np.ndarray:
+    """Schedules per worker, balancing the summed ``work`` (largest first, each to the least loaded).
+
+    Returns an int64 array of shape ``(workers, k)``, padded with −1.
+
+    Examples
+    --------
+    >>> balanced_assignment(np.array([5, 1, 4, 3]), 2).tolist()
+    [[0, 1], [2, 3]]
+    """
+    load = np.zeros(workers)
+    lists: list[list[int]] = [[] for _ in range(workers)]
+    for j in np.argsort(-np.asarray(work), kind="stable"):
+        w = int(np.argmin(load))
+        lists[w].append(int(j))
+        load[w] += work[j]
+    width = max(len(x) for x in lists)
+    out = np.full((workers, width), -1, dtype=np.int64)
+    for w, x in enumerate(lists):
+        out[w, : len(x)] = sorted(x)
+    return out
+
+
+def advance_groups(workers: int, *args: Any) -> None:
+    """Advance every group through one chunk of steps, on ``workers`` threads (serially for 1).
 
     Arguments (in order): ``s (R, d)``, ``a, c (S, d)`` (``(0, d)`` without averaging), ``λ (d,)``,
     ``m λ (d,)``, per-row ``σ² (R,)``, per-row running sums ``(R, 3)`` (``Σ mλs, Σ mλ²s, Σ mλa`` of the
@@ -308,7 +336,13 @@ def advance_groups(parallel: bool, *args: Any) -> None:
     ``q (R, K)``, ``avg, eff, G, mean (S, K)``, ``first_bad, bad_check (S,)``, ``active (S,)``, and
     ``nsgd, blocks, κ − 2, tr H, check_every``. Everything is updated in place.
     """
-    (_advance_groups_parallel if parallel else _advance_groups_serial)(*args)
+    if workers <= 1:
+        _advance_groups_serial(*args)
+        return
+    t0, lengths, active = args[11], args[12], args[21]
+    steps = args[7].shape[1]
+    work = np.where(active, np.clip(np.minimum(lengths, t0 + steps) - t0, 0, None), 0)
+    _advance_groups_parallel(*args, balanced_assignment(work, workers))
 
 
 @njit(cache=True, fastmath=False, parallel=True)

@@ -398,7 +398,7 @@ def _run_fused(problem, sched_list, optimizer, weights_of, split, raise_on_diver
     active = np.ones(n_sched, dtype=np.bool_)
     threads = kernels.thread_count()
     wide = n_sched == 1 and threads > 1 and blocks * s.shape[1] >= _WIDE_MIN_ENTRIES
-    parallel = n_sched > 1 and threads > 1
+    workers = min(threads, n_sched)
     stopped_at = horizon
     empty_rho = np.zeros(0)
     for t0 in range(0, horizon, _CHUNK):
@@ -412,7 +412,7 @@ def _run_fused(problem, sched_list, optimizer, weights_of, split, raise_on_diver
         if wide:
             kernels.advance_wide(*args)
         else:
-            kernels.advance_groups(parallel, *args)
+            kernels.advance_groups(workers, *args)
         if raise_on_divergence and bad_check.min() <= t1:
             stopped_at = int(bad_check.min())
             break
