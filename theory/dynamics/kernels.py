@@ -24,6 +24,11 @@ Divergence bookkeeping follows :func:`~ramplab.theory.dynamics.recursion.expecte
 first check step (a multiple of ``check_every``) at which the state itself was not finite; the group
 stops there.
 
+Threads are numba's (``NUMBA_NUM_THREADS``, ``numba.set_num_threads``). The wide layout meets at a
+barrier every step; on a machine already busier than its cores, numba's OpenMP layer spins there, and
+``numba.set_num_threads(1)`` (or ``NUMBA_THREADING_LAYER=workqueue``) is faster. Results do not depend
+on either.
+
 This module imports without numba (``AVAILABLE`` is then False and the solver uses the reference).
 """
 
