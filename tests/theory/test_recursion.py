@@ -6,7 +6,10 @@ References used here:
 - full-covariance oracles written from first principles on *non-diagonal* problems: the Gaussian
   fourth-moment identity ``E[x xᵀ P x xᵀ] = 2HPH + tr(HP)H``, and, for Rademacher inputs, the same
   expectation by enumerating all 2^d sign vectors;
-- a joint (average, iterate) covariance oracle for iterate averaging.
+- a joint (average, iterate) covariance oracle for iterate averaging, for any weights ρ_t.
+
+Every oracle test runs on both kernels of the solver (``kernel="fused"`` and ``"reference"``);
+tests/theory/test_solver_kernels.py holds the two kernels to each other.
 """
 
 from __future__ import annotations
@@ -20,10 +23,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ramplab.theory import DivergenceError, Problem, Schedule, expected_risk
+from ramplab.theory.dynamics import kernels
+from ramplab.theory.dynamics.averaging import ExponentialAverage, TailAverage, UniformAverage
 from ramplab.theory.dynamics.recursion import gradient_second_moment, second_moment_step
 from ramplab.theory.dynamics.stability import is_stable, spectral_radius, stationary_risk, stationary_second_moment
 
 R = sp.Rational
+
+
+@pytest.fixture(params=["fused", "reference"])
+def kernel(request):
+    """Both solver kernels; the fused one only where numba imports (the `fast` extra)."""
+    if request.param == "fused" and not kernels.AVAILABLE:
+        pytest.skip("numba is not installed")
+    return request.param
 
 
 def _rational_sgd(lam, s0, sigma2, kappa, lrs, batches):
@@ -49,16 +62,16 @@ RATIONAL_CASES = [
 
 
 @pytest.mark.parametrize("case", RATIONAL_CASES, ids=lambda c: f"d{len(c[0])}")
-def test_sgd_matches_exact_rational_arithmetic(case):
+def test_sgd_matches_exact_rational_arithmetic(case, kernel):
     lam, s0, sigma2, kappa, lrs, batches = case
     problem = Problem([float(x) for x in lam], [float(x) for x in s0], float(sigma2), float(kappa))
     schedule = Schedule([float(x) for x in lrs], batches)
-    got = expected_risk(problem, schedule).risk
+    got = expected_risk(problem, schedule, kernel=kernel).risk
     want = np.array([float(x) for x in _rational_sgd(lam, s0, sigma2, kappa, lrs, batches)])
     np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
 
 
-def test_nsgd_matches_high_precision_arithmetic():
+def test_nsgd_matches_high_precision_arithmetic(kernel):
     lam, s0, sigma2, kappa = [R(1), R(1, 2), R(1, 5)], [R(1), R(3), R(1, 2)], R(1, 4), R(3)
     lrs, batches = [R(1, 10)] * 4 + [R(1, 20)] * 4, [1, 2, 2, 4, 4, 8, 8, 16]
     trace = sum(lam)
@@ -73,7 +86,7 @@ def test_nsgd_matches_high_precision_arithmetic():
              for l, x in zip(lam, s)]
         risks.append(sum(l * x for l, x in zip(lam, s)) / 2)
     problem = Problem([float(x) for x in lam], [float(x) for x in s0], float(sigma2), float(kappa))
-    res = expected_risk(problem, Schedule([float(x) for x in lrs], batches), "nsgd")
+    res = expected_risk(problem, Schedule([float(x) for x in lrs], batches), "nsgd", kernel=kernel)
     np.testing.assert_allclose(res.risk, [float(x) for x in risks], rtol=1e-13)
     np.testing.assert_allclose(res.effective_lr, [float(x) for x in rates], rtol=1e-14)
 
@@ -116,7 +129,7 @@ def _covariance_oracle(h, e0, sigma2, lrs, batches, fourth, nsgd=False):
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "nsgd"])
-def test_matches_gaussian_covariance_oracle_on_nondiagonal_problem(optimizer):
+def test_matches_gaussian_covariance_oracle_on_nondiagonal_problem(optimizer, kernel):
     rng = np.random.default_rng(20261122)
     d = 5
     h, e0, sigma2 = _random_spd(rng, d), rng.normal(size=d), 0.3
@@ -125,40 +138,60 @@ def test_matches_gaussian_covariance_oracle_on_nondiagonal_problem(optimizer):
     oracle = _covariance_oracle(h, e0, sigma2, lrs, batches, lambda p: _gaussian_fourth(h, p),
                                 nsgd=optimizer == "nsgd")
     problem = Problem.from_covariance(h, e0, sigma2)
-    got = expected_risk(problem, Schedule(lrs, batches), optimizer).risk
+    got = expected_risk(problem, Schedule(lrs, batches), optimizer, kernel=kernel).risk
     np.testing.assert_allclose(got, oracle, rtol=1e-12)
 
 
-def test_matches_rademacher_enumeration_oracle():
+def test_matches_rademacher_enumeration_oracle(kernel):
     lam = np.array([1.3, 0.6, 0.2])
     e0 = np.array([0.7, -1.1, 2.0])
     lrs, batches, sigma2 = np.full(12, 0.4), np.array([1, 2, 3] * 4), 0.25
     h = np.diag(lam)
     oracle = _covariance_oracle(h, e0, sigma2, lrs, batches, lambda p: _rademacher_fourth(lam, p))
     problem = Problem(lam, e0**2, sigma2, kurtosis=1.0)
-    np.testing.assert_allclose(expected_risk(problem, Schedule(lrs, batches)).risk, oracle, rtol=1e-12)
+    np.testing.assert_allclose(expected_risk(problem, Schedule(lrs, batches), kernel=kernel).risk, oracle, rtol=1e-12)
 
 
-def test_uniform_average_matches_joint_covariance_oracle():
-    rng = np.random.default_rng(7)
-    d = 4
-    h, e0, sigma2 = _random_spd(rng, d), rng.normal(size=d), 0.5
-    lrs, batches = np.full(25, 0.25), np.array([2] * 25)
-    # Joint state z = (ē, e): e' = (I − ηH) e − η ξ,  ē' = (1 − ρ) ē + ρ e'.
+def _averaged_risk_oracle(h, e0, sigma2, lrs, batches, rhos, nsgd=False):
+    """Averaged risk from the joint covariance of z = (ē, e), Gaussian data, any weights ρ_t.
+
+    e' = (I − ηH) e − η ξ and ē' = (1 − ρ) ē + ρ e', with ξ the zero-mean gradient noise of
+    covariance (E[xxᵀPxxᵀ] − HPH + σ²H)/B given the past: no diagonal structure is assumed.
+    """
+    d = h.shape[0]
     z = np.concatenate([e0, e0])
     cov = np.outer(z, z)
     want = [0.5 * e0 @ h @ e0]
     eye = np.eye(d)
-    for t, (eta, b) in enumerate(zip(lrs, batches), start=1):
-        rho = 1.0 / t
+    for eta, b, rho in zip(lrs, batches, rhos):
+        p = cov[d:, d:]
+        fm = _gaussian_fourth(h, p)
+        if nsgd:
+            eta = eta / np.sqrt(np.trace(h @ p @ h) + (np.trace(fm) - np.trace(h @ p @ h) + sigma2 * np.trace(h)) / b)
         a = eye - eta * h
         trans = np.block([[(1 - rho) * eye, rho * a], [np.zeros((d, d)), a]])
-        p = cov[d:, d:]
-        noise = eta**2 / b * (_gaussian_fourth(h, p) - h @ p @ h + sigma2 * h)
+        noise = eta**2 / b * (fm - h @ p @ h + sigma2 * h)
         cov = trans @ cov @ trans.T + np.kron(np.array([[rho**2, rho], [rho, 1.0]]), noise)
         want.append(0.5 * np.trace(h @ cov[:d, :d]))
-    res = expected_risk(Problem.from_covariance(h, e0, sigma2), Schedule(lrs, batches), average="uniform")
+    return np.array(want)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "nsgd"])
+@pytest.mark.parametrize(
+    "average", [UniformAverage(), TailAverage(start=9), ExponentialAverage(0.2),
+                ExponentialAverage(np.linspace(1.0, 0.05, 25))], ids=["uniform", "tail", "ema", "ema-steps"])
+def test_average_matches_joint_covariance_oracle(average, optimizer, kernel):
+    rng = np.random.default_rng(7)
+    d = 4
+    h, e0, sigma2 = _random_spd(rng, d), rng.normal(size=d), 0.5
+    lrs, batches = np.full(25, 0.25), np.array([2] * 25)
+    want = _averaged_risk_oracle(h, e0, sigma2, lrs, batches, average.weights(np.arange(1, 26)),
+                                 nsgd=optimizer == "nsgd")
+    res = expected_risk(Problem.from_covariance(h, e0, sigma2), Schedule(lrs, batches), optimizer,
+                        average=average, kernel=kernel)
     np.testing.assert_allclose(res.averaged_risk, want, rtol=1e-12)
+    # The oracle is not trivially the last iterate: averaging changes the risk.
+    assert np.max(np.abs(res.averaged_risk / res.risk - 1)) > 0.05
 
 
 def test_batch_one_special_form():
@@ -170,18 +203,18 @@ def test_batch_one_special_form():
     np.testing.assert_allclose(second_moment_step(s, lam, eta, 1, sigma2), want, rtol=1e-15)
 
 
-def test_fixed_point_is_fixed_and_attracting():
+def test_fixed_point_is_fixed_and_attracting(kernel):
     problem = Problem.power_law(30, a=1.3, b=0.5, noise_variance=0.8)
     eta, batch = 0.7, 4
     s_inf = stationary_second_moment(problem, eta, batch)
     again = second_moment_step(s_inf, problem.eigenvalues, eta, batch, problem.noise_variance)
     np.testing.assert_allclose(again, s_inf, rtol=1e-13)
-    res = expected_risk(problem, Schedule.constant(eta, batch, steps=20000))
+    res = expected_risk(problem, Schedule.constant(eta, batch, steps=20000), kernel=kernel)
     assert res.final_risk == pytest.approx(stationary_risk(problem, eta, batch), rel=1e-6)
 
 
 @pytest.mark.parametrize("kappa", [1.0, 1.5, 3.0, 9.0])
-def test_stability_predicate_matches_solver(kappa):
+def test_stability_predicate_matches_solver(kappa, kernel):
     problem = Problem.power_law(20, a=1.2, b=1.0, noise_variance=0.5, kurtosis=kappa)
     for batch in (1, 4, 32):
         lrs = np.linspace(0.1, 2.4, 24)
@@ -191,7 +224,7 @@ def test_stability_predicate_matches_solver(kappa):
         # Away from the boundary the solver itself separates the two cases in 3000 steps.
         clear = [(lr, rho) for lr, rho in zip(lrs, rhos) if abs(rho - 1) >= 0.02]
         runs = expected_risk(problem, [Schedule.constant(lr, batch, steps=3000) for lr, _ in clear],
-                             on_divergence="flag")
+                             on_divergence="flag", kernel=kernel)
         for (lr, rho), res in zip(clear, runs):
             grew = res.diverged_at is not None or res.final_risk > 1e6 * max(res.risk[0], 1.0)
             assert grew == (rho > 1), (lr, batch, rho, res.final_risk)
@@ -203,14 +236,14 @@ def test_stationary_point_rejects_unstable_rate():
         stationary_second_moment(problem, 1.5, 1)
 
 
-def test_divergence_raises_with_step_and_flag_marks_it():
+def test_divergence_raises_with_step_and_flag_marks_it(kernel):
     problem = Problem.isotropic(2, noise_variance=1.0)
     bad = Schedule.constant(3.0, 1, steps=2000, label="too hot")
     with pytest.raises(DivergenceError, match="'too hot' diverged") as info:
-        expected_risk(problem, bad)
+        expected_risk(problem, bad, kernel=kernel)
     assert info.value.step > 100
     good = Schedule.constant(0.1, 1, steps=50)
-    flagged, fine = expected_risk(problem, [bad, good], on_divergence="flag")
+    flagged, fine = expected_risk(problem, [bad, good], on_divergence="flag", kernel=kernel)
     k = flagged.diverged_at
     assert k == info.value.step
     assert np.all(np.isfinite(flagged.risk[:k])) and np.all(np.isinf(flagged.risk[k:]))
@@ -218,31 +251,32 @@ def test_divergence_raises_with_step_and_flag_marks_it():
     assert fine.diverged_at is None and np.all(np.isfinite(fine.risk))
 
 
-def test_batched_call_equals_separate_calls_and_lengths_may_differ():
+def test_batched_call_equals_separate_calls_and_lengths_may_differ(kernel):
     problem = Problem.power_law(40, a=1.5, b=1.0, noise_variance=0.2)
     scheds = [Schedule.constant(0.5, 2, steps=30), Schedule.from_phases([(0.5, 2, 20), (0.25, 4, 40)]),
               Schedule.constant(0.1, 1, steps=7)]
     for optimizer in ("sgd", "nsgd"):
-        together = expected_risk(problem, scheds, optimizer, split=True, average="uniform")
+        together = expected_risk(problem, scheds, optimizer, split=True, average="uniform", kernel=kernel)
         for sched, joint in zip(scheds, together):
-            alone = expected_risk(problem, sched, optimizer, split=True, average="uniform")
+            alone = expected_risk(problem, sched, optimizer, split=True, average="uniform", kernel=kernel)
             assert joint.risk.shape == (len(sched) + 1,)
             for name in ("risk", "bias", "variance", "averaged_risk", "effective_lr", "mean_variance_ratio"):
                 np.testing.assert_allclose(getattr(joint, name), getattr(alone, name), rtol=1e-14)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "nsgd"])
-def test_bias_plus_variance_is_risk(optimizer):
+def test_bias_plus_variance_is_risk(optimizer, kernel):
     problem = Problem.power_law(25, a=1.4, b=0.8, noise_variance=0.6)
-    res = expected_risk(problem, Schedule.from_phases([(0.6, 2, 100), (0.2, 8, 200)]), optimizer, split=True)
+    res = expected_risk(problem, Schedule.from_phases([(0.6, 2, 100), (0.2, 8, 200)]), optimizer, split=True,
+                        kernel=kernel)
     np.testing.assert_allclose(res.bias + res.variance, res.risk, rtol=1e-13)
     assert res.variance[0] == 0 and res.bias[0] == res.risk[0]
 
 
-def test_nsgd_diagnostics_are_the_expected_gradient_moments():
+def test_nsgd_diagnostics_are_the_expected_gradient_moments(kernel):
     problem = Problem.power_law(10, a=1.0, b=1.0, noise_variance=0.3, kurtosis=2.5)
     sched = Schedule.from_phases([(0.05, 4, 40), (0.05, 16, 64)])
-    res = expected_risk(problem, sched, "nsgd")
+    res = expected_risk(problem, sched, "nsgd", kernel=kernel)
     s = problem.initial_second_moment
     for t in range(len(sched)):
         g2 = gradient_second_moment(problem, s, sched.batch[t])
@@ -254,9 +288,9 @@ def test_nsgd_diagnostics_are_the_expected_gradient_moments():
                                problem.noise_variance, problem.kurtosis)
 
 
-def test_nsgd_at_the_optimum_without_noise_stays_put():
+def test_nsgd_at_the_optimum_without_noise_stays_put(kernel):
     problem = Problem([1.0, 0.5], [0.0, 0.0], noise_variance=0.0)
-    res = expected_risk(problem, Schedule.constant(0.1, 2, steps=5), "nsgd")
+    res = expected_risk(problem, Schedule.constant(0.1, 2, steps=5), "nsgd", kernel=kernel)
     assert np.all(res.risk == 0) and np.all(res.effective_lr == 0)
     assert np.all(res.mean_variance_ratio == 0)
 
@@ -264,17 +298,17 @@ def test_nsgd_at_the_optimum_without_noise_stays_put():
 def test_backends_agree(xp):
     problem = Problem.power_law(16, a=1.5, b=1.0, noise_variance=0.4)
     sched = Schedule.from_phases([(0.5, 2, 40), (0.3, 8, 80)])
-    ref = expected_risk(problem, sched, "nsgd", split=True, average="uniform")
+    ref = expected_risk(problem, sched, "nsgd", split=True, average="uniform", kernel="reference")
     got = expected_risk(problem, sched, "nsgd", split=True, average="uniform", backend=xp)
     for name in ("risk", "bias", "variance", "averaged_risk", "effective_lr"):
         np.testing.assert_allclose(getattr(got, name), getattr(ref, name), rtol=1e-14)
 
 
-def test_float32_is_close_to_float64():
+def test_float32_is_close_to_float64(kernel):
     problem = Problem.power_law(64, a=1.5, b=1.0, noise_variance=0.4)
     sched = Schedule.from_phases([(0.5, 2, 400), (0.3, 8, 800)])
     ref = expected_risk(problem, sched).risk
-    got = expected_risk(problem, sched, dtype=np.float32).risk
+    got = expected_risk(problem, sched, dtype=np.float32, kernel=kernel).risk
     np.testing.assert_allclose(got, ref, rtol=1e-5)  # float32: ~1e-7 per op over a few hundred steps
 
 

@@ -4,15 +4,25 @@ The state is the diagonal of the error second moment in the eigenbasis, ``s_i = 
 For inputs ``x = H^{1/2} z`` with i.i.d. standardised coordinates of fourth moment ``κ`` it obeys the
 closed recursion (docs/math.md#sgd-second-moment-recursion)
 
-    s_i ← (1 − ηλ_i)² s_i + (η²/B) [ (κ − 2) λ_i² s_i + λ_i (q + σ²) ],   q = Σ_j λ_j s_j,
+    s_i ← (1 − ηλ_i)² s_i + (η²/B) [ (κ − 2) λ_i² s_i + λ_i (q + σ²) ],   q = Σ_j m_j λ_j s_j,
 
-which is exact: off-diagonal moments never enter the diagonal. Normalized SGD with the *expected*
+which is exact: off-diagonal moments never enter the diagonal (``m_j`` is the multiplicity of
+coordinate ``j``, 1 unless the problem says otherwise). Normalized SGD with the *expected*
 denominator is SGD with the deterministic rate ``η / sqrt(G_t)``, where
 
-    G_t = E‖g_t‖² = (1 + (κ − 2)/B) Σ λ_i² s_i + (tr H / B)(q + σ²)        (docs/math.md#normalized-sgd),
+    G_t = E‖g_t‖² = (1 + (κ − 2)/B) Σ m λ² s + (tr H / B)(q + σ²)        (docs/math.md#normalized-sgd),
 
 so it stays exact too. Several schedules run as one computation over a ``(rows, d)`` state; shorter
 schedules are padded with zero learning rate, which leaves their state unchanged.
+
+The solver is split along the mathematics (docs/math.md#exact-solver-layout):
+
+- :func:`step_tables` — per-step ``(η, B)`` of several schedules, read in chunks and padded;
+- :func:`initial_state` — the rows (full problem; with ``split`` the bias and variance rows);
+- :func:`second_moment_step` — one step (the reference, for any array API backend); the fused
+  compiled kernel in :mod:`~ramplab.theory.dynamics.kernels` does the same step, the averaging
+  moments and the sums in one pass;
+- packaging into :class:`RiskTrajectory`, at every step or at ``checkpoints``.
 """
 
 from __future__ import annotations
@@ -21,24 +31,34 @@ from dataclasses import dataclass
 from typing import Any, Sequence, overload
 
 import numpy as np
+from array_api_compat import is_numpy_namespace
 
 from ..backend import resolve_backend, to_numpy
+from . import kernels
 from .averaging import Averaging, resolve_average
 from .problem import Problem
 from ..schedules.schedule import Schedule
 
 __all__ = [
     "DivergenceError",
+    "KERNELS",
     "RiskTrajectory",
     "expected_risk",
     "gradient_second_moment",
+    "initial_state",
     "second_moment_step",
+    "step_tables",
 ]
 
 OPTIMIZERS = ("sgd", "nsgd")
+KERNELS = ("auto", "fused", "reference")
 # How often (in steps) the loop looks for a non-finite state, so that a diverged run stops early
 # without a reduction on every step.
 _DIVERGENCE_CHECK_EVERY = 256
+# Steps per chunk of the step tables (a multiple of the check period): memory is O(rows · chunk).
+_CHUNK = 16 * _DIVERGENCE_CHECK_EVERY
+# One schedule with at least this many state entries runs its tiles in parallel at every step.
+_WIDE_MIN_ENTRIES = 16 * kernels.TILE
 
 
 class DivergenceError(ArithmeticError):
@@ -65,35 +85,41 @@ class DivergenceError(ArithmeticError):
 
 @dataclass(frozen=True, eq=False)
 class RiskTrajectory:
-    """Exact excess risk along one schedule. Arrays are NumPy, indexed by step ``0 … T``.
+    """Exact excess risk along one schedule. Arrays are NumPy.
+
+    By default every curve is indexed by step ``0 … T``. With ``checkpoints=`` every curve,
+    including the per-step diagnostics, holds only the checkpoint steps ``steps``
+    (docs/math.md#exact-solver-layout).
 
     Attributes
     ----------
     schedule : Schedule
     optimizer : str
-    steps : ndarray, shape (T+1,)
-        ``0 … T``.
-    samples : ndarray, shape (T+1,)
-        Cumulative samples after each step, 0 first.
-    risk : ndarray, shape (T+1,)
+    steps : ndarray, shape (T+1,) or (K,)
+        ``0 … T``, or the checkpoint steps that do not exceed ``T``.
+    samples : ndarray, same shape as ``steps``
+        Cumulative samples after each of ``steps`` (0 at step 0).
+    risk : ndarray, shape (T+1,) or (K,)
         ``E R(w_t)``; ``risk[0]`` is the initial risk. ``+inf`` from ``diverged_at`` on.
     bias, variance : ndarray or None
         The split ``risk = bias + variance`` (``split=True``): the same recursion from ``s(0)``
         with ``σ² = 0`` and from ``s(0) = 0``. For NSGD both use the realised effective rates.
     averaged_risk : ndarray or None
         Excess risk of the iterate average (``average=...``), docs/math.md#iterate-averaging.
-    effective_lr : ndarray, shape (T,)
-        Rate applied at each step (the schedule's for SGD, ``η/sqrt(G_t)`` for NSGD).
-    gradient_second_moment : ndarray, shape (T,)
-        ``G_t = E‖g_t‖²`` at the state before step ``t``.
-    mean_variance_ratio : ndarray, shape (T,)
+    effective_lr : ndarray, shape (T,) or (K,)
+        Rate applied at each step (the schedule's for SGD, ``η/sqrt(G_t)`` for NSGD). Full curves
+        have one entry per step ``1 … T``; at checkpoints, the entry for checkpoint ``t`` is step
+        ``t``'s value (NaN at ``t = 0``, where no step was taken).
+    gradient_second_moment : ndarray, shape (T,) or (K,)
+        ``G_t = E‖g_t‖²`` at the state before step ``t`` (same indexing as ``effective_lr``).
+    mean_variance_ratio : ndarray, shape (T,) or (K,)
         ``Σ λ² s / (G_t − Σ λ² s)``: squared norm of the mean gradient over the total gradient
         variance, before step ``t``. Small values are Seesaw's variance-dominated regime.
     diverged_at : int or None
         First step after which the state was not finite (only with ``on_divergence="flag"``).
         From there on the risk curves hold ``+inf`` and the per-step arrays ``NaN`` (undefined).
     final_second_moment : ndarray, shape (d,)
-        ``s(T)`` (the last finite state is not kept for a diverged run).
+        ``s(T)`` (a diverged run keeps the non-finite state where it stopped).
     """
 
     schedule: Schedule
@@ -112,16 +138,16 @@ class RiskTrajectory:
 
     @property
     def final_risk(self) -> float:
-        """Excess risk after the last step."""
+        """Excess risk at the last recorded step (the last step, or the last checkpoint)."""
         return float(self.risk[-1])
 
     def at_samples(self, grid: Any, *, averaged: bool = False) -> np.ndarray:
-        """Risk at sample counts ``grid``, linear between the steps' sample counts.
+        """Risk at sample counts ``grid``, linear between the recorded steps' sample counts.
 
         Parameters
         ----------
         grid : array_like
-            Sample counts in ``[0, total_samples]``.
+            Sample counts in ``[0, samples[-1]]``.
         averaged : bool
             Interpolate :attr:`averaged_risk` instead of :attr:`risk`.
 
@@ -143,8 +169,24 @@ class RiskTrajectory:
         return np.interp(g, self.samples.astype(np.float64), curve)
 
 
+def _multiplicity(problem: Problem) -> np.ndarray:
+    """Per-coordinate weights ``m_i`` (a coordinate stands for ``m_i`` identical ones); ones by default."""
+    m = getattr(problem, "multiplicity", None)
+    if m is None:
+        return np.ones(problem.dimension)
+    return np.asarray(m, dtype=np.float64)
+
+
 def gradient_second_moment(problem: Problem, second_moment: Any, batch: float) -> float:
     """``E‖g‖²`` of a batch-``B`` gradient at error second moments ``s`` (docs/math.md#normalized-sgd, any κ).
+
+    Parameters
+    ----------
+    problem : Problem
+        Its multiplicities, if any, weight the sums.
+    second_moment : array_like, shape (d,)
+    batch : float
+        Samples per step.
 
     Examples
     --------
@@ -154,8 +196,10 @@ def gradient_second_moment(problem: Problem, second_moment: Any, batch: float) -
     """
     s = np.asarray(second_moment, dtype=np.float64)
     lam = problem.eigenvalues
-    m, q = float(lam**2 @ s), float(lam @ s)
-    return (1 + (problem.kurtosis - 2) / batch) * m + problem.trace / batch * (q + problem.noise_variance)
+    w1 = _multiplicity(problem) * lam
+    m, q = float((w1 * lam) @ s), float(w1 @ s)
+    trace = float(np.sum(w1))
+    return (1 + (problem.kurtosis - 2) / batch) * m + trace / batch * (q + problem.noise_variance)
 
 
 def second_moment_step(
@@ -172,8 +216,10 @@ def second_moment_step(
     """One step of the exact recursion (docs/math.md#sgd-second-moment-recursion) for states ``s`` of shape ``(..., d)``.
 
     ``lr``, ``batch`` and ``noise_variance`` broadcast against the leading axes of ``s`` (pass
-    arrays of shape ``(rows, 1)`` for one value per row). ``q = Σ λ s`` (shape ``(..., 1)``) may be
-    passed when the caller already has it. Pure: returns the new state.
+    arrays of shape ``(rows, 1)`` for one value per row). ``q = Σ m λ s`` (shape ``(..., 1)``) may be
+    passed when the caller already has it (it must be, for a problem with multiplicities; without
+    it ``q = Σ λ s``). Pure: returns the new state. This is the reference implementation of the step;
+    the fused kernel (docs/math.md#exact-solver-layout) performs the same operations.
 
     Examples
     --------
@@ -194,11 +240,351 @@ def second_moment_step(
     return (1.0 - x * (2.0 - c * x)) * s + (lr * lr / batch) * (q + noise_variance) * eigenvalues
 
 
-def _averaging_weights(average: Any, steps: int) -> np.ndarray | None:
-    averaging = resolve_average(average)
-    if averaging is None:
+# --------------------------------------------------------------------------------- the parts
+def step_tables(schedules: Sequence[Schedule], start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-step ``(η, B)`` of several schedules for the 0-based steps ``start … stop − 1``.
+
+    A schedule shorter than ``stop`` is padded with ``η = 0``, ``B = 1``, which leaves its state
+    unchanged (docs/math.md#sgd-second-moment-recursion). Only ``schedule.step_arrays`` is read, so
+    memory is ``O(len(schedules) · (stop − start))`` whatever the horizon.
+
+    Parameters
+    ----------
+    schedules : sequence of Schedule
+    start, stop : int
+        Step range, ``0 ≤ start ≤ stop``.
+
+    Returns
+    -------
+    lr, batch : ndarray, shape (len(schedules), stop − start)
+        float64; row ``j`` is schedule ``j``.
+
+    Examples
+    --------
+    >>> lr, batch = step_tables([Schedule.constant(0.1, 2, steps=3), Schedule.constant(0.2, 4, steps=1)], 0, 3)
+    >>> lr.tolist(), batch.tolist()
+    ([[0.1, 0.1, 0.1], [0.2, 0.0, 0.0]], [[2.0, 2.0, 2.0], [4.0, 1.0, 1.0]])
+    """
+    if not 0 <= start <= stop:
+        raise ValueError(f"need 0 ≤ start ≤ stop; got start={start}, stop={stop}")
+    lr = np.zeros((len(schedules), stop - start))
+    batch = np.ones((len(schedules), stop - start))
+    for j, sched in enumerate(schedules):
+        end = min(stop, len(sched))
+        if end > start:
+            lr[j, : end - start], batch[j, : end - start] = sched.step_arrays(start, end)
+    return lr, batch
+
+
+def initial_state(problem: Problem, n_schedules: int, split: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Initial rows of the solver state and their noise variances.
+
+    Rows ``0 … S−1`` are the full problem for each of the ``S`` schedules. With ``split``, rows
+    ``S … 2S−1`` are the bias runs (``s(0)``, ``σ² = 0``) and rows ``2S … 3S−1`` the variance runs
+    (``s(0) = 0``, the problem's ``σ²``); they reuse the full rows' effective rates
+    (docs/math.md#sgd-second-moment-recursion).
+
+    Parameters
+    ----------
+    problem : Problem
+    n_schedules : int
+    split : bool
+
+    Returns
+    -------
+    state : ndarray, shape (rows, d)
+        ``rows = S`` or ``3S``, float64.
+    noise : ndarray, shape (rows,)
+
+    Examples
+    --------
+    >>> s, noise = initial_state(Problem([1.0, 0.5], [2.0, 3.0], 0.1), 1, split=True)
+    >>> s.tolist(), noise.tolist()
+    ([[2.0, 3.0], [2.0, 3.0], [0.0, 0.0]], [0.1, 0.0, 0.1])
+    """
+    s0 = np.broadcast_to(problem.initial_second_moment, (n_schedules, problem.dimension))
+    rows = [s0] + ([s0, np.zeros_like(s0)] if split else [])
+    noise = [problem.noise_variance] + ([0.0, problem.noise_variance] if split else [])
+    return np.concatenate(rows, axis=0).astype(np.float64), np.repeat(np.asarray(noise, dtype=np.float64), n_schedules)
+
+
+def _checkpoint_steps(checkpoints: Any, horizon: int) -> np.ndarray | None:
+    if checkpoints is None:
         return None
-    return averaging.weights(np.arange(1, steps + 1))
+    arr = np.asarray(checkpoints)
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or arr.size == 0):
+        if not (np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))):
+            raise TypeError(f"checkpoints must be integer steps; got dtype {arr.dtype}")
+    arr = arr.astype(np.int64)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"checkpoints must be a non-empty 1-D sequence of steps; got shape {arr.shape}")
+    if np.any(np.diff(arr) <= 0):
+        raise ValueError("checkpoints must be sorted and unique")
+    if arr[0] < 0 or arr[-1] > horizon:
+        raise ValueError(f"checkpoints must lie in [0, {horizon}] (the longest schedule); got [{arr[0]}, {arr[-1]}]")
+    return arr
+
+
+class _Recorder:
+    """Where each step lands in the output tables: every step, or only the checkpoints."""
+
+    def __init__(self, horizon: int, checkpoints: np.ndarray | None) -> None:
+        self.checkpoints = checkpoints
+        self.columns = horizon + 1 if checkpoints is None else checkpoints.size
+
+    def column_of_zero(self) -> int:
+        if self.checkpoints is None:
+            return 0
+        return 0 if self.checkpoints[0] == 0 else -1
+
+    def columns_for(self, start: int, stop: int) -> np.ndarray:
+        """Column of the state after each step ``start … stop − 1`` (0-based), −1 when not recorded."""
+        after = np.arange(start + 1, stop + 1, dtype=np.int64)
+        if self.checkpoints is None:
+            return after
+        pos = np.searchsorted(self.checkpoints, after)
+        pos_c = np.minimum(pos, self.checkpoints.size - 1)
+        return np.where(self.checkpoints[pos_c] == after, pos_c, -1).astype(np.int64)
+
+
+@dataclass
+class _Run:
+    """What the step loop hands to packaging (NumPy, float64)."""
+
+    q: np.ndarray  # (rows, K): Σ m λ s at the recorded steps
+    avg: np.ndarray | None  # (S, K): Σ m λ a
+    eff: np.ndarray  # (S, K): the step's rate; column of step 0 NaN
+    g2: np.ndarray  # (S, K)
+    mean: np.ndarray  # (S, K): Σ m λ² s before the step
+    first_bad: np.ndarray  # (S,): first step with a non-finite risk or averaged risk
+    stopped_at: int  # steps computed for everyone (horizon unless a divergence stopped the loop)
+    final: np.ndarray  # (S, d)
+
+
+def _new_outputs(rows: int, n_sched: int, columns: int, averaging: bool) -> tuple[np.ndarray, ...]:
+    nan = np.nan
+    return (np.full((rows, columns), nan), np.full((n_sched, columns), nan) if averaging else None,
+            np.full((n_sched, columns), nan), np.full((n_sched, columns), nan), np.full((n_sched, columns), nan))
+
+
+def _run_fused(problem, sched_list, optimizer, weights_of, split, raise_on_divergence, dtype, recorder, horizon):
+    n_sched = len(sched_list)
+    blocks = 3 if split else 1
+    s64, noise = initial_state(problem, n_sched, split)
+    lam64 = problem.eigenvalues
+    w164 = _multiplicity(problem) * lam64
+    dt = np.dtype(dtype)
+    s = np.ascontiguousarray(s64, dtype=dt)
+    lam = np.ascontiguousarray(lam64, dtype=dt)
+    # Without multiplicities m λ is λ itself: the kernel then streams one weight array, not two.
+    w1 = lam if np.all(w164 == lam64) else np.ascontiguousarray(w164, dtype=dt)
+    sums = kernels.weighted_sums(s, lam, w1)
+    averaging = weights_of is not None
+    if averaging:
+        a = s[:n_sched].copy()
+        c = s[:n_sched].copy()
+        sums[:n_sched, 2] = sums[:n_sched, 0]
+    else:
+        a = c = np.zeros((0, s.shape[1]), dtype=dt)
+    out_q, out_avg, out_eff, out_g2, out_mean = _new_outputs(s.shape[0], n_sched, recorder.columns, averaging)
+    k0 = recorder.column_of_zero()
+    if k0 >= 0:
+        out_q[:, k0] = sums[:, 0]
+        if averaging:
+            out_avg[:, k0] = sums[:n_sched, 2]
+    lengths = np.array([len(x) for x in sched_list], dtype=np.int64)
+    first_bad = np.full(n_sched, kernels.NEVER, dtype=np.int64)
+    bad_check = np.full(n_sched, kernels.NEVER, dtype=np.int64)
+    active = np.ones(n_sched, dtype=np.bool_)
+    threads = kernels.thread_count()
+    wide = n_sched == 1 and threads > 1 and blocks * s.shape[1] >= _WIDE_MIN_ENTRIES
+    workers = min(threads, n_sched)
+    stopped_at = horizon
+    empty_rho = np.zeros(0)
+    for t0 in range(0, horizon, _CHUNK):
+        t1 = min(t0 + _CHUNK, horizon)
+        lr, batch = step_tables(sched_list, t0, t1)
+        rho = weights_of(t0, t1) if averaging else empty_rho
+        args = (s, a, c, lam, w1, noise, sums, lr, batch, rho, recorder.columns_for(t0, t1), t0, lengths, horizon,
+                out_q, out_avg if averaging else out_eff[:0], out_eff, out_g2, out_mean, first_bad, bad_check,
+                active, optimizer == "nsgd", blocks, problem.kurtosis - 2.0, float(np.sum(w164)),
+                _DIVERGENCE_CHECK_EVERY)
+        if wide:
+            kernels.advance_wide(*args)
+        else:
+            kernels.advance_groups(workers, *args)
+        if raise_on_divergence and bad_check.min() <= t1:
+            stopped_at = int(bad_check.min())
+            break
+        if not active.any():
+            break
+    return _Run(out_q, out_avg, out_eff, out_g2, out_mean, first_bad, stopped_at,
+                np.array(s[:n_sched], dtype=np.float64))
+
+
+def _run_reference(problem, sched_list, optimizer, weights_of, split, raise_on_divergence, xp, dt, recorder, horizon):
+    n_sched = len(sched_list)
+    blocks = 3 if split else 1
+    s_np, noise_np = initial_state(problem, n_sched, split)
+    s = xp.asarray(s_np, dtype=dt)
+    noise = xp.asarray(noise_np[:, None], dtype=dt)
+    lam = xp.asarray(problem.eigenvalues, dtype=dt)
+    w1_np = _multiplicity(problem) * problem.eigenvalues
+    w1 = xp.asarray(w1_np, dtype=dt)
+    # One matmul per step gives q = Σ mλs (all rows) and Σ mλ²s: the previous step's risk and this
+    # step's gradient moments. The loop is overhead-bound, so passes over (rows, d) are kept few.
+    moments = xp.stack([w1, w1 * lam], axis=1)
+    kappa_excess, trace = problem.kurtosis - 2.0, float(np.sum(w1_np))
+    noise_full = noise[:n_sched, 0]
+    averaging = weights_of is not None
+    out_q, out_avg, out_eff, out_g2, out_mean = _new_outputs(s.shape[0], n_sched, recorder.columns, averaging)
+    k0 = recorder.column_of_zero()
+    if averaging:
+        avg, cross = s[:n_sched, :], s[:n_sched, :]  # ē_0 = e_0: a(0) = c(0) = s(0)
+    if k0 >= 0:
+        out_q[:, k0] = to_numpy(s @ w1)
+        if averaging:
+            out_avg[:, k0] = to_numpy(xp.sum(avg * w1, axis=1))
+    lengths = np.array([len(x) for x in sched_list])
+    first_bad = np.full(n_sched, kernels.NEVER, dtype=np.int64)
+    stopped_at = horizon
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for t0 in range(0, horizon, _CHUNK):
+            t1 = min(t0 + _CHUNK, horizon)
+            lr_tab, batch_tab = step_tables(sched_list, t0, t1)
+            lr_rows, batch_rows = xp.asarray(lr_tab.T, dtype=dt), xp.asarray(batch_tab.T, dtype=dt)
+            rho = weights_of(t0, t1) if averaging else None
+            hist: dict[str, list[Any]] = {"q": [], "avg": [], "eff": [], "g2": [], "mean": []}
+            stop = False
+            for t in range(t0, t1):
+                eta, batch = lr_rows[t - t0, :], batch_rows[t - t0, :]
+                qm = s @ moments
+                q, mean_part = qm[:, 0], qm[:n_sched, 1]
+                g2 = (1.0 + kappa_excess / batch) * mean_part + (trace / batch) * (q[:n_sched] + noise_full)
+                if optimizer == "nsgd":
+                    # Zero gradient almost surely (s = 0, σ² = 0): the update is zero, whatever the rate.
+                    positive = g2 > 0
+                    eff = xp.where(positive, eta / xp.sqrt(xp.where(positive, g2, 1.0)), 0.0)
+                else:
+                    eff = eta
+                if blocks > 1:
+                    eff_col = xp.concat([eff] * blocks)[:, None]
+                    batch_col = xp.concat([batch] * blocks)[:, None]
+                else:
+                    eff_col, batch_col = eff[:, None], batch[:, None]
+                if averaging:
+                    cross = (1.0 - eff_col[:n_sched, :] * lam) * cross  # E[ē_{t-1} e_t]
+                s = second_moment_step(s, lam, eff_col, batch_col, noise, problem.kurtosis, q=q[:, None])
+                if averaging:
+                    r = float(rho[t - t0])
+                    avg = (1.0 - r) ** 2 * avg + r**2 * s[:n_sched, :] + 2.0 * r * (1.0 - r) * cross
+                    cross = (1.0 - r) * cross + r * s[:n_sched, :]
+                    hist["avg"].append(xp.sum(avg * w1, axis=1))
+                hist["eff"].append(eff)
+                hist["g2"].append(g2)
+                hist["mean"].append(mean_part)
+                if (t + 1) % _DIVERGENCE_CHECK_EVERY == 0 and not bool(xp.all(xp.isfinite(s))):
+                    finite_rows = xp.all(xp.isfinite(s), axis=1)
+                    if raise_on_divergence or not bool(xp.any(finite_rows)):
+                        stopped_at, stop = t + 1, True
+                        t1 = t + 1
+                hist["q"].append(s @ w1)
+                if stop:
+                    break
+            # One transfer per chunk: the chunk's per-step sums, then only the recorded columns are kept.
+            table = {k: to_numpy(xp.stack(v, axis=1)) for k, v in hist.items() if v}
+            cols = recorder.columns_for(t0, t1)
+            keep = cols >= 0
+            out_q[:, cols[keep]] = table["q"][:, keep]
+            for name, out in (("avg", out_avg), ("eff", out_eff), ("g2", out_g2), ("mean", out_mean)):
+                if out is not None:
+                    out[:, cols[keep]] = table[name][:, keep]
+            bad = ~np.isfinite(table["q"]).reshape(blocks, n_sched, -1).all(axis=0)
+            if averaging:
+                bad |= ~np.isfinite(table["avg"])
+            steps_after = np.arange(t0 + 1, t1 + 1)
+            for j in range(n_sched):
+                hits = np.flatnonzero(bad[j] & (steps_after <= lengths[j]))
+                if hits.size and first_bad[j] == kernels.NEVER:
+                    first_bad[j] = steps_after[hits[0]]
+            if stop:
+                break
+    return _Run(out_q, out_avg, out_eff, out_g2, out_mean, first_bad, stopped_at,
+                to_numpy(s[:n_sched, :]).astype(np.float64))
+
+
+def _mean_variance_ratio(g2: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        variance_part = g2 - mean
+        return np.where(variance_part > 0, mean / np.where(variance_part > 0, variance_part, 1.0),
+                        np.where(mean > 0, np.inf, np.where(np.isnan(mean), np.nan, 0.0)))
+
+
+def _package(run: _Run, sched_list, optimizer, split, recorder, raise_on_divergence) -> list[RiskTrajectory]:
+    n_sched = len(sched_list)
+    results = []
+    for j, sched in enumerate(sched_list):
+        n = len(sched)
+        if recorder.checkpoints is None:
+            steps = np.arange(n + 1)
+            cols = steps
+        else:
+            steps = recorder.checkpoints[recorder.checkpoints <= n]
+            cols = np.arange(steps.size)
+        limit = min(n, run.stopped_at)  # steps actually computed for this schedule
+        diverged_at = int(run.first_bad[j]) if run.first_bad[j] <= limit else None
+        if diverged_at is not None and raise_on_divergence:
+            raise DivergenceError(diverged_at, j, sched.label)
+        # Risks: +inf from the divergence step on; per-step values: NaN after it (the step that
+        # diverged was taken from a finite state). Steps past a stopped loop are undefined too.
+        risk_bad = steps > limit
+        step_bad = (steps > limit) | (steps == 0)
+        if diverged_at is not None:
+            risk_bad |= steps >= diverged_at
+            step_bad |= steps > diverged_at
+
+        def risk_curve(table: np.ndarray | None, row: int) -> np.ndarray | None:
+            if table is None:
+                return None
+            return np.where(risk_bad, np.inf, 0.5 * table[row, cols])
+
+        def step_curve(table: np.ndarray) -> np.ndarray:
+            out = np.where(step_bad, np.nan, table[j, cols])
+            return out[1:] if recorder.checkpoints is None else out
+
+        g2, mean = step_curve(run.g2), step_curve(run.mean)
+        samples_all = sched.samples
+        samples = np.zeros(steps.shape, dtype=samples_all.dtype)
+        samples[steps > 0] = samples_all[steps[steps > 0] - 1]
+        results.append(
+            RiskTrajectory(
+                schedule=sched,
+                optimizer=optimizer,
+                steps=steps,
+                samples=samples,
+                risk=risk_curve(run.q, j),
+                effective_lr=step_curve(run.eff),
+                gradient_second_moment=g2,
+                mean_variance_ratio=_mean_variance_ratio(g2, mean),
+                final_second_moment=np.array(run.final[j], dtype=np.float64),
+                bias=risk_curve(run.q, j + n_sched) if split else None,
+                variance=risk_curve(run.q, j + 2 * n_sched) if split else None,
+                averaged_risk=risk_curve(run.avg, j),
+                diverged_at=diverged_at,
+            )
+        )
+    return results
+
+
+def _fused_supported(xp: Any, dtype: Any) -> bool:
+    if not (kernels.AVAILABLE and is_numpy_namespace(xp)):
+        return False
+    if dtype is None:
+        return True
+    try:
+        return np.dtype(dtype) in (np.dtype(np.float64), np.dtype(np.float32))
+    except TypeError:
+        return False
 
 
 @overload
@@ -219,12 +605,15 @@ def expected_risk(
     on_divergence: str = "raise",
     backend: Any = "numpy",
     dtype: Any = None,
+    checkpoints: Any = None,
+    kernel: str = "auto",
 ) -> RiskTrajectory | tuple[RiskTrajectory, ...]:
     """Exact expected excess risk of SGD or NSGD along one or several schedules.
 
     Parameters
     ----------
     problem : Problem
+        Its multiplicities ``m_i``, if any, weight every sum over coordinates.
     schedules : Schedule or sequence of Schedule
         One schedule returns one :class:`RiskTrajectory`; a sequence (lengths may differ) runs as
         one vectorised computation and returns a tuple in the same order.
@@ -245,10 +634,30 @@ def expected_risk(
     dtype : dtype, optional
         Floating dtype of the computation (the backend's float64 by default; float32 gives about
         1e-6 relative accuracy).
+    checkpoints : array_like of int, optional
+        Sorted unique steps in ``[0, T_max]`` (``T_max`` the longest schedule). Every curve is then
+        returned only at these steps (``steps``, ``samples`` the checkpoints and their cumulative
+        samples), and memory is ``O(rows · d + len(checkpoints))`` instead of ``O(rows · T)``.
+        Checkpoints beyond a shorter schedule's length are dropped from that schedule's
+        trajectory. Per-step diagnostics at checkpoint ``t`` are step ``t``'s values (NaN at
+        ``t = 0``). ``None`` (default): every step.
+    kernel : {"auto", "fused", "reference"}
+        ``"fused"``: the compiled one-pass kernel (needs numba — the ``fast`` extra —, the NumPy
+        backend and float64 or float32); ``"reference"``: the array API loop over
+        :func:`second_moment_step`, for any backend; ``"auto"``: fused when supported. Both agree
+        to rounding (docs/math.md#exact-solver-layout).
 
     Returns
     -------
     RiskTrajectory or tuple of RiskTrajectory
+
+    Raises
+    ------
+    DivergenceError
+        With ``on_divergence="raise"``, for the first schedule (in call order) whose risk stops
+        being finite.
+    ValueError, TypeError
+        For bad arguments (named in the message).
 
     Examples
     --------
@@ -262,6 +671,12 @@ def expected_risk(
     (np.True_, np.True_)
     >>> bool(abs(a.final_risk / b.final_risk - 1) < 0.2)
     True
+
+    Only a few steps of a long run:
+
+    >>> r = expected_risk(p, Schedule.constant(0.4, 8, steps=100_000), checkpoints=[0, 10, 100_000])
+    >>> r.steps.tolist(), r.samples.tolist(), r.risk.shape
+    ([0, 10, 100000], [0, 80, 800000], (3,))
     """
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
@@ -273,125 +688,33 @@ def expected_risk(
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r}")
     if on_divergence not in ("raise", "flag"):
         raise ValueError(f"on_divergence must be 'raise' or 'flag'; got {on_divergence!r}")
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}")
     xp = resolve_backend(backend)
-    dt = xp.float64 if dtype is None else dtype
-
-    n_sched = len(sched_list)
     horizon = max(len(s) for s in sched_list)
-    weights = _averaging_weights(average, horizon)
+    recorder = _Recorder(horizon, _checkpoint_steps(checkpoints, horizon))
+    averaging = resolve_average(average)
+    weights_of = None
+    if averaging is not None:
+        averaging.weights(np.array([horizon]))  # fails now, not mid-run, for a too short weight array
 
-    # (horizon, S) step-major tables: row t holds every schedule's step t; zero lr pads the short ones.
-    lr_tab = np.zeros((horizon, n_sched))
-    batch_tab = np.ones((horizon, n_sched))
-    for j, sched in enumerate(sched_list):
-        lr_tab[: len(sched), j] = sched.lr
-        batch_tab[: len(sched), j] = sched.batch
+        def weights_of(start: int, stop: int) -> np.ndarray:
+            return np.ascontiguousarray(averaging.weights(np.arange(start + 1, stop + 1)), dtype=np.float64)
 
-    # Rows of the state: block 0 is the full problem; with split, block 1 is the bias (σ² = 0) and
-    # block 2 the variance (s(0) = 0). All blocks share block 0's effective rates.
-    blocks = 3 if split else 1
-    s0 = np.broadcast_to(problem.initial_second_moment, (n_sched, problem.dimension))
-    init_rows = [s0] + ([s0, np.zeros_like(s0)] if split else [])
-    noise_rows = [problem.noise_variance] + ([0.0, problem.noise_variance] if split else [])
-    s = xp.asarray(np.concatenate(init_rows, axis=0), dtype=dt)
-    noise = xp.asarray(np.repeat(noise_rows, n_sched)[:, None], dtype=dt)
-    lam = xp.asarray(problem.eigenvalues, dtype=dt)
-    # One matmul per step gives q = Σλs (all rows) and Σλ²s: the previous step's risk and this
-    # step's gradient moments. The loop is overhead-bound, so passes over (rows, d) are kept few.
-    moments = xp.stack([lam, lam * lam], axis=1)
-    kappa_excess, trace = problem.kurtosis - 2.0, problem.trace
-    lr_rows = xp.asarray(lr_tab, dtype=dt)
-    batch_rows = xp.asarray(batch_tab, dtype=dt)
-    noise_full = noise[:n_sched, 0]
-
-    if weights is not None:
-        avg, cross = s, s  # ē_0 = e_0: a(0) = c(0) = s(0)
-    q_hist: list[Any] = []
-    avg_hist: list[Any] = [xp.sum(s * lam, axis=1)] if weights is not None else []
-    eff_hist, g_hist, mean_hist = [], [], []
-    stopped_at = horizon
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for t in range(horizon):
-            eta, batch = lr_rows[t, :], batch_rows[t, :]
-            qm = s @ moments
-            q, mean_part = qm[:, 0], qm[:n_sched, 1]
-            g2 = (1.0 + kappa_excess / batch) * mean_part + (trace / batch) * (q[:n_sched] + noise_full)
-            if optimizer == "nsgd":
-                # Zero gradient almost surely (s = 0, σ² = 0): the update is zero, whatever the rate.
-                positive = g2 > 0
-                eff = xp.where(positive, eta / xp.sqrt(xp.where(positive, g2, 1.0)), 0.0)
-            else:
-                eff = eta
-            if blocks > 1:
-                eff_col = xp.concat([eff] * blocks)[:, None]
-                batch_col = xp.concat([batch] * blocks)[:, None]
-            else:
-                eff_col, batch_col = eff[:, None], batch[:, None]
-            if weights is not None:
-                cross = (1.0 - eff_col * lam) * cross  # E[ē_{t-1} e_t]
-            s = second_moment_step(s, lam, eff_col, batch_col, noise, problem.kurtosis, q=q[:, None])
-            if weights is not None:
-                rho = float(weights[t])
-                avg = (1.0 - rho) ** 2 * avg + rho**2 * s + 2.0 * rho * (1.0 - rho) * cross
-                cross = (1.0 - rho) * cross + rho * s
-                avg_hist.append(xp.sum(avg * lam, axis=1))
-            q_hist.append(q)
-            eff_hist.append(eff)
-            g_hist.append(g2)
-            mean_hist.append(mean_part)
-            if (t + 1) % _DIVERGENCE_CHECK_EVERY == 0 and not bool(xp.all(xp.isfinite(s))):
-                if on_divergence == "raise" or bool(xp.all(~xp.isfinite(s))):
-                    stopped_at = t + 1
-                    break
-        q_hist.append(s @ lam)
-
-        risk_all = 0.5 * to_numpy(xp.stack(q_hist, axis=1))  # (rows, steps+1)
-        eff_all = to_numpy(xp.stack(eff_hist, axis=1))
-        g_all = to_numpy(xp.stack(g_hist, axis=1))
-        mean_all = to_numpy(xp.stack(mean_hist, axis=1))
-        avg_all = 0.5 * to_numpy(xp.stack(avg_hist, axis=1)) if weights is not None else None
-        s_final = to_numpy(s)
-        variance_part = g_all - mean_all
-        ratio = np.where(variance_part > 0, mean_all / np.where(variance_part > 0, variance_part, 1.0),
-                         np.where(mean_all > 0, np.inf, 0.0))
-
-    results = []
-    for j, sched in enumerate(sched_list):
-        n = len(sched)
-        recorded = min(n, stopped_at)  # steps actually computed for this schedule
-        rows = [j + b * n_sched for b in range(blocks)]
-        finite = np.all(np.isfinite(risk_all[rows, : recorded + 1]), axis=0)
-        if avg_all is not None:
-            finite &= np.isfinite(avg_all[j, : recorded + 1])
-        diverged_at = None if finite.all() else int(np.argmin(finite))
-        if diverged_at is not None and on_divergence == "raise":
-            raise DivergenceError(diverged_at, j, sched.label)
-
-        def curve(table: np.ndarray | None, row: int, length: int, fill: float) -> np.ndarray | None:
-            # Pads a run stopped early and masks everything from the divergence step on.
-            if table is None:
-                return None
-            out = np.full(length, fill)
-            out[: min(length, table.shape[1])] = table[row, :length]
-            if diverged_at is not None:
-                out[diverged_at:] = fill
-            return out
-
-        results.append(
-            RiskTrajectory(
-                schedule=sched,
-                optimizer=optimizer,
-                steps=np.arange(n + 1),
-                samples=np.concatenate([np.zeros(1, dtype=sched.samples.dtype), sched.samples]),
-                risk=curve(risk_all, j, n + 1, np.inf),
-                effective_lr=curve(eff_all, j, n, np.nan),
-                gradient_second_moment=curve(g_all, j, n, np.nan),
-                mean_variance_ratio=curve(ratio, j, n, np.nan),
-                final_second_moment=np.array(s_final[j], dtype=np.float64),
-                bias=curve(risk_all, j + n_sched, n + 1, np.inf) if split else None,
-                variance=curve(risk_all, j + 2 * n_sched, n + 1, np.inf) if split else None,
-                averaged_risk=curve(avg_all, j, n + 1, np.inf),
-                diverged_at=diverged_at,
-            )
+    fused = _fused_supported(xp, dtype)
+    if kernel == "fused" and not fused:
+        raise ValueError(
+            "kernel='fused' needs numba (the 'fast' extra), the NumPy backend and dtype float64 or float32"
+            + ("" if kernels.AVAILABLE else "; numba is not importable")
         )
+    raise_on_divergence = on_divergence == "raise"
+    if fused and kernel != "reference":
+        dt = np.float64 if dtype is None else dtype
+        run = _run_fused(problem, sched_list, optimizer, weights_of, split, raise_on_divergence, dt, recorder,
+                         horizon)
+    else:
+        dt = xp.float64 if dtype is None else dtype
+        run = _run_reference(problem, sched_list, optimizer, weights_of, split, raise_on_divergence, xp, dt,
+                             recorder, horizon)
+    results = _package(run, sched_list, optimizer, split, recorder, raise_on_divergence)
     return results[0] if single else tuple(results)
