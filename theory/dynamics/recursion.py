@@ -553,9 +553,7 @@ def _package(run: _Run, sched_list, optimizer, split, recorder, raise_on_diverge
             return out[1:] if recorder.checkpoints is None else out
 
         g2, mean = step_curve(run.g2), step_curve(run.mean)
-        samples_all = sched.samples
-        samples = np.zeros(steps.shape, dtype=samples_all.dtype)
-        samples[steps > 0] = samples_all[steps[steps > 0] - 1]
+        samples = sched.samples_at(steps)
         results.append(
             RiskTrajectory(
                 schedule=sched,

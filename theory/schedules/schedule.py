@@ -327,9 +327,51 @@ class Schedule:
     def samples(self) -> np.ndarray:
         """Cumulative samples consumed after each step, shape (T,) (int64, or float64 for real batches)."""
         self._check_materialisable("Schedule.samples")
-        out = np.cumsum(self.batch)
+        out = self.samples_at(np.arange(1, len(self) + 1))
         out.flags.writeable = False
         return out
+
+    @cached_property
+    def _samples_before_segment(self) -> np.ndarray:
+        seg = self._segments
+        if self.integer_batch:  # exact: the total was checked to fit in int64 at construction
+            return np.concatenate([[0], np.cumsum(seg.batch * seg.steps)[:-1]]).astype(np.int64)
+        return np.concatenate([[0.0], np.cumsum(seg.batch * seg.steps.astype(np.float64))[:-1]])
+
+    def samples_at(self, steps: Any) -> np.ndarray:
+        """Cumulative samples consumed after each of ``steps`` (0-based count of steps taken).
+
+        ``samples_at(0)`` is 0 and ``samples_at(T)`` is :attr:`total_samples`. Costs
+        O(K + len(steps)), so it serves checkpoints of schedules too long to materialise.
+
+        Parameters
+        ----------
+        steps : array_like of int
+            Step counts in ``[0, T]``.
+
+        Returns
+        -------
+        ndarray
+            Same shape as ``steps``; int64 for integer batches, float64 otherwise.
+
+        Raises
+        ------
+        ValueError
+            For steps outside ``[0, T]``.
+
+        Examples
+        --------
+        >>> Schedule.from_segments([0.1, 0.1], [2, 5], [3, 10**9]).samples_at([0, 3, 4, 10**9 + 3]).tolist()
+        [0, 6, 11, 5000000006]
+        """
+        t = np.asarray(steps, dtype=np.int64)
+        if t.size and (t.min() < 0 or t.max() > len(self)):
+            raise ValueError(f"steps must lie in [0, {len(self)}]; got [{t.min()}, {t.max()}]")
+        seg = self._segments
+        k = np.minimum(np.searchsorted(self._ends, t, side="left"), len(self._ends) - 1)
+        into = t - (self._ends[k] - seg.steps[k])
+        out = self._samples_before_segment[k] + seg.batch[k] * into
+        return out.astype(np.int64 if self.integer_batch else np.float64)
 
     @property
     def samples_before(self) -> np.ndarray:
@@ -342,9 +384,7 @@ class Schedule:
         seg = self._segments
         if self.integer_batch:
             return sum(int(b) * int(n) for b, n in zip(seg.batch, seg.steps))
-        if len(self) <= MAX_STEP_ARRAY:
-            return float(self.samples[-1])  # the same rounding as the per-step cumulative sum
-        return float(np.dot(seg.batch, seg.steps.astype(np.float64)))
+        return float(self.samples_at(len(self)))
 
     # ----------------------------------------------------------------------------- builders
     @classmethod
