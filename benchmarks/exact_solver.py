@@ -202,6 +202,20 @@ def _best_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return best, result
 
 
+def _interleaved_best_times(calls: dict[str, Callable[[], Any]], repeat: int) -> tuple[dict[str, float], dict[str, Any]]:
+    """Best wall time of each call over ``repeat`` interleaved rounds (so that a slow spell of the
+    machine hits every implementation alike), and each call's last result."""
+    best = {name: math.inf for name in calls}
+    results: dict[str, Any] = {}
+    for _ in range(max(1, repeat)):
+        for name, fn in calls.items():
+            gc.collect()
+            start = time.perf_counter()
+            results[name] = fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best, results
+
+
 def _solve(problem: Problem, schedules: Any, features: dict[str, bool], *, kernel: str | None = None,
            checkpoints: Any = None, compress: float | None = None) -> Any:
     """``expected_risk`` with uniform averaging and only the optional keywords this install has."""
@@ -368,16 +382,21 @@ def _workloads(sizes: Sizes, features: dict[str, bool]) -> list[Row]:
         kernel, kernel_note = _pick_kernel(problem, features)
         args = (problem.eigenvalues, problem.initial_second_moment, problem.noise_variance, lr_table)
 
-        t_naive, naive = _best_time(lambda: naive_averaged_risk(*args), sizes.repeat)
-        t_ramp, trajs = _best_time(lambda: _solve(problem, schedules, features, kernel=kernel), sizes.repeat)
-        ramp = np.stack([t.averaged_risk for t in trajs])
-        rows.append(Row(part, "naive NumPy loop", t_naive, "s"))
+        calls: dict[str, Callable[[], Any]] = {
+            "naive": lambda: naive_averaged_risk(*args),
+            "ramplab": lambda: np.stack([t.averaged_risk
+                                         for t in _solve(problem, schedules, features, kernel=kernel)]),
+        }
         if jax_fn is not None:
             jax_fn(*args)  # compile at these shapes; the timed calls are warm
-            t_jax, jx = _best_time(lambda: jax_fn(*args), sizes.repeat)
+            calls["jax"] = lambda: jax_fn(*args)
+        times, curves = _interleaved_best_times(calls, sizes.repeat)
+        t_naive, t_ramp, t_jax = times["naive"], times["ramplab"], times.get("jax")
+        naive, ramp, jx = curves["naive"], curves["ramplab"], curves.get("jax")
+        rows.append(Row(part, "naive NumPy loop", t_naive, "s"))
+        if t_jax is not None:
             rows.append(Row(part, "JAX lax.scan (warm)", t_jax, "s"))
         else:
-            t_jax, jx = None, None
             rows.append(Row(part, "JAX lax.scan (warm)", None, "s", "jax: not installed (pip install 'ramplab[bench]')"))
         rows.append(Row(part, "ramplab expected_risk", t_ramp, "s", kernel_note))
         rows.append(Row(part, "ramplab / naive", t_ramp / t_naive, "x", "time ratio, < 1 is faster"))
