@@ -475,7 +475,7 @@ def full_scale_m(problem: Problem, fraction: float) -> tuple[float, float]:
 
 
 def _full(sizes: Sizes, features: dict[str, bool], *, uncompressed: bool, m_fraction: float,
-          rtol: float, effective_bandwidth: float | None) -> list[Row]:
+          rtol: float, effective_bandwidth: float | None, say: Callable[[str], None]) -> list[Row]:
     d, steps = sizes.full_d, sizes.full_steps
     part = f"full scale d={d}, {steps} steps, 12 curves"
     rows: list[Row] = []
@@ -496,10 +496,10 @@ def _full(sizes: Sizes, features: dict[str, bool], *, uncompressed: bool, m_frac
 
     compressed: list[Any] | None = None
     if features["compress"]:
-        kernel, _ = _pick_kernel(problems[0], features)
+        # The solver picks its own kernel for the compressed run (kernel="auto").
         start = time.perf_counter()
         compressed = [t for p, pair in zip(problems, schedules)
-                      for t in _solve(p, pair, features, kernel=kernel, compress=rtol)]
+                      for t in _solve(p, pair, features, compress=rtol)]
         took = time.perf_counter() - start
         rows.append(Row(part, f"compress={rtol:g}", took, "s",
                         f"target <= 60 s on 2 cores: {'OK' if took <= 60 else 'MISSED'}"))
@@ -513,6 +513,8 @@ def _full(sizes: Sizes, features: dict[str, bool], *, uncompressed: bool, m_frac
         rows.append(Row(part, "uncompressed", None, "s", "skipped (pass --full-uncompressed)"))
         return rows
     kernel, kernel_note = _pick_kernel(problems[0], features)
+    if effective_bandwidth:
+        say(f"[bench exact] full: uncompressed run, about {est:.0f} s at the measured bandwidth …")
     start = time.perf_counter()
     exact = [t for p, pair in zip(problems, schedules)
              for t in _solve(p, pair, features, kernel=kernel, checkpoints=compare)]
@@ -558,8 +560,7 @@ def _memory(sizes: Sizes, features: dict[str, bool]) -> list[Row]:
     problem = workload_problem(d)
     schedule = Schedule.constant(0.5 * largest_stable_lr(problem, 1.0), 1, steps=steps)
     checkpoints = np.unique(np.geomspace(1, steps, sizes.memory_checkpoints).round().astype(np.int64))
-    run = lambda: _solve(problem, schedule, features, kernel="auto" if features["kernel"] else None,  # noqa: E731
-                         checkpoints=checkpoints)
+    run = lambda: _solve(problem, schedule, features, checkpoints=checkpoints)  # noqa: E731
     run()  # warm (kernel compilation)
     seconds, _ = _best_time(run, sizes.repeat)
     gc.collect()
@@ -629,7 +630,7 @@ def measure(sizes: Sizes = FULL_SIZES, *, parts: Sequence[str] = PARTS, full_unc
             rows += new
         elif part == "full":
             rows += _full(sizes, features, uncompressed=full_uncompressed, m_fraction=m_fraction,
-                          rtol=compress_rtol, effective_bandwidth=bandwidth)
+                          rtol=compress_rtol, effective_bandwidth=bandwidth, say=say)
         else:
             rows += _memory(sizes, features)
     return rows
