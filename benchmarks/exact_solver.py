@@ -106,13 +106,13 @@ class Sizes:
 
 FULL_SIZES = Sizes()
 QUICK_SIZES = Sizes(
-    workloads=((200, 500), (2_000, 150)),
+    workloads=((200, 300), (1_000, 100)),
     triad_length=2_000_000,
     kernel_d=20_000,
-    kernel_steps=100,
-    full_d=1_000,
-    full_steps=2_000,
-    full_compare_steps=(10, 100, 500, 1_000, 2_000),
+    kernel_steps=50,
+    full_d=300,
+    full_steps=1_000,
+    full_compare_steps=(10, 100, 500, 1_000),
     memory_steps=10_000,
     memory_checkpoints=100,
     repeat=1,

@@ -33,13 +33,13 @@ FULL_D, FULL_STEPS = 500_000, 50_000
 #: Dimension used at full length when the solver has no ``compress=`` (the plain solver's cost is
 #: ``d × steps`` per curve).
 FALLBACK_D = 2_000
-QUICK_D, QUICK_STEPS = 200, 2_000
+QUICK_D, QUICK_STEPS = 200, 1_000
 NOISE_VARIANCE = 0.01
 COMPRESS_RTOL = 1e-3
 FAMILIES = ("m/trH", "m/(trH sqrt t)")
 
 
-def step_grid(steps: int, points: int = 300) -> np.ndarray:
+def step_grid(steps: int, points: int = 200) -> np.ndarray:
     """Log-spaced distinct steps ``1 … steps`` (the plotted points).
 
     Examples
