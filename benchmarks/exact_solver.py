@@ -48,6 +48,7 @@ __all__ = [
     "PARTS",
     "FULL_SCALE_EXPONENTS",
     "averaged_risk_at",
+    "compression_estimates",
     "full_scale_m",
     "full_scale_schedules",
     "jax_averaged_risk",
@@ -94,7 +95,7 @@ class Sizes:
     n_lrs: int = 22
     triad_length: int = 100_000_000
     kernel_d: int = 500_000
-    kernel_steps: int = 1_000
+    kernel_steps: int = 500
     full_d: int = 500_000
     full_steps: int = 50_000
     full_compare_steps: tuple[int, ...] = (100, 1_000, 5_000, 20_000, 50_000)
@@ -240,25 +241,40 @@ def _pick_kernel(problem: Problem, features: dict[str, bool]) -> tuple[str | Non
     return "fused", 'kernel="fused"'
 
 
-def _compression_estimate(trajectories: Sequence[Any]) -> tuple[str, float] | None:
-    """The largest compression error estimate the trajectories report, with its attribute name.
+def compression_estimates(trajectory: Any) -> dict[str, float]:
+    """The compression error estimates a trajectory reports, by attribute name (largest value of each).
 
-    The name of the attribute is not fixed yet; any numeric attribute whose name mentions
-    ``compress`` or ``error_estimate`` counts.
+    The solver's ``compress=`` names its estimate on the trajectory; the name is not fixed here, so
+    every public numeric attribute whose name mentions ``error_estimate``, or ``compress`` together
+    with ``err`` or ``estimate``, counts (not, say, a compressed rank). A trajectory computed
+    without compression gives ``{}``.
+
+    Examples
+    --------
+    >>> p = Problem.isotropic(2, noise_variance=0.0)
+    >>> compression_estimates(expected_risk(p, Schedule.constant(0.1, 1, steps=2)))
+    {}
     """
-    best: tuple[str, float] | None = None
-    for traj in trajectories:
-        for name in dir(traj):
-            if name.startswith("_") or not ("compress" in name or "error_estimate" in name):
-                continue
-            value = getattr(traj, name, None)
-            try:
-                v = float(np.max(np.asarray(value, dtype=np.float64)))
-            except (TypeError, ValueError):
-                continue
-            if best is None or v > best[1]:
-                best = (name, v)
-    return best
+    out: dict[str, float] = {}
+    for name in dir(trajectory):
+        lowered = name.lower()
+        wanted = "error_estimate" in lowered or ("compress" in lowered and ("err" in lowered or "estimate" in lowered))
+        if name.startswith("_") or not wanted:
+            continue
+        try:
+            out[name] = float(np.max(np.asarray(getattr(trajectory, name), dtype=np.float64)))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def _compression_estimate(trajectories: Sequence[Any]) -> tuple[str, float] | None:
+    """The largest estimate over ``trajectories``, with its attribute name, or ``None``."""
+    found = [(v, k) for t in trajectories for k, v in compression_estimates(t).items()]
+    if not found:
+        return None
+    value, name = max(found)
+    return name, value
 
 
 # ------------------------------------------------------------------- reference implementations

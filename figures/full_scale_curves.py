@@ -21,6 +21,7 @@ from .registry import FigureContext, register
 from ..benchmarks.exact_solver import (
     FULL_SCALE_EXPONENTS,
     averaged_risk_at,
+    compression_estimates,
     full_scale_m,
     full_scale_schedules,
     solver_features,
@@ -48,18 +49,6 @@ def step_grid(steps: int, points: int = 200) -> np.ndarray:
     [1, 2, 3, 6, 10]
     """
     return np.unique(np.geomspace(1, steps, points).round().astype(np.int64))
-
-
-def _compression_estimate(trajectory) -> dict[str, float]:
-    out = {}
-    for name in dir(trajectory):
-        if name.startswith("_") or not ("compress" in name or "error_estimate" in name):
-            continue
-        try:
-            out[name] = float(np.max(np.asarray(getattr(trajectory, name), dtype=np.float64)))
-        except (TypeError, ValueError):
-            continue
-    return out
 
 
 @register("full_scale_curves",
@@ -106,7 +95,7 @@ def build(ctx: FigureContext) -> None:
             ax.loglog(grid, curve, color=colors[k // 2], ls="-" if k % 2 == 0 else "--",
                       label=f"{family}, m={frac:g}·m_max" if (a, b) == FULL_SCALE_EXPONENTS[0] else None)
             final[label] = float(curve[-1])
-            est = _compression_estimate(traj)
+            est = compression_estimates(traj)
             if est:
                 estimates[label] = est
             rows += [{"a": a, "b": b, "family": family, "m_fraction": frac, "m": m, "step": int(t),
