@@ -1,0 +1,681 @@
+"""Cost of the exact solver, measured side by side in one process (``ramplab bench --suite exact``).
+
+Four parts, each a block of rows in one table; nothing here is asserted anywhere (the smoke test
+checks only that the rows exist and that the implementations agree):
+
+1. **Workloads.** 22 constant learning rates spread geometrically over the stable range (from
+   0.95 of the largest stable constant rate down to 1/1000 of it), batch 1, uniform iterate
+   averaging, ``λ_i = i^-1.5``, ``λ_i s_i(0) = i^-3``, ``σ² = 0.01``; (a) ``d = 2 000``, 5 000
+   steps and (b) ``d = 20 000``, 1 500 steps. Timed for a plain NumPy step loop
+   (:func:`naive_averaged_risk`, written from docs/math.md#sgd-second-moment-recursion and
+   docs/math.md#iterate-averaging), the same recursion as a JAX ``lax.scan``
+   (:func:`jax_averaged_risk`, float64, timed warm after compilation; JAX is the optional
+   ``bench`` extra) and :func:`ramplab.theory.expected_risk` (``kernel="fused"`` when the solver
+   has that keyword). Also the largest relative difference between their averaged-risk curves.
+2. **Bandwidth.** A STREAM-triad-style ``a = b + s·c`` in NumPy on arrays far larger than the
+   cache, and the solver's effective bandwidth on one schedule at ``d = 5·10⁵`` with uniform
+   averaging, counting :data:`STATE_BYTES_PER_COORDINATE` bytes per coordinate and step.
+3. **Full scale.** ``d = 5·10⁵``, 50 000 steps, 12 curves (``a ∈ {1.1, 1.5, 1.9}``,
+   ``b ∈ {a, 2a}``, learning rate ``m/tr H`` and ``m/(tr H √t)``) with ``compress=1e-3``, and
+   behind ``--full-uncompressed`` the uncompressed run for the error at a few steps.
+4. **Memory.** 10⁶ steps at ``d = 10`` with a few hundred ``checkpoints=``: warm time, tracemalloc
+   peak and peak-RSS growth.
+
+Keywords the solver may not have yet (``checkpoints=``, ``kernel=``, ``compress=``) are detected
+with :func:`solver_features`; a part that needs a missing one prints ``n/a: needs …`` instead.
+"""
+
+from __future__ import annotations
+
+import gc
+import inspect
+import math
+import time
+import tracemalloc
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..theory import Problem, Schedule, expected_risk, stability
+
+__all__ = [
+    "STATE_BYTES_PER_COORDINATE",
+    "Row",
+    "Sizes",
+    "FULL_SIZES",
+    "QUICK_SIZES",
+    "PARTS",
+    "FULL_SCALE_EXPONENTS",
+    "averaged_risk_at",
+    "compression_estimates",
+    "full_scale_m",
+    "full_scale_schedules",
+    "jax_averaged_risk",
+    "largest_stable_lr",
+    "measure",
+    "naive_averaged_risk",
+    "report",
+    "solver_features",
+    "triad_bandwidth",
+    "workload_lrs",
+    "workload_problem",
+]
+
+#: The parts of the benchmark, in the order they run and print.
+PARTS = ("workloads", "bandwidth", "full", "memory")
+
+#: Bytes the averaged recursion must move per coordinate and step: the three state arrays ``s``
+#: (second moment), ``a`` (averaged second moment) and ``c`` (cross moment) read once and written
+#: once, and ``λ`` read once, float64: ``(3 + 3 + 1) × 8``. The reductions ``Σλs`` and ``Σλa`` are
+#: counted as riding on the same pass (a fused kernel does that); anything more a kernel reads is
+#: not counted, so this is a lower bound on the traffic.
+STATE_BYTES_PER_COORDINATE = 7 * 8
+
+#: The exponents of the full-scale run: ``λ_i = i^-a`` and ``λ_i s_i(0) = i^-b`` for ``b ∈ {a, 2a}``.
+FULL_SCALE_EXPONENTS = tuple((a, b) for a in (1.1, 1.5, 1.9) for b in (a, 2 * a))
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the report: a measured value (``None`` when not available) and a note."""
+
+    part: str
+    item: str
+    value: float | None
+    unit: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Problem sizes of every part (:data:`FULL_SIZES`; :data:`QUICK_SIZES` for a seconds-long run)."""
+
+    workloads: tuple[tuple[int, int], ...] = ((2_000, 5_000), (20_000, 1_500))
+    n_lrs: int = 22
+    triad_length: int = 100_000_000
+    kernel_d: int = 500_000
+    kernel_steps: int = 500
+    full_d: int = 500_000
+    full_steps: int = 50_000
+    full_compare_steps: tuple[int, ...] = (100, 1_000, 5_000, 20_000, 50_000)
+    memory_d: int = 10
+    memory_steps: int = 1_000_000
+    memory_checkpoints: int = 300
+    repeat: int = 3
+
+
+FULL_SIZES = Sizes()
+QUICK_SIZES = Sizes(
+    workloads=((200, 300), (1_000, 100)),
+    triad_length=2_000_000,
+    kernel_d=20_000,
+    kernel_steps=50,
+    full_d=300,
+    full_steps=1_000,
+    full_compare_steps=(10, 100, 500, 1_000),
+    memory_steps=10_000,
+    memory_checkpoints=100,
+    repeat=1,
+)
+
+
+# ----------------------------------------------------------------------------------- helpers
+def solver_features() -> dict[str, bool]:
+    """Which optional keywords :func:`~ramplab.theory.expected_risk` accepts in this install.
+
+    Examples
+    --------
+    >>> sorted(solver_features())
+    ['checkpoints', 'compress', 'kernel']
+    """
+    params = inspect.signature(expected_risk).parameters
+    return {name: name in params for name in ("checkpoints", "kernel", "compress")}
+
+
+def largest_stable_lr(problem: Problem, batch: float = 1.0, *, rtol: float = 1e-10) -> float:
+    """Largest constant learning rate at which SGD is stable (docs/math.md#stability), by bisection.
+
+    Stability at constant ``(η, B)`` is monotone in ``η`` (both conditions of
+    :func:`~ramplab.theory.stability.is_stable` only get harder as ``η`` grows), so bisection on
+    ``is_stable`` between 0 and ``2/(c λ_max)`` finds the threshold to relative accuracy ``rtol``.
+
+    Examples
+    --------
+    One direction, ``B = 1``, Gaussian: the step multiplies ``s`` by ``1 − 2ηλ + 3η²λ²``, which is
+    below 1 iff ``η < 2/(3λ)``:
+
+    >>> round(largest_stable_lr(Problem([2.0], [1.0])), 8)
+    0.33333333
+    """
+    c = 1.0 + (problem.kurtosis - 2.0) / batch
+    hi = 2.0 / (c * problem.largest_eigenvalue) if c > 0 else 1.0
+    while stability.is_stable(problem, hi, batch):  # only for κ < 2, where condition (i) does not bound η
+        hi *= 2.0
+    lo = 0.0
+    while hi - lo > rtol * hi:
+        mid = 0.5 * (lo + hi)
+        if stability.is_stable(problem, mid, batch):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def averaged_risk_at(trajectory: Any, steps: Sequence[int]) -> np.ndarray:
+    """The averaged risk of ``trajectory`` at the given steps.
+
+    Works both for a full trajectory (``steps`` ``0 … T``) and for one computed with
+    ``checkpoints=`` (``trajectory.steps`` holding only the recorded steps).
+
+    Raises
+    ------
+    ValueError
+        If a step was not recorded.
+    """
+    recorded = np.asarray(trajectory.steps)
+    wanted = np.asarray(steps, dtype=np.int64)
+    pos = np.searchsorted(recorded, wanted)
+    pos = np.minimum(pos, recorded.size - 1)
+    if not np.array_equal(recorded[pos], wanted):
+        missing = wanted[recorded[pos] != wanted]
+        raise ValueError(f"steps {missing[:5].tolist()} were not recorded in the trajectory")
+    return np.asarray(trajectory.averaged_risk, dtype=np.float64)[pos]
+
+
+def _max_relative_difference(x: np.ndarray, reference: np.ndarray) -> float:
+    x, reference = np.asarray(x, dtype=np.float64), np.asarray(reference, dtype=np.float64)
+    scale = np.abs(reference)
+    diff = np.abs(x - reference)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(scale > 0, diff / np.where(scale > 0, scale, 1.0), np.where(diff > 0, np.inf, 0.0))
+    return float(np.max(rel))
+
+
+def _best_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """Best wall time of ``repeat`` calls of ``fn`` and the last result."""
+    best, result = math.inf, None
+    for _ in range(max(1, repeat)):
+        gc.collect()
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def _interleaved_best_times(calls: dict[str, Callable[[], Any]], repeat: int) -> tuple[dict[str, float], dict[str, Any]]:
+    """Best wall time of each call over ``repeat`` interleaved rounds (so that a slow spell of the
+    machine hits every implementation alike), and each call's last result."""
+    best = {name: math.inf for name in calls}
+    results: dict[str, Any] = {}
+    for _ in range(max(1, repeat)):
+        for name, fn in calls.items():
+            gc.collect()
+            start = time.perf_counter()
+            results[name] = fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best, results
+
+
+def _solve(problem: Problem, schedules: Any, features: dict[str, bool], *, kernel: str | None = None,
+           checkpoints: Any = None, compress: float | None = None) -> Any:
+    """``expected_risk`` with uniform averaging and only the optional keywords this install has."""
+    kw: dict[str, Any] = {"average": "uniform"}
+    if kernel is not None and features["kernel"]:
+        kw["kernel"] = kernel
+    if checkpoints is not None and features["checkpoints"]:
+        kw["checkpoints"] = checkpoints
+    if compress is not None and features["compress"]:
+        kw["compress"] = compress
+    return expected_risk(problem, schedules, **kw)
+
+
+def _pick_kernel(problem: Problem, features: dict[str, bool]) -> tuple[str | None, str]:
+    """``("fused", "")`` when ``kernel="fused"`` runs here, else ``(None, why not)``."""
+    if not features["kernel"]:
+        return None, "default kernel (fused n/a: needs kernel=)"
+    try:
+        _solve(problem, Schedule.constant(1e-3, 1, steps=2), features, kernel="fused")
+    except (ImportError, ValueError, RuntimeError, NotImplementedError) as exc:
+        return None, f"default kernel (fused unavailable: {type(exc).__name__}: {exc})"
+    return "fused", 'kernel="fused"'
+
+
+def compression_estimates(trajectory: Any) -> dict[str, float]:
+    """The compression error estimates a trajectory reports, by attribute name (largest value of each).
+
+    The solver's ``compress=`` names its estimate on the trajectory; the name is not fixed here, so
+    every public numeric attribute whose name mentions ``error_estimate``, or ``compress`` together
+    with ``err`` or ``estimate``, counts (not, say, a compressed rank). A trajectory computed
+    without compression gives ``{}``.
+
+    Examples
+    --------
+    >>> p = Problem.isotropic(2, noise_variance=0.0)
+    >>> compression_estimates(expected_risk(p, Schedule.constant(0.1, 1, steps=2)))
+    {}
+    """
+    out: dict[str, float] = {}
+    for name in dir(trajectory):
+        lowered = name.lower()
+        wanted = "error_estimate" in lowered or ("compress" in lowered and ("err" in lowered or "estimate" in lowered))
+        if name.startswith("_") or not wanted:
+            continue
+        try:
+            out[name] = float(np.max(np.asarray(getattr(trajectory, name), dtype=np.float64)))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def _compression_estimate(trajectories: Sequence[Any]) -> tuple[str, float] | None:
+    """The largest estimate over ``trajectories``, with its attribute name, or ``None``."""
+    found = [(v, k) for t in trajectories for k, v in compression_estimates(t).items()]
+    if not found:
+        return None
+    value, name = max(found)
+    return name, value
+
+
+# ------------------------------------------------------------------- reference implementations
+def naive_averaged_risk(eigenvalues: Any, initial_second_moment: Any, noise_variance: float,
+                        lr: Any, *, batch: float = 1.0, kurtosis: float = 3.0) -> np.ndarray:
+    """Averaged excess risk by a plain NumPy loop over steps (the benchmark's baseline).
+
+    Every step applies, to each row (one schedule per row), the moment updates of
+    docs/math.md#iterate-averaging with ``ρ_t = 1/t``:
+    ``c ← (1 − ηλ) c``; ``s ← (1 − ηλ)² s + (η²/B)[(κ − 2) λ² s + λ (q + σ²)]``, ``q = Σ λ s``
+    (docs/math.md#sgd-second-moment-recursion); ``a ← (1 − ρ)² a + ρ² s + 2ρ(1 − ρ) c``;
+    ``c ← (1 − ρ) c + ρ s``; then records ``½ Σ λ a``.
+
+    Parameters
+    ----------
+    eigenvalues, initial_second_moment : array_like, shape (d,)
+    noise_variance : float
+    lr : array_like, shape (T, R)
+        Learning rate of step ``t`` (row ``t − 1``) for each of the ``R`` schedules.
+    batch : float
+    kurtosis : float
+
+    Returns
+    -------
+    ndarray, shape (R, T + 1)
+        Averaged risk after steps ``0 … T`` (column 0: the initial risk).
+
+    Examples
+    --------
+    >>> r = naive_averaged_risk([1.0], [1.0], 0.0, [[0.5], [0.5]])
+    >>> r.round(6).tolist()   # s(1) = 0.75 = a(1); s(2) = 0.5625, c = 0.375, a(2) = 0.515625
+    [[0.5, 0.375, 0.257812]]
+    """
+    lam = np.asarray(eigenvalues, dtype=np.float64)
+    lr = np.asarray(lr, dtype=np.float64)
+    steps, rows = lr.shape
+    s = np.tile(np.asarray(initial_second_moment, dtype=np.float64), (rows, 1))
+    a, c = s.copy(), s.copy()
+    out = np.empty((rows, steps + 1))
+    out[:, 0] = 0.5 * (a @ lam)
+    for t in range(1, steps + 1):
+        eta = lr[t - 1][:, None]
+        rho = 1.0 / t
+        q = (s @ lam)[:, None]
+        c = (1.0 - eta * lam) * c
+        s = (1.0 - eta * lam) ** 2 * s + eta**2 / batch * ((kurtosis - 2.0) * lam**2 * s
+                                                           + lam * (q + noise_variance))
+        a = (1.0 - rho) ** 2 * a + rho**2 * s + 2.0 * rho * (1.0 - rho) * c
+        c = (1.0 - rho) * c + rho * s
+        out[:, t] = 0.5 * (a @ lam)
+    return out
+
+
+def jax_averaged_risk() -> Callable[..., Any] | None:
+    """The recursion of :func:`naive_averaged_risk` as a jitted JAX ``lax.scan``, or ``None`` without JAX.
+
+    Turns on ``jax_enable_x64`` (float64). The returned function takes
+    ``(eigenvalues, initial_second_moment, noise_variance, lr, batch, kurtosis)`` with ``lr`` of
+    shape ``(T, R)`` and returns the ``(R, T + 1)`` averaged risk as a NumPy array.
+    """
+    try:
+        import jax
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    def run(lam, s0, noise, lr, batch, kurtosis):
+        steps, rows = lr.shape
+        rho = 1.0 / jnp.arange(1, steps + 1, dtype=jnp.float64)
+
+        def step(carry, xs):
+            s, a, c = carry
+            eta, r = xs
+            eta = eta[:, None]
+            q = (s @ lam)[:, None]
+            c = (1.0 - eta * lam) * c
+            s = (1.0 - eta * lam) ** 2 * s + eta**2 / batch * ((kurtosis - 2.0) * lam**2 * s
+                                                               + lam * (q + noise))
+            a = (1.0 - r) ** 2 * a + r**2 * s + 2.0 * r * (1.0 - r) * c
+            c = (1.0 - r) * c + r * s
+            return (s, a, c), 0.5 * (a @ lam)
+
+        init = jnp.broadcast_to(s0, (rows, s0.shape[0]))
+        _, hist = jax.lax.scan(step, (init, init, init), (lr, rho))
+        return jnp.concatenate([0.5 * (init @ lam)[None, :], hist], axis=0).T
+
+    jitted = jax.jit(run)
+
+    def call(eigenvalues, initial_second_moment, noise_variance, lr, batch=1.0, kurtosis=3.0):
+        out = jitted(jnp.asarray(eigenvalues, dtype=jnp.float64),
+                     jnp.asarray(initial_second_moment, dtype=jnp.float64),
+                     jnp.float64(noise_variance), jnp.asarray(lr, dtype=jnp.float64),
+                     jnp.float64(batch), jnp.float64(kurtosis))
+        return np.asarray(out.block_until_ready())
+
+    return call
+
+
+# ------------------------------------------------------------------------------------ parts
+def workload_problem(d: int) -> Problem:
+    """The workloads' problem: ``λ_i = i^-1.5``, ``λ_i s_i(0) = i^-3``, ``σ² = 0.01``."""
+    return Problem.power_law(d, a=1.5, b=3.0, noise_variance=0.01)
+
+
+def workload_lrs(problem: Problem, n: int) -> np.ndarray:
+    """``n`` constant rates, geometric from 0.95 of the largest stable one down to 1/1000 of it."""
+    top = largest_stable_lr(problem, 1.0)
+    return np.geomspace(0.95 * top, 1e-3 * top, n)
+
+
+def _workloads(sizes: Sizes, features: dict[str, bool]) -> list[Row]:
+    rows: list[Row] = []
+    jax_fn = jax_averaged_risk()
+    for tag, (d, steps) in zip("ab", sizes.workloads):
+        part = f"({tag}) d={d}, {steps} steps, {sizes.n_lrs} LRs"
+        problem = workload_problem(d)
+        lrs = workload_lrs(problem, sizes.n_lrs)
+        lr_table = np.broadcast_to(lrs, (steps, lrs.size))
+        schedules = [Schedule.constant(float(eta), 1, steps=steps) for eta in lrs]
+        kernel, kernel_note = _pick_kernel(problem, features)
+        args = (problem.eigenvalues, problem.initial_second_moment, problem.noise_variance, lr_table)
+
+        calls: dict[str, Callable[[], Any]] = {
+            "naive": lambda: naive_averaged_risk(*args),
+            "ramplab": lambda: np.stack([t.averaged_risk
+                                         for t in _solve(problem, schedules, features, kernel=kernel)]),
+        }
+        if jax_fn is not None:
+            jax_fn(*args)  # compile at these shapes; the timed calls are warm
+            calls["jax"] = lambda: jax_fn(*args)
+        times, curves = _interleaved_best_times(calls, sizes.repeat)
+        t_naive, t_ramp, t_jax = times["naive"], times["ramplab"], times.get("jax")
+        naive, ramp, jx = curves["naive"], curves["ramplab"], curves.get("jax")
+        rows.append(Row(part, "naive NumPy loop", t_naive, "s"))
+        if t_jax is not None:
+            rows.append(Row(part, "JAX lax.scan (warm)", t_jax, "s"))
+        else:
+            rows.append(Row(part, "JAX lax.scan (warm)", None, "s", "jax: not installed (pip install 'ramplab[bench]')"))
+        rows.append(Row(part, "ramplab expected_risk", t_ramp, "s", kernel_note))
+        rows.append(Row(part, "ramplab / naive", t_ramp / t_naive, "x", "time ratio, < 1 is faster"))
+        rows.append(Row(part, "ramplab / JAX", None if t_jax is None else t_ramp / t_jax, "x",
+                        "time ratio, < 1 is faster" if t_jax else "n/a: jax not installed"))
+        rows.append(Row(part, "max rel diff naive vs ramplab", _max_relative_difference(naive, ramp), "",
+                        "averaged risk, all steps; target <= 1e-12"))
+        rows.append(Row(part, "max rel diff JAX vs ramplab",
+                        None if jx is None else _max_relative_difference(jx, ramp), "",
+                        "averaged risk, all steps; target <= 1e-12" if jx is not None else "n/a: jax not installed"))
+    return rows
+
+
+def triad_bandwidth(length: int, repeat: int = 5) -> tuple[float, float]:
+    """Best-of-``repeat`` NumPy bandwidths in bytes/s: triad ``a = b + s·c`` and copy ``a = b``.
+
+    The triad counts 24 bytes per element (STREAM's convention: read ``b``, ``c``, write ``a``);
+    NumPy does it in two passes (``a = s·c``, then ``a += b``), so it moves more than it counts.
+    The copy (``np.copyto``, 16 bytes per element) is a single pass.
+    """
+    b = np.full(length, 1.0)
+    c = np.full(length, 2.0)
+    a = np.empty(length)
+    scalar = 3.0
+    best_triad = best_copy = math.inf
+    for _ in range(max(1, repeat)):
+        start = time.perf_counter()
+        np.multiply(c, scalar, out=a)
+        np.add(a, b, out=a)
+        best_triad = min(best_triad, time.perf_counter() - start)
+        start = time.perf_counter()
+        np.copyto(a, b)
+        best_copy = min(best_copy, time.perf_counter() - start)
+    return 24.0 * length / best_triad, 16.0 * length / best_copy
+
+
+def _bandwidth(sizes: Sizes, features: dict[str, bool]) -> tuple[list[Row], float | None]:
+    part = "bandwidth"
+    triad, copy = triad_bandwidth(sizes.triad_length, repeat=max(3, sizes.repeat + 2))
+    mib = 8 * sizes.triad_length / 2**20
+    rows = [Row(part, "NumPy triad a = b + s*c", triad / 1e9, "GB/s",
+                f"3 arrays x {mib:.0f} MiB, 24 B/elem counted, best of several"),
+            Row(part, "NumPy copy a = b", copy / 1e9, "GB/s", "16 B/elem, single pass")]
+    d, steps = sizes.kernel_d, sizes.kernel_steps
+    problem = workload_problem(d)
+    kernel, kernel_note = _pick_kernel(problem, features)
+    schedule = Schedule.constant(0.5 * largest_stable_lr(problem, 1.0), 1, steps=steps)
+    checkpoints = [steps] if features["checkpoints"] else None
+    _solve(problem, schedule, features, kernel=kernel, checkpoints=checkpoints)  # warm
+    seconds, _ = _best_time(lambda: _solve(problem, schedule, features, kernel=kernel, checkpoints=checkpoints),
+                            sizes.repeat)
+    moved = STATE_BYTES_PER_COORDINATE * d * steps
+    effective = moved / seconds
+    rows += [
+        Row(part, f"solver d={d}, {steps} steps, 1 schedule", seconds, "s", kernel_note),
+        Row(part, "solver effective bandwidth", effective / 1e9, "GB/s",
+            f"{STATE_BYTES_PER_COORDINATE} B/coord/step: s, a, c read+written, lambda read"),
+        Row(part, "solver / triad bandwidth", effective / triad, "x",
+            f"state {3 * 8 * d / 2**20:.1f} MiB (+ lambda) may sit in cache"),
+    ]
+    return rows, effective
+
+
+def full_scale_schedules(problem: Problem, steps: int, m: float) -> tuple[Schedule, Schedule]:
+    """``η = m / tr H`` constant and ``η_t = m / (tr H √t)`` (``t = 1 … steps``), batch 1."""
+    eta0 = m / problem.trace
+    t = np.arange(1, steps + 1, dtype=np.float64)
+    return (Schedule.constant(eta0, 1, steps=steps, label=f"m/trH, m={m:.4g}"),
+            Schedule(eta0 / np.sqrt(t), 1, label=f"m/(trH sqrt t), m={m:.4g}"))
+
+
+def full_scale_m(problem: Problem, fraction: float) -> tuple[float, float]:
+    """``(m, m_max)`` with ``m_max = tr H · η_max`` (largest stable constant rate) and ``m = fraction · m_max``."""
+    m_max = problem.trace * largest_stable_lr(problem, 1.0)
+    return fraction * m_max, m_max
+
+
+def _full(sizes: Sizes, features: dict[str, bool], *, uncompressed: bool, m_fraction: float,
+          rtol: float, effective_bandwidth: float | None, say: Callable[[str], None]) -> list[Row]:
+    d, steps = sizes.full_d, sizes.full_steps
+    part = f"full scale d={d}, {steps} steps, 12 curves"
+    rows: list[Row] = []
+    problems, schedules, ms = [], [], []
+    for a, b in FULL_SCALE_EXPONENTS:
+        problem = Problem.power_law(d, a=a, b=b, noise_variance=0.01)
+        m, m_max = full_scale_m(problem, m_fraction)
+        problems.append(problem)
+        schedules.append(full_scale_schedules(problem, steps, m))
+        ms.append((a, m, m_max))
+    m_text = ", ".join(f"a={a:g}: m={m:.3g} (m_max={m_max:.3g})" for a, m, m_max in ms[::2])
+    rows.append(Row(part, f"m = {m_fraction:g} x m_max", None, "-", m_text))
+    compare = [k for k in sizes.full_compare_steps if k <= steps]
+    coordinate_steps = 12 * d * steps
+    if effective_bandwidth:
+        est = STATE_BYTES_PER_COORDINATE * coordinate_steps / effective_bandwidth
+        rows.append(Row(part, "uncompressed, estimated", est, "s", "12·d·T coordinate-steps at the measured bandwidth"))
+
+    compressed: list[Any] | None = None
+    if features["compress"]:
+        # The solver picks its own kernel for the compressed run (kernel="auto").
+        start = time.perf_counter()
+        compressed = [t for p, pair in zip(problems, schedules)
+                      for t in _solve(p, pair, features, compress=rtol)]
+        took = time.perf_counter() - start
+        rows.append(Row(part, f"compress={rtol:g}", took, "s",
+                        f"target <= 60 s on 2 cores: {'OK' if took <= 60 else 'MISSED'}"))
+        estimate = _compression_estimate(compressed)
+        rows.append(Row(part, "compression error estimate", None if estimate is None else estimate[1], "",
+                        "n/a: no estimate attribute found" if estimate is None else f"max of .{estimate[0]}"))
+    else:
+        rows.append(Row(part, f"compress={rtol:g}", None, "s", "n/a: needs compress="))
+
+    if not uncompressed:
+        rows.append(Row(part, "uncompressed", None, "s", "skipped (pass --full-uncompressed)"))
+        return rows
+    kernel, kernel_note = _pick_kernel(problems[0], features)
+    if effective_bandwidth:
+        say(f"[bench exact] full: uncompressed run, about {est:.0f} s at the measured bandwidth …")
+    start = time.perf_counter()
+    exact = [t for p, pair in zip(problems, schedules)
+             for t in _solve(p, pair, features, kernel=kernel, checkpoints=compare)]
+    took = time.perf_counter() - start
+    rows.append(Row(part, "uncompressed", took, "s", kernel_note))
+    if compressed is None:
+        rows.append(Row(part, "max rel err compressed", None, "", "n/a: needs compress="))
+    else:
+        err = max(_max_relative_difference(averaged_risk_at(c, compare), averaged_risk_at(e, compare))
+                  for c, e in zip(compressed, exact))
+        rows.append(Row(part, "max rel err compressed", err, "",
+                        f"at steps {compare}; target <= 1e-3: {'OK' if err <= 1e-3 else 'MISSED'}"))
+    return rows
+
+
+def _peak_rss_bytes() -> tuple[int, int] | None:
+    """``(VmRSS, VmHWM)`` of this process in bytes (Linux), or ``None``."""
+    try:
+        with open("/proc/self/status") as fh:
+            fields = dict(line.split(":", 1) for line in fh if ":" in line)
+        return int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS mark of this process (Linux ``clear_refs``); whether it worked."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _memory(sizes: Sizes, features: dict[str, bool]) -> list[Row]:
+    d, steps = sizes.memory_d, sizes.memory_steps
+    part = f"memory d={d}, {steps} steps"
+    if not features["checkpoints"]:
+        return [Row(part, "time (warm)", None, "s", "n/a: needs checkpoints="),
+                Row(part, "tracemalloc peak", None, "MB", "n/a: needs checkpoints="),
+                Row(part, "peak RSS growth", None, "MB", "n/a: needs checkpoints=")]
+    problem = workload_problem(d)
+    schedule = Schedule.constant(0.5 * largest_stable_lr(problem, 1.0), 1, steps=steps)
+    checkpoints = np.unique(np.geomspace(1, steps, sizes.memory_checkpoints).round().astype(np.int64))
+    run = lambda: _solve(problem, schedule, features, checkpoints=checkpoints)  # noqa: E731
+    run()  # warm (kernel compilation)
+    seconds, _ = _best_time(run, sizes.repeat)
+    gc.collect()
+    reset = _reset_peak_rss()
+    before = _peak_rss_bytes()
+    tracemalloc.start()
+    try:
+        run()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    after = _peak_rss_bytes()
+    rss_note = "VmHWM after reset minus VmRSS before" if reset else "VmHWM growth (peak not resettable)"
+    rss = None if before is None or after is None else (after[1] - (before[0] if reset else before[1])) / 1e6
+    return [Row(part, f"time (warm), {checkpoints.size} checkpoints", seconds, "s",
+                f"target < 2 s: {'OK' if seconds < 2 else 'MISSED'}"),
+            Row(part, "tracemalloc peak", peak / 1e6, "MB", f"target < 100 MB: {'OK' if peak < 1e8 else 'MISSED'}"),
+            Row(part, "peak RSS growth", rss, "MB", rss_note)]
+
+
+def measure(sizes: Sizes = FULL_SIZES, *, parts: Sequence[str] = PARTS, full_uncompressed: bool = False,
+            m_fraction: float = 0.5, compress_rtol: float = 1e-3,
+            progress: Callable[[str], None] | None = None) -> list[Row]:
+    """Run the chosen parts and return their rows (see the module docstring).
+
+    Parameters
+    ----------
+    sizes : Sizes
+        :data:`FULL_SIZES` or :data:`QUICK_SIZES` (or any other).
+    parts : sequence of str
+        Any of :data:`PARTS`.
+    full_uncompressed : bool
+        Also run the full-scale curves uncompressed (slow at full size) and compare.
+    m_fraction : float
+        Full-scale ``m`` as a fraction of the largest stable ``m`` (in ``(0, 1)``).
+    compress_rtol : float
+        ``compress=`` tolerance of the full-scale run.
+    progress : callable, optional
+        Called with a line of text before each part.
+
+    Returns
+    -------
+    list of Row
+
+    Raises
+    ------
+    ValueError
+        For an unknown part or ``m_fraction`` outside ``(0, 1)``.
+    """
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        raise ValueError(f"parts must be drawn from {PARTS}; got {unknown}")
+    if not 0.0 < m_fraction < 1.0:
+        raise ValueError(f"m_fraction must lie in (0, 1); got {m_fraction!r}")
+    features = solver_features()
+    say = progress or (lambda line: None)
+    rows: list[Row] = []
+    bandwidth: float | None = None
+    for part in PARTS:
+        if part not in parts:
+            continue
+        say(f"[bench exact] {part} …")
+        if part == "workloads":
+            rows += _workloads(sizes, features)
+        elif part == "bandwidth":
+            new, bandwidth = _bandwidth(sizes, features)
+            rows += new
+        elif part == "full":
+            rows += _full(sizes, features, uncompressed=full_uncompressed, m_fraction=m_fraction,
+                          rtol=compress_rtol, effective_bandwidth=bandwidth, say=say)
+        else:
+            rows += _memory(sizes, features)
+    return rows
+
+
+def _format_value(value: float | None, unit: str) -> str:
+    if unit == "-":  # an information row: the note says it all
+        return ""
+    if value is None:
+        return "n/a"
+    if unit == "":
+        return f"{value:.2e}"
+    if unit == "s":
+        return f"{value:.3f} s" if value < 100 else f"{value:.0f} s"
+    if unit == "x":
+        return f"{value:.3g}x"
+    return f"{value:.3g} {unit}"
+
+
+def report(rows: Sequence[Row], *, sizes: Sizes | None = None) -> str:
+    """A compact plain-text table of ``rows``, grouped by part."""
+    features = solver_features()
+    have = ", ".join(f"{k}={'yes' if v else 'no'}" for k, v in features.items())
+    lines = [f"Exact solver benchmark: float64, expected_risk keywords: {have}", ""]
+    width = max([len(r.item) for r in rows] + [10]) + 2
+    current = None
+    for r in rows:
+        if r.part != current:
+            current = r.part
+            lines += ["", current, "-" * (width + 16)]
+        lines.append(f"  {r.item:<{width}}{_format_value(r.value, r.unit):>14}   {r.note}".rstrip())
+    return "\n".join(lines[:1] + lines[2:])

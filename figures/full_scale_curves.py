@@ -1,0 +1,130 @@
+"""Averaged risk against steps at full scale: d = 5·10⁵, 50 000 steps, one panel per (a, b).
+
+Batch-1 SGD on ``λ_i = i^-a``, ``λ_i s_i(0) = i^-b`` (``a ∈ {1.1, 1.5, 1.9}``, ``b ∈ {a, 2a}``),
+``σ² = 0.01``, uniform iterate averaging (docs/math.md#iterate-averaging), with the two learning-rate
+families ``η = m / tr H`` and ``η_t = m / (tr H √t)``. ``m`` runs over the stable range: fractions
+:data:`M_FRACTIONS` of ``m_max = tr H · η_max``, ``η_max`` the largest stable constant rate
+(docs/math.md#stability). The full-size run needs the solver's ``compress=`` (spectral compression);
+without it the figure is drawn at :data:`FALLBACK_D` and its JSON says so. Curves are evaluated on
+a log-spaced grid of steps (with ``checkpoints=`` when the solver has it), and the CSV holds exactly
+the plotted points.
+"""
+
+from __future__ import annotations
+
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .registry import FigureContext, register
+from ..benchmarks.exact_solver import (
+    FULL_SCALE_EXPONENTS,
+    averaged_risk_at,
+    compression_estimates,
+    full_scale_m,
+    full_scale_schedules,
+    solver_features,
+)
+from ..theory import Problem, expected_risk
+
+#: ``m`` as fractions of the largest stable ``m``: near the edge of stability down to 1/1000 of it.
+M_FRACTIONS = (0.9, 0.03, 0.001)
+FULL_D, FULL_STEPS = 500_000, 50_000
+#: Dimension used at full length when the solver has no ``compress=`` (the plain solver's cost is
+#: ``d × steps`` per curve).
+FALLBACK_D = 2_000
+QUICK_D, QUICK_STEPS = 200, 1_000
+NOISE_VARIANCE = 0.01
+COMPRESS_RTOL = 1e-3
+FAMILIES = ("m/trH", "m/(trH sqrt t)")
+
+
+def step_grid(steps: int, points: int = 200) -> np.ndarray:
+    """Log-spaced distinct steps ``1 … steps`` (the plotted points).
+
+    Examples
+    --------
+    >>> step_grid(10, 5).tolist()
+    [1, 2, 3, 6, 10]
+    """
+    return np.unique(np.geomspace(1, steps, points).round().astype(np.int64))
+
+
+@register("full_scale_curves",
+          "SGD, uniform averaging, d=5e5, 50k steps: averaged risk vs steps for m/trH and m/(trH√t), per (a, b)")
+def build(ctx: FigureContext) -> None:
+    features = solver_features()
+    compress = COMPRESS_RTOL if features["compress"] else None
+    if ctx.quick:
+        d, steps = QUICK_D, QUICK_STEPS
+        d_note = "quick: small d"
+    elif compress is not None:
+        d, steps = FULL_D, FULL_STEPS
+        d_note = f"full scale with compress={COMPRESS_RTOL:g}"
+    else:
+        d, steps = FALLBACK_D, FULL_STEPS
+        d_note = (f"expected_risk has no compress= in this install: d={FALLBACK_D} instead of {FULL_D} "
+                  f"(full length, uncompressed)")
+    grid = step_grid(steps)
+    kw = {"average": "uniform"}
+    if compress is not None:
+        kw["compress"] = compress
+    if features["checkpoints"]:
+        kw["checkpoints"] = grid
+    if features["kernel"]:
+        kw["kernel"] = "auto"
+
+    colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, len(M_FRACTIONS)))
+    fig, axes = plt.subplots(2, 3, figsize=(14, 8), sharex=True)
+    rows, m_info, final, estimates = [], {}, {}, {}
+    start = time.perf_counter()
+    for (a, b) in FULL_SCALE_EXPONENTS:
+        problem = Problem.power_law(d, a=a, b=b, noise_variance=NOISE_VARIANCE)
+        ms = [full_scale_m(problem, f) for f in M_FRACTIONS]
+        m_info[f"a={a:g}"] = {"m_max": ms[0][1], "trace": problem.trace,
+                              "m": {f"{f:g}": m for f, (m, _) in zip(M_FRACTIONS, ms)}}
+        schedules = [s for m, _ in ms for s in full_scale_schedules(problem, steps, m)]
+        trajectories = expected_risk(problem, schedules, **kw)
+        ax = axes[0 if b == a else 1, [1.1, 1.5, 1.9].index(a)]
+        for k, traj in enumerate(trajectories):
+            frac, family = M_FRACTIONS[k // 2], FAMILIES[k % 2]
+            m = ms[k // 2][0]
+            curve = averaged_risk_at(traj, grid)
+            label = f"a={a:g}, b={b:g}, {family}, m={frac:g} m_max"
+            ax.loglog(grid, curve, color=colors[k // 2], ls="-" if k % 2 == 0 else "--",
+                      label=f"{family}, m={frac:g}·m_max" if (a, b) == FULL_SCALE_EXPONENTS[0] else None)
+            final[label] = float(curve[-1])
+            est = compression_estimates(traj)
+            if est:
+                estimates[label] = est
+            rows += [{"a": a, "b": b, "family": family, "m_fraction": frac, "m": m, "step": int(t),
+                      "averaged_risk": float(r)} for t, r in zip(grid, curve)]
+        ax.set_title(f"a={a:g}, b={b:g}" + (" (b = a)" if b == a else " (b = 2a)"))
+        ax.grid(True, which="major", color="0.9")
+    took = time.perf_counter() - start
+    for ax in axes[1]:
+        ax.set_xlabel("steps")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("averaged excess risk")
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle(f"SGD, B=1, uniform averaging, σ²={NOISE_VARIANCE}, d={d}, {steps} steps "
+                 f"(solid m/trH, dashed m/(trH√t)); {d_note}", fontsize=10)
+    fig.tight_layout()
+    ctx.save(fig, rows, {
+        "problem": {"d": d, "a_values": [1.1, 1.5, 1.9], "b": "a and 2a", "noise_variance": NOISE_VARIANCE,
+                    "batch": 1, "average": "uniform"},
+        "steps": steps,
+        "d_note": d_note,
+        "m_fractions": list(M_FRACTIONS),
+        "m_chosen": m_info,
+        "lr_families": {"m/trH": "eta = m / tr H", "m/(trH sqrt t)": "eta_t = m / (tr H sqrt(t)), t = 1 … steps"},
+        "solver_keywords": {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in kw.items()
+                            if k != "checkpoints"},
+        "checkpoints": bool(features["checkpoints"]),
+        "compress_rtol": compress,
+        "compression_estimate": estimates or None,
+        "plotted_steps": int(grid.size),
+        "solver_seconds": took,
+        "final_averaged_risk": final,
+    })

@@ -1,0 +1,145 @@
+"""Smoke test of ``ramplab bench --suite exact``: the quick run produces every row and the
+implementations agree. Times are printed by the benchmark, never asserted here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ramplab.benchmarks.cli import main
+from ramplab.benchmarks.exact_solver import (
+    PARTS,
+    QUICK_SIZES,
+    largest_stable_lr,
+    measure,
+    naive_averaged_risk,
+    report,
+    solver_features,
+    workload_problem,
+)
+from ramplab.theory import Problem, Schedule, expected_risk, stability
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return measure(QUICK_SIZES, full_uncompressed=True)
+
+
+def _by_item(rows, item):
+    return [r for r in rows if r.item == item]
+
+
+def test_every_part_produces_its_rows(rows):
+    parts = [r.part for r in rows]
+    for d, steps in QUICK_SIZES.workloads:
+        assert sum(p.startswith("(") and f"d={d}, {steps} steps" in p for p in parts) == 7
+    for item in ("NumPy triad a = b + s*c", "NumPy copy a = b", "solver effective bandwidth"):
+        (row,) = _by_item(rows, item)
+        assert row.value > 0 and np.isfinite(row.value)
+    assert any(p.startswith("full scale") for p in parts)
+    assert any(p.startswith("memory") for p in parts)
+    assert _by_item(rows, "uncompressed")[0].value > 0  # --full-uncompressed ran
+    text = report(rows)
+    for row in rows:
+        assert row.item in text
+
+
+def test_implementations_agree(rows):
+    naive = _by_item(rows, "max rel diff naive vs ramplab")
+    assert len(naive) == 2 and all(r.value <= 1e-12 for r in naive)
+    for r in _by_item(rows, "max rel diff JAX vs ramplab"):
+        if r.value is None:
+            assert "pip install 'ramplab[bench]'" in r.note or "jax" in r.note
+        else:
+            assert r.value <= 1e-12
+
+
+def test_optional_keywords_are_reported_not_required(rows):
+    features = solver_features()
+    (compressed,) = _by_item(rows, "compress=0.001")
+    (memory,) = [r for r in rows if r.part.startswith("memory") and r.item.startswith("time (warm)")]
+    if features["compress"]:
+        assert compressed.value > 0
+        (err,) = _by_item(rows, "max rel err compressed")
+        # Loose: the 1e-3 target is for the full-scale run; this catches a broken comparison path.
+        assert err.value <= 1e-2
+    else:
+        assert compressed.value is None and "needs compress=" in compressed.note
+    if features["checkpoints"]:
+        assert memory.value > 0
+    else:
+        assert memory.value is None and "needs checkpoints=" in memory.note
+
+
+def test_naive_loop_matches_the_solver_on_a_decaying_schedule():
+    # The per-step rate table path (not only constant rates), against expected_risk.
+    p = Problem.power_law(30, a=1.3, b=2.0, noise_variance=0.1)
+    lr = 0.4 / np.sqrt(np.arange(1, 201))
+    (traj,) = expected_risk(p, [Schedule(lr, 1)], average="uniform")
+    ours = naive_averaged_risk(p.eigenvalues, p.initial_second_moment, p.noise_variance, lr[:, None])[0]
+    np.testing.assert_allclose(ours, traj.averaged_risk, rtol=1e-12)
+
+
+def test_largest_stable_lr_is_the_stability_edge():
+    p = workload_problem(500)
+    top = largest_stable_lr(p)
+    assert stability.is_stable(p, top * (1 - 1e-8), 1)
+    assert not stability.is_stable(p, top * (1 + 1e-8), 1)
+
+
+def test_cli_quick_prints_the_table(capsys):
+    assert main(["--suite", "all", "--quick", "--parts", "memory"]) == 0
+    out = capsys.readouterr().out
+    assert "Exact solver benchmark" in out and "memory d=10" in out
+    assert "Monte Carlo sampler cost" in out
+
+
+def test_cli_rejects_unknown_part(capsys):
+    with pytest.raises(SystemExit):
+        main(["--suite", "exact", "--quick", "--parts", "nope"])
+    assert "unknown part" in capsys.readouterr().err
+    assert set(PARTS) == {"workloads", "bandwidth", "full", "memory"}
+
+
+class _Curve:
+    """What a trajectory computed with ``checkpoints=``/``compress=`` is expected to expose."""
+
+    def __init__(self, steps, averaged_risk, estimate=None):
+        self.steps, self.averaged_risk = steps, averaged_risk
+        if estimate is not None:
+            self.compression_error_estimate = estimate
+
+
+def _solver_with_every_keyword(problem, schedules, optimizer="sgd", *, average=None, checkpoints=None,
+                               kernel="auto", compress=None):
+    """The real solver behind the target keywords: checkpoints subset the curve, ``compress``
+    perturbs it by a known 1e-4 and reports that as its estimate."""
+    if kernel not in ("auto", "fused", "reference"):
+        raise ValueError(f"kernel {kernel!r}")
+    single = isinstance(schedules, Schedule)
+    out = []
+    for traj in ([expected_risk(problem, schedules, average=average)] if single
+                 else expected_risk(problem, schedules, average=average)):
+        steps, curve = traj.steps, traj.averaged_risk
+        if checkpoints is not None:
+            steps = np.asarray(checkpoints)
+            curve = curve[steps]
+        if compress is not None:
+            curve = curve * (1 + 1e-4)
+        out.append(_Curve(steps, curve, 1e-4 if compress is not None else None))
+    return out[0] if single else tuple(out)
+
+
+def test_every_part_runs_once_the_solver_has_the_keywords(monkeypatch):
+    import ramplab.benchmarks.exact_solver as bench
+
+    monkeypatch.setattr(bench, "expected_risk", _solver_with_every_keyword)
+    assert all(bench.solver_features().values())
+    rows = bench.measure(QUICK_SIZES, parts=("full", "memory"), full_uncompressed=True)
+    (err,) = _by_item(rows, "max rel err compressed")
+    assert err.value == pytest.approx(1e-4, rel=1e-6)
+    (estimate,) = _by_item(rows, "compression error estimate")
+    assert estimate.value == pytest.approx(1e-4) and "compression_error_estimate" in estimate.note
+    memory = [r for r in rows if r.part.startswith("memory")]
+    assert len(memory) == 3 and all(r.value is not None and r.value >= 0 for r in memory)
+    assert _by_item(rows, "compress=0.001")[0].value > 0
