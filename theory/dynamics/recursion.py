@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from typing import Any, Sequence, overload
 
 import numpy as np
-from array_api_compat import is_numpy_namespace
+from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
 from ..backend import resolve_backend, to_numpy
-from . import kernels
+from . import cupy_kernels, kernels
 from .averaging import Averaging, resolve_average
 from .problem import Problem
 from ..schedules.schedule import Schedule
@@ -439,8 +439,16 @@ def _run_reference(problem, sched_list, optimizer, weights_of, split, raise_on_d
     averaging = weights_of is not None
     out_q, out_avg, out_eff, out_g2, out_mean = _new_outputs(s.shape[0], n_sched, recorder.columns, averaging)
     k0 = recorder.column_of_zero()
+    # On CuPy the step and the averaging update run as fused element-wise kernels, in place.
+    gpu = is_cupy_namespace(xp)
+    if gpu:
+        import cupy
+
+        step_kernel, average_kernel = cupy_kernels.second_moment_kernel(cupy), cupy_kernels.averaging_kernel(cupy)
     if averaging:
         avg, cross = s[:n_sched, :], s[:n_sched, :]  # ē_0 = e_0: a(0) = c(0) = s(0)
+        if gpu:  # in-place updates: the three states must not share memory
+            avg, cross = xp.asarray(avg, copy=True), xp.asarray(cross, copy=True)
     if k0 >= 0:
         out_q[:, k0] = to_numpy(s @ w1)
         if averaging:
@@ -472,14 +480,20 @@ def _run_reference(problem, sched_list, optimizer, weights_of, split, raise_on_d
                     batch_col = xp.concat([batch] * blocks)[:, None]
                 else:
                     eff_col, batch_col = eff[:, None], batch[:, None]
-                if averaging:
-                    cross = (1.0 - eff_col[:n_sched, :] * lam) * cross  # E[ē_{t-1} e_t]
-                s = second_moment_step(s, lam, eff_col, batch_col, noise, problem.kurtosis, q=q[:, None])
-                if averaging:
-                    r = float(rho[t - t0])
-                    avg = (1.0 - r) ** 2 * avg + r**2 * s[:n_sched, :] + 2.0 * r * (1.0 - r) * cross
-                    cross = (1.0 - r) * cross + r * s[:n_sched, :]
-                    hist["avg"].append(xp.sum(avg * w1, axis=1))
+                if gpu:
+                    step_kernel(lam, eff_col, batch_col, noise, problem.kurtosis, q[:, None], s)
+                    if averaging:
+                        average_kernel(lam, eff_col[:n_sched, :], float(rho[t - t0]), s[:n_sched, :], avg, cross)
+                        hist["avg"].append(avg @ w1)
+                else:
+                    if averaging:
+                        cross = (1.0 - eff_col[:n_sched, :] * lam) * cross  # E[ē_{t-1} e_t]
+                    s = second_moment_step(s, lam, eff_col, batch_col, noise, problem.kurtosis, q=q[:, None])
+                    if averaging:
+                        r = float(rho[t - t0])
+                        avg = (1.0 - r) ** 2 * avg + r**2 * s[:n_sched, :] + 2.0 * r * (1.0 - r) * cross
+                        cross = (1.0 - r) * cross + r * s[:n_sched, :]
+                        hist["avg"].append(xp.sum(avg * w1, axis=1))
                 hist["eff"].append(eff)
                 hist["g2"].append(g2)
                 hist["mean"].append(mean_part)
