@@ -670,7 +670,10 @@ def seesaw_schedule(
             b, n = total - pos, 1  # the last step (_finish gives it the exact remainder)
         else:
             b = b_real if exact else float(round_batch(b_real, rounding))
-            n = max(1, math.ceil((end - pos) / b - _BOUNDARY_RTOL * max(1.0, end / b)))
+            # A step ending on the milestone up to rounding does not start another one (slack at
+            # most half a step: only beyond 5·10^11 steps per phase does the cap act).
+            slack = min(0.5, _BOUNDARY_RTOL * max(1.0, end / b))
+            n = max(1, math.ceil((end - pos) / b - slack))
         lr_k = values.lr(k)
         nw = _warmup_steps(pos, b, n, warm_end) if pos < warm_end else 0
         if nw:  # steps that start inside the warmup run at the base rate
@@ -688,7 +691,7 @@ def seesaw_schedule(
         if n_runs > MAX_SEGMENTS:
             raise _too_many_segments("seesaw_schedule", b0, f)
         pos = pos + n * b
-        if pos >= total:
+        if pos >= total or k >= last:  # past the last phase, _finish hands the rest to the last step
             break
         k += 1
     lr, batch, steps, phase = _finish(runs, total, rounding != "exact")
