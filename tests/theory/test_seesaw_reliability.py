@@ -175,6 +175,8 @@ def _milestones_one_by_one(base: LRShape, f: float, min_level: float = 1e-12) ->
 
 @st.composite
 def shapes(draw):
+    """Built-in shapes; peaks are powers of two, so η_0 f^{−k} / η_0 = f^{−k} exactly and the
+    definition's crossings (of η_0 f^{−k}) are bit-for-bit the library's (of the level f^{−k})."""
     total = draw(st.floats(10.0, 1e7))
     kind = draw(st.sampled_from(["linear", "cosine", "quarter", "warmup", "wsd", "step", "constant"]))
     final = draw(st.sampled_from([0.0, 0.01, 0.3]))
@@ -430,7 +432,9 @@ def test_warmup_from_zero_in_the_builders(base, build):
 @settings(max_examples=100)
 @given(shape=shapes(), u=st.floats(0.0, 1.0))
 def test_scalar_rate_matches_the_array_rate(shape, u):
-    assert shape._rate1(u) == pytest.approx(float(shape._rate(np.array([u]))[0]), rel=1e-14, abs=1e-300)
+    # math.cos and NumPy's cos may differ in the last ulp, which 1 + cos(πu) can turn into an absolute
+    # difference of ~1e-16 η_0 next to a zero of the profile.
+    assert shape._rate1(u) == pytest.approx(float(shape._rate(np.array([u]))[0]), rel=1e-14, abs=1e-15 * shape.peak)
 
 
 @settings(max_examples=100)

@@ -742,6 +742,25 @@ def continuous_seesaw(
     decay's plateau), which become one segment (docs/math.md#seesaw-rule). Where the base rate has
     reached 0 before the horizon the batch is unbounded: the step takes the remaining samples.
 
+    Parameters
+    ----------
+    base : LRShape
+        Base learning-rate shape in samples (horizon ``≥ 1`` sample).
+    initial_batch : float
+        ``B_0 ≥ 1`` (samples), used throughout the warmup.
+    p : float, default 1.0
+        Family position in ``[0, 2]`` (as in :func:`seesaw_schedule`).
+    batch_cap : float, optional
+        Largest batch (samples), ``≥ initial_batch``.
+    rounding : {"exact", "floor", "nearest", "released"}
+    label : str
+
+    Returns
+    -------
+    Schedule
+        With metadata ``kind="continuous_seesaw"``, ``base``, ``p``, ``batch_cap``, ``rounding``,
+        ``initial_batch``.
+
     Raises
     ------
     ValueError
