@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ramplab.theory.schedules.lr_shapes import WSD, Cosine, Linear, StepDecay, WarmupCosine
@@ -56,6 +56,9 @@ def _phase_at(taus: np.ndarray, samples: np.ndarray) -> np.ndarray:
 
 @settings(max_examples=40)
 @given(base=bases(), b0=batches0, f=factors, p=ps, cap=st.none() | st.floats(1.0, 1e4))
+# Found unseeded: 999 steps of 1 + 2^-52 leave a last "step" of 0.99999999999989 < 1 samples, which
+# the schedule used to keep and then reject; it now joins the step before.
+@example(base=Linear(1.0, 1000), b0=1.0000000000000002, f=2.0, p=0.0, cap=None)
 def test_exact_mode_properties(base, b0, f, p, cap):
     if cap is not None:
         cap = max(cap, b0)

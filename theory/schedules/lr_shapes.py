@@ -7,12 +7,16 @@ before each step (the left end of the step's sample interval).
 
 All shapes expose ``peak`` (``η_0``), ``total_samples`` and ``warmup_samples`` (0 when there is no
 warmup). Fractions (``warmup_fraction``, ``decay_fraction``, ``floor``) are relative to
-``total_samples`` and ``peak``.
+``total_samples`` and ``peak``. Sample positions must be finite and ``≥ 0`` (a NaN, an infinity, a
+negative count, a bool or a string raises, naming ``samples``); positions past the horizon read
+the rate at its end. Rates may be 0 (a warmup from ``warmup_start=0``, a decay to ``final=0``).
 """
 
 from __future__ import annotations
 
+import bisect
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -46,12 +50,55 @@ class LRShape:
         return 0.0
 
     def __call__(self, samples: Any) -> np.ndarray:
-        """Return ``η(τ)`` at ``samples`` (array_like, clipped to ``[0, total_samples]``)."""
-        tau = np.clip(np.asarray(samples, dtype=np.float64), 0.0, self.total_samples)
-        return self._rate(tau / self.total_samples)
+        """Return ``η(τ)`` at ``samples`` (docs/math.md#lr-shapes).
+
+        Parameters
+        ----------
+        samples : array_like of float, any shape
+            Sample counts ``τ ≥ 0``; counts past ``total_samples`` read the rate at the horizon.
+
+        Returns
+        -------
+        numpy.ndarray
+            Rates, float64, the shape of ``samples``.
+
+        Raises
+        ------
+        ValueError
+            For a NaN, infinite or negative sample count.
+        TypeError
+            For bools, strings, complex numbers or other non-real input.
+
+        Examples
+        --------
+        >>> Linear(1.0, 10)([0, 5, 20]).tolist()
+        [1.0, 0.5, 0.0]
+        >>> Linear(1.0, 10)(float("nan"))
+        Traceback (most recent call last):
+        ...
+        ValueError: samples must be finite and ≥ 0; got nan
+        """
+        tau = _sample_positions(samples)
+        return self._rate(np.minimum(tau, self.total_samples) / self.total_samples)
 
     def _rate(self, u: np.ndarray) -> np.ndarray:  # u = τ / total in [0, 1]
         raise NotImplementedError
+
+    def _rate1(self, u: float) -> float:
+        """The rate at one horizon fraction ``u ∈ [0, 1]`` (pure-Python fast path of :meth:`_rate`).
+
+        The built-in shapes override it with the same formulas in ``math``; the fallback goes
+        through :meth:`_rate`.
+        """
+        return float(self._rate(np.array([u], dtype=np.float64))[0])
+
+    def _flat_end(self, u: float) -> float:
+        """End (a horizon fraction ``> u``) of a stretch ``[u, end)`` on which the rate is constant.
+
+        Returns ``u`` itself where the shape does not know of such a stretch (the generic answer).
+        Builders that emit one step per rate use it to emit a constant stretch as one segment.
+        """
+        return u
 
     # ------------------------------------------------------------ crossings and integrals
     def crossing(self, level: float) -> float:
@@ -85,13 +132,19 @@ class LRShape:
         level = finite_real(level, "level")
         if level <= 0:
             raise ValueError(f"level must be positive; got {level!r}")
-        u = self._crossing_fraction(level / self.peak)
+        return self._crossing_rel(level / self.peak)
+
+    def _crossing_rel(self, ell: float) -> float:
+        """:meth:`crossing` of the relative level ``ell = level / η_0 ≥ 0`` (no argument checks)."""
+        u = self._crossing_fraction(ell)
         if not math.isfinite(u):
             return math.inf
-        tau = u * self.total_samples
+        total = self.total_samples
+        tau = u * total
+        target = ell * self.peak * (1.0 + _LEVEL_RTOL)
         # u · total can land an ulp before a jump (a step decay's boundary): move onto it.
         for _ in range(8):
-            if tau >= self.total_samples or float(self(tau)) <= level * (1.0 + _LEVEL_RTOL):
+            if tau >= total or self._rate1(tau / total) <= target:
                 break
             tau = math.nextafter(tau, math.inf)
         return tau
@@ -113,9 +166,14 @@ class LRShape:
         total = self.total_samples
         a = finite_real(start, "start")
         b = total if stop is None else finite_real(stop, "stop")
+        for name, v in (("start", a), ("stop", b)):
+            if v < 0:
+                raise ValueError(f"{name} must be a sample count ≥ 0; got {v!r}")
         if b < a:
             raise ValueError(f"stop must be ≥ start; got start={a!r}, stop={b!r}")
-        a, b = min(max(a, 0.0), total), min(max(b, 0.0), total)
+        a, b = min(a, total), min(b, total)
+        if a == b:
+            return 0.0
         return self.peak * total * (self._primitive(b / total) - self._primitive(a / total))
 
     def _crossing_fraction(self, ell: float) -> float:
@@ -163,6 +221,43 @@ def _ramp(u: np.ndarray, start: float, length: float) -> np.ndarray:
     inside = (u > start) & (u < start + length)
     out = np.where(u >= start + length, 1.0, 0.0)
     return np.divide(u - start, length, out=out, where=inside)
+
+
+def _ramp1(u: float, start: float, length: float) -> float:
+    """Scalar :func:`_ramp` (the same cases, the same arithmetic)."""
+    if u >= start + length:
+        return 1.0
+    if u > start:
+        return (u - start) / length
+    return 0.0
+
+
+def _sample_positions(samples: Any) -> np.ndarray:
+    """``samples`` as a float64 array of finite counts ``≥ 0``; raise naming ``samples`` otherwise."""
+    if samples is None or isinstance(samples, (bool, np.bool_, str, bytes)):
+        raise TypeError(f"samples must be real sample counts; got {samples!r}")
+    try:
+        arr = np.asarray(samples)
+    except (TypeError, ValueError) as exc:  # ragged nesting
+        raise TypeError(f"samples must be real sample counts; got {samples!r}") from exc
+    if arr.dtype.kind == "O":
+        flat = arr.ravel()
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in flat):
+            raise TypeError(f"samples must be real sample counts; got {samples!r}")
+    elif arr.dtype.kind not in "iuf":
+        raise TypeError(f"samples must be real sample counts; got {samples!r}")
+    try:
+        arr = arr.astype(np.float64)
+    except OverflowError as exc:
+        raise ValueError(f"samples must be finite and ≥ 0; got {samples!r}") from exc
+    bad = ~(np.isfinite(arr) & (arr >= 0))
+    if bad.any():
+        if arr.ndim == 0:
+            raise ValueError(f"samples must be finite and ≥ 0; got {float(arr)!r}")
+        i = np.unravel_index(int(np.argmax(bad)), arr.shape)
+        where = i[0] if len(i) == 1 else tuple(int(x) for x in i)
+        raise ValueError(f"samples must be finite and ≥ 0; got {float(arr[i])!r} at index {where}")
+    return arr
 
 
 def _fraction(value: Any, name: str, *, closed_right: bool = True) -> float:
@@ -231,6 +326,12 @@ class Constant(LRShape):
     def _rate(self, u: np.ndarray) -> np.ndarray:
         return np.full_like(u, self.peak)
 
+    def _rate1(self, u: float) -> float:
+        return self.peak
+
+    def _flat_end(self, u: float) -> float:
+        return 1.0
+
     def _crossing_fraction(self, ell: float) -> float:
         return 0.0 if ell * (1.0 + _LEVEL_RTOL) >= 1.0 else math.inf
 
@@ -255,18 +356,39 @@ class StepDecay(LRShape):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        b = tuple(_fraction(x, "boundaries") for x in self.boundaries)
+        given = self.boundaries
+        if isinstance(given, (str, bytes)) or not hasattr(given, "__iter__"):
+            raise TypeError(f"boundaries must be a sequence of fractions in [0, 1]; got {given!r}")
+        try:
+            b = tuple(_fraction(x, "boundaries") for x in given)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"boundaries must be fractions in [0, 1]; got {given!r}") from exc
         if any(y <= x for x, y in zip(b, b[1:])):
-            raise ValueError(f"boundaries must be strictly increasing; got {b!r}")
+            raise ValueError(f"boundaries must be strictly increasing; got {given!r}")
         f = finite_real(self.factor, "factor")
         if not 0 < f:
             raise ValueError(f"factor must be positive; got {f!r}")
+        try:
+            last = self.peak * f ** len(b)
+        except OverflowError:
+            last = math.inf
+        if not math.isfinite(last):
+            raise ValueError(
+                f"factor={f!r} overflows float64 after {len(b)} boundaries (peak {self.peak!r})"
+            )
         object.__setattr__(self, "boundaries", b)
         object.__setattr__(self, "factor", f)
 
     def _rate(self, u: np.ndarray) -> np.ndarray:
         k = np.searchsorted(np.asarray(self.boundaries), u, side="right")
         return self.peak * self.factor**k
+
+    def _rate1(self, u: float) -> float:
+        return self.peak * self.factor ** bisect.bisect_right(self.boundaries, u)
+
+    def _flat_end(self, u: float) -> float:
+        k = bisect.bisect_right(self.boundaries, u)
+        return self.boundaries[k] if k < len(self.boundaries) else 1.0
 
     def _kinks(self) -> tuple[float, ...]:
         return self.boundaries
@@ -303,6 +425,12 @@ class Linear(LRShape):
     def _rate(self, u: np.ndarray) -> np.ndarray:
         return self.peak * (1.0 - (1.0 - self.final) * u)
 
+    def _rate1(self, u: float) -> float:
+        return self.peak * (1.0 - (1.0 - self.final) * u)
+
+    def _flat_end(self, u: float) -> float:
+        return 1.0 if self.final == 1.0 else u
+
     def _crossing_fraction(self, ell: float) -> float:
         return _decay_crossing(ell, self.final, "linear")
 
@@ -328,11 +456,20 @@ class Cosine(LRShape):
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "final", _fraction(self.final, "final"))
+        if not isinstance(self.quarter, (bool, np.bool_)):
+            raise TypeError(f"quarter must be a bool; got {self.quarter!r}")
         object.__setattr__(self, "quarter", bool(self.quarter))
 
     def _rate(self, u: np.ndarray) -> np.ndarray:
         g = np.cos(0.5 * math.pi * u) if self.quarter else 0.5 * (1.0 + np.cos(math.pi * u))
         return self.peak * (self.final + (1.0 - self.final) * g)
+
+    def _rate1(self, u: float) -> float:
+        g = math.cos(0.5 * math.pi * u) if self.quarter else 0.5 * (1.0 + math.cos(math.pi * u))
+        return self.peak * (self.final + (1.0 - self.final) * g)
+
+    def _flat_end(self, u: float) -> float:
+        return 1.0 if self.final == 1.0 else u
 
     def _crossing_fraction(self, ell: float) -> float:
         return _decay_crossing(ell, self.final, "quarter" if self.quarter else "cosine")
@@ -376,6 +513,19 @@ class WarmupCosine(LRShape):
         v = _ramp(u, w, 1.0 - w)
         decay = self.floor + (1.0 - self.floor) * 0.5 * (1.0 + np.cos(math.pi * v))
         return self.peak * np.where(u < w, warm, decay)
+
+    def _rate1(self, u: float) -> float:
+        w = self.warmup_fraction
+        if u < w:
+            return self.peak * (self.warmup_start + (1.0 - self.warmup_start) * _ramp1(u, 0.0, w))
+        v = _ramp1(u, w, 1.0 - w)
+        return self.peak * (self.floor + (1.0 - self.floor) * 0.5 * (1.0 + math.cos(math.pi * v)))
+
+    def _flat_end(self, u: float) -> float:
+        w = self.warmup_fraction
+        if u < w:
+            return w if self.warmup_start == 1.0 else u
+        return 1.0 if self.floor == 1.0 else u
 
     def _crossing_fraction(self, ell: float) -> float:
         w = self.warmup_fraction
@@ -448,6 +598,27 @@ class WSD(LRShape):
             g = 1.0 - np.sqrt(v)
         decay = self.floor + (1.0 - self.floor) * g
         return self.peak * np.where(u < w, warm, decay)
+
+    def _rate1(self, u: float) -> float:
+        w, dfrac = self.warmup_fraction, self.decay_fraction
+        if u < w:
+            return self.peak * (self.warmup_start + (1.0 - self.warmup_start) * _ramp1(u, 0.0, w))
+        v = _ramp1(u, 1.0 - dfrac, dfrac)
+        if self.decay == "linear":
+            g = 1.0 - v
+        elif self.decay == "cosine":
+            g = 0.5 * (1.0 + math.cos(math.pi * v))
+        else:
+            g = 1.0 - math.sqrt(v)
+        return self.peak * (self.floor + (1.0 - self.floor) * g)
+
+    def _flat_end(self, u: float) -> float:
+        w, stable_end = self.warmup_fraction, 1.0 - self.decay_fraction
+        if u < w:
+            return w if self.warmup_start == 1.0 else u
+        if self.floor == 1.0:
+            return 1.0
+        return stable_end if u < stable_end else u
 
     def _kinks(self) -> tuple[float, ...]:
         return (self.warmup_fraction, 1.0 - self.decay_fraction)

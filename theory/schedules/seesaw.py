@@ -28,6 +28,16 @@ Batch rounding (``rounding=``):
 In the integer modes a real batch within a relative ``1e-12`` of an integer is that integer (so
 ``100 · 1.1²`` is 121, not 120), and the base's horizon must be a whole number of samples.
 
+Bounded work. Milestones are level crossings in closed form (:meth:`theory.LRShape.crossing`),
+evaluated on demand: the schedule is built phase by phase as constant segments, and a step that
+crosses many milestones jumps straight to the phase of its end (a search started from the base
+rate there), so the work grows with the number of segments of the output, never with the number
+of levels or of steps. A factor so close to 1 that every step crosses milestones gives one segment
+per step (the continuous limit); a build that would need more than :data:`MAX_SEGMENTS` segments,
+or a warmup of more than :data:`MAX_WARMUP_STEPS` steps (each at its own rate), raises a
+``ValueError`` naming the argument instead. A base that decays to 0 crosses infinitely many
+levels: levels below ``1e-12 η_0`` are not milestones (docs/math.md#seesaw-rule).
+
 The continuous limit (:func:`continuous_seesaw`) uses ``B(τ) = B_0 (η_0/η_base(τ))^p`` and
 ``η(τ) = η_0 (η_base(τ)/η_0)^{1 − p/2}`` at the first sample of every step.
 """
@@ -35,7 +45,7 @@ The continuous limit (:func:`continuous_seesaw`) uses ``B(τ) = B_0 (η_0/η_bas
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -44,6 +54,9 @@ from .lr_shapes import LRShape
 from .schedule import Schedule
 
 __all__ = [
+    "MAX_MILESTONES",
+    "MAX_SEGMENTS",
+    "MAX_WARMUP_STEPS",
     "ROUNDINGS",
     "continuous_seesaw",
     "milestones",
@@ -55,10 +68,28 @@ __all__ = [
 
 ROUNDINGS = ("exact", "floor", "nearest", "released")
 
+#: Most constant segments (phases visited, or steps of the continuous limit) a builder emits one by
+#: one before it raises (each costs a few crossings, some microseconds); a factor close enough to 1
+#: gives one segment per step.
+MAX_SEGMENTS = 2**19
+#: Most warmup steps a builder emits (each has its own base rate; built as one array).
+MAX_WARMUP_STEPS = 2**24
+#: Default ``max_count`` of :func:`milestones` and the most phases :func:`phase_batches`,
+#: :func:`phase_learning_rates` and ``serial_steps.phase_serial_steps`` list one by one.
+MAX_MILESTONES = 2**20
+
 # Relative slack for "this real batch is really an integer" and for a step that starts on a
 # milestone up to rounding of the cumulative sample count.
 _INTEGER_RTOL = 1e-12
 _BOUNDARY_RTOL = 1e-12
+# Levels f^{-k} below this fraction of the peak are not milestones (docs/math.md#seesaw-rule).
+_MIN_LEVEL = 1e-12
+# Schedule metadata lists the milestones (a tuple) up to this many, and the phase of every step up
+# to this many steps.
+_LISTED_MILESTONES = 2**16
+_LISTED_STEPS = 2**22
+# Step counts are int64 in a Schedule.
+_MAX_STEPS = 2**62
 
 
 def _check_base(base: Any) -> LRShape:
@@ -91,13 +122,32 @@ def _check_cap(batch_cap: Any, initial_batch: float) -> float | None:
 
 
 def _check_rounding(rounding: Any) -> str:
-    if rounding not in ROUNDINGS:
+    if not isinstance(rounding, str) or rounding not in ROUNDINGS:
         raise ValueError(f"rounding must be one of {ROUNDINGS}; got {rounding!r}")
     return rounding
 
 
+def _check_phases(phases: Any) -> int:
+    if isinstance(phases, bool) or not isinstance(phases, (int, np.integer)) or phases < 1:
+        raise ValueError(f"phases must be a positive integer; got {phases!r}")
+    if phases > MAX_MILESTONES:
+        raise ValueError(f"phases must be at most MAX_MILESTONES = {MAX_MILESTONES}; got {phases!r}")
+    return int(phases)
+
+
 def round_batch(batch: float, rounding: str = "exact") -> float | int:
     """Apply a batch rounding policy (see the module docstring) to one real batch size ``≥ 1``.
+
+    Parameters
+    ----------
+    batch : float
+        Real batch size (samples), finite and ``≥ 1``.
+    rounding : {"exact", "floor", "nearest", "released"}
+
+    Returns
+    -------
+    float or int
+        ``batch`` itself for ``"exact"``, else an int (docs/math.md#seesaw-rule).
 
     Examples
     --------
@@ -114,19 +164,118 @@ def round_batch(batch: float, rounding: str = "exact") -> float | int:
         return b
     if rounding == "nearest":
         return int(math.floor(b + 0.5))
+    if b >= 2.0**52:  # every float this large is a whole number
+        return int(b)
     low = int(math.floor(b * (1.0 + _INTEGER_RTOL)))
     if rounding == "released" and low % 32 == 1 and low < b:
         return low + 1
     return low
 
 
-def milestones(base: LRShape, factor: float, *, min_level: float = 1e-12) -> np.ndarray:
+# --------------------------------------------------------------------------------- milestones
+def _first_true(pred: Callable[[int], bool], lo: int, hi: int, guess: int) -> int:
+    """Smallest ``j ∈ [lo, hi)`` with ``pred(j)``, or ``hi``; ``pred`` is false … false, true … true.
+
+    A galloping search from ``guess``: ``O(log |answer − guess|)`` calls of ``pred``.
+    """
+    def test(j: int) -> bool:
+        return j >= hi or pred(j)
+
+    g = min(max(guess, lo), hi)
+    if test(g):  # answer ≤ g: gallop down
+        b, step = g, 1
+        a = lo
+        while b - step >= lo:
+            if test(b - step):
+                b -= step
+                step *= 2
+            else:
+                a = b - step + 1
+                break
+    else:  # answer > g: gallop up
+        a, step = g + 1, 1
+        b = hi
+        while a + step - 1 < hi:
+            c = a + step - 1
+            if test(c):
+                b = c
+                break
+            a = c + 1
+            step *= 2
+    while a < b:  # answer in [a, b], test(b) true
+        m = (a + b) // 2
+        if test(m):
+            b = m
+        else:
+            a = m + 1
+    return a
+
+
+def _level_count(f: float, min_level: float) -> int:
+    """Largest ``j ≥ 0`` with ``f^{−j} ≥ min_level`` (``O(1)``: a logarithm, then ulp-level repair)."""
+    j = max(0, math.floor(-math.log(min_level) / math.log(f)))
+    for _ in range(64):
+        if j > 0 and f**-j < min_level:
+            j -= 1
+        elif f ** -(j + 1) >= min_level:
+            j += 1
+        else:
+            break
+    return j
+
+
+class _Milestones:
+    """``τ_j = base.crossing(η_0 f^{−j})`` for ``j = 1 … count``, evaluated on demand.
+
+    ``count`` (the milestones strictly inside the horizon, levels down to ``min_level``) is found by
+    a galloping search over ``j``: ``O(log count)`` crossings, whatever the factor.
+    """
+
+    def __init__(self, base: LRShape, f: float, min_level: float) -> None:
+        self.base, self.f = base, f
+        self.log_f = math.log(f)
+        self.total = base.total_samples
+        self._cache: dict[int, float] = {}
+        self.levels = _level_count(f, min_level)
+        g_end = base._rate1(1.0) / base.peak
+        guess = self._levels_above(g_end) if g_end > 0 else self.levels
+        self.count = _first_true(lambda j: not self.tau(j) < self.total, 1, self.levels + 1, guess) - 1
+
+    def _levels_above(self, g: float) -> int:
+        """``⌊log_f(1/g)⌋``: how many levels ``f^{−j}`` lie at or above the relative rate ``g > 0``."""
+        x = -math.log(g) / self.log_f
+        return max(0, math.floor(x)) if math.isfinite(x) else self.levels
+
+    def tau(self, j: int) -> float:
+        """Milestone ``j ≥ 1`` (may be ``≥ total`` or inf beyond ``count``)."""
+        out = self._cache.get(j)
+        if out is None:
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            out = self._cache[j] = self.base._crossing_rel(self.f**-j)
+        return out
+
+    def phase_guess(self, pos: float) -> int:
+        """``#{j : τ_j ≤ pos}`` estimated from the base rate at ``pos`` (exact up to rounding)."""
+        if pos < self.base.warmup_samples:
+            return 0
+        g = self.base._rate1(min(pos / self.total, 1.0)) / self.base.peak
+        return self._levels_above(g) if g > 0 else self.count
+
+    def listed(self) -> np.ndarray:
+        return np.array([self.tau(j) for j in range(1, self.count + 1)], dtype=np.float64)
+
+
+def milestones(
+    base: LRShape, factor: float, *, min_level: float = _MIN_LEVEL, max_count: int = MAX_MILESTONES
+) -> np.ndarray:
     """Sample counts ``τ_k`` where the base first falls to ``η_0 f^{−k}``, ``k = 1, 2, …``.
 
     Only milestones strictly inside the horizon are returned (a milestone at the very end changes
     no step). A base that decays to 0 crosses infinitely many levels; levels below
     ``min_level · η_0`` are dropped (their phases hold under ``min_level`` of the horizon's serial
-    steps and, in a schedule, fit in the last step).
+    steps and, in a schedule, fit in the last step). Counting them costs ``O(log count)`` crossings
+    (docs/math.md#seesaw-rule); listing them costs one crossing each.
 
     Parameters
     ----------
@@ -134,7 +283,20 @@ def milestones(base: LRShape, factor: float, *, min_level: float = 1e-12) -> np.
     factor : float
         ``f > 1``.
     min_level : float, default 1e-12
-        Smallest relative level ``f^{−k}`` considered.
+        Smallest relative level ``f^{−k}`` considered, in ``(0, 1)``.
+    max_count : int, default MAX_MILESTONES
+        Most milestones listed; more raise a ``ValueError``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (count,)
+        Increasing sample counts.
+
+    Raises
+    ------
+    ValueError
+        For ``factor ≤ 1``, ``min_level`` outside ``(0, 1)``, or more than ``max_count`` milestones
+        (a factor very close to 1).
 
     Examples
     --------
@@ -151,15 +313,47 @@ def milestones(base: LRShape, factor: float, *, min_level: float = 1e-12) -> np.
     min_level = finite_real(min_level, "min_level")
     if not 0.0 < min_level < 1.0:
         raise ValueError(f"min_level must lie in (0, 1); got {min_level!r}")
-    out: list[float] = []
-    k = 1
-    while f**-k >= min_level:
-        tau = base.crossing(base.peak * f**-k)
-        if not tau < base.total_samples:
-            break
-        out.append(tau)
-        k += 1
-    return np.array(out, dtype=np.float64)
+    if isinstance(max_count, bool) or not isinstance(max_count, (int, np.integer)) or max_count < 0:
+        raise ValueError(f"max_count must be a non-negative integer; got {max_count!r}")
+    ms = _Milestones(base, f, min_level)
+    if ms.count > max_count:
+        raise ValueError(
+            f"factor={factor!r} gives {ms.count} milestones above min_level={min_level!r} inside the "
+            f"horizon, more than max_count={max_count}; use a larger factor or min_level"
+        )
+    return ms.listed()
+
+
+# ------------------------------------------------------------------------------ phase values
+def _cap_count(b0: float, f: float, p: float, cap: float | None) -> float:
+    """``j_cap``: how many milestones the batch grows by before the cap (``inf`` without one)."""
+    if cap is None or p == 0.0:
+        return math.inf
+    growth = p * math.log(f)
+    if not growth > 0.0:
+        return math.inf
+    x = math.log(cap / b0) / growth * (1.0 + _INTEGER_RTOL) + _INTEGER_RTOL
+    return float(math.floor(x)) if math.isfinite(x) else math.inf
+
+
+class _PhaseValues:
+    """Real batch ``B_k = B_0 f^{p j_k}`` and rate ``η_k = η_0 f^{−(1−p/2) j_k − (k − j_k)}``."""
+
+    def __init__(self, peak: float, b0: float, f: float, p: float, cap: float | None) -> None:
+        self.peak, self.b0, self.f, self.p = peak, b0, f, p
+        self.j_cap = _cap_count(b0, f, p, cap)
+
+    def batch(self, k: int) -> float:
+        j = min(float(k), self.j_cap)
+        try:
+            return self.b0 * self.f ** (self.p * j)
+        except OverflowError:
+            return math.inf
+
+    def lr(self, k: int) -> float:
+        k = float(k)
+        j = min(k, self.j_cap)
+        return self.peak * self.f ** (-(1.0 - 0.5 * self.p) * j - (k - j))
 
 
 def phase_batches(
@@ -168,7 +362,28 @@ def phase_batches(
     """Real batch ``B_k = B_0 f^{p j_k}`` of phases ``k = 0 … phases−1``; ``j_k = k`` until the cap.
 
     With ``batch_cap`` the batch grows only while ``B_0 f^{pk} ≤ batch_cap`` (whole factors only);
-    later milestones are taken by the learning rate (:func:`phase_learning_rates`).
+    later milestones are taken by the learning rate (:func:`phase_learning_rates`,
+    docs/math.md#seesaw-rule).
+
+    Parameters
+    ----------
+    initial_batch : float
+        ``B_0 ≥ 1`` (samples).
+    factor : float
+        ``f > 1``.
+    phases : int
+        Number of phases, ``1 … MAX_MILESTONES``.
+    p : float, default 1.0
+    batch_cap : float, optional
+
+    Returns
+    -------
+    numpy.ndarray, shape (phases,)
+
+    Raises
+    ------
+    ValueError
+        For bad arguments, or a batch that overflows float64 (``factor`` too large for ``phases``).
 
     Examples
     --------
@@ -176,7 +391,16 @@ def phase_batches(
     ([4.0, 8.0, 16.0, 32.0, 64.0], [4.0, 8.0, 16.0, 16.0, 16.0])
     """
     b0 = finite_real(initial_batch, "initial_batch", minimum=1.0)
-    return b0 * _check_factor(factor) ** (_check_p(p) * _growth_count(b0, factor, phases, p, batch_cap))
+    f, p = _check_factor(factor), _check_p(p)
+    n = _check_phases(phases)
+    values = _PhaseValues(1.0, b0, f, p, _check_cap(batch_cap, b0))
+    out = np.array([values.batch(k) for k in range(n)], dtype=np.float64)
+    if not math.isfinite(out[-1]):
+        k = int(np.argmax(~np.isfinite(out)))
+        raise ValueError(
+            f"factor={factor!r} makes the batch of phase {k} overflow float64 (initial_batch={b0!r}, p={p!r})"
+        )
+    return out
 
 
 def phase_learning_rates(
@@ -191,7 +415,8 @@ def phase_learning_rates(
     """Learning rate of phases ``k = 0 … phases−1``: ``η_0 f^{−(1 − p/2) j_k − (k − j_k)}``.
 
     ``j_k`` counts the milestones taken by the batch (all of them without a cap), so that
-    ``η_k / sqrt(B_k) = (η_0 / sqrt(B_0)) f^{−k}`` always.
+    ``η_k / sqrt(B_k) = (η_0 / sqrt(B_0)) f^{−k}`` always (docs/math.md#seesaw-rule). Rates too
+    small for float64 are 0.
 
     Examples
     --------
@@ -205,56 +430,145 @@ def phase_learning_rates(
         raise ValueError(f"peak must be positive; got {peak!r}")
     f, p = _check_factor(factor), _check_p(p)
     b0 = finite_real(initial_batch, "initial_batch", minimum=1.0)
-    j = _growth_count(b0, f, phases, p, batch_cap)
-    k = np.arange(j.shape[0], dtype=np.float64)
-    return peak * f ** (-(1.0 - 0.5 * p) * j - (k - j))
+    n = _check_phases(phases)
+    values = _PhaseValues(peak, b0, f, p, _check_cap(batch_cap, b0))
+    return np.array([values.lr(k) for k in range(n)], dtype=np.float64)
 
 
-def _growth_count(b0: float, factor: float, phases: Any, p: float, batch_cap: Any) -> np.ndarray:
-    """``j_k = min(k, j_cap)``: how many milestones the batch has grown by in phase ``k``."""
-    if isinstance(phases, bool) or not isinstance(phases, (int, np.integer)) or phases < 1:
-        raise ValueError(f"phases must be a positive integer; got {phases!r}")
-    f, p = _check_factor(factor), _check_p(p)
-    cap = _check_cap(batch_cap, b0)
-    k = np.arange(int(phases), dtype=np.float64)
-    if cap is None or p == 0.0:
-        return k
-    growth = p * math.log(f)
-    room = math.log(cap / b0)
-    if room >= growth * k[-1]:  # the cap is never reached (also for a vanishing p)
-        return k
-    j_cap = math.floor(room / growth * (1.0 + _INTEGER_RTOL) + _INTEGER_RTOL)
-    return np.minimum(k, float(j_cap))
-
-
+# ---------------------------------------------------------------------------- construction
 def _total_samples(base: LRShape, rounding: str) -> float:
     total = base.total_samples
-    if rounding != "exact":
-        if not float(total).is_integer():
-            raise ValueError(
-                f"an integer batch rounding needs a whole number of samples; base.total_samples is {total!r}"
-            )
+    if total < 1.0:
+        raise ValueError(
+            f"base.total_samples must be ≥ 1 (a schedule takes at least one batch ≥ 1); got {total!r}"
+        )
+    if rounding != "exact" and not float(total).is_integer():
+        raise ValueError(
+            f"an integer batch rounding needs a whole number of samples; base.total_samples is {total!r}"
+        )
     return total
 
 
-def _finish(
-    lr: np.ndarray, batch: np.ndarray, starts: np.ndarray, total: float, rounding: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _check_step_count(total: float, b0: float) -> None:
+    if total / b0 >= _MAX_STEPS:
+        raise ValueError(
+            f"the schedule would take about {total / b0:.3g} steps, more than 2**62; use a larger "
+            f"initial_batch (got {b0!r}) or fewer base.total_samples (got {total!r})"
+        )
+
+
+def _too_many_segments(what: str, b0: float, factor: float | None) -> ValueError:
+    hint = f"a larger factor (got {factor!r}), " if factor is not None else ""
+    return ValueError(
+        f"{what} would need more than MAX_SEGMENTS = {MAX_SEGMENTS} constant segments; use {hint}"
+        f"a larger initial_batch (got {b0!r}) or fewer base.total_samples"
+    )
+
+
+def _warmup_steps(pos: float, b: float, n: int, warm_end: float) -> int:
+    """How many of the ``n`` steps at ``pos + i·b`` start before ``warm_end``."""
+    if not pos < warm_end:
+        return 0
+    m = min(n, math.ceil((warm_end - pos) / b))
+    while m > 0 and pos + b * (m - 1) >= warm_end:
+        m -= 1
+    while m < n and pos + b * m < warm_end:
+        m += 1
+    return m
+
+
+def _sequential_starts(pos: float, b: float, n: int, end: float) -> tuple[int, float, np.ndarray | None]:
+    """Steps of batch ``b`` from ``pos`` that start before ``end`` (``n`` estimates their number).
+
+    Returns ``(count, position after them, their starts)``. Up to ``2**22`` steps the starts are the
+    running float sum, exactly as :attr:`Schedule.samples_before` will compute them, so a step's
+    value belongs to its recorded start even next to a jump of the base; beyond, ``pos + i·b``
+    (starts ``None``).
+    """
+    if n > _LISTED_STEPS:
+        return n, pos + n * b, None
+    run = np.cumsum(np.concatenate(([pos], np.full(n + 2, b))))
+    count = int(np.searchsorted(run, end, side="left"))  # starts run[0 … count−1] lie before end
+    count = min(count, n + 2)
+    return count, float(run[count]), run[:count]
+
+
+def _schedule_sum(batch: np.ndarray, steps: np.ndarray, integer: bool) -> float:
+    """The samples of the steps ``(batch, steps)`` summed as :attr:`Schedule.total_samples` sums them."""
+    if batch.shape[0] == 0:
+        return 0.0
+    if integer:
+        return float(sum(int(b) * int(n) for b, n in zip(batch, steps)))
+    count = int(steps.sum())
+    if count > _LISTED_STEPS:  # per-step sums would cost O(steps): an accurate sum instead
+        return math.fsum(float(b) * int(n) for b, n in zip(batch, steps))
+    return float(np.cumsum(np.repeat(batch, steps))[-1])
+
+
+class _Runs:
+    """Constant runs ``(lr, batch, steps, phase)`` collected in order; O(1) per run appended."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, ...]] = []
+        self.lr: list[float] = []
+        self.batch: list[float] = []
+        self.steps: list[int] = []
+        self.phase: list[int] = []
+
+    def add(self, lr: float, batch: float, steps: int, phase: int) -> None:
+        self.lr.append(lr)
+        self.batch.append(batch)
+        self.steps.append(steps)
+        self.phase.append(phase)
+
+    def add_single_steps(self, lr: np.ndarray, batch: float, phase: int) -> None:
+        """One step per entry of ``lr`` (warmup steps, each at its own rate)."""
+        self._flush()
+        n = lr.shape[0]
+        self.parts.append((lr.astype(np.float64), np.full(n, batch), np.ones(n, dtype=np.int64),
+                           np.full(n, phase, dtype=np.int64)))
+
+    def _flush(self) -> None:
+        if self.lr:
+            self.parts.append((np.array(self.lr, dtype=np.float64), np.array(self.batch, dtype=np.float64),
+                               np.array(self.steps, dtype=np.int64), np.array(self.phase, dtype=np.int64)))
+            self.lr, self.batch, self.steps, self.phase = [], [], [], []
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        self._flush()
+        lr, batch, steps, phase = (np.concatenate(x) for x in zip(*self.parts))
+        return lr, batch, steps, phase
+
+
+def _finish(runs: _Runs, total: float, integer: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """End exactly at ``total`` samples; a last step smaller than the one before joins that step.
 
-    Merging (rather than keeping a short last step) keeps the batch sequence non-decreasing to the
-    end and avoids one small, noisy step at the end of the run.
+    Works on segments (``lr``, ``batch``, ``steps``, ``phase`` per constant run). The last step
+    takes what the others leave, measured the way :attr:`Schedule.total_samples` sums. It joins
+    the step before when it is smaller than that step's batch (beyond rounding) or below 1 sample;
+    merging keeps the batch sequence non-decreasing to the end and avoids one small, noisy step.
     """
-    batch = batch.copy()
-    # Measured against the same cumulative sum Schedule.samples uses, so the total comes out exact.
-    batch[-1] = total - (np.cumsum(batch[:-1])[-1] if batch.shape[0] > 1 else 0.0)
-    full = batch[-2] if batch.shape[0] > 1 else math.inf
-    if batch.shape[0] > 1 and batch[-1] < full * (1.0 - _BOUNDARY_RTOL):
-        batch[-2] += batch[-1]
-        lr, batch, starts = lr[:-1], batch[:-1], starts[:-1]
-    if rounding != "exact":
-        batch = np.round(batch)
-    return lr, batch, starts
+    lr_a, batch_a, steps_a, phase_a = runs.arrays()
+    # Split the last step off its segment: segments (..., last).
+    if steps_a[-1] > 1:
+        steps_a[-1] -= 1
+        lr_a, batch_a = np.append(lr_a, lr_a[-1]), np.append(batch_a, batch_a[-1])
+        steps_a, phase_a = np.append(steps_a, 1), np.append(phase_a, phase_a[-1])
+    rest = total - _schedule_sum(batch_a[:-1], steps_a[:-1], integer)
+    if batch_a.shape[0] > 1 and (rest < batch_a[-2] * (1.0 - _BOUNDARY_RTOL) or rest < 1.0):
+        # Merge into the step before: split it off its segment too, then give it the remainder. The
+        # true remainder is positive, so a merged batch below the step's own is rounding: clamp.
+        lr_a, batch_a, steps_a, phase_a = lr_a[:-1], batch_a[:-1], steps_a[:-1], phase_a[:-1]
+        if steps_a[-1] > 1:
+            steps_a[-1] -= 1
+            lr_a, batch_a = np.append(lr_a, lr_a[-1]), np.append(batch_a, batch_a[-1])
+            steps_a, phase_a = np.append(steps_a, 1), np.append(phase_a, phase_a[-1])
+        batch_a[-1] = max(batch_a[-1] + rest, batch_a[-1])
+    else:
+        batch_a[-1] = rest
+    if integer:
+        batch_a = np.round(batch_a)
+    return lr_a, batch_a, steps_a, phase_a
 
 
 def seesaw_schedule(
@@ -269,12 +583,17 @@ def seesaw_schedule(
 ) -> Schedule:
     """The Seesaw (or ``p``-family) transform of ``base`` at discretisation factor ``factor``.
 
+    Built as constant segments (:meth:`theory.Schedule.from_segments`): the work grows with the
+    number of phases the steps visit (at most the number of steps), not with the number of
+    milestones or steps (docs/math.md#seesaw-rule).
+
     Parameters
     ----------
     base : LRShape
-        Base learning-rate shape in samples; its horizon is the transformed schedule's.
+        Base learning-rate shape in samples; its horizon (``≥ 1`` sample) is the transformed
+        schedule's.
     initial_batch : float
-        ``B_0`` (used throughout the warmup).
+        ``B_0 ≥ 1`` (used throughout the warmup).
     factor : float
         ``f > 1``: milestones where the base crosses ``η_0 f^{−k}``.
     p : float, default 1.0
@@ -291,7 +610,17 @@ def seesaw_schedule(
     -------
     Schedule
         With metadata ``kind="seesaw"``, ``base``, ``factor``, ``p``, ``batch_cap``, ``rounding``,
-        ``milestones`` (sample counts) and ``phase_of_step`` (phase index of every step).
+        ``initial_batch``, ``milestone_count``, ``milestones`` (a tuple of sample counts; ``None``
+        beyond 65536 milestones), ``phase_runs`` (``(phase, steps)`` int64 arrays: the phase index
+        of each run of steps) and ``phase_of_step`` (phase index of every step; ``None`` beyond
+        2**22 steps).
+
+    Raises
+    ------
+    ValueError
+        For bad arguments, or an output of more than :data:`MAX_SEGMENTS` segments (a factor so
+        close to 1, and a horizon so long, that over a million steps each start a new phase) or of
+        more than :data:`MAX_WARMUP_STEPS` warmup steps.
 
     Examples
     --------
@@ -311,42 +640,88 @@ def seesaw_schedule(
     f, p = _check_factor(factor), _check_p(p)
     rounding = _check_rounding(rounding)
     b0 = finite_real(initial_batch, "initial_batch", minimum=1.0)
+    cap = _check_cap(batch_cap, b0)
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a string; got {label!r}")
     total = _total_samples(base, rounding)
-    taus = milestones(base, f)
-    n_phases = taus.shape[0] + 1
-    real_batch = phase_batches(b0, f, n_phases, p=p, batch_cap=batch_cap)
-    lr_k = phase_learning_rates(base.peak, f, n_phases, p=p, initial_batch=b0, batch_cap=batch_cap)
-    batch_k = np.array([round_batch(b, rounding) for b in real_batch], dtype=np.float64)
+    _check_step_count(total, b0)
+    ms = _Milestones(base, f, _MIN_LEVEL)
+    last = ms.count  # phases 0 … last; phase k ends at τ_{k+1} (the last at the horizon)
+    values = _PhaseValues(base.peak, b0, f, p, cap)
+    warm_end = base.warmup_samples
 
-    ends = np.append(taus, total)
-    pos = 0.0
-    lr_parts, batch_parts, start_parts, phase_parts = [], [], [], []
-    for k in range(n_phases):
-        end = ends[k]
-        if pos >= end * (1.0 - _BOUNDARY_RTOL) and k < n_phases - 1:
-            continue  # a step crossed this phase entirely: its milestone is consumed too
-        b = batch_k[k]
-        n = max(1, math.ceil((end - pos) / b - _BOUNDARY_RTOL * max(1.0, end / b)))
-        starts = pos + b * np.arange(n, dtype=np.float64)
-        start_parts.append(starts)
-        batch_parts.append(np.full(n, b))
-        lr_parts.append(np.full(n, lr_k[k]))
-        phase_parts.append(np.full(n, k, dtype=np.int64))
+    def phase_end(k: int) -> float:
+        return total if k >= last else ms.tau(k + 1)
+
+    def still_ahead(pos: float) -> Callable[[int], bool]:
+        # Phase k is skipped when a step crossed it entirely (its milestone consumed too).
+        return lambda k: pos < phase_end(k) * (1.0 - _BOUNDARY_RTOL)
+
+    runs = _Runs()
+    exact = rounding == "exact"
+    pos, k, n_runs, warm_steps = 0.0, 0, 0, 0
+    while True:
+        # The phase of pos, counting the milestones within the rounding slack before it as crossed.
+        guess = ms.phase_guess(min(pos / (1.0 - _BOUNDARY_RTOL), total))
+        k = _first_true(still_ahead(pos), k, last, max(k, guess))
+        end = phase_end(k)
+        b_real = values.batch(k)
+        if b_real >= total - pos:
+            b, n = total - pos, 1  # the last step (_finish gives it the exact remainder)
+        else:
+            b = b_real if exact else float(round_batch(b_real, rounding))
+            # A step ending on the milestone up to rounding does not start another one (slack at
+            # most half a step: only beyond 5·10^11 steps per phase does the cap act).
+            slack = min(0.5, _BOUNDARY_RTOL * max(1.0, end / b))
+            n = max(1, math.ceil((end - pos) / b - slack))
+        lr_k = values.lr(k)
+        nw = _warmup_steps(pos, b, n, warm_end) if pos < warm_end else 0
+        if nw:  # steps that start inside the warmup run at the base rate
+            warm_steps += nw
+            if warm_steps > MAX_WARMUP_STEPS:
+                raise ValueError(
+                    f"the warmup ({warm_end!r} samples) would take more than MAX_WARMUP_STEPS = "
+                    f"{MAX_WARMUP_STEPS} steps, each with its own rate; use a larger initial_batch "
+                    f"(got {b0!r})"
+                )
+            runs.add_single_steps(base(pos + b * np.arange(nw, dtype=np.float64)), b, k)
+        if n > nw:
+            runs.add(lr_k, b, n - nw, k)
+        n_runs += 1
+        if n_runs > MAX_SEGMENTS:
+            raise _too_many_segments("seesaw_schedule", b0, f)
         pos = pos + n * b
-        if pos >= total:
+        if pos >= total or k >= last:  # past the last phase, _finish hands the rest to the last step
             break
-    starts = np.concatenate(start_parts)
-    lr = np.concatenate(lr_parts)
-    phase = np.concatenate(phase_parts)
-    warm = starts < base.warmup_samples
-    lr[warm] = base(starts[warm])
-    lr, batch, starts = _finish(lr, np.concatenate(batch_parts), starts, total, rounding)
-    phase = phase[: lr.shape[0]]
-    phase.flags.writeable = False
+        k += 1
+    lr, batch, steps, phase = _finish(runs, total, rounding != "exact")
+    n_steps = int(steps.sum())
+    phase_of_step = np.repeat(phase, steps) if n_steps <= _LISTED_STEPS else None
+    for arr in (phase, steps) + ((phase_of_step,) if phase_of_step is not None else ()):
+        arr.flags.writeable = False
     meta = {"kind": "seesaw", "base": base, "factor": f, "p": p, "batch_cap": batch_cap,
-            "rounding": rounding, "initial_batch": b0, "milestones": tuple(taus.tolist()),
-            "phase_of_step": phase}
-    return Schedule(lr, batch, label=label, metadata=meta, integer_batch=rounding != "exact")
+            "rounding": rounding, "initial_batch": b0, "milestone_count": ms.count,
+            "milestones": tuple(ms.listed().tolist()) if ms.count <= _LISTED_MILESTONES else None,
+            "phase_runs": (phase, steps), "phase_of_step": phase_of_step}
+    return Schedule.from_segments(lr, batch, steps, label=label, metadata=meta,
+                                  integer_batch=rounding != "exact")
+
+
+def _continuous_values(g: float, rate: float, peak: float, b0: float, p: float,
+                       cap: float | None) -> tuple[float, float]:
+    """Batch and rate of the continuous limit at the relative base rate ``g = η_base/η_0 ≥ 0``."""
+    if p == 0.0:
+        b = b0
+    elif g > 0.0:
+        try:
+            b = b0 * g**-p
+        except OverflowError:
+            b = math.inf
+    else:  # the base has decayed to 0 (possibly by rounding before the horizon): unbounded batch
+        b = math.inf
+    if cap is not None and b > cap:
+        return cap, rate * math.sqrt(cap / b0)  # keeps η/√B = η_base/√B_0
+    return b, peak * g ** (1.0 - 0.5 * p)
 
 
 def continuous_seesaw(
@@ -362,7 +737,36 @@ def continuous_seesaw(
 
     Each step uses the values at its first sample; the warmup is unchanged (``B_0``, base rate).
     With ``batch_cap`` the batch stops at the cap and the rate keeps ``η/√B = η_base/√B_0``.
-    The construction is sequential (a step's batch decides where the next one starts).
+    The construction is sequential (a step's batch decides where the next one starts): one
+    iteration per step, except on stretches where the base is constant (a stable phase, a step
+    decay's plateau), which become one segment (docs/math.md#seesaw-rule). Where the base rate has
+    reached 0 before the horizon the batch is unbounded: the step takes the remaining samples.
+
+    Parameters
+    ----------
+    base : LRShape
+        Base learning-rate shape in samples (horizon ``≥ 1`` sample).
+    initial_batch : float
+        ``B_0 ≥ 1`` (samples), used throughout the warmup.
+    p : float, default 1.0
+        Family position in ``[0, 2]`` (as in :func:`seesaw_schedule`).
+    batch_cap : float, optional
+        Largest batch (samples), ``≥ initial_batch``.
+    rounding : {"exact", "floor", "nearest", "released"}
+    label : str
+
+    Returns
+    -------
+    Schedule
+        With metadata ``kind="continuous_seesaw"``, ``base``, ``p``, ``batch_cap``, ``rounding``,
+        ``initial_batch``.
+
+    Raises
+    ------
+    ValueError
+        For bad arguments, or more than :data:`MAX_SEGMENTS` steps of distinct values (raise
+        ``initial_batch``, or use :func:`seesaw_schedule` with a factor) or more than
+        :data:`MAX_WARMUP_STEPS` warmup steps.
 
     Examples
     --------
@@ -378,35 +782,43 @@ def continuous_seesaw(
     rounding = _check_rounding(rounding)
     b0 = finite_real(initial_batch, "initial_batch", minimum=1.0)
     cap = _check_cap(batch_cap, b0)
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a string; got {label!r}")
     total = _total_samples(base, rounding)
-    peak, warm_end = base.peak, base.warmup_samples
-    starts, lrs, batches = [], [], []
+    _check_step_count(total, b0)
+    peak, warm_end = base.peak, min(base.warmup_samples, total)
+    runs = _Runs()
     pos = 0.0
-    while pos < total:
-        rate = float(base(pos))
-        if not rate > 0.0:
+    if warm_end > 0.0:  # the warmup: B_0 and the base rate, one array
+        bw = float(round_batch(b0, rounding))
+        nw = _warmup_steps(0.0, bw, math.ceil(warm_end / bw) + 1, warm_end)
+        if nw > MAX_WARMUP_STEPS:
             raise ValueError(
-                f"the base rate is {rate!r} at {pos!r} samples, before the horizon ends; the "
-                f"continuous limit needs a positive base rate there"
+                f"the warmup ({warm_end!r} samples) would take {nw} steps, more than MAX_WARMUP_STEPS = "
+                f"{MAX_WARMUP_STEPS}, each with its own rate; use a larger initial_batch (got {b0!r})"
             )
-        if pos < warm_end:
-            b, lr = b0, rate
-        else:
-            g = rate / peak
-            with np.errstate(over="ignore"):
-                b = b0 * g**-p
-            if cap is not None and b > cap:
-                b, lr = cap, rate * math.sqrt(cap / b0)  # keeps η/√B = η_base/√B_0
-            else:
-                lr = peak * g ** (1.0 - 0.5 * p)
-            b = min(b, total - pos)  # never past the horizon (the remainder is merged by _finish)
-        b = round_batch(max(b, 1.0), rounding)
-        starts.append(pos)
-        lrs.append(lr)
-        batches.append(b)
-        pos += b
-    lr_arr, batch_arr, _ = _finish(np.array(lrs), np.array(batches, dtype=np.float64),
-                                   np.array(starts), total, rounding)
+        nw, pos, starts = _sequential_starts(0.0, bw, nw, warm_end)
+        runs.add_single_steps(base(bw * np.arange(nw, dtype=np.float64) if starts is None else starts), bw, 0)
+    n_runs = 0
+    while pos < total:
+        u = pos / total
+        rate = base._rate1(u)
+        b, lr = _continuous_values(rate / peak, rate, peak, b0, p, cap)
+        left = total - pos
+        b = float(round_batch(max(min(b, left), 1.0), rounding))  # never past the horizon
+        n, after = 1, pos + b
+        flat = base._flat_end(u) * total
+        if flat > pos and b < left:  # a constant stretch: every step starting there has these values
+            end = min(flat, total)
+            n, after, _ = _sequential_starts(pos, b, max(1, math.ceil((end - pos) / b)), end)
+            n = max(n, 1)
+        runs.add(lr, b, n, 0)
+        n_runs += 1
+        if n_runs > MAX_SEGMENTS:
+            raise _too_many_segments("continuous_seesaw", b0, None)
+        pos = after
+    lr_a, batch_a, steps_a, _ = _finish(runs, total, rounding != "exact")
     meta = {"kind": "continuous_seesaw", "base": base, "p": p, "batch_cap": batch_cap,
             "rounding": rounding, "initial_batch": b0}
-    return Schedule(lr_arr, batch_arr, label=label, metadata=meta, integer_batch=rounding != "exact")
+    return Schedule.from_segments(lr_a, batch_a, steps_a, label=label, metadata=meta,
+                                  integer_batch=rounding != "exact")

@@ -24,7 +24,16 @@ import numpy as np
 from .._validate import finite_real
 from .lr_shapes import LRShape
 from .schedule import Schedule
-from .seesaw import _check_base, _check_cap, _check_p, milestones, phase_batches
+from .seesaw import (
+    _MIN_LEVEL,
+    MAX_MILESTONES,
+    _check_base,
+    _check_cap,
+    _check_factor,
+    _check_p,
+    _Milestones,
+    _PhaseValues,
+)
 
 __all__ = [
     "continuous_serial_steps",
@@ -78,6 +87,13 @@ def phase_serial_steps(
     the last phase ends at the horizon) at batch ``B_0 f^{pk}`` (see
     :func:`theory.seesaw.phase_batches` for the cap).
 
+    Raises
+    ------
+    ValueError
+        For bad arguments, or more than ``MAX_MILESTONES`` phases (a factor so close to 1 that the
+        sum is, to ``O(f − 1)``, the continuous limit: pass ``factor=None`` to
+        :func:`seesaw_step_reduction`, or use :func:`continuous_serial_steps`).
+
     Examples
     --------
     Linear decay to 0, halvings: phases of 1/2, 1/4, 1/8, … of the horizon at batches 1, 2, 4, …,
@@ -89,9 +105,17 @@ def phase_serial_steps(
     """
     base = _check_base(base)
     b0 = finite_real(initial_batch, "initial_batch", minimum=1.0)
-    taus = milestones(base, factor)
-    edges = np.concatenate([[0.0], taus, [base.total_samples]])
-    batches = phase_batches(b0, factor, edges.shape[0] - 1, p=p, batch_cap=batch_cap)
+    f, p = _check_factor(factor), _check_p(p)
+    values = _PhaseValues(1.0, b0, f, p, _check_cap(batch_cap, b0))
+    ms = _Milestones(base, f, _MIN_LEVEL)
+    if ms.count + 1 > MAX_MILESTONES:
+        raise ValueError(
+            f"factor={factor!r} gives {ms.count + 1} phases, more than MAX_MILESTONES = {MAX_MILESTONES} "
+            f"summed one by one; use a larger factor, or factor=None (continuous_serial_steps, the "
+            f"limit of this count as the factor falls to 1)"
+        )
+    edges = np.concatenate([[0.0], ms.listed(), [base.total_samples]])
+    batches = np.array([values.batch(k) for k in range(edges.shape[0] - 1)], dtype=np.float64)
     return float(np.sum(np.diff(edges) / batches))
 
 
