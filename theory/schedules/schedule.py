@@ -327,7 +327,7 @@ class Schedule:
     def samples(self) -> np.ndarray:
         """Cumulative samples consumed after each step, shape (T,) (int64, or float64 for real batches)."""
         self._check_materialisable("Schedule.samples")
-        out = self.samples_at(np.arange(1, len(self) + 1))
+        out = np.cumsum(self.batch)
         out.flags.writeable = False
         return out
 
@@ -341,8 +341,11 @@ class Schedule:
     def samples_at(self, steps: Any) -> np.ndarray:
         """Cumulative samples consumed after each of ``steps`` (0-based count of steps taken).
 
-        ``samples_at(0)`` is 0 and ``samples_at(T)`` is :attr:`total_samples`. Costs
-        O(K + len(steps)), so it serves checkpoints of schedules too long to materialise.
+        ``samples_at(0)`` is 0 and ``samples_at(T)`` is :attr:`total_samples`. For integer batches
+        it costs O(K + len(steps)) (exact integer arithmetic on the segments), so it serves
+        checkpoints of schedules too long to materialise. Real batches are summed step by step as
+        :attr:`samples` is (their rounding is part of the step ↔ sample mapping that shapes are
+        evaluated on), using the segments only beyond ``MAX_STEP_ARRAY`` steps.
 
         Parameters
         ----------
@@ -367,6 +370,9 @@ class Schedule:
         t = np.asarray(steps, dtype=np.int64)
         if t.size and (t.min() < 0 or t.max() > len(self)):
             raise ValueError(f"steps must lie in [0, {len(self)}]; got [{t.min()}, {t.max()}]")
+        if not self.integer_batch and len(self) <= MAX_STEP_ARRAY:
+            cumulative = np.concatenate([[0.0], self.samples])
+            return cumulative[t]
         seg = self._segments
         k = np.minimum(np.searchsorted(self._ends, t, side="left"), len(self._ends) - 1)
         into = t - (self._ends[k] - seg.steps[k])
