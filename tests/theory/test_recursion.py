@@ -241,7 +241,7 @@ def test_divergence_raises_with_step_and_flag_marks_it(kernel):
     bad = Schedule.constant(3.0, 1, steps=2000, label="too hot")
     with pytest.raises(DivergenceError, match="'too hot' diverged") as info:
         expected_risk(problem, bad, kernel=kernel)
-    assert info.value.step > 100
+    assert 1 < info.value.step < 100  # the blow-up bound (docs/math.md#divergence), long before overflow
     good = Schedule.constant(0.1, 1, steps=50)
     flagged, fine = expected_risk(problem, [bad, good], on_divergence="flag", kernel=kernel)
     k = flagged.diverged_at

@@ -207,7 +207,7 @@ def _row_nonfinite(row):
 @njit(cache=True, fastmath=False)
 def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, length, horizon,
                    out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                   nsgd, blocks, kex, trace, check_every):
+                   nsgd, blocks, kex, trace, check_every, limit):
     """Advance group ``j`` through the chunk's steps (serial); see the module docstring."""
     n_sched = lr.shape[0]
     d = s.shape[1]
@@ -244,8 +244,8 @@ def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, le
             sums[r, 1] = tm
             if row_avg:
                 sums[r, 2] = ta
-                bad = bad or not math.isfinite(ta)
-            bad = bad or not math.isfinite(tq)
+                bad = bad or not ta <= limit  # NaN, ±inf or past the blow-up bound
+            bad = bad or not tq <= limit
         step = t + 1
         k = rec[col]
         if k >= 0:
@@ -287,7 +287,7 @@ def _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, act
 @njit(cache=True, fastmath=False, parallel=True)
 def _advance_groups_parallel(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths, horizon,
                              out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                             nsgd, blocks, kex, trace, check_every, assignment):
+                             nsgd, blocks, kex, trace, check_every, limit, assignment):
     # One worker per thread, each with its own list of schedules (-1 pads the lists).
     for w in prange(assignment.shape[0]):
         for k in range(assignment.shape[1]):
@@ -295,17 +295,17 @@ def _advance_groups_parallel(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec,
             if j >= 0:
                 _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths[j], horizon,
                                out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                               nsgd, blocks, kex, trace, check_every)
+                               nsgd, blocks, kex, trace, check_every, limit)
 
 
 @njit(cache=True, fastmath=False)
 def _advance_groups_serial(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths, horizon,
                            out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                           nsgd, blocks, kex, trace, check_every):
+                           nsgd, blocks, kex, trace, check_every, limit):
     for j in range(lr.shape[0]):
         _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths[j], horizon,
                        out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                       nsgd, blocks, kex, trace, check_every)
+                       nsgd, blocks, kex, trace, check_every, limit)
 
 
 def balanced_assignment(work: np.ndarray, workers: int) -> np.ndarray:
@@ -339,7 +339,8 @@ def advance_groups(workers: int, *args: Any) -> None:
     current state), the chunk's ``lr, batch (S, L)``, ``ρ (L,)``, record columns ``rec (L,)`` (−1: not
     recorded), the chunk's first step ``t0``, schedule lengths ``(S,)``, the horizon, the outputs
     ``q (R, K)``, ``avg, eff, G, mean (S, K)``, ``first_bad, bad_check (S,)``, ``active (S,)``, and
-    ``nsgd, blocks, κ − 2, tr H, check_every``. Everything is updated in place.
+    ``nsgd, blocks, κ − 2, tr H, check_every, limit`` (a step whose ``Σ mλs`` or ``Σ mλa`` is not
+    ``≤ limit`` counts as diverged). Everything is updated in place.
     """
     if workers <= 1:
         _advance_groups_serial(*args)
@@ -371,7 +372,7 @@ def _wide_tiles(s, a, c, lam, w1, rows, n_sched, j, d, n_tiles, effs, kks, cc, a
 @njit(cache=True, fastmath=False)
 def _advance_wide(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths, horizon,
                   out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                  nsgd, blocks, kex, trace, check_every):
+                  nsgd, blocks, kex, trace, check_every, limit):
     j = 0
     length = lengths[0]
     n_sched = lr.shape[0]
@@ -408,8 +409,8 @@ def _advance_wide(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, length
             sums[r, 1] = tm
             if avg and b == 0:
                 sums[r, 2] = ta
-                bad = bad or not math.isfinite(ta)
-            bad = bad or not math.isfinite(tq)
+                bad = bad or not ta <= limit  # NaN, ±inf or past the blow-up bound
+            bad = bad or not tq <= limit
         step = t + 1
         k = rec[col]
         if k >= 0:

@@ -35,6 +35,7 @@ from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
 from ..backend import resolve_backend, to_numpy
 from . import cupy_kernels, kernels
+from .._validate import finite_real, real_array
 from .averaging import Averaging, resolve_average
 from .problem import Problem
 from ..schedules.schedule import Schedule
@@ -78,7 +79,8 @@ class DivergenceError(ArithmeticError):
         self.step, self.schedule_index, self.label = step, schedule_index, label
         name = f" {label!r}" if label else ""
         super().__init__(
-            f"schedule {schedule_index}{name} diverged: the excess risk is not finite after step {step} "
+            f"schedule {schedule_index}{name} diverged at step {step}: its excess risk is not finite or exceeds "
+            f"divergence_threshold × (R(0) + σ²) (docs/math.md#divergence) "
             f"(pass on_divergence='flag' to get the trajectory up to that step)"
         )
 
@@ -158,7 +160,9 @@ class RiskTrajectory:
         >>> bool(np.isclose(r.at_samples([4])[0], r.risk[2]))
         True
         """
-        g = np.asarray(grid, dtype=np.float64)
+        g = real_array(grid, "grid")
+        if not np.all(np.isfinite(g)):
+            raise ValueError(f"grid must be finite sample counts; got {grid!r}")
         total = float(self.samples[-1])
         # Tolerance: cumulative sums of real batch sizes carry rounding of ~1e-12 relative per step.
         if g.size and (np.min(g) < 0 or np.max(g) > total * (1 + 1e-9)):
@@ -367,7 +371,8 @@ def _new_outputs(rows: int, n_sched: int, columns: int, averaging: bool) -> tupl
             np.full((n_sched, columns), nan), np.full((n_sched, columns), nan), np.full((n_sched, columns), nan))
 
 
-def _run_fused(problem, sched_list, optimizer, weights_of, split, raise_on_divergence, dtype, recorder, horizon):
+def _run_fused(problem, sched_list, optimizer, weights_of, split, raise_on_divergence, dtype, recorder, horizon,
+               limit):
     n_sched = len(sched_list)
     blocks = 3 if split else 1
     s64, noise = initial_state(problem, n_sched, split)
@@ -408,7 +413,7 @@ def _run_fused(problem, sched_list, optimizer, weights_of, split, raise_on_diver
         args = (s, a, c, lam, w1, noise, sums, lr, batch, rho, recorder.columns_for(t0, t1), t0, lengths, horizon,
                 out_q, out_avg if averaging else out_eff[:0], out_eff, out_g2, out_mean, first_bad, bad_check,
                 active, optimizer == "nsgd", blocks, problem.kurtosis - 2.0, float(np.sum(w164)),
-                _DIVERGENCE_CHECK_EVERY)
+                _DIVERGENCE_CHECK_EVERY, limit)
         if wide:
             kernels.advance_wide(*args)
         else:
@@ -422,7 +427,8 @@ def _run_fused(problem, sched_list, optimizer, weights_of, split, raise_on_diver
                 np.array(s[:n_sched], dtype=np.float64))
 
 
-def _run_reference(problem, sched_list, optimizer, weights_of, split, raise_on_divergence, xp, dt, recorder, horizon):
+def _run_reference(problem, sched_list, optimizer, weights_of, split, raise_on_divergence, xp, dt, recorder, horizon,
+                   limit):
     n_sched = len(sched_list)
     blocks = 3 if split else 1
     s_np, noise_np = initial_state(problem, n_sched, split)
@@ -513,9 +519,9 @@ def _run_reference(problem, sched_list, optimizer, weights_of, split, raise_on_d
             for name, out in (("avg", out_avg), ("eff", out_eff), ("g2", out_g2), ("mean", out_mean)):
                 if out is not None:
                     out[:, cols[keep]] = table[name][:, keep]
-            bad = ~np.isfinite(table["q"]).reshape(blocks, n_sched, -1).all(axis=0)
+            bad = ~(table["q"] <= limit).reshape(blocks, n_sched, -1).all(axis=0)
             if averaging:
-                bad |= ~np.isfinite(table["avg"])
+                bad |= ~(table["avg"] <= limit)
             steps_after = np.arange(t0 + 1, t1 + 1)
             for j in range(n_sched):
                 hits = np.flatnonzero(bad[j] & (steps_after <= lengths[j]))
@@ -588,6 +594,25 @@ def _package(run: _Run, sched_list, optimizer, split, recorder, raise_on_diverge
     return results
 
 
+def _resolve_dtype(xp: Any, dtype: Any) -> Any:
+    """The backend's float64 or float32 for ``dtype`` (None → float64); anything else is a TypeError."""
+    if dtype is None:
+        return xp.float64
+    for candidate in (xp.float64, xp.float32):
+        try:
+            if dtype == candidate:
+                return candidate
+        except (TypeError, ValueError):
+            pass
+    try:
+        as_numpy = np.dtype(dtype)
+    except TypeError:
+        as_numpy = None
+    if as_numpy is not None and as_numpy.kind == "f" and as_numpy.itemsize in (4, 8):
+        return xp.float32 if as_numpy.itemsize == 4 else xp.float64
+    raise TypeError(f"dtype must be float64 or float32 (or None); got {dtype!r}")
+
+
 def _fused_supported(xp: Any, dtype: Any) -> bool:
     if not (kernels.AVAILABLE and is_numpy_namespace(xp)):
         return False
@@ -619,6 +644,7 @@ def expected_risk(
     dtype: Any = None,
     checkpoints: Any = None,
     kernel: str = "auto",
+    divergence_threshold: float = 1e12,
 ) -> RiskTrajectory | tuple[RiskTrajectory, ...]:
     """Exact expected excess risk of SGD or NSGD along one or several schedules.
 
@@ -639,13 +665,23 @@ def expected_risk(
     split : bool
         Also return the bias/variance split.
     on_divergence : {"raise", "flag"}
-        A trajectory whose state stops being finite raises :class:`DivergenceError` naming the step,
-        or (``"flag"``) sets ``diverged_at`` and ``+inf`` risk from that step on.
+        A diverging trajectory raises :class:`DivergenceError` naming the step, or (``"flag"``)
+        sets ``diverged_at`` and ``+inf`` risk from that step on. A trajectory diverges at the first
+        step whose risk (or averaged risk) is not finite or exceeds ``divergence_threshold`` times
+        the problem's scale ``R(0) + σ²`` (docs/math.md#divergence).
+    divergence_threshold : float, default 1e12
+        The blow-up bound above, > 1. A stable run's excess risk stays within a moderate multiple
+        of ``R(0) + σ²`` (the noise floor of a stable SGD run is ``O(σ² η tr H / B)`` with
+        ``η tr H / B < 2``); 1e12 is far above anything a stable schedule reaches — warmup rises
+        and NSGD's period-2 oscillation at its edge of stability stay many orders below it.
     backend : {"numpy", "array_api_strict", "cupy", "auto"} or namespace
         Where the recursion runs; results come back as NumPy arrays.
-    dtype : dtype, optional
-        Floating dtype of the computation (the backend's float64 by default; float32 gives about
-        1e-6 relative accuracy).
+    dtype : {None, float64, float32}, optional
+        Floating dtype of the state (the backend's float64 by default). Curves come back as
+        float64 NumPy arrays either way. With float32 the fused kernel keeps the state in float32
+        but does its arithmetic in float64; the reference path computes in float32. The relative
+        deviation from float64 grows with the steps: about 1e-5 to 1e-4 over 1e5 steps (measured in
+        docs/math.md#exact-solver-layout). Any other dtype (integer, complex, …) raises TypeError.
     checkpoints : array_like of int, optional
         Sorted unique steps in ``[0, T_max]`` (``T_max`` the longest schedule). Every curve is then
         returned only at these steps (``steps``, ``samples`` the checkpoints and their cumulative
@@ -702,7 +738,14 @@ def expected_risk(
         raise ValueError(f"on_divergence must be 'raise' or 'flag'; got {on_divergence!r}")
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}")
+    threshold = finite_real(divergence_threshold, "divergence_threshold")
+    if not threshold > 1.0:
+        raise ValueError(f"divergence_threshold must be > 1; got {divergence_threshold!r}")
     xp = resolve_backend(backend)
+    dtype = _resolve_dtype(xp, dtype)
+    # In units of q = Σ mλs = 2 × risk; +inf when the scale is 0 (then only a non-finite state diverges).
+    scale = problem.initial_risk + problem.noise_variance
+    limit = 2.0 * threshold * scale if scale > 0 else np.inf
     horizon = max(len(s) for s in sched_list)
     recorder = _Recorder(horizon, _checkpoint_steps(checkpoints, horizon))
     averaging = resolve_average(average)
@@ -721,12 +764,11 @@ def expected_risk(
         )
     raise_on_divergence = on_divergence == "raise"
     if fused and kernel != "reference":
-        dt = np.float64 if dtype is None else dtype
+        dt = np.float32 if dtype == xp.float32 else np.float64
         run = _run_fused(problem, sched_list, optimizer, weights_of, split, raise_on_divergence, dt, recorder,
-                         horizon)
+                         horizon, limit)
     else:
-        dt = xp.float64 if dtype is None else dtype
-        run = _run_reference(problem, sched_list, optimizer, weights_of, split, raise_on_divergence, xp, dt,
-                             recorder, horizon)
+        run = _run_reference(problem, sched_list, optimizer, weights_of, split, raise_on_divergence, xp, dtype,
+                             recorder, horizon, limit)
     results = _package(run, sched_list, optimizer, split, recorder, raise_on_divergence)
     return results[0] if single else tuple(results)
