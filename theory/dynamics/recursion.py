@@ -93,7 +93,13 @@ class RiskTrajectory:
         First step after which the state was not finite (only with ``on_divergence="flag"``).
         From there on the risk curves hold ``+inf`` and the per-step arrays ``NaN`` (undefined).
     final_second_moment : ndarray, shape (d,)
-        ``s(T)`` (the last finite state is not kept for a diverged run).
+        ``s(T)`` (the last finite state is not kept for a diverged run). For a compressed run, each
+        coordinate holds its group's value (docs/math.md#spectral-compression).
+    compression_error : float or None
+        With ``compress=rtol``: the largest relative gap between this run and one at half the
+        resolution, an estimate of the compression error (docs/math.md#spectral-compression).
+    compressed_dimension : int or None
+        With ``compress=rtol``: number of groups the spectrum was compressed to.
     """
 
     schedule: Schedule
@@ -109,6 +115,8 @@ class RiskTrajectory:
     variance: np.ndarray | None = None
     averaged_risk: np.ndarray | None = None
     diverged_at: int | None = None
+    compression_error: float | None = None
+    compressed_dimension: int | None = None
 
     @property
     def final_risk(self) -> float:
@@ -153,8 +161,8 @@ def gradient_second_moment(problem: Problem, second_moment: Any, batch: float) -
     0.5
     """
     s = np.asarray(second_moment, dtype=np.float64)
-    lam = problem.eigenvalues
-    m, q = float(lam**2 @ s), float(lam @ s)
+    lam, weight = problem.eigenvalues, problem.multiplicity * problem.eigenvalues
+    m, q = float((weight * lam) @ s), float(weight @ s)
     return (1 + (problem.kurtosis - 2) / batch) * m + problem.trace / batch * (q + problem.noise_variance)
 
 
@@ -219,6 +227,7 @@ def expected_risk(
     on_divergence: str = "raise",
     backend: Any = "numpy",
     dtype: Any = None,
+    compress: float | None = None,
 ) -> RiskTrajectory | tuple[RiskTrajectory, ...]:
     """Exact expected excess risk of SGD or NSGD along one or several schedules.
 
@@ -245,6 +254,9 @@ def expected_risk(
     dtype : dtype, optional
         Floating dtype of the computation (the backend's float64 by default; float32 gives about
         1e-6 relative accuracy).
+    compress : float, optional
+        Relative tolerance ``rtol``: solve a spectrally compressed problem instead (groups of nearly
+        equal eigenvalues, docs/math.md#spectral-compression) and set ``compression_error``.
 
     Returns
     -------
@@ -265,6 +277,11 @@ def expected_risk(
     """
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
+    if compress is not None:
+        from .compression import compressed_expected_risk
+
+        return compressed_expected_risk(problem, schedules, optimizer, rtol=compress, average=average, split=split,
+                                        on_divergence=on_divergence, backend=backend, dtype=dtype)
     single = isinstance(schedules, Schedule)
     sched_list = [schedules] if single else list(schedules)
     if not sched_list or not all(isinstance(s, Schedule) for s in sched_list):
@@ -296,9 +313,11 @@ def expected_risk(
     s = xp.asarray(np.concatenate(init_rows, axis=0), dtype=dt)
     noise = xp.asarray(np.repeat(noise_rows, n_sched)[:, None], dtype=dt)
     lam = xp.asarray(problem.eigenvalues, dtype=dt)
-    # One matmul per step gives q = Σλs (all rows) and Σλ²s: the previous step's risk and this
+    # Reductions weight coordinate i by its multiplicity m_i (docs/math.md#multiplicity).
+    mlam = xp.asarray(problem.multiplicity * problem.eigenvalues, dtype=dt)
+    # One matmul per step gives q = Σmλs (all rows) and Σmλ²s: the previous step's risk and this
     # step's gradient moments. The loop is overhead-bound, so passes over (rows, d) are kept few.
-    moments = xp.stack([lam, lam * lam], axis=1)
+    moments = xp.stack([mlam, mlam * lam], axis=1)
     kappa_excess, trace = problem.kurtosis - 2.0, problem.trace
     lr_rows = xp.asarray(lr_tab, dtype=dt)
     batch_rows = xp.asarray(batch_tab, dtype=dt)
@@ -307,7 +326,7 @@ def expected_risk(
     if weights is not None:
         avg, cross = s, s  # ē_0 = e_0: a(0) = c(0) = s(0)
     q_hist: list[Any] = []
-    avg_hist: list[Any] = [xp.sum(s * lam, axis=1)] if weights is not None else []
+    avg_hist: list[Any] = [xp.sum(s * mlam, axis=1)] if weights is not None else []
     eff_hist, g_hist, mean_hist = [], [], []
     stopped_at = horizon
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -334,7 +353,7 @@ def expected_risk(
                 rho = float(weights[t])
                 avg = (1.0 - rho) ** 2 * avg + rho**2 * s + 2.0 * rho * (1.0 - rho) * cross
                 cross = (1.0 - rho) * cross + rho * s
-                avg_hist.append(xp.sum(avg * lam, axis=1))
+                avg_hist.append(xp.sum(avg * mlam, axis=1))
             q_hist.append(q)
             eff_hist.append(eff)
             g_hist.append(g2)
@@ -343,7 +362,7 @@ def expected_risk(
                 if on_divergence == "raise" or bool(xp.all(~xp.isfinite(s))):
                     stopped_at = t + 1
                     break
-        q_hist.append(s @ lam)
+        q_hist.append(s @ mlam)
 
         risk_all = 0.5 * to_numpy(xp.stack(q_hist, axis=1))  # (rows, steps+1)
         eff_all = to_numpy(xp.stack(eff_hist, axis=1))
