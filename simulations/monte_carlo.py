@@ -348,6 +348,8 @@ def simulate(
         raise ValueError(f"sampler must be one of {SAMPLERS}; got {sampler!r}")
     if progress not in (None, True, False):
         raise TypeError(f"progress must be True, False or None; got {progress!r}")
+    # A coordinate of multiplicity m stands for m coordinates (docs/math.md#multiplicity): simulate them all.
+    problem = problem.expanded()
     data = _data_for(problem, data)
     if sampler == "auto":
         sampler = "gaussian-exact" if data == "gaussian" else "direct"

@@ -198,11 +198,15 @@ def _grouping(problem: Problem, rates: Sequence[tuple[np.ndarray, np.ndarray]], 
     distinct, inverse = np.unique(lam, return_inverse=True)  # ascending
     if resolution > 0:
         v = _group_variable(distinct, rates, problem.kurtosis)
-        bins = np.floor(v / resolution).astype(np.int64)
+        with np.errstate(over="ignore"):
+            cell = np.floor(v / resolution)
+        # A new group starts where v enters a new cell of width δ (the second test keeps distinct
+        # eigenvalues apart when v / δ overflows for a tiny δ).
+        starts = (cell[1:] > cell[:-1]) | (np.diff(v) > resolution)
     else:
-        bins = np.arange(distinct.size)
-    _, bin_rank = np.unique(bins, return_inverse=True)  # 0 … G−1, ascending λ
-    groups = int(bin_rank.max()) + 1
+        starts = np.ones(distinct.size - 1, dtype=bool)
+    bin_rank = np.concatenate([[0], np.cumsum(starts)])  # 0 … G−1, ascending λ
+    groups = int(bin_rank[-1]) + 1
     group_index = (groups - 1 - bin_rank)[inverse].astype(np.int64)  # decreasing λ, as in power_law
     group_index.flags.writeable = False
     m = problem.multiplicity

@@ -42,8 +42,11 @@ def spectral_radius(problem: Problem, lr: float, batch: float) -> float:
     0.75
     """
     lam, diag, _ = _coefficients(problem, lr, batch)
-    matrix = np.diag(diag) + (lr**2 / batch) * np.outer(lam, lam)
-    return float(np.max(np.abs(np.linalg.eigvals(matrix))))
+    # With multiplicities the coupling is λ (mλ)ᵀ; a coordinate standing for m > 1 copies also has the
+    # within-copies difference modes, which the coupling does not see: eigenvalue D_i (docs/math.md#multiplicity).
+    matrix = np.diag(diag) + (lr**2 / batch) * np.outer(lam, problem.multiplicity * lam)
+    copies = np.abs(diag[problem.multiplicity > 1])
+    return float(max(np.max(np.abs(np.linalg.eigvals(matrix))), np.max(copies, initial=0.0)))
 
 
 def is_stable(problem: Problem, lr: float, batch: float) -> bool:
@@ -59,7 +62,7 @@ def is_stable(problem: Problem, lr: float, batch: float) -> bool:
     if np.all(diag >= 0):
         if not np.all(c * lr * lam < 2.0):
             return False
-        return bool((lr / batch) * np.sum(lam / (2.0 - c * lr * lam)) < 1.0)
+        return bool((lr / batch) * np.sum(problem.multiplicity * lam / (2.0 - c * lr * lam)) < 1.0)
     return spectral_radius(problem, lr, batch) < 1.0
 
 
@@ -84,7 +87,7 @@ def stationary_second_moment(problem: Problem, lr: float, batch: float) -> np.nd
         raise ValueError(f"SGD is not stable at lr={lr!r}, batch={batch!r}; there is no stationary point")
     lam, _, c = _coefficients(problem, lr, batch)
     per_dir = lr / (batch * (2.0 - c * lr * lam))
-    total = float(np.sum(lam * per_dir))
+    total = float(np.sum(problem.multiplicity * lam * per_dir))
     q = problem.noise_variance * total / (1.0 - total)
     return per_dir * (q + problem.noise_variance)
 
@@ -99,4 +102,4 @@ def stationary_risk(problem: Problem, lr: float, batch: float) -> float:
     >>> bool(abs(r / (0.25 * 1e-3 * p.trace / 4) - 1) < 1e-2)
     True
     """
-    return 0.5 * float(problem.eigenvalues @ stationary_second_moment(problem, lr, batch))
+    return 0.5 * float((problem.multiplicity * problem.eigenvalues) @ stationary_second_moment(problem, lr, batch))
