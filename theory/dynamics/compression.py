@@ -42,6 +42,8 @@ _SERIES_BELOW = 0.02
 # Nodes per unit of log λ on which the contraction profile is evaluated (then interpolated).
 _NODES_PER_E_FOLD = 8
 _MAX_REFINEMENTS = 8
+# Grouping density used where the contraction profile is not finite: large enough to separate eigenvalues.
+_UNRESOLVED = 1e12
 _CURVES = ("risk", "bias", "variance", "averaged_risk", "effective_lr", "gradient_second_moment",
            "mean_variance_ratio")
 
@@ -185,9 +187,11 @@ def _group_variable(eigenvalues: np.ndarray, rates: Sequence[tuple[np.ndarray, n
     density = np.zeros(nodes.shape)
     for lr, batch in rates:
         A, V = contraction_exponent(np.exp(nodes), lr, batch, kurtosis)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rho = np.where(V > 0, V / np.sqrt(np.maximum(A, 1e-300) * (1.0 + A)), 0.0)
-        density = np.maximum(density, rho)
+        size = np.abs(A)  # a step beyond the stability edge expands (A < 0): its size still counts
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            rho = np.where(V > 0, V / np.sqrt(np.maximum(size, 1e-300) * (1.0 + size)), 0.0)
+        # Where the profile is not finite, fall back to separating every eigenvalue there.
+        density = np.maximum(density, np.nan_to_num(rho, nan=_UNRESOLVED, posinf=_UNRESOLVED))
     at = np.interp(log_lam, nodes, density)
     steps = 0.5 * (at[1:] + at[:-1]) * np.diff(log_lam)
     return np.concatenate([[0.0], np.cumsum(steps)])
@@ -289,20 +293,21 @@ def _relative_gap(a: np.ndarray | None, b: np.ndarray | None) -> float:
 
 
 def _initial_effective_rates(problem: Problem, schedules: list[Schedule]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """NSGD's rates ``η_t / sqrt(G)`` with ``G`` at the initial state: a first guess for grouping."""
+    """NSGD's rates ``η_t / sqrt(G)`` with ``G`` at the initial state (docs/math.md#normalized-sgd): the
+    pilot run's grouping variable, before any effective rate is known."""
     lam, w = problem.eigenvalues, problem.multiplicity * problem.eigenvalues
     s0 = problem.initial_second_moment
     mean, q = float((w * lam) @ s0), float(w @ s0)
     out = []
     for s in schedules:
         batch = np.asarray(s.batch, dtype=np.float64)
-        g0 = (1.0 + (problem.kurtosis - 2.0) / batch) * mean + problem.trace / batch * (q + problem.noise_variance)
-        out.append((np.where(g0 > 0, s.lr / np.sqrt(np.where(g0 > 0, g0, 1.0)), 0.0), batch))
+        g = (1.0 + (problem.kurtosis - 2.0) / batch) * mean + problem.trace / batch * (q + problem.noise_variance)
+        out.append((np.where(g > 0, s.lr / np.sqrt(np.where(g > 0, g, 1.0)), 0.0), batch))
     return out
 
 
 def _applied_rates(trajectories: Sequence[Any]) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [(np.nan_to_num(np.asarray(t.effective_lr, dtype=np.float64), nan=0.0),
+    return [(np.nan_to_num(np.asarray(t.effective_lr, dtype=np.float64), nan=0.0, posinf=0.0),
              np.asarray(t.schedule.batch, dtype=np.float64)) for t in trajectories]
 
 
@@ -317,7 +322,9 @@ def compressed_expected_risk(problem: Problem, schedules: Schedule | Sequence[Sc
     ``compression_error`` is its gap, an estimate of its error that is conservative by about a
     factor 3 when the error is second order in ``δ`` (docs/math.md#spectral-compression).
     ``final_second_moment`` is expanded to coordinates with :meth:`SpectralGrouping.expand`. For
-    NSGD the grouping of each finer run uses the effective rates of the coarser one.
+    NSGD a pilot run at ``2δ``, grouped for the rates at the initial state, gives effective rates; every
+    grouping after it uses those, so that the resolutions compared are nested partitions of one
+    grouping variable.
 
     Parameters
     ----------
@@ -367,13 +374,22 @@ def compressed_expected_risk(problem: Problem, schedules: Schedule | Sequence[Sc
         return finish(exact, solve(exact), [0.0] * len(sched_list))
 
     nsgd = optimizer == "nsgd"
-    rates = _initial_effective_rates(problem, sched_list) if nsgd else _rates(sched_list)
     delta = resolution_for(rtol)
+    if nsgd:
+        # Pilot for the effective rates, which are unknown before a run.
+        pilot_grouping = _grouping(problem, _initial_effective_rates(problem, sched_list), 2.0 * delta)
+        pilot = solve(pilot_grouping)
+        rates = _applied_rates(pilot)
+    else:
+        rates = _rates(sched_list)
+    # One grouping variable for every resolution, so the partitions compared are nested and their gap
+    # measures the resolution's error.
     coarse_grouping = _grouping(problem, rates, 2.0 * delta)
-    coarse = solve(coarse_grouping)
+    if nsgd and np.array_equal(coarse_grouping.group_index, pilot_grouping.group_index):
+        coarse = pilot
+    else:
+        coarse = solve(coarse_grouping)
     for _ in range(_MAX_REFINEMENTS):
-        if nsgd:
-            rates = _applied_rates(coarse)
         grouping = _grouping(problem, rates, delta)
         runs = solve(grouping)
         if grouping.exact:
