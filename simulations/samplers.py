@@ -200,6 +200,9 @@ def gradient_covariance(problem: Problem, error: Any, batch: int, kurtosis: floa
     >>> gradient_covariance(p, [0.0, 0.0], batch=2).tolist()   # pure label noise: σ² Λ / B
     [[0.5, 0.0], [0.0, 2.0]]
     """
+    if not problem.has_unit_multiplicity:
+        raise ValueError("problem has non-unit multiplicity; pass problem.expanded() so that error has one entry "
+                         "per coordinate")
     kappa = problem.kurtosis if kurtosis is None else kurtosis
     lam = problem.eigenvalues
     a = np.sqrt(lam) * np.asarray(error, dtype=np.float64)
@@ -236,6 +239,9 @@ def gradient_samples(
         raise ValueError(f"data must be one of {tuple(DATA_KURTOSIS)}; got {data!r}")
     if sampler == "gaussian-exact" and data != "gaussian":
         raise ValueError(f"sampler='gaussian-exact' needs data='gaussian'; got data={data!r}")
+    if not problem.has_unit_multiplicity:
+        raise ValueError("problem has non-unit multiplicity; pass problem.expanded() so that error has one entry "
+                         "per coordinate")
     xp = resolve_backend(backend)
     root = np.sqrt(problem.eigenvalues)
     a_host = np.broadcast_to(root * np.asarray(error, dtype=np.float64), (draws, problem.dimension))

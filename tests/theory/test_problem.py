@@ -72,3 +72,88 @@ def test_bad_input_names_the_argument(args, kwargs, error, match):
 def test_factories_validate(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# ------------------------------------------------------------------ multiplicity (docs/math.md#multiplicity)
+def test_multiplicity_defaults_to_ones_and_weights_the_sums():
+    p = Problem([1.0, 0.5], [1.0, 2.0])
+    assert p.multiplicity.tolist() == [1.0, 1.0] and p.has_unit_multiplicity and p.effective_dimension == 2.0
+    q = Problem([1.0, 0.5], [1.0, 2.0], multiplicity=[3.0, 0.5])
+    assert q.dimension == 2 and q.effective_dimension == 3.5 and not q.has_unit_multiplicity
+    assert q.trace == 3.0 * 1.0 + 0.5 * 0.5
+    assert q.initial_risk == 0.5 * (3.0 * 1.0 * 1.0 + 0.5 * 0.5 * 2.0)
+    with pytest.raises(ValueError):
+        q.multiplicity[0] = 2.0
+    assert q.replace(noise_variance=1.0).multiplicity.tolist() == [3.0, 0.5]
+    assert "effective_dimension=3.5" in repr(q)
+
+
+@pytest.mark.parametrize(
+    "mult, error, match",
+    [
+        ([1.0, 0.0], ValueError, "multiplicity must be positive and finite; got 0.0 at index 1"),
+        ([1.0, np.inf], ValueError, "multiplicity must be positive and finite"),
+        ([1.0], ValueError, "multiplicity must have the same length as eigenvalues"),
+        (["x", 1.0], TypeError, "multiplicity"),
+    ],
+)
+def test_multiplicity_is_validated(mult, error, match):
+    with pytest.raises(error, match=match):
+        Problem([1.0, 0.5], [1.0, 1.0], multiplicity=mult)
+
+
+def test_expanded_repeats_whole_multiplicities_and_rejects_fractions():
+    p = Problem([1.0, 0.5], [1.0, 2.0], 0.1, multiplicity=[2.0, 3.0]).expanded()
+    assert p.eigenvalues.tolist() == [1.0, 1.0, 0.5, 0.5, 0.5] and p.has_unit_multiplicity
+    assert p.initial_second_moment.tolist() == [1.0, 1.0, 2.0, 2.0, 2.0] and p.noise_variance == 0.1
+    with pytest.raises(ValueError, match="whole-number multiplicities.*1.5 at index 1"):
+        Problem([1.0, 0.5], [1.0, 2.0], multiplicity=[2.0, 1.5]).expanded()
+
+
+def _grouped_and_written_out():
+    grouped = Problem([1.0, 0.3, 0.02], [1.0, 2.0, 5.0], noise_variance=0.2, multiplicity=[1.0, 3.0, 2.0])
+    return grouped, grouped.expanded()
+
+
+def test_stability_honours_multiplicity():
+    from ramplab.theory.dynamics import stability
+
+    grouped, full = _grouped_and_written_out()
+    for lr, batch in [(0.2, 1), (0.6, 2), (0.9, 1), (1.3, 4)]:
+        assert stability.is_stable(grouped, lr, batch) == stability.is_stable(full, lr, batch)
+        assert stability.spectral_radius(grouped, lr, batch) == pytest.approx(
+            stability.spectral_radius(full, lr, batch), rel=1e-12)
+    assert stability.stationary_risk(grouped, 0.2, 2) == pytest.approx(stability.stationary_risk(full, 0.2, 2),
+                                                                      rel=1e-13)
+    # κ < 2 with a large step: the diagonal is negative and the radius is computed directly; the modes
+    # inside a coordinate of multiplicity 3 then carry the largest eigenvalue.
+    rad = Problem([1.0, 0.3], [1.0, 1.0], kurtosis=1.0, multiplicity=[1.0, 3.0])
+    assert stability.spectral_radius(rad, 1.8, 1) == pytest.approx(
+        stability.spectral_radius(rad.expanded(), 1.8, 1), rel=1e-12)
+
+
+def test_sfo_and_growth_honour_multiplicity():
+    from ramplab.theory import AdaptiveRule, gradient_variance, steps_to_target
+
+    grouped, full = _grouped_and_written_out()
+    s = grouped.initial_second_moment
+    assert float(gradient_variance(grouped, s)) == pytest.approx(
+        float(gradient_variance(full, full.initial_second_moment)), rel=1e-13)
+    a = steps_to_target(grouped, [0.1, 0.3], [1, 4], 1e-2)
+    b = steps_to_target(full, [0.1, 0.3], [1, 4], 1e-2)
+    assert a.steps.tolist() == b.steps.tolist() and a.status.tolist() == b.status.tolist()
+    rule = AdaptiveRule(lr0=0.2, batch0=2, epsilon0=1.0, check_every=5)
+    np.testing.assert_allclose(rule.run(grouped, 60).risk, rule.run(full, 60).risk, rtol=1e-13)
+
+
+def test_monte_carlo_expands_whole_multiplicities_and_rejects_fractions():
+    from ramplab.simulations import simulate
+    from ramplab.theory import Schedule
+
+    grouped, full = _grouped_and_written_out()
+    sched = Schedule.constant(0.1, 2, steps=5)
+    a = simulate(grouped, sched, runs=64, seed=3, backend="numpy")
+    b = simulate(full, sched, runs=64, seed=3, backend="numpy")
+    np.testing.assert_array_equal(a.mean_risk, b.mean_risk)
+    with pytest.raises(ValueError, match="whole-number multiplicities"):
+        simulate(grouped.replace(multiplicity=[1.0, 2.5, 1.0]), sched, runs=8, seed=0, backend="numpy")

@@ -331,25 +331,26 @@ class AdaptiveRule:
             raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
         steps = positive_int(steps, "steps")
         lam = problem.eigenvalues
+        weight = problem.multiplicity * lam  # reductions count each coordinate m_i times (docs/math.md#multiplicity)
         s = problem.initial_second_moment.copy()
         stage = 0
         lrs, batches = np.empty(steps), np.empty(steps)
         risk = np.empty(steps + 1)
-        risk[0] = 0.5 * float(lam @ s)
+        risk[0] = 0.5 * float(weight @ s)
         checks, norms, thresholds, stages = [], [], [], []
         lr, batch = self.stage_values(stage)
         with np.errstate(over="ignore", invalid="ignore"):
             for t in range(steps):
                 lrs[t], batches[t] = lr, batch
                 s = second_moment_step(s, lam, lr, batch, problem.noise_variance, problem.kurtosis,
-                                       q=float(lam @ s), xp=np)
-                risk[t + 1] = 0.5 * float(lam @ s)
+                                       q=float(weight @ s), xp=np)
+                risk[t + 1] = 0.5 * float(weight @ s)
                 if not math.isfinite(risk[t + 1]):
                     from ..dynamics.recursion import DivergenceError
 
                     raise DivergenceError(t + 1, 0, "adaptive")
                 if (t + 1) % self.check_every == 0:
-                    norm = math.sqrt(float(lam**2 @ s))
+                    norm = math.sqrt(float((weight * lam) @ s))
                     checks.append(t + 1)
                     norms.append(norm)
                     thresholds.append(self.threshold(stage))

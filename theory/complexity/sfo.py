@@ -101,9 +101,9 @@ def gradient_variance(problem: Problem, second_moment: Any) -> np.ndarray:
     3.25
     """
     s = np.asarray(second_moment, dtype=np.float64)
-    lam = problem.eigenvalues
-    return ((problem.kurtosis - 2.0) * (s @ lam**2)
-            + problem.trace * (s @ lam + problem.noise_variance))
+    lam, weight = problem.eigenvalues, problem.multiplicity * problem.eigenvalues  # docs/math.md#multiplicity
+    return ((problem.kurtosis - 2.0) * (s @ (weight * lam))
+            + problem.trace * (s @ weight + problem.noise_variance))
 
 
 @dataclass(frozen=True)
@@ -340,7 +340,7 @@ def _hitting(problem: Problem, lr_at: Any, batch_at: Any, samples_after: Any, ro
     """The shared loop. ``lr_at(t, idx)``, ``batch_at(t, idx)``: step ``t``'s (0-based) rate and batch
     for rows ``idx``; ``samples_after(t, idx)``: cumulative samples after step ``t``."""
     lam = problem.eigenvalues
-    moments = np.stack([lam, lam * lam], axis=1)
+    moments = np.stack([lam, lam * lam], axis=1) * problem.multiplicity[:, None]  # docs/math.md#multiplicity
     kappa_excess, trace, sigma2 = problem.kurtosis - 2.0, problem.trace, problem.noise_variance
     certify = constant and problem.kurtosis >= 2.0
     steps, samples = np.full(rows, np.inf), np.full(rows, np.inf)

@@ -33,17 +33,28 @@ class Problem:
     kurtosis : float, default 3.0
         Fourth moment ``κ = E z⁴ ≥ 1`` of the standardised input coordinates (Gaussian 3,
         Rademacher 1). Only the exact solver's ``(κ − 2) λ_i² s_i`` term depends on it.
+    metadata : dict, optional
+        Free-form description (family, parameters).
+    multiplicity : array_like, shape (d,), optional
+        ``m_i > 0``: stored coordinate ``i`` stands for ``m_i`` coordinates that share ``λ_i`` and
+        ``s_i(0)`` (and therefore ``s_i(t)`` at every step, docs/math.md#multiplicity). Default all
+        ones. Non-integer values are allowed (the recursion only needs the weights); the Monte
+        Carlo needs integers.
 
     Notes
     -----
     The arrays are stored as read-only float64 NumPy arrays; a problem is immutable and hashable by
-    identity. Excess risk is ``R = ½ Σ_i λ_i s_i``.
+    identity. Excess risk is ``R = ½ Σ_i m_i λ_i s_i``; :attr:`dimension` counts stored coordinates
+    and :attr:`effective_dimension` the coordinates they stand for, ``Σ m_i``.
 
     Examples
     --------
     >>> p = Problem([1.0, 0.5], [1.0, 2.0], noise_variance=0.1)
     >>> p.dimension, p.trace, p.initial_risk
     (2, 1.5, 1.0)
+    >>> q = Problem([1.0, 0.5], [1.0, 2.0], noise_variance=0.1, multiplicity=[1.0, 3.0])
+    >>> q.dimension, q.effective_dimension, q.trace, q.initial_risk
+    (2, 4.0, 2.5, 2.0)
     >>> Problem([1.0, -1.0], [1.0, 1.0], 0.0)
     Traceback (most recent call last):
     ...
@@ -55,6 +66,7 @@ class Problem:
     noise_variance: float = 0.0
     kurtosis: float = 3.0
     metadata: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    multiplicity: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         lam = real_vector(self.eigenvalues, "eigenvalues", positive=True)
@@ -64,10 +76,20 @@ class Problem:
                 f"initial_second_moment must have the same length as eigenvalues "
                 f"({lam.shape[0]}); got {s0.shape[0]}"
             )
+        if self.multiplicity is None:
+            mult = np.ones_like(lam)
+            mult.flags.writeable = False
+        else:
+            mult = real_vector(self.multiplicity, "multiplicity", positive=True)
+            if mult.shape != lam.shape:
+                raise ValueError(
+                    f"multiplicity must have the same length as eigenvalues ({lam.shape[0]}); got {mult.shape[0]}"
+                )
         sigma2 = finite_real(self.noise_variance, "noise_variance", minimum=0.0)
         kappa = finite_real(self.kurtosis, "kurtosis", minimum=1.0)
         object.__setattr__(self, "eigenvalues", lam)
         object.__setattr__(self, "initial_second_moment", s0)
+        object.__setattr__(self, "multiplicity", mult)
         object.__setattr__(self, "noise_variance", sigma2)
         object.__setattr__(self, "kurtosis", kappa)
         object.__setattr__(self, "metadata", dict(self.metadata))
@@ -194,13 +216,23 @@ class Problem:
     # ------------------------------------------------------------------------------ derived
     @property
     def dimension(self) -> int:
-        """Number of eigen-directions ``d``."""
+        """Number of stored eigen-directions ``d`` (each standing for ``m_i`` coordinates)."""
         return int(self.eigenvalues.shape[0])
 
     @property
+    def effective_dimension(self) -> float:
+        """Number of coordinates the stored ones stand for, ``Σ m_i`` (``d`` for unit multiplicity)."""
+        return float(np.sum(self.multiplicity))
+
+    @property
+    def has_unit_multiplicity(self) -> bool:
+        """Whether every ``m_i = 1`` (each stored coordinate is one coordinate)."""
+        return bool(np.all(self.multiplicity == 1.0))
+
+    @property
     def trace(self) -> float:
-        """``tr H = Σ λ_i``."""
-        return float(np.sum(self.eigenvalues))
+        """``tr H = Σ m_i λ_i``."""
+        return float(np.sum(self.multiplicity * self.eigenvalues))
 
     @property
     def largest_eigenvalue(self) -> float:
@@ -209,8 +241,54 @@ class Problem:
 
     @property
     def initial_risk(self) -> float:
-        """Excess risk at the start, ``½ Σ λ_i s_i(0)``."""
-        return 0.5 * float(self.eigenvalues @ self.initial_second_moment)
+        """Excess risk at the start, ``½ Σ m_i λ_i s_i(0)``."""
+        return 0.5 * float((self.multiplicity * self.eigenvalues) @ self.initial_second_moment)
+
+    def expanded(self) -> "Problem":
+        """The same problem with every coordinate repeated ``m_i`` times (unit multiplicity).
+
+        Raises
+        ------
+        ValueError
+            If some ``m_i`` is not a whole number.
+
+        Examples
+        --------
+        >>> p = Problem([1.0, 0.5], [1.0, 2.0], multiplicity=[2.0, 1.0]).expanded()
+        >>> p.eigenvalues.tolist(), p.initial_second_moment.tolist(), p.has_unit_multiplicity
+        ([1.0, 1.0, 0.5], [1.0, 1.0, 2.0], True)
+        """
+        if self.has_unit_multiplicity:
+            return self
+        counts = np.round(self.multiplicity)
+        if not np.all(counts == self.multiplicity):
+            i = int(np.argmax(counts != self.multiplicity))
+            raise ValueError(
+                f"only whole-number multiplicities can be expanded to coordinates; "
+                f"got multiplicity {float(self.multiplicity[i])!r} at index {i}"
+            )
+        reps = counts.astype(np.int64)
+        return Problem(np.repeat(self.eigenvalues, reps), np.repeat(self.initial_second_moment, reps),
+                       self.noise_variance, self.kurtosis, metadata=self.metadata)
+
+    def spectral_groups(self, schedules: Any, rtol: float | None = None, *,
+                        resolution: float | None = None) -> Any:
+        """Group nearly equal eigenvalues for ``schedules`` (docs/math.md#spectral-compression).
+
+        Thin entry point to :func:`~ramplab.theory.dynamics.compression.spectral_groups`; see there
+        for the parameters and the rule.
+
+        Examples
+        --------
+        >>> from ramplab.theory import Schedule
+        >>> p = Problem.power_law(10_000, a=1.5, b=3.0, noise_variance=0.01)
+        >>> g = p.spectral_groups(Schedule.constant(0.5 / p.trace, 1, steps=1000), rtol=1e-3)
+        >>> g.problem.dimension < 300, g.problem.effective_dimension
+        (True, 10000.0)
+        """
+        from .compression import spectral_groups
+
+        return spectral_groups(self, schedules, rtol, resolution=resolution)
 
     def replace(self, **changes: Any) -> "Problem":
         """Return a copy with some fields replaced (validated again).
@@ -226,6 +304,7 @@ class Problem:
             noise_variance=self.noise_variance,
             kurtosis=self.kurtosis,
             metadata=self.metadata,
+            multiplicity=self.multiplicity,
         )
         unknown = set(changes) - set(fields)
         if unknown:
@@ -234,7 +313,8 @@ class Problem:
         return Problem(**fields)
 
     def __repr__(self) -> str:
+        grouped = "" if self.has_unit_multiplicity else f", effective_dimension={self.effective_dimension:.6g}"
         return (
-            f"Problem(d={self.dimension}, trace={self.trace:.4g}, initial_risk={self.initial_risk:.4g}, "
+            f"Problem(d={self.dimension}{grouped}, trace={self.trace:.4g}, initial_risk={self.initial_risk:.4g}, "
             f"noise_variance={self.noise_variance:.4g}, kurtosis={self.kurtosis:.4g})"
         )

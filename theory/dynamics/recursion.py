@@ -122,6 +122,11 @@ class RiskTrajectory:
         From there on the risk curves hold ``+inf`` and the per-step arrays ``NaN`` (undefined).
     final_second_moment : ndarray, shape (d,)
         ``s(T)`` (a diverged run keeps the non-finite state where it stopped).
+    compression_error : float or None
+        With ``compress=rtol``: the largest relative gap between this run and one at half the
+        resolution, an estimate of the compression error (docs/math.md#spectral-compression).
+    compressed_dimension : int or None
+        With ``compress=rtol``: number of groups the spectrum was compressed to.
     """
 
     schedule: Schedule
@@ -137,6 +142,8 @@ class RiskTrajectory:
     variance: np.ndarray | None = None
     averaged_risk: np.ndarray | None = None
     diverged_at: int | None = None
+    compression_error: float | None = None
+    compressed_dimension: int | None = None
 
     @property
     def final_risk(self) -> float:
@@ -645,6 +652,7 @@ def expected_risk(
     checkpoints: Any = None,
     kernel: str = "auto",
     divergence_threshold: float = 1e12,
+    compress: float | None = None,
 ) -> RiskTrajectory | tuple[RiskTrajectory, ...]:
     """Exact expected excess risk of SGD or NSGD along one or several schedules.
 
@@ -695,6 +703,13 @@ def expected_risk(
         :func:`second_moment_step`, for any backend; ``"auto"``: fused when supported. Both agree
         to rounding (docs/math.md#exact-solver-layout).
 
+    compress : float, optional
+        Relative tolerance ``rtol``: solve a spectrally compressed problem chosen for these schedules
+        instead (groups of nearly equal eigenvalues, docs/math.md#spectral-compression), keeping the
+        curves within ``rtol`` relative of the full problem; sets ``compression_error`` (an
+        estimate from two resolutions) and ``compressed_dimension``. ``final_second_moment`` then
+        holds each coordinate's group value.
+
     Returns
     -------
     RiskTrajectory or tuple of RiskTrajectory
@@ -728,6 +743,13 @@ def expected_risk(
     """
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
+    if compress is not None:
+        from .compression import compressed_expected_risk
+
+        return compressed_expected_risk(problem, schedules, optimizer, rtol=compress, average=average, split=split,
+                                        on_divergence=on_divergence, backend=backend, dtype=dtype,
+                                        checkpoints=checkpoints, kernel=kernel,
+                                        divergence_threshold=divergence_threshold)
     single = isinstance(schedules, Schedule)
     sched_list = [schedules] if single else list(schedules)
     if not sched_list or not all(isinstance(s, Schedule) for s in sched_list):
