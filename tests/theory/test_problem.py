@@ -155,5 +155,5 @@ def test_monte_carlo_expands_whole_multiplicities_and_rejects_fractions():
     a = simulate(grouped, sched, runs=64, seed=3, backend="numpy")
     b = simulate(full, sched, runs=64, seed=3, backend="numpy")
     np.testing.assert_array_equal(a.mean_risk, b.mean_risk)
-    with pytest.raises(ValueError, match="whole-number multiplicities"):
+    with pytest.raises(ValueError, match="problem.multiplicity must be positive integers for Monte Carlo"):
         simulate(grouped.replace(multiplicity=[1.0, 2.5, 1.0]), sched, runs=8, seed=0, backend="numpy")
