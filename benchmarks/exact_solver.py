@@ -242,12 +242,7 @@ def _pick_kernel(problem: Problem, features: dict[str, bool]) -> tuple[str | Non
 
 
 def compression_estimates(trajectory: Any) -> dict[str, float]:
-    """The compression error estimates a trajectory reports, by attribute name (largest value of each).
-
-    The solver's ``compress=`` names its estimate on the trajectory; the name is not fixed here, so
-    every public numeric attribute whose name mentions ``error_estimate``, or ``compress`` together
-    with ``err`` or ``estimate``, counts (not, say, a compressed rank). A trajectory computed
-    without compression gives ``{}``.
+    """The compression error estimate a trajectory reports (``{}`` without ``compress=``).
 
     Examples
     --------
@@ -255,17 +250,8 @@ def compression_estimates(trajectory: Any) -> dict[str, float]:
     >>> compression_estimates(expected_risk(p, Schedule.constant(0.1, 1, steps=2)))
     {}
     """
-    out: dict[str, float] = {}
-    for name in dir(trajectory):
-        lowered = name.lower()
-        wanted = "error_estimate" in lowered or ("compress" in lowered and ("err" in lowered or "estimate" in lowered))
-        if name.startswith("_") or not wanted:
-            continue
-        try:
-            out[name] = float(np.max(np.asarray(getattr(trajectory, name), dtype=np.float64)))
-        except (TypeError, ValueError):
-            continue
-    return out
+    value = getattr(trajectory, "compression_error", None)
+    return {} if value is None else {"compression_error": float(value)}
 
 
 def _compression_estimate(trajectories: Sequence[Any]) -> tuple[str, float] | None:
