@@ -49,6 +49,7 @@ from hypothesis.extra import numpy as hnp
 
 from ramplab.theory import Problem, Schedule
 from ramplab.theory.backend import resolve_backend
+from ramplab.theory.dynamics.recursion import DivergenceError
 
 #: Wall-clock bound per call; a call past it is a hang.
 CALL_SECONDS = 10.0
@@ -168,6 +169,8 @@ def classify(name: str, arg: str, value: Any) -> tuple[str, str]:
         result = bounded_call(entry.call, kwargs)
     except Hang:
         return "hang", f"ran past {CALL_SECONDS} s"
+    except entry.raises as exc:
+        return "clear error", f"{type(exc).__name__}: {str(exc)[:160]}"
     except (ValueError, TypeError) as exc:
         msg = str(exc)
         shown = f"{type(exc).__name__}: {msg[:160]}"
@@ -303,7 +306,7 @@ class Entry:
     valid: Callable[[], dict[str, Any]]
     kinds: dict[str, str]
     oracle: Callable[[Any, dict[str, Any]], None]
-    note: str = ""
+    raises: tuple[type[BaseException], ...] = ()
     args: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -316,9 +319,12 @@ EXEMPT: dict[str, str] = {}
 
 
 def entry(name: str, call: Callable[..., Any], valid: dict[str, Any] | Callable[[], dict[str, Any]],
-          kinds: dict[str, str], oracle: Callable[[Any, dict[str, Any]], None]) -> None:
+          kinds: dict[str, str], oracle: Callable[[Any, dict[str, Any]], None],
+          raises: tuple[type[BaseException], ...] = ()) -> None:
+    """Register an entry point; ``raises``: documented outcomes that are not argument errors (a
+    :class:`DivergenceError` of an unstable run), counted as clear errors."""
     factory = valid if callable(valid) else (lambda v=valid: dict(v))
-    ENTRIES[name] = Entry(call, factory, kinds, oracle)
+    ENTRIES[name] = Entry(call, factory, kinds, oracle, raises)
 
 
 def exempt(names: str, reason: str) -> None:
@@ -753,7 +759,7 @@ def _register_growth() -> None:
 
     entry(f"{M}:AdaptiveRule.run",
           lambda **kw: growth.AdaptiveRule(lr0=0.2, batch0=2, epsilon0=1.0, check_every=5).run(**kw),
-          lambda: {"problem": P, "steps": 40}, {"problem": "problem", "steps": "int"}, o_run)
+          lambda: {"problem": P, "steps": 40}, {"problem": "problem", "steps": "int"}, o_run, (DivergenceError,))
 
     def o_grid(r, kw):
         problem_of(kw["problem"])
@@ -1026,13 +1032,16 @@ def _register_equivalence() -> None:
             return 1.0
         if b == 0 or a == math.inf:
             return math.inf
+        if b == math.inf:
+            return 0.0
         x = Fraction(a) / Fraction(b)
         return math.inf if x > Fraction(FLOAT_MAX) else float(x)
 
     def o_ratio(r, kw):
         a, b = np.asarray(kw["numerator"]), np.asarray(kw["denominator"])
         for x in (a, b):
-            assert x.dtype.kind in "iuf", f"accepted dtype {x.dtype}"
+            assert x.dtype.kind in "iuf" or x.dtype.kind == "O" and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in x.ravel()), f"accepted {x!r}"
         a, b = np.broadcast_arrays(a.astype(float), b.astype(float))
         assert not np.any(np.isnan(a) | np.isnan(b)) and np.all(a >= 0) and np.all(b >= 0), "accepted bad risks"
         assert not np.any(np.isinf(b)) or True
@@ -1064,7 +1073,7 @@ def _register_equivalence() -> None:
     entry(f"{M}:equivalence_report", equivalence.equivalence_report,
           lambda: {"problem": P, "schedules": [A, B], "optimizer": "sgd", "grid": None, "start": 0.0},
           {"problem": "problem", "schedules": "schedules", "optimizer": "choice", "grid": "vector",
-           "start": "real"}, o_report)
+           "start": "real"}, o_report, (DivergenceError,))
 
     REP = equivalence.equivalence_report(P, [A, B])
 
