@@ -310,7 +310,7 @@ class Derivation:
         for r in self.results:
             if (r.lhs == name) if isinstance(name, sp.Basic) else (str(r.lhs) == name):
                 return r.rhs
-        raise UnknownResult(f"derivation {self.name!r} has no result name={name!r}; "
+        raise UnknownResult(f"derivation {self.name!r} has no result {name!r} (argument name); "
                             f"it has {[str(r.lhs) for r in self.results]}")
 
 

@@ -215,14 +215,14 @@ class BoundConstants:
         product = self.smoothness * value
         if convention == "general":
             if not 0 < product < 2:
-                raise ValueError(f"the general convention needs 0 < L*{name} < 2; got {name}={describe(lr)} "
-                                 f"with L = {self.smoothness!r} (L*{name} = {product!r})")
+                raise ValueError(f"the general convention needs 0 < L*lr < 2; got {name}={describe(lr)} "
+                                 f"with L = {self.smoothness!r} (L*lr = {product!r})")
             margin = 2.0 - product
             a, b = 2.0 * self.initial_gap / margin, self.smoothness * self.gradient_variance / margin
         else:
             if not 0 < product <= 1.0 + 1e-12:
-                raise ValueError(f"the small-step convention needs 0 < L*{name} ≤ 1; got {name}={describe(lr)} "
-                                 f"with L = {self.smoothness!r} (L*{name} = {product!r})")
+                raise ValueError(f"the small-step convention needs 0 < L*lr ≤ 1; got {name}={describe(lr)} "
+                                 f"with L = {self.smoothness!r} (L*lr = {product!r})")
             a, b = 2.0 * self.initial_gap, self.smoothness * self.gradient_variance
         if not (math.isfinite(a) and math.isfinite(b)):
             raise ValueError(f"the bound's constants overflow float64 at {name}={describe(lr)} with {self!r}")
@@ -429,7 +429,8 @@ def _positive_targets(target: Any, rows: int) -> np.ndarray:
     tau = real_array(target, "target")
     if tau.ndim > 1 or (tau.ndim == 1 and tau.shape[0] != rows):
         raise ValueError(f"target must be a scalar or have one entry per row ({rows}); got shape {tau.shape}")
-    check_range(tau, "target", lower=0.0, strict=True, original=target)
+    if np.any(~np.isfinite(tau) | (tau <= 0)):
+        raise ValueError(f"target must be positive and finite; got {describe(target)}")
     return np.broadcast_to(tau, (rows,)).copy()
 
 

@@ -69,7 +69,9 @@ def _pow(base: float, exponent: float) -> float:
 
 def _value_list(values: Any, name: str) -> list[float]:
     arr = real_array(values, name)
-    if arr.ndim != 1 or arr.shape[0] == 0:
+    if arr.ndim == 1 and arr.shape[0] == 0:
+        raise ValueError(f"{name} must not be empty")
+    if arr.ndim != 1:
         raise ValueError(f"{name} must be a non-empty 1-D sequence; got {describe(values)}")
     return arr.tolist()
 
