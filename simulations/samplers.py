@@ -50,6 +50,7 @@ from ..theory._validate import (
     finite_real,
     positive_int,
     real_vector,
+    strict_real_array,
 )
 from ..theory.backend import backend_name, resolve_backend, to_numpy
 from ..theory.dynamics.problem import Problem
@@ -76,6 +77,9 @@ DIRECT_PIECE_ELEMENTS = 2**16
 # gradient_samples with the direct sampler draws draws·B·d coordinates; beyond this many it refuses
 # (minutes of work; the Gaussian-exact sampler costs O(d) per draw whatever B).
 _SAMPLES_MAX_COORDINATES = 2**34
+# One call of the direct kernel draws rows·B·d coordinates (rows summed over its streams); beyond
+# this many (hours of work on any machine) it refuses rather than hang.
+_KERNEL_MAX_COORDINATES = 2**40
 
 
 def direct_piece(dimension: int, batch: int) -> int:
@@ -169,6 +173,11 @@ def direct_gradient(
     xp, streams, batch, noise_std = _kernel_arguments(xp, streams, scaled_error, sqrt_eigenvalues, batch,
                                                       noise_std)
     data = choice(data, "data", tuple(DATA_KURTOSIS))
+    rows = sum(s.rows for s in streams)
+    if rows * batch * int(scaled_error.shape[1]) > _KERNEL_MAX_COORDINATES:
+        raise ValueError(f"the direct sampler would draw rows × batch × d = {rows} × {batch} × "
+                         f"{int(scaled_error.shape[1])} coordinates in one call, more than 2**40; use the "
+                         f"gaussian-exact sampler or a smaller batch")
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging state propagates; Monte Carlo reports it
         return _direct_gradient(xp, streams, scaled_error, sqrt_eigenvalues, batch, noise_std, data)
 
@@ -211,7 +220,8 @@ def gaussian_exact_gradient(
     scaled_error : array, shape (n, d)
         ``a = Λ^{1/2} e``.
     norm_squared : array, shape (n,)
-        ``‖a‖² = Σ λ e²`` (twice the excess risk), which the caller already has.
+        ``‖a‖² = Σ λ e²`` (twice the excess risk), which the caller already has (not checked against
+        ``scaled_error``: the kernel trusts it).
 
     Notes
     -----
@@ -293,7 +303,7 @@ def _problem(problem: Any) -> Problem:
 
 
 def _error(error: Any, problem: Problem) -> np.ndarray:
-    e = real_vector(error, "error")
+    e = real_vector(strict_real_array(error, "error"), "error")
     if e.shape != (problem.dimension,):
         raise ValueError(f"error must have shape (d,) with d = problem.dimension = {problem.dimension}; got "
                          f"shape {e.shape}")

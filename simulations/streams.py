@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..theory._validate import describe, nonnegative_int, positive_int, real_array
+from ..theory._validate import describe, nonnegative_int, positive_int, strict_real_array
 from ..theory.backend import backend_name
 from ..theory.schedules.schedule import MAX_STEP_ARRAY
 
@@ -181,7 +181,10 @@ class BlockStream:
             raise TypeError(f"generator must have normal, gamma, signs and uniform methods; got "
                             f"{describe(self.generator)}")
         object.__setattr__(self, "rows", positive_int(self.rows, "rows"))
-        object.__setattr__(self, "used", positive_int(self.used, "used", maximum=self.rows))
+        used = positive_int(self.used, "used")
+        if used > self.rows:
+            raise ValueError(f"used must be ≤ rows = {self.rows}; got used={used}")
+        object.__setattr__(self, "used", used)
 
     def _shape(self, tail: tuple) -> tuple[int, ...]:
         dims = tuple(nonnegative_int(t, f"tail[{i}]") for i, t in enumerate(tail))
@@ -200,11 +203,12 @@ class BlockStream:
     def gamma(self, shape_parameter: Any, *tail: int) -> Any:
         """Standard gamma variates (``shape_parameter`` broadcast over the trailing axes)."""
         shape = self._shape(tail)
-        k = real_array(shape_parameter, "shape_parameter")
+        k = strict_real_array(shape_parameter, "shape_parameter")
         if not np.all(np.isfinite(k) & (k > 0)):
             raise ValueError(f"shape_parameter must be positive and finite; got {describe(shape_parameter)}")
         try:
-            np.broadcast_shapes(k.shape, shape)
+            if np.broadcast_shapes(k.shape, shape) != shape:
+                raise ValueError("shapes differ")
         except ValueError as exc:
             raise ValueError(f"shape_parameter of shape {k.shape} does not broadcast over the draws' shape "
                              f"{shape} (rows, *tail) with tail={tail!r}") from exc

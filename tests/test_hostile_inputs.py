@@ -43,7 +43,9 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given
+import os
+
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -97,6 +99,8 @@ POOLS: dict[str, list[Any]] = {
     # A batch size where cost grows with it (draws per call): the edges beyond 2**53, not the
     # valid-but-expensive middle.
     "batch": [2**53 + 1, 2**62, 1.5, 7.0, np.int64(5), np.uint64(2**64 - 1)],
+    # A token budget: 2**31 tokens is a valid run of tens of millions of steps (seconds), not hostile.
+    "tokens": [2**53, 2**53 + 1, 2**62, 1.5, 7.0, np.int64(5000), np.uint64(2**64 - 1)],
     "vector": [[-1.0], [0.0], [1e308, 1e308], [1.0, 2.0, 3.0], np.array([3, 1]), np.array([1e-300, 1e300]),
                np.array([[1.0], [2.0]]), [2**64, 1], np.array([np.nan, 1.0])],
     "choice": ["", "GENERAL", "norm ", ["norm"], np.array(["norm", "squared"]), 3],
@@ -123,6 +127,9 @@ POOLS: dict[str, list[Any]] = {
     "any": [],
 }
 
+#: Kinds whose valid values cost time in proportion to their size (steps, draws, tokens).
+COUNT_KINDS = ("int", "batch", "tokens")
+
 ARRAY_DTYPES = st.sampled_from([np.float64, np.float32, np.int64, np.int8, np.uint64, np.complex128, np.bool_])
 
 
@@ -131,9 +138,12 @@ def hostile_strategy(kind: str) -> st.SearchStrategy[Any]:
     huge integers and arrays of any dtype and shape."""
     fixed = st.sampled_from(UNIVERSAL + POOLS[kind])
     # Integers: negative, small, or beyond 2**53 — not the valid-but-expensive middle (a step count
-    # of 2**30 is legal, and takes its time).
-    integers = st.one_of(st.integers(-(2**66), 0), st.integers(0, 64), st.integers(2**53, 2**66))
-    numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), integers)
+    # of 2**30 is legal, and takes its time). Counts ("int", "batch") get floats on the same terms.
+    integers = st.one_of(st.integers(-(2**66), 0), st.integers(0, 64), st.integers(2**53 + 1, 2**66))
+    floats = st.floats(allow_nan=True, allow_infinity=True)
+    if kind in COUNT_KINDS:
+        floats = floats.filter(lambda x: not (64 < abs(x) <= 2**53))
+    numbers = st.one_of(floats, integers)
     arrays = hnp.arrays(ARRAY_DTYPES, hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3))
     lists = st.lists(st.one_of(st.floats(), integers, st.booleans()), max_size=4)
     return st.one_of(fixed, numbers, arrays, lists)
@@ -494,12 +504,27 @@ def _register_sfo() -> None:
         assert np.all(b > 0), f"accepted non-positive batch {b!r}"
         return b
 
-    def o_bound_steps(r, kw):
+    def compare_k(r, kw, times_b: bool, what: str):
+        """Exact reference, with a tolerance from the conditioning of ``τb − C₂`` (the function rounds
+        ``τ``, ``C₁``, ``C₂`` to float64: relative error ≈ 2⁻⁵²·(τb + C₂)/|τb − C₂|); within that
+        distance of the feasibility threshold either answer (finite or inf) is right."""
         c1, c2, tau = k_exact(kw)
         b = batch_values(kw)
-        ref = np.array([as_float_or_raise(k_of(c1, c2, tau, x)) for x in b.ravel()]).reshape(b.shape)
-        assert not np.any(np.isnan(r))
-        close(r, ref, 1e-9, "bound_steps")
+        got = np.asarray(r, dtype=np.float64)
+        assert got.shape == b.shape and not np.any(np.isnan(got)), f"{what} {got!r}"
+        for g, x in zip(got.ravel().tolist(), b.ravel().tolist()):
+            xb = Fraction(x)
+            gap, scale = tau * xb - c2, tau * xb + c2
+            slack = Fraction(16, 2**52) * scale
+            if abs(gap) <= slack:
+                continue
+            k = k_of(c1, c2, tau, x)
+            want = as_float_or_raise(k if k == math.inf or not times_b else k * xb)
+            rtol = 1e-9 + float(Fraction(16, 2**52) * scale / abs(gap))
+            close(g, want, rtol, what)
+
+    def o_bound_steps(r, kw):
+        compare_k(r, kw, False, "bound_steps")
 
     kw_bound = {"lr": 0.5, "batch": [1.0, 100.0, 1000.0], "epsilon": 0.1, "convention": "general",
                 "stationarity": "norm"}
@@ -509,13 +534,7 @@ def _register_sfo() -> None:
           o_bound_steps)
 
     def o_bound_sfo(r, kw):
-        c1, c2, tau = k_exact(kw)
-        b = batch_values(kw)
-        ref = []
-        for x in b.ravel():
-            k = k_of(c1, c2, tau, x)
-            ref.append(as_float_or_raise(k if k == math.inf else k * Fraction(x)))
-        close(r, np.array(ref).reshape(b.shape), 1e-9, "bound_sfo")
+        compare_k(r, kw, True, "bound_sfo")
 
     entry(f"{M}:bound_sfo", lambda **kw: sfo.bound_sfo(_constants(), **kw), kw_bound, kinds_bound, o_bound_sfo)
 
@@ -537,7 +556,7 @@ def _register_sfo() -> None:
             t = first_hit(norms, taus[i])
             if h.status[i] == "reached":
                 assert h.steps[i] == t, f"row {i}: steps {h.steps[i]} != reference {t}"
-                ref_samples = sum(bs[: int(t)])
+                ref_samples = math.fsum(float(x) for x in bs[: int(t)])
                 close(h.samples[i], ref_samples, 1e-12, "samples")
                 finite([h.fractional_steps[i], h.fractional_samples[i]], nonnegative=True)
             else:
@@ -792,7 +811,7 @@ def _register_growth() -> None:
         assert integer(kw["stage_steps"]) >= 1
         assert r.sfo.shape == (g.size, d.size, e.size)
         close(r.predicted, [[exponent_ref(a, b) for b in d] for a in g], 1e-12, "predicted")
-        assert not np.any(np.isnan(r.sfo)) and np.all(r.sfo > 0)
+        assert not np.any(np.isnan(r.sfo)) and np.all(r.sfo >= 0)
 
     entry(f"{M}:growth_grid", growth.growth_grid,
           lambda: {"problem": P, "gammas": [1.2], "deltas": [1.44, 2.0], "epsilons": [0.3, 0.15], "lr0": 0.1,
@@ -949,7 +968,8 @@ def _register_released() -> None:
         mode = choice(kw["lr_mode"], ("auto", "staircase", "cosine"))
         w, f = real(kw["warmup_fraction"]), real(kw["alpha_f"])
         taus = milestones_ref(total, real(kw["milestone_factor"]), w, f)
-        assert total // (b0 * L) <= 200_000, "reference replay too long"
+        if total // (b0 * L) > 200_000:
+            return None  # too long to replay one batch at a time here: the caller checks invariants
         tokens, acc, k, level = 0, float(b0), 0, peak
         batches, lrs = [], []
         warm = w * total
@@ -975,7 +995,13 @@ def _register_released() -> None:
         return batches, lrs
 
     def o_run(r, kw):
-        batches, lrs = replay(kw)
+        replayed = replay(kw)
+        if replayed is None:
+            assert r.tokens >= integer(kw["total_tokens"]) > r.tokens_before[-1]
+            assert np.all(np.diff(r.batch) >= 0) and np.all(np.diff(r.tokens_before) > 0)
+            finite(r.lr, nonnegative=True)
+            return
+        batches, lrs = replayed
         assert r.batch.tolist() == batches, "batches differ from the per-batch replay"
         finite(r.lr, nonnegative=True)
         close(r.lr, lrs, 1e-9, "lr")
@@ -984,8 +1010,8 @@ def _register_released() -> None:
                  "batch_factor": 1.1, "lr_factor": 1.1**-0.5, "warmup_fraction": 0.1, "alpha_f": 0.1,
                  "peak_lr": 1.0, "warmup_start": 0.1, "lr_mode": "auto"}
     entry(f"{M}:released_seesaw_run", released.released_seesaw_run, run_valid,
-          {k: ("choice" if k == "lr_mode" else "int" if k in ("seq_len", "initial_batch") else "real")
-           for k in run_valid}, o_run)
+          {k: ("choice" if k == "lr_mode" else "int" if k in ("seq_len", "initial_batch") else
+               "tokens" if k == "total_tokens" else "real") for k in run_valid}, o_run)
 
     def base_run():
         return released.released_seesaw_run(20000, 4, 8, batch_factor=1.0, lr_factor=1.0)
@@ -1197,10 +1223,10 @@ def _register_simulations() -> None:
         assert np.asarray(r).shape == a.shape
         # A per-step kernel propagates what it is given (Monte Carlo detects divergence): the result
         # must be finite when the inputs are moderate.
-        moderate = [np.abs(a).max(), np.abs(root).max(), real(kw["noise_std"])]
+        inputs = [a, root, np.array([real(kw["noise_std"])])]
         if "norm_squared" in kw:
-            moderate.append(float(np.max(np.abs(real_values(kw["norm_squared"])))))
-        if max(moderate) < 1e100:  # NaN compares False: a NaN input may give NaN out
+            inputs.append(real_values(kw["norm_squared"]))
+        if all(np.all(np.abs(x) < 1e100) for x in inputs):  # NaN compares False: NaN in may give NaN out
             finite(r)
 
     entry(f"{M}:direct_gradient", samplers.direct_gradient, lambda: dict(kernel_args(), data="gaussian"),
@@ -1209,8 +1235,10 @@ def _register_simulations() -> None:
 
     def o_exact_kernel(r, kw):
         n2 = real_values(kw["norm_squared"])
-        assert n2.shape == (np.asarray(kw["scaled_error"]).shape[0],)
-        o_kernel(r, kw)
+        a = real_values(kw["scaled_error"])
+        assert n2.shape == (a.shape[0],)
+        if np.allclose(n2, (a * a).sum(axis=1)):  # the kernel's contract: norm_squared = Σ a² (trusted)
+            o_kernel(r, kw)
 
     entry(f"{M}:gaussian_exact_gradient", samplers.gaussian_exact_gradient,
           lambda: dict(kernel_args(), norm_squared=np.full(3, 1.25)),
@@ -1581,6 +1609,7 @@ def test_fixed_hostile_values(name: str, arg: str) -> None:
 def test_random_hostile_values(name: str, arg: str) -> None:
     skipped = ENTRIES[name].skip.get(arg, ())
 
+    @settings(settings.get_profile("hostile-slow" if os.environ.get("RAMPLAB_SLOW") == "1" else "hostile"))
     @given(value=hostile_strategy(ENTRIES[name].kinds[arg]).filter(lambda v: not any(v is x for x in skipped)))
     def run(value: Any) -> None:
         _assert_handled(name, arg, value)

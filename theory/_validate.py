@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 __all__ = ["MAX_EXACT_INTEGER", "MAX_INT64", "check_range", "choice", "describe", "finite_real", "flag",
-           "nonnegative_int", "positive_int", "real_array", "real_vector"]
+           "nonnegative_int", "positive_int", "real_array", "real_vector", "strict_real_array"]
 
 #: Largest integer a float64 holds exactly (2**53): batch sizes and sample counts stay below it.
 MAX_EXACT_INTEGER = 2**53
@@ -223,3 +223,31 @@ def flag(value: Any, name: str) -> bool:
 def describe(value: Any) -> str:
     """A short ``repr`` of a user's value for error messages (at most 80 characters)."""
     return _describe(value)
+
+
+def _has_bool(value: Any) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_has_bool(v) for v in value)
+    if isinstance(value, np.ndarray) and value.dtype.kind == "O":
+        return any(_has_bool(v) for v in value.ravel().tolist())
+    return False
+
+
+def strict_real_array(value: Any, name: str) -> np.ndarray:
+    """:func:`real_array`, also refusing bools *inside* lists and tuples.
+
+    ``np.asarray([1.0, True])`` is a float array, so :func:`real_array` cannot see the ``True``; this
+    helper looks at the Python containers first.
+
+    Examples
+    --------
+    >>> strict_real_array([1.0, True], "batches")
+    Traceback (most recent call last):
+    ...
+    TypeError: batches must hold real numbers; got [1.0, True]
+    """
+    if _has_bool(value):
+        raise TypeError(f"{name} must hold real numbers; got {_describe(value)}")
+    return real_array(value, name)

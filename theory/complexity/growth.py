@@ -35,7 +35,7 @@ from .._validate import (
     flag,
     nonnegative_int,
     positive_int,
-    real_array,
+    strict_real_array,
 )
 from ..dynamics.problem import Problem
 from ..dynamics.recursion import second_moment_step
@@ -79,7 +79,7 @@ def _power(base: float, exponent: float) -> float:
 
 
 def _stage_list(values: Any, name: str, *, minimum: float, strict: bool) -> list[float]:
-    arr = real_array(values, name)
+    arr = strict_real_array(values, name)
     if arr.ndim != 1 or arr.shape[0] == 0:
         raise ValueError(f"{name} must be a non-empty 1-D sequence of per-stage values; got {describe(values)}")
     if arr.shape[0] > MAX_STAGES:
@@ -558,7 +558,7 @@ def growth_grid(
         raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
     grids = {}
     for name, values in (("gammas", gammas), ("deltas", deltas), ("epsilons", epsilons)):
-        arr = real_array(values, name)
+        arr = strict_real_array(values, name)
         if arr.ndim != 1 or arr.shape[0] == 0:
             raise ValueError(f"{name} must be a non-empty 1-D sequence; got {describe(values)}")
         grids[name] = check_range(arr, name, lower=0.0, strict=True, original=values)
@@ -601,7 +601,7 @@ def growth_grid(
             cap_stage = math.inf
         for j in range(deltas.size):
             ok = np.isfinite(sfo[i, j]) & (sfo[i, j] > 0)  # 0 samples: the start already qualifies
-            if ok.sum() >= 2:
+            if np.unique(x[ok]).size >= 2:  # a slope needs two distinct tolerances
                 measured[i, j] = np.polyfit(x[ok], np.log(sfo[i, j, ok]), 1)[0]
             last = steps[i, j, ok][-1] if ok.any() else np.inf
             capped[i, j] = bool(math.isfinite(cap_stage) and last > cap_stage * stage_steps)

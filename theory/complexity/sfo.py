@@ -40,7 +40,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._validate import check_range, choice, describe, finite_real, nonnegative_int, positive_int, real_array
+from .._validate import check_range, choice, describe, finite_real, nonnegative_int, positive_int, strict_real_array
 from ..dynamics.problem import Problem
 from ..dynamics.recursion import second_moment_step
 from ..schedules.schedule import MAX_STEP_ARRAY, Schedule
@@ -134,7 +134,7 @@ def gradient_variance(problem: Problem, second_moment: Any) -> np.ndarray:
     3.25
     """
     problem = _problem(problem)
-    s = real_array(second_moment, "second_moment")
+    s = strict_real_array(second_moment, "second_moment")
     if s.ndim == 0 or s.shape[-1] != problem.dimension:
         raise ValueError(f"second_moment must have shape (..., d) with d = problem.dimension = {problem.dimension}; "
                          f"got shape {s.shape}")
@@ -297,7 +297,7 @@ def _constant_terms(constants: BoundConstants, lr: float, epsilon: float, conven
 
 
 def _batch_grid(batch: Any) -> np.ndarray:
-    b = real_array(batch, "batch")
+    b = strict_real_array(batch, "batch")
     return check_range(b, "batch", lower=0.0, strict=True, original=batch)
 
 
@@ -426,7 +426,7 @@ def _crossing_fraction(before: np.ndarray, after: np.ndarray, tau: Any) -> np.nd
 
 
 def _positive_targets(target: Any, rows: int) -> np.ndarray:
-    tau = real_array(target, "target")
+    tau = strict_real_array(target, "target")
     if tau.ndim > 1 or (tau.ndim == 1 and tau.shape[0] != rows):
         raise ValueError(f"target must be a scalar or have one entry per row ({rows}); got shape {tau.shape}")
     if np.any(~np.isfinite(tau) | (tau <= 0)):
@@ -539,9 +539,11 @@ def steps_to_target(problem: Problem, lr: Any, batch: Any, target: float, *,
     ['unreachable']
     """
     problem = _problem(problem)
-    lr_in, batch_in = real_array(lr, "lr"), real_array(batch, "batch")
-    check_range(lr_in, "lr", lower=0.0, strict=True, original=lr)
-    check_range(batch_in, "batch", lower=1.0, original=batch)
+    lr_in, batch_in = strict_real_array(lr, "lr"), strict_real_array(batch, "batch")
+    if np.any(~np.isfinite(lr_in) | (lr_in <= 0)):
+        raise ValueError(f"lr must be positive and finite; got {describe(lr)}")
+    if np.any(~np.isfinite(batch_in) | (batch_in < 1)):
+        raise ValueError(f"batch must be ≥ 1 and finite; got {describe(batch)}")
     try:
         lr_arr, batch_arr = np.broadcast_arrays(lr_in, batch_in)
     except ValueError as exc:
@@ -564,9 +566,9 @@ def steps_to_target(problem: Problem, lr: Any, batch: Any, target: float, *,
                         s_inf[i] = stationary_second_moment(problem, lr_arr[i], batch_arr[i])
             except (OverflowError, ZeroDivisionError):
                 pass  # η² or η²λ² beyond float64: certainly not stable; no certificate for this row
-    return _hitting(problem, lambda t, idx: lr_arr[idx], lambda t, idx: batch_arr[idx],
-                    lambda t, idx: (t + 1) * batch_arr[idx], rows, max_steps, tau, s_inf=s_inf,
-                    constant=True)
+    hit = _hitting(problem, lambda t, idx: lr_arr[idx], lambda t, idx: batch_arr[idx],
+                   lambda t, idx: (t + 1) * batch_arr[idx], rows, max_steps, tau, s_inf=s_inf, constant=True)
+    return _finite_samples(hit, "batch", batch)
 
 
 def schedule_to_target(problem: Problem, schedules: Schedule | Sequence[Schedule],
@@ -591,7 +593,10 @@ def schedule_to_target(problem: Problem, schedules: Schedule | Sequence[Schedule
     elif isinstance(schedules, (str, bytes)) or not hasattr(schedules, "__iter__"):
         items = []
     else:
-        items = list(schedules)
+        try:
+            items = list(schedules)
+        except TypeError:  # a 0-d array has __iter__ but cannot be iterated
+            items = []
     if not items or not all(isinstance(x, Schedule) for x in items):
         raise TypeError(f"schedules must be a Schedule or a non-empty sequence of Schedule; got {describe(schedules)}")
     problem = _problem(problem)
@@ -630,7 +635,17 @@ def schedule_to_target(problem: Problem, schedules: Schedule | Sequence[Schedule
         load(t)
         return table["cum"][t - table["start"], idx]
 
-    return _hitting(problem, lr_at, batch_at, samples_after, rows, horizon, tau, ends=ends)
+    return _finite_samples(_hitting(problem, lr_at, batch_at, samples_after, rows, horizon, tau, ends=ends),
+                           "schedules", schedules)
+
+
+def _finite_samples(hit: TargetHitting, name: str, value: Any) -> TargetHitting:
+    """Refuse a result whose reached rows count samples beyond float64 (batches near 1e308)."""
+    bad = hit.reached & ~(np.isfinite(hit.samples) & np.isfinite(hit.fractional_samples))
+    if bad.any():
+        raise ValueError(f"the samples consumed to the target overflow float64 (row {int(np.argmax(bad))}); "
+                         f"got {name}={describe(value)}")
+    return hit
 
 
 @dataclass(frozen=True, eq=False)
@@ -763,7 +778,7 @@ def critical_batch(problem: Problem, lr: float, epsilon: float, batches: Any, *,
     lr = finite_real(lr, "lr")
     if lr <= 0:
         raise ValueError(f"lr must be positive; got {describe(lr_in)}")
-    b = real_array(batches, "batches")
+    b = strict_real_array(batches, "batches")
     if b.ndim != 1 or b.size < 3:
         raise ValueError(f"batches must be an increasing 1-D grid of at least 3 sizes; got {describe(batches)}")
     check_range(b, "batches", lower=1.0, original=batches)

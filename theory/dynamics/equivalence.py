@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._validate import choice, describe, finite_real, nonnegative_int, positive_int, real_array
+from .._validate import choice, describe, finite_real, nonnegative_int, positive_int, strict_real_array
 from .problem import Problem
 from .recursion import OPTIMIZERS, RiskTrajectory, expected_risk
 from ..schedules.schedule import MAX_STEP_ARRAY, Schedule
@@ -59,7 +59,7 @@ def risk_ratio(numerator: Any, denominator: Any) -> np.ndarray:
 
 
 def _risks(value: Any, name: str) -> np.ndarray:
-    arr = real_array(value, name)
+    arr = strict_real_array(value, name)
     bad = np.isnan(arr) | (arr < 0)
     if bad.any():
         i = int(np.argmax(bad.ravel()))
@@ -135,7 +135,7 @@ def _grid(grid: Any, trajectories: Sequence[RiskTrajectory], start: float, stop:
         if grid < 2:
             raise ValueError(f"grid must be at least 2 points; got {grid!r}")
         return np.linspace(start, stop, positive_int(grid, "grid", maximum=MAX_STEP_ARRAY))
-    g = real_array(grid, "grid")
+    g = strict_real_array(grid, "grid")
     if g.ndim != 1 or g.size == 0 or not np.all(np.isfinite(g)):
         raise ValueError(f"grid must be a non-empty 1-D array of finite sample counts; got {describe(grid)}")
     if g.min() < 0 or g.max() > stop * (1 + 1e-9):
@@ -198,7 +198,10 @@ def equivalence_report(
     elif isinstance(schedules, (str, bytes)) or not hasattr(schedules, "__iter__"):
         sched_list = []
     else:
-        sched_list = list(schedules)
+        try:
+            sched_list = list(schedules)
+        except TypeError:  # a 0-d array has __iter__ but cannot be iterated
+            sched_list = []
     if not sched_list or not all(isinstance(s, Schedule) for s in sched_list):
         raise TypeError(f"schedules must be a non-empty sequence of Schedule; got {describe(schedules)}")
     choice(optimizer, "optimizer", OPTIMIZERS)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from .._validate import MAX_EXACT_INTEGER, MAX_INT64, choice, describe, finite_real, flag, real_array
+from .._validate import MAX_EXACT_INTEGER, MAX_INT64, choice, describe, finite_real, flag, strict_real_array
 from .schedule import Schedule
 
 __all__ = [
@@ -68,7 +68,7 @@ def _pow(base: float, exponent: float) -> float:
 
 
 def _value_list(values: Any, name: str) -> list[float]:
-    arr = real_array(values, name)
+    arr = strict_real_array(values, name)
     if arr.ndim == 1 and arr.shape[0] == 0:
         raise ValueError(f"{name} must not be empty")
     if arr.ndim != 1:

@@ -40,7 +40,7 @@ import numpy as np
 
 from collections.abc import Mapping, Sequence
 
-from .._validate import MAX_EXACT_INTEGER, MAX_INT64, choice, describe, finite_real, positive_int, real_array
+from .._validate import MAX_EXACT_INTEGER, MAX_INT64, choice, describe, finite_real, positive_int, strict_real_array
 from .families import RELEASED_ALPHA_BETA
 from .lr_shapes import WarmupCosine
 from .schedule import MAX_STEP_ARRAY, Schedule
@@ -354,7 +354,7 @@ def released_grid(
     seq_len = positive_int(seq_len, "seq_len")
     groups = {}
     for name, values in (("main_batches", main_batches), ("large_batches", large_batches)):
-        arr = real_array(values, name)
+        arr = strict_real_array(values, name)
         if arr.ndim != 1:
             raise ValueError(f"{name} must be a 1-D sequence of batch sizes; got {describe(values)}")
         groups[name] = [positive_int(v, f"{name}[{j}]", maximum=MAX_EXACT_INTEGER)
