@@ -104,7 +104,7 @@ POOLS: dict[str, list[Any]] = {
     "vector": [[-1.0], [0.0], [1e308, 1e308], [1.0, 2.0, 3.0], np.array([3, 1]), np.array([1e-300, 1e300]),
                np.array([[1.0], [2.0]]), [2**64, 1], np.array([np.nan, 1.0])],
     "choice": ["", "GENERAL", "norm ", ["norm"], np.array(["norm", "squared"]), 3],
-    "flag": ["yes", "", np.bool_(True), 1, 0.0],
+    "flag": ["yes", "", np.bool_(True), np.True_, 1, 0.0],
     "label": [3, b"x", ["x"]],
     "mapping": [[("a", 1)], "ab", 3, {"counting": "x"}],
     "problem": [_problem([1e150], [1e150], 1e300), _problem([1e-300, 1.0], [0.0, 0.0], 0.0),
