@@ -90,10 +90,12 @@ def derivations(names: list[str] | None = None) -> tuple[Derivation, ...]:
     >>> derivations(["nope"])
     Traceback (most recent call last):
     ...
-    ValueError: unknown derivation(s) ['nope']; known: ['growth_exponential', ...]
+    ValueError: names has unknown derivation(s) ['nope']; known: ['growth_exponential', ...]
     """
+    if names is not None and (not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names)):
+        raise TypeError(f"names must be None or a list of derivation names (strings); got {names!r}")
     chosen = list(DERIVATIONS) if names is None else list(names)
     unknown = [n for n in chosen if n not in DERIVATIONS]
     if unknown:
-        raise ValueError(f"unknown derivation(s) {unknown}; known: {sorted(DERIVATIONS)}")
+        raise ValueError(f"names has unknown derivation(s) {unknown}; known: {sorted(DERIVATIONS)}")
     return tuple(DERIVATIONS[n]() for n in chosen)

@@ -17,6 +17,8 @@ from typing import Any, Callable, Sequence
 
 import sympy as sp
 
+from ._arguments import _BOOL_TYPES, expression, simplifier, text
+
 __all__ = [
     "Check",
     "Derivation",
@@ -56,14 +58,28 @@ class Check:
     passed: bool
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
+        text(self.description, "description")
+        if not isinstance(self.kind, str) or self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}; got {self.kind!r}")
+        object.__setattr__(self, "expression", expression(self.expression, "expression"))
+        if not isinstance(self.passed, _BOOL_TYPES):
+            raise TypeError(f"passed must be True or False; got {self.passed!r}")
         object.__setattr__(self, "passed", bool(self.passed))
 
 
 def _simplified(expr: Any, simplify: Callable[[Any], Any] | None) -> sp.Basic:
-    expr = sp.sympify(expr)
-    return (simplify or sp.simplify)(expr)
+    return expression((simplify or sp.simplify)(expr), "the simplified expression")
+
+
+def _finite(value: sp.Basic) -> bool:
+    """Not NaN, not ``zoo``, not an infinite number: a sign or zero check on those never passes."""
+    return not value.has(sp.nan, sp.zoo, sp.oo, -sp.oo)
+
+
+def _arguments(description: Any, expr: Any, simplify: Any, name: str = "expr") -> sp.Basic:
+    text(description, "description")
+    simplifier(simplify)
+    return expression(expr, name)
 
 
 def check_zero(description: str, expr: Any, *, simplify: Callable[[Any], Any] | None = None) -> Check:
@@ -77,8 +93,9 @@ def check_zero(description: str, expr: Any, *, simplify: Callable[[Any], Any] | 
     >>> check_zero("not an identity", x - 1).passed
     False
     """
+    expr = _arguments(description, expr, simplify)
     value = _simplified(expr, simplify)
-    return Check(description, "zero", value, value == 0)
+    return Check(description, "zero", value, bool(value == 0))
 
 
 def check_equal(description: str, lhs: Any, rhs: Any, *,
@@ -92,14 +109,17 @@ def check_equal(description: str, lhs: Any, rhs: Any, *,
     ...             simplify=lambda e: sp.expand_log(e, force=True)).passed
     True
     """
-    return check_zero(description, sp.sympify(lhs) - sp.sympify(rhs), simplify=simplify)
+    text(description, "description")
+    simplifier(simplify)
+    return check_zero(description, expression(lhs, "lhs") - expression(rhs, "rhs"), simplify=simplify)
 
 
 def _sign_check(description: str, expr: Any, kind: str, simplify: Callable[[Any], Any] | None) -> Check:
+    expr = _arguments(description, expr, simplify)
     value = _simplified(expr, simplify or sp.factor)
     decided = {"positive": value.is_positive, "negative": value.is_negative,
                "nonnegative": value.is_nonnegative}[kind]
-    return Check(description, kind, value, decided is True)
+    return Check(description, kind, value, decided is True and _finite(value))
 
 
 def check_positive(description: str, expr: Any, *, simplify: Callable[[Any], Any] | None = None) -> Check:
@@ -151,8 +171,15 @@ def check_limit(description: str, expr: Any, var: sp.Symbol, point: Any, expecte
     >>> check_limit("(1 + 1/n)^n → e", (1 + 1 / n) ** n, n, sp.oo, sp.E).passed
     True
     """
+    expr = _arguments(description, expr, None)
+    if not isinstance(var, sp.Symbol):
+        raise TypeError(f"var must be a sympy Symbol; got {var!r}")
+    point = expression(point, "point")
+    expected = expression(expected, "expected")
+    if not isinstance(direction, str) or direction not in ("+", "-", "+-"):
+        raise ValueError(f"direction must be one of ('+', '-', '+-'); got {direction!r}")
     try:
-        value = sp.limit(sp.sympify(expr), var, point, dir=direction)
+        value = sp.limit(expr, var, point, dir=direction)
     except (NotImplementedError, ValueError, TypeError):
         # sympy could not decide (e.g. "result depends on the sign of …"): not verified.
         return Check(description, "limit", sp.nan, False)
@@ -172,7 +199,12 @@ def check_true(description: str, relation: Any) -> Check:
     >>> check_true("√2 < 3/2", sp.sqrt(2) < sp.Rational(3, 2)).passed
     True
     """
-    value = sp.sympify(relation)
+    text(description, "description")
+    if isinstance(relation, bool):
+        relation = sp.true if relation else sp.false
+    if not isinstance(relation, sp.logic.boolalg.Boolean):
+        raise TypeError(f"relation must be a sympy relational or boolean (or a bool); got {relation!r}")
+    value = relation
     return Check(description, "true", value, value is sp.true)
 
 
@@ -184,8 +216,15 @@ def equation(name: str | sp.Basic, rhs: Any) -> sp.Eq:
     >>> equation("b^*", 2 * sp.Symbol("C_2"))
     Eq(b^*, 2*C_2)
     """
-    lhs = sp.Symbol(name) if isinstance(name, str) else name
-    return sp.Eq(lhs, sp.sympify(rhs), evaluate=False)
+    if isinstance(name, str):
+        if not name:
+            raise ValueError("name must be a non-empty string or a sympy object; got ''")
+        lhs = sp.Symbol(name)
+    elif isinstance(name, sp.Basic):
+        lhs = name
+    else:
+        raise TypeError(f"name must be a string or a sympy object; got {name!r}")
+    return sp.Eq(lhs, expression(rhs, "rhs"), evaluate=False)
 
 
 @dataclass(frozen=True)
@@ -229,11 +268,21 @@ class Derivation:
     source: str = ""
 
     def __post_init__(self) -> None:
+        for field_name in ("name", "title", "statement", "source"):
+            text(getattr(self, field_name), field_name)
+        for field_name in ("assumptions", "results", "checks"):
+            if not isinstance(getattr(self, field_name), (tuple, list)):
+                raise TypeError(f"{field_name} must be a tuple or list; got {getattr(self, field_name)!r}")
         object.__setattr__(self, "assumptions", tuple(self.assumptions))
         object.__setattr__(self, "results", tuple(self.results))
         object.__setattr__(self, "checks", tuple(self.checks))
+        for a in self.assumptions:
+            text(a, "assumptions")
         if not self.checks:
-            raise ValueError(f"derivation {self.name!r} needs at least one check")
+            raise ValueError(f"checks must not be empty: derivation {self.name!r} needs at least one check")
+        for c in self.checks:
+            if not isinstance(c, Check):
+                raise TypeError(f"checks of {self.name!r} must be Check objects; got {c!r}")
         for r in self.results:
             if not isinstance(r, sp.Eq):
                 raise TypeError(f"results of {self.name!r} must be sympy Eq; got {r!r}")
@@ -256,11 +305,21 @@ class Derivation:
     def result(self, name: str | sp.Basic) -> sp.Basic:
         """The right-hand side of the result whose left-hand side is ``name`` (a sympy object) or
         prints as ``name`` (a string)."""
+        if not isinstance(name, (str, sp.Basic)):
+            raise TypeError(f"name must be a string or a sympy object; got {name!r}")
         for r in self.results:
             if (r.lhs == name) if isinstance(name, sp.Basic) else (str(r.lhs) == name):
                 return r.rhs
-        raise KeyError(f"derivation {self.name!r} has no result {name!r}; "
-                       f"it has {[str(r.lhs) for r in self.results]}")
+        raise UnknownResult(f"derivation {self.name!r} has no result {name!r} (argument name); "
+                            f"it has {[str(r.lhs) for r in self.results]}")
+
+
+class UnknownResult(KeyError, ValueError):
+    """:meth:`Derivation.result` of a name the derivation does not have (a ``KeyError`` and a
+    ``ValueError``)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 def all_verified(derivations: Sequence[Derivation]) -> bool:

@@ -32,6 +32,7 @@ from typing import Any
 
 import sympy as sp
 
+from ._arguments import positive_number
 from .derivation import (
     Derivation,
     check_equal,
@@ -60,12 +61,7 @@ SFO = K * sp.Sum(STAGE_BATCH, (m, 0, M - 1))
 
 
 def _real(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
-        raise TypeError(f"{name} must be a real number or a sympy expression; got {value!r}")
-    out = float(value)
-    if not (math.isfinite(out) and out > 0):
-        raise ValueError(f"{name} must be positive and finite; got {out!r}")
-    return out
+    return positive_number(value, name)
 
 
 def growth_exponent(gamma: Any, delta: Any) -> Any:
@@ -122,11 +118,8 @@ def polynomial_growth_exponent(p: Any, q: Any) -> Any:
     if isinstance(p, sp.Basic) or isinstance(q, sp.Basic):
         pp, q_ = sp.sympify(p), sp.sympify(q)
         return sp.Piecewise((sp.oo, pp <= q_), (2 * (pp + 1) / sp.Min(q_ + 1, pp - q_), True))
-    if isinstance(q, bool) or not isinstance(q, (int, float)) and not hasattr(q, "__float__"):
-        raise TypeError(f"q must be a real number; got {q!r}")
-    pp, q_ = _real(p, "p"), float(q)
-    if not (math.isfinite(q_) and q_ >= 0):
-        raise ValueError(f"q must be non-negative and finite; got {q_!r}")
+    pp = _real(p, "p")
+    q_ = positive_number(q, "q", allow_zero=True)
     if pp <= q_:
         return math.inf
     return 2.0 * (pp + 1.0) / min(q_ + 1.0, pp - q_)

@@ -305,7 +305,6 @@ _BUILDERS = {
 }
 
 
-@lru_cache(maxsize=None)
 def schedule_sums(schedule: str) -> Derivation:
     """Closed forms of ``Σ η_t``, ``Σ η_t²``, the bound's bias and variance terms, and ``T → ∞`` limits.
 
@@ -325,6 +324,11 @@ def schedule_sums(schedule: str) -> Derivation:
     ...
     ValueError: schedule must be one of (...); got 'warmup'
     """
-    if schedule not in _BUILDERS:
+    if not isinstance(schedule, str) or schedule not in _BUILDERS:
         raise ValueError(f"schedule must be one of {SCHEDULES}; got {schedule!r}")
+    return _built(schedule)
+
+
+@lru_cache(maxsize=None)
+def _built(schedule: str) -> Derivation:
     return _BUILDERS[schedule]()

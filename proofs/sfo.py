@@ -22,6 +22,7 @@ from typing import Any
 
 import sympy as sp
 
+from ._arguments import expression, positive_number
 from .derivation import (
     Derivation,
     check_equal,
@@ -50,13 +51,13 @@ STATIONARITY = ("norm", "squared")
 
 
 def _convention(convention: Any) -> str:
-    if convention not in CONVENTIONS:
+    if not isinstance(convention, str) or convention not in CONVENTIONS:
         raise ValueError(f"convention must be one of {CONVENTIONS}; got {convention!r}")
     return convention
 
 
 def _stationarity(stationarity: Any) -> str:
-    if stationarity not in STATIONARITY:
+    if not isinstance(stationarity, str) or stationarity not in STATIONARITY:
         raise ValueError(f"stationarity must be one of {STATIONARITY}; got {stationarity!r}")
     return stationarity
 
@@ -71,6 +72,7 @@ def bound_constants(convention: str = "general", eta_max: sp.Basic = eta) -> tup
     >>> bound_constants("small_step")
     (2*Delta, L*sigma^2)
     """
+    eta_max = _rate(eta_max, "eta_max")
     if _convention(convention) == "general":
         return 2 * Delta / (2 - L * eta_max), L * sigma2 / (2 - L * eta_max)
     return 2 * Delta, L * sigma2
@@ -84,7 +86,18 @@ def target(stationarity: str = "norm", eps: sp.Basic = epsilon) -> sp.Basic:
     >>> target("norm"), target("squared")
     (epsilon**2, epsilon)
     """
+    eps = _rate(eps, "eps")
     return eps**2 if _stationarity(stationarity) == "norm" else eps
+
+
+def _rate(value: Any, name: str) -> sp.Basic:
+    """A positive quantity as a sympy object: a symbolic expression, or a positive finite number."""
+    out = expression(value, name)
+    if out.is_number and not (out.is_extended_real and out.is_finite and out.is_positive):
+        raise ValueError(f"{name} must be positive and finite (or symbolic); got {value!r}")
+    if out.has(sp.nan, sp.zoo):
+        raise ValueError(f"{name} must not contain nan or zoo; got {value!r}")
+    return out
 
 
 @lru_cache(maxsize=None)
@@ -172,8 +185,20 @@ def master_bound() -> Derivation:
     )
 
 
-@lru_cache(maxsize=None)
 def sfo_constant(convention: str = "general", stationarity: str = "norm") -> Derivation:
+    """Steps, SFO complexity and critical batch size of constant-(η, b) SGD from the master bound
+    (docs/math.md#sfo-complexity), in the chosen convention and stationarity measure (cached).
+
+    Examples
+    --------
+    >>> sfo_constant("general", "norm").verified
+    True
+    """
+    return _sfo_constant(_convention(convention), _stationarity(stationarity))
+
+
+@lru_cache(maxsize=None)
+def _sfo_constant(convention: str = "general", stationarity: str = "norm") -> Derivation:
     """``K(b)``, ``N(b)``, their monotonicity and convexity, and the critical batch size ``b*``.
 
     Parameters
@@ -296,14 +321,12 @@ def critical_batch_size(L: Any, sigma2: Any, eta: Any, epsilon: Any, *, conventi
     stationarity = _stationarity(stationarity)
     values = {"L": L, "sigma2": sigma2, "eta": eta, "epsilon": epsilon}
     symbolic = any(isinstance(v, sp.Basic) for v in values.values())
-    if not symbolic:
+    if symbolic:
         for name, v in values.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)) and not hasattr(v, "__float__"):
-                raise TypeError(f"{name} must be a real number or a sympy expression; got {v!r}")
-            v = float(v)
-            if not (math.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be positive and finite; got {v!r}")
-            values[name] = v
+            values[name] = _rate(v, name)
+    else:
+        for name, v in values.items():
+            values[name] = positive_number(v, name)
         product = values["L"] * values["eta"]
         if convention == "general" and not product < 2:
             raise ValueError(f"eta must satisfy L*eta < 2 in the general convention; got L*eta = {product!r}")
@@ -313,7 +336,14 @@ def critical_batch_size(L: Any, sigma2: Any, eta: Any, epsilon: Any, *, conventi
     args = (values["L"], values["sigma2"], values["eta"], values["epsilon"])
     if symbolic:
         return expr.subs(dict(zip(_ARGS, args)), simultaneous=True)
-    return float(_critical_batch_numeric(convention, stationarity)(*args))
+    try:
+        out = float(_critical_batch_numeric(convention, stationarity)(*args))
+    except (ZeroDivisionError, OverflowError):
+        out = math.inf
+    if not (math.isfinite(out) and out > 0):
+        raise ValueError(f"the critical batch size is not a positive finite float64 for L={L!r}, sigma2={sigma2!r}, "
+                         f"eta={eta!r}, epsilon={epsilon!r} (got {out!r})")
+    return out
 
 
 _ARGS = (L, sigma2, eta, epsilon)

@@ -42,9 +42,19 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .streams import BlockStream, block_streams, concat_draws, root_seed_sequence
-from ..theory.backend import resolve_backend, to_numpy
+from .streams import BlockStream, block_streams, concat_draws, namespace, root_seed_sequence
+from ..theory._validate import (
+    MAX_EXACT_INTEGER,
+    choice,
+    describe,
+    finite_real,
+    positive_int,
+    real_vector,
+    strict_real_array,
+)
+from ..theory.backend import backend_name, resolve_backend, to_numpy
 from ..theory.dynamics.problem import Problem
+from ..theory.schedules.schedule import MAX_STEP_ARRAY
 
 __all__ = [
     "DATA_KURTOSIS",
@@ -64,6 +74,12 @@ DATA_KURTOSIS = {"gaussian": 3.0, "rademacher": 1.0, "uniform": 9.0 / 5.0}
 # along the batch axis), which bounds its memory whatever B. The piece size depends on d only, so
 # the random stream (and the numbers) do not depend on memory settings.
 DIRECT_PIECE_ELEMENTS = 2**16
+# gradient_samples with the direct sampler draws draws·B·d coordinates; beyond this many it refuses
+# (minutes of work; the Gaussian-exact sampler costs O(d) per draw whatever B).
+_SAMPLES_MAX_COORDINATES = 2**34
+# One call of the direct kernel draws rows·B·d coordinates (rows summed over its streams); beyond
+# this many (hours of work on any machine) it refuses rather than hang.
+_KERNEL_MAX_COORDINATES = 2**40
 
 
 def direct_piece(dimension: int, batch: int) -> int:
@@ -74,7 +90,38 @@ def direct_piece(dimension: int, batch: int) -> int:
     >>> direct_piece(1000, 1024), direct_piece(10, 4), direct_piece(100_000, 8)
     (65, 4, 1)
     """
+    dimension = positive_int(dimension, "dimension")
+    batch = positive_int(batch, "batch", maximum=MAX_EXACT_INTEGER)
     return min(batch, max(1, DIRECT_PIECE_ELEMENTS // dimension))
+
+
+def _kernel_arguments(xp: Any, streams: Any, scaled_error: Any, sqrt_eigenvalues: Any, batch: Any,
+                      noise_std: Any) -> tuple[ModuleType, list[BlockStream], int, float]:
+    """Validate the arguments the two gradient kernels share; returns ``(xp, streams, batch, σ)``.
+
+    Types, shapes and scalars are checked; array *values* are not: the kernels run every step of a
+    simulation, a non-finite state propagates (NaN in, NaN out) and Monte Carlo reports the
+    divergence with its step, and a check here would synchronise a device every step.
+    """
+    xp = namespace(xp, "xp")
+    if isinstance(streams, (str, bytes)) or not isinstance(streams, Sequence) or not streams \
+            or not all(isinstance(s, BlockStream) for s in streams):
+        raise TypeError(f"streams must be a non-empty sequence of BlockStream; got {describe(streams)}")
+    batch = positive_int(batch, "batch", maximum=MAX_EXACT_INTEGER)
+    noise_std = finite_real(noise_std, "noise_std", minimum=0.0)
+    for name, arr, ndim in (("scaled_error", scaled_error, 2), ("sqrt_eigenvalues", sqrt_eigenvalues, 1)):
+        shape = getattr(arr, "shape", None)
+        dtype = getattr(arr, "dtype", None)
+        if shape is None or len(shape) != ndim or "float" not in str(dtype):
+            raise TypeError(f"{name} must be a {ndim}-D floating-point array of namespace xp; got {describe(arr)}")
+    n, d = int(scaled_error.shape[0]), int(scaled_error.shape[1])
+    if n != sum(s.used for s in streams):
+        raise ValueError(f"scaled_error must have one row per run of streams ({sum(s.used for s in streams)}); "
+                         f"got shape {tuple(scaled_error.shape)}")
+    if tuple(sqrt_eigenvalues.shape) != (d,) or d == 0:
+        raise ValueError(f"sqrt_eigenvalues must have shape ({d},) to match scaled_error; got "
+                         f"{tuple(sqrt_eigenvalues.shape)}")
+    return xp, list(streams), batch, noise_std
 
 
 def _coordinates(stream: BlockStream, data: str, *tail: int) -> Any:
@@ -115,8 +162,28 @@ def direct_gradient(
     Notes
     -----
     Memory: one draw of ``block × direct_piece(d, B) × d`` coordinates at a time, at most
-    ``block × max(d, 65536)`` elements, plus a temporary of the same size.
+    ``block × max(d, 65536)`` elements, plus a temporary of the same size. Time: ``block × B × d``
+    coordinate draws per stream.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For arguments of the wrong kind, shape or range (see ``_kernel_arguments``).
     """
+    xp, streams, batch, noise_std = _kernel_arguments(xp, streams, scaled_error, sqrt_eigenvalues, batch,
+                                                      noise_std)
+    data = choice(data, "data", tuple(DATA_KURTOSIS))
+    rows = sum(s.rows for s in streams)
+    if rows * batch * int(scaled_error.shape[1]) > _KERNEL_MAX_COORDINATES:
+        raise ValueError(f"the direct sampler would draw rows × batch × d = {rows} × {batch} × "
+                         f"{int(scaled_error.shape[1])} coordinates in one call, more than 2**40; use the "
+                         f"gaussian-exact sampler or a smaller batch")
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging state propagates; Monte Carlo reports it
+        return _direct_gradient(xp, streams, scaled_error, sqrt_eigenvalues, batch, noise_std, data)
+
+
+def _direct_gradient(xp: ModuleType, streams: Sequence[BlockStream], scaled_error: Any, sqrt_eigenvalues: Any,
+                     batch: int, noise_std: float, data: str) -> Any:
     d = int(scaled_error.shape[1])
     piece = direct_piece(d, batch)
     out, start = [], 0
@@ -153,7 +220,8 @@ def gaussian_exact_gradient(
     scaled_error : array, shape (n, d)
         ``a = Λ^{1/2} e``.
     norm_squared : array, shape (n,)
-        ``‖a‖² = Σ λ e²`` (twice the excess risk), which the caller already has.
+        ``‖a‖² = Σ λ e²`` (twice the excess risk), which the caller already has (not checked against
+        ``scaled_error``: the kernel trusts it).
 
     Notes
     -----
@@ -161,6 +229,18 @@ def gaussian_exact_gradient(
     ``(block, 2)`` gamma draw (``c_1²/2``, ``c_2²/2``; only ``c_1`` when ``B = 1``, where
     ``c_2 = 0``). Memory: a few ``(n, d)`` arrays.
     """
+    xp, streams, batch, noise_std = _kernel_arguments(xp, streams, scaled_error, sqrt_eigenvalues, batch,
+                                                      noise_std)
+    shape = getattr(norm_squared, "shape", None)
+    if shape is None or tuple(shape) != (int(scaled_error.shape[0]),) or "float" not in str(norm_squared.dtype):
+        raise TypeError(f"norm_squared must be a floating-point array of shape ({int(scaled_error.shape[0])},); "
+                        f"got {describe(norm_squared)}")
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging state propagates; Monte Carlo reports it
+        return _gaussian_exact_gradient(xp, streams, scaled_error, norm_squared, sqrt_eigenvalues, batch, noise_std)
+
+
+def _gaussian_exact_gradient(xp: ModuleType, streams: Sequence[BlockStream], scaled_error: Any, norm_squared: Any,
+                             sqrt_eigenvalues: Any, batch: int, noise_std: float) -> Any:
     d = int(scaled_error.shape[1])
     shapes = [batch / 2.0, (batch - 1) / 2.0] if batch > 1 else [batch / 2.0]
     normals, gammas = [], []
@@ -200,15 +280,37 @@ def gradient_covariance(problem: Problem, error: Any, batch: int, kurtosis: floa
     >>> gradient_covariance(p, [0.0, 0.0], batch=2).tolist()   # pure label noise: σ² Λ / B
     [[0.5, 0.0], [0.0, 2.0]]
     """
+    problem = _problem(problem)
     if not problem.has_unit_multiplicity:
         raise ValueError("problem has non-unit multiplicity; pass problem.expanded() so that error has one entry "
                          "per coordinate")
-    kappa = problem.kurtosis if kurtosis is None else kurtosis
+    kappa = problem.kurtosis if kurtosis is None else finite_real(kurtosis, "kurtosis", minimum=1.0)
+    e = _error(error, problem)
+    batch = positive_int(batch, "batch", maximum=MAX_EXACT_INTEGER)
     lam = problem.eigenvalues
-    a = np.sqrt(lam) * np.asarray(error, dtype=np.float64)
-    inner = (a @ a + problem.noise_variance) * np.eye(lam.size) + np.outer(a, a) + (kappa - 3.0) * np.diag(a * a)
-    root = np.sqrt(lam)
-    return root[:, None] * inner * root[None, :] / batch
+    with np.errstate(over="ignore", invalid="ignore"):
+        a = np.sqrt(lam) * e
+        inner = ((a @ a + problem.noise_variance) * np.eye(lam.size) + np.outer(a, a)
+                 + (kappa - 3.0) * np.diag(a * a))
+        root = np.sqrt(lam)
+        out = root[:, None] * inner * root[None, :] / batch
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"the covariance overflows float64 for error={describe(error)} on problem={problem!r}")
+    return out
+
+
+def _problem(problem: Any) -> Problem:
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem; got {describe(problem)}")
+    return problem
+
+
+def _error(error: Any, problem: Problem) -> np.ndarray:
+    e = real_vector(strict_real_array(error, "error"), "error")
+    if e.shape != (problem.dimension,):
+        raise ValueError(f"error must have shape (d,) with d = problem.dimension = {problem.dimension}; got "
+                         f"shape {e.shape}")
+    return e
 
 
 def gradient_samples(
@@ -233,24 +335,44 @@ def gradient_samples(
     >>> g.shape, bool(np.allclose(g.mean(axis=0), [1.0, -0.5], atol=0.01))
     ((4000, 2), True)
     """
-    if sampler not in ("gaussian-exact", "direct"):
-        raise ValueError(f"sampler must be 'gaussian-exact' or 'direct'; got {sampler!r}")
-    if data not in DATA_KURTOSIS:
-        raise ValueError(f"data must be one of {tuple(DATA_KURTOSIS)}; got {data!r}")
+    problem = _problem(problem)
+    sampler = choice(sampler, "sampler", ("gaussian-exact", "direct"))
+    data = choice(data, "data", tuple(DATA_KURTOSIS))
     if sampler == "gaussian-exact" and data != "gaussian":
         raise ValueError(f"sampler='gaussian-exact' needs data='gaussian'; got data={data!r}")
     if not problem.has_unit_multiplicity:
         raise ValueError("problem has non-unit multiplicity; pass problem.expanded() so that error has one entry "
                          "per coordinate")
+    e = _error(error, problem)
+    batch = positive_int(batch, "batch", maximum=MAX_EXACT_INTEGER)
+    draws = positive_int(draws, "draws")
+    if draws * problem.dimension > MAX_STEP_ARRAY:
+        raise ValueError(f"draws × d = {draws} × {problem.dimension} exceeds MAX_STEP_ARRAY = {MAX_STEP_ARRAY} "
+                         f"elements of the returned array; got draws={draws}")
+    if sampler == "direct" and draws * batch * problem.dimension > _SAMPLES_MAX_COORDINATES:
+        raise ValueError(f"the direct sampler would draw draws × batch × d = {draws} × {batch} × "
+                         f"{problem.dimension} coordinates, more than 2**34; use sampler='gaussian-exact' "
+                         f"(O(d) per draw) or fewer draws or a smaller batch")
+    root_seed = root_seed_sequence(seed)
+    if backend is not None and not isinstance(backend, (str, ModuleType)):
+        raise TypeError(f"backend must be a backend name or an array namespace; got {describe(backend)}")
     xp = resolve_backend(backend)
     root = np.sqrt(problem.eigenvalues)
-    a_host = np.broadcast_to(root * np.asarray(error, dtype=np.float64), (draws, problem.dimension))
+    with np.errstate(over="ignore", invalid="ignore"):
+        a_host = np.broadcast_to(root * e, (draws, problem.dimension))
+        if not (np.all(np.isfinite(a_host)) and np.isfinite(np.sum(a_host[0] ** 2))):
+            raise ValueError(f"error is too large: ‖Λ^½ e‖² overflows float64; got error={describe(error)}")
     a = xp.asarray(np.ascontiguousarray(a_host), dtype=xp.float64)
     root_x = xp.asarray(root, dtype=xp.float64)
-    streams = block_streams(root_seed_sequence(seed), 0, draws, min(draws, 1024), xp, xp.float64)
+    streams = block_streams(root_seed, 0, draws, min(draws, 1024), xp, xp.float64)
     sigma = problem.noise_variance**0.5
-    if sampler == "direct":
-        g = direct_gradient(xp, streams, a, root_x, int(batch), sigma, data)
-    else:
-        g = gaussian_exact_gradient(xp, streams, a, xp.sum(a * a, axis=1), root_x, int(batch), sigma)
-    return to_numpy(g)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if sampler == "direct":
+            g = direct_gradient(xp, streams, a, root_x, batch, sigma, data)
+        else:
+            g = gaussian_exact_gradient(xp, streams, a, xp.sum(a * a, axis=1), root_x, batch, sigma)
+        out = to_numpy(g)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"the sampled gradients overflow float64 for error={describe(error)} on "
+                         f"problem={problem!r}")
+    return out

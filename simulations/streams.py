@@ -22,9 +22,29 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..theory._validate import describe, nonnegative_int, positive_int, strict_real_array
 from ..theory.backend import backend_name
+from ..theory.schedules.schedule import MAX_STEP_ARRAY
 
-__all__ = ["BlockStream", "block_streams", "concat_draws", "default_block", "root_seed_sequence"]
+__all__ = ["BlockStream", "block_streams", "concat_draws", "default_block", "namespace", "root_seed_sequence"]
+
+#: Most blocks (one generator each) one call of :func:`block_streams` sets up.
+MAX_BLOCKS = 2**20
+
+
+def namespace(xp: Any, name: str = "xp") -> ModuleType:
+    """Return ``xp`` if it looks like an array namespace (a module with ``asarray`` and ``float64``).
+
+    Examples
+    --------
+    >>> namespace(3)
+    Traceback (most recent call last):
+    ...
+    TypeError: xp must be an array namespace (a module such as numpy); got 3
+    """
+    if not (isinstance(xp, ModuleType) and hasattr(xp, "asarray") and hasattr(xp, "float64")):
+        raise TypeError(f"{name} must be an array namespace (a module such as numpy); got {describe(xp)}")
+    return xp
 
 # Runs per stream. Larger blocks mean fewer generator calls per step (each call launches a kernel
 # on a GPU) but more wasted draws when ``runs`` is not a multiple of the block.
@@ -41,6 +61,7 @@ def default_block(xp: ModuleType) -> int:
     >>> default_block(resolve_backend("numpy"))
     64
     """
+    xp = namespace(xp)
     return _DEVICE_BLOCK if backend_name(xp) == "cupy" else _HOST_BLOCK
 
 
@@ -155,21 +176,51 @@ class BlockStream:
     rows: int
     used: int
 
+    def __post_init__(self) -> None:
+        if not all(callable(getattr(self.generator, m, None)) for m in ("normal", "gamma", "signs", "uniform")):
+            raise TypeError(f"generator must have normal, gamma, signs and uniform methods; got "
+                            f"{describe(self.generator)}")
+        object.__setattr__(self, "rows", positive_int(self.rows, "rows"))
+        used = positive_int(self.used, "used")
+        if used > self.rows:
+            raise ValueError(f"used must be ≤ rows = {self.rows}; got used={used}")
+        object.__setattr__(self, "used", used)
+
+    def _shape(self, tail: tuple) -> tuple[int, ...]:
+        dims = tuple(nonnegative_int(t, f"tail[{i}]") for i, t in enumerate(tail))
+        size = self.rows
+        for t in dims:
+            size *= t
+        if size > MAX_STEP_ARRAY:
+            raise ValueError(f"tail {dims} asks for {size} draws per call ({self.rows} rows), more than "
+                             f"MAX_STEP_ARRAY = {MAX_STEP_ARRAY}")
+        return (self.rows, *dims)
+
     def normal(self, *tail: int) -> Any:
         """Standard normals of shape ``(used, *tail)``."""
-        return self.generator.normal((self.rows, *tail))[: self.used, ...]
+        return self.generator.normal(self._shape(tail))[: self.used, ...]
 
     def gamma(self, shape_parameter: Any, *tail: int) -> Any:
         """Standard gamma variates (``shape_parameter`` broadcast over the trailing axes)."""
-        return self.generator.gamma(shape_parameter, (self.rows, *tail))[: self.used, ...]
+        shape = self._shape(tail)
+        k = strict_real_array(shape_parameter, "shape_parameter")
+        if not np.all(np.isfinite(k) & (k > 0)):
+            raise ValueError(f"shape_parameter must be positive and finite; got {describe(shape_parameter)}")
+        try:
+            if np.broadcast_shapes(k.shape, shape) != shape:
+                raise ValueError("shapes differ")
+        except ValueError as exc:
+            raise ValueError(f"shape_parameter of shape {k.shape} does not broadcast over the draws' shape "
+                             f"{shape} (rows, *tail) with tail={tail!r}") from exc
+        return self.generator.gamma(k, shape)[: self.used, ...]
 
     def signs(self, *tail: int) -> Any:
         """Rademacher ±1 of shape ``(used, *tail)``."""
-        return self.generator.signs((self.rows, *tail))[: self.used, ...]
+        return self.generator.signs(self._shape(tail))[: self.used, ...]
 
     def uniform(self, *tail: int) -> Any:
         """Uniform on ``[0, 1)`` of shape ``(used, *tail)``."""
-        return self.generator.uniform((self.rows, *tail))[: self.used, ...]
+        return self.generator.uniform(self._shape(tail))[: self.used, ...]
 
 
 def block_streams(
@@ -194,8 +245,23 @@ def block_streams(
     >>> bool((few[0].normal(2)[6] == many[0].normal(2)[6]).all())
     True
     """
+    if not isinstance(root, np.random.SeedSequence):
+        raise TypeError(f"root must be a SeedSequence (see root_seed_sequence); got {describe(root)}")
+    first_run = nonnegative_int(first_run, "first_run")
+    runs = positive_int(runs, "runs")
+    block = positive_int(block, "block")
+    xp = namespace(xp)
+    try:
+        known = any(dtype is d or dtype == d for d in (xp.float32, xp.float64))
+    except Exception:  # noqa: BLE001 - an array or odd object compared with dtypes
+        known = False
+    if not known:
+        raise TypeError(f"dtype must be xp.float32 or xp.float64; got {describe(dtype)}")
     if first_run % block:
         raise ValueError(f"first_run must be a multiple of block={block}; got {first_run}")
+    if math.ceil(runs / block) > MAX_BLOCKS:
+        raise ValueError(f"runs / block = {runs} / {block} needs more than MAX_BLOCKS = {MAX_BLOCKS} streams in "
+                         f"one call; split the runs into chunks")
     make = _CupyGenerator if backend_name(xp) == "cupy" else _HostGenerator
     streams = []
     for j in range(first_run // block, first_run // block + math.ceil(runs / block)):
@@ -207,4 +273,13 @@ def block_streams(
 
 def concat_draws(xp: ModuleType, parts: Sequence[Any]) -> Any:
     """Concatenate per-block draws along the run axis (no copy for a single block)."""
-    return parts[0] if len(parts) == 1 else xp.concat(list(parts), axis=0)
+    xp = namespace(xp)
+    if isinstance(parts, (str, bytes)) or not isinstance(parts, Sequence) or not parts:
+        raise TypeError(f"parts must be a non-empty sequence of arrays; got {describe(parts)}")
+    if any(getattr(p, "shape", None) is None or len(p.shape) == 0 for p in parts):
+        raise TypeError(f"parts must hold arrays with a leading run axis; got {describe(parts)}")
+    if len(parts) == 1:
+        return parts[0]
+    if len({tuple(p.shape[1:]) for p in parts}) != 1:
+        raise ValueError(f"parts must agree beyond the run axis; got shapes {[tuple(p.shape) for p in parts]}")
+    return xp.concat(list(parts), axis=0)

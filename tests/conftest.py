@@ -24,6 +24,13 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 SLOW = os.environ.get("RAMPLAB_SLOW") == "1"
 
+# tests/test_hostile_inputs.py: one hypothesis test per (entry point, argument), some 250 of them, so
+# few examples each by default (the fixed hostile pools run in full anyway); RAMPLAB_SLOW=1 draws many.
+settings.register_profile("hostile", deadline=None, max_examples=6, derandomize=bool(os.environ.get("CI")),
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.register_profile("hostile-slow", deadline=None, max_examples=300,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     from ramplab.theory.backend import cupy_available

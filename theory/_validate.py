@@ -8,12 +8,12 @@ of the right kind outside its domain (NaN, ±inf, out of range, wrong shape).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["MAX_EXACT_INTEGER", "MAX_INT64", "check_range", "finite_real", "nonnegative_int", "positive_int", "real_array",
-           "real_vector"]
+__all__ = ["MAX_EXACT_INTEGER", "MAX_INT64", "check_range", "choice", "describe", "finite_real", "flag",
+           "nonnegative_int", "positive_int", "real_array", "real_vector", "strict_real_array"]
 
 #: Largest integer a float64 holds exactly (2**53): batch sizes and sample counts stay below it.
 MAX_EXACT_INTEGER = 2**53
@@ -179,3 +179,75 @@ def real_vector(
         raise ValueError(f"{name} must be {requirement}; got {float(arr[i])!r} at index {i}")
     arr.flags.writeable = False
     return arr
+
+
+def choice(value: Any, name: str, options: Sequence[str]) -> str:
+    """Return ``value`` if it is one of the strings ``options``; raise naming ``name`` otherwise.
+
+    A value that is not a string (an array, a list, a number) is a ``TypeError``, never compared
+    element by element.
+
+    Examples
+    --------
+    >>> choice("sgd", "optimizer", ("sgd", "nsgd"))
+    'sgd'
+    >>> choice(["sgd"], "optimizer", ("sgd", "nsgd"))
+    Traceback (most recent call last):
+    ...
+    TypeError: optimizer must be one of ('sgd', 'nsgd'); got ['sgd']
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {tuple(options)}; got {_describe(value)}")
+    if value not in options:
+        raise ValueError(f"{name} must be one of {tuple(options)}; got {_describe(value)}")
+    return value
+
+
+def flag(value: Any, name: str) -> bool:
+    """Return ``value`` as a bool, accepting only ``True``/``False`` (and NumPy's bools).
+
+    Examples
+    --------
+    >>> flag(False, "integer_batch")
+    False
+    >>> flag("no", "integer_batch")
+    Traceback (most recent call last):
+    ...
+    TypeError: integer_batch must be True or False; got 'no'
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {_describe(value)}")
+    return bool(value)
+
+
+def describe(value: Any) -> str:
+    """A short ``repr`` of a user's value for error messages (at most 80 characters)."""
+    return _describe(value)
+
+
+def _has_bool(value: Any) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_has_bool(v) for v in value)
+    if isinstance(value, np.ndarray) and value.dtype.kind == "O":
+        return any(_has_bool(v) for v in value.ravel().tolist())
+    return False
+
+
+def strict_real_array(value: Any, name: str) -> np.ndarray:
+    """:func:`real_array`, also refusing bools *inside* lists and tuples.
+
+    ``np.asarray([1.0, True])`` is a float array, so :func:`real_array` cannot see the ``True``; this
+    helper looks at the Python containers first.
+
+    Examples
+    --------
+    >>> strict_real_array([1.0, True], "batches")
+    Traceback (most recent call last):
+    ...
+    TypeError: batches must hold real numbers; got [1.0, True]
+    """
+    if _has_bool(value):
+        raise TypeError(f"{name} must hold real numbers; got {_describe(value)}")
+    return real_array(value, name)

@@ -72,3 +72,15 @@ def test_derivation_validation():
         Derivation("empty", "t", "s", (), (equation("f", x),), ())
     with pytest.raises(TypeError, match="must be sympy Eq"):
         Derivation("bad", "t", "s", (), (x**2,), (check_positive("p", x),))  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ hostile-input regressions
+def test_checks_never_evaluate_strings_and_name_bad_arguments():
+    from ramplab.proofs.derivation import check_positive, check_zero
+
+    with pytest.raises(TypeError, match="expr must be a sympy expression or a real number"):
+        check_zero("d", "__import__('os').getcwd()")            # sympify would have run it
+    with pytest.raises(TypeError, match="simplify must be a callable or None"):
+        check_zero("d", 0, simplify=3)
+    assert not check_positive("oo is not a verified positive quantity", sp.oo).passed
+    assert not check_zero("nan", float("nan")).passed

@@ -121,3 +121,17 @@ def test_sfo_bound_of_a_constant_schedule_is_c1_over_k_plus_c2_over_b(L_, s2, de
     got = sfo_bound(sched, BoundConstants(L_, s2, delta))
     want = np.array([u_num(L_, s2, delta, lr, batch, k) for k in range(1, steps + 1)])
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+# ------------------------------------------------------------------ hostile-input regressions
+def test_numeric_proofs_name_their_arguments():
+    from ramplab.proofs import critical_batch_size, schedule_sums, sfo_constant
+
+    with pytest.raises(ValueError, match="epsilon=1e-200"):
+        critical_batch_size(1.0, 1.0, 0.5, 1e-200)               # ε² underflows: formerly ZeroDivisionError
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        schedule_sums(["constant"])                              # formerly "unhashable type: 'list'"
+    with pytest.raises(ValueError, match="convention must be one of"):
+        sfo_constant(["general"])
+    with pytest.raises(TypeError, match="epsilon must be a real number"):
+        critical_batch_size(1.0, 1.0, 0.5, 0.1 + 0j)

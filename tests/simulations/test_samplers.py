@@ -130,3 +130,31 @@ def test_gradient_samples_rejects_bad_input():
         gradient_samples(p, ERROR, 2, 10, data="cauchy")
     with pytest.raises(ValueError, match="gaussian-exact"):
         gradient_samples(p, ERROR, 2, 10, sampler="gaussian-exact", data="rademacher")
+
+
+# ------------------------------------------------------------------ hostile-input regressions
+def test_samplers_refuse_impossible_arguments_by_name():
+    p = Problem([1.0, 4.0], [0.0, 0.0], noise_variance=1.0)
+    for kwargs, message in [({"batch": 0}, "batch must be ≥ 1"), ({"kurtosis": 0.5}, "kurtosis must be ≥ 1"),
+                            ({"error": [1.0]}, r"error must have shape \(d,\)"),
+                            ({"error": [np.nan, 0.0]}, "error must be finite")]:
+        args = {"error": [0.0, 0.0], "batch": 2, **kwargs}
+        with pytest.raises(ValueError, match=message):
+            gradient_covariance(p, **args)
+    with pytest.raises(ValueError, match="draws must be ≥ 1"):
+        gradient_samples(p, [0.0, 0.0], batch=2, draws=0)        # formerly ZeroDivisionError
+    with pytest.raises(ValueError, match="dimension must be ≥ 1"):
+        direct_piece(0, 4)                                        # formerly ZeroDivisionError
+    with pytest.raises(TypeError, match="problem must be a Problem"):
+        gradient_covariance("p", [0.0, 0.0], 2)
+
+
+def test_block_streams_refuses_block_zero_and_bad_roots():
+    from ramplab.simulations.streams import block_streams, root_seed_sequence
+    from ramplab.theory.backend import resolve_backend
+
+    xp = resolve_backend("numpy")
+    with pytest.raises(ValueError, match="block must be ≥ 1"):
+        block_streams(root_seed_sequence(0), 0, 5, 0, xp, xp.float64)   # formerly ZeroDivisionError
+    with pytest.raises(TypeError, match="root must be a SeedSequence"):
+        block_streams(7, 0, 5, 4, xp, xp.float64)                       # formerly AttributeError

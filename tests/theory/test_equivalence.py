@@ -182,3 +182,15 @@ def test_divergence_is_an_infinite_ratio_and_bad_grids_are_refused():
         equivalence_report(problem, [ok], start=1e9)
     with pytest.raises(TypeError, match="non-empty sequence of Schedule"):
         equivalence_report(problem, [])
+
+
+# ------------------------------------------------------------------ hostile-input regressions
+def test_risk_ratio_refuses_strings_negative_and_nan_and_keeps_signs():
+    assert risk_ratio([1.0, 0.0], [-0.0, 0.0]).tolist() == [np.inf, 1.0]     # x/−0 is +inf, not −inf
+    assert risk_ratio([1e308], [1e-10]).tolist() == [np.inf]                 # beyond float64
+    with pytest.raises(TypeError, match="numerator must hold real numbers"):
+        risk_ratio(["1"], [1.0])
+    with pytest.raises(ValueError, match="denominator must hold non-negative risks"):
+        risk_ratio([1.0], [-2.0])
+    with pytest.raises(ValueError, match="numerator and denominator must broadcast"):
+        risk_ratio([1.0, 2.0], [1.0, 2.0, 3.0])

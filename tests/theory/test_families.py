@@ -87,3 +87,26 @@ def test_integer_phase_schedule_and_errors():
         phase_schedule(0.5, 4, -1.0, 2.0, [16])
     with pytest.raises(ValueError, match="phase_samples must not be empty"):
         phase_schedule(0.5, 4, 2.0, 2.0, [])
+
+
+# ------------------------------------------------------------------ hostile-input regressions
+def test_phase_schedule_overflow_names_beta_not_errno_34():
+    # 1e10^k passes 1.8e308 at k = 31: formerly OverflowError(34, 'Numerical result out of range').
+    with pytest.raises(ValueError, match=r"batch0 \* beta\*\*k overflows float64 at phase k = 31.*beta=10000000000.0"):
+        phase_schedule(0.1, 4, 0.5, 1e10, [100] * 40)
+    with pytest.raises(TypeError, match="phase_samples must hold real numbers"):
+        phase_schedule(0.1, 4, 0.5, 2.0, [100, True])
+    with pytest.raises(ValueError, match=r"not an integer at phase k = 1.*integer_batch=False"):
+        phase_schedule(0.1, 3, 1.0, 1.5, [12, 12], integer_batch=True)     # B_1 = 3·1.5 = 4.5
+
+
+def test_family_member_overflow_and_invariant_overflow_are_named():
+    with pytest.raises(ValueError, match=r"beta = c\*\*p.*c=2.0, p=100000.0"):
+        family_member(2.0, p=1e5)                        # 2^100000: formerly OverflowError(34)
+    with pytest.raises(ValueError, match=r"the invariant = inf.*alpha=1e\+308, beta=10.0"):
+        family_invariant(1e308, 10.0)
+    with pytest.raises(TypeError, match="optimizer must be one of"):
+        family_invariant(2.0, 1.0, ["sgd"])
+    assert family_members(4.0, betas=[1, 2, 4]) == [(4.0, 1.0), (2.0, 2.0), (1.0, 4.0)]
+    with pytest.raises(ValueError, match=r"betas\[1\]: beta must be positive"):
+        family_members(4.0, betas=[1.0, -2.0])

@@ -147,3 +147,39 @@ def test_measured_exponent_follows_the_bias_rate_before_the_cap():
                 assert g.measured[i, j] < 0.8 * g.predicted[i, j]
     assert not g.capped[0, 2] and not g.capped[1, 2]
     assert (~g.capped & (np.array(deltas)[None, :] < np.array(gammas)[:, None] ** 2)).any()
+
+
+# ------------------------------------------------------------------ hostile-input regressions
+def test_exponential_growth_integer_batch_overflow_names_the_arguments():
+    # 8·2^m passes 2**53 at m = 51: the error names the user's stages, delta and batch0 and the limit
+    # (it used to be a derived "batch ... at step 52" from Schedule).
+    with pytest.raises(ValueError, match=r"2\*\*53.*stages=60") as info:
+        exponential_growth(0.1, 8, 1.4, 2.0, 60, stage_steps=1, integer_batch=True, lr_cap=1.0)
+    assert "delta=2.0" in str(info.value) and "batch0=8.0" in str(info.value)
+    with pytest.raises(ValueError, match="overflows float64.*gamma=1.4.*stages=3000"):
+        exponential_growth(0.1, 8, 1.4, 2.0, 3000, stage_steps=1, batch_cap=64)   # 1.4^2109 > 1.8e308
+    with pytest.raises(ValueError, match="stages must be ≤ 1048576"):
+        exponential_growth(0.1, 8, 1.4, 2.0, 2**40, stage_steps=1)
+
+
+def test_growth_schedules_are_segments_and_overflow_is_named():
+    # 10^12 steps per stage: built as 3 segments in O(stages), exact values 0.1·1.4^m and 8·2^m.
+    s = exponential_growth(0.1, 8, 1.4, 2.0, 3, stage_steps=10**12)
+    assert s.serial_steps == 3 * 10**12 and s.segments.steps.tolist() == [10**12] * 3
+    assert s.segments.batch.tolist() == [8, 16, 32] and s.segments.lr.tolist() == [0.1, 0.1 * 1.4, 0.1 * 1.4**2]
+    with pytest.raises(ValueError, match=r"batch0 \* \(m\+1\)\*\*p overflows float64.*p=400"):
+        polynomial_growth(0.1, 2, 400.0, 0.0, 8, stage_steps=1)                  # 8^400 > 1.8e308
+    with pytest.raises(TypeError, match="batches must hold real numbers"):
+        stage_schedule([0.1, 0.2], [4, True], stage_steps=1)
+    with pytest.raises(TypeError, match="integer_batch must be True or False"):
+        stage_schedule([0.1], [4], stage_steps=1, integer_batch="no")
+
+
+def test_adaptive_rule_refuses_overflowing_stages_and_nan_norms():
+    rule = AdaptiveRule(batch_cap=None)
+    with pytest.raises(ValueError, match="stage=2000"):
+        rule.stage_values(2000)                          # 0.1·1.4^2000 overflows without lr_cap
+    with pytest.raises(ValueError, match="gradient_norm must be finite"):
+        rule.next_stage(0, float("nan"))
+    with pytest.raises(ValueError, match="steps must be ≤ MAX_STEP_ARRAY"):
+        rule.run(Problem([1.0], [1.0]), 2**40)

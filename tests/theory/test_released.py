@@ -148,3 +148,19 @@ def test_released_grid_table():
     text = format_released_table(rows)
     assert text.count("\n") == len(rows)
     assert isinstance(released_seesaw_run(1000, 1, 10), ReleasedRun)
+
+
+# ------------------------------------------------------------------ hostile-input regressions
+def test_released_replay_refuses_what_it_cannot_finish():
+    # r = 1 − 1e−12 gives k_max = ln 0.1 / ln r ≈ 2.3e12 milestones: formerly a loop that never ended.
+    with pytest.raises(ValueError, match="milestone_factor=.*MAX_MILESTONES"):
+        released_milestones(1000, 1 - 1e-12)
+    # 2^62 tokens at one token per step: per-step arrays beyond MAX_STEP_ARRAY (formerly tens of GiB).
+    with pytest.raises(ValueError, match=r"MAX_STEP_ARRAY.*total_tokens=4611686018427387904"):
+        released_seesaw_run(2**62, 1, 1)
+    with pytest.raises(TypeError, match="lr_mode must be one of"):
+        released_seesaw_run(1000, 4, 8, lr_mode=["auto"])
+    with pytest.raises(ValueError, match=r"models\[0\].*total_tokens must be a positive whole number"):
+        released_grid(models=(("m", -5.0),), main_batches=(8,), large_batches=())
+    with pytest.raises(ValueError, match=r"rows\[0\] lacks the field"):
+        format_released_table([{"group": "main"}])

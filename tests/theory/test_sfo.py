@@ -308,3 +308,49 @@ def test_bound_with_optimum_variance_can_fail():
     r = cb.hitting.reached
     assert not cb.bound_holds[r].all()
     assert np.all(cb.hitting.steps[r] <= cb.trajectory_bound_steps[r])
+
+
+# ------------------------------------------------------------------ hostile-input regressions
+def test_sfo_bound_refuses_wrong_constants_and_handles_zero_rate_warmup():
+    s = Schedule.constant(0.5, 4, steps=3)
+    with pytest.raises(TypeError, match="constants must be a BoundConstants"):
+        sfo_bound(s, 3)                                          # formerly AttributeError
+    # Zero-LR steps are legal: the bound is +inf until Σ η > 0, then the plain formula (A/Ση + BΣ(η²/b)/Ση
+    # with A = 2Δ/(2 − Lη_max) = 4/3, B = Lσ²/(2 − Lη_max) = 2/3 at η = 0.5, L = σ² = Δ = 1).
+    warm = Schedule([0.0, 0.5], [4, 4])
+    out = sfo_bound(warm, BoundConstants(1.0, 1.0, 1.0))
+    assert out[0] == np.inf and out[1] == pytest.approx(4 / 3 / 0.5 + 2 / 3 * (0.25 / 4) / 0.5, rel=1e-14)
+
+
+def test_gradient_variance_refuses_nan_negative_and_wrong_shapes():
+    p = Problem([1.0, 0.5], [1.0, 0.0], noise_variance=0.5)
+    for bad, message in [([np.nan, 0.0], "second_moment must be .*finite"), ([-1.0, 0.0], "second_moment must be ≥ 0"),
+                         ([1.0, 2.0, 3.0], r"second_moment must have shape \(\.\.\., d\)")]:
+        with pytest.raises(ValueError, match=message):
+            gradient_variance(p, bad)
+    with pytest.raises(TypeError, match="second_moment must hold real numbers"):
+        gradient_variance(p, ["1", "2"])
+    with pytest.raises(ValueError, match="overflows float64"):
+        gradient_variance(p, [1e308, 1e308])
+
+
+def test_bound_steps_is_finite_for_huge_batches_and_names_underflow():
+    c = BoundConstants(1.0, 1.0, 1.0)
+    # K(b) = C₁/(τ − C₂/b) → C₁/τ = (8/3)/0.01 as b → ∞ (formerly C₁b/(τb − C₂) overflowed to inf).
+    assert bound_steps(c, 0.5, 1e308, 0.1) == pytest.approx(800 / 3, rel=1e-14)
+    with pytest.raises(ValueError, match=r"N\(b\) = b·K\(b\) exceeds float64 at batch=1e\+308"):
+        bound_sfo(c, 0.5, 1e308, 0.1)
+    with pytest.raises(ValueError, match=r"epsilon\*\*2 .*epsilon=1e-200"):
+        gradient_target(1e-200)
+    with pytest.raises(TypeError, match="batch must hold real numbers"):
+        bound_steps(c, 0.5, ["100"], 0.1)                       # formerly accepted as 100.0
+
+
+def test_schedule_to_target_reads_long_segment_schedules_in_chunks():
+    # 2^40 steps of (0.5, 1) on λ = 1, no noise: s ← 0.75 s, so 0.75^t ≤ 1e-4 at t = 33 (as in the
+    # steps_to_target doctest); formerly an 8 TiB allocation.
+    p = Problem([1.0], [1.0], noise_variance=0.0)
+    h = schedule_to_target(p, Schedule.from_segments([0.5], [1], [2**40]), 1e-4)
+    assert h.steps.tolist() == [33.0] and h.samples.tolist() == [33.0]
+    with pytest.raises(ValueError, match=r"refine must be ≤ 64"):
+        critical_batch(p, 0.5, 0.1, [1.0, 2.0, 4.0], refine=2**40)   # formerly 2^40 zoom rounds

@@ -22,16 +22,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .._validate import finite_real, positive_int
+from .._validate import (
+    MAX_EXACT_INTEGER,
+    MAX_INT64,
+    check_range,
+    describe,
+    finite_real,
+    flag,
+    nonnegative_int,
+    positive_int,
+    strict_real_array,
+)
 from ..dynamics.problem import Problem
 from ..dynamics.recursion import second_moment_step
-from ..schedules.schedule import Schedule
+from ..schedules.schedule import MAX_STEP_ARRAY, Schedule
 
 __all__ = [
+    "MAX_STAGES",
     "AdaptiveRule",
     "AdaptiveRun",
     "GrowthGrid",
@@ -53,6 +64,116 @@ def _positive(value: Any, name: str) -> float:
 
 def _optional_cap(value: Any, name: str) -> float | None:
     return None if value is None else _positive(value, name)
+
+
+#: Most stages a growth schedule may have: each stage is one segment of the schedule, built in Python.
+MAX_STAGES = 2**20
+
+
+def _power(base: float, exponent: float) -> float:
+    """``base**exponent`` in float64, ``inf`` on overflow (Python raises OverflowError instead)."""
+    try:
+        return base**exponent
+    except OverflowError:
+        return math.inf
+
+
+def _stage_list(values: Any, name: str, *, minimum: float, strict: bool) -> list[float]:
+    arr = strict_real_array(values, name)
+    if arr.ndim != 1 or arr.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D sequence of per-stage values; got {describe(values)}")
+    if arr.shape[0] > MAX_STAGES:
+        raise ValueError(f"{name} may hold at most MAX_STAGES = {MAX_STAGES} stages; got {arr.shape[0]}")
+    out = arr.tolist()
+    for m, v in enumerate(out):
+        if not math.isfinite(v):
+            raise ValueError(f"{name}[{m}] must be finite; got {v!r}")
+        if strict and v <= minimum:
+            raise ValueError(f"{name}[{m}] must be positive; got {v!r}")
+        if v < minimum:
+            raise ValueError(f"{name}[{m}] must be ≥ {minimum}; got {v!r}")
+    return out
+
+
+def _build_stages(lr_vals: list[float], b_vals: list[float], *, context: str, batch_name: str,
+                  stage_steps: Any, stage_epochs: Any, dataset_size: Any, lr_cap: Any, batch_cap: Any,
+                  integer_batch: Any, label: Any, metadata: Any, extra_meta: dict | None = None) -> Schedule:
+    """Apply caps and rounding to per-stage values, count steps, and build the segment schedule.
+
+    ``context`` names the caller's arguments in errors about the derived stage values; ``batch_name``
+    says how a stage's batch is called there (``"batches[m]"``, ``"batch0 * delta**m"``).
+    """
+    lr_cap, batch_cap = _optional_cap(lr_cap, "lr_cap"), _optional_cap(batch_cap, "batch_cap")
+    if batch_cap is not None and batch_cap < 1:
+        raise ValueError(f"batch_cap must be ≥ 1; got {describe(batch_cap)}")
+    integer_batch = flag(integer_batch, "integer_batch")
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a mapping (dict) or None; got {describe(metadata)}")
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a string; got {describe(label)}")
+    if (stage_steps is None) == (stage_epochs is None):
+        raise ValueError("give exactly one of stage_steps= or stage_epochs=")
+    lr_vals = [min(v, lr_cap) if lr_cap is not None else v for v in lr_vals]
+    b_vals = [min(v, batch_cap) if batch_cap is not None else v for v in b_vals]
+    for m, v in enumerate(lr_vals):
+        if not math.isfinite(v):
+            raise ValueError(f"the learning rate of stage m = {m} overflows float64 {context}; pass lr_cap= or "
+                             f"fewer stages")
+    for m, v in enumerate(b_vals):
+        if not math.isfinite(v):
+            raise ValueError(f"{batch_name} overflows float64 at stage m = {m} {context}; pass batch_cap= or "
+                             f"fewer stages")
+        if v < 1:
+            raise ValueError(f"{batch_name} = {v!r} falls below 1 at stage m = {m} {context}")
+    if integer_batch:
+        b_vals = [float(max(1, math.floor(v + 0.5))) for v in b_vals]
+        for m, v in enumerate(b_vals):
+            if v > MAX_EXACT_INTEGER:
+                raise ValueError(f"{batch_name} = {v:.6g} at stage m = {m} exceeds 2**53, the limit for integer "
+                                 f"batches {context}; pass batch_cap=, fewer stages, or integer_batch=False")
+    if stage_steps is not None:
+        per_stage = positive_int(stage_steps, "stage_steps")
+        n_steps = [per_stage] * len(lr_vals)
+        if per_stage * len(lr_vals) > MAX_INT64:
+            raise ValueError(f"stage_steps × stages = {per_stage} × {len(lr_vals)} exceeds 2**63 − 1 steps")
+        counting = "steps"
+    else:
+        epochs = _positive(stage_epochs, "stage_epochs")
+        if dataset_size is None:
+            raise ValueError("stage_epochs needs dataset_size=")
+        n = _positive(dataset_size, "dataset_size")
+        # A whole number of epochs' samples rounded up to whole steps (1e-12 guards exact multiples).
+        n_steps = []
+        for b in b_vals:
+            k = epochs * n / b * (1 - 1e-12)
+            if not k < MAX_INT64:
+                raise ValueError(f"stage_epochs × dataset_size / batch = {epochs!r} × {n!r} / {b!r} steps exceeds "
+                                 f"2**63 − 1 (stage_epochs={describe(stage_epochs)}, "
+                                 f"dataset_size={describe(dataset_size)})")
+            n_steps.append(max(1, math.ceil(k)))
+        if sum(n_steps) > MAX_INT64:
+            raise ValueError(f"the stages add up to {sum(n_steps)} steps, more than 2**63 − 1 "
+                             f"(stage_epochs={describe(stage_epochs)}, dataset_size={describe(dataset_size)})")
+        counting = "epochs"
+    if integer_batch:
+        total = sum(int(b) * k for b, k in zip(b_vals, n_steps))
+        if total > MAX_INT64:
+            where = "stage_steps" if counting == "steps" else "stage_epochs, dataset_size"
+            raise ValueError(f"the schedule would consume {total} samples, more than 2**63 − 1 ({where} and "
+                             f"{batch_name} {context}); use fewer stages or steps, or integer_batch=False")
+    starts, acc = [], 0
+    for k in n_steps:
+        starts.append(acc)
+        acc += k
+    meta = {"counting": counting, "stage_lr": tuple(lr_vals), "stage_batch": tuple(b_vals),
+            "stage_steps": tuple(int(k) for k in n_steps), "stage_starts": tuple(starts),
+            "lr_cap": lr_cap, "batch_cap": batch_cap}
+    if counting == "epochs":
+        meta.update(stage_epochs=stage_epochs, dataset_size=dataset_size)
+    meta.update(extra_meta or {})
+    meta.update(metadata or {})
+    return Schedule.from_segments(lr_vals, b_vals, n_steps, label=label, metadata=meta,
+                                  integer_batch=integer_batch)
 
 
 def sfo_exponent(gamma: float, delta: float) -> float:
@@ -128,41 +249,14 @@ def stage_schedule(
     >>> stage_schedule([0.1, 0.2], [4, 8], stage_epochs=1, dataset_size=16).batch.tolist()
     [4.0, 4.0, 4.0, 4.0, 8.0, 8.0]
     """
-    lrs = [_positive(v, f"lrs[{m}]") for m, v in enumerate(lrs)]
-    batches = [finite_real(v, f"batches[{m}]", minimum=1.0) for m, v in enumerate(batches)]
-    if not lrs or len(lrs) != len(batches):
+    lr_vals = _stage_list(lrs, "lrs", minimum=0.0, strict=True)
+    b_vals = _stage_list(batches, "batches", minimum=1.0, strict=False)
+    if len(lr_vals) != len(b_vals):
         raise ValueError(
-            f"lrs and batches must be non-empty and of equal length; got {len(lrs)} and {len(batches)}")
-    lr_cap, batch_cap = _optional_cap(lr_cap, "lr_cap"), _optional_cap(batch_cap, "batch_cap")
-    if batch_cap is not None and batch_cap < 1:
-        raise ValueError(f"batch_cap must be ≥ 1; got {batch_cap!r}")
-    if (stage_steps is None) == (stage_epochs is None):
-        raise ValueError("give exactly one of stage_steps= or stage_epochs=")
-    lr_vals = [min(v, lr_cap) if lr_cap is not None else v for v in lrs]
-    b_vals = [min(v, batch_cap) if batch_cap is not None else v for v in batches]
-    if integer_batch:
-        b_vals = [float(max(1, math.floor(v + 0.5))) for v in b_vals]
-    if stage_steps is not None:
-        n_steps = [positive_int(stage_steps, "stage_steps")] * len(lrs)
-        counting = "steps"
-    else:
-        epochs = _positive(stage_epochs, "stage_epochs")
-        if dataset_size is None:
-            raise ValueError("stage_epochs needs dataset_size=")
-        n = _positive(dataset_size, "dataset_size")
-        # A whole number of epochs' samples rounded up to whole steps (1e-12 guards exact multiples).
-        n_steps = [max(1, math.ceil(epochs * n / b * (1 - 1e-12))) for b in b_vals]
-        counting = "epochs"
-    lr_arr = np.repeat(lr_vals, n_steps)
-    b_arr = np.repeat(b_vals, n_steps)
-    starts = np.concatenate([[0], np.cumsum(n_steps)[:-1]]).astype(int)
-    meta = {"counting": counting, "stage_lr": tuple(lr_vals), "stage_batch": tuple(b_vals),
-            "stage_steps": tuple(int(k) for k in n_steps), "stage_starts": tuple(int(k) for k in starts),
-            "lr_cap": lr_cap, "batch_cap": batch_cap}
-    if counting == "epochs":
-        meta.update(stage_epochs=stage_epochs, dataset_size=dataset_size)
-    meta.update(metadata or {})
-    return Schedule(lr_arr, b_arr, label=label, metadata=meta, integer_batch=integer_batch)
+            f"lrs and batches must be non-empty and of equal length; got {len(lr_vals)} and {len(b_vals)}")
+    return _build_stages(lr_vals, b_vals, context="", batch_name="batches[m]", stage_steps=stage_steps,
+                         stage_epochs=stage_epochs, dataset_size=dataset_size, lr_cap=lr_cap, batch_cap=batch_cap,
+                         integer_batch=integer_batch, label=label, metadata=metadata)
 
 
 def exponential_growth(
@@ -185,11 +279,23 @@ def exponential_growth(
     """
     lr0, batch0 = _positive(lr0, "lr0"), finite_real(batch0, "batch0", minimum=1.0)
     gamma, delta = _positive(gamma, "gamma"), _positive(delta, "delta")
-    stages = positive_int(stages, "stages")
+    stages = positive_int(stages, "stages", maximum=MAX_STAGES)
     meta = {"kind": "exponential_growth", "lr0": lr0, "batch0": batch0, "gamma": gamma, "delta": delta,
-            "stages": stages, **kw.pop("metadata", {})}
-    return stage_schedule([lr0 * gamma**m for m in range(stages)], [batch0 * delta**m for m in range(stages)],
-                          metadata=meta, **kw)
+            "stages": stages}
+    context = f"(lr0={lr0!r}, batch0={batch0!r}, gamma={gamma!r}, delta={delta!r}, stages={stages})"
+    return _grown(kw, [lr0 * _power(gamma, m) for m in range(stages)],
+                  [batch0 * _power(delta, m) for m in range(stages)], context, "batch0 * delta**m", meta)
+
+
+def _grown(kw: dict, lr_vals: list[float], b_vals: list[float], context: str, batch_name: str,
+           meta: dict) -> Schedule:
+    options = {"stage_steps": None, "stage_epochs": None, "dataset_size": None, "lr_cap": None,
+               "batch_cap": None, "integer_batch": False, "label": "", "metadata": None}
+    unknown = sorted(set(kw) - set(options))
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s) {unknown}; known: {sorted(options)}")
+    options.update(kw)
+    return _build_stages(lr_vals, b_vals, context=context, batch_name=batch_name, extra_meta=meta, **options)
 
 
 def polynomial_growth(
@@ -209,11 +315,11 @@ def polynomial_growth(
     """
     lr0, batch0 = _positive(lr0, "lr0"), finite_real(batch0, "batch0", minimum=1.0)
     p, q = finite_real(p, "p", minimum=0.0), finite_real(q, "q", minimum=0.0)
-    stages = positive_int(stages, "stages")
-    meta = {"kind": "polynomial_growth", "lr0": lr0, "batch0": batch0, "p": p, "q": q, "stages": stages,
-            **kw.pop("metadata", {})}
-    return stage_schedule([lr0 * (m + 1) ** q for m in range(stages)],
-                          [batch0 * (m + 1) ** p for m in range(stages)], metadata=meta, **kw)
+    stages = positive_int(stages, "stages", maximum=MAX_STAGES)
+    meta = {"kind": "polynomial_growth", "lr0": lr0, "batch0": batch0, "p": p, "q": q, "stages": stages}
+    context = f"(lr0={lr0!r}, batch0={batch0!r}, p={p!r}, q={q!r}, stages={stages})"
+    return _grown(kw, [lr0 * _power(float(m + 1), q) for m in range(stages)],
+                  [batch0 * _power(float(m + 1), p) for m in range(stages)], context, "batch0 * (m+1)**p", meta)
 
 
 @dataclass(frozen=True, eq=False)
@@ -296,17 +402,39 @@ class AdaptiveRule:
         object.__setattr__(self, "check_every", positive_int(self.check_every, "check_every"))
         object.__setattr__(self, "batch_cap", _optional_cap(self.batch_cap, "batch_cap"))
         object.__setattr__(self, "lr_cap", _optional_cap(self.lr_cap, "lr_cap"))
+        object.__setattr__(self, "integer_batch", flag(self.integer_batch, "integer_batch"))
+        if self.delta < 1:
+            raise ValueError(f"delta must be ≥ 1 (the rule grows the batch); got {self.delta!r}")
+        if self.batch_cap is not None and self.batch_cap < 1:
+            raise ValueError(f"batch_cap must be ≥ 1; got {self.batch_cap!r}")
 
     def stage_values(self, stage: int) -> tuple[float, float]:
-        """``(η_m, b_m)`` of stage ``m`` after caps (and rounding)."""
-        lr = self.lr0 * self.gamma**stage
-        batch = self.batch0 * self.delta**stage
+        """``(η_m, b_m)`` of stage ``m`` after caps (and rounding).
+
+        Raises
+        ------
+        ValueError
+            If ``stage`` is not a non-negative integer, or the uncapped rate or batch of that stage
+            overflows float64 (or an integer batch exceeds 2**53).
+        """
+        m = nonnegative_int(stage, "stage")
+        lr = self.lr0 * _power(self.gamma, m)
+        batch = self.batch0 * _power(self.delta, m)
         if self.lr_cap is not None:
             lr = min(lr, self.lr_cap)
         if self.batch_cap is not None:
             batch = min(batch, self.batch_cap)
+        if not math.isfinite(lr):
+            raise ValueError(f"lr0 * gamma**stage overflows float64 at stage={m} (lr0={self.lr0!r}, "
+                             f"gamma={self.gamma!r}); set lr_cap")
+        if not math.isfinite(batch):
+            raise ValueError(f"batch0 * delta**stage overflows float64 at stage={m} (batch0={self.batch0!r}, "
+                             f"delta={self.delta!r}); set batch_cap")
         if self.integer_batch:
             batch = float(max(1, math.floor(batch + 0.5)))
+            if batch > MAX_EXACT_INTEGER:
+                raise ValueError(f"batch0 * delta**stage = {batch:.6g} exceeds 2**53, the limit for integer "
+                                 f"batches, at stage={m}; set batch_cap or integer_batch=False")
         return lr, batch
 
     def threshold(self, stage: int) -> float:
@@ -315,7 +443,9 @@ class AdaptiveRule:
 
     def next_stage(self, stage: int, gradient_norm: float) -> int:
         """Stage after a check that measured ``gradient_norm``."""
-        return stage + 1 if gradient_norm <= self.threshold(stage) else stage
+        m = nonnegative_int(stage, "stage")
+        norm = finite_real(gradient_norm, "gradient_norm", minimum=0.0)
+        return m + 1 if norm <= self.threshold(m) else m
 
     def run(self, problem: Problem, steps: int) -> AdaptiveRun:
         """Apply the rule for ``steps`` steps of exact expected SGD on ``problem``.
@@ -329,7 +459,10 @@ class AdaptiveRule:
         """
         if not isinstance(problem, Problem):
             raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
-        steps = positive_int(steps, "steps")
+        if isinstance(steps, (int, np.integer)) and not isinstance(steps, bool) and steps > MAX_STEP_ARRAY:
+            raise ValueError(f"steps must be ≤ MAX_STEP_ARRAY = {MAX_STEP_ARRAY}: the run records per-step "
+                             f"rates, batches and risks; got steps={steps}")
+        steps = positive_int(steps, "steps", maximum=MAX_STEP_ARRAY)
         lam = problem.eigenvalues
         weight = problem.multiplicity * lam  # reductions count each coordinate m_i times (docs/math.md#multiplicity)
         s = problem.initial_second_moment.copy()
@@ -422,19 +555,34 @@ def growth_grid(
     """
     from .sfo import schedule_to_target
 
-    gammas = np.array([_positive(g, "gammas") for g in gammas])
-    deltas = np.array([_positive(d, "deltas") for d in deltas])
-    eps = np.array([_positive(e, "epsilons") for e in epsilons])
-    if not (gammas.size and deltas.size and eps.size):
-        raise ValueError("gammas, deltas and epsilons must be non-empty")
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
+    grids = {}
+    for name, values in (("gammas", gammas), ("deltas", deltas), ("epsilons", epsilons)):
+        arr = strict_real_array(values, name)
+        if arr.ndim != 1 or arr.shape[0] == 0:
+            raise ValueError(f"{name} must be a non-empty 1-D sequence; got {describe(values)}")
+        grids[name] = check_range(arr, name, lower=0.0, strict=True, original=values)
+    gammas, deltas, eps = grids["gammas"], grids["deltas"], grids["epsilons"]
+    with np.errstate(over="ignore", under="ignore"):
+        targets_eps = eps * eps
+    if not np.all((targets_eps > 0) & np.isfinite(targets_eps)):
+        i = int(np.argmax(~((targets_eps > 0) & np.isfinite(targets_eps))))
+        raise ValueError(f"epsilons[{i}]**2 must be a positive finite float64; got epsilons[{i}] = {eps[i]!r}")
     cap = 1.0 / problem.largest_eigenvalue if lr_cap is None else _positive(lr_cap, "lr_cap")
+    if not math.isfinite(cap):
+        raise ValueError(f"the default lr_cap = 1/λ_1 overflows float64 for problem={problem!r}; pass lr_cap=")
+    lr0 = _positive(lr0, "lr0")
     schedules, targets = [], []
     for g in gammas:
         for d in deltas:
-            sched = exponential_growth(lr0, batch0, g, d, stages, stage_steps=stage_steps, lr_cap=cap,
-                                       batch_cap=batch_cap)
+            try:
+                sched = exponential_growth(lr0, batch0, g, d, stages, stage_steps=stage_steps, lr_cap=cap,
+                                           batch_cap=batch_cap)
+            except ValueError as exc:
+                raise ValueError(f"{exc} [from gammas entry {g!r}, deltas entry {d!r}]") from exc
             schedules += [sched] * eps.size
-            targets += list(eps**2)
+            targets += list(targets_eps)
     hit = schedule_to_target(problem, schedules, targets)
     shape = (gammas.size, deltas.size, eps.size)
     sfo = np.where(hit.reached, hit.fractional_samples, np.inf).reshape(shape)
@@ -442,18 +590,19 @@ def growth_grid(
     predicted = np.array([[sfo_exponent(g, d) for d in deltas] for g in gammas])
     measured = np.full(shape[:2], np.nan)
     capped = np.zeros(shape[:2], dtype=bool)
-    x = np.log(1.0 / eps)
+    x = -np.log(eps)
     for i, g in enumerate(gammas):
         # First stage (0-based) whose rate reaches the cap.
+        ratio = cap / lr0
         if cap <= lr0:
             cap_stage = 0.0
-        elif g > 1:
-            cap_stage = float(math.ceil(math.log(cap / lr0) / math.log(g)))
+        elif g > 1 and math.isfinite(ratio) and math.isfinite(math.log(ratio) / math.log(g)):
+            cap_stage = float(math.ceil(math.log(ratio) / math.log(g)))
         else:
             cap_stage = math.inf
         for j in range(deltas.size):
-            ok = np.isfinite(sfo[i, j])
-            if ok.sum() >= 2:
+            ok = np.isfinite(sfo[i, j]) & (sfo[i, j] > 0)  # 0 samples: the start already qualifies
+            if np.unique(x[ok]).size >= 2:  # a slope needs two distinct tolerances
                 measured[i, j] = np.polyfit(x[ok], np.log(sfo[i, j, ok]), 1)[0]
             last = steps[i, j, ok][-1] if ok.any() else np.inf
             capped[i, j] = bool(math.isfinite(cap_stage) and last > cap_stage * stage_steps)

@@ -40,10 +40,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._validate import finite_real, positive_int
+from .._validate import check_range, choice, describe, finite_real, nonnegative_int, positive_int, strict_real_array
 from ..dynamics.problem import Problem
 from ..dynamics.recursion import second_moment_step
-from ..schedules.schedule import Schedule
+from ..schedules.schedule import MAX_STEP_ARRAY, Schedule
 
 __all__ = [
     "BoundConstants",
@@ -67,12 +67,26 @@ STATUSES = ("reached", "unreachable", "diverged", "horizon")
 
 # How often (steps) the early-exit tests run: each costs a pass over the state.
 _CHECK_EVERY = 64
+# Steps of the schedules read at a time by schedule_to_target (never the whole per-step arrays).
+_CHUNK = 4096
+# Zoom rounds of critical_batch beyond which the grid is below float64 resolution anyway.
+MAX_REFINE = 64
 
 
 def _choice(value: Any, name: str, options: Sequence[str]) -> str:
-    if value not in options:
-        raise ValueError(f"{name} must be one of {tuple(options)}; got {value!r}")
-    return value
+    return choice(value, name, options)
+
+
+def _problem(problem: Any) -> Problem:
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
+    return problem
+
+
+def _bound_constants(constants: Any) -> "BoundConstants":
+    if not isinstance(constants, BoundConstants):
+        raise TypeError(f"constants must be a BoundConstants; got {describe(constants)}")
+    return constants
 
 
 def gradient_target(epsilon: float, stationarity: str = "norm") -> float:
@@ -85,12 +99,31 @@ def gradient_target(epsilon: float, stationarity: str = "norm") -> float:
     """
     eps = finite_real(epsilon, "epsilon")
     if eps <= 0:
-        raise ValueError(f"epsilon must be positive; got {eps!r}")
-    return eps * eps if _choice(stationarity, "stationarity", STATIONARITY) == "norm" else eps
+        raise ValueError(f"epsilon must be positive; got {describe(epsilon)}")
+    if _choice(stationarity, "stationarity", STATIONARITY) == "squared":
+        return eps
+    tau = eps * eps
+    if not 0.0 < tau < math.inf:
+        raise ValueError(f"epsilon**2 must be a positive finite float64 for stationarity='norm'; got "
+                         f"epsilon={describe(epsilon)} (epsilon**2 = {tau!r})")
+    return tau
 
 
 def gradient_variance(problem: Problem, second_moment: Any) -> np.ndarray:
     """Variance of a one-sample gradient, ``(κ−2) Σλ²s + tr H (Σλs + σ²)``, for states ``(..., d)``.
+
+    Parameters
+    ----------
+    problem : Problem
+    second_moment : array_like, shape (..., d)
+        Non-negative, finite per-direction second moments ``s``.
+
+    Raises
+    ------
+    ValueError
+        For a wrong last dimension, a negative or non-finite entry, or a variance beyond float64.
+    TypeError
+        For a ``problem`` that is not a :class:`Problem`, or entries that are not real numbers.
 
     Examples
     --------
@@ -100,10 +133,20 @@ def gradient_variance(problem: Problem, second_moment: Any) -> np.ndarray:
     >>> float(gradient_variance(p, p.initial_second_moment))   # 1·1 + 1.5·(1 + 0.5)
     3.25
     """
-    s = np.asarray(second_moment, dtype=np.float64)
+    problem = _problem(problem)
+    s = strict_real_array(second_moment, "second_moment")
+    if s.ndim == 0 or s.shape[-1] != problem.dimension:
+        raise ValueError(f"second_moment must have shape (..., d) with d = problem.dimension = {problem.dimension}; "
+                         f"got shape {s.shape}")
+    check_range(s, "second_moment", lower=0.0, original=second_moment)
     lam, weight = problem.eigenvalues, problem.multiplicity * problem.eigenvalues  # docs/math.md#multiplicity
-    return ((problem.kurtosis - 2.0) * (s @ (weight * lam))
-            + problem.trace * (s @ weight + problem.noise_variance))
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = ((problem.kurtosis - 2.0) * (s @ (weight * lam))
+               + problem.trace * (s @ weight + problem.noise_variance))
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"the gradient variance overflows float64 for second_moment={describe(second_moment)} "
+                         f"on problem={problem!r}")
+    return np.maximum(out, 0.0)
 
 
 @dataclass(frozen=True)
@@ -144,8 +187,7 @@ class BoundConstants:
     @classmethod
     def from_problem(cls, problem: Problem, variance: str | float = "optimum") -> "BoundConstants":
         """``L = λ_1``, ``Δ = R(w_0)`` and ``σ²`` from ``variance`` (module docstring)."""
-        if not isinstance(problem, Problem):
-            raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
+        problem = _problem(problem)
         if isinstance(variance, str):
             _choice(variance, "variance", VARIANCES)
             s = np.zeros(problem.dimension) if variance == "optimum" else problem.initial_second_moment
@@ -164,17 +206,27 @@ class BoundConstants:
         >>> BoundConstants(1.0, 2.0, 3.0).coefficients(0.5, "small_step")
         (6.0, 2.0)
         """
+        return self._coefficients(lr_max, convention, "lr_max")
+
+    def _coefficients(self, lr: Any, convention: str, name: str) -> tuple[float, float]:
+        """:meth:`coefficients` with errors naming the caller's argument ``name``."""
         _choice(convention, "convention", CONVENTIONS)
-        lr_max = finite_real(lr_max, "lr_max")
-        product = self.smoothness * lr_max
+        value = finite_real(lr, name)
+        product = self.smoothness * value
         if convention == "general":
             if not 0 < product < 2:
-                raise ValueError(f"the general convention needs 0 < L*lr < 2; got L*lr = {product!r}")
+                raise ValueError(f"the general convention needs 0 < L*lr < 2; got {name}={describe(lr)} "
+                                 f"with L = {self.smoothness!r} (L*lr = {product!r})")
             margin = 2.0 - product
-            return 2.0 * self.initial_gap / margin, self.smoothness * self.gradient_variance / margin
-        if not 0 < product <= 1.0 + 1e-12:
-            raise ValueError(f"the small-step convention needs 0 < L*lr ≤ 1; got L*lr = {product!r}")
-        return 2.0 * self.initial_gap, self.smoothness * self.gradient_variance
+            a, b = 2.0 * self.initial_gap / margin, self.smoothness * self.gradient_variance / margin
+        else:
+            if not 0 < product <= 1.0 + 1e-12:
+                raise ValueError(f"the small-step convention needs 0 < L*lr ≤ 1; got {name}={describe(lr)} "
+                                 f"with L = {self.smoothness!r} (L*lr = {product!r})")
+            a, b = 2.0 * self.initial_gap, self.smoothness * self.gradient_variance
+        if not (math.isfinite(a) and math.isfinite(b)):
+            raise ValueError(f"the bound's constants overflow float64 at {name}={describe(lr)} with {self!r}")
+        return a, b
 
 
 def sfo_bound(schedule: Schedule, constants: BoundConstants, convention: str = "general") -> np.ndarray:
@@ -183,10 +235,18 @@ def sfo_bound(schedule: Schedule, constants: BoundConstants, convention: str = "
     ``A/Σ_{t<K} η_t + B Σ_{t<K} (η_t²/b_t) / Σ_{t<K} η_t`` with ``A, B`` at the largest rate of the
     first ``K`` steps.
 
+    While no step has a positive rate yet (``Σ η = 0``, zero-LR warmup steps) the bound is ``+inf``:
+    it says nothing there.
+
     Raises
     ------
     ValueError
-        If a rate violates the convention (``Lη < 2``, or ``Lη ≤ 1``), naming the first such step.
+        If a rate violates the convention (``Lη < 2``, or ``Lη ≤ 1``), naming the first such step;
+        if the schedule has more than ``MAX_STEP_ARRAY`` steps (the result has one value per step);
+        if the bound overflows float64.
+    TypeError
+        For a ``schedule`` that is not a :class:`Schedule` or ``constants`` that are not
+        :class:`BoundConstants`.
 
     Examples
     --------
@@ -196,8 +256,12 @@ def sfo_bound(schedule: Schedule, constants: BoundConstants, convention: str = "
     """
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be a Schedule; got {type(schedule).__name__}")
+    constants = _bound_constants(constants)
     _choice(convention, "convention", CONVENTIONS)
-    lr = schedule.lr
+    if len(schedule) > MAX_STEP_ARRAY:
+        raise ValueError(f"sfo_bound returns one value per step; schedule has {len(schedule)} steps, more than "
+                         f"MAX_STEP_ARRAY = {MAX_STEP_ARRAY}")
+    lr, batch = schedule.step_arrays()
     product = constants.smoothness * lr
     bad = product >= 2.0 if convention == "general" else product > 1.0 + 1e-12
     if bad.any():
@@ -205,20 +269,48 @@ def sfo_bound(schedule: Schedule, constants: BoundConstants, convention: str = "
         raise ValueError(f"schedule violates the {convention} convention at step {i + 1}: "
                          f"L*lr = {constants.smoothness * lr[i]!r}")
     L, delta, sigma2 = constants.smoothness, constants.initial_gap, constants.gradient_variance
-    if convention == "general":
-        margin = 2.0 - L * np.maximum.accumulate(lr)
-        a, b = 2.0 * delta / margin, L * sigma2 / margin
-    else:
-        a, b = 2.0 * delta, L * sigma2
-    s1 = np.cumsum(lr)
-    s2 = np.cumsum(lr * lr / schedule.batch)
-    return a / s1 + b * s2 / s1
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if convention == "general":
+            margin = 2.0 - L * np.maximum.accumulate(lr)
+            a, b = 2.0 * delta / margin, L * sigma2 / margin
+        else:
+            a, b = 2.0 * delta, L * sigma2
+        s1 = np.cumsum(lr)
+        s2 = np.cumsum(lr * lr / batch)
+        started = s1 > 0
+        safe = np.where(started, s1, 1.0)
+        out = np.where(started, a / safe + b * (s2 / safe), np.inf)
+    if not np.all(np.isfinite(out[started])):
+        raise ValueError(f"the bound overflows float64 for constants={constants!r} on schedule={schedule!r}")
+    return out
 
 
 def _constant_terms(constants: BoundConstants, lr: float, epsilon: float, convention: str,
                     stationarity: str) -> tuple[float, float, float]:
-    a, b = constants.coefficients(lr, convention)
-    return a / lr, b * lr, gradient_target(epsilon, stationarity)
+    constants = _bound_constants(constants)
+    a, b = constants._coefficients(lr, convention, "lr")
+    value = float(lr)
+    c1, c2 = a / value, b * value
+    if not (math.isfinite(c1) and math.isfinite(c2)):
+        raise ValueError(f"C₁ = A/lr or C₂ = B·lr overflows float64 at lr={describe(lr)} with {constants!r}")
+    return c1, c2, gradient_target(epsilon, stationarity)
+
+
+def _batch_grid(batch: Any) -> np.ndarray:
+    b = strict_real_array(batch, "batch")
+    return check_range(b, "batch", lower=0.0, strict=True, original=batch)
+
+
+def _steps_needed(c1: float, c2: float, tau: float, b: np.ndarray, what: str, args: str) -> np.ndarray:
+    """``K(b) = C₁/(τ − C₂/b)`` where ``τb > C₂`` (inf elsewhere); raise if a finite value overflows."""
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        excess = tau - c2 / b
+        feasible = excess > 0
+        k = np.where(feasible, c1 / np.where(feasible, excess, 1.0), np.inf)
+    if not np.all(np.isfinite(k[feasible])):
+        i = int(np.argmax(feasible.ravel() & ~np.isfinite(k.ravel())))
+        raise ValueError(f"{what} exceeds float64 at batch={float(b.ravel()[i])!r} ({args})")
+    return k
 
 
 def bound_steps(constants: BoundConstants, lr: float, batch: Any, epsilon: float, *,
@@ -237,12 +329,8 @@ def bound_steps(constants: BoundConstants, lr: float, batch: Any, epsilon: float
     [inf, 400.0, 275.862]
     """
     c1, c2, tau = _constant_terms(constants, lr, epsilon, convention, stationarity)
-    b = np.asarray(batch, dtype=np.float64)
-    if np.any(~np.isfinite(b) | (b <= 0)):
-        raise ValueError(f"batch must be positive and finite; got {batch!r}")
-    excess = tau * b - c2
-    with np.errstate(divide="ignore"):
-        return np.where(excess > 0, c1 * b / np.where(excess > 0, excess, 1.0), np.inf)
+    b = _batch_grid(batch)
+    return _steps_needed(c1, c2, tau, b, "K(b)", f"lr={describe(lr)}, epsilon={describe(epsilon)}")
 
 
 def bound_sfo(constants: BoundConstants, lr: float, batch: Any, epsilon: float, *,
@@ -255,8 +343,16 @@ def bound_sfo(constants: BoundConstants, lr: float, batch: Any, epsilon: float, 
     >>> round(float(bound_sfo(c, 0.5, 200 / 3, 0.1)), 3)   # at b* = 2C₂/τ: N = 4C₁C₂/τ²
     35555.556
     """
-    b = np.asarray(batch, dtype=np.float64)
-    return b * bound_steps(constants, lr, b, epsilon, convention=convention, stationarity=stationarity)
+    c1, c2, tau = _constant_terms(constants, lr, epsilon, convention, stationarity)
+    b = _batch_grid(batch)
+    k = _steps_needed(c1, c2, tau, b, "K(b)", f"lr={describe(lr)}, epsilon={describe(epsilon)}")
+    with np.errstate(over="ignore"):
+        n = b * k
+    if not np.all(np.isfinite(n[np.isfinite(k)])):
+        i = int(np.argmax(np.isfinite(k.ravel()) & ~np.isfinite(n.ravel())))
+        raise ValueError(f"N(b) = b·K(b) exceeds float64 at batch={float(b.ravel()[i])!r} "
+                         f"(lr={describe(lr)}, epsilon={describe(epsilon)})")
+    return n
 
 
 def bound_critical_batch(constants: BoundConstants, lr: float, epsilon: float, *,
@@ -269,7 +365,11 @@ def bound_critical_batch(constants: BoundConstants, lr: float, epsilon: float, *
     133.333333
     """
     _, c2, tau = _constant_terms(constants, lr, epsilon, convention, stationarity)
-    return 2.0 * c2 / tau
+    out = 2.0 * c2 / tau
+    if not math.isfinite(out):
+        raise ValueError(f"b* = 2C₂/τ exceeds float64 at lr={describe(lr)}, epsilon={describe(epsilon)} "
+                         f"with {constants!r}")
+    return out
 
 
 # ---------------------------------------------------------------------------------- measurement
@@ -326,17 +426,23 @@ def _crossing_fraction(before: np.ndarray, after: np.ndarray, tau: Any) -> np.nd
 
 
 def _positive_targets(target: Any, rows: int) -> np.ndarray:
-    tau = np.asarray(target, dtype=np.float64)
+    tau = strict_real_array(target, "target")
     if tau.ndim > 1 or (tau.ndim == 1 and tau.shape[0] != rows):
         raise ValueError(f"target must be a scalar or have one entry per row ({rows}); got shape {tau.shape}")
     if np.any(~np.isfinite(tau) | (tau <= 0)):
-        raise ValueError(f"target must be positive and finite; got {target!r}")
+        raise ValueError(f"target must be positive and finite; got {describe(target)}")
     return np.broadcast_to(tau, (rows,)).copy()
 
 
-def _hitting(problem: Problem, lr_at: Any, batch_at: Any, samples_after: Any, rows: int, horizon: int,
-             tau: np.ndarray, *, ends: np.ndarray | None = None, s_inf: np.ndarray | None = None,
-             constant: bool = False) -> TargetHitting:
+def _hitting(*args: Any, **kwargs: Any) -> TargetHitting:
+    """:func:`_hitting_loop` with float64 overflow allowed: overflowing rows are reported as diverged."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _hitting_loop(*args, **kwargs)
+
+
+def _hitting_loop(problem: Problem, lr_at: Any, batch_at: Any, samples_after: Any, rows: int, horizon: int,
+                  tau: np.ndarray, *, ends: np.ndarray | None = None, s_inf: np.ndarray | None = None,
+                  constant: bool = False) -> TargetHitting:
     """The shared loop. ``lr_at(t, idx)``, ``batch_at(t, idx)``: step ``t``'s (0-based) rate and batch
     for rows ``idx``; ``samples_after(t, idx)``: cumulative samples after step ``t``."""
     lam = problem.eigenvalues
@@ -432,15 +538,20 @@ def steps_to_target(problem: Problem, lr: Any, batch: Any, target: float, *,
     >>> steps_to_target(Problem([1.0], [1.0], noise_variance=1.0), 0.5, 1, 1e-4).status.tolist()
     ['unreachable']
     """
-    if not isinstance(problem, Problem):
-        raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
-    lr_arr, batch_arr = np.broadcast_arrays(np.asarray(lr, dtype=np.float64),
-                                            np.asarray(batch, dtype=np.float64))
+    problem = _problem(problem)
+    lr_in, batch_in = strict_real_array(lr, "lr"), strict_real_array(batch, "batch")
+    if np.any(~np.isfinite(lr_in) | (lr_in <= 0)):
+        raise ValueError(f"lr must be positive and finite; got {describe(lr)}")
+    if np.any(~np.isfinite(batch_in) | (batch_in < 1)):
+        raise ValueError(f"batch must be ≥ 1 and finite; got {describe(batch)}")
+    try:
+        lr_arr, batch_arr = np.broadcast_arrays(lr_in, batch_in)
+    except ValueError as exc:
+        raise ValueError(f"lr and batch must broadcast together; got shapes {lr_in.shape} and {batch_in.shape}") \
+            from exc
     lr_arr, batch_arr = lr_arr.ravel().copy(), batch_arr.ravel().copy()
-    if lr_arr.size == 0 or np.any(~np.isfinite(lr_arr) | (lr_arr <= 0)):
-        raise ValueError(f"lr must be positive and finite; got {lr!r}")
-    if np.any(~np.isfinite(batch_arr) | (batch_arr < 1)):
-        raise ValueError(f"batch must be ≥ 1 and finite; got {batch!r}")
+    if lr_arr.size == 0:
+        raise ValueError(f"lr and batch must hold at least one pair; got lr={describe(lr)}, batch={describe(batch)}")
     max_steps = positive_int(max_steps, "max_steps")
     rows = lr_arr.shape[0]
     tau = _positive_targets(target, rows)
@@ -449,11 +560,15 @@ def steps_to_target(problem: Problem, lr: Any, batch: Any, target: float, *,
         from ..dynamics.stability import is_stable, stationary_second_moment
 
         for i in range(rows):
-            if is_stable(problem, lr_arr[i], batch_arr[i]):
-                s_inf[i] = stationary_second_moment(problem, lr_arr[i], batch_arr[i])
-    return _hitting(problem, lambda t, idx: lr_arr[idx], lambda t, idx: batch_arr[idx],
-                    lambda t, idx: (t + 1) * batch_arr[idx], rows, max_steps, tau, s_inf=s_inf,
-                    constant=True)
+            try:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    if is_stable(problem, lr_arr[i], batch_arr[i]):
+                        s_inf[i] = stationary_second_moment(problem, lr_arr[i], batch_arr[i])
+            except (OverflowError, ZeroDivisionError):
+                pass  # η² or η²λ² beyond float64: certainly not stable; no certificate for this row
+    hit = _hitting(problem, lambda t, idx: lr_arr[idx], lambda t, idx: batch_arr[idx],
+                   lambda t, idx: (t + 1) * batch_arr[idx], rows, max_steps, tau, s_inf=s_inf, constant=True)
+    return _finite_samples(hit, "batch", batch)
 
 
 def schedule_to_target(problem: Problem, schedules: Schedule | Sequence[Schedule],
@@ -473,22 +588,64 @@ def schedule_to_target(problem: Problem, schedules: Schedule | Sequence[Schedule
     >>> h.steps.tolist(), h.samples.tolist(), h.status.tolist()
     ([11.0], [38.0], ['reached'])
     """
-    items = [schedules] if isinstance(schedules, Schedule) else list(schedules)
+    if isinstance(schedules, Schedule):
+        items = [schedules]
+    elif isinstance(schedules, (str, bytes)) or not hasattr(schedules, "__iter__"):
+        items = []
+    else:
+        try:
+            items = list(schedules)
+        except TypeError:  # a 0-d array has __iter__ but cannot be iterated
+            items = []
     if not items or not all(isinstance(x, Schedule) for x in items):
-        raise TypeError("schedules must be a Schedule or a non-empty sequence of Schedule")
-    if not isinstance(problem, Problem):
-        raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
+        raise TypeError(f"schedules must be a Schedule or a non-empty sequence of Schedule; got {describe(schedules)}")
+    problem = _problem(problem)
     rows, horizon = len(items), max(len(x) for x in items)
     tau = _positive_targets(target, rows)
-    lr_tab = np.zeros((horizon, rows))  # zero rate past a schedule's end leaves its state alone
-    batch_tab = np.ones((horizon, rows))
-    for j, sched in enumerate(items):
-        lr_tab[: len(sched), j] = sched.lr
-        batch_tab[: len(sched), j] = sched.batch
-    cum = np.cumsum(batch_tab, axis=0)
-    ends = np.array([len(x) for x in items])
-    return _hitting(problem, lambda t, idx: lr_tab[t, idx], lambda t, idx: batch_tab[t, idx],
-                    lambda t, idx: cum[t, idx], rows, horizon, tau, ends=ends)
+    ends = np.array([len(x) for x in items], dtype=np.int64)
+    # Per-step (lr, batch) are read _CHUNK steps at a time (Schedule.step_arrays), so a long segment
+    # schedule costs memory for one chunk, and time only for the steps simulated (early exit).
+    table = {"start": -1, "lr": None, "batch": None, "cum": None}
+    running = np.zeros(rows)
+
+    def load(t: int) -> None:
+        start = (t // _CHUNK) * _CHUNK
+        if table["start"] == start:
+            return
+        stop = start + _CHUNK
+        lr_tab = np.zeros((_CHUNK, rows))  # zero rate past a schedule's end leaves its state alone
+        batch_tab = np.ones((_CHUNK, rows))
+        for j, sched in enumerate(items):
+            lo, hi = min(start, len(sched)), min(stop, len(sched))
+            if hi > lo:
+                lr_j, b_j = sched.step_arrays(lo, hi)
+                lr_tab[: hi - lo, j], batch_tab[: hi - lo, j] = lr_j, b_j
+        base = running if table["cum"] is None else table["cum"][-1]
+        table.update(start=start, lr=lr_tab, batch=batch_tab, cum=base + np.cumsum(batch_tab, axis=0))
+
+    def lr_at(t: int, idx: np.ndarray) -> np.ndarray:
+        load(t)
+        return table["lr"][t - table["start"], idx]
+
+    def batch_at(t: int, idx: np.ndarray) -> np.ndarray:
+        load(t)
+        return table["batch"][t - table["start"], idx]
+
+    def samples_after(t: int, idx: np.ndarray) -> np.ndarray:
+        load(t)
+        return table["cum"][t - table["start"], idx]
+
+    return _finite_samples(_hitting(problem, lr_at, batch_at, samples_after, rows, horizon, tau, ends=ends),
+                           "schedules", schedules)
+
+
+def _finite_samples(hit: TargetHitting, name: str, value: Any) -> TargetHitting:
+    """Refuse a result whose reached rows count samples beyond float64 (batches near 1e308)."""
+    bad = hit.reached & ~(np.isfinite(hit.samples) & np.isfinite(hit.fractional_samples))
+    if bad.any():
+        raise ValueError(f"the samples consumed to the target overflow float64 (row {int(np.argmax(bad))}); "
+                         f"got {name}={describe(value)}")
+    return hit
 
 
 @dataclass(frozen=True, eq=False)
@@ -563,10 +720,24 @@ def _convex_on_grid(x: np.ndarray, y: np.ndarray, slack: float) -> bool:
     """Discrete convexity of ``y(x)`` on a non-uniform grid."""
     if x.size < 3:
         return True
-    d1 = np.diff(y) / np.diff(x)
-    h = 0.5 * (x[2:] - x[:-2])
-    d2 = np.diff(d1) / h
-    return bool(np.all(d2 >= -slack * np.abs(y[1:-1]) / h**2))
+    with np.errstate(over="ignore", invalid="ignore"):
+        d1 = np.diff(y) / np.diff(x)
+        h = 0.5 * (x[2:] - x[:-2])
+        d2 = np.diff(d1) / h
+        return bool(np.all(d2 >= -slack * np.abs(y[1:-1]) / h**2))
+
+
+def _trajectory_bound(constants: BoundConstants, variance: float, lr: float, batch: float, epsilon: float,
+                      kw: dict) -> float:
+    """``K(b)`` with ``σ²`` = a trajectory's own sup of ``V``; ``inf`` when that is not finite (a diverged
+    row) or when ``K`` exceeds float64 (the bound then says nothing either)."""
+    if not math.isfinite(variance):
+        return math.inf
+    try:
+        return float(bound_steps(BoundConstants(constants.smoothness, variance, constants.initial_gap), lr, batch,
+                                 epsilon, **kw))
+    except ValueError:
+        return math.inf
 
 
 def critical_batch(problem: Problem, lr: float, epsilon: float, batches: Any, *,
@@ -602,14 +773,31 @@ def critical_batch(problem: Problem, lr: float, epsilon: float, batches: Any, *,
     >>> cb.interior, cb.convex, round(cb.critical_batch / cb.bound_critical_batch, 2)
     (True, True, 0.57)
     """
+    problem = _problem(problem)
+    lr_in = lr
     lr = finite_real(lr, "lr")
-    b = np.asarray(batches, dtype=np.float64)
-    if b.ndim != 1 or b.size < 3 or np.any(np.diff(b) <= 0):
-        raise ValueError(f"batches must be an increasing 1-D grid of at least 3 sizes; got {batches!r}")
-    refine = int(refine)
-    if refine < 0:
-        raise ValueError(f"refine must be ≥ 0; got {refine!r}")
+    if lr <= 0:
+        raise ValueError(f"lr must be positive; got {describe(lr_in)}")
+    b = strict_real_array(batches, "batches")
+    if b.ndim != 1 or b.size < 3:
+        raise ValueError(f"batches must be an increasing 1-D grid of at least 3 sizes; got {describe(batches)}")
+    check_range(b, "batches", lower=1.0, original=batches)
+    if np.any(np.diff(b) <= 0):
+        raise ValueError(f"batches must be an increasing 1-D grid of at least 3 sizes; got {describe(batches)}")
+    refine = nonnegative_int(refine, "refine", maximum=MAX_REFINE)
+    convex_slack = finite_real(convex_slack, "convex_slack", minimum=0.0)
+    max_steps = positive_int(max_steps, "max_steps")
+    _choice(convention, "convention", CONVENTIONS)
     target = gradient_target(epsilon, stationarity)
+    # The bound's side first: its argument errors come before any measurement.
+    constants = BoundConstants.from_problem(problem, variance)
+    kw = dict(convention=convention, stationarity=stationarity)
+    try:
+        k_bound = bound_steps(constants, lr, b, epsilon, **kw)
+        n_bound = bound_sfo(constants, lr, b, epsilon, **kw)
+        b_star = bound_critical_batch(constants, lr, epsilon, **kw)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; the constants come from problem and variance={describe(variance)}") from exc
     hit = steps_to_target(problem, lr, b, target, max_steps=max_steps)
     sfo = hit.fractional_samples
     reached = hit.reached
@@ -638,20 +826,14 @@ def critical_batch(problem: Problem, lr: float, epsilon: float, batches: Any, *,
             lo, hi = zoom[max(j - 1, 0)], zoom[min(j + 1, zoom.size - 1)]
     else:
         crit, interior, convex, unimodal = math.nan, False, False, False
-    constants = BoundConstants.from_problem(problem, variance)
-    kw = dict(convention=convention, stationarity=stationarity)
-    k_bound = bound_steps(constants, lr, b, epsilon, **kw)
-    per_row = np.array([
-        float(bound_steps(BoundConstants(constants.smoothness, float(v), constants.initial_gap), lr, bi,
-                          epsilon, **kw))
-        for v, bi in zip(hit.max_gradient_variance, b)
-    ])
+    per_row = np.array([_trajectory_bound(constants, float(v), lr, float(bi), epsilon, kw)
+                        for v, bi in zip(hit.max_gradient_variance, b)])
     return CriticalBatch(
         lr=lr, epsilon=float(epsilon), target=target, batches=b, steps=hit.fractional_steps, sfo=sfo,
         hitting=hit, critical_batch=crit, interior=interior, convex=convex, unimodal=unimodal,
         constants=constants,
-        bound_steps=k_bound, bound_sfo=b * k_bound,
-        bound_critical_batch=bound_critical_batch(constants, lr, epsilon, **kw),
+        bound_steps=k_bound, bound_sfo=n_bound,
+        bound_critical_batch=b_star,
         bound_holds=np.where(reached, hit.steps <= k_bound, True),
         trajectory_bound_steps=per_row,
         settings={"stationarity": stationarity, "convention": convention, "variance": variance,

@@ -19,10 +19,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._validate import finite_real
+from .._validate import choice, describe, finite_real, nonnegative_int, positive_int, strict_real_array
 from .problem import Problem
-from .recursion import RiskTrajectory, expected_risk
-from ..schedules.schedule import Schedule
+from .recursion import OPTIMIZERS, RiskTrajectory, expected_risk
+from ..schedules.schedule import MAX_STEP_ARRAY, Schedule
 
 __all__ = ["EquivalenceReport", "equivalence_report", "risk_ratio"]
 
@@ -30,18 +30,42 @@ __all__ = ["EquivalenceReport", "equivalence_report", "risk_ratio"]
 def risk_ratio(numerator: Any, denominator: Any) -> np.ndarray:
     """Elementwise ``numerator / denominator`` of risks, with ``0/0 = 1`` and ``x/0 = inf``.
 
+    Risks are non-negative; ``+inf`` (a diverged run) is allowed, NaN is not. A ratio beyond the
+    float64 range is ``inf``.
+
+    Raises
+    ------
+    ValueError
+        For a negative or NaN risk, or shapes that do not broadcast.
+    TypeError
+        For entries that are not real numbers.
+
     Examples
     --------
     >>> risk_ratio([1.0, 0.0, 2.0], [2.0, 0.0, 0.0]).tolist()
     [0.5, 1.0, inf]
     """
-    a = np.asarray(numerator, dtype=np.float64)
-    b = np.asarray(denominator, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    a, b = _risks(numerator, "numerator"), _risks(denominator, "denominator")
+    try:
+        a, b = np.broadcast_arrays(a, b)
+    except ValueError as exc:
+        raise ValueError(f"numerator and denominator must broadcast together; got shapes {a.shape} and "
+                         f"{b.shape}") from exc
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = a / b
     out = np.where((a == 0) & (b == 0), 1.0, out)
     # inf/inf (two diverged runs) is not evidence of agreement: report it as an infinite ratio.
     return np.where(np.isnan(out), np.inf, out)
+
+
+def _risks(value: Any, name: str) -> np.ndarray:
+    arr = strict_real_array(value, name)
+    bad = np.isnan(arr) | (arr < 0)
+    if bad.any():
+        i = int(np.argmax(bad.ravel()))
+        raise ValueError(f"{name} must hold non-negative risks (+inf allowed, NaN not); got "
+                         f"{float(arr.ravel()[i])!r}" + (f" at index {i}" if arr.ndim else ""))
+    return arr + 0.0  # −0.0 → +0.0, so that x/0 is +inf
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,6 +104,9 @@ class EquivalenceReport:
 
     def ratio(self, i: int, j: int) -> np.ndarray:
         """``r_i / r_j`` along the grid."""
+        n = self.risk.shape[0]
+        i = nonnegative_int(i, "i", maximum=n - 1)
+        j = nonnegative_int(j, "j", maximum=n - 1)
         return risk_ratio(self.risk[i], self.risk[j])
 
     @property
@@ -95,7 +122,7 @@ class EquivalenceReport:
     def variance_dominated(self, threshold: float = 0.1) -> np.ndarray:
         """Whether each trajectory stays in the variance-dominated regime: mean/variance ``≤ threshold``
         at every step (Seesaw's hypothesis for NSGD, checked rather than assumed)."""
-        threshold = finite_real(threshold, "threshold")
+        threshold = finite_real(threshold, "threshold", minimum=0.0)
         return self.max_mean_variance_ratio <= threshold
 
 
@@ -104,13 +131,13 @@ def _grid(grid: Any, trajectories: Sequence[RiskTrajectory], start: float, stop:
         knots = np.concatenate([t.samples.astype(np.float64) for t in trajectories])
         knots = knots[(knots >= start) & (knots <= stop)]
         return np.unique(np.concatenate([knots, [start, stop]]))
-    if isinstance(grid, (int, np.integer)) and not isinstance(grid, bool):
+    if isinstance(grid, (int, np.integer)) and not isinstance(grid, (bool, np.bool_)):
         if grid < 2:
             raise ValueError(f"grid must be at least 2 points; got {grid!r}")
-        return np.linspace(start, stop, int(grid))
-    g = np.asarray(grid, dtype=np.float64)
+        return np.linspace(start, stop, positive_int(grid, "grid", maximum=MAX_STEP_ARRAY))
+    g = strict_real_array(grid, "grid")
     if g.ndim != 1 or g.size == 0 or not np.all(np.isfinite(g)):
-        raise ValueError(f"grid must be a non-empty 1-D array of finite sample counts; got {grid!r}")
+        raise ValueError(f"grid must be a non-empty 1-D array of finite sample counts; got {describe(grid)}")
     if g.min() < 0 or g.max() > stop * (1 + 1e-9):
         raise ValueError(
             f"grid must lie in [0, {stop:g}] (the shortest schedule); got [{g.min():g}, {g.max():g}]"
@@ -164,10 +191,27 @@ def equivalence_report(
     >>> bool(1.0 < rep.worst_ratio < 1.25), rep.risk.shape[0]
     (True, 2)
     """
-    sched_list = list(schedules)
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem; got {describe(problem)}")
+    if isinstance(schedules, Schedule):
+        sched_list = [schedules]
+    elif isinstance(schedules, (str, bytes)) or not hasattr(schedules, "__iter__"):
+        sched_list = []
+    else:
+        try:
+            sched_list = list(schedules)
+        except TypeError:  # a 0-d array has __iter__ but cannot be iterated
+            sched_list = []
     if not sched_list or not all(isinstance(s, Schedule) for s in sched_list):
-        raise TypeError("schedules must be a non-empty sequence of Schedule")
+        raise TypeError(f"schedules must be a non-empty sequence of Schedule; got {describe(schedules)}")
+    choice(optimizer, "optimizer", OPTIMIZERS)
     start = finite_real(start, "start", minimum=0.0)
+    if grid is None:
+        longest = max(len(s) for s in sched_list)
+        if longest > MAX_STEP_ARRAY:
+            raise ValueError(f"schedules: the default grid is every step boundary, and a schedule has {longest} "
+                             f"steps, more than MAX_STEP_ARRAY = {MAX_STEP_ARRAY}; pass grid= (an int or sample "
+                             f"counts)")
     trajectories = tuple(expected_risk(problem, sched_list, optimizer, **solver_options))
     stop = min(float(t.samples[-1]) for t in trajectories)
     if start >= stop:

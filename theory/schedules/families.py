@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from .._validate import finite_real
+from .._validate import MAX_EXACT_INTEGER, MAX_INT64, choice, describe, finite_real, flag, strict_real_array
 from .schedule import Schedule
 
 __all__ = [
@@ -51,9 +51,29 @@ _BOUND_RTOL = 1e-12
 
 
 def _optimizer(optimizer: Any) -> str:
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r}")
-    return optimizer
+    return choice(optimizer, "optimizer", OPTIMIZERS)
+
+
+def _finite_result(value: float, what: str, args: str) -> float:
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{what} = {value!r} is not a positive finite float64 for {args}")
+    return value
+
+
+def _pow(base: float, exponent: float) -> float:
+    try:
+        return base**exponent
+    except OverflowError:
+        return math.inf
+
+
+def _value_list(values: Any, name: str) -> list[float]:
+    arr = strict_real_array(values, name)
+    if arr.ndim == 1 and arr.shape[0] == 0:
+        raise ValueError(f"{name} must not be empty")
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a non-empty 1-D sequence; got {describe(values)}")
+    return arr.tolist()
 
 
 def _positive(value: Any, name: str) -> float:
@@ -73,8 +93,9 @@ def family_invariant(alpha: float, beta: float, optimizer: str = "sgd") -> float
     >>> round(family_invariant(math.sqrt(2), 2.0, "nsgd"), 12)
     2.0
     """
-    alpha, beta = _positive(alpha, "alpha"), _positive(beta, "beta")
-    return alpha * beta if _optimizer(optimizer) == "sgd" else alpha * math.sqrt(beta)
+    a, b = _positive(alpha, "alpha"), _positive(beta, "beta")
+    out = a * b if _optimizer(optimizer) == "sgd" else a * math.sqrt(b)
+    return _finite_result(out, "the invariant", f"alpha={describe(alpha)}, beta={describe(beta)}")
 
 
 def family_member(
@@ -105,17 +126,23 @@ def family_member(
     >>> round(a, 12), b
     (1.414213562373, 2.0)
     """
+    c_in = c
     c = _positive(c, "c")
     optimizer = _optimizer(optimizer)
     if (beta is None) == (p is None):
         raise ValueError("give exactly one of beta= or p=")
     if p is not None:
+        p_in = p
         p = finite_real(p, "p")
-        beta = c**p
-        alpha = c ** (1.0 - p) if optimizer == "sgd" else c ** (1.0 - 0.5 * p)
-        return alpha, beta
+        args = f"c={describe(c_in)}, p={describe(p_in)}"
+        power = (1.0 - p) if optimizer == "sgd" else (1.0 - 0.5 * p)
+        b = _finite_result(_pow(c, p), "beta = c**p", args)
+        a = _finite_result(_pow(c, power), "alpha", args)
+        return a, b
+    beta_in = beta
     beta = _positive(beta, "beta")
-    return (c / beta if optimizer == "sgd" else c / math.sqrt(beta)), beta
+    a = c / beta if optimizer == "sgd" else c / math.sqrt(beta)
+    return _finite_result(a, "alpha", f"c={describe(c_in)}, beta={describe(beta_in)}"), beta
 
 
 def family_members(
@@ -136,9 +163,17 @@ def family_members(
     """
     if (betas is None) == (ps is None):
         raise ValueError("give exactly one of betas= or ps=")
-    if betas is not None:
-        return [family_member(c, beta=b, optimizer=optimizer) for b in betas]
-    return [family_member(c, p=q, optimizer=optimizer) for q in ps]  # type: ignore[union-attr]
+    name, values = ("betas", betas) if betas is not None else ("ps", ps)
+    out = []
+    for k, v in enumerate(_value_list(values, name)):
+        try:
+            out.append(family_member(c, beta=v, optimizer=optimizer) if name == "betas"
+                       else family_member(c, p=v, optimizer=optimizer))
+        except ValueError as exc:
+            if str(exc).startswith(("c ", "optimizer ")):
+                raise
+            raise ValueError(f"{name}[{k}]: {exc}") from exc
+    return out
 
 
 def satisfies_ramp_bound(alpha: float, beta: float) -> bool:
@@ -191,10 +226,46 @@ def phase_schedule(
     """
     lr0, batch0 = _positive(lr0, "lr0"), _positive(batch0, "batch0")
     alpha, beta = _positive(alpha, "alpha"), _positive(beta, "beta")
-    samples = [finite_real(d, f"phase_samples[{k}]") for k, d in enumerate(phase_samples)]
-    if not samples:
-        raise ValueError("phase_samples must not be empty")
-    phases = [(lr0 * alpha**-k, batch0 * beta**k, d) for k, d in enumerate(samples)]
+    integer_batch = flag(integer_batch, "integer_batch")
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a string; got {describe(label)}")
+    samples = _value_list(phase_samples, "phase_samples")
+    for k, d in enumerate(samples):
+        if not (math.isfinite(d) and d >= 1):
+            raise ValueError(f"phase_samples[{k}] must be ≥ 1 and finite; got {d!r}")
+        if integer_batch and not d.is_integer():
+            raise ValueError(f"phase_samples[{k}] must be a whole number with integer_batch=True; got {d!r}")
+    args = f"(lr0={lr0!r}, batch0={batch0!r}, alpha={alpha!r}, beta={beta!r}, {len(samples)} phases)"
+    phases = []
+    for k, d in enumerate(samples):
+        try:
+            lr = lr0 * alpha**-k
+        except OverflowError:
+            lr = math.inf
+        try:
+            b = batch0 * beta**k
+        except OverflowError:
+            b = math.inf
+        if not math.isfinite(lr):
+            raise ValueError(f"lr0 * alpha**-k overflows float64 at phase k = {k} {args}")
+        if not math.isfinite(b):
+            raise ValueError(f"batch0 * beta**k overflows float64 at phase k = {k} {args}")
+        if b < 1:
+            raise ValueError(f"batch0 * beta**k = {b!r} falls below 1 at phase k = {k} {args}")
+        if integer_batch:
+            if b > MAX_EXACT_INTEGER:
+                raise ValueError(f"batch0 * beta**k = {b:.6g} exceeds 2**53, the limit for integer batches, at phase "
+                                 f"k = {k} {args}; pass integer_batch=False")
+            if not b.is_integer():
+                raise ValueError(f"batch0 * beta**k = {b!r} is not an integer at phase k = {k} {args}; pass "
+                                 f"integer_batch=False for real batches")
+        steps = d / b if integer_batch else max(1.0, min(round(d / b), math.floor(d)))
+        if steps > MAX_INT64:
+            raise ValueError(f"phase_samples[{k}] = {d!r} at batch {b!r} is more than 2**63 − 1 steps {args}")
+        phases.append((lr, b, d))
+    total_steps = sum(d // b if integer_batch else max(1.0, min(round(d / b), math.floor(d))) for _, b, d in phases)
+    if (integer_batch and sum(int(d) for d in samples) > MAX_INT64) or total_steps > MAX_INT64:
+        raise ValueError(f"phase_samples add up to more than 2**63 − 1 samples or steps {args}")
     bounds, acc = [], 0.0
     for d in samples:
         acc += d

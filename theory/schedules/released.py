@@ -38,10 +38,12 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import finite_real, positive_int
+from collections.abc import Mapping, Sequence
+
+from .._validate import MAX_EXACT_INTEGER, MAX_INT64, choice, describe, finite_real, positive_int, strict_real_array
 from .families import RELEASED_ALPHA_BETA
 from .lr_shapes import WarmupCosine
-from .schedule import Schedule
+from .schedule import MAX_STEP_ARRAY, Schedule
 
 __all__ = [
     "RELEASED_MODELS",
@@ -59,13 +61,19 @@ RELEASED_MODELS: tuple[tuple[str, float], ...] = (("150M", 3.3e9), ("300M", 6.6e
 RELEASED_SEQ_LEN = 1024
 
 LR_MODES = ("auto", "staircase", "cosine")
+#: Most milestones a replay may have (``k_max = int(log α_f / log r)``): beyond it the milestone
+#: factor is so close to 1 that the run is not a schedule anyone trains with.
+MAX_MILESTONES = 10**6
 
 
 def _whole(value: Any, name: str) -> int:
     v = finite_real(value, name)
     if not v.is_integer() or v < 1:
-        raise ValueError(f"{name} must be a positive whole number; got {value!r}")
-    return int(v)
+        raise ValueError(f"{name} must be a positive whole number; got {describe(value)}")
+    out = int(value) if isinstance(value, (int, np.integer)) else int(v)
+    if out > MAX_INT64:
+        raise ValueError(f"{name} must be ≤ 2**63 − 1; got {describe(value)}")
+    return out
 
 
 def released_milestones(
@@ -91,7 +99,11 @@ def released_milestones(
     if not 0.0 < floor < 1.0:
         raise ValueError(f"alpha_f must lie in (0, 1); got {floor!r}")
     warm = w * total
-    k_max = int(math.log(floor) / math.log(r))
+    k_float = math.log(floor) / math.log(r)
+    if not k_float <= MAX_MILESTONES:
+        raise ValueError(f"milestone_factor={describe(milestone_factor)} and alpha_f={describe(alpha_f)} give "
+                         f"{k_float:.3g} milestones, more than MAX_MILESTONES = {MAX_MILESTONES}")
+    k_max = int(k_float)
     out = []
     for k in range(1, k_max + 1):
         c = min(1.0, max(-1.0, 2.0 * (r**k - floor) / (1.0 - floor) - 1.0))
@@ -160,8 +172,7 @@ class ReleasedRun:
 
     def schedule(self, unit: str = "sequences", label: str = "") -> Schedule:
         """The run as a :class:`~theory.Schedule`, batches counted in ``"sequences"`` or ``"tokens"``."""
-        if unit not in ("sequences", "tokens"):
-            raise ValueError(f"unit must be 'sequences' or 'tokens'; got {unit!r}")
+        choice(unit, "unit", ("sequences", "tokens"))
         batch = self.batch if unit == "sequences" else self.batch_tokens
         meta = {"kind": "released", "unit": unit, "total_tokens": self.total_tokens,
                 "seq_len": self.seq_len, "milestones": tuple(self.milestones.tolist())}
@@ -245,21 +256,30 @@ def released_seesaw_run(
     start = finite_real(warmup_start, "warmup_start")
     if not 0.0 <= start <= 1.0:
         raise ValueError(f"warmup_start must lie in [0, 1]; got {start!r}")
-    if lr_mode not in LR_MODES:
-        raise ValueError(f"lr_mode must be one of {LR_MODES}; got {lr_mode!r}")
+    choice(lr_mode, "lr_mode", LR_MODES)
     if lr_mode == "auto":
         lr_mode = "cosine" if bf == 1.0 and lf == 1.0 else "staircase"
     taus = released_milestones(total, milestone_factor, warmup_fraction, alpha_f)
     k_max = taus.shape[0]
     warm = float(warmup_fraction) * total
 
+    args = (f"(total_tokens={describe(total_tokens)}, seq_len={seq_len}, initial_batch={b0}, "
+            f"batch_factor={describe(batch_factor)}, lr_factor={describe(lr_factor)})")
+    if b0 > MAX_EXACT_INTEGER:
+        raise ValueError(f"initial_batch must be ≤ 2**53; got {describe(initial_batch)}")
     tokens, acc, k, level = 0, float(b0), 0, peak
     seg_n, seg_b, seg_level, seg_tokens = [], [], [], []
+    steps = 0
     while tokens < total:
         if k < k_max and tokens >= taus[k]:
             acc *= bf
             level = max(level * lf, alpha_f * peak)
             k += 1
+            if not acc <= MAX_EXACT_INTEGER:
+                raise ValueError(f"the batch grows beyond 2**53 sequences at milestone {k} {args}")
+            if not math.isfinite(level):
+                raise ValueError(f"the learning rate overflows float64 at milestone {k} (peak_lr={describe(peak_lr)}) "
+                                 f"{args}")
         b = _integer_batch(acc)
         step_tokens = b * seq_len
         target = min(float(taus[k]), float(total)) if k < k_max else float(total)
@@ -275,6 +295,12 @@ def released_seesaw_run(
         seg_level.append(level)
         seg_tokens.append(tokens)
         tokens += n * step_tokens
+        steps += n
+        if steps > MAX_STEP_ARRAY:
+            raise ValueError(f"the run would take more than MAX_STEP_ARRAY = {MAX_STEP_ARRAY} steps, whose "
+                             f"per-step arrays it stores {args}")
+        if tokens > MAX_INT64:
+            raise ValueError(f"the run would consume more than 2**63 − 1 tokens {args}")
 
     counts = np.array(seg_n, dtype=np.int64)
     batch = np.repeat(np.array(seg_b, dtype=np.int64), counts)
@@ -319,8 +345,27 @@ def released_grid(
     >>> [(r["group"], round(r["alpha"], 12), r["steps"]) for r in rows][:2]
     [('main', 1.04880884817, 7756), ('alpha_beta', 2.0, 12589)]
     """
+    if isinstance(models, (str, bytes)) or not isinstance(models, Sequence) or not models:
+        raise TypeError(f"models must be a non-empty sequence of (name, total_tokens) pairs; got {describe(models)}")
+    for i, pair in enumerate(models):
+        if (isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2
+                or not isinstance(pair[0], str)):
+            raise TypeError(f"models[{i}] must be a (name, total_tokens) pair; got {describe(pair)}")
+    seq_len = positive_int(seq_len, "seq_len")
+    groups = {}
+    for name, values in (("main_batches", main_batches), ("large_batches", large_batches)):
+        arr = strict_real_array(values, name)
+        if arr.ndim != 1:
+            raise ValueError(f"{name} must be a 1-D sequence of batch sizes; got {describe(values)}")
+        groups[name] = [positive_int(v, f"{name}[{j}]", maximum=MAX_EXACT_INTEGER)
+                        for j, v in enumerate(np.asarray(values, dtype=object).tolist())]
+    main_batches, large_batches = tuple(groups["main_batches"]), tuple(groups["large_batches"])
     rows: list[dict[str, Any]] = []
-    for model, total in models:
+    for i, (model, total) in enumerate(models):
+        try:
+            _whole(total, "total_tokens")
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"models[{i}] = {describe(models[i])}: {exc}") from exc
         runs: list[tuple[str, int, float, float, float, float, float]] = []
         for b0 in main_batches:
             runs.append(("main", b0, 1 / 1.1, 1.1, 1.1**-0.5, 1.1**0.5, 1.1))
@@ -347,6 +392,31 @@ def released_grid(
     return rows
 
 
+_ROW_FIELDS = {"group": str, "model": str, "total_tokens": int, "initial_batch": int, "milestone_factor": float,
+               "beta": float, "alpha": float, "steps": int, "baseline_steps": int, "reduction": float,
+               "final_batch": int}
+
+
+def _check_rows(rows: Any) -> None:
+    if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence):
+        raise TypeError(f"rows must be a sequence of released_grid rows (dicts); got {describe(rows)}")
+    for i, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise TypeError(f"rows[{i}] must be a dict as released_grid returns; got {describe(row)}")
+        missing = [k for k in _ROW_FIELDS if k not in row]
+        if missing:
+            raise ValueError(f"rows[{i}] lacks the field(s) {missing}")
+        for key, kind in _ROW_FIELDS.items():
+            v = row[key]
+            ok = isinstance(v, str) if kind is str else (
+                isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) if kind is int else
+                isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+                and math.isfinite(v))
+            if not ok:
+                raise TypeError(f"rows[{i}][{key!r}] must be a {'finite ' if kind is float else ''}"
+                                f"{kind.__name__}; got {describe(v)}")
+
+
 def format_released_table(rows: list[dict[str, Any]]) -> str:
     """A fixed-width text table of :func:`released_grid` rows.
 
@@ -357,6 +427,7 @@ def format_released_table(rows: list[dict[str, Any]]) -> str:
     group        model         D     B0      r      β      α     steps  baseline  reduction  final B
     main         150M    3.3e+09    256  0.909  1.100  1.049      7756     12589     38.39%     2521
     """
+    _check_rows(rows)
     head = (f"{'group':12s} {'model':5s} {'D':>9s} {'B0':>6s} {'r':>6s} {'β':>6s} {'α':>6s} "
             f"{'steps':>9s} {'baseline':>9s} {'reduction':>10s} {'final B':>8s}")
     lines = [head]

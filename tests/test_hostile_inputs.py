@@ -1,0 +1,1697 @@
+"""Hostile inputs: every public entry point gives a clear error or a correct, finite answer.
+
+How it works
+------------
+:data:`ENTRIES` is a table ``name → Entry(call, valid, kinds, oracle)``: ``valid()`` returns the
+keyword arguments of one valid call; ``kinds`` says, per argument, which pool of hostile values to
+substitute; ``oracle(result, kwargs)`` checks a returned result against an *independent* plain
+float64 (or exact :class:`fractions.Fraction`) computation and raises ``AssertionError`` when it is
+wrong. One argument at a time is replaced by a hostile value (NaN, ±inf, 1e308, 2**63, 2**64,
+negative, zero, empty, wrong shapes, bools, strings, complex, object arrays, int64 edges, …) and
+each call is classified (:func:`classify`) as
+
+- ``clear error``: ``ValueError``/``TypeError`` whose message names the argument (accepted);
+- ``correct``: a result the oracle accepts (accepted);
+- ``silent wrong``: a result the oracle rejects (NaN, inf, negative, wrong number, or a value
+  that should have been refused);
+- ``unclear error``: any other exception, or one that does not name the argument;
+- ``hang``: the call ran past :data:`CALL_SECONDS` (interrupted with ``signal.setitimer``).
+
+:data:`MODULES` lists the modules whose ``__all__`` is driven; :func:`test_table_is_complete`
+fails when one of their public names has neither an entry nor an :data:`EXEMPT` reason (constants,
+result records). To add a module: append it to :data:`MODULES`, then add an :class:`Entry` per
+public callable (reuse the kinds of :data:`POOLS`, or add one).
+
+Two tests per (entry, argument): the whole fixed pool of that argument's kind (deterministic), and
+hypothesis draws (random floats and integers over the full range, arrays of any dtype). Run this
+file as a script for the sweep's counts: ``python tests/test_hostile_inputs.py [--verbose]``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import re
+import signal
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from fractions import Fraction
+from types import ModuleType
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+import sympy as sp
+import os
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from ramplab.theory import Problem, Schedule
+from ramplab.theory.backend import resolve_backend
+from ramplab.theory.dynamics.recursion import DivergenceError
+
+#: Wall-clock bound per call; a call past it is a hang.
+CALL_SECONDS = 10.0
+
+#: The modules whose ``__all__`` this file drives.
+MODULES = (
+    "ramplab.theory.complexity.sfo",
+    "ramplab.theory.complexity.growth",
+    "ramplab.theory.schedules.families",
+    "ramplab.theory.schedules.released",
+    "ramplab.theory.dynamics.equivalence",
+    "ramplab.simulations.samplers",
+    "ramplab.simulations.streams",
+    "ramplab.proofs",
+    "ramplab.proofs.derivation",
+    "ramplab.proofs.sfo",
+    "ramplab.proofs.growth",
+    "ramplab.proofs.equivalence",
+    "ramplab.proofs.schedule_sums",
+    "ramplab.proofs.symbols",
+)
+
+FLOAT_MAX = np.finfo(np.float64).max
+
+# ----------------------------------------------------------------------------- hostile pools
+UNIVERSAL: list[Any] = [
+    math.nan, math.inf, -math.inf, 1e308, -1e308, 2**63, 2**64, -(2**63) - 1,
+    np.int64(2**63 - 1), np.int64(-(2**63)), -1, 0, -0.0, 5e-324, True, False,
+    "1", "abc", b"1", 1 + 0j, 1j, np.complex128(2.0), None, object(),
+    [], [math.nan], [1.0, math.inf], [[1.0, 2.0]], ["1"], [True],
+    np.array([1, 2], dtype=object), np.array([1.0], dtype=complex), np.array(["a"]), np.zeros(0),
+    np.array([2**63 - 1, 2**62], dtype=np.int64), np.float32("nan"), {}, (1, 2, 3),
+]
+
+
+def _problem(lam, s0, noise=0.0, kurtosis=3.0) -> Problem:
+    return Problem(np.asarray(lam, float), np.asarray(s0, float), noise_variance=noise, kurtosis=kurtosis)
+
+
+#: Extra values per kind, beyond :data:`UNIVERSAL` (valid-but-extreme ones included: the call must
+#: then be correct, or refuse naming the argument).
+POOLS: dict[str, list[Any]] = {
+    "real": [1e-300, 1e300, 2**53 + 1, 3.5, np.float64(2.0), np.int64(3)],
+    "int": [2**31, 2**53, 2**53 + 1, 2**62, 1.5, 7.0, np.int64(5), np.uint64(2**64 - 1)],
+    # A batch size where cost grows with it (draws per call): the edges beyond 2**53, not the
+    # valid-but-expensive middle.
+    "batch": [2**53 + 1, 2**62, 1.5, 7.0, np.int64(5), np.uint64(2**64 - 1)],
+    # A token budget: 2**31 tokens is a valid run of tens of millions of steps (seconds), not hostile.
+    "tokens": [2**53, 2**53 + 1, 2**62, 1.5, 7.0, np.int64(5000), np.uint64(2**64 - 1)],
+    "vector": [[-1.0], [0.0], [1e308, 1e308], [1.0, 2.0, 3.0], np.array([3, 1]), np.array([1e-300, 1e300]),
+               np.array([[1.0], [2.0]]), [2**64, 1], np.array([np.nan, 1.0])],
+    "choice": ["", "GENERAL", "norm ", ["norm"], np.array(["norm", "squared"]), 3],
+    "flag": ["yes", "", np.bool_(True), np.True_, 1, 0.0],
+    "label": [3, b"x", ["x"]],
+    "mapping": [[("a", 1)], "ab", 3, {"counting": "x"}],
+    "problem": [_problem([1e150], [1e150], 1e300), _problem([1e-300, 1.0], [0.0, 0.0], 0.0),
+                _problem([2.0, 1.0], [1e300, 1e300], 0.0, 1.0), "Problem", {"eigenvalues": [1.0]}],
+    "schedule": [Schedule.from_segments([0.1], [1], [2**40]), Schedule([0.0, 0.0, 0.1], [1, 1, 2]),
+                 Schedule.from_segments([1e-300], [2**53], [3]), [Schedule.constant(0.1, 1, steps=2)]],
+    "schedules": [[Schedule.from_segments([0.1], [1], [2**40])], [Schedule([0.0, 0.1], [1, 1])],
+                  ["schedule"], [Schedule.constant(0.1, 1, steps=2), 3]],
+    "constants": [(1.0, 1.0, 1.0), {"smoothness": 1.0}],
+    "sympy": [sp.nan, sp.oo, sp.zoo, sp.Symbol("x"), "__import__('os').getcwd()", "x +", sp.I],
+    "callable": [3, "simplify", sp.Symbol("x")],
+    "names": ["ramp_bound", ["nope"], [3], ("ramp_bound",), [["ramp_bound"]]],
+    "sequence": [[1.0, 2.0], [[0.5, 1.0]], [(1, 2, 3)], "ab", [math.nan], [-1.0]],
+    "rows": [[{}], [{"group": "main"}], "rows", [3]],
+    "models": [(("m", 1e308),), (("m", -5.0),), (("m",),), "models", (("m", 1e5, 3),)],
+    "xp": [np, "numpy", 3, sp],
+    "streams": [[], [3], "streams"],
+    "seed": [-5, 2**200, [1, -1], (1.5,), np.random.SeedSequence(3), [2**64]],
+    "sizes": [(), (-1,), (2**40,), (2**31, 2**31), (1.5,), ("2",)],
+    "any": [],
+}
+
+#: Kinds whose valid values cost time in proportion to their size (steps, draws, tokens).
+COUNT_KINDS = ("int", "batch", "tokens")
+
+ARRAY_DTYPES = st.sampled_from([np.float64, np.float32, np.int64, np.int8, np.uint64, np.complex128, np.bool_])
+
+
+def hostile_strategy(kind: str) -> st.SearchStrategy[Any]:
+    """Random hostile values for an argument of ``kind``: the fixed pools, plus arbitrary floats,
+    huge integers and arrays of any dtype and shape."""
+    fixed = st.sampled_from(UNIVERSAL + POOLS[kind])
+    # Integers: negative, small, or beyond 2**53 — not the valid-but-expensive middle (a step count
+    # of 2**30 is legal, and takes its time). Counts ("int", "batch") get floats on the same terms.
+    integers = st.one_of(st.integers(-(2**66), 0), st.integers(0, 64), st.integers(2**53 + 1, 2**66))
+    floats = st.floats(allow_nan=True, allow_infinity=True)
+    if kind in COUNT_KINDS:
+        floats = floats.filter(lambda x: not (64 < abs(x) <= 2**53))
+    numbers = st.one_of(floats, integers)
+    arrays = hnp.arrays(ARRAY_DTYPES, hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3))
+    lists = st.lists(st.one_of(st.floats(), integers, st.booleans()), max_size=4)
+    return st.one_of(fixed, numbers, arrays, lists)
+
+
+# ----------------------------------------------------------------------------- classification
+class Hang(Exception):
+    """Raised by the interval timer when a call runs past :data:`CALL_SECONDS`."""
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise Hang()
+
+
+def bounded_call(fn: Callable[..., Any], kwargs: dict[str, Any], seconds: float = CALL_SECONDS) -> Any:
+    """``fn(**kwargs)`` interrupted by :class:`Hang` after ``seconds`` (main thread only)."""
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return fn(**kwargs)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def names_argument(message: str, arg: str) -> bool:
+    return re.search(rf"(?<![\w.]){re.escape(arg)}(?!\w)", message) is not None
+
+
+OUTCOMES = ("clear error", "correct", "silent wrong", "unclear error", "hang")
+
+
+def classify(name: str, arg: str, value: Any) -> tuple[str, str]:
+    """Outcome of calling entry ``name`` with ``arg`` replaced by ``value``, and a detail line."""
+    entry = ENTRIES[name]
+    kwargs = entry.valid()
+    kwargs[arg] = value
+    try:
+        result = bounded_call(entry.call, kwargs)
+    except Hang:
+        return "hang", f"ran past {CALL_SECONDS} s"
+    except entry.raises as exc:
+        return "clear error", f"{type(exc).__name__}: {str(exc)[:160]}"
+    except (ValueError, TypeError) as exc:
+        msg = str(exc)
+        shown = f"{type(exc).__name__}: {msg[:160]}"
+        return ("clear error" if names_argument(msg, arg) else "unclear error"), shown
+    except BaseException as exc:  # noqa: BLE001 - classifying is the point
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return "unclear error", f"{type(exc).__name__}: {str(exc)[:160]}"
+    try:
+        entry.oracle(result, kwargs)
+    except Exception as exc:  # noqa: BLE001 - a wrong result, or one the oracle cannot accept
+        return "silent wrong", f"{type(exc).__name__}: {str(exc)[:160]}"
+    return "correct", ""
+
+
+# ----------------------------------------------------------------------------- oracle helpers
+def real(v: Any) -> float:
+    """A hostile value the function accepted as a real number: must be one (no bool, str, complex)."""
+    if isinstance(v, (bool, np.bool_, str, bytes, complex, np.complexfloating)) or v is None:
+        raise AssertionError(f"accepted a non-real value {v!r}")
+    if isinstance(v, np.ndarray) and v.ndim:
+        raise AssertionError(f"accepted an array {v!r} for a scalar")
+    if isinstance(v, (list, tuple, dict)):
+        raise AssertionError(f"accepted a container {v!r} for a scalar")
+    out = float(v)
+    assert math.isfinite(out), f"accepted a non-finite value {v!r}"
+    return out
+
+
+def integer(v: Any) -> int:
+    x = real(v)
+    assert x == int(x), f"accepted a non-integer {v!r}"
+    return int(v) if isinstance(v, (int, np.integer)) else int(x)
+
+
+def vector(v: Any) -> np.ndarray:
+    arr = np.asarray(v)
+    if arr.dtype.kind not in "iuf" and not (arr.dtype.kind == "O" and all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) for x in arr.ravel())):
+        raise AssertionError(f"accepted a non-real array {v!r}")
+    out = arr.astype(np.float64)
+    assert np.all(np.isfinite(out)), f"accepted non-finite entries {v!r}"
+    return out
+
+
+def real_values(v: Any) -> np.ndarray:
+    """Like :func:`vector`, but non-finite entries are allowed (per-step kernels propagate them)."""
+    arr = np.asarray(v)
+    assert arr.dtype.kind in "f", f"accepted a non-floating array {v!r}"
+    return arr.astype(np.float64)
+
+
+def finite(x: Any, *, nonnegative: bool = False) -> None:
+    arr = np.asarray(x, dtype=np.float64)
+    assert np.all(np.isfinite(arr)), f"non-finite output {x!r}"
+    if nonnegative:
+        assert np.all(arr >= 0), f"negative output {x!r}"
+
+
+def close(a: Any, b: Any, rtol: float = 1e-9, what: str = "") -> None:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    assert a.shape == b.shape, f"{what} shape {a.shape} != {b.shape}"
+    same_inf = np.isinf(a) & np.isinf(b) & (np.sign(a) == np.sign(b))
+    with np.errstate(invalid="ignore", over="ignore"):
+        ok = same_inf | (np.abs(a - b) <= rtol * np.maximum(np.abs(a), np.abs(b)) + 1e-300)
+    assert np.all(ok), f"{what} {a!r} != reference {b!r}"
+
+
+def choice(v: Any, options: tuple[str, ...]) -> str:
+    assert isinstance(v, str) and v in options, f"accepted {v!r} for one of {options}"
+    return v
+
+
+def flag(v: Any) -> bool:
+    assert isinstance(v, (bool, np.bool_)), f"accepted {v!r} for a bool"
+    return bool(v)
+
+
+def problem_of(v: Any) -> Problem:
+    assert isinstance(v, Problem), f"accepted {v!r} for a Problem"
+    return v
+
+
+def schedule_segments(s: Schedule) -> list[tuple[float, float, int]]:
+    seg = s.segments
+    return [(float(a), float(b), int(n)) for a, b, n in zip(seg.lr, seg.batch, seg.steps)]
+
+
+def merged(runs: list[tuple[float, float, int]]) -> list[tuple[float, float, int]]:
+    out: list[tuple[float, float, int]] = []
+    for lr, b, n in runs:
+        if out and out[-1][0] == lr and out[-1][1] == b:
+            out[-1] = (lr, b, out[-1][2] + n)
+        else:
+            out.append((lr, b, n))
+    return out
+
+
+def same_segments(s: Schedule, runs: list[tuple[float, float, int]], rtol: float = 1e-12) -> None:
+    got, want = schedule_segments(s), merged(runs)
+    assert len(got) == len(want), f"{len(got)} segments, reference {len(want)}"
+    for (a, b, n), (ra, rb, rn) in zip(got, want):
+        assert n == rn and math.isclose(a, ra, rel_tol=rtol) and math.isclose(b, rb, rel_tol=rtol), \
+            f"segment {(a, b, n)} != reference {(ra, rb, rn)}"
+
+
+def plain_gradient_norms(problem: Problem, lrs: list[float], batches: list[float]) -> list[float]:
+    """``Σλ²s(t)`` after each step, by a plain Python loop of the SGD second-moment recursion."""
+    lam = [float(x) for x in problem.eigenvalues]
+    s = [float(x) for x in problem.initial_second_moment]
+    kappa, sigma2 = float(problem.kurtosis), float(problem.noise_variance)
+    out = [sum(l * l * si for l, si in zip(lam, s))]
+    for lr, b in zip(lrs, batches):
+        lr, b = float(lr), float(b)
+        q = sum(l * si for l, si in zip(lam, s))
+        try:
+            s = [(1 - lr * l) ** 2 * si + lr * lr / b * ((kappa - 2) * l * l * si + l * (q + sigma2))
+                 for l, si in zip(lam, s)]
+            out.append(sum(l * l * si for l, si in zip(lam, s)))
+        except OverflowError:
+            out.append(math.inf)
+        if not math.isfinite(out[-1]):
+            break
+    return out
+
+
+def first_hit(norms: list[float], tau: float) -> float:
+    for t, g in enumerate(norms):
+        if g <= tau:
+            return float(t)
+    return math.inf
+
+
+# ----------------------------------------------------------------------------- the table
+@dataclass
+class Entry:
+    """One public entry point: how to call it validly, what to substitute, how to check results."""
+
+    call: Callable[..., Any]
+    valid: Callable[[], dict[str, Any]]
+    kinds: dict[str, str]
+    oracle: Callable[[Any, dict[str, Any]], None]
+    raises: tuple[type[BaseException], ...] = ()
+    skip: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    args: tuple[str, ...] = field(default=())
+
+    def values(self, arg: str) -> list[Any]:
+        """The fixed hostile values substituted for ``arg`` (its kind's pools, less ``skip``)."""
+        skipped = self.skip.get(arg, ())
+        return [v for v in UNIVERSAL + POOLS[self.kinds[arg]] if not any(v is x for x in skipped)]
+
+    def __post_init__(self) -> None:
+        self.args = tuple(self.kinds)
+
+
+ENTRIES: dict[str, Entry] = {}
+#: Public names that are not driven, with the reason.
+EXEMPT: dict[str, str] = {}
+
+
+def entry(name: str, call: Callable[..., Any], valid: dict[str, Any] | Callable[[], dict[str, Any]],
+          kinds: dict[str, str], oracle: Callable[[Any, dict[str, Any]], None],
+          raises: tuple[type[BaseException], ...] = (), skip: dict[str, tuple[Any, ...]] | None = None) -> None:
+    """Register an entry point; ``raises``: documented outcomes that are not argument errors (a
+    :class:`DivergenceError` of an unstable run), counted as clear errors; ``skip``: per argument,
+    values of the pools not to substitute (a valid default that is merely expensive), with the reason
+    in a comment at the call."""
+    factory = valid if callable(valid) else (lambda v=valid: dict(v))
+    ENTRIES[name] = Entry(call, factory, kinds, oracle, raises, skip or {})
+
+
+def exempt(names: str, reason: str) -> None:
+    for n in names.split():
+        EXEMPT[n] = reason
+
+
+# Shared valid objects.
+P = _problem([1.0, 0.5], [1.0, 0.5], 1e-3)
+S = Schedule.constant(0.5, 4, steps=3)
+
+
+def _constants():
+    from ramplab.theory.complexity.sfo import BoundConstants
+    return BoundConstants(1.0, 1.0, 1.0)
+
+
+# --- theory.complexity.sfo ------------------------------------------------------------------
+def _register_sfo() -> None:
+    from ramplab.theory.complexity import sfo
+
+    M = "ramplab.theory.complexity.sfo"
+    exempt(f"{M}:TargetHitting {M}:CriticalBatch", "result record, built by the measuring functions")
+
+    def tau_of(eps: float, stationarity: str) -> float:
+        return eps * eps if stationarity == "norm" else eps
+
+    def o_target(r, kw):
+        eps = real(kw["epsilon"])
+        assert eps > 0
+        ref = tau_of(eps, choice(kw["stationarity"], ("norm", "squared")))
+        assert r == ref and math.isfinite(r) and r > 0, f"{r!r} != {ref!r}"
+
+    entry(f"{M}:gradient_target", sfo.gradient_target, {"epsilon": 0.1, "stationarity": "norm"},
+          {"epsilon": "real", "stationarity": "choice"}, o_target)
+
+    def variance_ref(problem: Problem, s: np.ndarray) -> np.ndarray:
+        lam = [float(x) for x in problem.eigenvalues]
+        tr = sum(lam)
+        flat = s.reshape(-1, len(lam))
+        out = [(problem.kurtosis - 2) * sum(l * l * x for l, x in zip(lam, row))
+               + tr * (sum(l * x for l, x in zip(lam, row)) + problem.noise_variance) for row in flat]
+        return np.array(out).reshape(s.shape[:-1])
+
+    def o_variance(r, kw):
+        p = problem_of(kw["problem"])
+        s = vector(kw["second_moment"])
+        assert s.ndim >= 1 and s.shape[-1] == p.dimension and np.all(s >= 0), f"accepted {s!r}"
+        finite(r, nonnegative=True)
+        close(r, variance_ref(p, s), 1e-12)
+
+    entry(f"{M}:gradient_variance", sfo.gradient_variance, lambda: {"problem": P, "second_moment": [1.0, 2.0]},
+          {"problem": "problem", "second_moment": "vector"}, o_variance)
+
+    def o_constants(r, kw):
+        L, v, d = real(kw["smoothness"]), real(kw["gradient_variance"]), real(kw["initial_gap"])
+        assert L > 0 and v >= 0 and d >= 0
+        assert (r.smoothness, r.gradient_variance, r.initial_gap) == (L, v, d)
+
+    entry(f"{M}:BoundConstants", sfo.BoundConstants,
+          {"smoothness": 1.0, "gradient_variance": 2.0, "initial_gap": 3.0},
+          {"smoothness": "real", "gradient_variance": "real", "initial_gap": "real"}, o_constants)
+
+    def o_from_problem(r, kw):
+        p = problem_of(kw["problem"])
+        v = kw["variance"]
+        if isinstance(v, str):
+            s = np.zeros(p.dimension) if choice(v, ("optimum", "initial")) == "optimum" else p.initial_second_moment
+            ref_v = float(variance_ref(p, s))
+        else:
+            ref_v = real(v)
+            assert ref_v >= 0
+        ref_gap = 0.5 * sum(float(l) * float(x) for l, x in zip(p.eigenvalues, p.initial_second_moment))
+        finite([r.smoothness, r.gradient_variance, r.initial_gap], nonnegative=True)
+        close([r.smoothness, r.gradient_variance, r.initial_gap], [max(p.eigenvalues), ref_v, ref_gap], 1e-12)
+
+    entry(f"{M}:BoundConstants.from_problem", sfo.BoundConstants.from_problem,
+          lambda: {"problem": P, "variance": "initial"}, {"problem": "problem", "variance": "choice"},
+          o_from_problem)
+
+    def coeffs_ref(c, lr, convention):
+        L, sig, gap = Fraction(c.smoothness), Fraction(c.gradient_variance), Fraction(c.initial_gap)
+        lr = Fraction(lr)
+        if convention == "general":
+            assert 0 < L * lr < 2, "accepted L*lr outside (0, 2)"
+            return 2 * gap / (2 - L * lr), L * sig / (2 - L * lr)
+        assert 0 < L * lr <= 1 + Fraction(1, 10**12), "accepted L*lr outside (0, 1]"
+        return 2 * gap, L * sig
+
+    def o_coefficients(r, kw):
+        ref = coeffs_ref(_constants(), real(kw["lr_max"]), choice(kw["convention"], ("general", "small_step")))
+        finite(r, nonnegative=True)
+        close(r, [float(x) for x in ref], 1e-12)
+
+    entry(f"{M}:BoundConstants.coefficients", lambda **kw: _constants().coefficients(**kw),
+          {"lr_max": 0.5, "convention": "general"}, {"lr_max": "real", "convention": "choice"}, o_coefficients)
+
+    def o_sfo_bound(r, kw):
+        s, c = kw["schedule"], kw["constants"]
+        assert isinstance(s, Schedule) and isinstance(c, sfo.BoundConstants), "accepted a wrong type"
+        conv = choice(kw["convention"], ("general", "small_step"))
+        lrs, bs = s.step_arrays()
+        L, sig, gap = c.smoothness, c.gradient_variance, c.initial_gap
+        s1 = s2 = 0.0
+        top = 0.0
+        ref = []
+        for lr, b in zip(lrs.tolist(), bs.tolist()):
+            top = max(top, lr)
+            s1 += lr
+            s2 += lr * lr / b
+            if conv == "general":
+                a_, b_ = 2 * gap / (2 - L * top), L * sig / (2 - L * top)
+            else:
+                a_, b_ = 2 * gap, L * sig
+            ref.append(math.inf if s1 == 0 else a_ / s1 + b_ * s2 / s1)
+        r = np.asarray(r)
+        assert not np.any(np.isnan(r)), "NaN in the bound"
+        close(r, ref, 1e-10, "sfo_bound")
+
+    entry(f"{M}:sfo_bound", sfo.sfo_bound, lambda: {"schedule": S, "constants": _constants(), "convention": "general"},
+          {"schedule": "schedule", "constants": "constants", "convention": "choice"}, o_sfo_bound)
+
+    def k_exact(kw):
+        c = _constants()
+        conv = choice(kw["convention"], ("general", "small_step"))
+        st_ = choice(kw["stationarity"], ("norm", "squared"))
+        lr = real(kw["lr"])
+        a, bb = coeffs_ref(c, lr, conv)
+        eps = Fraction(real(kw["epsilon"]))
+        assert eps > 0
+        tau = eps * eps if st_ == "norm" else eps
+        return a / Fraction(lr), bb * Fraction(lr), tau
+
+    def k_of(c1, c2, tau, b):
+        b = Fraction(b)
+        return c1 * b / (tau * b - c2) if tau * b > c2 else math.inf
+
+    def as_float_or_raise(x):
+        if x == math.inf:
+            return math.inf
+        assert x <= Fraction(FLOAT_MAX), "exact value beyond float64 returned instead of an error"
+        return float(x)
+
+    def batch_values(kw):
+        b = vector(kw["batch"])
+        assert np.all(b > 0), f"accepted non-positive batch {b!r}"
+        return b
+
+    def compare_k(r, kw, times_b: bool, what: str):
+        """Exact reference, with a tolerance from the conditioning of ``τb − C₂`` (the function rounds
+        ``τ``, ``C₁``, ``C₂`` to float64: relative error ≈ 2⁻⁵²·(τb + C₂)/|τb − C₂|); within that
+        distance of the feasibility threshold either answer (finite or inf) is right."""
+        c1, c2, tau = k_exact(kw)
+        b = batch_values(kw)
+        got = np.asarray(r, dtype=np.float64)
+        assert got.shape == b.shape and not np.any(np.isnan(got)), f"{what} {got!r}"
+        for g, x in zip(got.ravel().tolist(), b.ravel().tolist()):
+            xb = Fraction(x)
+            gap, scale = tau * xb - c2, tau * xb + c2
+            slack = Fraction(16, 2**52) * scale
+            if abs(gap) <= slack:
+                continue
+            k = k_of(c1, c2, tau, x)
+            want = as_float_or_raise(k if k == math.inf or not times_b else k * xb)
+            rtol = 1e-9 + float(Fraction(16, 2**52) * scale / abs(gap))
+            close(g, want, rtol, what)
+
+    def o_bound_steps(r, kw):
+        compare_k(r, kw, False, "bound_steps")
+
+    kw_bound = {"lr": 0.5, "batch": [1.0, 100.0, 1000.0], "epsilon": 0.1, "convention": "general",
+                "stationarity": "norm"}
+    kinds_bound = {"lr": "real", "batch": "vector", "epsilon": "real", "convention": "choice",
+                   "stationarity": "choice"}
+    entry(f"{M}:bound_steps", lambda **kw: sfo.bound_steps(_constants(), **kw), kw_bound, kinds_bound,
+          o_bound_steps)
+
+    def o_bound_sfo(r, kw):
+        compare_k(r, kw, True, "bound_sfo")
+
+    entry(f"{M}:bound_sfo", lambda **kw: sfo.bound_sfo(_constants(), **kw), kw_bound, kinds_bound, o_bound_sfo)
+
+    def o_bound_critical(r, kw):
+        c1, c2, tau = k_exact(kw)
+        ref = as_float_or_raise(2 * c2 / tau)
+        finite(r, nonnegative=True)
+        close(r, ref, 1e-12)
+
+    entry(f"{M}:bound_critical_batch", lambda **kw: sfo.bound_critical_batch(_constants(), **kw),
+          {k: v for k, v in kw_bound.items() if k != "batch"},
+          {k: v for k, v in kinds_bound.items() if k != "batch"}, o_bound_critical)
+
+    def check_hitting(h, problem, lrs_rows, batch_rows, taus, horizon):
+        """Rows: per-step rate and batch lists (or constants, repeated up to ``horizon``)."""
+        for i in range(len(taus)):
+            lrs, bs = lrs_rows[i], batch_rows[i]
+            norms = plain_gradient_norms(problem, lrs, bs)
+            t = first_hit(norms, taus[i])
+            if h.status[i] == "reached":
+                assert h.steps[i] == t, f"row {i}: steps {h.steps[i]} != reference {t}"
+                ref_samples = math.fsum(float(x) for x in bs[: int(t)])
+                close(h.samples[i], ref_samples, 1e-12, "samples")
+                finite([h.fractional_steps[i], h.fractional_samples[i]], nonnegative=True)
+            else:
+                assert h.status[i] in ("unreachable", "diverged", "horizon"), h.status[i]
+                assert t == math.inf, f"row {i}: status {h.status[i]} but the reference reaches at {t}"
+                assert h.steps[i] == math.inf
+            assert not np.isnan(h.max_gradient_variance[i]) or h.status[i] == "diverged"
+
+    def o_steps_to_target(r, kw):
+        p = problem_of(kw["problem"])
+        lr, b = np.broadcast_arrays(vector(kw["lr"]), vector(kw["batch"]))
+        lr, b = lr.ravel(), b.ravel()
+        assert np.all(lr > 0) and np.all(b >= 1)
+        horizon = min(integer(kw["max_steps"]), 3000)
+        taus = np.broadcast_to(vector(kw["target"]), lr.shape)
+        assert np.all(taus > 0)
+        check_hitting(r, p, [[x] * horizon for x in lr], [[x] * horizon for x in b], list(taus), horizon)
+
+    entry(f"{M}:steps_to_target", sfo.steps_to_target,
+          lambda: {"problem": P, "lr": 0.5, "batch": [1.0, 4.0], "target": 1e-2, "max_steps": 500},
+          {"problem": "problem", "lr": "vector", "batch": "vector", "target": "vector", "max_steps": "int"},
+          o_steps_to_target)
+
+    def o_schedule_to_target(r, kw):
+        p = problem_of(kw["problem"])
+        items = [kw["schedules"]] if isinstance(kw["schedules"], Schedule) else list(kw["schedules"])
+        assert all(isinstance(x, Schedule) for x in items)
+        taus = np.broadcast_to(vector(kw["target"]), (len(items),))
+        lrs = [x.step_arrays(0, min(len(x), 5000))[0].tolist() for x in items]
+        bs = [x.step_arrays(0, min(len(x), 5000))[1].tolist() for x in items]
+        check_hitting(r, p, lrs, bs, list(taus), None)
+
+    entry(f"{M}:schedule_to_target", sfo.schedule_to_target,
+          lambda: {"problem": P, "schedules": [S, Schedule.constant(0.5, 1, steps=40)], "target": 1e-2},
+          {"problem": "problem", "schedules": "schedules", "target": "vector"}, o_schedule_to_target)
+
+    def o_critical_batch(r, kw):
+        p = problem_of(kw["problem"])
+        b = vector(kw["batches"])
+        assert b.ndim == 1 and b.size >= 3 and np.all(np.diff(b) > 0) and b[0] >= 1
+        choice(kw["stationarity"], ("norm", "squared"))
+        choice(kw["convention"], ("general", "small_step"))
+        if not isinstance(kw["variance"], str):
+            assert real(kw["variance"]) >= 0
+        assert integer(kw["max_steps"]) >= 1 and integer(kw["refine"]) >= 0
+        assert real(kw["convex_slack"]) >= 0
+        tau = r.target
+        close(tau, tau_of(real(kw["epsilon"]), kw["stationarity"]), 1e-15)
+        lr = real(kw["lr"])
+        horizon = min(integer(kw["max_steps"]), 3000)
+        check_hitting(r.hitting, p, [[lr] * horizon for _ in b], [[x] * horizon for x in b], [tau] * b.size, horizon)
+        if r.hitting.reached.any():
+            assert b[0] <= r.critical_batch <= b[-1]
+        else:
+            assert math.isnan(r.critical_batch)
+        finite(r.bound_critical_batch, nonnegative=True)
+
+    entry(f"{M}:critical_batch", sfo.critical_batch,
+          lambda: {"problem": P, "lr": 0.5, "epsilon": 0.1, "batches": [1.0, 2.0, 4.0], "stationarity": "norm",
+                   "convention": "general", "variance": "optimum", "max_steps": 400, "convex_slack": 0.0,
+                   "refine": 1},
+          {"problem": "problem", "lr": "real", "epsilon": "real", "batches": "vector", "stationarity": "choice",
+           "convention": "choice", "variance": "choice", "max_steps": "int", "convex_slack": "real",
+           "refine": "int"}, o_critical_batch)
+
+
+# --- theory.complexity.growth ---------------------------------------------------------------
+def _register_growth() -> None:
+    from ramplab.theory.complexity import growth
+
+    M = "ramplab.theory.complexity.growth"
+    exempt(f"{M}:AdaptiveRun {M}:GrowthGrid", "result record, built by AdaptiveRule.run / growth_grid")
+    exempt(f"{M}:MAX_STAGES", "constant")
+
+    def exponent_ref(g, d):
+        if g <= 1 or d <= g:
+            return math.inf
+        x = math.log(d) / math.log(g)
+        return 2 * x / (x - 1) if x < 2 else 2 * x
+
+    def o_sfo_exponent(r, kw):
+        g, d = real(kw["gamma"]), real(kw["delta"])
+        assert g > 0 and d > 0
+        close(r, exponent_ref(g, d), 1e-12)
+        assert r > 0
+
+    entry(f"{M}:sfo_exponent", growth.sfo_exponent, {"gamma": 1.4, "delta": 2.0},
+          {"gamma": "real", "delta": "real"}, o_sfo_exponent)
+
+    def o_poly_exponent(r, kw):
+        p, q = real(kw["p"]), real(kw["q"])
+        assert p > 0 and q >= 0
+        ref = math.inf if p <= q else 2 * (p + 1) / min(q + 1, p - q)
+        close(r, ref, 1e-12)
+        assert r > 0
+
+    entry(f"{M}:polynomial_sfo_exponent", growth.polynomial_sfo_exponent, {"p": 1.0, "q": 0.0},
+          {"p": "real", "q": "real"}, o_poly_exponent)
+
+    def stage_runs(lrs, batches, kw):
+        """Reference (lr, batch, steps) per stage from the documented rule."""
+        lr_cap = None if kw.get("lr_cap") is None else real(kw["lr_cap"])
+        b_cap = None if kw.get("batch_cap") is None else real(kw["batch_cap"])
+        integer_batch = flag(kw.get("integer_batch", False))
+        runs = []
+        for lr, b in zip(lrs, batches):
+            lr = min(lr, lr_cap) if lr_cap is not None else lr
+            b = min(b, b_cap) if b_cap is not None else b
+            if integer_batch:
+                b = float(max(1, math.floor(b + 0.5)))
+            assert lr >= 0 and math.isfinite(lr) and 1 <= b < math.inf, f"stage value {(lr, b)} accepted"
+            if kw.get("stage_steps") is not None:
+                assert kw.get("stage_epochs") is None
+                n = integer(kw["stage_steps"])
+            else:
+                e, size = real(kw["stage_epochs"]), real(kw["dataset_size"])
+                assert e > 0 and size > 0
+                n = max(1, math.ceil(e * size / b * (1 - 1e-12)))
+            assert n >= 1
+            runs.append((lr, b, n))
+        return runs
+
+    def o_stage_schedule(r, kw):
+        lrs = [real(x) for x in kw["lrs"]]
+        bs = [real(x) for x in kw["batches"]]
+        assert lrs and len(lrs) == len(bs) and all(x > 0 for x in lrs) and all(x >= 1 for x in bs)
+        assert isinstance(kw["label"], str) and isinstance(kw["metadata"], (dict, type(None)))
+        same_segments(r, stage_runs(lrs, bs, kw))
+
+    stage_valid = {"lrs": [0.1, 0.2], "batches": [4.0, 8.0], "stage_steps": 2, "stage_epochs": None,
+                   "dataset_size": None, "lr_cap": None, "batch_cap": None, "integer_batch": False, "label": "",
+                   "metadata": None}
+    entry(f"{M}:stage_schedule", growth.stage_schedule, stage_valid,
+          {"lrs": "sequence", "batches": "sequence", "stage_steps": "int", "lr_cap": "real", "batch_cap": "real",
+           "integer_batch": "flag", "label": "label", "metadata": "mapping"}, o_stage_schedule)
+    entry(f"{M}:stage_schedule[epochs]", growth.stage_schedule,
+          dict(stage_valid, stage_steps=None, stage_epochs=1.0, dataset_size=64.0),
+          {"stage_epochs": "real", "dataset_size": "real"}, o_stage_schedule)
+
+    def pow_or_inf(base: float, m: int) -> float:
+        try:
+            return base**m
+        except OverflowError:
+            return math.inf
+
+    def o_exponential(r, kw):
+        lr0, b0, g, d = real(kw["lr0"]), real(kw["batch0"]), real(kw["gamma"]), real(kw["delta"])
+        stages = integer(kw["stages"])
+        assert lr0 > 0 and b0 >= 1 and g > 0 and d > 0 and stages >= 1
+        lrs = [lr0 * pow_or_inf(g, m) for m in range(stages)]
+        bs = [b0 * pow_or_inf(d, m) for m in range(stages)]
+        same_segments(r, stage_runs(lrs, bs, kw))
+
+    exp_valid = {"lr0": 0.1, "batch0": 8.0, "gamma": 1.4, "delta": 2.0, "stages": 3, "stage_steps": 2,
+                 "integer_batch": True}
+    exp_kinds = {"lr0": "real", "batch0": "real", "gamma": "real", "delta": "real", "stages": "int",
+                 "stage_steps": "int", "integer_batch": "flag"}
+    entry(f"{M}:exponential_growth", growth.exponential_growth, exp_valid, exp_kinds, o_exponential)
+
+    def o_polynomial(r, kw):
+        lr0, b0, p, q = real(kw["lr0"]), real(kw["batch0"]), real(kw["p"]), real(kw["q"])
+        stages = integer(kw["stages"])
+        assert lr0 > 0 and b0 >= 1 and p >= 0 and q >= 0 and stages >= 1
+        lrs = [lr0 * pow_or_inf(float(m + 1), q) if True else 0 for m in range(stages)]
+        bs = [b0 * pow_or_inf(float(m + 1), p) for m in range(stages)]
+        same_segments(r, stage_runs(lrs, bs, kw))
+
+    entry(f"{M}:polynomial_growth", growth.polynomial_growth,
+          {"lr0": 0.1, "batch0": 2.0, "p": 1.0, "q": 0.0, "stages": 3, "stage_steps": 1, "integer_batch": False},
+          {"lr0": "real", "batch0": "real", "p": "real", "q": "real", "stages": "int", "stage_steps": "int",
+           "integer_batch": "flag"}, o_polynomial)
+
+    rule_valid = {"lr0": 0.1, "batch0": 8.0, "gamma": 1.4, "delta": 2.0, "epsilon0": 0.5, "check_every": 10,
+                  "batch_cap": 4096.0, "lr_cap": None, "integer_batch": False}
+
+    def o_rule(r, kw):
+        for k in ("lr0", "gamma", "epsilon0"):
+            assert real(kw[k]) > 0
+        assert real(kw["batch0"]) >= 1 and real(kw["delta"]) >= 1 and integer(kw["check_every"]) >= 1
+        for k in ("batch_cap", "lr_cap"):
+            if kw[k] is not None:
+                assert real(kw[k]) > 0
+        flag(kw["integer_batch"])
+        assert r.lr0 == real(kw["lr0"]) and r.check_every == integer(kw["check_every"])
+
+    entry(f"{M}:AdaptiveRule", growth.AdaptiveRule, rule_valid,
+          {"lr0": "real", "batch0": "real", "gamma": "real", "delta": "real", "epsilon0": "real",
+           "check_every": "int", "batch_cap": "real", "lr_cap": "real", "integer_batch": "flag"}, o_rule)
+
+    def rule_values(stage):
+        m = integer(stage)
+        assert m >= 0
+        lr = 0.1 * pow_or_inf(1.4, m)
+        b = min(8.0 * pow_or_inf(2.0, m), 4096.0)
+        assert math.isfinite(lr), "accepted a stage whose rate overflows"
+        return lr, b
+
+    def o_stage_values(r, kw):
+        close(r, rule_values(kw["stage"]), 1e-12)
+        finite(r, nonnegative=True)
+
+    RULE = growth.AdaptiveRule(check_every=10)
+    entry(f"{M}:AdaptiveRule.stage_values", RULE.stage_values, {"stage": 3}, {"stage": "int"}, o_stage_values)
+
+    def o_threshold(r, kw):
+        lr, b = rule_values(kw["stage"])
+        close(r, 0.5 * math.sqrt(8.0 / b), 1e-12)
+
+    entry(f"{M}:AdaptiveRule.threshold", RULE.threshold, {"stage": 3}, {"stage": "int"}, o_threshold)
+
+    def o_next_stage(r, kw):
+        m = integer(kw["stage"])
+        lr, b = rule_values(m)
+        g = real(kw["gradient_norm"])
+        assert g >= 0
+        assert r == (m + 1 if g <= 0.5 * math.sqrt(8.0 / b) else m)
+
+    entry(f"{M}:AdaptiveRule.next_stage", RULE.next_stage, {"stage": 0, "gradient_norm": 0.4},
+          {"stage": "int", "gradient_norm": "real"}, o_next_stage)
+
+    def o_run(r, kw):
+        p = problem_of(kw["problem"])
+        steps = integer(kw["steps"])
+        rule = growth.AdaptiveRule(lr0=0.2, batch0=2, epsilon0=1.0, check_every=5)
+        lam = [float(x) for x in p.eigenvalues]
+        stage, lrs, bs = 0, [], []
+        s = [float(x) for x in p.initial_second_moment]
+        for t in range(steps):
+            lr, b = rule.stage_values(stage)
+            lrs.append(lr)
+            bs.append(b)
+            q = sum(l * x for l, x in zip(lam, s))
+            s = [(1 - lr * l) ** 2 * x + lr * lr / b * ((p.kurtosis - 2) * l * l * x + l * (q + p.noise_variance))
+                 for l, x in zip(lam, s)]
+            if (t + 1) % 5 == 0:
+                stage = rule.next_stage(stage, math.sqrt(sum(l * l * x for l, x in zip(lam, s))))
+        lr_got, b_got = r.schedule.step_arrays()
+        close(lr_got, lrs, 1e-12, "lr")
+        close(b_got, bs, 1e-12, "batch")
+        finite(r.risk, nonnegative=True)
+
+    entry(f"{M}:AdaptiveRule.run",
+          lambda **kw: growth.AdaptiveRule(lr0=0.2, batch0=2, epsilon0=1.0, check_every=5).run(**kw),
+          lambda: {"problem": P, "steps": 40}, {"problem": "problem", "steps": "int"}, o_run, (DivergenceError,))
+
+    def o_grid(r, kw):
+        problem_of(kw["problem"])
+        g, d, e = vector(kw["gammas"]), vector(kw["deltas"]), vector(kw["epsilons"])
+        assert g.ndim == d.ndim == e.ndim == 1 and g.size and d.size and e.size
+        assert np.all(g > 0) and np.all(d > 0) and np.all(e > 0)
+        assert real(kw["lr0"]) > 0 and real(kw["batch0"]) >= 1 and integer(kw["stages"]) >= 1
+        assert integer(kw["stage_steps"]) >= 1
+        assert r.sfo.shape == (g.size, d.size, e.size)
+        close(r.predicted, [[exponent_ref(a, b) for b in d] for a in g], 1e-12, "predicted")
+        assert not np.any(np.isnan(r.sfo)) and np.all(r.sfo >= 0)
+
+    entry(f"{M}:growth_grid", growth.growth_grid,
+          lambda: {"problem": P, "gammas": [1.2], "deltas": [1.44, 2.0], "epsilons": [0.3, 0.15], "lr0": 0.1,
+                   "batch0": 1.0, "stage_steps": 5, "stages": 8, "lr_cap": None, "batch_cap": None},
+          {"problem": "problem", "gammas": "vector", "deltas": "vector", "epsilons": "vector", "lr0": "real",
+           "batch0": "real", "stage_steps": "int", "stages": "int", "lr_cap": "real", "batch_cap": "real"}, o_grid)
+
+
+# --- theory.schedules.families -------------------------------------------------------------
+def _register_families() -> None:
+    from ramplab.theory.schedules import families
+
+    M = "ramplab.theory.schedules.families"
+    exempt(f"{M}:RELEASED_ALPHA_BETA", "constant")
+
+    def o_invariant(r, kw):
+        a, b = real(kw["alpha"]), real(kw["beta"])
+        assert a > 0 and b > 0
+        opt = choice(kw["optimizer"], ("sgd", "nsgd"))
+        ref = Fraction(a) * Fraction(b) if opt == "sgd" else None
+        ref = float(ref) if ref is not None and ref <= Fraction(FLOAT_MAX) else (
+            a * math.sqrt(b) if opt == "nsgd" else math.inf)
+        finite(r, nonnegative=True)
+        close(r, ref, 1e-14)
+        assert r > 0
+
+    entry(f"{M}:family_invariant", families.family_invariant, {"alpha": 2.0, "beta": 1.0, "optimizer": "sgd"},
+          {"alpha": "real", "beta": "real", "optimizer": "choice"}, o_invariant)
+
+    def member_ref(c, beta, p, opt):
+        c = real(c)
+        assert c > 0
+        if p is not None:
+            p = real(p)
+            b = math.exp(p * math.log(c))
+            a = math.exp(((1 - p) if opt == "sgd" else (1 - p / 2)) * math.log(c))
+        else:
+            b = real(beta)
+            assert b > 0
+            a = c / b if opt == "sgd" else c / math.sqrt(b)
+        return a, b
+
+    def o_member(r, kw):
+        opt = choice(kw["optimizer"], ("sgd", "nsgd"))
+        assert (kw["beta"] is None) != (kw["p"] is None)
+        ref = member_ref(kw["c"], kw["beta"], kw["p"], opt)
+        finite(r, nonnegative=True)
+        assert r[0] > 0 and r[1] > 0, f"member {r} not positive"
+        close(r, ref, 1e-9)
+
+    entry(f"{M}:family_member", families.family_member, {"c": 2.0, "beta": None, "p": 1.0, "optimizer": "nsgd"},
+          {"c": "real", "p": "real", "optimizer": "choice"}, o_member)
+    entry(f"{M}:family_member[beta]", families.family_member,
+          {"c": 2.0, "beta": 2.0, "p": None, "optimizer": "sgd"}, {"beta": "real"}, o_member)
+
+    def o_members(r, kw):
+        opt = choice(kw["optimizer"], ("sgd", "nsgd"))
+        if kw["betas"] is not None:
+            ref = [member_ref(kw["c"], b, None, opt) for b in vector(kw["betas"])]
+        else:
+            ref = [member_ref(kw["c"], None, p, opt) for p in vector(kw["ps"])]
+        assert len(ref) > 0 and len(r) == len(ref)
+        for got, want in zip(r, ref):
+            finite(got, nonnegative=True)
+            assert got[0] > 0 and got[1] > 0
+            close(got, want, 1e-9)
+
+    entry(f"{M}:family_members", families.family_members,
+          {"c": 4.0, "betas": [1.0, 2.0, 4.0], "ps": None, "optimizer": "sgd"},
+          {"c": "real", "betas": "vector", "optimizer": "choice"}, o_members)
+    entry(f"{M}:family_members[ps]", families.family_members,
+          {"c": 2.0, "betas": None, "ps": [0.0, 1.0, 2.0], "optimizer": "nsgd"}, {"ps": "vector"}, o_members)
+
+    def o_ramp(r, kw):
+        a, b = real(kw["alpha"]), real(kw["beta"])
+        assert a > 0 and b > 0
+        assert isinstance(r, bool) and r == (a * (1 + 1e-12) >= math.sqrt(b))
+
+    entry(f"{M}:satisfies_ramp_bound", families.satisfies_ramp_bound, {"alpha": 2.0, "beta": 1.0},
+          {"alpha": "real", "beta": "real"}, o_ramp)
+
+    def o_phase(r, kw):
+        lr0, b0, a, beta = (real(kw[k]) for k in ("lr0", "batch0", "alpha", "beta"))
+        assert lr0 > 0 and b0 > 0 and a > 0 and beta > 0
+        samples = [real(x) for x in kw["phase_samples"]]
+        assert samples and all(x > 0 for x in samples)
+        integer_batch = flag(kw["integer_batch"])
+        assert isinstance(kw["label"], str)
+        runs = []
+        for k, d in enumerate(samples):
+            lr = float(Fraction(lr0) / Fraction(a) ** k) if a != 1 else lr0
+            b = float(Fraction(b0) * Fraction(beta) ** k)
+            assert 1 <= b and math.isfinite(b)
+            if integer_batch:
+                assert b == int(b) and d == int(d) and b <= 2**53
+                full, rest = divmod(int(d), int(b))
+                if full:
+                    runs.append((lr, b, full))
+                if rest:
+                    runs.append((lr, float(rest), 1))
+            else:
+                assert d >= 1
+                n = max(1, min(round(d / b), math.floor(d)))
+                runs.append((lr, d / n, n))
+        same_segments(r, runs, 1e-12)
+
+    entry(f"{M}:phase_schedule", families.phase_schedule,
+          {"lr0": 1.0, "batch0": 4.0, "alpha": 2.0, "beta": 2.0, "phase_samples": [16.0, 16.0],
+           "integer_batch": False, "label": ""},
+          {"lr0": "real", "batch0": "real", "alpha": "real", "beta": "real", "phase_samples": "vector",
+           "integer_batch": "flag", "label": "label"}, o_phase)
+
+
+# --- theory.schedules.released -------------------------------------------------------------
+def _register_released() -> None:
+    from ramplab.theory.schedules import released
+
+    M = "ramplab.theory.schedules.released"
+    exempt(f"{M}:RELEASED_MODELS {M}:RELEASED_SEQ_LEN", "constant")
+    exempt(f"{M}:ReleasedRun", "result record, built by released_seesaw_run (its methods are driven)")
+
+    def milestones_ref(total, r, w, floor):
+        warm = w * total
+        k_max = int(math.log(floor) / math.log(r))
+        assert k_max <= 10**6, "accepted a milestone count beyond any plausible run"
+        out = []
+        for k in range(1, k_max + 1):
+            c = min(1.0, max(-1.0, 2.0 * (r**k - floor) / (1.0 - floor) - 1.0))
+            out.append(warm + round((total - warm) * math.acos(c) / math.pi))
+        return out
+
+    def o_milestones(r, kw):
+        total = real(kw["total_tokens"])
+        assert total >= 1 and total == int(total)
+        rr, w, f = real(kw["milestone_factor"]), real(kw["warmup_fraction"]), real(kw["alpha_f"])
+        assert 0 < rr < 1 and 0 <= w < 1 and 0 < f < 1
+        ref = milestones_ref(int(kw["total_tokens"]) if isinstance(kw["total_tokens"], int) else int(total), rr, w, f)
+        finite(r, nonnegative=True)
+        close(r, ref, 1e-15, "milestones")
+
+    entry(f"{M}:released_milestones", released.released_milestones,
+          {"total_tokens": 1000, "milestone_factor": 0.5, "warmup_fraction": 0.1, "alpha_f": 0.1},
+          {"total_tokens": "real", "milestone_factor": "real", "warmup_fraction": "real", "alpha_f": "real"},
+          o_milestones)
+
+    def replay(kw):
+        """The released rule, one batch at a time (the module docstring)."""
+        total = integer(kw["total_tokens"])
+        L, b0 = integer(kw["seq_len"]), integer(kw["initial_batch"])
+        bf, lf = real(kw["batch_factor"]), real(kw["lr_factor"])
+        assert total >= 1 and L >= 1 and b0 >= 1 and bf >= 1 and lf > 0
+        peak, start = real(kw["peak_lr"]), real(kw["warmup_start"])
+        assert peak > 0 and 0 <= start <= 1
+        mode = choice(kw["lr_mode"], ("auto", "staircase", "cosine"))
+        w, f = real(kw["warmup_fraction"]), real(kw["alpha_f"])
+        taus = milestones_ref(total, real(kw["milestone_factor"]), w, f)
+        if total // (b0 * L) > 200_000:
+            return None  # too long to replay one batch at a time here: the caller checks invariants
+        tokens, acc, k, level = 0, float(b0), 0, peak
+        batches, lrs = [], []
+        warm = w * total
+        while tokens < total:
+            if k < len(taus) and tokens >= taus[k]:
+                acc *= bf
+                level = max(level * lf, f * peak)
+                k += 1
+            b = math.floor(acc)
+            if b % 32 == 1:
+                b = math.ceil(acc)
+            if mode == "cosine" or (mode == "auto" and bf == 1 and lf == 1):
+                if tokens < warm:
+                    lr = peak * (start + (1 - start) * tokens / warm)
+                else:
+                    x = min(1.0, (tokens - warm) / (total - warm))
+                    lr = peak * (f + (1 - f) * 0.5 * (1 + math.cos(math.pi * x)))
+            else:
+                lr = peak * (start + (1 - start) * tokens / warm) if tokens < warm else level
+            batches.append(b)
+            lrs.append(lr)
+            tokens += b * L
+        return batches, lrs
+
+    def o_run(r, kw):
+        replayed = replay(kw)
+        if replayed is None:
+            assert r.tokens >= integer(kw["total_tokens"]) > r.tokens_before[-1]
+            assert np.all(np.diff(r.batch) >= 0) and np.all(np.diff(r.tokens_before) > 0)
+            finite(r.lr, nonnegative=True)
+            return
+        batches, lrs = replayed
+        assert r.batch.tolist() == batches, "batches differ from the per-batch replay"
+        finite(r.lr, nonnegative=True)
+        close(r.lr, lrs, 1e-9, "lr")
+
+    run_valid = {"total_tokens": 20000, "seq_len": 4, "initial_batch": 8, "milestone_factor": 1 / 1.1,
+                 "batch_factor": 1.1, "lr_factor": 1.1**-0.5, "warmup_fraction": 0.1, "alpha_f": 0.1,
+                 "peak_lr": 1.0, "warmup_start": 0.1, "lr_mode": "auto"}
+    entry(f"{M}:released_seesaw_run", released.released_seesaw_run, run_valid,
+          {k: ("choice" if k == "lr_mode" else "int" if k in ("seq_len", "initial_batch") else
+               "tokens" if k == "total_tokens" else "real") for k in run_valid}, o_run)
+
+    def base_run():
+        return released.released_seesaw_run(20000, 4, 8, batch_factor=1.0, lr_factor=1.0)
+
+    def o_reduction(r, kw):
+        assert isinstance(kw["baseline"], released.ReleasedRun)
+        ref = 1 - released.released_seesaw_run(20000, 4, 8).steps / kw["baseline"].steps
+        close(r, ref, 1e-15)
+
+    entry(f"{M}:ReleasedRun.reduction_vs",
+          lambda **kw: released.released_seesaw_run(20000, 4, 8).reduction_vs(**kw),
+          lambda: {"baseline": base_run()}, {"baseline": "any"}, o_reduction)
+
+    def o_as_schedule(r, kw):
+        unit = choice(kw["unit"], ("sequences", "tokens"))
+        assert isinstance(kw["label"], str)
+        run = released.released_seesaw_run(20000, 4, 8)
+        lr, b = r.step_arrays()
+        close(lr, run.lr, 0, "lr")
+        close(b, run.batch * (4 if unit == "tokens" else 1), 0, "batch")
+
+    entry(f"{M}:ReleasedRun.schedule", lambda **kw: released.released_seesaw_run(20000, 4, 8).schedule(**kw),
+          {"unit": "sequences", "label": ""}, {"unit": "choice", "label": "label"}, o_as_schedule)
+
+    grid_valid = {"models": (("t", 20000.0),), "seq_len": 4, "main_batches": (8,), "large_batches": (16,)}
+
+    def o_grid(r, kw):
+        models = kw["models"]
+        assert isinstance(models, (tuple, list)) and models
+        for m in models:
+            assert isinstance(m, (tuple, list)) and len(m) == 2 and isinstance(m[0], str)
+            integer(m[1])
+        L = integer(kw["seq_len"])
+        main = [integer(b) for b in kw["main_batches"]]
+        large = [integer(b) for b in kw["large_batches"]]
+        assert L >= 1 and all(b >= 1 for b in main + large)
+        assert len(r) == len(models) * (6 * len(main) + len(large))
+        for row in r:
+            assert row["steps"] >= 1 and row["baseline_steps"] >= 1
+            close(row["reduction"], 1 - row["steps"] / row["baseline_steps"], 1e-15)
+            assert row["tokens"] >= row["total_tokens"]
+
+    entry(f"{M}:released_grid", released.released_grid, grid_valid,
+          {"models": "models", "seq_len": "int", "main_batches": "vector", "large_batches": "vector"}, o_grid)
+
+    ROWS = released.released_grid(**grid_valid)
+
+    def o_table(r, kw):
+        rows = kw["rows"]
+        assert isinstance(rows, list) and all(isinstance(x, dict) for x in rows)
+        assert isinstance(r, str) and len(r.splitlines()) == len(rows) + 1
+
+    entry(f"{M}:format_released_table", released.format_released_table, lambda: {"rows": list(ROWS)},
+          {"rows": "rows"}, o_table)
+
+
+# --- theory.dynamics.equivalence -----------------------------------------------------------
+def _register_equivalence() -> None:
+    from ramplab.theory.dynamics import equivalence
+
+    M = "ramplab.theory.dynamics.equivalence"
+    exempt(f"{M}:EquivalenceReport", "result record, built by equivalence_report (its methods are driven)")
+
+    def ratio_ref(a, b):
+        if a == 0 and b == 0:
+            return 1.0
+        if b == 0 or a == math.inf:
+            return math.inf
+        if b == math.inf:
+            return 0.0
+        x = Fraction(a) / Fraction(b)
+        return math.inf if x > Fraction(FLOAT_MAX) else float(x)
+
+    def o_ratio(r, kw):
+        a, b = np.asarray(kw["numerator"]), np.asarray(kw["denominator"])
+        for x in (a, b):
+            assert x.dtype.kind in "iuf" or x.dtype.kind == "O" and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in x.ravel()), f"accepted {x!r}"
+        a, b = np.broadcast_arrays(a.astype(float), b.astype(float))
+        assert not np.any(np.isnan(a) | np.isnan(b)) and np.all(a >= 0) and np.all(b >= 0), "accepted bad risks"
+        assert not np.any(np.isinf(b)) or True
+        ref = np.array([ratio_ref(x, y) if not (math.isinf(x) and math.isinf(y)) else math.inf
+                        for x, y in zip(a.ravel(), b.ravel())]).reshape(a.shape)
+        assert not np.any(np.isnan(r)) and np.all(np.asarray(r) >= 0)
+        close(r, ref, 1e-15)
+
+    entry(f"{M}:risk_ratio", equivalence.risk_ratio, {"numerator": [1.0, 0.0, 2.0], "denominator": [2.0, 0.0, 0.0]},
+          {"numerator": "vector", "denominator": "vector"}, o_ratio)
+
+    A = Schedule.constant(0.5, 4, steps=4, label="a")
+    B = Schedule.constant(0.25, 2, steps=8, label="b")
+
+    def o_report(r, kw):
+        problem_of(kw["problem"])
+        items = list(kw["schedules"])
+        assert items and all(isinstance(s, Schedule) for s in items)
+        choice(kw["optimizer"], ("sgd", "nsgd"))
+        start = real(kw["start"])
+        assert start >= 0
+        finite(r.risk, nonnegative=True)
+        finite(r.grid, nonnegative=True)
+        assert r.grid.min() >= start and r.grid.max() <= min(s.total_samples for s in items)
+        assert np.all(r.max_ratio >= 1) and np.allclose(r.max_ratio, r.max_ratio.T)
+        if kw["grid"] is not None and not isinstance(kw["grid"], (int, np.integer)):
+            close(r.grid, vector(kw["grid"]), 0)
+
+    entry(f"{M}:equivalence_report", equivalence.equivalence_report,
+          lambda: {"problem": P, "schedules": [A, B], "optimizer": "sgd", "grid": None, "start": 0.0},
+          {"problem": "problem", "schedules": "schedules", "optimizer": "choice", "grid": "vector",
+           "start": "real"}, o_report, (DivergenceError,))
+
+    REP = equivalence.equivalence_report(P, [A, B])
+
+    def o_rep_ratio(r, kw):
+        i, j = integer(kw["i"]), integer(kw["j"])
+        assert 0 <= i < 2 and 0 <= j < 2, "accepted an index out of range"
+        close(r, [ratio_ref(x, y) for x, y in zip(REP.risk[i], REP.risk[j])], 1e-15)
+
+    entry(f"{M}:EquivalenceReport.ratio", REP.ratio, {"i": 0, "j": 1}, {"i": "int", "j": "int"}, o_rep_ratio)
+
+    def o_dominated(r, kw):
+        th = real(kw["threshold"])
+        assert th >= 0
+        ref = [max(m.tolist(), default=0.0) <= th for m in REP.mean_variance_ratio]
+        assert r.tolist() == ref
+
+    entry(f"{M}:EquivalenceReport.variance_dominated", REP.variance_dominated, {"threshold": 0.1},
+          {"threshold": "real"}, o_dominated)
+
+
+# --- simulations ----------------------------------------------------------------------------
+def _register_simulations() -> None:
+    from ramplab.simulations import samplers, streams
+
+    M, N = "ramplab.simulations.samplers", "ramplab.simulations.streams"
+    exempt(f"{M}:DATA_KURTOSIS {M}:DIRECT_PIECE_ELEMENTS {M}:SAMPLERS", "constant")
+    XP = resolve_backend("numpy")
+
+    def o_piece(r, kw):
+        d, b = integer(kw["dimension"]), integer(kw["batch"])
+        assert d >= 1 and b >= 1
+        assert r == min(b, max(1, 65536 // d))
+
+    entry(f"{M}:direct_piece", samplers.direct_piece, {"dimension": 1000, "batch": 1024},
+          {"dimension": "int", "batch": "int"}, o_piece)
+
+    def cov_ref(p, e, batch, kappa):
+        lam = [float(x) for x in p.eigenvalues]
+        a = [math.sqrt(l) * x for l, x in zip(lam, e)]
+        n2 = sum(x * x for x in a)
+        d = len(lam)
+        out = np.zeros((d, d))
+        for i in range(d):
+            for j in range(d):
+                inner = (n2 + p.noise_variance) * (i == j) + a[i] * a[j] + (kappa - 3) * (i == j) * a[i] ** 2
+                out[i, j] = math.sqrt(lam[i]) * inner * math.sqrt(lam[j]) / batch
+        return out
+
+    def o_cov(r, kw):
+        p = problem_of(kw["problem"])
+        e = vector(kw["error"])
+        assert e.shape == (p.dimension,)
+        b = integer(kw["batch"])
+        assert b >= 1
+        kappa = p.kurtosis if kw["kurtosis"] is None else real(kw["kurtosis"])
+        assert kappa >= 1
+        finite(r)
+        assert np.all(np.diag(r) >= 0)
+        close(r, cov_ref(p, e.tolist(), b, kappa), 1e-12)
+
+    entry(f"{M}:gradient_covariance", samplers.gradient_covariance,
+          lambda: {"problem": P, "error": [1.0, -2.0], "batch": 2, "kurtosis": None},
+          {"problem": "problem", "error": "vector", "batch": "int", "kurtosis": "real"}, o_cov)
+
+    def o_samples(r, kw):
+        p = problem_of(kw["problem"])
+        e = vector(kw["error"])
+        assert e.shape == (p.dimension,)
+        assert integer(kw["batch"]) >= 1
+        draws = integer(kw["draws"])
+        choice(kw["sampler"], ("gaussian-exact", "direct"))
+        choice(kw["data"], ("gaussian", "rademacher", "uniform"))
+        assert isinstance(r, np.ndarray) and r.shape == (draws, p.dimension)
+        finite(r)
+
+    entry(f"{M}:gradient_samples", samplers.gradient_samples,
+          lambda: {"problem": P, "error": [1.0, -2.0], "batch": 4, "draws": 8, "sampler": "gaussian-exact",
+                   "data": "gaussian", "seed": 0, "backend": "numpy"},
+          {"problem": "problem", "error": "vector", "batch": "int", "draws": "int", "sampler": "choice",
+           "data": "choice", "seed": "seed", "backend": "choice"}, o_samples)
+    entry(f"{M}:gradient_samples[direct]", samplers.gradient_samples,
+          lambda: {"problem": P, "error": [1.0, -2.0], "batch": 4, "draws": 8, "sampler": "direct",
+                   "data": "rademacher", "seed": 0, "backend": "numpy"},
+          {"batch": "int", "draws": "int", "data": "choice"}, o_samples)
+
+    def kernel_args():
+        root = streams.root_seed_sequence(0)
+        return {"xp": XP, "streams": streams.block_streams(root, 0, 3, 64, XP, XP.float64),
+                "scaled_error": np.ones((3, 2)), "sqrt_eigenvalues": np.array([1.0, 0.5]), "batch": 4,
+                "noise_std": 0.1}
+
+    def o_kernel(r, kw):
+        assert isinstance(kw["xp"], ModuleType)
+        a = real_values(kw["scaled_error"])
+        root = real_values(kw["sqrt_eigenvalues"])
+        assert a.ndim == 2 and root.shape == (a.shape[1],)
+        assert integer(kw["batch"]) >= 1 and real(kw["noise_std"]) >= 0
+        assert a.shape[0] == sum(s.used for s in kw["streams"])
+        assert np.asarray(r).shape == a.shape
+        # A per-step kernel propagates what it is given (Monte Carlo detects divergence): the result
+        # must be finite when the inputs are moderate.
+        inputs = [a, root, np.array([real(kw["noise_std"])])]
+        if "norm_squared" in kw:
+            inputs.append(real_values(kw["norm_squared"]))
+        if all(np.all(np.abs(x) < 1e100) for x in inputs):  # NaN compares False: NaN in may give NaN out
+            finite(r)
+
+    entry(f"{M}:direct_gradient", samplers.direct_gradient, lambda: dict(kernel_args(), data="gaussian"),
+          {"xp": "xp", "streams": "streams", "scaled_error": "vector", "sqrt_eigenvalues": "vector",
+           "batch": "batch", "noise_std": "real", "data": "choice"}, o_kernel)
+
+    def o_exact_kernel(r, kw):
+        n2 = real_values(kw["norm_squared"])
+        a = real_values(kw["scaled_error"])
+        assert n2.shape == (a.shape[0],)
+        if np.allclose(n2, (a * a).sum(axis=1)):  # the kernel's contract: norm_squared = Σ a² (trusted)
+            o_kernel(r, kw)
+
+    entry(f"{M}:gaussian_exact_gradient", samplers.gaussian_exact_gradient,
+          lambda: dict(kernel_args(), norm_squared=np.full(3, 1.25)),
+          {"xp": "xp", "streams": "streams", "scaled_error": "vector", "norm_squared": "vector",
+           "sqrt_eigenvalues": "vector", "batch": "batch", "noise_std": "real"}, o_exact_kernel)
+
+    def o_default_block(r, kw):
+        assert kw["xp"] is XP or kw["xp"] is np
+        assert r == 64
+
+    entry(f"{N}:default_block", streams.default_block, {"xp": XP}, {"xp": "xp"}, o_default_block)
+
+    def o_namespace(r, kw):
+        assert isinstance(kw["xp"], ModuleType) and hasattr(kw["xp"], "asarray") and r is kw["xp"]
+        assert isinstance(kw["name"], str)
+
+    entry(f"{N}:namespace", streams.namespace, {"xp": XP, "name": "xp"}, {"xp": "xp"}, o_namespace)
+
+    def o_root(r, kw):
+        seed = kw["seed"]
+        assert isinstance(r, np.random.SeedSequence)
+        if isinstance(seed, np.random.SeedSequence):
+            assert r is seed
+        elif seed is not None:
+            if isinstance(seed, (list, tuple)):
+                assert seed and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) and x >= 0
+                                    for x in seed)
+                assert r.entropy == [int(x) for x in seed]
+            else:
+                assert isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)) and seed >= 0
+                assert r.entropy == int(seed)
+
+    entry(f"{N}:root_seed_sequence", streams.root_seed_sequence, {"seed": 7}, {"seed": "seed"}, o_root)
+
+    def o_block_streams(r, kw):
+        first, runs, block = integer(kw["first_run"]), integer(kw["runs"]), integer(kw["block"])
+        assert first >= 0 and runs >= 1 and block >= 1 and first % block == 0
+        assert isinstance(kw["root"], np.random.SeedSequence)
+        assert kw["dtype"] in (XP.float64, XP.float32)
+        assert sum(s.used for s in r) == runs and all(s.rows == block for s in r)
+
+    entry(f"{N}:block_streams", streams.block_streams,
+          lambda: {"root": streams.root_seed_sequence(3), "first_run": 64, "runs": 7, "block": 64, "xp": XP,
+                   "dtype": XP.float64},
+          {"root": "seed", "first_run": "int", "runs": "int", "block": "int", "xp": "xp", "dtype": "choice"},
+          o_block_streams)
+
+    def o_concat(r, kw):
+        parts = kw["parts"]
+        assert isinstance(parts, (list, tuple)) and parts and all(isinstance(p, np.ndarray) for p in parts)
+        assert np.array_equal(r, np.concatenate(parts, axis=0))
+
+    entry(f"{N}:concat_draws", streams.concat_draws,
+          lambda: {"xp": XP, "parts": [np.ones((2, 3)), np.zeros((1, 3))]}, {"xp": "xp", "parts": "streams"}, o_concat)
+
+    def o_stream(r, kw):
+        rows, used = integer(kw["rows"]), integer(kw["used"])
+        assert 1 <= used <= rows
+        assert hasattr(kw["generator"], "normal")
+
+    def gen():
+        return streams.block_streams(streams.root_seed_sequence(1), 0, 1, 4, XP, XP.float64)[0].generator
+
+    entry(f"{N}:BlockStream", streams.BlockStream, lambda: {"generator": gen(), "rows": 4, "used": 2},
+          {"generator": "any", "rows": "int", "used": "int"}, o_stream)
+
+    def stream():
+        return streams.BlockStream(gen(), 4, 2)
+
+    def splat(tail):
+        """``tail`` as the method's positional dimensions: a tuple is splatted, anything else is one."""
+        return tail if isinstance(tail, tuple) else (tail,)
+
+    def o_draw(kind):
+        def check(r, kw):
+            tail = tuple(integer(t) for t in splat(kw["tail"]))
+            assert all(t >= 0 for t in tail)
+            if kind == "gamma":
+                k = vector(kw["shape_parameter"])
+                assert np.all(k > 0)
+            assert np.asarray(r).shape == (2, *tail)
+            finite(r, nonnegative=kind in ("gamma", "uniform"))
+            if kind == "signs":
+                assert np.all(np.abs(r) == 1)
+            if kind == "uniform":
+                assert np.all(np.asarray(r) < 1)
+        return check
+
+    for kind in ("normal", "signs", "uniform"):
+        entry(f"{N}:BlockStream.{kind}", lambda tail, k=kind: getattr(stream(), k)(*splat(tail)), {"tail": (3,)},
+              {"tail": "sizes"}, o_draw(kind))
+    entry(f"{N}:BlockStream.gamma", lambda shape_parameter, tail: stream().gamma(shape_parameter, *splat(tail)),
+          {"shape_parameter": np.array([2.0, 1.5]), "tail": (2,)}, {"shape_parameter": "vector", "tail": "sizes"},
+          o_draw("gamma"))
+
+
+# --- proofs ----------------------------------------------------------------------------------
+def _register_proofs() -> None:
+    import ramplab.proofs as proofs
+    derivation = importlib.import_module("ramplab.proofs.derivation")
+    growth = importlib.import_module("ramplab.proofs.growth")
+    schedule_sums = importlib.import_module("ramplab.proofs.schedule_sums")
+    psfo = importlib.import_module("ramplab.proofs.sfo")
+
+    M = "ramplab.proofs"
+    exempt(f"{M}:DERIVATIONS", "registry of the zero-argument derivations")
+    for name in ("master_bound", "growth_exponential", "growth_polynomial", "nsgd_invariant", "ramp_bound",
+                 "serial_step_integrals", "stationary_point", "temperature"):
+        where = "sfo" if name == "master_bound" else "growth" if "growth" in name else "equivalence"
+        exempt(f"ramplab.proofs.{where}:{name}", "derivation without arguments (nothing to substitute)")
+    exempt("ramplab.proofs.sfo:sfo_expressions", "derivation without arguments (nothing to substitute)")
+    exempt("ramplab.proofs.sfo:CONVENTIONS ramplab.proofs.sfo:STATIONARITY", "constant")
+    exempt(" ".join(f"ramplab.proofs.growth:{n}" for n in ("SFO", "SUM_RATE", "SUM_RATE2_BATCH")), "sympy constant")
+    exempt(" ".join(f"ramplab.proofs.schedule_sums:{n}" for n in
+                    ("BIAS", "BIAS_LIMIT", "SCHEDULES", "SUM1", "SUM2", "SUM_KIND", "VARIANCE", "VARIANCE_LIMIT")),
+           "sympy constant")
+    for n in importlib.import_module("ramplab.proofs.symbols").__all__:
+        exempt(f"ramplab.proofs.symbols:{n}", "sympy symbol")
+
+    def o_cbs(r, kw):
+        vals = [Fraction(real(kw[k])) for k in ("L", "sigma2", "eta", "epsilon")]
+        assert all(v > 0 for v in vals)
+        L, s2, eta, eps = vals
+        conv = choice(kw["convention"], ("general", "small_step"))
+        tau = eps * eps if choice(kw["stationarity"], ("norm", "squared")) == "norm" else eps
+        if conv == "general":
+            assert L * eta < 2
+            ref = 2 * (L * s2 / (2 - L * eta)) * eta / tau
+        else:
+            assert L * eta <= 1
+            ref = 2 * L * s2 * eta / tau
+        assert ref <= Fraction(FLOAT_MAX), "finite exact value beyond float64 returned"
+        finite(r, nonnegative=True)
+        close(r, float(ref), 1e-12)
+
+    cbs_valid = {"L": 1.0, "sigma2": 2.0, "eta": 0.5, "epsilon": 0.1, "convention": "general", "stationarity": "norm"}
+    entry("ramplab.proofs.sfo:critical_batch_size", proofs.critical_batch_size, cbs_valid,
+          {"L": "real", "sigma2": "real", "eta": "real", "epsilon": "real", "convention": "choice",
+           "stationarity": "choice"}, o_cbs)
+
+    def o_growth_exp(r, kw):
+        g, d = real(kw["gamma"]), real(kw["delta"])
+        assert g > 0 and d > 0
+        if g <= 1 or d <= g:
+            assert r == math.inf
+            return
+        x = math.log(d) / math.log(g)
+        close(r, 2 * x / (x - 1) if x < 2 else 2 * x, 1e-12)
+
+    def o_poly_exp(r, kw):
+        p, q = real(kw["p"]), real(kw["q"])
+        assert p > 0 and q >= 0
+        close(r, math.inf if p <= q else 2 * (p + 1) / min(q + 1, p - q), 1e-12)
+
+    entry("ramplab.proofs.growth:growth_exponent", growth.growth_exponent, {"gamma": 1.4, "delta": 2.0},
+          {"gamma": "real", "delta": "real"}, o_growth_exp)
+    entry("ramplab.proofs.growth:polynomial_growth_exponent", growth.polynomial_growth_exponent,
+          {"p": 1.0, "q": 0.0}, {"p": "real", "q": "real"}, o_poly_exp)
+
+    def o_derivations(r, kw):
+        names = list(proofs.DERIVATIONS) if kw["names"] is None else kw["names"]
+        assert isinstance(names, (list, tuple)) and all(isinstance(n, str) and n in proofs.DERIVATIONS
+                                                        for n in names)
+        assert [d.name for d in r] == list(names)
+
+    # names=None is the documented default (every derivation, ~6 s of sympy): tests/proofs covers it.
+    entry(f"{M}:derivations", proofs.derivations, lambda: {"names": ["ramp_bound"]}, {"names": "names"}, o_derivations,
+          skip={"names": (None,)})
+
+    def o_sums(r, kw):
+        assert choice(kw["schedule"], schedule_sums.SCHEDULES)
+        assert isinstance(r, derivation.Derivation) and r.verified
+
+    entry("ramplab.proofs.schedule_sums:schedule_sums", schedule_sums.schedule_sums, {"schedule": "constant"},
+          {"schedule": "choice"}, o_sums)
+
+    def o_constant(r, kw):
+        choice(kw["convention"], ("general", "small_step"))
+        choice(kw["stationarity"], ("norm", "squared"))
+        assert isinstance(r, derivation.Derivation) and r.verified
+
+    entry("ramplab.proofs.sfo:sfo_constant", psfo.sfo_constant, {"convention": "general", "stationarity": "norm"},
+          {"convention": "choice", "stationarity": "choice"}, o_constant)
+
+    def o_bound_constants(r, kw):
+        conv = choice(kw["convention"], ("general", "small_step"))
+        e = kw["eta_max"]
+        assert isinstance(e, (sp.Basic, int, float, np.integer, np.floating)) and not isinstance(e, bool)
+        ex = sp.sympify(e)
+        assert ex.is_finite is not False and ex.is_extended_real is not False and not ex.has(sp.nan)
+        assert len(r) == 2
+
+    entry("ramplab.proofs.sfo:bound_constants", psfo.bound_constants, {"convention": "general", "eta_max": sp.Symbol("eta", positive=True)},
+          {"convention": "choice", "eta_max": "sympy"}, o_bound_constants)
+
+    def o_target(r, kw):
+        choice(kw["stationarity"], ("norm", "squared"))
+        e = kw["eps"]
+        assert isinstance(e, (sp.Basic, int, float, np.integer, np.floating)) and not isinstance(e, bool)
+        ex = sp.sympify(e)
+        assert ex.is_extended_real is not False and not ex.has(sp.nan, sp.zoo)
+        if ex.is_number:
+            assert ex.is_positive and ex.is_finite
+        assert not sp.sympify(r).has(sp.nan, sp.zoo)
+
+    entry("ramplab.proofs.sfo:target", psfo.target, {"stationarity": "norm", "eps": sp.Symbol("epsilon", positive=True)},
+          {"stationarity": "choice", "eps": "sympy"}, o_target)
+
+    D = "ramplab.proofs.derivation"
+    x = sp.Symbol("x", positive=True)
+
+    def expr_ok(e):
+        assert not isinstance(e, (str, bytes, bool, np.bool_)), f"accepted {e!r} for an expression"
+        return sp.sympify(e.item() if isinstance(e, np.generic) else e)
+
+    def o_check(kind):
+        def check(r, kw):
+            assert isinstance(kw["description"], str)
+            assert kw.get("simplify") is None or callable(kw["simplify"])
+            ex = expr_ok(kw["expr"])
+            assert isinstance(r, derivation.Check) and r.kind == kind and isinstance(r.passed, bool)
+            if ex.has(sp.nan, sp.zoo) or ex.is_number and not ex.is_finite:
+                assert not r.passed, "a check on nan/zoo/oo passed"
+        return check
+
+    for kind, fn in (("zero", derivation.check_zero), ("positive", derivation.check_positive),
+                     ("negative", derivation.check_negative), ("nonnegative", derivation.check_nonnegative)):
+        entry(f"{D}:check_{kind}", fn, {"description": "d", "expr": x, "simplify": None},
+              {"description": "label", "expr": "sympy", "simplify": "callable"}, o_check(kind))
+
+    def o_equal(r, kw):
+        assert isinstance(kw["description"], str)
+        expr_ok(kw["lhs"]), expr_ok(kw["rhs"])
+        assert isinstance(r, derivation.Check) and isinstance(r.passed, bool)
+
+    entry(f"{D}:check_equal", derivation.check_equal, {"description": "d", "lhs": x, "rhs": x, "simplify": None},
+          {"description": "label", "lhs": "sympy", "rhs": "sympy", "simplify": "callable"}, o_equal)
+
+    def o_limit(r, kw):
+        assert isinstance(kw["description"], str) and isinstance(kw["var"], sp.Symbol)
+        assert kw["direction"] in ("+", "-", "+-")
+        expr_ok(kw["expr"]), expr_ok(kw["point"]), expr_ok(kw["expected"])
+        assert isinstance(r, derivation.Check) and isinstance(r.passed, bool)
+
+    entry(f"{D}:check_limit", derivation.check_limit,
+          {"description": "d", "expr": 1 / x, "var": x, "point": sp.oo, "expected": 0, "direction": "+"},
+          {"description": "label", "expr": "sympy", "var": "sympy", "point": "sympy", "expected": "sympy",
+           "direction": "choice"}, o_limit)
+
+    def o_true(r, kw):
+        assert isinstance(kw["description"], str)
+        rel = kw["relation"]
+        rel = (sp.true if rel else sp.false) if isinstance(rel, bool) else expr_ok(rel)
+        assert isinstance(r, derivation.Check) and r.passed == (rel is sp.true)
+
+    entry(f"{D}:check_true", derivation.check_true, {"description": "d", "relation": sp.sqrt(2) < 2},
+          {"description": "label", "relation": "sympy"}, o_true)
+
+    def o_equation(r, kw):
+        assert isinstance(kw["name"], (str, sp.Basic))
+        expr_ok(kw["rhs"])
+        assert isinstance(r, sp.Eq)
+
+    entry(f"{D}:equation", derivation.equation, {"name": "f", "rhs": x**2}, {"name": "label", "rhs": "sympy"},
+          o_equation)
+
+    def o_check_ctor(r, kw):
+        assert isinstance(kw["description"], str) and kw["kind"] in derivation.KINDS
+        assert isinstance(kw["passed"], (bool, np.bool_))
+        expr_ok(kw["expression"])
+
+    entry(f"{D}:Check", derivation.Check, {"description": "d", "kind": "zero", "expression": sp.Integer(0),
+                                            "passed": True},
+          {"description": "label", "kind": "choice", "expression": "sympy", "passed": "flag"}, o_check_ctor)
+
+    CHK = derivation.check_positive("x > 0", x)
+
+    def o_derivation(r, kw):
+        for k in ("name", "title", "statement", "source"):
+            assert isinstance(kw[k], str), f"accepted {k}={kw[k]!r}"
+        assert isinstance(kw["assumptions"], (tuple, list)) and all(isinstance(a, str) for a in kw["assumptions"])
+        assert all(isinstance(c, derivation.Check) for c in kw["checks"]) and len(kw["checks"]) >= 1
+        assert all(isinstance(e, sp.Eq) for e in kw["results"])
+
+    entry(f"{D}:Derivation", derivation.Derivation,
+          lambda: {"name": "demo", "title": "t", "statement": "s", "assumptions": ("x > 0",),
+                   "results": (derivation.equation("f", x**2),), "checks": (CHK,), "source": ""},
+          {"name": "label", "title": "label", "statement": "label", "assumptions": "sequence", "results": "sequence",
+           "checks": "sequence", "source": "label"}, o_derivation)
+
+    DEMO = derivation.Derivation("demo", "t", "s", (), (derivation.equation("f", x**2),), (CHK,))
+
+    def o_result(r, kw):
+        assert kw["name"] == "f" or kw["name"] == sp.Symbol("f")
+        assert r == x**2
+
+    entry(f"{D}:Derivation.result", DEMO.result, {"name": "f"}, {"name": "label"}, o_result)
+
+
+for _register in (_register_sfo, _register_growth, _register_families, _register_released, _register_equivalence,
+                  _register_simulations, _register_proofs):
+    _register()
+
+
+# ----------------------------------------------------------------------------- tests
+def _public_callables() -> list[str]:
+    out = []
+    for mod_name in MODULES:
+        mod = importlib.import_module(mod_name)
+        for name in mod.__all__:
+            out.append(f"{mod_name}:{name}")
+    return out
+
+
+def _resolve(qualified: str) -> Any:
+    mod_name, name = qualified.split("[")[0].split(":")
+    obj: Any = importlib.import_module(mod_name)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _owner(qualified: str) -> str:
+    """``module:Name`` of an entry (``module:Name.method[variant]`` → ``module:Name``)."""
+    mod_name, name = qualified.split("[")[0].split(":")
+    return f"{mod_name}:{name.split('.')[0]}"
+
+
+def test_table_is_complete():
+    """Every public name of :data:`MODULES` has an entry or an exemption (a re-export counts as its
+    original), and every entry and exemption names something public."""
+    public = _public_callables()
+    covered = {id(_resolve(_owner(n))) for n in list(ENTRIES) + list(EXEMPT)}
+    missing = [n for n in public if id(_resolve(n)) not in covered]
+    assert not missing, f"public names without a hostile-input entry or an EXEMPT reason: {missing}"
+    stale = [n for n in list(ENTRIES) + list(EXEMPT) if _owner(n) not in public]
+    assert not stale, f"entries or exemptions for names that are not public: {stale}"
+    for n in ENTRIES:
+        _resolve(n)  # methods exist
+
+
+def test_valid_calls_are_correct():
+    """The oracles accept every entry's valid call (so a failure below is the hostile value's)."""
+    for name, e in ENTRIES.items():
+        kwargs = e.valid()
+        e.oracle(bounded_call(e.call, kwargs), kwargs)
+
+
+CASES = [(name, arg) for name, e in ENTRIES.items() for arg in e.args]
+
+
+def _assert_handled(name: str, arg: str, value: Any) -> None:
+    outcome, detail = classify(name, arg, value)
+    assert outcome in ("clear error", "correct"), f"{name}({arg}={_short(value)}): {outcome}: {detail}"
+
+
+@pytest.mark.parametrize(("name", "arg"), CASES, ids=[f"{n.split(':')[1]}-{a}" for n, a in CASES])
+def test_fixed_hostile_values(name: str, arg: str) -> None:
+    failures = []
+    for value in ENTRIES[name].values(arg):
+        outcome, detail = classify(name, arg, value)
+        if outcome not in ("clear error", "correct"):
+            failures.append(f"{arg}={_short(value)}: {outcome}: {detail}")
+    assert not failures, f"{name}:\n" + "\n".join(failures)
+
+
+@pytest.mark.parametrize(("name", "arg"), CASES, ids=[f"{n.split(':')[1]}-{a}" for n, a in CASES])
+def test_random_hostile_values(name: str, arg: str) -> None:
+    skipped = ENTRIES[name].skip.get(arg, ())
+
+    @settings(settings.get_profile("hostile-slow" if os.environ.get("RAMPLAB_SLOW") == "1" else "hostile"))
+    @given(value=hostile_strategy(ENTRIES[name].kinds[arg]).filter(lambda v: not any(v is x for x in skipped)))
+    def run(value: Any) -> None:
+        _assert_handled(name, arg, value)
+
+    run()
+
+
+# ----------------------------------------------------------------------------- the sweep
+def _short(value: Any) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a repr that fails on extreme values
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def sweep(verbose: bool = False) -> Counter:
+    """Classify every (entry, argument, fixed hostile value); print the counts."""
+    counts: Counter = Counter()
+    by_entry: dict[str, Counter] = {}
+    for name, arg in CASES:
+        for value in ENTRIES[name].values(arg):
+            outcome, detail = classify(name, arg, value)
+            counts[outcome] += 1
+            by_entry.setdefault(name, Counter())[outcome] += 1
+            if verbose and outcome not in ("clear error", "correct"):
+                print(f"{outcome:13s} {name}({arg}={_short(value)}): {detail}")
+    print(f"{len(ENTRIES)} entries, {len(CASES)} arguments, {sum(counts.values())} cases")
+    for o in OUTCOMES:
+        print(f"  {o:14s} {counts[o]}")
+    return counts
+
+
+def _cases_of(name: str) -> list[tuple[str, Any]]:
+    return [(arg, value) for arg in ENTRIES[name].args for value in ENTRIES[name].values(arg)]
+
+
+def _isolated_sweep(verbose: bool) -> None:
+    """The sweep with each entry in a child process, so that a crash (segfault, OOM kill) of one
+    case is counted as an unclear error and the sweep goes on."""
+    import json
+    import subprocess
+
+    counts: Counter = Counter()
+    for name in ENTRIES:
+        total, skip = len(_cases_of(name)), 0
+        while skip < total:
+            proc = subprocess.run([sys.executable, __file__, "--entry", name, "--skip", str(skip)],
+                                  capture_output=True, text=True)
+            lines = [json.loads(x) for x in proc.stdout.splitlines() if x.startswith("{")]
+            for rec in lines:
+                counts[rec["outcome"]] += 1
+                if verbose and rec["outcome"] not in ("clear error", "correct"):
+                    print(f"{rec['outcome']:13s} {name}({rec['arg']}={rec['value']}): {rec['detail']}")
+            skip += len(lines)
+            if proc.returncode != 0 and skip < total:
+                arg, value = _cases_of(name)[skip]
+                counts["unclear error"] += 1
+                if verbose:
+                    print(f"unclear error {name}({arg}={_short(value)}): process died ({proc.returncode})")
+                skip += 1
+    print(f"{len(ENTRIES)} entries, {len(CASES)} arguments, {sum(counts.values())} cases")
+    for o in OUTCOMES:
+        print(f"  {o:14s} {counts[o]}")
+
+
+if __name__ == "__main__":
+    import json
+    import warnings
+
+    warnings.simplefilter("error", RuntimeWarning)  # as under pytest (pyproject.toml filterwarnings)
+    if "--entry" in sys.argv:
+        name = sys.argv[sys.argv.index("--entry") + 1]
+        skip = int(sys.argv[sys.argv.index("--skip") + 1])
+        for arg, value in _cases_of(name)[skip:]:
+            outcome, detail = classify(name, arg, value)
+            print(json.dumps({"arg": arg, "value": _short(value), "outcome": outcome, "detail": detail}), flush=True)
+    elif "--match" in sys.argv:
+        pattern = sys.argv[sys.argv.index("--match") + 1]
+        CASES[:] = [(n, a) for n, a in CASES if pattern in n]
+        sweep(verbose=True)
+    elif "--isolated" in sys.argv:
+        _isolated_sweep("--verbose" in sys.argv)
+    else:
+        sweep(verbose="--verbose" in sys.argv)
