@@ -101,45 +101,17 @@ def test_cli_rejects_unknown_part(capsys):
     assert set(PARTS) == {"workloads", "bandwidth", "full", "memory"}
 
 
-class _Curve:
-    """What a trajectory computed with ``checkpoints=``/``compress=`` is expected to expose."""
-
-    def __init__(self, steps, averaged_risk, estimate=None):
-        self.steps, self.averaged_risk = steps, averaged_risk
-        if estimate is not None:
-            self.compression_error_estimate = estimate
-
-
-def _solver_with_every_keyword(problem, schedules, optimizer="sgd", *, average=None, checkpoints=None,
-                               kernel="auto", compress=None):
-    """The real solver behind the target keywords: checkpoints subset the curve, ``compress``
-    perturbs it by a known 1e-4 and reports that as its estimate."""
-    if kernel not in ("auto", "fused", "reference"):
-        raise ValueError(f"kernel {kernel!r}")
-    single = isinstance(schedules, Schedule)
-    out = []
-    for traj in ([expected_risk(problem, schedules, average=average)] if single
-                 else expected_risk(problem, schedules, average=average)):
-        steps, curve = traj.steps, traj.averaged_risk
-        if checkpoints is not None:
-            steps = np.asarray(checkpoints)
-            curve = curve[steps]
-        if compress is not None:
-            curve = curve * (1 + 1e-4)
-        out.append(_Curve(steps, curve, 1e-4 if compress is not None else None))
-    return out[0] if single else tuple(out)
-
-
-def test_every_part_runs_once_the_solver_has_the_keywords(monkeypatch):
+def test_full_scale_and_memory_parts_with_the_real_solver():
+    """At quick sizes: the compressed full-scale curves agree with the uncompressed ones within the
+    rtol the benchmark asks for, and the reported estimate is at least the true error."""
     import ramplab.benchmarks.exact_solver as bench
 
-    monkeypatch.setattr(bench, "expected_risk", _solver_with_every_keyword)
     assert all(bench.solver_features().values())
     rows = bench.measure(QUICK_SIZES, parts=("full", "memory"), full_uncompressed=True)
     (err,) = _by_item(rows, "max rel err compressed")
-    assert err.value == pytest.approx(1e-4, rel=1e-6)
     (estimate,) = _by_item(rows, "compression error estimate")
-    assert estimate.value == pytest.approx(1e-4) and "compression_error_estimate" in estimate.note
+    assert err.value is not None and estimate.value is not None
+    assert err.value <= 1e-3 and err.value <= estimate.value
     memory = [r for r in rows if r.part.startswith("memory")]
     assert len(memory) == 3 and all(r.value is not None and r.value >= 0 for r in memory)
     assert _by_item(rows, "compress=0.001")[0].value > 0

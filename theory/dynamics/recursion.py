@@ -765,9 +765,11 @@ def expected_risk(
         raise ValueError(f"divergence_threshold must be > 1; got {divergence_threshold!r}")
     xp = resolve_backend(backend)
     dtype = _resolve_dtype(xp, dtype)
-    # In units of q = Σ mλs = 2 × risk; +inf when the scale is 0 (then only a non-finite state diverges).
+    # In units of q = Σ mλs = 2 × risk, capped at the largest float so that inf (and NaN) always fail
+    # ``q <= limit``; with R(0) = σ² = 0 only a non-finite state diverges.
     scale = problem.initial_risk + problem.noise_variance
-    limit = 2.0 * threshold * scale if scale > 0 else np.inf
+    with np.errstate(over="ignore"):
+        limit = float(min(2.0 * threshold * scale, np.finfo(np.float64).max)) if scale > 0 else float(np.finfo(np.float64).max)
     horizon = max(len(s) for s in sched_list)
     recorder = _Recorder(horizon, _checkpoint_steps(checkpoints, horizon))
     averaging = resolve_average(average)
