@@ -21,14 +21,13 @@ checks only that the rows exist and that the implementations agree):
 4. **Memory.** 10⁶ steps at ``d = 10`` with a few hundred ``checkpoints=``: warm time, tracemalloc
    peak and peak-RSS growth.
 
-Keywords the solver may not have yet (``checkpoints=``, ``kernel=``, ``compress=``) are detected
-with :func:`solver_features`; a part that needs a missing one prints ``n/a: needs …`` instead.
+Without numba (the ``fast`` extra) the solver's reference kernel is timed instead, and the report says
+so; without JAX (the ``bench`` extra) the JAX column is skipped.
 """
 
 from __future__ import annotations
 
 import gc
-import inspect
 import math
 import time
 import tracemalloc
@@ -56,7 +55,6 @@ __all__ = [
     "measure",
     "naive_averaged_risk",
     "report",
-    "solver_features",
     "triad_bandwidth",
     "workload_lrs",
     "workload_problem",
@@ -121,18 +119,6 @@ QUICK_SIZES = Sizes(
 
 
 # ----------------------------------------------------------------------------------- helpers
-def solver_features() -> dict[str, bool]:
-    """Which optional keywords :func:`~ramplab.theory.expected_risk` accepts in this install.
-
-    Examples
-    --------
-    >>> sorted(solver_features())
-    ['checkpoints', 'compress', 'kernel']
-    """
-    params = inspect.signature(expected_risk).parameters
-    return {name: name in params for name in ("checkpoints", "kernel", "compress")}
-
-
 def largest_stable_lr(problem: Problem, batch: float = 1.0, *, rtol: float = 1e-10) -> float:
     """Largest constant learning rate at which SGD is stable (docs/math.md#stability), by bisection.
 
@@ -217,25 +203,17 @@ def _interleaved_best_times(calls: dict[str, Callable[[], Any]], repeat: int) ->
     return best, results
 
 
-def _solve(problem: Problem, schedules: Any, features: dict[str, bool], *, kernel: str | None = None,
-           checkpoints: Any = None, compress: float | None = None) -> Any:
-    """``expected_risk`` with uniform averaging and only the optional keywords this install has."""
-    kw: dict[str, Any] = {"average": "uniform"}
-    if kernel is not None and features["kernel"]:
-        kw["kernel"] = kernel
-    if checkpoints is not None and features["checkpoints"]:
-        kw["checkpoints"] = checkpoints
-    if compress is not None and features["compress"]:
-        kw["compress"] = compress
-    return expected_risk(problem, schedules, **kw)
+def _solve(problem: Problem, schedules: Any, *, kernel: str | None = None, checkpoints: Any = None,
+           compress: float | None = None) -> Any:
+    """``expected_risk`` with uniform averaging (``kernel=None``: the solver's own choice)."""
+    return expected_risk(problem, schedules, average="uniform", kernel=kernel or "auto", checkpoints=checkpoints,
+                         compress=compress)
 
 
-def _pick_kernel(problem: Problem, features: dict[str, bool]) -> tuple[str | None, str]:
-    """``("fused", "")`` when ``kernel="fused"`` runs here, else ``(None, why not)``."""
-    if not features["kernel"]:
-        return None, "default kernel (fused n/a: needs kernel=)"
+def _pick_kernel(problem: Problem) -> tuple[str | None, str]:
+    """``("fused", note)`` when ``kernel="fused"`` runs here (numba installed), else ``(None, why not)``."""
     try:
-        _solve(problem, Schedule.constant(1e-3, 1, steps=2), features, kernel="fused")
+        _solve(problem, Schedule.constant(1e-3, 1, steps=2), kernel="fused")
     except (ImportError, ValueError, RuntimeError, NotImplementedError) as exc:
         return None, f"default kernel (fused unavailable: {type(exc).__name__}: {exc})"
     return "fused", 'kernel="fused"'
@@ -372,7 +350,7 @@ def workload_lrs(problem: Problem, n: int) -> np.ndarray:
     return np.geomspace(0.95 * top, 1e-3 * top, n)
 
 
-def _workloads(sizes: Sizes, features: dict[str, bool]) -> list[Row]:
+def _workloads(sizes: Sizes) -> list[Row]:
     rows: list[Row] = []
     jax_fn = jax_averaged_risk()
     for tag, (d, steps) in zip("ab", sizes.workloads):
@@ -381,13 +359,13 @@ def _workloads(sizes: Sizes, features: dict[str, bool]) -> list[Row]:
         lrs = workload_lrs(problem, sizes.n_lrs)
         lr_table = np.broadcast_to(lrs, (steps, lrs.size))
         schedules = [Schedule.constant(float(eta), 1, steps=steps) for eta in lrs]
-        kernel, kernel_note = _pick_kernel(problem, features)
+        kernel, kernel_note = _pick_kernel(problem)
         args = (problem.eigenvalues, problem.initial_second_moment, problem.noise_variance, lr_table)
 
         calls: dict[str, Callable[[], Any]] = {
             "naive": lambda: naive_averaged_risk(*args),
             "ramplab": lambda: np.stack([t.averaged_risk
-                                         for t in _solve(problem, schedules, features, kernel=kernel)]),
+                                         for t in _solve(problem, schedules, kernel=kernel)]),
         }
         if jax_fn is not None:
             jax_fn(*args)  # compile at these shapes; the timed calls are warm
@@ -435,7 +413,7 @@ def triad_bandwidth(length: int, repeat: int = 5) -> tuple[float, float]:
     return 24.0 * length / best_triad, 16.0 * length / best_copy
 
 
-def _bandwidth(sizes: Sizes, features: dict[str, bool]) -> tuple[list[Row], float | None]:
+def _bandwidth(sizes: Sizes) -> tuple[list[Row], float | None]:
     part = "bandwidth"
     triad, copy = triad_bandwidth(sizes.triad_length, repeat=max(3, sizes.repeat + 2))
     mib = 8 * sizes.triad_length / 2**20
@@ -444,11 +422,11 @@ def _bandwidth(sizes: Sizes, features: dict[str, bool]) -> tuple[list[Row], floa
             Row(part, "NumPy copy a = b", copy / 1e9, "GB/s", "16 B/elem, single pass")]
     d, steps = sizes.kernel_d, sizes.kernel_steps
     problem = workload_problem(d)
-    kernel, kernel_note = _pick_kernel(problem, features)
+    kernel, kernel_note = _pick_kernel(problem)
     schedule = Schedule.constant(0.5 * largest_stable_lr(problem, 1.0), 1, steps=steps)
-    checkpoints = [steps] if features["checkpoints"] else None
-    _solve(problem, schedule, features, kernel=kernel, checkpoints=checkpoints)  # warm
-    seconds, _ = _best_time(lambda: _solve(problem, schedule, features, kernel=kernel, checkpoints=checkpoints),
+    checkpoints = [steps]
+    _solve(problem, schedule, kernel=kernel, checkpoints=checkpoints)  # warm
+    seconds, _ = _best_time(lambda: _solve(problem, schedule, kernel=kernel, checkpoints=checkpoints),
                             sizes.repeat)
     moved = STATE_BYTES_PER_COORDINATE * d * steps
     effective = moved / seconds
@@ -476,7 +454,7 @@ def full_scale_m(problem: Problem, fraction: float) -> tuple[float, float]:
     return fraction * m_max, m_max
 
 
-def _full(sizes: Sizes, features: dict[str, bool], *, uncompressed: bool, m_fraction: float,
+def _full(sizes: Sizes, *, uncompressed: bool, m_fraction: float,
           rtol: float, effective_bandwidth: float | None, say: Callable[[str], None]) -> list[Row]:
     d, steps = sizes.full_d, sizes.full_steps
     part = f"full scale d={d}, {steps} steps, 12 curves"
@@ -496,39 +474,31 @@ def _full(sizes: Sizes, features: dict[str, bool], *, uncompressed: bool, m_frac
         est = STATE_BYTES_PER_COORDINATE * coordinate_steps / effective_bandwidth
         rows.append(Row(part, "uncompressed, estimated", est, "s", "12·d·T coordinate-steps at the measured bandwidth"))
 
-    compressed: list[Any] | None = None
-    if features["compress"]:
-        # The solver picks its own kernel for the compressed run (kernel="auto").
-        start = time.perf_counter()
-        compressed = [t for p, pair in zip(problems, schedules)
-                      for t in _solve(p, pair, features, compress=rtol)]
-        took = time.perf_counter() - start
-        rows.append(Row(part, f"compress={rtol:g}", took, "s",
-                        f"target <= 60 s on 2 cores: {'OK' if took <= 60 else 'MISSED'}"))
-        estimate = _compression_estimate(compressed)
-        rows.append(Row(part, "compression error estimate", None if estimate is None else estimate[1], "",
-                        "n/a: no estimate attribute found" if estimate is None else f"max of .{estimate[0]}"))
-    else:
-        rows.append(Row(part, f"compress={rtol:g}", None, "s", "n/a: needs compress="))
+    # The solver picks its own kernel for the compressed run (kernel="auto").
+    start = time.perf_counter()
+    compressed = [t for p, pair in zip(problems, schedules) for t in _solve(p, pair, compress=rtol)]
+    took = time.perf_counter() - start
+    rows.append(Row(part, f"compress={rtol:g}", took, "s",
+                    f"target <= 60 s on 2 cores: {'OK' if took <= 60 else 'MISSED'}"))
+    estimate = _compression_estimate(compressed)
+    rows.append(Row(part, "compression error estimate", None if estimate is None else estimate[1], "",
+                    "n/a: no estimate" if estimate is None else f"max of .{estimate[0]}"))
 
     if not uncompressed:
         rows.append(Row(part, "uncompressed", None, "s", "skipped (pass --full-uncompressed)"))
         return rows
-    kernel, kernel_note = _pick_kernel(problems[0], features)
+    kernel, kernel_note = _pick_kernel(problems[0])
     if effective_bandwidth:
         say(f"[bench exact] full: uncompressed run, about {est:.0f} s at the measured bandwidth …")
     start = time.perf_counter()
     exact = [t for p, pair in zip(problems, schedules)
-             for t in _solve(p, pair, features, kernel=kernel, checkpoints=compare)]
+             for t in _solve(p, pair, kernel=kernel, checkpoints=compare)]
     took = time.perf_counter() - start
     rows.append(Row(part, "uncompressed", took, "s", kernel_note))
-    if compressed is None:
-        rows.append(Row(part, "max rel err compressed", None, "", "n/a: needs compress="))
-    else:
-        err = max(_max_relative_difference(averaged_risk_at(c, compare), averaged_risk_at(e, compare))
-                  for c, e in zip(compressed, exact))
-        rows.append(Row(part, "max rel err compressed", err, "",
-                        f"at steps {compare}; target <= 1e-3: {'OK' if err <= 1e-3 else 'MISSED'}"))
+    err = max(_max_relative_difference(averaged_risk_at(c, compare), averaged_risk_at(e, compare))
+              for c, e in zip(compressed, exact))
+    rows.append(Row(part, "max rel err compressed", err, "",
+                    f"at steps {compare}; target <= 1e-3: {'OK' if err <= 1e-3 else 'MISSED'}"))
     return rows
 
 
@@ -552,17 +522,13 @@ def _reset_peak_rss() -> bool:
         return False
 
 
-def _memory(sizes: Sizes, features: dict[str, bool]) -> list[Row]:
+def _memory(sizes: Sizes) -> list[Row]:
     d, steps = sizes.memory_d, sizes.memory_steps
     part = f"memory d={d}, {steps} steps"
-    if not features["checkpoints"]:
-        return [Row(part, "time (warm)", None, "s", "n/a: needs checkpoints="),
-                Row(part, "tracemalloc peak", None, "MB", "n/a: needs checkpoints="),
-                Row(part, "peak RSS growth", None, "MB", "n/a: needs checkpoints=")]
     problem = workload_problem(d)
     schedule = Schedule.constant(0.5 * largest_stable_lr(problem, 1.0), 1, steps=steps)
     checkpoints = np.unique(np.geomspace(1, steps, sizes.memory_checkpoints).round().astype(np.int64))
-    run = lambda: _solve(problem, schedule, features, checkpoints=checkpoints)  # noqa: E731
+    run = lambda: _solve(problem, schedule, checkpoints=checkpoints)  # noqa: E731
     run()  # warm (kernel compilation)
     seconds, _ = _best_time(run, sizes.repeat)
     gc.collect()
@@ -617,7 +583,6 @@ def measure(sizes: Sizes = FULL_SIZES, *, parts: Sequence[str] = PARTS, full_unc
         raise ValueError(f"parts must be drawn from {PARTS}; got {unknown}")
     if not 0.0 < m_fraction < 1.0:
         raise ValueError(f"m_fraction must lie in (0, 1); got {m_fraction!r}")
-    features = solver_features()
     say = progress or (lambda line: None)
     rows: list[Row] = []
     bandwidth: float | None = None
@@ -626,15 +591,15 @@ def measure(sizes: Sizes = FULL_SIZES, *, parts: Sequence[str] = PARTS, full_unc
             continue
         say(f"[bench exact] {part} …")
         if part == "workloads":
-            rows += _workloads(sizes, features)
+            rows += _workloads(sizes)
         elif part == "bandwidth":
-            new, bandwidth = _bandwidth(sizes, features)
+            new, bandwidth = _bandwidth(sizes)
             rows += new
         elif part == "full":
-            rows += _full(sizes, features, uncompressed=full_uncompressed, m_fraction=m_fraction,
+            rows += _full(sizes, uncompressed=full_uncompressed, m_fraction=m_fraction,
                           rtol=compress_rtol, effective_bandwidth=bandwidth, say=say)
         else:
-            rows += _memory(sizes, features)
+            rows += _memory(sizes)
     return rows
 
 
@@ -654,9 +619,7 @@ def _format_value(value: float | None, unit: str) -> str:
 
 def report(rows: Sequence[Row], *, sizes: Sizes | None = None) -> str:
     """A compact plain-text table of ``rows``, grouped by part."""
-    features = solver_features()
-    have = ", ".join(f"{k}={'yes' if v else 'no'}" for k, v in features.items())
-    lines = [f"Exact solver benchmark: float64, expected_risk keywords: {have}", ""]
+    lines = ["Exact solver benchmark: float64, uniform iterate averaging", ""]
     width = max([len(r.item) for r in rows] + [10]) + 2
     current = None
     for r in rows:

@@ -4,10 +4,9 @@ Batch-1 SGD on ``λ_i = i^-a``, ``λ_i s_i(0) = i^-b`` (``a ∈ {1.1, 1.5, 1.9}`
 ``σ² = 0.01``, uniform iterate averaging (docs/math.md#iterate-averaging), with the two learning-rate
 families ``η = m / tr H`` and ``η_t = m / (tr H √t)``. ``m`` runs over the stable range: fractions
 :data:`M_FRACTIONS` of ``m_max = tr H · η_max``, ``η_max`` the largest stable constant rate
-(docs/math.md#stability). The full-size run needs the solver's ``compress=`` (spectral compression);
-without it the figure is drawn at :data:`FALLBACK_D` and its JSON says so. Curves are evaluated on
-a log-spaced grid of steps (with ``checkpoints=`` when the solver has it), and the CSV holds exactly
-the plotted points.
+(docs/math.md#stability). The full-size run uses the solver's ``compress=`` (spectral compression,
+docs/math.md#spectral-compression) and records its error estimate in the JSON. Curves are evaluated
+with ``checkpoints=`` on a log-spaced grid of steps, and the CSV holds exactly the plotted points.
 """
 
 from __future__ import annotations
@@ -24,16 +23,12 @@ from ..benchmarks.exact_solver import (
     compression_estimates,
     full_scale_m,
     full_scale_schedules,
-    solver_features,
 )
 from ..theory import Problem, expected_risk
 
 #: ``m`` as fractions of the largest stable ``m``: near the edge of stability down to 1/1000 of it.
 M_FRACTIONS = (0.9, 0.03, 0.001)
 FULL_D, FULL_STEPS = 500_000, 50_000
-#: Dimension used at full length when the solver has no ``compress=`` (the plain solver's cost is
-#: ``d × steps`` per curve).
-FALLBACK_D = 2_000
 QUICK_D, QUICK_STEPS = 200, 1_000
 NOISE_VARIANCE = 0.01
 COMPRESS_RTOL = 1e-3
@@ -54,26 +49,15 @@ def step_grid(steps: int, points: int = 200) -> np.ndarray:
 @register("full_scale_curves",
           "SGD, uniform averaging, d=5e5, 50k steps: averaged risk vs steps for m/trH and m/(trH√t), per (a, b)")
 def build(ctx: FigureContext) -> None:
-    features = solver_features()
-    compress = COMPRESS_RTOL if features["compress"] else None
+    compress = COMPRESS_RTOL
     if ctx.quick:
         d, steps = QUICK_D, QUICK_STEPS
         d_note = "quick: small d"
-    elif compress is not None:
+    else:
         d, steps = FULL_D, FULL_STEPS
         d_note = f"full scale with compress={COMPRESS_RTOL:g}"
-    else:
-        d, steps = FALLBACK_D, FULL_STEPS
-        d_note = (f"expected_risk has no compress= in this install: d={FALLBACK_D} instead of {FULL_D} "
-                  f"(full length, uncompressed)")
     grid = step_grid(steps)
-    kw = {"average": "uniform"}
-    if compress is not None:
-        kw["compress"] = compress
-    if features["checkpoints"]:
-        kw["checkpoints"] = grid
-    if features["kernel"]:
-        kw["kernel"] = "auto"
+    kw = {"average": "uniform", "compress": compress, "checkpoints": grid, "kernel": "auto"}
 
     colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, len(M_FRACTIONS)))
     fig, axes = plt.subplots(2, 3, figsize=(14, 8), sharex=True)
@@ -121,7 +105,7 @@ def build(ctx: FigureContext) -> None:
         "lr_families": {"m/trH": "eta = m / tr H", "m/(trH sqrt t)": "eta_t = m / (tr H sqrt(t)), t = 1 … steps"},
         "solver_keywords": {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in kw.items()
                             if k != "checkpoints"},
-        "checkpoints": bool(features["checkpoints"]),
+        "checkpoints": True,
         "compress_rtol": compress,
         "compression_estimate": estimates or None,
         "plotted_steps": int(grid.size),
