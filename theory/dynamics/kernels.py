@@ -205,6 +205,31 @@ def _row_nonfinite(row):
 
 
 @njit(cache=True, fastmath=False)
+def _finish_step(j, step, k, bad, eff, g2, mean_before, s, sums, avg, blocks, n_sched, check_every,
+                 out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active):
+    """After group ``j`` took ``step``: record it in column ``k`` (``k < 0``: not recorded), note the
+    first diverged step, and at a check step deactivate a group whose state is no longer finite."""
+    if k >= 0:
+        for b in range(blocks):
+            out_q[j + b * n_sched, k] = sums[j + b * n_sched, 0]
+        if avg:
+            out_avg[j, k] = sums[j, 2]
+        out_eff[j, k] = eff
+        out_g2[j, k] = g2
+        out_mean[j, k] = mean_before
+    if bad and first_bad[j] > step:
+        first_bad[j] = step
+    if step % check_every == 0 and first_bad[j] <= step:
+        # A finite q implies a finite row (positive finite weights), so only suspect rows are scanned.
+        for b in range(blocks):
+            r = j + b * n_sched
+            if not math.isfinite(sums[r, 0]) and _row_nonfinite(s[r]):
+                bad_check[j] = step
+                active[j] = False
+                break
+
+
+@njit(cache=True, fastmath=False)
 def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, length, horizon,
                    out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
                    nsgd, blocks, kex, trace, check_every, limit):
@@ -246,26 +271,8 @@ def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, le
                 sums[r, 2] = ta
                 bad = bad or not ta <= limit  # NaN, ±inf or past the blow-up bound
             bad = bad or not tq <= limit
-        step = t + 1
-        k = rec[col]
-        if k >= 0:
-            for b in range(blocks):
-                out_q[j + b * n_sched, k] = sums[j + b * n_sched, 0]
-            if avg:
-                out_avg[j, k] = sums[j, 2]
-            out_eff[j, k] = eff
-            out_g2[j, k] = g2
-            out_mean[j, k] = mean_before
-        if bad and first_bad[j] > step:
-            first_bad[j] = step
-        if step % check_every == 0 and first_bad[j] <= step:
-            # A finite q implies a finite row (positive finite weights), so only suspect rows are scanned.
-            for b in range(blocks):
-                r = j + b * n_sched
-                if not math.isfinite(sums[r, 0]) and _row_nonfinite(s[r]):
-                    bad_check[j] = step
-                    active[j] = False
-                    break
+        _finish_step(j, t + 1, rec[col], bad, eff, g2, mean_before, s, sums, avg, blocks, n_sched, check_every,
+                     out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active)
     _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, active, blocks, n_sched, check_every)
 
 
@@ -411,25 +418,8 @@ def _advance_wide(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, length
                 sums[r, 2] = ta
                 bad = bad or not ta <= limit  # NaN, ±inf or past the blow-up bound
             bad = bad or not tq <= limit
-        step = t + 1
-        k = rec[col]
-        if k >= 0:
-            for b in range(blocks):
-                out_q[j + b * n_sched, k] = sums[j + b * n_sched, 0]
-            if avg:
-                out_avg[j, k] = sums[j, 2]
-            out_eff[j, k] = eff
-            out_g2[j, k] = g2
-            out_mean[j, k] = mean_before
-        if bad and first_bad[j] > step:
-            first_bad[j] = step
-        if step % check_every == 0 and first_bad[j] <= step:
-            for b in range(blocks):
-                r = j + b * n_sched
-                if not math.isfinite(sums[r, 0]) and _row_nonfinite(s[r]):
-                    bad_check[j] = step
-                    active[j] = False
-                    break
+        _finish_step(j, t + 1, rec[col], bad, eff, g2, mean_before, s, sums, avg, blocks, n_sched, check_every,
+                     out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active)
     _end_check(j, s, sums, t0, lr.shape[1], length, horizon, first_bad, bad_check, active, blocks, n_sched,
                check_every)
 
