@@ -11,7 +11,7 @@ JOBS    ?= 2
 # The suite runs from this scratch folder, which holds a decoy `theory.py` and `proofs/`: the
 # installed `ramplab` must not care what a user keeps in the working directory.
 RUNDIR  := .test-run
-PYTEST  := cd $(RUNDIR) && MPLBACKEND=Agg $(abspath $(PY)) -m pytest -c $(CURDIR)/pyproject.toml \
+PYTEST   = cd $(RUNDIR) && MPLBACKEND=Agg $(abspath $(PY)) -m pytest -c $(CURDIR)/pyproject.toml \
            --rootdir $(CURDIR) -n $(JOBS) -q $(CURDIR)/tests --pyargs ramplab
 
 .PHONY: test test-latest figures figures-quick proofs bench install lock clean decoys
