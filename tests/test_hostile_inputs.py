@@ -38,7 +38,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pytest
@@ -72,6 +72,7 @@ MODULES = (
     "ramplab.proofs.equivalence",
     "ramplab.proofs.schedule_sums",
     "ramplab.proofs.symbols",
+    "ramplab.theory.schedules.schedule",
 )
 
 FLOAT_MAX = np.finfo(np.float64).max
@@ -1538,8 +1539,166 @@ def _register_proofs() -> None:
     entry(f"{D}:Derivation.result", DEMO.result, {"name": "f"}, {"name": "label"}, o_result)
 
 
+# --- theory.schedules.schedule / lr_shapes / seesaw / serial_steps ---------------------------
+def _steps_of(lr, batch, integer_batch):
+    """Per-step float64 ``(lr, batch)`` a valid ``Schedule(lr, batch)`` must store (broadcast scalars)."""
+    lr_v, b_v = vector(lr), vector(batch)
+    if lr_v.ndim == 0 and b_v.ndim == 1:
+        lr_v = np.full(b_v.shape, float(lr_v))
+    if b_v.ndim == 0 and lr_v.ndim == 1:
+        b_v = np.full(lr_v.shape, float(b_v))
+    assert lr_v.ndim == 1 and lr_v.shape == b_v.shape and lr_v.size, f"accepted shapes {lr_v.shape}, {b_v.shape}"
+    assert np.all(lr_v >= 0) and np.all(b_v >= 1) and np.all(b_v <= 2.0**53), "accepted lr < 0 or batch < 1"
+    if integer_batch:
+        assert np.all(b_v == np.floor(b_v)), "accepted a non-integer batch"
+    return lr_v, b_v
+
+
+def _same_steps(s: Schedule, lr_v: np.ndarray, b_v: np.ndarray) -> None:
+    seg = s.segments
+    close(np.repeat(seg.lr.astype(float), seg.steps), lr_v, 0.0, "lr")
+    close(np.repeat(seg.batch.astype(float), seg.steps), b_v, 0.0, "batch")
+    close(s.samples_at(np.arange(len(lr_v) + 1)), np.concatenate([[0.0], np.cumsum(b_v)]), 1e-12, "samples")
+
+
+def _label_meta(kw) -> None:
+    assert isinstance(kw.get("label", ""), str), f"accepted label {kw.get('label')!r}"
+    m = kw.get("metadata")
+    assert m is None or isinstance(m, Mapping), f"accepted metadata {m!r}"
+
+
+def _register_schedules() -> None:
+    from ramplab.theory.schedules import lr_shapes, schedule, seesaw, serial_steps
+
+    M = "ramplab.theory.schedules.schedule"
+    exempt(f"{M}:MAX_STEP_ARRAY", "constant")
+    exempt(f"{M}:Segments", "result record (a NamedTuple of arrays), returned by Schedule.segments")
+
+    def o_schedule(r, kw):
+        ib = flag(kw["integer_batch"])
+        _label_meta(kw)
+        _same_steps(r, *_steps_of(kw["lr"], kw["batch"], ib))
+
+    entry(f"{M}:Schedule", Schedule,
+          {"lr": [0.1, 0.1, 0.05], "batch": [2, 2, 4], "label": "x", "metadata": None, "integer_batch": True},
+          {"lr": "vector", "batch": "vector", "label": "label", "metadata": "mapping", "integer_batch": "flag"},
+          o_schedule)
+
+    def o_from_segments(r, kw):
+        ib = flag(kw["integer_batch"])
+        _label_meta(kw)
+        n = vector(kw["steps"])
+        assert n.ndim == 1 and np.all(n >= 1) and np.all(n == np.floor(n)), f"accepted steps {kw['steps']!r}"
+        lr_v, b_v = vector(kw["lr"]), vector(kw["batch"])
+        assert lr_v.shape == b_v.shape == n.shape, "accepted mismatched shapes"
+        _same_steps(r, *_steps_of(np.repeat(lr_v, n.astype(int)), np.repeat(b_v, n.astype(int)), ib))
+
+    entry(f"{M}:Schedule.from_segments", Schedule.from_segments,
+          {"lr": [0.1, 0.05], "batch": [2, 4], "steps": [2, 3], "label": "", "metadata": None, "integer_batch": True},
+          {"lr": "vector", "batch": "vector", "steps": "vector", "label": "label", "metadata": "mapping",
+           "integer_batch": "flag"}, o_from_segments)
+
+    def o_constant(r, kw):
+        ib = flag(kw["integer_batch"])
+        lr, b = real(kw["lr"]), real(kw["batch"])
+        assert lr >= 0 and b >= 1 and (not ib or b == int(b))
+        _label_meta(kw)
+        if kw["samples"] is None:
+            n = integer(kw["steps"])
+            assert n >= 1
+            seg = r.segments
+            assert len(seg.lr) == 1 and int(seg.steps[0]) == n and float(seg.lr[0]) == lr and float(seg.batch[0]) == b
+        else:
+            assert kw["steps"] is None
+            d = real(kw["samples"])
+            assert d > 0
+            close(float(r.total_samples), d, 1e-12, "total_samples")
+
+    entry(f"{M}:Schedule.constant", Schedule.constant,
+          {"lr": 0.1, "batch": 4, "steps": 3, "samples": None, "label": "", "integer_batch": True},
+          {"lr": "real", "batch": "real", "steps": "int", "samples": "real", "label": "label",
+           "integer_batch": "flag"}, o_constant, skip={"samples": (None,)})
+    entry(f"{M}:Schedule.constant[samples]", Schedule.constant,
+          {"lr": 0.1, "batch": 4, "steps": None, "samples": 10, "label": "", "integer_batch": True},
+          {"samples": "tokens", "integer_batch": "flag"}, o_constant, skip={"samples": (None,)})
+
+    def o_from_phases(r, kw):
+        ib = flag(kw["integer_batch"])
+        _label_meta(kw)
+        lrs, bs = [], []
+        for lr, b, d in kw["phases"]:
+            lr, b, d = real(lr), real(b), real(d)
+            assert lr >= 0 and b >= 1 and d > 0
+            if ib:
+                assert b == int(b) and d == int(d)
+                full, rest = divmod(int(d), int(b))
+                lrs += [lr] * (full + (rest > 0))
+                bs += [b] * full + ([float(rest)] if rest else [])
+            else:
+                assert d >= 1
+                n = max(1, min(round(d / b), math.floor(d)))
+                lrs += [lr] * n
+                bs += [d / n] * n
+        _same_steps(r, np.array(lrs), np.array(bs))
+
+    entry(f"{M}:Schedule.from_phases", Schedule.from_phases,
+          {"phases": [(0.1, 2, 6), (0.05, 4, 9)], "label": "", "metadata": None, "integer_batch": True},
+          {"phases": "sequence", "label": "label", "metadata": "mapping", "integer_batch": "flag"}, o_from_phases)
+
+    def o_from_shape(r, kw):
+        shape = kw["shape"]
+        assert isinstance(shape, lr_shapes.LRShape)
+        ib = flag(kw["integer_batch"])
+        _label_meta(kw)
+        b = real(kw["batch"])
+        assert b >= 1 and (not ib or b == int(b))
+        close(float(r.total_samples), shape.total_samples, 1e-12, "total_samples")
+        lr_v, b_v = r.step_arrays()
+        before = np.concatenate([[0.0], np.cumsum(b_v)[:-1]])
+        close(lr_v, shape(before), 1e-12, "lr")
+
+    entry(f"{M}:Schedule.from_shape", Schedule.from_shape,
+          lambda: {"shape": lr_shapes.Linear(1.0, 8, final=0.0), "batch": 2, "label": "", "integer_batch": True},
+          {"shape": "any", "batch": "real", "label": "label", "integer_batch": "flag"}, o_from_shape)
+
+    def o_concatenate(r, kw):
+        ss = kw["schedules"]
+        assert isinstance(ss, (list, tuple)) and ss and all(isinstance(s, Schedule) for s in ss)
+        _label_meta(kw)
+        same_segments(r, [run for s in ss for run in schedule_segments(s)])
+
+    entry(f"{M}:Schedule.concatenate", Schedule.concatenate, lambda: {"schedules": [S, S], "label": ""},
+          {"schedules": "schedules", "label": "label"}, o_concatenate)
+
+    S3 = Schedule([0.1, 0.1, 0.05], [2, 2, 4])
+
+    def o_step_arrays(r, kw):
+        start = integer(kw["start"])
+        stop = 3 if kw["stop"] is None else integer(kw["stop"])
+        assert 0 <= start <= stop <= 3, f"accepted start={start}, stop={stop}"
+        close(r[0], [0.1, 0.1, 0.05][start:stop], 0.0, "lr")
+        close(r[1], [2.0, 2.0, 4.0][start:stop], 0.0, "batch")
+
+    entry(f"{M}:Schedule.step_arrays", S3.step_arrays, {"start": 1, "stop": None}, {"start": "int", "stop": "int"},
+          o_step_arrays)
+
+    def o_samples_at(r, kw):
+        t = vector(kw["steps"])
+        assert np.all(t == np.floor(t)) and np.all((t >= 0) & (t <= 3)), f"accepted steps {kw['steps']!r}"
+        close(r, np.array([0.0, 2.0, 4.0, 8.0])[t.astype(int)], 0.0, "samples_at")
+
+    entry(f"{M}:Schedule.samples_at", S3.samples_at, {"steps": [0, 2, 3]}, {"steps": "vector"}, o_samples_at)
+
+    def o_with_label(r, kw):
+        assert isinstance(kw["label"], str) and r.label == kw["label"]
+        _same_steps(r, *S3.step_arrays())
+
+    entry(f"{M}:Schedule.with_label", S3.with_label, {"label": "y"}, {"label": "label"}, o_with_label)
+
+
+
 for _register in (_register_sfo, _register_growth, _register_families, _register_released, _register_equivalence,
-                  _register_simulations, _register_proofs):
+                  _register_simulations, _register_proofs, _register_schedules):
     _register()
 
 
