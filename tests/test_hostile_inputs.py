@@ -73,6 +73,10 @@ MODULES = (
     "ramplab.proofs.schedule_sums",
     "ramplab.proofs.symbols",
     "ramplab.theory.schedules.schedule",
+    "ramplab.theory.dynamics.problem",
+    "ramplab.theory.dynamics.stability",
+    "ramplab.theory.dynamics.averaging",
+    "ramplab.theory.backend",
 )
 
 FLOAT_MAX = np.finfo(np.float64).max
@@ -1697,8 +1701,257 @@ def _register_schedules() -> None:
 
 
 
+def _same_problem(r: Problem, lam, s0, noise, kurt, mult=None) -> None:
+    assert isinstance(r, Problem)
+    close(r.eigenvalues, lam, 1e-12, "eigenvalues")
+    close(r.initial_second_moment, s0, 1e-12, "initial_second_moment")
+    close([r.noise_variance, r.kurtosis], [noise, kurt], 0.0, "noise/kurtosis")
+    close(r.multiplicity, np.ones(len(lam)) if mult is None else mult, 0.0, "multiplicity")
+
+
+def _register_problem() -> None:
+    from ramplab.theory.dynamics import problem
+
+    M = "ramplab.theory.dynamics.problem"
+
+    def o_problem(r, kw):
+        lam, s0 = vector(kw["eigenvalues"]), vector(kw["initial_second_moment"])
+        assert lam.ndim == 1 and lam.size and s0.shape == lam.shape, "accepted wrong shapes"
+        assert np.all(lam > 0) and np.all(s0 >= 0), "accepted a non-positive λ or a negative s(0)"
+        noise, kurt = real(kw["noise_variance"]), real(kw["kurtosis"])
+        assert noise >= 0 and kurt >= 1
+        m = kw["multiplicity"]
+        if m is not None:
+            m = vector(m)
+            assert m.shape == lam.shape and np.all(m > 0), f"accepted multiplicity {m!r}"
+        _same_problem(r, lam, s0, noise, kurt, m)
+
+    entry(f"{M}:Problem", problem.Problem,
+          {"eigenvalues": [1.0, 0.5], "initial_second_moment": [1.0, 2.0], "noise_variance": 0.1, "kurtosis": 3.0,
+           "multiplicity": None},
+          {"eigenvalues": "vector", "initial_second_moment": "vector", "noise_variance": "real", "kurtosis": "real",
+           "multiplicity": "vector"}, o_problem, skip={"multiplicity": (None,)})
+
+    def o_power_law(r, kw):
+        d, a, b, scale = integer(kw["d"]), real(kw["a"]), real(kw["b"]), real(kw["scale"])
+        assert d >= 1 and a > 0 and scale > 0
+        i = np.arange(1, d + 1, dtype=float)
+        lam = np.array([scale * float(k) ** -a for k in range(1, d + 1)])
+        s0 = np.array([scale * float(k) ** -b for k in range(1, d + 1)]) / lam
+        _same_problem(r, lam, s0, real(kw["noise_variance"]), real(kw["kurtosis"]))
+        del i
+
+    entry(f"{M}:Problem.power_law", problem.Problem.power_law,
+          {"d": 3, "a": 1.5, "b": 2.0, "noise_variance": 0.1, "kurtosis": 3.0, "scale": 1.0},
+          {"d": "int", "a": "real", "b": "real", "noise_variance": "real", "kurtosis": "real", "scale": "real"},
+          o_power_law, skip={"d": (2**31,)})  # 2**31 coordinates is valid (16 GiB), not hostile
+
+    def o_isotropic(r, kw):
+        d, lam, s0 = integer(kw["d"]), real(kw["eigenvalue"]), real(kw["initial_second_moment"])
+        assert d >= 1 and lam > 0 and s0 >= 0
+        _same_problem(r, np.full(d, lam), np.full(d, s0), real(kw["noise_variance"]), real(kw["kurtosis"]))
+
+    entry(f"{M}:Problem.isotropic", problem.Problem.isotropic,
+          {"d": 2, "eigenvalue": 0.5, "initial_second_moment": 2.0, "noise_variance": 0.0, "kurtosis": 3.0},
+          {"d": "int", "eigenvalue": "real", "initial_second_moment": "real", "noise_variance": "real",
+           "kurtosis": "real"}, o_isotropic, skip={"d": (2**31,)})  # valid, 16 GiB
+
+    def o_from_cov(r, kw):
+        cov, e0 = vector(kw["covariance"]), vector(kw["initial_error"])
+        assert cov.ndim == 2 and cov.shape[0] == cov.shape[1] and e0.shape == (cov.shape[0],)
+        assert np.allclose(cov, cov.T), "accepted a non-symmetric covariance"
+        lam_ref = np.sort(np.linalg.eigvalsh(cov))[::-1]
+        assert lam_ref[-1] > 0, "accepted a covariance that is not positive definite"
+        close(r.eigenvalues, lam_ref, 1e-10, "eigenvalues")
+        # Rotation-invariant checks: Σ s_i = |e0|², Σ λ_i s_i = e0ᵀ H e0.
+        close(r.initial_second_moment.sum(), e0 @ e0, 1e-10, "Σ s(0)")
+        close(r.eigenvalues @ r.initial_second_moment, e0 @ cov @ e0, 1e-10, "Σ λ s(0)")
+        assert r.noise_variance == real(kw["noise_variance"]) and r.kurtosis == real(kw["kurtosis"])
+
+    entry(f"{M}:Problem.from_covariance", problem.Problem.from_covariance,
+          {"covariance": [[2.0, 1.0], [1.0, 2.0]], "initial_error": [1.0, 0.5], "noise_variance": 0.0,
+           "kurtosis": 3.0},
+          {"covariance": "vector", "initial_error": "vector", "noise_variance": "real", "kurtosis": "real"},
+          o_from_cov)
+
+    def o_replace(r, kw):
+        noise = real(kw["noise_variance"])
+        assert noise >= 0
+        _same_problem(r, P.eigenvalues, P.initial_second_moment, noise, P.kurtosis)
+
+    entry(f"{M}:Problem.replace", P.replace, {"noise_variance": 1.0}, {"noise_variance": "real"}, o_replace)
+
+    PM = Problem([1.0, 0.5], [1.0, 2.0], 0.1, multiplicity=[2.0, 1.0])
+
+    def o_expanded(r, kw):
+        _same_problem(r, [1.0, 1.0, 0.5], [1.0, 1.0, 2.0], 0.1, 3.0)
+
+    entry(f"{M}:Problem.expanded", PM.expanded, {}, {}, o_expanded)
+
+    def o_groups(r, kw):
+        ss = kw["schedules"]
+        assert isinstance(ss, Schedule) or (isinstance(ss, (list, tuple)) and ss
+                                            and all(isinstance(s, Schedule) for s in ss))
+        tol = kw["rtol"]
+        tol = None if tol is None else real(tol)
+        assert tol is None or tol >= 0
+        g = r.problem
+        # Grouping conserves the coordinates counted, the trace and the initial risk.
+        close([g.effective_dimension, g.trace, g.initial_risk], [P.effective_dimension, P.trace, P.initial_risk],
+              1e-12, "grouped totals")
+
+    entry(f"{M}:Problem.spectral_groups", P.spectral_groups, lambda: {"schedules": S, "rtol": 1e-3},
+          {"schedules": "schedules", "rtol": "real"}, o_groups)
+
+
+def _recursion_matrix(p: Problem, lr: float, b: float) -> np.ndarray:
+    """The constant-(η, B) second-moment map ``s ↦ M s`` as a dense matrix, from the plain recursion
+    ``s_i' = (1 − ηλ_i)² s_i + (η²/B)((κ − 2)λ_i² s_i + λ_i Σ_j m_j λ_j s_j)``."""
+    lam, m = p.eigenvalues.astype(float), p.multiplicity.astype(float)
+    k = float(p.kurtosis)
+    return (np.diag((1 - lr * lam) ** 2 + lr * lr / b * (k - 2) * lam**2)
+            + lr * lr / b * np.outer(lam, m * lam))
+
+
+def _stable_args(kw) -> tuple[Problem, float, float]:
+    p = problem_of(kw["problem"])
+    lr, b = real(kw["lr"]), real(kw["batch"])
+    assert lr > 0 and b >= 1, f"accepted lr={lr!r}, batch={b!r}"
+    assert p.dimension <= 3 or True
+    return p, lr, b
+
+
+def _register_dynamics() -> None:
+    from ramplab.theory import backend
+    from ramplab.theory.dynamics import averaging, stability
+
+    M = "ramplab.theory.dynamics.stability"
+    PS = _problem([1.0, 0.5], [1.0, 0.5], 0.1)
+
+    def radius_ref(p, lr, b):
+        with np.errstate(all="ignore"):
+            mat = _recursion_matrix(p, lr, b)
+        if not np.all(np.isfinite(mat)):
+            return math.inf
+        return float(np.max(np.abs(np.linalg.eigvals(mat))))
+
+    def o_radius(r, kw):
+        p, lr, b = _stable_args(kw)
+        ref = radius_ref(p, lr, b)
+        assert not math.isnan(r)
+        if math.isfinite(ref) and p.dimension <= 3:
+            close(r, ref, 1e-8, "spectral_radius")
+        else:
+            assert r >= 0
+
+    def o_is_stable(r, kw):
+        p, lr, b = _stable_args(kw)
+        assert isinstance(r, (bool, np.bool_))
+        ref = radius_ref(p, lr, b)
+        if p.dimension <= 3 and abs(ref - 1) > 1e-9:
+            assert bool(r) == (ref < 1), f"is_stable {r} but the radius is {ref}"
+
+    def o_second(r, kw):
+        p, lr, b = _stable_args(kw)
+        mat = _recursion_matrix(p, lr, b)
+        assert radius_ref(p, lr, b) < 1, "returned a stationary point of an unstable recursion"
+        rhs = lr * lr / b * p.noise_variance * p.eigenvalues
+        ref = np.linalg.solve(np.eye(p.dimension) - mat, rhs)
+        finite(r, nonnegative=True)
+        close(r, ref, 1e-8, "stationary_second_moment")
+
+    def o_risk(r, kw):
+        p, lr, b = _stable_args(kw)
+        mat = _recursion_matrix(p, lr, b)
+        assert radius_ref(p, lr, b) < 1, "returned a stationary risk of an unstable recursion"
+        ref = np.linalg.solve(np.eye(p.dimension) - mat, lr * lr / b * p.noise_variance * p.eigenvalues)
+        finite(r, nonnegative=True)
+        close(r, 0.5 * float(np.sum(p.multiplicity * p.eigenvalues * ref)), 1e-8, "stationary_risk")
+
+    for name, o in (("spectral_radius", o_radius), ("is_stable", o_is_stable),
+                    ("stationary_second_moment", o_second), ("stationary_risk", o_risk)):
+        entry(f"{M}:{name}", getattr(stability, name), lambda: {"problem": PS, "lr": 0.5, "batch": 2},
+              {"problem": "problem", "lr": "real", "batch": "real"}, o)
+
+    A = "ramplab.theory.dynamics.averaging"
+    exempt(f"{A}:Averaging", "abstract base class (its weights() raises NotImplementedError)")
+
+    def o_uniform(r, kw):
+        assert isinstance(r, averaging.UniformAverage)
+        close(r.weights(np.array([1, 2, 4])), [1.0, 0.5, 0.25], 0.0)
+
+    entry(f"{A}:UniformAverage", averaging.UniformAverage, {}, {}, o_uniform)
+
+    def o_tail(r, kw):
+        k = integer(kw["start"])
+        assert k >= 1
+        t = np.arange(1, 6)
+        close(r.weights(t), [1.0 if i < k else 1.0 / (i - k + 1) for i in range(1, 6)], 1e-15)
+
+    entry(f"{A}:TailAverage", averaging.TailAverage, {"start": 3}, {"start": "int"}, o_tail)
+
+    def o_exp(r, kw):
+        w = kw["weight"]
+        if np.ndim(w) == 0:
+            w = real(w)
+            assert 0 < w <= 1
+            close(r.weights(np.array([1, 2])), [w, w], 0.0)
+        else:
+            w = vector(w)
+            assert w.ndim == 1 and w.size and np.all((w > 0) & (w <= 1)), f"accepted weight {w!r}"
+            close(r.weights(np.arange(1, w.size + 1)), w, 0.0)
+
+    entry(f"{A}:ExponentialAverage", averaging.ExponentialAverage, {"weight": 0.1}, {"weight": "vector"}, o_exp)
+
+    def o_resolve(r, kw):
+        a = kw["average"]
+        if a is None:
+            assert r is None
+        elif isinstance(a, averaging.Averaging):
+            assert r is a
+        else:
+            assert choice(a, ("uniform",)) and isinstance(r, averaging.UniformAverage)
+
+    entry(f"{A}:resolve_average", averaging.resolve_average, {"average": "uniform"}, {"average": "choice"},
+          o_resolve, skip={"average": (None,)})
+
+    B = "ramplab.theory.backend"
+    exempt(f"{B}:BACKENDS", "constant")
+
+    def o_cupy(r, kw):
+        assert isinstance(r, bool)
+
+    entry(f"{B}:cupy_available", backend.cupy_available, {}, {}, o_cupy)
+
+    def o_resolve_backend(r, kw):
+        v = kw["backend"]
+        assert hasattr(r, "asarray") and hasattr(r, "float64"), f"returned {r!r}, not an array namespace"
+        if isinstance(v, str):
+            choice(v, ("auto", "numpy", "array_api_strict"))
+        else:
+            assert v is None or hasattr(v, "asarray"), f"accepted {v!r} as an array namespace"
+
+    entry(f"{B}:resolve_backend", backend.resolve_backend, {"backend": "numpy"}, {"backend": "xp"},
+          o_resolve_backend, skip={"backend": (None,)})
+
+    def o_backend_name(r, kw):
+        xp = kw["xp"]
+        assert hasattr(xp, "asarray"), f"named {xp!r}, not an array namespace"
+        assert isinstance(r, str) and r
+
+    entry(f"{B}:backend_name", backend.backend_name, {"xp": np}, {"xp": "xp"}, o_backend_name)
+
+    def o_to_numpy(r, kw):
+        assert isinstance(r, np.ndarray)
+        ref = np.asarray(kw["x"])
+        assert r.shape == ref.shape and r.dtype == ref.dtype
+
+    entry(f"{B}:to_numpy", backend.to_numpy, {"x": [1.0, 2.0]}, {"x": "any"}, o_to_numpy)
+
+
 for _register in (_register_sfo, _register_growth, _register_families, _register_released, _register_equivalence,
-                  _register_simulations, _register_proofs, _register_schedules):
+                  _register_simulations, _register_proofs, _register_schedules,
+                  _register_problem, _register_dynamics):
     _register()
 
 

@@ -115,7 +115,12 @@ def resolution_for(rtol: float) -> float:
 
 
 def _schedule_list(schedules: Schedule | Sequence[Schedule]) -> list[Schedule]:
-    out = [schedules] if isinstance(schedules, Schedule) else list(schedules)
+    if isinstance(schedules, Schedule):
+        out = [schedules]
+    elif isinstance(schedules, (str, bytes)) or not hasattr(schedules, "__iter__"):
+        raise TypeError(f"schedules must be a Schedule or a non-empty sequence of Schedule; got {schedules!r:.80}")
+    else:
+        out = list(schedules)
     if not out or not all(isinstance(s, Schedule) for s in out):
         raise TypeError("schedules must be a Schedule or a non-empty sequence of Schedule")
     return out
