@@ -406,3 +406,11 @@ def test_cupy_fused_elementwise_matches_numpy(optimizer, average):
         for name in ("risk", "bias", "variance", "averaged_risk", "effective_lr"):
             if getattr(r, name) is not None:
                 np.testing.assert_allclose(getattr(g, name), getattr(r, name), rtol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("bad", [["1"], [True], [0.5, True], np.array([1 + 0j])])
+def test_exponential_average_refuses_non_real_weight_arrays(bad):
+    # Found by tests/test_hostile_inputs.py: ["1"] and [True] were read as the weight 1.0, complex
+    # weights lost their imaginary part with a ComplexWarning.
+    with pytest.raises(TypeError, match="weight must be a number or a 1-D array of numbers"):
+        ExponentialAverage(bad)
