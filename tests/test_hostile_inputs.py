@@ -1921,6 +1921,7 @@ def _register_dynamics() -> None:
 
     B = "ramplab.theory.backend"
     exempt(f"{B}:BACKENDS", "constant")
+    exempt(f"{B}:array_namespace", "re-export of array_api_compat.array_namespace (third-party, tested there)")
 
     def o_cupy(r, kw):
         assert isinstance(r, bool)
@@ -1951,6 +1952,196 @@ def _register_dynamics() -> None:
         assert r.shape == ref.shape and r.dtype == ref.dtype
 
     entry(f"{B}:to_numpy", backend.to_numpy, {"x": [1.0, 2.0]}, {"x": "any"}, o_to_numpy)
+
+
+def plain_risks(p: Problem, lrs: list[float], batches: list[float], optimizer: str = "sgd"):
+    """Risks ``R_0 … R_T`` and the gradient moments ``G_1 … G_T`` by a plain float64 loop of the
+    second-moment recursion (docs/math.md#sgd-second-moment-recursion, #normalized-sgd)."""
+    lam = [float(x) for x in p.eigenvalues]
+    m = [float(x) for x in p.multiplicity]
+    s = [float(x) for x in p.initial_second_moment]
+    kappa, sigma2 = float(p.kurtosis), float(p.noise_variance)
+    risk = [0.5 * sum(mi * l * si for mi, l, si in zip(m, lam, s))]
+    gs = []
+    for lr, b in zip(lrs, batches):
+        try:
+            q = sum(mi * l * si for mi, l, si in zip(m, lam, s))
+            g = (1 + (kappa - 2) / b) * sum(mi * l * l * si for mi, l, si in zip(m, lam, s)) \
+                + sum(mi * l for mi, l in zip(m, lam)) / b * (q + sigma2)
+            gs.append(g)
+            eta = lr / math.sqrt(g) if optimizer == "nsgd" else lr
+            s = [(1 - eta * l) ** 2 * si + eta * eta / b * ((kappa - 2) * l * l * si + l * (q + sigma2))
+                 for l, si in zip(lam, s)]
+            risk.append(0.5 * sum(mi * l * si for mi, l, si in zip(m, lam, s)))
+        except (OverflowError, ZeroDivisionError):
+            risk.append(math.inf)
+        if not math.isfinite(risk[-1]):
+            risk[-1] = math.inf
+            break
+    return risk, gs
+
+
+def _register_recursion() -> None:
+    from ramplab.theory.dynamics import averaging, recursion
+
+    M = "ramplab.theory.dynamics.recursion"
+    exempt(f"{M}:DivergenceError", "exception class")
+    exempt(f"{M}:KERNELS", "constant")
+    SR = Schedule([0.5, 0.5, 0.25], [4, 4, 2])
+
+    def o_expected(r, kw):
+        p = problem_of(kw["problem"])
+        sched = kw["schedules"]
+        if not isinstance(sched, Schedule):
+            assert isinstance(sched, (list, tuple)) and len(sched) == 1 and isinstance(sched[0], Schedule)
+            assert isinstance(r, tuple) and len(r) == 1
+            sched, r = sched[0], r[0]
+        opt = choice(kw["optimizer"], ("sgd", "nsgd"))
+        avg = kw["average"]
+        assert avg is None or isinstance(avg, averaging.Averaging) or choice(avg, ("uniform",))
+        split = flag(kw["split"])
+        mode = choice(kw["on_divergence"], ("raise", "flag"))
+        be = kw["backend"]
+        assert be is np or choice(be, ("numpy", "array_api_strict", "auto")), f"accepted backend {be!r}"
+        dt = kw["dtype"]
+        assert dt is None or dt in (np.float64, np.float32, "float64", "float32"), f"accepted dtype {dt!r}"
+        choice(kw["kernel"], ("auto", "fused", "reference"))
+        thr = real(kw["divergence_threshold"])
+        assert thr > 1
+        comp = kw["compress"]
+        if comp is not None:
+            comp = real(comp)
+            assert comp >= 0
+        lrs, bs = sched.step_arrays()
+        ref, _ = plain_risks(p, lrs.tolist(), bs.tolist(), opt)
+        bound = thr * (ref[0] + p.noise_variance)
+        first_bad = next((t for t, x in enumerate(ref) if not x <= bound), None)
+        steps = np.arange(len(sched) + 1)
+        cps = kw["checkpoints"]
+        if cps is not None:
+            c = vector(cps)
+            assert c.ndim == 1 and np.all(c == np.floor(c)) and np.all(c >= 0) and np.all(np.diff(c) > 0)
+            assert np.all(c <= len(sched)), f"accepted checkpoints {cps!r}"
+            steps = c.astype(int)
+        close(r.steps, steps, 0.0, "steps")
+        risk = np.asarray(r.risk, dtype=float)
+        assert not np.any(np.isnan(risk)), "NaN risk"
+        if first_bad is not None and first_bad < len(ref):
+            assert mode == "flag" and r.diverged_at is not None, "a diverging run was not reported"
+        tol = 1e-5 if dt in (np.float32, "float32") else 1e-10
+        if comp is not None:
+            if comp >= 1e-3:
+                finite(risk[np.isfinite(risk)], nonnegative=True)
+                return
+            tol = max(tol, 100 * comp)
+        want = np.array([ref[t] if t < len(ref) else math.inf for t in steps])
+        if r.diverged_at is not None:
+            keep = steps < r.diverged_at
+            assert first_bad is not None and r.diverged_at <= first_bad + 1, f"flagged {r.diverged_at}, ref {first_bad}"
+            risk, want = risk[keep], want[keep]
+        close(risk, want, tol, "risk")
+        if split and r.diverged_at is None:
+            close(np.asarray(r.bias) + np.asarray(r.variance), r.risk, max(tol, 1e-9), "bias + variance")
+        if avg is not None and r.diverged_at is None:
+            finite(r.averaged_risk, nonnegative=True)
+
+    base = {"problem": P, "schedules": SR, "optimizer": "sgd", "average": None, "split": False,
+            "on_divergence": "raise", "backend": "numpy", "dtype": None, "checkpoints": None, "kernel": "auto",
+            "divergence_threshold": 1e12, "compress": None}
+    kinds = {"problem": "problem", "schedules": "schedule", "optimizer": "choice", "average": "choice",
+             "split": "flag", "on_divergence": "choice", "backend": "xp", "dtype": "choice", "checkpoints": "vector",
+             "kernel": "choice", "divergence_threshold": "real", "compress": "real"}
+    # A 2**40-step schedule is valid (the solver takes its time), not hostile.
+    long = tuple(x for x in POOLS["schedule"] if isinstance(x, Schedule) and len(x) > 2**20)
+    entry(f"{M}:expected_risk", recursion.expected_risk, lambda: dict(base), kinds, o_expected,
+          raises=(DivergenceError,), skip={"schedules": long})
+    entry(f"{M}:expected_risk[nsgd-flag]", recursion.expected_risk,
+          lambda: {**base, "optimizer": "nsgd", "on_divergence": "flag", "split": True, "average": "uniform",
+                   "checkpoints": [0, 2, 3]},
+          {k: kinds[k] for k in ("problem", "checkpoints", "divergence_threshold", "average", "dtype")},
+          o_expected, raises=(DivergenceError,))
+    entry(f"{M}:expected_risk[compress]", recursion.expected_risk,
+          lambda: {**base, "compress": 1e-6, "kernel": "reference", "backend": "array_api_strict"},
+          {k: kinds[k] for k in ("compress", "kernel", "backend")}, o_expected, raises=(DivergenceError,))
+
+    def o_step(r, kw):
+        s, lam = real_values(kw["s"]), real_values(kw["eigenvalues"])
+        lr, b, noise = (real_values(kw[k]) for k in ("lr", "batch", "noise_variance"))
+        kappa = real(kw["kurtosis"])
+        with np.errstate(all="ignore"):
+            q = np.sum(s * lam, axis=-1, keepdims=True)
+            ref = (1 - lr * lam) ** 2 * s + lr * lr / b * ((kappa - 2) * lam * lam * s + lam * (q + noise))
+        close(r, ref, 1e-12, "second_moment_step")
+
+    entry(f"{M}:second_moment_step", recursion.second_moment_step,
+          lambda: {"s": np.array([[1.0, 2.0]]), "eigenvalues": np.array([1.0, 0.5]), "lr": 0.5, "batch": 4.0,
+                   "noise_variance": 0.1, "kurtosis": 3.0},
+          {"s": "vector", "eigenvalues": "vector", "lr": "real", "batch": "real", "noise_variance": "real",
+           "kurtosis": "real"}, o_step)
+
+    TR = recursion.expected_risk(P, SR, average="uniform")
+
+    def o_at_samples(r, kw):
+        g = vector(kw["grid"])
+        averaged = flag(kw["averaged"])
+        total = float(TR.samples[-1])
+        assert np.all((g >= 0) & (g <= total * (1 + 1e-9))), f"accepted grid {kw['grid']!r}"
+        curve = TR.averaged_risk if averaged else TR.risk
+        xs, ys = TR.samples.astype(float).tolist(), curve.tolist()
+        ref = []
+        for x in g.ravel().tolist():
+            k = max(i for i in range(len(xs)) if xs[i] <= x) if x < xs[-1] else len(xs) - 2
+            w = (x - xs[k]) / (xs[k + 1] - xs[k])
+            ref.append(ys[k] + w * (ys[k + 1] - ys[k]))
+        close(np.ravel(r), ref, 1e-12, "at_samples")
+
+    entry(f"{M}:RiskTrajectory.at_samples", TR.at_samples, {"grid": [0.0, 3.0, 10.0], "averaged": False},
+          {"grid": "vector", "averaged": "flag"}, o_at_samples)
+
+    def o_g2(r, kw):
+        p = problem_of(kw["problem"])
+        s = vector(kw["second_moment"])
+        b = real(kw["batch"])
+        assert b >= 1 and s.shape == (p.dimension,) and np.all(s >= 0), f"accepted s={s!r}, batch={b!r}"
+        lam, m = p.eigenvalues.tolist(), p.multiplicity.tolist()
+        ref = (1 + (p.kurtosis - 2) / b) * sum(mi * l * l * x for mi, l, x in zip(m, lam, s.tolist())) \
+            + sum(mi * l for mi, l in zip(m, lam)) / b * (sum(mi * l * x for mi, l, x in zip(m, lam, s.tolist()))
+                                                           + p.noise_variance)
+        assert math.isfinite(r) and r >= 0
+        close(r, ref, 1e-12, "gradient_second_moment")
+
+    entry(f"{M}:gradient_second_moment", recursion.gradient_second_moment,
+          lambda: {"problem": P, "second_moment": [1.0, 2.0], "batch": 4},
+          {"problem": "problem", "second_moment": "vector", "batch": "real"}, o_g2)
+
+    def o_tables(r, kw):
+        ss = kw["schedules"]
+        assert isinstance(ss, (list, tuple)) and all(isinstance(s, Schedule) for s in ss)
+        a, b = integer(kw["start"]), integer(kw["stop"])
+        assert 0 <= a <= b
+        lr_ref = [[float(s.step_arrays(t, t + 1)[0][0]) if t < len(s) else 0.0 for t in range(a, b)] for s in ss]
+        b_ref = [[float(s.step_arrays(t, t + 1)[1][0]) if t < len(s) else 1.0 for t in range(a, b)] for s in ss]
+        close(r[0], np.array(lr_ref).reshape(len(ss), b - a), 0.0, "lr table")
+        close(r[1], np.array(b_ref).reshape(len(ss), b - a), 0.0, "batch table")
+
+    entry(f"{M}:step_tables", recursion.step_tables, lambda: {"schedules": [SR, S], "start": 1, "stop": 4},
+          {"schedules": "schedules", "start": "int", "stop": "int"}, o_tables,
+          skip={"stop": (2**31,)})  # a 2**31-column table is valid (32 GiB), not hostile
+
+    def o_initial(r, kw):
+        p = problem_of(kw["problem"])
+        n = integer(kw["n_schedules"])
+        split = flag(kw["split"])
+        assert n >= 1, f"accepted n_schedules={n}"
+        s0 = p.initial_second_moment.tolist()
+        rows = [s0] * n + ([s0] * n + [[0.0] * p.dimension] * n if split else [])
+        noise = [p.noise_variance] * n + ([0.0] * n + [p.noise_variance] * n if split else [])
+        close(r[0], np.array(rows), 0.0, "state")
+        close(r[1], noise, 0.0, "noise")
+
+    entry(f"{M}:initial_state", recursion.initial_state, lambda: {"problem": P, "n_schedules": 2, "split": True},
+          {"problem": "problem", "n_schedules": "int", "split": "flag"}, o_initial,
+          skip={"n_schedules": (2**31,)})  # valid, 2**31 rows
 
 
 for _register in (_register_sfo, _register_growth, _register_families, _register_released, _register_equivalence,
