@@ -194,3 +194,9 @@ def test_spectral_groups_refuses_a_non_iterable_schedules():
 
     with pytest.raises(TypeError, match="schedules must be a Schedule or a non-empty sequence"):
         Problem.isotropic(2).spectral_groups(3.0, rtol=1e-3)  # was "'float' object is not iterable"
+
+
+def test_spectral_groups_refuses_a_zero_dimensional_array():
+    # Found by the hostile-input hypothesis draws: np.array(0.) has __iter__ but cannot be iterated.
+    with pytest.raises(TypeError, match="schedules must be a Schedule or a non-empty sequence"):
+        Problem.isotropic(2).spectral_groups(np.array(0.0), rtol=1e-3)

@@ -120,7 +120,10 @@ def _schedule_list(schedules: Schedule | Sequence[Schedule]) -> list[Schedule]:
     elif isinstance(schedules, (str, bytes)) or not hasattr(schedules, "__iter__"):
         raise TypeError(f"schedules must be a Schedule or a non-empty sequence of Schedule; got {schedules!r:.80}")
     else:
-        out = list(schedules)
+        try:
+            out = list(schedules)
+        except TypeError as exc:  # a 0-d array has __iter__ but does not iterate
+            raise TypeError(f"schedules must be a Schedule or a non-empty sequence of Schedule; got {schedules!r:.80}") from exc
     if not out or not all(isinstance(s, Schedule) for s in out):
         raise TypeError("schedules must be a Schedule or a non-empty sequence of Schedule")
     return out
