@@ -78,6 +78,7 @@ MODULES = (
     "ramplab.theory.dynamics.averaging",
     "ramplab.theory.backend",
     "ramplab.theory.dynamics.recursion",
+    "ramplab.theory.schedules.lr_shapes",
 )
 
 FLOAT_MAX = np.finfo(np.float64).max
@@ -2156,9 +2157,150 @@ def _register_recursion() -> None:
           skip={"n_schedules": (2**31,)})  # valid, 2**31 rows
 
 
+def _decay_profile(v: float, kind: str) -> float:
+    """Decreasing profiles ``h(0) = 1``, ``h(1) = 0`` of docs/math.md#lr-shapes, written out."""
+    return {"linear": 1.0 - v, "cosine": 0.5 * (1.0 + math.cos(math.pi * v)),
+            "quarter": math.cos(math.pi * v / 2.0), "sqrt": 1.0 - math.sqrt(v)}[kind]
+
+
+def _register_shapes() -> None:
+    from ramplab.theory.schedules import lr_shapes
+
+    M = "ramplab.theory.schedules.lr_shapes"
+    exempt(f"{M}:LRShape", "base class: its constructor and methods run through every subclass entry below")
+
+    def frac(v, *, open_right=False):
+        x = real(v)
+        assert 0 <= x <= 1 and not (open_right and x == 1), f"accepted a fraction {v!r}"
+        return x
+
+    def check(r, kw, rate):
+        peak, total = real(kw["peak"]), real(kw["total_samples"])
+        assert peak > 0 and total > 0
+        grid = [total * (k / 16) for k in range(17)]
+        got = r(np.array(grid))
+        for tau, g in zip(grid, got.tolist()):
+            u = min(tau / total, 1.0)
+            ref = rate(u)
+            if ref is None:
+                continue
+            assert abs(g - peak * ref) <= 1e-9 * peak, f"rate {g!r} at u={u} != reference {peak * ref!r}"
+
+    def o_constant(r, kw):
+        check(r, kw, lambda u: 1.0)
+
+    shape_kinds = {"peak": "real", "total_samples": "real"}
+    entry(f"{M}:Constant", lr_shapes.Constant, {"peak": 0.5, "total_samples": 100.0}, shape_kinds, o_constant)
+
+    def o_linear(r, kw):
+        f = frac(kw["final"])
+        check(r, kw, lambda u: 1.0 - (1.0 - f) * u)
+
+    entry(f"{M}:Linear", lr_shapes.Linear, {"peak": 0.5, "total_samples": 100.0, "final": 0.1},
+          {**shape_kinds, "final": "real"}, o_linear)
+
+    def o_cosine(r, kw):
+        f = frac(kw["final"])
+        kind = "quarter" if flag(kw["quarter"]) else "cosine"
+        check(r, kw, lambda u: f + (1.0 - f) * _decay_profile(u, kind))
+
+    entry(f"{M}:Cosine", lr_shapes.Cosine, {"peak": 0.5, "total_samples": 100.0, "final": 0.1, "quarter": False},
+          {**shape_kinds, "final": "real", "quarter": "flag"}, o_cosine)
+
+    def o_step(r, kw):
+        bs = kw["boundaries"]
+        assert isinstance(bs, (list, tuple)) or (isinstance(bs, np.ndarray) and bs.ndim == 1), f"accepted {bs!r}"
+        bounds = [frac(b) for b in bs]
+        assert all(a < b for a, b in zip(bounds, bounds[1:])), f"accepted unsorted boundaries {bs!r}"
+        f = real(kw["factor"])
+        assert f > 0
+
+        def rate(u):
+            if any(abs(u - b) < 1e-9 for b in bounds):
+                return None  # at a jump either side is right
+            return f ** sum(u >= b for b in bounds)
+
+        check(r, kw, rate)
+
+    entry(f"{M}:StepDecay", lr_shapes.StepDecay,
+          {"peak": 0.5, "total_samples": 100.0, "boundaries": (0.5, 0.75), "factor": 0.1},
+          {**shape_kinds, "boundaries": "sequence", "factor": "real"}, o_step)
+
+    def warm(u, w, start):
+        return start + (1.0 - start) * u / w
+
+    def o_wcos(r, kw):
+        w, ws, fl = frac(kw["warmup_fraction"], open_right=True), frac(kw["warmup_start"]), frac(kw["floor"])
+
+        def rate(u):
+            if abs(u - w) < 1e-9:
+                return None
+            if u < w:
+                return warm(u, w, ws)
+            return fl + (1.0 - fl) * _decay_profile((u - w) / (1.0 - w), "cosine")
+
+        check(r, kw, rate)
+
+    entry(f"{M}:WarmupCosine", lr_shapes.WarmupCosine,
+          {"peak": 0.5, "total_samples": 100.0, "warmup_fraction": 0.1, "warmup_start": 0.1, "floor": 0.1},
+          {**shape_kinds, "warmup_fraction": "real", "warmup_start": "real", "floor": "real"}, o_wcos)
+
+    def o_wsd(r, kw):
+        w, d, fl = frac(kw["warmup_fraction"]), frac(kw["decay_fraction"]), frac(kw["floor"])
+        ws = frac(kw["warmup_start"])
+        kind = choice(kw["decay"], ("linear", "cosine", "sqrt", "quarter"))
+        assert w + d <= 1 + 1e-12, f"accepted warmup + decay fractions {w} + {d} > 1"
+
+        def rate(u):
+            if min(abs(u - w), abs(u - (1 - d))) < 1e-9:
+                return None
+            if u < w:
+                return warm(u, w, ws)
+            if u < 1 - d or d == 0:
+                return 1.0
+            return fl + (1.0 - fl) * _decay_profile((u - (1 - d)) / d, kind)
+
+        check(r, kw, rate)
+
+    entry(f"{M}:WSD", lr_shapes.WSD,
+          {"peak": 0.5, "total_samples": 100.0, "warmup_fraction": 0.1, "decay_fraction": 0.2, "floor": 0.0,
+           "decay": "linear", "warmup_start": 0.1},
+          {**shape_kinds, "warmup_fraction": "real", "decay_fraction": "real", "floor": "real", "decay": "choice",
+           "warmup_start": "real"}, o_wsd)
+
+    LIN = lr_shapes.Linear(1.0, 8.0, final=0.0)
+
+    def o_call(r, kw):
+        tau = vector(kw["samples"])
+        assert np.all(tau >= 0), f"accepted negative samples {tau!r}"
+        u = np.minimum(tau / 8.0, 1.0)
+        close(r, 1.0 - u, 1e-12, "Linear(1, 8)(samples)")
+
+    entry(f"{M}:Linear.__call__", LIN.__call__, {"samples": [0.0, 2.0, 9.0]}, {"samples": "vector"}, o_call)
+
+    def o_integral(r, kw):
+        a = real(kw["start"])
+        b = 8.0 if kw["stop"] is None else real(kw["stop"])
+        assert 0 <= a <= b, f"accepted start={a}, stop={b}"
+        prim = lambda x: min(x, 8.0) - min(x, 8.0) ** 2 / 16.0  # ∫₀ˣ (1 − τ/8) dτ, 0 past the horizon
+        close(r, prim(b) - prim(a), 1e-12, "integral")
+
+    entry(f"{M}:Linear.integral", LIN.integral, {"start": 1.0, "stop": 4.0}, {"start": "real", "stop": "real"},
+          o_integral, skip={"stop": (None,)})
+
+    def o_crossing(r, kw):
+        level = real(kw["level"])
+        assert level > 0
+        ref = 0.0 if level >= 1.0 else 8.0 * (1.0 - level)
+        close(r, ref, 1e-9, "crossing")
+
+    entry(f"{M}:Linear.crossing", LIN.crossing, {"level": 0.25}, {"level": "real"}, o_crossing)
+
+
 for _register in (_register_sfo, _register_growth, _register_families, _register_released, _register_equivalence,
                   _register_simulations, _register_proofs, _register_schedules,
-                  _register_problem, _register_dynamics, _register_recursion):
+                  _register_problem, _register_dynamics, _register_recursion,
+                  _register_shapes):
     _register()
 
 

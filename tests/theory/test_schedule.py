@@ -228,3 +228,12 @@ def test_segment_steps_out_of_int64_and_non_iterables_are_named():
         Schedule.from_phases(3.0)
     with pytest.raises(TypeError, match="schedules must be a non-empty sequence"):
         Schedule.concatenate(3.0)
+
+
+def test_shape_choices_and_boundaries_refuse_containers():
+    # Found by tests/test_hostile_inputs.py: a dict was read as the sequence of its keys (here
+    # empty: no decay at all), and an array decay failed on "truth value of an array is ambiguous".
+    with pytest.raises(TypeError, match="boundaries must be a sequence"):
+        StepDecay(1.0, 100, boundaries={})
+    with pytest.raises(ValueError, match="decay must be"):
+        WSD(1.0, 100, decay=np.array(["linear", "cosine"]))
