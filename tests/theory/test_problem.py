@@ -200,3 +200,9 @@ def test_spectral_groups_refuses_a_zero_dimensional_array():
     # Found by the hostile-input hypothesis draws: np.array(0.) has __iter__ but cannot be iterated.
     with pytest.raises(TypeError, match="schedules must be a Schedule or a non-empty sequence"):
         Problem.isotropic(2).spectral_groups(np.array(0.0), rtol=1e-3)
+
+
+def test_from_covariance_refuses_an_empty_matrix():
+    # Found by the hostile-input hypothesis draws: a (0, 0) covariance failed inside np.max.
+    with pytest.raises(ValueError, match="covariance must be a non-empty square matrix"):
+        Problem.from_covariance(np.zeros((0, 0)), [])

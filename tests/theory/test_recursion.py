@@ -490,3 +490,10 @@ def test_second_moment_step_checks_user_arrays():
         second_moment_step(s, lam, 0.5, 0.0, 0.1)
     with np.errstate(all="raise"):  # overflow propagates as inf without a warning
         assert np.isinf(second_moment_step(s, np.array([1e308, 1e308]), 0.5, 4.0, 0.1)).all()
+
+
+def test_expected_risk_refuses_empty_checkpoints_of_any_dtype():
+    # Found by the hostile-input hypothesis draws: an empty complex array reached the int64 cast
+    # (a ComplexWarning) instead of the "non-empty" check.
+    with pytest.raises(ValueError, match="checkpoints must be a non-empty 1-D sequence"):
+        expected_risk(_P2, _S3, checkpoints=np.zeros(0, dtype=complex))

@@ -237,3 +237,9 @@ def test_shape_choices_and_boundaries_refuse_containers():
         StepDecay(1.0, 100, boundaries={})
     with pytest.raises(ValueError, match="decay must be"):
         WSD(1.0, 100, decay=np.array(["linear", "cosine"]))
+
+
+def test_step_decay_refuses_a_two_dimensional_boundaries_array():
+    # Found by the hostile-input hypothesis draws: an empty (0, 0) array was read as no boundaries.
+    with pytest.raises(TypeError, match="boundaries must be a sequence"):
+        StepDecay(1.0, 100, boundaries=np.zeros((0, 0)))

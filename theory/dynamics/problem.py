@@ -207,8 +207,8 @@ class Problem:
         ([3.0, 1.0], [2.0, 0.0])
         """
         cov = real_array(covariance, "covariance")
-        if cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
-            raise ValueError(f"covariance must be a square matrix; got shape {cov.shape}")
+        if cov.ndim != 2 or cov.shape[0] != cov.shape[1] or cov.size == 0:
+            raise ValueError(f"covariance must be a non-empty square matrix; got shape {cov.shape}")
         if not np.all(np.isfinite(cov)):
             raise ValueError("covariance must be finite")
         if not np.allclose(cov, cov.T, rtol=1e-12, atol=1e-14 * np.abs(cov).max()):

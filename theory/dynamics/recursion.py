@@ -383,7 +383,9 @@ def _checkpoint_steps(checkpoints: Any, horizon: int) -> np.ndarray | None:
     if checkpoints is None:
         return None
     arr = np.asarray(checkpoints)
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or arr.size == 0):
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"checkpoints must be a non-empty 1-D sequence of steps; got shape {arr.shape}")
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
         if not (np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))):
             raise TypeError(f"checkpoints must be integer steps; got dtype {arr.dtype}")
     if np.issubdtype(arr.dtype, np.floating) and arr.size and np.max(np.abs(arr)) >= 2.0**63:

@@ -357,7 +357,8 @@ class StepDecay(LRShape):
     def __post_init__(self) -> None:
         super().__post_init__()
         given = self.boundaries
-        if isinstance(given, (str, bytes, dict)) or not hasattr(given, "__iter__"):
+        if (isinstance(given, (str, bytes, dict)) or not hasattr(given, "__iter__")
+                or isinstance(given, np.ndarray) and given.ndim != 1):
             raise TypeError(f"boundaries must be a sequence of fractions in [0, 1]; got {given!r}")
         try:
             b = tuple(_fraction(x, "boundaries") for x in given)
