@@ -79,6 +79,7 @@ MODULES = (
     "ramplab.theory.backend",
     "ramplab.theory.dynamics.recursion",
     "ramplab.theory.schedules.lr_shapes",
+    "ramplab.simulations.monte_carlo",
 )
 
 FLOAT_MAX = np.finfo(np.float64).max
@@ -2297,10 +2298,89 @@ def _register_shapes() -> None:
     entry(f"{M}:Linear.crossing", LIN.crossing, {"level": 0.25}, {"level": "real"}, o_crossing)
 
 
+def _register_monte_carlo() -> None:
+    from ramplab.simulations import monte_carlo
+    from ramplab.theory.dynamics import averaging
+
+    M = "ramplab.simulations.monte_carlo"
+    exempt(f"{M}:NORMALIZATIONS {M}:OPTIMIZERS", "constant")
+    exempt(f"{M}:SimulationDivergenceError", "exception class")
+    exempt(f"{M}:SimulationResult", "result record, built by simulate")
+    SM = Schedule([0.5, 0.5, 0.25], [4, 4, 2])
+
+    def o_simulate(r, kw):
+        p = problem_of(kw["problem"])
+        s = kw["schedule"]
+        assert isinstance(s, Schedule), f"accepted schedule {s!r}"
+        choice(kw["optimizer"], ("sgd", "nsgd"))
+        choice(kw["normalization"], ("expected", "conditional"))
+        runs = integer(kw["runs"])
+        assert runs >= 1
+        be = kw["backend"]
+        assert be is None or be is np or choice(be, ("numpy", "array_api_strict", "auto")), f"accepted {be!r}"
+        choice(kw["sampler"], ("auto", "gaussian-exact", "direct"))
+        assert kw["data"] is None or choice(kw["data"], ("gaussian", "rademacher", "uniform"))
+        keep = flag(kw["keep_runs"])
+        mode = choice(kw["on_divergence"], ("raise", "flag"))
+        assert kw["progress"] is None or isinstance(kw["progress"], (bool, np.bool_)), "accepted progress"
+        dt = kw["dtype"]
+        assert dt is None or dt in (np.float64, np.float32, "float64", "float32"), f"accepted dtype {dt!r}"
+        for k in ("chunk_size", "runs_per_stream"):
+            if kw[k] is not None:
+                assert integer(kw[k]) >= 1, f"accepted {k}={kw[k]!r}"
+        avg = kw["average"]
+        assert avg is None or isinstance(avg, averaging.Averaging) or choice(avg, ("uniform",))
+        cps = kw["checkpoints"]
+        if cps is None:
+            k = len(s) + 1
+        else:
+            c = vector(cps).reshape(-1)  # documented: array_like, flattened
+            assert c.size and np.all((c >= 0) & (c <= s.total_samples)), f"accepted {cps!r}"
+            k = c.size
+        mean = np.asarray(r.mean_risk, dtype=float)
+        assert mean.shape == (k,) and np.asarray(r.stderr).shape == (k,), f"shapes {mean.shape}, {k}"
+        assert not np.any(np.isnan(mean)) and not np.any(np.isnan(r.stderr)), "NaN in the Monte Carlo mean"
+        if r.diverged_at is None:
+            finite(mean, nonnegative=True)
+            se = np.asarray(r.stderr, dtype=float)
+            assert np.all(se >= 0), f"negative stderr {se!r}"
+            # Documented (RunningMoments): a spread whose sum of squares overflows is reported as +inf.
+            assert np.all(np.isfinite(se) | (mean > 1e150)), f"infinite stderr {se!r} at mean {mean!r}"
+        else:
+            assert mode == "flag"
+        if cps is None:
+            close(mean[0], p.initial_risk, 1e-12, "risk[0]")
+        if keep:
+            assert np.asarray(r.run_risk).shape == (runs, k)
+
+    base = {"problem": P, "schedule": SM, "optimizer": "sgd", "normalization": "expected", "runs": 8, "seed": 0,
+            "backend": "numpy", "sampler": "auto", "data": None, "checkpoints": None, "keep_runs": False,
+            "on_divergence": "raise", "progress": False, "dtype": None, "chunk_size": None,
+            "runs_per_stream": None, "average": None}
+    kinds = {"problem": "problem", "schedule": "schedule", "optimizer": "choice", "normalization": "choice",
+             "runs": "batch", "seed": "seed", "backend": "xp", "sampler": "choice", "data": "choice",
+             "checkpoints": "vector", "keep_runs": "flag", "on_divergence": "choice", "progress": "flag",
+             "dtype": "choice", "chunk_size": "batch", "runs_per_stream": "batch", "average": "choice"}
+    # A 2**40-step schedule is valid (the simulation takes its time), not hostile.
+    long = tuple(x for x in POOLS["schedule"] if isinstance(x, Schedule) and len(x) > 2**20)
+    nones = (None,)
+    entry(f"{M}:simulate", monte_carlo.simulate, lambda: dict(base), kinds, o_simulate,
+          raises=(DivergenceError,),
+          skip={"schedule": long, "data": nones, "checkpoints": nones, "progress": nones, "dtype": nones,
+                "chunk_size": nones, "runs_per_stream": nones, "average": nones})
+    entry(f"{M}:simulate[nsgd-flag]", monte_carlo.simulate,
+          lambda: {**base, "optimizer": "nsgd", "normalization": "conditional", "on_divergence": "flag",
+                   "keep_runs": True, "average": "uniform", "checkpoints": [0.0, 5.0, 10.0], "chunk_size": 64,
+                   "runs_per_stream": 8},
+          {k: kinds[k] for k in ("problem", "normalization", "checkpoints", "average", "chunk_size", "runs_per_stream",
+                                 "dtype")},
+          o_simulate, raises=(DivergenceError,), skip={"dtype": nones})
+
+
 for _register in (_register_sfo, _register_growth, _register_families, _register_released, _register_equivalence,
                   _register_simulations, _register_proofs, _register_schedules,
                   _register_problem, _register_dynamics, _register_recursion,
-                  _register_shapes):
+                  _register_shapes, _register_monte_carlo):
     _register()
 
 
