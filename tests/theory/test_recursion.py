@@ -497,3 +497,14 @@ def test_expected_risk_refuses_empty_checkpoints_of_any_dtype():
     # (a ComplexWarning) instead of the "non-empty" check.
     with pytest.raises(ValueError, match="checkpoints must be a non-empty 1-D sequence"):
         expected_risk(_P2, _S3, checkpoints=np.zeros(0, dtype=complex))
+
+
+def test_risk_is_never_negative_by_rounding():
+    # Found by hypothesis (test_noiseless_risk_is_nonincreasing_for_small_rates): with κ = 1, λ = η = 1
+    # and B = 9 the exact state after one step is 0, but the two terms of the update cancelled to
+    # −2.8e-17 in float64. The state is ≥ 0 exactly for κ ≥ 1, so every kernel clamps it at 0.
+    p = Problem([1.0], [1.0], noise_variance=0.0, kurtosis=1.0)
+    for kernel in ("reference", "fused"):
+        r = expected_risk(p, Schedule.constant(1.0, 9, steps=2), kernel=kernel)
+        assert np.all(r.risk >= 0), (kernel, r.risk)
+    assert second_moment_step(np.array([1.0]), np.array([1.0]), 1.0, 9.0, 0.0, 1.0).tolist() == [0.0]

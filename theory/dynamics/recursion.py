@@ -238,7 +238,8 @@ def second_moment_step(
     ``lr``, ``batch`` and ``noise_variance`` broadcast against the leading axes of ``s`` (pass
     arrays of shape ``(rows, 1)`` for one value per row). ``q = Σ m λ s`` (shape ``(..., 1)``) may be
     passed when the caller already has it (it must be, for a problem with multiplicities; without
-    it ``q = Σ λ s``). Pure: returns the new state. This is the reference implementation of the step;
+    it ``q = Σ λ s``). Pure: returns the new state, clamped at 0 (it is ≥ 0 exactly for κ ≥ 1;
+    rounding could otherwise leave −1e-17 when κ < 2). This is the reference implementation of the step;
     the fused kernel (docs/math.md#exact-solver-layout) performs the same operations.
 
     Examples
@@ -287,7 +288,13 @@ def _second_moment_step(s: Any, eigenvalues: Any, lr: Any, batch: Any, noise_var
     x = lr * eigenvalues
     # (1 − x)² + (κ − 2) x²/B written as 1 − x (2 − c x) with c = 1 + (κ − 2)/B: fewer array passes.
     c = 1.0 + (kurtosis - 2.0) / batch
-    return (1.0 - x * (2.0 - c * x)) * s + (lr * lr / batch) * (q + noise_variance) * eigenvalues
+    out = (1.0 - x * (2.0 - c * x)) * s + (lr * lr / batch) * (q + noise_variance) * eigenvalues
+    # The new state is ≥ 0 exactly for κ ≥ 1 (docs/math.md#sgd-second-moment-recursion), but with κ < 2 the
+    # two terms can cancel and rounding leave −1e-17; clamp at 0 (NaN and inf pass unchanged).
+    if xp is None:
+        from ..backend import array_namespace
+        xp = array_namespace(out)
+    return xp.where(out < 0.0, 0.0, out)
 
 
 # --------------------------------------------------------------------------------- the parts
