@@ -19,11 +19,11 @@ import numpy as np
 
 from .samplers import DATA_KURTOSIS, SAMPLERS
 from .streams import default_block, root_seed_sequence
-from ..theory._validate import positive_int
+from ..theory._validate import flag, positive_int
 from ..theory.backend import resolve_backend
 from ..theory.dynamics.averaging import Averaging, resolve_average
 from ..theory.dynamics.problem import Problem
-from ..theory.dynamics.recursion import expected_risk
+from ..theory.dynamics.recursion import _resolve_dtype, expected_risk
 from ..theory.schedules.schedule import Schedule
 
 __all__ = [
@@ -38,6 +38,10 @@ __all__ = [
 ]
 
 OPTIMIZERS = ("sgd", "nsgd")
+#: Most runs of one simulation (the host keeps a few floats per run): more is refused naming ``runs``.
+MAX_RUNS = 2**31
+#: Most runs per random stream (each stream draws ``runs_per_stream × (d + 3)`` numbers per step).
+MAX_RUNS_PER_STREAM = 2**20
 NORMALIZATIONS = ("expected", "conditional")
 # Default chunk: as many runs as keep one (runs, d) state array at about 2^21 elements (16 MiB).
 _CHUNK_ELEMENTS = 2**21
@@ -66,7 +70,7 @@ def resolve_data(problem: Problem, data: str | None) -> str:
             f"({', '.join(f'{k}: {v:g}' for k, v in DATA_KURTOSIS.items())}); pass data= and a problem "
             f"with that kurtosis"
         )
-    if data not in DATA_KURTOSIS:
+    if not isinstance(data, str) or data not in DATA_KURTOSIS:
         raise ValueError(f"data must be one of {tuple(DATA_KURTOSIS)}; got {data!r}")
     if problem.kurtosis != DATA_KURTOSIS[data]:
         raise ValueError(
@@ -285,15 +289,16 @@ def configure_simulation(
         raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be a Schedule; got {type(schedule).__name__}")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r}")
-    if normalization not in NORMALIZATIONS:
-        raise ValueError(f"normalization must be one of {NORMALIZATIONS}; got {normalization!r}")
-    if on_divergence not in ("raise", "flag"):
-        raise ValueError(f"on_divergence must be 'raise' or 'flag'; got {on_divergence!r}")
-    if sampler not in SAMPLERS:
-        raise ValueError(f"sampler must be one of {SAMPLERS}; got {sampler!r}")
-    if progress not in (None, True, False):
+    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r:.80}")
+    if not isinstance(normalization, str) or normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {NORMALIZATIONS}; got {normalization!r:.80}")
+    if not isinstance(on_divergence, str) or on_divergence not in ("raise", "flag"):
+        raise ValueError(f"on_divergence must be 'raise' or 'flag'; got {on_divergence!r:.80}")
+    if not isinstance(sampler, str) or sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {SAMPLERS}; got {sampler!r:.80}")
+    keep_runs = flag(keep_runs, "keep_runs")
+    if not (progress is None or isinstance(progress, (bool, np.bool_))):
         raise TypeError(f"progress must be True, False or None; got {progress!r}")
     averaging = _checked_averaging(average, len(schedule))
     data = resolve_data(problem, data)
@@ -303,13 +308,14 @@ def configure_simulation(
         raise ValueError(
             f"sampler='gaussian-exact' draws Gaussian batches only; got data={data!r} (use sampler='direct')"
         )
-    runs = positive_int(runs, "runs")
+    runs = positive_int(runs, "runs", maximum=MAX_RUNS)
     batches = integer_batches(schedule)
     simulated = simulated_problem(problem)
     root = root_seed_sequence(seed)
     xp = resolve_backend(backend)
-    dt = xp.float64 if dtype is None else dtype
-    block = default_block(xp) if runs_per_stream is None else positive_int(runs_per_stream, "runs_per_stream")
+    dt = _resolve_dtype(xp, dtype)
+    block = (default_block(xp) if runs_per_stream is None
+             else positive_int(runs_per_stream, "runs_per_stream", maximum=MAX_RUNS_PER_STREAM))
     d = simulated.eigenvalues.shape[0]
     if chunk_size is None:
         chunk = max(block, (_CHUNK_ELEMENTS // d) // block * block)

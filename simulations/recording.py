@@ -23,6 +23,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..theory._validate import strict_real_array
 from ..theory.backend import to_numpy
 from ..theory.schedules.schedule import Schedule
 
@@ -69,7 +70,7 @@ def _checkpoint_positions(schedule: Schedule, checkpoints: Any) -> tuple[np.ndar
     """Where each checkpoint falls: step ``k`` with ``cum[k] ≤ c``, step ``k1`` and weight ``w``."""
     cum = np.concatenate([[0.0], np.asarray(schedule.samples, dtype=np.float64)])
     try:
-        c = np.array(checkpoints, dtype=np.float64, copy=True).reshape(-1)
+        c = strict_real_array(checkpoints, "checkpoints").reshape(-1)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"checkpoints must be an array of sample counts; got {checkpoints!r}") from exc
     if c.size == 0:

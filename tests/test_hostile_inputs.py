@@ -38,7 +38,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pytest
@@ -72,6 +72,15 @@ MODULES = (
     "ramplab.proofs.equivalence",
     "ramplab.proofs.schedule_sums",
     "ramplab.proofs.symbols",
+    "ramplab.theory.schedules.schedule",
+    "ramplab.theory.dynamics.problem",
+    "ramplab.theory.dynamics.stability",
+    "ramplab.theory.dynamics.averaging",
+    "ramplab.theory.backend",
+    "ramplab.theory.dynamics.recursion",
+    "ramplab.theory.schedules.lr_shapes",
+    "ramplab.simulations.monte_carlo",
+    "ramplab.theory.dynamics.compression",
 )
 
 FLOAT_MAX = np.finfo(np.float64).max
@@ -1538,8 +1547,911 @@ def _register_proofs() -> None:
     entry(f"{D}:Derivation.result", DEMO.result, {"name": "f"}, {"name": "label"}, o_result)
 
 
+# --- theory.schedules.schedule / lr_shapes / seesaw / serial_steps ---------------------------
+def _steps_of(lr, batch, integer_batch):
+    """Per-step float64 ``(lr, batch)`` a valid ``Schedule(lr, batch)`` must store (broadcast scalars)."""
+    lr_v, b_v = vector(lr), vector(batch)
+    if lr_v.ndim == 0 and b_v.ndim == 1:
+        lr_v = np.full(b_v.shape, float(lr_v))
+    if b_v.ndim == 0 and lr_v.ndim == 1:
+        b_v = np.full(lr_v.shape, float(b_v))
+    assert lr_v.ndim == 1 and lr_v.shape == b_v.shape and lr_v.size, f"accepted shapes {lr_v.shape}, {b_v.shape}"
+    assert np.all(lr_v >= 0) and np.all(b_v >= 1) and np.all(b_v <= 2.0**53), "accepted lr < 0 or batch < 1"
+    if integer_batch:
+        assert np.all(b_v == np.floor(b_v)), "accepted a non-integer batch"
+    return lr_v, b_v
+
+
+def _same_steps(s: Schedule, lr_v: np.ndarray, b_v: np.ndarray) -> None:
+    seg = s.segments
+    close(np.repeat(seg.lr.astype(float), seg.steps), lr_v, 0.0, "lr")
+    close(np.repeat(seg.batch.astype(float), seg.steps), b_v, 0.0, "batch")
+    close(s.samples_at(np.arange(len(lr_v) + 1)), np.concatenate([[0.0], np.cumsum(b_v)]), 1e-12, "samples")
+
+
+def _label_meta(kw) -> None:
+    assert isinstance(kw.get("label", ""), str), f"accepted label {kw.get('label')!r}"
+    m = kw.get("metadata")
+    assert m is None or isinstance(m, Mapping), f"accepted metadata {m!r}"
+
+
+def _register_schedules() -> None:
+    from ramplab.theory.schedules import lr_shapes, schedule, seesaw, serial_steps
+
+    M = "ramplab.theory.schedules.schedule"
+    exempt(f"{M}:MAX_STEP_ARRAY", "constant")
+    exempt(f"{M}:Segments", "result record (a NamedTuple of arrays), returned by Schedule.segments")
+
+    def o_schedule(r, kw):
+        ib = flag(kw["integer_batch"])
+        _label_meta(kw)
+        _same_steps(r, *_steps_of(kw["lr"], kw["batch"], ib))
+
+    entry(f"{M}:Schedule", Schedule,
+          {"lr": [0.1, 0.1, 0.05], "batch": [2, 2, 4], "label": "x", "metadata": None, "integer_batch": True},
+          {"lr": "vector", "batch": "vector", "label": "label", "metadata": "mapping", "integer_batch": "flag"},
+          o_schedule)
+
+    def o_from_segments(r, kw):
+        ib = flag(kw["integer_batch"])
+        _label_meta(kw)
+        n = vector(kw["steps"])
+        assert n.ndim == 1 and np.all(n >= 1) and np.all(n == np.floor(n)), f"accepted steps {kw['steps']!r}"
+        lr_v, b_v = vector(kw["lr"]), vector(kw["batch"])
+        assert lr_v.shape == b_v.shape == n.shape, "accepted mismatched shapes"
+        _same_steps(r, *_steps_of(np.repeat(lr_v, n.astype(int)), np.repeat(b_v, n.astype(int)), ib))
+
+    entry(f"{M}:Schedule.from_segments", Schedule.from_segments,
+          {"lr": [0.1, 0.05], "batch": [2, 4], "steps": [2, 3], "label": "", "metadata": None, "integer_batch": True},
+          {"lr": "vector", "batch": "vector", "steps": "vector", "label": "label", "metadata": "mapping",
+           "integer_batch": "flag"}, o_from_segments)
+
+    def o_constant(r, kw):
+        ib = flag(kw["integer_batch"])
+        lr, b = real(kw["lr"]), real(kw["batch"])
+        assert lr >= 0 and b >= 1 and (not ib or b == int(b))
+        _label_meta(kw)
+        if kw["samples"] is None:
+            n = integer(kw["steps"])
+            assert n >= 1
+            seg = r.segments
+            assert len(seg.lr) == 1 and int(seg.steps[0]) == n and float(seg.lr[0]) == lr and float(seg.batch[0]) == b
+        else:
+            assert kw["steps"] is None
+            d = real(kw["samples"])
+            assert d > 0
+            close(float(r.total_samples), d, 1e-12, "total_samples")
+
+    entry(f"{M}:Schedule.constant", Schedule.constant,
+          {"lr": 0.1, "batch": 4, "steps": 3, "samples": None, "label": "", "integer_batch": True},
+          {"lr": "real", "batch": "real", "steps": "int", "samples": "real", "label": "label",
+           "integer_batch": "flag"}, o_constant, skip={"samples": (None,)})
+    entry(f"{M}:Schedule.constant[samples]", Schedule.constant,
+          {"lr": 0.1, "batch": 4, "steps": None, "samples": 10, "label": "", "integer_batch": True},
+          {"samples": "tokens", "integer_batch": "flag"}, o_constant, skip={"samples": (None,)})
+
+    def o_from_phases(r, kw):
+        ib = flag(kw["integer_batch"])
+        _label_meta(kw)
+        lrs, bs = [], []
+        for lr, b, d in kw["phases"]:
+            lr, b, d = real(lr), real(b), real(d)
+            assert lr >= 0 and b >= 1 and d > 0
+            if ib:
+                assert b == int(b) and d == int(d)
+                full, rest = divmod(int(d), int(b))
+                lrs += [lr] * (full + (rest > 0))
+                bs += [b] * full + ([float(rest)] if rest else [])
+            else:
+                assert d >= 1
+                n = max(1, min(round(d / b), math.floor(d)))
+                lrs += [lr] * n
+                bs += [d / n] * n
+        _same_steps(r, np.array(lrs), np.array(bs))
+
+    entry(f"{M}:Schedule.from_phases", Schedule.from_phases,
+          {"phases": [(0.1, 2, 6), (0.05, 4, 9)], "label": "", "metadata": None, "integer_batch": True},
+          {"phases": "sequence", "label": "label", "metadata": "mapping", "integer_batch": "flag"}, o_from_phases)
+
+    def o_from_shape(r, kw):
+        shape = kw["shape"]
+        assert isinstance(shape, lr_shapes.LRShape)
+        ib = flag(kw["integer_batch"])
+        _label_meta(kw)
+        b = real(kw["batch"])
+        assert b >= 1 and (not ib or b == int(b))
+        close(float(r.total_samples), shape.total_samples, 1e-12, "total_samples")
+        lr_v, b_v = r.step_arrays()
+        before = np.concatenate([[0.0], np.cumsum(b_v)[:-1]])
+        close(lr_v, shape(before), 1e-12, "lr")
+
+    entry(f"{M}:Schedule.from_shape", Schedule.from_shape,
+          lambda: {"shape": lr_shapes.Linear(1.0, 8, final=0.0), "batch": 2, "label": "", "integer_batch": True},
+          {"shape": "any", "batch": "real", "label": "label", "integer_batch": "flag"}, o_from_shape)
+
+    def o_concatenate(r, kw):
+        ss = kw["schedules"]
+        assert isinstance(ss, (list, tuple)) and ss and all(isinstance(s, Schedule) for s in ss)
+        _label_meta(kw)
+        same_segments(r, [run for s in ss for run in schedule_segments(s)])
+
+    entry(f"{M}:Schedule.concatenate", Schedule.concatenate, lambda: {"schedules": [S, S], "label": ""},
+          {"schedules": "schedules", "label": "label"}, o_concatenate)
+
+    S3 = Schedule([0.1, 0.1, 0.05], [2, 2, 4])
+
+    def o_step_arrays(r, kw):
+        start = integer(kw["start"])
+        stop = 3 if kw["stop"] is None else integer(kw["stop"])
+        assert 0 <= start <= stop <= 3, f"accepted start={start}, stop={stop}"
+        close(r[0], [0.1, 0.1, 0.05][start:stop], 0.0, "lr")
+        close(r[1], [2.0, 2.0, 4.0][start:stop], 0.0, "batch")
+
+    entry(f"{M}:Schedule.step_arrays", S3.step_arrays, {"start": 1, "stop": None}, {"start": "int", "stop": "int"},
+          o_step_arrays)
+
+    def o_samples_at(r, kw):
+        t = vector(kw["steps"])
+        assert np.all(t == np.floor(t)) and np.all((t >= 0) & (t <= 3)), f"accepted steps {kw['steps']!r}"
+        close(r, np.array([0.0, 2.0, 4.0, 8.0])[t.astype(int)], 0.0, "samples_at")
+
+    entry(f"{M}:Schedule.samples_at", S3.samples_at, {"steps": [0, 2, 3]}, {"steps": "vector"}, o_samples_at)
+
+    def o_with_label(r, kw):
+        assert isinstance(kw["label"], str) and r.label == kw["label"]
+        _same_steps(r, *S3.step_arrays())
+
+    entry(f"{M}:Schedule.with_label", S3.with_label, {"label": "y"}, {"label": "label"}, o_with_label)
+
+
+
+def _same_problem(r: Problem, lam, s0, noise, kurt, mult=None) -> None:
+    assert isinstance(r, Problem)
+    close(r.eigenvalues, lam, 1e-12, "eigenvalues")
+    close(r.initial_second_moment, s0, 1e-12, "initial_second_moment")
+    close([r.noise_variance, r.kurtosis], [noise, kurt], 0.0, "noise/kurtosis")
+    close(r.multiplicity, np.ones(len(lam)) if mult is None else mult, 0.0, "multiplicity")
+
+
+def _register_problem() -> None:
+    from ramplab.theory.dynamics import problem
+
+    M = "ramplab.theory.dynamics.problem"
+
+    def o_problem(r, kw):
+        lam, s0 = vector(kw["eigenvalues"]), vector(kw["initial_second_moment"])
+        assert lam.ndim == 1 and lam.size and s0.shape == lam.shape, "accepted wrong shapes"
+        assert np.all(lam > 0) and np.all(s0 >= 0), "accepted a non-positive λ or a negative s(0)"
+        noise, kurt = real(kw["noise_variance"]), real(kw["kurtosis"])
+        assert noise >= 0 and kurt >= 1
+        m = kw["multiplicity"]
+        if m is not None:
+            m = vector(m)
+            assert m.shape == lam.shape and np.all(m > 0), f"accepted multiplicity {m!r}"
+        _same_problem(r, lam, s0, noise, kurt, m)
+
+    entry(f"{M}:Problem", problem.Problem,
+          {"eigenvalues": [1.0, 0.5], "initial_second_moment": [1.0, 2.0], "noise_variance": 0.1, "kurtosis": 3.0,
+           "multiplicity": None},
+          {"eigenvalues": "vector", "initial_second_moment": "vector", "noise_variance": "real", "kurtosis": "real",
+           "multiplicity": "vector"}, o_problem, skip={"multiplicity": (None,)})
+
+    def o_power_law(r, kw):
+        d, a, b, scale = integer(kw["d"]), real(kw["a"]), real(kw["b"]), real(kw["scale"])
+        assert d >= 1 and a > 0 and scale > 0
+        i = np.arange(1, d + 1, dtype=float)
+        lam = np.array([scale * float(k) ** -a for k in range(1, d + 1)])
+        s0 = np.array([scale * float(k) ** -b for k in range(1, d + 1)]) / lam
+        _same_problem(r, lam, s0, real(kw["noise_variance"]), real(kw["kurtosis"]))
+        del i
+
+    entry(f"{M}:Problem.power_law", problem.Problem.power_law,
+          {"d": 3, "a": 1.5, "b": 2.0, "noise_variance": 0.1, "kurtosis": 3.0, "scale": 1.0},
+          {"d": "int", "a": "real", "b": "real", "noise_variance": "real", "kurtosis": "real", "scale": "real"},
+          o_power_law, skip={"d": (2**31,)})  # 2**31 coordinates is valid (16 GiB), not hostile
+
+    def o_isotropic(r, kw):
+        d, lam, s0 = integer(kw["d"]), real(kw["eigenvalue"]), real(kw["initial_second_moment"])
+        assert d >= 1 and lam > 0 and s0 >= 0
+        _same_problem(r, np.full(d, lam), np.full(d, s0), real(kw["noise_variance"]), real(kw["kurtosis"]))
+
+    entry(f"{M}:Problem.isotropic", problem.Problem.isotropic,
+          {"d": 2, "eigenvalue": 0.5, "initial_second_moment": 2.0, "noise_variance": 0.0, "kurtosis": 3.0},
+          {"d": "int", "eigenvalue": "real", "initial_second_moment": "real", "noise_variance": "real",
+           "kurtosis": "real"}, o_isotropic, skip={"d": (2**31,)})  # valid, 16 GiB
+
+    def o_from_cov(r, kw):
+        cov, e0 = vector(kw["covariance"]), vector(kw["initial_error"])
+        assert cov.ndim == 2 and cov.shape[0] == cov.shape[1] and e0.shape == (cov.shape[0],)
+        assert np.allclose(cov, cov.T), "accepted a non-symmetric covariance"
+        lam_ref = np.sort(np.linalg.eigvalsh(cov))[::-1]
+        assert lam_ref[-1] > 0, "accepted a covariance that is not positive definite"
+        close(r.eigenvalues, lam_ref, 1e-10, "eigenvalues")
+        # Rotation-invariant checks: Σ s_i = |e0|², Σ λ_i s_i = e0ᵀ H e0.
+        close(r.initial_second_moment.sum(), e0 @ e0, 1e-10, "Σ s(0)")
+        close(r.eigenvalues @ r.initial_second_moment, e0 @ cov @ e0, 1e-10, "Σ λ s(0)")
+        assert r.noise_variance == real(kw["noise_variance"]) and r.kurtosis == real(kw["kurtosis"])
+
+    entry(f"{M}:Problem.from_covariance", problem.Problem.from_covariance,
+          {"covariance": [[2.0, 1.0], [1.0, 2.0]], "initial_error": [1.0, 0.5], "noise_variance": 0.0,
+           "kurtosis": 3.0},
+          {"covariance": "vector", "initial_error": "vector", "noise_variance": "real", "kurtosis": "real"},
+          o_from_cov)
+
+    def o_replace(r, kw):
+        noise = real(kw["noise_variance"])
+        assert noise >= 0
+        _same_problem(r, P.eigenvalues, P.initial_second_moment, noise, P.kurtosis)
+
+    entry(f"{M}:Problem.replace", P.replace, {"noise_variance": 1.0}, {"noise_variance": "real"}, o_replace)
+
+    PM = Problem([1.0, 0.5], [1.0, 2.0], 0.1, multiplicity=[2.0, 1.0])
+
+    def o_expanded(r, kw):
+        _same_problem(r, [1.0, 1.0, 0.5], [1.0, 1.0, 2.0], 0.1, 3.0)
+
+    entry(f"{M}:Problem.expanded", PM.expanded, {}, {}, o_expanded)
+
+    def o_groups(r, kw):
+        ss = kw["schedules"]
+        assert isinstance(ss, Schedule) or (isinstance(ss, (list, tuple)) and ss
+                                            and all(isinstance(s, Schedule) for s in ss))
+        tol = kw["rtol"]
+        tol = None if tol is None else real(tol)
+        assert tol is None or tol >= 0
+        g = r.problem
+        # Grouping conserves the coordinates counted, the trace and the initial risk.
+        close([g.effective_dimension, g.trace, g.initial_risk], [P.effective_dimension, P.trace, P.initial_risk],
+              1e-12, "grouped totals")
+
+    entry(f"{M}:Problem.spectral_groups", P.spectral_groups, lambda: {"schedules": S, "rtol": 1e-3},
+          {"schedules": "schedules", "rtol": "real"}, o_groups)
+
+
+def _recursion_matrix(p: Problem, lr: float, b: float) -> np.ndarray:
+    """The constant-(η, B) second-moment map ``s ↦ M s`` as a dense matrix, from the plain recursion
+    ``s_i' = (1 − ηλ_i)² s_i + (η²/B)((κ − 2)λ_i² s_i + λ_i Σ_j m_j λ_j s_j)``."""
+    lam, m = p.eigenvalues.astype(float), p.multiplicity.astype(float)
+    k = float(p.kurtosis)
+    return (np.diag((1 - lr * lam) ** 2 + lr * lr / b * (k - 2) * lam**2)
+            + lr * lr / b * np.outer(lam, m * lam))
+
+
+def _stable_args(kw) -> tuple[Problem, float, float]:
+    p = problem_of(kw["problem"])
+    lr, b = real(kw["lr"]), real(kw["batch"])
+    assert lr > 0 and b >= 1, f"accepted lr={lr!r}, batch={b!r}"
+    assert p.dimension <= 3 or True
+    return p, lr, b
+
+
+def _register_dynamics() -> None:
+    from ramplab.theory import backend
+    from ramplab.theory.dynamics import averaging, stability
+
+    M = "ramplab.theory.dynamics.stability"
+    PS = _problem([1.0, 0.5], [1.0, 0.5], 0.1)
+
+    def radius_ref(p, lr, b):
+        with np.errstate(all="ignore"):
+            mat = _recursion_matrix(p, lr, b)
+        if not np.all(np.isfinite(mat)):
+            return math.inf
+        return float(np.max(np.abs(np.linalg.eigvals(mat))))
+
+    def o_radius(r, kw):
+        p, lr, b = _stable_args(kw)
+        ref = radius_ref(p, lr, b)
+        assert not math.isnan(r)
+        if math.isfinite(ref) and p.dimension <= 3:
+            close(r, ref, 1e-8, "spectral_radius")
+        else:
+            assert r >= 0
+
+    def o_is_stable(r, kw):
+        p, lr, b = _stable_args(kw)
+        assert isinstance(r, (bool, np.bool_))
+        ref = radius_ref(p, lr, b)
+        if p.dimension <= 3 and abs(ref - 1) > 1e-9:
+            assert bool(r) == (ref < 1), f"is_stable {r} but the radius is {ref}"
+
+    def o_second(r, kw):
+        p, lr, b = _stable_args(kw)
+        mat = _recursion_matrix(p, lr, b)
+        rad = radius_ref(p, lr, b)
+        assert rad < 1 + 1e-9, "returned a stationary point of an unstable recursion"
+        finite(r, nonnegative=True)
+        if rad < 1 - 1e-9:  # else too close to 1 for a float64 solve to be a reference
+            rhs = lr * lr / b * p.noise_variance * p.eigenvalues
+            close(r, np.linalg.solve(np.eye(p.dimension) - mat, rhs), 1e-8, "stationary_second_moment")
+
+    def o_risk(r, kw):
+        p, lr, b = _stable_args(kw)
+        mat = _recursion_matrix(p, lr, b)
+        rad = radius_ref(p, lr, b)
+        assert rad < 1 + 1e-9, "returned a stationary risk of an unstable recursion"
+        finite(r, nonnegative=True)
+        if rad >= 1 - 1e-9:
+            return
+        ref = np.linalg.solve(np.eye(p.dimension) - mat, lr * lr / b * p.noise_variance * p.eigenvalues)
+        close(r, 0.5 * float(np.sum(p.multiplicity * p.eigenvalues * ref)), 1e-8, "stationary_risk")
+
+    for name, o in (("spectral_radius", o_radius), ("is_stable", o_is_stable),
+                    ("stationary_second_moment", o_second), ("stationary_risk", o_risk)):
+        entry(f"{M}:{name}", getattr(stability, name), lambda: {"problem": PS, "lr": 0.5, "batch": 2},
+              {"problem": "problem", "lr": "real", "batch": "real"}, o)
+
+    A = "ramplab.theory.dynamics.averaging"
+    exempt(f"{A}:Averaging", "abstract base class (its weights() raises NotImplementedError)")
+
+    def o_uniform(r, kw):
+        assert isinstance(r, averaging.UniformAverage)
+        close(r.weights(np.array([1, 2, 4])), [1.0, 0.5, 0.25], 0.0)
+
+    entry(f"{A}:UniformAverage", averaging.UniformAverage, {}, {}, o_uniform)
+
+    def o_tail(r, kw):
+        k = integer(kw["start"])
+        assert k >= 1
+        t = np.arange(1, 6)
+        close(r.weights(t), [1.0 if i < k else 1.0 / (i - k + 1) for i in range(1, 6)], 1e-15)
+
+    entry(f"{A}:TailAverage", averaging.TailAverage, {"start": 3}, {"start": "int"}, o_tail)
+
+    def o_exp(r, kw):
+        w = kw["weight"]
+        if np.ndim(w) == 0:
+            w = real(w)
+            assert 0 < w <= 1
+            close(r.weights(np.array([1, 2])), [w, w], 0.0)
+        else:
+            w = vector(w)
+            assert w.ndim == 1 and w.size and np.all((w > 0) & (w <= 1)), f"accepted weight {w!r}"
+            close(r.weights(np.arange(1, w.size + 1)), w, 0.0)
+
+    entry(f"{A}:ExponentialAverage", averaging.ExponentialAverage, {"weight": 0.1}, {"weight": "vector"}, o_exp)
+
+    def o_resolve(r, kw):
+        a = kw["average"]
+        if a is None:
+            assert r is None
+        elif isinstance(a, averaging.Averaging):
+            assert r is a
+        else:
+            assert choice(a, ("uniform",)) and isinstance(r, averaging.UniformAverage)
+
+    entry(f"{A}:resolve_average", averaging.resolve_average, {"average": "uniform"}, {"average": "choice"},
+          o_resolve, skip={"average": (None,)})
+
+    B = "ramplab.theory.backend"
+    exempt(f"{B}:BACKENDS", "constant")
+    exempt(f"{B}:array_namespace", "re-export of array_api_compat.array_namespace (third-party, tested there)")
+
+    def o_cupy(r, kw):
+        assert isinstance(r, bool)
+
+    entry(f"{B}:cupy_available", backend.cupy_available, {}, {}, o_cupy)
+
+    def o_resolve_backend(r, kw):
+        v = kw["backend"]
+        assert hasattr(r, "asarray") and hasattr(r, "float64"), f"returned {r!r}, not an array namespace"
+        if isinstance(v, str):
+            choice(v, ("auto", "numpy", "array_api_strict"))
+        else:
+            assert v is None or hasattr(v, "asarray"), f"accepted {v!r} as an array namespace"
+
+    entry(f"{B}:resolve_backend", backend.resolve_backend, {"backend": "numpy"}, {"backend": "xp"},
+          o_resolve_backend, skip={"backend": (None,)})
+
+    def o_backend_name(r, kw):
+        xp = kw["xp"]
+        assert hasattr(xp, "asarray"), f"named {xp!r}, not an array namespace"
+        assert isinstance(r, str) and r
+
+    entry(f"{B}:backend_name", backend.backend_name, {"xp": np}, {"xp": "xp"}, o_backend_name)
+
+    def o_to_numpy(r, kw):
+        assert isinstance(r, np.ndarray)
+        ref = np.asarray(kw["x"])
+        assert r.shape == ref.shape and r.dtype == ref.dtype
+
+    entry(f"{B}:to_numpy", backend.to_numpy, {"x": [1.0, 2.0]}, {"x": "any"}, o_to_numpy)
+
+
+def plain_risks(p: Problem, lrs: list[float], batches: list[float], optimizer: str = "sgd"):
+    """Risks ``R_0 … R_T`` and the gradient moments ``G_1 … G_T`` by a plain float64 loop of the
+    second-moment recursion (docs/math.md#sgd-second-moment-recursion, #normalized-sgd)."""
+    lam = [float(x) for x in p.eigenvalues]
+    m = [float(x) for x in p.multiplicity]
+    s = [float(x) for x in p.initial_second_moment]
+    kappa, sigma2 = float(p.kurtosis), float(p.noise_variance)
+    risk = [0.5 * sum(mi * l * si for mi, l, si in zip(m, lam, s))]
+    gs = []
+    for lr, b in zip(lrs, batches):
+        try:
+            q = sum(mi * l * si for mi, l, si in zip(m, lam, s))
+            g = (1 + (kappa - 2) / b) * sum(mi * l * l * si for mi, l, si in zip(m, lam, s)) \
+                + sum(mi * l for mi, l in zip(m, lam)) / b * (q + sigma2)
+            gs.append(g)
+            eta = (lr / math.sqrt(g) if g > 0 else 0.0) if optimizer == "nsgd" else lr
+            s = [(1 - eta * l) ** 2 * si + eta * eta / b * ((kappa - 2) * l * l * si + l * (q + sigma2))
+                 for l, si in zip(lam, s)]
+            risk.append(0.5 * sum(mi * l * si for mi, l, si in zip(m, lam, s)))
+        except (OverflowError, ZeroDivisionError):
+            risk.append(math.inf)
+        if not math.isfinite(risk[-1]):
+            risk[-1] = math.inf
+            break
+    return risk, gs
+
+
+def _register_recursion() -> None:
+    from ramplab.theory.dynamics import averaging, recursion
+
+    M = "ramplab.theory.dynamics.recursion"
+    exempt(f"{M}:DivergenceError", "exception class")
+    exempt(f"{M}:KERNELS", "constant")
+    SR = Schedule([0.5, 0.5, 0.25], [4, 4, 2])
+
+    def o_expected(r, kw):
+        p = problem_of(kw["problem"])
+        sched = kw["schedules"]
+        if not isinstance(sched, Schedule):
+            assert isinstance(sched, (list, tuple)) and len(sched) == 1 and isinstance(sched[0], Schedule)
+            assert isinstance(r, tuple) and len(r) == 1
+            sched, r = sched[0], r[0]
+        opt = choice(kw["optimizer"], ("sgd", "nsgd"))
+        avg = kw["average"]
+        assert avg is None or isinstance(avg, averaging.Averaging) or choice(avg, ("uniform",))
+        split = flag(kw["split"])
+        mode = choice(kw["on_divergence"], ("raise", "flag"))
+        be = kw["backend"]
+        assert be is None or be is np or choice(be, ("numpy", "array_api_strict", "auto")), f"accepted {be!r}"
+        dt = kw["dtype"]
+        assert dt is None or dt in (np.float64, np.float32, "float64", "float32"), f"accepted dtype {dt!r}"
+        choice(kw["kernel"], ("auto", "fused", "reference"))
+        thr = real(kw["divergence_threshold"])
+        assert thr > 1
+        comp = kw["compress"]
+        if comp is not None:
+            comp = real(comp)
+            assert comp >= 0
+        lrs, bs = sched.step_arrays()
+        ref, _ = plain_risks(p, lrs.tolist(), bs.tolist(), opt)
+        bound = thr * (ref[0] + p.noise_variance)
+        first_bad = next((t for t, x in enumerate(ref) if not x <= bound), None)
+        steps = np.arange(len(sched) + 1)
+        cps = kw["checkpoints"]
+        if cps is not None:
+            c = vector(cps)
+            assert c.ndim == 1 and np.all(c == np.floor(c)) and np.all(c >= 0) and np.all(np.diff(c) > 0)
+            assert np.all(c <= len(sched)), f"accepted checkpoints {cps!r}"
+            steps = c.astype(int)
+        close(r.steps, steps, 0.0, "steps")
+        risk = np.asarray(r.risk, dtype=float)
+        assert not np.any(np.isnan(risk)), "NaN risk"
+        if first_bad is not None and first_bad < len(ref):
+            assert mode == "flag" and r.diverged_at is not None, "a diverging run was not reported"
+        tol = 1e-5 if dt in (np.float32, "float32") else 1e-10
+        if comp is not None:
+            if comp >= 1e-3:
+                finite(risk[np.isfinite(risk)], nonnegative=True)
+                return
+            tol = max(tol, 100 * comp)
+        want = np.array([ref[t] if t < len(ref) else math.inf for t in steps])
+        if r.diverged_at is not None:
+            keep = steps < r.diverged_at
+            assert first_bad is not None and r.diverged_at <= first_bad + 1, f"flagged {r.diverged_at}, ref {first_bad}"
+            risk, want = risk[keep], want[keep]
+        close(risk, want, tol, "risk")
+        if split and r.diverged_at is None:
+            close(np.asarray(r.bias) + np.asarray(r.variance), r.risk, max(tol, 1e-9), "bias + variance")
+        if avg is not None and r.diverged_at is None:
+            finite(r.averaged_risk, nonnegative=True)
+
+    base = {"problem": P, "schedules": SR, "optimizer": "sgd", "average": None, "split": False,
+            "on_divergence": "raise", "backend": "numpy", "dtype": None, "checkpoints": None, "kernel": "auto",
+            "divergence_threshold": 1e12, "compress": None}
+    kinds = {"problem": "problem", "schedules": "schedule", "optimizer": "choice", "average": "choice",
+             "split": "flag", "on_divergence": "choice", "backend": "xp", "dtype": "choice", "checkpoints": "vector",
+             "kernel": "choice", "divergence_threshold": "real", "compress": "real"}
+    # A 2**40-step schedule is valid (the solver takes its time), not hostile.
+    long = tuple(x for x in POOLS["schedule"] if isinstance(x, Schedule) and len(x) > 2**20)
+    entry(f"{M}:expected_risk", recursion.expected_risk, lambda: dict(base), kinds, o_expected,
+          raises=(DivergenceError,), skip={"schedules": long})
+    entry(f"{M}:expected_risk[nsgd-flag]", recursion.expected_risk,
+          lambda: {**base, "optimizer": "nsgd", "on_divergence": "flag", "split": True, "average": "uniform",
+                   "checkpoints": [0, 2, 3]},
+          {k: kinds[k] for k in ("problem", "checkpoints", "divergence_threshold", "average", "dtype")},
+          o_expected, raises=(DivergenceError,))
+    entry(f"{M}:expected_risk[compress]", recursion.expected_risk,
+          lambda: {**base, "compress": 1e-6, "kernel": "reference", "backend": "array_api_strict"},
+          {k: kinds[k] for k in ("compress", "kernel", "backend")}, o_expected, raises=(DivergenceError,))
+
+    def numbers(v):
+        arr = np.asarray(v)
+        assert arr.dtype.kind in "iuf" or (arr.dtype.kind == "O" and all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) for x in arr.ravel())), f"accepted {v!r}"
+        return arr.astype(np.float64)
+
+    def o_step(r, kw):
+        s, lam = numbers(kw["s"]), numbers(kw["eigenvalues"])
+        lr, b, noise = (numbers(kw[k]) for k in ("lr", "batch", "noise_variance"))
+        assert not np.any(b <= 0), f"accepted batch {b!r}"  # NaN propagates, as documented
+        kappa = real(kw["kurtosis"])
+        with np.errstate(all="ignore"):
+            q = np.sum(s * lam, axis=-1, keepdims=True)
+            ref = (1 - lr * lam) ** 2 * s + lr * lr / b * ((kappa - 2) * lam * lam * s + lam * (q + noise))
+            ref = np.where(ref < 0, 0.0, ref)  # documented: the new state is clamped at 0
+        assert np.array_equal(np.isnan(r), np.isnan(ref)), f"NaN pattern {r!r} != reference {ref!r}"
+        keep = ~np.isnan(ref)
+        close(np.asarray(r)[keep], ref[keep], 1e-12, "second_moment_step")
+
+    entry(f"{M}:second_moment_step", recursion.second_moment_step,
+          lambda: {"s": np.array([[1.0, 2.0]]), "eigenvalues": np.array([1.0, 0.5]), "lr": 0.5, "batch": 4.0,
+                   "noise_variance": 0.1, "kurtosis": 3.0},
+          {"s": "vector", "eigenvalues": "vector", "lr": "real", "batch": "real", "noise_variance": "real",
+           "kurtosis": "real"}, o_step)
+
+    TR = recursion.expected_risk(P, SR, average="uniform")
+
+    def o_at_samples(r, kw):
+        g = vector(kw["grid"])
+        averaged = flag(kw["averaged"])
+        total = float(TR.samples[-1])
+        assert np.all((g >= 0) & (g <= total * (1 + 1e-9))), f"accepted grid {kw['grid']!r}"
+        curve = TR.averaged_risk if averaged else TR.risk
+        xs, ys = TR.samples.astype(float).tolist(), curve.tolist()
+        ref = []
+        for x in g.ravel().tolist():
+            k = max(i for i in range(len(xs)) if xs[i] <= x) if x < xs[-1] else len(xs) - 2
+            w = (x - xs[k]) / (xs[k + 1] - xs[k])
+            ref.append(ys[k] + w * (ys[k + 1] - ys[k]))
+        close(np.ravel(r), ref, 1e-12, "at_samples")
+
+    entry(f"{M}:RiskTrajectory.at_samples", TR.at_samples, {"grid": [0.0, 3.0, 10.0], "averaged": False},
+          {"grid": "vector", "averaged": "flag"}, o_at_samples)
+
+    def o_g2(r, kw):
+        p = problem_of(kw["problem"])
+        s = vector(kw["second_moment"])
+        b = real(kw["batch"])
+        assert b >= 1 and s.shape == (p.dimension,) and np.all(s >= 0), f"accepted s={s!r}, batch={b!r}"
+        lam, m = p.eigenvalues.tolist(), p.multiplicity.tolist()
+        ref = (1 + (p.kurtosis - 2) / b) * sum(mi * l * l * x for mi, l, x in zip(m, lam, s.tolist())) \
+            + sum(mi * l for mi, l in zip(m, lam)) / b * (sum(mi * l * x for mi, l, x in zip(m, lam, s.tolist()))
+                                                           + p.noise_variance)
+        assert math.isfinite(r) and r >= 0
+        close(r, ref, 1e-12, "gradient_second_moment")
+
+    entry(f"{M}:gradient_second_moment", recursion.gradient_second_moment,
+          lambda: {"problem": P, "second_moment": [1.0, 2.0], "batch": 4},
+          {"problem": "problem", "second_moment": "vector", "batch": "real"}, o_g2)
+
+    def o_tables(r, kw):
+        ss = kw["schedules"]
+        assert not isinstance(ss, (str, bytes, dict)), f"accepted schedules={ss!r}"
+        ss = list(ss)
+        assert all(isinstance(s, Schedule) for s in ss)
+        a, b = integer(kw["start"]), integer(kw["stop"])
+        assert 0 <= a <= b
+        lr_ref = [[float(s.step_arrays(t, t + 1)[0][0]) if t < len(s) else 0.0 for t in range(a, b)] for s in ss]
+        b_ref = [[float(s.step_arrays(t, t + 1)[1][0]) if t < len(s) else 1.0 for t in range(a, b)] for s in ss]
+        close(r[0], np.array(lr_ref).reshape(len(ss), b - a), 0.0, "lr table")
+        close(r[1], np.array(b_ref).reshape(len(ss), b - a), 0.0, "batch table")
+
+    entry(f"{M}:step_tables", recursion.step_tables, lambda: {"schedules": [SR, S], "start": 1, "stop": 4},
+          {"schedules": "schedules", "start": "int", "stop": "int"}, o_tables,
+          skip={"stop": (2**31,)})  # a 2**31-column table is valid (32 GiB), not hostile
+
+    def o_initial(r, kw):
+        p = problem_of(kw["problem"])
+        n = integer(kw["n_schedules"])
+        split = flag(kw["split"])
+        assert n >= 1, f"accepted n_schedules={n}"
+        s0 = p.initial_second_moment.tolist()
+        rows = [s0] * n + ([s0] * n + [[0.0] * p.dimension] * n if split else [])
+        noise = [p.noise_variance] * n + ([0.0] * n + [p.noise_variance] * n if split else [])
+        close(r[0], np.array(rows), 0.0, "state")
+        close(r[1], noise, 0.0, "noise")
+
+    entry(f"{M}:initial_state", recursion.initial_state, lambda: {"problem": P, "n_schedules": 2, "split": True},
+          {"problem": "problem", "n_schedules": "int", "split": "flag"}, o_initial,
+          skip={"n_schedules": (2**31,)})  # valid, 2**31 rows
+
+
+def _decay_profile(v: float, kind: str) -> float:
+    """Decreasing profiles ``h(0) = 1``, ``h(1) = 0`` of docs/math.md#lr-shapes, written out."""
+    return {"linear": 1.0 - v, "cosine": 0.5 * (1.0 + math.cos(math.pi * v)),
+            "quarter": math.cos(math.pi * v / 2.0), "sqrt": 1.0 - math.sqrt(v)}[kind]
+
+
+def _register_shapes() -> None:
+    from ramplab.theory.schedules import lr_shapes
+
+    M = "ramplab.theory.schedules.lr_shapes"
+    exempt(f"{M}:LRShape", "base class: its constructor and methods run through every subclass entry below")
+
+    def frac(v, *, open_right=False):
+        x = real(v)
+        assert 0 <= x <= 1 and not (open_right and x == 1), f"accepted a fraction {v!r}"
+        return x
+
+    def check(r, kw, rate):
+        peak, total = real(kw["peak"]), real(kw["total_samples"])
+        assert peak > 0 and total > 0
+        grid = [total * (k / 16) for k in range(17)]
+        got = r(np.array(grid))
+        for tau, g in zip(grid, got.tolist()):
+            u = min(tau / total, 1.0)
+            ref = rate(u)
+            if ref is None:
+                continue
+            assert abs(g - peak * ref) <= 1e-9 * max(peak, abs(peak * ref)), f"rate {g!r} at u={u} != reference {peak * ref!r}"
+
+    def o_constant(r, kw):
+        check(r, kw, lambda u: 1.0)
+
+    shape_kinds = {"peak": "real", "total_samples": "real"}
+    entry(f"{M}:Constant", lr_shapes.Constant, {"peak": 0.5, "total_samples": 100.0}, shape_kinds, o_constant)
+
+    def o_linear(r, kw):
+        f = frac(kw["final"])
+        check(r, kw, lambda u: 1.0 - (1.0 - f) * u)
+
+    entry(f"{M}:Linear", lr_shapes.Linear, {"peak": 0.5, "total_samples": 100.0, "final": 0.1},
+          {**shape_kinds, "final": "real"}, o_linear)
+
+    def o_cosine(r, kw):
+        f = frac(kw["final"])
+        kind = "quarter" if flag(kw["quarter"]) else "cosine"
+        check(r, kw, lambda u: f + (1.0 - f) * _decay_profile(u, kind))
+
+    entry(f"{M}:Cosine", lr_shapes.Cosine, {"peak": 0.5, "total_samples": 100.0, "final": 0.1, "quarter": False},
+          {**shape_kinds, "final": "real", "quarter": "flag"}, o_cosine)
+
+    def o_step(r, kw):
+        bs = kw["boundaries"]
+        assert isinstance(bs, (list, tuple)) or (isinstance(bs, np.ndarray) and bs.ndim == 1), f"accepted {bs!r}"
+        bounds = [frac(b) for b in bs]
+        assert all(a < b for a, b in zip(bounds, bounds[1:])), f"accepted unsorted boundaries {bs!r}"
+        f = real(kw["factor"])
+        assert f > 0
+
+        def rate(u):
+            if any(abs(u - b) < 1e-9 for b in bounds):
+                return None  # at a jump either side is right
+            return f ** sum(u >= b for b in bounds)
+
+        check(r, kw, rate)
+
+    entry(f"{M}:StepDecay", lr_shapes.StepDecay,
+          {"peak": 0.5, "total_samples": 100.0, "boundaries": (0.5, 0.75), "factor": 0.1},
+          {**shape_kinds, "boundaries": "sequence", "factor": "real"}, o_step)
+
+    def warm(u, w, start):
+        return start + (1.0 - start) * u / w
+
+    def o_wcos(r, kw):
+        w, ws, fl = frac(kw["warmup_fraction"], open_right=True), frac(kw["warmup_start"]), frac(kw["floor"])
+
+        def rate(u):
+            if abs(u - w) < 1e-9:
+                return None
+            if u < w:
+                return warm(u, w, ws)
+            return fl + (1.0 - fl) * _decay_profile((u - w) / (1.0 - w), "cosine")
+
+        check(r, kw, rate)
+
+    entry(f"{M}:WarmupCosine", lr_shapes.WarmupCosine,
+          {"peak": 0.5, "total_samples": 100.0, "warmup_fraction": 0.1, "warmup_start": 0.1, "floor": 0.1},
+          {**shape_kinds, "warmup_fraction": "real", "warmup_start": "real", "floor": "real"}, o_wcos)
+
+    def o_wsd(r, kw):
+        w, d, fl = frac(kw["warmup_fraction"]), frac(kw["decay_fraction"]), frac(kw["floor"])
+        ws = frac(kw["warmup_start"])
+        kind = choice(kw["decay"], ("linear", "cosine", "sqrt", "quarter"))
+        assert w + d <= 1 + 1e-12, f"accepted warmup + decay fractions {w} + {d} > 1"
+
+        def rate(u):
+            if min(abs(u - w), abs(u - (1 - d))) < 1e-9:
+                return None
+            if u < w:
+                return warm(u, w, ws)
+            if u < 1 - d or d == 0:
+                return 1.0
+            return fl + (1.0 - fl) * _decay_profile((u - (1 - d)) / d, kind)
+
+        check(r, kw, rate)
+
+    entry(f"{M}:WSD", lr_shapes.WSD,
+          {"peak": 0.5, "total_samples": 100.0, "warmup_fraction": 0.1, "decay_fraction": 0.2, "floor": 0.0,
+           "decay": "linear", "warmup_start": 0.1},
+          {**shape_kinds, "warmup_fraction": "real", "decay_fraction": "real", "floor": "real", "decay": "choice",
+           "warmup_start": "real"}, o_wsd)
+
+    LIN = lr_shapes.Linear(1.0, 8.0, final=0.0)
+
+    def o_call(r, kw):
+        tau = vector(kw["samples"])
+        assert np.all(tau >= 0), f"accepted negative samples {tau!r}"
+        u = np.minimum(tau / 8.0, 1.0)
+        close(r, 1.0 - u, 1e-12, "Linear(1, 8)(samples)")
+
+    entry(f"{M}:Linear.__call__", LIN.__call__, {"samples": [0.0, 2.0, 9.0]}, {"samples": "vector"}, o_call)
+
+    def o_integral(r, kw):
+        a = real(kw["start"])
+        b = 8.0 if kw["stop"] is None else real(kw["stop"])
+        assert 0 <= a <= b, f"accepted start={a}, stop={b}"
+        prim = lambda x: min(x, 8.0) - min(x, 8.0) ** 2 / 16.0  # ∫₀ˣ (1 − τ/8) dτ, 0 past the horizon
+        close(r, prim(b) - prim(a), 1e-12, "integral")
+
+    entry(f"{M}:Linear.integral", LIN.integral, {"start": 1.0, "stop": 4.0}, {"start": "real", "stop": "real"},
+          o_integral, skip={"stop": (None,)})
+
+    def o_crossing(r, kw):
+        level = real(kw["level"])
+        assert level > 0
+        ref = 0.0 if level >= 1.0 else 8.0 * (1.0 - level)
+        close(r, ref, 1e-9, "crossing")
+
+    entry(f"{M}:Linear.crossing", LIN.crossing, {"level": 0.25}, {"level": "real"}, o_crossing)
+
+
+def _register_monte_carlo() -> None:
+    from ramplab.simulations import monte_carlo
+    from ramplab.theory.dynamics import averaging
+
+    M = "ramplab.simulations.monte_carlo"
+    exempt(f"{M}:NORMALIZATIONS {M}:OPTIMIZERS", "constant")
+    exempt(f"{M}:SimulationDivergenceError", "exception class")
+    exempt(f"{M}:SimulationResult", "result record, built by simulate")
+    SM = Schedule([0.5, 0.5, 0.25], [4, 4, 2])
+
+    def o_simulate(r, kw):
+        p = problem_of(kw["problem"])
+        s = kw["schedule"]
+        assert isinstance(s, Schedule), f"accepted schedule {s!r}"
+        choice(kw["optimizer"], ("sgd", "nsgd"))
+        choice(kw["normalization"], ("expected", "conditional"))
+        runs = integer(kw["runs"])
+        assert runs >= 1
+        be = kw["backend"]
+        assert be is None or be is np or choice(be, ("numpy", "array_api_strict", "auto")), f"accepted {be!r}"
+        choice(kw["sampler"], ("auto", "gaussian-exact", "direct"))
+        assert kw["data"] is None or choice(kw["data"], ("gaussian", "rademacher", "uniform"))
+        keep = flag(kw["keep_runs"])
+        mode = choice(kw["on_divergence"], ("raise", "flag"))
+        assert kw["progress"] is None or isinstance(kw["progress"], (bool, np.bool_)), "accepted progress"
+        dt = kw["dtype"]
+        assert dt is None or dt in (np.float64, np.float32, "float64", "float32"), f"accepted dtype {dt!r}"
+        for k in ("chunk_size", "runs_per_stream"):
+            if kw[k] is not None:
+                assert integer(kw[k]) >= 1, f"accepted {k}={kw[k]!r}"
+        avg = kw["average"]
+        assert avg is None or isinstance(avg, averaging.Averaging) or choice(avg, ("uniform",))
+        cps = kw["checkpoints"]
+        if cps is None:
+            k = len(s) + 1
+        else:
+            c = vector(cps).reshape(-1)  # documented: array_like, flattened
+            assert c.size and np.all((c >= 0) & (c <= s.total_samples)), f"accepted {cps!r}"
+            k = c.size
+        mean = np.asarray(r.mean_risk, dtype=float)
+        assert mean.shape == (k,) and np.asarray(r.stderr).shape == (k,), f"shapes {mean.shape}, {k}"
+        assert not np.any(np.isnan(mean)) and not np.any(np.isnan(r.stderr)), "NaN in the Monte Carlo mean"
+        if r.diverged_at is None:
+            finite(mean, nonnegative=True)
+            se = np.asarray(r.stderr, dtype=float)
+            assert np.all(se >= 0), f"negative stderr {se!r}"
+            # Documented (RunningMoments): a spread whose sum of squares overflows is reported as +inf.
+            # and with a single run the spread is undefined (+inf).
+            assert runs == 1 or np.all(np.isfinite(se) | (mean > 1e150)), f"infinite stderr {se!r} at {mean!r}"
+        else:
+            assert mode == "flag"
+        if cps is None:
+            close(mean[0], p.initial_risk, 1e-12, "risk[0]")
+        if keep:
+            assert np.asarray(r.run_risk).shape == (runs, k)
+
+    base = {"problem": P, "schedule": SM, "optimizer": "sgd", "normalization": "expected", "runs": 8, "seed": 0,
+            "backend": "numpy", "sampler": "auto", "data": None, "checkpoints": None, "keep_runs": False,
+            "on_divergence": "raise", "progress": False, "dtype": None, "chunk_size": None,
+            "runs_per_stream": None, "average": None}
+    kinds = {"problem": "problem", "schedule": "schedule", "optimizer": "choice", "normalization": "choice",
+             "runs": "batch", "seed": "seed", "backend": "xp", "sampler": "choice", "data": "choice",
+             "checkpoints": "vector", "keep_runs": "flag", "on_divergence": "choice", "progress": "flag",
+             "dtype": "choice", "chunk_size": "batch", "runs_per_stream": "batch", "average": "choice"}
+    # A 2**40-step schedule is valid (the simulation takes its time), not hostile.
+    long = tuple(x for x in POOLS["schedule"] if isinstance(x, Schedule) and len(x) > 2**20)
+    nones = (None,)
+    entry(f"{M}:simulate", monte_carlo.simulate, lambda: dict(base), kinds, o_simulate,
+          raises=(DivergenceError,),
+          skip={"schedule": long, "data": nones, "checkpoints": nones, "progress": nones, "dtype": nones,
+                "chunk_size": nones, "runs_per_stream": nones, "average": nones})
+    entry(f"{M}:simulate[nsgd-flag]", monte_carlo.simulate,
+          lambda: {**base, "optimizer": "nsgd", "normalization": "conditional", "on_divergence": "flag",
+                   "keep_runs": True, "average": "uniform", "checkpoints": [0.0, 5.0, 10.0], "chunk_size": 64,
+                   "runs_per_stream": 8},
+          {k: kinds[k] for k in ("problem", "normalization", "checkpoints", "average", "chunk_size", "runs_per_stream",
+                                 "dtype")},
+          o_simulate, raises=(DivergenceError,), skip={"dtype": nones})
+
+
+def _register_compression() -> None:
+    from ramplab.theory.dynamics import compression
+
+    M = "ramplab.theory.dynamics.compression"
+    exempt(f"{M}:SpectralGrouping", "result record, built by spectral_groups")
+    SR = Schedule([0.5, 0.5, 0.25], [4, 4, 2])
+
+    def o_resolution(r, kw):
+        tol = real(kw["rtol"])
+        assert tol >= 0
+        # docs/math.md#spectral-compression: δ ∝ sqrt(rtol).
+        close(r, compression.resolution_for(1e-4) * math.sqrt(tol / 1e-4), 1e-12, "resolution_for")
+
+    entry(f"{M}:resolution_for", compression.resolution_for, {"rtol": 1e-4}, {"rtol": "real"}, o_resolution)
+
+    def o_contraction(r, kw):
+        lam = vector(kw["eigenvalues"])
+        lr, b = vector(kw["lr"]), vector(kw["batch"])
+        kappa = real(kw["kurtosis"])
+        assert lam.ndim == 1 and np.all(lam > 0) and lr.ndim == 1 and lr.shape == b.shape
+        assert np.all(lr >= 0) and np.all(b >= 1) and kappa >= 1, "accepted an out-of-range argument"
+        a_ref, v_ref = [], []
+        for l in lam.tolist():
+            a = v = 0.0
+            for e, bb in zip(lr.tolist(), b.tolist()):
+                c = 1 + (kappa - 2) / bb
+                dd = 1 - 2 * e * l + c * e * e * l * l
+                a -= math.log(dd)
+                v += abs((-2 * e * l + 2 * c * e * e * l * l) / dd)
+            a_ref.append(a)
+            v_ref.append(v)
+        close(r[0], a_ref, 1e-9, "A")
+        close(r[1], v_ref, 1e-9, "V")
+
+    entry(f"{M}:contraction_exponent", compression.contraction_exponent,
+          {"eigenvalues": [1.0, 0.5], "lr": [0.5, 0.25], "batch": [4.0, 2.0], "kurtosis": 3.0},
+          {"eigenvalues": "vector", "lr": "vector", "batch": "vector", "kurtosis": "real"}, o_contraction)
+
+    def o_groups(r, kw):
+        p = problem_of(kw["problem"])
+        ss = kw["schedules"]
+        assert isinstance(ss, Schedule) or (isinstance(ss, (list, tuple)) and ss
+                                            and all(isinstance(s, Schedule) for s in ss))
+        tol = real(kw["rtol"])
+        assert tol >= 0
+        g = r.problem
+        close([g.effective_dimension, g.trace, g.initial_risk], [p.effective_dimension, p.trace, p.initial_risk],
+              1e-12, "grouped totals")
+
+    entry(f"{M}:spectral_groups", compression.spectral_groups, lambda: {"problem": P, "schedules": SR, "rtol": 1e-3},
+          {"problem": "problem", "schedules": "schedules", "rtol": "real"}, o_groups)
+
+    def o_compressed(r, kw):
+        p = problem_of(kw["problem"])
+        assert isinstance(kw["schedules"], Schedule)
+        opt = choice(kw["optimizer"], ("sgd", "nsgd"))
+        tol = real(kw["rtol"])
+        assert tol >= 0
+        ref, _ = plain_risks(p, *(a.tolist() for a in SR.step_arrays()), opt)
+        finite(r.risk, nonnegative=True)
+        if tol < 1e-3:
+            close(r.risk, ref, max(1e-10, 100 * tol), "compressed risk")
+
+    entry(f"{M}:compressed_expected_risk", compression.compressed_expected_risk,
+          lambda: {"problem": P, "schedules": SR, "optimizer": "sgd", "rtol": 1e-6},
+          {"problem": "problem", "optimizer": "choice", "rtol": "real"}, o_compressed, raises=(DivergenceError,))
+
+
 for _register in (_register_sfo, _register_growth, _register_families, _register_released, _register_equivalence,
-                  _register_simulations, _register_proofs):
+                  _register_simulations, _register_proofs, _register_schedules,
+                  _register_problem, _register_dynamics, _register_recursion,
+                  _register_shapes, _register_monte_carlo, _register_compression):
     _register()
 
 

@@ -81,6 +81,8 @@ def resolve_backend(backend: str | ModuleType | None = "auto") -> ModuleType:
     ...
     ValueError: backend must be one of ('auto', 'numpy', 'cupy', 'array_api_strict') or a namespace, got 'fortran'
     """
+    if not (backend is None or isinstance(backend, (str, ModuleType))):
+        raise TypeError(f"backend must be one of {BACKENDS}, a namespace or None; got {type(backend).__name__}")
     if backend is None or backend == "auto":
         return _compat("cupy") if cupy_available() else _compat("numpy")
     if isinstance(backend, ModuleType):
@@ -88,6 +90,8 @@ def resolve_backend(backend: str | ModuleType | None = "auto") -> ModuleType:
             return _compat("numpy")
         if is_cupy_namespace(backend):
             return _compat("cupy")
+        if not (hasattr(backend, "asarray") and hasattr(backend, "float64")):
+            raise TypeError(f"backend module {backend.__name__!r} is not an array API namespace (no asarray/float64)")
         return backend
     if backend == "numpy":
         return _compat("numpy")
@@ -109,6 +113,8 @@ def backend_name(xp: ModuleType) -> str:
     >>> backend_name(array_api_strict)
     'array_api_strict'
     """
+    if not (isinstance(xp, ModuleType) and hasattr(xp, "asarray")):
+        raise TypeError(f"xp must be an array namespace (a module with asarray); got {xp!r:.80}")
     if is_numpy_namespace(xp):
         return "numpy"
     if is_cupy_namespace(xp):

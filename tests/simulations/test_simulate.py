@@ -275,3 +275,30 @@ def test_bad_input_types_and_batches():
         simulate(PROBLEM.replace(kurtosis=1.0), SCHEDULE, runs=2, sampler="gaussian-exact")
     with pytest.raises(ValueError, match="matches no data distribution"):
         simulate(PROBLEM.replace(kurtosis=2.5), SCHEDULE, runs=2)
+
+
+# ----------------------------------------------------------------- hostile-input regressions
+# Found by tests/test_hostile_inputs.py: each used to be accepted silently (a truthy value as a
+# bool, a complex checkpoint cast to real) or to fail with an error that did not name the argument.
+def _hostile_call(**kw):
+    from ramplab.simulations.monte_carlo import simulate
+    from ramplab.theory import Problem, Schedule
+
+    p = Problem([1.0, 0.5], [1.0, 0.5], noise_variance=1e-3)
+    return simulate(p, Schedule([0.5, 0.5, 0.25], [4, 4, 2]), **{"runs": 8, "backend": "numpy", **kw})
+
+
+@pytest.mark.parametrize(("kw", "error", "match"), [
+    ({"keep_runs": "yes"}, TypeError, "keep_runs must be True or False"),
+    ({"progress": 0}, TypeError, "progress must be True, False or None"),
+    ({"optimizer": np.array(["sgd", "nsgd"])}, ValueError, "optimizer must be one of"),
+    ({"sampler": np.zeros(0)}, ValueError, "sampler must be one of"),
+    ({"data": ["gaussian"]}, ValueError, "data must be one of"),  # was "unhashable type: 'list'"
+    ({"dtype": float("nan")}, TypeError, "dtype must be float64 or float32"),
+    ({"runs": 2**53 + 1}, ValueError, "runs must be ≤"),  # was a MemoryError
+    ({"runs_per_stream": 2**53 + 1}, ValueError, "runs_per_stream must be ≤"),
+    ({"checkpoints": np.array([1 + 0j])}, TypeError, "checkpoints must be an array of sample counts"),
+])
+def test_simulate_names_hostile_arguments(kw, error, match):
+    with pytest.raises(error, match=match):
+        _hostile_call(**kw)

@@ -28,3 +28,22 @@ def test_to_numpy(xp):
     a = xp.asarray([1.0, 2.0], dtype=xp.float64)
     out = to_numpy(a)
     assert isinstance(out, np.ndarray) and out.tolist() == [1.0, 2.0]
+
+
+# Found by tests/test_hostile_inputs.py.
+@pytest.mark.parametrize("bad", [np.array([1, 2], dtype=object), np.zeros(0), 3, 1.5])
+def test_resolve_backend_refuses_non_names(bad):
+    # Arrays used to fail on "The truth value of an array ... is ambiguous".
+    with pytest.raises(TypeError, match="backend must be one of"):
+        resolve_backend(bad)
+
+
+def test_modules_that_are_not_array_namespaces_are_refused():
+    import sympy
+
+    with pytest.raises(TypeError, match="is not an array API namespace"):  # was returned as the namespace
+        resolve_backend(sympy)
+    with pytest.raises(TypeError, match="xp must be an array namespace"):
+        backend_name(sympy)
+    with pytest.raises(TypeError, match="xp must be an array namespace"):  # was AttributeError: __name__
+        backend_name(3.0)

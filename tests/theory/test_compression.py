@@ -226,3 +226,32 @@ def test_resolution_for_and_argument_errors():
         spectral_groups(p, [1.0], rtol=1e-3)
     with pytest.raises(ValueError, match="groups"):
         spectral_groups(p, s, rtol=0.0).expand(np.zeros(3))
+
+
+# ----------------------------------------------------------------- hostile-input regressions
+# Found by tests/test_hostile_inputs.py: contraction_exponent took any array (["1"] and [True] as
+# numbers, a scalar failing on "iteration over a 0-d array", NaN rates an IndexError, overflow a
+# RuntimeWarning), and compressed_expected_risk(rtol=nan) named "compress" only.
+def test_contraction_exponent_checks_its_arguments():
+    from ramplab.theory.dynamics.compression import contraction_exponent
+
+    with pytest.raises(TypeError, match="eigenvalues must hold real numbers"):
+        contraction_exponent(["1"], [0.5], [1])
+    with pytest.raises(ValueError, match="eigenvalues must be a 1-D array"):
+        contraction_exponent(float("nan"), [0.5], [1])
+    with pytest.raises(ValueError, match="lr must be finite"):
+        contraction_exponent([1.0], [float("nan")], [1])
+    with pytest.raises(ValueError, match="lr and batch must be 1-D of one length"):
+        contraction_exponent([1.0], [0.5, 0.5], [1])
+    with pytest.raises(ValueError, match="kurtosis must be finite"):
+        contraction_exponent([1.0], [0.5], [1], kurtosis=float("inf"))
+    with pytest.raises(ValueError, match=r"lr and lr × eigenvalues must be ≤ 1e100"):
+        contraction_exponent([1e308], [0.5], [1])
+
+
+def test_compressed_expected_risk_names_rtol():
+    from ramplab.theory import Problem, Schedule
+    from ramplab.theory.dynamics.compression import compressed_expected_risk
+
+    with pytest.raises(ValueError, match=r"compress=rtol must be finite"):
+        compressed_expected_risk(Problem.isotropic(2), Schedule.constant(0.1, 1, steps=2), rtol=float("nan"))

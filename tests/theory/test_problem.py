@@ -157,3 +157,52 @@ def test_monte_carlo_expands_whole_multiplicities_and_rejects_fractions():
     np.testing.assert_array_equal(a.mean_risk, b.mean_risk)
     with pytest.raises(ValueError, match="problem.multiplicity must be positive integers for Monte Carlo"):
         simulate(grouped.replace(multiplicity=[1.0, 2.5, 1.0]), sched, runs=8, seed=0, backend="numpy")
+
+
+# ----------------------------------------------------------------- hostile-input regressions
+# Found by tests/test_hostile_inputs.py: each used to fail with an error that did not name the
+# argument (NumPy's allocator, a RuntimeWarning, a float() conversion, "eigenvalues must be …").
+@pytest.mark.parametrize("factory", [lambda d: Problem.power_law(d, 1.0, 1.0), lambda d: Problem.isotropic(d)])
+@pytest.mark.parametrize("d", [2**53, 2**62, np.int64(2**63 - 1)])
+def test_factories_refuse_an_unallocatable_dimension(factory, d):
+    with pytest.raises(ValueError, match=r"^d must be ≤"):  # was MemoryError / "array is too big"
+        factory(d)
+
+
+@pytest.mark.parametrize(("kw", "name"), [({"a": 1e308}, "a"), ({"b": -1e308}, "b"), ({"scale": 5e-324}, "scale")])
+def test_power_law_refuses_exponents_that_leave_float64(kw, name):
+    args = {"d": 3, "a": 1.5, "b": 2.0, **kw}
+    with pytest.raises(ValueError, match=rf"a, b and scale put .* got .*{name}="):  # was a RuntimeWarning
+        Problem.power_law(**args)
+
+
+def test_isotropic_names_its_eigenvalue():
+    with pytest.raises(ValueError, match=r"^eigenvalue must be positive; got 0.0"):  # quoted "eigenvalues"
+        Problem.isotropic(2, eigenvalue=0)
+
+
+def test_from_covariance_refuses_non_real_input_and_overflow():
+    for bad in ("abc", 1j, np.array([[1 + 0j]]), {}):
+        with pytest.raises(TypeError, match="covariance must hold real numbers"):
+            Problem.from_covariance(bad, [1.0])
+    with pytest.raises(ValueError, match="initial_error is too large"):  # was a RuntimeWarning
+        Problem.from_covariance([[2.0, 1.0], [1.0, 2.0]], [1e308, 1e308])
+
+
+def test_spectral_groups_refuses_a_non_iterable_schedules():
+    from ramplab.theory import Schedule  # noqa: F401 - the valid type named in the message
+
+    with pytest.raises(TypeError, match="schedules must be a Schedule or a non-empty sequence"):
+        Problem.isotropic(2).spectral_groups(3.0, rtol=1e-3)  # was "'float' object is not iterable"
+
+
+def test_spectral_groups_refuses_a_zero_dimensional_array():
+    # Found by the hostile-input hypothesis draws: np.array(0.) has __iter__ but cannot be iterated.
+    with pytest.raises(TypeError, match="schedules must be a Schedule or a non-empty sequence"):
+        Problem.isotropic(2).spectral_groups(np.array(0.0), rtol=1e-3)
+
+
+def test_from_covariance_refuses_an_empty_matrix():
+    # Found by the hostile-input hypothesis draws: a (0, 0) covariance failed inside np.max.
+    with pytest.raises(ValueError, match="covariance must be a non-empty square matrix"):
+        Problem.from_covariance(np.zeros((0, 0)), [])

@@ -406,3 +406,105 @@ def test_cupy_fused_elementwise_matches_numpy(optimizer, average):
         for name in ("risk", "bias", "variance", "averaged_risk", "effective_lr"):
             if getattr(r, name) is not None:
                 np.testing.assert_allclose(getattr(g, name), getattr(r, name), rtol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("bad", [["1"], [True], [0.5, True], np.array([1 + 0j])])
+def test_exponential_average_refuses_non_real_weight_arrays(bad):
+    # Found by tests/test_hostile_inputs.py: ["1"] and [True] were read as the weight 1.0, complex
+    # weights lost their imaginary part with a ComplexWarning.
+    with pytest.raises(TypeError, match="weight must be a number or a 1-D array of numbers"):
+        ExponentialAverage(bad)
+
+
+# ----------------------------------------------------------------- hostile-input regressions
+# Found by tests/test_hostile_inputs.py: each used to be accepted silently (a truthy value read as
+# True, a float32 scalar read as its dtype) or to fail with an error that did not name the argument.
+from ramplab.theory.dynamics.recursion import (  # noqa: E402
+    gradient_second_moment, initial_state, second_moment_step, step_tables)
+
+_P2 = Problem([1.0, 0.5], [1.0, 0.5], noise_variance=1e-3)
+_S3 = Schedule([0.5, 0.5, 0.25], [4, 4, 2])
+
+
+@pytest.mark.parametrize("bad", ["yes", 0, 1.0, None, [True]])
+def test_expected_risk_split_must_be_a_bool(bad):
+    with pytest.raises(TypeError, match="split must be True or False"):
+        expected_risk(_P2, _S3, split=bad)
+
+
+@pytest.mark.parametrize("arg", ["optimizer", "on_divergence", "kernel"])
+def test_expected_risk_choices_refuse_arrays(arg):
+    # Used to fail on "The truth value of an array ... is ambiguous".
+    with pytest.raises(ValueError, match=rf"^{arg} must be"):
+        expected_risk(_P2, _S3, **{arg: np.array(["sgd", "nsgd"])})
+    with pytest.raises(ValueError, match=rf"^{arg} must be"):
+        expected_risk(_P2, _S3, compress=1e-3, **{arg: np.zeros(0)})  # the compressed path checks too
+
+
+def test_expected_risk_refuses_scalar_values_as_dtype_and_non_iterable_schedules():
+    with pytest.raises(TypeError, match="dtype must be float64 or float32"):  # np.dtype() read float32
+        expected_risk(_P2, _S3, dtype=np.float32("nan"))
+    with pytest.raises(TypeError, match="schedules must be a Schedule"):  # "'float' object is not iterable"
+        expected_risk(_P2, 3.0)
+    with pytest.raises(ValueError, match="checkpoints must lie in"):  # a RuntimeWarning in the cast
+        expected_risk(_P2, _S3, checkpoints=[1e308])
+
+
+def test_at_samples_averaged_must_be_a_bool():
+    r = expected_risk(_P2, _S3, average="uniform")
+    with pytest.raises(TypeError, match="averaged must be True or False"):
+        r.at_samples([1.0], averaged="no")
+
+
+def test_gradient_second_moment_checks_its_arguments():
+    with pytest.raises(ValueError, match="second_moment must have shape"):
+        gradient_second_moment(_P2, [1.0, 2.0, 3.0], 4)
+    with pytest.raises(ValueError, match="batch must be ≥ 1"):
+        gradient_second_moment(_P2, [1.0, 2.0], 0.5)
+    with pytest.raises(ValueError, match="second_moment is too large"):  # returned inf
+        gradient_second_moment(_P2, [1e308, 1e308], 1)
+    with pytest.raises(TypeError, match="problem must be a Problem"):
+        gradient_second_moment("p", [1.0], 1)
+
+
+def test_step_tables_and_initial_state_check_their_arguments():
+    with pytest.raises(ValueError, match="exceed MAX_TABLE_ENTRIES"):  # was a MemoryError
+        step_tables([_S3, _S3], 0, 2**53)
+    with pytest.raises(TypeError, match="start must be an integer"):
+        step_tables([_S3], 1.5, 3)
+    with pytest.raises(TypeError, match="schedules must be a sequence of Schedule"):
+        step_tables(3.0, 0, 1)
+    with pytest.raises(ValueError, match="n_schedules must be ≤"):  # was a MemoryError
+        initial_state(_P2, 2**53)
+    with pytest.raises(TypeError, match="split must be True or False"):
+        initial_state(_P2, 1, split="yes")
+
+
+def test_second_moment_step_checks_user_arrays():
+    s, lam = np.array([[1.0, 2.0]]), np.array([1.0, 0.5])
+    with pytest.raises(TypeError, match="s must hold real numbers"):
+        second_moment_step(np.array(["a", "b"]), lam, 0.5, 4.0, 0.1)
+    with pytest.raises(ValueError, match="lr must broadcast"):  # numpy's broadcast message before
+        second_moment_step(s, lam, [], 4.0, 0.1)
+    with pytest.raises(ValueError, match="batch must be positive"):
+        second_moment_step(s, lam, 0.5, 0.0, 0.1)
+    with np.errstate(all="raise"):  # overflow propagates as inf without a warning
+        assert np.isinf(second_moment_step(s, np.array([1e308, 1e308]), 0.5, 4.0, 0.1)).all()
+
+
+def test_expected_risk_refuses_empty_checkpoints_of_any_dtype():
+    # Found by the hostile-input hypothesis draws: an empty complex array reached the int64 cast
+    # (a ComplexWarning) instead of the "non-empty" check.
+    with pytest.raises(ValueError, match="checkpoints must be a non-empty 1-D sequence"):
+        expected_risk(_P2, _S3, checkpoints=np.zeros(0, dtype=complex))
+
+
+def test_risk_is_never_negative_by_rounding():
+    # Found by hypothesis (test_noiseless_risk_is_nonincreasing_for_small_rates): with κ = 1, λ = η = 1
+    # and B = 9 the exact state after one step is 0, but the two terms of the update cancelled to
+    # −2.8e-17 in float64. The state is ≥ 0 exactly for κ ≥ 1, so every kernel clamps it at 0.
+    p = Problem([1.0], [1.0], noise_variance=0.0, kurtosis=1.0)
+    for kernel in ("reference", "fused"):
+        r = expected_risk(p, Schedule.constant(1.0, 9, steps=2), kernel=kernel)
+        assert np.all(r.risk >= 0), (kernel, r.risk)
+    assert second_moment_step(np.array([1.0]), np.array([1.0]), 1.0, 9.0, 0.0, 1.0).tolist() == [0.0]

@@ -164,3 +164,82 @@ def test_shape_and_constant_constructors_conserve_samples(shape, batch, parts):
     assert c.total_samples == shape.total_samples
     joined = Schedule.concatenate([s] * parts)
     assert joined.total_samples == parts * s.total_samples and len(joined) == parts * len(s)
+
+
+# ----------------------------------------------------------------- hostile-input regressions
+# Found by tests/test_hostile_inputs.py: each used to be accepted silently or to fail with an
+# error that did not name the argument.
+@pytest.mark.parametrize("call", [
+    lambda: Schedule([0.1], [2], integer_batch="yes"),  # was bool("yes") → True
+    lambda: Schedule.from_segments([0.1], [2], [1], integer_batch=0.0),
+    lambda: Schedule.constant(0.1, 2, steps=1, integer_batch=1),
+    lambda: Schedule.from_phases([(0.1, 2, 4)], integer_batch=""),
+    lambda: Schedule.from_shape(Linear(1.0, 8), 2, integer_batch="no"),
+])
+def test_integer_batch_must_be_a_bool(call):
+    with pytest.raises(TypeError, match="integer_batch must be True or False"):
+        call()
+
+
+@pytest.mark.parametrize("metadata", [0, False, [], [("a", 1)], "ab", 3.5])
+def test_metadata_must_be_a_mapping(metadata):
+    # 0, False and [] used to be accepted as empty metadata; the others failed inside dict().
+    with pytest.raises(TypeError, match="metadata must be a mapping"):
+        Schedule([0.1], [2], metadata=metadata)
+    with pytest.raises(TypeError, match="metadata must be a mapping"):
+        Schedule.from_phases([(0.1, 2, 4)], metadata=metadata)
+
+
+def test_samples_at_refuses_non_integer_steps():
+    s = Schedule([0.1, 0.1, 0.05], [2, 2, 4])
+    for bad in (math.nan, math.inf, 1e308, 2**63, 5e-324, 1.5, [1.0, math.inf]):
+        with pytest.raises(ValueError, match="steps"):  # was OverflowError, or step 0 for 5e-324
+            s.samples_at(bad)
+    for bad in (True, [True], "1", ["1"], 1j):
+        with pytest.raises(TypeError, match="steps"):  # "1" and True used to be read as step 1
+            s.samples_at(bad)
+    assert s.samples_at([0, 2, 3]).tolist() == [0, 4, 8]
+
+
+def test_step_arrays_bounds_must_be_integers():
+    s = Schedule([0.1, 0.1, 0.05], [2, 2, 4])
+    for arg in ("start", "stop"):
+        for bad in (1.5, "1", True, [1], 1j):  # were numpy casting errors, or True read as 1
+            with pytest.raises(TypeError, match=arg):
+                s.step_arrays(**{arg: bad})
+
+
+def test_constant_and_from_shape_errors_name_their_own_arguments():
+    # Used to quote the internal "phases[0].samples" / "phases[0].batch".
+    with pytest.raises(ValueError, match=r"^samples must be finite"):
+        Schedule.constant(0.1, 2, samples=math.inf)
+    with pytest.raises(ValueError, match=r"^samples / batch must be at most 2\*\*63"):
+        Schedule.constant(0.1, 2, samples=1e308)
+    with pytest.raises(ValueError, match=r"^batch must be"):
+        Schedule.from_shape(Linear(1.0, 8), -1.0)
+
+
+def test_segment_steps_out_of_int64_and_non_iterables_are_named():
+    with pytest.raises(ValueError, match="steps must be positive integers"):
+        Schedule.from_segments([0.1], [2], [-(2**63) - 1])  # was OverflowError
+    with pytest.raises(ValueError, match="steps must be positive integers"):
+        Schedule.from_segments([0.1, 0.2], [2, 2], [[1, 2]])  # a 2-D steps array was flattened
+    with pytest.raises(TypeError, match="phases must be a sequence"):
+        Schedule.from_phases(3.0)
+    with pytest.raises(TypeError, match="schedules must be a non-empty sequence"):
+        Schedule.concatenate(3.0)
+
+
+def test_shape_choices_and_boundaries_refuse_containers():
+    # Found by tests/test_hostile_inputs.py: a dict was read as the sequence of its keys (here
+    # empty: no decay at all), and an array decay failed on "truth value of an array is ambiguous".
+    with pytest.raises(TypeError, match="boundaries must be a sequence"):
+        StepDecay(1.0, 100, boundaries={})
+    with pytest.raises(ValueError, match="decay must be"):
+        WSD(1.0, 100, decay=np.array(["linear", "cosine"]))
+
+
+def test_step_decay_refuses_a_two_dimensional_boundaries_array():
+    # Found by the hostile-input hypothesis draws: an empty (0, 0) array was read as no boundaries.
+    with pytest.raises(TypeError, match="boundaries must be a sequence"):
+        StepDecay(1.0, 100, boundaries=np.zeros((0, 0)))

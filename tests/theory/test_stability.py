@@ -263,3 +263,10 @@ def test_hostile_arguments(fn, kwargs, error, text):
     with pytest.raises(error) as info:
         fn(**args)
     assert str(info.value) == text
+
+
+def test_unstable_stationary_point_message_names_the_problem():
+    # Found by tests/test_hostile_inputs.py: the error for an unstable problem named only lr and batch.
+    p = Problem([1e150], [1e150], noise_variance=1.0)
+    with pytest.raises(ValueError, match=r"SGD is not stable at lr=0\.5, batch=2\.0 for this problem"):
+        stationary_second_moment(p, 0.5, 2)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import finite_real, positive_int
+from .._validate import finite_real, positive_int, strict_real_array
 
 __all__ = ["Averaging", "ExponentialAverage", "TailAverage", "UniformAverage", "resolve_average"]
 
@@ -100,7 +100,7 @@ class ExponentialAverage(Averaging):
             object.__setattr__(self, "weight", w)
             return
         try:
-            arr = np.array(self.weight, dtype=np.float64)
+            arr = strict_real_array(self.weight, "weight")
         except (TypeError, ValueError) as exc:
             raise TypeError(f"weight must be a number or a 1-D array of numbers; got {self.weight!r}") from exc
         if arr.ndim != 1 or arr.size == 0:

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._validate import finite_real
+from .._validate import finite_real, strict_real_array
 from .problem import Problem
 from ..schedules.schedule import Schedule
 
@@ -115,7 +115,15 @@ def resolution_for(rtol: float) -> float:
 
 
 def _schedule_list(schedules: Schedule | Sequence[Schedule]) -> list[Schedule]:
-    out = [schedules] if isinstance(schedules, Schedule) else list(schedules)
+    if isinstance(schedules, Schedule):
+        out = [schedules]
+    elif isinstance(schedules, (str, bytes)) or not hasattr(schedules, "__iter__"):
+        raise TypeError(f"schedules must be a Schedule or a non-empty sequence of Schedule; got {schedules!r:.80}")
+    else:
+        try:
+            out = list(schedules)
+        except TypeError as exc:  # a 0-d array has __iter__ but does not iterate
+            raise TypeError(f"schedules must be a Schedule or a non-empty sequence of Schedule; got {schedules!r:.80}") from exc
     if not out or not all(isinstance(s, Schedule) for s in out):
         raise TypeError("schedules must be a Schedule or a non-empty sequence of Schedule")
     return out
@@ -147,9 +155,23 @@ def contraction_exponent(eigenvalues: Any, lr: Any, batch: Any, kurtosis: float 
     >>> round(float(A[0]), 6), float(V[0])
     (1.386294, 0.0)
     """
-    lam = np.asarray(eigenvalues, dtype=np.float64)
-    eta = np.asarray(lr, dtype=np.float64).ravel()
-    c = 1.0 + (float(kurtosis) - 2.0) / np.asarray(batch, dtype=np.float64).ravel()
+    lam = strict_real_array(eigenvalues, "eigenvalues")
+    if lam.ndim != 1 or not np.all(np.isfinite(lam) & (lam > 0)):
+        raise ValueError(f"eigenvalues must be a 1-D array of positive finite numbers; got {eigenvalues!r:.80}")
+    eta = strict_real_array(lr, "lr")
+    batch = strict_real_array(batch, "batch")
+    if eta.ndim != 1 or batch.shape != eta.shape:
+        raise ValueError(f"lr and batch must be 1-D of one length; got shapes {eta.shape} and {batch.shape}")
+    if not np.all(np.isfinite(eta) & (eta >= 0)):
+        raise ValueError(f"lr must be finite and ≥ 0; got {lr!r:.80}")
+    if not np.all(np.isfinite(batch) & (batch >= 1)):
+        raise ValueError(f"batch must be finite and ≥ 1; got {batch!r:.80}")
+    kurtosis = finite_real(kurtosis, "kurtosis", minimum=1.0)
+    if eta.size and (eta.max() > 1e100 or lam.size and eta.max() * lam.max() > 1e100):
+        # The power sums below take η³ and (ηλ)²: keep them inside float64.
+        raise ValueError(f"lr and lr × eigenvalues must be ≤ 1e100; got max lr {eta.max():g}, "
+                         f"max eigenvalue {lam.max():g}")
+    c = 1.0 + (kurtosis - 2.0) / batch
     keep = eta > 0
     eta, c = eta[keep], c[keep]
     A, V = np.zeros(lam.shape), np.zeros(lam.shape)
@@ -354,9 +376,9 @@ def compressed_expected_risk(problem: Problem, schedules: Schedule | Sequence[Sc
         raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
     single = isinstance(schedules, Schedule)
     sched_list = _schedule_list(schedules)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r}")
-    rtol = finite_real(rtol, "compress", minimum=0.0)
+    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r:.80}")
+    rtol = finite_real(rtol, "compress=rtol", minimum=0.0)
 
     def solve(grouping: SpectralGrouping) -> tuple[Any, ...]:
         return tuple(expected_risk(grouping.problem, sched_list, optimizer, **solver_options))

@@ -37,6 +37,7 @@ def second_moment_kernel(cp: Any) -> Any:
         T x = eta * lam;
         T c = (T)1 + (kappa - (T)2) / batch;
         s = ((T)1 - x * ((T)2 - c * x)) * s + (eta * eta / batch) * (q + noise) * lam;
+        if (s < (T)0) s = (T)0;
         """,
         "ramplab_second_moment_step",
     )

@@ -133,6 +133,8 @@ def _tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, mode, alpha, beta, gamma, keep,
                 i = base + k
                 x = eff * lv[i]
                 v = (1.0 - x * (2.0 - cc * x)) * sv[i] + kk * lv[i]
+                if v < 0.0:  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays NaN)
+                    v = 0.0
                 sv[i] = v
                 ci = (1.0 - x) * cv[i]
                 an = alpha * av[i] + beta * v + gamma * ci
@@ -147,6 +149,8 @@ def _tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, mode, alpha, beta, gamma, keep,
                 i = base + k
                 x = eff * lv[i]
                 v = (1.0 - x * (2.0 - cc * x)) * sv[i] + kk * lv[i]
+                if v < 0.0:  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays NaN)
+                    v = 0.0
                 sv[i] = v
                 wq = wv[i] * v
                 bq[k] += wq
@@ -156,6 +160,8 @@ def _tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, mode, alpha, beta, gamma, keep,
                 i = base + k
                 x = eff * lv[i]
                 v = (1.0 - x * (2.0 - cc * x)) * sv[i] + kk * lv[i]
+                if v < 0.0:  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays NaN)
+                    v = 0.0
                 sv[i] = v
                 bq[k] += wv[i] * v
     q = _lane_sum(bq, width)

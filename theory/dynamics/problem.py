@@ -13,9 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import finite_real, positive_int, real_vector
+from .._validate import finite_real, positive_int, real_array, real_vector
 
 __all__ = ["Problem"]
+
+#: Largest dimension the factories build (2**31 coordinates are 16 GiB per float64 array); larger
+#: ``d`` is refused naming it rather than failing inside NumPy's allocator.
+MAX_DIMENSION = 2**31
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,7 +131,7 @@ class Problem:
         >>> p.eigenvalues.round(12).tolist(), p.initial_second_moment.round(12).tolist()
         ([1.0, 0.5, 0.333333333333], [1.0, 0.5, 0.333333333333])
         """
-        d = positive_int(d, "d")
+        d = positive_int(d, "d", maximum=MAX_DIMENSION)
         a = finite_real(a, "a")
         if a <= 0:
             raise ValueError(f"a must be positive; got {a!r}")
@@ -136,8 +140,14 @@ class Problem:
         if scale <= 0:
             raise ValueError(f"scale must be positive; got {scale!r}")
         i = np.arange(1, d + 1, dtype=np.float64)
-        lam = scale * i**-a
-        s0 = scale * i**-b / lam
+        with np.errstate(all="ignore"):
+            lam = scale * i**-a
+            s0 = scale * i**-b / lam
+        if not (np.all(lam > 0) and np.all(np.isfinite(lam)) and np.all(np.isfinite(s0))):
+            raise ValueError(
+                f"a, b and scale put λ_i = scale·i^(−a) or s_i(0) = i^(a−b) outside float64 for i ≤ d = {d}; "
+                f"got a={a!r}, b={b!r}, scale={scale!r}"
+            )
         meta = {"family": "power_law", "d": d, "a": a, "b": b, "scale": scale}
         return cls(lam, s0, noise_variance, kurtosis, metadata=meta)
 
@@ -158,8 +168,11 @@ class Problem:
         >>> Problem.isotropic(4, 0.5, 2.0).initial_risk
         2.0
         """
-        d = positive_int(d, "d")
-        lam = np.full(d, finite_real(eigenvalue, "eigenvalue"))
+        d = positive_int(d, "d", maximum=MAX_DIMENSION)
+        eigenvalue = finite_real(eigenvalue, "eigenvalue")
+        if eigenvalue <= 0:
+            raise ValueError(f"eigenvalue must be positive; got {eigenvalue!r}")
+        lam = np.full(d, eigenvalue)
         s0 = np.full(d, finite_real(initial_second_moment, "initial_second_moment"))
         return cls(lam, s0, noise_variance, kurtosis, metadata={"family": "isotropic", "d": d})
 
@@ -193,9 +206,9 @@ class Problem:
         >>> p.eigenvalues.round(12).tolist(), p.initial_second_moment.round(12).tolist()
         ([3.0, 1.0], [2.0, 0.0])
         """
-        cov = np.asarray(covariance, dtype=np.float64)
-        if cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
-            raise ValueError(f"covariance must be a square matrix; got shape {cov.shape}")
+        cov = real_array(covariance, "covariance")
+        if cov.ndim != 2 or cov.shape[0] != cov.shape[1] or cov.size == 0:
+            raise ValueError(f"covariance must be a non-empty square matrix; got shape {cov.shape}")
         if not np.all(np.isfinite(cov)):
             raise ValueError("covariance must be finite")
         if not np.allclose(cov, cov.T, rtol=1e-12, atol=1e-14 * np.abs(cov).max()):
@@ -210,7 +223,10 @@ class Problem:
         lam, vectors = lam[order], vectors[:, order]
         if lam[-1] <= 0:
             raise ValueError(f"covariance must be positive definite; smallest eigenvalue {lam[-1]!r}")
-        s0 = (vectors.T @ e0) ** 2
+        with np.errstate(all="ignore"):
+            s0 = (vectors.T @ e0) ** 2
+        if not np.all(np.isfinite(s0)):
+            raise ValueError(f"initial_error is too large: its squared eigen-coordinates overflow float64; got {e0!r}")
         return cls(lam, s0, noise_variance, kurtosis, metadata={"family": "covariance"})
 
     # ------------------------------------------------------------------------------ derived

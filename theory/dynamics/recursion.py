@@ -27,6 +27,7 @@ The solver is split along the mathematics (docs/math.md#exact-solver-layout):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Sequence, overload
 
@@ -35,7 +36,7 @@ from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
 from ..backend import resolve_backend, to_numpy
 from . import cupy_kernels, kernels
-from .._validate import finite_real, real_array
+from .._validate import choice, finite_real, flag, nonnegative_int, positive_int, real_array, real_vector, strict_real_array
 from .averaging import Averaging, resolve_average
 from .problem import Problem
 from ..schedules.schedule import Schedule
@@ -174,7 +175,7 @@ class RiskTrajectory:
         # Tolerance: cumulative sums of real batch sizes carry rounding of ~1e-12 relative per step.
         if g.size and (np.min(g) < 0 or np.max(g) > total * (1 + 1e-9)):
             raise ValueError(f"grid must lie in [0, {total:g}] samples; got [{np.min(g):g}, {np.max(g):g}]")
-        curve = self.averaged_risk if averaged else self.risk
+        curve = self.averaged_risk if flag(averaged, "averaged") else self.risk
         if curve is None:
             raise ValueError("averaged=True needs a trajectory computed with average=...")
         return np.interp(g, self.samples.astype(np.float64), curve)
@@ -205,12 +206,20 @@ def gradient_second_moment(problem: Problem, second_moment: Any, batch: float) -
     >>> gradient_second_moment(p, [0.0], batch=4)   # pure noise: tr H σ² / B
     0.5
     """
-    s = np.asarray(second_moment, dtype=np.float64)
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
+    s = real_vector(second_moment, "second_moment", nonnegative=True)
+    if s.shape != problem.eigenvalues.shape:
+        raise ValueError(f"second_moment must have shape ({problem.dimension},) for this problem; got {s.shape}")
+    batch = finite_real(batch, "batch", minimum=1.0)
     lam = problem.eigenvalues
     w1 = _multiplicity(problem) * lam
     m, q = float((w1 * lam) @ s), float(w1 @ s)
     trace = float(np.sum(w1))
-    return (1 + (problem.kurtosis - 2) / batch) * m + trace / batch * (q + problem.noise_variance)
+    out = (1 + (problem.kurtosis - 2) / batch) * m + trace / batch * (q + problem.noise_variance)
+    if not math.isfinite(out):
+        raise ValueError(f"second_moment is too large for this problem: E‖g‖² overflows float64; got {s!r:.80}")
+    return out
 
 
 def second_moment_step(
@@ -229,7 +238,8 @@ def second_moment_step(
     ``lr``, ``batch`` and ``noise_variance`` broadcast against the leading axes of ``s`` (pass
     arrays of shape ``(rows, 1)`` for one value per row). ``q = Σ m λ s`` (shape ``(..., 1)``) may be
     passed when the caller already has it (it must be, for a problem with multiplicities; without
-    it ``q = Σ λ s``). Pure: returns the new state. This is the reference implementation of the step;
+    it ``q = Σ λ s``). Pure: returns the new state, clamped at 0 (it is ≥ 0 exactly for κ ≥ 1;
+    rounding could otherwise leave −1e-17 when κ < 2). This is the reference implementation of the step;
     the fused kernel (docs/math.md#exact-solver-layout) performs the same operations.
 
     Examples
@@ -239,6 +249,36 @@ def second_moment_step(
     >>> second_moment_step(np.array([1.0]), np.array([1.0]), 0.5, 1, 0.0).tolist()
     [0.75]
     """
+    if xp is None or is_numpy_namespace(xp):
+        # Called from outside the solver (which calls _second_moment_step on checked arrays): check.
+        s = strict_real_array(s, "s")
+        eigenvalues = strict_real_array(eigenvalues, "eigenvalues")
+        if eigenvalues.ndim != 1 or s.ndim < 1 or s.shape[-1] != eigenvalues.shape[0]:
+            raise ValueError(f"s must have shape (..., d) and eigenvalues shape (d,); got {s.shape} and "
+                             f"{eigenvalues.shape}")
+        lr, batch, noise_variance = (strict_real_array(v, n) for v, n in
+                                     ((lr, "lr"), (batch, "batch"), (noise_variance, "noise_variance")))
+        if np.any(batch <= 0):
+            raise ValueError(f"batch must be positive; got {batch!r:.80}")
+        kurtosis = finite_real(kurtosis, "kurtosis", minimum=1.0)
+        for v, n in ((lr, "lr"), (batch, "batch"), (noise_variance, "noise_variance")):
+            try:
+                fits = np.broadcast_shapes(v.shape, s.shape[:-1] + (1,)) == s.shape[:-1] + (1,)
+            except ValueError:
+                fits = False
+            if not fits:
+                raise ValueError(f"{n} must broadcast against the leading axes of s {s.shape[:-1]}; got shape "
+                                 f"{v.shape}")
+        if q is not None:
+            q = strict_real_array(q, "q")
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # non-finite values propagate
+            return _second_moment_step(s, eigenvalues, lr, batch, noise_variance, kurtosis, q=q, xp=xp)
+    return _second_moment_step(s, eigenvalues, lr, batch, noise_variance, kurtosis, q=q, xp=xp)
+
+
+def _second_moment_step(s: Any, eigenvalues: Any, lr: Any, batch: Any, noise_variance: Any, kurtosis: float,
+                        *, q: Any = None, xp: Any = None) -> Any:
+    """:func:`second_moment_step` without the argument checks (the solver's arrays are checked)."""
     if q is None:
         if xp is None:
             from ..backend import array_namespace
@@ -248,10 +288,20 @@ def second_moment_step(
     x = lr * eigenvalues
     # (1 − x)² + (κ − 2) x²/B written as 1 − x (2 − c x) with c = 1 + (κ − 2)/B: fewer array passes.
     c = 1.0 + (kurtosis - 2.0) / batch
-    return (1.0 - x * (2.0 - c * x)) * s + (lr * lr / batch) * (q + noise_variance) * eigenvalues
+    out = (1.0 - x * (2.0 - c * x)) * s + (lr * lr / batch) * (q + noise_variance) * eigenvalues
+    # The new state is ≥ 0 exactly for κ ≥ 1 (docs/math.md#sgd-second-moment-recursion), but with κ < 2 the
+    # two terms can cancel and rounding leave −1e-17; clamp at 0 (NaN and inf pass unchanged).
+    if xp is None:
+        from ..backend import array_namespace
+        xp = array_namespace(out)
+    return xp.where(out < 0.0, 0.0, out)
 
 
 # --------------------------------------------------------------------------------- the parts
+#: Most entries (rows × columns) of a table that :func:`step_tables` or :func:`initial_state` builds
+#: (16 GiB of float64); more is refused naming the argument rather than failing in the allocator.
+MAX_TABLE_ENTRIES = 2**31
+
 def step_tables(schedules: Sequence[Schedule], start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-step ``(η, B)`` of several schedules for the 0-based steps ``start … stop − 1``.
 
@@ -276,8 +326,20 @@ def step_tables(schedules: Sequence[Schedule], start: int, stop: int) -> tuple[n
     >>> lr.tolist(), batch.tolist()
     ([[0.1, 0.1, 0.1], [0.2, 0.0, 0.0]], [[2.0, 2.0, 2.0], [4.0, 1.0, 1.0]])
     """
+    if isinstance(schedules, (Schedule, str, bytes, dict)) or not hasattr(schedules, "__iter__"):
+        raise TypeError(f"schedules must be a sequence of Schedule; got {type(schedules).__name__}")
+    try:
+        schedules = list(schedules)
+    except TypeError as exc:  # a 0-d array has __iter__ but does not iterate
+        raise TypeError(f"schedules must be a sequence of Schedule; got {schedules!r:.80}") from exc
+    if not all(isinstance(s, Schedule) for s in schedules):
+        raise TypeError("schedules must be a sequence of Schedule")
+    start, stop = nonnegative_int(start, "start"), nonnegative_int(stop, "stop")
     if not 0 <= start <= stop:
         raise ValueError(f"need 0 ≤ start ≤ stop; got start={start}, stop={stop}")
+    if len(schedules) * (stop - start) > MAX_TABLE_ENTRIES:
+        raise ValueError(f"stop − start = {stop - start} steps of {len(schedules)} schedules exceed "
+                         f"MAX_TABLE_ENTRIES = {MAX_TABLE_ENTRIES}; read the steps in chunks")
     lr = np.zeros((len(schedules), stop - start))
     batch = np.ones((len(schedules), stop - start))
     for j, sched in enumerate(schedules):
@@ -313,6 +375,11 @@ def initial_state(problem: Problem, n_schedules: int, split: bool = False) -> tu
     >>> s.tolist(), noise.tolist()
     ([[2.0, 3.0], [2.0, 3.0], [0.0, 0.0]], [0.1, 0.0, 0.1])
     """
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
+    n_schedules = positive_int(n_schedules, "n_schedules",
+                               maximum=max(1, MAX_TABLE_ENTRIES // (3 * problem.dimension)))
+    split = flag(split, "split")
     s0 = np.broadcast_to(problem.initial_second_moment, (n_schedules, problem.dimension))
     rows = [s0] + ([s0, np.zeros_like(s0)] if split else [])
     noise = [problem.noise_variance] + ([0.0, problem.noise_variance] if split else [])
@@ -323,9 +390,13 @@ def _checkpoint_steps(checkpoints: Any, horizon: int) -> np.ndarray | None:
     if checkpoints is None:
         return None
     arr = np.asarray(checkpoints)
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or arr.size == 0):
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"checkpoints must be a non-empty 1-D sequence of steps; got shape {arr.shape}")
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
         if not (np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))):
             raise TypeError(f"checkpoints must be integer steps; got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.floating) and arr.size and np.max(np.abs(arr)) >= 2.0**63:
+        raise ValueError(f"checkpoints must lie in [0, {horizon}] (the longest schedule); got {checkpoints!r:.80}")
     arr = arr.astype(np.int64)
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"checkpoints must be a non-empty 1-D sequence of steps; got shape {arr.shape}")
@@ -501,7 +572,7 @@ def _run_reference(problem, sched_list, optimizer, weights_of, split, raise_on_d
                 else:
                     if averaging:
                         cross = (1.0 - eff_col[:n_sched, :] * lam) * cross  # E[ē_{t-1} e_t]
-                    s = second_moment_step(s, lam, eff_col, batch_col, noise, problem.kurtosis, q=q[:, None])
+                    s = _second_moment_step(s, lam, eff_col, batch_col, noise, problem.kurtosis, q=q[:, None])
                     if averaging:
                         r = float(rho[t - t0])
                         avg = (1.0 - r) ** 2 * avg + r**2 * s[:n_sched, :] + 2.0 * r * (1.0 - r) * cross
@@ -605,6 +676,8 @@ def _resolve_dtype(xp: Any, dtype: Any) -> Any:
     """The backend's float64 or float32 for ``dtype`` (None → float64); anything else is a TypeError."""
     if dtype is None:
         return xp.float64
+    if isinstance(dtype, (np.generic, np.ndarray)):  # np.dtype() would read a value's own dtype
+        raise TypeError(f"dtype must be float64 or float32 (or None); got the value {dtype!r}")
     for candidate in (xp.float64, xp.float32):
         try:
             if dtype == candidate:
@@ -743,6 +816,22 @@ def expected_risk(
     """
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
+    single = isinstance(schedules, Schedule)
+    if not single and (isinstance(schedules, (str, bytes)) or not hasattr(schedules, "__iter__")):
+        raise TypeError(f"schedules must be a Schedule or a non-empty sequence of Schedule; got {type(schedules).__name__}")
+    try:
+        sched_list = [schedules] if single else list(schedules)
+    except TypeError as exc:  # a 0-d array has __iter__ but does not iterate
+        raise TypeError(f"schedules must be a Schedule or a non-empty sequence of Schedule; got {schedules!r:.80}") from exc
+    if not sched_list or not all(isinstance(s, Schedule) for s in sched_list):
+        raise TypeError("schedules must be a Schedule or a non-empty sequence of Schedule")
+    split = flag(split, "split")
+    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r:.80}")
+    if not isinstance(on_divergence, str) or on_divergence not in ("raise", "flag"):
+        raise ValueError(f"on_divergence must be 'raise' or 'flag'; got {on_divergence!r:.80}")
+    if not isinstance(kernel, str) or kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r:.80}")
     if compress is not None:
         from .compression import compressed_expected_risk
 
@@ -750,16 +839,6 @@ def expected_risk(
                                         on_divergence=on_divergence, backend=backend, dtype=dtype,
                                         checkpoints=checkpoints, kernel=kernel,
                                         divergence_threshold=divergence_threshold)
-    single = isinstance(schedules, Schedule)
-    sched_list = [schedules] if single else list(schedules)
-    if not sched_list or not all(isinstance(s, Schedule) for s in sched_list):
-        raise TypeError("schedules must be a Schedule or a non-empty sequence of Schedule")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r}")
-    if on_divergence not in ("raise", "flag"):
-        raise ValueError(f"on_divergence must be 'raise' or 'flag'; got {on_divergence!r}")
-    if kernel not in KERNELS:
-        raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}")
     threshold = finite_real(divergence_threshold, "divergence_threshold")
     if not threshold > 1.0:
         raise ValueError(f"divergence_threshold must be > 1; got {divergence_threshold!r}")

@@ -195,7 +195,7 @@ def _stable(rec: _Recursion) -> bool:
 def _stationary(rec: _Recursion, noise_variance: float) -> np.ndarray:
     if not _stable(rec):
         raise ValueError(
-            f"SGD is not stable at lr={rec.lr!r}, batch={rec.batch!r}; there is no stationary point"
+            f"SGD is not stable at lr={rec.lr!r}, batch={rec.batch!r} for this problem; there is no stationary point"
         )
     per_dir = rec.lr / (rec.batch * (2.0 - rec.c * rec.lr * rec.lam))
     weighted = rec.lam if rec.multiplicity is None else rec.multiplicity * rec.lam

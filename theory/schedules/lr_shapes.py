@@ -357,7 +357,8 @@ class StepDecay(LRShape):
     def __post_init__(self) -> None:
         super().__post_init__()
         given = self.boundaries
-        if isinstance(given, (str, bytes)) or not hasattr(given, "__iter__"):
+        if (isinstance(given, (str, bytes, dict)) or not hasattr(given, "__iter__")
+                or isinstance(given, np.ndarray) and given.ndim != 1):
             raise TypeError(f"boundaries must be a sequence of fractions in [0, 1]; got {given!r}")
         try:
             b = tuple(_fraction(x, "boundaries") for x in given)
@@ -575,7 +576,7 @@ class WSD(LRShape):
             raise ValueError(
                 f"warmup_fraction + decay_fraction must be ≤ 1; got {w!r} + {dfrac!r}"
             )
-        if self.decay not in ("linear", "cosine", "sqrt"):
+        if not isinstance(self.decay, str) or self.decay not in ("linear", "cosine", "sqrt"):
             raise ValueError(f"decay must be 'linear', 'cosine' or 'sqrt'; got {self.decay!r}")
         object.__setattr__(self, "warmup_fraction", w)
         object.__setattr__(self, "decay_fraction", dfrac)

@@ -23,7 +23,8 @@ from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from .._validate import MAX_EXACT_INTEGER, MAX_INT64, finite_real, positive_int, real_array
+from .._validate import (MAX_EXACT_INTEGER, MAX_INT64, describe, finite_real, flag, nonnegative_int, positive_int,
+                         real_array, strict_real_array)
 from .lr_shapes import LRShape
 
 __all__ = ["MAX_STEP_ARRAY", "Schedule", "Segments"]
@@ -63,6 +64,56 @@ def _batch_array(batch: Any, integer: bool, name: str = "batch", unit: str = "st
             )
         return arr.astype(np.int64)
     return arr
+
+
+def _metadata(metadata: Any) -> dict[str, Any]:
+    """``metadata`` (a mapping or None) as a new dict; anything else is refused naming it."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a mapping or None; got {describe(metadata)}")
+    return dict(metadata)
+
+
+def _step_counts(steps: Any) -> np.ndarray:
+    """``steps`` (array_like of whole numbers in [0, 2**63 − 1]) as int64, refused naming ``steps``."""
+    arr = strict_real_array(steps, "steps")
+    bad = ~np.isfinite(arr) | (arr != np.floor(arr)) | (arr < 0) | (arr >= 2.0**63)
+    if bad.any():
+        i = int(np.argmax(bad.ravel()))
+        raise ValueError(f"steps must be whole numbers in [0, 2**63 − 1]; got {float(arr.ravel()[i])!r}")
+    return np.array(steps, dtype=object).astype(np.int64) if arr.size and arr.max() >= 2.0**53 else arr.astype(np.int64)
+
+
+def _phase_runs(lr: Any, batch: Any, samples: Any, integer_batch: bool,
+                prefix: str) -> list[tuple[float, float, int]]:
+    """Segments ``(lr, batch, steps)`` of one constant phase of ``samples`` samples (rule of
+    :meth:`Schedule.from_phases`); errors name ``prefix + "lr"`` and so on."""
+    lr = finite_real(lr, f"{prefix}lr")
+    if lr < 0:
+        raise ValueError(f"{prefix}lr must be ≥ 0; got {lr!r}")
+    batch = finite_real(batch, f"{prefix}batch", minimum=1.0)
+    samples = finite_real(samples, f"{prefix}samples")
+    if samples <= 0:
+        raise ValueError(f"{prefix}samples must be positive; got {samples!r}")
+    if samples / batch > MAX_INT64:
+        raise ValueError(f"{prefix}samples / {prefix}batch must be at most 2**63 − 1 steps; got "
+                         f"{samples!r} / {batch!r}")
+    if integer_batch:
+        if not batch.is_integer() or batch > MAX_EXACT_INTEGER:
+            raise ValueError(f"{prefix}batch must be an integer ≤ 2**53; got {batch!r}")
+        if not samples.is_integer():
+            raise ValueError(f"{prefix}samples must be a whole number; got {samples!r}")
+        full, rest = divmod(int(samples), int(batch))
+        runs = [(lr, batch, full)] if full else []
+        if rest:
+            runs.append((lr, float(rest), 1))
+        return runs
+    if samples < 1:
+        raise ValueError(f"{prefix}samples must be ≥ 1; got {samples!r}")
+    # Round to the nearest step count, but never so many that a batch falls below 1.
+    n = max(1, min(round(samples / batch), math.floor(samples)))
+    return [(lr, samples / n, n)]
 
 
 #: Largest schedule (in steps) whose per-step arrays (:attr:`Schedule.lr`, ``.batch``, ``.samples``,
@@ -142,7 +193,7 @@ class Schedule:
         metadata: Mapping[str, Any] | None = None,
         integer_batch: bool = True,
     ) -> None:
-        integer_batch = bool(integer_batch)
+        integer_batch = flag(integer_batch, "integer_batch")
         lr_arr = _lr_array(lr)
         batch_arr = _batch_array(batch, integer_batch)
         if lr_arr.ndim == 0 and batch_arr.ndim == 1:
@@ -177,7 +228,7 @@ class Schedule:
         object.__setattr__(self, "_segments", Segments(lr, batch, lengths))
         object.__setattr__(self, "_ends", np.cumsum(lengths))
         object.__setattr__(self, "label", label)
-        object.__setattr__(self, "metadata", MappingProxyType(dict(metadata or {})))
+        object.__setattr__(self, "metadata", MappingProxyType(_metadata(metadata)))
         object.__setattr__(self, "integer_batch", integer_batch)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -218,7 +269,8 @@ class Schedule:
         >>> s.step_arrays(10**12 - 1, 10**12 + 1)[0].tolist()
         [0.1, 0.01]
         """
-        integer_batch = bool(integer_batch)
+        integer_batch = flag(integer_batch, "integer_batch")
+        _metadata(metadata)
         lr_arr = np.atleast_1d(_lr_array(lr, unit="segment"))
         batch_arr = np.atleast_1d(_batch_array(batch, integer_batch, unit="segment"))
         if isinstance(steps, (str, bytes)) or np.asarray(steps).dtype.kind in "bUSc":
@@ -226,10 +278,13 @@ class Schedule:
         try:
             raw = np.array(steps, dtype=object).ravel()
             counts = [int(v) for v in raw]
-            if any(int(v) != v or isinstance(v, (bool, np.bool_)) for v in raw):
+            if any(int(v) != v or isinstance(v, (bool, np.bool_)) for v in raw) or np.ndim(steps) > 1:
                 raise ValueError
         except (TypeError, ValueError, OverflowError) as exc:
             raise ValueError(f"steps must be positive integers; got {steps!r}") from exc
+        if any(c < 1 for c in counts):
+            k = next(i for i, c in enumerate(counts) if c < 1)
+            raise ValueError(f"steps must be positive integers; got {counts[k]} for segment {k}")
         if any(c > MAX_INT64 for c in counts) or sum(counts) > MAX_INT64:
             raise ValueError(f"steps must add up to at most 2**63 − 1 steps; got {sum(counts)} in all")
         counts = np.array(counts, dtype=np.int64)
@@ -296,7 +351,8 @@ class Schedule:
         [2.0, 4.0]
         """
         n = len(self)
-        stop = n if stop is None else stop
+        start = nonnegative_int(start, "start")
+        stop = n if stop is None else nonnegative_int(stop, "stop")
         if not 0 <= start <= stop <= n:
             raise ValueError(f"need 0 ≤ start ≤ stop ≤ {n}; got start={start}, stop={stop}")
         ends = self._ends
@@ -367,7 +423,7 @@ class Schedule:
         >>> Schedule.from_segments([0.1, 0.1], [2, 5], [3, 10**9]).samples_at([0, 3, 4, 10**9 + 3]).tolist()
         [0, 6, 11, 5000000006]
         """
-        t = np.asarray(steps, dtype=np.int64)
+        t = _step_counts(steps)
         if t.size and (t.min() < 0 or t.max() > len(self)):
             raise ValueError(f"steps must lie in [0, {len(self)}]; got [{t.min()}, {t.max()}]")
         if not self.integer_batch and len(self) <= MAX_STEP_ARRAY:
@@ -418,12 +474,14 @@ class Schedule:
         if (steps is None) == (samples is None):
             raise ValueError("give exactly one of steps= or samples=")
         # Scalars are checked as the user gave them, so an error quotes their value.
+        integer_batch = flag(integer_batch, "integer_batch")
         _lr_array(finite_real(lr, "lr"))
-        _batch_array(finite_real(batch, "batch"), bool(integer_batch))
+        _batch_array(finite_real(batch, "batch"), integer_batch)
         if steps is not None:
             n = positive_int(steps, "steps")
             return cls.from_segments([lr], [batch], [n], label=label, integer_batch=integer_batch)
-        return cls.from_phases([(lr, batch, samples)], label=label, integer_batch=integer_batch)
+        runs = _phase_runs(lr, batch, samples, integer_batch, "")
+        return cls.from_segments(*zip(*runs), label=label, integer_batch=integer_batch)
 
     @classmethod
     def from_phases(
@@ -449,6 +507,14 @@ class Schedule:
         >>> Schedule.from_phases([(0.1, 2.5, 10)], integer_batch=False).batch.tolist()
         [2.5, 2.5, 2.5, 2.5]
         """
+        integer_batch = flag(integer_batch, "integer_batch")
+        metadata = _metadata(metadata)
+        if isinstance(phases, (str, bytes, Mapping)):
+            raise TypeError(f"phases must be a sequence of (lr, batch, samples) triples; got {describe(phases)}")
+        try:
+            phases = list(phases)
+        except TypeError as exc:
+            raise TypeError(f"phases must be a sequence of (lr, batch, samples) triples; got {describe(phases)}") from exc
         lrs: list[float] = []
         batches: list[float] = []
         counts: list[int] = []
@@ -457,35 +523,14 @@ class Schedule:
                 lr, batch, samples = phase
             except (TypeError, ValueError) as exc:
                 raise TypeError(f"phases[{k}] must be a (lr, batch, samples) triple; got {phase!r}") from exc
-            lr = finite_real(lr, f"phases[{k}].lr")
-            if lr < 0:
-                raise ValueError(f"phases[{k}].lr must be ≥ 0; got {lr!r}")
-            batch = finite_real(batch, f"phases[{k}].batch", minimum=1.0)
-            samples = finite_real(samples, f"phases[{k}].samples")
-            if samples <= 0:
-                raise ValueError(f"phases[{k}].samples must be positive; got {samples!r}")
-            if integer_batch:
-                if not batch.is_integer():
-                    raise ValueError(f"phases[{k}].batch must be an integer; got {batch!r}")
-                if not samples.is_integer():
-                    raise ValueError(f"phases[{k}].samples must be a whole number; got {samples!r}")
-                full, rest = divmod(int(samples), int(batch))
-                runs = [(batch, full)] if full else []
-                if rest:
-                    runs.append((float(rest), 1))
-            else:
-                if samples < 1:
-                    raise ValueError(f"phases[{k}].samples must be ≥ 1; got {samples!r}")
-                # Round to the nearest step count, but never so many that a batch falls below 1.
-                n = max(1, min(round(samples / batch), math.floor(samples)))
-                runs = [(samples / n, n)]
-            for b, n in runs:
-                lrs.append(lr)
+            runs = _phase_runs(lr, batch, samples, integer_batch, f"phases[{k}].")
+            for lr_k, b, n in runs:
+                lrs.append(lr_k)
                 batches.append(b)
                 counts.append(n)
         if not lrs:
             raise ValueError("phases must contain at least one (lr, batch, samples) triple")
-        return cls.from_segments(lrs, batches, counts, label=label, metadata=metadata or {},
+        return cls.from_segments(lrs, batches, counts, label=label, metadata=metadata,
                                  integer_batch=integer_batch)
 
     @classmethod
@@ -511,7 +556,10 @@ class Schedule:
         """
         if not isinstance(shape, LRShape):
             raise TypeError(f"shape must be an LRShape; got {type(shape).__name__}")
-        skeleton = cls.from_phases([(1.0, batch, shape.total_samples)], integer_batch=integer_batch)
+        integer_batch = flag(integer_batch, "integer_batch")
+        _batch_array(finite_real(batch, "batch"), integer_batch)
+        runs = _phase_runs(1.0, batch, shape.total_samples, integer_batch, "")
+        skeleton = cls.from_segments(*zip(*runs), integer_batch=integer_batch)
         meta = {"shape": shape}
         return cls(shape(skeleton.samples_before), skeleton.batch, label=label, metadata=meta,
                    integer_batch=integer_batch)
@@ -526,7 +574,12 @@ class Schedule:
         >>> Schedule.concatenate([a, a]).total_samples
         8
         """
-        schedules = list(schedules)
+        if isinstance(schedules, Schedule):
+            raise TypeError("schedules must be a non-empty sequence of Schedule; got one Schedule")
+        try:
+            schedules = list(schedules)
+        except TypeError as exc:
+            raise TypeError(f"schedules must be a non-empty sequence of Schedule; got {describe(schedules)}") from exc
         if not schedules or not all(isinstance(s, Schedule) for s in schedules):
             raise TypeError("schedules must be a non-empty sequence of Schedule")
         integer = all(s.integer_batch for s in schedules)
