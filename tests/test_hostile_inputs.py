@@ -81,6 +81,8 @@ MODULES = (
     "ramplab.theory.schedules.lr_shapes",
     "ramplab.simulations.monte_carlo",
     "ramplab.theory.dynamics.compression",
+    "ramplab.theory.schedules.seesaw",
+    "ramplab.theory.schedules.serial_steps",
 )
 
 FLOAT_MAX = np.finfo(np.float64).max
@@ -2451,10 +2453,143 @@ def _register_compression() -> None:
           {"problem": "problem", "optimizer": "choice", "rtol": "real"}, o_compressed, raises=(DivergenceError,))
 
 
+def _register_seesaw() -> None:
+    """Seesaw and serial steps on a half cosine ``η(τ) = ½(1 + cos(πτ/D))`` (D = 1000 samples), whose
+    level crossings and integrals the oracles write out independently (docs/math.md#seesaw-rule,
+    docs/math.md#serial-step-reduction)."""
+    from ramplab.theory import Cosine
+    from ramplab.theory.schedules import seesaw, serial_steps
+
+    M, N = "ramplab.theory.schedules.seesaw", "ramplab.theory.schedules.serial_steps"
+    exempt(f"{M}:MAX_MILESTONES {M}:MAX_SEGMENTS {M}:MAX_WARMUP_STEPS {M}:ROUNDINGS", "constants")
+    total = 1000.0
+    base = Cosine(1.0, total)
+
+    def rate(tau):
+        return 0.5 * (1.0 + np.cos(np.pi * np.asarray(tau, dtype=np.float64) / total))
+
+    def log_batches(kw, phases):
+        """log B_k: B_0 f^{pk} until the next would pass the cap, then frozen (as the rule freezes)."""
+        b0, f, pp = real(kw["initial_batch"]), real(kw["factor"]), real(kw.get("p", 1.0))
+        cap = kw.get("batch_cap")
+        logs = np.log(b0) + pp * np.log(f) * np.arange(phases, dtype=np.float64)
+        if cap is not None:
+            over = logs > np.log(real(cap)) + 1e-12
+            if over.any():
+                first = int(np.argmax(over))
+                logs[first:] = logs[first - 1] if first > 0 else np.log(b0)
+        return logs
+
+    def batches(kw, phases):
+        with np.errstate(over="ignore"):
+            return np.exp(log_batches(kw, phases))
+
+    def o_round(r, kw):
+        b = real(kw["batch"])
+        assert b >= 1 and isinstance(r, (int, np.integer)) and abs(r - math.floor(b)) <= max(1.0, 1e-12 * b)
+
+    entry(f"{M}:round_batch", seesaw.round_batch, {"batch": 7.3, "rounding": "floor"},
+          {"batch": "real", "rounding": "choice"}, o_round)
+
+    def o_milestones(r, kw):
+        f = real(kw["factor"])
+        m = np.asarray(r, dtype=np.float64)
+        assert m.ndim == 1 and np.all(np.diff(m) > 0) and np.all((m >= 0) & (m <= total))
+        k = np.arange(1, m.size + 1, dtype=np.float64)
+        # Positions of the crossings η(τ_k) = f^{-k}, written out: τ_k = (D/π) arccos(2 f^{-k} − 1).
+        want = total / np.pi * np.arccos(np.clip(2 * np.exp(-k * np.log(f)) - 1, -1, 1))
+        assert np.all(np.abs(m - want) <= 1e-9 * total), "milestone positions"
+
+    entry(f"{M}:milestones", seesaw.milestones, {"base": base, "factor": 2.0},
+          {"base": "any", "factor": "real", "min_level": "real", "max_count": "int"}, o_milestones,
+          skip={"max_count": (2**31, 2**53, 2**53 + 1, 2**62, np.uint64(2**64 - 1))})
+
+    def o_phase_batches(r, kw):
+        close(r, batches(kw, int(kw["phases"])), 1e-12, "phase batches")
+
+    entry(f"{M}:phase_batches", seesaw.phase_batches, {"initial_batch": 2.0, "factor": 2.0, "phases": 4},
+          {"initial_batch": "real", "factor": "real", "phases": "int", "p": "real", "batch_cap": "real"},
+          o_phase_batches)
+
+    def o_phase_lrs(r, kw):
+        n, f = int(kw["phases"]), real(kw["factor"])
+        kw_b = {"initial_batch": kw.get("initial_batch", 1.0), "factor": f, "p": kw.get("p", 1.0),
+                "batch_cap": kw.get("batch_cap")}
+        logs = log_batches(kw_b, n)  # η_k / √B_k = (η_0 / √B_0) f^{-k}, in logs (no overflow)
+        want = np.exp(np.log(real(kw["peak"])) - np.log(f) * np.arange(n) + 0.5 * (logs - logs[0]))
+        close(r, want, 1e-9, "phase learning rates")
+
+    entry(f"{M}:phase_learning_rates", seesaw.phase_learning_rates, {"peak": 1.0, "factor": 2.0, "phases": 4},
+          {"peak": "real", "factor": "real", "phases": "int", "p": "real", "initial_batch": "real",
+           "batch_cap": "real"}, o_phase_lrs)
+
+    def o_schedule(r, kw):
+        assert isinstance(r, Schedule)
+        seg = r.segments
+        assert abs(r.total_samples - total) <= 1e-9 * total, r.total_samples
+        assert np.all(np.diff(seg.batch.astype(np.float64)) >= -1e-9 * float(seg.batch.max()))
+        finite(seg.lr, nonnegative=True)
+        assert float(seg.batch[0]) >= 1
+
+    schedule_kinds = {"base": "any", "initial_batch": "real", "factor": "real", "p": "real", "batch_cap": "real",
+                      "rounding": "choice", "label": "label"}
+    entry(f"{M}:seesaw_schedule", seesaw.seesaw_schedule, {"base": base, "initial_batch": 4.0, "factor": 2.0},
+          schedule_kinds, o_schedule)
+    entry(f"{M}:continuous_seesaw", seesaw.continuous_seesaw, {"base": base, "initial_batch": 4.0},
+          {k: v for k, v in schedule_kinds.items() if k != "factor"}, o_schedule)
+
+    def integral(kw):
+        b0, pp, cap = real(kw["initial_batch"]), real(kw.get("p", 1.0)), kw.get("batch_cap")
+        h = total / 400_000
+        tau = (np.arange(400_000) + 0.5) * h  # midpoint rule: never on the zero of the rate at τ = D
+        density = rate(tau) ** pp / b0
+        if cap is not None:
+            density = np.maximum(density, 1.0 / real(cap))
+        return float(np.sum(density) * h)
+
+    def o_continuous(r, kw):
+        close(r, integral(kw), 1e-6, "continuous serial steps")
+
+    serial_kinds = {"base": "any", "initial_batch": "real", "p": "real", "batch_cap": "real"}
+    entry(f"{N}:continuous_serial_steps", serial_steps.continuous_serial_steps, {"base": base, "initial_batch": 4.0},
+          serial_kinds, o_continuous)
+
+    def phase_sum(kw):
+        f = real(kw["factor"])
+        levels = f ** -np.arange(1, 4000, dtype=np.float64)
+        taus = total / np.pi * np.arccos(np.clip(2 * levels[levels > 1e-300] - 1, -1, 1))
+        bounds = np.concatenate([[0.0], taus[taus < total], [total]])
+        b = batches({**kw, "factor": f}, bounds.size - 1)
+        return float(np.sum(np.diff(bounds) / b))
+
+    def o_phase_serial(r, kw):
+        close(r, phase_sum(kw), 1e-6, "phase serial steps")
+
+    entry(f"{N}:phase_serial_steps", serial_steps.phase_serial_steps,
+          {"base": base, "initial_batch": 4.0, "factor": 2.0}, {**serial_kinds, "factor": "real"}, o_phase_serial)
+
+    def o_reduction(r, kw):
+        b0 = real(kw.get("initial_batch", 1.0))
+        steps = integral({**kw, "initial_batch": b0}) if kw.get("factor") is None else phase_sum(
+            {**kw, "initial_batch": b0})
+        assert abs(float(r) - (1.0 - steps * b0 / total)) <= 1e-6, f"step reduction {r!r}"  # a fraction
+
+    entry(f"{N}:seesaw_step_reduction", serial_steps.seesaw_step_reduction, {"base": base, "factor": 2.0},
+          {**serial_kinds, "factor": "real"}, o_reduction)
+
+    ref, other = Schedule.constant(0.1, 2, steps=8), Schedule.constant(0.1, 4, steps=4)
+
+    def o_step_reduction(r, kw):
+        close(r, 1.0 - len(kw["other"]) / len(kw["reference"]), 1e-12, "step reduction")
+
+    entry(f"{N}:step_reduction", serial_steps.step_reduction, {"reference": ref, "other": other},
+          {"reference": "schedule", "other": "schedule"}, o_step_reduction)
+
+
 for _register in (_register_sfo, _register_growth, _register_families, _register_released, _register_equivalence,
                   _register_simulations, _register_proofs, _register_schedules,
                   _register_problem, _register_dynamics, _register_recursion,
-                  _register_shapes, _register_monte_carlo, _register_compression):
+                  _register_shapes, _register_monte_carlo, _register_compression, _register_seesaw):
     _register()
 
 
