@@ -1587,6 +1587,14 @@ def _register_schedules() -> None:
     exempt(f"{M}:MAX_STEP_ARRAY", "constant")
     exempt(f"{M}:Segments", "result record (a NamedTuple of arrays), returned by Schedule.segments")
 
+    def o_schedule_list(r, kw):
+        given = kw["schedules"]
+        want = [given] if isinstance(given, Schedule) else list(given)
+        assert isinstance(r, list) and len(r) == len(want) and all(x is y for x, y in zip(r, want))
+
+    entry(f"{M}:schedule_list", schedule.schedule_list, {"schedules": [S, S]}, {"schedules": "schedules"},
+          o_schedule_list)
+
     def o_schedule(r, kw):
         ib = flag(kw["integer_batch"])
         _label_meta(kw)

@@ -43,7 +43,7 @@ import numpy as np
 from .._validate import check_range, choice, describe, finite_real, nonnegative_int, positive_int, strict_real_array
 from ..dynamics.problem import Problem
 from ..dynamics.recursion import second_moment_step
-from ..schedules.schedule import MAX_STEP_ARRAY, Schedule
+from ..schedules.schedule import MAX_STEP_ARRAY, Schedule, schedule_list
 
 __all__ = [
     "BoundConstants",
@@ -588,17 +588,7 @@ def schedule_to_target(problem: Problem, schedules: Schedule | Sequence[Schedule
     >>> h.steps.tolist(), h.samples.tolist(), h.status.tolist()
     ([11.0], [38.0], ['reached'])
     """
-    if isinstance(schedules, Schedule):
-        items = [schedules]
-    elif isinstance(schedules, (str, bytes)) or not hasattr(schedules, "__iter__"):
-        items = []
-    else:
-        try:
-            items = list(schedules)
-        except TypeError:  # a 0-d array has __iter__ but cannot be iterated
-            items = []
-    if not items or not all(isinstance(x, Schedule) for x in items):
-        raise TypeError(f"schedules must be a Schedule or a non-empty sequence of Schedule; got {describe(schedules)}")
+    items = schedule_list(schedules)
     problem = _problem(problem)
     rows, horizon = len(items), max(len(x) for x in items)
     tau = _positive_targets(target, rows)

@@ -23,7 +23,7 @@ import numpy as np
 
 from .._validate import finite_real, strict_real_array
 from .problem import Problem
-from ..schedules.schedule import Schedule
+from ..schedules.schedule import Schedule, schedule_list
 
 __all__ = [
     "SpectralGrouping",
@@ -112,21 +112,6 @@ def resolution_for(rtol: float) -> float:
     """
     rtol = finite_real(rtol, "rtol", minimum=0.0)
     return _RESOLUTION_PER_SQRT_RTOL * math.sqrt(rtol)
-
-
-def _schedule_list(schedules: Schedule | Sequence[Schedule]) -> list[Schedule]:
-    if isinstance(schedules, Schedule):
-        out = [schedules]
-    elif isinstance(schedules, (str, bytes)) or not hasattr(schedules, "__iter__"):
-        raise TypeError(f"schedules must be a Schedule or a non-empty sequence of Schedule; got {schedules!r:.80}")
-    else:
-        try:
-            out = list(schedules)
-        except TypeError as exc:  # a 0-d array has __iter__ but does not iterate
-            raise TypeError(f"schedules must be a Schedule or a non-empty sequence of Schedule; got {schedules!r:.80}") from exc
-    if not out or not all(isinstance(s, Schedule) for s in out):
-        raise TypeError("schedules must be a Schedule or a non-empty sequence of Schedule")
-    return out
 
 
 def contraction_exponent(eigenvalues: Any, lr: Any, batch: Any, kurtosis: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
@@ -299,7 +284,7 @@ def spectral_groups(problem: Problem, schedules: Schedule | Sequence[Schedule], 
     if (rtol is None) == (resolution is None):
         raise ValueError("give exactly one of rtol= and resolution=")
     delta = resolution_for(rtol) if rtol is not None else finite_real(resolution, "resolution", minimum=0.0)
-    return _grouping(problem, _rates(_schedule_list(schedules)), delta)
+    return _grouping(problem, _rates(schedule_list(schedules)), delta)
 
 
 def _relative_gap(a: np.ndarray | None, b: np.ndarray | None) -> float:
@@ -375,7 +360,7 @@ def compressed_expected_risk(problem: Problem, schedules: Schedule | Sequence[Sc
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
     single = isinstance(schedules, Schedule)
-    sched_list = _schedule_list(schedules)
+    sched_list = schedule_list(schedules)
     if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r:.80}")
     rtol = finite_real(rtol, "compress=rtol", minimum=0.0)

@@ -22,7 +22,7 @@ import numpy as np
 from .._validate import choice, describe, finite_real, nonnegative_int, positive_int, strict_real_array
 from .problem import Problem
 from .recursion import OPTIMIZERS, RiskTrajectory, expected_risk
-from ..schedules.schedule import MAX_STEP_ARRAY, Schedule
+from ..schedules.schedule import MAX_STEP_ARRAY, Schedule, schedule_list
 
 __all__ = ["EquivalenceReport", "equivalence_report", "risk_ratio"]
 
@@ -193,17 +193,7 @@ def equivalence_report(
     """
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a Problem; got {describe(problem)}")
-    if isinstance(schedules, Schedule):
-        sched_list = [schedules]
-    elif isinstance(schedules, (str, bytes)) or not hasattr(schedules, "__iter__"):
-        sched_list = []
-    else:
-        try:
-            sched_list = list(schedules)
-        except TypeError:  # a 0-d array has __iter__ but cannot be iterated
-            sched_list = []
-    if not sched_list or not all(isinstance(s, Schedule) for s in sched_list):
-        raise TypeError(f"schedules must be a non-empty sequence of Schedule; got {describe(schedules)}")
+    sched_list = schedule_list(schedules)
     choice(optimizer, "optimizer", OPTIMIZERS)
     start = finite_real(start, "start", minimum=0.0)
     if grid is None:

@@ -39,7 +39,7 @@ from . import cupy_kernels, kernels
 from .._validate import choice, finite_real, flag, nonnegative_int, positive_int, real_array, real_vector, strict_real_array
 from .averaging import Averaging, resolve_average
 from .problem import Problem
-from ..schedules.schedule import Schedule
+from ..schedules.schedule import Schedule, schedule_list
 
 __all__ = [
     "DivergenceError",
@@ -817,14 +817,7 @@ def expected_risk(
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
     single = isinstance(schedules, Schedule)
-    if not single and (isinstance(schedules, (str, bytes)) or not hasattr(schedules, "__iter__")):
-        raise TypeError(f"schedules must be a Schedule or a non-empty sequence of Schedule; got {type(schedules).__name__}")
-    try:
-        sched_list = [schedules] if single else list(schedules)
-    except TypeError as exc:  # a 0-d array has __iter__ but does not iterate
-        raise TypeError(f"schedules must be a Schedule or a non-empty sequence of Schedule; got {schedules!r:.80}") from exc
-    if not sched_list or not all(isinstance(s, Schedule) for s in sched_list):
-        raise TypeError("schedules must be a Schedule or a non-empty sequence of Schedule")
+    sched_list = schedule_list(schedules)
     split = flag(split, "split")
     if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r:.80}")

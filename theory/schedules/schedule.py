@@ -27,7 +27,7 @@ from .._validate import (MAX_EXACT_INTEGER, MAX_INT64, describe, finite_real, fl
                          real_array, strict_real_array)
 from .lr_shapes import LRShape
 
-__all__ = ["MAX_STEP_ARRAY", "Schedule", "Segments"]
+__all__ = ["MAX_STEP_ARRAY", "Schedule", "Segments", "schedule_list"]
 
 
 def _lr_array(lr: Any, name: str = "lr", unit: str = "step") -> np.ndarray:
@@ -607,4 +607,39 @@ class Schedule:
             f"Schedule({name}steps={self.serial_steps}, samples={self.total_samples}, "
             f"lr=[{seg.lr[0]:.4g} … {seg.lr[-1]:.4g}], batch=[{seg.batch[0]:.4g} … {seg.batch[-1]:.4g}])"
         )
+
+
+def schedule_list(schedules: Any, name: str = "schedules") -> list[Schedule]:
+    """``schedules`` — one :class:`Schedule` or a non-empty iterable of them — as a list.
+
+    The one check every entry point that takes "a schedule or several" goes through.
+
+    Raises
+    ------
+    TypeError
+        For anything else (a string, a non-iterable, a 0-d array, an empty sequence, a sequence
+        holding something that is not a Schedule), naming ``name`` and the value given.
+
+    Examples
+    --------
+    >>> s = Schedule.constant(0.1, 1, steps=2)
+    >>> len(schedule_list(s)), len(schedule_list((s, s)))
+    (1, 2)
+    >>> schedule_list(3.0)
+    Traceback (most recent call last):
+    ...
+    TypeError: schedules must be a Schedule or a non-empty sequence of Schedule; got 3.0
+    """
+    problem = f"{name} must be a Schedule or a non-empty sequence of Schedule; got {describe(schedules)}"
+    if isinstance(schedules, Schedule):
+        return [schedules]
+    if isinstance(schedules, (str, bytes)) or not hasattr(schedules, "__iter__"):
+        raise TypeError(problem)
+    try:
+        out = list(schedules)
+    except TypeError as exc:  # a 0-d array has __iter__ but does not iterate
+        raise TypeError(problem) from exc
+    if not out or not all(isinstance(s, Schedule) for s in out):
+        raise TypeError(problem)
+    return out
 
