@@ -43,6 +43,12 @@ from .complexity.sfo import (
 from .dynamics import stability
 from .dynamics.averaging import ExponentialAverage, TailAverage, UniformAverage
 from .dynamics.equivalence import EquivalenceReport, equivalence_report
+from .dynamics.momentum import (
+    heavy_ball_momentum_of_torch_sgd,
+    is_stable_with_momentum,
+    momentum_moment_step,
+    momentum_stability_limit,
+)
 from .dynamics.problem import Problem
 from .dynamics.recursion import DivergenceError, RiskTrajectory, expected_risk
 from .schedules.families import (
@@ -69,6 +75,7 @@ __all__ = [
     "Problem", "expected_risk", "RiskTrajectory", "DivergenceError", "stability",
     "UniformAverage", "TailAverage", "ExponentialAverage",
     "EquivalenceReport", "equivalence_report",
+    "heavy_ball_momentum_of_torch_sgd", "is_stable_with_momentum", "momentum_moment_step", "momentum_stability_limit",
     # schedules
     "Schedule", "LRShape", "Constant", "StepDecay", "Linear", "Cosine", "WarmupCosine", "WSD",
     "RELEASED_ALPHA_BETA", "family_invariant", "family_member", "family_members", "phase_schedule",

@@ -56,8 +56,8 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
     prange = range
 
-__all__ = ["AVAILABLE", "SUB", "TILE", "advance_groups", "advance_wide", "balanced_assignment", "thread_count",
-           "weighted_sums"]
+__all__ = ["AVAILABLE", "SUB", "TILE", "advance_groups", "advance_momentum_groups", "advance_wide",
+           "balanced_assignment", "thread_count", "weighted_sums"]
 
 #: Coordinates per reduction tile (a multiple of 8); tiles are also the unit of parallel work at large d.
 TILE = 8192
@@ -436,3 +436,149 @@ def advance_wide(*args: Any) -> None:
     Same arguments as :func:`advance_groups` (without ``parallel``; ``S`` must be 1). Used when one schedule has too few rows to keep the threads busy.
     """
     _advance_wide(*args)
+
+
+# ------------------------------------------------------------------------------ heavy-ball momentum
+@njit(cache=True, fastmath=False)
+def _momentum_tile(s, c, p, av, xv, yv, lam, w1, i0, i1, eff, mu, kb, kk, mode, alpha, beta, gamma, keep, rho,
+                   buf):
+    """Heavy-ball update of coordinates ``[i0, i1)`` of one row (docs/math.md#heavy-ball-momentum).
+
+    ``s, c, p``: the row's ``E e_t², E e_t e_{t−1}, E e_{t−1}²``; ``av, xv, yv``: its average moments
+    ``E ē², E ē e_t, E ē e_{t−1}`` (read when ``mode == 2``). Per coordinate, with ``x = eff λ`` and
+    ``a = (1 + μ) − x``, the operations of ``momentum._momentum_step`` in its order, then the averaging
+    update. Returns ``(Σ m λ s, Σ m λ² s, Σ m λ ā)`` of the new values (``mode`` as in :func:`_tile`).
+    """
+    n = i1 - i0
+    width = min(n, SUB)
+    bq = buf[0]
+    bm = buf[1]
+    ba = buf[2]
+    two_mu = 2.0 * mu
+    mu2 = mu * mu
+    one_mu = 1.0 + mu
+    for sb in range((n + SUB - 1) // SUB):
+        base = i0 + sb * SUB
+        cnt = min(SUB, i1 - base)
+        for k in range(cnt):
+            i = base + k
+            li = lam[i]
+            x = eff * li
+            a = one_mu - x
+            so = s[i]
+            co = c[i]
+            v = (a * a + kb * (x * x)) * so - two_mu * (a * co) + mu2 * p[i] + kk * li
+            if v < 0.0:  # a variance; rounding can leave −1e-17 (NaN stays NaN)
+                v = 0.0
+            cn = a * so - mu * co
+            s[i] = v
+            c[i] = cn
+            p[i] = so
+            wq = w1[i] * v
+            bq[k] += wq
+            if mode >= 1:
+                bm[k] += wq * li
+            if mode == 2:
+                xo = xv[i]
+                z = a * xo - mu * yv[i]
+                yv[i] = keep * xo + rho * cn
+                xv[i] = keep * z + rho * v
+                an = alpha * av[i] + beta * v + gamma * z
+                av[i] = an
+                ba[k] += w1[i] * an
+    q = _lane_sum(bq, width)
+    m = _lane_sum(bm, width) if mode >= 1 else 0.0
+    av_sum = _lane_sum(ba, width) if mode == 2 else 0.0
+    return q, m, av_sum
+
+
+@njit(cache=True, fastmath=False)
+def _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, batch, mom, rho, rec, t0, length,
+                            horizon, out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
+                            nsgd, blocks, kex, trace, check_every, limit):
+    """Advance group ``j`` through the chunk's steps with momentum (serial); see :func:`_advance_group`."""
+    n_sched = lr.shape[0]
+    d = s.shape[1]
+    avg = av.shape[0] > 0
+    steps = lr.shape[1]
+    buf = np.zeros((3, SUB))
+    for col in range(steps):
+        t = t0 + col
+        if t >= length or not active[j]:
+            break
+        eff, g2, cc = _rate(nsgd, lr[j, col], batch[j, col], kex, trace, sums[j, 0], sums[j, 1], noise[j])
+        mu = mom[j, col]
+        kb = kex / batch[j, col]
+        r_t = rho[col] if avg else 0.0
+        keep = 1.0 - r_t
+        alpha, beta, gamma = keep * keep, r_t * r_t, 2.0 * r_t * keep
+        mean_before = sums[j, 1]
+        bad = False
+        for b in range(blocks):
+            r = j + b * n_sched
+            kk = (eff * eff / batch[j, col]) * (sums[r, 0] + noise[r])
+            row_avg = avg and b == 0
+            ar = av[j] if row_avg else s[r]
+            xr = xv[j] if row_avg else s[r]
+            yr = yv[j] if row_avg else s[r]
+            mode = 2 if row_avg else (1 if b == 0 else 0)
+            tq = 0.0
+            tm = 0.0
+            ta = 0.0
+            for i0 in range(0, d, TILE):
+                q, m, a_sum = _momentum_tile(s[r], c[r], p[r], ar, xr, yr, lam, w1, i0, min(i0 + TILE, d), eff, mu,
+                                             kb, kk, mode, alpha, beta, gamma, keep, r_t, buf)
+                tq += q
+                tm += m
+                ta += a_sum
+            sums[r, 0] = tq
+            sums[r, 1] = tm
+            if row_avg:
+                sums[r, 2] = ta
+                bad = bad or not ta <= limit
+            bad = bad or not tq <= limit
+        _finish_step(j, t + 1, rec[col], bad, eff, g2, mean_before, s, sums, avg, blocks, n_sched, check_every,
+                     out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active)
+    _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, active, blocks, n_sched, check_every)
+
+
+@njit(cache=True, fastmath=False, parallel=True)
+def _advance_momentum_parallel(s, c, p, av, xv, yv, lam, w1, noise, sums, lr, batch, mom, rho, rec, t0, lengths,
+                               horizon, out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
+                               nsgd, blocks, kex, trace, check_every, limit, assignment):
+    for w in prange(assignment.shape[0]):
+        for k in range(assignment.shape[1]):
+            j = assignment[w, k]
+            if j >= 0:
+                _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, batch, mom, rho, rec, t0,
+                                        lengths[j], horizon, out_q, out_avg, out_eff, out_g2, out_mean, first_bad,
+                                        bad_check, active, nsgd, blocks, kex, trace, check_every, limit)
+
+
+@njit(cache=True, fastmath=False)
+def _advance_momentum_serial(s, c, p, av, xv, yv, lam, w1, noise, sums, lr, batch, mom, rho, rec, t0, lengths,
+                             horizon, out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
+                             nsgd, blocks, kex, trace, check_every, limit):
+    for j in range(lr.shape[0]):
+        _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, batch, mom, rho, rec, t0,
+                                lengths[j], horizon, out_q, out_avg, out_eff, out_g2, out_mean, first_bad,
+                                bad_check, active, nsgd, blocks, kex, trace, check_every, limit)
+
+
+def advance_momentum_groups(workers: int, *args: Any) -> None:
+    """Advance every group through one chunk of heavy-ball steps, on ``workers`` threads (serially for 1).
+
+    Arguments (in order): ``s, c, p (R, d)`` (``E e_t², E e_t e_{t−1}, E e_{t−1}²``), ``ā-moments
+    A, X, Y (S, d)`` (``(0, d)`` without averaging), ``λ (d,)``, ``m λ (d,)``, ``σ² (R,)``, running sums
+    ``(R, 3)``, the chunk's ``lr, batch, μ (S, L)``, ``ρ (L,)``, ``rec (L,)``, ``t0``, ``lengths (S,)``,
+    the horizon, the outputs and flags of :func:`advance_groups`, and ``nsgd, blocks, κ − 2, tr H,
+    check_every, limit``. Everything is updated in place. Groups run in parallel; a single schedule
+    runs on one thread (there is no wide layout for momentum).
+    """
+    if workers <= 1:
+        _advance_momentum_serial(*args)
+        return
+    t0, lengths, active = args[15], args[16], args[25]
+    steps = args[10].shape[1]
+    work = np.where(active, np.clip(np.minimum(lengths, t0 + steps) - t0, 0, None), 0)
+    _advance_momentum_parallel(*args, balanced_assignment(work, workers))
