@@ -1,4 +1,5 @@
-"""Executable derivations: SFO complexity, critical batch size, growth exponents, equivalence algebra.
+"""Executable derivations: SFO complexity, critical batch size, growth exponents, equivalence algebra,
+heavy-ball momentum.
 
 Every derivation is a function returning a frozen :class:`~proofs.derivation.Derivation` — statement,
 assumptions, sympy results, the checks that verify them, LaTeX. ``ramplab proofs`` prints them all
@@ -32,6 +33,7 @@ from .growth import (
     growth_polynomial,
     polynomial_growth_exponent,
 )
+from .momentum import heavy_ball_averaging, heavy_ball_moments, heavy_ball_stability, torch_momentum_mapping
 from .schedule_sums import SCHEDULES, schedule_sums
 from .sfo import CONVENTIONS, STATIONARITY, critical_batch_size, master_bound, sfo_constant
 
@@ -44,6 +46,9 @@ __all__ = [
     "growth_exponent",
     "growth_exponential",
     "growth_polynomial",
+    "heavy_ball_averaging",
+    "heavy_ball_moments",
+    "heavy_ball_stability",
     "master_bound",
     "nsgd_invariant",
     "polynomial_growth_exponent",
@@ -53,6 +58,7 @@ __all__ = [
     "sfo_constant",
     "stationary_point",
     "temperature",
+    "torch_momentum_mapping",
 ]
 
 
@@ -72,6 +78,10 @@ def _registry() -> dict[str, Callable[[], Derivation]]:
         "nsgd_invariant": nsgd_invariant,
         "ramp_bound": ramp_bound,
         "serial_step_integrals": serial_step_integrals,
+        "heavy_ball_moments": heavy_ball_moments,
+        "heavy_ball_averaging": heavy_ball_averaging,
+        "heavy_ball_stability": heavy_ball_stability,
+        "torch_momentum_mapping": torch_momentum_mapping,
     })
     return out
 

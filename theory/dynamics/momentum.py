@@ -448,7 +448,7 @@ def _stable(lam: np.ndarray, m: np.ndarray, lr: float, mu: float, batch: float, 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         x = lr * lam
         a = (1.0 + mu) - x
-        den = x * ((1.0 - mu) * (2.0 * (1.0 + mu) - x) - (1.0 + mu) * kb * x)  # (1 + μ) det(I − T_i)
+        den = x * ((1.0 - mu) * (2.0 * (1.0 + mu) - x) - (1.0 + mu) * kb * x)  # det(I − T_i)
         if not np.all(np.isfinite(den)) or np.any(den == 0.0):
             return False
         sy = (1.0 + mu) * (1.0 + mu * mu) / den  # S of (I − T_i)^{-1} (1, 0, 1)
