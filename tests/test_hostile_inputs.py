@@ -83,6 +83,8 @@ MODULES = (
     "ramplab.theory.dynamics.compression",
     "ramplab.theory.schedules.seesaw",
     "ramplab.theory.schedules.serial_steps",
+    "ramplab.theory.dynamics.momentum",
+    "ramplab.proofs.momentum",
 )
 
 FLOAT_MAX = np.finfo(np.float64).max
@@ -2594,10 +2596,175 @@ def _register_seesaw() -> None:
           {"reference": "schedule", "other": "schedule"}, o_step_reduction)
 
 
+# --- theory.dynamics.momentum, proofs.momentum, expected_risk(momentum=…) ---------------------
+def plain_momentum_risks(p: Problem, lrs: list[float], batches: list[float], mus: list[float],
+                         optimizer: str = "sgd") -> list[float]:
+    """Risks ``R_0 … R_T`` of heavy ball by a plain float64 loop over ``(S, C, P)`` per coordinate
+    (docs/math.md#heavy-ball-momentum); ``mus[0]`` is not used (``w_{−1} = w_0``)."""
+    lam = [float(x) for x in p.eigenvalues]
+    m = [float(x) for x in p.multiplicity]
+    S = [float(x) for x in p.initial_second_moment]
+    Cm, Pm = list(S), list(S)
+    kappa, sigma2 = float(p.kurtosis), float(p.noise_variance)
+    risk = [0.5 * sum(mi * l * si for mi, l, si in zip(m, lam, S))]
+    for t, (lr, b) in enumerate(zip(lrs, batches)):
+        mu = float(mus[t]) if t else 0.0
+        q = sum(mi * l * si for mi, l, si in zip(m, lam, S))
+        g = (1 + (kappa - 2) / b) * sum(mi * l * l * si for mi, l, si in zip(m, lam, S)) \
+            + sum(mi * l for mi, l in zip(m, lam)) / b * (q + sigma2)
+        eta = (lr / math.sqrt(g) if g > 0 else 0.0) if optimizer == "nsgd" else lr
+        new = []
+        for l, si, ci, pi in zip(lam, S, Cm, Pm):
+            a = 1 + mu - eta * l
+            new.append((a * a * si + (kappa - 2) / b * eta * eta * l * l * si - 2 * a * mu * ci + mu * mu * pi
+                        + eta * eta / b * l * (q + sigma2), a * si - mu * ci, si))
+        S, Cm, Pm = [v[0] for v in new], [v[1] for v in new], [v[2] for v in new]
+        r = 0.5 * sum(mi * l * si for mi, l, si in zip(m, lam, S))
+        risk.append(r if math.isfinite(r) else math.inf)
+        if not math.isfinite(r):
+            break
+    return risk
+
+
+def _momentum_matrix(p: Problem, lr: float, mu: float, b: float) -> np.ndarray:
+    """The dense constant-(η, μ, B) map of ``(S_i, C_i, P_i)_i``, written out from the moment update."""
+    lam, m = p.eigenvalues.astype(float), p.multiplicity.astype(float)
+    d = lam.size
+    mat = np.zeros((3 * d, 3 * d))
+    for i, li in enumerate(lam):
+        x, a = lr * li, 1 + mu - lr * li
+        mat[3 * i, 3 * i: 3 * i + 3] = [a * a + (p.kurtosis - 2) / b * x * x, -2 * a * mu, mu * mu]
+        mat[3 * i + 1, 3 * i: 3 * i + 2] = [a, -mu]
+        mat[3 * i + 2, 3 * i] = 1.0
+        mat[3 * i, 0::3] += lr * lr * li / b * m * lam
+    return mat
+
+
+def _register_momentum() -> None:
+    from ramplab.theory.dynamics import momentum, recursion
+
+    M = "ramplab.theory.dynamics.momentum"
+    for n in ("heavy_ball_averaging", "heavy_ball_moments", "heavy_ball_stability", "torch_momentum_mapping"):
+        exempt(f"ramplab.proofs.momentum:{n}", "derivation without arguments (nothing to substitute)")
+    PM = _problem([1.0, 0.5], [1.0, 0.5], 0.1)
+
+    def radius(p, lr, mu, b):
+        with np.errstate(all="ignore"):
+            mat = _momentum_matrix(p, lr, mu, b)
+        if not np.all(np.isfinite(mat)):
+            return math.nan
+        return float(np.max(np.abs(np.linalg.eigvals(mat))))
+
+    def o_torch(r, kw):
+        mu = real(kw["momentum"])
+        assert 0 <= mu < 1, f"accepted momentum {mu!r}"
+        lrs = kw["lrs"]
+        eta = lrs.step_arrays()[0] if isinstance(lrs, Schedule) else vector(lrs)
+        assert eta.ndim == 1 and eta.size and np.all(eta >= 0), f"accepted lrs {lrs!r}"
+        ref = [mu]
+        for t in range(1, eta.size):
+            prev, cur = float(eta[t - 1]), float(eta[t])
+            assert not (mu > 0 and prev == 0 and cur > 0), "accepted a rate after a zero rate"
+            ref.append(mu * cur / prev if prev > 0 else 0.0)
+        close(r, ref, 1e-15, "torch momentum")
+
+    entry(f"{M}:heavy_ball_momentum_of_torch_sgd", momentum.heavy_ball_momentum_of_torch_sgd,
+          {"lrs": [0.4, 0.2, 0.1], "momentum": 0.9}, {"lrs": "vector", "momentum": "real"}, o_torch)
+
+    def o_is_stable(r, kw):
+        p = problem_of(kw["problem"])
+        lr, mu, b = real(kw["lr"]), real(kw["momentum"]), real(kw["batch"])
+        assert lr > 0 and 0 <= mu < 1 and b >= 1, f"accepted lr={lr!r}, momentum={mu!r}, batch={b!r}"
+        assert isinstance(r, bool)
+        rad = radius(p, lr, mu, b)
+        if p.dimension <= 3 and math.isfinite(rad) and abs(rad - 1) > 1e-9:
+            assert r == (rad < 1), f"is_stable_with_momentum {r} but the radius is {rad}"
+
+    entry(f"{M}:is_stable_with_momentum", momentum.is_stable_with_momentum,
+          {"problem": PM, "lr": 0.5, "momentum": 0.5, "batch": 2},
+          {"problem": "problem", "lr": "real", "momentum": "real", "batch": "real"}, o_is_stable)
+
+    def o_limit(r, kw):
+        p = problem_of(kw["problem"])
+        mu, b = real(kw["momentum"]), real(kw["batch"])
+        assert 0 <= mu < 1 and b >= 1, f"accepted momentum={mu!r}, batch={b!r}"
+        r = real(r)
+        assert 0 < r <= 2 * (1 + mu) / float(np.max(p.eigenvalues)) * (1 + 1e-12)
+        assert momentum.is_stable_with_momentum(p, r, mu, b)
+        if p.dimension <= 3 and radius(p, 1e-3 * r, mu, b) < 1 - 1e-9:  # resolvable in float64
+            assert radius(p, r * (1 - 1e-6), mu, b) < 1 < radius(p, r * (1 + 1e-6), mu, b)
+
+    entry(f"{M}:momentum_stability_limit", momentum.momentum_stability_limit,
+          {"problem": PM, "momentum": 0.5, "batch": 2},
+          {"problem": "problem", "momentum": "real", "batch": "real"}, o_limit)
+
+    def o_step(r, kw):
+        s, c, p_, lam = (vector(kw[k]) for k in ("second_moment", "cross_moment", "previous_moment", "eigenvalues"))
+        assert s.ndim == 1 and s.shape == c.shape == p_.shape == lam.shape, "accepted mismatched shapes"
+        assert np.all(lam > 0) and np.all(s >= 0) and np.all(p_ >= 0)
+        lr, mu, b, noise, k = (real(kw[n]) for n in ("lr", "momentum", "batch", "noise_variance", "kurtosis"))
+        assert lr >= 0 and mu >= 0 and b >= 1 and noise >= 0 and k >= 1
+        m = np.ones_like(lam) if kw["multiplicity"] is None else vector(kw["multiplicity"])
+        assert m.shape == lam.shape and np.all(m >= 1)
+        q = float(np.sum(m * lam * s))
+        ref = []
+        for i in range(lam.size):
+            li, x = float(lam[i]), lr * float(lam[i])
+            a = 1 + mu - x
+            with np.errstate(all="ignore"):  # another order of operations may overflow where the function did not
+                new_s = (a * a + (k - 2) / b * x * x) * s[i] - 2 * a * mu * c[i] + mu * mu * p_[i] \
+                    + lr * lr / b * li * (q + noise)
+                ref.append((max(new_s, 0.0), a * s[i] - mu * c[i], s[i]))
+        for j, name in enumerate(("S", "C", "P")):
+            finite(r[j])
+            close(r[j], [v[j] for v in ref], 1e-12, name)
+
+    entry(f"{M}:momentum_moment_step", momentum.momentum_moment_step,
+          {"second_moment": [1.0, 2.0], "cross_moment": [0.5, -1.0], "previous_moment": [1.0, 1.5],
+           "eigenvalues": [1.0, 0.5], "lr": 0.3, "momentum": 0.8, "batch": 2.0, "noise_variance": 0.1,
+           "kurtosis": 3.0, "multiplicity": None},
+          {"second_moment": "vector", "cross_moment": "vector", "previous_moment": "vector", "eigenvalues": "vector",
+           "lr": "real", "momentum": "real", "batch": "real", "noise_variance": "real", "kurtosis": "real",
+           "multiplicity": "vector"}, o_step)
+
+    SR = Schedule([0.5, 0.5, 0.25], [4, 4, 2])
+
+    def o_expected(r, kw):
+        p = problem_of(kw["problem"])
+        sched = kw["schedules"]
+        if not isinstance(sched, Schedule):
+            assert isinstance(sched, (list, tuple)) and len(sched) == 1 and isinstance(sched[0], Schedule)
+            assert isinstance(r, tuple) and len(r) == 1
+            sched, r = sched[0], r[0]
+        opt = choice(kw["optimizer"], ("sgd", "nsgd"))
+        mom = kw["momentum"]
+        if np.ndim(mom) == 0 and not isinstance(mom, (list, tuple)):
+            mu = real(mom)
+            assert 0 <= mu < 1, f"accepted momentum {mom!r}"
+            mus = [mu] * len(sched)
+        else:
+            arr = vector(mom)
+            assert arr.ndim == 1 and arr.size == len(sched) and np.all(arr >= 0), f"accepted momentum {mom!r}"
+            mus = arr.tolist()
+        lrs, bs = sched.step_arrays()
+        ref = plain_momentum_risks(p, lrs.tolist(), bs.tolist(), mus, opt)
+        bound = 1e12 * (ref[0] + p.noise_variance)
+        first_bad = next((t for t, x in enumerate(ref) if not x <= bound), None)
+        assert first_bad is None, "a diverging run was not reported"  # on_divergence="raise"
+        close(r.risk, ref, 1e-10, "risk")
+
+    entry("ramplab.theory.dynamics.recursion:expected_risk[momentum]", recursion.expected_risk,
+          {"problem": P, "schedules": SR, "optimizer": "sgd", "momentum": 0.5},
+          {"problem": "problem", "schedules": "schedule", "optimizer": "choice", "momentum": "vector"},
+          o_expected, raises=(DivergenceError,),
+          skip={"schedules": tuple(x for x in POOLS["schedule"] if isinstance(x, Schedule) and len(x) > 2**20)})
+
+
 for _register in (_register_sfo, _register_growth, _register_families, _register_released, _register_equivalence,
                   _register_simulations, _register_proofs, _register_schedules,
                   _register_problem, _register_dynamics, _register_recursion,
-                  _register_shapes, _register_monte_carlo, _register_compression, _register_seesaw):
+                  _register_shapes, _register_monte_carlo, _register_compression, _register_seesaw,
+                  _register_momentum):
     _register()
 
 

@@ -468,8 +468,8 @@ def _momentum_tile(s, c, p, av, xv, yv, lam, w1, i0, i1, eff, mu, kb, kk, mode, 
             so = s[i]
             co = c[i]
             v = (a * a + kb * (x * x)) * so - two_mu * (a * co) + mu2 * p[i] + kk * li
-            if v < 0.0:  # a variance; rounding can leave −1e-17 (NaN stays NaN)
-                v = 0.0
+            if v < 0.0:  # a variance; rounding can leave −1e-17 → (−)0, and −inf → NaN (as the reference)
+                v = 0.0 * v
             cn = a * so - mu * co
             s[i] = v
             c[i] = cn

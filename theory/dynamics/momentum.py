@@ -134,12 +134,15 @@ def momentum_moment_step(
     -------
     S, C, P : ndarray, shape (d,)
         The new moments ``E e_{t+1}²``, ``E e_{t+1} e_t``, ``E e_t²``, all computed from the old
-        ones. ``S`` is clamped at 0 against rounding (it is a variance).
+        ones. A negative ``S`` left by rounding (it is a variance) is set to 0.
 
     Raises
     ------
-    TypeError, ValueError
-        For arguments that are not real, of the wrong shape, or out of range (named).
+    TypeError
+        For arguments that are not real numbers (named).
+    ValueError
+        For arguments of the wrong shape or out of range (named), and when the new moments overflow
+        float64.
 
     See Also
     --------
@@ -179,10 +182,13 @@ def momentum_moment_step(
         m = strict_real_array(multiplicity, "multiplicity")
         if m.shape != lam.shape or not np.all(np.isfinite(m) & (m >= 1)):
             raise ValueError(f"multiplicity must be finite, ≥ 1 and of shape {lam.shape}; got {multiplicity!r:.80}")
-    q = np.array([float((m * lam) @ s)])
     with np.errstate(over="ignore", invalid="ignore"):
+        q = np.array([float((m * lam) @ s)])
         out = _momentum_step(s[None, :], c[None, :], p[None, :], lam, np.array([[lr]]), np.array([[momentum]]),
                              np.array([[batch]]), np.array([[noise_variance]]), kurtosis - 2.0, q[:, None], np)
+    if not all(np.all(np.isfinite(v)) for v in out):
+        raise ValueError("the step overflows float64: second_moment, cross_moment, previous_moment, eigenvalues, "
+                         "lr, momentum, batch, noise_variance, kurtosis or multiplicity is too large")
     return out[0][0], out[1][0], out[2][0]
 
 
@@ -197,7 +203,8 @@ def _momentum_step(s: Any, c: Any, p: Any, lam: Any, eff: Any, mu: Any, batch: A
     kb = kex / batch
     kk = (eff * eff / batch) * (q + noise)
     new = (a * a + kb * (x * x)) * s - (2.0 * mu) * (a * c) + (mu * mu) * p + kk * lam
-    new = xp.where(new < 0.0, 0.0, new)  # a variance; rounding can leave −1e-17 (NaN passes)
+    # A variance: rounding can leave −1e-17, set to (−)0; an overflow to −inf becomes NaN, never a finite 0.
+    new = xp.where(new < 0.0, 0.0 * new, new)
     return new, a * s - mu * c, s
 
 
@@ -558,12 +565,13 @@ def momentum_stability_limit(problem: Problem, momentum: float, batch: float) ->
     while _stable(lam, m, hi, mu, batch, kb):  # not expected (the mean dynamics diverge there): guard
         hi *= 2.0
         if not math.isfinite(hi):
-            raise ValueError("no unstable learning rate found for this problem")
+            raise ValueError("no unstable learning rate found for this problem, momentum and batch")
     lo = hi
     for _ in range(2100):
         lo *= 0.5
         if lo == 0.0:
-            raise ValueError("no stable learning rate found for this problem and batch")
+            raise ValueError("no stable learning rate found for this problem, momentum and batch (the "
+                             "eigenvalues span more than float64 resolves)")
         if _stable(lam, m, lo, mu, batch, kb):
             break
     for _ in range(200):
