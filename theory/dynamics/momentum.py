@@ -507,8 +507,10 @@ def is_stable_with_momentum(problem: Problem, lr: float, momentum: float, batch:
 
     Examples
     --------
-    >>> p = Problem([1.0], [1.0], kurtosis=3.0)
-    >>> is_stable_with_momentum(p, 1.0, 0.5, 1), is_stable_with_momentum(p, 2.5, 0.5, 1)
+    One coordinate, Gaussian data, ``B = 1``: the limit is ``3/7`` at ``μ = 1/2`` (2/3 without momentum).
+
+    >>> p = Problem([1.0], [1.0])
+    >>> is_stable_with_momentum(p, 0.42, 0.5, 1), is_stable_with_momentum(p, 0.43, 0.5, 1)
     (True, False)
     """
     lam, m, mu, batch, kb = _stability_parts(problem, momentum, batch)
