@@ -791,7 +791,7 @@ def expected_risk(
         step of the longest schedule ``T_max``; a shorter schedule uses the array's first ``T`` entries.
         ``torch.optim.SGD``'s momentum is heavy ball with changing ``μ_t``:
         :func:`~ramplab.theory.dynamics.momentum.heavy_ball_momentum_of_torch_sgd`. Zero (the default,
-        or all entries after the first zero) runs the plain solver unchanged. Averaging, ``split``,
+        or an array that is zero after its unused first entry) runs the plain solver unchanged. Averaging, ``split``,
         ``checkpoints`` and ``on_divergence`` work as without momentum; the fused kernel runs one
         schedule per thread; the CuPy backend and ``compress`` raise NotImplementedError.
 
