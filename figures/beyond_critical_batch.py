@@ -30,6 +30,24 @@ from ..theory.dynamics.recursion import gradient_second_moment
 FACTOR = 1.1
 STEPS = 2000  # serial steps of the cosine base in both panels
 
+#: Why the large-batch risk curves zigzag (drawn under the figure and written into its JSON).
+OSCILLATION_NOTE = (
+    "Zigzag at B₀ = 4096: NSGD at its edge of stability. With the mean gradient dominating, the effective "
+    "rate η/√E‖g‖² grows as the gradient shrinks until it passes 2/λ₁, the stability edge of the top "
+    "eigendirection; that direction then overshoots the minimum, E‖g‖² jumps back up, the effective rate "
+    "falls below the edge, and the excess risk alternates up and down from step to step. The iterate stays "
+    "in an O(η) neighbourhood of the minimum: only a falling η shrinks it, which a batch ramp does not do."
+)
+
+
+def _edge_statistics(effective_lr: np.ndarray, risk: np.ndarray, edge: float) -> dict[str, float]:
+    """Share of steps whose effective rate exceeds ``edge``, and share of steps where the risk alternates
+    (its change flips sign from one step to the next)."""
+    change = np.diff(risk)
+    flips = np.sign(change[1:]) * np.sign(change[:-1]) < 0
+    return {"steps_above_edge_fraction": float(np.mean(effective_lr > edge)),
+            "alternating_risk_fraction": float(np.mean(flips)) if flips.size else 0.0}
+
 
 SERIES = ("cosine", "Seesaw (p = 1)", "fixed-LR ramp (p = 2)")
 
@@ -41,7 +59,8 @@ def equivalence_panel(spec: dict) -> dict:
     ``B_0``, ``rate_rule`` (``"variance floor"`` or ``"initial gradient"``, module docstring),
     ``margin``, ``steps`` (serial steps of the cosine base) and ``factor``. Returns the peak rate and
     the equivalence report as scalars, and per schedule ``SERIES[k]`` the curves ``k/risk``,
-    ``k/samples``, ``k/steps``, ``k/mean_variance_ratio`` and the report's ratio matrices.
+    ``k/samples``, ``k/steps``, ``k/mean_variance_ratio``, ``k/effective_lr`` and the report's ratio
+    matrices.
     """
     problem = Problem.power_law(spec["d"], spec["a"], spec["b"], spec["noise_variance"])
     b0, margin, steps = spec["initial_batch"], spec["margin"], spec["steps"]
@@ -62,7 +81,7 @@ def equivalence_panel(spec: dict) -> dict:
                  "serial_steps": np.asarray(report.serial_steps)}
     for k, traj in enumerate(report.trajectories):
         out.update({f"{k}/risk": traj.risk, f"{k}/samples": traj.samples, f"{k}/steps": traj.steps,
-                    f"{k}/mean_variance_ratio": traj.mean_variance_ratio})
+                    f"{k}/mean_variance_ratio": traj.mean_variance_ratio, f"{k}/effective_lr": traj.effective_lr})
     return out
 
 
@@ -78,8 +97,10 @@ def build(ctx: FigureContext) -> None:
          "rate_rule": "variance floor" if name == "small batch" else "initial gradient",
          "margin": margin, "steps": steps, "factor": FACTOR} for name, b0 in panels])
 
+    edge = 2.0 / Problem.power_law(d, a, b, sigma2).largest_eigenvalue  # GD's edge, the limit B → ∞
+
     fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharex="col")
-    rows, summary_panels = [], {}
+    rows, summary_panels, oscillation = [], {}, {}
     for col, ((name, b0), row, curves) in enumerate(zip(panels, swept.table.itertuples(), swept.curves)):
         lr0, max_ratio, final_ratio = row.lr0, curves["max_ratio"], curves["final_ratio"]
         serial_steps = curves["serial_steps"].tolist()
@@ -111,12 +132,22 @@ def build(ctx: FigureContext) -> None:
             "median_mean_variance_ratio": {label: float(np.median(curves[f"{k}/mean_variance_ratio"]))
                                            for k, label in enumerate(SERIES)},
         }
+        oscillation[name] = {label: _edge_statistics(curves[f"{k}/effective_lr"], curves[f"{k}/risk"], edge)
+                             for k, label in enumerate(SERIES)}
+    seesaw_large = oscillation["large batch"][SERIES[1]]
+    axes[0, 1].annotate(
+        f"zigzag: effective rate above the edge 2/λ₁\non {100 * seesaw_large['steps_above_edge_fraction']:.0f}% "
+        f"of Seesaw's steps (see caption)", xy=(0.35, 0.42), xycoords="axes fraction", fontsize=8,
+        ha="left", va="top", bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
     axes[0, 0].title.set_fontsize(9)
     axes[0, 1].title.set_fontsize(9)
     fig.suptitle(f"NSGD, power law d={d}, a={a}, b={b}, σ²={sigma2}; warmup + cosine to 0.1η₀ over "
                  f"{steps}·B₀ samples; f={FACTOR}")
     fig.tight_layout()
+    fig.text(0.5, -0.01, OSCILLATION_NOTE, ha="center", va="top", fontsize=8, wrap=True)
     ctx.save(fig, rows, {
         "problem": {"d": d, "a": a, "b": b, "noise_variance": sigma2},
         "factor": FACTOR, "cosine_steps": steps, "lr_margin": margin, "panels": summary_panels,
+        "edge_of_stability": {"explanation": OSCILLATION_NOTE, "edge_2_over_lambda1": edge,
+                              "per_panel": oscillation},
     })
