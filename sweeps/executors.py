@@ -14,6 +14,8 @@ import multiprocessing
 import os
 from typing import Any, Callable, Iterator
 
+import numpy as np
+
 __all__ = ["EXECUTORS", "SerialExecutor", "open_executor", "pinned_threads"]
 
 #: The names :func:`open_executor` (and ``ramplab figures --executor``) accepts.
@@ -58,12 +60,16 @@ class SerialExecutor(cf.Executor):
         self._shutdown = True
 
 
+#: The most threads a task may ask for (a larger count is a typo, and overflows C ints below).
+MAX_THREADS = 1024
+
+
 def _check_threads(threads: Any) -> int:
-    if isinstance(threads, bool) or not isinstance(threads, int):
+    if isinstance(threads, (bool, np.bool_)) or not isinstance(threads, (int, np.integer)):
         raise TypeError(f"threads must be a positive integer; got {threads!r}")
-    if threads < 1:
-        raise ValueError(f"threads must be a positive integer; got {threads!r}")
-    return threads
+    if not 1 <= threads <= MAX_THREADS:
+        raise ValueError(f"threads must be an integer from 1 to {MAX_THREADS}; got {threads!r}")
+    return int(threads)
 
 
 @contextlib.contextmanager
@@ -77,7 +83,8 @@ def pinned_threads(threads: int = 1) -> Iterator[None]:
     Parameters
     ----------
     threads : int, default 1
-        Threads for BLAS and numba (numba's is capped at its ``NUMBA_NUM_THREADS``).
+        Threads for BLAS and numba, 1 to :data:`MAX_THREADS` (numba's is capped at its
+        ``NUMBA_NUM_THREADS``).
 
     Yields
     ------
@@ -117,11 +124,11 @@ def pinned_threads(threads: int = 1) -> Iterator[None]:
 def _check_workers(workers: Any) -> int | None:
     if workers is None:
         return None
-    if isinstance(workers, bool) or not isinstance(workers, int):
+    if isinstance(workers, (bool, np.bool_)) or not isinstance(workers, (int, np.integer)):
         raise TypeError(f"workers must be a positive integer or None; got {workers!r}")
-    if workers < 1:
-        raise ValueError(f"workers must be a positive integer or None; got {workers!r}")
-    return workers
+    if not 1 <= workers <= 65536:
+        raise ValueError(f"workers must be an integer from 1 to 65536 or None; got {workers!r}")
+    return int(workers)
 
 
 @contextlib.contextmanager

@@ -259,8 +259,12 @@ def sweep(
         raise TypeError(f"func must be callable; got {func!r}")
     if isinstance(specs, (str, bytes, Mapping)) or not isinstance(specs, Iterable):
         raise TypeError(f"specs must be an iterable of mappings (e.g. a list of dicts); got {type(specs).__name__}")
+    try:
+        given = list(specs)
+    except TypeError as exc:  # e.g. a 0-d array
+        raise TypeError(f"specs must be an iterable of mappings; {exc}") from None
     spec_list = []
-    for i, spec in enumerate(specs):
+    for i, spec in enumerate(given):
         if not isinstance(spec, Mapping):
             raise TypeError(f"specs[{i}] must be a mapping of parameter names to values; got {type(spec).__name__}")
         spec_list.append(dict(spec))
