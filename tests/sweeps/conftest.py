@@ -1,4 +1,4 @@
-"""Sweep tests import their task functions from ``tasks.py`` beside this file."""
+"""Sweep tests import their task functions from ``sweep_tasks.py`` beside this file."""
 
 from __future__ import annotations
 

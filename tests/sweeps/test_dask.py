@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from ramplab.sweeps import grid, sweep
-from tasks import executions, fragile_task, solver_task
+from sweep_tasks import executions, fragile_task, solver_task
 
 distributed = pytest.importorskip("distributed")
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from ramplab.sweeps import code_hash, grid, open_executor, spec_hash, spec_seed, sweep
-from tasks import counted_task, executions, solver_task
+from sweep_tasks import counted_task, executions, solver_task
 
 SPECS = grid(d=[20, 40], a=1.5, lr=[0.3, 0.6], batch=[1, 4], steps=60)
 
