@@ -81,7 +81,7 @@ class FigureContext:
     #: ``None``: in this process) and the folder of its result cache (``None``: no cache).
     executor: Any = None
     cache: Path | None = None
-    #: One entry per :meth:`sweep` call: rows, computed, served from the cache (written to the JSON).
+    #: One entry per :meth:`sweep` call: rows, computed, served from the cache, wall seconds (written to the JSON).
     sweeps: list[dict[str, Any]] = field(default_factory=list)
 
     def sweep(self, func: Callable[[dict], Mapping[str, Any]], specs: Iterable[Mapping[str, Any]]) -> Any:
@@ -92,10 +92,12 @@ class FigureContext:
         """
         from ..sweeps import sweep
 
+        start = time.perf_counter()
         result = sweep(func, specs, executor=self.executor, cache=self.cache,
                        label=f"{self.name}: {getattr(func, '__name__', 'sweep')}")
         self.sweeps.append({"function": getattr(func, "__name__", repr(func)), "rows": len(result.specs),
-                            "computed": result.computed, "cached": result.cached})
+                            "computed": result.computed, "cached": result.cached,
+                            "seconds": round(time.perf_counter() - start, 3)})
         return result
 
     def outputs(self) -> list[Path]:

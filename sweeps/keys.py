@@ -154,25 +154,41 @@ def spec_seed(spec: Mapping[str, Any], root_seed: int = 0) -> np.random.SeedSequ
     return np.random.SeedSequence([int(root_seed), *words])
 
 
-def _package_root() -> Path:
-    from .. import __file__ as package_init
+#: The subpackages ``ramplab`` maps from top-level folders (pyproject ``package-dir``); each is
+#: located through the import system, so an editable install hashes the same files.
+_SUBPACKAGES = ("theory", "simulations", "proofs", "figures", "benchmarks", "sweeps")
 
-    return Path(package_init).resolve().parent
+
+def _source_files() -> list[tuple[str, Path]]:
+    """``(name, path)`` of every ``.py`` file of ``ramplab``, named ``<subpackage>/<relative path>``."""
+    import importlib.util
+
+    found: dict[Path, str] = {}
+    for sub in (*_SUBPACKAGES, ""):
+        name = f"ramplab.{sub}" if sub else "ramplab"
+        spec = importlib.util.find_spec(name)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            root = Path(location).resolve()
+            for path in root.rglob("*.py"):
+                resolved = path.resolve()
+                rel = path.relative_to(root).as_posix()
+                if "__pycache__" in rel or resolved in found:
+                    continue
+                found[resolved] = f"{sub or 'ramplab'}/{rel}"
+    return sorted(((n, p) for p, n in found.items()), key=lambda item: item[0])
 
 
 @functools.lru_cache(maxsize=1)
 def _package_hash() -> str:
-    """SHA-256 over every ``.py`` file of the installed ``ramplab`` (paths and bytes), once per process.
+    """SHA-256 over every ``.py`` file of the installed ``ramplab`` (names and bytes), once per process.
 
     ``_version.py`` is left out: it changes with the commit and the date, not with the code.
     """
-    root = _package_root()
     h = hashlib.sha256(b"ramplab-code-v1")
-    for path in sorted(root.rglob("*.py")):
-        rel = path.relative_to(root).as_posix()
-        if rel == "_version.py" or "__pycache__" in rel:
+    for name, path in _source_files():
+        if name == "ramplab/_version.py":
             continue
-        h.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+        h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 

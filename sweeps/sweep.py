@@ -102,9 +102,24 @@ class SweepResult:
     cached: int
 
     def curve(self, name: str) -> np.ndarray:
-        """The curve ``name`` of every row, stacked to shape ``(rows, points)``.
+        """The curve ``name`` of every row, stacked.
 
-        Raises ``KeyError`` if a row lacks it, ``ValueError`` if the rows' curves differ in shape.
+        Parameters
+        ----------
+        name : str
+            A name of an array that ``func`` returned.
+
+        Returns
+        -------
+        ndarray, shape (rows, *curve shape)
+            Row ``i`` is ``curves[i][name]``.
+
+        Raises
+        ------
+        KeyError
+            If a row lacks the curve.
+        ValueError
+            If the rows' curves differ in shape (different step counts): index ``curves`` instead.
         """
         arrays = [c[name] for c in self.curves]
         shapes = {a.shape for a in arrays}
@@ -293,7 +308,7 @@ def sweep(
     if todo:
         payload = func if isinstance(pool, SerialExecutor) else _pickled(func)
         mine = _package_hash()
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         bar = tqdm(total=len(todo), desc=label or getattr(func, "__name__", "sweep"), unit="spec",
                    disable=None if progress is None else not progress, file=sys.stderr, leave=False)

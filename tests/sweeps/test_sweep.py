@@ -143,3 +143,13 @@ def test_results_must_be_scalars_or_arrays():
         sweep(lambda spec: {"x": 2.0}, [{"x": 1}])
     with pytest.raises(TypeError, match="must return a mapping"):
         sweep(lambda spec: 1.0, [{"x": 1}])
+
+
+def test_the_code_hash_reads_every_subpackage_source():
+    from ramplab.sweeps.keys import _source_files
+
+    names = {name for name, _ in _source_files()}
+    for expected in ("ramplab/cli.py", "theory/dynamics/recursion.py", "simulations/monte_carlo.py",
+                     "figures/sfo_critical_batch.py", "sweeps/keys.py", "benchmarks/exact_solver.py"):
+        assert expected in names
+    assert not any("__pycache__" in n for n in names)
