@@ -33,7 +33,9 @@ def test_dask_gives_bitwise_the_same_numbers_as_serial(client):
 
 
 def test_a_killed_worker_costs_only_its_lost_task(client, tmp_path):
-    kill = 3
+    # Spec 0 is among the first two tasks sent out, one per single-threaded worker, so nothing had
+    # finished on its worker before it died: exactly one execution is lost, whatever the timing.
+    kill = 0
     specs = grid(i=list(range(8)), kill=kill, markers=str(tmp_path))
     result = sweep(fragile_task, specs, executor=client)
     assert (tmp_path / "killed-once").exists()  # the worker did die

@@ -153,3 +153,4 @@ def test_the_code_hash_reads_every_subpackage_source():
                      "figures/sfo_critical_batch.py", "sweeps/keys.py", "benchmarks/exact_solver.py"):
         assert expected in names
     assert not any("__pycache__" in n for n in names)
+    assert not any(n.startswith("ramplab/theory/") for n in names)  # each file once, under its subpackage
