@@ -89,6 +89,19 @@ class FigureContext:
 
         A figure's sweep-heavy part goes through here, so ``ramplab figures --executor …
         --cache-dir …`` reaches it; the numbers do not depend on either.
+
+        Parameters
+        ----------
+        func : callable
+            A pure top-level function of one spec (a dict) returning scalars and arrays.
+        specs : iterable of mapping
+            The specs, one table row each.
+
+        Returns
+        -------
+        ramplab.sweeps.SweepResult
+            Its computed and cached counts and wall time are also appended to :attr:`sweeps`
+            (and so to the figure's JSON).
         """
         from ..sweeps import sweep
 

@@ -40,7 +40,26 @@ class SerialExecutor(cf.Executor):
         self._shutdown = False
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
-        """Run ``fn(*args, **kwargs)`` now; return a finished :class:`concurrent.futures.Future`."""
+        """Run ``fn(*args, **kwargs)`` now, in the calling thread.
+
+        Parameters
+        ----------
+        fn : callable
+            The task.
+        *args, **kwargs
+            Its arguments.
+
+        Returns
+        -------
+        concurrent.futures.Future
+            Already done: holding the result, or the ``Exception`` the call raised (other
+            ``BaseException``s, such as ``KeyboardInterrupt``, propagate at once).
+
+        Raises
+        ------
+        RuntimeError
+            After :meth:`shutdown`.
+        """
         if self._shutdown:
             raise RuntimeError("cannot schedule new futures after shutdown")
         future: cf.Future = cf.Future()
@@ -56,7 +75,14 @@ class SerialExecutor(cf.Executor):
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        """Refuse further tasks (there is nothing running to wait for)."""
+        """Refuse further tasks (there is nothing running to wait for).
+
+        Parameters
+        ----------
+        wait, cancel_futures : bool
+            Accepted for the :class:`concurrent.futures.Executor` interface; every task has
+            already finished.
+        """
         self._shutdown = True
 
 
