@@ -30,65 +30,124 @@ from ..theory.dynamics.recursion import gradient_second_moment
 FACTOR = 1.1
 STEPS = 2000  # serial steps of the cosine base in both panels
 
+#: Why the large-batch risk curves zigzag (drawn under the figure and written into its JSON).
+OSCILLATION_NOTE = (
+    "Zigzag at B₀ = 4096: NSGD at its edge of stability. With the mean gradient dominating, the effective "
+    "rate η/√E‖g‖² grows as the gradient shrinks until it passes 2/λ₁, the stability edge of the top "
+    "eigendirection; that direction then overshoots the minimum, E‖g‖² jumps back up, the effective rate "
+    "falls below the edge, and the excess risk alternates up and down from step to step. The iterate stays "
+    "in an O(η) neighbourhood of the minimum: only a falling η shrinks it, which a batch ramp does not do."
+)
+
+
+def _edge_statistics(effective_lr: np.ndarray, risk: np.ndarray, edge: float) -> dict[str, float]:
+    """Share of steps whose effective rate exceeds ``edge``, and share of steps where the risk alternates
+    (its change flips sign from one step to the next)."""
+    change = np.diff(risk)
+    flips = np.sign(change[1:]) * np.sign(change[:-1]) < 0
+    return {"steps_above_edge_fraction": float(np.mean(effective_lr > edge)),
+            "alternating_risk_fraction": float(np.mean(flips)) if flips.size else 0.0}
+
+
+SERIES = ("cosine", "Seesaw (p = 1)", "fixed-LR ramp (p = 2)")
+
+
+def equivalence_panel(spec: dict) -> dict:
+    """One panel of the figure (a sweep task): NSGD on cosine, Seesaw and the fixed-rate ramp.
+
+    ``spec``: ``d``, ``a``, ``b``, ``noise_variance`` (the power-law problem), ``initial_batch``
+    ``B_0``, ``rate_rule`` (``"variance floor"`` or ``"initial gradient"``, module docstring),
+    ``margin``, ``steps`` (serial steps of the cosine base) and ``factor``. Returns the peak rate and
+    the equivalence report as scalars, and per schedule ``SERIES[k]`` the curves ``k/risk``,
+    ``k/samples``, ``k/steps``, ``k/mean_variance_ratio``, ``k/effective_lr`` and the report's ratio
+    matrices.
+    """
+    problem = Problem.power_law(spec["d"], spec["a"], spec["b"], spec["noise_variance"])
+    b0, margin, steps = spec["initial_batch"], spec["margin"], spec["steps"]
+    if spec["rate_rule"] == "variance floor":
+        lr0 = nsgd_peak_lr(problem, b0, margin)
+    else:
+        g0 = gradient_second_moment(problem, problem.initial_second_moment, b0)
+        lr0 = margin * max_stable_lr(problem, b0) * math.sqrt(g0)
+    base = WarmupCosine(lr0, float(b0 * steps))
+    schedules = [
+        Schedule.from_shape(base, b0, label=SERIES[0], integer_batch=False),
+        seesaw_schedule(base, b0, spec["factor"], label=SERIES[1]),
+        seesaw_schedule(base, b0, spec["factor"], p=2.0, label=SERIES[2]),
+    ]
+    report = equivalence_report(problem, schedules, "nsgd")
+    out: dict = {"lr0": lr0, "total_samples": base.total_samples,
+                 "max_ratio": report.max_ratio, "final_ratio": report.final_ratio,
+                 "serial_steps": np.asarray(report.serial_steps)}
+    for k, traj in enumerate(report.trajectories):
+        out.update({f"{k}/risk": traj.risk, f"{k}/samples": traj.samples, f"{k}/steps": traj.steps,
+                    f"{k}/mean_variance_ratio": traj.mean_variance_ratio, f"{k}/effective_lr": traj.effective_lr})
+    return out
+
 
 @register("beyond_critical_batch",
           "NSGD: cosine vs Seesaw vs fixed-LR ramp, small vs large B₀ (equivalence fails)")
 def build(ctx: FigureContext) -> None:
     d, steps = (100, 400) if ctx.quick else (500, STEPS)
     a, b, sigma2, margin = 1.5, 2.0, 1.0, 0.5
-    problem = Problem.power_law(d, a, b, sigma2)
     panels = (("small batch", 4), ("large batch", 4096))
     max_points = 400 if ctx.quick else 1500
+    swept = ctx.sweep(equivalence_panel, [
+        {"d": d, "a": a, "b": b, "noise_variance": sigma2, "initial_batch": b0,
+         "rate_rule": "variance floor" if name == "small batch" else "initial gradient",
+         "margin": margin, "steps": steps, "factor": FACTOR} for name, b0 in panels])
+
+    edge = 2.0 / Problem.power_law(d, a, b, sigma2).largest_eigenvalue  # GD's edge, the limit B → ∞
 
     fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharex="col")
-    rows, summary_panels = [], {}
-    for col, (name, b0) in enumerate(panels):
-        if name == "small batch":
-            lr0 = nsgd_peak_lr(problem, b0, margin)
-        else:
-            g0 = gradient_second_moment(problem, problem.initial_second_moment, b0)
-            lr0 = margin * max_stable_lr(problem, b0) * math.sqrt(g0)
-        base = WarmupCosine(lr0, float(b0 * steps))
-        schedules = [
-            Schedule.from_shape(base, b0, label="cosine", integer_batch=False),
-            seesaw_schedule(base, b0, FACTOR, label="Seesaw (p = 1)"),
-            seesaw_schedule(base, b0, FACTOR, p=2.0, label="fixed-LR ramp (p = 2)"),
-        ]
-        report = equivalence_report(problem, schedules, "nsgd")
+    rows, summary_panels, oscillation = [], {}, {}
+    for col, ((name, b0), row, curves) in enumerate(zip(panels, swept.table.itertuples(), swept.curves)):
+        lr0, max_ratio, final_ratio = row.lr0, curves["max_ratio"], curves["final_ratio"]
+        serial_steps = curves["serial_steps"].tolist()
         ax_r, ax_m = axes[0, col], axes[1, col]
-        for traj in report.trajectories:
-            sched = traj.schedule
-            idx = plot_indices(len(traj.risk), max_points)[1:]
-            ax_r.semilogy(traj.samples[idx], traj.risk[idx], lw=1.2,
-                          label=f"{sched.label}: {sched.serial_steps} steps")
-            ax_m.semilogy(traj.samples[idx - 1], traj.mean_variance_ratio[idx - 1], lw=1.2)
+        for k, label in enumerate(SERIES):
+            risk, samples = curves[f"{k}/risk"], curves[f"{k}/samples"]
+            traj_steps, ratio = curves[f"{k}/steps"], curves[f"{k}/mean_variance_ratio"]
+            idx = plot_indices(len(risk), max_points)[1:]
+            ax_r.semilogy(samples[idx], risk[idx], lw=1.2, label=f"{label}: {serial_steps[k]} steps")
+            ax_m.semilogy(samples[idx - 1], ratio[idx - 1], lw=1.2)
             for i in idx:
-                rows.append({"panel": name, "initial_batch": b0, "series": sched.label,
-                             "step": int(traj.steps[i]), "samples": float(traj.samples[i]),
-                             "risk": float(traj.risk[i]),
-                             "mean_variance_ratio_before_step": float(traj.mean_variance_ratio[i - 1])})
+                rows.append({"panel": name, "initial_batch": b0, "series": label,
+                             "step": int(traj_steps[i]), "samples": float(samples[i]),
+                             "risk": float(risk[i]),
+                             "mean_variance_ratio_before_step": float(ratio[i - 1])})
         ax_r.set(ylabel="excess risk",
                  title=f"{name}: B₀={b0}, η₀={lr0:.3g}; worst ratio to cosine "
-                       f"{report.max_ratio[0, 1]:.2f} (Seesaw), {report.max_ratio[0, 2]:.2f} (p=2)")
+                       f"{max_ratio[0, 1]:.2f} (Seesaw), {max_ratio[0, 2]:.2f} (p=2)")
         ax_r.legend(fontsize=8)
         ax_m.axhline(1.0, color="0.6", lw=0.8, ls=":")
         ax_m.set(xlabel="samples", ylabel="‖E g‖² / gradient variance",
                  title="mean/variance ratio (≪ 1: variance-dominated)")
         summary_panels[name] = {
-            "initial_batch": b0, "lr0": lr0, "total_samples": base.total_samples,
-            "serial_steps": dict(zip(report.labels, report.serial_steps)),
-            "worst_ratio_to_cosine": dict(zip(report.labels[1:], report.max_ratio[0, 1:].tolist())),
-            "final_ratio_to_cosine": dict(zip(report.labels[1:], report.final_ratio[1:, 0].tolist())),
-            "final_risk": dict(zip(report.labels, [t.final_risk for t in report.trajectories])),
-            "median_mean_variance_ratio": dict(zip(
-                report.labels, [float(np.median(t.mean_variance_ratio)) for t in report.trajectories])),
+            "initial_batch": b0, "lr0": lr0, "total_samples": row.total_samples,
+            "serial_steps": dict(zip(SERIES, serial_steps)),
+            "worst_ratio_to_cosine": dict(zip(SERIES[1:], max_ratio[0, 1:].tolist())),
+            "final_ratio_to_cosine": dict(zip(SERIES[1:], final_ratio[1:, 0].tolist())),
+            "final_risk": {label: float(curves[f"{k}/risk"][-1]) for k, label in enumerate(SERIES)},
+            "median_mean_variance_ratio": {label: float(np.median(curves[f"{k}/mean_variance_ratio"]))
+                                           for k, label in enumerate(SERIES)},
         }
+        oscillation[name] = {label: _edge_statistics(curves[f"{k}/effective_lr"], curves[f"{k}/risk"], edge)
+                             for k, label in enumerate(SERIES)}
+    seesaw_large = oscillation["large batch"][SERIES[1]]
+    axes[0, 1].annotate(
+        f"zigzag: effective rate above the edge 2/λ₁\non {100 * seesaw_large['steps_above_edge_fraction']:.0f}% "
+        f"of Seesaw's steps (see caption)", xy=(0.35, 0.42), xycoords="axes fraction", fontsize=8,
+        ha="left", va="top", bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
     axes[0, 0].title.set_fontsize(9)
     axes[0, 1].title.set_fontsize(9)
     fig.suptitle(f"NSGD, power law d={d}, a={a}, b={b}, σ²={sigma2}; warmup + cosine to 0.1η₀ over "
                  f"{steps}·B₀ samples; f={FACTOR}")
     fig.tight_layout()
+    fig.text(0.5, -0.01, OSCILLATION_NOTE, ha="center", va="top", fontsize=8, wrap=True)
     ctx.save(fig, rows, {
         "problem": {"d": d, "a": a, "b": b, "noise_variance": sigma2},
         "factor": FACTOR, "cosine_steps": steps, "lr_margin": margin, "panels": summary_panels,
+        "edge_of_stability": {"explanation": OSCILLATION_NOTE, "edge_2_over_lambda1": edge,
+                              "per_panel": oscillation},
     })

@@ -1,4 +1,13 @@
-"""``ramplab figures [--only NAME …] [--quick] [--backend B] [--seed N] [--out DIR] [--list]``: build figures.
+"""``ramplab figures [--only NAME …] [--quick] [--backend B] [--seed N] [--out DIR] [--list]
+[--executor {serial,processes,dask}] [--scheduler ADDRESS] [--workers N] [--no-cache] [--cache-dir DIR]``:
+build figures.
+
+The sweep-heavy figures run their sweeps (:mod:`ramplab.sweeps`) on ``--executor``: in this process,
+in a pool of ``--workers`` processes, or on Dask — the scheduler at ``--scheduler`` (a cluster of
+any size) or, without one, a ``LocalCluster`` of ``--workers`` processes on this machine. The
+numbers do not depend on the executor. Rows computed before, by the same code, are served from the
+cache in ``--cache-dir`` (default ``$RAMPLAB_CACHE_DIR`` or ``~/.cache/ramplab/sweeps``) unless
+``--no-cache``.
 
 Every argument is checked before any figure is computed: a bad one ends in a one-line usage error
 (exit status 2), never in a traceback after minutes of work. Each figure's files are replaced
@@ -27,6 +36,17 @@ def _seed(text: str) -> int:
     return value
 
 
+def _workers(text: str) -> int:
+    """``--workers``: a positive integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``ramplab figures`` options to ``parser``."""
     parser.add_argument("--only", nargs="+", metavar="NAME", help="build only these figures")
@@ -36,6 +56,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=_seed, default=0, help="root seed ≥ 0 (each figure derives its own)")
     parser.add_argument("--out", type=Path, default=Path("figures/output"), help="output folder")
     parser.add_argument("--list", action="store_true", help="list the registered figures and exit")
+    parser.add_argument("--executor", choices=("serial", "processes", "dask"), default="serial",
+                        help="where sweeps run: this process, a local process pool, or Dask (default: serial)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask; "
+                             "without it a LocalCluster on this machine)")
+    parser.add_argument("--workers", type=_workers, default=None,
+                        help="worker processes for --executor processes or a local Dask cluster (default: CPU count)")
+    parser.add_argument("--no-cache", action="store_true", help="recompute every sweep row; read and write no cache")
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="folder of the sweep result cache (default: $RAMPLAB_CACHE_DIR or ~/.cache/ramplab/sweeps)")
 
 
 def _check_backend(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
@@ -79,6 +109,57 @@ def _check_out(out: Path, targets: list[Path], parser: argparse.ArgumentParser) 
         parser.error(f"argument --out: these outputs are folders, not files: {blocked}")
 
 
+def _check_sweep_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Check ``--executor``, ``--scheduler`` and ``--workers`` (nothing is created)."""
+    executor = getattr(args, "executor", "serial")
+    scheduler = getattr(args, "scheduler", None)
+    workers = getattr(args, "workers", None)
+    if executor not in ("serial", "processes", "dask"):
+        parser.error(f"argument --executor: must be serial, processes or dask; got {executor!r}")
+    if scheduler is not None and executor != "dask":
+        parser.error("argument --scheduler: a Dask scheduler address needs --executor dask")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        parser.error(f"argument --workers: must be a positive integer; got {workers!r}")
+    if workers is not None and scheduler is not None:
+        parser.error("argument --workers: the cluster at --scheduler has its own workers")
+    if executor == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            parser.error("argument --executor: dask needs the sweeps extra: pip install 'ramplab[sweeps]'")
+
+
+def _cache_folder(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path | None:
+    """The sweep cache folder of ``--cache-dir`` / ``--no-cache`` (``None``: no cache).
+
+    An explicit ``--cache-dir`` is created and checked like ``--out``; the default one is created
+    when a sweep first stores a row.
+    """
+    if getattr(args, "no_cache", False):
+        return None
+    cache_dir = getattr(args, "cache_dir", None)
+    try:
+        import joblib  # noqa: F401
+    except ImportError:
+        if cache_dir is not None:
+            parser.error("argument --cache-dir: the cache needs the sweeps extra: pip install 'ramplab[sweeps]'")
+        return None
+    if cache_dir is None:
+        from ..sweeps.cache import default_cache_dir
+
+        return default_cache_dir()
+    cache_dir = Path(cache_dir)
+    if cache_dir.exists() and not cache_dir.is_dir():
+        parser.error(f"argument --cache-dir: {str(cache_dir)!r} exists and is not a folder")
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        parser.error(f"argument --cache-dir: cannot create folder {str(cache_dir)!r}: {exc.strerror or exc}")
+    if not os.access(cache_dir, os.W_OK | os.X_OK):
+        parser.error(f"argument --cache-dir: cannot write into {str(cache_dir)!r}")
+    return cache_dir
+
+
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Check ``args``, then build the figures they name; returns the process exit status.
 
@@ -88,6 +169,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """
     _check_seed(args, parser)
     _check_backend(args, parser)
+    _check_sweep_options(args, parser)
 
     import matplotlib
 
@@ -108,27 +190,55 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     contexts = [FigureContext(name=name, out_dir=args.out, quick=args.quick, backend=args.backend, seed=args.seed)
                 for name in names]
     _check_out(args.out, [p for ctx in contexts for p in ctx.outputs()], parser)
+    cache_dir = _cache_folder(args, parser)
+    for ctx in contexts:
+        ctx.cache = cache_dir
+
+    from ..sweeps.executors import open_executor
+
+    kind, scheduler = getattr(args, "executor", "serial"), getattr(args, "scheduler", None)
+    try:
+        executor_scope = open_executor(kind, workers=getattr(args, "workers", None), scheduler=scheduler)
+        executor = executor_scope.__enter__()
+    except (OSError, TimeoutError) as exc:  # no scheduler at that address
+        parser.error(f"argument --scheduler: cannot connect to {scheduler!r}: {exc}")
+    if kind != "serial":
+        where = scheduler or "this machine"
+        print(f"[figures] sweeps run on {kind} ({where}); cache: {cache_dir or 'off'}", flush=True)
+    try:
+        return _build_all(contexts, executor, args.out)
+    finally:
+        executor_scope.__exit__(None, None, None)
+
+
+def _build_all(contexts: list, executor: object, out: Path) -> int:
+    """Build each context's figure with sweeps on ``executor``; the exit status of :func:`run`."""
+    from . import REGISTRY
 
     failed = []
     for ctx in contexts:
+        ctx.executor = executor
         spec = REGISTRY[ctx.name]
         start = time.perf_counter()
         print(f"[figures] {ctx.name}: {spec.description} …", flush=True)
         try:
             spec.build(ctx)
         except KeyboardInterrupt:
-            print(f"[figures] {ctx.name}: interrupted; its files in {args.out}/ are as they were", flush=True)
+            print(f"[figures] {ctx.name}: interrupted; its files in {out}/ are as they were", flush=True)
             return 130
         except Exception:
             traceback.print_exc()
-            print(f"[figures] {ctx.name}: FAILED; its files in {args.out}/ are as they were", flush=True)
+            print(f"[figures] {ctx.name}: FAILED; its files in {out}/ are as they were", flush=True)
             failed.append(ctx.name)
             continue
         took = time.perf_counter() - start
         files = ", ".join(p.name for p in ctx.written)
-        print(f"[figures] {ctx.name}: done in {took:.1f} s → {args.out}/ ({files})", flush=True)
+        served = sum(s["cached"] for s in ctx.sweeps)
+        rows = sum(s["rows"] for s in ctx.sweeps)
+        note = f"; sweep rows from cache {served}/{rows}" if ctx.sweeps else ""
+        print(f"[figures] {ctx.name}: done in {took:.1f} s{note} → {out}/ ({files})", flush=True)
     if failed:
-        print(f"[figures] {len(failed)} of {len(names)} failed: {', '.join(failed)}", flush=True)
+        print(f"[figures] {len(failed)} of {len(contexts)} failed: {', '.join(failed)}", flush=True)
         return 1
     return 0
 

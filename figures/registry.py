@@ -77,6 +77,41 @@ class FigureContext:
     seed: int = 0
     formats: tuple[str, ...] = ("png", "pdf")
     written: list[Path] = field(default_factory=list)
+    #: Where :meth:`sweep` runs its tasks (a ``concurrent.futures.Executor`` or a Dask client;
+    #: ``None``: in this process) and the folder of its result cache (``None``: no cache).
+    executor: Any = None
+    cache: Path | None = None
+    #: One entry per :meth:`sweep` call: rows, computed, served from the cache, wall seconds (written to the JSON).
+    sweeps: list[dict[str, Any]] = field(default_factory=list)
+
+    def sweep(self, func: Callable[[dict], Mapping[str, Any]], specs: Iterable[Mapping[str, Any]]) -> Any:
+        """:func:`ramplab.sweeps.sweep` of ``func`` over ``specs`` on this context's executor and cache.
+
+        A figure's sweep-heavy part goes through here, so ``ramplab figures --executor …
+        --cache-dir …`` reaches it; the numbers do not depend on either.
+
+        Parameters
+        ----------
+        func : callable
+            A pure top-level function of one spec (a dict) returning scalars and arrays.
+        specs : iterable of mapping
+            The specs, one table row each.
+
+        Returns
+        -------
+        ramplab.sweeps.SweepResult
+            Its computed and cached counts and wall time are also appended to :attr:`sweeps`
+            (and so to the figure's JSON).
+        """
+        from ..sweeps import sweep
+
+        start = time.perf_counter()
+        result = sweep(func, specs, executor=self.executor, cache=self.cache,
+                       label=f"{self.name}: {getattr(func, '__name__', 'sweep')}")
+        self.sweeps.append({"function": getattr(func, "__name__", repr(func)), "rows": len(result.specs),
+                            "computed": result.computed, "cached": result.cached,
+                            "seconds": round(time.perf_counter() - start, 3)})
+        return result
 
     def outputs(self) -> list[Path]:
         """The files :meth:`save` writes: ``NAME.<format>`` for each of :attr:`formats`, then CSV and JSON."""
@@ -123,6 +158,7 @@ class FigureContext:
                 "seed": self.seed,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "versions": _versions(),
+                **({"sweeps": list(self.sweeps)} if self.sweeps else {}),
                 **_jsonable(dict(summary)),
             }
             self._stage(staged, targets[-1]).write_text(json.dumps(info, indent=2, sort_keys=False) + "\n")

@@ -24,6 +24,28 @@ def _slope(x: list[float], y: list[float]) -> float:
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
 
 
+def critical_batch_row(spec: dict) -> dict:
+    """One η of the figure (a sweep task): measured K(b), N(b) on the batch grid and the bound's.
+
+    ``spec``: ``d``, ``a``, ``b``, ``noise_variance`` (the power-law problem), ``eta``, ``epsilon``
+    and ``batch_grid = [first, last, points]`` (geometric). Scalars go to the sweep's table, arrays
+    (one entry per batch of the grid) to its curves.
+    """
+    problem = Problem.power_law(spec["d"], a=spec["a"], b=spec["b"], noise_variance=spec["noise_variance"])
+    lo, hi, n = spec["batch_grid"]
+    cb = critical_batch(problem, spec["eta"], spec["epsilon"], np.geomspace(lo, hi, n), variance="optimum")
+    return {
+        "critical_batch": cb.critical_batch, "bound_critical_batch": cb.bound_critical_batch,
+        "interior": bool(cb.interior), "convex": bool(cb.convex),
+        "smoothness": cb.constants.smoothness, "initial_gap": cb.constants.initial_gap,
+        "gradient_variance": cb.constants.gradient_variance,
+        "steps": cb.steps, "sfo": cb.sfo, "status": cb.hitting.status.astype(str),
+        "reached": cb.hitting.reached, "hitting_steps": cb.hitting.steps, "bound_steps": cb.bound_steps,
+        "bound_sfo": cb.bound_sfo, "bound_holds": cb.bound_holds,
+        "trajectory_bound_steps": cb.trajectory_bound_steps,
+    }
+
+
 @register("sfo_critical_batch", "K(b), N(b) to ε: worst-case bound vs exact measurement; both critical batches")
 def build(ctx: FigureContext) -> None:
     if ctx.quick:
@@ -33,39 +55,41 @@ def build(ctx: FigureContext) -> None:
     problem = Problem.power_law(d, **PROBLEM)
     grid = np.geomspace(1.0, 2.0**15, n_grid)
     initial = BoundConstants.from_problem(problem, "initial")
+    swept = ctx.sweep(critical_batch_row, [{"d": d, **PROBLEM, "eta": eta, "epsilon": eps,
+                                            "batch_grid": [1.0, 2.0**15, n_grid]} for eta in etas])
 
     per_eta, rows = {}, []
     results = {}
-    for eta in etas:
-        cb = critical_batch(problem, eta, eps, grid, variance="optimum")
-        results[eta] = cb
-        reached = cb.hitting.reached
+    for eta, row, cb in zip(etas, swept.table.itertuples(), swept.curves):
+        constants = BoundConstants(row.smoothness, row.gradient_variance, row.initial_gap)
+        results[eta] = (row, cb, constants)
+        reached = cb["reached"]
         k_init = bound_steps(initial, eta, grid, eps)
-        traj_ok = bool(np.all(cb.hitting.steps[reached] <= cb.trajectory_bound_steps[reached]))
-        i = int(np.argmin(np.where(reached, cb.sfo, np.inf)))
+        traj_ok = bool(np.all(cb["hitting_steps"][reached] <= cb["trajectory_bound_steps"][reached]))
+        i = int(np.argmin(np.where(reached, cb["sfo"], np.inf)))
         per_eta[f"{eta:g}"] = {
-            "critical_batch_measured": cb.critical_batch,
-            "critical_batch_bound_sigma2_optimum": cb.bound_critical_batch,
+            "critical_batch_measured": row.critical_batch,
+            "critical_batch_bound_sigma2_optimum": row.bound_critical_batch,
             "critical_batch_bound_sigma2_initial": bound_critical_batch(initial, eta, eps),
-            "ratio_measured_over_bound_optimum": cb.critical_batch / cb.bound_critical_batch,
-            "measured_minimum_interior": cb.interior,
-            "measured_sfo_convex_on_grid": cb.convex,
-            "measured_min_sfo": float(cb.sfo[i]),
-            "bound_min_sfo_sigma2_optimum": float(np.min(cb.bound_sfo)),
-            "measured_steps_at_measured_critical": float(cb.steps[i]),
+            "ratio_measured_over_bound_optimum": row.critical_batch / row.bound_critical_batch,
+            "measured_minimum_interior": row.interior,
+            "measured_sfo_convex_on_grid": row.convex,
+            "measured_min_sfo": float(cb["sfo"][i]),
+            "bound_min_sfo_sigma2_optimum": float(np.min(cb["bound_sfo"])),
+            "measured_steps_at_measured_critical": float(cb["steps"][i]),
             "bound_steps_at_bound_critical_sigma2_optimum": float(
-                bound_steps(cb.constants, eta, cb.bound_critical_batch, eps)),
-            "bound_sigma2_optimum_holds_fraction": float(np.mean(cb.bound_holds[reached])),
+                bound_steps(constants, eta, row.bound_critical_batch, eps)),
+            "bound_sigma2_optimum_holds_fraction": float(np.mean(cb["bound_holds"][reached])),
             "bound_with_trajectory_sigma2_holds": traj_ok,
-            "bound_sigma2_initial_holds": bool(np.all(cb.hitting.steps[reached] <= k_init[reached])),
+            "bound_sigma2_initial_holds": bool(np.all(cb["hitting_steps"][reached] <= k_init[reached])),
             "first_reachable_batch": float(grid[reached][0]),
         }
         for j, b in enumerate(grid):
             base = {"eta": eta, "batch": float(b)}
-            rows.append({**base, "series": "measured", "steps": float(cb.steps[j]), "sfo": float(cb.sfo[j]),
-                         "status": str(cb.hitting.status[j])})
-            rows.append({**base, "series": "bound σ² at optimum", "steps": float(cb.bound_steps[j]),
-                         "sfo": float(cb.bound_sfo[j])})
+            rows.append({**base, "series": "measured", "steps": float(cb["steps"][j]), "sfo": float(cb["sfo"][j]),
+                         "status": str(cb["status"][j])})
+            rows.append({**base, "series": "bound σ² at optimum", "steps": float(cb["bound_steps"][j]),
+                         "sfo": float(cb["bound_sfo"][j])})
             rows.append({**base, "series": "bound σ² initial", "steps": float(k_init[j]),
                          "sfo": float(b * k_init[j])})
 
@@ -77,20 +101,22 @@ def build(ctx: FigureContext) -> None:
                      "bound_sigma2_initial": n})
 
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
-    cb = results[main_eta]
+    main_row, cb, main_constants = results[main_eta]
     k_init = bound_steps(initial, main_eta, grid, eps)
-    marks = ((cb.critical_batch, "C0", "b* measured"), (cb.bound_critical_batch, "C1", "b* bound (σ² opt.)"),
+    marks = ((main_row.critical_batch, "C0", "b* measured"), (main_row.bound_critical_batch, "C1", "b* bound (σ² opt.)"),
              (bound_critical_batch(initial, main_eta, eps), "C2", "b* bound (σ² init.)"))
-    for ax, key, label in ((axes[0], "steps", "steps K(b) to ε"), (axes[1], "sfo", "SFO N(b) = samples to ε")):
-        meas = cb.steps if key == "steps" else cb.sfo
-        opt = cb.bound_steps if key == "steps" else cb.bound_sfo
+    panels = ((axes[0], "steps", "steps K(b) to ε", "serial steps K(b) to reach ε, per batch size"),
+              (axes[1], "sfo", "SFO N(b) = samples to ε", "samples N(b) = b·K(b) to reach ε (SFO), per batch size"))
+    for ax, key, label, what in panels:
+        meas = cb["steps"] if key == "steps" else cb["sfo"]
+        opt = cb["bound_steps"] if key == "steps" else cb["bound_sfo"]
         init = k_init if key == "steps" else grid * k_init
         ax.loglog(grid, meas, "o-", ms=3, color="C0", label="measured (exact solver)")
         ax.loglog(grid, opt, "-", color="C1", label="bound, σ² at optimum")
         ax.loglog(grid, init, "--", color="C2", label="bound, σ² at start (sup)")
         for x, color, text in marks:
             ax.axvline(x, color=color, ls=":", lw=1.2, label=f"{text} = {x:.3g}")
-        ax.set(xlabel="batch size b", ylabel=label, title=f"η = {main_eta}, ε = {eps}")
+        ax.set(xlabel="batch size b", ylabel=label, title=f"{what}\n(η = {main_eta}, ε = {eps})")
         ax.legend(fontsize=7)
     ax = axes[2]
     ax.loglog(etas, crit_meas, "o-", color="C0", label="measured")
@@ -130,8 +156,8 @@ def build(ctx: FigureContext) -> None:
         "epsilon": eps,
         "stationarity": "norm: E‖∇f‖² = Σλ²s ≤ ε² (sufficient for min E‖∇f‖ ≤ ε)",
         "convention": "general: A = 2Δ/(2 − Lη), B = Lσ²/(2 − Lη)",
-        "constants": {"L": cb.constants.smoothness, "Delta": cb.constants.initial_gap,
-                      "sigma2_optimum": cb.constants.gradient_variance,
+        "constants": {"L": main_constants.smoothness, "Delta": main_constants.initial_gap,
+                      "sigma2_optimum": main_constants.gradient_variance,
                       "sigma2_initial": initial.gradient_variance},
         "etas": list(etas),
         "main_eta": main_eta,

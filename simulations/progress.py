@@ -1,12 +1,27 @@
-"""A one-line progress bar on stderr for long simulations (no third-party dependency)."""
+"""A progress bar on stderr for long simulations, drawn by tqdm (the ``sweeps`` extra).
+
+Without tqdm installed, no bar is drawn (a requested one says once how to get it); the simulation
+itself never depends on it.
+"""
 
 from __future__ import annotations
 
 import sys
-import time
-from typing import TextIO
+import warnings
+from typing import Any, TextIO
 
 __all__ = ["ProgressBar"]
+
+_warned = False
+
+
+def _tqdm() -> Any:
+    """tqdm's class, or ``None`` when it is not installed."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm
 
 
 class ProgressBar:
@@ -17,12 +32,14 @@ class ProgressBar:
     total : int
         Units of work (the simulator counts run-steps).
     enabled : bool or None
-        ``True`` draws from the start, ``False`` never draws, ``None`` starts drawing only once the
-        work has taken longer than ``delay`` seconds (short runs stay silent).
+        ``True`` draws from the start (on any stream), ``False`` never draws, ``None`` draws only on
+        a terminal and only once the work has taken longer than ``delay`` seconds (short runs and
+        logs stay silent).
     label : str
+        Shown before the bar.
     delay, interval : float
         Seconds before the first draw (``enabled=None``) and between redraws. When the stream is
-        not a terminal (a log file), the bar is printed as whole lines at most every 15 seconds.
+        not a terminal (a log file), a requested bar redraws at most every 15 seconds.
     stream : file, optional
         Defaults to ``sys.stderr``.
 
@@ -51,45 +68,31 @@ class ProgressBar:
         self.stream = sys.stderr if stream is None else stream
         self.done = 0
         try:
-            self._tty = bool(self.stream.isatty())
+            tty = bool(self.stream.isatty())
         except (AttributeError, ValueError):
-            self._tty = False
-        if not self._tty:
-            self.interval = max(interval, 15.0)
-        self._start = time.perf_counter()
-        self._last = -float("inf")
-        self._drawn = False
+            tty = False
+        self._bar = None
+        if enabled is False or (enabled is None and not tty):
+            return
+        tqdm = _tqdm()
+        if tqdm is None:
+            global _warned
+            if enabled is True and not _warned:
+                _warned = True
+                warnings.warn("progress bars need tqdm: pip install 'ramplab[sweeps]'", UserWarning, stacklevel=3)
+            return
+        self._bar = tqdm(total=self.total, desc=label, file=self.stream, leave=True, unit_scale=True,
+                         mininterval=interval if tty else max(interval, 15.0),
+                         delay=delay if enabled is None else 0.0, dynamic_ncols=tty)
 
     def update(self, amount: int) -> None:
         """Add ``amount`` units of finished work and redraw when due."""
         self.done += int(amount)
-        if self.enabled is False:
-            return
-        now = time.perf_counter()
-        if now - self._last < self.interval:
-            return
-        if self.enabled is None and now - self._start < self.delay:
-            return
-        self._draw(now)
-
-    def _draw(self, now: float) -> None:
-        self._last = now
-        frac = min(self.done / self.total, 1.0)
-        elapsed = now - self._start
-        left = elapsed * (1 - frac) / frac if frac > 0 else float("inf")
-        width = 30
-        filled = int(round(width * frac))
-        bar = "#" * filled + "." * (width - filled)
-        eta = f"~{left:.0f} s left" if frac < 1 else "done"
-        line = f"[{self.label}] [{bar}] {100 * frac:3.0f}% {elapsed:.1f} s, {eta}"
-        self.stream.write(f"\r{line}   " if self._tty else f"{line}\n")
-        self.stream.flush()
-        self._drawn = True
+        if self._bar is not None:
+            self._bar.update(int(amount))
 
     def close(self) -> None:
         """Draw the final state (if the bar was ever shown) and end the line."""
-        if self._drawn or self.enabled is True:
-            self._draw(time.perf_counter())
-            if self._tty:
-                self.stream.write("\n")
-            self.stream.flush()
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -14,7 +14,8 @@ from . import __version__
 
 #: subcommand → (module holding ``add_arguments``/``run``, one-line help)
 SUBCOMMANDS = {
-    "figures": ("ramplab.figures.cli", "build every figure (PNG, PDF, CSV, JSON) into --out"),
+    "figures": ("ramplab.figures.cli", "build every figure (PNG, PDF, CSV, JSON) into --out; sweeps run on "
+                "--executor serial, processes or dask and are cached"),
     "proofs": ("ramplab.proofs.cli", "build and verify the sympy derivations"),
     "bench": ("ramplab.benchmarks.cli", "run the ratio benchmarks and print their report"),
 }

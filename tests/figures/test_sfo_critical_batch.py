@@ -55,3 +55,21 @@ def test_files_and_numbers(built):
         assert v["critical_batch_measured"] < v["critical_batch_bound_sigma2_optimum"]
     assert summary["loglog_slope_critical_batch_vs_eta"]["measured"] > 0.8
     assert summary["disagreements"] and "Disagree" in summary["caption"]
+
+
+def test_panel_titles_are_unique(monkeypatch, tmp_path):
+    """The two left panels once carried the same title; every panel now says what it shows."""
+    import matplotlib.figure
+
+    titles = []
+    original = matplotlib.figure.Figure.savefig
+
+    def spy(fig, *args, **kwargs):
+        titles[:] = [ax.get_title() for ax in fig.axes]
+        return original(fig, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", spy)
+    load_all()
+    REGISTRY[NAME].build(FigureContext(name=NAME, out_dir=tmp_path, quick=True))
+    assert len(titles) == 3 and len(set(titles)) == 3 and all(titles)
+    assert "steps" in titles[0] and "samples" in titles[1]

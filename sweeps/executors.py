@@ -1,0 +1,223 @@
+"""Where a sweep runs: in this process, in a local process pool, or on a Dask cluster.
+
+Every executor is a :class:`concurrent.futures.Executor`; a ``distributed.Client`` is used through its
+``get_executor()``. :func:`open_executor` builds one by name (what ``ramplab figures --executor``
+does) and shuts it down afterwards. Each task runs inside :func:`pinned_threads`, so BLAS and numba
+use the same number of threads whichever executor runs it (docs/design.md, "Sweeps").
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import multiprocessing
+import os
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+__all__ = ["EXECUTORS", "SerialExecutor", "open_executor", "pinned_threads"]
+
+#: The names :func:`open_executor` (and ``ramplab figures --executor``) accepts.
+EXECUTORS = ("serial", "processes", "dask")
+
+
+class SerialExecutor(cf.Executor):
+    """A :class:`concurrent.futures.Executor` that runs each task at once, in the calling thread.
+
+    The default executor of :func:`~ramplab.sweeps.sweep`: no processes, no pickling, the same task
+    wrapper (and so the same thread pinning) as the parallel executors. ``submit`` returns a future
+    that is already done, holding the result or the exception.
+
+    Examples
+    --------
+    >>> with SerialExecutor() as ex:
+    ...     ex.submit(pow, 2, 10).result()
+    1024
+    """
+
+    def __init__(self) -> None:
+        self._shutdown = False
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
+        """Run ``fn(*args, **kwargs)`` now, in the calling thread.
+
+        Parameters
+        ----------
+        fn : callable
+            The task.
+        *args, **kwargs
+            Its arguments.
+
+        Returns
+        -------
+        concurrent.futures.Future
+            Already done: holding the result, or the ``Exception`` the call raised (other
+            ``BaseException``s, such as ``KeyboardInterrupt``, propagate at once).
+
+        Raises
+        ------
+        RuntimeError
+            After :meth:`shutdown`.
+        """
+        if self._shutdown:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        future: cf.Future = cf.Future()
+        future.set_running_or_notify_cancel()
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - delivered through the future, as executors do
+            if not isinstance(exc, Exception):
+                raise
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Refuse further tasks (there is nothing running to wait for).
+
+        Parameters
+        ----------
+        wait, cancel_futures : bool
+            Accepted for the :class:`concurrent.futures.Executor` interface; every task has
+            already finished.
+        """
+        self._shutdown = True
+
+
+#: The most threads a task may ask for (a larger count is a typo, and overflows C ints below).
+MAX_THREADS = 1024
+
+
+def _check_threads(threads: Any) -> int:
+    if isinstance(threads, (bool, np.bool_)) or not isinstance(threads, (int, np.integer)):
+        raise TypeError(f"threads must be a positive integer; got {threads!r}")
+    if not 1 <= threads <= MAX_THREADS:
+        raise ValueError(f"threads must be an integer from 1 to {MAX_THREADS}; got {threads!r}")
+    return int(threads)
+
+
+@contextlib.contextmanager
+def pinned_threads(threads: int = 1) -> Iterator[None]:
+    """Limit BLAS/OpenMP (threadpoolctl) and numba to ``threads`` threads inside the block.
+
+    Reductions inside a multi-threaded BLAS call may add in a different order with a different
+    thread count; pinning the count the same way in every executor keeps a sweep's numbers bitwise
+    independent of where it ran. numba's setting is per thread and restored on exit.
+
+    Parameters
+    ----------
+    threads : int, default 1
+        Threads for BLAS and numba, 1 to :data:`MAX_THREADS` (numba's is capped at its
+        ``NUMBA_NUM_THREADS``).
+
+    Yields
+    ------
+    None
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``threads`` is not a positive integer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> with pinned_threads(1):
+    ...     float(np.ones(3) @ np.ones(3))
+    3.0
+    """
+    threads = _check_threads(threads)
+    from threadpoolctl import threadpool_limits
+
+    try:
+        import numba
+    except ImportError:  # the `fast` extra is optional
+        numba = None
+    previous = None
+    if numba is not None:
+        previous = numba.get_num_threads()
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        if numba is not None and previous is not None:
+            numba.set_num_threads(previous)
+
+
+def _check_workers(workers: Any) -> int | None:
+    if workers is None:
+        return None
+    if isinstance(workers, (bool, np.bool_)) or not isinstance(workers, (int, np.integer)):
+        raise TypeError(f"workers must be a positive integer or None; got {workers!r}")
+    if not 1 <= workers <= 65536:
+        raise ValueError(f"workers must be an integer from 1 to 65536 or None; got {workers!r}")
+    return int(workers)
+
+
+@contextlib.contextmanager
+def open_executor(kind: str = "serial", *, workers: int | None = None,
+                  scheduler: str | None = None) -> Iterator[cf.Executor]:
+    """An executor by name, shut down (cluster and client closed) when the block ends.
+
+    Parameters
+    ----------
+    kind : {"serial", "processes", "dask"}
+        ``"serial"``: :class:`SerialExecutor`. ``"processes"``: a
+        :class:`concurrent.futures.ProcessPoolExecutor` of ``workers`` spawned processes.
+        ``"dask"``: the executor of a ``distributed.Client`` connected to ``scheduler``, or, without
+        one, to a new ``distributed.LocalCluster`` of ``workers`` single-threaded worker processes
+        on this machine (dashboard off).
+    workers : int, optional
+        Worker processes for ``"processes"`` and a local Dask cluster (default: the CPU count).
+    scheduler : str, optional
+        A Dask scheduler address such as ``"tcp://10.0.0.5:8786"`` (``kind="dask"`` only); the
+        cluster's workers must have the same ``ramplab`` installed (the sweep checks).
+
+    Yields
+    ------
+    concurrent.futures.Executor
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is unknown, ``workers`` is not positive, or ``scheduler`` is given for another kind.
+    TypeError
+        If ``workers`` or ``scheduler`` has the wrong type.
+    ImportError
+        If ``kind="dask"`` and ``distributed`` is not installed (the ``sweeps`` extra).
+
+    Examples
+    --------
+    >>> with open_executor("serial") as ex:
+    ...     type(ex).__name__
+    'SerialExecutor'
+    """
+    if not isinstance(kind, str) or kind not in EXECUTORS:
+        raise ValueError(f"kind must be one of {EXECUTORS}; got {kind!r}")
+    workers = _check_workers(workers)
+    if scheduler is not None:
+        if not isinstance(scheduler, str) or not scheduler.strip():
+            raise TypeError(f"scheduler must be a Dask scheduler address (str) or None; got {scheduler!r}")
+        if kind != "dask":
+            raise ValueError(f"scheduler is a Dask scheduler address; it needs kind='dask', got kind={kind!r}")
+    n = workers or os.cpu_count() or 1
+    if kind == "serial":
+        with SerialExecutor() as ex:
+            yield ex
+    elif kind == "processes":
+        # spawn, not fork: a forked child would inherit numba's and BLAS's thread pools mid-state.
+        with cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")) as ex:
+            yield ex
+    else:
+        from distributed import Client, LocalCluster
+
+        if scheduler is not None:
+            with Client(scheduler) as client:
+                yield client.get_executor(pure=False)
+        else:
+            with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                    Client(cluster) as client:
+                yield client.get_executor(pure=False)
