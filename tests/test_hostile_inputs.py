@@ -2692,7 +2692,10 @@ def _register_momentum() -> None:
         r = real(r)
         assert 0 < r <= 2 * (1 + mu) / float(np.max(p.eigenvalues)) * (1 + 1e-12)
         assert momentum.is_stable_with_momentum(p, r, mu, b)
-        if p.dimension <= 3 and radius(p, 1e-3 * r, mu, b) < 1 - 1e-9:  # resolvable in float64
+        # Resolvable in float64: the dense eigenvalues of this non-normal map carry errors of about
+        # 1e-10 near radius 1, so the ±1e-6 bracket is checked only away from μ → 1 (at μ = 0.99999
+        # the radius at 0.999999 η* is 1 − O(1e-11), below what the dense solver resolves).
+        if p.dimension <= 3 and mu <= 0.999 and radius(p, 1e-3 * r, mu, b) < 1 - 1e-9:
             assert radius(p, r * (1 - 1e-6), mu, b) < 1 < radius(p, r * (1 + 1e-6), mu, b)
 
     entry(f"{M}:momentum_stability_limit", momentum.momentum_stability_limit,
