@@ -110,6 +110,10 @@ def write_api_pages(out: Path = HERE / "api") -> list[str]:
                     lines += [f".. py:{directive}:: {n.name}", "",
                               f"   Re-exported from ``{home}``; documented by that project.", ""]
         _write_if_changed(out / f"{group}.rst", "\n".join(lines))
+    own = {n.canonical for mods in groups.values() for items in mods.values() for n in items if not n.external}
+    for stub in (out / "generated").glob("*.rst"):  # autosummary never deletes a stub
+        if stub.stem not in own:
+            stub.unlink()
     for stale in out.glob("*.rst"):
         if stale.stem not in pages and stale.name != "index.rst":
             stale.unlink()
@@ -177,5 +181,5 @@ def _drop_inherited_data_docs(app, what, name, obj, options, lines) -> None:
 
 
 def setup(app):
-    app.connect("autodoc-process-docstring", _drop_inherited_data_docs, priority=600)
+    app.connect("autodoc-process-docstring", _drop_inherited_data_docs, priority=400)
     app.connect("build-finished", _copy_mathjax)

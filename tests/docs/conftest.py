@@ -49,6 +49,12 @@ def require(condition: bool, reason: str) -> None:
         pytest.skip(reason)
 
 
+@pytest.fixture(scope="session", name="require")
+def require_fixture():
+    """:func:`require`, for test modules (conftest is not importable under importlib mode)."""
+    return require
+
+
 @pytest.fixture(scope="session")
 def public_api():
     return load_public_api()

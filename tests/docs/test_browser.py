@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SCREENSHOTS, TUTORIALS, require
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+TUTORIALS = DOCS / "tutorials"
+SCREENSHOTS = DOCS / "_build" / "screenshots"
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -40,7 +42,7 @@ def tutorial_pages() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def browser(built_site):
+def browser(built_site, require):
     require(CHROMIUM.is_file() or shutil.which("chromium") is not None,
             "no Chromium at /usr/bin/chromium: `apt-get install -y chromium` (Debian)")
     sync_api = pytest.importorskip("playwright.sync_api")
