@@ -149,6 +149,9 @@ html_theme = "furo"
 html_title = f"ramplab {version}"
 html_static_path: list[str] = []
 html_show_sourcelink = False
+# No _sources/ copies: the repository tests scan text files, and a copy of docs/math.md would read
+# as a second document citing its own placeholder anchors.
+html_copy_source = False
 # MathJax 3, served from this site (see the module docstring); Sphinx's default config for v3.
 mathjax_path = "mathjax/tex-chtml.js"
 MATHJAX_SOURCE = Path(os.environ.get("RAMPLAB_MATHJAX_DIR",
