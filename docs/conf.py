@@ -41,7 +41,6 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
-    "sphinx.ext.intersphinx",
     "numpydoc",
     "myst_parser",
     "sphinx_gallery.gen_gallery",
@@ -66,8 +65,6 @@ autodoc_typehints = "none"  # numpydoc's Parameters section carries the types
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
-# No network at build time: intersphinx has no inventories to fetch.
-intersphinx_mapping: dict = {}
 
 
 def _write_if_changed(path: Path, text: str) -> None:
@@ -90,6 +87,9 @@ def write_api_pages(out: Path = HERE / "api") -> list[str]:
              "(``ramplab.theory.Problem``) is documented once, where it is defined.", "",
              ".. toctree::", "   :maxdepth: 2", ""]
     index += [f"   {g}" for g in pages]
+    if public_api.UNAVAILABLE:
+        index += ["", "Not in this build (an optional dependency is not installed where it was built):", ""]
+        index += [f"- ``{m}`` needs ``{dep}``" for m, dep in sorted(public_api.UNAVAILABLE.items())]
     _write_if_changed(out / "index.rst", "\n".join(index) + "\n")
     for group, modules in groups.items():
         lines = [f".. _api-{group}:", "", group, "=" * len(group), "",

@@ -65,7 +65,7 @@ ax.plot(gammas, gammas**2, "w--", lw=1.5, label="ridge δ = γ²")
 ax.plot(gammas, gammas, color="k", lw=1.0, label="δ = γ (no rate below)")
 ax.set(xlabel="learning-rate growth γ", ylabel="batch growth δ", ylim=(deltas[0], deltas[-1]),
        title="Predicted SFO exponent e(γ, δ)")
-fig.colorbar(mesh, ax=ax, label="e: SFO ∝ ε^(−e)")
+fig.colorbar(mesh, ax=ax, extend="max", label=r"$e$: SFO $\propto \epsilon^{-e}$ (yellow: 12 or more)")
 ax.legend(loc="upper left", facecolor="0.5", framealpha=0.9)
 fig.tight_layout()
 

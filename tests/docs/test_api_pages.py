@@ -66,3 +66,28 @@ def test_every_package_page_and_the_math_anchors_are_built(public_api, built_sit
     assert anchors
     lost = [a for a in anchors if f'id="{a.lower()}"' not in math and f'id="{a}"' not in math]
     assert not lost, f"docs/math.md anchors missing from the built page: {lost}"
+
+
+def test_optional_adapters_are_skipped_but_broken_modules_fail(public_api, tmp_path, monkeypatch):
+    """A public module that needs a missing optional dependency is recorded, not fatal; a module
+    that fails for any other reason stops the walk (so the build cannot hide it)."""
+    import sys
+
+    pkg = tmp_path / "docsprobe"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text('__all__ = ["one"]\n\ndef one():\n    """One."""\n')
+    (pkg / "adapter.py").write_text("import framework_not_installed_anywhere\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(public_api, "UNAVAILABLE", {})
+    try:
+        names = [m.__name__ for m in public_api.public_modules("docsprobe")]
+        assert names == ["docsprobe"]
+        assert public_api.UNAVAILABLE == {"docsprobe.adapter": "framework_not_installed_anywhere"}
+        (pkg / "broken.py").write_text("raise RuntimeError('a bug, not a missing dependency')\n")
+        import pytest
+
+        with pytest.raises(RuntimeError, match="a bug"):
+            public_api.public_modules("docsprobe")
+    finally:
+        for name in [n for n in sys.modules if n == "docsprobe" or n.startswith("docsprobe.")]:
+            del sys.modules[name]
