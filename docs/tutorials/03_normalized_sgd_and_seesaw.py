@@ -108,6 +108,13 @@ axes[0].legend()
 fig.tight_layout()
 
 # %%
+# At :math:`B_0 = 4096` the Seesaw curve also swings from step to step. With the mean gradient
+# dominating, NSGD is normalized gradient descent: every step has length about :math:`\eta`
+# whatever the distance to the optimum, so once the iterate is within :math:`O(\eta)` of it, it
+# jumps across the valley and back (a period-2 oscillation). Only a falling rate shrinks that
+# neighbourhood, and Seesaw's rate falls by :math:`\sqrt f` where cosine's falls by :math:`f`.
+
+# %%
 # Serial-step savings and their limits
 # ------------------------------------
 # How many steps Seesaw saves depends only on the base shape (without a batch cap): in the limit
