@@ -14,7 +14,7 @@ RUNDIR  := .test-run
 PYTEST   = cd $(RUNDIR) && MPLBACKEND=Agg $(abspath $(PY)) -m pytest -c $(CURDIR)/pyproject.toml \
            --rootdir $(CURDIR) -n $(JOBS) -q $(CURDIR)/tests --pyargs ramplab
 
-.PHONY: test test-latest figures figures-quick proofs bench install lock clean decoys
+.PHONY: test test-latest figures figures-quick proofs bench install lock clean decoys docs docs-quick docs-check
 
 $(STAMP): $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -61,5 +61,35 @@ proofs: install
 bench: install
 	$(VENV)/bin/ramplab bench
 
+# The documentation site: Sphinx (numpydoc, MyST for docs/math.md, sphinx-gallery executing every
+# tutorial in docs/tutorials/) into docs/_build/html, warnings as errors. MathJax 3 comes from the
+# npm registry, pinned by docs/package-lock.json, installed into docs/_build/npm (redone only when
+# the lock changes) and copied into the site, so equations render with no network when read.
+# `make docs-quick` (or RAMPLAB_TUTORIAL_QUICK=1 make docs) runs the tutorials at CI size.
+DOCS_NPM      := docs/_build/npm
+MATHJAX_STAMP := $(DOCS_NPM)/.installed-lock
+SPHINXOPTS    ?=
+
+$(MATHJAX_STAMP): docs/package.json docs/package-lock.json
+	mkdir -p $(DOCS_NPM)
+	cp docs/package.json docs/package-lock.json $(DOCS_NPM)/
+	cd $(DOCS_NPM) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+docs: install $(MATHJAX_STAMP)
+	cd docs && MPLBACKEND=Agg $(abspath $(PY)) -m sphinx -b html -W --keep-going $(SPHINXOPTS) . _build/html
+	@echo "site: docs/_build/html/index.html"
+
+docs-quick:
+	RAMPLAB_TUTORIAL_QUICK=1 $(MAKE) docs
+
+# Checks of the built site (after `make docs`): every public name has a page, the tutorials run as
+# plain scripts, and headless Chromium (Debian's `chromium`) sees figures and rendered equations;
+# screenshots go to docs/_build/screenshots/.
+docs-check: install decoys
+	cd $(RUNDIR) && RAMPLAB_DOCS_CHECK=1 MPLBACKEND=Agg $(abspath $(PY)) -m pytest -c $(CURDIR)/pyproject.toml \
+	    --rootdir $(CURDIR) -n $(JOBS) -q -p no:cacheprovider $(CURDIR)/tests/docs
+
 clean:
-	rm -rf $(VENV) .venv-latest $(RUNDIR) build figures/output .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-latest $(RUNDIR) build figures/output .pytest_cache .hypothesis \
+	    docs/_build docs/api docs/tutorials_built

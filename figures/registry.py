@@ -30,7 +30,24 @@ __all__ = ["FigureContext", "FigureSpec", "REGISTRY", "register"]
 
 @dataclass(frozen=True)
 class FigureSpec:
-    """A registered figure: its name, a one-line description and the function that builds it."""
+    """A registered figure: its name, a one-line description and the function that builds it.
+
+    Parameters
+    ----------
+    name : str
+        The registry key (``ramplab figures --only NAME``) and the output files' stem.
+    description : str
+        One line, printed while the figure is built.
+    build : callable
+        ``build(ctx: FigureContext) -> None``; draws and calls ``ctx.save``.
+
+    Examples
+    --------
+    >>> from ramplab.figures import load_all
+    >>> spec = load_all()["step_reduction"]
+    >>> spec.name, callable(spec.build)
+    ('step_reduction', True)
+    """
 
     name: str
     description: str
@@ -41,7 +58,33 @@ REGISTRY: dict[str, FigureSpec] = {}
 
 
 def register(name: str, description: str) -> Callable[[Callable[["FigureContext"], None]], Callable]:
-    """Register ``build(ctx)`` under ``name`` (decorator). Names are unique."""
+    """Register ``build(ctx)`` under ``name`` (decorator). Names are unique.
+
+    Parameters
+    ----------
+    name : str
+        Registry key and output stem; must not be registered yet.
+    description : str
+        One line for ``ramplab figures``.
+
+    Returns
+    -------
+    callable
+        The decorator; it returns the builder unchanged.
+
+    Raises
+    ------
+    ValueError
+        When the decorated builder's name is already registered.
+
+    Examples
+    --------
+    >>> @register("docs_demo_figure", "a figure defined in a docstring")
+    ... def build(ctx):
+    ...     pass
+    >>> REGISTRY.pop("docs_demo_figure").description
+    'a figure defined in a docstring'
+    """
 
     def decorate(build: Callable[["FigureContext"], None]) -> Callable[["FigureContext"], None]:
         if name in REGISTRY:
@@ -68,7 +111,32 @@ def _jsonable(value: Any) -> Any:
 
 @dataclass
 class FigureContext:
-    """What a figure builder gets: where to write, at which size, with which backend and seed."""
+    """What a figure builder gets: where to write, at which size, with which backend and seed.
+
+    Parameters
+    ----------
+    name : str
+        The figure's registry name (the output files' stem).
+    out_dir : pathlib.Path
+        Folder the files go to (created by :meth:`save`).
+    quick : bool, default False
+        CI size (``ramplab figures --quick``).
+    backend : str, default "numpy"
+        Array backend for the Monte Carlo figures.
+    seed : int, default 0
+        Root seed, recorded in the JSON.
+    formats : tuple of str, default ("png", "pdf")
+        Image formats written.
+    written : list of pathlib.Path
+        Files written so far (filled by :meth:`save`).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> ctx = FigureContext(name="demo", out_dir=Path("out"))
+    >>> [p.name for p in ctx.outputs()]
+    ['demo.png', 'demo.pdf', 'demo.csv', 'demo.json']
+    """
 
     name: str
     out_dir: Path
@@ -114,7 +182,13 @@ class FigureContext:
         return result
 
     def outputs(self) -> list[Path]:
-        """The files :meth:`save` writes: ``NAME.<format>`` for each of :attr:`formats`, then CSV and JSON."""
+        """The files :meth:`save` writes: ``NAME.<format>`` for each of :attr:`formats`, then CSV and JSON.
+
+        Returns
+        -------
+        list of pathlib.Path
+            In that order, inside :attr:`out_dir`.
+        """
         return [self.out_dir / f"{self.name}.{ext}" for ext in (*self.formats, "csv", "json")]
 
     def save(
@@ -129,6 +203,20 @@ class FigureContext:
         so the CSV reproduces the plot without the figure code. All files are rendered to temporary
         files first and moved into place together (module docstring); on any error the temporary
         files are removed and the folder keeps what it had.
+
+        Parameters
+        ----------
+        fig : matplotlib.figure.Figure
+            The figure; closed afterwards.
+        rows : iterable of mapping
+            The plotted numbers, one mapping per point (CSV columns: the union of their keys).
+        summary : mapping
+            Parameters and key numbers for the JSON (with seed, versions and time added).
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written (:meth:`outputs`).
         """
         import matplotlib.pyplot as plt
 

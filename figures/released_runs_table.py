@@ -23,35 +23,41 @@ def build(ctx: FigureContext) -> None:
     rows = released_grid(models=models)
     print(format_released_table(rows), flush=True)
 
-    fig, (ax_main, ax_ab) = plt.subplots(1, 2, figsize=(12, 4.5))
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for colour, (model, _) in zip(colours, models):
-        for group, marker in (("main", "o-"), ("large_batch", "s--")):
-            mine = [r for r in rows if r["model"] == model and r["group"] == group]
-            ax_main.semilogx([r["initial_batch"] for r in mine], [100 * r["reduction"] for r in mine],
-                             marker, base=2, color=colour, label=f"{model} {group.replace('_', ' ')}")
+    # A table, as the name says: one line per Seesaw f = 1.1 run (main and large-batch grids) on the
+    # left; on the right one line per (model, (α, β)) pair, whose four B₀ runs agree to ~0.05 %, so
+    # their range is printed next to the mean instead of being drawn as invisible error bars.
+    main_lines = [[r["model"], r["group"].replace("_", "-"), f"{r['initial_batch']:,}", f"{r['baseline_steps']:,}",
+                   f"{r['steps']:,}", f"{100 * r['reduction']:.2f} %", f"{r['final_batch']:,}"]
+                  for r in rows if r["group"] in ("main", "large_batch")]
+    ab_lines = []
+    for model, _ in models:
         ab = [r for r in rows if r["model"] == model and r["group"] == "alpha_beta"]
-        betas = sorted({r["beta"] for r in ab})
-        # The four B_0 agree to ~0.05 %: draw their range as an error bar around the mean.
-        values = [[100 * r["reduction"] for r in ab if r["beta"] == beta] for beta in betas]
-        mean = np.array([np.mean(v) for v in values])
-        spread = np.array([[m - min(v), max(v) - m] for m, v in zip(mean, values)]).T
-        ax_ab.errorbar(betas, mean, yerr=spread, fmt="o-", color=colour, ms=4, lw=1, capsize=3,
-                       label=f"{model} (B₀ = 128 … 1024)")
-    for beta, alpha in ((r["beta"], r["alpha"]) for r in rows if r["group"] == "alpha_beta"
-                        and r["model"] == models[0][0] and r["initial_batch"] == 128):
-        value = next(100 * r["reduction"] for r in rows if r["group"] == "alpha_beta"
-                     and r["model"] == models[0][0] and r["initial_batch"] == 128 and r["beta"] == beta)
-        ax_ab.annotate(f"({alpha:.3g}, {beta:.3g})", (beta, value), textcoords="offset points",
-                       xytext=(4, -12), fontsize=7)
-    ax_main.axhline(38.4, color="0.5", ls=":", lw=1)
-    ax_main.set(xlabel="initial batch B₀ (sequences)", ylabel="step reduction vs cosine (%)",
-                title="Seesaw f = 1.1 (main and large-batch runs)")
-    ax_main.legend(fontsize=7)
-    ax_ab.set(xlabel="β (batch factor per halving milestone); α = 2/√β", ylabel="step reduction (%)",
-              title="(α, β) runs on α√β = 2, milestone factor 1/2")
-    ax_ab.set_xscale("log", base=2)
-    ax_ab.legend(fontsize=7)
+        for beta in sorted({r["beta"] for r in ab}):
+            values = [100 * r["reduction"] for r in ab if r["beta"] == beta]
+            alpha = next(r["alpha"] for r in ab if r["beta"] == beta)
+            ab_lines.append([model, f"({alpha:.3g}, {beta:.3g})", f"{np.mean(values):.2f} %",
+                             f"{min(values):.2f} – {max(values):.2f} %", str(len(values))])
+    height = 1.2 + 0.24 * max(len(main_lines), len(ab_lines))
+    fig, (ax_main, ax_ab) = plt.subplots(1, 2, figsize=(15, height), width_ratios=(1.45, 1))
+    for ax, lines, columns, title in (
+            (ax_main, main_lines,
+             ["model", "grid", "B₀ (seq.)", "cosine steps", "Seesaw steps", "reduction", "final batch"],
+             "Seesaw f = 1.1 against its cosine baseline (main and large-batch runs)"),
+            (ax_ab, ab_lines, ["model", "(α, β)", "mean reduction", "range over B₀", "runs"],
+             "(α, β) runs on α√β = 2, milestone factor 1/2 (B₀ = 128 … 1024)")):
+        ax.axis("off")
+        table = ax.table(cellText=lines, colLabels=columns, loc="upper center", cellLoc="center",
+                         bbox=[0.0, 0.0, 1.0, 1.0])
+        table.auto_set_font_size(False)
+        table.set_fontsize(9)
+        for (row, _), cell in table.get_celld().items():
+            cell.set_edgecolor("0.8")
+            if row == 0:
+                cell.set_facecolor("0.9")
+                cell.get_text().set_fontweight("bold")
+        ax.set_title(title, fontsize=10)
+    fig.suptitle(f"Released Seesaw grid replayed in token mode (L = {rows[0]['seq_len']} tokens per sequence; "
+                 f"{', '.join(f'{m}: {d:.2g} tokens' for m, d in models)})", fontsize=11)
     fig.tight_layout()
 
     main = [r["reduction"] for r in rows if r["group"] == "main"]

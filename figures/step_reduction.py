@@ -62,7 +62,7 @@ def build(ctx: FigureContext) -> None:
                      "kind": "released replay"})
     ax.plot(list(MARKED), [100 * v for v in replay.values()], "kx", ms=8,
             label=f"released replay (D={D:.2g} tokens, B₀={B0})")
-    ax.set(xlabel="discretisation factor f (batch × f, lr × f^{−1/2} per milestone)",
+    ax.set(xlabel=r"discretisation factor $f$ (batch $\times f$, lr $\times f^{-1/2}$ per milestone)",
            ylabel="serial-step reduction vs constant batch (%)", ylim=(0, 55),
            title="Seesaw step reduction: discretised ramps approach the continuous limit as f → 1")
     ticks = [1.01, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0]

@@ -93,6 +93,21 @@ DERIVATIONS: dict[str, Callable[[], Derivation]] = _registry()
 def derivations(names: list[str] | None = None) -> tuple[Derivation, ...]:
     """Build (or fetch from cache) the derivations named, all of them by default.
 
+    Parameters
+    ----------
+    names : list of str, optional
+        Keys of :data:`DERIVATIONS`; all of them, in order, by default.
+
+    Returns
+    -------
+    tuple of Derivation
+        In the order asked.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the known ones).
+
     Examples
     --------
     >>> [d.name for d in derivations(["ramp_bound"])]

@@ -50,6 +50,13 @@ class Check:
     expression : sympy.Basic
         The quantity examined (after simplification), e.g. a residual or a derivative.
     passed : bool
+        Whether the check passed.
+
+    Examples
+    --------
+    >>> c = check_zero("x − x", sp.Symbol("x") - sp.Symbol("x"))
+    >>> c.kind, c.expression, c.passed
+    ('zero', 0, True)
     """
 
     description: str
@@ -85,6 +92,20 @@ def _arguments(description: Any, expr: Any, simplify: Any, name: str = "expr") -
 def check_zero(description: str, expr: Any, *, simplify: Callable[[Any], Any] | None = None) -> Check:
     """Pass when ``expr`` simplifies to exactly 0.
 
+    Parameters
+    ----------
+    description : str
+        What is verified, in words (shown by ``ramplab proofs``).
+    expr : sympy expression or number
+        The residual that should vanish.
+    simplify : callable, optional
+        Simplifier applied first (default: ``sympy.simplify``).
+
+    Returns
+    -------
+    Check
+        The check, with the examined expression and whether it passed.
+
     Examples
     --------
     >>> x = sp.Symbol("x")
@@ -101,6 +122,20 @@ def check_zero(description: str, expr: Any, *, simplify: Callable[[Any], Any] | 
 def check_equal(description: str, lhs: Any, rhs: Any, *,
                 simplify: Callable[[Any], Any] | None = None) -> Check:
     """Pass when ``lhs − rhs`` simplifies to 0 (the residual is what the check records).
+
+    Parameters
+    ----------
+    description : str
+        What is verified, in words (shown by ``ramplab proofs``).
+    lhs, rhs : sympy expression or number
+        The two sides.
+    simplify : callable, optional
+        Simplifier applied first (default: ``sympy.simplify``).
+
+    Returns
+    -------
+    Check
+        The check, with the examined expression and whether it passed.
 
     Examples
     --------
@@ -125,6 +160,20 @@ def _sign_check(description: str, expr: Any, kind: str, simplify: Callable[[Any]
 def check_positive(description: str, expr: Any, *, simplify: Callable[[Any], Any] | None = None) -> Check:
     """Pass when sympy proves ``expr > 0`` from the symbols' assumptions (after ``factor``).
 
+    Parameters
+    ----------
+    description : str
+        What is verified, in words (shown by ``ramplab proofs``).
+    expr : sympy expression or number
+        The quantity whose sign is checked.
+    simplify : callable, optional
+        Simplifier applied first (default: ``sympy.factor``).
+
+    Returns
+    -------
+    Check
+        The check, with the examined expression and whether it passed.
+
     Examples
     --------
     >>> a, b = sp.symbols("a b", positive=True)
@@ -139,6 +188,20 @@ def check_positive(description: str, expr: Any, *, simplify: Callable[[Any], Any
 def check_negative(description: str, expr: Any, *, simplify: Callable[[Any], Any] | None = None) -> Check:
     """Pass when sympy proves ``expr < 0`` from the symbols' assumptions (after ``factor``).
 
+    Parameters
+    ----------
+    description : str
+        What is verified, in words (shown by ``ramplab proofs``).
+    expr : sympy expression or number
+        The quantity whose sign is checked.
+    simplify : callable, optional
+        Simplifier applied first (default: ``sympy.factor``).
+
+    Returns
+    -------
+    Check
+        The check, with the examined expression and whether it passed.
+
     Examples
     --------
     >>> a = sp.Symbol("a", positive=True)
@@ -152,6 +215,20 @@ def check_nonnegative(description: str, expr: Any, *,
                       simplify: Callable[[Any], Any] | None = None) -> Check:
     """Pass when sympy proves ``expr ≥ 0`` from the symbols' assumptions (after ``factor``).
 
+    Parameters
+    ----------
+    description : str
+        What is verified, in words (shown by ``ramplab proofs``).
+    expr : sympy expression or number
+        The quantity whose sign is checked.
+    simplify : callable, optional
+        Simplifier applied first (default: ``sympy.factor``).
+
+    Returns
+    -------
+    Check
+        The check, with the examined expression and whether it passed.
+
     Examples
     --------
     >>> a = sp.Symbol("a", real=True)
@@ -164,6 +241,26 @@ def check_nonnegative(description: str, expr: Any, *,
 def check_limit(description: str, expr: Any, var: sp.Symbol, point: Any, expected: Any, *,
                 direction: str = "+") -> Check:
     """Pass when ``lim_{var → point} expr`` equals ``expected`` (the limit is what is recorded).
+
+    Parameters
+    ----------
+    description : str
+        What is verified, in words (shown by ``ramplab proofs``).
+    expr : sympy expression
+        The expression whose limit is taken.
+    var : sympy.Symbol
+        The variable.
+    point : sympy expression or number
+        Where the limit is taken (``sympy.oo`` allowed).
+    expected : sympy expression or number
+        The value the limit should have.
+    direction : {"+", "-", "+-"}, default "+"
+        Side of the limit.
+
+    Returns
+    -------
+    Check
+        The check, with the examined expression and whether it passed.
 
     Examples
     --------
@@ -194,6 +291,18 @@ def check_limit(description: str, expr: Any, var: sp.Symbol, point: Any, expecte
 def check_true(description: str, relation: Any) -> Check:
     """Pass when ``relation`` (a sympy relational or boolean) evaluates to ``True``.
 
+    Parameters
+    ----------
+    description : str
+        What is verified, in words (shown by ``ramplab proofs``).
+    relation : sympy relational, sympy boolean or bool
+        The relation to evaluate.
+
+    Returns
+    -------
+    Check
+        The check, with the examined expression and whether it passed.
+
     Examples
     --------
     >>> check_true("√2 < 3/2", sp.sqrt(2) < sp.Rational(3, 2)).passed
@@ -210,6 +319,18 @@ def check_true(description: str, relation: Any) -> Check:
 
 def equation(name: str | sp.Basic, rhs: Any) -> sp.Eq:
     """``name = rhs`` as an unevaluated :class:`sympy.Eq` (a string name becomes a symbol).
+
+    Parameters
+    ----------
+    name : str or sympy expression
+        The left-hand side (a string becomes a symbol).
+    rhs : sympy expression or number
+        The right-hand side.
+
+    Returns
+    -------
+    sympy.Eq
+        ``name = rhs``, unevaluated.
 
     Examples
     --------
@@ -304,7 +425,23 @@ class Derivation:
 
     def result(self, name: str | sp.Basic) -> sp.Basic:
         """The right-hand side of the result whose left-hand side is ``name`` (a sympy object) or
-        prints as ``name`` (a string)."""
+        prints as ``name`` (a string).
+
+        Parameters
+        ----------
+        name : str or sympy expression
+            The result's left-hand side.
+
+        Returns
+        -------
+        sympy.Basic
+            Its right-hand side.
+
+        Raises
+        ------
+        UnknownResult
+            (a ``KeyError`` and ``ValueError``) when no result has that left-hand side.
+        """
         if not isinstance(name, (str, sp.Basic)):
             raise TypeError(f"name must be a string or a sympy object; got {name!r}")
         for r in self.results:

@@ -311,6 +311,17 @@ def schedule_sums(schedule: str) -> Derivation:
     Parameters
     ----------
     schedule : {"constant", "cosine", "linear", "polynomial", "diminishing", "step_decay"}
+        The learning-rate schedule of ``T`` steps (docs/math.md#schedule-sums).
+
+    Returns
+    -------
+    Derivation
+        Results keyed by :data:`SUM1`, :data:`SUM2`, :data:`BIAS`, … with their checks (cached).
+
+    Raises
+    ------
+    ValueError
+        For an unknown schedule.
 
     Examples
     --------

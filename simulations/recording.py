@@ -47,6 +47,12 @@ class RecordPlan:
         ``None`` when every step is reported (then ``record = 0 … T``). Otherwise
         ``(col_k, col_k1, weight, last)``: checkpoint ``j`` is ``(1 − w_j)·kept[col_k[j]] +
         w_j·kept[col_k1[j]]``, and ``last[j]`` is the latest step it depends on.
+
+    Examples
+    --------
+    >>> plan = record_plan(Schedule.constant(0.1, 4, steps=5))   # every step reported
+    >>> plan.points, plan.interpolation is None
+    (6, True)
     """
 
     record: np.ndarray
@@ -61,6 +67,19 @@ class RecordPlan:
         return int(self.steps.size)
 
     def at_checkpoints(self, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Interpolate kept per-run values ``(n, R)`` to the checkpoints: ``(n, K)`` and ``last``.
+
+        Parameters
+        ----------
+        kept : numpy.ndarray
+            Shape ``(n, R)``: the runs' values at the steps of :attr:`record`.
+
+        Returns
+        -------
+        values, last : tuple of numpy.ndarray
+            Shape ``(n, K)`` and ``(K,)``: the values at the checkpoints, and the latest step each
+            checkpoint depends on.
+        """
         """Interpolate kept per-run values ``(n, R)`` to the checkpoints: ``(n, K)`` and ``last``."""
         col_k, col_k1, w, last = self.interpolation
         return (1.0 - w) * kept[:, col_k] + w * kept[:, col_k1], last
@@ -93,6 +112,14 @@ def record_plan(schedule: Schedule, checkpoints: Any = None) -> RecordPlan:
     Parameters
     ----------
     schedule : Schedule
+        The simulated schedule.
+    checkpoints : array_like or None
+        Sample counts in ``[0, total_samples]``.
+
+    Returns
+    -------
+    RecordPlan
+        The steps to keep and how they map to the reported points.
     checkpoints : array_like or None
         Sample counts in ``[0, total_samples]``.
 
@@ -130,6 +157,11 @@ class RunningMoments:
     Each call adds the values of some runs at some columns; every column ends up with all runs.
     Non-finite values make their column's mean and spread ``+inf`` (never NaN).
 
+    Parameters
+    ----------
+    columns : int
+        Number of columns (reported points).
+
     Examples
     --------
     >>> m = RunningMoments(1)
@@ -146,6 +178,15 @@ class RunningMoments:
         self.infinite = np.zeros(columns, dtype=bool)
 
     def add(self, values: np.ndarray, cols: Any = slice(None)) -> None:
+        """Fold in ``values`` of shape ``(runs, columns)`` at the columns ``cols``.
+
+        Parameters
+        ----------
+        values : numpy.ndarray
+            Shape ``(runs, len(cols))``.
+        cols : slice or array of int, default all
+            The columns the values belong to.
+        """
         """Fold in ``values`` of shape ``(runs, columns)`` at the columns ``cols``."""
         finite = np.isfinite(values)
         self.infinite[cols] |= ~finite.all(axis=0)
@@ -167,6 +208,13 @@ class RunningMoments:
         self.infinite[cols] |= ~np.isfinite(mean)
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(mean, stderr)`` per column; ``stderr`` is ``+inf`` for fewer than two runs.
+
+        Returns
+        -------
+        mean, stderr : tuple of numpy.ndarray
+            float64, shape ``(columns,)`` each.
+        """
         """``(mean, stderr)`` per column; ``stderr`` is ``+inf`` for fewer than two runs."""
         mean = np.where(self.infinite, np.inf, self.mean)
         n = self.n
@@ -175,6 +223,25 @@ class RunningMoments:
 
 
 class CurveStatistics:
+    """One reported curve over all runs: running moments, and the per-run values if kept.
+
+    Parameters
+    ----------
+    runs : int
+        Number of runs.
+    points : int
+        Number of reported points.
+    keep_runs : bool
+        Keep every run's values (``keep_runs=True`` of :func:`~ramplab.simulations.simulate`).
+
+    Examples
+    --------
+    >>> curve = CurveStatistics(runs=2, points=1, keep_runs=True)
+    >>> curve.add(np.array([[1.0], [3.0]]), first_run=0)
+    >>> mean, stderr, per_run = curve.result()
+    >>> float(mean[0]), float(stderr[0]), per_run.tolist()
+    (2.0, 1.0, [[1.0], [3.0]])
+    """
     """One reported curve over all runs: running moments, and the per-run values if kept."""
 
     def __init__(self, runs: int, points: int, keep_runs: bool) -> None:
@@ -182,12 +249,32 @@ class CurveStatistics:
         self.run_values = np.empty((runs, points)) if keep_runs else None
 
     def add(self, values: np.ndarray, first_run: int, cols: Any = slice(None)) -> None:
+        """Fold in the values ``(n, len(cols))`` of runs ``first_run … first_run + n − 1``.
+
+        Parameters
+        ----------
+        values : numpy.ndarray
+            Shape ``(n, len(cols))``.
+        first_run : int
+            Index of the first of the ``n`` runs.
+        cols : slice or array of int, default all
+            The columns the values belong to.
+        """
         """Fold in the values ``(n, len(cols))`` of runs ``first_run … first_run + n − 1``."""
         self.moments.add(values, cols)
         if self.run_values is not None:
             self.run_values[first_run : first_run + values.shape[0], cols] = values
 
     def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """``(mean, stderr, run_values)``.
+
+        Returns
+        -------
+        mean, stderr : numpy.ndarray
+            Shape ``(points,)``.
+        run_values : numpy.ndarray or None
+            Shape ``(runs, points)`` when kept.
+        """
         """``(mean, stderr, run_values)``."""
         mean, stderr = self.moments.result()
         return mean, stderr, self.run_values
@@ -211,6 +298,17 @@ class ChunkRecorder:
         The chunk's runs.
     dtype
         Floating dtype of the device arrays.
+
+    Examples
+    --------
+    >>> plan = record_plan(Schedule.constant(0.1, 1, steps=1))
+    >>> curve = CurveStatistics(runs=2, points=plan.points, keep_runs=False)
+    >>> rec = ChunkRecorder(np, plan, [curve], first_run=0, n=2, dtype=np.float64)
+    >>> for t in (0, 1):
+    ...     rec.observe(t, np.array([1.0, 3.0]))
+    >>> rec.flush(rec.bad_steps()); rec.finish(rec.bad_steps(), None)
+    >>> curve.result()[0].tolist()
+    [2.0, 2.0]
     """
 
     def __init__(self, xp: ModuleType, plan: RecordPlan, curves: Sequence[CurveStatistics], first_run: int,
@@ -227,6 +325,15 @@ class ChunkRecorder:
         )
 
     def observe(self, t: int, *risks: Any) -> None:
+        """Note the curves' values ``(n,)`` at step ``t``.
+
+        Parameters
+        ----------
+        t : int
+            The step (``0 … T``).
+        *risks : array
+            One ``(n,)`` device array per curve, in the order of ``curves``.
+        """
         """Note the curves' values ``(n,)`` at step ``t``."""
         xp = self.xp
         finite = xp.isfinite(risks[0])
@@ -241,10 +348,24 @@ class ChunkRecorder:
             self._pending_cols.append(col)
 
     def bad_steps(self) -> np.ndarray:
+        """``first_bad`` on the host (float64; ``inf`` for runs still finite).
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, shape ``(n,)``.
+        """
         """``first_bad`` on the host (float64; ``inf`` for runs still finite)."""
         return to_numpy(self.first_bad).astype(np.float64)
 
     def flush(self, bad: np.ndarray) -> None:
+        """Move the pending values to the host: into the statistics, or kept for the checkpoints.
+
+        Parameters
+        ----------
+        bad : numpy.ndarray
+            float64, shape ``(n,)``: each run's first non-finite step (:meth:`bad_steps`).
+        """
         """Move the pending values to the host: into the statistics, or kept for the checkpoints."""
         if not self._pending_cols:
             return
@@ -263,6 +384,13 @@ class ChunkRecorder:
 
         ``stopped_after`` is the last step advanced when every run had diverged before the end:
         the later steps are ``+inf``.
+
+        Parameters
+        ----------
+        bad : numpy.ndarray
+            float64, shape ``(n,)``: each run's first non-finite step (:meth:`bad_steps`).
+        stopped_after : int or None
+            The last step advanced, or ``None`` when every step was.
         """
         if self._kept is None:
             if stopped_after is not None:

@@ -85,6 +85,18 @@ _KERNEL_MAX_COORDINATES = 2**40
 def direct_piece(dimension: int, batch: int) -> int:
     """Samples per piece of the direct sampler: ``min(B, max(1, 65536 // d))``.
 
+    Parameters
+    ----------
+    dimension : int
+        ``d``, coordinates per sample.
+    batch : int
+        ``B``, samples per step.
+
+    Returns
+    -------
+    int
+        Samples drawn per call, so that one call holds at most ``max(d, 65536)`` coordinates a run.
+
     Examples
     --------
     >>> direct_piece(1000, 1024), direct_piece(10, 4), direct_piece(100_000, 8)
@@ -158,6 +170,12 @@ def direct_gradient(
     noise_std : float
         ``σ``.
     data : {"gaussian", "rademacher", "uniform"}
+        Distribution of the whitened input coordinates ``z``.
+
+    Returns
+    -------
+    array, shape (n, d)
+        One batch gradient per run, on ``xp``, in the dtype of ``scaled_error``.
 
     Notes
     -----
@@ -169,6 +187,16 @@ def direct_gradient(
     ------
     TypeError, ValueError
         For arguments of the wrong kind, shape or range (see ``_kernel_arguments``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ramplab.simulations.streams import block_streams, root_seed_sequence
+    >>> streams = block_streams(root_seed_sequence(0), 0, 3, 64, np, np.float64)
+    >>> lam = np.array([1.0, 0.25])
+    >>> a = np.sqrt(lam) * np.ones((3, 2))               # scaled error Λ^{1/2} e, three runs
+    >>> direct_gradient(np, streams, a, np.sqrt(lam), 4, 0.5, "gaussian").shape
+    (3, 2)
     """
     xp, streams, batch, noise_std = _kernel_arguments(xp, streams, scaled_error, sqrt_eigenvalues, batch,
                                                       noise_std)
@@ -217,11 +245,36 @@ def gaussian_exact_gradient(
 
     Parameters
     ----------
+    xp : namespace
+        The array namespace of the runs.
+    streams : sequence of BlockStream
+        One per block of runs; their ``used`` rows add up to ``n``.
     scaled_error : array, shape (n, d)
         ``a = Λ^{1/2} e``.
     norm_squared : array, shape (n,)
         ``‖a‖² = Σ λ e²`` (twice the excess risk), which the caller already has (not checked against
         ``scaled_error``: the kernel trusts it).
+    sqrt_eigenvalues : array, shape (d,)
+        ``Λ^{1/2}``.
+    batch : int
+        ``B``, samples per step.
+    noise_std : float
+        ``σ``, the label-noise standard deviation.
+
+    Returns
+    -------
+    array, shape (n, d)
+        One batch gradient per run, on ``xp``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ramplab.simulations.streams import block_streams, root_seed_sequence
+    >>> streams = block_streams(root_seed_sequence(0), 0, 3, 64, np, np.float64)
+    >>> lam = np.array([1.0, 0.25])
+    >>> a = np.sqrt(lam) * np.ones((3, 2))
+    >>> gaussian_exact_gradient(np, streams, a, (a * a).sum(axis=1), np.sqrt(lam), 4, 0.5).shape
+    (3, 2)
 
     Notes
     -----
@@ -273,6 +326,27 @@ def gradient_covariance(problem: Problem, error: Any, batch: int, kurtosis: floa
 
     ``(1/B) Λ^{1/2} [ (‖a‖² + σ²) I + a aᵀ + (κ − 3) diag(a²) ] Λ^{1/2}`` with ``a = Λ^{1/2} e``
     (module docstring). Its trace plus ``‖Λe‖²`` is ``E‖g‖²`` of docs/math.md#normalized-sgd.
+
+    Parameters
+    ----------
+    problem : Problem
+        Unit multiplicity (``problem.expanded()`` otherwise).
+    error : array_like, shape (d,)
+        ``e = w − w*`` in the eigenbasis.
+    batch : int
+        ``B``, samples per step.
+    kurtosis : float, optional
+        ``κ ≥ 1``; the problem's by default.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(d, d)``.
+
+    Raises
+    ------
+    ValueError
+        For a problem with non-unit multiplicity, a wrong-length ``error``, or an overflow.
 
     Examples
     --------
@@ -327,6 +401,30 @@ def gradient_samples(
     """``draws`` independent batch gradients at one fixed error ``e = w − w*`` (NumPy, ``(draws, d)``).
 
     Meant for checking the samplers' moments against :func:`gradient_covariance`.
+
+    Parameters
+    ----------
+    problem : Problem
+        Unit multiplicity.
+    error : array_like, shape (d,)
+        ``e = w − w*`` in the eigenbasis.
+    batch : int
+        ``B``, samples per gradient.
+    draws : int
+        Number of independent gradients.
+    sampler : {"gaussian-exact", "direct"}, default "gaussian-exact"
+        The exact ``O(d)`` Gaussian sampler or the direct one (any data).
+    data : {"gaussian", "rademacher", "uniform"}, default "gaussian"
+        Input distribution (``"gaussian-exact"`` needs ``"gaussian"``).
+    seed : int, sequence of int or SeedSequence, default 0
+        Root seed (see :func:`~ramplab.simulations.streams.root_seed_sequence`).
+    backend : str or namespace, default "numpy"
+        Where the draws run; the result is always NumPy.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(draws, d)``.
 
     Examples
     --------

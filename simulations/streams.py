@@ -35,6 +35,23 @@ MAX_BLOCKS = 2**20
 def namespace(xp: Any, name: str = "xp") -> ModuleType:
     """Return ``xp`` if it looks like an array namespace (a module with ``asarray`` and ``float64``).
 
+    Parameters
+    ----------
+    xp : module
+        The candidate namespace.
+    name : str, default "xp"
+        The argument's name, quoted in the error.
+
+    Returns
+    -------
+    module
+        ``xp`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``xp`` is not an array namespace.
+
     Examples
     --------
     >>> namespace(3)
@@ -55,6 +72,16 @@ _DEVICE_BLOCK = 1024
 def default_block(xp: ModuleType) -> int:
     """Runs per random stream on namespace ``xp``: 64 on the host, 1024 on CuPy.
 
+    Parameters
+    ----------
+    xp : module
+        The array namespace.
+
+    Returns
+    -------
+    int
+        Runs per stream.
+
     Examples
     --------
     >>> from ramplab.theory.backend import resolve_backend
@@ -73,6 +100,16 @@ def root_seed_sequence(seed: Any) -> np.random.SeedSequence:
     seed : int, sequence of int, SeedSequence or None
         ``None`` draws fresh entropy from the operating system (read it back from the result's
         ``seed`` to reproduce the run).
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+        ``seed`` itself when it is one.
+
+    Raises
+    ------
+    ValueError
+        For a negative integer, a bool, an empty sequence or anything else.
 
     Examples
     --------
@@ -170,6 +207,13 @@ class BlockStream:
         Block size.
     used : int
         Rows returned by each draw, ``1 ≤ used ≤ rows``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> stream = block_streams(root_seed_sequence(0), 0, 3, 64, np, np.float64)[0]
+    >>> stream.rows, stream.used, stream.normal(5).shape
+    (64, 3, (3, 5))
     """
 
     generator: Any
@@ -197,10 +241,36 @@ class BlockStream:
         return (self.rows, *dims)
 
     def normal(self, *tail: int) -> Any:
+        """Standard normals of shape ``(used, *tail)``.
+
+        Parameters
+        ----------
+        *tail : int
+            Trailing dimensions of the draw.
+
+        Returns
+        -------
+        array
+            On the stream's namespace and dtype.
+        """
         """Standard normals of shape ``(used, *tail)``."""
         return self.generator.normal(self._shape(tail))[: self.used, ...]
 
     def gamma(self, shape_parameter: Any, *tail: int) -> Any:
+        """Standard gamma variates (``shape_parameter`` broadcast over the trailing axes).
+
+        Parameters
+        ----------
+        shape_parameter : array_like
+            Positive gamma shape, broadcast against ``(rows, *tail)``.
+        *tail : int
+            Trailing dimensions of the draw.
+
+        Returns
+        -------
+        array
+            Shape ``(used, *tail)``.
+        """
         """Standard gamma variates (``shape_parameter`` broadcast over the trailing axes)."""
         shape = self._shape(tail)
         k = strict_real_array(shape_parameter, "shape_parameter")
@@ -215,10 +285,34 @@ class BlockStream:
         return self.generator.gamma(k, shape)[: self.used, ...]
 
     def signs(self, *tail: int) -> Any:
+        """Rademacher ±1 of shape ``(used, *tail)``.
+
+        Parameters
+        ----------
+        *tail : int
+            Trailing dimensions of the draw.
+
+        Returns
+        -------
+        array
+            Entries ``−1`` and ``+1``.
+        """
         """Rademacher ±1 of shape ``(used, *tail)``."""
         return self.generator.signs(self._shape(tail))[: self.used, ...]
 
     def uniform(self, *tail: int) -> Any:
+        """Uniform on ``[0, 1)`` of shape ``(used, *tail)``.
+
+        Parameters
+        ----------
+        *tail : int
+            Trailing dimensions of the draw.
+
+        Returns
+        -------
+        array
+            On the stream's namespace and dtype.
+        """
         """Uniform on ``[0, 1)`` of shape ``(used, *tail)``."""
         return self.generator.uniform(self._shape(tail))[: self.used, ...]
 
@@ -232,6 +326,26 @@ def block_streams(
     dtype: Any,
 ) -> list[BlockStream]:
     """Streams covering runs ``first_run … first_run + runs − 1`` (``first_run`` a multiple of ``block``).
+
+    Parameters
+    ----------
+    root : numpy.random.SeedSequence
+        The simulation's root (:func:`root_seed_sequence`).
+    first_run : int
+        Index of the first run covered.
+    runs : int
+        Number of runs covered.
+    block : int
+        Runs per stream (:func:`default_block`).
+    xp : module
+        Array namespace of the draws.
+    dtype : dtype
+        ``xp.float32`` or ``xp.float64``.
+
+    Returns
+    -------
+    list of BlockStream
+        One per block; stream ``j`` of the root is the same whatever ``runs`` is.
 
     Examples
     --------
@@ -272,6 +386,26 @@ def block_streams(
 
 
 def concat_draws(xp: ModuleType, parts: Sequence[Any]) -> Any:
+    """Concatenate per-block draws along the run axis (no copy for a single block).
+
+    Parameters
+    ----------
+    xp : module
+        Array namespace of the parts.
+    parts : sequence of array
+        Non-empty; the same shape beyond the leading run axis.
+
+    Returns
+    -------
+    array
+        Shape ``(Σ rows, *rest)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> concat_draws(np, [np.zeros((2, 3)), np.ones((1, 3))]).shape
+    (3, 3)
+    """
     """Concatenate per-block draws along the run axis (no copy for a single block)."""
     xp = namespace(xp)
     if isinstance(parts, (str, bytes)) or not isinstance(parts, Sequence) or not parts:

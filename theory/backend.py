@@ -33,6 +33,11 @@ BACKENDS = ("auto", "numpy", "cupy", "array_api_strict")
 def cupy_available() -> bool:
     """Return whether CuPy imports and sees at least one usable CUDA device.
 
+    Returns
+    -------
+    bool
+        ``False`` on a machine without CuPy or without a CUDA device (never raises).
+
     Examples
     --------
     >>> isinstance(cupy_available(), bool)
@@ -107,6 +112,21 @@ def resolve_backend(backend: str | ModuleType | None = "auto") -> ModuleType:
 def backend_name(xp: ModuleType) -> str:
     """Return a short name for the namespace ``xp`` (``"numpy"``, ``"cupy"``, or its module name).
 
+    Parameters
+    ----------
+    xp : module
+        An array namespace (a module with ``asarray``).
+
+    Returns
+    -------
+    str
+        The short name.
+
+    Raises
+    ------
+    TypeError
+        If ``xp`` is not an array namespace.
+
     Examples
     --------
     >>> import array_api_strict
@@ -124,6 +144,16 @@ def backend_name(xp: ModuleType) -> str:
 
 def to_numpy(x: Any) -> np.ndarray:
     """Return ``x`` as a NumPy array on the host (the one exit point for device arrays).
+
+    Parameters
+    ----------
+    x : array_like
+        A NumPy, CuPy or array-API array (or anything ``numpy.asarray`` takes).
+
+    Returns
+    -------
+    numpy.ndarray
+        On the host; ``x`` itself when it already is one.
 
     Examples
     --------

@@ -86,6 +86,20 @@ def _positive(value: Any, name: str) -> float:
 def family_invariant(alpha: float, beta: float, optimizer: str = "sgd") -> float:
     """The quantity a family holds fixed: ``α·β`` for SGD, ``α·√β`` for NSGD.
 
+    Parameters
+    ----------
+    alpha : float
+        Learning-rate decay per phase (``η`` is divided by ``α``); positive.
+    beta : float
+        Batch growth per phase (``B`` is multiplied by ``β``); positive.
+    optimizer : {"sgd", "nsgd"}, default "sgd"
+        Which family (docs/math.md#equivalence).
+
+    Returns
+    -------
+    float
+        ``αβ`` (SGD) or ``α√β`` (NSGD).
+
     Examples
     --------
     >>> family_invariant(2.0, 1.0), family_invariant(1.0, 2.0)
@@ -117,6 +131,17 @@ def family_member(
         Position on the family: ``β = c^p`` and ``α = c^{1−p}`` (SGD) or ``α = c^{1−p/2}`` (NSGD).
         ``p = 0`` is pure learning-rate decay; on the NSGD family ``p = 1`` is Seesaw.
     optimizer : {"sgd", "nsgd"}
+        Which family, default ``"sgd"``.
+
+    Returns
+    -------
+    alpha, beta : tuple of float
+        The member's learning-rate decay and batch growth per phase.
+
+    Raises
+    ------
+    ValueError
+        Unless exactly one of ``beta`` and ``p`` is given, or for a non-positive ``c``/``beta``.
 
     Examples
     --------
@@ -154,6 +179,27 @@ def family_members(
 ) -> list[tuple[float, float]]:
     """Several members of one family (see :func:`family_member`), given ``betas`` or ``ps``.
 
+    Parameters
+    ----------
+    c : float
+        The invariant (``αβ`` for SGD, ``α√β`` for NSGD); positive.
+    betas : sequence of float, optional
+        Batch growths per phase, one member each.
+    ps : sequence of float, optional
+        Positions on the family (see :func:`family_member`), one member each.
+    optimizer : {"sgd", "nsgd"}, default "sgd"
+        Which family.
+
+    Returns
+    -------
+    list of tuple of float
+        ``[(α, β), …]`` in the order given.
+
+    Raises
+    ------
+    ValueError
+        Unless exactly one of ``betas`` and ``ps`` is given; an entry's error names its index.
+
     Examples
     --------
     >>> family_members(4.0, betas=[1, 2, 4])
@@ -181,6 +227,18 @@ def satisfies_ramp_bound(alpha: float, beta: float) -> bool:
 
     docs/math.md#equivalence: the most aggressive stable ramp. Equality (Seesaw) passes, up to a relative
     ``1e-12`` of rounding.
+
+    Parameters
+    ----------
+    alpha : float
+        Learning-rate decay per phase; positive.
+    beta : float
+        Batch growth per phase; positive.
+
+    Returns
+    -------
+    bool
+        ``True`` when ``α ≥ √β`` (to the rounding tolerance).
 
     Examples
     --------
@@ -215,6 +273,12 @@ def phase_schedule(
         ``False`` keeps the exact real batches ``B_0 β^k`` (up to the step-count rounding of
         :meth:`Schedule.from_phases`); ``True`` requires every ``B_0 β^k`` to be an integer.
     label : str
+        Name carried by the schedule (legends).
+
+    Returns
+    -------
+    Schedule
+        The phases in order, with ``metadata`` ``alpha``, ``beta`` and ``phase_boundaries``.
 
     Examples
     --------

@@ -29,6 +29,29 @@ __all__ = ["Constant", "Cosine", "LRShape", "Linear", "StepDecay", "WarmupCosine
 
 @dataclass(frozen=True)
 class LRShape:
+    """Base class: ``peak`` rate ``η_0`` over a horizon of ``total_samples`` samples.
+
+    A shape is a function of **samples**, not steps (docs/math.md#lr-shapes), so a batch ramp never
+    shifts a decay by accident; subclasses define the rate on the horizon fraction ``u = τ/D``.
+
+    Parameters
+    ----------
+    peak : float
+        ``η_0 > 0``, the largest learning rate.
+    total_samples : float
+        The horizon in samples (``> 0``); rates past it read the rate at the horizon.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive or non-finite ``peak`` or ``total_samples``.
+
+    Examples
+    --------
+    >>> shape = Linear(1.0, 100)            # any subclass: LRShape itself defines no rate
+    >>> isinstance(shape, LRShape), shape.peak, shape.total_samples
+    (True, 1.0, 100.0)
+    """
     """Base class: ``peak`` rate ``η_0`` over a horizon of ``total_samples`` samples."""
 
     peak: float
@@ -155,6 +178,18 @@ class LRShape:
         ``integral() / (peak · total_samples)`` is the continuous-limit serial-step fraction of a
         Seesaw ramp without warmup (docs/math.md#seesaw-rule). Closed form for the built-in shapes, adaptive
         quadrature otherwise.
+
+        Parameters
+        ----------
+        start : float, default 0.0
+            Lower limit in samples (``≥ 0``; clipped to the horizon).
+        stop : float, optional
+            Upper limit in samples (``≥ start``); the horizon by default.
+
+        Returns
+        -------
+        float
+            The integral, in learning rate × samples.
 
         Examples
         --------
@@ -317,6 +352,13 @@ def _warmup_primitive(u: float, w: float, start: float) -> float:
 class Constant(LRShape):
     """``η(τ) = η_0``.
 
+    Parameters
+    ----------
+    peak : float
+        ``η_0 > 0``, the largest learning rate.
+    total_samples : float
+        The horizon in samples (``> 0``); rates past it read the rate at the horizon.
+
     Examples
     --------
     >>> Constant(0.1, 100)([0, 50, 100]).tolist()
@@ -344,6 +386,17 @@ class StepDecay(LRShape):
     """Piecewise constant: multiply by ``factor`` at each boundary (fractions of the horizon).
 
     A boundary belongs to the new phase (optax convention).
+
+    Parameters
+    ----------
+    peak : float
+        ``η_0 > 0``, the largest learning rate.
+    total_samples : float
+        The horizon in samples (``> 0``); rates past it read the rate at the horizon.
+    boundaries : sequence of float, default (0.5,)
+        Increasing fractions of the horizon in ``[0, 1]`` where the rate changes.
+    factor : float, default 0.5
+        Multiplier applied at each boundary, in ``(0, 1]``.
 
     Examples
     --------
@@ -411,6 +464,15 @@ class StepDecay(LRShape):
 class Linear(LRShape):
     """Linear from ``η_0`` to ``final · η_0`` over the horizon.
 
+    Parameters
+    ----------
+    peak : float
+        ``η_0 > 0``, the largest learning rate.
+    total_samples : float
+        The horizon in samples (``> 0``); rates past it read the rate at the horizon.
+    final : float, default 0.0
+        Final rate as a fraction of the peak, in ``[0, 1]``.
+
     Examples
     --------
     >>> Linear(1.0, 10, final=0.0)([0, 5, 10]).tolist()
@@ -442,6 +504,17 @@ class Linear(LRShape):
 @dataclass(frozen=True)
 class Cosine(LRShape):
     """Cosine decay from ``η_0`` to ``final · η_0``: half cosine, or quarter cosine ``η_0 cos(πu/2)``.
+
+    Parameters
+    ----------
+    peak : float
+        ``η_0 > 0``, the largest learning rate.
+    total_samples : float
+        The horizon in samples (``> 0``); rates past it read the rate at the horizon.
+    final : float, default 0.0
+        Final rate as a fraction of the peak, in ``[0, 1]``.
+    quarter : bool, default False
+        ``True`` for the quarter cosine instead of the half cosine.
 
     Examples
     --------
@@ -484,6 +557,19 @@ class WarmupCosine(LRShape):
     """Linear warmup from ``warmup_start · η_0`` to ``η_0``, then half cosine to ``floor · η_0``.
 
     The defaults are the released Seesaw setting (docs/math.md#serial-step-reduction): 10 % warmup from 0.1 η_0, floor 0.1.
+
+    Parameters
+    ----------
+    peak : float
+        ``η_0 > 0``, the largest learning rate.
+    total_samples : float
+        The horizon in samples (``> 0``); rates past it read the rate at the horizon.
+    warmup_fraction : float, default 0.1
+        Fraction of the horizon spent in the warmup, in ``[0, 1)``.
+    warmup_start : float, default 0.1
+        The warmup starts at ``warmup_start · η_0``.
+    floor : float, default 0.1
+        Final rate as a fraction of the peak.
 
     Examples
     --------
@@ -546,6 +632,10 @@ class WSD(LRShape):
 
     Parameters
     ----------
+    peak : float
+        ``η_0 > 0``, the largest learning rate.
+    total_samples : float
+        The horizon in samples (``> 0``); rates past it read the rate at the horizon.
     warmup_fraction, decay_fraction : float
         Fractions of the horizon spent in warmup and in the final decay.
     floor : float

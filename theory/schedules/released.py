@@ -81,6 +81,22 @@ def released_milestones(
 ) -> np.ndarray:
     """Milestones ``τ_1 … τ_{k_max}`` (tokens) of the released scheduler (module docstring).
 
+    Parameters
+    ----------
+    total_tokens : int
+        ``D``, the token budget (a whole number).
+    milestone_factor : float
+        ``r ∈ (0, 1)``: milestones where the cosine base falls to ``η_0 r^k``.
+    warmup_fraction : float, default 0.1
+        Fraction of ``D`` spent in the warmup, in ``[0, 1)``.
+    alpha_f : float, default 0.1
+        Floor of the cosine relative to ``η_0``, in ``(0, 1)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(k_max,)``: the milestones in tokens, increasing.
+
     Examples
     --------
     >>> released_milestones(1000, 0.5).tolist()     # k_max = int(log 0.1 / log 0.5) = 3
@@ -131,6 +147,12 @@ class ReleasedRun:
         Milestones in tokens.
     milestones_consumed : int
         Milestones consumed before the stop.
+
+    Examples
+    --------
+    >>> run = released_seesaw_run(3.3e9, 1024, 256)      # built by released_seesaw_run, not by hand
+    >>> run.steps, int(run.batch[0]), int(run.batch[-1]), run.lr_mode
+    (7756, 256, 2521, 'staircase')
     """
 
     total_tokens: int
@@ -165,12 +187,38 @@ class ReleasedRun:
         return self.batch * self.seq_len
 
     def reduction_vs(self, baseline: "ReleasedRun") -> float:
+        """Serial-step reduction ``1 − steps / baseline.steps``.
+
+        Parameters
+        ----------
+        baseline : ReleasedRun
+            The run compared with (typically the cosine baseline of the same budget).
+
+        Returns
+        -------
+        float
+            The fraction of the baseline's steps saved.
+        """
         """Serial-step reduction ``1 − steps / baseline.steps``."""
         if not isinstance(baseline, ReleasedRun):
             raise TypeError(f"baseline must be a ReleasedRun; got {type(baseline).__name__}")
         return 1.0 - self.steps / baseline.steps
 
     def schedule(self, unit: str = "sequences", label: str = "") -> Schedule:
+        """The run as a :class:`~theory.Schedule`, batches counted in ``"sequences"`` or ``"tokens"``.
+
+        Parameters
+        ----------
+        unit : {"sequences", "tokens"}, default "sequences"
+            What one unit of the schedule's batch (and samples) counts.
+        label : str, optional
+            Name carried by the schedule.
+
+        Returns
+        -------
+        Schedule
+            The per-step learning rates and batches, with the run's milestones in ``metadata``.
+        """
         """The run as a :class:`~theory.Schedule`, batches counted in ``"sequences"`` or ``"tokens"``."""
         choice(unit, "unit", ("sequences", "tokens"))
         batch = self.batch if unit == "sequences" else self.batch_tokens
@@ -339,6 +387,24 @@ def released_grid(
     ``B_0 ∈ large_batches``), for every model. Each row compares with the constant-batch cosine
     baseline at the same ``D`` and ``B_0``.
 
+    Parameters
+    ----------
+    models : tuple of (str, float)
+        ``(name, total tokens)`` per model; the released 150M/300M/600M by default.
+    seq_len : int, default 1024
+        Tokens per sequence.
+    main_batches : tuple of int
+        Initial batches (sequences) of the main and ``(α, β)`` runs.
+    large_batches : tuple of int
+        Initial batches of the large-batch runs (may be empty).
+
+    Returns
+    -------
+    list of dict
+        One row per run: ``group``, ``model``, ``total_tokens``, ``seq_len``, ``initial_batch``, the
+        factors, ``alpha``, ``beta``, ``steps``, ``baseline_steps``, ``reduction``, ``tokens``,
+        ``baseline_tokens``, ``final_batch``, ``milestones_consumed``.
+
     Examples
     --------
     >>> rows = released_grid(models=(("150M", 3.3e9),), main_batches=(256,), large_batches=())
@@ -419,6 +485,16 @@ def _check_rows(rows: Any) -> None:
 
 def format_released_table(rows: list[dict[str, Any]]) -> str:
     """A fixed-width text table of :func:`released_grid` rows.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows as :func:`released_grid` returns them.
+
+    Returns
+    -------
+    str
+        A header line and one line per row.
 
     Examples
     --------

@@ -123,6 +123,23 @@ MAX_STEP_ARRAY = 2**27
 
 
 class Segments(NamedTuple):
+    """A schedule as ``K`` constant runs: ``lr[k]`` and ``batch[k]`` for ``steps[k]`` consecutive steps.
+
+    Parameters
+    ----------
+    lr : numpy.ndarray
+        float64, shape ``(K,)``: the learning rate of each run.
+    batch : numpy.ndarray
+        shape ``(K,)``: the batch size (samples per step) of each run.
+    steps : numpy.ndarray
+        int64, shape ``(K,)``: the number of steps of each run (≥ 1).
+
+    Examples
+    --------
+    >>> seg = Schedule.from_phases([(0.1, 2, 6), (0.05, 4, 8)]).segments
+    >>> seg.lr.tolist(), seg.batch.tolist(), seg.steps.tolist()
+    ([0.1, 0.05], [2, 4], [3, 2])
+    """
     """A schedule as ``K`` constant runs: ``lr[k]`` and ``batch[k]`` for ``steps[k]`` consecutive steps."""
 
     lr: np.ndarray
@@ -340,6 +357,18 @@ class Schedule:
         Costs O(K + stop − start) whatever the schedule's length, so solvers read long schedules in
         chunks through this method.
 
+        Parameters
+        ----------
+        start : int, default 0
+            First step (0-based).
+        stop : int, optional
+            One past the last step; the schedule's length ``T`` by default.
+
+        Returns
+        -------
+        lr, batch : tuple of numpy.ndarray
+            float64, shape ``(stop − start,)`` each.
+
         Raises
         ------
         ValueError
@@ -464,6 +493,26 @@ class Schedule:
 
         Given ``samples``, the split into steps follows :meth:`from_phases`.
 
+        Parameters
+        ----------
+        lr : float
+            The learning rate (``≥ 0``).
+        batch : float
+            The batch size in samples per step (``≥ 1``).
+        steps : int, optional
+            Number of steps.
+        samples : float, optional
+            Number of samples instead (a last partial batch takes any remainder).
+        label : str, optional
+            Name carried by the schedule (legends, tables).
+        integer_batch : bool, default True
+            Require integer batch sizes; ``False`` allows real ``batch ≥ 1``.
+
+        Returns
+        -------
+        Schedule
+            ``steps`` steps, or as many as ``samples`` needs.
+
         Examples
         --------
         >>> Schedule.constant(0.1, 4, steps=3).samples.tolist()
@@ -498,6 +547,22 @@ class Schedule:
         is ``⌊D/B⌋`` steps of ``B`` plus, when ``D mod B > 0``, one final step with the remainder
         as its batch (so ``D`` must be a whole number). With real batches (``integer_batch=False``)
         the phase gets ``n = max(1, min(round(D/B), ⌊D⌋))`` steps of batch ``D/n`` (``D ≥ 1``).
+
+        Parameters
+        ----------
+        phases : iterable of (float, float, float)
+            ``(lr, batch, samples)`` per phase, in order.
+        label : str, optional
+            Name carried by the schedule (legends, tables).
+        metadata : mapping, optional
+            Free-form description, stored read-only.
+        integer_batch : bool, default True
+            Require integer batch sizes; ``False`` allows real ``batch ≥ 1``.
+
+        Returns
+        -------
+        Schedule
+            The phases one after another.
 
         Examples
         --------
@@ -547,6 +612,22 @@ class Schedule:
         Step ``t`` uses the rate at the samples consumed before it; the steps partition the horizon as
         in :meth:`from_phases` (a last partial batch takes any remainder).
 
+        Parameters
+        ----------
+        shape : LRShape
+            The learning rate as a function of samples.
+        batch : float
+            Constant batch size (samples per step).
+        label : str, optional
+            Name carried by the schedule (legends, tables).
+        integer_batch : bool, default True
+            Require integer batch sizes; ``False`` allows real ``batch ≥ 1``.
+
+        Returns
+        -------
+        Schedule
+            The sampled rates, with ``metadata["shape"]``.
+
         Examples
         --------
         >>> from ramplab.theory.schedules.lr_shapes import Linear
@@ -567,6 +648,18 @@ class Schedule:
     @classmethod
     def concatenate(cls, schedules: Sequence["Schedule"], *, label: str = "") -> "Schedule":
         """Run ``schedules`` one after another.
+
+        Parameters
+        ----------
+        schedules : sequence of Schedule
+            Non-empty; batches stay integer only if all of them are.
+        label : str, optional
+            Name carried by the schedule (legends, tables).
+
+        Returns
+        -------
+        Schedule
+            The concatenation.
 
         Examples
         --------
@@ -595,6 +688,23 @@ class Schedule:
         return Schedule.concatenate([self, other], label=self.label)
 
     def with_label(self, label: str) -> "Schedule":
+        """Return the same schedule under another label.
+
+        Parameters
+        ----------
+        label : str
+            The new label.
+
+        Returns
+        -------
+        Schedule
+            Same steps, metadata and batch kind.
+
+        Examples
+        --------
+        >>> Schedule.constant(0.1, 2, steps=2).with_label("warm").label
+        'warm'
+        """
         """Return the same schedule under another label."""
         seg = self._segments
         return Schedule.from_segments(seg.lr, seg.batch, seg.steps, label=label, metadata=self.metadata,
@@ -613,6 +723,18 @@ def schedule_list(schedules: Any, name: str = "schedules") -> list[Schedule]:
     """``schedules`` — one :class:`Schedule` or a non-empty iterable of them — as a list.
 
     The one check every entry point that takes "a schedule or several" goes through.
+
+    Parameters
+    ----------
+    schedules : Schedule or iterable of Schedule
+        What the caller was given.
+    name : str, default "schedules"
+        The argument's name, quoted in errors.
+
+    Returns
+    -------
+    list of Schedule
+        At least one.
 
     Raises
     ------

@@ -418,6 +418,26 @@ def phase_learning_rates(
     ``η_k / sqrt(B_k) = (η_0 / sqrt(B_0)) f^{−k}`` always (docs/math.md#seesaw-rule). Rates too
     small for float64 are 0.
 
+    Parameters
+    ----------
+    peak : float
+        ``η_0 > 0``, the rate of phase 0.
+    factor : float
+        ``f > 1``, the base's decay between milestones.
+    phases : int
+        Number of phases (``≥ 1``).
+    p : float, default 1.0
+        Batch exponent (the batch grows by ``f^p`` per milestone).
+    initial_batch : float, default 1.0
+        ``B_0 ≥ 1`` (matters only with a cap).
+    batch_cap : float, optional
+        Largest batch; past it the milestones cut the rate by ``f`` instead.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(phases,)``.
+
     Examples
     --------
     >>> phase_learning_rates(1.0, 4.0, 3).tolist()

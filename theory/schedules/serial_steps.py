@@ -50,6 +50,18 @@ _SAMPLES_RTOL = 1e-9
 def step_reduction(reference: Schedule, other: Schedule) -> float:
     """``1 − other.serial_steps / reference.serial_steps`` for two schedules with equal samples.
 
+    Parameters
+    ----------
+    reference : Schedule
+        The baseline (typically constant batch).
+    other : Schedule
+        The schedule compared with it; same total samples.
+
+    Returns
+    -------
+    float
+        The fraction of serial steps ``other`` saves (negative if it takes more).
+
     Raises
     ------
     ValueError
@@ -86,6 +98,24 @@ def phase_serial_steps(
     Phase ``k`` runs from milestone ``τ_k`` to ``τ_{k+1}`` (``τ_0 = 0``, the warmup included,
     the last phase ends at the horizon) at batch ``B_0 f^{pk}`` (see
     :func:`theory.seesaw.phase_batches` for the cap).
+
+    Parameters
+    ----------
+    base : LRShape
+        The learning-rate shape the ramp replaces (samples on its x axis).
+    initial_batch : float
+        ``B_0 ≥ 1``, the batch (samples per step) during the warmup and the first phase.
+    factor : float
+        ``f > 1``: milestones where the base falls by ``f``, batch × ``f^p`` at each.
+    p : float, default 1.0
+        Batch exponent: the batch grows as ``(η_0/η_base)^p`` (``p = 1`` is Seesaw).
+    batch_cap : float, optional
+        Largest batch (samples per step); none by default.
+
+    Returns
+    -------
+    float
+        Serial steps of the discretised ramp (fractional: samples / batch per phase, summed).
 
     Raises
     ------
@@ -130,6 +160,22 @@ def continuous_serial_steps(
 
     For ``p = 1`` without a cap this is ``(τ_w + ∫_{τ_w}^{D} η_base/η_0 dτ) / B_0`` in closed form
     (:meth:`theory.LRShape.integral`); otherwise adaptive quadrature.
+
+    Parameters
+    ----------
+    base : LRShape
+        The learning-rate shape the ramp replaces (samples on its x axis).
+    initial_batch : float
+        ``B_0 ≥ 1``, the batch (samples per step) during the warmup and the first phase.
+    p : float, default 1.0
+        Batch exponent: the batch grows as ``(η_0/η_base)^p`` (``p = 1`` is Seesaw).
+    batch_cap : float, optional
+        Largest batch (samples per step); none by default.
+
+    Returns
+    -------
+    float
+        Serial steps of the continuous ramp (the ``f → 1`` limit of :func:`phase_serial_steps`).
 
     Examples
     --------
@@ -176,6 +222,24 @@ def seesaw_step_reduction(
     ``factor=None`` gives the continuous limit (:func:`continuous_serial_steps`); a factor ``f > 1``
     the discretised ramp's phase count (:func:`phase_serial_steps`). Without a cap the reduction
     does not depend on ``initial_batch``.
+
+    Parameters
+    ----------
+    base : LRShape
+        The learning-rate shape the ramp replaces.
+    factor : float, optional
+        ``f > 1`` for the discretised ramp; ``None`` (default) for the continuous limit.
+    p : float, default 1.0
+        Batch exponent: the batch grows as ``(η_0/η_base)^p`` (``p = 1`` is Seesaw).
+    initial_batch : float, default 1.0
+        ``B_0 ≥ 1`` (matters only with a cap).
+    batch_cap : float, optional
+        Largest batch (samples per step); none by default.
+
+    Returns
+    -------
+    float
+        ``1 − steps/(D/B_0)``: the fraction of the constant-batch base's serial steps saved.
 
     Examples
     --------

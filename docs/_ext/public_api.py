@@ -1,0 +1,157 @@
+"""The public names of the installed ``ramplab`` and where the API reference documents each one.
+
+One definition serves the Sphinx build (``docs/conf.py`` writes the reference pages from it) and the
+tests (``tests/docs/``: every public name has a page; numpydoc validation of every public name), so
+a name a later change adds to some ``__all__`` is documented and validated without editing a list.
+
+*Public module*: every module of the installed package whose dotted path has no component starting
+with ``_`` (``ramplab._version``, ``ramplab.theory._validate`` and ``ramplab.figures._seesaw_setup``
+are private). *Public name*: an entry of a public module's ``__all__`` that is not itself a module
+(re-exported modules such as ``ramplab.theory.stability`` are documented as modules). A name that
+several modules export (``ramplab.theory.Problem`` and ``ramplab.theory.dynamics.problem.Problem``)
+is one object with one page, at its *canonical* path: the public module that defines it, else the
+deepest public module that lists it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import sys
+from dataclasses import dataclass, field
+from types import ModuleType
+
+PACKAGE = "ramplab"
+
+
+@dataclass
+class PublicName:
+    """One documented object: its canonical dotted path and every path it is exported under."""
+
+    canonical: str
+    kind: str  # "class", "exception", "function", "data"
+    obj: object = field(repr=False)
+    aliases: list[str] = field(default_factory=list)
+
+    @property
+    def module(self) -> str:
+        return self.canonical.rpartition(".")[0]
+
+    @property
+    def name(self) -> str:
+        return self.canonical.rpartition(".")[2]
+
+    @property
+    def external(self) -> bool:
+        """Re-exported from another distribution (``array_api_compat.array_namespace``): listed
+        under ramplab's name but documented by its own project, and not validated here."""
+        home = getattr(self.obj, "__module__", None) if self.kind != "data" else None
+        return home is not None and home.split(".")[0] != PACKAGE.split(".")[0]
+
+    @property
+    def page(self) -> str:
+        """Where the built site documents it, relative to the site root (``api/...html[#id]``)."""
+        if self.external:
+            return f"api/{group_of(self.module)}.html#{self.canonical}"
+        return f"api/generated/{self.canonical}.html"
+
+
+def _is_private(dotted: str) -> bool:
+    return any(part.startswith("_") for part in dotted.split(".")[1:])
+
+
+#: Public modules that could not be imported because an optional dependency of theirs is not
+#: installed (``{module: missing distribution module}``), filled by :func:`public_modules`.
+UNAVAILABLE: dict[str, str] = {}
+
+
+def _missing_dependency(exc: BaseException) -> str | None:
+    """The missing third-party module behind ``exc``, or None for any other failure."""
+    name = getattr(exc, "name", None)
+    if isinstance(exc, ModuleNotFoundError) and name and name.split(".")[0] != PACKAGE.split(".")[0]:
+        return name
+    return None
+
+
+def public_modules(package: str = PACKAGE) -> list[ModuleType]:
+    """Import and return every public module of ``package``, in a stable (sorted) order.
+
+    A module whose import fails only because an optional third-party dependency is missing (an
+    adapter for a framework this machine lacks) is left out and recorded in :data:`UNAVAILABLE`;
+    any other import error propagates, so a broken module fails the build and the tests.
+    """
+    root = importlib.import_module(package)
+
+    def onerror(name: str) -> None:
+        exc = sys.exc_info()[1]
+        if _missing_dependency(exc) is None:
+            raise exc
+        UNAVAILABLE[name] = _missing_dependency(exc)
+
+    names = [package] + sorted(
+        info.name for info in pkgutil.walk_packages(root.__path__, package + ".", onerror=onerror)
+        if not _is_private(info.name))
+    out = []
+    for name in names:
+        if name in UNAVAILABLE:
+            continue
+        try:
+            out.append(importlib.import_module(name))
+        except ImportError as exc:
+            if _missing_dependency(exc) is None:
+                raise
+            UNAVAILABLE[name] = _missing_dependency(exc)
+    return out
+
+
+def _kind(obj: object) -> str:
+    if inspect.isclass(obj):
+        return "exception" if issubclass(obj, BaseException) else "class"
+    if callable(obj):
+        return "function"
+    return "data"
+
+
+def _key(name: str, obj: object) -> tuple:
+    # Classes and functions are one object wherever they are exported; a constant is the same
+    # public name only under the same name (two unrelated constants may share a small int).
+    return (id(obj),) if (inspect.isclass(obj) or inspect.isroutine(obj)) else (name, id(obj))
+
+
+def public_names(package: str = PACKAGE) -> list[PublicName]:
+    """Every public name of ``package`` once, at its canonical path, with all its export paths."""
+    modules = public_modules(package)
+    module_names = {m.__name__ for m in modules}
+    found: dict[tuple, tuple[str, object, list[str]]] = {}
+    for mod in modules:
+        for name in getattr(mod, "__all__", ()):
+            obj = getattr(mod, name)
+            if inspect.ismodule(obj):
+                continue
+            entry = found.setdefault(_key(name, obj), (name, obj, []))
+            entry[2].append(f"{mod.__name__}.{name}")
+    out = []
+    for name, obj, paths in found.values():
+        home = getattr(obj, "__module__", None) if _kind(obj) != "data" else None
+        defined_here = [p for p in paths if p.rpartition(".")[0] == home and home in module_names]
+        canonical = defined_here[0] if defined_here else max(paths, key=lambda p: (p.count("."), p))
+        out.append(PublicName(canonical, _kind(obj), obj, sorted(paths)))
+    return sorted(out, key=lambda n: n.canonical)
+
+
+def group_of(module: str) -> str:
+    """The package whose reference page holds ``module``'s names: the module itself if it is a
+    package, else the package that contains it (``ramplab.theory.dynamics.problem`` →
+    ``ramplab.theory.dynamics``)."""
+    mod = importlib.import_module(module)
+    return module if hasattr(mod, "__path__") else module.rpartition(".")[0]
+
+
+def groups(package: str = PACKAGE) -> dict[str, dict[str, list[PublicName]]]:
+    """``{package: {module: [names]}}`` for the reference: one page per package, one section per
+    public module that has public names, in dotted-path order."""
+    out: dict[str, dict[str, list[PublicName]]] = {}
+    for item in public_names(package):
+        out.setdefault(group_of(item.module), {}).setdefault(item.module, []).append(item)
+    return {g: dict(sorted(mods.items())) for g, mods in sorted(out.items())}
