@@ -131,7 +131,7 @@ def torch_momentum(schedule: Schedule, momentum: float) -> np.ndarray:
     ------
     TypeError, ValueError
         For a ``schedule`` that is not a Schedule or a ``momentum`` outside ``[0, 1)``; and,
-        naming ``lr``, for a positive rate after a zero one with ``μ > 0``: torch's buffer then
+        naming ``schedule.lr``, for a positive rate after a zero one with ``μ > 0``: torch's buffer then
         still holds gradients that the zero-rate steps never applied, which no heavy ball
         reproduces.
 
@@ -154,12 +154,14 @@ def torch_momentum(schedule: Schedule, momentum: float) -> np.ndarray:
             bad = (prev == 0) & (cur > 0)
             if bad.any():
                 k = int(np.argmax(bad)) + 1
-                raise ValueError(f"lr is 0 at step {k} and positive at step {k + 1}: torch's momentum buffer keeps "
-                                 f"the gradients of zero-rate steps, which no heavy-ball momentum reproduces")
+                raise ValueError(f"schedule.lr is 0 at step {k} and positive at step {k + 1}: torch's momentum "
+                                 f"buffer keeps the gradients of zero-rate steps, which no heavy-ball momentum "
+                                 f"reproduces")
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             ratio = np.where(cur > 0, mu * cur / np.where(prev > 0, prev, 1.0), 0.0)
         if not np.all(np.isfinite(ratio)):
             k = int(np.argmax(~np.isfinite(ratio))) + 1
-            raise ValueError(f"lr grows too fast for float64 between steps {k} and {k + 1}: μ η_t/η_(t−1) overflows")
+            raise ValueError(f"schedule.lr grows too fast for float64 between steps {k} and {k + 1}: "
+                             f"μ η_t/η_(t−1) overflows")
         out[1:] = ratio
     return out

@@ -361,7 +361,8 @@ def optimizer_hyperparameters(
             bad = ~(np.isfinite(arr) & (arr >= 0))
             if bad.any():
                 i = int(np.argmax(bad))
-                raise ValueError(f"momentum must be finite and ≥ 0 at every step; got {float(arr[i])!r} at step {i + 1}")
+                raise ValueError(f"momentum must be finite and ≥ 0 at every step; got {float(arr[i])!r} at "
+                                 f"step {i + 1}")
             momenta = arr.astype(np.float64)
             out["momentum"] = momenta
         else:
