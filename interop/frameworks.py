@@ -66,13 +66,17 @@ def torch_scheduler(schedule: Any, optimizer: Any) -> Any:
 
     Examples
     --------
-    >>> import torch  # doctest: +SKIP
+    >>> import pytest; torch = pytest.importorskip("torch")   # the interop extra
     >>> from ramplab.theory import Schedule
-    >>> w = torch.zeros(2, requires_grad=True)  # doctest: +SKIP
-    >>> opt = torch.optim.SGD([w], lr=0.0)  # doctest: +SKIP
-    >>> sched = torch_scheduler(Schedule([0.1, 0.05], [2, 4]), opt)  # doctest: +SKIP
-    >>> opt.param_groups[0]["lr"]  # doctest: +SKIP
-    0.1
+    >>> w = torch.zeros(2, requires_grad=True)
+    >>> opt = torch.optim.SGD([w], lr=0.0)
+    >>> sched = torch_scheduler(Schedule([0.1, 0.05], [2, 4]), opt)
+    >>> seen = []
+    >>> for _ in range(2):
+    ...     seen.append(opt.param_groups[0]["lr"])
+    ...     opt.step(); sched.step()
+    >>> seen
+    [0.1, 0.05]
     """
     schedule = _schedule(schedule)
     torch = _require("torch", "torch_scheduler")
@@ -123,9 +127,10 @@ def optax_schedule(schedule: Any) -> Callable[[Any], Any]:
 
     Examples
     --------
+    >>> import pytest; _ = pytest.importorskip("jax")   # the interop extra
     >>> from ramplab.theory import Schedule
-    >>> f = optax_schedule(Schedule([0.5, 0.25], [2, 4]))  # doctest: +SKIP
-    >>> [float(f(k)) for k in range(3)]  # doctest: +SKIP
+    >>> f = optax_schedule(Schedule([0.5, 0.25], [2, 4]))
+    >>> [float(f(k)) for k in range(3)]
     [0.5, 0.25, 0.25]
     """
     schedule = _schedule(schedule)
