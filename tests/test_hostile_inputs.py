@@ -2520,8 +2520,9 @@ def _register_interop() -> None:
         def o_optax(r, kw):
             s = kw["schedule"]
             assert isinstance(s, Schedule)
-            assert float(r(0)) == float(np.float32(s.segments.lr[0]))
-            assert float(r(2**31 - 1)) == float(np.float32(s.segments.lr[-1]))
+            dt = np.dtype(r(0).dtype)  # JAX's default float (float64 under jax_enable_x64)
+            assert float(r(0)) == float(np.asarray(s.segments.lr[0], dtype=dt))
+            assert float(r(2**31 - 1)) == float(np.asarray(s.segments.lr[-1], dtype=dt))
 
         entry(f"{N}:optax_schedule", frameworks.optax_schedule, {"schedule": SI}, {"schedule": "schedule"}, o_optax)
 

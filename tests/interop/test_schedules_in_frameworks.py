@@ -3,7 +3,7 @@
 docs/math.md#torch-interop. The torch loop reads ``param_groups[0]["lr"]`` at every
 ``optimizer.step()`` of a real training loop; the optax loop records the learning rate that
 ``optax.inject_hyperparams`` stores in the optimizer state at every update (and checks one update
-against ``−lr·g``). References: ``schedule.lr`` itself (float32-rounded for JAX's default dtype).
+against ``−lr·g``). References: ``schedule.lr`` itself (rounded to JAX's default float dtype).
 """
 
 from __future__ import annotations
@@ -97,7 +97,9 @@ def test_optax_sees_the_schedule(name):
             np.testing.assert_allclose(np.asarray(updates), -float(fn(0)) * np.asarray(2.0 * before), rtol=1e-6)
     # inject_hyperparams evaluates the schedule at the count *before* each update: state after k
     # updates holds lr[k − 1]; the rate used by update k (1-based) is fn(k − 1) = lr[k − 1].
-    want = np.asarray(schedule.lr, dtype=np.float32).tolist()
+    # JAX's default float: float32, or float64 where another test turned jax_enable_x64 on.
+    dtype = np.dtype(fn(0).dtype)
+    want = np.asarray(schedule.lr, dtype=dtype).tolist()
     assert seen == want
     assert [float(fn(k)) for k in range(len(schedule))] == want
     assert float(jax.jit(fn)(len(schedule) + 5)) == want[-1]
@@ -113,7 +115,8 @@ def test_optax_scale_by_schedule_applies_the_rates():
     for _ in range(len(schedule)):
         updates, state = opt.update(jax.numpy.ones(1), state)
         got.append(float(updates[0]))
-    assert got == np.asarray(schedule.lr, dtype=np.float32).tolist()
+    dtype = np.dtype(updates.dtype)
+    assert got == np.asarray(schedule.lr, dtype=dtype).tolist()
 
 
 def test_torch_momentum_mapping_values():
