@@ -30,15 +30,6 @@ SEESAW = seesaw_schedule(Cosine(0.4, 512), 4, 2.0, rounding="floor", label="sees
 HAS_EXACT_MOMENTUM = "momentum" in inspect.signature(expected_risk).parameters
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: torch's thread pool only adds overhead on a shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def train(schedule: Schedule, *, momentum: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Mean excess risk and its standard error after every step of real torch SGD, shape (T + 1,)."""
     gen = torch.Generator().manual_seed(seed)
