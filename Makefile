@@ -43,11 +43,15 @@ test-latest: decoys
 # Regenerate the lock from pyproject.toml against the package index (uv ignores this machine's pip
 # configuration, so the lock resolves as a user's pip would). Existing pins are kept where they still
 # satisfy pyproject.toml; `make lock UPGRADE=--upgrade` moves everything to the newest versions.
+# TORCH_WHEELS: where uv finds PyTorch's CPU-only wheel (torch==2.13.0+cpu, which the package index
+# lacks; its torch==2.13.0 is the multi-GB CUDA build): this machine's /opt/wheels, or elsewhere
+# `make lock TORCH_WHEELS=https://download.pytorch.org/whl/cpu/torch/`.
 UPGRADE ?=
+TORCH_WHEELS ?= $(wildcard /opt/wheels)
 lock: $(STAMP)
 	$(PY) -m pip install --quiet uv
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
-	    --generate-hashes $(UPGRADE) -o $(LOCK)
+	    $(if $(TORCH_WHEELS),--find-links $(TORCH_WHEELS)) --generate-hashes $(UPGRADE) -o $(LOCK)
 
 figures: install
 	$(VENV)/bin/ramplab figures --out figures/output

@@ -1,17 +1,18 @@
 """What a Monte Carlo simulation runs: validated arguments and the per-step tables (docs/math.md#monte-carlo).
 
 :func:`configure_simulation` checks every argument of :func:`simulations.simulate` and resolves the
-defaults (data law, sampler, backend, dtype, block and chunk sizes) into one
-:class:`SimulationConfig`. The per-step quantities are read block by block through
-:meth:`SimulationConfig.step_block`: the rate ``η_t`` actually applied (the schedule's, or under
-NSGD with the expected denominator ``η_t/sqrt(G_t)`` from the exact solver), the integer batch
-``B_t`` and, with an iterate average, its weight ``ρ_t`` (docs/math.md#iterate-averaging).
+defaults (data law, sampler, backend, dtype, block and chunk sizes, the optimizer's
+hyper-parameters and rotation) into one :class:`SimulationConfig`. The per-step quantities are read
+block by block through :meth:`SimulationConfig.step_block`: the rate ``η_t`` actually applied (the
+schedule's, or under NSGD with the expected denominator ``η_t/sqrt(G_t)`` from the exact solver),
+the integer batch ``B_t``, the heavy-ball momentum ``μ_t`` (docs/math.md#monte-carlo-optimizers)
+and, with an iterate average, its weight ``ρ_t`` (docs/math.md#iterate-averaging).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from .samplers import DATA_KURTOSIS, SAMPLERS
 from .streams import default_block, root_seed_sequence
-from ..theory._validate import flag, positive_int
+from ..theory._validate import describe, finite_real, flag, positive_int, strict_real_array
 from ..theory.backend import resolve_backend
 from ..theory.dynamics.averaging import Averaging, resolve_average
 from ..theory.dynamics.problem import Problem
@@ -33,11 +34,25 @@ __all__ = [
     "StepBlock",
     "configure_simulation",
     "integer_batches",
+    "optimizer_hyperparameters",
     "resolve_data",
+    "rotation_matrix",
     "simulated_problem",
 ]
 
-OPTIMIZERS = ("sgd", "nsgd")
+OPTIMIZERS = ("sgd", "nsgd", "momentum", "adam", "signsgd")
+#: Defaults of the optimizers' hyper-parameters (docs/math.md#monte-carlo-optimizers): heavy-ball
+#: ``momentum`` for ``"momentum"``; ``betas``, ``eps`` and decoupled ``weight_decay`` for ``"adam"``;
+#: ``momentum`` (0: plain SignSGD; > 0: Signum) for ``"signsgd"``.
+DEFAULT_HYPERPARAMETERS = {
+    "momentum": {"momentum": 0.9},
+    "adam": {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0},
+    "signsgd": {"momentum": 0.0},
+}
+#: Largest dimension for which ``rotation="random"`` draws a dense Haar rotation (d² floats, O(d³) work).
+MAX_RANDOM_ROTATION = 8192
+#: ``rotation`` matrices must satisfy ``max |QᵀQ − I| ≤`` this.
+ROTATION_ATOL = 1e-8
 #: Most runs of one simulation (the host keeps a few floats per run): more is refused naming ``runs``.
 MAX_RUNS = 2**31
 #: Most runs per random stream (each stream draws ``runs_per_stream × (d + 3)`` numbers per step).
@@ -157,7 +172,8 @@ class StepBlock:
     """Per-step values of the 0-based steps ``start … stop − 1`` as Python numbers.
 
     Python floats and ints, not NumPy scalars: they mix with the arrays of every namespace.
-    ``weights`` is ``None`` without an iterate average.
+    ``weights`` is ``None`` without an iterate average; ``momenta`` (the heavy-ball ``μ_t``) is
+    ``None`` unless the optimizer is ``"momentum"``.
     """
 
     start: int
@@ -165,6 +181,7 @@ class StepBlock:
     rates: list[float]
     batches: list[int]
     weights: list[float] | None
+    momenta: list[float] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -185,6 +202,14 @@ class SimulationConfig:
         NSGD with the conditional denominator ``‖g_t‖``.
     averaging : Averaging or None
         The iterate average, if any.
+    hyperparameters : dict
+        The optimizer's resolved hyper-parameters (:data:`DEFAULT_HYPERPARAMETERS` filled in);
+        empty for SGD and NSGD.
+    momenta : ndarray, shape (T,), or None
+        The heavy-ball ``μ_t`` of every step (``optimizer="momentum"``).
+    rotation : ndarray, shape (d, d), or None
+        The orthogonal ``Q`` whose columns are the optimizer's coordinate axes in the eigenbasis
+        (:func:`rotation_matrix`); ``None``: the optimizer sees the eigenbasis.
     xp, dtype, block, chunk
         Namespace, state dtype, runs per random stream, runs advanced together.
     """
@@ -210,6 +235,9 @@ class SimulationConfig:
     keep_runs: bool
     on_divergence: str
     progress: bool | None
+    hyperparameters: dict = field(default_factory=dict)
+    momenta: np.ndarray | None = None
+    rotation: np.ndarray | None = None
 
     @property
     def horizon(self) -> int:
@@ -239,6 +267,7 @@ class SimulationConfig:
             rates=[float(r) for r in self.rates[start:stop]],
             batches=[int(b) for b in self.batches[start:stop]],
             weights=weights,
+            momenta=None if self.momenta is None else [float(m) for m in self.momenta[start:stop]],
         )
 
 
@@ -256,6 +285,168 @@ def _checked_averaging(average: Any, horizon: int) -> Averaging | None:
     if bad.any():
         raise ValueError(f"average must give weights in (0, 1]; got {float(probe[bad][0])!r}")
     return averaging
+
+
+def _fraction(value: Any, name: str) -> float:
+    """A real number in ``[0, 1)``, or ValueError/TypeError naming ``name``."""
+    out = finite_real(value, name, minimum=0.0)
+    if out >= 1.0:
+        raise ValueError(f"{name} must lie in [0, 1); got {describe(value)}")
+    return out
+
+
+def optimizer_hyperparameters(
+    optimizer: str,
+    steps: int,
+    *,
+    momentum: Any = None,
+    betas: Any = None,
+    eps: Any = None,
+    weight_decay: Any = None,
+) -> tuple[dict, np.ndarray | None]:
+    """Check the optimizer's hyper-parameters and fill in the defaults (docs/math.md#monte-carlo-optimizers).
+
+    Parameters
+    ----------
+    optimizer : {"sgd", "nsgd", "momentum", "adam", "signsgd"}
+    steps : int
+        Steps ``T`` of the schedule (the length a per-step ``momentum`` array must have).
+    momentum : float or array_like of shape (T,), optional
+        ``"momentum"``: heavy-ball ``μ`` in ``[0, 1)`` (default 0.9), or one ``μ_t ≥ 0`` per step
+        (values above 1 are allowed there: the torch mapping gives them during a warmup).
+        ``"signsgd"``: the Signum buffer's ``μ`` in ``[0, 1)`` (default 0, plain SignSGD).
+    betas : pair of float, optional
+        Adam's ``(β_1, β_2)``, each in ``[0, 1)``; default ``(0.9, 0.999)``.
+    eps : float, optional
+        Adam's ``ε ≥ 0``; default ``1e-8``.
+    weight_decay : float, optional
+        Adam's decoupled (AdamW) weight decay ``λ ≥ 0``; default 0.
+
+    Returns
+    -------
+    hyperparameters : dict
+        The resolved values (empty for SGD and NSGD).
+    momenta : ndarray, shape (T,), or None
+        Per-step ``μ_t`` for ``"momentum"``, else ``None``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Naming the hyper-parameter: out of range, of the wrong kind or length, or given to an
+        optimizer that has no such hyper-parameter.
+
+    Examples
+    --------
+    >>> optimizer_hyperparameters("adam", 3)
+    ({'betas': (0.9, 0.999), 'eps': 1e-08, 'weight_decay': 0.0}, None)
+    >>> optimizer_hyperparameters("momentum", 2, momentum=0.5)[1].tolist()
+    [0.5, 0.5]
+    """
+    given = {"momentum": momentum, "betas": betas, "eps": eps, "weight_decay": weight_decay}
+    allowed = DEFAULT_HYPERPARAMETERS.get(optimizer, {})
+    for name, value in given.items():
+        if value is not None and name not in allowed:
+            owners = [o for o, d in DEFAULT_HYPERPARAMETERS.items() if name in d]
+            raise ValueError(f"{name} applies only to optimizer={' or '.join(map(repr, owners))}; "
+                             f"got {name}={describe(value)} with optimizer={optimizer!r}")
+    out = {k: (v if given[k] is None else given[k]) for k, v in allowed.items()}
+    momenta = None
+    if optimizer == "momentum":
+        mu = out["momentum"]
+        if isinstance(mu, (list, tuple, np.ndarray)) and np.ndim(mu) >= 1:
+            arr = strict_real_array(mu, "momentum")
+            if arr.shape != (steps,):
+                raise ValueError(f"momentum must be a number or one value per step (shape ({steps},)); got "
+                                 f"shape {arr.shape}")
+            bad = ~(np.isfinite(arr) & (arr >= 0))
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise ValueError(f"momentum must be finite and ≥ 0 at every step; got {float(arr[i])!r} at "
+                                 f"step {i + 1}")
+            momenta = arr.astype(np.float64)
+            out["momentum"] = momenta
+        else:
+            out["momentum"] = _fraction(mu, "momentum")
+            momenta = np.full(steps, out["momentum"])
+    elif optimizer == "signsgd":
+        out["momentum"] = _fraction(out["momentum"], "momentum")
+    elif optimizer == "adam":
+        b = out["betas"]
+        if isinstance(b, (str, bytes)) or not isinstance(b, (list, tuple, np.ndarray)) or np.ndim(b) != 1 \
+                or len(b) != 2:
+            raise TypeError(f"betas must be a pair (beta1, beta2); got {describe(b)}")
+        out["betas"] = (_fraction(b[0], "betas"), _fraction(b[1], "betas"))
+        out["eps"] = finite_real(out["eps"], "eps", minimum=0.0)
+        out["weight_decay"] = finite_real(out["weight_decay"], "weight_decay", minimum=0.0)
+    return out, momenta
+
+
+def rotation_matrix(rotation: Any, dimension: int, seed: Any = 0) -> np.ndarray | None:
+    """The orthogonal matrix ``Q`` whose columns are the optimizer's axes in the eigenbasis of ``H``.
+
+    The optimizer sees the coordinates ``θ = Qᵀ e`` (docs/math.md#monte-carlo-optimizers), in which
+    the data covariance is ``Qᵀ Λ Q``: diagonal for ``Q = I`` (the default, ``rotation=None``),
+    dense otherwise.
+
+    Parameters
+    ----------
+    rotation : None, "random" or array_like of shape (d, d)
+        ``None``: no rotation (returns ``None``). ``"random"``: a Haar-distributed rotation drawn
+        from a stream of its own, the child ``SeedSequence(entropy, spawn_key=(*spawn_key, 2**32))``
+        of ``seed`` (no block of runs uses that key). A matrix: used as given; it must be
+        orthogonal, ``max |QᵀQ − I| ≤ 1e-8``.
+    dimension : int
+        ``d``, the simulated coordinates.
+    seed : int, sequence of int, SeedSequence or None
+        The simulation's seed (see :func:`simulations.streams.root_seed_sequence`).
+
+    Returns
+    -------
+    ndarray, shape (d, d), or None
+
+    Raises
+    ------
+    ValueError, TypeError
+        Naming ``rotation``: an unknown string, a matrix of the wrong shape, not finite or not
+        orthogonal, or ``"random"`` beyond ``d = 8192``.
+
+    Examples
+    --------
+    >>> q = rotation_matrix("random", 3, seed=1)
+    >>> bool(np.allclose(q.T @ q, np.eye(3)))
+    True
+    >>> rotation_matrix(None, 3) is None
+    True
+    """
+    if rotation is None:
+        return None
+    if isinstance(rotation, str):
+        if rotation != "random":
+            raise ValueError(f"rotation must be None, 'random' or an orthogonal (d, d) matrix; got {rotation!r:.80}")
+        if dimension > MAX_RANDOM_ROTATION:
+            raise ValueError(f"rotation='random' draws a dense d × d matrix; d = {dimension} exceeds "
+                             f"{MAX_RANDOM_ROTATION}")
+        root = root_seed_sequence(seed)
+        rng = np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, 2**32)))
+        a = rng.standard_normal((dimension, dimension))
+        q, r = np.linalg.qr(a)
+        return q * np.where(np.diag(r) < 0, -1.0, 1.0)[None, :]
+    try:
+        q = strict_real_array(rotation, "rotation")
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"rotation must be None, 'random' or an orthogonal (d, d) matrix; got "
+                        f"{describe(rotation)}") from exc
+    if q.shape != (dimension, dimension):
+        raise ValueError(f"rotation must have shape ({dimension}, {dimension}) (d = the simulated coordinates); "
+                         f"got shape {q.shape}")
+    q = q.astype(np.float64)
+    if not np.all(np.isfinite(q)):
+        raise ValueError("rotation must be finite")
+    with np.errstate(over="ignore", invalid="ignore"):
+        defect = np.max(np.abs(q.T @ q - np.eye(dimension)))
+    if not defect <= ROTATION_ATOL:
+        raise ValueError(f"rotation must be orthogonal: max |QᵀQ − I| = {defect:.3g} > {ROTATION_ATOL:g}")
+    return q
 
 
 def configure_simulation(
@@ -277,6 +468,11 @@ def configure_simulation(
     chunk_size: int | None,
     runs_per_stream: int | None,
     average: Any,
+    momentum: Any = None,
+    betas: Any = None,
+    eps: Any = None,
+    weight_decay: Any = None,
+    rotation: Any = None,
 ) -> SimulationConfig:
     """Check the arguments of :func:`simulations.simulate` and resolve their defaults.
 
@@ -308,10 +504,13 @@ def configure_simulation(
         raise ValueError(
             f"sampler='gaussian-exact' draws Gaussian batches only; got data={data!r} (use sampler='direct')"
         )
+    hyper, momenta = optimizer_hyperparameters(optimizer, len(schedule), momentum=momentum, betas=betas, eps=eps,
+                                               weight_decay=weight_decay)
     runs = positive_int(runs, "runs", maximum=MAX_RUNS)
     batches = integer_batches(schedule)
     simulated = simulated_problem(problem)
     root = root_seed_sequence(seed)
+    rotation = rotation_matrix(rotation, simulated.eigenvalues.shape[0], root)
     xp = resolve_backend(backend)
     dt = _resolve_dtype(xp, dtype)
     block = (default_block(xp) if runs_per_stream is None
@@ -349,4 +548,7 @@ def configure_simulation(
         keep_runs=keep_runs,
         on_divergence=on_divergence,
         progress=progress,
+        hyperparameters=hyper,
+        momenta=momenta,
+        rotation=rotation,
     )

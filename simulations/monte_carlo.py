@@ -1,4 +1,6 @@
-"""Monte Carlo SGD and normalized SGD on noisy linear regression, many runs advancing together.
+"""Monte Carlo SGD, NSGD, heavy-ball momentum, Adam and SignSGD on noisy linear regression.
+
+Many runs advance together (docs/math.md#monte-carlo, docs/math.md#monte-carlo-optimizers).
 
 The simulation works in the eigenbasis of ``H`` on the error ``e = w − w*`` of every run, a
 ``(runs, d)`` array advanced step by step through the array namespace that
@@ -23,7 +25,7 @@ module runs chunks of runs through the steps and packages the :class:`Simulation
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,7 +34,7 @@ from .configuration import NORMALIZATIONS, OPTIMIZERS, SimulationConfig, configu
 from .progress import ProgressBar
 from .recording import ChunkRecorder, CurveStatistics, RecordPlan, record_plan
 from .streams import block_streams
-from .updates import averaged_update, draw_gradient, iterate_update
+from .updates import OptimizerStep, averaged_update, draw_gradient
 from ..theory.backend import backend_name
 from ..theory.dynamics.averaging import Averaging
 from ..theory.dynamics.problem import Problem
@@ -97,13 +99,19 @@ class SimulationResult:
     runs, seed, backend, sampler, data, optimizer, normalization
         What was run: ``seed`` reproduces it (the root seed's entropy, or the ``SeedSequence``
         given), ``backend`` is the namespace's name, ``sampler`` the resolved sampler,
-        ``normalization`` is ``None`` for SGD.
+        ``normalization`` is ``None`` except for NSGD.
+    hyperparameters : dict
+        The optimizer's resolved hyper-parameters (``momentum``; ``betas``, ``eps``,
+        ``weight_decay``); empty for SGD and NSGD.
+    rotation : ndarray, shape (d, d), or None
+        The orthogonal ``Q`` of the optimizer's coordinates ``θ = Qᵀ e`` (``rotation=``).
     runs_per_stream : int
         Block size of the random streams (part of what reproduces the numbers).
     effective_lr : ndarray, shape (T,), or None
-        The deterministic rates applied (SGD: the schedule's; NSGD with the expected denominator:
+        The deterministic rates applied (the schedule's; NSGD with the expected denominator:
         ``η/sqrt(G_t)`` from :func:`theory.expected_risk`); ``None`` for the conditional NSGD, whose
-        rate ``η/‖g_t‖`` differs per run.
+        rate ``η/‖g_t‖`` differs per run. For Adam and SignSGD it is the ``η_t`` that multiplies
+        the normalised direction.
     diverged_at : int or None
         First step after which some run's risk (or averaged risk) was not finite.
     diverged_runs : int
@@ -143,6 +151,8 @@ class SimulationResult:
     mean_averaged_risk: np.ndarray | None = None
     averaged_stderr: np.ndarray | None = None
     run_averaged_risk: np.ndarray | None = None
+    hyperparameters: dict = field(default_factory=dict)
+    rotation: np.ndarray | None = None
 
     @property
     def std(self) -> np.ndarray:
@@ -205,8 +215,13 @@ def simulate(
     chunk_size: int | None = None,
     runs_per_stream: int | None = None,
     average: str | Averaging | None = None,
+    momentum: Any = None,
+    betas: Any = None,
+    eps: Any = None,
+    weight_decay: Any = None,
+    rotation: Any = None,
 ) -> SimulationResult:
-    """Monte Carlo mean excess risk of SGD or NSGD along a schedule, with its standard error.
+    """Monte Carlo mean excess risk of SGD, NSGD, momentum, Adam or SignSGD along a schedule, with its SE.
 
     Optionally also the mean excess risk of an iterate average (``average=``), the Monte Carlo
     counterpart of ``expected_risk(..., average=...).averaged_risk``.
@@ -216,7 +231,11 @@ def simulate(
     problem : Problem
     schedule : Schedule
         Batch sizes must be integer-valued.
-    optimizer : {"sgd", "nsgd"}
+    optimizer : {"sgd", "nsgd", "momentum", "adam", "signsgd"}
+        The update rule (docs/math.md#monte-carlo-optimizers): plain SGD, normalized SGD, heavy-ball
+        momentum ``w_{t+1} = w_t − η_t g_t + μ_t (w_t − w_{t−1})`` with ``w_{−1} = w_0`` (the
+        convention of the exact momentum solver), Adam (AdamW-style decoupled weight decay) or
+        SignSGD (Signum with ``momentum > 0``). The schedule's ``lr`` is the ``η_t`` of each rule.
     normalization : {"expected", "conditional"}
         NSGD only. ``"expected"`` divides by ``sqrt(E‖g_t‖²)``: the deterministic rates
         ``η/sqrt(G_t)`` are taken from :func:`theory.expected_risk` (its ``effective_lr``), so the
@@ -269,9 +288,37 @@ def simulate(
         A run whose averaged risk stops being finite counts as diverged, as for the iterate.
         Adds ``mean_averaged_risk``, ``averaged_stderr`` (and ``run_averaged_risk``) to the result.
 
+    momentum : float or array_like of shape (T,), optional
+        ``"momentum"``: ``μ`` in ``[0, 1)``, default 0.9, or one ``μ_t ≥ 0`` per step (e.g.
+        :func:`ramplab.interop.torch_momentum` for what ``torch.optim.SGD(momentum=μ)`` does).
+        ``"signsgd"``: the Signum buffer's ``μ`` in ``[0, 1)``, default 0 (plain SignSGD). Any other
+        optimizer raises ValueError naming ``momentum``.
+    betas : pair of float, optional
+        Adam's ``(β_1, β_2)`` in ``[0, 1)``; default ``(0.9, 0.999)``.
+    eps : float, optional
+        Adam's ``ε ≥ 0`` (in gradient units); default ``1e-8``.
+    weight_decay : float, optional
+        Adam's decoupled weight decay ``λ ≥ 0`` (AdamW: ``w ← w − η_t λ w`` besides the Adam step,
+        with ``w = e − e_0`` the iterate from ``w_0 = 0``); default 0. ``betas``, ``eps`` and
+        ``weight_decay`` with any optimizer but Adam raise ValueError naming them.
+    rotation : None, "random" or array_like of shape (d, d)
+        The coordinates the optimizer sees. ``None`` (default): the eigenbasis of ``H``, in which
+        the data covariance is diagonal. An orthogonal ``Q``: the optimizer sees ``θ = Qᵀ e`` and
+        the covariance ``Qᵀ Λ Q``. ``"random"``: a Haar rotation drawn from ``seed`` (a stream no
+        run uses). Only Adam and SignSGD depend on it (they act coordinate-wise); it costs two
+        ``(n, d) × (d, d)`` products per step, ``O(d²)`` per run and step on top of the ``O(d)``
+        sampler (the gradient is still drawn in the eigenbasis, exactly, and then rotated).
+
     Returns
     -------
     SimulationResult
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an argument of the wrong kind or range, naming it (hyper-parameters included).
+    SimulationDivergenceError
+        When a run stops being finite and ``on_divergence="raise"``.
 
     Notes
     -----
@@ -311,12 +358,20 @@ def simulate(
     >>> exact = expected_risk(p, s, average=TailAverage(201))
     >>> bool(np.all(np.abs(mc.z_score(exact.averaged_risk, averaged=True)[1:]) < 5))
     True
+
+    Adam and SignSGD, in the eigenbasis and in randomly rotated coordinates:
+
+    >>> adam = simulate(p, s, "adam", runs=64, seed=0, backend="numpy", betas=(0.9, 0.99))
+    >>> sign = simulate(p, s, "signsgd", runs=64, seed=0, backend="numpy", rotation="random")
+    >>> bool(adam.mean_risk[-1] < adam.mean_risk[0]), sign.rotation.shape
+    (True, (20, 20))
     """
     config = configure_simulation(
         problem, schedule, optimizer, normalization=normalization, runs=runs, seed=seed, backend=backend,
         sampler=sampler, data=data, checkpoints=checkpoints, keep_runs=keep_runs,
         on_divergence=on_divergence, progress=progress, dtype=dtype, chunk_size=chunk_size,
-        runs_per_stream=runs_per_stream, average=average,
+        runs_per_stream=runs_per_stream, average=average, momentum=momentum, betas=betas, eps=eps,
+        weight_decay=weight_decay, rotation=rotation,
     )
     plan = record_plan(config.schedule, config.checkpoints)
     n_curves = 1 if config.averaging is None else 2
@@ -346,6 +401,8 @@ def _simulate_chunk(config: SimulationConfig, plan: RecordPlan, curves: list[Cur
     e0 = np.sqrt(simulated.initial_second_moment)
     e = xp.asarray(np.broadcast_to(e0, (n, e0.shape[0])).copy(), dtype=dt)
     e_bar = e if config.averaging is not None else None  # ē_0 = e_0 (arrays are never modified in place)
+    rotation = None if config.rotation is None else xp.asarray(config.rotation, dtype=dt)
+    optimizer_step = OptimizerStep(xp, config.optimizer, config.hyperparameters, config.conditional, e, rotation)
     recorder = ChunkRecorder(xp, plan, curves, start, n, dt)
 
     def risks(a: Any, q: Any) -> tuple[Any, ...]:
@@ -372,7 +429,7 @@ def _simulate_chunk(config: SimulationConfig, plan: RecordPlan, curves: list[Cur
             q = xp.sum(a * a, axis=1)
             recorder.observe(t, *risks(a, q))
             g = draw_gradient(xp, config.sampler, streams, a, q, sqrt_lam, block.batches[i], sigma, config.data)
-            e = iterate_update(xp, e, g, block.rates[i], config.conditional)
+            e = optimizer_step(e, g, block.rates[i], None if block.momenta is None else block.momenta[i])
             if e_bar is not None:
                 e_bar = averaged_update(e_bar, e, block.weights[i])
             bar.update(n)
@@ -421,4 +478,6 @@ def _result(config: SimulationConfig, plan: RecordPlan, curves: list[CurveStatis
         mean_averaged_risk=avg_mean,
         averaged_stderr=avg_stderr,
         run_averaged_risk=run_avg,
+        hyperparameters=config.hyperparameters,
+        rotation=config.rotation,
     )

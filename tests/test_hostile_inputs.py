@@ -86,6 +86,9 @@ MODULES = (
     "ramplab.theory.dynamics.momentum",
     "ramplab.proofs.momentum",
     "ramplab.sweeps",
+    "ramplab.interop",
+    "ramplab.interop.steps",
+    "ramplab.interop.frameworks",
 )
 
 FLOAT_MAX = np.finfo(np.float64).max
@@ -2316,6 +2319,43 @@ def _register_shapes() -> None:
     entry(f"{M}:Linear.crossing", LIN.crossing, {"level": 0.25}, {"level": "real"}, o_crossing)
 
 
+def o_hyperparameters(r, kw, optimizer: str, p: Problem, s: Schedule) -> None:
+    """What simulate accepted as hyper-parameters and rotation is what docs/math.md#monte-carlo-optimizers allows."""
+    owners = {"momentum": ("momentum", "signsgd"), "betas": ("adam",), "eps": ("adam",), "weight_decay": ("adam",)}
+    for name, allowed in owners.items():
+        value = kw.get(name)
+        if value is None:
+            continue
+        assert optimizer in allowed, f"accepted {name}={value!r} for optimizer={optimizer!r}"
+        if name == "momentum":
+            if optimizer == "momentum" and np.ndim(value) >= 1:
+                mu = vector(value)
+                assert mu.shape == (len(s),) and np.all(mu >= 0), f"accepted momentum={value!r}"
+                close(r.hyperparameters["momentum"], mu, 0.0, "momentum")
+            else:
+                mu = real(value)
+                assert 0 <= mu < 1, f"accepted momentum={value!r}"
+                assert r.hyperparameters["momentum"] == mu
+        elif name == "betas":
+            b = vector(value)
+            assert b.shape == (2,) and np.all((b >= 0) & (b < 1)), f"accepted betas={value!r}"
+            assert r.hyperparameters["betas"] == tuple(b.tolist())
+        else:
+            v = real(value)
+            assert v >= 0, f"accepted {name}={value!r}"
+            assert r.hyperparameters[name] == v
+    rot = kw.get("rotation")
+    if rot is None:
+        assert r.rotation is None
+    elif isinstance(rot, str):
+        assert rot == "random", f"accepted rotation={rot!r}"
+    else:
+        q = vector(rot)
+        assert q.shape == (p.dimension, p.dimension), f"accepted rotation of shape {q.shape}"
+        assert np.max(np.abs(q.T @ q - np.eye(p.dimension))) <= 1e-8, "accepted a non-orthogonal rotation"
+        close(r.rotation, q, 0.0, "rotation")
+
+
 def _register_monte_carlo() -> None:
     from ramplab.simulations import monte_carlo
     from ramplab.theory.dynamics import averaging
@@ -2330,8 +2370,9 @@ def _register_monte_carlo() -> None:
         p = problem_of(kw["problem"])
         s = kw["schedule"]
         assert isinstance(s, Schedule), f"accepted schedule {s!r}"
-        choice(kw["optimizer"], ("sgd", "nsgd"))
+        optimizer = choice(kw["optimizer"], ("sgd", "nsgd", "momentum", "adam", "signsgd"))
         choice(kw["normalization"], ("expected", "conditional"))
+        o_hyperparameters(r, kw, optimizer, p, s)
         runs = integer(kw["runs"])
         assert runs >= 1
         be = kw["backend"]
@@ -2394,6 +2435,99 @@ def _register_monte_carlo() -> None:
           {k: kinds[k] for k in ("problem", "normalization", "checkpoints", "average", "chunk_size", "runs_per_stream",
                                  "dtype")},
           o_simulate, raises=(DivergenceError,), skip={"dtype": nones})
+    # The optimizers of docs/math.md#monte-carlo-optimizers: each hyper-parameter with its own optimizer.
+    hyper_kinds = {"momentum": "vector", "betas": "sequence", "eps": "real", "weight_decay": "real",
+                   "rotation": "vector"}
+    entry(f"{M}:simulate[momentum]", monte_carlo.simulate,
+          lambda: {**base, "optimizer": "momentum", "momentum": 0.5},
+          {"momentum": "vector", "rotation": "vector", "betas": "sequence"}, o_simulate, raises=(DivergenceError,))
+    entry(f"{M}:simulate[adam]", monte_carlo.simulate,
+          lambda: {**base, "optimizer": "adam", "betas": (0.9, 0.99), "eps": 1e-8, "weight_decay": 0.01,
+                   "rotation": np.array([[0.6, -0.8], [0.8, 0.6]])},
+          {k: hyper_kinds[k] for k in ("betas", "eps", "weight_decay", "rotation", "momentum")}, o_simulate,
+          raises=(DivergenceError,), skip={"betas": nones, "eps": nones, "weight_decay": nones, "rotation": nones})
+    entry(f"{M}:simulate[signsgd]", monte_carlo.simulate,
+          lambda: {**base, "optimizer": "signsgd", "momentum": 0.9, "rotation": "random"},
+          {"momentum": "real", "rotation": "vector", "eps": "real"}, o_simulate, raises=(DivergenceError,),
+          skip={"momentum": nones, "rotation": nones})
+
+
+def _register_interop() -> None:
+    from ramplab.interop import frameworks, steps
+
+    M, N = "ramplab.interop.steps", "ramplab.interop.frameworks"
+    exempt(f"{N}:INSTALL_HINT", "constant (a message)")
+    SI = Schedule.from_segments([0.2, 0.1, 0.05], [2, 4, 4], [2, 3, 1])
+
+    def segment_runs(s: Schedule) -> list[tuple[float, int]]:
+        return [(float(a), int(n)) for a, n in zip(s.segments.lr, s.segments.steps)]
+
+    def o_lr_at(r, kw):
+        s = kw["schedule"]
+        assert isinstance(s, Schedule), f"accepted schedule {s!r}"
+        k = integer(kw["step"])
+        assert k >= 0
+        acc, ref = 0, None
+        for lr, n in segment_runs(s):  # plain walk over the constant runs
+            acc += n
+            if k < acc:
+                ref = lr
+                break
+        ref = segment_runs(s)[-1][0] if ref is None else ref
+        assert r == ref, f"{r!r} != {ref!r}"
+
+    entry(f"{M}:learning_rate_at", steps.learning_rate_at, {"schedule": SI, "step": 3},
+          {"schedule": "schedule", "step": "int"}, o_lr_at)
+
+    def o_batches(r, kw):
+        s = kw["schedule"]
+        assert isinstance(s, Schedule)
+        ref = [int(b) for b, n in zip(s.segments.batch, s.segments.steps) for _ in range(int(n))]
+        assert r.dtype == np.int64 and r.tolist() == ref
+
+    entry(f"{M}:batch_sizes", steps.batch_sizes, {"schedule": SI}, {"schedule": "schedule"}, o_batches)
+
+    def o_momentum(r, kw):
+        s = kw["schedule"]
+        assert isinstance(s, Schedule)
+        mu = real(kw["momentum"])
+        assert 0 <= mu < 1
+        lr = [a for a, n in segment_runs(s) for _ in range(n)]
+        ref = [mu] + [0.0 if b == 0 else mu * b / a for a, b in zip(lr, lr[1:])]
+        close(r, ref, 1e-15, "torch momentum")
+
+    entry(f"{M}:torch_momentum", steps.torch_momentum, {"schedule": SI, "momentum": 0.9},
+          {"schedule": "schedule", "momentum": "real"}, o_momentum)
+
+    try:
+        import torch
+    except ImportError:
+        exempt(f"{N}:torch_scheduler", "PyTorch (the interop extra) is not installed")
+    else:
+        def o_scheduler(r, kw):
+            s = kw["schedule"]
+            assert isinstance(s, Schedule)
+            assert isinstance(kw["optimizer"], torch.optim.Optimizer)
+            assert r.optimizer.param_groups[0]["lr"] == float(s.segments.lr[0])
+
+        def valid_scheduler():
+            return {"schedule": SI, "optimizer": torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=1.0)}
+
+        entry(f"{N}:torch_scheduler", frameworks.torch_scheduler, valid_scheduler,
+              {"schedule": "schedule", "optimizer": "any"}, o_scheduler)
+    try:
+        import jax  # noqa: F401
+    except ImportError:
+        exempt(f"{N}:optax_schedule", "JAX (the interop extra) is not installed")
+    else:
+        def o_optax(r, kw):
+            s = kw["schedule"]
+            assert isinstance(s, Schedule)
+            dt = np.dtype(r(0).dtype)  # JAX's default float (float64 under jax_enable_x64)
+            assert float(r(0)) == float(np.asarray(s.segments.lr[0], dtype=dt))
+            assert float(r(2**31 - 1)) == float(np.asarray(s.segments.lr[-1], dtype=dt))
+
+        entry(f"{N}:optax_schedule", frameworks.optax_schedule, {"schedule": SI}, {"schedule": "schedule"}, o_optax)
 
 
 def _register_compression() -> None:
@@ -2898,7 +3032,7 @@ for _register in (_register_sfo, _register_growth, _register_families, _register
                   _register_simulations, _register_proofs, _register_schedules,
                   _register_problem, _register_dynamics, _register_recursion,
                   _register_shapes, _register_monte_carlo, _register_compression, _register_seesaw,
-                  _register_momentum, _register_sweeps):
+                  _register_momentum, _register_sweeps, _register_interop):
     _register()
 
 

@@ -258,8 +258,8 @@ def test_bad_input(kwargs, error, match):
 
 
 def test_bad_input_types_and_batches():
-    with pytest.raises(ValueError, match="optimizer .* got 'adam'"):
-        simulate(PROBLEM, SCHEDULE, "adam", runs=2)
+    with pytest.raises(ValueError, match="optimizer .* got 'adagrad'"):
+        simulate(PROBLEM, SCHEDULE, "adagrad", runs=2)
     with pytest.raises(TypeError, match="problem must be a Problem"):
         simulate("p", SCHEDULE, runs=2)
     with pytest.raises(TypeError, match="schedule must be a Schedule"):

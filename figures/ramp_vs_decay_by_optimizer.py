@@ -1,0 +1,203 @@
+"""Does a batch ramp track learning-rate decay beyond SGD? Momentum, NSGD, SignSGD, Adam, around the critical batch.
+
+docs/math.md#equivalence, docs/math.md#monte-carlo-optimizers. One power-law problem (``d = 200`` in
+full mode), five phases; in every pair the *decay* member halves the rate each phase at constant
+batch, ``(α, β) = (2, 1)``, and the *ramp* member doubles the batch, with the rate the rule says:
+
+- ``αβ`` rule (SGD's invariant ``η/B``): ``(α, β) = (1, 2)``, rate held;
+- ``α√β`` rule (NSGD's invariant in the variance-dominated regime): ``(√2, 2)``, Seesaw's step.
+
+Both members see the same samples in every phase (the decay takes ``N`` steps per phase, the ramp
+``N/2^k``). Measured: the ratio of final excess risks, ramp / decay, with its standard error (Monte
+Carlo, independent seeds: ``SE(r) = r·sqrt((SE_ramp/R_ramp)² + (SE_decay/R_decay)²)``). SGD and
+NSGD (expected denominator) come from the exact solver (SE 0); heavy-ball momentum (μ = 0.9),
+SignSGD and Adam: ``η_0 = 0.08`` at every ``B_0`` (per-coordinate step length; the best of the
+grid 0.005·4^k for the decay member at ``B_0 ≥ 64`` in a scan of this problem, larger rates do better
+at the smallest batches), so that across ``B_0`` only the batch changes. Adam runs twice: with the
+default ``betas = (0.9, 0.999)``, whose second moment averages ``g²`` over about 1000 steps (longer
+than a phase, so it lags every batch change), and with ``β₂ = 0.95`` (about 20 steps).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ._seesaw_setup import max_stable_lr, nsgd_peak_lr
+from .registry import FigureContext, register
+from ..simulations import simulate
+from ..theory import Problem, expected_risk, phase_schedule
+from ..theory.dynamics.recursion import gradient_second_moment
+
+RULES = {"αβ": (1.0, 2.0), "α√β": (math.sqrt(2.0), 2.0)}
+DECAY = (2.0, 1.0)
+#: (series, rule) pairs measured; "sgd" and "nsgd" are exact.
+PAIRS = (("sgd", "αβ"), ("momentum", "αβ"), ("nsgd", "α√β"), ("signsgd", "α√β"), ("signsgd", "αβ"),
+         ("adam", "α√β"), ("adam", "αβ"), ("adam β₂=0.95", "α√β"), ("adam β₂=0.95", "αβ"))
+MOMENTUM = 0.9
+#: Series → (optimizer of simulate, its hyper-parameters).
+SERIES = {"sgd": ("sgd", {}), "nsgd": ("nsgd", {}), "momentum": ("momentum", {"momentum": MOMENTUM}),
+          "signsgd": ("signsgd", {}), "adam": ("adam", {}), "adam β₂=0.95": ("adam", {"betas": (0.9, 0.95)})}
+#: A ramp "tracks" the decay when its final risk is within this factor of the decay's.
+TRACKING_FACTOR = 1.25
+#: η_0 of SignSGD and Adam (per-coordinate step length), at every B_0.
+SIGN_ADAM_LR = 0.08
+
+
+def setup(quick: bool) -> dict:
+    """Problem, batch grid, phase length, runs (also used by the figure's test)."""
+    if quick:
+        return {"problem": Problem.power_law(40, a=1.5, b=1.0, noise_variance=0.5), "batches": (2, 64),
+                "steps_per_phase": 32, "phases": 3, "runs": 64}
+    return {"problem": Problem.power_law(200, a=1.5, b=1.0, noise_variance=0.5),
+            "batches": (1, 4, 16, 64, 256, 1024), "steps_per_phase": 128, "phases": 5, "runs": 200}
+
+
+def noise_scale(problem: Problem, second_moment: np.ndarray) -> float:
+    """``B_noise = C/‖E g‖²`` at second moments ``s`` (docs/math.md#normalized-sgd)."""
+    lam = problem.eigenvalues
+    mean2 = float(np.sum(lam * lam * second_moment))
+    noise = float((problem.kurtosis - 2.0) * mean2
+                  + np.sum(lam) * (np.sum(lam * second_moment) + problem.noise_variance))
+    return noise / mean2 if mean2 > 0 else math.inf
+
+
+def _ratio(ramp: float, se_ramp: float, decay: float, se_decay: float) -> tuple[float, float]:
+    r = ramp / decay
+    return r, r * math.hypot(se_ramp / ramp, se_decay / decay)
+
+
+@register("ramp_vs_decay_by_optimizer",
+          "Batch ramp vs LR decay for SGD, momentum, NSGD, SignSGD, Adam (αβ and α√β rules) across B₀")
+def build(ctx: FigureContext) -> None:
+    cfg = setup(ctx.quick)
+    problem, n, phases = cfg["problem"], cfg["steps_per_phase"], cfg["phases"]
+    b_init = noise_scale(problem, problem.initial_second_moment)
+    rows, table, timings = [], [], {}
+    decay_risk: dict[tuple[str, int], tuple[float, float]] = {}
+    mean_variance = {}
+    seed_index = 0
+
+    def schedules(lr0: float, b0: int, alpha: float, beta: float):
+        samples = [float(n * b0)] * phases
+        return phase_schedule(lr0, b0, alpha, beta, samples, integer_batch=True)
+
+    def mc(optimizer: str, lr0: float, b0: int, member: tuple[float, float], runs: int, **kw):
+        nonlocal seed_index
+        seed_index += 1
+        s = schedules(lr0, b0, *member)
+        r = simulate(problem, s, optimizer, runs=runs, seed=[ctx.seed, seed_index], backend=ctx.backend,
+                     checkpoints=[s.total_samples], **kw)
+        return float(r.mean_risk[-1]), float(r.stderr[-1])
+
+    for b0 in cfg["batches"]:
+        start = time.perf_counter()
+        lr_sgd = 0.5 * max_stable_lr(problem, b0)
+        if b0 <= b_init:
+            lr_nsgd = nsgd_peak_lr(problem, b0, 0.5)
+        else:
+            lr_nsgd = 0.5 * max_stable_lr(problem, b0) * math.sqrt(
+                gradient_second_moment(problem, problem.initial_second_moment, b0))
+        # Exact members: SGD and NSGD.
+        for optimizer, lr0 in (("sgd", lr_sgd), ("nsgd", lr_nsgd)):
+            rule = "αβ" if optimizer == "sgd" else "α√β"
+            dec, ramp = expected_risk(problem, [schedules(lr0, b0, *DECAY), schedules(lr0, b0, *RULES[rule])],
+                                      optimizer)
+            decay_risk[(optimizer, b0)] = (dec.final_risk, 0.0)
+            table.append((rule, optimizer, b0, lr0, dec.final_risk, 0.0, ramp.final_risk, 0.0,
+                          len(dec.schedule), len(ramp.schedule)))
+            if optimizer == "nsgd":
+                mv = dec.mean_variance_ratio
+                mean_variance[b0] = (float(mv[0]), float(mv[-1]))
+        # Monte Carlo members.
+        for series, rule in PAIRS:
+            optimizer, kw = SERIES[series]
+            if optimizer in ("sgd", "nsgd"):
+                continue
+            lr0 = (1.0 - MOMENTUM) * lr_sgd if optimizer == "momentum" else SIGN_ADAM_LR
+            if (series, b0) not in decay_risk:
+                decay_risk[(series, b0)] = mc(optimizer, lr0, b0, DECAY, cfg["runs"], **kw)
+            dec, se_dec = decay_risk[(series, b0)]
+            ramp, se_ramp = mc(optimizer, lr0, b0, RULES[rule], cfg["runs"], **kw)
+            table.append((rule, series, b0, lr0, dec, se_dec, ramp, se_ramp, n * phases,
+                          sum(n // 2**k for k in range(phases))))
+        timings[b0] = time.perf_counter() - start
+
+    # Critical batch: where B_0 equals the gradient-noise scale, at the start and at the end of the
+    # NSGD decay runs (μ = B_0/B_noise, so B_noise = B_0/μ).
+    b_end = {b0: b0 / mv[1] if mv[1] > 0 else math.inf for b0, mv in mean_variance.items()}
+
+    fig, (ax_r, ax_k) = plt.subplots(1, 2, figsize=(13, 4.8))
+    colours = {"sgd": "k", "momentum": "tab:purple", "nsgd": "tab:blue", "signsgd": "tab:orange",
+               "adam": "tab:green", "adam β₂=0.95": "tab:olive"}
+    styles = {"αβ": "-", "α√β": "--"}
+    failures: dict[str, list[int]] = {}
+    plotted: set[str] = set()
+    max_rel_se = 0.0
+    for optimizer, rule in PAIRS:
+        mine = [t for t in table if t[0] == rule and t[1] == optimizer]
+        bs, rs, ses = [], [], []
+        for (_, _, b0, lr0, dec, se_dec, ramp, se_ramp, steps_dec, steps_ramp) in mine:
+            r, se = _ratio(ramp, se_ramp, dec, se_dec)
+            max_rel_se = max(max_rel_se, se_dec / dec, se_ramp / ramp)
+            bs.append(b0), rs.append(r), ses.append(se)
+            fails = (r - 2 * se > TRACKING_FACTOR) or (r + 2 * se < 1 / TRACKING_FACTOR)
+            if fails:
+                failures.setdefault(f"{optimizer} ({rule})", []).append(b0)
+            rows.append({"rule": rule, "optimizer": optimizer, "hyperparameters": repr(SERIES[optimizer][1]),
+                         "batch": b0, "lr0": lr0,
+                         "risk_ratio_ramp_over_decay": r, "se": se, "decay_risk": dec, "decay_se": se_dec,
+                         "ramp_risk": ramp, "ramp_se": se_ramp, "decay_steps": steps_dec,
+                         "ramp_steps": steps_ramp, "exact": optimizer in ("sgd", "nsgd"),
+                         "tracks": not fails})
+        ax_r.errorbar(bs, rs, yerr=2 * np.asarray(ses), color=colours[optimizer], ls=styles[rule], marker="o",
+                      ms=3, capsize=2, label=f"{optimizer} ({rule})")
+        if optimizer not in plotted:
+            plotted.add(optimizer)
+            ax_k.errorbar(bs, [t[4] for t in mine], yerr=[2 * t[5] for t in mine], color=colours[optimizer],
+                          marker="o", ms=3, capsize=2, label=f"{optimizer}: decay")
+    for ax in (ax_r, ax_k):
+        ax.axvline(b_init, color="0.5", lw=0.8, ls=":")
+        ax.set_xscale("log", base=2)
+    ax_r.axhspan(1 / TRACKING_FACTOR, TRACKING_FACTOR, color="0.9", zorder=0)
+    ax_r.axhline(1.0, color="0.5", lw=0.8)
+    ax_r.set(yscale="log", xlabel="initial batch B₀", ylabel="final risk: ramp / decay (± 2 SE)",
+             title=f"ramp tracks decay inside the band (×{TRACKING_FACTOR:g})")
+    ax_k.set(yscale="log", xlabel="initial batch B₀", ylabel="final excess risk of the LR decay",
+             title="where each optimizer ends (decay member)")
+    ax_r.legend(fontsize=7, ncol=2)
+    ax_k.legend(fontsize=7)
+    fig.suptitle(f"power law d={problem.dimension}, a=1.5, b=1, σ²=0.5; {phases} phases, {n} decay steps per phase; "
+                 f"dotted: gradient-noise scale at init B={b_init:.3g}")
+    fig.tight_layout()
+
+    statements = []
+    for optimizer, rule in PAIRS:
+        key = f"{optimizer} ({rule})"
+        if key in failures:
+            statements.append(f"{key}: the ramp does NOT track the decay (final risk ratio outside "
+                              f"[1/{TRACKING_FACTOR:g}, {TRACKING_FACTOR:g}] by more than 2 SE) at B0 = "
+                              f"{failures[key]}")
+        else:
+            statements.append(f"{key}: the ramp tracks the decay within ×{TRACKING_FACTOR:g} at every B0 measured")
+    ctx.save(fig, rows, {
+        "problem": {"d": problem.dimension, "a": 1.5, "b": 1.0, "noise_variance": 0.5},
+        "phases": phases, "decay_steps_per_phase": n, "batches": list(cfg["batches"]), "runs": cfg["runs"],
+        "momentum": MOMENTUM, "decay_member": DECAY, "ramp_members": RULES,
+        "critical_batch": {
+            "definition": "gradient-noise scale C/||E g||^2 (batch at which mean/variance ratio = 1)",
+            "at_initialisation": b_init,
+            "at_end_of_nsgd_decay_by_B0": b_end,
+            "nsgd_mean_variance_ratio_start_end_by_B0": mean_variance,
+        },
+        "sign_adam_lr0": SIGN_ADAM_LR,
+        "tracking_factor": TRACKING_FACTOR,
+        "failures": failures,
+        "statements": statements,
+        "max_relative_se": max_rel_se,
+        "se_within_2_percent": bool(max_rel_se <= 0.02),
+        "seconds_by_B0": timings,
+    })
