@@ -1,0 +1,435 @@
+"""The measured ε-exponent of exponential growth, one ``(γ, δ)`` cell at a time (docs/math.md#growth-exponent-measurement).
+
+:func:`measure_growth_exponent` takes a :class:`GrowthCell` — the problem, the growth factors, the
+target (gradient norm, the papers', or excess risk), the grid of tolerances and the schedule's
+scale — and returns a :class:`GrowthExponent`: the samples to each tolerance, the least-squares
+slope of ``ln N`` against ``ln(1/ε)`` with its standard error, and which term of the exact solver's
+bias/variance split held the larger share at each crossing. It is a pure function of its one
+argument (no global state, no randomness), so a sweep can map it over any executor.
+
+The dynamics are the exact SGD recursion (docs/math.md#sgd-second-moment-recursion). Within a stage
+``(η, b)`` is constant and the step is the affine map ``s ← Ms + v``; :func:`measure_growth_exponent`
+diagonalises the symmetrised ``M`` once per stage and evaluates the state at any step of the stage
+in closed form, so a stage of ``3·10⁴`` steps costs one ``d × d`` eigendecomposition, not ``3·10⁴``
+passes. :func:`term_exponent` gives the exponent each term would produce alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._validate import check_range, choice, describe, finite_real, positive_int, strict_real_array
+from ..dynamics.problem import Problem
+from .growth import _power, sfo_exponent
+
+__all__ = ["GrowthCell", "GrowthExponent", "TARGETS", "TERMS", "measure_growth_exponent", "term_exponent"]
+
+#: What a cell drives below ``ε²``: ``E‖∇f‖² = Σ mλ²s`` (the papers') or the excess risk ``½ Σ mλs``.
+TARGETS = ("gradient_norm", "excess_risk")
+#: The two parts of the exact solver's split (docs/math.md#sgd-second-moment-recursion).
+TERMS = ("bias", "variance")
+#: Most stages a cell may run.
+MAX_CELL_STAGES = 100_000
+# Points per stage at which the closed form is sampled before bisecting to the crossing step.
+_COARSE = 48
+
+
+def term_exponent(term: str, gamma: float, delta: float, bias_decay: float = 1.0) -> float:
+    """ε-exponent of ``N_ε`` when one term of the split alone decides the crossings.
+
+    With stages ``b_m = b₀δ^m``, ``η_m = η₀γ^m`` and the target ``ε²`` on a quantity whose
+
+    - **variance** part tracks its quasi-stationary level ``∝ η_m/b_m ∝ (γ/δ)^m``:
+      ``e_var = 2 ln δ/(ln δ − ln γ)`` (``inf`` for ``δ ≤ γ``);
+    - **bias** part decays like ``(Σ η)^{−p}`` (``p = bias_decay``) with ``Σ η ∝ γ^m``:
+      ``e_bias = 2 ln δ/(p ln γ)`` (``inf`` for ``γ ≤ 1``).
+
+    For the master bound ``p = 1`` and ``max(e_bias, e_var)`` is :func:`~theory.sfo_exponent`. On
+    a power law ``λ_i = i^{−a}``, ``λ_i s_i(0) = i^{−b}``, ``p = (a + b − 1)/a`` for the gradient
+    norm and ``(b − 1)/a`` for the excess risk (docs/math.md#growth-exponent-measurement).
+
+    Parameters
+    ----------
+    term : {"bias", "variance"}
+    gamma, delta : float
+        Learning-rate and batch growth factors per stage (positive).
+    bias_decay : float, default 1.0
+        ``p > 0``; only the bias term uses it.
+
+    Returns
+    -------
+    float
+        The exponent, ``inf`` where the term does not vanish polynomially fast in ``N``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``term`` or a non-positive or non-finite number.
+    TypeError
+        For a number that is not real, or a ``term`` that is not a string.
+
+    See Also
+    --------
+    measure_growth_exponent : the measured exponent and the dominant term of a cell.
+
+    Examples
+    --------
+    >>> round(term_exponent("variance", 1.2, 1.3), 2), round(term_exponent("bias", 1.2, 1.3), 2)
+    (6.56, 2.88)
+    >>> term_exponent("bias", 1.2, 1.44) == term_exponent("variance", 1.2, 1.44) == 4.0
+    True
+    """
+    term = choice(term, "term", TERMS)
+    g, d = finite_real(gamma, "gamma"), finite_real(delta, "delta")
+    p = finite_real(bias_decay, "bias_decay")
+    for name, v in (("gamma", g), ("delta", d), ("bias_decay", p)):
+        if v <= 0:
+            raise ValueError(f"{name} must be positive; got {v!r}")
+    if term == "variance":
+        if d <= g:
+            return math.inf
+        # x/(x − 1) with x = ln δ/ln γ is not defined at γ = 1; write it as ln δ/(ln δ − ln γ).
+        return 2.0 * math.log(d) / (math.log(d) - math.log(g))
+    if g <= 1.0 or d <= 1.0:
+        return math.inf
+    ratio = math.log(d) / math.log(g)
+    # On the ridge δ = γ² computed in floating point the ratio may be an ulp off 2: report the exact 4.
+    if d == g * g:
+        ratio = 2.0
+    return 2.0 * ratio / p
+
+
+@dataclass(frozen=True)
+class GrowthCell:
+    """One ``(γ, δ)`` cell of an ε-exponent measurement: everything :func:`measure_growth_exponent` needs.
+
+    Parameters
+    ----------
+    problem : Problem
+    gamma, delta : float
+        Growth factors per stage of the learning rate and the batch (positive).
+    epsilons : array_like, shape (n,)
+        Tolerances, decreasing, positive; the target is ``ε²`` on the quantity ``target`` names.
+        At least 3 (a slope and its standard error).
+    target : {"gradient_norm", "excess_risk"}, default "gradient_norm"
+        ``E‖∇f‖² ≤ ε²`` (the papers' stationarity, norm convention) or excess risk ``≤ ε²``.
+    lr0 : float, default 1e-3
+        ``η₀`` of stage 0.
+    batch0 : float, default 1.0
+        ``b₀ ≥ 1`` (real batches).
+    stage_steps : int, default 100
+        ``K`` steps per stage.
+    max_stages : int, default 400
+        Stages run at most; tolerances not reached by then are ``inf``.
+    lr_cap : float or None, default None
+        Learning rates are ``min(η₀γ^m, lr_cap)``; ``None`` means ``1/λ_1`` (the small-step
+        convention of the bound). A run that passes the stability edge stops there (its later
+        tolerances stay unreached).
+
+    Examples
+    --------
+    >>> p = Problem([1.0, 0.1], [1.0, 1.0], noise_variance=1.0)
+    >>> cell = GrowthCell(p, 1.2, 1.44, [0.3, 0.2, 0.1])
+    >>> cell.target, cell.lr_cap
+    ('gradient_norm', 1.0)
+    """
+
+    problem: Problem
+    gamma: float
+    delta: float
+    epsilons: Any
+    target: str = "gradient_norm"
+    lr0: float = 1e-3
+    batch0: float = 1.0
+    stage_steps: int = 100
+    max_stages: int = 400
+    lr_cap: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.problem, Problem):
+            raise TypeError(f"problem must be a Problem; got {describe(self.problem)}")
+        for name in ("gamma", "delta", "lr0"):
+            v = finite_real(getattr(self, name), name)
+            if v <= 0:
+                raise ValueError(f"{name} must be positive; got {describe(getattr(self, name))}")
+            object.__setattr__(self, name, v)
+        object.__setattr__(self, "batch0", finite_real(self.batch0, "batch0", minimum=1.0))
+        object.__setattr__(self, "target", choice(self.target, "target", TARGETS))
+        object.__setattr__(self, "stage_steps", positive_int(self.stage_steps, "stage_steps", maximum=2**40))
+        object.__setattr__(self, "max_stages", positive_int(self.max_stages, "max_stages", maximum=MAX_CELL_STAGES))
+        eps = strict_real_array(self.epsilons, "epsilons")
+        if eps.ndim != 1 or eps.shape[0] < 3:
+            raise ValueError(f"epsilons must be a 1-D sequence of at least 3 tolerances; got {describe(self.epsilons)}")
+        check_range(eps, "epsilons", lower=0.0, strict=True, original=self.epsilons)
+        if np.any(~np.isfinite(eps)) or np.any(np.diff(eps) >= 0):
+            raise ValueError(f"epsilons must be finite and strictly decreasing; got {describe(self.epsilons)}")
+        with np.errstate(under="ignore", over="ignore"):
+            if np.any(eps * eps == 0) or np.any(~np.isfinite(eps * eps)):
+                raise ValueError(f"epsilons**2 must be positive finite float64; got {describe(self.epsilons)}")
+        eps = eps.copy()
+        eps.flags.writeable = False
+        object.__setattr__(self, "epsilons", eps)
+        if self.lr_cap is None:
+            cap = 1.0 / self.problem.largest_eigenvalue
+            if not math.isfinite(cap):
+                raise ValueError(f"the default lr_cap = 1/λ_1 overflows float64 for problem={self.problem!r}; "
+                                 f"pass lr_cap=")
+        else:
+            cap = finite_real(self.lr_cap, "lr_cap")
+            if cap <= 0:
+                raise ValueError(f"lr_cap must be positive (or None); got {describe(self.lr_cap)}")
+        object.__setattr__(self, "lr_cap", cap)
+
+
+@dataclass(frozen=True, eq=False)
+class GrowthExponent:
+    """What :func:`measure_growth_exponent` found for one cell.
+
+    Attributes
+    ----------
+    cell : GrowthCell
+    sfo : ndarray, shape (n,)
+        Samples until the target first drops to ``ε²`` (crossing located inside its step by
+        interpolating the logarithm); ``inf`` where not reached within ``max_stages``.
+    steps : ndarray, shape (n,)
+        The same crossing in steps.
+    bias_share : ndarray, shape (n,)
+        Bias part over the total at the first step at or below ``ε²`` (``nan`` where not reached).
+    stage_level : ndarray, shape (stages,)
+        ``ε`` reached at the end of each stage: the square root of the target quantity there.
+    stage_sfo : ndarray, shape (stages,)
+        Samples used by the end of each stage. Where the target falls monotonically this is
+        ``N`` at ``ε = stage_level``, measured at the same phase of every stage.
+    stage_bias_share : ndarray, shape (stages,)
+        Bias part over the total at the end of each stage.
+    fitted : ndarray of bool, shape (stages,)
+        The stage ends that enter the fit: those inside the window ``min(ε) ≤ stage_level ≤ max(ε)``
+        and the nearest one beyond each edge, so that the fit spans the whole window.
+    exponent, stderr : float
+        Least-squares slope of ``ln stage_sfo`` against ``ln(1/stage_level)`` over the fitted stage
+        ends, and its standard error (``nan`` with fewer than 3 points). Stage ends, not the
+        crossings of the grid, because within a stage ``N`` and the target move on different
+        curves: a fit through crossings at arbitrary phases carries a periodic bias of a few per
+        cent that no standard error shows.
+    dominant : str
+        ``"bias"`` or ``"variance"`` if that part held more than half of the target at every fitted
+        stage end, ``"mixed"`` otherwise, ``"none"`` without a fit.
+    capped : bool
+        Whether the learning-rate cap was in force at any fitted stage end (the schedule then no
+        longer grows ``η``, and the measurement is not of exponential growth).
+    bound_exponent : float
+        The master bound's exponent, :func:`~theory.sfo_exponent` ``(γ, δ)``.
+    stages : int
+        Stages run.
+    """
+
+    cell: GrowthCell
+    sfo: np.ndarray
+    steps: np.ndarray
+    bias_share: np.ndarray
+    stage_level: np.ndarray
+    stage_sfo: np.ndarray
+    stage_bias_share: np.ndarray
+    fitted: np.ndarray
+    exponent: float
+    stderr: float
+    dominant: str
+    capped: bool
+    bound_exponent: float
+    stages: int
+
+    @property
+    def decades(self) -> float:
+        """Decades of ε spanned by the fitted stage ends (0 without a fit)."""
+        e = self.stage_level[self.fitted]
+        return float(np.log10(e.max() / e.min())) if e.size >= 2 else 0.0
+
+
+def _powers(mu: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``μ^t`` and ``(1 − μ^t)/(1 − μ)`` (``t`` where ``μ = 1``) for steps ``t`` (rows) and modes ``μ`` (columns)."""
+    t = np.asarray(t, dtype=float)[:, None]
+    pos = mu > 0
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore", under="ignore"):
+        logmu = np.log(np.where(pos, mu, 1.0))
+        pw = np.where(pos, np.exp(t * logmu), np.power(mu, t))
+        one_minus = np.where(pos, -np.expm1(t * logmu), 1.0 - pw)
+        gap = 1.0 - mu
+        geo = np.where(gap != 0, one_minus / np.where(gap != 0, gap, 1.0), t)
+    return pw, geo
+
+
+def _fit_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Least-squares slope of ``y`` on ``x`` and its standard error (``nan`` with fewer than 3 points)."""
+    n = x.size
+    if n < 3 or np.unique(x).size < 3:
+        return math.nan, math.nan
+    xm = x - x.mean()
+    sxx = float(xm @ xm)
+    slope = float(xm @ (y - y.mean())) / sxx
+    resid = y - y.mean() - slope * xm
+    return slope, math.sqrt(float(resid @ resid) / (n - 2) / sxx)
+
+
+def measure_growth_exponent(cell: GrowthCell) -> GrowthExponent:
+    """Run exponential growth on ``cell.problem`` to every tolerance and fit the ε-exponent of the SFO.
+
+    Stage ``m`` runs ``K`` steps at ``η_m = min(η₀γ^m, lr_cap)``, ``b_m = b₀δ^m``. The exact second
+    moments are split into a bias part (from ``s(0)``, no label noise) and a variance part (from 0
+    with the label noise); they add up to the state (docs/math.md#sgd-second-moment-recursion). The
+    crossing of each ``ε²`` is the first step at or below it, located inside that step as in
+    :func:`~theory.schedule_to_target`.
+
+    Parameters
+    ----------
+    cell : GrowthCell
+        The cell's specification.
+
+    Returns
+    -------
+    GrowthExponent
+
+    Raises
+    ------
+    TypeError
+        If ``cell`` is not a :class:`GrowthCell`.
+
+    See Also
+    --------
+    term_exponent : what each term alone would give.
+    theory.sfo_exponent : the master bound's exponent.
+
+    Examples
+    --------
+    Label noise only (``s(0) = 0``): the variance term decides and the slope follows
+    ``2 ln δ/(ln δ − ln γ) = 2 ln 2/ln(2/1.2) ≈ 2.71``:
+
+    >>> p = Problem([1.0, 0.5], [0.0, 0.0], noise_variance=1.0)
+    >>> r = measure_growth_exponent(GrowthCell(p, 1.2, 2.0, np.geomspace(0.02, 0.002, 7), lr0=1e-2,
+    ...                                        stage_steps=200, max_stages=60))
+    >>> r.dominant, round(r.exponent, 2), r.stderr < 0.05
+    ('variance', 2.71, True)
+    """
+    if not isinstance(cell, GrowthCell):
+        raise TypeError(f"cell must be a GrowthCell; got {describe(cell)}")
+    problem = cell.problem
+    lam, w = problem.eigenvalues, problem.multiplicity
+    root_w = np.sqrt(w)
+    u = root_w * lam
+    functional = root_w * lam * lam if cell.target == "gradient_norm" else 0.5 * root_w * lam
+    kappa, sigma2 = problem.kurtosis, problem.noise_variance
+    eps = cell.epsilons
+    tau = eps * eps
+    n = eps.size
+    sfo, steps = np.full(n, np.inf), np.full(n, np.inf)
+    share = np.full(n, np.nan)
+    stage_of_hit = np.full(n, -1)
+    y_b = root_w * problem.initial_second_moment
+    y_v = np.zeros_like(y_b)
+    with np.errstate(over="ignore", invalid="ignore"):
+        f_b, f_v = float(functional @ y_b), 0.0
+    pending = 0
+    while pending < n and f_b + f_v <= tau[pending]:
+        sfo[pending] = steps[pending] = 0.0
+        share[pending], stage_of_hit[pending] = (f_b / (f_b + f_v) if f_b + f_v > 0 else 1.0), 0
+        pending += 1
+    K = cell.stage_steps
+    coarse = np.unique(np.concatenate([np.round(np.geomspace(1, K, _COARSE // 2)),
+                                       np.round(np.linspace(1, K, _COARSE // 2))])).astype(float)
+    samples_before, steps_before = 0.0, 0.0
+    stage = 0
+    levels, stage_samples, stage_share, stage_capped = [], [], [], []
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        while stage < cell.max_stages and math.isfinite(f_b):
+            lr = min(cell.lr0 * _power(cell.gamma, stage), cell.lr_cap)
+            batch = cell.batch0 * _power(cell.delta, stage)
+            if not (math.isfinite(lr) and math.isfinite(batch)):
+                break
+            x = lr * lam
+            c = 1.0 + (kappa - 2.0) / batch
+            coupling = lr * lr / batch
+            matrix = np.diag(1.0 - x * (2.0 - c * x)) + coupling * np.outer(u, u)
+            mu, q = np.linalg.eigh(matrix)
+            a_f = functional @ q
+            z_b, z_v, z_force = q.T @ y_b, q.T @ y_v, q.T @ (coupling * sigma2 * u)
+
+            def parts(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                pw, geo = _powers(mu, t)
+                return (pw * z_b) @ a_f, (pw * z_v + geo * z_force) @ a_f
+
+            cb, cv = parts(coarse)
+            total = cb + cv
+            if not np.all(np.isfinite(total)):
+                break
+            start_total = f_b + f_v
+            while pending < n:  # crossings of the grid inside this stage
+                below = np.flatnonzero(total <= tau[pending])
+                if below.size == 0:
+                    break
+                j = int(below[0])
+                hi = int(coarse[j])
+                lo = int(coarse[j - 1]) if j > 0 else 0  # the value at lo is above τ (or lo = 0)
+                while hi - lo > 1:  # first step at or below τ, assuming one crossing inside [lo, hi]
+                    mid = (lo + hi) // 2
+                    mb, mv = parts(np.array([mid]))
+                    if mb[0] + mv[0] <= tau[pending]:
+                        hi = mid
+                    else:
+                        lo = mid
+                hb, hv = parts(np.array([hi]))
+                after = float(hb[0] + hv[0])
+                if hi - 1 == 0:
+                    before = start_total
+                else:
+                    pb, pv = parts(np.array([hi - 1]))
+                    before = float(pb[0] + pv[0])
+                while pending < n and after <= tau[pending]:
+                    t_ = tau[pending]
+                    lb, la = math.log(max(before, t_)), math.log(min(after, t_))
+                    theta = (lb - math.log(t_)) / (lb - la) if lb > la else 1.0
+                    theta = min(max(theta, 0.0), 1.0)
+                    steps[pending] = steps_before + hi - 1 + theta
+                    sfo[pending] = samples_before + (hi - 1 + theta) * batch
+                    share[pending] = float(hb[0]) / after if after > 0 else 1.0
+                    stage_of_hit[pending] = stage
+                    pending += 1
+            pw, geo = _powers(mu, np.array([float(K)]))
+            y_b = q @ (pw[0] * z_b)
+            y_v = q @ (pw[0] * z_v + geo[0] * z_force)
+            f_b, f_v = float(functional @ y_b), float(functional @ y_v)
+            if not math.isfinite(f_b + f_v):
+                break
+            samples_before += K * batch
+            steps_before += K
+            stage += 1
+            levels.append(math.sqrt(max(f_b + f_v, 0.0)))
+            stage_samples.append(samples_before)
+            stage_share.append(f_b / (f_b + f_v) if f_b + f_v > 0 else 1.0)
+            stage_capped.append(cell.lr0 * _power(cell.gamma, stage - 1) >= cell.lr_cap)
+            if pending >= n and f_b + f_v < 0.25 * tau[-1]:
+                break  # past the window by a factor 4 in the target: nothing more to fit
+    level, stage_sfo = np.array(levels), np.array(stage_samples)
+    stage_share_arr = np.array(stage_share)
+    inside = (level >= eps[-1]) & (level <= eps[0])
+    fitted = inside.copy()
+    if inside.any():
+        # One stage end beyond each edge as well, so that the fit spans the whole window.
+        first, last = int(np.flatnonzero(inside)[0]), int(np.flatnonzero(inside)[-1])
+        fitted[max(first - 1, 0)] = True
+        fitted[min(last + 1, level.size - 1)] = True
+    fitted &= stage_sfo > 0
+    exponent, stderr = _fit_slope(-np.log(level[fitted]), np.log(stage_sfo[fitted]))
+    if not math.isfinite(exponent):
+        dominant = "none"
+    elif np.all(stage_share_arr[fitted] > 0.5):
+        dominant = "bias"
+    elif np.all(stage_share_arr[fitted] < 0.5):
+        dominant = "variance"
+    else:
+        dominant = "mixed"
+    capped = bool(np.any(np.array(stage_capped, dtype=bool)[fitted])) if fitted.any() else False
+    return GrowthExponent(cell, sfo, steps, share, level, stage_sfo, stage_share_arr, fitted, exponent, stderr,
+                          dominant, capped, sfo_exponent(cell.gamma, cell.delta), stage)
