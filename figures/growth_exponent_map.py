@@ -89,11 +89,11 @@ def _decorate(ax, gammas, deltas, ge, de) -> None:
           "ε-exponent of SFO for (γ, δ) growth: bound vs exact, variance- and bias-dominated, two targets")
 def build(ctx: FigureContext) -> None:
     if ctx.quick:
-        dimension, gammas, deltas, points = 10**5, np.array([1.2, 1.4]), np.array([1.3, 1.44, 2.0, 3.0]), 7
+        dimension, gammas, deltas, points = 10**5, np.array([1.1, 1.2]), np.array([1.21, 1.44, 2.0, 3.0]), 7
     else:
         dimension, gammas, points = 10**6, np.array([1.1, 1.15, 1.2, 1.3, 1.4]), 13
-        deltas = np.geomspace(1.15, 3.0, 10)
-        deltas = np.unique(np.round(np.concatenate([deltas, [1.44, 1.7, 2.0]]), 4))
+        # The ridge δ = γ² of every γ, and points between and above.
+        deltas = np.array([1.15, 1.21, 1.3225, 1.44, 1.55, 1.69, 1.96, 2.3, 2.6, 3.0])
     max_stages = 400
     results = {}
     rows = []
