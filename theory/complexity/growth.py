@@ -8,8 +8,9 @@
   stays bounded while ``b_m ≤ n``; past that every stage still takes one step and ``Σ η`` grows
   again). Caps ``lr_cap`` (keep ``η < 2/L``) and ``batch_cap`` apply to every stage.
 - :class:`AdaptiveRule`: the gradient-norm rule of Umeda & Iiduka (arXiv 2508.05302): every
-  ``check_every`` steps, if the gradient norm is at most ``ε_m``, grow ``b ← δb``, ``η ← γη`` and set
-  ``ε_{m+1} = ε₀ sqrt(b₀/b_{m+1})``. :meth:`AdaptiveRule.run` applies it to the *expected* dynamics
+  ``check_every`` steps, if the gradient norm is at most ``ε_m`` and the batch is below its cap, grow
+  ``b ← δb``, ``η ← γη`` and set ``ε_{m+1} = ε₀ sqrt(b₀/b_{m+1})`` (as released: frozen at the cap,
+  integer batches ``⌈b₀δ^m⌉``; docs/math.md#adaptive-rule). :meth:`AdaptiveRule.run` applies it to the *expected* dynamics
   of noisy linear regression, measuring ``sqrt(E‖∇f‖²) = sqrt(Σ λ² s)`` (the root-mean-square norm;
   a deterministic stand-in for the one noisy run of the paper, as NSGD's expected denominator is for
   the per-batch one), and returns the realised :class:`~theory.Schedule`.
@@ -177,11 +178,29 @@ def _build_stages(lr_vals: list[float], b_vals: list[float], *, context: str, ba
 
 
 def sfo_exponent(gamma: float, delta: float) -> float:
-    """Predicted ε-exponent of the SFO complexity of exponential growth (norm convention).
+    """The master bound's ε-exponent of the SFO complexity of exponential growth (norm convention).
 
     ``2 ln δ/(ln δ − ln γ)`` for ``γ < δ < γ²``, ``2 ln δ/ln γ`` for ``δ ≥ γ²`` (4 on the ridge
-    ``δ = γ²``), ``inf`` when ``γ ≤ 1`` or ``δ ≤ γ`` (no polynomial rate). See
-    :func:`proofs.growth_exponent` for the derivation.
+    ``δ = γ²``), ``inf`` when ``γ ≤ 1`` or ``δ ≤ γ`` (no polynomial rate). These exponents and the
+    ridge as their minimum are this library's reconstruction from the bound (the papers print the
+    guideline ``δ ≈ γ²``; docs/math.md#attribution); within the bound the ridge only matches the
+    constant-critical-batch order ``ε^{−4}`` up to ``ln²(1/ε)``. ``ramplab proofs`` derives them
+    and checks this function at sample points (docs/math.md#growth-schedules); what the exact
+    dynamics measure is :func:`~theory.measure_growth_exponent`.
+
+    Parameters
+    ----------
+    gamma, delta : float
+        Learning-rate and batch growth factors per stage (positive).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError, TypeError
+        For a non-positive, non-finite or non-real factor, naming it.
 
     Examples
     --------
@@ -196,7 +215,25 @@ def sfo_exponent(gamma: float, delta: float) -> float:
 
 
 def polynomial_sfo_exponent(p: float, q: float) -> float:
-    """Predicted ε-exponent ``2(p+1)/min(q+1, p−q)`` of polynomial growth (``inf`` for ``p ≤ q``).
+    """The bound's ε-exponent ``2(p+1)/min(q+1, p−q)`` of polynomial growth (``inf`` for ``p ≤ q``).
+
+    A reconstruction within the master bound, minimal (4) at ``p = 2q + 1`` (docs/math.md#attribution);
+    ``ramplab proofs`` derives it and checks this function at sample points
+    (docs/math.md#growth-schedules).
+
+    Parameters
+    ----------
+    p, q : float
+        Batch and learning-rate growth powers, ``p > 0``, ``q ≥ 0``.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError, TypeError
+        For an argument out of its domain or not a real number, naming it.
 
     Examples
     --------
