@@ -51,7 +51,29 @@ def power_law_groups(dimension: int, a: float, b: float, noise_variance: float, 
 
     Coordinates ``1 … exact`` are kept; the rest fall into ``per_decade`` geometric blocks per decade
     of the index, each one coordinate with the block's mean ``λ`` and mean ``λ s(0)`` and the block's
-    size as multiplicity.
+    size as multiplicity (docs/math.md#multiplicity).
+
+    Parameters
+    ----------
+    dimension : int
+        Coordinates the problem stands for.
+    a, b : float
+        Power-law exponents of ``λ_i`` and ``λ_i s_i(0)``.
+    noise_variance : float
+        Label-noise variance ``σ²``.
+    exact, per_decade : int
+        Leading coordinates kept one by one; blocks per decade of the index after them.
+
+    Returns
+    -------
+    Problem
+        About ``exact + per_decade · log10(dimension/exact)`` stored coordinates.
+
+    Examples
+    --------
+    >>> p = power_law_groups(10**6, 1.5, 1.0, 1.0)
+    >>> p.dimension, round(p.effective_dimension)
+    (73, 1000000)
     """
     edges = np.unique(np.concatenate([
         np.arange(1, exact + 1),

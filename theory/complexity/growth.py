@@ -524,6 +524,20 @@ class AdaptiveRule:
     def frozen(self, stage: int) -> bool:
         """Whether the rule stays at ``stage`` whatever it measures (``freeze_at_cap`` and ``b_m`` at the cap).
 
+        Parameters
+        ----------
+        stage : int
+            ``m ≥ 0``.
+
+        Returns
+        -------
+        bool
+
+        Raises
+        ------
+        ValueError
+            As :meth:`stage_values`.
+
         Examples
         --------
         >>> AdaptiveRule().frozen(8), AdaptiveRule().frozen(9), AdaptiveRule(freeze_at_cap=False).frozen(9)

@@ -124,6 +124,18 @@ class GrowthCell:
         convention of the bound). A run that passes the stability edge stops there (its later
         tolerances stay unreached).
 
+    Raises
+    ------
+    TypeError
+        For a ``problem`` that is not a :class:`Problem`, or a number that is not real.
+    ValueError
+        For a value out of its domain (non-positive factors or rates, fewer than 3 or non-decreasing
+        tolerances, an unknown ``target``), naming the argument.
+
+    See Also
+    --------
+    measure_growth_exponent : runs the cell.
+
     Examples
     --------
     >>> p = Problem([1.0, 0.1], [1.0, 1.0], noise_variance=1.0)
