@@ -1,4 +1,4 @@
-"""Beyond the critical batch size a batch ramp cannot replace learning-rate decay (docs/math.md#equivalence).
+"""Beyond the Seesaw breakdown batch size a batch ramp cannot replace learning-rate decay (docs/math.md#equivalence).
 
 NSGD (expected denominator) on one power-law problem, three schedules on the same samples: the
 warmup + cosine base, Seesaw (``p = 1``: rate × ``f^{−1/2}``, batch × ``f`` at the milestones) and the

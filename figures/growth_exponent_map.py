@@ -1,26 +1,92 @@
-"""The ε-exponent of SFO under exponential growth of batch (δ) and learning rate (γ): theory vs exact.
+"""The ε-exponent of SFO under exponential growth of batch (δ) and learning rate (γ): bound vs exact (docs/math.md#growth-exponent-measurement).
 
-Left: the predicted exponent ``e(γ, δ)`` of ``N_ε = Θ(ε^{−e})`` (``2 ln δ/(ln δ − ln γ)`` for
-``γ < δ < γ²``, ``2 ln δ/ln γ`` for ``δ ≥ γ²``, no polynomial rate for ``δ ≤ γ``) with its minimum
-ridge ``δ = γ²``. Middle: the exponent measured with the exact solver, the slope of ``ln N`` against
-``ln(1/ε)`` over a range of tolerances. Right: the measured SFO at the smallest tolerance on the
-same grid. The learning rate is capped at ``1/λ_1`` — any ``γ > 1`` must be capped on a problem with
-``L = λ_1`` — and cells where the cap was in force by the last tolerance are marked ×.
+Left column: the master bound's exponent ``e(γ, δ)`` of ``N_ε = Θ(ε^{−e})`` (top) and, at ``γ = 1.2``,
+every measured exponent with its standard error beside the bound and the two term formulas (bottom).
+Middle and right columns: the exponent measured with the exact solver (:func:`measure_growth_exponent`:
+slope of ``ln N`` against ``ln(1/ε)`` over 1.5 decades of ε, at the stage ends) in a
+**variance-dominated** setting (large label noise, long stages) and a **bias-dominated** one (almost
+no label noise), for the gradient-norm target of the papers (top) and the excess risk (bottom).
+Each cell is labelled by the term of the exact bias/variance split that held the larger share of the
+target throughout its fitted window (V, B, or M for mixed); × marks cells where the learning-rate
+cap ``1/λ_1`` was reached inside the window (η no longer grows there: not a measurement of exponential
+growth), – cells without 1.5 decades of ε within ``max_stages`` (or ``δ ≤ γ``).
 
-The problem is a power law with ``λ_i s_i(0) = i^{−1}``, for which the bias decays like ``1/Σ η``
-— the master bound's own worst-case rate — so the comparison is as favourable to the theory as
-noisy linear regression allows.
+The problem is a power law ``λ_i = i^{−a}`` in ``D = 10⁶`` dimensions, grouped into blocks of equal
+eigenvalue (multiplicities, docs/math.md#multiplicity). Its initial condition is chosen per target
+so that the bias part decays like ``1/Σ η`` — the bound's own bias rate: ``λ_i s_i(0) = i^{−1}`` for
+the gradient norm, ``i^{−(1+a)}`` for the excess risk.
 """
 
 from __future__ import annotations
+
+import math
+from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from .registry import FigureContext, register
-from ..theory import Problem, growth_grid
+from ..theory import Problem, sfo_exponent
+from ..theory.complexity.growth_exponents import GrowthCell, measure_growth_exponent, term_exponent
 
-PROBLEM = {"a": 1.5, "b": 1.0, "noise_variance": 1.0}
+A = 1.5
+#: Initial-condition exponent per target: the bias part then decays like (Σ η)^{-1}.
+B_FOR_TARGET = {"gradient_norm": 1.0, "excess_risk": 1.0 + A}
+SETTINGS = {
+    "variance-dominated": {"noise_variance": 1e7, "lr0": 1e-8, "stage_steps": 10**12, "eps": (0.1, 0.1 / 10**1.5)},
+    "bias-dominated": {"noise_variance": 1e-4, "lr0": 1e-8, "stage_steps": 10**6, "eps": (0.03, 0.03 / 10**1.5)},
+}
+MODERATE = {"noise_variance": 1e3, "lr0": 1e-4, "stage_steps": 30_000, "gamma": 1.2, "deltas": (1.3, 1.44, 1.7, 2.0),
+            "eps": (0.2, 0.2 / 10**1.5)}
+TARGET_LABEL = {"gradient_norm": r"gradient norm $\mathbb{E}\|\nabla f\|^2\leq\varepsilon^2$",
+                "excess_risk": r"excess risk $R\leq\varepsilon^2$"}
+MARK = {"variance": "V", "bias": "B", "mixed": "M", "none": "–"}
+#: Stands in for the result of a cell with δ ≤ γ, where no exponent exists to measure.
+NOT_MEASURED = SimpleNamespace(exponent=math.nan, stderr=math.nan, dominant="none", capped=False, decades=0.0)
+
+
+def power_law_groups(dimension: int, a: float, b: float, noise_variance: float, *, exact: int = 16,
+                     per_decade: int = 12) -> Problem:
+    """Power law ``λ_i = i^{−a}``, ``λ_i s_i(0) = i^{−b}`` in ``dimension`` coordinates, grouped.
+
+    Coordinates ``1 … exact`` are kept; the rest fall into ``per_decade`` geometric blocks per decade
+    of the index, each one coordinate with the block's mean ``λ`` and mean ``λ s(0)`` and the block's
+    size as multiplicity (docs/math.md#multiplicity).
+
+    Parameters
+    ----------
+    dimension : int
+        Coordinates the problem stands for.
+    a, b : float
+        Power-law exponents of ``λ_i`` and ``λ_i s_i(0)``.
+    noise_variance : float
+        Label-noise variance ``σ²``.
+    exact, per_decade : int
+        Leading coordinates kept one by one; blocks per decade of the index after them.
+
+    Returns
+    -------
+    Problem
+        About ``exact + per_decade · log10(dimension/exact)`` stored coordinates.
+
+    Examples
+    --------
+    >>> p = power_law_groups(10**6, 1.5, 1.0, 1.0)
+    >>> p.dimension, round(p.effective_dimension)
+    (73, 1000000)
+    """
+    edges = np.unique(np.concatenate([
+        np.arange(1, exact + 1),
+        np.round(np.geomspace(exact + 1, dimension + 1, int(per_decade * math.log10(dimension / exact)) + 1)),
+    ])).astype(np.int64)
+    lam, s0, mult = [], [], []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        i = np.arange(lo, hi, dtype=float)
+        lam.append(np.mean(i**-a))
+        s0.append(np.mean(i**-b) / lam[-1])
+        mult.append(float(i.size))
+    return Problem(np.array(lam), np.array(s0), noise_variance, multiplicity=np.array(mult),
+                   metadata={"family": "power_law_groups", "dimension": dimension, "a": a, "b": b})
 
 
 def _edges(values: np.ndarray) -> np.ndarray:
@@ -31,115 +97,193 @@ def _edges(values: np.ndarray) -> np.ndarray:
     return np.exp(np.concatenate([[first], mids, [last]]))
 
 
-@register("growth_exponent_map", "ε-exponent of SFO for (γ, δ) growth: δ = γ² ridge vs exact measurement")
+def _decorate(ax, gammas, deltas, ge, de) -> None:
+    gg = np.linspace(ge[0], ge[-1], 100)
+    ax.plot(gg, gg**2, color="k", ls="--", lw=1.4, label=r"ridge $\delta=\gamma^2$")
+    ax.plot(gg, gg, color="tab:red", ls=":", lw=1.4, label=r"$\delta=\gamma$ (no rate below)")
+    ax.set(xscale="log", yscale="log", xlabel=r"learning-rate growth $\gamma$", ylim=(de[0], de[-1]),
+           xlim=(ge[0], ge[-1]))
+    ax.set_xticks(gammas, [f"{g:g}" for g in gammas])
+    ax.set_xticks([], minor=True)
+    ax.set_yticks(deltas, [f"{dl:.3g}" for dl in deltas])
+    ax.set_yticks([], minor=True)
+
+
+@register("growth_exponent_map",
+          "ε-exponent of SFO for (γ, δ) growth: bound vs exact, variance- and bias-dominated, two targets")
 def build(ctx: FigureContext) -> None:
     if ctx.quick:
-        d, gammas, deltas = 40, np.array([1.1, 1.2, 1.4]), np.geomspace(1.15, 3.0, 4)
-        eps, lr0, stage_steps, stages = np.geomspace(0.3, 0.1, 3), 0.003, 30, 60
+        dimension, gammas, deltas, points = 10**5, np.array([1.1, 1.2]), np.array([1.21, 1.44, 2.0, 3.0]), 7
     else:
-        d, gammas, deltas = 500, np.array([1.1, 1.15, 1.2, 1.25, 1.3, 1.4]), np.geomspace(1.1, 3.0, 12)
-        eps, lr0, stage_steps, stages = np.geomspace(0.2, 0.03, 5), 0.001, 100, 150
-    problem = Problem.power_law(d, **PROBLEM)
-    grid = growth_grid(problem, gammas, deltas, eps, lr0=lr0, batch0=1.0, stage_steps=stage_steps,
-                       stages=stages)
-
+        dimension, gammas, points = 10**6, np.array([1.1, 1.15, 1.2, 1.3, 1.4]), 13
+        # The ridge δ = γ² of every γ, and points between and above.
+        deltas = np.array([1.15, 1.21, 1.3225, 1.44, 1.55, 1.69, 1.96, 2.3, 2.6, 3.0])
+    max_stages = 400
+    results = {}
     rows = []
-    for i, g in enumerate(gammas):
-        for j, dl in enumerate(deltas):
-            row = {"gamma": float(g), "delta": float(dl), "ridge_delta": float(g * g),
-                   "predicted_exponent": float(grid.predicted[i, j]),
-                   "measured_exponent": float(grid.measured[i, j]), "lr_capped": bool(grid.capped[i, j])}
-            for k, e in enumerate(eps):
-                row[f"sfo_eps_{e:.4g}"] = float(grid.sfo[i, j, k])
-            rows.append(row)
+    for target, b in B_FOR_TARGET.items():
+        for setting, cfg in SETTINGS.items():
+            problem = power_law_groups(dimension, A, b, cfg["noise_variance"])
+            eps = np.geomspace(*cfg["eps"], points)
+            grid = np.empty((gammas.size, deltas.size), dtype=object)
+            for i, g in enumerate(gammas):
+                for j, dl in enumerate(deltas):
+                    if dl <= g:  # no polynomial rate (the bound does not vanish): not measured
+                        grid[i, j] = NOT_MEASURED
+                        continue
+                    r = measure_growth_exponent(GrowthCell(problem, float(g), float(dl), eps, target=target,
+                                                           lr0=cfg["lr0"], stage_steps=cfg["stage_steps"],
+                                                           max_stages=max_stages))
+                    grid[i, j] = r
+                    share = r.stage_bias_share[r.fitted]
+                    rows.append({
+                        "target": target, "setting": setting, "gamma": float(g), "delta": float(dl),
+                        "bound_exponent": r.bound_exponent,
+                        "variance_term_exponent": term_exponent("variance", g, dl),
+                        "bias_term_exponent": term_exponent("bias", g, dl),
+                        "measured_exponent": r.exponent, "stderr": r.stderr, "dominant": r.dominant,
+                        "lr_capped": r.capped, "fitted_points": int(r.fitted.sum()), "decades": r.decades,
+                        "bias_share_min": float(share.min()) if share.size else math.nan,
+                        "bias_share_max": float(share.max()) if share.size else math.nan,
+                        f"sfo_eps_{eps[0]:.4g}": float(r.sfo[0]), f"sfo_eps_{eps[-1]:.4g}": float(r.sfo[-1]),
+                    })
+            results[target, setting] = (grid, eps)
 
-    finite = np.isfinite(grid.predicted) & np.isfinite(grid.measured)
-    above = np.array([[dl >= g * g for dl in deltas] for g in gammas])
-    fair = finite & above & ~grid.capped
-    rel = np.abs(grid.measured / grid.predicted - 1)
-    below = finite & ~above
-    with np.errstate(divide="ignore"):
-        bias_rate = np.array([[2 * np.log(dl) / np.log(g) for dl in deltas] for g in gammas])
-    below_fair = below & ~grid.capped
-    rel_bias = np.abs(grid.measured / bias_rate - 1)
-    last_sfo = grid.sfo[:, :, -1]
-    argmin_sfo = {f"{g:g}": float(deltas[int(np.argmin(np.where(np.isfinite(last_sfo[i]), last_sfo[i], np.inf)))])
-                  for i, g in enumerate(gammas)}
-    argmin_measured = {f"{g:g}": float(deltas[int(np.nanargmin(grid.measured[i]))])
-                       if np.isfinite(grid.measured[i]).any() else None for i, g in enumerate(gammas)}
-
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6), sharey=True)
+    # The moderate-noise setting of the issue that prompted this figure (gradient norm, γ = 1.2): mixed.
+    moderate_problem = power_law_groups(dimension, A, B_FOR_TARGET["gradient_norm"], MODERATE["noise_variance"])
+    moderate = {}
+    for dl in MODERATE["deltas"]:
+        r = measure_growth_exponent(GrowthCell(moderate_problem, MODERATE["gamma"], dl,
+                                               np.geomspace(*MODERATE["eps"], points), lr0=MODERATE["lr0"],
+                                               stage_steps=MODERATE["stage_steps"], max_stages=max_stages))
+        share = r.stage_bias_share[r.fitted]
+        moderate[f"{dl:g}"] = {"exponent": r.exponent, "stderr": r.stderr, "dominant": r.dominant,
+                               "lr_capped": r.capped, "bound_exponent": r.bound_exponent,
+                               "bias_share_first_last": [float(share[0]), float(share[-1])] if share.size else []}
+    bound = np.array([[sfo_exponent(g, dl) for dl in deltas] for g in gammas])
+    usable = {key: np.array([[r.decades >= 1.5 and math.isfinite(r.exponent) and not r.capped for r in row]
+                             for row in grid]) for key, (grid, _) in results.items()}
+    finite_bound = bound[np.isfinite(bound)]
+    # Exponents blow up as δ → γ; beyond 14 the colour saturates (the numbers are in the cells and the CSV).
+    vmin, vmax = 2.0, min(14.0, float(np.nanpercentile(finite_bound, 95)))
+    fig, axes = plt.subplots(2, 3, figsize=(17, 10))
     ge, de = _edges(gammas), _edges(deltas)
-    finite_pred = grid.predicted[np.isfinite(grid.predicted)]
-    vmax = float(np.nanpercentile(np.concatenate([finite_pred, grid.measured[np.isfinite(grid.measured)]]), 95))
-    panels = (
-        (axes[0], np.where(np.isfinite(grid.predicted), grid.predicted, np.nan), "predicted exponent e(γ, δ)"),
-        (axes[1], grid.measured, f"measured exponent (ε from {eps[0]:g} to {eps[-1]:g})"),
-    )
-    for ax, values, title in panels:
-        mesh = ax.pcolormesh(ge, de, values.T, cmap="viridis", vmin=2.0, vmax=vmax, shading="flat")
-        fig.colorbar(mesh, ax=ax, label="exponent")
-        ax.set_title(title, fontsize=10)
-    mesh = axes[2].pcolormesh(ge, de, np.log10(np.where(np.isfinite(last_sfo), last_sfo, np.nan)).T,
-                              cmap="magma", shading="flat")
-    fig.colorbar(mesh, ax=axes[2], label=f"log10 SFO to ε = {eps[-1]:g}")
-    axes[2].set_title("measured SFO at the smallest ε", fontsize=10)
-    gg = np.linspace(ge[0], ge[-1], 100)
-    for ax in axes:
-        ax.plot(gg, gg**2, "w--", lw=1.5, label="ridge δ = γ²")
-        ax.plot(gg, gg, "r:", lw=1.2, label="δ = γ (no rate below)")
-        ax.set(xscale="log", yscale="log", xlabel="learning-rate growth γ", ylim=(de[0], de[-1]),
-               xlim=(ge[0], ge[-1]))
-        ax.set_xticks(gammas, [f"{g:g}" for g in gammas])
-        ax.set_xticks([], minor=True)
-        ax.set_yticks(deltas, [f"{dl:.3g}" for dl in deltas])
-        ax.set_yticks([], minor=True)
+
+    ax = axes[0, 0]
+    mesh = ax.pcolormesh(ge, de, np.where(np.isfinite(bound), bound, np.nan).T, cmap="viridis", vmin=vmin,
+                         vmax=vmax, shading="flat")
+    fig.colorbar(mesh, ax=ax, label="exponent e")
+    ax.set_title(r"master bound: $2\ln\delta/(\ln\delta-\ln\gamma)$ below the ridge, $2\ln\delta/\ln\gamma$ above",
+                 fontsize=9)
+    _decorate(ax, gammas, deltas, ge, de)
+    ax.set_ylabel(r"batch growth $\delta$")
+    ax.legend(fontsize=7, loc="upper left", facecolor="0.85", framealpha=1.0)
+
+    for col, setting in ((1, "variance-dominated"), (2, "bias-dominated")):
+        for row_i, target in ((0, "gradient_norm"), (1, "excess_risk")):
+            grid, eps = results[target, setting]
+            ax = axes[row_i, col]
+            values = np.array([[r.exponent for r in row] for row in grid])
+            values = np.where(usable[target, setting], values, np.nan)
+            mesh = ax.pcolormesh(ge, de, values.T, cmap="viridis", vmin=vmin, vmax=vmax, shading="flat")
+            fig.colorbar(mesh, ax=ax, label="measured exponent")
+            for i, g in enumerate(gammas):
+                for j, dl in enumerate(deltas):
+                    r = grid[i, j]
+                    if r.capped:
+                        text = "×"
+                    elif usable[target, setting][i, j]:
+                        text = f"{MARK[r.dominant]}\n{r.exponent:.2f}"
+                    else:
+                        text = "–"
+                    ax.text(g, dl, text, ha="center", va="center", fontsize=6,
+                            color="w" if usable[target, setting][i, j] else "k")
+            cfg = SETTINGS[setting]
+            ax.set_title(f"{setting}: {TARGET_LABEL[target]}\n"
+                         rf"$\sigma^2$={cfg['noise_variance']:g}, $\eta_0$={cfg['lr0']:g}, "
+                         rf"K={cfg['stage_steps']:.0e} steps/stage, $\varepsilon$ {eps[0]:.3g}→{eps[-1]:.2g}",
+                         fontsize=9)
+            _decorate(ax, gammas, deltas, ge, de)
+
+    ax = axes[1, 0]
+    i0 = int(np.argmin(np.abs(gammas - 1.2)))
+    g0 = float(gammas[i0])
+    dd = np.geomspace(deltas[0], deltas[-1], 200)
+    ax.plot(dd, [sfo_exponent(g0, x) for x in dd], "k-", lw=2, label="master bound")
+    ax.plot(dd, [term_exponent("variance", g0, x) for x in dd], color="tab:blue", ls="--", lw=1,
+            label=r"variance term $2\ln\delta/(\ln\delta-\ln\gamma)$")
+    ax.plot(dd, [term_exponent("bias", g0, x) for x in dd], color="tab:orange", ls="--", lw=1,
+            label=r"bias term $2\ln\delta/\ln\gamma$")
+    styles = {("gradient_norm", "variance-dominated"): ("tab:blue", "o"),
+              ("excess_risk", "variance-dominated"): ("tab:cyan", "s"),
+              ("gradient_norm", "bias-dominated"): ("tab:orange", "o"),
+              ("excess_risk", "bias-dominated"): ("tab:brown", "s")}
+    for (target, setting), (color, marker) in styles.items():
+        grid, _ = results[target, setting]
+        ok = usable[target, setting][i0]
+        ex = np.array([r.exponent for r in grid[i0]])
+        se = np.array([r.stderr for r in grid[i0]])
+        ax.errorbar(deltas[ok], ex[ok], yerr=se[ok], color=color, marker=marker, ls="none", ms=4, capsize=2,
+                    label=f"{setting}, {target.replace('_', ' ')}")
+    ax.axvline(g0 * g0, color="0.5", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xticks(deltas, [f"{x:.3g}" for x in deltas], fontsize=7, rotation=60)
+    ax.set_xticks([], minor=True)
+    ax.set(xlabel=r"batch growth $\delta$", ylabel="exponent e", ylim=(0, vmax * 1.1),
+           title=rf"$\gamma$ = {g0:g}: measured ± standard error", )
+    ax.legend(fontsize=6, loc="upper left")
+
+    def median_gap(target, setting, term):
+        grid, _ = results[target, setting]
+        gaps = [abs(r.exponent / term_exponent(term, r.cell.gamma, r.cell.delta) - 1)
+                for row, ok_row in zip(grid, usable[target, setting]) for r, ok in zip(row, ok_row)
+                if ok and r.dominant == term and not r.capped]
+        return (float(np.median(gaps)) if gaps else math.nan), len(gaps)
+
+    agreement = {}
+    for target in B_FOR_TARGET:
+        for setting, term in (("variance-dominated", "variance"), ("bias-dominated", "bias")):
+            gap, cells = median_gap(target, setting, term)
+            agreement[f"{target}/{setting}"] = {"term": term, "cells": cells, "median_relative_gap": gap}
+    ridge = {}
+    for key, (grid, _) in results.items():
         for i, g in enumerate(gammas):
-            for j, dl in enumerate(deltas):
-                if grid.capped[i, j]:
-                    ax.plot(g, dl, "x", color="w", ms=5, mew=1)
-    axes[0].set_ylabel("batch growth δ")
-    axes[0].legend(fontsize=7, loc="upper left")
-    median_fair = float(np.median(rel[fair])) if fair.any() else float("nan")
-    median_below = float(np.median(rel_bias[below_fair])) if below_fair.any() else float("nan")
-    caption = (f"Agree: δ ≥ γ², η uncapped — measured exponents within a median {100 * median_fair:.0f} % of "
-               f"2 ln δ/ln γ ({int(fair.sum())} cells). Disagree: for γ < δ < γ² the measured exponent "
-               "follows the "
-               f"bias rate 2 ln δ/ln γ < 4 (median {100 * median_below:.0f} % off, uncapped cells), not "
-               "2 ln δ/(ln δ − ln γ): that variance-limited regime needs η to outgrow any cap below 2/L, so the "
-               "ridge δ = γ² is not the measured minimum. × = cap η ≤ 1/λ₁ in force by the smallest ε.")
-    fig.suptitle(f"Exponential growth b₀δ^m, η₀γ^m ({stage_steps} steps/stage, η₀ = {lr0}, cap 1/λ₁) on power law "
-                 f"d={d}, a={PROBLEM['a']}, b={PROBLEM['b']}, σ²={PROBLEM['noise_variance']}: N_ε = Θ(ε^-e)",
-                 fontsize=10)
-    fig.text(0.5, -0.04, caption, ha="center", va="top", fontsize=8, wrap=True)
+            j = int(np.argmin(np.abs(deltas - g * g)))
+            if abs(deltas[j] / (g * g) - 1) < 1e-3 and usable[key][i, j]:
+                ridge[f"{key[0]}/{key[1]}/gamma={g:g}"] = grid[i, j].exponent
+    caption = (
+        "What was measured: N_ε, the samples exponential growth needs to bring the target to ε², on the exact "
+        "expected dynamics; the exponent is the least-squares slope of ln N against ln(1/ε) over 1.5 decades of ε "
+        "(stage ends inside the window), with its standard error. Each window is labelled by the term of the exact "
+        "bias/variance split that held the larger share throughout (V/B/M). Where variance decides, the exponent "
+        "follows 2 ln δ/(ln δ − ln γ) and keeps falling as δ grows; where bias decides it follows 2 ln δ/ln γ and "
+        "is smallest at the smallest δ. The bound's exponent is the larger of the two, so its minimum δ = γ² (4) is "
+        "where the terms trade places; both settings measure ≈ 4 there.")
+    fig.suptitle(r"Exponential growth $b_m=b_0\delta^m$, $\eta_m=\eta_0\gamma^m$ on a power law "
+                 rf"($a$={A}, $D$={dimension:.0e}, grouped): $N_\varepsilon=\Theta(\varepsilon^{{-e}})$",
+                 fontsize=11)
+    fig.text(0.5, -0.01, caption, ha="center", va="top", fontsize=8, wrap=True)
     fig.tight_layout()
     ctx.save(fig, rows, {
-        "problem": {"family": "power_law", "d": d, **PROBLEM},
-        "stationarity": "norm: E‖∇f‖² ≤ ε²",
-        "gammas": gammas, "deltas": deltas, "epsilons": eps,
-        "schedule": grid.settings,
-        "predicted_exponent": np.where(np.isfinite(grid.predicted), grid.predicted, -1.0),
-        "predicted_exponent_note": "-1 marks δ ≤ γ (no polynomial rate)",
-        "measured_exponent": grid.measured,
-        "lr_capped": grid.capped,
-        "agreement_uncapped_above_ridge": {
-            "cells": int(fair.sum()),
-            "median_relative_error": median_fair,
-            "max_relative_error": float(np.max(rel[fair])) if fair.any() else float("nan"),
-        },
-        "below_ridge": {
-            "cells": int(below.sum()),
-            "uncapped_cells": int(below_fair.sum()),
-            "median_measured_over_predicted": float(np.median((grid.measured / grid.predicted)[below]))
-            if below.any() else float("nan"),
-            "median_relative_error_vs_bias_rate_2lnδ/lnγ_uncapped": float(np.median(rel_bias[below_fair]))
-            if below_fair.any() else float("nan"),
-            "why": ("the variance-limited rate needs η to grow by ε^(-2 lnγ/(lnδ − lnγ)) — beyond any cap η < 2/L "
-                    "for small ε — so before the cap the bias rate 2 lnδ/lnγ (< 4) governs, after it batch growth "
-                    "at constant η"),
-        },
-        "argmin_delta_of_measured_sfo_at_smallest_eps": argmin_sfo,
-        "argmin_delta_of_measured_exponent": argmin_measured,
-        "ridge_delta": {f"{g:g}": float(g * g) for g in gammas},
+        "problem": {"family": "power_law_groups", "dimension": dimension, "a": A,
+                    "b_per_target": B_FOR_TARGET, "grouping": "16 exact coordinates, then 12 blocks per decade"},
+        "settings": {k: {**v, "eps": list(v["eps"]), "points": points, "batch0": 1.0, "max_stages": max_stages,
+                         "lr_cap": "1/λ_1"} for k, v in SETTINGS.items()},
+        "gammas": gammas, "deltas": deltas,
+        "bound_exponent": np.where(np.isfinite(bound), bound, -1.0),
+        "bound_exponent_note": "-1 marks δ ≤ γ (no polynomial rate)",
+        "measured": {f"{t}/{s}": {"exponent": np.array([[r.exponent for r in row] for row in grid]),
+                                  "stderr": np.array([[r.stderr for r in row] for row in grid]),
+                                  "dominant": [[r.dominant for r in row] for row in grid],
+                                  "lr_capped": [[r.capped for r in row] for row in grid]}
+                     for (t, s), (grid, _) in results.items()},
+        "agreement_with_dominant_term_formula": agreement,
+        "exponent_at_ridge": ridge,
+        "moderate_noise_setting": {"settings": {k: v for k, v in MODERATE.items() if k != "deltas"},
+                                   "target": "gradient_norm", "cells": moderate,
+                                   "note": ("variance decides the early part of the window below the ridge, bias "
+                                            "takes over above it; the minimum is near δ = γ², and the values depend "
+                                            "on the window (they are not a single term's exponent)")},
+        "explanation": caption,
         "caption": caption,
     })

@@ -30,6 +30,7 @@ from .derivation import (
     check_negative,
     check_nonnegative,
     check_positive,
+    check_true,
     check_zero,
     equation,
 )
@@ -138,6 +139,70 @@ def sfo_expressions() -> dict[str, sp.Basic]:
     }
 
 
+#: Sample point at which the public numerics of theory.complexity.sfo are checked against the derivations:
+#: L = 2, σ² = 3, Δ = 5, η = 1/10 (Lη = 1/5, inside both conventions), ε = 1/10, K = 7 steps.
+SAMPLE = {L: sp.Integer(2), sigma2: sp.Integer(3), Delta: sp.Integer(5), eta: sp.Rational(1, 10),
+          epsilon: sp.Rational(1, 10)}
+SAMPLE_STEPS = 7
+
+
+def _close(value: float, exact: sp.Basic) -> Any:
+    """``True`` (as sympy) when a float equals an exact value to 1e-12 relative."""
+    ref = float(exact)
+    return sp.true if math.isfinite(value) and abs(value - ref) <= 1e-12 * max(1.0, abs(ref)) else sp.false
+
+
+def _numeric_bound_checks() -> list[Any]:
+    """The public ``BoundConstants.coefficients`` and ``sfo_bound`` against the derived constants and bound."""
+    from ..theory import BoundConstants, Schedule, sfo_bound as numeric_bound  # cross-check only
+
+    consts = BoundConstants(float(SAMPLE[L]), float(SAMPLE[sigma2]), float(SAMPLE[Delta]))
+    lr, batch = float(SAMPLE[eta]), 4.0
+    out = []
+    for convention in CONVENTIONS:
+        a_c, b_c = bound_constants(convention)
+        got = consts.coefficients(lr, convention)
+        out.append(check_true(f"theory BoundConstants.coefficients ({convention}) = derived (A, B) at the sample point",
+                              sp.And(_close(got[0], a_c.subs(SAMPLE)), _close(got[1], b_c.subs(SAMPLE)))))
+        s1_, s2_ = SAMPLE_STEPS * SAMPLE[eta], SAMPLE_STEPS * SAMPLE[eta] ** 2 / sp.Integer(4)
+        u = (a_c / sp.Symbol("S_1", positive=True) + b_c * sp.Symbol("S_2", positive=True)
+             / sp.Symbol("S_1", positive=True)).subs(SAMPLE).subs(
+            {sp.Symbol("S_1", positive=True): s1_, sp.Symbol("S_2", positive=True): s2_})
+        value = float(numeric_bound(Schedule.constant(lr, batch, steps=SAMPLE_STEPS), consts, convention)[-1])
+        out.append(check_true(f"theory sfo_bound ({convention}) after {SAMPLE_STEPS} steps at constant (η, b = 4) "
+                              f"= A/S₁ + B S₂/S₁ derived", _close(value, u)))
+    return out
+
+
+def _numeric_sfo_checks(convention: str, stationarity: str, k_expr: sp.Basic, n_expr: sp.Basic,
+                        b_star: sp.Basic) -> list[Any]:
+    """``bound_steps``, ``bound_sfo``, ``bound_critical_batch``, ``gradient_target`` and ``critical_batch_size``
+    against the derived ``K(b)``, ``N(b)``, ``b*`` and ``τ`` at the sample point."""
+    from ..theory import BoundConstants, bound_critical_batch, bound_sfo, bound_steps, gradient_target
+
+    consts = BoundConstants(float(SAMPLE[L]), float(SAMPLE[sigma2]), float(SAMPLE[Delta]))
+    lr, eps = float(SAMPLE[eta]), float(SAMPLE[epsilon])
+    kw = {"convention": convention, "stationarity": stationarity}
+    star = b_star.subs(SAMPLE)
+    batch = 3 * star  # feasible: above b_min = b*/2
+    out = [
+        check_true(f"theory gradient_target({stationarity}) = derived τ",
+                   _close(gradient_target(eps, stationarity), target(stationarity).subs(SAMPLE))),
+        check_true("theory bound_critical_batch = derived b* at the sample point",
+                   _close(bound_critical_batch(consts, lr, eps, **kw), star)),
+        check_true("proofs.critical_batch_size (numeric) = derived b* at the sample point",
+                   _close(critical_batch_size(float(SAMPLE[L]), float(SAMPLE[sigma2]), lr, eps, **kw), star)),
+        check_true("theory bound_steps at b = 3b* = derived K(b)",
+                   _close(float(bound_steps(consts, lr, float(batch), eps, **kw)), k_expr.subs(SAMPLE).subs(b, batch))),
+        check_true("theory bound_sfo at b = 3b* = derived N(b)",
+                   _close(float(bound_sfo(consts, lr, float(batch), eps, **kw)), n_expr.subs(SAMPLE).subs(b, batch))),
+        check_true("theory bound_sfo at b* = derived N(b*)",
+                   _close(float(bound_sfo(consts, lr, float(star), eps, **kw)), n_expr.subs(SAMPLE).subs(b, star))),
+    ]
+    return out
+
+
+
 @lru_cache(maxsize=None)
 def master_bound() -> Derivation:
     """The master bound from the descent lemma, in both conventions (docs/math.md#sfo-complexity).
@@ -153,24 +218,39 @@ def master_bound() -> Derivation:
     # One step: E f(x+) ≤ E f − η E‖∇f‖² + (Lη²/2) E‖g‖², with E‖g‖² ≤ E‖∇f‖² + σ²/b.
     descent = f_t - eta_t * grad2 + L * eta_t**2 / 2 * (grad2 + var_b)
     collected = f_t - eta_t * (1 - L * eta_t / 2) * grad2 + L * eta_t**2 * var_b / 2
-    s1, s2 = sp.symbols("S_1 S_2", positive=True)  # Σ η_t and Σ η_t²/b_t
-    # Summed: (1 − Lη_max/2) Σ η_t G_t ≤ Δ + (Lσ²/2) S₂, and min_t G_t ≤ Σ η_t G_t / S₁.
-    summed = (Delta + L * sigma2 * s2 / 2) / ((1 - L * eta / 2) * s1)
+    # Summing the one-step inequality over t < K: the f terms telescope (computed by sympy), and
+    # f_0 − f_K ≤ f_0 − f* = Δ.
+    t = sp.Symbol("t", integer=True, nonnegative=True)
+    f_seq = sp.IndexedBase("f")
+    telescoped = sp.Sum(f_seq[t] - f_seq[t + 1], (t, 0, K - 1)).doit()
+    s1, s2 = sp.symbols("S_1 S_2", positive=True)  # Σ η_t, Σ η_t²/b_t
+    # With 1 − Lη_t/2 ≥ 1 − Lη_max/2 the sum gives (1 − Lη_max/2)W ≤ Δ + (Lσ²/2)S₂, and min_t G_t ≤ W/S₁;
+    # the bound X on min_t G_t solves (1 − Lη_max/2) S₁ X = Δ + (Lσ²/2) S₂.
+    x_bound = sp.Symbol("X", positive=True)
+    (solved,) = sp.solve(sp.Eq((1 - L * eta / 2) * s1 * x_bound, Delta + L * sigma2 * s2 / 2), x_bound)
     a_gen, b_gen = bound_constants("general")
     a_small, b_small = bound_constants("small_step")
     u_gen = a_gen / s1 + b_gen * s2 / s1
     u_small = a_small / s1 + b_small * s2 / s1
     h = sp.Symbol("v", nonnegative=True)  # Lη_max = 1 − v ∈ (0, 1]
     on_small = {eta: (1 - h) / L}
-    checks = (
+    u_ = sp.Symbol("u", positive=True)  # η_t = η_max − u·(…) ≤ η_max
+    checks = [
         check_equal("one descent step collects to −η(1 − Lη/2)E‖∇f‖² + Lη²σ²/(2b)", descent, collected),
-        check_equal("dividing the summed inequality by (1 − Lη_max/2)S₁ gives A/S₁ + B S₂/S₁ "
-                    "with the general constants", summed, u_gen),
+        check_equal("Σ_{t<K} (f_t − f_{t+1}) telescopes to f_0 − f_K (sympy's sum)", telescoped,
+                    f_seq[0] - f_seq[K]),
+        check_nonnegative("1 − Lη_t/2 ≥ 1 − Lη_max/2 for η_t = η_max − u ≤ η_max",
+                          ((1 - L * (eta - u_) / 2) - (1 - L * eta / 2))),
+        check_equal("W ≥ S₁ min_t G_t: Σ η_t (G_t − min G) ≥ 0, so min G ≤ W/S₁; solving "
+                    "(1 − Lη_max/2)S₁X = Δ + (Lσ²/2)S₂ gives A/S₁ + B S₂/S₁ with the general constants",
+                    solved, u_gen),
         check_nonnegative("for Lη_max ≤ 1 the small-step constants dominate the general ones (A)",
                           (a_small - a_gen).subs(on_small)),
         check_nonnegative("for Lη_max ≤ 1 the small-step constants dominate the general ones (B)",
                           (b_small - b_gen).subs(on_small)),
-    )
+    ]
+    checks += _numeric_bound_checks()
+    checks = tuple(checks)
     return Derivation(
         name="master_bound",
         title="Master bound for SGD with any (η_t, b_t)",
@@ -179,9 +259,12 @@ def master_bound() -> Derivation:
         assumptions=("f is L-smooth and bounded below; Δ = f(x_0) − f*",
                      "unbiased stochastic gradient with one-sample variance ≤ σ²; fresh samples",
                      "η_t ≤ η_max with Lη_max < 2"),
-        results=(equation("U_{general}", u_gen), equation("U_{small}", u_small)),
+        results=(equation(sp.Sum(f_seq[t] - f_seq[t + 1], (t, 0, K - 1)), telescoped),
+                 equation("X", solved),
+                 equation("U_{general}", u_gen), equation("U_{small}", u_small)),
         checks=checks,
-        source="docs/math.md#sfo-complexity (Umeda & Iiduka, arXiv 2508.05297)",
+        source="docs/math.md#master-bound (form: Umeda & Iiduka, arXiv 2508.05297; constants reconstructed, "
+               "docs/math.md#attribution)",
     )
 
 
@@ -256,6 +339,7 @@ def _sfo_constant(convention: str = "general", stationarity: str = "norm") -> De
                    sp.diff(b_star_p * t, epsilon)),
         check_limit("b*/η tends to a constant as η → 0 (Lσ²/τ general, 2Lσ²/τ small-step): "
                     "b* ∝ η for small steps", b_star_p / eta, eta, 0, slope),
+        *_numeric_sfo_checks(convention, stationarity, e["K"].subs(on_problem), e["N"].subs(on_problem), b_star_p),
     )
     k_of, n_of, star = sp.Function("K"), sp.Function("N"), sp.Symbol("b^*")
     results = (

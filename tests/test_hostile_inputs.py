@@ -60,6 +60,7 @@ CALL_SECONDS = 10.0
 MODULES = (
     "ramplab.theory.complexity.sfo",
     "ramplab.theory.complexity.growth",
+    "ramplab.theory.complexity.growth_exponents",
     "ramplab.theory.schedules.families",
     "ramplab.theory.schedules.released",
     "ramplab.theory.dynamics.equivalence",
@@ -750,7 +751,7 @@ def _register_growth() -> None:
            "integer_batch": "flag"}, o_polynomial)
 
     rule_valid = {"lr0": 0.1, "batch0": 8.0, "gamma": 1.4, "delta": 2.0, "epsilon0": 0.5, "check_every": 10,
-                  "batch_cap": 4096.0, "lr_cap": None, "integer_batch": False}
+                  "batch_cap": 4096.0, "lr_cap": None, "integer_batch": False, "freeze_at_cap": True}
 
     def o_rule(r, kw):
         for k in ("lr0", "gamma", "epsilon0"):
@@ -760,11 +761,13 @@ def _register_growth() -> None:
             if kw[k] is not None:
                 assert real(kw[k]) > 0
         flag(kw["integer_batch"])
+        assert r.freeze_at_cap == flag(kw["freeze_at_cap"])
         assert r.lr0 == real(kw["lr0"]) and r.check_every == integer(kw["check_every"])
 
     entry(f"{M}:AdaptiveRule", growth.AdaptiveRule, rule_valid,
           {"lr0": "real", "batch0": "real", "gamma": "real", "delta": "real", "epsilon0": "real",
-           "check_every": "int", "batch_cap": "real", "lr_cap": "real", "integer_batch": "flag"}, o_rule)
+           "check_every": "int", "batch_cap": "real", "lr_cap": "real", "integer_batch": "flag",
+           "freeze_at_cap": "flag"}, o_rule)
 
     def rule_values(stage):
         m = integer(stage)
@@ -792,8 +795,13 @@ def _register_growth() -> None:
         lr, b = rule_values(m)
         g = real(kw["gradient_norm"])
         assert g >= 0
-        assert r == (m + 1 if g <= 0.5 * math.sqrt(8.0 / b) else m)
+        assert r == (m + 1 if g <= 0.5 * math.sqrt(8.0 / b) and b < 4096.0 else m)  # released: frozen at b_max
 
+    def o_frozen(r, kw):
+        m = integer(kw["stage"])
+        assert r is (rule_values(m)[1] >= 4096.0)
+
+    entry(f"{M}:AdaptiveRule.frozen", RULE.frozen, {"stage": 9}, {"stage": "int"}, o_frozen)
     entry(f"{M}:AdaptiveRule.next_stage", RULE.next_stage, {"stage": 0, "gradient_norm": 0.4},
           {"stage": "int", "gradient_norm": "real"}, o_next_stage)
 
@@ -838,6 +846,56 @@ def _register_growth() -> None:
                    "batch0": 1.0, "stage_steps": 5, "stages": 8, "lr_cap": None, "batch_cap": None},
           {"problem": "problem", "gammas": "vector", "deltas": "vector", "epsilons": "vector", "lr0": "real",
            "batch0": "real", "stage_steps": "int", "stages": "int", "lr_cap": "real", "batch_cap": "real"}, o_grid)
+
+
+# --- theory.complexity.growth_exponents ----------------------------------------------------
+def _register_growth_exponents() -> None:
+    from ramplab.theory.complexity import growth_exponents as ge
+
+    M = "ramplab.theory.complexity.growth_exponents"
+    exempt(f"{M}:GrowthExponent", "result record, built by measure_growth_exponent")
+    exempt(f"{M}:TARGETS {M}:TERMS", "constant")
+
+    def o_term(r, kw):
+        term = choice(kw["term"], ("bias", "variance"))
+        g, d, p = real(kw["gamma"]), real(kw["delta"]), real(kw["bias_decay"])
+        assert g > 0 and d > 0 and p > 0
+        if term == "variance":
+            ref = math.inf if d <= g else 2 * math.log(d) / (math.log(d) - math.log(g))
+        else:
+            ref = math.inf if g <= 1 or d <= 1 else 2 * math.log(d) / (p * math.log(g))
+        close(r, ref, 1e-9)
+        assert r > 0
+
+    entry(f"{M}:term_exponent", ge.term_exponent, {"term": "variance", "gamma": 1.2, "delta": 1.3, "bias_decay": 1.0},
+          {"term": "choice", "gamma": "real", "delta": "real", "bias_decay": "real"}, o_term)
+
+    cell_valid = {"problem": P, "gamma": 1.2, "delta": 1.5, "epsilons": [0.5, 0.3, 0.2], "target": "gradient_norm",
+                  "lr0": 0.01, "batch0": 1.0, "stage_steps": 10, "max_stages": 20, "lr_cap": None}
+
+    def o_cell(r, kw):
+        problem_of(kw["problem"])
+        for k in ("gamma", "delta", "lr0"):
+            assert real(kw[k]) > 0
+        assert real(kw["batch0"]) >= 1 and integer(kw["stage_steps"]) >= 1 and 1 <= integer(kw["max_stages"])
+        e = vector(kw["epsilons"])
+        assert e.ndim == 1 and e.size >= 3 and np.all(np.diff(e) < 0) and np.all(e > 0)
+        choice(kw["target"], ge.TARGETS)
+        if kw["lr_cap"] is not None:
+            assert real(kw["lr_cap"]) > 0
+        res = ge.measure_growth_exponent(r)
+        assert res.sfo.shape == e.shape and not np.any(np.isnan(res.sfo))
+        assert res.dominant in ("bias", "variance", "mixed", "none")
+
+    entry(f"{M}:GrowthCell", ge.GrowthCell, lambda: dict(cell_valid),
+          {"problem": "problem", "gamma": "real", "delta": "real", "epsilons": "vector", "target": "choice",
+           "lr0": "real", "batch0": "real", "stage_steps": "int", "max_stages": "int", "lr_cap": "real"}, o_cell)
+
+    def o_measure(r, kw):
+        assert isinstance(kw["cell"], ge.GrowthCell)
+
+    entry(f"{M}:measure_growth_exponent", ge.measure_growth_exponent,
+          lambda: {"cell": ge.GrowthCell(**cell_valid)}, {"cell": "problem"}, o_measure)
 
 
 # --- theory.schedules.families -------------------------------------------------------------
@@ -3028,7 +3086,7 @@ def _register_sweeps() -> None:
     entry(f"{M}:pinned_threads", call_pinned, {"threads": 1}, {"threads": "int"}, o_pinned)
 
 
-for _register in (_register_sfo, _register_growth, _register_families, _register_released, _register_equivalence,
+for _register in (_register_sfo, _register_growth, _register_growth_exponents, _register_families, _register_released, _register_equivalence,
                   _register_simulations, _register_proofs, _register_schedules,
                   _register_problem, _register_dynamics, _register_recursion,
                   _register_shapes, _register_monte_carlo, _register_compression, _register_seesaw,

@@ -26,6 +26,7 @@ from .complexity.growth import (
     sfo_exponent,
     stage_schedule,
 )
+from .complexity.growth_exponents import GrowthCell, GrowthExponent, measure_growth_exponent, term_exponent
 from .complexity.sfo import (
     BoundConstants,
     CriticalBatch,
@@ -87,6 +88,7 @@ __all__ = [
     "critical_batch", "gradient_target", "gradient_variance", "schedule_to_target", "sfo_bound",
     "steps_to_target", "AdaptiveRule", "AdaptiveRun", "GrowthGrid", "exponential_growth", "growth_grid",
     "polynomial_growth", "polynomial_sfo_exponent", "sfo_exponent", "stage_schedule",
+    "GrowthCell", "GrowthExponent", "measure_growth_exponent", "term_exponent",
     # backend
     "resolve_backend", "to_numpy",
 ]

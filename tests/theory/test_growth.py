@@ -89,7 +89,7 @@ def test_adaptive_rule_reproduces_the_exact_solver_and_switches_correctly():
     stages = np.concatenate([[0], run.stages])
     for k, (norm, thr) in enumerate(zip(run.gradient_norms, run.thresholds)):
         assert thr == pytest.approx(rule.threshold(stages[k]))
-        assert (stages[k + 1] == stages[k] + 1) == (norm <= thr)
+        assert (stages[k + 1] == stages[k] + 1) == (norm <= thr and not rule.frozen(stages[k]))
     assert run.switch_steps.size >= 2
     # Within a stage the schedule holds the stage's values, capped.
     for k, step in enumerate(run.check_steps[:-1]):

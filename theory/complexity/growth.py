@@ -8,8 +8,9 @@
   stays bounded while ``b_m ≤ n``; past that every stage still takes one step and ``Σ η`` grows
   again). Caps ``lr_cap`` (keep ``η < 2/L``) and ``batch_cap`` apply to every stage.
 - :class:`AdaptiveRule`: the gradient-norm rule of Umeda & Iiduka (arXiv 2508.05302): every
-  ``check_every`` steps, if the gradient norm is at most ``ε_m``, grow ``b ← δb``, ``η ← γη`` and set
-  ``ε_{m+1} = ε₀ sqrt(b₀/b_{m+1})``. :meth:`AdaptiveRule.run` applies it to the *expected* dynamics
+  ``check_every`` steps, if the gradient norm is at most ``ε_m`` and the batch is below its cap, grow
+  ``b ← δb``, ``η ← γη`` and set ``ε_{m+1} = ε₀ sqrt(b₀/b_{m+1})`` (as released: frozen at the cap,
+  integer batches ``⌈b₀δ^m⌉``; docs/math.md#adaptive-rule). :meth:`AdaptiveRule.run` applies it to the *expected* dynamics
   of noisy linear regression, measuring ``sqrt(E‖∇f‖²) = sqrt(Σ λ² s)`` (the root-mean-square norm;
   a deterministic stand-in for the one noisy run of the paper, as NSGD's expected denominator is for
   the per-batch one), and returns the realised :class:`~theory.Schedule`.
@@ -177,11 +178,29 @@ def _build_stages(lr_vals: list[float], b_vals: list[float], *, context: str, ba
 
 
 def sfo_exponent(gamma: float, delta: float) -> float:
-    """Predicted ε-exponent of the SFO complexity of exponential growth (norm convention).
+    """The master bound's ε-exponent of the SFO complexity of exponential growth (norm convention).
 
     ``2 ln δ/(ln δ − ln γ)`` for ``γ < δ < γ²``, ``2 ln δ/ln γ`` for ``δ ≥ γ²`` (4 on the ridge
-    ``δ = γ²``), ``inf`` when ``γ ≤ 1`` or ``δ ≤ γ`` (no polynomial rate). See
-    :func:`proofs.growth_exponent` for the derivation.
+    ``δ = γ²``), ``inf`` when ``γ ≤ 1`` or ``δ ≤ γ`` (no polynomial rate). These exponents and the
+    ridge as their minimum are this library's reconstruction from the bound (the papers print the
+    guideline ``δ ≈ γ²``; docs/math.md#attribution); within the bound the ridge only matches the
+    constant-critical-batch order ``ε^{−4}`` up to ``ln²(1/ε)``. ``ramplab proofs`` derives them
+    and checks this function at sample points (docs/math.md#growth-schedules); what the exact
+    dynamics measure is :func:`~theory.measure_growth_exponent`.
+
+    Parameters
+    ----------
+    gamma, delta : float
+        Learning-rate and batch growth factors per stage (positive).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError, TypeError
+        For a non-positive, non-finite or non-real factor, naming it.
 
     Examples
     --------
@@ -196,7 +215,25 @@ def sfo_exponent(gamma: float, delta: float) -> float:
 
 
 def polynomial_sfo_exponent(p: float, q: float) -> float:
-    """Predicted ε-exponent ``2(p+1)/min(q+1, p−q)`` of polynomial growth (``inf`` for ``p ≤ q``).
+    """The bound's ε-exponent ``2(p+1)/min(q+1, p−q)`` of polynomial growth (``inf`` for ``p ≤ q``).
+
+    A reconstruction within the master bound, minimal (4) at ``p = 2q + 1`` (docs/math.md#attribution);
+    ``ramplab proofs`` derives it and checks this function at sample points
+    (docs/math.md#growth-schedules).
+
+    Parameters
+    ----------
+    p, q : float
+        Batch and learning-rate growth powers, ``p > 0``, ``q ≥ 0``.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError, TypeError
+        For an argument out of its domain or not a real number, naming it.
 
     Examples
     --------
@@ -362,16 +399,39 @@ class AdaptiveRun:
 class AdaptiveRule:
     """Gradient-norm-triggered growth of batch and learning rate (Umeda & Iiduka, arXiv 2508.05302).
 
-    Defaults are the released ones: ``δ = 2``, ``γ = 1.4``, ``ε₀ = 0.5``, ``b₀ = 8``, ``η₀ = 0.1``,
-    a check every 1000 steps, ``b_max = 4096``.
+    Every ``check_every`` steps the gradient norm is measured; if it is at most ``ε_m`` **and the
+    batch is still below its cap**, the rule moves to stage ``m + 1``: ``b ← δb`` (capped),
+    ``η ← γη``, ``ε_{m+1} = ε₀ sqrt(b₀/b_{m+1})`` (docs/math.md#adaptive-rule). Defaults are the
+    released ones: ``δ = 2``, ``γ = 1.4``, ``ε₀ = 0.5``, ``b₀ = 8``, ``η₀ = 0.1``, a check every 1000
+    steps, ``b_max = 4096``; as in the released code, the rule stops triggering once the batch has
+    reached ``b_max`` (with these defaults at stage 9: ``b = 4096``, ``η = 0.1·1.4⁹ ≈ 2.07``), and
+    integer batches are ``⌈b₀δ^m⌉``.
 
     Parameters
     ----------
-    lr0, batch0, gamma, delta, epsilon0 : float
+    lr0, batch0 : float
+        ``η₀ > 0`` and ``b₀ ≥ 1`` (samples).
+    gamma, delta : float
+        Growth factors per stage, ``γ > 0``, ``δ ≥ 1``.
+    epsilon0 : float
+        ``ε₀ > 0``, the stage-0 threshold on the gradient norm.
     check_every : int
-    batch_cap, lr_cap : float or None
+        Steps between checks.
+    batch_cap : float or None
+        ``b_max`` (samples); ``None`` for none.
+    lr_cap : float or None
+        Not in the released rule: an upper limit on ``η`` (``None``, the default, as released).
     integer_batch : bool
-        Round each stage's batch to the nearest integer.
+        Batches ``⌈b₀δ^m⌉`` (the released rounding) instead of real ``b₀δ^m``.
+    freeze_at_cap : bool, default True
+        ``True`` (released): no stage advances once the batch is at ``batch_cap``. ``False`` is *not*
+        the released rule: stages keep advancing, so ``η`` keeps growing by ``γ`` at the capped batch
+        (and with a small cap the run eventually diverges).
+
+    Raises
+    ------
+    ValueError, TypeError
+        For an argument out of its domain or of the wrong kind, naming it.
 
     Examples
     --------
@@ -381,6 +441,10 @@ class AdaptiveRule:
     (0.2744, 64.0, 0.176777)
     >>> rule.next_stage(0, 0.6), rule.next_stage(0, 0.4)
     (0, 1)
+    >>> rule.next_stage(9, 0.0), round(rule.stage_values(9)[0], 2)   # b = 4096 = b_max: frozen
+    (9, 2.07)
+    >>> [AdaptiveRule(batch0=5, delta=1.5, integer_batch=True).stage_values(m)[1] for m in range(5)]
+    [5.0, 8.0, 12.0, 17.0, 26.0]
     """
 
     lr0: float = 0.1
@@ -392,6 +456,7 @@ class AdaptiveRule:
     batch_cap: float | None = 4096.0
     lr_cap: float | None = None
     integer_batch: bool = False
+    freeze_at_cap: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lr0", _positive(self.lr0, "lr0"))
@@ -403,49 +468,94 @@ class AdaptiveRule:
         object.__setattr__(self, "batch_cap", _optional_cap(self.batch_cap, "batch_cap"))
         object.__setattr__(self, "lr_cap", _optional_cap(self.lr_cap, "lr_cap"))
         object.__setattr__(self, "integer_batch", flag(self.integer_batch, "integer_batch"))
+        object.__setattr__(self, "freeze_at_cap", flag(self.freeze_at_cap, "freeze_at_cap"))
         if self.delta < 1:
             raise ValueError(f"delta must be ≥ 1 (the rule grows the batch); got {self.delta!r}")
         if self.batch_cap is not None and self.batch_cap < 1:
             raise ValueError(f"batch_cap must be ≥ 1; got {self.batch_cap!r}")
 
     def stage_values(self, stage: int) -> tuple[float, float]:
-        """``(η_m, b_m)`` of stage ``m`` after caps (and rounding).
+        """``(η_m, b_m)`` of stage ``m``: ``η₀γ^m`` and ``b₀δ^m`` after caps (``⌈·⌉`` for integer batches).
+
+        With ``freeze_at_cap`` (the default) :meth:`run` never goes past the first stage whose
+        batch is at the cap; this method still answers for any ``m``.
+
+        Parameters
+        ----------
+        stage : int
+            ``m ≥ 0``.
+
+        Returns
+        -------
+        lr, batch : float
 
         Raises
         ------
         ValueError
             If ``stage`` is not a non-negative integer, or the uncapped rate or batch of that stage
             overflows float64 (or an integer batch exceeds 2**53).
+
+        Examples
+        --------
+        >>> lr, batch = AdaptiveRule(batch0=5, delta=1.5, integer_batch=True, batch_cap=20).stage_values(4)
+        >>> round(lr, 4), batch                       # 0.1·1.4⁴; ⌈25.3⌉ = 26 capped at 20
+        (0.3842, 20.0)
         """
         m = nonnegative_int(stage, "stage")
         lr = self.lr0 * _power(self.gamma, m)
         batch = self.batch0 * _power(self.delta, m)
         if self.lr_cap is not None:
             lr = min(lr, self.lr_cap)
-        if self.batch_cap is not None:
-            batch = min(batch, self.batch_cap)
         if not math.isfinite(lr):
             raise ValueError(f"lr0 * gamma**stage overflows float64 at stage={m} (lr0={self.lr0!r}, "
                              f"gamma={self.gamma!r}); set lr_cap")
+        if self.batch_cap is not None:
+            batch = min(batch, self.batch_cap)
         if not math.isfinite(batch):
             raise ValueError(f"batch0 * delta**stage overflows float64 at stage={m} (batch0={self.batch0!r}, "
                              f"delta={self.delta!r}); set batch_cap")
         if self.integer_batch:
-            batch = float(max(1, math.floor(batch + 0.5)))
             if batch > MAX_EXACT_INTEGER:
                 raise ValueError(f"batch0 * delta**stage = {batch:.6g} exceeds 2**53, the limit for integer "
                                  f"batches, at stage={m}; set batch_cap or integer_batch=False")
+            batch = float(math.ceil(batch))
         return lr, batch
 
+    def frozen(self, stage: int) -> bool:
+        """Whether the rule stays at ``stage`` whatever it measures (``freeze_at_cap`` and ``b_m`` at the cap).
+
+        Parameters
+        ----------
+        stage : int
+            ``m ≥ 0``.
+
+        Returns
+        -------
+        bool
+
+        Raises
+        ------
+        ValueError
+            As :meth:`stage_values`.
+
+        Examples
+        --------
+        >>> AdaptiveRule().frozen(8), AdaptiveRule().frozen(9), AdaptiveRule(freeze_at_cap=False).frozen(9)
+        (False, True, False)
+        """
+        m = nonnegative_int(stage, "stage")
+        return bool(self.freeze_at_cap and self.batch_cap is not None and self.stage_values(m)[1] >= self.batch_cap)
+
     def threshold(self, stage: int) -> float:
-        """``ε_m = ε₀ sqrt(b₀/b_m)``."""
+        """``ε_m = ε₀ sqrt(b₀/b_m)`` with the stage's (capped, rounded) batch ``b_m``."""
         return self.epsilon0 * math.sqrt(self.batch0 / self.stage_values(stage)[1])
 
     def next_stage(self, stage: int, gradient_norm: float) -> int:
-        """Stage after a check that measured ``gradient_norm``."""
+        """Stage after a check that measured ``gradient_norm``: ``m + 1`` if it is ``≤ ε_m`` and the
+        rule is not :meth:`frozen` at ``m``, else ``m``."""
         m = nonnegative_int(stage, "stage")
         norm = finite_real(gradient_norm, "gradient_norm", minimum=0.0)
-        return m + 1 if norm <= self.threshold(m) else m
+        return m + 1 if norm <= self.threshold(m) and not self.frozen(m) else m
 
     def run(self, problem: Problem, steps: int) -> AdaptiveRun:
         """Apply the rule for ``steps`` steps of exact expected SGD on ``problem``.

@@ -1,0 +1,81 @@
+"""The adaptive rule against a plain transcription of the released stage logic (docs/math.md#adaptive-rule).
+
+The reference below is written from the rule's description, not from the library: keep a float batch
+``b``, the integer batch ``⌈b⌉`` capped at ``b_max``, the rate ``η``; at every check, if the gradient
+norm is ``≤ ε₀ sqrt(b₀/batch)`` and ``batch < b_max``, multiply ``b`` by ``δ`` and ``η`` by ``γ``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from ramplab.theory import AdaptiveRule, Problem
+
+
+def released_stages(norms, *, lr0=0.1, batch0=8.0, gamma=1.4, delta=2.0, epsilon0=0.5, batch_max=4096):
+    """(η, integer batch) in force after each check, for a given sequence of measured norms."""
+    b_float, lr = float(batch0), float(lr0)
+    batch = min(math.ceil(b_float), batch_max)
+    out = []
+    for norm in norms:
+        if norm <= epsilon0 * math.sqrt(batch0 / batch) and batch < batch_max:
+            b_float *= delta
+            lr *= gamma
+            batch = min(math.ceil(b_float), batch_max)
+        out.append((lr, batch))
+    return out
+
+
+def rule_stages(rule, norms):
+    stage, out = 0, []
+    for norm in norms:
+        stage = rule.next_stage(stage, norm)
+        out.append(rule.stage_values(stage))
+    return out
+
+
+def test_released_defaults_freeze_at_the_cap():
+    rule = AdaptiveRule(integer_batch=True)
+    norms = [0.0] * 14  # every check passes: the rule advances as far as it may
+    got, ref = rule_stages(rule, norms), released_stages(norms)
+    for (lr_g, b_g), (lr_r, b_r) in zip(got, ref):
+        assert b_g == b_r and lr_g == pytest.approx(lr_r, rel=1e-12)
+    # Stage 9 reaches b = 4096 and the rule stops there: η = 0.1·1.4⁹ ≈ 2.07, never 0.1·1.4¹⁰ ≈ 2.89.
+    assert got[-1][1] == 4096 and got[-1][0] == pytest.approx(0.1 * 1.4**9) and round(got[-1][0], 2) == 2.07
+    # The option that is not the released rule keeps growing η at the capped batch.
+    free = rule_stages(AdaptiveRule(integer_batch=True, freeze_at_cap=False), norms)
+    assert free[9][0] == pytest.approx(0.1 * 1.4**10) and round(free[9][0], 2) == 2.89
+
+
+def test_integer_batches_take_the_ceiling():
+    rule = AdaptiveRule(batch0=5, delta=1.5, integer_batch=True, batch_cap=40)
+    norms = [0.0] * 8
+    got, ref = rule_stages(rule, norms), released_stages(norms, batch0=5, delta=1.5, batch_max=40)
+    assert [b for _, b in got] == [b for _, b in ref] == [8, 12, 17, 26, 38, 40, 40, 40]
+    for (lr_g, _), (lr_r, _) in zip(got, ref):
+        assert lr_g == pytest.approx(lr_r, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_norm_sequences_follow_the_released_logic(seed):
+    rng = np.random.default_rng(seed)
+    batch0, delta, cap = float(rng.integers(1, 9)), float(rng.choice([1.5, 2.0, 3.0])), int(rng.integers(20, 300))
+    rule = AdaptiveRule(lr0=0.05, batch0=batch0, gamma=1.3, delta=delta, epsilon0=0.5, integer_batch=True,
+                        batch_cap=cap)
+    norms = rng.uniform(0.0, 0.6, size=40).tolist()
+    got = rule_stages(rule, norms)
+    ref = released_stages(norms, lr0=0.05, batch0=batch0, gamma=1.3, delta=delta, epsilon0=0.5, batch_max=cap)
+    assert [b for _, b in got] == [b for _, b in ref]
+    np.testing.assert_allclose([lr for lr, _ in got], [lr for lr, _ in ref], rtol=1e-12)
+
+
+def test_run_stops_switching_at_the_cap():
+    p = Problem.power_law(30, a=1.5, b=1.0, noise_variance=1.0, scale=0.5)
+    run = AdaptiveRule(check_every=20, integer_batch=True, batch_cap=64).run(p, 600)
+    lr, batch = run.schedule.step_arrays()
+    assert batch.max() == 64 and run.stages.max() == 3      # 8, 16, 32, 64: frozen at stage 3
+    assert lr.max() == pytest.approx(0.1 * 1.4**3)
+    assert np.all(np.isfinite(run.risk))
