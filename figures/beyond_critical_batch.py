@@ -146,7 +146,7 @@ def build(ctx: FigureContext) -> None:
                  f"{steps}·B₀ samples; f={FACTOR}")
     # The caption sits in a strip kept free at the bottom of the canvas, wrapped by hand so that its
     # height is known before the layout (the checklist asks for every label inside the canvas).
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.tight_layout(rect=(0, 0.075, 1, 1))
     fig.text(0.5, 0.012, textwrap.fill(OSCILLATION_NOTE, 170), ha="center", va="bottom", fontsize=8)
     ctx.save(fig, rows, {
         "problem": {"d": d, "a": a, "b": b, "noise_variance": sigma2},

@@ -263,6 +263,12 @@ class Problem:
     def expanded(self) -> "Problem":
         """The same problem with every coordinate repeated ``m_i`` times (unit multiplicity).
 
+        Returns
+        -------
+        Problem
+            ``self`` when the multiplicities are already all one; otherwise a problem of dimension
+            ``Σ m_i`` (docs/math.md#multiplicity).
+
         Raises
         ------
         ValueError

@@ -161,6 +161,17 @@ class RiskTrajectory:
         averaged : bool
             Interpolate :attr:`averaged_risk` instead of :attr:`risk`.
 
+        Returns
+        -------
+        ndarray, shape like ``grid``
+            Expected excess risk at each sample count (piecewise linear in samples).
+
+        Raises
+        ------
+        ValueError
+            If ``grid`` is not finite or leaves ``[0, samples[-1]]``, or ``averaged=True`` on a
+            trajectory computed without averaging.
+
         Examples
         --------
         >>> p = Problem.isotropic(2, noise_variance=0.0)
@@ -199,6 +210,12 @@ def gradient_second_moment(problem: Problem, second_moment: Any, batch: float) -
     second_moment : array_like, shape (d,)
     batch : float
         Samples per step.
+
+    Returns
+    -------
+    float
+        ``E‖g‖²``, the expected squared norm of the batch-``B`` stochastic gradient (mean part
+        plus variance part, the latter shrinking as ``1/B``), docs/math.md#normalized-sgd.
 
     Examples
     --------
