@@ -106,26 +106,6 @@ ALLOWED: dict[str, set[str]] = {
     'ramplab.simulations.updates.iterate_update': {'RT01'},
     # --- issue 11/12 branches
     'ramplab.simulations.progress.ProgressBar.update': {'PR01'},
-    # --- issue 11/14 branches
-    'ramplab.theory.dynamics.averaging.Averaging': {'EX01'},
-    'ramplab.theory.dynamics.averaging.Averaging.weights': {'PR01'},
-    'ramplab.theory.dynamics.averaging.ExponentialAverage.weights': {'GL08'},
-    'ramplab.theory.dynamics.averaging.TailAverage.weights': {'GL08'},
-    'ramplab.theory.dynamics.averaging.UniformAverage.weights': {'GL08'},
-    'ramplab.theory.dynamics.averaging.resolve_average': {'PR01', 'RT01'},
-    'ramplab.theory.dynamics.compression.SpectralGrouping.expand': {'PR01', 'RT01'},
-    'ramplab.theory.dynamics.compression.resolution_for': {'PR01', 'RT01'},
-    'ramplab.theory.dynamics.equivalence.EquivalenceReport': {'EX01'},
-    'ramplab.theory.dynamics.equivalence.EquivalenceReport.ratio': {'PR01', 'RT01'},
-    'ramplab.theory.dynamics.equivalence.EquivalenceReport.variance_dominated': {'PR01', 'RT01'},
-    'ramplab.theory.dynamics.equivalence.risk_ratio': {'PR01', 'RT01'},
-    'ramplab.theory.dynamics.problem.Problem.from_covariance': {'PR01'},
-    'ramplab.theory.dynamics.problem.Problem.isotropic': {'PR01'},
-    'ramplab.theory.dynamics.problem.Problem.replace': {'PR01', 'RT01'},
-    'ramplab.theory.dynamics.problem.Problem.spectral_groups': {'PR01', 'RT01'},
-    'ramplab.theory.dynamics.recursion.DivergenceError': {'EX01'},
-    'ramplab.theory.dynamics.recursion.RiskTrajectory': {'EX01'},
-    'ramplab.theory.dynamics.recursion.second_moment_step': {'PR01', 'RT01'},
 }
 
 
