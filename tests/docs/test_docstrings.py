@@ -41,23 +41,6 @@ METHOD_EXEMPT = {"EX01"}
 #: a name that is fixed must leave the list (``test_allow_list_is_not_stale`` fails otherwise), and
 #: any failure not listed here fails ``test_public_docstrings_are_complete``.
 ALLOWED: dict[str, set[str]] = {
-    # --- no open issue edits benchmarks/ docstrings
-    'ramplab.benchmarks.exact_solver.Row': {'EX01', 'PR01'},
-    'ramplab.benchmarks.exact_solver.Sizes': {'EX01', 'PR01'},
-    'ramplab.benchmarks.exact_solver.averaged_risk_at': {'EX01', 'PR01', 'RT01'},
-    'ramplab.benchmarks.exact_solver.compression_estimates': {'PR01', 'RT01'},
-    'ramplab.benchmarks.exact_solver.full_scale_m': {'EX01', 'PR01', 'RT01'},
-    'ramplab.benchmarks.exact_solver.full_scale_schedules': {'EX01', 'PR01', 'RT01'},
-    'ramplab.benchmarks.exact_solver.jax_averaged_risk': {'EX01', 'RT01'},
-    'ramplab.benchmarks.exact_solver.largest_stable_lr': {'PR01', 'RT01'},
-    'ramplab.benchmarks.exact_solver.measure': {'EX01'},
-    'ramplab.benchmarks.exact_solver.report': {'EX01', 'PR01', 'RT01'},
-    'ramplab.benchmarks.exact_solver.triad_bandwidth': {'EX01', 'PR01', 'RT01'},
-    'ramplab.benchmarks.exact_solver.workload_lrs': {'EX01', 'PR01', 'RT01'},
-    'ramplab.benchmarks.exact_solver.workload_problem': {'EX01', 'PR01', 'RT01'},
-    'ramplab.benchmarks.samplers.Measurement': {'EX01', 'PR01'},
-    'ramplab.benchmarks.samplers.measure': {'PR01', 'RT01'},
-    'ramplab.benchmarks.samplers.report': {'EX01', 'PR01', 'RT01'},
     # --- issue 14 branch
     'ramplab.proofs.growth.growth_exponent': {'RT01'},
     'ramplab.proofs.growth.polynomial_growth_exponent': {'PR01', 'RT01'},
