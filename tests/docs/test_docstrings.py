@@ -34,12 +34,12 @@ from numpydoc.validate import validate
 REQUIRED = {"GL08", "SS01", "PR01", "PR02", "RT01", "YD01", "EX01"}
 METHOD_EXEMPT = {"EX01"}
 
-#: Failures present when this test was written, in modules whose docstrings other branches are
-#: rewriting (issues 11, 12, 14: theory/dynamics, theory/complexity, simulations/monte_carlo,
-#: updates, configuration, progress, figures/*.py, proofs/growth.py, proofs/sfo.py) or that no open
-#: issue touches yet (benchmarks). Name → the codes it may still fail. EMPTY THIS AFTER THE MERGE:
-#: a name that is fixed must leave the list (``test_allow_list_is_not_stale`` fails otherwise), and
-#: any failure not listed here fails ``test_public_docstrings_are_complete``.
+#: Failures present when this test was written, left only in modules whose docstrings other
+#: branches are still rewriting (issues 11 and 14: theory/complexity, simulations/configuration,
+#: monte_carlo, updates, progress, proofs/growth.py, proofs/sfo.py). Name → the codes it may still
+#: fail. EMPTY THIS AFTER THOSE MERGES: a name that is fixed must leave the list
+#: (``test_allow_list_is_not_stale`` fails otherwise), and any failure not listed here fails
+#: ``test_public_docstrings_are_complete``.
 ALLOWED: dict[str, set[str]] = {
     # --- issue 14 branch
     'ramplab.proofs.growth.growth_exponent': {'RT01'},
