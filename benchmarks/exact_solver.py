@@ -76,7 +76,26 @@ FULL_SCALE_EXPONENTS = tuple((a, b) for a in (1.1, 1.5, 1.9) for b in (a, 2 * a)
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the report: a measured value (``None`` when not available) and a note."""
+    """One line of the report: a measured value (``None`` when not available) and a note.
+
+    Parameters
+    ----------
+    part : str
+        The part of :data:`PARTS` the row belongs to (rows are grouped by it).
+    item : str
+        What was measured.
+    value : float or None
+        The measurement, in ``unit``; ``None`` when not available here (no JAX, no RSS counter).
+    unit : str, default ""
+        Unit of ``value`` (``"s"``, ``"B/s"``, ``"B"``, ``"x"`` for ratios).
+    note : str, default ""
+        Free text printed after the value.
+
+    Examples
+    --------
+    >>> print(report([Row("bandwidth", "triad", 1.2e10, "B/s", "numpy")]).splitlines()[-1])
+      triad          1.2e+10 B/s   numpy
+    """
 
     part: str
     item: str
@@ -87,7 +106,32 @@ class Row:
 
 @dataclass(frozen=True)
 class Sizes:
-    """Problem sizes of every part (:data:`FULL_SIZES`; :data:`QUICK_SIZES` for a seconds-long run)."""
+    """Problem sizes of every part (:data:`FULL_SIZES`; :data:`QUICK_SIZES` for a seconds-long run).
+
+    Parameters
+    ----------
+    workloads : tuple of (int, int)
+        ``(d, steps)`` of each workload (coordinates, steps).
+    n_lrs : int
+        Constant learning rates per workload (rows solved together).
+    triad_length : int
+        Elements of each NumPy bandwidth array.
+    kernel_d, kernel_steps : int
+        Dimension and steps of the solver's bandwidth run.
+    full_d, full_steps : int
+        Dimension and steps of the full-scale curves.
+    full_compare_steps : tuple of int
+        Steps at which the compressed and uncompressed full-scale runs are compared.
+    memory_d, memory_steps, memory_checkpoints : int
+        Dimension, steps and checkpoints of the memory run.
+    repeat : int
+        Timed repetitions (the best is reported).
+
+    Examples
+    --------
+    >>> FULL_SIZES.n_lrs, QUICK_SIZES.full_d, Sizes(repeat=5).repeat
+    (22, 300, 5)
+    """
 
     workloads: tuple[tuple[int, int], ...] = ((2_000, 5_000), (20_000, 1_500))
     n_lrs: int = 22
@@ -126,6 +170,20 @@ def largest_stable_lr(problem: Problem, batch: float = 1.0, *, rtol: float = 1e-
     :func:`~ramplab.theory.stability.is_stable` only get harder as ``η`` grows), so bisection on
     ``is_stable`` between 0 and ``2/(c λ_max)`` finds the threshold to relative accuracy ``rtol``.
 
+    Parameters
+    ----------
+    problem : Problem
+        The problem (its eigenvalues and kurtosis set the edge).
+    batch : float, default 1.0
+        Batch size ``B`` (samples per step).
+    rtol : float, default 1e-10
+        Relative accuracy of the bisection.
+
+    Returns
+    -------
+    float
+        The largest stable constant ``η`` (from below, within ``rtol``).
+
     Examples
     --------
     One direction, ``B = 1``, Gaussian: the step multiplies ``s`` by ``1 − 2ηλ + 3η²λ²``, which is
@@ -154,10 +212,29 @@ def averaged_risk_at(trajectory: Any, steps: Sequence[int]) -> np.ndarray:
     Works both for a full trajectory (``steps`` ``0 … T``) and for one computed with
     ``checkpoints=`` (``trajectory.steps`` holding only the recorded steps).
 
+    Parameters
+    ----------
+    trajectory : RiskTrajectory
+        Computed with ``average=...`` (docs/math.md#iterate-averaging).
+    steps : sequence of int
+        Steps at which to read the averaged risk; each must be recorded in ``trajectory.steps``.
+
+    Returns
+    -------
+    ndarray of float64, shape (len(steps),)
+        Excess risk of the iterate average at ``steps``.
+
     Raises
     ------
     ValueError
         If a step was not recorded.
+
+    Examples
+    --------
+    >>> p = Problem.isotropic(2, noise_variance=0.1)
+    >>> r = expected_risk(p, Schedule.constant(0.1, 1, steps=4), average="uniform", checkpoints=[0, 2, 4])
+    >>> averaged_risk_at(r, [2, 4]).round(4).tolist()
+    [0.7656, 0.6399]
     """
     recorded = np.asarray(trajectory.steps)
     wanted = np.asarray(steps, dtype=np.int64)
@@ -221,6 +298,16 @@ def _pick_kernel(problem: Problem) -> tuple[str | None, str]:
 
 def compression_estimates(trajectory: Any) -> dict[str, float]:
     """The compression error estimate a trajectory reports (``{}`` without ``compress=``).
+
+    Parameters
+    ----------
+    trajectory : RiskTrajectory
+        A solver result (docs/math.md#spectral-compression).
+
+    Returns
+    -------
+    dict of str to float
+        ``{"compression_error": e}`` when the run was compressed, else ``{}``.
 
     Examples
     --------
@@ -298,6 +385,23 @@ def jax_averaged_risk() -> Callable[..., Any] | None:
     Turns on ``jax_enable_x64`` (float64). The returned function takes
     ``(eigenvalues, initial_second_moment, noise_variance, lr, batch, kurtosis)`` with ``lr`` of
     shape ``(T, R)`` and returns the ``(R, T + 1)`` averaged risk as a NumPy array.
+
+    Returns
+    -------
+    callable or None
+        ``f(eigenvalues, initial_second_moment, noise_variance, lr, batch=1.0, kurtosis=3.0)``
+        (docs/math.md#sgd-second-moment-recursion, docs/math.md#iterate-averaging), or ``None``
+        when JAX (the ``bench`` extra) is not installed.
+
+    Examples
+    --------
+    One step at ``η = 0.5`` on ``λ = 1``, ``s(0) = 2``: ``s(1) = 0.25·2 + 0.25·(2·2) = 1.5``, and the
+    average of one iterate is that iterate, so the averaged risk goes ``1 → 0.75`` (checked only
+    where JAX is installed):
+
+    >>> f = jax_averaged_risk()
+    >>> f is None or np.round(f([1.0], [2.0], 0.0, np.full((1, 1), 0.5)), 4).tolist() == [[1.0, 0.75]]
+    True
     """
     try:
         import jax
@@ -340,12 +444,46 @@ def jax_averaged_risk() -> Callable[..., Any] | None:
 
 # ------------------------------------------------------------------------------------ parts
 def workload_problem(d: int) -> Problem:
-    """The workloads' problem: ``λ_i = i^-1.5``, ``λ_i s_i(0) = i^-3``, ``σ² = 0.01``."""
+    """The workloads' problem: ``λ_i = i^-1.5``, ``λ_i s_i(0) = i^-3``, ``σ² = 0.01``.
+
+    Parameters
+    ----------
+    d : int
+        Dimension (coordinates).
+
+    Returns
+    -------
+    Problem
+        The power law of docs/math.md#noisy-linear-regression with those exponents.
+
+    Examples
+    --------
+    >>> round(workload_problem(100).trace, 3)
+    2.413
+    """
     return Problem.power_law(d, a=1.5, b=3.0, noise_variance=0.01)
 
 
 def workload_lrs(problem: Problem, n: int) -> np.ndarray:
-    """``n`` constant rates, geometric from 0.95 of the largest stable one down to 1/1000 of it."""
+    """``n`` constant rates, geometric from 0.95 of the largest stable one down to 1/1000 of it.
+
+    Parameters
+    ----------
+    problem : Problem
+        Sets the largest stable rate at batch 1 (docs/math.md#stability).
+    n : int
+        Number of rates.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+        Learning rates, decreasing.
+
+    Examples
+    --------
+    >>> workload_lrs(Problem.isotropic(2), 3).round(4).tolist()
+    [0.475, 0.0154, 0.0005]
+    """
     top = largest_stable_lr(problem, 1.0)
     return np.geomspace(0.95 * top, 1e-3 * top, n)
 
@@ -396,6 +534,24 @@ def triad_bandwidth(length: int, repeat: int = 5) -> tuple[float, float]:
     The triad counts 24 bytes per element (STREAM's convention: read ``b``, ``c``, write ``a``);
     NumPy does it in two passes (``a = s·c``, then ``a += b``), so it moves more than it counts.
     The copy (``np.copyto``, 16 bytes per element) is a single pass.
+
+    Parameters
+    ----------
+    length : int
+        Elements per array (float64); far beyond the cache for a memory bandwidth.
+    repeat : int, default 5
+        Timed repetitions; the best is kept.
+
+    Returns
+    -------
+    (float, float)
+        Triad and copy bandwidths in bytes per second.
+
+    Examples
+    --------
+    >>> triad, copy = triad_bandwidth(10_000, repeat=1)
+    >>> triad > 0 and copy > 0
+    True
     """
     b = np.full(length, 1.0)
     c = np.full(length, 2.0)
@@ -441,7 +597,28 @@ def _bandwidth(sizes: Sizes) -> tuple[list[Row], float | None]:
 
 
 def full_scale_schedules(problem: Problem, steps: int, m: float) -> tuple[Schedule, Schedule]:
-    """``η = m / tr H`` constant and ``η_t = m / (tr H √t)`` (``t = 1 … steps``), batch 1."""
+    """``η = m / tr H`` constant and ``η_t = m / (tr H √t)`` (``t = 1 … steps``), batch 1.
+
+    Parameters
+    ----------
+    problem : Problem
+        Sets ``tr H``.
+    steps : int
+        Steps of each schedule.
+    m : float
+        Rate in units of ``1/tr H``.
+
+    Returns
+    -------
+    (Schedule, Schedule)
+        The constant and the ``1/√t`` schedule, labelled with ``m``.
+
+    Examples
+    --------
+    >>> const, decay = full_scale_schedules(Problem.isotropic(2), 4, 0.5)
+    >>> const.lr.tolist(), decay.lr.round(4).tolist()
+    ([0.25, 0.25, 0.25, 0.25], [0.25, 0.1768, 0.1443, 0.125])
+    """
     eta0 = m / problem.trace
     t = np.arange(1, steps + 1, dtype=np.float64)
     return (Schedule.constant(eta0, 1, steps=steps, label=f"m/trH, m={m:.4g}"),
@@ -449,7 +626,25 @@ def full_scale_schedules(problem: Problem, steps: int, m: float) -> tuple[Schedu
 
 
 def full_scale_m(problem: Problem, fraction: float) -> tuple[float, float]:
-    """``(m, m_max)`` with ``m_max = tr H · η_max`` (largest stable constant rate) and ``m = fraction · m_max``."""
+    """``(m, m_max)`` with ``m_max = tr H · η_max`` (largest stable constant rate) and ``m = fraction · m_max``.
+
+    Parameters
+    ----------
+    problem : Problem
+        Sets ``tr H`` and ``η_max`` at batch 1 (docs/math.md#stability).
+    fraction : float
+        ``m / m_max``.
+
+    Returns
+    -------
+    (float, float)
+        ``m`` and ``m_max``.
+
+    Examples
+    --------
+    >>> [round(v, 6) for v in full_scale_m(Problem.isotropic(2), 0.5)]
+    [0.5, 1.0]
+    """
     m_max = problem.trace * largest_stable_lr(problem, 1.0)
     return fraction * m_max, m_max
 
@@ -577,6 +772,12 @@ def measure(sizes: Sizes = FULL_SIZES, *, parts: Sequence[str] = PARTS, full_unc
     ------
     ValueError
         For an unknown part or ``m_fraction`` outside ``(0, 1)``.
+
+    Examples
+    --------
+    >>> rows = measure(QUICK_SIZES, parts=["memory"])
+    >>> sorted({row.part for row in rows})
+    ['memory d=10, 10000 steps']
     """
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
@@ -617,8 +818,30 @@ def _format_value(value: float | None, unit: str) -> str:
     return f"{value:.3g} {unit}"
 
 
-def report(rows: Sequence[Row], *, sizes: Sizes | None = None) -> str:
-    """A compact plain-text table of ``rows``, grouped by part."""
+def report(rows: Sequence[Row]) -> str:
+    """A compact plain-text table of ``rows``, grouped by part.
+
+    Parameters
+    ----------
+    rows : sequence of Row
+        The rows of :func:`measure`, in its order.
+
+    Returns
+    -------
+    str
+        A header line, then per part its name, a rule and one line per row (``n/a`` for a missing
+        value).
+
+    Examples
+    --------
+    >>> rows = [Row("memory", "peak RSS growth", None, "B", "no RSS counter here")]
+    >>> print(report(rows))
+    Exact solver benchmark: float64, uniform iterate averaging
+    <BLANKLINE>
+    memory
+    ---------------------------------
+      peak RSS growth             n/a   no RSS counter here
+    """
     lines = ["Exact solver benchmark: float64, uniform iterate averaging", ""]
     width = max([len(r.item) for r in rows] + [10]) + 2
     current = None

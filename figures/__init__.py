@@ -18,7 +18,21 @@ _NOT_FIGURES = {"registry", "cli"}
 
 
 def load_all() -> dict:
-    """Import every figure module (registering its figures) and return the registry."""
+    """Import every figure module (registering its figures) and return the registry.
+
+    Returns
+    -------
+    dict of str to FigureSpec
+        The figure registry (:data:`~ramplab.figures.registry.REGISTRY`), keyed by figure name
+        (the output files' stem), in registration order.
+
+    Examples
+    --------
+    >>> from ramplab.figures import load_all
+    >>> registry = load_all()
+    >>> "beyond_critical_batch" in registry and "sfo_critical_batch" in registry
+    True
+    """
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name in _NOT_FIGURES or info.name.startswith("_"):
             continue

@@ -129,6 +129,13 @@ class FigureContext:
         Image formats written.
     written : list of pathlib.Path
         Files written so far (filled by :meth:`save`).
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Where :meth:`sweep` runs its tasks; ``None`` (default): in this process, one after another.
+    cache : pathlib.Path, optional
+        Folder of :meth:`sweep`'s result cache; ``None`` (default): no cache.
+    sweeps : list of dict
+        One entry per :meth:`sweep` call (rows, computed, served from the cache, wall seconds),
+        written to the JSON; filled by :meth:`sweep`.
 
     Examples
     --------

@@ -10,6 +10,8 @@ along these trajectories). What agrees and what does not is written into the JSO
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import NullFormatter
@@ -149,8 +151,10 @@ def build(ctx: FigureContext) -> None:
                f"Disagree: {disagreements[0]}; {disagreements[1]}.")
     fig.suptitle(f"SGD on power law d={d}, a={PROBLEM['a']}, b={PROBLEM['b']}, σ²={PROBLEM['noise_variance']}: "
                  "SFO to E‖∇f‖² ≤ ε²", fontsize=11)
-    fig.text(0.5, -0.04, caption, ha="center", va="top", fontsize=8, wrap=True)
-    fig.tight_layout()
+    # The footnote sits in a strip kept free at the bottom of the canvas (wrapped by hand, so its
+    # height is known before the layout).
+    fig.tight_layout(rect=(0, 0.09, 1, 1))
+    fig.text(0.5, 0.012, textwrap.fill(caption, 230), ha="center", va="bottom", fontsize=8)
     ctx.save(fig, rows, {
         "problem": {"family": "power_law", "d": d, **PROBLEM},
         "epsilon": eps,

@@ -92,6 +92,12 @@ class SweepResult:
     computed, cached : int
         Tasks run by this call, and rows served from the cache (a spec repeated in ``specs`` runs
         once).
+
+    Examples
+    --------
+    >>> result = sweep(lambda spec: {"y": 2 * spec["x"], "path": [spec["x"]] * 2}, grid(x=[1, 2]))
+    >>> result.table["y"].tolist(), result.curves[1]["path"].tolist(), result.computed, result.cached
+    ([2, 4], [2, 2], 2, 0)
     """
 
     table: Any

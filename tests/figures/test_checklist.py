@@ -44,12 +44,6 @@ CHECKS = ("titles", "raw_tex", "inside", "legend_contrast")
 MIN_CONTRAST = 1.25
 #: (figure, check) → why it fails today; each becomes ``xfail(strict=True)``.
 KNOWN: dict[tuple[str, str], str] = {
-    ("sfo_critical_batch", "titles"):
-        "two left panels share a title; fixed on the issue-12 branch (wip-sweeps), remove at merge",
-    ("sfo_critical_batch", "inside"):
-        "the agree/disagree footnote runs below the canvas; figure rebuilt on the issue-12 branch, remove at merge",
-    ("beyond_critical_batch", "titles"):
-        "two mean/variance panels share a title; fixed on the issue-12 branch, remove at merge",
     ("growth_exponent_map", "raw_tex"):
         "raw ^ in the suptitle; figure rebuilt on the issue-14 branch, remove at merge",
     ("growth_exponent_map", "legend_contrast"):

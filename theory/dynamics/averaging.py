@@ -24,10 +24,34 @@ __all__ = ["Averaging", "ExponentialAverage", "TailAverage", "UniformAverage", "
 
 
 class Averaging:
-    """Base of the iterate averages: subclasses define :meth:`weights`."""
+    """Base of the iterate averages: subclasses define :meth:`weights`.
+
+    Every average follows ``w̄_t = (1 − ρ_t) w̄_{t−1} + ρ_t w_t`` from ``w̄_0 = w_0``
+    (docs/math.md#iterate-averaging); a subclass only says what ``ρ_t`` is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class Halving(Averaging):
+    ...     def weights(self, steps):
+    ...         return np.full(np.shape(steps), 0.5)
+    >>> Halving().weights(np.array([1, 2, 3])).tolist()
+    [0.5, 0.5, 0.5]
+    """
 
     def weights(self, steps: Any) -> np.ndarray:  # pragma: no cover - abstract
-        """``ρ_t`` for the 1-based step indices ``steps`` (int array), float64 of the same shape."""
+        """``ρ_t`` for the 1-based step indices ``steps``.
+
+        Parameters
+        ----------
+        steps : array_like of int
+            1-based step indices ``t`` (steps).
+
+        Returns
+        -------
+        ndarray of float64, same shape as ``steps``
+            The weights ``ρ_t`` of ``w̄_t = (1 − ρ_t) w̄_{t−1} + ρ_t w_t`` (docs/math.md#iterate-averaging).
+        """
         raise NotImplementedError
 
 
@@ -42,6 +66,18 @@ class UniformAverage(Averaging):
     """
 
     def weights(self, steps: Any) -> np.ndarray:
+        """``ρ_t = 1/t``.
+
+        Parameters
+        ----------
+        steps : array_like of int
+            1-based step indices ``t`` (steps).
+
+        Returns
+        -------
+        ndarray of float64, same shape as ``steps``
+            The weights ``ρ_t`` of ``w̄_t = (1 − ρ_t) w̄_{t−1} + ρ_t w_t`` (docs/math.md#iterate-averaging).
+        """
         return 1.0 / np.asarray(steps, dtype=np.float64)
 
 
@@ -66,6 +102,18 @@ class TailAverage(Averaging):
         object.__setattr__(self, "start", positive_int(self.start, "start"))
 
     def weights(self, steps: Any) -> np.ndarray:
+        """``ρ_t = 1`` before ``start``, then ``1/(t − start + 1)``.
+
+        Parameters
+        ----------
+        steps : array_like of int
+            1-based step indices ``t`` (steps).
+
+        Returns
+        -------
+        ndarray of float64, same shape as ``steps``
+            The weights ``ρ_t`` of ``w̄_t = (1 − ρ_t) w̄_{t−1} + ρ_t w_t`` (docs/math.md#iterate-averaging).
+        """
         t = np.asarray(steps, dtype=np.float64)
         return np.where(t < self.start, 1.0, 1.0 / np.maximum(t - self.start + 1.0, 1.0))
 
@@ -113,6 +161,23 @@ class ExponentialAverage(Averaging):
         object.__setattr__(self, "weight", arr)
 
     def weights(self, steps: Any) -> np.ndarray:
+        """``ρ_t = weight`` (or ``weight[t − 1]`` for a per-step array).
+
+        Parameters
+        ----------
+        steps : array_like of int
+            1-based step indices ``t`` (steps).
+
+        Returns
+        -------
+        ndarray of float64, same shape as ``steps``
+            The weights ``ρ_t`` of ``w̄_t = (1 − ρ_t) w̄_{t−1} + ρ_t w_t`` (docs/math.md#iterate-averaging).
+
+        Raises
+        ------
+        ValueError
+            If a step exceeds the length of a per-step ``weight`` array.
+        """
         t = np.asarray(steps, dtype=np.int64)
         if np.ndim(self.weight) == 0:
             return np.full(t.shape, float(self.weight))
@@ -123,6 +188,16 @@ class ExponentialAverage(Averaging):
 
 def resolve_average(average: Any) -> Averaging | None:
     """``None`` → ``None``; ``"uniform"`` → :class:`UniformAverage`; an :class:`Averaging` as is.
+
+    Parameters
+    ----------
+    average : None, "uniform" or Averaging
+        The ``average=`` argument of the solvers (docs/math.md#iterate-averaging).
+
+    Returns
+    -------
+    Averaging or None
+        ``None`` when no average is tracked.
 
     Raises
     ------

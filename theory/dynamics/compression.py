@@ -94,7 +94,23 @@ class SpectralGrouping:
         """Map per-group values, shape ``(..., G)``, to coordinates, shape ``(..., d)``.
 
         Every coordinate gets its group's value. For second moments this keeps ``Σ m λ s`` per group,
-        since ``λ̄_G`` is the group's multiplicity-weighted mean eigenvalue.
+        since ``λ̄_G`` is the group's multiplicity-weighted mean eigenvalue
+        (docs/math.md#spectral-compression).
+
+        Parameters
+        ----------
+        values : array_like, shape (..., G)
+            One value per group along the last axis (``G = groups``).
+
+        Returns
+        -------
+        ndarray, shape (..., d)
+            ``values[..., group_index]``: each coordinate's group value.
+
+        Raises
+        ------
+        ValueError
+            If the last axis of ``values`` is not of length ``groups``.
         """
         arr = np.asarray(values)
         if arr.ndim == 0 or arr.shape[-1] != self.groups:
@@ -104,6 +120,21 @@ class SpectralGrouping:
 
 def resolution_for(rtol: float) -> float:
     """A-priori grouping resolution ``δ`` for a relative tolerance (docs/math.md#spectral-compression).
+
+    Parameters
+    ----------
+    rtol : float
+        Target relative error of the risk, ``≥ 0``.
+
+    Returns
+    -------
+    float
+        ``δ ∝ √rtol`` (``0`` for ``rtol = 0``: one group per distinct eigenvalue).
+
+    Raises
+    ------
+    ValueError
+        If ``rtol`` is negative or not finite.
 
     Examples
     --------

@@ -20,7 +20,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["averaging_kernel", "second_moment_kernel"]
+#: Internal plumbing of ``recursion.expected_risk(backend="cupy")`` (nothing outside the package
+#: builds these kernels), hence no public names.
+__all__: list[str] = []
 
 
 @lru_cache(maxsize=None)

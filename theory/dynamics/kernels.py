@@ -56,8 +56,11 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
     prange = range
 
-__all__ = ["AVAILABLE", "SUB", "TILE", "advance_groups", "advance_momentum_groups", "advance_wide",
-           "balanced_assignment", "thread_count", "weighted_sums"]
+#: The kernels themselves (``advance_groups``, ``advance_momentum_groups``, ``advance_wide``,
+#: ``balanced_assignment``, ``thread_count``, ``weighted_sums``) are internal plumbing of
+#: ``recursion.expected_risk`` and ``momentum``: nothing outside the package calls them, their argument
+#: lists follow the solver's array layout (docs/math.md#exact-solver-layout), so they are not public.
+__all__ = ["AVAILABLE", "SUB", "TILE"]
 
 #: Coordinates per reduction tile (a multiple of 8); tiles are also the unit of parallel work at large d.
 TILE = 8192

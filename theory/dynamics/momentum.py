@@ -25,7 +25,7 @@ Public here:
 
 :func:`~ramplab.theory.dynamics.recursion.expected_risk` takes ``momentum=`` and runs the loops
 below (the array API reference loop, or the fused numba kernel
-:func:`~ramplab.theory.dynamics.kernels.advance_momentum_groups`).
+``ramplab.theory.dynamics.kernels.advance_momentum_groups``, internal).
 """
 
 from __future__ import annotations

@@ -163,6 +163,24 @@ class Problem:
     ) -> "Problem":
         """``H = eigenvalue · I`` with the same initial second moment in every direction.
 
+        Parameters
+        ----------
+        d : int
+            Dimension (number of coordinates).
+        eigenvalue : float, default 1.0
+            Every eigenvalue ``λ`` of ``H``.
+        initial_second_moment : float, default 1.0
+            Every ``s_i(0) = E (w_0 − w*)_i²``.
+        noise_variance : float, default 0.0
+            Label-noise variance ``σ²`` (squared label units).
+        kurtosis : float, default 3.0
+            Fourth moment ``κ = E z⁴`` of the standardised inputs (Gaussian 3).
+
+        Returns
+        -------
+        Problem
+            Initial excess risk ``d · λ · s(0) / 2`` (docs/math.md#noisy-linear-regression).
+
         Examples
         --------
         >>> Problem.isotropic(4, 0.5, 2.0).initial_risk
@@ -193,6 +211,16 @@ class Problem:
             Symmetric positive-definite input covariance.
         initial_error : array_like, shape (d,)
             ``w_0 − w*``; its squared eigen-coordinates become ``s(0)``.
+        noise_variance : float, default 0.0
+            Label-noise variance ``σ²`` (squared label units).
+        kurtosis : float, default 3.0
+            Fourth moment ``κ = E z⁴`` of the standardised inputs (Gaussian 3).
+
+        Returns
+        -------
+        Problem
+            Eigenvalues of ``H`` (descending) with ``s(0)`` the squared coordinates of ``w_0 − w*``
+            in its eigenbasis.
 
         Notes
         -----
@@ -263,6 +291,12 @@ class Problem:
     def expanded(self) -> "Problem":
         """The same problem with every coordinate repeated ``m_i`` times (unit multiplicity).
 
+        Returns
+        -------
+        Problem
+            ``self`` when the multiplicities are already all one; otherwise a problem of dimension
+            ``Σ m_i`` (docs/math.md#multiplicity).
+
         Raises
         ------
         ValueError
@@ -294,6 +328,20 @@ class Problem:
         Thin entry point to :func:`~ramplab.theory.dynamics.compression.spectral_groups`; see there
         for the parameters and the rule.
 
+        Parameters
+        ----------
+        schedules : Schedule or sequence of Schedule
+            The rates the grouping is for (for NSGD, schedules of the effective rates).
+        rtol : float, optional
+            Target relative error of the risk.
+        resolution : float, optional
+            Grouping resolution ``δ`` directly (exactly one of ``rtol`` and ``resolution``).
+
+        Returns
+        -------
+        SpectralGrouping
+            The grouped problem and the coordinate-to-group map.
+
         Examples
         --------
         >>> from ramplab.theory import Schedule
@@ -308,6 +356,22 @@ class Problem:
 
     def replace(self, **changes: Any) -> "Problem":
         """Return a copy with some fields replaced (validated again).
+
+        Parameters
+        ----------
+        **changes
+            Field names of :class:`Problem` (``eigenvalues``, ``initial_second_moment``,
+            ``noise_variance``, ``kurtosis``, ``multiplicity``, ``metadata``) and their new values.
+
+        Returns
+        -------
+        Problem
+            A new problem; ``self`` is unchanged.
+
+        Raises
+        ------
+        TypeError, ValueError
+            As :class:`Problem` for an unknown field or an invalid value.
 
         Examples
         --------

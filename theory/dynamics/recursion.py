@@ -74,6 +74,17 @@ class DivergenceError(ArithmeticError):
         Position of the schedule in the call.
     label : str
         The schedule's label.
+
+    Examples
+    --------
+    SGD at ``η = 5`` on ``λ = 1`` is far past the stability edge (docs/math.md#divergence):
+
+    >>> from ramplab.theory import Problem, Schedule, expected_risk
+    >>> try:
+    ...     expected_risk(Problem.isotropic(2), Schedule.constant(5.0, 1, steps=100))
+    ... except DivergenceError as error:
+    ...     print(error.step, error.schedule_index)
+    7 0
     """
 
     def __init__(self, step: int, schedule_index: int, label: str) -> None:
@@ -128,6 +139,13 @@ class RiskTrajectory:
         resolution, an estimate of the compression error (docs/math.md#spectral-compression).
     compressed_dimension : int or None
         With ``compress=rtol``: number of groups the spectrum was compressed to.
+
+    Examples
+    --------
+    >>> from ramplab.theory import Problem, Schedule, expected_risk
+    >>> r = expected_risk(Problem.isotropic(2), Schedule.constant(0.1, 2, steps=4))
+    >>> r.steps.tolist(), r.samples.tolist(), r.risk.round(4).tolist()
+    ([0, 1, 2, 3, 4], [0, 2, 4, 6, 8], [1.0, 0.825, 0.6806, 0.5615, 0.4633])
     """
 
     schedule: Schedule
@@ -160,6 +178,17 @@ class RiskTrajectory:
             Sample counts in ``[0, samples[-1]]``.
         averaged : bool
             Interpolate :attr:`averaged_risk` instead of :attr:`risk`.
+
+        Returns
+        -------
+        ndarray, shape like ``grid``
+            Expected excess risk at each sample count (piecewise linear in samples).
+
+        Raises
+        ------
+        ValueError
+            If ``grid`` is not finite or leaves ``[0, samples[-1]]``, or ``averaged=True`` on a
+            trajectory computed without averaging.
 
         Examples
         --------
@@ -199,6 +228,12 @@ def gradient_second_moment(problem: Problem, second_moment: Any, batch: float) -
     second_moment : array_like, shape (d,)
     batch : float
         Samples per step.
+
+    Returns
+    -------
+    float
+        ``E‖g‖²``, the expected squared norm of the batch-``B`` stochastic gradient (mean part
+        plus variance part, the latter shrinking as ``1/B``), docs/math.md#normalized-sgd.
 
     Examples
     --------
@@ -241,6 +276,30 @@ def second_moment_step(
     it ``q = Σ λ s``). Pure: returns the new state, clamped at 0 (it is ≥ 0 exactly for κ ≥ 1;
     rounding could otherwise leave −1e-17 when κ < 2). This is the reference implementation of the step;
     the fused kernel (docs/math.md#exact-solver-layout) performs the same operations.
+
+    Parameters
+    ----------
+    s : array, shape (..., d)
+        Error second moments ``s_i = E (w − w*)_i²`` before the step, in the eigenbasis.
+    eigenvalues : array, shape (d,)
+        Eigenvalues ``λ_i`` of the input covariance.
+    lr : float or array broadcasting against ``s[..., :1]``
+        Learning rate ``η`` of this step.
+    batch : float or array broadcasting against ``s[..., :1]``
+        Batch size ``B`` of this step (samples).
+    noise_variance : float or array broadcasting against ``s[..., :1]``
+        Label-noise variance ``σ²``.
+    kurtosis : float, default 3.0
+        Fourth moment ``κ`` of the standardised inputs (Gaussian 3).
+    q : array, shape (..., 1), optional
+        ``Σ m λ s`` when the caller has it (required with multiplicities); default ``Σ λ s``.
+    xp : array namespace, optional
+        NumPy, CuPy or another array API namespace; default: that of ``s``.
+
+    Returns
+    -------
+    array, shape (..., d)
+        The second moments after the step, clamped at 0, in the namespace of ``s``.
 
     Examples
     --------
