@@ -269,7 +269,7 @@ def build(ctx: FigureContext) -> None:
     finite_bound = bound[np.isfinite(bound)]
     # Exponents blow up as δ → γ; beyond 14 the colour saturates (the numbers are in the cells and the CSV).
     vmin, vmax = 2.0, min(14.0, float(np.nanpercentile(finite_bound, 95)))
-    fig, axes = plt.subplots(2, 3, figsize=(17, 10))
+    fig, axes = plt.subplots(2, 3, figsize=(17, 11))
     ge, de = _edges(gammas), _edges(deltas)
 
     ax = axes[0, 0]
@@ -299,8 +299,9 @@ def build(ctx: FigureContext) -> None:
                         text = f"{MARK[r.dominant]}\n{r.exponent:.2f}"
                     else:
                         text = "–"
-                    ax.text(g, dl, text, ha="center", va="center", fontsize=6,
-                            color="w" if usable[target, setting][i, j] else "k")
+                    # White on the dark end of viridis, black on the bright (yellow-green) end.
+                    dark = usable[target, setting][i, j] and (r.exponent - vmin) / (vmax - vmin) < 0.6
+                    ax.text(g, dl, text, ha="center", va="center", fontsize=6, color="w" if dark else "k")
             cfg = SETTINGS[setting]
             ax.set_title(f"{setting}: {TARGET_LABEL[target]}\n"
                          rf"$\sigma^2$={cfg['noise_variance']:g}, $\eta_0$={cfg['lr0']:g}, "
@@ -365,8 +366,9 @@ def build(ctx: FigureContext) -> None:
     fig.suptitle(r"Exponential growth $b_m=b_0\delta^m$, $\eta_m=\eta_0\gamma^m$ on a power law "
                  rf"($a$={A}, $D$={dimension:.0e}, grouped): $N_\varepsilon=\Theta(\varepsilon^{{-e}})$",
                  fontsize=11)
-    fig.text(0.5, -0.01, caption, ha="center", va="top", fontsize=8, wrap=True)
-    fig.tight_layout()
+    # The caption sits on the canvas, in a strip kept free below the panels.
+    fig.text(0.5, 0.008, caption, ha="center", va="bottom", fontsize=8, wrap=True)
+    fig.tight_layout(rect=(0, 0.085, 1, 1))
     ctx.save(fig, rows, {
         "problem": {"family": "power_law_groups", "dimension": dimension, "a": A,
                     "b_per_target": B_FOR_TARGET, "grouping": "16 exact coordinates, then 12 blocks per decade"},

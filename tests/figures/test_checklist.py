@@ -50,12 +50,6 @@ KNOWN: dict[tuple[str, str], str] = {
         "the agree/disagree footnote runs below the canvas; figure rebuilt on the issue-12 branch, remove at merge",
     ("beyond_critical_batch", "titles"):
         "two mean/variance panels share a title; fixed on the issue-12 branch, remove at merge",
-    ("growth_exponent_map", "raw_tex"):
-        "raw ^ in the suptitle; figure rebuilt on the issue-14 branch, remove at merge",
-    ("growth_exponent_map", "legend_contrast"):
-        "white dashed ridge line on a white legend box; fixed on the issue-14 branch, remove at merge",
-    ("growth_exponent_map", "inside"):
-        "the agree/disagree footnote runs below the canvas; figure rebuilt on the issue-14 branch, remove at merge",
 }
 
 
