@@ -63,21 +63,7 @@ ALLOWED: dict[str, set[str]] = {
     # --- issue 14 branch
     # --- issue 12/14 branches
     # --- issue 11 branch
-    'ramplab.simulations.configuration.SimulationConfig': {'EX01', 'PR01'},
-    'ramplab.simulations.configuration.SimulationConfig.step_block': {'PR01', 'RT01'},
-    'ramplab.simulations.configuration.StepBlock': {'EX01', 'PR01'},
-    'ramplab.simulations.configuration.configure_simulation': {'EX01', 'PR01', 'RT01'},
-    'ramplab.simulations.configuration.integer_batches': {'PR01', 'RT01'},
-    'ramplab.simulations.configuration.resolve_data': {'PR01', 'RT01'},
-    'ramplab.simulations.configuration.simulated_problem': {'PR01', 'RT01'},
-    'ramplab.simulations.monte_carlo.SimulationDivergenceError': {'EX01'},
-    'ramplab.simulations.monte_carlo.SimulationResult': {'EX01'},
-    'ramplab.simulations.monte_carlo.SimulationResult.z_score': {'RT01'},
-    'ramplab.simulations.updates.averaged_update': {'PR01', 'RT01'},
-    'ramplab.simulations.updates.draw_gradient': {'EX01', 'PR01', 'RT01'},
-    'ramplab.simulations.updates.iterate_update': {'RT01'},
     # --- issue 11/12 branches
-    'ramplab.simulations.progress.ProgressBar.update': {'PR01'},
     # --- issue 11/14 branches
     'ramplab.theory.dynamics.averaging.Averaging': {'EX01'},
     'ramplab.theory.dynamics.averaging.Averaging.weights': {'PR01'},
