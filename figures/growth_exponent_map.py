@@ -213,6 +213,14 @@ def _decorate(ax, gammas, deltas, ge, de) -> None:
 @register("growth_exponent_map",
           "ε-exponent of SFO for (γ, δ) growth: bound vs exact, variance- and bias-dominated, two targets")
 def build(ctx: FigureContext) -> None:
+    """Build the figure into ``ctx`` (registered as ``growth_exponent_map``; run by ``ramplab figures``).
+
+    Parameters
+    ----------
+    ctx : FigureContext
+        Output folder, ``quick`` (CI size) and the sweep executor and cache; the figure, its CSV
+        and its JSON are written through :meth:`FigureContext.save`.
+    """
     if ctx.quick:
         dimension, gammas, deltas, points = 10**5, np.array([1.1, 1.2]), np.array([1.21, 1.44, 2.0, 3.0]), 7
     else:
