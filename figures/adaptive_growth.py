@@ -24,6 +24,14 @@ VARIANTS = (("released: freeze at the cap", True, "C0", "-"), ("never freeze (no
 @register("adaptive_growth", "adaptive rule (gradient-norm triggered growth): released freeze at the batch cap "
                              "vs never freezing")
 def build(ctx: FigureContext) -> None:
+    """Build the figure into ``ctx`` (registered as ``adaptive_growth``; run by ``ramplab figures``).
+
+    Parameters
+    ----------
+    ctx : FigureContext
+        Output folder, ``quick`` (CI size) and the sweep executor and cache; the figure, its CSV
+        and its JSON are written through :meth:`FigureContext.save`.
+    """
     d, steps, check = (60, 1500, 50) if ctx.quick else (500, 10000, 500)
     problem = Problem.power_law(d, a=1.5, b=1.0, noise_variance=1.0, scale=0.5)
     epsilon0 = 0.5

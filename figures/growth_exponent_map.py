@@ -43,6 +43,10 @@ TARGET_LABEL = {"gradient_norm": r"gradient norm $\mathbb{E}\|\nabla f\|^2\leq\v
 MARK = {"variance": "V", "bias": "B", "mixed": "M", "none": "–"}
 #: Stands in for the result of a cell with δ ≤ γ, where no exponent exists to measure.
 NOT_MEASURED = SimpleNamespace(exponent=math.nan, stderr=math.nan, dominant="none", capped=False, decades=0.0)
+#: The scalar columns :func:`growth_cell_row` returns.
+ROW_COLUMNS = ("exponent", "stderr", "dominant", "capped", "bound_exponent", "decades",
+               "fitted_points", "bias_share_min", "bias_share_max", "bias_share_first", "bias_share_last",
+               "sfo_first", "sfo_last")
 
 
 def power_law_groups(dimension: int, a: float, b: float, noise_variance: float, *, exact: int = 16,
@@ -89,6 +93,103 @@ def power_law_groups(dimension: int, a: float, b: float, noise_variance: float, 
                    metadata={"family": "power_law_groups", "dimension": dimension, "a": a, "b": b})
 
 
+def cell_spec(dimension: int, target: str, gamma: float, delta: float, points: int, max_stages: int, *,
+              noise_variance: float, lr0: float, stage_steps: int, eps: tuple[float, float]) -> dict:
+    """The JSON-able spec of one measured cell, the argument of :func:`growth_cell_row`.
+
+    Parameters
+    ----------
+    dimension : int
+        Coordinates of the power law (:func:`power_law_groups`, ``a = A``).
+    target : {"gradient_norm", "excess_risk"}
+        What the cell drives below ``ε²``; fixes the initial condition (:data:`B_FOR_TARGET`).
+    gamma, delta : float
+        Learning-rate and batch growth factors per stage.
+    points : int
+        Tolerances on the geometric grid from ``eps[0]`` down to ``eps[1]``.
+    max_stages : int
+        Stages run at most.
+    noise_variance : float
+        Label-noise variance ``σ²``.
+    lr0 : float
+        Learning rate of stage 0.
+    stage_steps : int
+        Steps per stage.
+    eps : tuple of float
+        Largest and smallest tolerance.
+
+    Returns
+    -------
+    dict
+        Plain numbers and strings only (the sweep hashes it for its cache key).
+
+    Examples
+    --------
+    >>> spec = cell_spec(1000, "excess_risk", 1.2, 1.44, 5, 50, noise_variance=1.0, lr0=1e-3,
+    ...                  stage_steps=100, eps=(0.1, 0.01))
+    >>> spec["b"], spec["eps"]
+    (2.5, [0.1, 0.01, 5])
+    """
+    return {"dimension": int(dimension), "a": A, "b": B_FOR_TARGET[target], "noise_variance": float(noise_variance),
+            "target": target, "gamma": float(gamma), "delta": float(delta), "lr0": float(lr0),
+            "stage_steps": int(stage_steps), "max_stages": int(max_stages),
+            "eps": [float(eps[0]), float(eps[1]), int(points)]}
+
+
+def growth_cell_row(spec: dict) -> dict:
+    """One cell of the map (a sweep task): :func:`measure_growth_exponent` on the spec's problem.
+
+    Parameters
+    ----------
+    spec : dict
+        As :func:`cell_spec` makes it: ``dimension``, ``a``, ``b``, ``noise_variance`` (the grouped
+        power law), ``target``, ``gamma``, ``delta``, ``lr0``, ``stage_steps``, ``max_stages`` and
+        ``eps = [largest, smallest, points]`` (a geometric grid of tolerances). No randomness: the
+        measurement is deterministic.
+
+    Returns
+    -------
+    dict
+        Scalars only (:data:`ROW_COLUMNS`): the fitted exponent and its standard
+        error, the dominant term, whether the learning-rate cap was reached, the bound's exponent,
+        the decades of ε and the stage ends fitted, the bias share's range (and first and last value)
+        over the fitted stage ends (``nan`` without any), and the samples to the largest and the
+        smallest tolerance (``inf`` where not reached). docs/math.md#growth-exponent-measurement.
+
+    Raises
+    ------
+    KeyError
+        For a spec without one of the keys above.
+    ValueError
+        For a value :class:`GrowthCell` rejects.
+
+    Examples
+    --------
+    >>> spec = cell_spec(1000, "gradient_norm", 1.2, 1.44, 5, 200, noise_variance=1.0, lr0=1e-2,
+    ...                  stage_steps=100, eps=(0.3, 0.03))
+    >>> row = growth_cell_row(spec)
+    >>> row["dominant"], round(row["bound_exponent"], 2)
+    ('bias', 4.0)
+    """
+    problem = power_law_groups(spec["dimension"], spec["a"], spec["b"], spec["noise_variance"])
+    hi, lo, n = spec["eps"]
+    r = measure_growth_exponent(GrowthCell(problem, spec["gamma"], spec["delta"], np.geomspace(hi, lo, n),
+                                           target=spec["target"], lr0=spec["lr0"], stage_steps=spec["stage_steps"],
+                                           max_stages=spec["max_stages"]))
+    share = r.stage_bias_share[r.fitted]
+    some = share.size > 0
+    return {
+        "exponent": float(r.exponent), "stderr": float(r.stderr),
+        "dominant": r.dominant, "capped": bool(r.capped), "bound_exponent": float(r.bound_exponent),
+        "decades": r.decades, "fitted_points": int(r.fitted.sum()),
+        "bias_share_min": float(share.min()) if some else math.nan,
+        "bias_share_max": float(share.max()) if some else math.nan,
+        "bias_share_first": float(share[0]) if some else math.nan,
+        "bias_share_last": float(share[-1]) if some else math.nan,
+        "sfo_first": float(r.sfo[0]), "sfo_last": float(r.sfo[-1]),
+    }
+
+
 def _edges(values: np.ndarray) -> np.ndarray:
     """Cell edges (geometric midpoints) for a pcolormesh over increasing positive values."""
     logs = np.log(values)
@@ -112,6 +213,14 @@ def _decorate(ax, gammas, deltas, ge, de) -> None:
 @register("growth_exponent_map",
           "ε-exponent of SFO for (γ, δ) growth: bound vs exact, variance- and bias-dominated, two targets")
 def build(ctx: FigureContext) -> None:
+    """Build the figure into ``ctx`` (registered as ``growth_exponent_map``; run by ``ramplab figures``).
+
+    Parameters
+    ----------
+    ctx : FigureContext
+        Output folder, ``quick`` (CI size) and the sweep executor and cache; the figure, its CSV
+        and its JSON are written through :meth:`FigureContext.save`.
+    """
     if ctx.quick:
         dimension, gammas, deltas, points = 10**5, np.array([1.1, 1.2]), np.array([1.21, 1.44, 2.0, 3.0]), 7
     else:
@@ -119,11 +228,22 @@ def build(ctx: FigureContext) -> None:
         # The ridge δ = γ² of every γ, and points between and above.
         deltas = np.array([1.15, 1.21, 1.3225, 1.44, 1.55, 1.69, 1.96, 2.3, 2.6, 3.0])
     max_stages = 400
+    # Every measured cell is one sweep task (ramplab figures --executor/--cache-dir reach it).
+    cells = [(target, setting, float(g), float(dl))
+             for target in B_FOR_TARGET for setting in SETTINGS for g in gammas for dl in deltas if dl > g]
+    specs = [cell_spec(dimension, target, g, dl, points, max_stages, **SETTINGS[setting])
+             for target, setting, g, dl in cells]
+    specs += [cell_spec(dimension, "gradient_norm", MODERATE["gamma"], dl, points, max_stages,
+                        **{k: MODERATE[k] for k in ("noise_variance", "lr0", "stage_steps", "eps")})
+              for dl in MODERATE["deltas"]]
+    swept = ctx.sweep(growth_cell_row, specs)
+    measured = [SimpleNamespace(**row._asdict()) for row in swept.table.itertuples(index=False)]
+    by_cell = dict(zip(cells, measured))
+
     results = {}
     rows = []
-    for target, b in B_FOR_TARGET.items():
+    for target in B_FOR_TARGET:
         for setting, cfg in SETTINGS.items():
-            problem = power_law_groups(dimension, A, b, cfg["noise_variance"])
             eps = np.geomspace(*cfg["eps"], points)
             grid = np.empty((gammas.size, deltas.size), dtype=object)
             for i, g in enumerate(gammas):
@@ -131,42 +251,33 @@ def build(ctx: FigureContext) -> None:
                     if dl <= g:  # no polynomial rate (the bound does not vanish): not measured
                         grid[i, j] = NOT_MEASURED
                         continue
-                    r = measure_growth_exponent(GrowthCell(problem, float(g), float(dl), eps, target=target,
-                                                           lr0=cfg["lr0"], stage_steps=cfg["stage_steps"],
-                                                           max_stages=max_stages))
-                    grid[i, j] = r
-                    share = r.stage_bias_share[r.fitted]
+                    r = grid[i, j] = by_cell[target, setting, float(g), float(dl)]
                     rows.append({
                         "target": target, "setting": setting, "gamma": float(g), "delta": float(dl),
                         "bound_exponent": r.bound_exponent,
                         "variance_term_exponent": term_exponent("variance", g, dl),
                         "bias_term_exponent": term_exponent("bias", g, dl),
                         "measured_exponent": r.exponent, "stderr": r.stderr, "dominant": r.dominant,
-                        "lr_capped": r.capped, "fitted_points": int(r.fitted.sum()), "decades": r.decades,
-                        "bias_share_min": float(share.min()) if share.size else math.nan,
-                        "bias_share_max": float(share.max()) if share.size else math.nan,
-                        f"sfo_eps_{eps[0]:.4g}": float(r.sfo[0]), f"sfo_eps_{eps[-1]:.4g}": float(r.sfo[-1]),
+                        "lr_capped": r.capped, "fitted_points": r.fitted_points, "decades": r.decades,
+                        "bias_share_min": r.bias_share_min, "bias_share_max": r.bias_share_max,
+                        f"sfo_eps_{eps[0]:.4g}": r.sfo_first, f"sfo_eps_{eps[-1]:.4g}": r.sfo_last,
                     })
             results[target, setting] = (grid, eps)
 
     # The moderate-noise setting of the issue that prompted this figure (gradient norm, γ = 1.2): mixed.
-    moderate_problem = power_law_groups(dimension, A, B_FOR_TARGET["gradient_norm"], MODERATE["noise_variance"])
     moderate = {}
-    for dl in MODERATE["deltas"]:
-        r = measure_growth_exponent(GrowthCell(moderate_problem, MODERATE["gamma"], dl,
-                                               np.geomspace(*MODERATE["eps"], points), lr0=MODERATE["lr0"],
-                                               stage_steps=MODERATE["stage_steps"], max_stages=max_stages))
-        share = r.stage_bias_share[r.fitted]
+    for dl, r in zip(MODERATE["deltas"], measured[len(cells):]):
         moderate[f"{dl:g}"] = {"exponent": r.exponent, "stderr": r.stderr, "dominant": r.dominant,
                                "lr_capped": r.capped, "bound_exponent": r.bound_exponent,
-                               "bias_share_first_last": [float(share[0]), float(share[-1])] if share.size else []}
+                               "bias_share_first_last": ([r.bias_share_first, r.bias_share_last]
+                                                         if r.fitted_points else [])}
     bound = np.array([[sfo_exponent(g, dl) for dl in deltas] for g in gammas])
     usable = {key: np.array([[r.decades >= 1.5 and math.isfinite(r.exponent) and not r.capped for r in row]
                              for row in grid]) for key, (grid, _) in results.items()}
     finite_bound = bound[np.isfinite(bound)]
     # Exponents blow up as δ → γ; beyond 14 the colour saturates (the numbers are in the cells and the CSV).
     vmin, vmax = 2.0, min(14.0, float(np.nanpercentile(finite_bound, 95)))
-    fig, axes = plt.subplots(2, 3, figsize=(17, 10))
+    fig, axes = plt.subplots(2, 3, figsize=(17, 11))
     ge, de = _edges(gammas), _edges(deltas)
 
     ax = axes[0, 0]
@@ -196,8 +307,9 @@ def build(ctx: FigureContext) -> None:
                         text = f"{MARK[r.dominant]}\n{r.exponent:.2f}"
                     else:
                         text = "–"
-                    ax.text(g, dl, text, ha="center", va="center", fontsize=6,
-                            color="w" if usable[target, setting][i, j] else "k")
+                    # White on the dark end of viridis, black on the bright (yellow-green) end.
+                    dark = usable[target, setting][i, j] and (r.exponent - vmin) / (vmax - vmin) < 0.6
+                    ax.text(g, dl, text, ha="center", va="center", fontsize=6, color="w" if dark else "k")
             cfg = SETTINGS[setting]
             ax.set_title(f"{setting}: {TARGET_LABEL[target]}\n"
                          rf"$\sigma^2$={cfg['noise_variance']:g}, $\eta_0$={cfg['lr0']:g}, "
@@ -235,7 +347,7 @@ def build(ctx: FigureContext) -> None:
 
     def median_gap(target, setting, term):
         grid, _ = results[target, setting]
-        gaps = [abs(r.exponent / term_exponent(term, r.cell.gamma, r.cell.delta) - 1)
+        gaps = [abs(r.exponent / term_exponent(term, r.gamma, r.delta) - 1)
                 for row, ok_row in zip(grid, usable[target, setting]) for r, ok in zip(row, ok_row)
                 if ok and r.dominant == term and not r.capped]
         return (float(np.median(gaps)) if gaps else math.nan), len(gaps)
@@ -262,8 +374,9 @@ def build(ctx: FigureContext) -> None:
     fig.suptitle(r"Exponential growth $b_m=b_0\delta^m$, $\eta_m=\eta_0\gamma^m$ on a power law "
                  rf"($a$={A}, $D$={dimension:.0e}, grouped): $N_\varepsilon=\Theta(\varepsilon^{{-e}})$",
                  fontsize=11)
-    fig.text(0.5, -0.01, caption, ha="center", va="top", fontsize=8, wrap=True)
-    fig.tight_layout()
+    # The caption sits on the canvas, in a strip kept free below the panels.
+    fig.text(0.5, 0.008, caption, ha="center", va="bottom", fontsize=8, wrap=True)
+    fig.tight_layout(rect=(0, 0.085, 1, 1))
     ctx.save(fig, rows, {
         "problem": {"family": "power_law_groups", "dimension": dimension, "a": A,
                     "b_per_target": B_FOR_TARGET, "grouping": "16 exact coordinates, then 12 blocks per decade"},

@@ -48,7 +48,25 @@ SIGN_ADAM_LR = 0.08
 
 
 def setup(quick: bool) -> dict:
-    """Problem, batch grid, phase length, runs (also used by the figure's test)."""
+    """Problem, batch grid, phase length, runs (also used by the figure's test).
+
+    Parameters
+    ----------
+    quick : bool
+        CI size (``d = 40``, two initial batches, 64 runs) instead of the full one.
+
+    Returns
+    -------
+    dict
+        ``problem`` (a power law, docs/math.md#monte-carlo-optimizers), ``batches`` (the initial
+        batch sizes ``B_0``), ``steps_per_phase``, ``phases`` and ``runs`` (Monte Carlo runs).
+
+    Examples
+    --------
+    >>> cfg = setup(True)
+    >>> cfg["problem"].dimension, cfg["batches"], cfg["phases"], cfg["runs"]
+    (40, (2, 64), 3, 64)
+    """
     if quick:
         return {"problem": Problem.power_law(40, a=1.5, b=1.0, noise_variance=0.5), "batches": (2, 64),
                 "steps_per_phase": 32, "phases": 3, "runs": 64}
@@ -57,7 +75,30 @@ def setup(quick: bool) -> dict:
 
 
 def noise_scale(problem: Problem, second_moment: np.ndarray) -> float:
-    """``B_noise = C/‖E g‖²`` at second moments ``s`` (docs/math.md#normalized-sgd)."""
+    """``B_noise = C/‖E g‖²`` at second moments ``s`` (docs/math.md#normalized-sgd).
+
+    ``C = (κ − 2) Σλ²s + tr H (Σλs + σ²)`` is the variance of one sample's gradient and
+    ``‖E g‖² = Σλ²s``.
+
+    Parameters
+    ----------
+    problem : Problem
+    second_moment : ndarray, shape (d,)
+        Per-direction second moments ``s`` of the error.
+
+    Returns
+    -------
+    float
+        The noise scale in samples (``inf`` at the optimum, where ``‖E g‖ = 0``).
+
+    Examples
+    --------
+    ``λ = (1, ½)``, ``s = (1, 1)``, ``σ² = ½``, ``κ = 3``: ``C = 1.25 + 1.5 · 2 = 4.25``, ``‖E g‖² = 1.25``:
+
+    >>> p = Problem([1.0, 0.5], [1.0, 1.0], noise_variance=0.5)
+    >>> round(noise_scale(p, np.ones(2)), 6), noise_scale(p, np.zeros(2))
+    (3.4, inf)
+    """
     lam = problem.eigenvalues
     mean2 = float(np.sum(lam * lam * second_moment))
     noise = float((problem.kurtosis - 2.0) * mean2
@@ -73,6 +114,14 @@ def _ratio(ramp: float, se_ramp: float, decay: float, se_decay: float) -> tuple[
 @register("ramp_vs_decay_by_optimizer",
           "Batch ramp vs LR decay for SGD, momentum, NSGD, SignSGD, Adam (αβ and α√β rules) across B₀")
 def build(ctx: FigureContext) -> None:
+    """Build the figure into ``ctx`` (registered as ``ramp_vs_decay_by_optimizer``; run by ``ramplab figures``).
+
+    Parameters
+    ----------
+    ctx : FigureContext
+        Output folder, ``quick`` (CI size) and the sweep executor and cache; the figure, its CSV
+        and its JSON are written through :meth:`FigureContext.save`.
+    """
     cfg = setup(ctx.quick)
     problem, n, phases = cfg["problem"], cfg["steps_per_phase"], cfg["phases"]
     b_init = noise_scale(problem, problem.initial_second_moment)

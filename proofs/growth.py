@@ -77,6 +77,18 @@ def growth_exponent(gamma: Any, delta: Any) -> Any:
         Learning-rate and batch growth factors per stage. Numbers give a float; sympy objects a
         :class:`sympy.Piecewise`.
 
+    Returns
+    -------
+    float or sympy.Piecewise
+        The exponent ``e`` (docs/math.md#growth-schedules).
+
+    Raises
+    ------
+    ValueError
+        For a number that is not positive and finite.
+    TypeError
+        For an argument that is neither a real number nor a sympy expression.
+
     Examples
     --------
     >>> round(growth_exponent(1.4, 2), 3)
@@ -106,7 +118,26 @@ def growth_exponent(gamma: Any, delta: Any) -> Any:
 def polynomial_growth_exponent(p: Any, q: Any) -> Any:
     """ε-exponent ``2(p+1)/min(q+1, p−q)`` of polynomial growth ``b ∝ (m+1)^p``, ``η ∝ (m+1)^q``.
 
-    ``inf`` when ``p ≤ q`` (the bound does not vanish). Minimal, 4, at ``p = 2q + 1``.
+    ``inf`` when ``p ≤ q`` (the bound does not vanish). Minimal, 4, at ``p = 2q + 1``
+    (docs/math.md#attribution).
+
+    Parameters
+    ----------
+    p, q : float or sympy.Basic
+        Degrees of the batch and the learning rate in the stage index (``q ≥ 0``). Numbers give a
+        float; sympy objects a :class:`sympy.Piecewise`.
+
+    Returns
+    -------
+    float or sympy.Piecewise
+        The exponent ``e`` of ``N_ε = Θ(ε^{−e})``.
+
+    Raises
+    ------
+    ValueError
+        For a negative ``q`` or a number that is not finite.
+    TypeError
+        For an argument that is neither a real number nor a sympy expression.
 
     Examples
     --------

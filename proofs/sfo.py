@@ -64,7 +64,24 @@ def _stationarity(stationarity: Any) -> str:
 
 
 def bound_constants(convention: str = "general", eta_max: sp.Basic = eta) -> tuple[sp.Basic, sp.Basic]:
-    """``(A, B)`` of the master bound in terms of ``L, σ², Δ, η_max``.
+    """``(A, B)`` of the master bound in terms of ``L, σ², Δ, η_max`` (docs/math.md#sfo-complexity).
+
+    Parameters
+    ----------
+    convention : {"general", "small_step"}, default "general"
+        ``A = 2Δ/(2 − Lη)``, ``B = Lσ²/(2 − Lη)`` or the small-step ``A = 2Δ``, ``B = Lσ²``.
+    eta_max : sympy.Basic or float, default the symbol ``eta``
+        Largest learning rate (positive).
+
+    Returns
+    -------
+    tuple of sympy.Basic
+        ``(A, B)``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown convention or a non-positive ``eta_max``.
 
     Examples
     --------
@@ -81,6 +98,23 @@ def bound_constants(convention: str = "general", eta_max: sp.Basic = eta) -> tup
 
 def target(stationarity: str = "norm", eps: sp.Basic = epsilon) -> sp.Basic:
     """The level ``τ`` that ``min_t E‖∇f‖²`` must reach: ``ε²`` (``"norm"``) or ``ε`` (``"squared"``).
+
+    Parameters
+    ----------
+    stationarity : {"norm", "squared"}, default "norm"
+        docs/math.md#sfo-complexity.
+    eps : sympy.Basic or float, default the symbol ``epsilon``
+        Tolerance (positive).
+
+    Returns
+    -------
+    sympy.Basic
+        ``τ``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``stationarity`` or a non-positive ``eps``.
 
     Examples
     --------
@@ -272,6 +306,23 @@ def sfo_constant(convention: str = "general", stationarity: str = "norm") -> Der
     """Steps, SFO complexity and critical batch size of constant-(η, b) SGD from the master bound
     (docs/math.md#sfo-complexity), in the chosen convention and stationarity measure (cached).
 
+    Parameters
+    ----------
+    convention : {"general", "small_step"}, default "general"
+        Constants of the master bound (module docstring).
+    stationarity : {"norm", "squared"}, default "norm"
+        Meaning of ε: target ``τ = ε²`` or ``τ = ε`` on ``min_t E‖∇f‖²``.
+
+    Returns
+    -------
+    Derivation
+        The checked steps; ``verified`` is true when every one holds.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``convention`` or ``stationarity``.
+
     Examples
     --------
     >>> sfo_constant("general", "norm").verified
@@ -386,6 +437,16 @@ def critical_batch_size(L: Any, sigma2: Any, eta: Any, epsilon: Any, *, conventi
         sympy expression; numbers give a float.
     convention : {"general", "small_step"}
     stationarity : {"norm", "squared"}
+
+    Returns
+    -------
+    float or sympy.Basic
+        ``b*`` in samples per step: a float for numbers, an expression for sympy objects.
+
+    Raises
+    ------
+    ValueError
+        For a rate outside the convention (``Lη < 2``, ``Lη ≤ 1``) or a non-positive quantity.
 
     Examples
     --------

@@ -65,6 +65,18 @@ _CHUNK_ELEMENTS = 2**21
 def resolve_data(problem: Problem, data: str | None) -> str:
     """The data law of the simulation: ``data``, or the one whose kurtosis is ``problem.kurtosis``.
 
+    Parameters
+    ----------
+    problem : Problem
+        Its ``kurtosis`` must be the law's (docs/math.md#monte-carlo).
+    data : {"gaussian", "rademacher", ...} or None
+        A name of :data:`DATA_KURTOSIS`, or ``None`` to pick the law by kurtosis.
+
+    Returns
+    -------
+    str
+        The law's name.
+
     Raises
     ------
     ValueError
@@ -99,6 +111,21 @@ def resolve_data(problem: Problem, data: str | None) -> str:
 def integer_batches(schedule: Schedule) -> np.ndarray:
     """The schedule's batch sizes as int64, shape (T,); a fractional batch raises ValueError.
 
+    Parameters
+    ----------
+    schedule : Schedule
+        ``T`` steps; a Monte Carlo step draws ``B_t`` whole samples (docs/math.md#monte-carlo).
+
+    Returns
+    -------
+    ndarray of int64, shape (T,)
+        Samples per step.
+
+    Raises
+    ------
+    ValueError
+        For a batch that is not a whole number, naming its (1-based) step.
+
     Examples
     --------
     >>> integer_batches(Schedule([0.1, 0.1], [2.0, 3.0], integer_batch=False)).tolist()
@@ -122,7 +149,16 @@ def simulated_problem(problem: Problem) -> Problem:
     coordinate ``i`` stands for ``m_i`` identical coordinates. The exact solver weighs it by
     ``m_i``; a simulation has to draw every one of those coordinates, so integer multiplicities
     are expanded (``np.repeat``: ``Σ m_i`` coordinates) and anything else raises. Absent or unit
-    multiplicities return ``problem`` unchanged.
+    multiplicities return ``problem`` unchanged (docs/math.md#multiplicity).
+
+    Parameters
+    ----------
+    problem : Problem
+
+    Returns
+    -------
+    Problem
+        With ``Σ m_i`` coordinates and unit multiplicities.
 
     Raises
     ------
@@ -174,6 +210,31 @@ class StepBlock:
     Python floats and ints, not NumPy scalars: they mix with the arrays of every namespace.
     ``weights`` is ``None`` without an iterate average; ``momenta`` (the heavy-ball ``μ_t``) is
     ``None`` unless the optimizer is ``"momentum"``.
+
+    Attributes
+    ----------
+    start, stop : int
+        First step and one past the last (0-based).
+    rates : list of float
+        ``η_t`` of each step (docs/math.md#monte-carlo).
+    batches : list of int
+        ``B_t``, samples per step.
+    weights : list of float or None
+        Iterate-average weights ``ρ`` of the 1-based steps ``start + 1 … stop``
+        (docs/math.md#iterate-averaging).
+    momenta : list of float or None
+        Heavy-ball ``μ_t`` (docs/math.md#monte-carlo-optimizers).
+
+    Examples
+    --------
+    >>> p = Problem([1.0, 0.5], [1.0, 1.0], noise_variance=0.1)
+    >>> config = configure_simulation(
+    ...     p, Schedule.constant(0.1, 4, steps=5), "momentum", normalization="expected", runs=8, seed=0,
+    ...     backend="numpy", sampler="auto", data=None, checkpoints=None, keep_runs=False,
+    ...     on_divergence="raise", progress=False, dtype=None, chunk_size=None, runs_per_stream=None,
+    ...     average="uniform", momentum=0.9)
+    >>> config.step_block(1, 3)
+    StepBlock(start=1, stop=3, rates=[0.1, 0.1], batches=[4, 4], weights=[0.5, 0.333...], momenta=[0.9, 0.9])
     """
 
     start: int
@@ -212,6 +273,29 @@ class SimulationConfig:
         (:func:`rotation_matrix`); ``None``: the optimizer sees the eigenbasis.
     xp, dtype, block, chunk
         Namespace, state dtype, runs per random stream, runs advanced together.
+    schedule : Schedule
+        ``T`` steps.
+    optimizer, normalization, sampler, data : str
+        Resolved names (``sampler="auto"`` and ``data=None`` replaced by what runs).
+    runs : int
+        Independent runs.
+    root : numpy.random.SeedSequence
+        Root of every run's random stream (docs/math.md#monte-carlo).
+    batches : ndarray of int64, shape (T,)
+        Samples per step.
+    checkpoints, keep_runs, on_divergence, progress
+        As given to :func:`simulations.simulate`.
+
+    Examples
+    --------
+    >>> p = Problem([1.0, 0.5], [1.0, 1.0], noise_variance=0.1)
+    >>> config = configure_simulation(
+    ...     p, Schedule.constant(0.1, 4, steps=5), "momentum", normalization="expected", runs=8, seed=0,
+    ...     backend="numpy", sampler="auto", data=None, checkpoints=None, keep_runs=False,
+    ...     on_divergence="raise", progress=False, dtype=None, chunk_size=None, runs_per_stream=None,
+    ...     average="uniform", momentum=0.9)
+    >>> config.horizon, config.sampler, config.data, config.batches.tolist()
+    (5, 'gaussian-exact', 'gaussian', [4, 4, 4, 4, 4])
     """
 
     problem: Problem
@@ -248,7 +332,21 @@ class SimulationConfig:
         """Rates, batches and averaging weights of the 0-based steps ``start … stop − 1``.
 
         The averaging weights are read here, one block at a time (``ρ`` of the 1-based steps
-        ``start + 1 … stop``), never all ``T`` at once.
+        ``start + 1 … stop``, docs/math.md#iterate-averaging), never all ``T`` at once.
+
+        Parameters
+        ----------
+        start, stop : int
+            First step and one past the last (0-based, ``0 ≤ start < stop ≤ T``).
+
+        Returns
+        -------
+        StepBlock
+
+        Raises
+        ------
+        ValueError
+            If the average gives the wrong number of weights or one outside ``(0, 1]``.
         """
         weights = None
         if self.averaging is not None:
@@ -476,10 +574,40 @@ def configure_simulation(
 ) -> SimulationConfig:
     """Check the arguments of :func:`simulations.simulate` and resolve their defaults.
 
+    Parameters
+    ----------
+    problem : Problem
+    schedule : Schedule
+        ``T`` steps with whole batch sizes.
+    optimizer : {"sgd", "nsgd", "momentum", "adam", "signsgd"}
+    normalization, runs, seed, backend, sampler, data, checkpoints, keep_runs, on_divergence, progress
+        As in :func:`simulations.simulate`.
+    dtype, chunk_size, runs_per_stream, average
+        As in :func:`simulations.simulate`.
+    momentum, betas, eps, weight_decay, rotation
+        The optimizer's hyper-parameters (docs/math.md#monte-carlo-optimizers), as in
+        :func:`simulations.simulate`.
+
+    Returns
+    -------
+    SimulationConfig
+        Every argument checked, defaults resolved, per-step rates and batches tabulated.
+
     Raises
     ------
     TypeError, ValueError
         Naming the offending argument (see :func:`simulations.simulate`).
+
+    Examples
+    --------
+    >>> p = Problem([1.0, 0.5], [1.0, 1.0], noise_variance=0.1)
+    >>> config = configure_simulation(
+    ...     p, Schedule.constant(0.1, 4, steps=5), "momentum", normalization="expected", runs=8, seed=0,
+    ...     backend="numpy", sampler="auto", data=None, checkpoints=None, keep_runs=False,
+    ...     on_divergence="raise", progress=False, dtype=None, chunk_size=None, runs_per_stream=None,
+    ...     average="uniform", momentum=0.9)
+    >>> config.runs, config.hyperparameters["momentum"], config.averaging is not None
+    (8, 0.9, True)
     """
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")

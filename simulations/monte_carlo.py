@@ -65,6 +65,16 @@ class SimulationDivergenceError(DivergenceError):
         Always 0 (one schedule per simulation).
     label : str
         The schedule's label.
+
+    See Also
+    --------
+    simulate : raises it unless ``on_divergence="flag"`` (docs/math.md#monte-carlo).
+
+    Examples
+    --------
+    >>> err = SimulationDivergenceError(256, 3, "cosine")
+    >>> err.step, err.run, isinstance(err, ArithmeticError)
+    (256, 3, True)
     """
 
     def __init__(self, step: int, run: int, label: str) -> None:
@@ -127,6 +137,15 @@ class SimulationResult:
     run_averaged_risk : ndarray, shape (runs, K), or None
         Per-run averaged curves (``keep_runs=True`` with averaging).
     problem, schedule
+
+    Examples
+    --------
+    Four isotropic directions, 256 runs of 20 steps (docs/math.md#monte-carlo):
+
+    >>> r = simulate(Problem.isotropic(4, noise_variance=0.5), Schedule.constant(0.1, 4, steps=20),
+    ...              runs=256, seed=1, backend="numpy")
+    >>> r.mean_risk.shape, r.steps[:3].tolist(), bool(r.stderr[-1] < 0.01)
+    ((21,), [0, 1, 2], True)
     """
 
     problem: Problem
@@ -168,6 +187,12 @@ class SimulationResult:
             Expected values at the recorded points (e.g. from :func:`theory.expected_risk`).
         averaged : bool
             Score ``mean_averaged_risk`` with ``averaged_stderr`` instead.
+
+        Returns
+        -------
+        ndarray, shape (K,)
+            Standard errors between the Monte Carlo mean and ``reference`` (``nan`` or ``±inf``
+            where ``stderr`` is 0 or ``inf``); docs/math.md#monte-carlo.
 
         Raises
         ------

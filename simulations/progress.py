@@ -86,7 +86,13 @@ class ProgressBar:
                          delay=delay if enabled is None else 0.0, dynamic_ncols=tty)
 
     def update(self, amount: int) -> None:
-        """Add ``amount`` units of finished work and redraw when due."""
+        """Add ``amount`` units of finished work and redraw when due.
+
+        Parameters
+        ----------
+        amount : int
+            Units finished since the last call (run-steps for the simulator).
+        """
         self.done += int(amount)
         if self._bar is not None:
             self._bar.update(int(amount))

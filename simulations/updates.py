@@ -41,16 +41,40 @@ def draw_gradient(
 
     Parameters
     ----------
+    xp : namespace
+        Array namespace of the state (``numpy``, ``cupy``, …).
+    sampler : {"gaussian-exact", "direct"}
+        ``"gaussian-exact"`` draws the batch gradient from its exact law given ``a`` (Gaussian data
+        only); ``"direct"`` draws the ``batch`` samples (docs/math.md#monte-carlo).
+    streams : sequence of BlockStream
+        The runs' random streams, one per block of runs (:func:`~simulations.streams.block_streams`).
     scaled_error : array, shape (n, d)
         ``a = Λ^{1/2} e``.
     norm_squared : array, shape (n,)
         ``‖a‖²`` (used by the ``gaussian-exact`` sampler).
+    sqrt_eigenvalues : array, shape (d,)
+        ``Λ^{1/2}``.
     batch : int
         Samples in the step's batch.
     noise_std : float
         Label-noise standard deviation ``σ``.
     data : str
         Data law of the ``direct`` sampler.
+
+    Returns
+    -------
+    array, shape (n, d)
+        One mini-batch gradient per run, in the eigenbasis.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ramplab.simulations.streams import block_streams
+    >>> streams = block_streams(np.random.SeedSequence(0), 0, 2, 2, np, np.float64)
+    >>> a = np.ones((2, 3))
+    >>> g = draw_gradient(np, "direct", streams, a, (a * a).sum(1), np.ones(3), 4, 0.0, "gaussian")
+    >>> g.shape, bool(np.all(np.isfinite(g)))
+    ((2, 3), True)
     """
     if sampler == "gaussian-exact":
         return gaussian_exact_gradient(xp, streams, scaled_error, norm_squared, sqrt_eigenvalues, batch, noise_std)
@@ -69,6 +93,11 @@ def iterate_update(xp: ModuleType, error: Any, gradient: Any, rate: float, condi
         (NSGD with the expected denominator).
     conditional : bool
         Divide each run's step by its own ``‖g_t‖`` (a zero gradient gives no step).
+
+    Returns
+    -------
+    array, shape (n, d)
+        ``e − η g`` or ``e − η g/‖g‖`` per run (docs/math.md#monte-carlo).
 
     Examples
     --------
@@ -89,6 +118,20 @@ def averaged_update(averaged: Any, error: Any, weight: float) -> Any:
 
     Written as the convex combination (not ``ē + ρ (e − ē)``), so that ``ρ = 1`` gives ``e``
     exactly: before a tail average starts, the "average" is bitwise the last iterate.
+
+    Parameters
+    ----------
+    averaged : array, shape (n, d)
+        The averaged errors ``ē`` before the step.
+    error : array, shape (n, d)
+        The iterate's errors ``e`` after the step.
+    weight : float
+        ``ρ ∈ (0, 1]`` of the step (docs/math.md#iterate-averaging).
+
+    Returns
+    -------
+    array, shape (n, d)
+        The averaged errors after the step.
 
     Examples
     --------

@@ -34,62 +34,10 @@ from numpydoc.validate import validate
 REQUIRED = {"GL08", "SS01", "PR01", "PR02", "RT01", "YD01", "EX01"}
 METHOD_EXEMPT = {"EX01"}
 
-#: Failures present when this test was written, left only in modules whose docstrings other
-#: branches are still rewriting (issues 11 and 14: theory/complexity, simulations/configuration,
-#: monte_carlo, updates, progress, proofs/growth.py, proofs/sfo.py). Name → the codes it may still
-#: fail. EMPTY THIS AFTER THOSE MERGES: a name that is fixed must leave the list
-#: (``test_allow_list_is_not_stale`` fails otherwise), and any failure not listed here fails
+#: Name → the codes it may fail, each with a comment saying why. Empty: every public name passes.
+#: A listed name that passes fails ``test_allow_list_is_not_stale``; any failure not listed fails
 #: ``test_public_docstrings_are_complete``.
-ALLOWED: dict[str, set[str]] = {
-    # --- issue 14 branch
-    'ramplab.proofs.growth.growth_exponent': {'RT01'},
-    'ramplab.proofs.growth.polynomial_growth_exponent': {'PR01', 'RT01'},
-    'ramplab.theory.complexity.growth.AdaptiveRule.next_stage': {'PR01', 'RT01'},
-    'ramplab.theory.complexity.growth.AdaptiveRule.run': {'PR01', 'RT01'},
-    'ramplab.theory.complexity.growth.AdaptiveRule.stage_values': {'PR01', 'RT01'},
-    'ramplab.theory.complexity.growth.AdaptiveRule.threshold': {'PR01', 'RT01'},
-    'ramplab.theory.complexity.growth.AdaptiveRun': {'EX01'},
-    'ramplab.theory.complexity.growth.GrowthGrid': {'EX01'},
-    'ramplab.theory.complexity.growth.exponential_growth': {'PR01', 'RT01'},
-    'ramplab.theory.complexity.growth.growth_grid': {'PR01', 'RT01'},
-    'ramplab.theory.complexity.growth.polynomial_growth': {'PR01', 'RT01'},
-    'ramplab.theory.complexity.growth.polynomial_sfo_exponent': {'PR01', 'RT01'},
-    'ramplab.theory.complexity.growth.sfo_exponent': {'PR01', 'RT01'},
-    'ramplab.theory.complexity.growth.stage_schedule': {'RT01'},
-    'ramplab.theory.complexity.sfo.BoundConstants.coefficients': {'PR01', 'RT01'},
-    'ramplab.theory.complexity.sfo.BoundConstants.from_problem': {'PR01'},
-    'ramplab.theory.complexity.sfo.CriticalBatch': {'EX01'},
-    'ramplab.theory.complexity.sfo.TargetHitting': {'EX01'},
-    'ramplab.theory.complexity.sfo.bound_critical_batch': {'PR01', 'RT01'},
-    'ramplab.theory.complexity.sfo.bound_sfo': {'PR01', 'RT01'},
-    'ramplab.theory.complexity.sfo.bound_steps': {'PR01', 'RT01'},
-    'ramplab.theory.complexity.sfo.critical_batch': {'RT01'},
-    'ramplab.theory.complexity.sfo.gradient_target': {'PR01', 'RT01'},
-    'ramplab.theory.complexity.sfo.gradient_variance': {'RT01'},
-    'ramplab.theory.complexity.sfo.schedule_to_target': {'PR01', 'RT01'},
-    'ramplab.theory.complexity.sfo.sfo_bound': {'PR01', 'RT01'},
-    # --- issue 12/14 branches
-    'ramplab.proofs.sfo.bound_constants': {'PR01', 'RT01'},
-    'ramplab.proofs.sfo.critical_batch_size': {'RT01'},
-    'ramplab.proofs.sfo.sfo_constant': {'PR01', 'RT01'},
-    'ramplab.proofs.sfo.target': {'PR01', 'RT01'},
-    # --- issue 11 branch
-    'ramplab.simulations.configuration.SimulationConfig': {'EX01', 'PR01'},
-    'ramplab.simulations.configuration.SimulationConfig.step_block': {'PR01', 'RT01'},
-    'ramplab.simulations.configuration.StepBlock': {'EX01', 'PR01'},
-    'ramplab.simulations.configuration.configure_simulation': {'EX01', 'PR01', 'RT01'},
-    'ramplab.simulations.configuration.integer_batches': {'PR01', 'RT01'},
-    'ramplab.simulations.configuration.resolve_data': {'PR01', 'RT01'},
-    'ramplab.simulations.configuration.simulated_problem': {'PR01', 'RT01'},
-    'ramplab.simulations.monte_carlo.SimulationDivergenceError': {'EX01'},
-    'ramplab.simulations.monte_carlo.SimulationResult': {'EX01'},
-    'ramplab.simulations.monte_carlo.SimulationResult.z_score': {'RT01'},
-    'ramplab.simulations.updates.averaged_update': {'PR01', 'RT01'},
-    'ramplab.simulations.updates.draw_gradient': {'EX01', 'PR01', 'RT01'},
-    'ramplab.simulations.updates.iterate_update': {'RT01'},
-    # --- issue 11/12 branches
-    'ramplab.simulations.progress.ProgressBar.update': {'PR01'},
-}
+ALLOWED: dict[str, set[str]] = {}
 
 
 def _targets(public_api) -> list[tuple[str, bool]]:

@@ -42,15 +42,9 @@ CHECKS = ("titles", "raw_tex", "inside", "legend_contrast")
 #: Below this WCAG contrast ratio a legend entry is taken as invisible on its box (1 = same colour;
 #: a 30 %-alpha tab:blue band on white is ≈ 1.5, clearly visible).
 MIN_CONTRAST = 1.25
-#: (figure, check) → why it fails today; each becomes ``xfail(strict=True)``.
-KNOWN: dict[tuple[str, str], str] = {
-    ("growth_exponent_map", "raw_tex"):
-        "raw ^ in the suptitle; figure rebuilt on the issue-14 branch, remove at merge",
-    ("growth_exponent_map", "legend_contrast"):
-        "white dashed ridge line on a white legend box; fixed on the issue-14 branch, remove at merge",
-    ("growth_exponent_map", "inside"):
-        "the agree/disagree footnote runs below the canvas; figure rebuilt on the issue-14 branch, remove at merge",
-}
+#: (figure, check) → why it fails today; each becomes ``xfail(strict=True)``. Empty: every
+#: registered figure passes every check.
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 class _Captured(Exception):

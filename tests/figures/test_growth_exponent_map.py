@@ -61,3 +61,19 @@ def test_each_setting_is_decided_by_its_term(built):
     assert ridge and all(abs(v - 4.0) < 0.1 for v in ridge.values())
     assert not math.isnan(summary["agreement_with_dominant_term_formula"]["gradient_norm/bias-dominated"][
         "median_relative_gap"])
+
+
+def test_the_cells_go_through_the_sweep_and_a_process_pool_writes_the_serial_csv(built, tmp_path):
+    """Every measured cell is one sweep row (the JSON counts them); worker processes (``--executor
+    processes``, the path Dask's workers share: pickled top-level task, thread counts pinned) write
+    the same CSV bytes as the serial build of the fixture."""
+    from ramplab.figures.cli import main
+
+    out, summary, rows = built
+    cells = len(rows)  # one CSV row per measured (target, setting, γ, δ) cell
+    moderate = len(summary["moderate_noise_setting"]["cells"])
+    assert [{k: v for k, v in e.items() if k != "seconds"} for e in summary["sweeps"]] == [
+        {"function": "growth_cell_row", "rows": cells + moderate, "computed": cells + moderate, "cached": 0}]
+    assert main(["--only", NAME, "--quick", "--out", str(tmp_path), "--executor", "processes", "--workers", "2",
+                 "--no-cache"]) == 0
+    assert (tmp_path / f"{NAME}.csv").read_bytes() == (out / f"{NAME}.csv").read_bytes()

@@ -278,6 +278,19 @@ def stage_schedule(
     metadata : dict, optional
         Extra entries merged into the schedule's metadata.
 
+    Returns
+    -------
+    Schedule
+        Stage ``m`` repeated for its length (docs/math.md#growth-schedules).
+
+    Raises
+    ------
+    ValueError
+        For lists of different lengths or empty ones, a non-positive rate, a batch below 1, both or
+        neither stage length given, or a non-positive cap.
+    TypeError
+        For entries that are not real numbers.
+
     Examples
     --------
     >>> s = stage_schedule([0.1, 0.2], [4, 8], stage_steps=2)
@@ -305,6 +318,35 @@ def exponential_growth(
     **kw: Any,
 ) -> Schedule:
     """Stages ``m = 0 … stages−1`` at ``η₀γ^m`` and ``b₀δ^m`` (keywords as in :func:`stage_schedule`).
+
+    docs/math.md#growth-schedules.
+
+    Parameters
+    ----------
+    lr0 : float
+        ``η₀ > 0``, the learning rate of stage 0.
+    batch0 : float
+        ``b₀ ≥ 1``, the batch size (samples per step) of stage 0.
+    gamma, delta : float
+        Growth factors per stage of the learning rate and the batch (positive).
+    stages : int
+        Number of stages.
+    **kw
+        Stage length (``stage_steps``, or ``stage_epochs`` and ``dataset_size``), caps,
+        ``integer_batch``, ``label``: as in :func:`stage_schedule`.
+
+    Returns
+    -------
+    Schedule
+        ``stages`` stages of constant ``(η, b)``, with the growth parameters in its metadata.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive rate or factor, a batch below 1, a non-positive ``stages``, a bad stage
+        length, or a value beyond float64.
+    TypeError
+        For a number that is not real.
 
     Examples
     --------
@@ -345,6 +387,34 @@ def polynomial_growth(
 ) -> Schedule:
     """Stages ``m = 0 … stages−1`` at ``η₀(m+1)^q`` and ``b₀(m+1)^p`` (keywords as in :func:`stage_schedule`).
 
+    docs/math.md#growth-schedules.
+
+    Parameters
+    ----------
+    lr0 : float
+        ``η₀ > 0``, the learning rate of stage 0.
+    batch0 : float
+        ``b₀ ≥ 1``, the batch size (samples per step) of stage 0.
+    p, q : float
+        Polynomial degrees (``≥ 0``) of the batch and the learning rate in the stage index.
+    stages : int
+        Number of stages.
+    **kw
+        Stage length, caps, ``integer_batch``, ``label``: as in :func:`stage_schedule`.
+
+    Returns
+    -------
+    Schedule
+        ``stages`` stages of constant ``(η, b)``, with the growth parameters in its metadata.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive rate or factor, a batch below 1, a non-positive ``stages``, a bad stage
+        length, or a value beyond float64.
+    TypeError
+        For a number that is not real.
+
     Examples
     --------
     >>> polynomial_growth(0.1, 2, 1.0, 0.0, 3, stage_steps=1).batch.tolist()
@@ -378,6 +448,13 @@ class AdaptiveRun:
         Stage after each check.
     risk : ndarray
         Excess risk after each step, ``risk[0]`` the initial one.
+
+    Examples
+    --------
+    >>> p = Problem.power_law(20, a=1.5, b=1.0, noise_variance=0.1)
+    >>> run = AdaptiveRule(lr0=0.2, batch0=2, epsilon0=1.0, check_every=50).run(p, 200)
+    >>> run.check_steps.tolist(), run.risk.shape
+    ([50, 100, 150, 200], (201,))
     """
 
     rule: "AdaptiveRule"
@@ -547,18 +624,79 @@ class AdaptiveRule:
         return bool(self.freeze_at_cap and self.batch_cap is not None and self.stage_values(m)[1] >= self.batch_cap)
 
     def threshold(self, stage: int) -> float:
-        """``ε_m = ε₀ sqrt(b₀/b_m)`` with the stage's (capped, rounded) batch ``b_m``."""
+        """``ε_m = ε₀ sqrt(b₀/b_m)`` with the stage's (capped, rounded) batch ``b_m``.
+
+        Parameters
+        ----------
+        stage : int
+            Stage index ``m ≥ 0``.
+
+        Returns
+        -------
+        float
+            The gradient-norm threshold of stage ``m`` (docs/math.md#adaptive-rule).
+
+        Raises
+        ------
+        ValueError
+            For a negative ``stage``.
+        TypeError
+            For a ``stage`` that is not an integer.
+        """
         return self.epsilon0 * math.sqrt(self.batch0 / self.stage_values(stage)[1])
 
     def next_stage(self, stage: int, gradient_norm: float) -> int:
         """Stage after a check that measured ``gradient_norm``: ``m + 1`` if it is ``≤ ε_m`` and the
-        rule is not :meth:`frozen` at ``m``, else ``m``."""
+        rule is not :meth:`frozen` at ``m``, else ``m``.
+
+        Parameters
+        ----------
+        stage : int
+            Current stage ``m ≥ 0``.
+        gradient_norm : float
+            Measured ``‖∇f‖ ≥ 0`` (docs/math.md#adaptive-rule).
+
+        Returns
+        -------
+        int
+            The stage after the check.
+
+        Raises
+        ------
+        ValueError
+            For a negative ``stage`` or a negative or non-finite ``gradient_norm``.
+        TypeError
+            For arguments that are not numbers of the right kind.
+        """
         m = nonnegative_int(stage, "stage")
         norm = finite_real(gradient_norm, "gradient_norm", minimum=0.0)
         return m + 1 if norm <= self.threshold(m) and not self.frozen(m) else m
 
     def run(self, problem: Problem, steps: int) -> AdaptiveRun:
         """Apply the rule for ``steps`` steps of exact expected SGD on ``problem``.
+
+        The gradient norm at each check is the exact ``sqrt(Σ λ² s)`` of the expected dynamics
+        (docs/math.md#adaptive-rule, docs/math.md#sgd-second-moment-recursion).
+
+        Parameters
+        ----------
+        problem : Problem
+        steps : int
+            Steps to run, at most ``MAX_STEP_ARRAY``.
+
+        Returns
+        -------
+        AdaptiveRun
+            The realised schedule, the checks and the risk after every step.
+
+        Raises
+        ------
+        ValueError
+            For a non-positive ``steps`` or more than ``MAX_STEP_ARRAY``.
+        TypeError
+            For a ``problem`` that is not a :class:`Problem`.
+        DivergenceError
+            If the risk leaves float64.
 
         Examples
         --------
@@ -625,6 +763,13 @@ class GrowthGrid:
         Whether the learning-rate cap was already in force when the smallest tolerance was reached
         (the schedule then no longer grows η, unlike the theory's).
     settings : dict
+
+    Examples
+    --------
+    >>> p = Problem.power_law(30, a=1.5, b=1.0, noise_variance=1.0)
+    >>> g = growth_grid(p, [1.2], [1.44], [0.3, 0.15], lr0=0.01, stage_steps=20, stages=40)
+    >>> g.sfo.shape, g.measured.shape
+    ((1, 1, 2), (1, 1))
     """
 
     gammas: np.ndarray
@@ -655,6 +800,37 @@ def growth_grid(
 
     ``lr_cap`` defaults to ``1/λ_1`` (the small-step convention; the bound needs ``η < 2/L`` and
     the recursion diverges beyond about that). Tolerances use the norm convention (target ``ε²``).
+    docs/math.md#growth-schedules.
+
+    Parameters
+    ----------
+    problem : Problem
+    gammas, deltas : sequence of float
+        Learning-rate and batch growth factors per stage (positive); one schedule per pair.
+    epsilons : sequence of float
+        Tolerances (positive); the target is ``E‖∇f‖² ≤ ε²``.
+    lr0 : float
+        ``η₀ > 0`` of stage 0.
+    batch0 : float, default 1.0
+        ``b₀ ≥ 1`` (samples per step) of stage 0.
+    stage_steps : int
+        Steps per stage.
+    stages : int
+        Stages per schedule.
+    lr_cap, batch_cap : float, optional
+        Caps on every stage's rate and batch (``lr_cap`` defaults to ``1/λ_1``).
+
+    Returns
+    -------
+    GrowthGrid
+        Samples and steps to every tolerance, the measured and predicted exponents.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive factor, rate or tolerance, a batch below 1, or a bad count.
+    TypeError
+        For a ``problem`` that is not a :class:`Problem` or numbers that are not real.
 
     Examples
     --------

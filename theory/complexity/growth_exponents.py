@@ -232,6 +232,16 @@ class GrowthExponent:
         The master bound's exponent, :func:`~theory.sfo_exponent` ``(γ, δ)``.
     stages : int
         Stages run.
+
+    Examples
+    --------
+    Almost no label noise: the bias part decides every fitted stage end.
+
+    >>> p = Problem.power_law(30, a=1.5, b=1.0, noise_variance=1e-4)
+    >>> cell = GrowthCell(p, 1.2, 1.44, np.geomspace(0.3, 0.03, 5), lr0=0.01, stage_steps=100)
+    >>> r = measure_growth_exponent(cell)
+    >>> r.sfo.shape, r.dominant, r.capped, round(r.exponent, 1)
+    ((5,), 'bias', False, 2.4)
     """
 
     cell: GrowthCell

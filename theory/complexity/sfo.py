@@ -92,6 +92,25 @@ def _bound_constants(constants: Any) -> "BoundConstants":
 def gradient_target(epsilon: float, stationarity: str = "norm") -> float:
     """Level ``τ`` that ``E‖∇f‖²`` must reach: ``ε²`` (``"norm"``) or ``ε`` (``"squared"``).
 
+    Parameters
+    ----------
+    epsilon : float
+        Tolerance ``ε > 0`` (units of the gradient norm for ``"norm"``).
+    stationarity : {"norm", "squared"}, default "norm"
+        ``E‖∇f‖² ≤ ε²`` (docs/math.md#sfo-complexity, sufficient for ``E‖∇f‖ ≤ ε``) or ``E‖∇f‖² ≤ ε``.
+
+    Returns
+    -------
+    float
+        The level ``τ``.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive ``epsilon``, an ``ε²`` outside float64, or an unknown ``stationarity``.
+    TypeError
+        For an ``epsilon`` that is not a real number.
+
     Examples
     --------
     >>> round(gradient_target(0.1), 12), gradient_target(0.1, "squared")
@@ -117,6 +136,11 @@ def gradient_variance(problem: Problem, second_moment: Any) -> np.ndarray:
     problem : Problem
     second_moment : array_like, shape (..., d)
         Non-negative, finite per-direction second moments ``s``.
+
+    Returns
+    -------
+    ndarray, shape (...)
+        ``V(s)`` per state (docs/math.md#sfo-complexity), the variance of one sample's gradient.
 
     Raises
     ------
@@ -186,7 +210,26 @@ class BoundConstants:
 
     @classmethod
     def from_problem(cls, problem: Problem, variance: str | float = "optimum") -> "BoundConstants":
-        """``L = λ_1``, ``Δ = R(w_0)`` and ``σ²`` from ``variance`` (module docstring)."""
+        """``L = λ_1``, ``Δ = R(w_0)`` and ``σ²`` from ``variance`` (module docstring).
+
+        Parameters
+        ----------
+        problem : Problem
+        variance : {"optimum", "initial"} or float, default "optimum"
+            ``σ²`` as :func:`gradient_variance` at the optimum (``s = 0``) or at the start
+            (``s(0)``), or a given number ``≥ 0`` (docs/math.md#sfo-complexity).
+
+        Returns
+        -------
+        BoundConstants
+
+        Raises
+        ------
+        ValueError
+            For an unknown ``variance`` name or a negative or non-finite number.
+        TypeError
+            For a ``problem`` that is not a :class:`Problem`.
+        """
         problem = _problem(problem)
         if isinstance(variance, str):
             _choice(variance, "variance", VARIANCES)
@@ -198,6 +241,24 @@ class BoundConstants:
 
     def coefficients(self, lr_max: float, convention: str = "general") -> tuple[float, float]:
         """``(A, B)`` of the master bound at the largest rate ``lr_max``.
+
+        Parameters
+        ----------
+        lr_max : float
+            Largest learning rate of the run (``0 < Lη < 2``; ``≤ 1`` for ``"small_step"``).
+        convention : {"general", "small_step"}, default "general"
+            ``A = 2Δ/(2 − Lη)``, ``B = Lσ²/(2 − Lη)``, or the small-step ``A = 2Δ``, ``B = Lσ²``
+            (docs/math.md#sfo-complexity).
+
+        Returns
+        -------
+        tuple of float
+            ``(A, B)``.
+
+        Raises
+        ------
+        ValueError
+            For a rate outside the convention's range, an unknown convention, or an overflow.
 
         Examples
         --------
@@ -233,10 +294,23 @@ def sfo_bound(schedule: Schedule, constants: BoundConstants, convention: str = "
     """Master bound on ``min_{t<K} E‖∇f(x_t)‖²`` after each ``K = 1 … T`` steps of ``schedule``.
 
     ``A/Σ_{t<K} η_t + B Σ_{t<K} (η_t²/b_t) / Σ_{t<K} η_t`` with ``A, B`` at the largest rate of the
-    first ``K`` steps.
+    first ``K`` steps (docs/math.md#sfo-complexity).
 
     While no step has a positive rate yet (``Σ η = 0``, zero-LR warmup steps) the bound is ``+inf``:
     it says nothing there.
+
+    Parameters
+    ----------
+    schedule : Schedule
+        Per-step learning rates and batch sizes, ``T`` steps.
+    constants : BoundConstants
+    convention : {"general", "small_step"}, default "general"
+        See :meth:`BoundConstants.coefficients`.
+
+    Returns
+    -------
+    ndarray, shape (T,)
+        The bound after ``K = 1 … T`` steps.
 
     Raises
     ------
@@ -318,7 +392,33 @@ def bound_steps(constants: BoundConstants, lr: float, batch: Any, epsilon: float
     """Steps the bound needs at constant ``(η, b)``: ``K(b) = C₁b/(τb − C₂)``; ``inf`` for ``b ≤ C₂/τ``.
 
     Here ``inf`` is a value, not a failure: below the feasibility threshold no number of steps
-    brings the bound to ``τ``.
+    brings the bound to ``τ`` (docs/math.md#sfo-complexity).
+
+    Parameters
+    ----------
+    constants : BoundConstants
+    lr : float
+        Constant learning rate ``η``.
+    batch : float or array_like
+        Batch size(s) ``b ≥ 1`` (samples per step).
+    epsilon : float
+        Tolerance; the level is :func:`gradient_target` ``(epsilon, stationarity)``.
+    convention : {"general", "small_step"}, default "general"
+        See :meth:`BoundConstants.coefficients`.
+    stationarity : {"norm", "squared"}, default "norm"
+        See :func:`gradient_target`.
+
+    Returns
+    -------
+    ndarray, shape of ``batch``
+        ``K(b)`` in steps.
+
+    Raises
+    ------
+    ValueError
+        For a rate outside the convention, a non-positive ``epsilon``, a batch below 1, or a result beyond float64.
+    TypeError
+        For ``constants`` that are not :class:`BoundConstants` or numbers that are not real.
 
     Examples
     --------
@@ -336,6 +436,34 @@ def bound_steps(constants: BoundConstants, lr: float, batch: Any, epsilon: float
 def bound_sfo(constants: BoundConstants, lr: float, batch: Any, epsilon: float, *,
               convention: str = "general", stationarity: str = "norm") -> np.ndarray:
     """SFO complexity the bound needs at constant ``(η, b)``: ``N(b) = b K(b)`` (``inf`` if infeasible).
+
+    docs/math.md#sfo-complexity.
+
+    Parameters
+    ----------
+    constants : BoundConstants
+    lr : float
+        Constant learning rate ``η``.
+    batch : float or array_like
+        Batch size(s) ``b ≥ 1`` (samples per step).
+    epsilon : float
+        Tolerance; the level is :func:`gradient_target` ``(epsilon, stationarity)``.
+    convention : {"general", "small_step"}, default "general"
+        See :meth:`BoundConstants.coefficients`.
+    stationarity : {"norm", "squared"}, default "norm"
+        See :func:`gradient_target`.
+
+    Returns
+    -------
+    ndarray, shape of ``batch``
+        ``N(b)`` in samples.
+
+    Raises
+    ------
+    ValueError
+        For a rate outside the convention, a non-positive ``epsilon``, a batch below 1, or a result beyond float64.
+    TypeError
+        For ``constants`` that are not :class:`BoundConstants` or numbers that are not real.
 
     Examples
     --------
@@ -358,6 +486,32 @@ def bound_sfo(constants: BoundConstants, lr: float, batch: Any, epsilon: float, 
 def bound_critical_batch(constants: BoundConstants, lr: float, epsilon: float, *,
                          convention: str = "general", stationarity: str = "norm") -> float:
     """Critical batch size of the bound, ``b* = 2C₂/τ`` (numeric twin of :func:`proofs.critical_batch_size`).
+
+    docs/math.md#sfo-complexity.
+
+    Parameters
+    ----------
+    constants : BoundConstants
+    lr : float
+        Constant learning rate ``η``.
+    epsilon : float
+        Tolerance; the level is :func:`gradient_target` ``(epsilon, stationarity)``.
+    convention : {"general", "small_step"}, default "general"
+        See :meth:`BoundConstants.coefficients`.
+    stationarity : {"norm", "squared"}, default "norm"
+        See :func:`gradient_target`.
+
+    Returns
+    -------
+    float
+        ``b*`` in samples per step, the minimiser of :func:`bound_sfo` over ``b``.
+
+    Raises
+    ------
+    ValueError
+        For a rate outside the convention, a non-positive ``epsilon``, or a result beyond float64.
+    TypeError
+        For ``constants`` that are not :class:`BoundConstants` or numbers that are not real.
 
     Examples
     --------
@@ -398,6 +552,16 @@ class TargetHitting:
     max_gradient_variance : ndarray
         ``sup_t V(s(t))`` over the steps simulated (up to the hit): the smallest one-sample variance
         bound ``σ²`` valid along this trajectory for the master bound.
+
+    Examples
+    --------
+    One direction, no noise, η = ½, b = 1: ``s`` shrinks by 0.75 per step, and 0.75^16 ≈ 0.01002
+    is still above 0.01, so the first step at or below it is 17:
+
+    >>> p = Problem([1.0], [1.0], noise_variance=0.0)
+    >>> h = schedule_to_target(p, Schedule.constant(0.5, 1, steps=40), 0.01)
+    >>> h.status.tolist(), h.steps.tolist(), bool(h.reached[0])
+    (['reached'], [17.0], True)
     """
 
     target: np.ndarray
@@ -578,6 +742,27 @@ def schedule_to_target(problem: Problem, schedules: Schedule | Sequence[Schedule
     A schedule that ends before reaching the target is ``"horizon"``. Schedules of different
     lengths run together, one row each; ``target`` is shared or one per schedule (pass the same
     schedule several times to get several targets along one trajectory).
+    Exact SGD recursion, docs/math.md#sgd-second-moment-recursion.
+
+    Parameters
+    ----------
+    problem : Problem
+    schedules : Schedule or sequence of Schedule
+        One row per schedule.
+    target : float or array_like, shape (rows,)
+        Level(s) of ``E‖∇f‖²``, positive.
+
+    Returns
+    -------
+    TargetHitting
+        One entry per schedule.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive or non-finite target, a target array of the wrong length, or no schedule.
+    TypeError
+        For a ``problem`` that is not a :class:`Problem` or a schedule that is not a :class:`Schedule`.
 
     Examples
     --------
@@ -675,6 +860,13 @@ class CriticalBatch:
         ``K(b)`` with ``σ²`` replaced by that trajectory's ``sup_t V(s_t)`` — the constant the master
         bound's proof needs, so this bound must hold (a theorem on noisy linear regression).
     settings : dict
+
+    Examples
+    --------
+    >>> p = Problem.isotropic(4, 1.0, 1.0, noise_variance=1.0)
+    >>> cb = critical_batch(p, 0.1, 0.1, np.geomspace(1, 1024, 11))
+    >>> cb.sfo.shape, bool(np.all(cb.bound_holds))
+    ((11,), True)
     """
 
     lr: float
@@ -755,6 +947,19 @@ def critical_batch(problem: Problem, lr: float, epsilon: float, batches: Any, *,
         Rounds of zooming (17 geometric points between the argmin's neighbours) that locate the
         critical batch more finely than the grid. Zoom points enter ``critical_batch`` and
         ``interior`` only; the arrays stay on ``batches``.
+
+    Returns
+    -------
+    CriticalBatch
+        Measured and bound quantities on ``batches`` (docs/math.md#sfo-complexity).
+
+    Raises
+    ------
+    ValueError
+        For a non-positive ``lr`` or ``epsilon``, a grid that is not increasing, has fewer than 3
+        points or a batch below 1, or an unknown option name.
+    TypeError
+        For a ``problem`` that is not a :class:`Problem` or numbers that are not real.
 
     Examples
     --------
