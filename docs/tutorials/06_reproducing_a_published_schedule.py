@@ -128,7 +128,7 @@ else:
 # under a changing rate the effective momentum is *not* μ. It grows during warmup and drops at
 # every Seesaw rate cut. :func:`~ramplab.interop.torch_momentum` returns these :math:`\mu_t`, ready
 # for ``simulate(..., momentum=...)`` and the exact momentum solver
-# ``expected_risk(..., momentum=...)`` (:doc:`/math`, "PyTorch interop").
+# ``expected_risk(..., momentum=...)`` (:doc:`/math`, "Schedules in PyTorch and optax; torch's momentum as heavy ball").
 mu_t = torch_momentum(schedule, 0.9)
 cuts = np.flatnonzero(mu_t < 0.9 - 1e-9)
 print(f"μ_t: {mu_t[1]:.4f} early in warmup, {mu_t[lr.size // 2]:.4f} mid-run, "
