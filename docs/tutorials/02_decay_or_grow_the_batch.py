@@ -88,7 +88,8 @@ print(f"η₀ = {0.9 * edge:.2f}: worst ratio {np.nanmax(large.max_ratio):.3f} "
 # ----------------------------------------
 # Heavy-ball momentum :math:`w_{t+1}=w_t-\eta g_t+\mu(w_t-w_{t-1})` has its exact second-moment
 # recursion too: ``expected_risk(..., momentum=μ)`` (:doc:`/math`, "Heavy-ball momentum"). For small
-# :math:`\eta\lambda` it behaves like plain SGD at the rate :math:`\eta/(1-\mu)`, and so at the
+# :math:`\eta\lambda`, once the velocity has built up (about :math:`1/(1-\mu)` steps), it behaves
+# like plain SGD at the rate :math:`\eta/(1-\mu)`, and so at the
 # temperature :math:`\eta/((1-\mu)B)`. Compare plain SGD at :math:`\eta=0.1` with momentum 0.9 at
 # :math:`\eta=0.01`, both at batch 4.
 steps = 2000 if QUICK else 8000
