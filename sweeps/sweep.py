@@ -117,7 +117,7 @@ class SweepResult:
 
         Returns
         -------
-        ndarray, shape (rows, *curve shape)
+        ndarray, shape ``(rows, *curve_shape)``
             Row ``i`` is ``curves[i][name]``.
 
         Raises

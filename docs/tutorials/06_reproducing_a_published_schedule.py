@@ -18,6 +18,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ramplab.interop import batch_sizes, optax_schedule, torch_momentum, torch_scheduler
 from ramplab.theory import WarmupCosine, released_grid, released_seesaw_run, seesaw_schedule
 
 QUICK = os.environ.get("RAMPLAB_TUTORIAL_QUICK", "") not in ("", "0")
@@ -78,6 +79,62 @@ print(f"batch grows {int(batch[0])} → {int(batch[-2])}, as in the released run
       f"(asked {total_sequences})")
 
 # %%
+# Hand the schedule to PyTorch and optax
+# --------------------------------------
+# :mod:`ramplab.interop` does the same without a file. :func:`~ramplab.interop.torch_scheduler`
+# wraps a real ``torch.optim`` optimizer in a ``LambdaLR`` whose rate after ``k`` calls of
+# ``scheduler.step()`` is ``schedule.lr[k]``; :func:`~ramplab.interop.batch_sizes` gives the data
+# sampler the integer batch of every step; :func:`~ramplab.interop.optax_schedule` is a pure,
+# jit-compatible function of optax's step count. PyTorch and JAX are optional (the ``interop``
+# extra), so the script only notes their absence.
+sizes = batch_sizes(schedule)
+first_increase = int(np.argmax(sizes != sizes[0]))
+print(f"batch_sizes: {sizes[:3].tolist()} ... first increase at step {first_increase}: "
+      f"{sizes[first_increase - 1]} → {sizes[first_increase]} sequences")
+try:
+    import torch
+except ImportError:
+    torch = None
+    print("PyTorch is not installed: pip install 'ramplab[interop]' to run this part")
+if torch is not None:
+    model = torch.nn.Linear(4, 1, dtype=torch.float64)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0, momentum=0.9)
+    scheduler = torch_scheduler(schedule, optimizer)
+    watch = {0, 1, 2, first_increase - 1, first_increase}
+    for step in range(first_increase + 1):
+        if step in watch:  # the rate this step will use, read back from torch itself
+            print(f"  torch step {step:4d}: param_groups lr = {optimizer.param_groups[0]['lr']:.6g}, "
+                  f"schedule.lr = {lr[step]:.6g}, batch {sizes[step]}")
+        x = torch.randn(int(sizes[step]), 4, dtype=torch.float64)
+        optimizer.zero_grad()
+        model(x).pow(2).mean().backward()
+        optimizer.step()
+        scheduler.step()
+try:
+    import optax  # noqa: F401  (the schedule itself needs only jax.numpy)
+except ImportError:
+    print("optax/JAX are not installed: pip install 'ramplab[interop]' to run this part")
+else:
+    rate = optax_schedule(schedule)
+    print("optax schedule at steps 0, 1, first increase:",
+          [f"{float(rate(k)):.6g}" for k in (0, 1, first_increase)], "(float32 unless jax_enable_x64)")
+
+# %%
+# Momentum: what torch actually runs
+# ----------------------------------
+# ``torch.optim.SGD(momentum=μ)`` keeps a buffer :math:`b_t=\mu b_{t-1}+g_t` and steps
+# :math:`w_t=w_{t-1}-\eta_t b_t`. Written as heavy ball,
+# :math:`w_t=w_{t-1}-\eta_t g_t+\mu_t(w_{t-1}-w_{t-2})` with :math:`\mu_t=\mu\,\eta_t/\eta_{t-1}`:
+# under a changing rate the effective momentum is *not* μ. It grows during warmup and drops at
+# every Seesaw rate cut. :func:`~ramplab.interop.torch_momentum` returns these :math:`\mu_t`, ready
+# for ``simulate(..., momentum=...)`` and the exact momentum solver
+# ``expected_risk(..., momentum=...)`` (:doc:`/math`, "Schedules in PyTorch and optax; torch's momentum as heavy ball").
+mu_t = torch_momentum(schedule, 0.9)
+cuts = np.flatnonzero(mu_t < 0.9 - 1e-9)
+print(f"μ_t: {mu_t[1]:.4f} early in warmup, {mu_t[lr.size // 2]:.4f} mid-run, "
+      f"{mu_t[cuts[0]]:.4f} at the first Seesaw cut (step {cuts[0]})" if cuts.size else f"μ_t: {mu_t[:3]}")
+
+# %%
 # What to try next
 # ----------------
 # - ``released_seesaw_run(..., batch_factor=2.0, lr_factor=2 ** -0.5, milestone_factor=0.5)``: a
@@ -87,3 +144,5 @@ print(f"batch grows {int(batch[0])} → {int(batch[-2])}, as in the released run
 #   ``"nsgd"``, before you spend a GPU-week on it.
 # - The ``rounding=`` argument of ``seesaw_schedule`` decides how fractional batches become whole
 #   sequences; compare ``"floor"`` and ``"exact"``.
+# - Run ``expected_risk`` on a small problem with ``momentum=torch_momentum(schedule, 0.9)`` and
+#   with a constant 0.9: how much does torch's rate-scaled momentum change the risk after a cut?
