@@ -218,7 +218,8 @@ def _initial(problem: Problem, n_sched: int, split: bool):
 def run_reference(problem, sched_list, optimizer, weights_of, split, raise_on_divergence, xp, dt, recorder,
                   horizon, limit, momentum):
     """The array API loop with momentum; returns the solver's ``_Run`` (see ``recursion``)."""
-    from .recursion import _CHUNK, _DIVERGENCE_CHECK_EVERY, _Run, _multiplicity, _new_outputs, step_tables
+    from .recursion import (_CHUNK, _DIVERGENCE_CHECK_EVERY, _Run, _multiplicity, _new_outputs,
+                            _record_chunk, step_tables)
 
     n_sched = len(sched_list)
     blocks = 3 if split else 1
@@ -293,21 +294,8 @@ def run_reference(problem, sched_list, optimizer, weights_of, split, raise_on_di
                 hist["q"].append(s @ w1)
                 if stop:
                     break
-            table = {k: to_numpy(xp.stack(v, axis=1)) for k, v in hist.items() if v}
-            cols = recorder.columns_for(t0, t1)
-            keep_cols = cols >= 0
-            out_q[:, cols[keep_cols]] = table["q"][:, keep_cols]
-            for name, out in (("avg", out_avg), ("eff", out_eff), ("g2", out_g2), ("mean", out_mean)):
-                if out is not None:
-                    out[:, cols[keep_cols]] = table[name][:, keep_cols]
-            bad = ~(table["q"] <= limit).reshape(blocks, n_sched, -1).all(axis=0)
-            if averaging:
-                bad |= ~(table["avg"] <= limit)
-            steps_after = np.arange(t0 + 1, t1 + 1)
-            for j in range(n_sched):
-                hits = np.flatnonzero(bad[j] & (steps_after <= lengths[j]))
-                if hits.size and first_bad[j] == kernels.NEVER:
-                    first_bad[j] = steps_after[hits[0]]
+            _record_chunk(hist, xp, recorder, t0, t1, (out_q, out_avg, out_eff, out_g2, out_mean), limit,
+                          blocks, n_sched, lengths, first_bad)
             if stop:
                 break
     return _Run(out_q, out_avg, out_eff, out_g2, out_mean, first_bad, stopped_at,

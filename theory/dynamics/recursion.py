@@ -564,6 +564,32 @@ def _run_fused(problem, sched_list, optimizer, weights_of, split, raise_on_diver
                 np.array(s[:n_sched], dtype=np.float64))
 
 
+def _record_chunk(hist: dict, xp: Any, recorder: "_Recorder", t0: int, t1: int, outs: tuple, limit: float,
+                  blocks: int, n_sched: int, lengths: np.ndarray, first_bad: np.ndarray) -> None:
+    """Store one chunk of the reference loops (with or without momentum) and note the first blow-up.
+
+    ``hist`` holds the chunk's per-step sums (lists of ``(rows,)`` or ``(n_sched,)`` arrays, keys
+    ``q, avg, eff, g2, mean``); they cross to NumPy in one transfer, only the recorded columns are
+    kept in ``outs = (q, avg, eff, g2, mean)`` (``None`` where not tracked), and ``first_bad[j]``
+    gets schedule ``j``'s first step in ``(t0, t1]`` whose risk (or averaged risk) exceeds ``limit``
+    (docs/math.md#divergence).
+    """
+    table = {k: to_numpy(xp.stack(v, axis=1)) for k, v in hist.items() if v}
+    cols = recorder.columns_for(t0, t1)
+    keep = cols >= 0
+    for name, out in zip(("q", "avg", "eff", "g2", "mean"), outs):
+        if out is not None:
+            out[:, cols[keep]] = table[name][:, keep]
+    bad = ~(table["q"] <= limit).reshape(blocks, n_sched, -1).all(axis=0)
+    if "avg" in table:
+        bad |= ~(table["avg"] <= limit)
+    steps_after = np.arange(t0 + 1, t1 + 1)
+    for j in range(n_sched):
+        hits = np.flatnonzero(bad[j] & (steps_after <= lengths[j]))
+        if hits.size and first_bad[j] == kernels.NEVER:
+            first_bad[j] = steps_after[hits[0]]
+
+
 def _run_reference(problem, sched_list, optimizer, weights_of, split, raise_on_divergence, xp, dt, recorder, horizon,
                    limit):
     n_sched = len(sched_list)
@@ -648,22 +674,8 @@ def _run_reference(problem, sched_list, optimizer, weights_of, split, raise_on_d
                 hist["q"].append(s @ w1)
                 if stop:
                     break
-            # One transfer per chunk: the chunk's per-step sums, then only the recorded columns are kept.
-            table = {k: to_numpy(xp.stack(v, axis=1)) for k, v in hist.items() if v}
-            cols = recorder.columns_for(t0, t1)
-            keep = cols >= 0
-            out_q[:, cols[keep]] = table["q"][:, keep]
-            for name, out in (("avg", out_avg), ("eff", out_eff), ("g2", out_g2), ("mean", out_mean)):
-                if out is not None:
-                    out[:, cols[keep]] = table[name][:, keep]
-            bad = ~(table["q"] <= limit).reshape(blocks, n_sched, -1).all(axis=0)
-            if averaging:
-                bad |= ~(table["avg"] <= limit)
-            steps_after = np.arange(t0 + 1, t1 + 1)
-            for j in range(n_sched):
-                hits = np.flatnonzero(bad[j] & (steps_after <= lengths[j]))
-                if hits.size and first_bad[j] == kernels.NEVER:
-                    first_bad[j] = steps_after[hits[0]]
+            _record_chunk(hist, xp, recorder, t0, t1, (out_q, out_avg, out_eff, out_g2, out_mean), limit,
+                          blocks, n_sched, lengths, first_bad)
             if stop:
                 break
     return _Run(out_q, out_avg, out_eff, out_g2, out_mean, first_bad, stopped_at,
