@@ -53,6 +53,13 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     unknown = [n for n in names if n not in DERIVATIONS]
     if unknown:
         parser.error(f"unknown derivation(s) {unknown}; known: {sorted(DERIVATIONS)}")
+    if args.latex:  # an unusable path is reported before the derivations run, not after
+        try:
+            args.latex.parent.mkdir(parents=True, exist_ok=True)
+            if args.latex.is_dir():
+                raise IsADirectoryError(f"{args.latex} is a folder")
+        except OSError as exc:
+            parser.error(f"argument --latex: cannot write {str(args.latex)!r}: {exc}")
     start = time.perf_counter()
     built = []
     for name in names:
@@ -71,8 +78,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     print(f"{len(built) - len(failed)}/{len(built)} derivations verified ({total} checks) "
           f"in {time.perf_counter() - start:.1f} s")
     if args.latex:
-        args.latex.parent.mkdir(parents=True, exist_ok=True)
-        args.latex.write_text(document(tuple(built)))
+        try:
+            args.latex.write_text(document(tuple(built)))
+        except OSError as exc:
+            parser.error(f"argument --latex: cannot write {str(args.latex)!r}: {exc}")
         print(f"wrote {args.latex}")
     if failed:
         print(f"FAILED: {', '.join(failed)}", file=sys.stderr)

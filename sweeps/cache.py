@@ -34,7 +34,10 @@ class ResultStore:
 
     def put(self, key: str, result: Any) -> None:
         if not self.has(key):
-            self._memo(key, result=result)
+            try:
+                self._memo(key, result=result)
+            except OSError as exc:  # a folder that cannot be created or written (read-only, /proc, …)
+                raise ValueError(f"cache: cannot store results in {str(self.memory.location)!r}: {exc}") from exc
 
 
 def default_cache_dir() -> Path:
@@ -61,5 +64,9 @@ def open_store(cache: Any) -> ResultStore | None:
             raise ValueError("cache must be a folder, a joblib.Memory or None; got an empty path")
         if path.exists() and not path.is_dir():
             raise ValueError(f"cache: {str(path)!r} exists and is not a folder")
-        return ResultStore(joblib.Memory(str(path), verbose=0))
+        try:
+            memory = joblib.Memory(str(path), verbose=0)  # creates the folder
+        except OSError as exc:
+            raise ValueError(f"cache: cannot create the folder {str(path)!r}: {exc}") from exc
+        return ResultStore(memory)
     raise TypeError(f"cache must be a folder (str or path), a joblib.Memory or None; got {cache!r}")

@@ -18,6 +18,9 @@ import numpy as np
 
 __all__ = ["EXECUTORS", "SerialExecutor", "open_executor", "pinned_threads"]
 
+#: Seconds to wait for a Dask scheduler at an explicit address before giving up (``open_executor``).
+SCHEDULER_CONNECT_TIMEOUT = 5
+
 #: The names :func:`open_executor` (and ``ramplab figures --executor``) accepts.
 EXECUTORS = ("serial", "processes", "dask")
 
@@ -215,7 +218,9 @@ def open_executor(kind: str = "serial", *, workers: int | None = None,
         from distributed import Client, LocalCluster
 
         if scheduler is not None:
-            with Client(scheduler) as client:
+            # A scheduler that is up answers within milliseconds; nothing listening at the address is
+            # reported after SCHEDULER_CONNECT_TIMEOUT seconds, not Dask's default 30 s.
+            with Client(scheduler, timeout=SCHEDULER_CONNECT_TIMEOUT) as client:
                 yield client.get_executor(pure=False)
         else:
             with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \

@@ -61,3 +61,14 @@ def test_main_lists_and_rejects_unknown_names(capsys):
     assert "growth_exponential" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["--only", "nope"])
+
+
+def test_latex_path_that_cannot_be_written_is_a_usage_error(tmp_path, capsys):
+    """``--latex`` under a regular file: exit status 2 naming the option, before any derivation runs."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit) as exc:
+        main(["--only", "ramp_bound", "--latex", str(blocker / "out.md")])
+    assert exc.value.code == 2
+    err = capsys.readouterr()
+    assert "argument --latex: cannot write" in err.err and "ramp_bound" not in err.out

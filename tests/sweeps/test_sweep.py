@@ -154,3 +154,21 @@ def test_the_code_hash_reads_every_subpackage_source():
         assert expected in names
     assert not any("__pycache__" in n for n in names)
     assert not any(n.startswith("ramplab/theory/") for n in names)  # each file once, under its subpackage
+
+
+def test_cache_folder_that_cannot_be_created_is_named(tmp_path):
+    """A cache path under a regular file cannot become a folder: ValueError naming ``cache``, not a
+    bare OSError from joblib."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ValueError, match="cache: cannot create the folder"):
+        sweep(counted_task, grid(i=[1]), cache=blocker / "sub")
+
+
+def test_nothing_listening_at_the_scheduler_fails_within_the_connect_timeout():
+    """``open_executor('dask', scheduler=…)`` gives up after SCHEDULER_CONNECT_TIMEOUT s, not Dask's 30 s."""
+    from ramplab.sweeps import executors
+
+    with pytest.raises((OSError, TimeoutError), match=f"after {executors.SCHEDULER_CONNECT_TIMEOUT} s"):
+        with open_executor("dask", scheduler="tcp://127.0.0.1:1"):
+            pass
