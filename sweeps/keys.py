@@ -192,14 +192,34 @@ def _package_hash() -> str:
     return h.hexdigest()
 
 
+def _code_bytes(code: Any) -> bytes:
+    """Bytecode, names and constants of ``code`` (nested code objects included), independent of the
+    process (unlike ``marshal``, whose output depends on reference counts)."""
+    def const(value: Any) -> bytes:
+        if inspect.iscode(value):
+            return _code_bytes(value)
+        if isinstance(value, frozenset):
+            return b"frozenset" + b",".join(sorted(const(v) for v in value))
+        if isinstance(value, tuple):
+            return b"(" + b",".join(const(v) for v in value) + b")"
+        return f"{type(value).__name__}:{value!r}".encode()
+
+    return b"|".join([code.co_code, repr(code.co_names).encode(), repr(code.co_varnames).encode(),
+                      *(const(c) for c in code.co_consts)])
+
+
 def _function_source_hash(func: Callable[..., Any]) -> bytes:
     """Bytes identifying the code of a function defined outside ``ramplab``: its module's source file,
     else its own source, else its compiled code."""
     target = inspect.unwrap(func)
+    # The function's compiled code as well: two functions of one file (two lambdas on one line,
+    # say) share the file and the name but not the code.
+    code = getattr(target, "__code__", None)
+    own = _code_bytes(code) if code is not None else b""
     try:
         path = inspect.getsourcefile(target)
         if path and Path(path).is_file():
-            return Path(path).read_bytes()
+            return Path(path).read_bytes() + own
     except TypeError:
         pass
     try:

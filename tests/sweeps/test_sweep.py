@@ -172,3 +172,11 @@ def test_nothing_listening_at_the_scheduler_fails_within_the_connect_timeout():
     with pytest.raises((OSError, TimeoutError), match=f"after {executors.SCHEDULER_CONNECT_TIMEOUT} s"):
         with open_executor("dask", scheduler="tcp://127.0.0.1:1"):
             pass
+
+
+def test_two_lambdas_on_one_line_do_not_share_cache_entries(tmp_path):
+    """Same file, same name ``<lambda>``, different code: different keys, so no stale cache hit."""
+    first, second = (sweep(lambda s: {"y": 1.0}, grid(i=[1]), cache=tmp_path),
+                     sweep(lambda s: {"y": 2.0}, grid(i=[1]), cache=tmp_path))
+    assert first.table["y"].tolist() == [1.0] and second.table["y"].tolist() == [2.0]
+    assert second.computed == 1 and second.cached == 0
