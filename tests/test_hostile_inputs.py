@@ -760,6 +760,10 @@ def _register_growth() -> None:
         for k in ("batch_cap", "lr_cap"):
             if kw[k] is not None:
                 assert real(kw[k]) > 0
+        if kw["batch_cap"] is not None:  # the rule only grows the batch; integer batches need an integer in range
+            assert real(kw["batch_cap"]) >= real(kw["batch0"])
+            if flag(kw["integer_batch"]):
+                assert math.floor(real(kw["batch_cap"])) >= math.ceil(real(kw["batch0"]))
         flag(kw["integer_batch"])
         assert r.freeze_at_cap == flag(kw["freeze_at_cap"])
         assert r.lr0 == real(kw["lr0"]) and r.check_every == integer(kw["check_every"])
@@ -785,21 +789,25 @@ def _register_growth() -> None:
     entry(f"{M}:AdaptiveRule.stage_values", RULE.stage_values, {"stage": 3}, {"stage": "int"}, o_stage_values)
 
     def o_threshold(r, kw):
-        lr, b = rule_values(kw["stage"])
+        m = integer(kw["stage"])
+        assert m >= 0
+        b = min(8.0 * pow_or_inf(2.0, m), 4096.0)  # the batch only: ε_m does not depend on the rate
         close(r, 0.5 * math.sqrt(8.0 / b), 1e-12)
 
     entry(f"{M}:AdaptiveRule.threshold", RULE.threshold, {"stage": 3}, {"stage": "int"}, o_threshold)
 
     def o_next_stage(r, kw):
         m = integer(kw["stage"])
-        lr, b = rule_values(m)
+        assert m >= 0
+        b = min(8.0 * pow_or_inf(2.0, m), 4096.0)  # the batch only: neither ε_m nor the freeze needs the rate
         g = real(kw["gradient_norm"])
         assert g >= 0
         assert r == (m + 1 if g <= 0.5 * math.sqrt(8.0 / b) and b < 4096.0 else m)  # released: frozen at b_max
 
     def o_frozen(r, kw):
         m = integer(kw["stage"])
-        assert r is (rule_values(m)[1] >= 4096.0)
+        assert m >= 0
+        assert r is (min(8.0 * pow_or_inf(2.0, m), 4096.0) >= 4096.0)  # the batch only, as for the threshold
 
     entry(f"{M}:AdaptiveRule.frozen", RULE.frozen, {"stage": 9}, {"stage": "int"}, o_frozen)
     entry(f"{M}:AdaptiveRule.next_stage", RULE.next_stage, {"stage": 0, "gradient_norm": 0.4},
@@ -885,7 +893,7 @@ def _register_growth_exponents() -> None:
             assert real(kw["lr_cap"]) > 0
         res = ge.measure_growth_exponent(r)
         assert res.sfo.shape == e.shape and not np.any(np.isnan(res.sfo))
-        assert res.dominant in ("bias", "variance", "mixed", "none")
+        assert res.dominant in ("bias", "variance", "mixed", "none", "diverged")
 
     entry(f"{M}:GrowthCell", ge.GrowthCell, lambda: dict(cell_valid),
           {"problem": "problem", "gamma": "real", "delta": "real", "epsilons": "vector", "target": "choice",

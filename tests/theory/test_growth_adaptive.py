@@ -79,3 +79,38 @@ def test_run_stops_switching_at_the_cap():
     assert batch.max() == 64 and run.stages.max() == 3      # 8, 16, 32, 64: frozen at stage 3
     assert lr.max() == pytest.approx(0.1 * 1.4**3)
     assert np.all(np.isfinite(run.risk))
+
+
+def test_batch_cap_below_batch0_is_rejected():
+    # The rule only grows the batch: a cap below b₀ would make stage 0 run below b₀ (4 < 8).
+    with pytest.raises(ValueError, match="batch_cap"):
+        AdaptiveRule(batch_cap=4)
+    with pytest.raises(ValueError, match="batch_cap"):
+        AdaptiveRule(batch0=5.2, batch_cap=5.5, integer_batch=True)  # no integer batch in [5.2, 5.5]
+    assert AdaptiveRule(batch_cap=8).stage_values(0) == (0.1, 8.0)
+
+
+@pytest.mark.parametrize("cap", [5.5, 10.5, 40.0, 39.9])
+def test_integer_batches_never_exceed_a_non_integer_cap(cap):
+    # ⌈b₀δ^m⌉ then the cap, as released; an integer batch at most b_max is at most ⌊b_max⌋, and with an
+    # integer cap this is the released transcription exactly.
+    rule = AdaptiveRule(batch0=5, delta=1.5, integer_batch=True, batch_cap=cap)
+    norms = [0.0] * 10
+    got = [b for _, b in rule_stages(rule, norms)]
+    ref = [b for _, b in released_stages(norms, batch0=5, delta=1.5, batch_max=math.floor(cap))]
+    assert got == ref and max(got) <= cap and all(b == int(b) for b in got)
+    # The rule freezes once the batch is at the largest integer batch the cap allows.
+    assert got[-1] == math.floor(cap) and rule.frozen(len(got))
+    assert AdaptiveRule(batch0=5, delta=1.5, integer_batch=True, batch_cap=5.5).stage_values(1)[1] == 5.0
+
+
+def test_threshold_does_not_depend_on_the_rate():
+    # ε_m = ε₀ sqrt(b₀/b_m) needs only the batch: a rate η₀γ^m that overflows float64 does not matter.
+    rule = AdaptiveRule()
+    with pytest.raises(ValueError, match="lr0"):
+        rule.stage_values(10_000)
+    assert rule.threshold(10_000) == pytest.approx(0.5 * math.sqrt(8 / 4096), rel=1e-15)
+    assert rule.frozen(10_000) and rule.next_stage(10_000, 0.0) == 10_000
+    assert AdaptiveRule(batch_cap=None, delta=1.0).threshold(10_000) == 0.5
+    with pytest.raises(ValueError, match="batch0 \\* delta"):  # the batch itself overflows: that is real
+        AdaptiveRule(batch_cap=None).threshold(10_000)

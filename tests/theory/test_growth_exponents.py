@@ -122,3 +122,39 @@ def test_cell_validation():
         GrowthCell("p", 1.2, 1.5, [0.3, 0.2, 0.1])
     with pytest.raises(TypeError, match="cell"):
         measure_growth_exponent({"gamma": 1.2})
+
+
+def _step_radius(problem, lr, batch):
+    """Spectral radius of one step's linear map ``M = diag(D) + (η²/b) λ (mλ)ᵀ`` (docs/math.md#stability),
+    from the dense matrix, for any batch (also b < 1)."""
+    lam, m = problem.eigenvalues, problem.multiplicity
+    x = lr * lam
+    c = 1.0 + (problem.kurtosis - 2.0) / batch
+    M = np.diag(1.0 - x * (2.0 - c * x)) + (lr * lr / batch) * np.outer(lam, m * lam)
+    return float(np.max(np.abs(np.linalg.eigvals(M))))
+
+
+@pytest.mark.parametrize("gamma, delta, lr_cap", [(1.5, 1.0, 100.0), (1.0, 0.5, None)])
+def test_a_run_past_the_stability_edge_stops_and_has_no_exponent(gamma, delta, lr_cap):
+    # A growing η (capped only far beyond 2/λ₁) or a shrinking batch passes the stability edge before the
+    # smallest tolerance: the run stops before the first stage whose step map has ρ(M) ≥ 1, the tolerances
+    # not reached by then stay inf, and there is no fit (not one through the stage ends of a run that is on
+    # its way back up).
+    p = Problem([1.0, 0.1], [1.0, 1.0], noise_variance=1.0)
+    cell = GrowthCell(p, gamma, delta, [0.3, 0.2, 0.1], lr_cap=lr_cap)
+    r = measure_growth_exponent(cell)
+    m = r.diverged_at_stage
+    assert m is not None and r.stages == m == r.stage_level.size
+    schedule = [(min(cell.lr0 * gamma**k, cell.lr_cap), cell.batch0 * delta**k) for k in range(m + 1)]
+    assert all(_step_radius(p, lr, b) < 1.0 for lr, b in schedule[:m])
+    assert _step_radius(p, *schedule[m]) >= 1.0
+    assert np.all(np.isfinite(r.stage_level)) and r.stage_level.max() < 10.0
+    assert math.isinf(r.sfo[-1])
+    assert math.isnan(r.exponent) and math.isnan(r.stderr) and r.dominant == "diverged"
+    assert not r.fitted.any() and r.decades == 0.0
+
+
+def test_a_stable_run_has_no_divergence_stage():
+    p = Problem.power_law(30, a=1.5, b=1.0, noise_variance=1e-4)
+    r = measure_growth_exponent(GrowthCell(p, 1.2, 1.44, np.geomspace(0.3, 0.03, 5), lr0=0.01, stage_steps=100))
+    assert r.diverged_at_stage is None and r.dominant == "bias" and math.isfinite(r.exponent)

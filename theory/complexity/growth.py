@@ -495,7 +495,9 @@ class AdaptiveRule:
     check_every : int
         Steps between checks.
     batch_cap : float or None
-        ``b_max`` (samples); ``None`` for none.
+        ``b_max ≥ b₀`` (samples); ``None`` for none. With ``integer_batch`` no batch exceeds it:
+        batches are ``min(⌈b₀δ^m⌉, ⌊b_max⌋)``, the released ``min(⌈b₀δ^m⌉, b_max)`` for an integer
+        ``b_max``.
     lr_cap : float or None
         Not in the released rule: an upper limit on ``η`` (``None``, the default, as released).
     integer_batch : bool
@@ -508,7 +510,9 @@ class AdaptiveRule:
     Raises
     ------
     ValueError, TypeError
-        For an argument out of its domain or of the wrong kind, naming it.
+        For an argument out of its domain or of the wrong kind, naming it; ``ValueError`` naming
+        ``batch_cap`` for ``batch_cap < batch0`` (or, with ``integer_batch``, no integer in
+        ``[batch0, batch_cap]``).
 
     Examples
     --------
@@ -522,6 +526,8 @@ class AdaptiveRule:
     (9, 2.07)
     >>> [AdaptiveRule(batch0=5, delta=1.5, integer_batch=True).stage_values(m)[1] for m in range(5)]
     [5.0, 8.0, 12.0, 17.0, 26.0]
+    >>> [AdaptiveRule(batch0=5, delta=1.5, integer_batch=True, batch_cap=10.5).stage_values(m)[1] for m in range(4)]
+    [5.0, 8.0, 10.0, 10.0]
     """
 
     lr0: float = 0.1
@@ -550,6 +556,36 @@ class AdaptiveRule:
             raise ValueError(f"delta must be ≥ 1 (the rule grows the batch); got {self.delta!r}")
         if self.batch_cap is not None and self.batch_cap < 1:
             raise ValueError(f"batch_cap must be ≥ 1; got {self.batch_cap!r}")
+        if self.batch_cap is not None and self.batch_cap < self.batch0:
+            raise ValueError(f"batch_cap must be ≥ batch0 (the rule only grows the batch); got "
+                             f"batch_cap={self.batch_cap!r} < batch0={self.batch0!r}")
+        if self.integer_batch and self.batch_cap is not None and math.floor(self.batch_cap) < math.ceil(self.batch0):
+            raise ValueError(f"batch_cap must admit an integer batch ≥ batch0 with integer_batch=True; got "
+                             f"batch_cap={self.batch_cap!r}, batch0={self.batch0!r}")
+
+    def _batch_limit(self) -> float | None:
+        """The largest batch a stage may use: ``b_max``, or ``⌊b_max⌋`` for integer batches."""
+        if self.batch_cap is None:
+            return None
+        return float(math.floor(self.batch_cap)) if self.integer_batch else self.batch_cap
+
+    def _stage_batch(self, m: int) -> float:
+        """``b_m``: ``min(b₀δ^m, b_max)``, or ``min(⌈b₀δ^m⌉, ⌊b_max⌋)`` for integer batches."""
+        batch = self.batch0 * _power(self.delta, m)
+        limit = self._batch_limit()
+        if limit is not None:
+            batch = min(batch, limit)
+        if not math.isfinite(batch):
+            raise ValueError(f"batch0 * delta**stage overflows float64 at stage={m} (batch0={self.batch0!r}, "
+                             f"delta={self.delta!r}); set batch_cap")
+        if self.integer_batch:
+            if batch > MAX_EXACT_INTEGER:
+                raise ValueError(f"batch0 * delta**stage = {batch:.6g} exceeds 2**53, the limit for integer "
+                                 f"batches, at stage={m}; set batch_cap or integer_batch=False")
+            # ⌈·⌉ then the cap, as released; the limit ⌊b_max⌋ is an integer, so capping before the
+            # ceiling gives the same batch.
+            batch = float(math.ceil(batch))
+        return batch
 
     def stage_values(self, stage: int) -> tuple[float, float]:
         """``(η_m, b_m)`` of stage ``m``: ``η₀γ^m`` and ``b₀δ^m`` after caps (``⌈·⌉`` for integer batches).
@@ -580,23 +616,12 @@ class AdaptiveRule:
         """
         m = nonnegative_int(stage, "stage")
         lr = self.lr0 * _power(self.gamma, m)
-        batch = self.batch0 * _power(self.delta, m)
         if self.lr_cap is not None:
             lr = min(lr, self.lr_cap)
         if not math.isfinite(lr):
             raise ValueError(f"lr0 * gamma**stage overflows float64 at stage={m} (lr0={self.lr0!r}, "
                              f"gamma={self.gamma!r}); set lr_cap")
-        if self.batch_cap is not None:
-            batch = min(batch, self.batch_cap)
-        if not math.isfinite(batch):
-            raise ValueError(f"batch0 * delta**stage overflows float64 at stage={m} (batch0={self.batch0!r}, "
-                             f"delta={self.delta!r}); set batch_cap")
-        if self.integer_batch:
-            if batch > MAX_EXACT_INTEGER:
-                raise ValueError(f"batch0 * delta**stage = {batch:.6g} exceeds 2**53, the limit for integer "
-                                 f"batches, at stage={m}; set batch_cap or integer_batch=False")
-            batch = float(math.ceil(batch))
-        return lr, batch
+        return lr, self._stage_batch(m)
 
     def frozen(self, stage: int) -> bool:
         """Whether the rule stays at ``stage`` whatever it measures (``freeze_at_cap`` and ``b_m`` at the cap).
@@ -613,7 +638,8 @@ class AdaptiveRule:
         Raises
         ------
         ValueError
-            As :meth:`stage_values`.
+            For a negative ``stage``, or where the batch of that stage overflows float64 (or an
+            integer batch exceeds 2**53); not where only the rate does.
 
         Examples
         --------
@@ -621,7 +647,8 @@ class AdaptiveRule:
         (False, True, False)
         """
         m = nonnegative_int(stage, "stage")
-        return bool(self.freeze_at_cap and self.batch_cap is not None and self.stage_values(m)[1] >= self.batch_cap)
+        limit = self._batch_limit()
+        return bool(self.freeze_at_cap and limit is not None and self._stage_batch(m) >= limit)
 
     def threshold(self, stage: int) -> float:
         """``ε_m = ε₀ sqrt(b₀/b_m)`` with the stage's (capped, rounded) batch ``b_m``.
@@ -639,11 +666,18 @@ class AdaptiveRule:
         Raises
         ------
         ValueError
-            For a negative ``stage``.
+            For a negative ``stage``, or where the batch of that stage overflows float64 (or an
+            integer batch exceeds 2**53). The rate does not enter: an ``η₀γ^m`` that overflows does
+            not raise here.
         TypeError
             For a ``stage`` that is not an integer.
+
+        Examples
+        --------
+        >>> round(AdaptiveRule().threshold(3), 6), round(AdaptiveRule(batch_cap=None, delta=1.0).threshold(10_000), 6)
+        (0.176777, 0.5)
         """
-        return self.epsilon0 * math.sqrt(self.batch0 / self.stage_values(stage)[1])
+        return self.epsilon0 * math.sqrt(self.batch0 / self._stage_batch(nonnegative_int(stage, "stage")))
 
     def next_stage(self, stage: int, gradient_norm: float) -> int:
         """Stage after a check that measured ``gradient_norm``: ``m + 1`` if it is ``≤ ε_m`` and the

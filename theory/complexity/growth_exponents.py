@@ -121,8 +121,9 @@ class GrowthCell:
         Stages run at most; tolerances not reached by then are ``inf``.
     lr_cap : float or None, default None
         Learning rates are ``min(η₀γ^m, lr_cap)``; ``None`` means ``1/λ_1`` (the small-step
-        convention of the bound). A run that passes the stability edge stops there (its later
-        tolerances stay unreached).
+        convention of the bound). A run that passes the stability edge (a growing ``η`` or a
+        shrinking batch) stops there, before the first unstable stage; its later tolerances stay
+        unreached (see :attr:`GrowthExponent.diverged_at_stage`).
 
     Raises
     ------
@@ -217,13 +218,15 @@ class GrowthExponent:
         and the nearest one beyond each edge, so that the fit spans the whole window.
     exponent, stderr : float
         Least-squares slope of ``ln stage_sfo`` against ``ln(1/stage_level)`` over the fitted stage
-        ends, and its standard error (``nan`` with fewer than 3 points). Stage ends, not the
+        ends, and its standard error (``nan`` with fewer than 3 points, and ``nan`` when the run
+        diverged before its last tolerance was reached). Stage ends, not the
         crossings of the grid, because within a stage ``N`` and the target move on different
         curves: a fit through crossings at arbitrary phases carries a periodic bias of a few per
         cent that no standard error shows.
     dominant : str
         ``"bias"`` or ``"variance"`` if that part held more than half of the target at every fitted
-        stage end, ``"mixed"`` otherwise, ``"none"`` without a fit.
+        stage end, ``"mixed"`` otherwise, ``"diverged"`` when the run passed the stability edge
+        before its last tolerance was reached, ``"none"`` without a fit otherwise.
     capped : bool
         Whether the learning-rate cap came into force before the smallest tolerance was reached or
         at a fitted stage end (the schedule then no longer grows ``η``: the measurement is not of
@@ -232,6 +235,12 @@ class GrowthExponent:
         The master bound's exponent, :func:`~theory.sfo_exponent` ``(γ, δ)``.
     stages : int
         Stages run.
+    diverged_at_stage : int or None
+        The first stage past the stability edge, where the run stopped without running it: its
+        step map ``s ← Ms + v`` has spectral radius ``ρ(M) ≥ 1`` (docs/math.md#stability: some
+        ``ηλ_i(2 − cηλ_i) ≤ 0`` or ``(η/b) Σ m_i λ_i/(2 − cηλ_i) ≥ 1``), or its ``η`` or its
+        second moments overflowed; ``None`` for a run that stayed stable. The stage ends before it
+        are kept in ``stage_level`` and the other per-stage arrays.
 
     Examples
     --------
@@ -258,6 +267,7 @@ class GrowthExponent:
     capped: bool
     bound_exponent: float
     stages: int
+    diverged_at_stage: int | None = None
 
     @property
     def decades(self) -> float:
@@ -316,6 +326,15 @@ def measure_growth_exponent(cell: GrowthCell) -> GrowthExponent:
     ...                                        stage_steps=10**9))
     >>> r.dominant, round(r.exponent, 3), r.stderr < 1e-3, r.decades >= 1.5
     ('variance', 2.714, True, True)
+
+    A learning rate that grows past the stability edge before the smallest tolerance (here
+    ``η₀γ^m`` with ``lr_cap=100``; ``η ≈ 0.99`` at stage 17 is past the edge at ``b = 1``): the run
+    stops there, the last tolerance stays unreached and there is no exponent:
+
+    >>> p = Problem([1.0, 0.1], [1.0, 1.0], noise_variance=1.0)
+    >>> r = measure_growth_exponent(GrowthCell(p, 1.5, 1.0, [0.3, 0.2, 0.1], lr_cap=100.0))
+    >>> r.diverged_at_stage, r.dominant, r.exponent, np.round(r.sfo)
+    (17, 'diverged', nan, array([489., 559.,  inf]))
     """
     if not isinstance(cell, GrowthCell):
         raise TypeError(f"cell must be a GrowthCell; got {describe(cell)}")
@@ -350,15 +369,28 @@ def measure_growth_exponent(cell: GrowthCell) -> GrowthExponent:
     stage = 0
     levels, stage_samples, stage_share, stage_capped = [], [], [], []
     cap_before_end = False
+    diverged_at: int | None = None
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         while stage < cell.max_stages and math.isfinite(f_b):
             lr = min(cell.lr0 * _power(cell.gamma, stage), cell.lr_cap)
             batch = cell.batch0 * _power(cell.delta, stage)
-            if not (math.isfinite(lr) and math.isfinite(batch)):
+            if not math.isfinite(lr):
+                diverged_at = stage  # η overflowed: past every stability edge
+                break
+            if not math.isfinite(batch):
                 break
             x = lr * lam
             c = 1.0 + (kappa - 2.0) / batch
             coupling = lr * lr / batch
+            # The stability edge (docs/math.md#stability): the stage's linear map has spectral radius
+            # < 1 iff every 1 − D_i = x_i(2 − c x_i) > 0 and Σ m_i x_i²/(b(1 − D_i)) < 1. Past it the
+            # second moments grow geometrically for the rest of the run: stop before the stage.
+            contraction = x * (2.0 - c * x)
+            if not (np.all(contraction > 0.0) and float(np.sum(w * x * x / batch / contraction)) < 1.0):
+                diverged_at = stage
+                if pending < n and lr >= cell.lr_cap:
+                    cap_before_end = True
+                break
             # One step, symmetrised (y = sqrt(m) s): S = diag(1 − x(2 − cx)) + (η²/b) u uᵀ, forcing (η²/b) σ² u.
             step = np.zeros((lam.size + 1, lam.size + 1))
             step[:-1, :-1] = np.diag(1.0 - x * (2.0 - c * x)) + coupling * np.outer(u, u)
@@ -372,6 +404,7 @@ def measure_growth_exponent(cell: GrowthCell) -> GrowthExponent:
                 end = powers[j] @ end
             parts_end = fvec @ end
             if not np.all(np.isfinite(parts_end)):
+                diverged_at = stage
                 break
             while pending < n and parts_end.sum() <= tau[pending]:
                 # Binary lifting: the last step t < K still above τ (the target falls monotonically
@@ -400,6 +433,7 @@ def measure_growth_exponent(cell: GrowthCell) -> GrowthExponent:
             z = end
             f_b, f_v = float(parts_end[0]), float(parts_end[1])
             if not math.isfinite(f_b + f_v):
+                diverged_at = stage
                 break
             samples_before += K * batch
             steps_before += K
@@ -423,8 +457,16 @@ def measure_growth_exponent(cell: GrowthCell) -> GrowthExponent:
         fitted[max(first - 1, 0)] = True
         fitted[min(last + 1, level.size - 1)] = True
     fitted &= stage_sfo > 0
-    exponent, stderr = _fit_slope(-np.log(level[fitted]), np.log(stage_sfo[fitted]))
-    if not math.isfinite(exponent):
+    if diverged_at is not None and pending < n:
+        # The window was not crossed before the stability edge: no fit (and none through the
+        # stage ends of a run on its way back up).
+        fitted[:] = False
+        exponent, stderr = math.nan, math.nan
+    else:
+        exponent, stderr = _fit_slope(-np.log(level[fitted]), np.log(stage_sfo[fitted]))
+    if diverged_at is not None and pending < n:
+        dominant = "diverged"
+    elif not math.isfinite(exponent):
         dominant = "none"
     elif np.all(stage_share_arr[fitted] > 0.5):
         dominant = "bias"
@@ -434,4 +476,4 @@ def measure_growth_exponent(cell: GrowthCell) -> GrowthExponent:
         dominant = "mixed"
     capped = cap_before_end or (bool(np.any(np.array(stage_capped, dtype=bool)[fitted])) if fitted.any() else False)
     return GrowthExponent(cell, sfo, steps, share, level, stage_sfo, stage_share_arr, fitted, exponent, stderr,
-                          dominant, capped, sfo_exponent(cell.gamma, cell.delta), stage)
+                          dominant, capped, sfo_exponent(cell.gamma, cell.delta), stage, diverged_at)
