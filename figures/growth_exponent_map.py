@@ -40,7 +40,7 @@ MODERATE = {"noise_variance": 1e3, "lr0": 1e-4, "stage_steps": 30_000, "gamma": 
             "eps": (0.2, 0.2 / 10**1.5)}
 TARGET_LABEL = {"gradient_norm": r"gradient norm $\mathbb{E}\|\nabla f\|^2\leq\varepsilon^2$",
                 "excess_risk": r"excess risk $R\leq\varepsilon^2$"}
-MARK = {"variance": "V", "bias": "B", "mixed": "M", "none": "–"}
+MARK = {"variance": "V", "bias": "B", "mixed": "M", "none": "–", "diverged": "D"}
 #: Stands in for the result of a cell with δ ≤ γ, where no exponent exists to measure.
 NOT_MEASURED = SimpleNamespace(exponent=math.nan, stderr=math.nan, dominant="none", capped=False, decades=0.0)
 #: The scalar columns :func:`growth_cell_row` returns.
