@@ -153,8 +153,9 @@ def torch_momentum(schedule: Schedule, momentum: float) -> np.ndarray:
         if mu > 0:
             bad = (prev == 0) & (cur > 0)
             if bad.any():
-                k = int(np.argmax(bad)) + 1
-                raise ValueError(f"schedule.lr is 0 at step {k} and positive at step {k + 1}: torch's momentum "
+                k = int(np.argmax(bad))  # 0-based step of the zero rate
+                raise ValueError(f"schedule.lr is 0 at step {k} and positive at step {k + 1} (0-based): "
+                                 f"torch's momentum "
                                  f"buffer keeps the gradients of zero-rate steps, which no heavy-ball momentum "
                                  f"reproduces")
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

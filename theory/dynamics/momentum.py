@@ -413,7 +413,7 @@ def heavy_ball_momentum_of_torch_sgd(lrs: Any, momentum: float) -> np.ndarray:
     stuck = (prev == 0.0) & (cur > 0.0)
     if mu > 0.0 and stuck.any():
         t = int(np.argmax(stuck)) + 1
-        raise ValueError(f"lrs has a positive rate at step {t} after a zero rate: torch's momentum buffer holds "
+        raise ValueError(f"lrs is 0 at step {t - 1} and positive at step {t} (0-based): torch's momentum buffer holds "
                          f"gradients that were never applied, which heavy ball cannot represent")
     with np.errstate(over="ignore"):
         ratio = np.where(prev > 0.0, cur / np.where(prev > 0.0, prev, 1.0), 0.0)
