@@ -103,7 +103,9 @@ def optax_schedule(schedule: Any) -> Callable[[Any], Any]:
     ``optax.inject_hyperparams``); beyond the horizon the last rate is returned. The function
     looks the step up among the schedule's constant segments (``O(K)`` memory, never one value per
     step), so it works on traced steps inside ``jax.jit``. The value has JAX's default float dtype:
-    float32 unless ``jax_enable_x64`` is on, i.e. the schedule's rate rounded to float32.
+    float32 unless ``jax_enable_x64`` is on, i.e. the schedule's rate rounded to float32. Steps
+    are JAX integers: 0 … 2**31 - 1 without ``jax_enable_x64``; a Python int step beyond that raises
+    ValueError, a traced step cannot be checked (JAX wraps or rejects it before the lookup).
 
     Parameters
     ----------
@@ -145,15 +147,19 @@ def optax_schedule(schedule: Any) -> Callable[[Any], Any]:
             return rate
 
         return constant
-    # Step counts beyond int32 are compared as floats only where they must be: JAX's default
-    # integers are 32-bit, so the segment ends are clipped to the largest int32 (a step count
-    # optax keeps in int32 never exceeds it).
-    ends = jnp.asarray(np.minimum(ends_host, np.iinfo(np.int32).max))
+    # JAX's default integers are 32-bit unless ``jax_enable_x64`` is on, so a step is at most
+    # ``imax`` (2**31 - 1 without x64). Step ``k`` lies past segment ``i`` iff ``ends[i] <= k``, i.e.
+    # ``ends[i] - 1 < k``; ``ends - 1`` is clipped to ``imax``, which no representable step exceeds,
+    # so an end beyond the range is never passed (and the last representable step keeps its rate).
+    imax = int(np.iinfo(jnp.asarray(0).dtype).max)
+    ends = jnp.asarray(np.minimum(ends_host - 1, imax))
     lr = jnp.asarray(lr_host)
     last = lr_host.size - 1
 
     def rate_at(step: Any) -> Any:
-        index = jnp.searchsorted(ends, jnp.asarray(step), side="right")
+        if isinstance(step, (int, np.integer)) and not isinstance(step, bool) and int(step) > imax:
+            raise ValueError(f"step must be at most {imax} (JAX's integer range); got {int(step)}")
+        index = jnp.searchsorted(ends, jnp.asarray(step), side="left")
         return lr[jnp.minimum(index, last)]
 
     return rate_at
