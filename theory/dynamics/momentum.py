@@ -218,8 +218,8 @@ def _initial(problem: Problem, n_sched: int, split: bool):
 def run_reference(problem, sched_list, optimizer, weights_of, split, raise_on_divergence, xp, dt, recorder,
                   horizon, limit, momentum):
     """The array API loop with momentum; returns the solver's ``_Run`` (see ``recursion``)."""
-    from .recursion import (_CHUNK, _DIVERGENCE_CHECK_EVERY, _Run, _multiplicity, _new_outputs,
-                            _record_chunk, step_tables)
+    from .recursion import (_CHUNK, _Run, _multiplicity, _new_outputs,
+                            _loop_must_stop, _record_chunk, step_tables)
 
     n_sched = len(sched_list)
     blocks = 3 if split else 1
@@ -286,11 +286,9 @@ def run_reference(problem, sched_list, optimizer, weights_of, split, raise_on_di
                 hist["eff"].append(eff)
                 hist["g2"].append(g2)
                 hist["mean"].append(mean_part)
-                if (t + 1) % _DIVERGENCE_CHECK_EVERY == 0 and not bool(xp.all(xp.isfinite(s))):
-                    finite_rows = xp.all(xp.isfinite(s), axis=1)
-                    if raise_on_divergence or not bool(xp.any(finite_rows)):
-                        stopped_at, stop = t + 1, True
-                        t1 = t + 1
+                if _loop_must_stop(xp, s, t, raise_on_divergence):
+                    stopped_at = t1 = t + 1
+                    stop = True
                 hist["q"].append(s @ w1)
                 if stop:
                     break

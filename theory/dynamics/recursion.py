@@ -564,6 +564,15 @@ def _run_fused(problem, sched_list, optimizer, weights_of, split, raise_on_diver
                 np.array(s[:n_sched], dtype=np.float64))
 
 
+def _loop_must_stop(xp: Any, s: Any, t: int, raise_on_divergence: bool) -> bool:
+    """Whether a reference loop (with or without momentum) stops after step ``t``: every
+    ``_DIVERGENCE_CHECK_EVERY`` steps, once a second moment is not finite, if divergence raises
+    or no row is finite any more (docs/math.md#divergence)."""
+    if (t + 1) % _DIVERGENCE_CHECK_EVERY or bool(xp.all(xp.isfinite(s))):
+        return False
+    return raise_on_divergence or not bool(xp.any(xp.all(xp.isfinite(s), axis=1)))
+
+
 def _record_chunk(hist: dict, xp: Any, recorder: "_Recorder", t0: int, t1: int, outs: tuple, limit: float,
                   blocks: int, n_sched: int, lengths: np.ndarray, first_bad: np.ndarray) -> None:
     """Store one chunk of the reference loops (with or without momentum) and note the first blow-up.
@@ -666,11 +675,9 @@ def _run_reference(problem, sched_list, optimizer, weights_of, split, raise_on_d
                 hist["eff"].append(eff)
                 hist["g2"].append(g2)
                 hist["mean"].append(mean_part)
-                if (t + 1) % _DIVERGENCE_CHECK_EVERY == 0 and not bool(xp.all(xp.isfinite(s))):
-                    finite_rows = xp.all(xp.isfinite(s), axis=1)
-                    if raise_on_divergence or not bool(xp.any(finite_rows)):
-                        stopped_at, stop = t + 1, True
-                        t1 = t + 1
+                if _loop_must_stop(xp, s, t, raise_on_divergence):
+                    stopped_at = t1 = t + 1
+                    stop = True
                 hist["q"].append(s @ w1)
                 if stop:
                     break
