@@ -167,7 +167,7 @@ def largest_stable_lr(problem: Problem, batch: float = 1.0, *, rtol: float = 1e-
     """Largest constant learning rate at which SGD is stable (docs/math.md#stability), by bisection.
 
     Stability at constant ``(η, B)`` is monotone in ``η`` (both conditions of
-    :func:`~ramplab.theory.stability.is_stable` only get harder as ``η`` grows), so bisection on
+    :func:`~ramplab.theory.is_stable` only get harder as ``η`` grows), so bisection on
     ``is_stable`` between 0 and ``2/(c λ_max)`` finds the threshold to relative accuracy ``rtol``.
 
     Parameters

@@ -26,7 +26,7 @@ import numpy as np
 from ._seesaw_setup import max_stable_lr, nsgd_peak_lr, plot_indices
 from .registry import FigureContext, register
 from ..theory import Problem, Schedule, WarmupCosine, equivalence_report, seesaw_schedule
-from ..theory.dynamics.recursion import gradient_second_moment
+from ..theory.dynamics import gradient_second_moment
 
 FACTOR = 1.1
 STEPS = 2000  # serial steps of the cosine base in both panels

@@ -30,7 +30,7 @@ from ._seesaw_setup import max_stable_lr, nsgd_peak_lr
 from .registry import FigureContext, register
 from ..simulations import simulate
 from ..theory import Problem, expected_risk, phase_schedule
-from ..theory.dynamics.recursion import gradient_second_moment
+from ..theory.dynamics import gradient_second_moment
 
 RULES = {"αβ": (1.0, 2.0), "α√β": (math.sqrt(2.0), 2.0)}
 DECAY = (2.0, 1.0)

@@ -8,7 +8,7 @@ propagate the full covariance of ``(e_t, e_{t−1})`` (and of ``(ē_t, e_t, e_{t
 as matrices, read the update off their entries, and compare it with
 
 - plain SGD's recursion (``μ = 0``, and the first step, where ``e_{−1} = e_0``);
-- :func:`ramplab.theory.dynamics.momentum.momentum_moment_step`, the step the solver runs, and
+- :func:`ramplab.theory.momentum_moment_step`, the step the solver runs, and
   ``expected_risk(momentum=…)`` itself (reference loop and fused kernel) against exact rational
   iteration, so that a wrong coefficient in the numeric code fails ``ramplab proofs``.
 
@@ -61,7 +61,7 @@ def _rationals(rng: random.Random, n: int) -> list[Fraction]:
 
 def _numeric_step_error() -> float:
     """Largest relative gap between ``momentum_moment_step`` and the exact symbolic update at random rationals."""
-    from ..theory.dynamics.momentum import momentum_moment_step
+    from ..theory.dynamics import momentum_moment_step
 
     rng = random.Random(20261130)
     worst = 0.0

@@ -22,9 +22,10 @@ from .samplers import DATA_KURTOSIS, SAMPLERS
 from .streams import default_block, root_seed_sequence
 from ..theory._validate import describe, finite_real, flag, positive_int, strict_real_array
 from ..theory.backend import resolve_backend
-from ..theory.dynamics.averaging import Averaging, resolve_average
-from ..theory.dynamics.problem import Problem
-from ..theory.dynamics.recursion import _resolve_dtype, expected_risk
+from ..theory.dynamics import Averaging, resolve_average
+from ..theory.dynamics import Problem
+from ..theory.backend import resolve_dtype
+from ..theory.dynamics import expected_risk
 from ..theory.schedules.schedule import Schedule
 
 __all__ = [
@@ -640,7 +641,7 @@ def configure_simulation(
     root = root_seed_sequence(seed)
     rotation = rotation_matrix(rotation, simulated.eigenvalues.shape[0], root)
     xp = resolve_backend(backend)
-    dt = _resolve_dtype(xp, dtype)
+    dt = resolve_dtype(xp, dtype)
     block = (default_block(xp) if runs_per_stream is None
              else positive_int(runs_per_stream, "runs_per_stream", maximum=MAX_RUNS_PER_STREAM))
     d = simulated.eigenvalues.shape[0]

@@ -36,9 +36,9 @@ from .recording import ChunkRecorder, CurveStatistics, RecordPlan, record_plan
 from .streams import block_streams
 from .updates import OptimizerStep, averaged_update, draw_gradient
 from ..theory.backend import backend_name
-from ..theory.dynamics.averaging import Averaging
-from ..theory.dynamics.problem import Problem
-from ..theory.dynamics.recursion import DivergenceError, expected_risk
+from ..theory.dynamics import Averaging
+from ..theory.dynamics import Problem
+from ..theory.dynamics import DivergenceError, expected_risk
 from ..theory.schedules.schedule import Schedule
 
 __all__ = ["NORMALIZATIONS", "OPTIMIZERS", "SimulationDivergenceError", "SimulationResult", "simulate"]
@@ -305,9 +305,9 @@ def simulate(
         Also follow an iterate average of every run (docs/math.md#iterate-averaging): after step
         ``t`` (1-based) the run's averaged iterate becomes ``ē_t = (1 − ρ_t) ē_{t−1} + ρ_t e_t``,
         from ``ē_0 = e_0``, with the weights ``ρ_t`` of ``"uniform"``
-        (:class:`~ramplab.theory.dynamics.averaging.UniformAverage`, ``ρ_t = 1/t``),
-        :class:`~ramplab.theory.dynamics.averaging.TailAverage` or
-        :class:`~ramplab.theory.dynamics.averaging.ExponentialAverage` (one weight or one per
+        (:class:`~ramplab.theory.UniformAverage`, ``ρ_t = 1/t``),
+        :class:`~ramplab.theory.TailAverage` or
+        :class:`~ramplab.theory.ExponentialAverage` (one weight or one per
         step). The weights are read 256 steps at a time. The averaged iterate has the backend and
         dtype of the iterate and uses no random numbers, so every other output is unchanged by it.
         A run whose averaged risk stops being finite counts as diverged, as for the iterate.
@@ -378,7 +378,7 @@ def simulate(
 
     Tail averaging over the second phase (from step 201):
 
-    >>> from ramplab.theory.dynamics.averaging import TailAverage
+    >>> from ramplab.theory.dynamics import TailAverage
     >>> mc = simulate(p, s, runs=256, seed=0, backend="numpy", average=TailAverage(201))
     >>> exact = expected_risk(p, s, average=TailAverage(201))
     >>> bool(np.all(np.abs(mc.z_score(exact.averaged_risk, averaged=True)[1:]) < 5))

@@ -53,7 +53,7 @@ from ..theory._validate import (
     strict_real_array,
 )
 from ..theory.backend import backend_name, resolve_backend, to_numpy
-from ..theory.dynamics.problem import Problem
+from ..theory.dynamics import Problem
 from ..theory.schedules.schedule import MAX_STEP_ARRAY
 
 __all__ = [

@@ -51,7 +51,7 @@ from hypothesis.extra import numpy as hnp
 
 from ramplab.theory import Problem, Schedule
 from ramplab.theory.backend import resolve_backend
-from ramplab.theory.dynamics.recursion import DivergenceError
+from ramplab.theory.dynamics import DivergenceError
 
 #: Wall-clock bound per call; a call past it is a hang.
 CALL_SECONDS = 10.0

@@ -41,17 +41,31 @@ from .complexity.sfo import (
     sfo_bound,
     steps_to_target,
 )
-from .dynamics import stability
-from .dynamics.averaging import ExponentialAverage, TailAverage, UniformAverage
-from .dynamics.equivalence import EquivalenceReport, equivalence_report
-from .dynamics.momentum import (
+from .dynamics import (
+    Averaging,
+    DivergenceError,
+    EquivalenceReport,
+    ExponentialAverage,
+    Problem,
+    RiskTrajectory,
+    SolverState,
+    SpectralGrouping,
+    TailAverage,
+    UniformAverage,
+    equivalence_report,
+    expected_risk,
+    gradient_second_moment,
     heavy_ball_momentum_of_torch_sgd,
+    is_stable,
     is_stable_with_momentum,
     momentum_moment_step,
     momentum_stability_limit,
+    second_moment_step,
+    spectral_groups,
+    spectral_radius,
+    stationary_risk,
+    stationary_second_moment,
 )
-from .dynamics.problem import Problem
-from .dynamics.recursion import DivergenceError, RiskTrajectory, expected_risk
 from .schedules.families import (
     RELEASED_ALPHA_BETA,
     family_invariant,
@@ -73,8 +87,10 @@ from .schedules.serial_steps import (
 
 __all__ = [
     # dynamics
-    "Problem", "expected_risk", "RiskTrajectory", "DivergenceError", "stability",
-    "UniformAverage", "TailAverage", "ExponentialAverage",
+    "Problem", "expected_risk", "RiskTrajectory", "DivergenceError", "SolverState",
+    "second_moment_step", "gradient_second_moment", "spectral_groups", "SpectralGrouping",
+    "is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment",
+    "Averaging", "UniformAverage", "TailAverage", "ExponentialAverage",
     "EquivalenceReport", "equivalence_report",
     "heavy_ball_momentum_of_torch_sgd", "is_stable_with_momentum", "momentum_moment_step", "momentum_stability_limit",
     # schedules

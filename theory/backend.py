@@ -24,6 +24,7 @@ __all__ = [
     "backend_name",
     "cupy_available",
     "resolve_backend",
+    "resolve_dtype",
     "to_numpy",
 ]
 
@@ -169,3 +170,24 @@ def to_numpy(x: Any) -> np.ndarray:
         return np.from_dlpack(x)
     except (TypeError, RuntimeError, AttributeError, BufferError):
         return np.asarray(x)
+
+
+def resolve_dtype(xp: Any, dtype: Any) -> Any:
+    """The backend's float64 or float32 for ``dtype`` (None → float64); anything else is a TypeError."""
+    if dtype is None:
+        return xp.float64
+    if isinstance(dtype, (np.generic, np.ndarray)):  # np.dtype() would read a value's own dtype
+        raise TypeError(f"dtype must be float64 or float32 (or None); got the value {dtype!r}")
+    for candidate in (xp.float64, xp.float32):
+        try:
+            if dtype == candidate:
+                return candidate
+        except (TypeError, ValueError):
+            pass
+    try:
+        as_numpy = np.dtype(dtype)
+    except TypeError:
+        as_numpy = None
+    if as_numpy is not None and as_numpy.kind == "f" and as_numpy.itemsize in (4, 8):
+        return xp.float32 if as_numpy.itemsize == 4 else xp.float64
+    raise TypeError(f"dtype must be float64 or float32 (or None); got {dtype!r}")

@@ -8,7 +8,7 @@ a name a later change adds to some ``__all__`` is documented and validated witho
 with ``_`` (``ramplab._version``, ``ramplab.theory._validate`` and ``ramplab.figures._seesaw_setup``
 are private). *Public name*: an entry of a public module's ``__all__`` that is not itself a module
 (re-exported modules such as ``ramplab.theory.stability`` are documented as modules). A name that
-several modules export (``ramplab.theory.Problem`` and ``ramplab.theory.dynamics.problem.Problem``)
+several modules export (``ramplab.theory.Problem`` and ``ramplab.theory.Problem``)
 is one object with one page, at its *canonical* path: the public module that defines it, else the
 deepest public module that lists it.
 """

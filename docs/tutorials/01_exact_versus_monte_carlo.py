@@ -43,7 +43,7 @@ print(f"{schedule.serial_steps} steps, {schedule.total_samples} samples")
 # %%
 # The exact expected risk
 # -----------------------
-# :func:`~ramplab.theory.dynamics.recursion.expected_risk` runs the second-moment recursion
+# :func:`~ramplab.theory.expected_risk` runs the second-moment recursion
 # :math:`s_i \leftarrow (1-\eta\lambda_i)^2 s_i + \frac{\eta^2}{B}\bigl[(\kappa-2)\lambda_i^2 s_i
 # + \lambda_i (q + \sigma^2)\bigr]` with :math:`q = \sum_j \lambda_j s_j`: :math:`d` numbers per
 # step, no sampling, and :math:`\mathbb E R(w_t) = q(t)/2` exactly.

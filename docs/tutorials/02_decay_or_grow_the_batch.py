@@ -27,7 +27,7 @@ problem = Problem.power_law(d, a=1.5, b=2.0, noise_variance=1.0)
 # At constant :math:`(\eta, B)` SGD settles at a stationary risk. For small :math:`\eta\lambda` it
 # is :math:`\approx \frac{\sigma^2}{4}\,\frac{\eta}{B}\operatorname{tr}H`: only the ratio
 # :math:`\eta/B` matters (:doc:`/math`, "Stability, stationary point, temperature").
-# :func:`~ramplab.theory.dynamics.stability.stationary_risk` gives the exact fixed point, so we
+# :func:`~ramplab.theory.stationary_risk` gives the exact fixed point, so we
 # can see the ratio rule hold for small rates and fail for large ones.
 pairs = [(0.05, 1), (0.1, 2), (0.2, 4), (0.4, 8), (0.8, 16)]
 for lr, batch in pairs:
@@ -111,6 +111,6 @@ print(f"final risk: SGD {plain.final_risk:.4g}, heavy ball {heavy.final_risk:.4g
 #   does "η/(1 − μ)" stop describing it?
 # - Change the invariant: ``family_member(4.0, p=...)`` (faster decay). Does the equivalence hold as
 #   well?
-# - Use ``optimizer="nsgd"`` in :func:`~ramplab.theory.dynamics.equivalence.equivalence_report`
+# - Use ``optimizer="nsgd"`` in :func:`~ramplab.theory.equivalence_report`
 #   with the same :math:`\alpha\beta` family: normalized SGD has a different invariant, the subject
 #   of the next tutorial, :doc:`03_normalized_sgd_and_seesaw`.

@@ -20,7 +20,7 @@ import numpy as np
 from ramplab.theory import (RELEASED_ALPHA_BETA, Cosine, Problem, Schedule, WarmupCosine,
                             equivalence_report, phase_schedule, satisfies_ramp_bound, seesaw_schedule,
                             seesaw_step_reduction, stability, step_reduction)
-from ramplab.theory.dynamics.recursion import gradient_second_moment
+from ramplab.theory.dynamics import gradient_second_moment
 
 QUICK = os.environ.get("RAMPLAB_TUTORIAL_QUICK", "") not in ("", "0")
 d, total, steps = (100, 2.0e4, 400) if QUICK else (300, 6.0e4, 2000)

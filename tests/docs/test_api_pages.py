@@ -39,8 +39,8 @@ def test_every_public_name_is_in_the_reference(public_api):
 def test_re_exports_are_documented_once_where_defined(public_api):
     by_alias = {a: n for n in public_api.public_names() for a in n.aliases}
     problem = by_alias["ramplab.theory.Problem"]
-    assert problem.canonical == "ramplab.theory.dynamics.problem.Problem"
-    assert "ramplab.theory.dynamics.problem.Problem" in problem.aliases
+    assert problem.canonical == "ramplab.theory.Problem"
+    assert "ramplab.theory.Problem" in problem.aliases
     assert by_alias["ramplab.simulations.simulate"].canonical == "ramplab.simulations.monte_carlo.simulate"
     assert public_api.group_of("ramplab.theory.schedules.seesaw") == "ramplab.theory.schedules"
 

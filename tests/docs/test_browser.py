@@ -112,7 +112,7 @@ def test_tutorial_page_shows_figures_and_equations(browser, built_site, page_pat
 
 
 @pytest.mark.parametrize("page_path", ["math.html", "index.html",
-                                       "api/generated/ramplab.theory.dynamics.recursion.expected_risk.html"])
+                                       "api/generated/ramplab.theory.expected_risk.html"])
 def test_reference_page_renders(browser, built_site, page_path):
     page, typeset, errors, outside = _load(browser, built_site, page_path)
     try:

@@ -3,7 +3,7 @@ import pytest
 
 from ramplab.interop import torch_momentum
 from ramplab.theory import Schedule
-from ramplab.theory.dynamics.momentum import heavy_ball_momentum_of_torch_sgd
+from ramplab.theory.dynamics import heavy_ball_momentum_of_torch_sgd
 
 
 def test_torch_momentum_names_zero_based_steps():

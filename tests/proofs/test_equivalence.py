@@ -23,7 +23,7 @@ from ramplab.theory import (
     seesaw_step_reduction,
     stability,
 )
-from ramplab.theory.dynamics.recursion import second_moment_step
+from ramplab.theory.dynamics import second_moment_step
 
 
 @settings(max_examples=30)

@@ -25,7 +25,7 @@ from ramplab.simulations.configuration import configure_simulation, simulated_pr
 from ramplab.simulations.recording import ChunkRecorder, CurveStatistics, record_plan
 from ramplab.simulations.updates import averaged_update, iterate_update
 from ramplab.theory import Problem, Schedule, expected_risk
-from ramplab.theory.dynamics.averaging import Averaging, ExponentialAverage, TailAverage, UniformAverage
+from ramplab.theory.dynamics import Averaging, ExponentialAverage, TailAverage, UniformAverage
 
 PROBLEM = Problem.power_law(8, a=1.5, b=1.0, noise_variance=0.5)
 SCHEDULE = Schedule.from_phases([(0.4, 2, 240), (0.2, 4, 480)], label="two phases")  # 240 steps

@@ -17,7 +17,7 @@ from scipy import stats
 
 from ramplab.simulations.samplers import direct_piece, gradient_covariance, gradient_samples
 from ramplab.theory import Problem
-from ramplab.theory.dynamics.recursion import gradient_second_moment
+from ramplab.theory.dynamics import gradient_second_moment
 
 LAM = [1.0, 0.5, 0.2]
 ERROR = [0.7, -1.2, 2.0]

@@ -13,13 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ramplab.theory import Problem, Schedule, expected_risk
-from ramplab.theory.dynamics.compression import (
+from ramplab.theory.dynamics import (
     SpectralGrouping,
     contraction_exponent,
     resolution_for,
     spectral_groups,
 )
-from ramplab.theory.dynamics.stability import is_stable
+from ramplab.theory.dynamics import is_stable
 
 CURVES = ("risk", "bias", "variance", "averaged_risk", "effective_lr", "gradient_second_moment",
           "mean_variance_ratio")
@@ -233,7 +233,7 @@ def test_resolution_for_and_argument_errors():
 # numbers, a scalar failing on "iteration over a 0-d array", NaN rates an IndexError, overflow a
 # RuntimeWarning), and compressed_expected_risk(rtol=nan) named "compress" only.
 def test_contraction_exponent_checks_its_arguments():
-    from ramplab.theory.dynamics.compression import contraction_exponent
+    from ramplab.theory.dynamics import contraction_exponent
 
     with pytest.raises(TypeError, match="eigenvalues must hold real numbers"):
         contraction_exponent(["1"], [0.5], [1])
@@ -251,7 +251,7 @@ def test_contraction_exponent_checks_its_arguments():
 
 def test_compressed_expected_risk_names_rtol():
     from ramplab.theory import Problem, Schedule
-    from ramplab.theory.dynamics.compression import compressed_expected_risk
+    from ramplab.theory.dynamics import compressed_expected_risk
 
     with pytest.raises(ValueError, match=r"compress=rtol must be finite"):
         compressed_expected_risk(Problem.isotropic(2), Schedule.constant(0.1, 1, steps=2), rtol=float("nan"))

@@ -23,7 +23,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ramplab.theory import Problem, stability
-from ramplab.theory.dynamics.equivalence import equivalence_report, risk_ratio
+from ramplab.theory.dynamics import equivalence_report, risk_ratio
 from ramplab.theory.schedules.families import family_member, phase_schedule
 from ramplab.theory.schedules.schedule import Schedule
 

@@ -28,7 +28,7 @@ from ramplab.theory import (
     stability,
 )
 from ramplab.theory.dynamics import kernels
-from ramplab.theory.dynamics.recursion import DivergenceError
+from ramplab.theory.dynamics import DivergenceError
 
 fused_only = pytest.mark.skipif(not kernels.AVAILABLE, reason="needs numba (the 'fast' extra)")
 

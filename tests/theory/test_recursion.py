@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 
 from ramplab.theory import DivergenceError, Problem, Schedule, expected_risk
 from ramplab.theory.dynamics import kernels
-from ramplab.theory.dynamics.averaging import ExponentialAverage, TailAverage, UniformAverage
-from ramplab.theory.dynamics.recursion import gradient_second_moment, second_moment_step
-from ramplab.theory.dynamics.stability import is_stable, spectral_radius, stationary_risk, stationary_second_moment
+from ramplab.theory.dynamics import ExponentialAverage, TailAverage, UniformAverage
+from ramplab.theory.dynamics import gradient_second_moment, second_moment_step
+from ramplab.theory.dynamics import is_stable, spectral_radius, stationary_risk, stationary_second_moment
 
 R = sp.Rational
 
@@ -419,7 +419,7 @@ def test_exponential_average_refuses_non_real_weight_arrays(bad):
 # ----------------------------------------------------------------- hostile-input regressions
 # Found by tests/test_hostile_inputs.py: each used to be accepted silently (a truthy value read as
 # True, a float32 scalar read as its dtype) or to fail with an error that did not name the argument.
-from ramplab.theory.dynamics.recursion import (  # noqa: E402
+from ramplab.theory.dynamics import (  # noqa: E402
     gradient_second_moment, initial_state, second_moment_step, step_tables)
 
 _P2 = Problem([1.0, 0.5], [1.0, 0.5], noise_variance=1e-3)

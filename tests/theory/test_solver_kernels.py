@@ -20,8 +20,8 @@ import pytest
 
 from ramplab.theory import DivergenceError, Problem, Schedule, expected_risk
 from ramplab.theory.dynamics import kernels, recursion
-from ramplab.theory.dynamics.averaging import ExponentialAverage, TailAverage
-from ramplab.theory.dynamics.recursion import initial_state, step_tables
+from ramplab.theory.dynamics import ExponentialAverage, TailAverage
+from ramplab.theory.dynamics import initial_state, step_tables
 
 needs_numba = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed (the `fast` extra)")
 

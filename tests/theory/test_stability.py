@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from ramplab.theory import Problem
-from ramplab.theory.dynamics.recursion import second_moment_step
-from ramplab.theory.dynamics.stability import is_stable, spectral_radius, stationary_risk, stationary_second_moment
+from ramplab.theory.dynamics import second_moment_step
+from ramplab.theory.dynamics import is_stable, spectral_radius, stationary_risk, stationary_second_moment
 
 
 def _dense_matrix(lam, kappa, lr, batch):

@@ -38,8 +38,8 @@ from .._validate import (
     positive_int,
     strict_real_array,
 )
-from ..dynamics.problem import Problem
-from ..dynamics.recursion import second_moment_step
+from ..dynamics import Problem
+from ..dynamics import second_moment_step
 from ..schedules.schedule import MAX_STEP_ARRAY, Schedule
 
 __all__ = [
@@ -761,7 +761,7 @@ class AdaptiveRule:
                                        q=float(weight @ s), xp=np)
                 risk[t + 1] = 0.5 * float(weight @ s)
                 if not math.isfinite(risk[t + 1]):
-                    from ..dynamics.recursion import DivergenceError
+                    from ..dynamics import DivergenceError
 
                     raise DivergenceError(t + 1, 0, "adaptive")
                 if (t + 1) % self.check_every == 0:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .._validate import check_range, choice, describe, finite_real, positive_int, strict_real_array
-from ..dynamics.problem import Problem
+from ..dynamics import Problem
 from .growth import _power, sfo_exponent
 
 __all__ = ["GrowthCell", "GrowthExponent", "TARGETS", "TERMS", "measure_growth_exponent", "term_exponent"]

@@ -41,8 +41,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._validate import check_range, choice, describe, finite_real, nonnegative_int, positive_int, strict_real_array
-from ..dynamics.problem import Problem
-from ..dynamics.recursion import second_moment_step
+from ..dynamics import Problem
+from ..dynamics import second_moment_step
 from ..schedules.schedule import MAX_STEP_ARRAY, Schedule, schedule_list
 
 __all__ = [
@@ -721,7 +721,7 @@ def steps_to_target(problem: Problem, lr: Any, batch: Any, target: float, *,
     tau = _positive_targets(target, rows)
     s_inf = np.full((rows, problem.dimension), np.nan)
     if problem.kurtosis >= 2.0:
-        from ..dynamics.stability import is_stable, stationary_second_moment
+        from ..dynamics import is_stable, stationary_second_moment
 
         for i in range(rows):
             try:

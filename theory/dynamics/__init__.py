@@ -1,12 +1,52 @@
-"""The exact expected dynamics: the problem, the second-moment recursion and what is read off it.
+"""The exact expected dynamics: the problem, the one step, the one loop, and what is read off them.
 
-- ``problem`` — :class:`Problem`, the spectrum, initial second moments and label noise
+Layered (docs/design.md, "The exact core"); every module is private and its public names are
+re-exported here:
+
+- ``_problem`` — :class:`Problem`, the spectrum, initial second moments and label noise
   (``docs/math.md#noisy-linear-regression``);
-- ``recursion`` — :func:`expected_risk`, the exact SGD / NSGD recursion with iterate averaging
-  (``docs/math.md#sgd-second-moment-recursion``, ``docs/math.md#normalized-sgd``,
-  ``docs/math.md#iterate-averaging``);
-- ``momentum`` — heavy-ball momentum: the moment recursion, its stability, torch's convention
+- ``_step`` — every per-coordinate update, written once (SGD/NSGD, the averaging moments,
+  heavy ball's moments): :func:`second_moment_step`, :func:`momentum_moment_step`,
+  :func:`gradient_second_moment` (``docs/math.md#sgd-second-moment-recursion``);
+- ``_loop`` — the one loop: chunks, the divergence rule and other stop rules, a controller hook,
+  with the array API reference and the compiled kernels (``_kernels``, ``_cupy_kernels``) as backends
+  (``docs/math.md#exact-solver-layout``);
+- ``_state`` — :class:`SolverState`, what a run hands back and may start from (``docs/math.md#solver-state``);
+- ``_risk`` / ``_solver`` / ``_trajectory`` — :func:`expected_risk`, its checked request, and
+  :class:`RiskTrajectory` / :class:`DivergenceError`;
+- ``_averaging`` — the iterate averages' weights (``docs/math.md#iterate-averaging``);
+- ``_compression`` — spectral compression, a client of the loop (``docs/math.md#spectral-compression``);
+- ``_momentum`` — the ``momentum=`` argument, torch's convention and heavy-ball stability
   (``docs/math.md#heavy-ball-momentum``);
-- ``stability`` — stability of a constant (η, B) and the stationary point (``docs/math.md#stability``);
-- ``equivalence`` — risk ratios between schedules of one family (``docs/math.md#equivalence``).
+- ``_stability`` — stability of a constant (η, B) and the stationary point (``docs/math.md#stability``);
+- ``_equivalence`` — risk ratios between schedules of one family (``docs/math.md#equivalence``).
+
+Dependency order (no cycles): ``_problem`` → ``_step`` → ``_kernels`` → ``_state`` → ``_loop`` →
+``_trajectory`` → ``_solver`` → ``_compression`` → ``_risk`` → ``_equivalence``; ``_averaging``,
+``_momentum`` and ``_stability`` depend only on ``_problem`` / ``_step``.
 """
+
+from ._averaging import Averaging, ExponentialAverage, TailAverage, UniformAverage
+from ._compression import SpectralGrouping, contraction_exponent, resolution_for, spectral_groups
+from ._equivalence import EquivalenceReport, equivalence_report, risk_ratio
+from ._loop import initial_state, step_tables
+from ._momentum import heavy_ball_momentum_of_torch_sgd, is_stable_with_momentum, momentum_stability_limit
+from ._problem import Problem
+from ._risk import expected_risk
+from ._stability import is_stable, spectral_radius, stationary_risk, stationary_second_moment
+from ._state import SolverState
+from ._step import gradient_second_moment, momentum_moment_step, second_moment_step
+from ._trajectory import DivergenceError, RiskTrajectory
+
+__all__ = [
+    "Averaging", "ExponentialAverage", "TailAverage", "UniformAverage",
+    "SpectralGrouping", "contraction_exponent", "resolution_for", "spectral_groups",
+    "EquivalenceReport", "equivalence_report", "risk_ratio",
+    "initial_state", "step_tables",
+    "heavy_ball_momentum_of_torch_sgd", "is_stable_with_momentum", "momentum_stability_limit",
+    "Problem", "expected_risk",
+    "is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment",
+    "SolverState",
+    "gradient_second_moment", "momentum_moment_step", "second_moment_step",
+    "DivergenceError", "RiskTrajectory",
+]

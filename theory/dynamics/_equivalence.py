@@ -20,9 +20,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._validate import choice, describe, finite_real, nonnegative_int, positive_int, strict_real_array
-from .problem import Problem
-from .recursion import OPTIMIZERS, RiskTrajectory, expected_risk
 from ..schedules.schedule import MAX_STEP_ARRAY, Schedule, schedule_list
+from ._problem import Problem
+from ._risk import OPTIMIZERS, expected_risk
+from ._trajectory import RiskTrajectory
 
 __all__ = ["EquivalenceReport", "equivalence_report", "risk_ratio"]
 

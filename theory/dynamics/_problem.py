@@ -321,39 +321,6 @@ class Problem:
         return Problem(np.repeat(self.eigenvalues, reps), np.repeat(self.initial_second_moment, reps),
                        self.noise_variance, self.kurtosis, metadata=self.metadata)
 
-    def spectral_groups(self, schedules: Any, rtol: float | None = None, *,
-                        resolution: float | None = None) -> Any:
-        """Group nearly equal eigenvalues for ``schedules`` (docs/math.md#spectral-compression).
-
-        Thin entry point to :func:`~ramplab.theory.dynamics.compression.spectral_groups`; see there
-        for the parameters and the rule.
-
-        Parameters
-        ----------
-        schedules : Schedule or sequence of Schedule
-            The rates the grouping is for (for NSGD, schedules of the effective rates).
-        rtol : float, optional
-            Target relative error of the risk.
-        resolution : float, optional
-            Grouping resolution ``δ`` directly (exactly one of ``rtol`` and ``resolution``).
-
-        Returns
-        -------
-        SpectralGrouping
-            The grouped problem and the coordinate-to-group map.
-
-        Examples
-        --------
-        >>> from ramplab.theory import Schedule
-        >>> p = Problem.power_law(10_000, a=1.5, b=3.0, noise_variance=0.01)
-        >>> g = p.spectral_groups(Schedule.constant(0.5 / p.trace, 1, steps=1000), rtol=1e-3)
-        >>> g.problem.dimension < 300, g.problem.effective_dimension
-        (True, 10000.0)
-        """
-        from .compression import spectral_groups
-
-        return spectral_groups(self, schedules, rtol, resolution=resolution)
-
     def replace(self, **changes: Any) -> "Problem":
         """Return a copy with some fields replaced (validated again).
 

@@ -1,6 +1,6 @@
 """Fused element-wise kernels of the exact recursion for CuPy (docs/math.md#exact-solver-layout).
 
-On a GPU the reference step of :func:`~ramplab.theory.dynamics.recursion.second_moment_step` costs
+On a GPU the reference step of :func:`~ramplab.theory.second_moment_step` costs
 about ten element-wise launches and temporaries per step; these two ``cupy.ElementwiseKernel``
 objects do the same arithmetic in one launch each, updating the state in place:
 

@@ -19,7 +19,7 @@ rows, which use the full row's rate). Groups never interact, so several groups r
 (``prange``) over a whole chunk of steps; a single group at large ``d`` instead runs its tiles in
 parallel step by step (``advance_wide``).
 
-Divergence bookkeeping follows :func:`~ramplab.theory.dynamics.recursion.expected_risk`: per group,
+Divergence bookkeeping follows :func:`~ramplab.theory.dynamics.ramplab.theory.expected_risk`: per group,
 ``first_bad`` is the first step whose risk or averaged risk is not finite, and ``bad_check`` the
 first check step (a multiple of ``check_every``) at which the state itself was not finite; the group
 stops there.
@@ -56,9 +56,26 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
     prange = range
 
+from . import _step
+
+# The step's formulas (module docstring of ``_step``), compiled and inlined: the kernels below perform
+# exactly the operations of the reference loop, in its order, one coordinate at a time.
+_batch_factor = njit(cache=True, fastmath=False, inline="always")(_step.batch_factor)
+_noise_coefficient = njit(cache=True, fastmath=False, inline="always")(_step.noise_coefficient)
+_gradient_norm2 = njit(cache=True, fastmath=False, inline="always")(_step.gradient_norm2)
+_nsgd_rate = njit(cache=True, fastmath=False, inline="always")(_step.nsgd_rate)
+_sgd_second_moment = njit(cache=True, fastmath=False, inline="always")(_step.sgd_second_moment)
+_sgd_moved_cross = njit(cache=True, fastmath=False, inline="always")(_step.sgd_moved_cross)
+_averaged_second_moment = njit(cache=True, fastmath=False, inline="always")(_step.averaged_second_moment)
+_average_weights = njit(cache=True, fastmath=False, inline="always")(_step.average_weights)
+_averaged_cross = njit(cache=True, fastmath=False, inline="always")(_step.averaged_cross)
+_heavy_ball_second_moment = njit(cache=True, fastmath=False, inline="always")(_step.heavy_ball_second_moment)
+_heavy_ball_cross = njit(cache=True, fastmath=False, inline="always")(_step.heavy_ball_cross)
+_heavy_ball_moved_cross = njit(cache=True, fastmath=False, inline="always")(_step.heavy_ball_moved_cross)
+
 #: The kernels themselves (``advance_groups``, ``advance_momentum_groups``, ``advance_wide``,
 #: ``balanced_assignment``, ``thread_count``, ``weighted_sums``) are internal plumbing of
-#: ``recursion.expected_risk`` and ``momentum``: nothing outside the package calls them, their argument
+#: ``ramplab.theory.expected_risk`` and ``momentum``: nothing outside the package calls them, their argument
 #: lists follow the solver's array layout (docs/math.md#exact-solver-layout), so they are not public.
 __all__ = ["AVAILABLE", "SUB", "TILE"]
 
@@ -135,14 +152,14 @@ def _tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, mode, alpha, beta, gamma, keep,
             for k in range(cnt):
                 i = base + k
                 x = eff * lv[i]
-                v = (1.0 - x * (2.0 - cc * x)) * sv[i] + kk * lv[i]
+                v = _sgd_second_moment(sv[i], x, cc, kk, lv[i])
                 if v < 0.0:  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays NaN)
                     v = 0.0
                 sv[i] = v
-                ci = (1.0 - x) * cv[i]
-                an = alpha * av[i] + beta * v + gamma * ci
+                ci = _sgd_moved_cross(cv[i], x)
+                an = _averaged_second_moment(av[i], v, ci, alpha, beta, gamma)
                 av[i] = an
-                cv[i] = keep * ci + rho * v
+                cv[i] = _averaged_cross(ci, v, keep, rho)
                 wq = wv[i] * v
                 bq[k] += wq
                 bm[k] += wq * lv[i]
@@ -151,7 +168,7 @@ def _tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, mode, alpha, beta, gamma, keep,
             for k in range(cnt):
                 i = base + k
                 x = eff * lv[i]
-                v = (1.0 - x * (2.0 - cc * x)) * sv[i] + kk * lv[i]
+                v = _sgd_second_moment(sv[i], x, cc, kk, lv[i])
                 if v < 0.0:  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays NaN)
                     v = 0.0
                 sv[i] = v
@@ -162,7 +179,7 @@ def _tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, mode, alpha, beta, gamma, keep,
             for k in range(cnt):
                 i = base + k
                 x = eff * lv[i]
-                v = (1.0 - x * (2.0 - cc * x)) * sv[i] + kk * lv[i]
+                v = _sgd_second_moment(sv[i], x, cc, kk, lv[i])
                 if v < 0.0:  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays NaN)
                     v = 0.0
                 sv[i] = v
@@ -195,13 +212,10 @@ def weighted_sums(s, lam, w1):
 @njit(cache=True, fastmath=False, inline="always")
 def _rate(nsgd, eta, batch, kex, trace, q_full, m_full, noise_full):
     """(effective rate, G_t, 1 + (κ − 2)/B) of one schedule at the state before the step."""
-    cc = 1.0 + kex / batch
-    g2 = cc * m_full + (trace / batch) * (q_full + noise_full)
-    if nsgd:
-        # Zero (or NaN) expected gradient norm: no step (docs/math.md#normalized-sgd).
-        eff = eta / math.sqrt(g2) if g2 > 0.0 else 0.0
-    else:
-        eff = eta
+    cc = _batch_factor(kex, batch)
+    g2 = _gradient_norm2(cc, m_full, trace, batch, q_full, noise_full)
+    # Zero (or NaN) expected gradient norm: no step (docs/math.md#normalized-sgd).
+    eff = _nsgd_rate(eta, g2) if nsgd else eta
     return eff, g2, cc
 
 
@@ -254,13 +268,12 @@ def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, le
             break
         eff, g2, cc = _rate(nsgd, lr[j, col], batch[j, col], kex, trace, sums[j, 0], sums[j, 1], noise[j])
         r_t = rho[col] if avg else 0.0
-        keep = 1.0 - r_t
-        alpha, beta, gamma = keep * keep, r_t * r_t, 2.0 * r_t * keep
+        keep, alpha, beta, gamma = _average_weights(r_t)
         mean_before = sums[j, 1]
         bad = False
         for b in range(blocks):
             r = j + b * n_sched
-            kk = (eff * eff / batch[j, col]) * (sums[r, 0] + noise[r])
+            kk = _noise_coefficient(eff, batch[j, col], sums[r, 0], noise[r])
             row_avg = avg and b == 0
             ar = a[j] if row_avg else s[r]
             cr = c[j] if row_avg else s[r]
@@ -404,13 +417,13 @@ def _advance_wide(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, length
             break
         eff, g2, cc = _rate(nsgd, lr[j, col], batch[j, col], kex, trace, sums[j, 0], sums[j, 1], noise[j])
         r_t = rho[col] if avg else 0.0
-        keep = 1.0 - r_t
+        keep, alpha, beta, gamma = _average_weights(r_t)
         mean_before = sums[j, 1]
         for b in range(blocks):
             r = j + b * n_sched
-            kks[b] = (eff * eff / batch[j, col]) * (sums[r, 0] + noise[r])
+            kks[b] = _noise_coefficient(eff, batch[j, col], sums[r, 0], noise[r])
         _wide_tiles(s, a, c, lam, w1, blocks, n_sched, j, d, n_tiles, eff, kks, cc, avg,
-                    keep * keep, r_t * r_t, 2.0 * r_t * keep, keep, r_t, partial, bufs)
+                    alpha, beta, gamma, keep, r_t, partial, bufs)
         bad = False
         for b in range(blocks):
             r = j + b * n_sched
@@ -449,7 +462,7 @@ def _momentum_tile(s, c, p, av, xv, yv, lam, w1, i0, i1, eff, mu, kb, kk, mode, 
 
     ``s, c, p``: the row's ``E e_t², E e_t e_{t−1}, E e_{t−1}²``; ``av, xv, yv``: its average moments
     ``E ē², E ē e_t, E ē e_{t−1}`` (read when ``mode == 2``). Per coordinate, with ``x = eff λ`` and
-    ``a = (1 + μ) − x``, the operations of ``momentum._momentum_step`` in its order, then the averaging
+    ``a = (1 + μ) − x``, the operations of ``_step.heavy_ball_step`` in its order, then the averaging
     update. Returns ``(Σ m λ s, Σ m λ² s, Σ m λ ā)`` of the new values (``mode`` as in :func:`_tile`).
     """
     n = i1 - i0
@@ -457,8 +470,6 @@ def _momentum_tile(s, c, p, av, xv, yv, lam, w1, i0, i1, eff, mu, kb, kk, mode, 
     bq = buf[0]
     bm = buf[1]
     ba = buf[2]
-    two_mu = 2.0 * mu
-    mu2 = mu * mu
     one_mu = 1.0 + mu
     for sb in range((n + SUB - 1) // SUB):
         base = i0 + sb * SUB
@@ -470,10 +481,10 @@ def _momentum_tile(s, c, p, av, xv, yv, lam, w1, i0, i1, eff, mu, kb, kk, mode, 
             a = one_mu - x
             so = s[i]
             co = c[i]
-            v = (a * a + kb * (x * x)) * so - two_mu * (a * co) + mu2 * p[i] + kk * li
+            v = _heavy_ball_second_moment(so, co, p[i], x, a, kb, mu, kk, li)
             if v < 0.0:  # a variance; rounding can leave −1e-17 → (−)0, and −inf → NaN (as the reference)
                 v = 0.0 * v
-            cn = a * so - mu * co
+            cn = _heavy_ball_cross(so, co, a, mu)
             s[i] = v
             c[i] = cn
             p[i] = so
@@ -483,10 +494,10 @@ def _momentum_tile(s, c, p, av, xv, yv, lam, w1, i0, i1, eff, mu, kb, kk, mode, 
                 bm[k] += wq * li
             if mode == 2:
                 xo = xv[i]
-                z = a * xo - mu * yv[i]
-                yv[i] = keep * xo + rho * cn
-                xv[i] = keep * z + rho * v
-                an = alpha * av[i] + beta * v + gamma * z
+                z = _heavy_ball_moved_cross(xo, yv[i], a, mu)
+                yv[i] = _averaged_cross(xo, cn, keep, rho)
+                xv[i] = _averaged_cross(z, v, keep, rho)
+                an = _averaged_second_moment(av[i], v, z, alpha, beta, gamma)
                 av[i] = an
                 ba[k] += w1[i] * an
     q = _lane_sum(bq, width)
@@ -513,13 +524,12 @@ def _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, ba
         mu = mom[j, col]
         kb = kex / batch[j, col]
         r_t = rho[col] if avg else 0.0
-        keep = 1.0 - r_t
-        alpha, beta, gamma = keep * keep, r_t * r_t, 2.0 * r_t * keep
+        keep, alpha, beta, gamma = _average_weights(r_t)
         mean_before = sums[j, 1]
         bad = False
         for b in range(blocks):
             r = j + b * n_sched
-            kk = (eff * eff / batch[j, col]) * (sums[r, 0] + noise[r])
+            kk = _noise_coefficient(eff, batch[j, col], sums[r, 0], noise[r])
             row_avg = avg and b == 0
             ar = av[j] if row_avg else s[r]
             xr = xv[j] if row_avg else s[r]

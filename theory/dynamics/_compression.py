@@ -5,8 +5,7 @@ The exact recursion couples coordinates only through ``q = Σ m λ s`` and ``Σ 
 :func:`spectral_groups` partitions the spectrum *for given schedules*, using the log-contraction
 ``A(λ) = −Σ_t log D_t(λ)`` each coordinate undergoes over the horizon, and builds a
 :class:`SpectralGrouping`: one coordinate per group with the group's mean eigenvalue, its size as
-multiplicity, and an initial moment that keeps ``q(0)``. :func:`compressed_expected_risk` (reached
-through ``expected_risk(..., compress=rtol)``) solves the compressed problem at two resolutions
+multiplicity, and an initial moment that keeps ``q(0)``. ``expected_risk(..., compress=rtol)`` solves the compressed problem at two resolutions
 and reports their gap as ``RiskTrajectory.compression_error``
 (docs/math.md#spectral-compression).
 """
@@ -22,12 +21,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._validate import finite_real, strict_real_array
-from .problem import Problem
 from ..schedules.schedule import Schedule, schedule_list
+from . import _step as step
+from ._problem import Problem
+from ._solver import SolveRequest, solve
 
 __all__ = [
     "SpectralGrouping",
-    "compressed_expected_risk",
     "contraction_exponent",
     "resolution_for",
     "spectral_groups",
@@ -339,8 +339,9 @@ def _initial_effective_rates(problem: Problem, schedules: list[Schedule]) -> lis
     out = []
     for s in schedules:
         batch = np.asarray(s.batch, dtype=np.float64)
-        g = (1.0 + (problem.kurtosis - 2.0) / batch) * mean + problem.trace / batch * (q + problem.noise_variance)
-        out.append((np.where(g > 0, s.lr / np.sqrt(np.where(g > 0, g, 1.0)), 0.0), batch))
+        g = step.gradient_norm2(step.batch_factor(problem.kurtosis - 2.0, batch), mean, problem.trace, batch, q,
+                                problem.noise_variance)
+        out.append((step.nsgd_rates(np, np.asarray(s.lr, dtype=np.float64), g), batch))
     return out
 
 
@@ -349,9 +350,8 @@ def _applied_rates(trajectories: Sequence[Any]) -> list[tuple[np.ndarray, np.nda
              np.asarray(t.schedule.batch, dtype=np.float64)) for t in trajectories]
 
 
-def compressed_expected_risk(problem: Problem, schedules: Schedule | Sequence[Schedule], optimizer: str = "sgd", *,
-                             rtol: float, **solver_options: Any) -> Any:
-    """:func:`~ramplab.theory.dynamics.recursion.expected_risk` on a spectrally compressed problem.
+def compressed_expected_risk(request: SolveRequest, problem: Problem, rtol: Any) -> list[Any]:
+    """The checked ``request`` of ``expected_risk(..., compress=rtol)`` solved on compressed problems.
 
     Solves at resolution ``δ = resolution_for(rtol)`` and at ``2δ``; while the two runs differ by
     more than ``rtol`` (largest relative gap over every curve and step: risk, bias, variance,
@@ -359,64 +359,55 @@ def compressed_expected_risk(problem: Problem, schedules: Schedule | Sequence[Sc
     becomes the coarse one). The returned curves are the finer run's; each trajectory's
     ``compression_error`` is its gap, an estimate of its error that is conservative by about a
     factor 3 when the error is second order in ``δ`` (docs/math.md#spectral-compression).
-    ``final_second_moment`` is expanded to coordinates with :meth:`SpectralGrouping.expand`. For
-    NSGD a pilot run at ``2δ``, grouped for the rates at the initial state, gives effective rates; every
-    grouping after it uses those, so that the resolutions compared are nested partitions of one
-    grouping variable.
+    ``final_second_moment`` is expanded to coordinates with :meth:`SpectralGrouping.expand` (and no
+    solver state is kept: it would hold groups, not coordinates). For NSGD a pilot run at ``2δ``,
+    grouped for the rates at the initial state, gives effective rates; every grouping after it uses
+    those, so that the resolutions compared are nested partitions of one grouping variable. Every
+    run goes through :func:`._solver.solve`, the loop ``expected_risk`` uses.
 
     Parameters
     ----------
-    problem, schedules, optimizer
-        As for ``expected_risk``.
+    request : SolveRequest
+        The checked arguments of ``expected_risk``.
+    problem : Problem
     rtol : float
         Relative tolerance, ≥ 0; ``0`` groups only equal eigenvalues (exact).
-    **solver_options
-        Passed on to ``expected_risk`` (``average``, ``split``, ``on_divergence``, ``backend``, ``dtype``).
 
     Returns
     -------
-    RiskTrajectory or tuple of RiskTrajectory
+    list of RiskTrajectory
         With ``compression_error`` (float) and ``compressed_dimension`` (groups) set.
 
     Examples
     --------
+    >>> from ramplab.theory import expected_risk
     >>> p = Problem.power_law(20_000, a=1.5, b=1.5, noise_variance=0.01)
     >>> s = Schedule.constant(0.5 / p.trace, 1, steps=2000)
-    >>> r = compressed_expected_risk(p, s, rtol=1e-3, average="uniform")
+    >>> r = expected_risk(p, s, compress=1e-3, average="uniform")
     >>> r.compressed_dimension < 500, r.compression_error <= 1e-3
     (True, True)
     """
-    from .recursion import OPTIMIZERS, expected_risk
-
-    if not isinstance(problem, Problem):
-        raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
-    single = isinstance(schedules, Schedule)
-    sched_list = schedule_list(schedules)
-    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r:.80}")
+    sched_list = list(request.schedules)
     rtol = finite_real(rtol, "compress=rtol", minimum=0.0)
 
-    def solve(grouping: SpectralGrouping) -> tuple[Any, ...]:
-        return tuple(expected_risk(grouping.problem, sched_list, optimizer, **solver_options))
+    def solve_on(grouping: SpectralGrouping) -> tuple[Any, ...]:
+        return tuple(solve(request, grouping.problem))
 
-    def finish(grouping: SpectralGrouping, runs: tuple[Any, ...], gaps: list[float]) -> Any:
-        out = tuple(
-            dataclasses.replace(run, final_second_moment=grouping.expand(run.final_second_moment),
-                                compression_error=gap, compressed_dimension=grouping.groups)
-            for run, gap in zip(runs, gaps)
-        )
-        return out[0] if single else out
+    def finish(grouping: SpectralGrouping, runs: tuple[Any, ...], gaps: list[float]) -> list[Any]:
+        return [dataclasses.replace(run, final_second_moment=grouping.expand(run.final_second_moment),
+                                    compression_error=gap, compressed_dimension=grouping.groups, states={})
+                for run, gap in zip(runs, gaps)]
 
     if rtol == 0.0:
         exact = _grouping(problem, [], 0.0)
-        return finish(exact, solve(exact), [0.0] * len(sched_list))
+        return finish(exact, solve_on(exact), [0.0] * len(sched_list))
 
-    nsgd = optimizer == "nsgd"
+    nsgd = request.optimizer == "nsgd"
     delta = resolution_for(rtol)
     if nsgd:
         # Pilot for the effective rates, which are unknown before a run.
         pilot_grouping = _grouping(problem, _initial_effective_rates(problem, sched_list), 2.0 * delta)
-        pilot = solve(pilot_grouping)
+        pilot = solve_on(pilot_grouping)
         rates = _applied_rates(pilot)
     else:
         rates = _rates(sched_list)
@@ -426,10 +417,10 @@ def compressed_expected_risk(problem: Problem, schedules: Schedule | Sequence[Sc
     if nsgd and np.array_equal(coarse_grouping.group_index, pilot_grouping.group_index):
         coarse = pilot
     else:
-        coarse = solve(coarse_grouping)
+        coarse = solve_on(coarse_grouping)
     for _ in range(_MAX_REFINEMENTS):
         grouping = _grouping(problem, rates, delta)
-        runs = solve(grouping)
+        runs = solve_on(grouping)
         if grouping.exact:
             return finish(grouping, runs, [0.0] * len(runs))
         gaps = [max(_relative_gap(getattr(f, name), getattr(c, name)) for name in _CURVES)

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from .._validate import finite_real
-from .problem import Problem
+from . import _step as step
+from ._problem import Problem
 
 __all__ = ["is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment"]
 
@@ -62,11 +63,11 @@ class _Recursion:
         lam = problem.eigenvalues
         self.lr, self.batch, self.lam = lr, batch, lam
         self.multiplicity = _multiplicity(problem)
-        self.c = 1.0 + (problem.kurtosis - 2.0) / batch
+        self.c = step.batch_factor(problem.kurtosis - 2.0, batch)
         with np.errstate(over="ignore", invalid="ignore"):  # a huge ηλ overflows to ±inf: unstable
             x = lr * lam
             #: ``1 − D_i = ηλ_i (2 − c ηλ_i)``, computed without the cancellation of ``1 − D_i``
-            self.contraction = x * (2.0 - self.c * x)
+            self.contraction = step.contraction(x, self.c)
             self.diag = 1.0 - self.contraction
             #: ``g_i² = m_i u_i λ_i = m_i η² λ_i² / B``, the rank-one weights of the symmetric form
             weight = x * x / batch

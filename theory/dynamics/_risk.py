@@ -1,0 +1,288 @@
+"""The front door of the exact solver: :func:`expected_risk`.
+
+The state is the diagonal of the error second moment in the eigenbasis, ``s_i = E[(w_t − w*)_i²]``.
+For inputs ``x = H^{1/2} z`` with i.i.d. standardised coordinates of fourth moment ``κ`` it obeys the
+closed recursion (docs/math.md#sgd-second-moment-recursion)
+
+    s_i ← (1 − ηλ_i)² s_i + (η²/B) [ (κ − 2) λ_i² s_i + λ_i (q + σ²) ],   q = Σ_j m_j λ_j s_j,
+
+which is exact: off-diagonal moments never enter the diagonal. Normalized SGD with the *expected*
+denominator is SGD with the deterministic rate ``η / sqrt(G_t)`` (docs/math.md#normalized-sgd), so
+it stays exact too. Here the arguments are checked and the computation handed to the one loop
+(:mod:`._loop`, over the step of :mod:`._step`), or to spectral compression (:mod:`._compression`),
+which calls the same loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence, overload
+
+import numpy as np
+from array_api_compat import is_cupy_namespace, is_numpy_namespace
+
+from .._validate import finite_real, flag
+from ..backend import resolve_backend, resolve_dtype
+from ..schedules.schedule import Schedule, schedule_list
+from . import _kernels
+from ._averaging import Averaging, resolve_average
+from ._momentum import resolve_momentum
+from ._problem import Problem
+from ._state import SolverState
+from ._compression import compressed_expected_risk
+from ._solver import SolveRequest, fused_supported, solve
+from ._trajectory import RiskTrajectory
+
+__all__ = ["KERNELS", "OPTIMIZERS", "expected_risk"]
+
+OPTIMIZERS = ("sgd", "nsgd")
+KERNELS = ("auto", "fused", "reference")
+
+
+def _checkpoint_steps(checkpoints: Any, horizon: int, offset: int = 0) -> np.ndarray | None:
+    """``checkpoints=`` checked (absolute steps in ``[offset, offset + horizon]``), relative to ``offset``."""
+    if checkpoints is None:
+        return None
+    arr = np.asarray(checkpoints)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"checkpoints must be a non-empty 1-D sequence of steps; got shape {arr.shape}")
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        if not (np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))):
+            raise TypeError(f"checkpoints must be integer steps; got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.floating) and arr.size and np.max(np.abs(arr)) >= 2.0**63:
+        raise ValueError(f"checkpoints must lie in [{offset}, {offset + horizon}] (the longest schedule); got "
+                         f"{checkpoints!r:.80}")
+    arr = arr.astype(np.int64)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"checkpoints must be a non-empty 1-D sequence of steps; got shape {arr.shape}")
+    if np.any(np.diff(arr) <= 0):
+        raise ValueError("checkpoints must be sorted and unique")
+    if arr[0] < offset or arr[-1] > offset + horizon:
+        raise ValueError(f"checkpoints must lie in [{offset}, {offset + horizon}] (the longest schedule"
+                         f"{', continued from step ' + str(offset) if offset else ''}); got [{arr[0]}, {arr[-1]}]")
+    return arr - offset
+
+
+
+@overload
+def expected_risk(problem: Problem, schedules: Schedule, optimizer: str = ..., **kw: Any) -> RiskTrajectory: ...
+@overload
+def expected_risk(
+    problem: Problem, schedules: Sequence[Schedule], optimizer: str = ..., **kw: Any
+) -> tuple[RiskTrajectory, ...]: ...
+
+
+def expected_risk(
+    problem: Problem,
+    schedules: Schedule | Sequence[Schedule],
+    optimizer: str = "sgd",
+    *,
+    average: str | Averaging | None = None,
+    split: bool = False,
+    on_divergence: str = "raise",
+    backend: Any = "numpy",
+    dtype: Any = None,
+    checkpoints: Any = None,
+    kernel: str = "auto",
+    divergence_threshold: float = 1e12,
+    compress: float | None = None,
+    momentum: Any = 0.0,
+    initial_state: SolverState | Sequence[SolverState] | None = None,
+    keep_states: bool = False,
+) -> RiskTrajectory | tuple[RiskTrajectory, ...]:
+    """Exact expected excess risk of SGD or NSGD along one or several schedules.
+
+    Parameters
+    ----------
+    problem : Problem
+        Its multiplicities ``m_i``, if any, weight every sum over coordinates.
+    schedules : Schedule or sequence of Schedule
+        One schedule returns one :class:`RiskTrajectory`; a sequence (lengths may differ) runs as
+        one vectorised computation and returns a tuple in the same order.
+    optimizer : {"sgd", "nsgd"}
+        ``"nsgd"`` divides the step by ``sqrt(E‖g_t‖²)``, the expected denominator of docs/math.md#normalized-sgd.
+    average : None, "uniform" or Averaging
+        Also track an iterate average (docs/math.md#iterate-averaging): ``"uniform"``
+        (:class:`~ramplab.theory.UniformAverage`),
+        :class:`~ramplab.theory.TailAverage` or
+        :class:`~ramplab.theory.ExponentialAverage`.
+    split : bool
+        Also return the bias/variance split.
+    on_divergence : {"raise", "flag"}
+        A diverging trajectory raises :class:`DivergenceError` naming the step, or (``"flag"``)
+        sets ``diverged_at`` and ``+inf`` risk from that step on. A trajectory diverges at the first
+        step whose risk (or averaged risk) is not finite or exceeds ``divergence_threshold`` times
+        the problem's scale ``R(0) + σ²`` (docs/math.md#divergence).
+    divergence_threshold : float, default 1e12
+        The blow-up bound above, > 1. A stable run's excess risk stays within a moderate multiple
+        of ``R(0) + σ²`` (the noise floor of a stable SGD run is ``O(σ² η tr H / B)`` with
+        ``η tr H / B < 2``); 1e12 is far above anything a stable schedule reaches — warmup rises
+        and NSGD's period-2 oscillation at its edge of stability stay many orders below it.
+    backend : {"numpy", "array_api_strict", "cupy", "auto"} or namespace
+        Where the recursion runs; results come back as NumPy arrays.
+    dtype : {None, float64, float32}, optional
+        Floating dtype of the state (the backend's float64 by default). Curves come back as
+        float64 NumPy arrays either way. With float32 the fused kernel keeps the state in float32
+        but does its arithmetic in float64; the reference path computes in float32. The relative
+        deviation from float64 grows with the steps: about 1e-5 to 1e-4 over 1e5 steps (measured in
+        docs/math.md#exact-solver-layout). Any other dtype (integer, complex, …) raises TypeError.
+    checkpoints : array_like of int, optional
+        Sorted unique steps in ``[0, T_max]`` (``T_max`` the longest schedule). Every curve is then
+        returned only at these steps (``steps``, ``samples`` the checkpoints and their cumulative
+        samples), and memory is ``O(rows · d + len(checkpoints))`` instead of ``O(rows · T)``.
+        Checkpoints beyond a shorter schedule's length are dropped from that schedule's
+        trajectory. Per-step diagnostics at checkpoint ``t`` are step ``t``'s values (NaN at
+        ``t = 0``). ``None`` (default): every step.
+    kernel : {"auto", "fused", "reference"}
+        ``"fused"``: the compiled one-pass kernel (needs numba — the ``fast`` extra —, the NumPy
+        backend and float64 or float32); ``"reference"``: the array API loop over
+        :func:`second_moment_step`, for any backend; ``"auto"``: fused when supported. Both agree
+        to rounding (docs/math.md#exact-solver-layout).
+
+    compress : float, optional
+        Relative tolerance ``rtol``: solve a spectrally compressed problem chosen for these schedules
+        instead (groups of nearly equal eigenvalues, docs/math.md#spectral-compression), keeping the
+        curves within ``rtol`` relative of the full problem; sets ``compression_error`` (an
+        estimate from two resolutions) and ``compressed_dimension``. ``final_second_moment`` then
+        holds each coordinate's group value. Not available with momentum (NotImplementedError).
+    momentum : float or array_like of shape (T_max,), default 0.0
+        Heavy-ball momentum ``μ`` (docs/math.md#heavy-ball-momentum): ``w_{t+1} = w_t − η_t g_t +
+        μ_t (w_t − w_{t−1})`` with ``w_{−1} = w_0``, in the 0-based per-step indexing of the rates and
+        batches (so ``μ_0`` is never used), for SGD and NSGD (whose step ``η_t g_t`` is divided by
+        ``sqrt(E‖g_t‖²)`` as without momentum). A number in ``[0, 1)``, or one finite ``μ_t ≥ 0`` per
+        step of the longest schedule ``T_max``; a shorter schedule uses the array's first ``T`` entries.
+        ``torch.optim.SGD``'s momentum is heavy ball with changing ``μ_t``:
+        :func:`~ramplab.theory.heavy_ball_momentum_of_torch_sgd`. Zero (the default,
+        or an array that is zero after its unused first entry) runs the plain solver unchanged. Averaging, ``split``,
+        ``checkpoints`` and ``on_divergence`` work as without momentum; the fused kernel runs one
+        schedule per thread; the CuPy backend and ``compress`` raise NotImplementedError.
+
+    initial_state : SolverState or sequence of SolverState, optional
+        Continue from a state returned by :meth:`RiskTrajectory.state_at` (one for every schedule,
+        or one per schedule, all at the same step ``t``): the schedules are then the *rest* of the
+        run (their step 0 is step ``t``), the trajectory's ``steps`` and ``samples`` continue from
+        the state's, and averaging weights, momentum's first step and the divergence checks count
+        from the start of the original run, so the continuation equals the uninterrupted run bit
+        for bit (docs/math.md#solver-state). ``split``, ``average`` and momentum must be as when
+        the state was computed; ``checkpoints`` are then steps in ``[t, t + T_max]``.
+    keep_states : bool, default False
+        Also keep the solver state at every checkpoint (``checkpoints=`` required for more than the
+        last step), for :meth:`RiskTrajectory.state_at`: ``O(len(checkpoints) · d)`` memory. The
+        state after the last step is always kept.
+
+    Returns
+    -------
+    RiskTrajectory or tuple of RiskTrajectory
+
+    Raises
+    ------
+    DivergenceError
+        With ``on_divergence="raise"``, for the first schedule (in call order) whose risk stops
+        being finite.
+    ValueError, TypeError
+        For bad arguments (named in the message).
+    NotImplementedError
+        For ``momentum`` with ``compress`` or on the CuPy backend, and ``compress`` with ``initial_state``.
+
+    Examples
+    --------
+    Halving the learning rate and doubling the batch agree to first order (the η/B temperature):
+
+    >>> p = Problem.power_law(50, a=1.5, b=1.0, noise_variance=0.5)
+    >>> halve = Schedule.from_phases([(0.4, 8, 4096), (0.2, 8, 4096)])
+    >>> ramp = Schedule.from_phases([(0.4, 8, 4096), (0.4, 16, 4096)])
+    >>> a, b = expected_risk(p, [halve, ramp])
+    >>> a.samples[-1] == b.samples[-1], b.steps[-1] < a.steps[-1]
+    (np.True_, np.True_)
+    >>> bool(abs(a.final_risk / b.final_risk - 1) < 0.2)
+    True
+
+    Only a few steps of a long run:
+
+    >>> r = expected_risk(p, Schedule.constant(0.4, 8, steps=100_000), checkpoints=[0, 10, 100_000])
+    >>> r.steps.tolist(), r.samples.tolist(), r.risk.shape
+    ([0, 10, 100000], [0, 80, 800000], (3,))
+
+    Heavy-ball momentum 0.9 at a tenth of the rate moves about as fast as plain SGD early on:
+
+    >>> plain, heavy = (expected_risk(p, Schedule.constant(r, 8, steps=200), momentum=mu, checkpoints=[200])
+    ...                 for r, mu in ((0.4, 0.0), (0.04, 0.9)))
+    >>> bool(abs(heavy.final_risk / plain.final_risk - 1) < 0.2)
+    True
+    """
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
+    single = isinstance(schedules, Schedule)
+    sched_list = schedule_list(schedules)
+    split = flag(split, "split")
+    keep_states = flag(keep_states, "keep_states")
+    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r:.80}")
+    if not isinstance(on_divergence, str) or on_divergence not in ("raise", "flag"):
+        raise ValueError(f"on_divergence must be 'raise' or 'flag'; got {on_divergence!r:.80}")
+    if not isinstance(kernel, str) or kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r:.80}")
+    horizon = max(len(s) for s in sched_list)
+    mom = resolve_momentum(momentum, horizon)
+    if mom is not None and compress is not None:
+        raise NotImplementedError("compress is not available with momentum (the grouping rule is derived for "
+                                  "plain SGD/NSGD); pass compress=None")
+    threshold = finite_real(divergence_threshold, "divergence_threshold")
+    if not threshold > 1.0:
+        raise ValueError(f"divergence_threshold must be > 1; got {divergence_threshold!r}")
+    xp = resolve_backend(backend)
+    dtype = resolve_dtype(xp, dtype)
+    averaging = resolve_average(average)
+    start = _start_states(initial_state, problem, len(sched_list), split, mom is not None, averaging is not None)
+    offset = 0 if start is None else start[0].step
+    if averaging is not None:
+        averaging.weights(np.array([offset + horizon]))  # fails now, not mid-run, for a too short weight array
+    checks = _checkpoint_steps(checkpoints, horizon, offset)
+    fused = fused_supported(xp, dtype)
+    if kernel == "fused" and not fused:
+        raise ValueError(
+            "kernel='fused' needs numba (the 'fast' extra), the NumPy backend and dtype float64 or float32"
+            + ("" if _kernels.AVAILABLE else "; numba is not importable")
+        )
+    if mom is not None and is_cupy_namespace(xp):
+        raise NotImplementedError("momentum is not available on the CuPy backend; use backend='numpy'")
+    request = SolveRequest(schedules=tuple(sched_list), optimizer=optimizer, averaging=averaging, split=split,
+                           raise_on_divergence=on_divergence == "raise", xp=xp, dtype=dtype,
+                           fused=fused and kernel != "reference", threshold=threshold, checkpoints=checks,
+                           momentum=mom, start=start, keep_states=keep_states)
+    if compress is not None:
+        if start is not None:
+            raise NotImplementedError("compress is not available with initial_state (a compressed state holds "
+                                      "groups, not coordinates); pass compress=None")
+        results = compressed_expected_risk(request, problem, compress)
+    else:
+        results = solve(request, problem)
+    return results[0] if single else tuple(results)
+
+
+def _start_states(initial_state: Any, problem: Problem, n_sched: int, split: bool, momentum: bool,
+                  averaging: bool) -> tuple[SolverState, ...] | None:
+    """``initial_state=`` checked: one state per schedule (a single state is shared by all), or None."""
+    if initial_state is None:
+        return None
+    states = (initial_state,) * n_sched if isinstance(initial_state, SolverState) else initial_state
+    if isinstance(states, (str, bytes, dict)) or not hasattr(states, "__iter__"):
+        raise TypeError(f"initial_state must be a SolverState or a sequence of them (one per schedule); got "
+                        f"{type(initial_state).__name__}")
+    states = tuple(states)
+    if len(states) != n_sched or not all(isinstance(s, SolverState) for s in states):
+        raise ValueError(f"initial_state must be a SolverState or one SolverState per schedule ({n_sched}); got "
+                         f"{len(states)} item(s)")
+    for s in states:
+        if s.dimension != problem.dimension:
+            raise ValueError(f"initial_state has {s.dimension} coordinates; the problem has {problem.dimension}")
+        if s.split != split:
+            raise ValueError(f"initial_state was computed with split={s.split}; pass split={s.split}")
+        if s.momentum != momentum:
+            raise ValueError("initial_state " + ("holds" if s.momentum else "lacks") + " heavy-ball moments; "
+                             "continue with " + ("momentum > 0" if s.momentum else "momentum=0") + " as it was computed")
+        if s.averaging != averaging:
+            raise ValueError("initial_state " + ("holds" if s.averaging else "lacks") + " iterate-average moments; "
+                             "continue with the same average= it was computed with")
+    if len({s.step for s in states}) != 1:
+        raise ValueError(f"initial_state: every state must be at one step; got steps {sorted({s.step for s in states})}")
+    return states
