@@ -375,9 +375,13 @@ class ReferenceBackend:
 
     def current_sums(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         xp, st = self.xp, self.setting
-        qm = to_numpy(self.arrays["second_moment"] @ self.moments)
+        s = self.arrays["second_moment"]
+        # q as the loop records it after a step (a matrix-vector product), so that a continued run's
+        # first entry is the uninterrupted run's, bit for bit.
+        q = to_numpy(s @ self.w1)
+        mean = to_numpy((s @ self.moments)[: st.n_sched, 1])
         avg = to_numpy(xp.sum(self.arrays["average_second_moment"] * self.w1, axis=1)) if st.averaging else None
-        return qm[:, 0].copy(), avg, qm[: st.n_sched, 1].copy()
+        return q, avg, mean
 
     def _columns(self, values: Any) -> Any:
         """A per-schedule vector as a per-row column (repeated over the split blocks)."""
