@@ -36,7 +36,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..theory import Problem, Schedule, expected_risk, stability
+from ..theory import is_stable, Problem, Schedule, expected_risk
 
 __all__ = [
     "STATE_BYTES_PER_COORDINATE",
@@ -194,12 +194,12 @@ def largest_stable_lr(problem: Problem, batch: float = 1.0, *, rtol: float = 1e-
     """
     c = 1.0 + (problem.kurtosis - 2.0) / batch
     hi = 2.0 / (c * problem.largest_eigenvalue) if c > 0 else 1.0
-    while stability.is_stable(problem, hi, batch):  # only for κ < 2, where condition (i) does not bound η
+    while is_stable(problem, hi, batch):  # only for κ < 2, where condition (i) does not bound η
         hi *= 2.0
     lo = 0.0
     while hi - lo > rtol * hi:
         mid = 0.5 * (lo + hi)
-        if stability.is_stable(problem, mid, batch):
+        if is_stable(problem, mid, batch):
             lo = mid
         else:
             hi = mid

@@ -6,15 +6,15 @@ import math
 
 import numpy as np
 
-from ..theory import Problem, stability
+from ..theory import is_stable, Problem
 
 
 def max_stable_lr(problem: Problem, batch: float) -> float:
-    """Edge of the constant-(η, B) SGD stability region (bisection on ``stability.is_stable``)."""
+    """Edge of the constant-(η, B) SGD stability region (bisection on ``is_stable``)."""
     lo, hi = 0.0, 4.0 / problem.largest_eigenvalue
     for _ in range(50):
         mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if stability.is_stable(problem, mid, batch) else (lo, mid)
+        lo, hi = (mid, hi) if is_stable(problem, mid, batch) else (lo, mid)
     return lo
 
 

@@ -14,8 +14,8 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ramplab.theory import (Problem, Schedule, equivalence_report, expected_risk, family_invariant, family_member,
-                            phase_schedule, stability)
+from ramplab.theory import (is_stable, stationary_risk, Problem, Schedule, equivalence_report, expected_risk, family_invariant, family_member,
+                            phase_schedule)
 
 QUICK = os.environ.get("RAMPLAB_TUTORIAL_QUICK", "") not in ("", "0")
 d, phase = (100, 2000.0) if QUICK else (400, 8000.0)
@@ -32,7 +32,7 @@ problem = Problem.power_law(d, a=1.5, b=2.0, noise_variance=1.0)
 pairs = [(0.05, 1), (0.1, 2), (0.2, 4), (0.4, 8), (0.8, 16)]
 for lr, batch in pairs:
     print(f"η = {lr:<4}  B = {batch:<2}  η/B = {lr / batch:.3f}  stationary risk = "
-          f"{stability.stationary_risk(problem, lr, batch):.5f}  stable: {stability.is_stable(problem, lr, batch)}")
+          f"{stationary_risk(problem, lr, batch):.5f}  stable: {is_stable(problem, lr, batch)}")
 
 # %%
 # The :math:`\alpha\beta` family
@@ -71,7 +71,7 @@ print(f"η₀ = 0.1: worst risk ratio between members at matched samples {small.
 # near the stability edge and the members separate: the pure-decay member keeps the large rate for
 # longer at a small batch, where the :math:`\eta^2` terms of the recursion (not just
 # :math:`\eta/B`) matter.
-edge = max(lr for lr in np.linspace(0.05, 3.0, 60) if stability.is_stable(problem, lr, 4))
+edge = max(lr for lr in np.linspace(0.05, 3.0, 60) if is_stable(problem, lr, 4))
 large = family(0.9 * edge)
 fig, ax = plt.subplots(figsize=(6, 4))
 for traj in large.trajectories:

@@ -17,9 +17,9 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ramplab.theory import (RELEASED_ALPHA_BETA, Cosine, Problem, Schedule, WarmupCosine,
+from ramplab.theory import (is_stable, RELEASED_ALPHA_BETA, Cosine, Problem, Schedule, WarmupCosine,
                             equivalence_report, phase_schedule, satisfies_ramp_bound, seesaw_schedule,
-                            seesaw_step_reduction, stability, step_reduction)
+                            seesaw_step_reduction, step_reduction)
 from ramplab.theory.dynamics import gradient_second_moment
 
 QUICK = os.environ.get("RAMPLAB_TUTORIAL_QUICK", "") not in ("", "0")
@@ -28,11 +28,11 @@ problem = Problem.power_law(d, a=1.5, b=2.0, noise_variance=1.0)
 
 
 def sgd_edge(batch):
-    """The largest stable constant SGD rate at ``batch`` (bisection on ``stability.is_stable``)."""
+    """The largest stable constant SGD rate at ``batch`` (bisection on ``is_stable``)."""
     lo, hi = 0.0, 4.0 / problem.largest_eigenvalue
     for _ in range(40):
         mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if stability.is_stable(problem, mid, batch) else (lo, mid)
+        lo, hi = (mid, hi) if is_stable(problem, mid, batch) else (lo, mid)
     return lo
 
 

@@ -16,7 +16,7 @@ from ramplab.benchmarks.exact_solver import (
     report,
     workload_problem,
 )
-from ramplab.theory import Problem, Schedule, expected_risk, stability
+from ramplab.theory import is_stable, Problem, Schedule, expected_risk
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +71,8 @@ def test_naive_loop_matches_the_solver_on_a_decaying_schedule():
 def test_largest_stable_lr_is_the_stability_edge():
     p = workload_problem(500)
     top = largest_stable_lr(p)
-    assert stability.is_stable(p, top * (1 - 1e-8), 1)
-    assert not stability.is_stable(p, top * (1 + 1e-8), 1)
+    assert is_stable(p, top * (1 - 1e-8), 1)
+    assert not is_stable(p, top * (1 + 1e-8), 1)
 
 
 def test_cli_quick_prints_the_table(capsys):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from ramplab.proofs import nsgd_invariant, ramp_bound, serial_step_integrals, stationary_point
 from ramplab.proofs.equivalence import RELEASED, kappa, lam, q, recursion_step, s
 from ramplab.proofs.symbols import b, eta, sigma2
-from ramplab.theory import (
+from ramplab.theory import (is_stable, stationary_second_moment,
     RELEASED_ALPHA_BETA,
     Cosine,
     Problem,
@@ -21,7 +21,6 @@ from ramplab.theory import (
     family_invariant,
     satisfies_ramp_bound,
     seesaw_step_reduction,
-    stability,
 )
 from ramplab.theory.dynamics import second_moment_step
 
@@ -32,7 +31,7 @@ from ramplab.theory.dynamics import second_moment_step
 def test_stationary_point_matches_theory(lams, s2, batch, frac, kappa_):
     problem = Problem(lams, [1.0, 1.0, 1.0], noise_variance=s2, kurtosis=kappa_)
     lr = frac / max(lams)
-    assume(stability.is_stable(problem, lr, batch))
+    assume(is_stable(problem, lr, batch))
     d = stationary_point()
     lam_syms = sp.symbols("lambda_1:4", positive=True)
     c = 1 + (kappa - 2) / b
@@ -41,7 +40,7 @@ def test_stationary_point_matches_theory(lams, s2, batch, frac, kappa_):
     per_dir = [d.result("s_i^\\infty").subs({q: q_inf, lam: li}) for li in lam_syms]
     f = sp.lambdify((*lam_syms, eta, b, sigma2, kappa), per_dir)
     got = np.array(f(*lams, lr, batch, s2, kappa_))
-    want = stability.stationary_second_moment(problem, lr, batch)
+    want = stationary_second_moment(problem, lr, batch)
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-14)
     # And it is a fixed point of the numeric recursion.
     step = second_moment_step(want, problem.eigenvalues, lr, batch, s2, kappa_)

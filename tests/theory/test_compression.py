@@ -250,8 +250,7 @@ def test_contraction_exponent_checks_its_arguments():
 
 
 def test_compressed_expected_risk_names_rtol():
-    from ramplab.theory import Problem, Schedule
-    from ramplab.theory.dynamics import compressed_expected_risk
+    from ramplab.theory import Problem, Schedule, expected_risk
 
     with pytest.raises(ValueError, match=r"compress=rtol must be finite"):
-        compressed_expected_risk(Problem.isotropic(2), Schedule.constant(0.1, 1, steps=2), rtol=float("nan"))
+        expected_risk(Problem.isotropic(2), Schedule.constant(0.1, 1, steps=2), compress=float("nan"))

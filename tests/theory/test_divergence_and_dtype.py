@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ramplab.theory import DivergenceError, Problem, Schedule, expected_risk
+from ramplab.theory import is_stable, DivergenceError, Problem, Schedule, expected_risk
 
 KERNELS = ["fused", "reference"]
 
@@ -68,9 +68,9 @@ def test_threshold_is_a_parameter(kernel):
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_bounded_transients_are_not_divergences(kernel):
     """A warmup rise and a large stable rate stay far below the bound."""
-    from ramplab.theory import WarmupCosine, stability
+    from ramplab.theory import WarmupCosine
 
-    edge = 0.99 * max(lr for lr in np.geomspace(1e-3, 2.0, 400) if stability.is_stable(PROBLEM, lr, 1))
+    edge = 0.99 * max(lr for lr in np.geomspace(1e-3, 2.0, 400) if is_stable(PROBLEM, lr, 1))
     warm = Schedule.from_shape(WarmupCosine(edge, 4000, warmup_fraction=0.1, warmup_start=0.0), 1)
     r = expected_risk(PROBLEM, [warm, Schedule.constant(edge, 1, steps=4000)], kernel=kernel)
     assert all(x.diverged_at is None and np.isfinite(x.risk).all() for x in r)

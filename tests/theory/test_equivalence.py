@@ -5,7 +5,7 @@ available, so the bounds below are *measured* and pinned with headroom:
 
 - SGD, members of ``αβ = c`` (``c ∈ [1.5, 4]``, members ``p ∈ [0, 1]`` i.e. ``α = c^{1−p} ≥ 1``),
   initial rate ``m · η_max(B_0)`` with ``m ∈ [0.05, 0.5]`` (``η_max`` the edge of
-  ``theory.stability.is_stable``), 2–5 phases: the worst pairwise risk ratio at matched samples
+  ``theory.is_stable``), 2–5 phases: the worst pairwise risk ratio at matched samples
   measured over 1300 random draws was 1.47 (median 1.004, 99 % quantile 1.20), and 1.42 in 300
   draws pushed to the corner ``m ≥ 0.45``, ``c ≥ 3.5``. Bound: 2.0.
 - NSGD, members of ``α√β = c`` with ``α ≥ √β``, in the variance-dominated regime (measured
@@ -22,7 +22,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ramplab.theory import Problem, stability
+from ramplab.theory import is_stable, Problem
 from ramplab.theory.dynamics import equivalence_report, risk_ratio
 from ramplab.theory.schedules.families import family_member, phase_schedule
 from ramplab.theory.schedules.schedule import Schedule
@@ -33,11 +33,11 @@ REGIME = 0.25  # largest mean/variance gradient ratio accepted as "variance-domi
 
 
 def max_stable_lr(problem: Problem, batch: float) -> float:
-    """Edge of the constant-(η, B) stability region, by bisection on ``stability.is_stable``."""
+    """Edge of the constant-(η, B) stability region, by bisection on ``is_stable``."""
     lo, hi = 0.0, 4.0 / problem.largest_eigenvalue
     for _ in range(40):
         mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if stability.is_stable(problem, mid, batch) else (lo, mid)
+        lo, hi = (mid, hi) if is_stable(problem, mid, batch) else (lo, mid)
     return lo
 
 

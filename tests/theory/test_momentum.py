@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pytest
 
-from ramplab.theory import (
+from ramplab.theory import (is_stable,
     ExponentialAverage,
     Problem,
     Schedule,
@@ -25,9 +25,8 @@ from ramplab.theory import (
     is_stable_with_momentum,
     momentum_moment_step,
     momentum_stability_limit,
-    stability,
 )
-from ramplab.theory.dynamics import kernels
+from ramplab.theory.dynamics import _kernels as kernels
 from ramplab.theory.dynamics import DivergenceError
 
 fused_only = pytest.mark.skipif(not kernels.AVAILABLE, reason="needs numba (the 'fast' extra)")
@@ -283,8 +282,8 @@ def test_stability_test_matches_dense_eigenvalues(problem, mu, b):
         if abs(r - 1) > 1e-9:
             assert is_stable_with_momentum(problem, e, mu, b) == (r < 1)
     if mu == 0.0:
-        assert stability.is_stable(problem, limit * (1 - 1e-9), b)
-        assert not stability.is_stable(problem, limit * (1 + 1e-9), b)
+        assert is_stable(problem, limit * (1 - 1e-9), b)
+        assert not is_stable(problem, limit * (1 + 1e-9), b)
 
 
 # The reference loop is slower per step: it runs 8000 steps at 5 % above the limit (diverges near step 5700),

@@ -116,20 +116,20 @@ def _grouped_and_written_out():
 
 
 def test_stability_honours_multiplicity():
-    from ramplab.theory.dynamics import stability
+    from ramplab.theory import is_stable, spectral_radius, stationary_risk
 
     grouped, full = _grouped_and_written_out()
     for lr, batch in [(0.2, 1), (0.6, 2), (0.9, 1), (1.3, 4)]:
-        assert stability.is_stable(grouped, lr, batch) == stability.is_stable(full, lr, batch)
-        assert stability.spectral_radius(grouped, lr, batch) == pytest.approx(
-            stability.spectral_radius(full, lr, batch), rel=1e-12)
-    assert stability.stationary_risk(grouped, 0.2, 2) == pytest.approx(stability.stationary_risk(full, 0.2, 2),
+        assert is_stable(grouped, lr, batch) == is_stable(full, lr, batch)
+        assert spectral_radius(grouped, lr, batch) == pytest.approx(
+            spectral_radius(full, lr, batch), rel=1e-12)
+    assert stationary_risk(grouped, 0.2, 2) == pytest.approx(stationary_risk(full, 0.2, 2),
                                                                       rel=1e-13)
     # κ < 2 with a large step: the diagonal is negative and the radius is computed directly; the modes
     # inside a coordinate of multiplicity 3 then carry the largest eigenvalue.
     rad = Problem([1.0, 0.3], [1.0, 1.0], kurtosis=1.0, multiplicity=[1.0, 3.0])
-    assert stability.spectral_radius(rad, 1.8, 1) == pytest.approx(
-        stability.spectral_radius(rad.expanded(), 1.8, 1), rel=1e-12)
+    assert spectral_radius(rad, 1.8, 1) == pytest.approx(
+        spectral_radius(rad.expanded(), 1.8, 1), rel=1e-12)
 
 
 def test_sfo_and_growth_honour_multiplicity():

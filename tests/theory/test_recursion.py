@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ramplab.theory import DivergenceError, Problem, Schedule, expected_risk
-from ramplab.theory.dynamics import kernels
+from ramplab.theory.dynamics import _kernels as kernels
 from ramplab.theory.dynamics import ExponentialAverage, TailAverage, UniformAverage
 from ramplab.theory.dynamics import gradient_second_moment, second_moment_step
 from ramplab.theory.dynamics import is_stable, spectral_radius, stationary_risk, stationary_second_moment

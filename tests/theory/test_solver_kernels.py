@@ -19,7 +19,9 @@ import numpy as np
 import pytest
 
 from ramplab.theory import DivergenceError, Problem, Schedule, expected_risk
-from ramplab.theory.dynamics import kernels, recursion
+from ramplab.theory.dynamics import _kernels as kernels
+from ramplab.theory.dynamics import _loop
+from ramplab.theory import second_moment_step
 from ramplab.theory.dynamics import ExponentialAverage, TailAverage
 from ramplab.theory.dynamics import initial_state, step_tables
 
@@ -61,7 +63,7 @@ def _schedules():
 @pytest.mark.parametrize("split", [False, True], ids=["whole", "split"])
 @pytest.mark.parametrize("optimizer", ["sgd", "nsgd"])
 def test_fused_matches_reference(optimizer, split, average, checkpoints, monkeypatch):
-    monkeypatch.setattr(recursion, "_CHUNK", 256)
+    monkeypatch.setattr(_loop, "CHUNK", 256)
     problem = Problem.power_law(40, a=1.5, b=1.0, noise_variance=0.2, kurtosis=2.5)
     kw = dict(split=split, average=AVERAGES[average], checkpoints=checkpoints)
     fused = expected_risk(problem, _schedules(), optimizer, kernel="fused", **kw)
@@ -74,8 +76,8 @@ def test_fused_matches_reference(optimizer, split, average, checkpoints, monkeyp
 @needs_numba
 def test_auto_picks_fused_on_numpy_and_reference_elsewhere(monkeypatch):
     calls = []
-    monkeypatch.setattr(recursion, "_run_fused", lambda *a, **k: calls.append("fused") or _raise())
-    monkeypatch.setattr(recursion, "_run_reference", lambda *a, **k: calls.append("reference") or _raise())
+    monkeypatch.setattr(_loop, "FusedBackend", lambda *a, **k: calls.append("fused") or _raise())
+    monkeypatch.setattr(_loop, "ReferenceBackend", lambda *a, **k: calls.append("reference") or _raise())
     p, s = Problem.isotropic(2), Schedule.constant(0.1, 1, steps=3)
     for kw in ({}, {"dtype": np.float32}, {"backend": "array_api_strict"}, {"kernel": "reference"}):
         with pytest.raises(_Stop):
@@ -105,7 +107,7 @@ def test_kernel_argument_is_checked():
 def test_checkpoints_are_the_full_curves_at_those_steps(optimizer, kernel, monkeypatch):
     if kernel == "fused" and not kernels.AVAILABLE:
         pytest.skip("numba is not installed")
-    monkeypatch.setattr(recursion, "_CHUNK", 256)
+    monkeypatch.setattr(_loop, "CHUNK", 256)
     problem = Problem.power_law(30, a=1.3, b=0.7, noise_variance=0.4)
     scheds = [Schedule([0.5] * 300 + [0.25] * 300, [2] * 300 + [5] * 300), Schedule.constant(0.3, 3, steps=200)]
     cps = np.array([0, 3, 199, 200, 201, 256, 599, 600])
@@ -167,7 +169,7 @@ def test_integer_valued_float_checkpoints_are_accepted():
 def test_divergence_bookkeeping_agrees_between_kernels(on_divergence, monkeypatch):
     if not kernels.AVAILABLE:
         pytest.skip("numba is not installed")
-    monkeypatch.setattr(recursion, "_CHUNK", 512)
+    monkeypatch.setattr(_loop, "CHUNK", 512)
     problem = Problem.isotropic(3, noise_variance=1.0)
     # Schedule 0 diverges late, schedule 1 in the middle, schedule 2 just before it ends (it passes the
     # blow-up bound of docs/math.md#divergence at step 204, long before its state overflows), schedule 3
@@ -230,7 +232,7 @@ def test_parallel_layouts_equal_the_serial_one_bit_for_bit(optimizer, average, m
     problem = Problem.power_law(2 * kernels.TILE + 123, a=1.2, b=0.8, noise_variance=0.2)
     scheds = [Schedule.constant(0.3, 2, steps=60), Schedule.constant(0.2, 1, steps=45)]
     kw = dict(split=True, average=average)
-    monkeypatch.setattr(recursion, "_WIDE_MIN_ENTRIES", 1)
+    monkeypatch.setattr(_loop, "WIDE_MIN_ENTRIES", 1)
     monkeypatch.setattr(kernels, "thread_count", lambda: 2)
     wide = expected_risk(problem, scheds[0], optimizer, **kw)
     grouped = expected_risk(problem, scheds, optimizer, **kw)
@@ -261,7 +263,7 @@ def test_step_tables_pad_with_a_step_that_changes_nothing():
     lam = np.array([1.0, 0.5])
     s = np.array([[0.3, 0.7]])
     # η = 0, B = 1 leaves any state unchanged.
-    np.testing.assert_array_equal(recursion.second_moment_step(s, lam, 0.0, 1.0, 2.0), s)
+    np.testing.assert_array_equal(second_moment_step(s, lam, 0.0, 1.0, 2.0), s)
     with pytest.raises(ValueError, match="start"):
         step_tables([a], 2, 1)
 

@@ -26,7 +26,7 @@ Dependency order (no cycles): ``_problem`` → ``_step`` → ``_kernels`` → ``
 ``_momentum`` and ``_stability`` depend only on ``_problem`` / ``_step``.
 """
 
-from ._averaging import Averaging, ExponentialAverage, TailAverage, UniformAverage
+from ._averaging import Averaging, ExponentialAverage, TailAverage, UniformAverage, resolve_average
 from ._compression import SpectralGrouping, contraction_exponent, resolution_for, spectral_groups
 from ._equivalence import EquivalenceReport, equivalence_report, risk_ratio
 from ._loop import initial_state, step_tables
@@ -39,7 +39,7 @@ from ._step import gradient_second_moment, momentum_moment_step, second_moment_s
 from ._trajectory import DivergenceError, RiskTrajectory
 
 __all__ = [
-    "Averaging", "ExponentialAverage", "TailAverage", "UniformAverage",
+    "Averaging", "ExponentialAverage", "TailAverage", "UniformAverage", "resolve_average",
     "SpectralGrouping", "contraction_exponent", "resolution_for", "spectral_groups",
     "EquivalenceReport", "equivalence_report", "risk_ratio",
     "initial_state", "step_tables",

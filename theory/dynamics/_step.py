@@ -225,9 +225,9 @@ def second_moment_step(
                                  f"{v.shape}")
         if q is not None:
             q = strict_real_array(q, "q")
-        else:
-            q = np.sum(s * eigenvalues, axis=-1, keepdims=True)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # non-finite values propagate
+            if q is None:
+                q = np.sum(s * eigenvalues, axis=-1, keepdims=True)
             return sgd_step(np, s, eigenvalues, lr, batch, noise_variance, kurtosis - 2.0, q)
     if q is None:
         q = xp.sum(s * eigenvalues, axis=-1, keepdims=True)

@@ -188,6 +188,7 @@ class RiskTrajectory:
 
         Examples
         --------
+        >>> from ramplab.theory import Problem, Schedule, expected_risk
         >>> p = Problem.isotropic(2, noise_variance=0.0)
         >>> r = expected_risk(p, Schedule.constant(0.1, 2, steps=4))
         >>> bool(np.isclose(r.at_samples([4])[0], r.risk[2]))
