@@ -480,7 +480,8 @@ def resolve_optimizer(optimizer: Any, *, where: str | None = None) -> OptimizerS
         raise ValueError(f"optimizer must be one of {OPTIMIZER_NAMES} or an optimizer spec (SGD(), NSGD(), "
                          f"HeavyBall(), Adam(), SignSGD()); got {describe(optimizer)}")
     if where == "exact" and not spec.exact_supported:
-        raise ValueError(f"optimizer={spec!r:.200} has no exact solver: expected_risk runs SGD, NSGD "
+        label = repr(spec) if isinstance(spec, NSGD) else f"{type(spec).__name__}(...)"
+        raise ValueError(f"optimizer={label} has no exact solver: expected_risk runs SGD, NSGD "
                          f"(normalization='expected') and HeavyBall; run it with ramplab.simulations.simulate")
     return spec
 
