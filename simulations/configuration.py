@@ -46,7 +46,6 @@ __all__ = [
     "configure_simulation",
     "integer_batches",
     "optimizer_hyperparameters",
-    "refuse_removed_keywords",
     "resolve_data",
     "rotation_matrix",
     "simulated_problem",
