@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .registry import FigureContext, register
-from ..simulations import simulate
+from ..simulations import NSGD, simulate
 from ..theory import Problem, Schedule, expected_risk
 
 #: A standard error at or below this fraction of the mean risk counts as no spread (rounding only).
@@ -61,9 +61,9 @@ def build(ctx: FigureContext) -> None:
     results, timings = {}, {}
     for label, optimizer, normalization, sampler, k in SERIES:
         start = time.perf_counter()
-        results[label] = simulate(problem, cfg[optimizer], optimizer, normalization=normalization,
-                                  sampler=sampler, runs=cfg["runs"][sampler], seed=[ctx.seed, k],
-                                  backend=ctx.backend, checkpoints=grid)
+        spec = NSGD(normalization) if optimizer == "nsgd" else optimizer
+        results[label] = simulate(problem, cfg[optimizer], spec, sampler=sampler, runs=cfg["runs"][sampler],
+                                  seed=[ctx.seed, k], backend=ctx.backend, checkpoints=grid)
         timings[label] = time.perf_counter() - start
 
     fig, axes = plt.subplots(2, 3, figsize=(17, 8.5))

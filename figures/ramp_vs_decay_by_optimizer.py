@@ -28,7 +28,7 @@ import numpy as np
 
 from ._seesaw_setup import max_stable_lr, nsgd_peak_lr
 from .registry import FigureContext, register
-from ..simulations import simulate
+from ..simulations import resolve_optimizer, simulate
 from ..theory import Problem, expected_risk, phase_schedule
 from ..theory.dynamics import gradient_second_moment
 
@@ -138,8 +138,9 @@ def build(ctx: FigureContext) -> None:
         nonlocal seed_index
         seed_index += 1
         s = schedules(lr0, b0, *member)
-        r = simulate(problem, s, optimizer, runs=runs, seed=[ctx.seed, seed_index], backend=ctx.backend,
-                     checkpoints=[s.total_samples], **kw)
+        spec = type(resolve_optimizer(optimizer))(**kw)  # the shorthand's spec with these hyper-parameters
+        r = simulate(problem, s, spec, runs=runs, seed=[ctx.seed, seed_index], backend=ctx.backend,
+                     checkpoints=[s.total_samples])
         return float(r.mean_risk[-1]), float(r.stderr[-1])
 
     for b0 in cfg["batches"]:

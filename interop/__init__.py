@@ -8,7 +8,7 @@
 - :func:`optax_schedule` — a pure, jit-compatible function of optax's step count;
 - :func:`batch_sizes` — the integer batch of every step, for the data sampler;
 - :func:`torch_momentum` — ``torch.optim.SGD(momentum=μ)`` is heavy ball with ``μ_t = μ η_t/η_{t−1}``:
-  the per-step ``μ_t`` for ``simulate(..., momentum=...)`` and the exact momentum solver;
+  the per-step ``μ_t`` for ``simulate(..., HeavyBall(μ_t))`` and the exact momentum solver;
 - :func:`learning_rate_at` — the rate of any step, without a framework.
 
 PyTorch and JAX/optax are optional (the ``interop`` extra) and imported only when needed.

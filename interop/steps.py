@@ -112,7 +112,7 @@ def torch_momentum(schedule: Schedule, momentum: float) -> np.ndarray:
     torch keeps ``b_t = μ b_{t−1} + g_t`` and steps ``w_t = w_{t−1} − η_t b_t``; while the rate is
     positive this is heavy ball ``w_t = w_{t−1} − η_t g_t + μ_t (w_{t−1} − w_{t−2})`` with
     ``μ_t = μ η_t/η_{t−1}`` (docs/math.md#torch-interop). Entry ``k`` belongs to 0-based step ``k``
-    (indexed like ``schedule.lr``), the convention of ``simulate(..., momentum=...)`` and of the
+    (indexed like ``schedule.lr``), the convention of ``simulate(..., HeavyBall(μ_t))`` and of the
     exact momentum solver. Entry 0 multiplies ``w_0 − w_{−1} = 0`` and is set to ``μ``; a zero-rate
     step gets 0.
 

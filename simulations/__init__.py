@@ -4,9 +4,14 @@ The independent witness of the exact solver in :mod:`theory`: many runs advance 
 ``(runs, d)`` arrays on NumPy, CuPy or any array API namespace, with an exact ``O(d)``-per-step
 sampler of Gaussian mini-batch gradients and a direct sampler for any data distribution.
 
-- :func:`simulate` runs SGD or NSGD (expected or conditional denominator) and returns a
-  :class:`SimulationResult` (mean excess risk, standard error, optional per-run curves; with
-  ``average=`` also those of an iterate average, docs/math.md#iterate-averaging).
+- :func:`simulate` runs SGD, NSGD (expected or conditional denominator), heavy ball, Adam or
+  SignSGD and returns a :class:`SimulationResult` (mean excess risk, standard error, optional
+  per-run curves; with ``average=`` also those of an iterate average,
+  docs/math.md#iterate-averaging).
+- The optimizer specs it takes as ``optimizer=`` (:class:`~ramplab.theory.SGD`,
+  :class:`~ramplab.theory.NSGD`, :class:`~ramplab.theory.HeavyBall`, :class:`~ramplab.theory.Adam`,
+  :class:`~ramplab.theory.SignSGD`) are those of the exact solver, re-exported here
+  (docs/math.md#monte-carlo-optimizers).
 - :mod:`simulations.configuration`, :mod:`simulations.updates` and :mod:`simulations.recording`
   hold its parts: validated arguments and per-step tables, the per-step updates of the runs, and
   the statistics of their curves.
@@ -16,13 +21,21 @@ sampler of Gaussian mini-batch gradients and a direct sampler for any data distr
 
 from .monte_carlo import SimulationDivergenceError, SimulationResult, simulate
 from .samplers import DATA_KURTOSIS, SAMPLERS, gradient_covariance, gradient_samples
+from ..theory._optimizers import NSGD, SGD, Adam, HeavyBall, OptimizerSpec, SignSGD, resolve_optimizer
 
 __all__ = [
+    "Adam",
     "DATA_KURTOSIS",
+    "HeavyBall",
+    "NSGD",
+    "OptimizerSpec",
+    "SGD",
+    "SignSGD",
     "SAMPLERS",
     "SimulationDivergenceError",
     "SimulationResult",
     "gradient_covariance",
     "gradient_samples",
+    "resolve_optimizer",
     "simulate",
 ]

@@ -1,8 +1,8 @@
 """What a Monte Carlo simulation runs: validated arguments and the per-step tables (docs/math.md#monte-carlo).
 
 :func:`configure_simulation` checks every argument of :func:`simulations.simulate` and resolves the
-defaults (data law, sampler, backend, dtype, block and chunk sizes, the optimizer's
-hyper-parameters and rotation) into one :class:`SimulationConfig`. The per-step quantities are read
+defaults (data law, sampler, backend, dtype, block and chunk sizes, the optimizer spec —
+:func:`theory.resolve_optimizer` — and its rotation) into one :class:`SimulationConfig`. The per-step quantities are read
 block by block through :meth:`SimulationConfig.step_block`: the rate ``η_t`` actually applied (the
 schedule's, or under NSGD with the expected denominator ``η_t/sqrt(G_t)`` from the exact solver),
 the integer batch ``B_t``, the heavy-ball momentum ``μ_t`` (docs/math.md#monte-carlo-optimizers)
@@ -20,7 +20,18 @@ import numpy as np
 
 from .samplers import DATA_KURTOSIS, SAMPLERS
 from .streams import default_block, root_seed_sequence
-from ..theory._validate import describe, finite_real, flag, positive_int, strict_real_array
+from ..theory._optimizers import (
+    NORMALIZATIONS,
+    OPTIMIZER_NAMES,
+    ROTATION_ATOL,
+    NSGD,
+    Adam,
+    HeavyBall,
+    OptimizerSpec,
+    SignSGD,
+    resolve_optimizer,
+)
+from ..theory._validate import describe, flag, positive_int, strict_real_array
 from ..theory.backend import resolve_backend
 from ..theory.dynamics import Averaging, resolve_average
 from ..theory.dynamics import Problem
@@ -41,24 +52,22 @@ __all__ = [
     "simulated_problem",
 ]
 
-OPTIMIZERS = ("sgd", "nsgd", "momentum", "adam", "signsgd")
-#: Defaults of the optimizers' hyper-parameters (docs/math.md#monte-carlo-optimizers): heavy-ball
-#: ``momentum`` for ``"momentum"``; ``betas``, ``eps`` and decoupled ``weight_decay`` for ``"adam"``;
-#: ``momentum`` (0: plain SignSGD; > 0: Signum) for ``"signsgd"``.
-DEFAULT_HYPERPARAMETERS = {
-    "momentum": {"momentum": 0.9},
-    "adam": {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0},
-    "signsgd": {"momentum": 0.0},
+OPTIMIZERS = OPTIMIZER_NAMES
+#: The keywords ``simulate`` took before the optimizer specs, each with the spec that now holds it.
+REMOVED_KEYWORDS = {
+    "normalization": "optimizer=NSGD(normalization=...)",
+    "momentum": "optimizer=HeavyBall(momentum=...) or optimizer=SignSGD(momentum=...)",
+    "betas": "optimizer=Adam(betas=...)",
+    "eps": "optimizer=Adam(eps=...)",
+    "weight_decay": "optimizer=Adam(weight_decay=...)",
+    "rotation": "optimizer=Adam(rotation=...) or optimizer=SignSGD(rotation=...)",
 }
 #: Largest dimension for which ``rotation="random"`` draws a dense Haar rotation (d² floats, O(d³) work).
 MAX_RANDOM_ROTATION = 8192
-#: ``rotation`` matrices must satisfy ``max |QᵀQ − I| ≤`` this.
-ROTATION_ATOL = 1e-8
 #: Most runs of one simulation (the host keeps a few floats per run): more is refused naming ``runs``.
 MAX_RUNS = 2**31
 #: Most runs per random stream (each stream draws ``runs_per_stream × (d + 3)`` numbers per step).
 MAX_RUNS_PER_STREAM = 2**20
-NORMALIZATIONS = ("expected", "conditional")
 # Default chunk: as many runs as keep one (runs, d) state array at about 2^21 elements (16 MiB).
 _CHUNK_ELEMENTS = 2**21
 
@@ -210,7 +219,7 @@ class StepBlock:
 
     Python floats and ints, not NumPy scalars: they mix with the arrays of every namespace.
     ``weights`` is ``None`` without an iterate average; ``momenta`` (the heavy-ball ``μ_t``) is
-    ``None`` unless the optimizer is ``"momentum"``.
+    ``None`` unless the optimizer is heavy ball (:class:`~ramplab.theory.HeavyBall`).
 
     Attributes
     ----------
@@ -230,10 +239,10 @@ class StepBlock:
     --------
     >>> p = Problem([1.0, 0.5], [1.0, 1.0], noise_variance=0.1)
     >>> config = configure_simulation(
-    ...     p, Schedule.constant(0.1, 4, steps=5), "momentum", normalization="expected", runs=8, seed=0,
+    ...     p, Schedule.constant(0.1, 4, steps=5), HeavyBall(0.9), runs=8, seed=0,
     ...     backend="numpy", sampler="auto", data=None, checkpoints=None, keep_runs=False,
     ...     on_divergence="raise", progress=False, dtype=None, chunk_size=None, runs_per_stream=None,
-    ...     average="uniform", momentum=0.9)
+    ...     average="uniform")
     >>> config.step_block(1, 3)
     StepBlock(start=1, stop=3, rates=[0.1, 0.1], batches=[4, 4], weights=[0.5, 0.333...], momenta=[0.9, 0.9])
     """
@@ -259,16 +268,16 @@ class SimulationConfig:
         (:func:`simulated_problem`).
     rates : ndarray, shape (T,)
         Deterministic rates applied at each step: the schedule's for SGD and conditional NSGD (whose
-        step is then divided by ``‖g_t‖``), ``η_t/sqrt(G_t)`` for NSGD with the expected denominator.
+        step is then divided by ``‖g_t‖``), ``η_t/sqrt(G_t)`` for NSGD with the expected denominator
+        (with heavy ball on NSGD, those of the exact momentum solver).
     conditional : bool
         NSGD with the conditional denominator ``‖g_t‖``.
     averaging : Averaging or None
         The iterate average, if any.
     hyperparameters : dict
-        The optimizer's resolved hyper-parameters (:data:`DEFAULT_HYPERPARAMETERS` filled in);
-        empty for SGD and NSGD.
+        The spec's hyper-parameters (:func:`optimizer_hyperparameters`); empty for SGD and NSGD.
     momenta : ndarray, shape (T,), or None
-        The heavy-ball ``μ_t`` of every step (``optimizer="momentum"``).
+        The heavy-ball ``μ_t`` of every step (:class:`~ramplab.theory.HeavyBall`).
     rotation : ndarray, shape (d, d), or None
         The orthogonal ``Q`` whose columns are the optimizer's coordinate axes in the eigenbasis
         (:func:`rotation_matrix`); ``None``: the optimizer sees the eigenbasis.
@@ -276,8 +285,13 @@ class SimulationConfig:
         Namespace, state dtype, runs per random stream, runs advanced together.
     schedule : Schedule
         ``T`` steps.
-    optimizer, normalization, sampler, data : str
-        Resolved names (``sampler="auto"`` and ``data=None`` replaced by what runs).
+    optimizer, sampler, data : str
+        Resolved names (``optimizer`` the spec's shorthand, ``sampler="auto"`` and ``data=None``
+        replaced by what runs).
+    normalization : str or None
+        NSGD's denominator (``"expected"`` for heavy ball on NSGD); ``None`` for the other rules.
+    spec : OptimizerSpec
+        The optimizer spec that runs (:func:`theory.resolve_optimizer` of ``optimizer``).
     runs : int
         Independent runs.
     root : numpy.random.SeedSequence
@@ -291,10 +305,10 @@ class SimulationConfig:
     --------
     >>> p = Problem([1.0, 0.5], [1.0, 1.0], noise_variance=0.1)
     >>> config = configure_simulation(
-    ...     p, Schedule.constant(0.1, 4, steps=5), "momentum", normalization="expected", runs=8, seed=0,
+    ...     p, Schedule.constant(0.1, 4, steps=5), HeavyBall(0.9), runs=8, seed=0,
     ...     backend="numpy", sampler="auto", data=None, checkpoints=None, keep_runs=False,
     ...     on_divergence="raise", progress=False, dtype=None, chunk_size=None, runs_per_stream=None,
-    ...     average="uniform", momentum=0.9)
+    ...     average="uniform")
     >>> config.horizon, config.sampler, config.data, config.batches.tolist()
     (5, 'gaussian-exact', 'gaussian', [4, 4, 4, 4, 4])
     """
@@ -303,7 +317,7 @@ class SimulationConfig:
     simulated: Problem
     schedule: Schedule
     optimizer: str
-    normalization: str
+    normalization: str | None
     sampler: str
     data: str
     runs: int
@@ -323,6 +337,7 @@ class SimulationConfig:
     hyperparameters: dict = field(default_factory=dict)
     momenta: np.ndarray | None = None
     rotation: np.ndarray | None = None
+    spec: OptimizerSpec | None = None
 
     @property
     def horizon(self) -> int:
@@ -386,98 +401,56 @@ def _checked_averaging(average: Any, horizon: int) -> Averaging | None:
     return averaging
 
 
-def _fraction(value: Any, name: str) -> float:
-    """A real number in ``[0, 1)``, or ValueError/TypeError naming ``name``."""
-    out = finite_real(value, name, minimum=0.0)
-    if out >= 1.0:
-        raise ValueError(f"{name} must lie in [0, 1); got {describe(value)}")
-    return out
+def _refuse_removed(removed: dict, function: str) -> None:
+    """TypeError for a keyword ``function`` no longer takes, saying which optimizer spec holds it now."""
+    for name in removed:
+        if name in REMOVED_KEYWORDS:
+            raise TypeError(f"{name}= moved: pass {REMOVED_KEYWORDS[name]} to {function} "
+                            f"(docs/math.md#monte-carlo-optimizers)")
+    if removed:
+        raise TypeError(f"{function}() got an unexpected keyword argument {next(iter(removed))!r}")
 
 
-def optimizer_hyperparameters(
-    optimizer: str,
-    steps: int,
-    *,
-    momentum: Any = None,
-    betas: Any = None,
-    eps: Any = None,
-    weight_decay: Any = None,
-) -> tuple[dict, np.ndarray | None]:
-    """Check the optimizer's hyper-parameters and fill in the defaults (docs/math.md#monte-carlo-optimizers).
+def optimizer_hyperparameters(optimizer: str | OptimizerSpec, steps: int) -> tuple[dict, np.ndarray | None]:
+    """The optimizer's hyper-parameters as a dict, and its per-step heavy-ball ``μ_t`` (docs/math.md#monte-carlo-optimizers).
 
     Parameters
     ----------
-    optimizer : {"sgd", "nsgd", "momentum", "adam", "signsgd"}
+    optimizer : OptimizerSpec or {"sgd", "nsgd", "momentum", "adam", "signsgd"}
+        A spec, or a shorthand for the spec with its defaults (:func:`theory.resolve_optimizer`).
     steps : int
-        Steps ``T`` of the schedule (the length a per-step ``momentum`` array must have).
-    momentum : float or array_like of shape (T,), optional
-        ``"momentum"``: heavy-ball ``μ`` in ``[0, 1)`` (default 0.9), or one ``μ_t ≥ 0`` per step
-        (values above 1 are allowed there: the torch mapping gives them during a warmup).
-        ``"signsgd"``: the Signum buffer's ``μ`` in ``[0, 1)`` (default 0, plain SignSGD).
-    betas : pair of float, optional
-        Adam's ``(β_1, β_2)``, each in ``[0, 1)``; default ``(0.9, 0.999)``.
-    eps : float, optional
-        Adam's ``ε ≥ 0``; default ``1e-8``.
-    weight_decay : float, optional
-        Adam's decoupled (AdamW) weight decay ``λ ≥ 0``; default 0.
+        Steps ``T`` of the schedule (the length a per-step heavy-ball ``momentum`` must have).
 
     Returns
     -------
     hyperparameters : dict
-        The resolved values (empty for SGD and NSGD).
+        ``{"momentum": μ}`` for :class:`~ramplab.theory.HeavyBall` and
+        :class:`~ramplab.theory.SignSGD`; ``{"betas", "eps", "weight_decay"}`` for
+        :class:`~ramplab.theory.Adam`; empty for SGD and NSGD.
     momenta : ndarray, shape (T,), or None
-        Per-step ``μ_t`` for ``"momentum"``, else ``None``.
+        Per-step ``μ_t`` for heavy ball, else ``None``.
 
     Raises
     ------
-    ValueError, TypeError
-        Naming the hyper-parameter: out of range, of the wrong kind or length, or given to an
-        optimizer that has no such hyper-parameter.
+    ValueError
+        For an unknown ``optimizer``, or a per-step ``momentum`` whose length is not ``steps``
+        (named).
 
     Examples
     --------
     >>> optimizer_hyperparameters("adam", 3)
     ({'betas': (0.9, 0.999), 'eps': 1e-08, 'weight_decay': 0.0}, None)
-    >>> optimizer_hyperparameters("momentum", 2, momentum=0.5)[1].tolist()
+    >>> optimizer_hyperparameters(HeavyBall(0.5), 2)[1].tolist()
     [0.5, 0.5]
     """
-    given = {"momentum": momentum, "betas": betas, "eps": eps, "weight_decay": weight_decay}
-    allowed = DEFAULT_HYPERPARAMETERS.get(optimizer, {})
-    for name, value in given.items():
-        if value is not None and name not in allowed:
-            owners = [o for o, d in DEFAULT_HYPERPARAMETERS.items() if name in d]
-            raise ValueError(f"{name} applies only to optimizer={' or '.join(map(repr, owners))}; "
-                             f"got {name}={describe(value)} with optimizer={optimizer!r}")
-    out = {k: (v if given[k] is None else given[k]) for k, v in allowed.items()}
-    momenta = None
-    if optimizer == "momentum":
-        mu = out["momentum"]
-        if isinstance(mu, (list, tuple, np.ndarray)) and np.ndim(mu) >= 1:
-            arr = strict_real_array(mu, "momentum")
-            if arr.shape != (steps,):
-                raise ValueError(f"momentum must be a number or one value per step (shape ({steps},)); got "
-                                 f"shape {arr.shape}")
-            bad = ~(np.isfinite(arr) & (arr >= 0))
-            if bad.any():
-                i = int(np.argmax(bad))
-                raise ValueError(f"momentum must be finite and ≥ 0 at every step; got {float(arr[i])!r} at "
-                                 f"step {i + 1}")
-            momenta = arr.astype(np.float64)
-            out["momentum"] = momenta
-        else:
-            out["momentum"] = _fraction(mu, "momentum")
-            momenta = np.full(steps, out["momentum"])
-    elif optimizer == "signsgd":
-        out["momentum"] = _fraction(out["momentum"], "momentum")
-    elif optimizer == "adam":
-        b = out["betas"]
-        if isinstance(b, (str, bytes)) or not isinstance(b, (list, tuple, np.ndarray)) or np.ndim(b) != 1 \
-                or len(b) != 2:
-            raise TypeError(f"betas must be a pair (beta1, beta2); got {describe(b)}")
-        out["betas"] = (_fraction(b[0], "betas"), _fraction(b[1], "betas"))
-        out["eps"] = finite_real(out["eps"], "eps", minimum=0.0)
-        out["weight_decay"] = finite_real(out["weight_decay"], "weight_decay", minimum=0.0)
-    return out, momenta
+    spec = resolve_optimizer(optimizer, where="monte_carlo")
+    if isinstance(spec, HeavyBall):
+        return {"momentum": spec.momentum}, spec.momenta(steps)
+    if isinstance(spec, SignSGD):
+        return {"momentum": spec.momentum}, None
+    if isinstance(spec, Adam):
+        return {"betas": spec.betas, "eps": spec.eps, "weight_decay": spec.weight_decay}, None
+    return {}, None
 
 
 def rotation_matrix(rotation: Any, dimension: int, seed: Any = 0) -> np.ndarray | None:
@@ -551,9 +524,8 @@ def rotation_matrix(rotation: Any, dimension: int, seed: Any = 0) -> np.ndarray 
 def configure_simulation(
     problem: Problem,
     schedule: Schedule,
-    optimizer: str,
+    optimizer: str | OptimizerSpec,
     *,
-    normalization: str,
     runs: int,
     seed: Any,
     backend: Any,
@@ -567,11 +539,7 @@ def configure_simulation(
     chunk_size: int | None,
     runs_per_stream: int | None,
     average: Any,
-    momentum: Any = None,
-    betas: Any = None,
-    eps: Any = None,
-    weight_decay: Any = None,
-    rotation: Any = None,
+    **removed: Any,
 ) -> SimulationConfig:
     """Check the arguments of :func:`simulations.simulate` and resolve their defaults.
 
@@ -580,14 +548,17 @@ def configure_simulation(
     problem : Problem
     schedule : Schedule
         ``T`` steps with whole batch sizes.
-    optimizer : {"sgd", "nsgd", "momentum", "adam", "signsgd"}
-    normalization, runs, seed, backend, sampler, data, checkpoints, keep_runs, on_divergence, progress
+    optimizer : OptimizerSpec or {"sgd", "nsgd", "momentum", "adam", "signsgd"}
+        The update rule and its hyper-parameters (docs/math.md#monte-carlo-optimizers), as in
+        :func:`simulations.simulate`.
+    runs, seed, backend, sampler, data, checkpoints, keep_runs, on_divergence, progress
         As in :func:`simulations.simulate`.
     dtype, chunk_size, runs_per_stream, average
         As in :func:`simulations.simulate`.
-    momentum, betas, eps, weight_decay, rotation
-        The optimizer's hyper-parameters (docs/math.md#monte-carlo-optimizers), as in
-        :func:`simulations.simulate`.
+    **removed
+        The per-optimizer keywords of earlier versions (``normalization``, ``momentum``,
+        ``betas``, ``eps``, ``weight_decay``, ``rotation``): each raises TypeError naming the spec
+        that now takes it.
 
     Returns
     -------
@@ -603,10 +574,10 @@ def configure_simulation(
     --------
     >>> p = Problem([1.0, 0.5], [1.0, 1.0], noise_variance=0.1)
     >>> config = configure_simulation(
-    ...     p, Schedule.constant(0.1, 4, steps=5), "momentum", normalization="expected", runs=8, seed=0,
+    ...     p, Schedule.constant(0.1, 4, steps=5), HeavyBall(0.9), runs=8, seed=0,
     ...     backend="numpy", sampler="auto", data=None, checkpoints=None, keep_runs=False,
     ...     on_divergence="raise", progress=False, dtype=None, chunk_size=None, runs_per_stream=None,
-    ...     average="uniform", momentum=0.9)
+    ...     average="uniform")
     >>> config.runs, config.hyperparameters["momentum"], config.averaging is not None
     (8, 0.9, True)
     """
@@ -614,10 +585,8 @@ def configure_simulation(
         raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be a Schedule; got {type(schedule).__name__}")
-    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r:.80}")
-    if not isinstance(normalization, str) or normalization not in NORMALIZATIONS:
-        raise ValueError(f"normalization must be one of {NORMALIZATIONS}; got {normalization!r:.80}")
+    _refuse_removed(removed, "configure_simulation")
+    spec = resolve_optimizer(optimizer, where="monte_carlo")
     if not isinstance(on_divergence, str) or on_divergence not in ("raise", "flag"):
         raise ValueError(f"on_divergence must be 'raise' or 'flag'; got {on_divergence!r:.80}")
     if not isinstance(sampler, str) or sampler not in SAMPLERS:
@@ -633,13 +602,12 @@ def configure_simulation(
         raise ValueError(
             f"sampler='gaussian-exact' draws Gaussian batches only; got data={data!r} (use sampler='direct')"
         )
-    hyper, momenta = optimizer_hyperparameters(optimizer, len(schedule), momentum=momentum, betas=betas, eps=eps,
-                                               weight_decay=weight_decay)
+    hyper, momenta = optimizer_hyperparameters(spec, len(schedule))
     runs = positive_int(runs, "runs", maximum=MAX_RUNS)
     batches = integer_batches(schedule)
     simulated = simulated_problem(problem)
     root = root_seed_sequence(seed)
-    rotation = rotation_matrix(rotation, simulated.eigenvalues.shape[0], root)
+    rotation = rotation_matrix(getattr(spec, "rotation", None), simulated.eigenvalues.shape[0], root)
     xp = resolve_backend(backend)
     dt = resolve_dtype(xp, dtype)
     block = (default_block(xp) if runs_per_stream is None
@@ -651,15 +619,24 @@ def configure_simulation(
         chunk = math.ceil(positive_int(chunk_size, "chunk_size") / block) * block
     chunk = min(chunk, math.ceil(runs / block) * block)
 
-    if optimizer == "nsgd" and normalization == "expected":
+    conditional = isinstance(spec, NSGD) and spec.normalization == "conditional"
+    normalization = None
+    if isinstance(spec, NSGD):
+        normalization = spec.normalization
+    elif isinstance(spec, HeavyBall) and spec.optimizer == "nsgd":
+        normalization = "expected"
+    if isinstance(spec, NSGD) and not conditional:
         rates = np.asarray(expected_risk(simulated, schedule, "nsgd").effective_lr, dtype=np.float64)
+    elif normalization == "expected":  # heavy ball on NSGD: the exact momentum solver's η_t/sqrt(G_t)
+        rates = np.asarray(expected_risk(simulated, schedule, "nsgd", momentum=spec.momentum).effective_lr,
+                           dtype=np.float64)
     else:
         rates = np.asarray(schedule.lr, dtype=np.float64)
     return SimulationConfig(
         problem=problem,
         simulated=simulated,
         schedule=schedule,
-        optimizer=optimizer,
+        optimizer=spec.name,
         normalization=normalization,
         sampler=sampler,
         data=data,
@@ -671,7 +648,7 @@ def configure_simulation(
         chunk=chunk,
         rates=rates,
         batches=batches,
-        conditional=optimizer == "nsgd" and normalization == "conditional",
+        conditional=conditional,
         averaging=averaging,
         checkpoints=checkpoints,
         keep_runs=keep_runs,
@@ -680,4 +657,5 @@ def configure_simulation(
         hyperparameters=hyper,
         momenta=momenta,
         rotation=rotation,
+        spec=spec,
     )

@@ -30,11 +30,12 @@ from typing import Any
 
 import numpy as np
 
-from .configuration import NORMALIZATIONS, OPTIMIZERS, SimulationConfig, configure_simulation
+from .configuration import NORMALIZATIONS, OPTIMIZERS, SimulationConfig, _refuse_removed, configure_simulation
 from .progress import ProgressBar
 from .recording import ChunkRecorder, CurveStatistics, RecordPlan, record_plan
 from .streams import block_streams
 from .updates import OptimizerStep, averaged_update, draw_gradient
+from ..theory._optimizers import OptimizerSpec
 from ..theory.backend import backend_name
 from ..theory.dynamics import Averaging
 from ..theory.dynamics import Problem
@@ -109,12 +110,16 @@ class SimulationResult:
     runs, seed, backend, sampler, data, optimizer, normalization
         What was run: ``seed`` reproduces it (the root seed's entropy, or the ``SeedSequence``
         given), ``backend`` is the namespace's name, ``sampler`` the resolved sampler,
-        ``normalization`` is ``None`` except for NSGD.
+        ``optimizer`` the spec's shorthand (``"momentum"`` for heavy ball), ``normalization`` is
+        ``None`` except for NSGD (and ``"expected"`` for heavy ball on NSGD).
     hyperparameters : dict
-        The optimizer's resolved hyper-parameters (``momentum``; ``betas``, ``eps``,
-        ``weight_decay``); empty for SGD and NSGD.
+        The optimizer's hyper-parameters (``momentum``; ``betas``, ``eps``, ``weight_decay``);
+        empty for SGD and NSGD.
     rotation : ndarray, shape (d, d), or None
-        The orthogonal ``Q`` of the optimizer's coordinates ``θ = Qᵀ e`` (``rotation=``).
+        The orthogonal ``Q`` of the optimizer's coordinates ``θ = Qᵀ e`` (the spec's ``rotation``,
+        ``"random"`` drawn).
+    optimizer_spec : OptimizerSpec or None
+        The spec that ran (passing it back as ``optimizer=`` runs the same rule).
     runs_per_stream : int
         Block size of the random streams (part of what reproduces the numbers).
     effective_lr : ndarray, shape (T,), or None
@@ -172,6 +177,7 @@ class SimulationResult:
     run_averaged_risk: np.ndarray | None = None
     hyperparameters: dict = field(default_factory=dict)
     rotation: np.ndarray | None = None
+    optimizer_spec: OptimizerSpec | None = None
 
     @property
     def std(self) -> np.ndarray:
@@ -224,9 +230,8 @@ class SimulationResult:
 def simulate(
     problem: Problem,
     schedule: Schedule,
-    optimizer: str = "sgd",
+    optimizer: str | OptimizerSpec = "sgd",
     *,
-    normalization: str = "expected",
     runs: int = 1000,
     seed: Any = 0,
     backend: Any = "auto",
@@ -240,11 +245,7 @@ def simulate(
     chunk_size: int | None = None,
     runs_per_stream: int | None = None,
     average: str | Averaging | None = None,
-    momentum: Any = None,
-    betas: Any = None,
-    eps: Any = None,
-    weight_decay: Any = None,
-    rotation: Any = None,
+    **removed: Any,
 ) -> SimulationResult:
     """Monte Carlo mean excess risk of SGD, NSGD, momentum, Adam or SignSGD along a schedule, with its SE.
 
@@ -256,16 +257,34 @@ def simulate(
     problem : Problem
     schedule : Schedule
         Batch sizes must be integer-valued.
-    optimizer : {"sgd", "nsgd", "momentum", "adam", "signsgd"}
-        The update rule (docs/math.md#monte-carlo-optimizers): plain SGD, normalized SGD, heavy-ball
-        momentum ``w_{t+1} = w_t − η_t g_t + μ_t (w_t − w_{t−1})`` with ``w_{−1} = w_0`` (the
-        convention of the exact momentum solver), Adam (AdamW-style decoupled weight decay) or
-        SignSGD (Signum with ``momentum > 0``). The schedule's ``lr`` is the ``η_t`` of each rule.
-    normalization : {"expected", "conditional"}
-        NSGD only. ``"expected"`` divides by ``sqrt(E‖g_t‖²)``: the deterministic rates
-        ``η/sqrt(G_t)`` are taken from :func:`theory.expected_risk` (its ``effective_lr``), so the
-        simulation estimates exactly what the exact solver computes. ``"conditional"`` divides each
-        run's step by the realised ``‖g_t‖`` of its batch; when ``g_t = 0`` the step is zero.
+    optimizer : OptimizerSpec or {"sgd", "nsgd", "momentum", "adam", "signsgd"}
+        The update rule and its hyper-parameters (docs/math.md#monte-carlo-optimizers), a spec of
+        :mod:`ramplab.theory` or its shorthand (the spec with its defaults,
+        :func:`~ramplab.theory.resolve_optimizer`); the schedule's ``lr`` is the ``η_t`` of each rule.
+
+        - :class:`~ramplab.theory.SGD` (``"sgd"``): plain SGD.
+        - :class:`~ramplab.theory.NSGD` (``"nsgd"``): normalized SGD. ``normalization="expected"``
+          (default) divides by ``sqrt(E‖g_t‖²)``: the deterministic rates ``η/sqrt(G_t)`` are taken
+          from :func:`theory.expected_risk` (its ``effective_lr``), so the simulation estimates
+          exactly what the exact solver computes. ``"conditional"`` divides each run's step by the
+          realised ``‖g_t‖`` of its batch; when ``g_t = 0`` the step is zero.
+        - :class:`~ramplab.theory.HeavyBall` (``"momentum"``: ``μ = 0.9``): heavy-ball momentum
+          ``w_{t+1} = w_t − η_t g_t + μ_t (w_t − w_{t−1})`` with ``w_{−1} = w_0`` (the convention of
+          the exact momentum solver), ``μ`` one number or one ``μ_t`` per step (e.g.
+          :func:`ramplab.interop.torch_momentum` for what ``torch.optim.SGD(momentum=μ)`` does); on
+          NSGD (``HeavyBall(μ, optimizer="nsgd")``) with the exact momentum solver's ``η/sqrt(G_t)``.
+        - :class:`~ramplab.theory.Adam` (``"adam"``): Adam with AdamW's decoupled weight decay
+          ``λ`` (``w ← w − η_t λ w`` besides the Adam step, with ``w = e − e_0`` the iterate from
+          ``w_0 = 0``).
+        - :class:`~ramplab.theory.SignSGD` (``"signsgd"``): SignSGD, Signum with ``momentum > 0``.
+
+        Adam and SignSGD take ``rotation``: the coordinates they see. ``None`` (default): the
+        eigenbasis of ``H``, in which the data covariance is diagonal. An orthogonal ``Q``: the
+        optimizer sees ``θ = Qᵀ e`` and the covariance ``Qᵀ Λ Q``. ``"random"``: a Haar rotation
+        drawn from ``seed`` (a stream no run uses). It costs two ``(n, d) × (d, d)`` products per
+        step, ``O(d²)`` per run and step on top of the ``O(d)`` sampler (the gradient is still
+        drawn in the eigenbasis, exactly, and then rotated). SGD, NSGD and heavy ball are
+        rotation-equivariant and take none.
     runs : int
         Independent runs, ≥ 1.
     seed : int, sequence of int, SeedSequence or None
@@ -312,27 +331,11 @@ def simulate(
         dtype of the iterate and uses no random numbers, so every other output is unchanged by it.
         A run whose averaged risk stops being finite counts as diverged, as for the iterate.
         Adds ``mean_averaged_risk``, ``averaged_stderr`` (and ``run_averaged_risk``) to the result.
-
-    momentum : float or array_like of shape (T,), optional
-        ``"momentum"``: ``μ`` in ``[0, 1)``, default 0.9, or one ``μ_t ≥ 0`` per step (e.g.
-        :func:`ramplab.interop.torch_momentum` for what ``torch.optim.SGD(momentum=μ)`` does).
-        ``"signsgd"``: the Signum buffer's ``μ`` in ``[0, 1)``, default 0 (plain SignSGD). Any other
-        optimizer raises ValueError naming ``momentum``.
-    betas : pair of float, optional
-        Adam's ``(β_1, β_2)`` in ``[0, 1)``; default ``(0.9, 0.999)``.
-    eps : float, optional
-        Adam's ``ε ≥ 0`` (in gradient units); default ``1e-8``.
-    weight_decay : float, optional
-        Adam's decoupled weight decay ``λ ≥ 0`` (AdamW: ``w ← w − η_t λ w`` besides the Adam step,
-        with ``w = e − e_0`` the iterate from ``w_0 = 0``); default 0. ``betas``, ``eps`` and
-        ``weight_decay`` with any optimizer but Adam raise ValueError naming them.
-    rotation : None, "random" or array_like of shape (d, d)
-        The coordinates the optimizer sees. ``None`` (default): the eigenbasis of ``H``, in which
-        the data covariance is diagonal. An orthogonal ``Q``: the optimizer sees ``θ = Qᵀ e`` and
-        the covariance ``Qᵀ Λ Q``. ``"random"``: a Haar rotation drawn from ``seed`` (a stream no
-        run uses). Only Adam and SignSGD depend on it (they act coordinate-wise); it costs two
-        ``(n, d) × (d, d)`` products per step, ``O(d²)`` per run and step on top of the ``O(d)``
-        sampler (the gradient is still drawn in the eigenbasis, exactly, and then rotated).
+    **removed
+        The per-optimizer keywords of earlier versions (``normalization``, ``momentum``,
+        ``betas``, ``eps``, ``weight_decay``, ``rotation``) and any other unknown keyword: a
+        TypeError that names the spec taking it now, e.g. ``betas= moved: pass
+        optimizer=Adam(betas=...)``.
 
     Returns
     -------
@@ -341,7 +344,8 @@ def simulate(
     Raises
     ------
     TypeError, ValueError
-        For an argument of the wrong kind or range, naming it (hyper-parameters included).
+        For an argument of the wrong kind or range, naming it (a spec's hyper-parameters are
+        checked when the spec is built; a per-step momentum's length and a rotation's shape here).
     SimulationDivergenceError
         When a run stops being finite and ``on_divergence="raise"``.
 
@@ -386,17 +390,17 @@ def simulate(
 
     Adam and SignSGD, in the eigenbasis and in randomly rotated coordinates:
 
-    >>> adam = simulate(p, s, "adam", runs=64, seed=0, backend="numpy", betas=(0.9, 0.99))
-    >>> sign = simulate(p, s, "signsgd", runs=64, seed=0, backend="numpy", rotation="random")
+    >>> from ramplab.theory import Adam, SignSGD
+    >>> adam = simulate(p, s, Adam(betas=(0.9, 0.99)), runs=64, seed=0, backend="numpy")
+    >>> sign = simulate(p, s, SignSGD(rotation="random"), runs=64, seed=0, backend="numpy")
     >>> bool(adam.mean_risk[-1] < adam.mean_risk[0]), sign.rotation.shape
     (True, (20, 20))
     """
+    _refuse_removed(removed, "simulate")
     config = configure_simulation(
-        problem, schedule, optimizer, normalization=normalization, runs=runs, seed=seed, backend=backend,
-        sampler=sampler, data=data, checkpoints=checkpoints, keep_runs=keep_runs,
-        on_divergence=on_divergence, progress=progress, dtype=dtype, chunk_size=chunk_size,
-        runs_per_stream=runs_per_stream, average=average, momentum=momentum, betas=betas, eps=eps,
-        weight_decay=weight_decay, rotation=rotation,
+        problem, schedule, optimizer, runs=runs, seed=seed, backend=backend, sampler=sampler, data=data,
+        checkpoints=checkpoints, keep_runs=keep_runs, on_divergence=on_divergence, progress=progress,
+        dtype=dtype, chunk_size=chunk_size, runs_per_stream=runs_per_stream, average=average,
     )
     plan = record_plan(config.schedule, config.checkpoints)
     n_curves = 1 if config.averaging is None else 2
@@ -484,7 +488,7 @@ def _result(config: SimulationConfig, plan: RecordPlan, curves: list[CurveStatis
         problem=config.problem,
         schedule=config.schedule,
         optimizer=config.optimizer,
-        normalization=config.normalization if config.optimizer == "nsgd" else None,
+        normalization=config.normalization,
         sampler=config.sampler,
         data=config.data,
         backend=backend_name(config.xp),
@@ -505,4 +509,5 @@ def _result(config: SimulationConfig, plan: RecordPlan, curves: list[CurveStatis
         run_averaged_risk=run_avg,
         hyperparameters=config.hyperparameters,
         rotation=config.rotation,
+        optimizer_spec=config.spec,
     )

@@ -14,6 +14,7 @@ The package is grouped by what each part holds (``docs/design.md``):
 It depends on nothing else in ramplab. The public names are re-exported here.
 """
 
+from ._optimizers import NSGD, SGD, Adam, HeavyBall, OptimizerSpec, SignSGD, resolve_optimizer
 from .backend import resolve_backend, to_numpy
 from .complexity.growth import (
     AdaptiveRule,
@@ -105,6 +106,8 @@ __all__ = [
     "steps_to_target", "AdaptiveRule", "AdaptiveRun", "GrowthGrid", "exponential_growth", "growth_grid",
     "polynomial_growth", "polynomial_sfo_exponent", "sfo_exponent", "stage_schedule",
     "GrowthCell", "GrowthExponent", "measure_growth_exponent", "term_exponent",
+    # optimizers
+    "OptimizerSpec", "SGD", "NSGD", "HeavyBall", "Adam", "SignSGD", "resolve_optimizer",
     # backend
     "resolve_backend", "to_numpy",
 ]

@@ -97,7 +97,7 @@ print(f"median SE ratio, {runs} vs {4 * runs} runs: {ratio:.2f} (≈ 2 expected)
 # ----------------
 # - Pass ``optimizer="nsgd"`` to both calls: normalized SGD divides the step by
 #   :math:`\sqrt{\mathbb E\|g_t\|^2}` and the exact solver still applies (:doc:`/math`,
-#   "Normalized SGD"). With ``simulate(..., normalization="conditional")`` the step is divided by
+#   "Normalized SGD"). With ``simulate(..., NSGD("conditional"))`` the step is divided by
 #   the realised :math:`\|g_t\|` instead, which the exact solver does not model: how far apart are
 #   they?
 # - Use ``simulate(..., data="rademacher")``: the kurtosis :math:`\kappa` changes the recursion's

@@ -127,7 +127,7 @@ else:
 # :math:`w_t=w_{t-1}-\eta_t g_t+\mu_t(w_{t-1}-w_{t-2})` with :math:`\mu_t=\mu\,\eta_t/\eta_{t-1}`:
 # under a changing rate the effective momentum is *not* μ. It grows during warmup and drops at
 # every Seesaw rate cut. :func:`~ramplab.interop.torch_momentum` returns these :math:`\mu_t`, ready
-# for ``simulate(..., momentum=...)`` and the exact momentum solver
+# for ``simulate(..., HeavyBall(mu_t))`` and the exact momentum solver
 # ``expected_risk(..., momentum=...)`` (:doc:`/math`, "Schedules in PyTorch and optax; torch's momentum as heavy ball").
 mu_t = torch_momentum(schedule, 0.9)
 cuts = np.flatnonzero(mu_t < 0.9 - 1e-9)

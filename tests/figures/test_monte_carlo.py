@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ramplab.figures.monte_carlo import SERIES, setup
-from ramplab.simulations import simulate
+from ramplab.simulations import NSGD, simulate
 from ramplab.theory import expected_risk
 
 NAME = "monte_carlo"
@@ -41,7 +41,8 @@ def test_files_and_numbers(built):
     # The figure's numbers are the library's: rerun one series with the recorded seed.
     label, optimizer, normalization, sampler, _ = SERIES[1]
     info = summary["series"][label]
-    again = simulate(cfg["problem"], cfg[optimizer], optimizer, normalization=normalization, sampler=sampler,
+    spec = NSGD(normalization) if optimizer == "nsgd" else optimizer
+    again = simulate(cfg["problem"], cfg[optimizer], spec, sampler=sampler,
                      runs=info["runs"], seed=info["seed"], backend="numpy", checkpoints=grid)
     assert again.mean_risk[-1] == pytest.approx(info["final_mc_mean"], rel=1e-12)
     # Dividing by the realised norm visibly changes NSGD (many SE apart at the end).

@@ -20,7 +20,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from ramplab.simulations import SimulationDivergenceError, simulate
+from ramplab.simulations import NSGD, SGD, SimulationDivergenceError, simulate
 from ramplab.simulations.configuration import configure_simulation, simulated_problem
 from ramplab.simulations.recording import ChunkRecorder, CurveStatistics, record_plan
 from ramplab.simulations.updates import averaged_update, iterate_update
@@ -103,10 +103,8 @@ def test_cupy_averaging_matches_exact():
 def test_averaging_does_not_change_the_other_outputs():
     # The averaged iterate draws no random numbers: runs, means and SEs of the iterate are bitwise
     # those of the simulation without averaging, for every sampler and update rule.
-    for optimizer, normalization, sampler in [("sgd", "expected", "gaussian-exact"), ("sgd", "expected", "direct"),
-                                              ("nsgd", "conditional", "gaussian-exact")]:
-        kw = dict(runs=70, seed=5, backend="numpy", sampler=sampler, normalization=normalization,
-                  keep_runs=True, checkpoints=[0, 33, 500, 720])
+    for optimizer, sampler in [(SGD(), "gaussian-exact"), (SGD(), "direct"), (NSGD("conditional"), "gaussian-exact")]:
+        kw = dict(runs=70, seed=5, backend="numpy", sampler=sampler, keep_runs=True, checkpoints=[0, 33, 500, 720])
         plain = simulate(PROBLEM, SCHEDULE, optimizer, **kw)
         avg = simulate(PROBLEM, SCHEDULE, optimizer, average=TailAverage(50), **kw)
         assert plain.mean_averaged_risk is None and plain.averaged_stderr is None and plain.average is None
@@ -144,7 +142,7 @@ def test_averaging_walk_matches_closed_forms():
         )),
     ]
     for average, e_bar in closed:
-        mc = simulate(problem, schedule, "nsgd", normalization="conditional", runs=3, seed=0,
+        mc = simulate(problem, schedule, NSGD("conditional"), runs=3, seed=0,
                       backend="numpy", average=average, keep_runs=True)
         np.testing.assert_allclose(mc.mean_averaged_risk, e_bar**2, rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(mc.run_averaged_risk, np.broadcast_to(e_bar**2, (3, 9)), rtol=1e-12,
@@ -273,7 +271,7 @@ def test_update_functions_are_the_formulas():
 
 
 def _config(**overrides):
-    kw = dict(normalization="expected", runs=3, seed=0, backend="numpy", sampler="auto", data=None,
+    kw = dict(runs=3, seed=0, backend="numpy", sampler="auto", data=None,
               checkpoints=None, keep_runs=False, on_divergence="raise", progress=False, dtype=None,
               chunk_size=None, runs_per_stream=None, average=None)
     kw.update(overrides)
