@@ -10,7 +10,6 @@ the batch sizes. The JSON holds the reductions and the worst risk ratio at match
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 from matplotlib.figure import Figure
 
 from ._seesaw_setup import nsgd_peak_lr, plot_indices

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .theory import Problem, Schedule, expected_risk, stability
+from .theory import Problem, Schedule, expected_risk, stability  # noqa: F401  (expected_risk: the doctests)
 
 __all__ = [
     "FULL_SCALE_EXPONENTS",
