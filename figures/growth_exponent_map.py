@@ -400,7 +400,8 @@ def draw(table: FigureTable) -> Figure:
             cfg = summary["settings"][setting]
             ax.set_title(f"{setting}: {TARGET_LABEL[target]}\n"
                          rf"$\sigma^2$={cfg['noise_variance']:g}, $\eta_0$={cfg['lr0']:g}, "
-                         rf"K={cfg['stage_steps']:.0e} steps/stage, $\varepsilon$ {cfg['eps'][0]:.3g}→{cfg['eps'][-1]:.2g}",
+                         rf"K={cfg['stage_steps']:.0e} steps/stage, "
+                         rf"$\varepsilon$ {cfg['eps'][0]:.3g}→{cfg['eps'][-1]:.2g}",
                          fontsize=9)
             _decorate(ax, gammas, deltas, ge, de)
 
@@ -445,4 +446,5 @@ def draw(table: FigureTable) -> Figure:
 
 
 register("growth_exponent_map",
-         "ε-exponent of SFO for (γ, δ) growth: bound vs exact, variance- and bias-dominated, two targets", data, draw)
+         "ε-exponent of SFO for (γ, δ) growth: bound vs exact, variance- and bias-dominated, two targets",
+         data, draw)

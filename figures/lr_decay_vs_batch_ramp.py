@@ -102,4 +102,5 @@ def draw(table: FigureTable) -> Figure:
     return fig
 
 
-register("lr_decay_vs_batch_ramp", "SGD: lr halving vs batch doubling vs (√2, √2), vs samples and steps", data, draw)
+register("lr_decay_vs_batch_ramp", "SGD: lr halving vs batch doubling vs (√2, √2), vs samples and steps",
+         data, draw)

@@ -280,4 +280,5 @@ def draw(table: FigureTable) -> Figure:
 
 
 register("ramp_vs_decay_by_optimizer",
-         "Batch ramp vs LR decay for SGD, momentum, NSGD, SignSGD, Adam (αβ and α√β rules) across B₀", data, draw)
+         "Batch ramp vs LR decay for SGD, momentum, NSGD, SignSGD, Adam (αβ and α√β rules) across B₀",
+         data, draw)

@@ -1,4 +1,4 @@
-"""Figure registry: every figure is a ``data`` and a ``draw`` function registered under a name, run by ``ramplab figures``.
+"""Figure registry: every figure is a ``data`` and a ``draw`` function under a name, run by ``ramplab figures``.
 
 A figure module defines two functions and registers them with :func:`register`:
 
