@@ -1,6 +1,8 @@
 """Figures: one module per figure, a registry, and ``ramplab figures`` to build them all.
 
-Each figure module registers itself with :func:`figures.registry.register` on import;
+A figure is two functions: ``data(ctx)`` computes the :class:`FigureTable` of exactly the plotted
+numbers (the CSV) and the JSON summary, ``draw(table)`` draws the picture from that table alone.
+Each figure module registers its pair with :func:`figures.registry.register` on import;
 :func:`load_all` imports every module of this package (other than the registry, the CLI and
 private ``_``-prefixed helpers), so adding a figure is adding a file.
 """
@@ -10,9 +12,10 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+from ._table import FigureTable
 from .registry import REGISTRY, FigureContext, register
 
-__all__ = ["REGISTRY", "FigureContext", "load_all", "register"]
+__all__ = ["REGISTRY", "FigureContext", "FigureTable", "load_all", "register"]
 
 _NOT_FIGURES = {"registry", "cli"}
 

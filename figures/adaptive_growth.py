@@ -14,66 +14,56 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
+from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import AdaptiveRule, Problem
 
 VARIANTS = (("released: freeze at the cap", True, "C0", "-"), ("never freeze (not released)", False, "C3", "--"))
 
 
-@register("adaptive_growth", "adaptive rule (gradient-norm triggered growth): released freeze at the batch cap "
-                             "vs never freezing")
-def build(ctx: FigureContext) -> None:
-    """Build the figure into ``ctx`` (registered as ``adaptive_growth``; run by ``ramplab figures``).
+def data(ctx: FigureContext) -> FigureTable:
+    """Run both variants of the rule; one row per check and, after them, one row per step.
 
     Parameters
     ----------
     ctx : FigureContext
-        Output folder, ``quick`` (CI size) and the sweep executor and cache; the figure, its CSV
-        and its JSON are written through :meth:`FigureContext.save`.
+        ``quick`` sets the problem size, the steps and the check interval.
+
+    Returns
+    -------
+    FigureTable
+        Check rows (``variant, freeze_at_cap, check_step, samples, gradient_norm, threshold,
+        stage_after, lr, batch, risk``), then per-step rows (``variant, curve = "per step", step,
+        samples, lr, batch, risk``: the learning rate and batch of step ``t`` and the risk after it);
+        the summary holds the problem, the rule and each variant's stages and final values.
     """
     d, steps, check = (60, 1500, 50) if ctx.quick else (500, 10000, 500)
     problem = Problem.power_law(d, a=1.5, b=1.0, noise_variance=1.0, scale=0.5)
     epsilon0 = 0.5
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
-    rows, summary = [], {}
-    for label, freeze, color, ls in VARIANTS:
+    rows, per_step, summary = [], [], {}
+    for label, freeze, _, _ in VARIANTS:
         rule = AdaptiveRule(check_every=check, epsilon0=epsilon0, integer_batch=True, freeze_at_cap=freeze)
         run = rule.run(problem, steps)
         lr, batch = run.schedule.step_arrays()
         samples = np.concatenate([[0.0], np.cumsum(batch)])
-        axes[0].semilogy(run.check_steps, run.gradient_norms, color=color, ls="none", marker="o", ms=3,
-                         label=f"{label}: gradient norm")
-        axes[0].step(run.check_steps, run.thresholds, where="post", color=color, ls=ls, lw=1,
-                     label=rf"{label}: $\varepsilon_m$")
-        t = np.arange(1, steps + 1)
-        axes[1].semilogy(t, lr, color=color, ls=ls, label=rf"{label}: $\eta$")
-        axes[1].semilogy(t, batch, color=color, ls=ls, lw=2.5, alpha=0.4, label=f"{label}: batch")
-        axes[2].loglog(samples[1:], np.maximum(run.risk[1:], 1e-300), color=color, ls=ls, label=label)
         for k, (s, g, e, m) in enumerate(zip(run.check_steps, run.gradient_norms, run.thresholds, run.stages)):
             lr_k, b_k = lr[s - 1], batch[s - 1]
             rows.append({"variant": label, "freeze_at_cap": freeze, "check_step": int(s), "samples": float(samples[s]),
                          "gradient_norm": float(g), "threshold": float(e), "stage_after": int(m), "lr": float(lr_k),
                          "batch": float(b_k), "risk": float(run.risk[s])})
+        per_step.extend({"variant": label, "curve": "per step", "step": t, "samples": float(samples[t]),
+                         "lr": float(lr[t - 1]), "batch": float(batch[t - 1]), "risk": float(run.risk[t])}
+                        for t in range(1, steps + 1))
         summary[label] = {
             "freeze_at_cap": freeze, "switch_steps": run.switch_steps, "final_stage": int(run.stages[-1]),
             "final_lr": float(lr[-1]), "final_batch": float(batch[-1]), "final_risk": float(run.risk[-1]),
             "stage_batches": sorted({float(b) for b in batch}),
         }
-    axes[0].set(xlabel="step", ylabel="gradient norm at the checks", title="checks and thresholds")
-    axes[1].set(xlabel="step", ylabel=r"$\eta$ (thin) and batch (thick)",
-                title=r"$\eta$ and batch per step: the released rule freezes at $b_{\max}$")
-    axes[1].axhline(2.0 / problem.largest_eigenvalue, color="0.4", lw=0.8, ls=":")
-    axes[1].text(1, 2.0 / problem.largest_eigenvalue * 1.15, r"$2/\lambda_1$", fontsize=8, color="0.3")
-    axes[2].set(xlabel="samples", ylabel="excess risk", title="excess risk")
-    for ax in axes:
-        ax.legend(fontsize=7)
-    fig.suptitle(rf"Adaptive rule, released defaults ($\delta$=2, $\gamma$=1.4, $b_0$=8, $\eta_0$=0.1, "
-                 rf"$b_{{\max}}$=4096, $\varepsilon_0$={epsilon0}), check every {check} steps; power law d={d}, "
-                 r"a=1.5, b=1, $\sigma^2$=1, $\lambda_1$=0.5", fontsize=10)
-    fig.tight_layout()
-    ctx.save(fig, rows, {
-        "problem": {"family": "power_law", "d": d, "a": 1.5, "b": 1.0, "noise_variance": 1.0, "scale": 0.5},
+    return FigureTable(rows + per_step, {
+        "problem": {"family": "power_law", "d": d, "a": 1.5, "b": 1.0, "noise_variance": 1.0, "scale": 0.5,
+                    "largest_eigenvalue": problem.largest_eigenvalue},
         "rule": {"lr0": 0.1, "batch0": 8, "gamma": 1.4, "delta": 2.0, "epsilon0": epsilon0, "check_every": check,
                  "batch_cap": 4096, "integer_batch": "ceil(b0 δ^m)"},
         "steps": steps,
@@ -83,3 +73,51 @@ def build(ctx: FigureContext) -> None:
                         "0.1·1.4^9 ≈ 2.07 once b = 4096; the never-freezing variant keeps growing η at the capped "
                         "batch and the risk explodes once η passes the stability edge ≈ 2/λ₁."),
     })
+
+
+def draw(table: FigureTable) -> Figure:
+    """Checks and thresholds, ``η`` and batch per step, and the risk against samples, per variant.
+
+    Parameters
+    ----------
+    table : FigureTable
+        As :func:`data` returns it.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
+    for label, _, color, ls in VARIANTS:
+        checks = table.select(variant=label).where(lambda row: "check_step" in row)
+        curve = table.select(variant=label, curve="per step")
+        check_steps = checks.column("check_step")
+        axes[0].semilogy(check_steps, checks.column("gradient_norm"), color=color, ls="none", marker="o", ms=3,
+                         label=f"{label}: gradient norm")
+        axes[0].step(check_steps, checks.column("threshold"), where="post", color=color, ls=ls, lw=1,
+                     label=rf"{label}: $\varepsilon_m$")
+        t, lr, batch = curve.column("step"), curve.column("lr"), curve.column("batch")
+        axes[1].semilogy(t, lr, color=color, ls=ls, label=rf"{label}: $\eta$")
+        axes[1].semilogy(t, batch, color=color, ls=ls, lw=2.5, alpha=0.4, label=f"{label}: batch")
+        axes[2].loglog(curve.column("samples"), np.maximum(curve.column("risk"), 1e-300), color=color, ls=ls,
+                       label=label)
+    p, rule = table.summary["problem"], table.summary["rule"]
+    edge = 2.0 / p["largest_eigenvalue"]
+    axes[0].set(xlabel="step", ylabel="gradient norm at the checks", title="checks and thresholds")
+    axes[1].set(xlabel="step", ylabel=r"$\eta$ (thin) and batch (thick)",
+                title=r"$\eta$ and batch per step: the released rule freezes at $b_{\max}$")
+    axes[1].axhline(edge, color="0.4", lw=0.8, ls=":")
+    axes[1].text(1, edge * 1.15, r"$2/\lambda_1$", fontsize=8, color="0.3")
+    axes[2].set(xlabel="samples", ylabel="excess risk", title="excess risk")
+    for ax in axes:
+        ax.legend(fontsize=7)
+    fig.suptitle(rf"Adaptive rule, released defaults ($\delta$=2, $\gamma$=1.4, $b_0$=8, $\eta_0$=0.1, "
+                 rf"$b_{{\max}}$=4096, $\varepsilon_0$={rule['epsilon0']}), check every {rule['check_every']} steps; "
+                 rf"power law d={p['d']}, "
+                 r"a=1.5, b=1, $\sigma^2$=1, $\lambda_1$=0.5", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+register("adaptive_growth", "adaptive rule (gradient-norm triggered growth): released freeze at the batch cap "
+                            "vs never freezing", data, draw)

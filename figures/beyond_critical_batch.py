@@ -22,8 +22,10 @@ import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from ._seesaw_setup import max_stable_lr, nsgd_peak_lr, plot_indices
+from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import Problem, Schedule, WarmupCosine, equivalence_report, seesaw_schedule
 from ..theory.dynamics import gradient_second_moment
@@ -86,9 +88,23 @@ def equivalence_panel(spec: dict) -> dict:
     return out
 
 
-@register("beyond_critical_batch",
-          "NSGD: cosine vs Seesaw vs fixed-LR ramp, small vs large B₀ (equivalence fails)")
-def build(ctx: FigureContext) -> None:
+def data(ctx: FigureContext) -> FigureTable:
+    """Both panels through the sweep; one row per plotted point of every run.
+
+    Parameters
+    ----------
+    ctx : FigureContext
+        ``quick`` sets the problem size, the steps and the points per curve; its sweep executor
+        and cache run the two panels.
+
+    Returns
+    -------
+    FigureTable
+        Rows ``panel, initial_batch, series, step, samples, risk, mean_variance_ratio_before_step,
+        samples_before_step`` (the ratio is measured at the start of the step that ends at
+        ``samples``, where ``samples_before_step`` samples have been seen); the summary holds each
+        panel's rates, steps and ratios, and the edge-of-stability statistics.
+    """
     d, steps = (100, 400) if ctx.quick else (500, STEPS)
     a, b, sigma2, margin = 1.5, 2.0, 1.0, 0.5
     panels = (("small batch", 4), ("large batch", 4096))
@@ -100,30 +116,20 @@ def build(ctx: FigureContext) -> None:
 
     edge = 2.0 / Problem.power_law(d, a, b, sigma2).largest_eigenvalue  # GD's edge, the limit B → ∞
 
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharex="col")
     rows, summary_panels, oscillation = [], {}, {}
-    for col, ((name, b0), row, curves) in enumerate(zip(panels, swept.table.itertuples(), swept.curves)):
+    for (name, b0), row, curves in zip(panels, swept.table.itertuples(), swept.curves):
         lr0, max_ratio, final_ratio = row.lr0, curves["max_ratio"], curves["final_ratio"]
         serial_steps = curves["serial_steps"].tolist()
-        ax_r, ax_m = axes[0, col], axes[1, col]
         for k, label in enumerate(SERIES):
             risk, samples = curves[f"{k}/risk"], curves[f"{k}/samples"]
             traj_steps, ratio = curves[f"{k}/steps"], curves[f"{k}/mean_variance_ratio"]
             idx = plot_indices(len(risk), max_points)[1:]
-            ax_r.semilogy(samples[idx], risk[idx], lw=1.2, label=f"{label}: {serial_steps[k]} steps")
-            ax_m.semilogy(samples[idx - 1], ratio[idx - 1], lw=1.2)
             for i in idx:
                 rows.append({"panel": name, "initial_batch": b0, "series": label,
                              "step": int(traj_steps[i]), "samples": float(samples[i]),
                              "risk": float(risk[i]),
-                             "mean_variance_ratio_before_step": float(ratio[i - 1])})
-        ax_r.set(ylabel="excess risk",
-                 title=f"{name}: B₀={b0}, η₀={lr0:.3g}; worst ratio to cosine "
-                       f"{max_ratio[0, 1]:.2f} (Seesaw), {max_ratio[0, 2]:.2f} (p=2)")
-        ax_r.legend(fontsize=8)
-        ax_m.axhline(1.0, color="0.6", lw=0.8, ls=":")
-        ax_m.set(xlabel="samples", ylabel="‖E g‖² / gradient variance",
-                 title=f"{name}: mean/variance ratio (≪ 1: variance-dominated)")
+                             "mean_variance_ratio_before_step": float(ratio[i - 1]),
+                             "samples_before_step": float(samples[i - 1])})
         summary_panels[name] = {
             "initial_batch": b0, "lr0": lr0, "total_samples": row.total_samples,
             "serial_steps": dict(zip(SERIES, serial_steps)),
@@ -135,22 +141,61 @@ def build(ctx: FigureContext) -> None:
         }
         oscillation[name] = {label: _edge_statistics(curves[f"{k}/effective_lr"], curves[f"{k}/risk"], edge)
                              for k, label in enumerate(SERIES)}
-    seesaw_large = oscillation["large batch"][SERIES[1]]
+    return FigureTable(rows, {
+        "problem": {"d": d, "a": a, "b": b, "noise_variance": sigma2},
+        "factor": FACTOR, "cosine_steps": steps, "lr_margin": margin, "panels": summary_panels,
+        "edge_of_stability": {"explanation": OSCILLATION_NOTE, "edge_2_over_lambda1": edge,
+                              "per_panel": oscillation},
+    })
+
+
+def draw(table: FigureTable) -> Figure:
+    """Risk (top) and mean/variance ratio (bottom) against samples; small ``B_0`` left, large right.
+
+    Parameters
+    ----------
+    table : FigureTable
+        As :func:`data` returns it.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    summary = table.summary
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharex="col")
+    for col, (name, info) in enumerate(summary["panels"].items()):
+        ax_r, ax_m = axes[0, col], axes[1, col]
+        for label in SERIES:
+            curve = table.select(panel=name, series=label)
+            ax_r.semilogy(curve.column("samples"), curve.column("risk"), lw=1.2,
+                          label=f"{label}: {info['serial_steps'][label]} steps")
+            ax_m.semilogy(curve.column("samples_before_step"), curve.column("mean_variance_ratio_before_step"),
+                          lw=1.2)
+        worst = info["worst_ratio_to_cosine"]
+        ax_r.set(ylabel="excess risk",
+                 title=f"{name}: B₀={info['initial_batch']}, η₀={info['lr0']:.3g}; worst ratio to cosine "
+                       f"{worst[SERIES[1]]:.2f} (Seesaw), {worst[SERIES[2]]:.2f} (p=2)")
+        ax_r.legend(fontsize=8)
+        ax_m.axhline(1.0, color="0.6", lw=0.8, ls=":")
+        ax_m.set(xlabel="samples", ylabel="‖E g‖² / gradient variance",
+                 title=f"{name}: mean/variance ratio (≪ 1: variance-dominated)")
+    seesaw_large = summary["edge_of_stability"]["per_panel"]["large batch"][SERIES[1]]
     axes[0, 1].annotate(
         f"zigzag: effective rate above the edge 2/λ₁\non {100 * seesaw_large['steps_above_edge_fraction']:.0f}% "
         f"of Seesaw's steps (see caption)", xy=(0.35, 0.42), xycoords="axes fraction", fontsize=8,
         ha="left", va="top", bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
     axes[0, 0].title.set_fontsize(9)
     axes[0, 1].title.set_fontsize(9)
-    fig.suptitle(f"NSGD, power law d={d}, a={a}, b={b}, σ²={sigma2}; warmup + cosine to 0.1η₀ over "
-                 f"{steps}·B₀ samples; f={FACTOR}")
+    p = summary["problem"]
+    fig.suptitle(f"NSGD, power law d={p['d']}, a={p['a']}, b={p['b']}, σ²={p['noise_variance']}; warmup + cosine "
+                 f"to 0.1η₀ over {summary['cosine_steps']}·B₀ samples; f={summary['factor']}")
     # The caption sits in a strip kept free at the bottom of the canvas, wrapped by hand so that its
     # height is known before the layout (the checklist asks for every label inside the canvas).
     fig.tight_layout(rect=(0, 0.075, 1, 1))
-    fig.text(0.5, 0.012, textwrap.fill(OSCILLATION_NOTE, 170), ha="center", va="bottom", fontsize=8)
-    ctx.save(fig, rows, {
-        "problem": {"d": d, "a": a, "b": b, "noise_variance": sigma2},
-        "factor": FACTOR, "cosine_steps": steps, "lr_margin": margin, "panels": summary_panels,
-        "edge_of_stability": {"explanation": OSCILLATION_NOTE, "edge_2_over_lambda1": edge,
-                              "per_panel": oscillation},
-    })
+    fig.text(0.5, 0.012, textwrap.fill(summary["edge_of_stability"]["explanation"], 170), ha="center",
+             va="bottom", fontsize=8)
+    return fig
+
+
+register("beyond_critical_batch", "NSGD: cosine vs Seesaw vs fixed-LR ramp, small vs large B₀ (equivalence fails)",
+         data, draw)

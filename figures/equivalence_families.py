@@ -12,11 +12,19 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from ._seesaw_setup import max_stable_lr, nsgd_peak_lr, plot_indices
+from ._table import FigureTable
 from .registry import FigureContext, register
-from ..theory import Problem, equivalence_report, family_member, phase_schedule, satisfies_ramp_bound
-from ..theory.schedules.families import RELEASED_ALPHA_BETA
+from ..theory import (
+    RELEASED_ALPHA_BETA,
+    Problem,
+    equivalence_report,
+    family_member,
+    phase_schedule,
+    satisfies_ramp_bound,
+)
 
 SGD_PS = (0.0, 0.25, 0.5, 0.75, 1.0)  # αβ = 2: β = 2^p, α = 2^{1−p}
 
@@ -25,9 +33,20 @@ def _pair_label(alpha: float, beta: float) -> str:
     return f"(α, β) = ({alpha:.3g}, {beta:.3g})"
 
 
-@register("equivalence_families",
-          "SGD αβ = 2 and NSGD α√β = 2 families (released pairs), vs samples and steps")
-def build(ctx: FigureContext) -> None:
+def data(ctx: FigureContext) -> FigureTable:
+    """Both families on the exact solver; one row per plotted point of every member.
+
+    Parameters
+    ----------
+    ctx : FigureContext
+        ``quick`` sets the problem size, the phase length and the points drawn per curve.
+
+    Returns
+    -------
+    FigureTable
+        Rows ``optimizer, series, alpha, beta, step, samples, risk``; the summary holds the
+        problem, the phases, and per family its pairs, serial steps, ratios and final risks.
+    """
     d, phase, n_phases = (100, 2000.0, 5) if ctx.quick else (1000, 20000.0, 5)
     a, b, sigma2, batch0 = 1.5, 2.0, 1.0, 4
     problem = Problem.power_law(d, a, b, sigma2)
@@ -42,26 +61,64 @@ def build(ctx: FigureContext) -> None:
     sgd_rep = equivalence_report(problem, sgd, "sgd")
     nsgd_rep = equivalence_report(problem, nsgd, "nsgd", on_divergence="flag")
 
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5), sharey="row")
     rows = []
-    boundaries = np.cumsum(phases)[:-1]
-    for r, (name, rep, pairs) in enumerate((("SGD", sgd_rep, sgd_pairs),
-                                             ("NSGD", nsgd_rep, list(RELEASED_ALPHA_BETA)))):
-        ax_s, ax_t = axes[r]
+    for name, rep, pairs in (("SGD", sgd_rep, sgd_pairs), ("NSGD", nsgd_rep, list(RELEASED_ALPHA_BETA))):
         for traj, (alpha, beta) in zip(rep.trajectories, pairs):
             n = len(traj.risk)
             idx = plot_indices(n, 400 if ctx.quick else 1500)[1:]
             finite = np.isfinite(traj.risk[idx])
             idx = idx[finite]
-            style = "-" if name == "SGD" or satisfies_ramp_bound(alpha, beta) else "--"
-            label = traj.schedule.label + ("" if style == "-" else " (α < √β)")
-            ax_s.semilogy(traj.samples[idx], traj.risk[idx], style, label=label, lw=1.2)
-            ax_t.semilogy(traj.steps[idx], traj.risk[idx], style, lw=1.2,
-                        label=f"{traj.schedule.serial_steps} steps")
             for i in idx:
                 rows.append({"optimizer": name.lower(), "series": traj.schedule.label, "alpha": alpha,
                              "beta": beta, "step": int(traj.steps[i]), "samples": float(traj.samples[i]),
                              "risk": float(traj.risk[i])})
+
+    stable = [i for i, ab in enumerate(RELEASED_ALPHA_BETA) if satisfies_ramp_bound(*ab)]
+    nsgd_stable_worst = float(np.max(nsgd_rep.max_ratio[np.ix_(stable, stable)]))
+    return FigureTable(rows, {
+        "problem": {"d": d, "a": a, "b": b, "noise_variance": sigma2},
+        "batch0": batch0, "phase_samples": phases,
+        "sgd": {"lr0": sgd_lr0, "pairs": sgd_pairs, "serial_steps": list(sgd_rep.serial_steps),
+                "worst_ratio": sgd_rep.worst_ratio,
+                "final_risk": [t.final_risk for t in sgd_rep.trajectories],
+                "labels": [t.schedule.label for t in sgd_rep.trajectories]},
+        "nsgd": {"lr0": nsgd_lr0, "pairs": list(RELEASED_ALPHA_BETA),
+                 "serial_steps": list(nsgd_rep.serial_steps),
+                 "worst_ratio_within_alpha_ge_sqrt_beta": nsgd_stable_worst,
+                 "ratio_to_lr_halving": nsgd_rep.max_ratio[0].tolist(),
+                 "max_mean_variance_ratio": nsgd_rep.max_mean_variance_ratio.tolist(),
+                 "diverged_at": [t.diverged_at for t in nsgd_rep.trajectories],
+                 "final_risk": [t.final_risk for t in nsgd_rep.trajectories],
+                 "labels": [t.schedule.label for t in nsgd_rep.trajectories],
+                 "alpha_ge_sqrt_beta": [satisfies_ramp_bound(*ab) for ab in RELEASED_ALPHA_BETA]},
+    })
+
+
+def draw(table: FigureTable) -> Figure:
+    """Risk against samples (left) and serial steps (right); SGD on top, NSGD below.
+
+    Parameters
+    ----------
+    table : FigureTable
+        As :func:`data` returns it.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    summary = table.summary
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5), sharey="row")
+    boundaries = np.cumsum(summary["phase_samples"])[:-1]
+    for r, name in enumerate(("SGD", "NSGD")):
+        ax_s, ax_t = axes[r]
+        info = summary[name.lower()]
+        solid = info.get("alpha_ge_sqrt_beta", [True] * len(info["labels"]))
+        for label, steps, ok in zip(info["labels"], info["serial_steps"], solid):
+            curve = table.select(optimizer=name.lower(), series=label)
+            style = "-" if ok else "--"
+            ax_s.semilogy(curve.column("samples"), curve.column("risk"), style,
+                          label=label + ("" if ok else " (α < √β)"), lw=1.2)
+            ax_t.semilogy(curve.column("step"), curve.column("risk"), style, lw=1.2, label=f"{steps} steps")
         for x in boundaries:
             ax_s.axvline(x, color="0.85", lw=0.8, zorder=0)
         ax_s.set(xlabel="samples", ylabel="excess risk",
@@ -69,23 +126,13 @@ def build(ctx: FigureContext) -> None:
         ax_t.set(xlabel="serial steps", title=f"{name}: in serial steps")
         ax_s.legend(fontsize=7)
         ax_t.legend(fontsize=7)
-    fig.suptitle(f"power law d={d}, a={a}, b={b}, σ²={sigma2}, B₀={batch0}, {n_phases} phases of "
-                 f"{phase:g} samples")
+    p = summary["problem"]
+    phases = summary["phase_samples"]
+    fig.suptitle(f"power law d={p['d']}, a={p['a']}, b={p['b']}, σ²={p['noise_variance']}, B₀={summary['batch0']}, "
+                 f"{len(phases)} phases of {phases[0]:g} samples")
     fig.tight_layout()
+    return fig
 
-    stable = [i for i, ab in enumerate(RELEASED_ALPHA_BETA) if satisfies_ramp_bound(*ab)]
-    nsgd_stable_worst = float(np.max(nsgd_rep.max_ratio[np.ix_(stable, stable)]))
-    ctx.save(fig, rows, {
-        "problem": {"d": d, "a": a, "b": b, "noise_variance": sigma2},
-        "batch0": batch0, "phase_samples": phases,
-        "sgd": {"lr0": sgd_lr0, "pairs": sgd_pairs, "serial_steps": list(sgd_rep.serial_steps),
-                "worst_ratio": sgd_rep.worst_ratio,
-                "final_risk": [t.final_risk for t in sgd_rep.trajectories]},
-        "nsgd": {"lr0": nsgd_lr0, "pairs": list(RELEASED_ALPHA_BETA),
-                 "serial_steps": list(nsgd_rep.serial_steps),
-                 "worst_ratio_within_alpha_ge_sqrt_beta": nsgd_stable_worst,
-                 "ratio_to_lr_halving": nsgd_rep.max_ratio[0].tolist(),
-                 "max_mean_variance_ratio": nsgd_rep.max_mean_variance_ratio.tolist(),
-                 "diverged_at": [t.diverged_at for t in nsgd_rep.trajectories],
-                 "final_risk": [t.final_risk for t in nsgd_rep.trajectories]},
-    })
+
+register("equivalence_families", "SGD αβ = 2 and NSGD α√β = 2 families (released pairs), vs samples and steps",
+         data, draw)

@@ -15,22 +15,26 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
+from ._table import FigureTable
 from .registry import FigureContext, register
-from ..benchmarks.exact_solver import (
+from ..theory import expected_risk
+from ..workloads import (
     FULL_SCALE_EXPONENTS,
+    FULL_SCALE_NOISE_VARIANCE,
     averaged_risk_at,
     compression_estimates,
     full_scale_m,
+    full_scale_problem,
     full_scale_schedules,
 )
-from ..theory import Problem, expected_risk
 
 #: ``m`` as fractions of the largest stable ``m``: near the edge of stability down to 1/1000 of it.
 M_FRACTIONS = (0.9, 0.03, 0.001)
 FULL_D, FULL_STEPS = 500_000, 50_000
 QUICK_D, QUICK_STEPS = 200, 1_000
-NOISE_VARIANCE = 0.01
+NOISE_VARIANCE = FULL_SCALE_NOISE_VARIANCE
 COMPRESS_RTOL = 1e-3
 FAMILIES = ("m/trH", "m/(trH sqrt t)")
 
@@ -56,7 +60,7 @@ def exponent_pair_curves(spec: dict) -> dict:
     ``j // 2``, family ``FAMILIES[j % 2]``), the curve ``j/averaged_risk`` on the step grid and the
     scalar ``j/compression_error`` when the solver reports one.
     """
-    problem = Problem.power_law(spec["d"], a=spec["a"], b=spec["b"], noise_variance=spec["noise_variance"])
+    problem = full_scale_problem(spec["d"], spec["a"], spec["b"], noise_variance=spec["noise_variance"])
     grid = step_grid(spec["steps"], spec["points"])
     ms = [full_scale_m(problem, f) for f in spec["m_fractions"]]
     schedules = [s for m, _ in ms for s in full_scale_schedules(problem, spec["steps"], m)]
@@ -71,9 +75,21 @@ def exponent_pair_curves(spec: dict) -> dict:
     return out
 
 
-@register("full_scale_curves",
-          "SGD, uniform averaging, d=5e5, 50k steps: averaged risk vs steps for m/trH and m/(trH√t), per (a, b)")
-def build(ctx: FigureContext) -> None:
+def data(ctx: FigureContext) -> FigureTable:
+    """Every ``(a, b)`` panel through the sweep; one row per plotted step of each curve.
+
+    Parameters
+    ----------
+    ctx : FigureContext
+        ``quick``: a small ``d`` and few steps; its sweep executor and cache run the six panels.
+
+    Returns
+    -------
+    FigureTable
+        Rows ``a, b, family, m_fraction, m, step, averaged_risk``; the summary holds the problem,
+        the chosen ``m`` per exponent, the solver's keywords and compression estimates, and the final
+        averaged risks.
+    """
     compress = COMPRESS_RTOL
     if ctx.quick:
         d, steps = QUICK_D, QUICK_STEPS
@@ -85,8 +101,6 @@ def build(ctx: FigureContext) -> None:
     grid = step_grid(steps, points)
     kw = {"average": "uniform", "compress": compress, "checkpoints": grid, "kernel": "auto"}
 
-    colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, len(M_FRACTIONS)))
-    fig, axes = plt.subplots(2, 3, figsize=(14, 8), sharex=True)
     rows, m_info, final, estimates = [], {}, {}, {}
     start = time.perf_counter()
     swept = ctx.sweep(exponent_pair_curves, [
@@ -97,14 +111,11 @@ def build(ctx: FigureContext) -> None:
         ms = [result[f"m/{k}"] for k in range(len(M_FRACTIONS))]
         m_info[f"a={a:g}"] = {"m_max": result["m_max"], "trace": result["trace"],
                               "m": {f"{f:g}": m for f, m in zip(M_FRACTIONS, ms)}}
-        ax = axes[0 if b == a else 1, [1.1, 1.5, 1.9].index(a)]
         for k in range(2 * len(M_FRACTIONS)):
             frac, family = M_FRACTIONS[k // 2], FAMILIES[k % 2]
             m = ms[k // 2]
             curve = curves[f"{k}/averaged_risk"]
             label = f"a={a:g}, b={b:g}, {family}, m={frac:g} m_max"
-            ax.loglog(grid, curve, color=colors[k // 2], ls="-" if k % 2 == 0 else "--",
-                      label=f"{family}, m={frac:g}·m_max" if (a, b) == FULL_SCALE_EXPONENTS[0] else None)
             final[label] = float(curve[-1])
             est = {name.split("/", 1)[1]: value for name, value in result.items()
                    if name.startswith(f"{k}/") and value is not None and value == value}
@@ -112,18 +123,8 @@ def build(ctx: FigureContext) -> None:
                 estimates[label] = est
             rows += [{"a": a, "b": b, "family": family, "m_fraction": frac, "m": m, "step": int(t),
                       "averaged_risk": float(r)} for t, r in zip(grid, curve)]
-        ax.set_title(f"a={a:g}, b={b:g}" + (" (b = a)" if b == a else " (b = 2a)"))
-        ax.grid(True, which="major", color="0.9")
     took = time.perf_counter() - start
-    for ax in axes[1]:
-        ax.set_xlabel("steps")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("averaged excess risk")
-    axes[0, 0].legend(fontsize=7)
-    fig.suptitle(f"SGD, B=1, uniform averaging, σ²={NOISE_VARIANCE}, d={d}, {steps} steps "
-                 f"(solid m/trH, dashed m/(trH√t)); {d_note}", fontsize=10)
-    fig.tight_layout()
-    ctx.save(fig, rows, {
+    return FigureTable(rows, {
         "problem": {"d": d, "a_values": [1.1, 1.5, 1.9], "b": "a and 2a", "noise_variance": NOISE_VARIANCE,
                     "batch": 1, "average": "uniform"},
         "steps": steps,
@@ -141,3 +142,46 @@ def build(ctx: FigureContext) -> None:
         "solver_seconds_note": "wall time of the sweep, including rows served from the cache",
         "final_averaged_risk": final,
     })
+
+
+def draw(table: FigureTable) -> Figure:
+    """One log-log panel per ``(a, b)``: ``b = a`` on top, ``b = 2a`` below; colour by ``m``, dashes for ``1/√t``.
+
+    Parameters
+    ----------
+    table : FigureTable
+        As :func:`data` returns it.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    summary = table.summary
+    fractions = summary["m_fractions"]
+    colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, len(fractions)))
+    fig, axes = plt.subplots(2, 3, figsize=(14, 8), sharex=True)
+    for a, b in FULL_SCALE_EXPONENTS:
+        ax = axes[0 if b == a else 1, [1.1, 1.5, 1.9].index(a)]
+        for k in range(2 * len(fractions)):
+            frac, family = fractions[k // 2], FAMILIES[k % 2]
+            curve = table.select(a=a, b=b, family=family, m_fraction=frac)
+            ax.loglog(curve.column("step"), curve.column("averaged_risk"), color=colors[k // 2],
+                      ls="-" if k % 2 == 0 else "--",
+                      label=f"{family}, m={frac:g}·m_max" if (a, b) == FULL_SCALE_EXPONENTS[0] else None)
+        ax.set_title(f"a={a:g}, b={b:g}" + (" (b = a)" if b == a else " (b = 2a)"))
+        ax.grid(True, which="major", color="0.9")
+    for ax in axes[1]:
+        ax.set_xlabel("steps")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("averaged excess risk")
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle(f"SGD, B=1, uniform averaging, σ²={summary['problem']['noise_variance']}, "
+                 f"d={summary['problem']['d']}, {summary['steps']} steps "
+                 f"(solid m/trH, dashed m/(trH√t)); {summary['d_note']}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+register("full_scale_curves",
+         "SGD, uniform averaging, d=5e5, 50k steps: averaged risk vs steps for m/trH and m/(trH√t), per (a, b)",
+         data, draw)

@@ -24,10 +24,11 @@ from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
+from ._table import FigureTable
 from .registry import FigureContext, register
-from ..theory import Problem, sfo_exponent
-from ..theory.complexity.growth_exponents import GrowthCell, measure_growth_exponent, term_exponent
+from ..theory import GrowthCell, Problem, measure_growth_exponent, sfo_exponent, term_exponent
 
 A = 1.5
 #: Initial-condition exponent per target: the bias part then decays like (Σ η)^{-1}.
@@ -210,16 +211,25 @@ def _decorate(ax, gammas, deltas, ge, de) -> None:
     ax.set_yticks([], minor=True)
 
 
-@register("growth_exponent_map",
-          "ε-exponent of SFO for (γ, δ) growth: bound vs exact, variance- and bias-dominated, two targets")
-def build(ctx: FigureContext) -> None:
-    """Build the figure into ``ctx`` (registered as ``growth_exponent_map``; run by ``ramplab figures``).
+def data(ctx: FigureContext) -> FigureTable:
+    """Measure every cell through the sweep; one row per measured cell, then the γ = 1.2 reference curves.
 
     Parameters
     ----------
     ctx : FigureContext
-        Output folder, ``quick`` (CI size) and the sweep executor and cache; the figure, its CSV
-        and its JSON are written through :meth:`FigureContext.save`.
+        ``quick`` sets the dimension, the (γ, δ) grid and the tolerances; its sweep executor and
+        cache run one task per measured cell.
+
+    Returns
+    -------
+    FigureTable
+        One row per measured ``(target, setting, γ, δ)`` cell (bound and term exponents, measured
+        exponent and standard error, dominant term, cap, fitted points, decades, bias shares, samples
+        to the largest and smallest ε), then rows ``curve, gamma, delta, exponent`` of the master bound
+        and the two term formulas at the γ nearest 1.2 (the lower-left panel's lines). The summary
+        holds the settings, the grids, the bound and every (γ, δ) cell's measurement as arrays
+        (``usable``: drawn in colour), the colour range, the agreement with the term formulas, the
+        ridge values, the moderate-noise cells and the caption.
     """
     if ctx.quick:
         dimension, gammas, deltas, points = 10**5, np.array([1.1, 1.2]), np.array([1.21, 1.44, 2.0, 3.0]), 7
@@ -277,73 +287,14 @@ def build(ctx: FigureContext) -> None:
     finite_bound = bound[np.isfinite(bound)]
     # Exponents blow up as δ → γ; beyond 14 the colour saturates (the numbers are in the cells and the CSV).
     vmin, vmax = 2.0, min(14.0, float(np.nanpercentile(finite_bound, 95)))
-    fig, axes = plt.subplots(2, 3, figsize=(17, 11))
-    ge, de = _edges(gammas), _edges(deltas)
 
-    ax = axes[0, 0]
-    mesh = ax.pcolormesh(ge, de, np.where(np.isfinite(bound), bound, np.nan).T, cmap="viridis", vmin=vmin,
-                         vmax=vmax, shading="flat")
-    fig.colorbar(mesh, ax=ax, label="exponent e")
-    ax.set_title(r"master bound: $2\ln\delta/(\ln\delta-\ln\gamma)$ below the ridge, $2\ln\delta/\ln\gamma$ above",
-                 fontsize=9)
-    _decorate(ax, gammas, deltas, ge, de)
-    ax.set_ylabel(r"batch growth $\delta$")
-    ax.legend(fontsize=7, loc="upper left", facecolor="0.85", framealpha=1.0)
-
-    for col, setting in ((1, "variance-dominated"), (2, "bias-dominated")):
-        for row_i, target in ((0, "gradient_norm"), (1, "excess_risk")):
-            grid, eps = results[target, setting]
-            ax = axes[row_i, col]
-            values = np.array([[r.exponent for r in row] for row in grid])
-            values = np.where(usable[target, setting], values, np.nan)
-            mesh = ax.pcolormesh(ge, de, values.T, cmap="viridis", vmin=vmin, vmax=vmax, shading="flat")
-            fig.colorbar(mesh, ax=ax, label="measured exponent")
-            for i, g in enumerate(gammas):
-                for j, dl in enumerate(deltas):
-                    r = grid[i, j]
-                    if r.capped:
-                        text = "×"
-                    elif usable[target, setting][i, j]:
-                        text = f"{MARK[r.dominant]}\n{r.exponent:.2f}"
-                    else:
-                        text = "–"
-                    # White on the dark end of viridis, black on the bright (yellow-green) end.
-                    dark = usable[target, setting][i, j] and (r.exponent - vmin) / (vmax - vmin) < 0.6
-                    ax.text(g, dl, text, ha="center", va="center", fontsize=6, color="w" if dark else "k")
-            cfg = SETTINGS[setting]
-            ax.set_title(f"{setting}: {TARGET_LABEL[target]}\n"
-                         rf"$\sigma^2$={cfg['noise_variance']:g}, $\eta_0$={cfg['lr0']:g}, "
-                         rf"K={cfg['stage_steps']:.0e} steps/stage, $\varepsilon$ {eps[0]:.3g}→{eps[-1]:.2g}",
-                         fontsize=9)
-            _decorate(ax, gammas, deltas, ge, de)
-
-    ax = axes[1, 0]
-    i0 = int(np.argmin(np.abs(gammas - 1.2)))
-    g0 = float(gammas[i0])
+    # The lower-left panel's lines: the bound and the two term formulas along δ at the γ nearest 1.2.
+    g0 = float(gammas[int(np.argmin(np.abs(gammas - 1.2)))])
     dd = np.geomspace(deltas[0], deltas[-1], 200)
-    ax.plot(dd, [sfo_exponent(g0, x) for x in dd], "k-", lw=2, label="master bound")
-    ax.plot(dd, [term_exponent("variance", g0, x) for x in dd], color="tab:blue", ls="--", lw=1,
-            label=r"variance term $2\ln\delta/(\ln\delta-\ln\gamma)$")
-    ax.plot(dd, [term_exponent("bias", g0, x) for x in dd], color="tab:orange", ls="--", lw=1,
-            label=r"bias term $2\ln\delta/\ln\gamma$")
-    styles = {("gradient_norm", "variance-dominated"): ("tab:blue", "o"),
-              ("excess_risk", "variance-dominated"): ("tab:cyan", "s"),
-              ("gradient_norm", "bias-dominated"): ("tab:orange", "o"),
-              ("excess_risk", "bias-dominated"): ("tab:brown", "s")}
-    for (target, setting), (color, marker) in styles.items():
-        grid, _ = results[target, setting]
-        ok = usable[target, setting][i0]
-        ex = np.array([r.exponent for r in grid[i0]])
-        se = np.array([r.stderr for r in grid[i0]])
-        ax.errorbar(deltas[ok], ex[ok], yerr=se[ok], color=color, marker=marker, ls="none", ms=4, capsize=2,
-                    label=f"{setting}, {target.replace('_', ' ')}")
-    ax.axvline(g0 * g0, color="0.5", lw=0.8)
-    ax.set_xscale("log")
-    ax.set_xticks(deltas, [f"{x:.3g}" for x in deltas], fontsize=7, rotation=60)
-    ax.set_xticks([], minor=True)
-    ax.set(xlabel=r"batch growth $\delta$", ylabel="exponent e", ylim=(0, vmax * 1.1),
-           title=rf"$\gamma$ = {g0:g}: measured ± standard error", )
-    ax.legend(fontsize=6, loc="upper left")
+    for curve, value in (("master bound", lambda x: sfo_exponent(g0, x)),
+                         ("variance term", lambda x: term_exponent("variance", g0, x)),
+                         ("bias term", lambda x: term_exponent("bias", g0, x))):
+        rows.extend({"curve": curve, "gamma": g0, "delta": float(x), "exponent": float(value(x))} for x in dd)
 
     def median_gap(target, setting, term):
         grid, _ = results[target, setting]
@@ -355,8 +306,8 @@ def build(ctx: FigureContext) -> None:
     agreement = {}
     for target in B_FOR_TARGET:
         for setting, term in (("variance-dominated", "variance"), ("bias-dominated", "bias")):
-            gap, cells = median_gap(target, setting, term)
-            agreement[f"{target}/{setting}"] = {"term": term, "cells": cells, "median_relative_gap": gap}
+            gap, cells_used = median_gap(target, setting, term)
+            agreement[f"{target}/{setting}"] = {"term": term, "cells": cells_used, "median_relative_gap": gap}
     ridge = {}
     for key, (grid, _) in results.items():
         for i, g in enumerate(gammas):
@@ -371,13 +322,7 @@ def build(ctx: FigureContext) -> None:
         "follows 2 ln δ/(ln δ − ln γ) and keeps falling as δ grows; where bias decides it follows 2 ln δ/ln γ and "
         "is smallest at the smallest δ. The bound's exponent is the larger of the two, so its minimum δ = γ² (4) is "
         "where the terms trade places; both settings measure ≈ 4 there.")
-    fig.suptitle(r"Exponential growth $b_m=b_0\delta^m$, $\eta_m=\eta_0\gamma^m$ on a power law "
-                 rf"($a$={A}, $D$={dimension:.0e}, grouped): $N_\varepsilon=\Theta(\varepsilon^{{-e}})$",
-                 fontsize=11)
-    # The caption sits on the canvas, in a strip kept free below the panels.
-    fig.text(0.5, 0.008, caption, ha="center", va="bottom", fontsize=8, wrap=True)
-    fig.tight_layout(rect=(0, 0.085, 1, 1))
-    ctx.save(fig, rows, {
+    return FigureTable(rows, {
         "problem": {"family": "power_law_groups", "dimension": dimension, "a": A,
                     "b_per_target": B_FOR_TARGET, "grouping": "16 exact coordinates, then 12 blocks per decade"},
         "settings": {k: {**v, "eps": list(v["eps"]), "points": points, "batch0": 1.0, "max_stages": max_stages,
@@ -388,8 +333,10 @@ def build(ctx: FigureContext) -> None:
         "measured": {f"{t}/{s}": {"exponent": np.array([[r.exponent for r in row] for row in grid]),
                                   "stderr": np.array([[r.stderr for r in row] for row in grid]),
                                   "dominant": [[r.dominant for r in row] for row in grid],
-                                  "lr_capped": [[r.capped for r in row] for row in grid]}
+                                  "lr_capped": [[r.capped for r in row] for row in grid],
+                                  "usable": usable[t, s]}
                      for (t, s), (grid, _) in results.items()},
+        "colour_range": [vmin, vmax],
         "agreement_with_dominant_term_formula": agreement,
         "exponent_at_ridge": ridge,
         "moderate_noise_setting": {"settings": {k: v for k, v in MODERATE.items() if k != "deltas"},
@@ -400,3 +347,104 @@ def build(ctx: FigureContext) -> None:
         "explanation": caption,
         "caption": caption,
     })
+
+
+def draw(table: FigureTable) -> Figure:
+    """The bound's map, the measured maps per setting and target, and the measurements at γ = 1.2.
+
+    Parameters
+    ----------
+    table : FigureTable
+        As :func:`data` returns it.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    summary = table.summary
+    gammas, deltas = np.asarray(summary["gammas"]), np.asarray(summary["deltas"])
+    bound = np.asarray(summary["bound_exponent"], dtype=float)
+    bound = np.where(bound < 0, np.nan, bound)  # -1 marks δ ≤ γ
+    vmin, vmax = summary["colour_range"]
+    fig, axes = plt.subplots(2, 3, figsize=(17, 11))
+    ge, de = _edges(gammas), _edges(deltas)
+
+    ax = axes[0, 0]
+    mesh = ax.pcolormesh(ge, de, bound.T, cmap="viridis", vmin=vmin, vmax=vmax, shading="flat")
+    fig.colorbar(mesh, ax=ax, label="exponent e")
+    ax.set_title(r"master bound: $2\ln\delta/(\ln\delta-\ln\gamma)$ below the ridge, $2\ln\delta/\ln\gamma$ above",
+                 fontsize=9)
+    _decorate(ax, gammas, deltas, ge, de)
+    ax.set_ylabel(r"batch growth $\delta$")
+    ax.legend(fontsize=7, loc="upper left", facecolor="0.85", framealpha=1.0)
+
+    for col, setting in ((1, "variance-dominated"), (2, "bias-dominated")):
+        for row_i, target in ((0, "gradient_norm"), (1, "excess_risk")):
+            cell = summary["measured"][f"{target}/{setting}"]
+            exponent, usable = np.asarray(cell["exponent"], dtype=float), np.asarray(cell["usable"], dtype=bool)
+            ax = axes[row_i, col]
+            values = np.where(usable, exponent, np.nan)
+            mesh = ax.pcolormesh(ge, de, values.T, cmap="viridis", vmin=vmin, vmax=vmax, shading="flat")
+            fig.colorbar(mesh, ax=ax, label="measured exponent")
+            for i, g in enumerate(gammas):
+                for j, dl in enumerate(deltas):
+                    if cell["lr_capped"][i][j]:
+                        text = "×"
+                    elif usable[i, j]:
+                        text = f"{MARK[cell['dominant'][i][j]]}\n{exponent[i, j]:.2f}"
+                    else:
+                        text = "–"
+                    # White on the dark end of viridis, black on the bright (yellow-green) end.
+                    dark = usable[i, j] and (exponent[i, j] - vmin) / (vmax - vmin) < 0.6
+                    ax.text(g, dl, text, ha="center", va="center", fontsize=6, color="w" if dark else "k")
+            cfg = summary["settings"][setting]
+            ax.set_title(f"{setting}: {TARGET_LABEL[target]}\n"
+                         rf"$\sigma^2$={cfg['noise_variance']:g}, $\eta_0$={cfg['lr0']:g}, "
+                         rf"K={cfg['stage_steps']:.0e} steps/stage, "
+                         rf"$\varepsilon$ {cfg['eps'][0]:.3g}→{cfg['eps'][-1]:.2g}",
+                         fontsize=9)
+            _decorate(ax, gammas, deltas, ge, de)
+
+    ax = axes[1, 0]
+    curves = table.where(lambda row: "curve" in row)
+    g0 = curves.rows[0]["gamma"]
+    i0 = int(np.argmin(np.abs(gammas - g0)))
+    for curve, style in (("master bound", {"color": "k", "ls": "-", "lw": 2, "label": "master bound"}),
+                         ("variance term", {"color": "tab:blue", "ls": "--", "lw": 1,
+                                            "label": r"variance term $2\ln\delta/(\ln\delta-\ln\gamma)$"}),
+                         ("bias term", {"color": "tab:orange", "ls": "--", "lw": 1,
+                                        "label": r"bias term $2\ln\delta/\ln\gamma$"})):
+        line = curves.select(curve=curve)
+        ax.plot(line.column("delta"), line.column("exponent"), **style)
+    styles = {("gradient_norm", "variance-dominated"): ("tab:blue", "o"),
+              ("excess_risk", "variance-dominated"): ("tab:cyan", "s"),
+              ("gradient_norm", "bias-dominated"): ("tab:orange", "o"),
+              ("excess_risk", "bias-dominated"): ("tab:brown", "s")}
+    for (target, setting), (color, marker) in styles.items():
+        cell = summary["measured"][f"{target}/{setting}"]
+        ok = np.asarray(cell["usable"], dtype=bool)[i0]
+        ex = np.asarray(cell["exponent"], dtype=float)[i0]
+        se = np.asarray(cell["stderr"], dtype=float)[i0]
+        ax.errorbar(deltas[ok], ex[ok], yerr=se[ok], color=color, marker=marker, ls="none", ms=4, capsize=2,
+                    label=f"{setting}, {target.replace('_', ' ')}")
+    ax.axvline(g0 * g0, color="0.5", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xticks(deltas, [f"{x:.3g}" for x in deltas], fontsize=7, rotation=60)
+    ax.set_xticks([], minor=True)
+    ax.set(xlabel=r"batch growth $\delta$", ylabel="exponent e", ylim=(0, vmax * 1.1),
+           title=rf"$\gamma$ = {g0:g}: measured ± standard error", )
+    ax.legend(fontsize=6, loc="upper left")
+
+    fig.suptitle(r"Exponential growth $b_m=b_0\delta^m$, $\eta_m=\eta_0\gamma^m$ on a power law "
+                 rf"($a$={summary['problem']['a']}, $D$={summary['problem']['dimension']:.0e}, grouped): "
+                 r"$N_\varepsilon=\Theta(\varepsilon^{-e})$",
+                 fontsize=11)
+    # The caption sits on the canvas, in a strip kept free below the panels.
+    fig.text(0.5, 0.008, summary["caption"], ha="center", va="bottom", fontsize=8, wrap=True)
+    fig.tight_layout(rect=(0, 0.085, 1, 1))
+    return fig
+
+
+register("growth_exponent_map",
+         "ε-exponent of SFO for (γ, δ) growth: bound vs exact, variance- and bias-dominated, two targets",
+         data, draw)

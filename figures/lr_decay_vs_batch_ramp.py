@@ -12,7 +12,9 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
+from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import Problem, Schedule, expected_risk
 
@@ -28,8 +30,20 @@ def phase_schedule(lr0: float, batch0: float, alpha: float, beta: float, phase_s
                                 metadata={"alpha": alpha, "beta": beta})
 
 
-@register("lr_decay_vs_batch_ramp", "SGD: lr halving vs batch doubling vs (√2, √2), vs samples and steps")
-def build(ctx: FigureContext) -> None:
+def data(ctx: FigureContext) -> FigureTable:
+    """The three members on the exact solver; one row per step of each.
+
+    Parameters
+    ----------
+    ctx : FigureContext
+        ``quick`` sets the problem size and the phases.
+
+    Returns
+    -------
+    FigureTable
+        Rows ``series, alpha, beta, step, samples, risk``; the summary holds the problem, the
+        phases, serial steps, final risks and the worst risk ratio to lr halving at matched samples.
+    """
     d, n_phases, phase = (200, 5, 2**12) if ctx.quick else (1000, 6, 2**16)
     problem = Problem.power_law(d, a=1.5, b=1.0, noise_variance=0.5)
     lr0, batch0 = 1.0, 8.0
@@ -40,30 +54,53 @@ def build(ctx: FigureContext) -> None:
     grid = np.linspace(0.0, sum(phase_samples), 801)
     reference = trajectories[0].at_samples(grid)
     max_ratio = {}
-    fig, (ax_s, ax_t) = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     rows = []
     for traj, (label, alpha, beta) in zip(trajectories, MEMBERS):
         ratio = traj.at_samples(grid) / reference
         max_ratio[label] = float(np.max(np.maximum(ratio, 1 / ratio)))
-        steps = traj.schedule.serial_steps
-        ax_s.semilogy(traj.samples[1:], traj.risk[1:], label=label)
-        ax_t.semilogy(traj.steps[1:], traj.risk[1:], label=f"{label}: {steps} steps")
         for k in range(1, len(traj.risk)):
             rows.append({"series": label, "alpha": alpha, "beta": beta, "step": int(traj.steps[k]),
                          "samples": float(traj.samples[k]), "risk": float(traj.risk[k])})
-    for x in np.cumsum(phase_samples)[:-1]:
-        ax_s.axvline(x, color="0.85", lw=0.8, zorder=0)
-    ax_s.set(xlabel="samples", ylabel="excess risk", title="at matched samples: nearly one curve")
-    ax_t.set(xlabel="serial steps", title="in serial steps: the ramps finish sooner")
-    ax_s.legend(fontsize=8)
-    ax_t.legend(fontsize=8)
-    fig.suptitle(f"SGD, power law d={d}, a=1.5, b=1, σ²=0.5, η₀={lr0}, B₀={batch0:g}")
-    fig.tight_layout()
     steps = {label: t.schedule.serial_steps for t, (label, _, _) in zip(trajectories, MEMBERS)}
-    ctx.save(fig, rows, {
+    return FigureTable(rows, {
         "problem": {"d": d, "a": 1.5, "b": 1.0, "noise_variance": 0.5},
         "lr0": lr0, "batch0": batch0, "phase_samples": phase_samples,
         "serial_steps": steps,
         "final_risk": {label: t.final_risk for t, (label, _, _) in zip(trajectories, MEMBERS)},
         "max_risk_ratio_vs_lr_halving_at_matched_samples": max_ratio,
     })
+
+
+def draw(table: FigureTable) -> Figure:
+    """Risk against samples (left: nearly one curve) and against serial steps (right).
+
+    Parameters
+    ----------
+    table : FigureTable
+        As :func:`data` returns it.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    summary = table.summary
+    fig, (ax_s, ax_t) = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for label, _, _ in MEMBERS:
+        curve = table.select(series=label)
+        ax_s.semilogy(curve.column("samples"), curve.column("risk"), label=label)
+        ax_t.semilogy(curve.column("step"), curve.column("risk"),
+                      label=f"{label}: {summary['serial_steps'][label]} steps")
+    for x in np.cumsum(summary["phase_samples"])[:-1]:
+        ax_s.axvline(x, color="0.85", lw=0.8, zorder=0)
+    ax_s.set(xlabel="samples", ylabel="excess risk", title="at matched samples: nearly one curve")
+    ax_t.set(xlabel="serial steps", title="in serial steps: the ramps finish sooner")
+    ax_s.legend(fontsize=8)
+    ax_t.legend(fontsize=8)
+    fig.suptitle(f"SGD, power law d={summary['problem']['d']}, a=1.5, b=1, σ²=0.5, η₀={summary['lr0']}, "
+                 f"B₀={summary['batch0']:g}")
+    fig.tight_layout()
+    return fig
+
+
+register("lr_decay_vs_batch_ramp", "SGD: lr halving vs batch doubling vs (√2, √2), vs samples and steps",
+         data, draw)

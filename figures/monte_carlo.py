@@ -19,7 +19,9 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
+from ._table import FigureTable
 from .registry import FigureContext, register
 from ..simulations import NSGD, simulate
 from ..theory import Problem, Schedule, expected_risk
@@ -50,8 +52,21 @@ def setup(quick: bool) -> dict:
             "runs": {"gaussian-exact": runs_exact, "direct": runs_direct}}
 
 
-@register("monte_carlo", "Monte Carlo (both samplers, ±2 SE) vs exact for SGD and NSGD; conditional NSGD")
-def build(ctx: FigureContext) -> None:
+def data(ctx: FigureContext) -> FigureTable:
+    """The exact curves and every Monte Carlo series on the grid; one row per series and grid point.
+
+    Parameters
+    ----------
+    ctx : FigureContext
+        ``quick`` (sizes of :func:`setup`), ``seed`` (root of each series' seed) and ``backend``.
+
+    Returns
+    -------
+    FigureTable
+        Rows ``series, optimizer, normalization, sampler, runs, samples, mc_mean_risk, mc_stderr,
+        exact_risk, exact_is_reference, z_score, z_score_note``; the summary holds the problem, the
+        schedules, each series' seed, timing and agreement, and the conditional-vs-expected gap.
+    """
     cfg = setup(ctx.quick)
     problem, grid = cfg["problem"], cfg["grid"]
     exact = {
@@ -66,48 +81,12 @@ def build(ctx: FigureContext) -> None:
                                   seed=[ctx.seed, k], backend=ctx.backend, checkpoints=grid)
         timings[label] = time.perf_counter() - start
 
-    fig, axes = plt.subplots(2, 3, figsize=(17, 8.5))
-    (ax_sgd, ax_nsgd, ax_cond), (rel_sgd, rel_nsgd, ax_z) = axes
-    colours = {"gaussian-exact": "tab:blue", "direct": "tab:orange", "conditional": "tab:green"}
     rows: list[dict] = []
-
-    def band(ax, label, colour, reference=None):
-        r = results[label]
-        scale = 1.0 if reference is None else reference
-        shift = 0.0 if reference is None else 1.0
-        centre = r.mean_risk / scale - shift
-        half = 2 * r.stderr / scale
-        ax.fill_between(r.samples, centre - half, centre + half, color=colour, alpha=0.3, lw=0,
-                        label=f"MC {label.split(', ')[-1]} ± 2 SE ({r.runs} runs)")
-        ax.plot(r.samples, centre, color=colour, lw=0.8)
-
-    for ax, rel, optimizer, title in ((ax_sgd, rel_sgd, "sgd", "SGD"),
-                                      (ax_nsgd, rel_nsgd, "nsgd", "NSGD, expected denominator")):
-        ax.plot(grid, exact[optimizer], color="k", lw=1.2, label="exact (theory.expected_risk)")
-        rel.axhline(0.0, color="k", lw=1.2, label="exact")
-        for label, opt, norm, sampler, _ in SERIES:
-            if opt == optimizer and norm == "expected":
-                band(ax, label, colours[sampler])
-                band(rel, label, colours[sampler], reference=exact[optimizer])
-        ax.set(yscale="log", xlabel="samples", ylabel="excess risk", title=title)
-        rel.set(xlabel="samples", ylabel="MC / exact − 1", title=f"{title}: relative to exact")
-        ax.legend(fontsize=8)
-        rel.legend(fontsize=8)
-
-    ax_cond.plot(grid, exact["nsgd"], color="k", lw=1.2, label="expected denominator: exact")
-    band(ax_cond, "NSGD expected, gaussian-exact", colours["gaussian-exact"])
-    cond = results["NSGD conditional, gaussian-exact"]
-    ax_cond.fill_between(cond.samples, cond.mean_risk - 2 * cond.stderr, cond.mean_risk + 2 * cond.stderr,
-                         color=colours["conditional"], alpha=0.3, lw=0,
-                         label=f"conditional ‖g‖: MC ± 2 SE ({cond.runs} runs)")
-    ax_cond.plot(cond.samples, cond.mean_risk, color=colours["conditional"], lw=0.8)
-    ax_cond.set(yscale="log", xlabel="samples", ylabel="excess risk",
-                title="NSGD: divide by the realised ‖g‖ vs by sqrt(E‖g‖²)")
-    ax_cond.legend(fontsize=8)
-
     summary_series = {}
     for label, optimizer, normalization, sampler, k in SERIES:
         r = results[label]
+        if not np.array_equal(np.asarray(r.samples, dtype=float), grid):
+            raise RuntimeError(f"{label}: simulate recorded samples other than the checkpoints grid")
         reference = exact[optimizer] if normalization == "expected" else None
         z = None
         # Where the runs have no spread (samples = 0: every run starts at the same w₀, so the
@@ -117,7 +96,6 @@ def build(ctx: FigureContext) -> None:
         if reference is not None:
             with np.errstate(divide="ignore", invalid="ignore"):
                 z = np.where(no_spread, np.nan, (r.mean_risk - reference) / np.where(no_spread, 1.0, r.stderr))
-            ax_z.plot(r.samples[1:], z[1:], lw=0.8, label=label)
         for j in range(grid.size):
             rows.append({
                 "series": label, "optimizer": optimizer, "normalization": normalization, "sampler": sampler,
@@ -137,22 +115,17 @@ def build(ctx: FigureContext) -> None:
             "max_abs_z": float(np.nanmax(np.abs(z[1:]))) if z is not None else None,
             "fraction_within_2se": float(np.mean(np.abs(z[1:][np.isfinite(z[1:])]) <= 2)) if z is not None else None,
         }
-    for level in (-4, -2, 2, 4):
-        ax_z.axhline(level, color="0.6" if abs(level) == 2 else "0.3", lw=0.8, ls="--")
-    ax_z.set(xlabel="samples", ylabel="(MC − exact) / SE", title="Monte Carlo minus exact, in standard errors")
-    ax_z.legend(fontsize=8)
-    fig.suptitle(f"Monte Carlo vs exact: power law d={problem.dimension}, a=1.5, b=1, σ²=0.5; "
-                 f"batch 4→8→16 over 3 phases of {cfg['phase']} samples")
-    fig.tight_layout()
 
+    cond = results["NSGD conditional, gaussian-exact"]
     expected_mc = results["NSGD expected, gaussian-exact"]
     gap = cond.mean_risk[-1] - expected_mc.mean_risk[-1]
-    ctx.save(fig, rows, {
+    return FigureTable(rows, {
         "problem": {"d": problem.dimension, "a": 1.5, "b": 1.0, "noise_variance": 0.5},
         "schedules": {name: {"lr": [float(x) for x in np.unique(cfg[name].lr)[::-1]],
                              "batch": [int(x) for x in np.unique(cfg[name].batch)],
                              "serial_steps": cfg[name].serial_steps, "samples": cfg[name].total_samples}
                       for name in ("sgd", "nsgd")},
+        "phase_samples": cfg["phase"],
         "grid_points": int(grid.size),
         "series": summary_series,
         "conditional_minus_expected_final": {
@@ -160,3 +133,78 @@ def build(ctx: FigureContext) -> None:
             "in_standard_errors": float(gap / np.hypot(cond.stderr[-1], expected_mc.stderr[-1])),
         },
     })
+
+
+def draw(table: FigureTable) -> Figure:
+    """Exact curves with Monte Carlo ± 2 SE bands, the same relative to exact, the conditional NSGD, z-scores.
+
+    Parameters
+    ----------
+    table : FigureTable
+        As :func:`data` returns it.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, axes = plt.subplots(2, 3, figsize=(17, 8.5))
+    (ax_sgd, ax_nsgd, ax_cond), (rel_sgd, rel_nsgd, ax_z) = axes
+    colours = {"gaussian-exact": "tab:blue", "direct": "tab:orange", "conditional": "tab:green"}
+
+    def exact_curve(optimizer):
+        rows = table.select(optimizer=optimizer, exact_is_reference=True)
+        first = rows.unique("series")[0]
+        rows = rows.select(series=first)
+        return rows.column("samples"), rows.column("exact_risk")
+
+    def band(ax, label, colour, relative=False):
+        r = table.select(series=label)
+        samples, mean, stderr = r.column("samples"), r.column("mc_mean_risk"), r.column("mc_stderr")
+        scale = r.column("exact_risk") if relative else 1.0
+        shift = 1.0 if relative else 0.0
+        centre = mean / scale - shift
+        half = 2 * stderr / scale
+        ax.fill_between(samples, centre - half, centre + half, color=colour, alpha=0.3, lw=0,
+                        label=f"MC {label.split(', ')[-1]} ± 2 SE ({r.rows[0]['runs']} runs)")
+        ax.plot(samples, centre, color=colour, lw=0.8)
+
+    for ax, rel, optimizer, title in ((ax_sgd, rel_sgd, "sgd", "SGD"),
+                                      (ax_nsgd, rel_nsgd, "nsgd", "NSGD, expected denominator")):
+        ax.plot(*exact_curve(optimizer), color="k", lw=1.2, label="exact (theory.expected_risk)")
+        rel.axhline(0.0, color="k", lw=1.2, label="exact")
+        for label, opt, norm, sampler, _ in SERIES:
+            if opt == optimizer and norm == "expected":
+                band(ax, label, colours[sampler])
+                band(rel, label, colours[sampler], relative=True)
+        ax.set(yscale="log", xlabel="samples", ylabel="excess risk", title=title)
+        rel.set(xlabel="samples", ylabel="MC / exact − 1", title=f"{title}: relative to exact")
+        ax.legend(fontsize=8)
+        rel.legend(fontsize=8)
+
+    ax_cond.plot(*exact_curve("nsgd"), color="k", lw=1.2, label="expected denominator: exact")
+    band(ax_cond, "NSGD expected, gaussian-exact", colours["gaussian-exact"])
+    cond = table.select(series="NSGD conditional, gaussian-exact")
+    samples, mean, stderr = cond.column("samples"), cond.column("mc_mean_risk"), cond.column("mc_stderr")
+    ax_cond.fill_between(samples, mean - 2 * stderr, mean + 2 * stderr,
+                         color=colours["conditional"], alpha=0.3, lw=0,
+                         label=f"conditional ‖g‖: MC ± 2 SE ({cond.rows[0]['runs']} runs)")
+    ax_cond.plot(samples, mean, color=colours["conditional"], lw=0.8)
+    ax_cond.set(yscale="log", xlabel="samples", ylabel="excess risk",
+                title="NSGD: divide by the realised ‖g‖ vs by sqrt(E‖g‖²)")
+    ax_cond.legend(fontsize=8)
+
+    for label, _, normalization, _, _ in SERIES:
+        if normalization == "expected":
+            r = table.select(series=label)
+            ax_z.plot(r.column("samples")[1:], r.column("z_score")[1:], lw=0.8, label=label)
+    for level in (-4, -2, 2, 4):
+        ax_z.axhline(level, color="0.6" if abs(level) == 2 else "0.3", lw=0.8, ls="--")
+    ax_z.set(xlabel="samples", ylabel="(MC − exact) / SE", title="Monte Carlo minus exact, in standard errors")
+    ax_z.legend(fontsize=8)
+    fig.suptitle(f"Monte Carlo vs exact: power law d={table.summary['problem']['d']}, a=1.5, b=1, σ²=0.5; "
+                 f"batch 4→8→16 over 3 phases of {table.summary['phase_samples']} samples")
+    fig.tight_layout()
+    return fig
+
+
+register("monte_carlo", "Monte Carlo (both samplers, ±2 SE) vs exact for SGD and NSGD; conditional NSGD", data, draw)

@@ -25,8 +25,10 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from ._seesaw_setup import max_stable_lr, nsgd_peak_lr
+from ._table import FigureTable
 from .registry import FigureContext, register
 from ..simulations import resolve_optimizer, simulate
 from ..theory import Problem, expected_risk, phase_schedule
@@ -111,16 +113,20 @@ def _ratio(ramp: float, se_ramp: float, decay: float, se_decay: float) -> tuple[
     return r, r * math.hypot(se_ramp / ramp, se_decay / decay)
 
 
-@register("ramp_vs_decay_by_optimizer",
-          "Batch ramp vs LR decay for SGD, momentum, NSGD, SignSGD, Adam (αβ and α√β rules) across B₀")
-def build(ctx: FigureContext) -> None:
-    """Build the figure into ``ctx`` (registered as ``ramp_vs_decay_by_optimizer``; run by ``ramplab figures``).
+def data(ctx: FigureContext) -> FigureTable:
+    """Every (optimizer, rule) pair at every ``B_0``: one row each, with the ratio and whether it tracks.
 
     Parameters
     ----------
     ctx : FigureContext
-        Output folder, ``quick`` (CI size) and the sweep executor and cache; the figure, its CSV
-        and its JSON are written through :meth:`FigureContext.save`.
+        ``quick`` (sizes of :func:`setup`), ``seed`` (root of the Monte Carlo seeds) and ``backend``.
+
+    Returns
+    -------
+    FigureTable
+        Rows ``rule, optimizer, hyperparameters, batch, lr0, risk_ratio_ramp_over_decay, se,
+        decay_risk, decay_se, ramp_risk, ramp_se, decay_steps, ramp_steps, exact, tracks``; the
+        summary holds the problem, the critical batch, the failures and the statements they support.
     """
     cfg = setup(ctx.quick)
     problem, n, phases = cfg["problem"], cfg["steps_per_phase"], cfg["phases"]
@@ -180,20 +186,13 @@ def build(ctx: FigureContext) -> None:
     # NSGD decay runs (μ = B_0/B_noise, so B_noise = B_0/μ).
     b_end = {b0: b0 / mv[1] if mv[1] > 0 else math.inf for b0, mv in mean_variance.items()}
 
-    fig, (ax_r, ax_k) = plt.subplots(1, 2, figsize=(13, 4.8))
-    colours = {"sgd": "k", "momentum": "tab:purple", "nsgd": "tab:blue", "signsgd": "tab:orange",
-               "adam": "tab:green", "adam β₂=0.95": "tab:olive"}
-    styles = {"αβ": "-", "α√β": "--"}
     failures: dict[str, list[int]] = {}
-    plotted: set[str] = set()
     max_rel_se = 0.0
     for optimizer, rule in PAIRS:
         mine = [t for t in table if t[0] == rule and t[1] == optimizer]
-        bs, rs, ses = [], [], []
         for (_, _, b0, lr0, dec, se_dec, ramp, se_ramp, steps_dec, steps_ramp) in mine:
             r, se = _ratio(ramp, se_ramp, dec, se_dec)
             max_rel_se = max(max_rel_se, se_dec / dec, se_ramp / ramp)
-            bs.append(b0), rs.append(r), ses.append(se)
             fails = (r - 2 * se > TRACKING_FACTOR) or (r + 2 * se < 1 / TRACKING_FACTOR)
             if fails:
                 failures.setdefault(f"{optimizer} ({rule})", []).append(b0)
@@ -203,26 +202,6 @@ def build(ctx: FigureContext) -> None:
                          "ramp_risk": ramp, "ramp_se": se_ramp, "decay_steps": steps_dec,
                          "ramp_steps": steps_ramp, "exact": optimizer in ("sgd", "nsgd"),
                          "tracks": not fails})
-        ax_r.errorbar(bs, rs, yerr=2 * np.asarray(ses), color=colours[optimizer], ls=styles[rule], marker="o",
-                      ms=3, capsize=2, label=f"{optimizer} ({rule})")
-        if optimizer not in plotted:
-            plotted.add(optimizer)
-            ax_k.errorbar(bs, [t[4] for t in mine], yerr=[2 * t[5] for t in mine], color=colours[optimizer],
-                          marker="o", ms=3, capsize=2, label=f"{optimizer}: decay")
-    for ax in (ax_r, ax_k):
-        ax.axvline(b_init, color="0.5", lw=0.8, ls=":")
-        ax.set_xscale("log", base=2)
-    ax_r.axhspan(1 / TRACKING_FACTOR, TRACKING_FACTOR, color="0.9", zorder=0)
-    ax_r.axhline(1.0, color="0.5", lw=0.8)
-    ax_r.set(yscale="log", xlabel="initial batch B₀", ylabel="final risk: ramp / decay (± 2 SE)",
-             title=f"ramp tracks decay inside the band (×{TRACKING_FACTOR:g})")
-    ax_k.set(yscale="log", xlabel="initial batch B₀", ylabel="final excess risk of the LR decay",
-             title="where each optimizer ends (decay member)")
-    ax_r.legend(fontsize=7, ncol=2)
-    ax_k.legend(fontsize=7)
-    fig.suptitle(f"power law d={problem.dimension}, a=1.5, b=1, σ²=0.5; {phases} phases, {n} decay steps per phase; "
-                 f"dotted: gradient-noise scale at init B={b_init:.3g}")
-    fig.tight_layout()
 
     statements = []
     for optimizer, rule in PAIRS:
@@ -233,7 +212,7 @@ def build(ctx: FigureContext) -> None:
                               f"{failures[key]}")
         else:
             statements.append(f"{key}: the ramp tracks the decay within ×{TRACKING_FACTOR:g} at every B0 measured")
-    ctx.save(fig, rows, {
+    return FigureTable(rows, {
         "problem": {"d": problem.dimension, "a": 1.5, "b": 1.0, "noise_variance": 0.5},
         "phases": phases, "decay_steps_per_phase": n, "batches": list(cfg["batches"]), "runs": cfg["runs"],
         "momentum": MOMENTUM, "decay_member": DECAY, "ramp_members": RULES,
@@ -251,3 +230,56 @@ def build(ctx: FigureContext) -> None:
         "se_within_2_percent": bool(max_rel_se <= 0.02),
         "seconds_by_B0": timings,
     })
+
+
+def draw(table: FigureTable) -> Figure:
+    """The ratio ramp / decay against ``B_0`` per (optimizer, rule) (± 2 SE), and the decay's final risk.
+
+    Parameters
+    ----------
+    table : FigureTable
+        As :func:`data` returns it.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    summary = table.summary
+    b_init = summary["critical_batch"]["at_initialisation"]
+    fig, (ax_r, ax_k) = plt.subplots(1, 2, figsize=(13, 4.8))
+    colours = {"sgd": "k", "momentum": "tab:purple", "nsgd": "tab:blue", "signsgd": "tab:orange",
+               "adam": "tab:green", "adam β₂=0.95": "tab:olive"}
+    styles = {"αβ": "-", "α√β": "--"}
+    plotted: set[str] = set()
+    for optimizer, rule in PAIRS:
+        mine = table.select(optimizer=optimizer, rule=rule)
+        bs = list(mine.column("batch"))
+        ax_r.errorbar(bs, list(mine.column("risk_ratio_ramp_over_decay")), yerr=2 * mine.column("se"),
+                      color=colours[optimizer], ls=styles[rule], marker="o", ms=3, capsize=2,
+                      label=f"{optimizer} ({rule})")
+        if optimizer not in plotted:
+            plotted.add(optimizer)
+            ax_k.errorbar(bs, list(mine.column("decay_risk")), yerr=list(2 * mine.column("decay_se")),
+                          color=colours[optimizer], marker="o", ms=3, capsize=2, label=f"{optimizer}: decay")
+    for ax in (ax_r, ax_k):
+        ax.axvline(b_init, color="0.5", lw=0.8, ls=":")
+        ax.set_xscale("log", base=2)
+    factor = summary["tracking_factor"]
+    ax_r.axhspan(1 / factor, factor, color="0.9", zorder=0)
+    ax_r.axhline(1.0, color="0.5", lw=0.8)
+    ax_r.set(yscale="log", xlabel="initial batch B₀", ylabel="final risk: ramp / decay (± 2 SE)",
+             title=f"ramp tracks decay inside the band (×{factor:g})")
+    ax_k.set(yscale="log", xlabel="initial batch B₀", ylabel="final excess risk of the LR decay",
+             title="where each optimizer ends (decay member)")
+    ax_r.legend(fontsize=7, ncol=2)
+    ax_k.legend(fontsize=7)
+    fig.suptitle(f"power law d={summary['problem']['d']}, a=1.5, b=1, σ²=0.5; {summary['phases']} phases, "
+                 f"{summary['decay_steps_per_phase']} decay steps per phase; "
+                 f"dotted: gradient-noise scale at init B={b_init:.3g}")
+    fig.tight_layout()
+    return fig
+
+
+register("ramp_vs_decay_by_optimizer",
+         "Batch ramp vs LR decay for SGD, momentum, NSGD, SignSGD, Adam (αβ and α√β rules) across B₀",
+         data, draw)

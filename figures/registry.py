@@ -1,8 +1,15 @@
-"""Figure registry: every figure is a function registered under a name, run by ``ramplab figures``.
+"""Figure registry: every figure is a ``data`` and a ``draw`` function under a name, run by ``ramplab figures``.
 
-A figure function takes a :class:`FigureContext` and returns nothing; it draws with matplotlib and
-calls :meth:`FigureContext.save`, which writes ``NAME.png``, ``NAME.pdf``, ``NAME.csv`` (exactly the
-plotted numbers, long format) and ``NAME.json`` (parameters, seed, versions, key figures).
+A figure module defines two functions and registers them with :func:`register`:
+
+- ``data(ctx: FigureContext) -> FigureTable`` computes exactly the plotted numbers (one row per
+  point, long format) and the summary for the JSON (parameters and key figures);
+- ``draw(table: FigureTable) -> matplotlib.figure.Figure`` draws from that table alone (selecting
+  and reshaping its rows, nothing recomputed).
+
+:meth:`FigureSpec.build` calls ``data``, then :meth:`FigureContext.save` writes ``NAME.csv`` (the
+table's rows: the CSV *is* the table), ``NAME.json`` (seed, versions, sweeps and the summary), calls
+``draw`` and writes ``NAME.png`` and ``NAME.pdf``.
 
 The four files of a figure are replaced together: each is rendered to a hidden temporary file in the
 output folder, and only when all of them exist are they moved into place with :func:`os.replace`
@@ -12,7 +19,6 @@ folder's earlier files as they were, never a new PNG beside a stale CSV.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import platform
@@ -25,12 +31,14 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
+from ._table import FigureTable, _jsonable
+
 __all__ = ["FigureContext", "FigureSpec", "REGISTRY", "register"]
 
 
 @dataclass(frozen=True)
 class FigureSpec:
-    """A registered figure: its name, a one-line description and the function that builds it.
+    """A registered figure: its name, a one-line description, and its ``data`` and ``draw`` functions.
 
     Parameters
     ----------
@@ -38,27 +46,46 @@ class FigureSpec:
         The registry key (``ramplab figures --only NAME``) and the output files' stem.
     description : str
         One line, printed while the figure is built.
-    build : callable
-        ``build(ctx: FigureContext) -> None``; draws and calls ``ctx.save``.
+    data : callable
+        ``data(ctx: FigureContext) -> FigureTable``: the plotted numbers and the JSON summary.
+    draw : callable
+        ``draw(table: FigureTable) -> matplotlib.figure.Figure``: the picture, from the table alone.
 
     Examples
     --------
     >>> from ramplab.figures import load_all
     >>> spec = load_all()["step_reduction"]
-    >>> spec.name, callable(spec.build)
-    ('step_reduction', True)
+    >>> spec.name, callable(spec.data), callable(spec.draw)
+    ('step_reduction', True, True)
     """
 
     name: str
     description: str
-    build: Callable[["FigureContext"], None]
+    data: Callable[["FigureContext"], FigureTable]
+    draw: Callable[[FigureTable], Any]
+
+    def build(self, ctx: "FigureContext") -> list[Path]:
+        """Compute the table with :attr:`data` and write it, its JSON and :attr:`draw`'s picture.
+
+        Parameters
+        ----------
+        ctx : FigureContext
+            Output folder, size and sweep executor of this build.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written (:meth:`FigureContext.outputs`).
+        """
+        return ctx.save(self.data(ctx), self.draw)
 
 
 REGISTRY: dict[str, FigureSpec] = {}
 
 
-def register(name: str, description: str) -> Callable[[Callable[["FigureContext"], None]], Callable]:
-    """Register ``build(ctx)`` under ``name`` (decorator). Names are unique.
+def register(name: str, description: str, data: Callable[["FigureContext"], FigureTable],
+             draw: Callable[[FigureTable], Any]) -> FigureSpec:
+    """Register a figure's ``data`` and ``draw`` functions under ``name``. Names are unique.
 
     Parameters
     ----------
@@ -66,52 +93,50 @@ def register(name: str, description: str) -> Callable[[Callable[["FigureContext"
         Registry key and output stem; must not be registered yet.
     description : str
         One line for ``ramplab figures``.
+    data : callable
+        ``data(ctx: FigureContext) -> FigureTable``.
+    draw : callable
+        ``draw(table: FigureTable) -> matplotlib.figure.Figure``, drawing from the table alone.
 
     Returns
     -------
-    callable
-        The decorator; it returns the builder unchanged.
+    FigureSpec
+        The registered figure.
 
     Raises
     ------
     ValueError
-        When the decorated builder's name is already registered.
+        When ``name`` is already registered.
+    TypeError
+        When ``data`` or ``draw`` is not callable.
 
     Examples
     --------
-    >>> @register("docs_demo_figure", "a figure defined in a docstring")
-    ... def build(ctx):
-    ...     pass
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> def data(ctx):
+    ...     return FigureTable([{"x": 0.0, "y": 1.0}, {"x": 1.0, "y": 0.5}], {"note": "demo"})
+    >>> def draw(table):
+    ...     fig, ax = plt.subplots()
+    ...     ax.plot(table.column("x"), table.column("y"))
+    ...     return fig
+    >>> spec = register("docs_demo_figure", "a figure defined in a docstring", data, draw)
     >>> REGISTRY.pop("docs_demo_figure").description
     'a figure defined in a docstring'
     """
-
-    def decorate(build: Callable[["FigureContext"], None]) -> Callable[["FigureContext"], None]:
-        if name in REGISTRY:
-            raise ValueError(f"figure name {name!r} is already registered")
-        REGISTRY[name] = FigureSpec(name, description, build)
-        return build
-
-    return decorate
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return str(value)
-    return value
+    if name in REGISTRY:
+        raise ValueError(f"figure name {name!r} is already registered")
+    for arg, func in (("data", data), ("draw", draw)):
+        if not callable(func):
+            raise TypeError(f"{arg} must be callable; got {type(func).__name__}")
+    spec = REGISTRY[name] = FigureSpec(name, description, data, draw)
+    return spec
 
 
 @dataclass
 class FigureContext:
-    """What a figure builder gets: where to write, at which size, with which backend and seed.
+    """What a figure's ``data`` gets: where to write, at which size, with which backend and seed.
 
     Parameters
     ----------
@@ -198,54 +223,44 @@ class FigureContext:
         """
         return [self.out_dir / f"{self.name}.{ext}" for ext in (*self.formats, "csv", "json")]
 
-    def save(
-        self,
-        fig: Any,
-        rows: Iterable[Mapping[str, Any]],
-        summary: Mapping[str, Any],
-    ) -> list[Path]:
-        """Write the figure, the plotted numbers (``rows``, one dict per plotted point) and a summary.
+    def save(self, table: FigureTable, draw: Callable[[FigureTable], Any]) -> list[Path]:
+        """Write the table as the CSV, its summary into the JSON, then ``draw(table)`` as the images.
 
-        ``rows`` is long format: every row carries the series it belongs to and its coordinates,
-        so the CSV reproduces the plot without the figure code. All files are rendered to temporary
-        files first and moved into place together (module docstring); on any error the temporary
-        files are removed and the folder keeps what it had.
+        The CSV is the table's rows (:meth:`FigureTable.write_csv`), so it reproduces the plot
+        without the figure code; the JSON is the summary with the figure's name, size, backend,
+        seed, versions, sweeps and time added. All files are rendered to temporary files first and
+        moved into place together (module docstring); on any error the temporary files are removed
+        and the folder keeps what it had.
 
         Parameters
         ----------
-        fig : matplotlib.figure.Figure
-            The figure; closed afterwards.
-        rows : iterable of mapping
-            The plotted numbers, one mapping per point (CSV columns: the union of their keys).
-        summary : mapping
-            Parameters and key numbers for the JSON (with seed, versions and time added).
+        table : FigureTable
+            The figure's numbers, as its ``data`` returned them.
+        draw : callable
+            ``draw(table) -> matplotlib.figure.Figure``; the figure is closed afterwards.
 
         Returns
         -------
         list of pathlib.Path
             The files written (:meth:`outputs`).
+
+        Raises
+        ------
+        TypeError
+            When ``table`` is not a :class:`FigureTable`.
         """
         import matplotlib.pyplot as plt
 
+        if not isinstance(table, FigureTable):
+            raise TypeError(f"table must be a FigureTable (what a figure's data returns); got {type(table).__name__}")
         self.out_dir.mkdir(parents=True, exist_ok=True)
         targets = self.outputs()
         staged: list[Path] = []
+        tmp: dict[Path, Path] = {}
         try:
-            try:
-                for fmt, target in zip(self.formats, targets):
-                    tmp = self._stage(staged, target)
-                    fig.savefig(tmp, format=fmt, dpi=150 if fmt == "png" else None, bbox_inches="tight")
-            finally:
-                plt.close(fig)
-            rows = list(rows)
-            columns: list[str] = []
-            for row in rows:
-                columns.extend(k for k in row if k not in columns)
-            with self._stage(staged, targets[-2]).open("w", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=columns)
-                writer.writeheader()
-                for row in rows:
-                    writer.writerow({k: _jsonable(v) for k, v in row.items()})
+            tmp[targets[-2]] = self._stage(staged, targets[-2])
+            with tmp[targets[-2]].open("w", newline="") as fh:
+                table.write_csv(fh)
             info = {
                 "figure": self.name,
                 "quick": self.quick,
@@ -254,13 +269,21 @@ class FigureContext:
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "versions": _versions(),
                 **({"sweeps": list(self.sweeps)} if self.sweeps else {}),
-                **_jsonable(dict(summary)),
+                **_jsonable(dict(table.summary)),
             }
-            self._stage(staged, targets[-1]).write_text(json.dumps(info, indent=2, sort_keys=False) + "\n")
-            held, handler = _replace_all(list(zip(staged, targets)))
+            tmp[targets[-1]] = self._stage(staged, targets[-1])
+            tmp[targets[-1]].write_text(json.dumps(info, indent=2, sort_keys=False) + "\n")
+            fig = draw(table)
+            try:
+                for fmt, target in zip(self.formats, targets):
+                    tmp[target] = self._stage(staged, target)
+                    fig.savefig(tmp[target], format=fmt, dpi=150 if fmt == "png" else None, bbox_inches="tight")
+            finally:
+                plt.close(fig)
+            held, handler = _replace_all([(tmp[target], target) for target in targets])
         except BaseException:
-            for tmp in staged:
-                tmp.unlink(missing_ok=True)
+            for path in staged:
+                path.unlink(missing_ok=True)
             raise
         self.written.extend(targets)
         if held:

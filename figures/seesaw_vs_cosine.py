@@ -10,9 +10,10 @@ the batch sizes. The JSON holds the reductions and the worst risk ratio at match
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
+from matplotlib.figure import Figure
 
 from ._seesaw_setup import nsgd_peak_lr, plot_indices
+from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import (
     Problem,
@@ -29,19 +30,29 @@ FACTOR = 1.1
 WARMUP_FRACTION = 0.1
 
 
-@register("seesaw_vs_cosine",
-          "NSGD: Seesaw (f = 1.1) vs warmup + cosine at several B₀, vs samples and steps")
-def build(ctx: FigureContext) -> None:
+def data(ctx: FigureContext) -> FigureTable:
+    """Cosine and Seesaw under NSGD at each ``B_0``; one row per plotted point of each run.
+
+    Parameters
+    ----------
+    ctx : FigureContext
+        ``quick`` sets the problem size, the samples, the initial batches and the points per curve.
+
+    Returns
+    -------
+    FigureTable
+        Rows ``series, initial_batch, step, samples, risk, lr, batch`` (the rate and batch of the
+        step that ends at ``samples``); the summary holds the per-``B_0`` reductions and ratios, the
+        ideal reductions and the point the warmup annotation points at.
+    """
     d, total, batches = (100, 2.0e4, (2, 8)) if ctx.quick else (1000, 1.0e5, (2, 8, 32))
     a, b, sigma2, margin = 1.5, 2.0, 1.0, 0.5
     problem = Problem.power_law(d, a, b, sigma2)
     max_points = 400 if ctx.quick else 1500
 
-    fig, (ax_s, ax_t, ax_b) = plt.subplots(1, 3, figsize=(16, 4.6))
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     rows, per_batch = [], {}
     first_cosine = None
-    for colour, b0 in zip(colours, batches):
+    for b0 in batches:
         lr0 = nsgd_peak_lr(problem, b0, margin)
         base = WarmupCosine(lr0, total)
         cosine = Schedule.from_shape(base, b0, label=f"cosine B₀={b0}", integer_batch=False)
@@ -57,30 +68,62 @@ def build(ctx: FigureContext) -> None:
             "max_mean_variance_ratio": report.max_mean_variance_ratio.tolist(),
             "largest_batch": float(seesaw.batch.max()),
         }
-        for traj, style in zip(report.trajectories, ("-", "--")):
+        for traj in report.trajectories:
             sched = traj.schedule
             n = len(traj.risk)
             idx = plot_indices(n, max_points)[1:]
-            ax_s.semilogy(traj.samples[idx], traj.risk[idx], style, color=colour, lw=1.2, label=sched.label)
-            steps_label = f"{sched.label}: {sched.serial_steps} steps"
-            if style == "--":
-                steps_label += f" (−{100 * reduction:.1f} %)"
-            ax_t.semilogy(traj.steps[idx], traj.risk[idx], style, color=colour, lw=1.2, label=steps_label)
-            ax_b.semilogy(traj.samples[idx], np.append(sched.batch, sched.batch[-1])[idx - 1], style,
-                          color=colour, lw=1.2)
             for i in idx:
                 rows.append({"series": sched.label, "initial_batch": b0, "step": int(traj.steps[i]),
                              "samples": float(traj.samples[i]), "risk": float(traj.risk[i]),
                              "lr": float(sched.lr[i - 1]), "batch": float(sched.batch[i - 1])})
+    warmup_end = WARMUP_FRACTION * total
+    shape = WarmupCosine(1.0, 1.0)
+    return FigureTable(rows, {
+        "problem": {"d": d, "a": a, "b": b, "noise_variance": sigma2},
+        "total_samples": total, "factor": FACTOR, "lr_margin": margin,
+        "per_initial_batch": per_batch,
+        "ideal_step_reduction_f": seesaw_step_reduction(shape, FACTOR),
+        "continuous_step_reduction": seesaw_step_reduction(shape),
+        "warmup_samples": warmup_end,
+        "warmup_annotation_point": {"samples": 0.8 * warmup_end,
+                                    "risk": float(first_cosine.at_samples([0.8 * warmup_end])[0])},
+    })
+
+
+def draw(table: FigureTable) -> Figure:
+    """Risk against samples (warmup shaded) and serial steps, and the batch sizes, per ``B_0``.
+
+    Parameters
+    ----------
+    table : FigureTable
+        As :func:`data` returns it.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    summary = table.summary
+    fig, (ax_s, ax_t, ax_b) = plt.subplots(1, 3, figsize=(16, 4.6))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for colour, (b0, info) in zip(colours, summary["per_initial_batch"].items()):
+        runs = ((f"cosine B₀={b0}", "-", info["cosine_steps"], ""),
+                (f"Seesaw B₀={b0}", "--", info["seesaw_steps"], f" (−{100 * info['step_reduction']:.1f} %)"))
+        for label, style, steps, note in runs:
+            curve = table.select(series=label)
+            samples, risk = curve.column("samples"), curve.column("risk")
+            ax_s.semilogy(samples, risk, style, color=colour, lw=1.2, label=label)
+            ax_t.semilogy(curve.column("step"), risk, style, color=colour, lw=1.2,
+                          label=f"{label}: {steps} steps{note}")
+            ax_b.semilogy(samples, curve.column("batch"), style, color=colour, lw=1.2)
     # The risk rises during the warmup, in every curve: the large-eigenvalue directions, which hold
     # most of the initial risk (b = 2), are fitted within the first few hundred samples, and from
     # then on the risk tracks the noise floor, which grows with the effective learning rate while
     # the warmup raises it tenfold. Say so on the figure, where the reader sees the bump.
-    warmup_end = WARMUP_FRACTION * total
-    ax_s.axvspan(0.0, warmup_end, color="0.92", zorder=0, lw=0)
+    point = summary["warmup_annotation_point"]
+    ax_s.axvspan(0.0, summary["warmup_samples"], color="0.92", zorder=0, lw=0)
     ax_s.annotate("warmup: η rises 10× from 0.1 η₀,\nso the noise floor rises with it\n"
                   "(the top directions are already fitted)",
-                  xy=(0.8 * warmup_end, float(first_cosine.at_samples([0.8 * warmup_end])[0])),
+                  xy=(point["samples"], point["risk"]),
                   ha="left", va="top",
                   fontsize=8, xytext=(0.28, 0.97), textcoords="axes fraction",
                   arrowprops={"arrowstyle": "->", "color": "0.4", "lw": 0.8})
@@ -89,14 +132,12 @@ def build(ctx: FigureContext) -> None:
     ax_b.set(xlabel="samples", ylabel="batch size", title="batch size (Seesaw dashed)")
     ax_s.legend(fontsize=9, loc="lower left")
     ax_t.legend(fontsize=9, loc="lower left")
-    fig.suptitle(f"NSGD, power law d={d}, a={a}, b={b}, σ²={sigma2}; warmup + cosine to 0.1η₀ over "
-                 f"{total:g} samples; Seesaw f={FACTOR}")
+    p = summary["problem"]
+    fig.suptitle(f"NSGD, power law d={p['d']}, a={p['a']}, b={p['b']}, σ²={p['noise_variance']}; warmup + cosine "
+                 f"to 0.1η₀ over {summary['total_samples']:g} samples; Seesaw f={summary['factor']}")
     fig.tight_layout()
-    shape = WarmupCosine(1.0, 1.0)
-    ctx.save(fig, rows, {
-        "problem": {"d": d, "a": a, "b": b, "noise_variance": sigma2},
-        "total_samples": total, "factor": FACTOR, "lr_margin": margin,
-        "per_initial_batch": per_batch,
-        "ideal_step_reduction_f": seesaw_step_reduction(shape, FACTOR),
-        "continuous_step_reduction": seesaw_step_reduction(shape),
-    })
+    return fig
+
+
+register("seesaw_vs_cosine", "NSGD: Seesaw (f = 1.1) vs warmup + cosine at several B₀, vs samples and steps",
+         data, draw)

@@ -14,8 +14,10 @@ import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
+from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import BoundConstants, Problem, bound_critical_batch, bound_steps, critical_batch
 
@@ -48,8 +50,23 @@ def critical_batch_row(spec: dict) -> dict:
     }
 
 
-@register("sfo_critical_batch", "K(b), N(b) to ε: worst-case bound vs exact measurement; both critical batches")
-def build(ctx: FigureContext) -> None:
+def data(ctx: FigureContext) -> FigureTable:
+    """Measured and bound ``K(b)``, ``N(b)`` at every η of the sweep, and the critical batches against η.
+
+    Parameters
+    ----------
+    ctx : FigureContext
+        ``quick`` sets the problem size, the batch grid, the rates and ε; its sweep executor and
+        cache run one task per η.
+
+    Returns
+    -------
+    FigureTable
+        Rows ``eta, batch, series, steps, sfo[, status]`` for the series ``measured``, ``bound σ² at
+        optimum`` and ``bound σ² initial``, then rows ``series = "critical batch vs eta", eta,
+        measured, bound_sigma2_optimum, bound_sigma2_initial``; the summary holds the constants, the
+        per-η comparisons, the agreements and disagreements and the caption.
+    """
     if ctx.quick:
         d, n_grid, etas, eps, main_eta = 50, 25, (0.1, 0.2, 0.4), 0.05, 0.2
     else:
@@ -102,34 +119,7 @@ def build(ctx: FigureContext) -> None:
         rows.append({"series": "critical batch vs eta", "eta": e, "measured": m, "bound_sigma2_optimum": o,
                      "bound_sigma2_initial": n})
 
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
-    main_row, cb, main_constants = results[main_eta]
-    k_init = bound_steps(initial, main_eta, grid, eps)
-    marks = ((main_row.critical_batch, "C0", "b* measured"), (main_row.bound_critical_batch, "C1", "b* bound (σ² opt.)"),
-             (bound_critical_batch(initial, main_eta, eps), "C2", "b* bound (σ² init.)"))
-    panels = ((axes[0], "steps", "steps K(b) to ε", "serial steps K(b) to reach ε, per batch size"),
-              (axes[1], "sfo", "SFO N(b) = samples to ε", "samples N(b) = b·K(b) to reach ε (SFO), per batch size"))
-    for ax, key, label, what in panels:
-        meas = cb["steps"] if key == "steps" else cb["sfo"]
-        opt = cb["bound_steps"] if key == "steps" else cb["bound_sfo"]
-        init = k_init if key == "steps" else grid * k_init
-        ax.loglog(grid, meas, "o-", ms=3, color="C0", label="measured (exact solver)")
-        ax.loglog(grid, opt, "-", color="C1", label="bound, σ² at optimum")
-        ax.loglog(grid, init, "--", color="C2", label="bound, σ² at start (sup)")
-        for x, color, text in marks:
-            ax.axvline(x, color=color, ls=":", lw=1.2, label=f"{text} = {x:.3g}")
-        ax.set(xlabel="batch size b", ylabel=label, title=f"{what}\n(η = {main_eta}, ε = {eps})")
-        ax.legend(fontsize=7)
-    ax = axes[2]
-    ax.loglog(etas, crit_meas, "o-", color="C0", label="measured")
-    ax.loglog(etas, crit_opt, "s-", color="C1", label="bound, σ² at optimum")
-    ax.loglog(etas, crit_init, "^--", color="C2", label="bound, σ² at start")
-    ax.loglog(etas, crit_meas[0] * np.array(etas) / etas[0], ":", color="0.5", label="∝ η")
-    ax.set(xlabel="learning rate η", ylabel="critical batch size", title="critical batch size vs η")
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xticks(etas, [f"{e:g}" for e in etas])
-    ax.legend(fontsize=7)
-
+    main_constants = results[main_eta][2]
     slope_meas, slope_bound = _slope(list(etas), crit_meas), _slope(list(etas), crit_opt)
     ratios = [m / o for m, o in zip(crit_meas, crit_opt)]
     k_gap = [per_eta[f"{e:g}"]["bound_steps_at_bound_critical_sigma2_optimum"]
@@ -149,13 +139,7 @@ def build(ctx: FigureContext) -> None:
     caption = (f"Agree: measured N(b) is convex with an interior minimum; both critical batches grow ≈ ∝ η "
                f"(log-log slopes {slope_meas:.2f} measured, {slope_bound:.2f} bound). "
                f"Disagree: {disagreements[0]}; {disagreements[1]}.")
-    fig.suptitle(f"SGD on power law d={d}, a={PROBLEM['a']}, b={PROBLEM['b']}, σ²={PROBLEM['noise_variance']}: "
-                 "SFO to E‖∇f‖² ≤ ε²", fontsize=11)
-    # The footnote sits in a strip kept free at the bottom of the canvas (wrapped by hand, so its
-    # height is known before the layout).
-    fig.tight_layout(rect=(0, 0.09, 1, 1))
-    fig.text(0.5, 0.012, textwrap.fill(caption, 230), ha="center", va="bottom", fontsize=8)
-    ctx.save(fig, rows, {
+    return FigureTable(rows, {
         "problem": {"family": "power_law", "d": d, **PROBLEM},
         "epsilon": eps,
         "stationarity": "norm: E‖∇f‖² = Σλ²s ≤ ε² (sufficient for min E‖∇f‖ ≤ ε)",
@@ -180,3 +164,62 @@ def build(ctx: FigureContext) -> None:
         "disagreements": disagreements,
         "caption": caption,
     })
+
+
+def draw(table: FigureTable) -> Figure:
+    """``K(b)`` and ``N(b)`` at the main η with the three critical batches, and the critical batches against η.
+
+    Parameters
+    ----------
+    table : FigureTable
+        As :func:`data` returns it.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    summary = table.summary
+    main_eta, eps = summary["main_eta"], summary["epsilon"]
+    info = summary["per_eta"][f"{main_eta:g}"]
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
+    marks = ((info["critical_batch_measured"], "C0", "b* measured"),
+             (info["critical_batch_bound_sigma2_optimum"], "C1", "b* bound (σ² opt.)"),
+             (info["critical_batch_bound_sigma2_initial"], "C2", "b* bound (σ² init.)"))
+    at_main = table.select(eta=main_eta)
+    measured = at_main.select(series="measured")
+    optimum = at_main.select(series="bound σ² at optimum")
+    initial = at_main.select(series="bound σ² initial")
+    panels = ((axes[0], "steps", "steps K(b) to ε", "serial steps K(b) to reach ε, per batch size"),
+              (axes[1], "sfo", "SFO N(b) = samples to ε", "samples N(b) = b·K(b) to reach ε (SFO), per batch size"))
+    for ax, key, label, what in panels:
+        ax.loglog(measured.column("batch"), measured.column(key), "o-", ms=3, color="C0",
+                  label="measured (exact solver)")
+        ax.loglog(optimum.column("batch"), optimum.column(key), "-", color="C1", label="bound, σ² at optimum")
+        ax.loglog(initial.column("batch"), initial.column(key), "--", color="C2", label="bound, σ² at start (sup)")
+        for x, color, text in marks:
+            ax.axvline(x, color=color, ls=":", lw=1.2, label=f"{text} = {x:.3g}")
+        ax.set(xlabel="batch size b", ylabel=label, title=f"{what}\n(η = {main_eta}, ε = {eps})")
+        ax.legend(fontsize=7)
+    crit = table.select(series="critical batch vs eta")
+    etas, crit_meas = list(crit.column("eta")), crit.column("measured")
+    ax = axes[2]
+    ax.loglog(etas, list(crit_meas), "o-", color="C0", label="measured")
+    ax.loglog(etas, list(crit.column("bound_sigma2_optimum")), "s-", color="C1", label="bound, σ² at optimum")
+    ax.loglog(etas, list(crit.column("bound_sigma2_initial")), "^--", color="C2", label="bound, σ² at start")
+    ax.loglog(etas, crit_meas[0] * np.array(etas) / etas[0], ":", color="0.5", label="∝ η")
+    ax.set(xlabel="learning rate η", ylabel="critical batch size", title="critical batch size vs η")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xticks(etas, [f"{e:g}" for e in etas])
+    ax.legend(fontsize=7)
+    p = summary["problem"]
+    fig.suptitle(f"SGD on power law d={p['d']}, a={p['a']}, b={p['b']}, σ²={p['noise_variance']}: "
+                 "SFO to E‖∇f‖² ≤ ε²", fontsize=11)
+    # The footnote sits in a strip kept free at the bottom of the canvas (wrapped by hand, so its
+    # height is known before the layout).
+    fig.tight_layout(rect=(0, 0.09, 1, 1))
+    fig.text(0.5, 0.012, textwrap.fill(summary["caption"], 230), ha="center", va="bottom", fontsize=8)
+    return fig
+
+
+register("sfo_critical_batch", "K(b), N(b) to ε: worst-case bound vs exact measurement; both critical batches",
+         data, draw)

@@ -14,7 +14,9 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
+from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import WSD, Cosine, Linear, WarmupCosine, released_seesaw_run, seesaw_step_reduction
 
@@ -28,28 +30,31 @@ BASES = (
 MARKED = (1.1, math.sqrt(2.0), 2.0)
 
 
-@register("step_reduction",
-          "Seesaw serial-step reduction vs discretisation factor f, cosine/linear/WSD bases")
-def build(ctx: FigureContext) -> None:
+def data(ctx: FigureContext) -> FigureTable:
+    """The reduction curves, their continuous limits and the released replay (one row per point).
+
+    Parameters
+    ----------
+    ctx : FigureContext
+        ``quick`` sets the number of factors and the replayed token count.
+
+    Returns
+    -------
+    FigureTable
+        Rows ``series, factor, reduction, kind`` (``kind``: phase count, continuous limit or
+        released replay); the summary holds the limits, the values at :data:`MARKED` and the replay.
+    """
     n = 25 if ctx.quick else 80
     factors = np.unique(np.concatenate([np.geomspace(1.01, 4.0, n), MARKED]))
-    fig, ax = plt.subplots(figsize=(11.5, 5.5))
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     rows, limits, at_marked = [], {}, {}
-    for colour, (name, base) in zip(colours, BASES):
+    for name, base in BASES:
         values = np.array([seesaw_step_reduction(base, float(f)) for f in factors])
         limit = seesaw_step_reduction(base)
         limits[name] = limit
         at_marked[name] = {f"{f:.4f}": float(values[np.argmin(np.abs(factors - f))]) for f in MARKED}
-        ax.semilogx(factors, 100 * values, color=colour, lw=1.4, label=f"{name} (limit {100 * limit:.1f} %)")
-        ax.axhline(100 * limit, color=colour, lw=0.8, ls=":")
         rows.extend({"series": name, "factor": float(f), "reduction": float(v), "kind": "phase count"}
                     for f, v in zip(factors, values))
         rows.append({"series": name, "factor": 1.0, "reduction": limit, "kind": "continuous limit"})
-    ax.axhline(100 * (1 - 2 / math.pi), color="k", lw=1.0, ls="--")
-    ax.axhline(50.0, color="k", lw=1.0, ls="--")
-    ax.text(3.9, 100 * (1 - 2 / math.pi) + 0.6, "1 − 2/π", ha="right", fontsize=8)
-    ax.text(3.9, 50.6, "50 %", ha="right", fontsize=8)
 
     # The released runs' bookkeeping at the same factors (D = 3.3e9 tokens, L = 1024, B_0 = 256).
     replay = {}
@@ -60,8 +65,41 @@ def build(ctx: FigureContext) -> None:
         replay[f"{f:.4f}"] = run.reduction_vs(cosine)
         rows.append({"series": "released token-mode replay", "factor": f, "reduction": replay[f"{f:.4f}"],
                      "kind": "released replay"})
-    ax.plot(list(MARKED), [100 * v for v in replay.values()], "kx", ms=8,
-            label=f"released replay (D={D:.2g} tokens, B₀={B0})")
+    return FigureTable(rows, {
+        "factors": factors, "continuous_limit": limits, "at_factor": at_marked,
+        "released_replay": {"total_tokens": D, "seq_len": L, "initial_batch": B0, "reduction": replay},
+        "one_minus_two_over_pi": 1 - 2 / math.pi,
+    })
+
+
+def draw(table: FigureTable) -> Figure:
+    """The reduction against ``f`` per base (log ``f``), limits dotted, the replay as crosses.
+
+    Parameters
+    ----------
+    table : FigureTable
+        As :func:`data` returns it.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = plt.subplots(figsize=(11.5, 5.5))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for colour, (name, _) in zip(colours, BASES):
+        curve = table.select(series=name, kind="phase count")
+        limit = table.select(series=name, kind="continuous limit").column("reduction")[0]
+        ax.semilogx(curve.column("factor"), 100 * curve.column("reduction"), color=colour, lw=1.4,
+                    label=f"{name} (limit {100 * limit:.1f} %)")
+        ax.axhline(100 * limit, color=colour, lw=0.8, ls=":")
+    ax.axhline(100 * table.summary["one_minus_two_over_pi"], color="k", lw=1.0, ls="--")
+    ax.axhline(50.0, color="k", lw=1.0, ls="--")
+    ax.text(3.9, 100 * table.summary["one_minus_two_over_pi"] + 0.6, "1 − 2/π", ha="right", fontsize=8)
+    ax.text(3.9, 50.6, "50 %", ha="right", fontsize=8)
+    replay = table.select(kind="released replay")
+    info = table.summary["released_replay"]
+    ax.plot(list(replay.column("factor")), [100 * v for v in replay.column("reduction")], "kx", ms=8,
+            label=f"released replay (D={info['total_tokens']:.2g} tokens, B₀={info['initial_batch']})")
     ax.set(xlabel=r"discretisation factor $f$ (batch $\times f$, lr $\times f^{-1/2}$ per milestone)",
            ylabel="serial-step reduction vs constant batch (%)", ylim=(0, 55),
            title="Seesaw step reduction: discretised ramps approach the continuous limit as f → 1")
@@ -70,8 +108,8 @@ def build(ctx: FigureContext) -> None:
     ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
-    ctx.save(fig, rows, {
-        "factors": factors, "continuous_limit": limits, "at_factor": at_marked,
-        "released_replay": {"total_tokens": D, "seq_len": L, "initial_batch": B0, "reduction": replay},
-        "one_minus_two_over_pi": 1 - 2 / math.pi,
-    })
+    return fig
+
+
+register("step_reduction", "Seesaw serial-step reduction vs discretisation factor f, cosine/linear/WSD bases",
+         data, draw)

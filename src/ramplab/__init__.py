@@ -10,7 +10,8 @@ Subpackages (imported on first use, so ``import ramplab`` stays light):
 - :mod:`ramplab.simulations` — Monte Carlo SGD / NSGD, NumPy or CuPy;
 - :mod:`ramplab.proofs` — sympy derivations;
 - :mod:`ramplab.figures` — the figure registry and builders (needs matplotlib);
-- :mod:`ramplab.benchmarks` — ratio benchmarks.
+- :mod:`ramplab.benchmarks` — ratio benchmarks;
+- :mod:`ramplab.workloads` — the problems and schedules the benchmarks and the figures share.
 
 The mathematics is in ``docs/math.md``; the layout in ``docs/design.md``.
 """
@@ -23,7 +24,7 @@ from types import ModuleType
 # Written at build time by setuptools-scm from git: ``0.1.devN+g<commit>[.d<date>]``.
 from ._version import __commit_id__, __version__
 
-_SUBPACKAGES = ("theory", "simulations", "proofs", "figures", "benchmarks")
+_SUBPACKAGES = ("theory", "simulations", "proofs", "figures", "benchmarks", "workloads")
 
 __all__ = ["__version__", "build_provenance", *_SUBPACKAGES]
 

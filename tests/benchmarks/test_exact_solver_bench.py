@@ -10,13 +10,12 @@ from ramplab.benchmarks.cli import main
 from ramplab.benchmarks.exact_solver import (
     PARTS,
     QUICK_SIZES,
-    largest_stable_lr,
     measure,
     naive_averaged_risk,
     report,
-    workload_problem,
 )
-from ramplab.theory import is_stable, Problem, Schedule, expected_risk
+from ramplab.theory import Problem, Schedule, expected_risk, is_stable
+from ramplab.workloads import largest_stable_lr, workload_problem
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""Shared by the figure smoke tests: build one figure at CI size and read back what it wrote."""
+"""Shared by the figure tests: build one figure at CI size and read back what it wrote; compute a
+figure's table (its ``data``) once per test session."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ramplab.figures import REGISTRY, load_all
-from ramplab.figures.registry import FigureContext
+from ramplab.figures.registry import FigureContext, FigureTable
 
 
 def build_quick(name: str, out: Path) -> tuple[Path, dict, list[dict]]:
@@ -26,3 +27,21 @@ def build_quick(name: str, out: Path) -> tuple[Path, dict, list[dict]]:
 def quick_figure():
     """The :func:`build_quick` helper, as a fixture (conftest modules are not importable by name)."""
     return build_quick
+
+
+_TABLES: dict[str, FigureTable] = {}
+
+
+def quick_table(name: str) -> FigureTable:
+    """``data(ctx)`` of figure ``name`` at CI size (``quick=True``, no cache, no files written),
+    computed once per test session and shared by every test that asks (do not modify it)."""
+    load_all()
+    if name not in _TABLES:
+        _TABLES[name] = REGISTRY[name].data(FigureContext(name=name, out_dir=Path("unused"), quick=True))
+    return _TABLES[name]
+
+
+@pytest.fixture(scope="session")
+def quick_data():
+    """The :func:`quick_table` helper, as a fixture."""
+    return quick_table

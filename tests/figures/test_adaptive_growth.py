@@ -24,10 +24,15 @@ def test_files_and_numbers(built):
     for freeze in (True, False):
         run = AdaptiveRule(check_every=rule["check_every"], epsilon0=rule["epsilon0"], integer_batch=True,
                            freeze_at_cap=freeze).run(problem, summary["steps"])
-        got = [r for r in rows if r["freeze_at_cap"] == str(freeze)]
+        got = [r for r in rows if r["freeze_at_cap"] == str(freeze) and r["check_step"] != ""]
         assert [int(r["check_step"]) for r in got] == run.check_steps.tolist()
         assert [float(r["gradient_norm"]) for r in got] == pytest.approx(run.gradient_norms.tolist(), rel=1e-12)
         assert [int(r["stage_after"]) for r in got] == run.stages.tolist()
+        # After the checks, one row per step: the per-step curves of the middle and right panels.
+        label = next(k for k, v in summary["variants"].items() if v["freeze_at_cap"] == freeze)
+        per_step = [r for r in rows if r["variant"] == label and r["curve"] == "per step"]
+        assert [int(r["step"]) for r in per_step] == list(range(1, summary["steps"] + 1))
+        assert [float(r["risk"]) for r in per_step] == pytest.approx(run.risk[1:].tolist(), rel=1e-12)
     released = summary["variants"]["released: freeze at the cap"]
     free = summary["variants"]["never freeze (not released)"]
     assert released["final_batch"] == 4096 and released["final_lr"] == pytest.approx(0.1 * 1.4**9)

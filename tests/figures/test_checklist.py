@@ -12,15 +12,15 @@ reader would trip over (issue 10, "The figures, as a reader sees them"):
   box's colour by a WCAG contrast ratio of at least :data:`MIN_CONTRAST` (a white dashed line on a
   white legend box has ratio 1).
 
-A figure's builder runs once per test process with :meth:`FigureContext.save` replaced by a capture
-(no files written); the checks then read the captured figure. Cases that other branches fix are
+A figure's ``data`` runs once per test session (the ``quick_data`` fixture, shared with
+``test_data_draw.py``) and its ``draw`` once per test process (no files written); the checks then
+read the drawn figure. Cases that other branches fix are
 ``xfail(strict=True)``: when the fix lands the test passes, strict xfail fails, and the mark goes.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import matplotlib
 
@@ -35,7 +35,6 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from ramplab.figures import REGISTRY, load_all  # noqa: E402
-from ramplab.figures.registry import FigureContext  # noqa: E402
 
 load_all()
 CHECKS = ("titles", "raw_tex", "inside", "legend_contrast")
@@ -47,31 +46,16 @@ MIN_CONTRAST = 1.25
 KNOWN: dict[tuple[str, str], str] = {}
 
 
-class _Captured(Exception):
-    pass
+_RENDERED: dict[str, object] = {}
 
 
-class CaptureContext(FigureContext):
-    """A FigureContext whose ``save`` keeps the figure and the rows instead of writing files."""
-
-    figure = None
-    rows: list = []
-
-    def save(self, fig, rows, summary):
-        self.figure, self.rows, self.summary = fig, list(rows), dict(summary)
-        return []
-
-
-_RENDERED: dict[str, CaptureContext] = {}
-
-
-def rendered(name: str) -> CaptureContext:
+def rendered(name: str, quick_data):
+    """``draw(data(ctx))`` of figure ``name`` at CI size, drawn once per test process."""
     if name not in _RENDERED:
-        ctx = CaptureContext(name=name, out_dir=Path("unused"), quick=True)
-        REGISTRY[name].build(ctx)
-        assert ctx.figure is not None, f"{name} never called ctx.save"
-        ctx.figure.canvas.draw()
-        _RENDERED[name] = ctx
+        figure = REGISTRY[name].draw(quick_data(name))
+        assert figure is not None, f"{name}: draw returned no figure"
+        figure.canvas.draw()
+        _RENDERED[name] = figure
     return _RENDERED[name]
 
 
@@ -218,8 +202,8 @@ def _cases():
 
 
 @pytest.mark.parametrize(("name", "check"), list(_cases()))
-def test_figure_checklist(name, check):
-    problems = FAILURES[check](rendered(name).figure)
+def test_figure_checklist(name, check, quick_data):
+    problems = FAILURES[check](rendered(name, quick_data))
     assert not problems, f"{name}: " + "; ".join(problems)
 
 
@@ -259,10 +243,10 @@ def test_checks_catch_what_they_are_for():
     plt.close(fig)
 
 
-def test_monte_carlo_z_score_is_undefined_without_spread():
+def test_monte_carlo_z_score_is_undefined_without_spread(quick_data):
     """At samples = 0 every run starts at w₀: the standard error is 0 (up to rounding), so the CSV
     holds no z-score there (NaN, with the reason), and finite z-scores everywhere else."""
-    rows = rendered("monte_carlo").rows
+    rows = quick_data("monte_carlo").rows
     compared = [r for r in rows if r["exact_is_reference"]]
     start = [r for r in compared if r["samples"] == 0.0]
     rest = [r for r in compared if r["samples"] > 0.0]

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from ramplab.cli import main as ramplab_main
-from ramplab.figures import REGISTRY, load_all
+from ramplab.figures import REGISTRY, FigureTable, load_all
 from ramplab.figures import registry as registry_module
 from ramplab.figures.cli import main
 from ramplab.figures.registry import FigureContext, FigureSpec
@@ -46,8 +46,11 @@ def booby_trapped(monkeypatch):
         built.append(ctx.name)
         raise AssertionError(f"figure {ctx.name} was built although the arguments were bad")
 
+    def draw_trap(table):
+        raise AssertionError("a figure was drawn although the arguments were bad")
+
     for name, spec in list(REGISTRY.items()):
-        monkeypatch.setitem(REGISTRY, name, FigureSpec(name, spec.description, trap))
+        monkeypatch.setitem(REGISTRY, name, FigureSpec(name, spec.description, trap, draw_trap))
     return built
 
 
@@ -128,17 +131,16 @@ class _Unprintable:
         raise RuntimeError("CSV step failed")
 
 
-def _fake_figure(monkeypatch, name, *, row_value=1.0, fail_before_save=False, interrupt=False):
+def _fake_figure(monkeypatch, name, *, row_value=1.0, fail_before_save=False, fail_in_draw=False,
+                 interrupt=False):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    def build(ctx):
+    def data(ctx):
         if fail_before_save:
             raise RuntimeError("failed while computing")
-        fig, ax = plt.subplots()
-        ax.plot([0, 1], [0, 1])
         value = row_value
         if interrupt:
             class _Interrupt:
@@ -146,10 +148,17 @@ def _fake_figure(monkeypatch, name, *, row_value=1.0, fail_before_save=False, in
                     raise KeyboardInterrupt
 
             value = _Interrupt()
-        ctx.save(fig, [{"series": "a", "x": 0.0, "y": value}], {"note": "fresh"})
+        return FigureTable([{"series": "a", "x": 0.0, "y": value}], {"note": "fresh"})
+
+    def draw(table):
+        if fail_in_draw:
+            raise RuntimeError("failed while drawing")
+        fig, ax = plt.subplots()
+        ax.plot(table.column("x"), [0.0])
+        return fig
 
     load_all()
-    monkeypatch.setitem(REGISTRY, name, FigureSpec(name, "a test figure", build))
+    monkeypatch.setitem(REGISTRY, name, FigureSpec(name, "a test figure", data, draw))
 
 
 def _old_files(folder, name):
@@ -181,6 +190,16 @@ def test_failure_in_csv_step_leaves_no_new_png(tmp_path, monkeypatch, old):
     assert _snapshot(tmp_path) == before  # no new PNG/PDF, no temporary files left behind
 
 
+@pytest.mark.parametrize("old", [True, False])
+def test_failure_in_draw_leaves_no_new_csv(tmp_path, monkeypatch, old, capsys):
+    """The CSV and JSON are written before ``draw`` runs; a failing ``draw`` still leaves none of them."""
+    _fake_figure(monkeypatch, "fake_fig", fail_in_draw=True)
+    before = _old_files(tmp_path, "fake_fig") if old else {}
+    assert main(["--only", "fake_fig", "--out", str(tmp_path)]) == 1
+    assert _snapshot(tmp_path) == before
+    assert "failed while drawing" in capsys.readouterr().err
+
+
 def test_interrupt_in_csv_step_leaves_folder_untouched(tmp_path, monkeypatch, capsys):
     _fake_figure(monkeypatch, "fake_fig", interrupt=True)
     before = _old_files(tmp_path, "fake_fig")
@@ -199,6 +218,13 @@ def test_success_replaces_all_files(tmp_path, monkeypatch):
     assert after["fake_fig.png"].startswith(b"\x89PNG") and b'"note": "fresh"' in after["fake_fig.json"]
     assert after["fake_fig.csv"].decode().splitlines() == ["series,x,y", "a,0.0,1.0"]
     assert oct((tmp_path / "fake_fig.png").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def test_save_takes_a_figure_table(tmp_path):
+    ctx = FigureContext(name="plain_rows", out_dir=tmp_path)
+    with pytest.raises(TypeError, match="table must be a FigureTable"):
+        ctx.save([{"x": 1}], lambda table: None)
+    assert list(tmp_path.iterdir()) == []
 
 
 def _umask():
@@ -229,7 +255,7 @@ def test_ctrl_c_during_the_moves_is_held_until_all_files_are_in_place(tmp_path, 
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C → KeyboardInterrupt
     try:
         with pytest.raises(KeyboardInterrupt):
-            ctx.save(fig, [{"x": 1}], {})
+            ctx.save(FigureTable([{"x": 1}]), lambda table: fig)
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
     finally:
         signal.signal(signal.SIGINT, previous)

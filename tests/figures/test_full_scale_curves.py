@@ -46,3 +46,28 @@ def test_a_plotted_curve_matches_a_plain_loop(built):
     # Uncompressed: round-off only. Compressed: within a few times the requested tolerance.
     rtol = 1e-10 if summary["compress_rtol"] is None else 10 * summary["compress_rtol"]
     np.testing.assert_allclose(plotted, reference[steps], rtol=rtol)
+
+
+def test_the_figure_and_the_benchmark_share_one_workload_and_figures_do_not_import_benchmarks():
+    """``ramplab.workloads`` defines the full-scale problems and schedules once; the figure and the
+    exact-solver benchmark both use those objects, and no figure module imports the benchmarks."""
+    import ast
+    from pathlib import Path
+
+    import ramplab.benchmarks.exact_solver as bench
+    import ramplab.figures
+    import ramplab.figures.full_scale_curves as figure
+    import ramplab.workloads as workloads
+
+    for name in ("FULL_SCALE_EXPONENTS", "full_scale_m", "full_scale_schedules", "averaged_risk_at",
+                 "compression_estimates"):
+        assert getattr(figure, name) is getattr(workloads, name)
+    for name in ("FULL_SCALE_EXPONENTS", "full_scale_m", "full_scale_problem", "full_scale_schedules",
+                 "largest_stable_lr", "workload_problem", "workload_lrs"):
+        assert getattr(bench, name) is getattr(workloads, name)
+    for path in Path(ramplab.figures.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                assert "benchmarks" not in (node.module or ""), f"{path.name} imports from {node.module}"
+            elif isinstance(node, ast.Import):
+                assert not any("benchmarks" in a.name for a in node.names), path.name

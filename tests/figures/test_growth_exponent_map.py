@@ -9,6 +9,7 @@ import pytest
 
 from ramplab.figures.growth_exponent_map import B_FOR_TARGET, SETTINGS, power_law_groups
 from ramplab.proofs import growth_exponent
+from ramplab.theory import sfo_exponent
 from ramplab.theory.complexity.growth_exponents import GrowthCell, measure_growth_exponent, term_exponent
 
 NAME = "growth_exponent_map"
@@ -19,8 +20,15 @@ def built(tmp_path_factory, quick_figure):
     return quick_figure(NAME, tmp_path_factory.mktemp("fig"))
 
 
+def _cells(rows):
+    """The CSV's measured cells (after them come the rows of the γ = 1.2 panel's reference curves)."""
+    return [r for r in rows if r["target"] != ""]
+
+
 def test_files_rows_and_explanation(built):
     out, summary, rows = built
+    curves = [r for r in rows if r["target"] == ""]
+    rows = _cells(rows)
     for ext in ("png", "pdf", "csv", "json"):
         assert (out / f"{NAME}.{ext}").stat().st_size > 0
     gammas, deltas = summary["gammas"], summary["deltas"]
@@ -42,12 +50,17 @@ def test_files_rows_and_explanation(built):
                                                  max_stages=summary["settings"][r["setting"]]["max_stages"]))
         assert float(r["measured_exponent"]) == pytest.approx(res.exponent, rel=1e-9)
         assert r["dominant"] == res.dominant
+    assert {r["curve"] for r in curves} == {"master bound", "variance term", "bias term"}
+    for r in curves:
+        g, d = float(r["gamma"]), float(r["delta"])
+        formula = sfo_exponent(g, d) if r["curve"] == "master bound" else term_exponent(r["curve"].split()[0], g, d)
+        assert float(r["exponent"]) == pytest.approx(formula, rel=1e-12)
     assert "What was measured" in summary["explanation"] and "bias/variance split" in summary["explanation"]
 
 
 def test_each_setting_is_decided_by_its_term(built):
     _, summary, rows = built
-    usable = [r for r in rows if r["lr_capped"] == "False" and float(r["decades"]) >= 1.5]
+    usable = [r for r in _cells(rows) if r["lr_capped"] == "False" and float(r["decades"]) >= 1.5]
     for setting, term in (("variance-dominated", "variance"), ("bias-dominated", "bias")):
         cells = [r for r in usable if r["setting"] == setting]
         assert cells and all(r["dominant"] == term for r in cells)
@@ -70,7 +83,7 @@ def test_the_cells_go_through_the_sweep_and_a_process_pool_writes_the_serial_csv
     from ramplab.figures.cli import main
 
     out, summary, rows = built
-    cells = len(rows)  # one CSV row per measured (target, setting, γ, δ) cell
+    cells = len(_cells(rows))  # one CSV row per measured (target, setting, γ, δ) cell
     moderate = len(summary["moderate_noise_setting"]["cells"])
     assert [{k: v for k, v in e.items() if k != "seconds"} for e in summary["sweeps"]] == [
         {"function": "growth_cell_row", "rows": cells + moderate, "computed": cells + moderate, "cached": 0}]
