@@ -43,8 +43,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from .streams import BlockStream, block_streams, concat_draws, namespace, root_seed_sequence
+from ..theory._limits import MAX_EXACT_INTEGER, MAX_STEP_ARRAY
 from ..theory._validate import (
-    MAX_EXACT_INTEGER,
     choice,
     describe,
     finite_real,
@@ -54,7 +54,6 @@ from ..theory._validate import (
 )
 from ..theory.backend import backend_name, resolve_backend, to_numpy
 from ..theory.dynamics.problem import Problem
-from ..theory.schedules.schedule import MAX_STEP_ARRAY
 
 __all__ = [
     "DATA_KURTOSIS",

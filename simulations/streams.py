@@ -24,7 +24,7 @@ import numpy as np
 
 from ..theory._validate import describe, nonnegative_int, positive_int, strict_real_array
 from ..theory.backend import backend_name
-from ..theory.schedules.schedule import MAX_STEP_ARRAY
+from ..theory._limits import MAX_STEP_ARRAY
 
 __all__ = ["BlockStream", "block_streams", "concat_draws", "default_block", "namespace", "root_seed_sequence"]
 

@@ -12,13 +12,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["MAX_EXACT_INTEGER", "MAX_INT64", "check_range", "choice", "describe", "finite_real", "flag",
-           "nonnegative_int", "positive_int", "real_array", "real_vector", "strict_real_array"]
+from ._limits import MAX_INT64
 
-#: Largest integer a float64 holds exactly (2**53): batch sizes and sample counts stay below it.
-MAX_EXACT_INTEGER = 2**53
-#: Largest int64: step and cumulative sample counts stay below it.
-MAX_INT64 = 2**63 - 1
+__all__ = ["check_range", "choice", "describe", "finite_real", "flag",
+           "nonnegative_int", "positive_int", "real_array", "real_vector", "strict_real_array"]
 
 
 def _describe(value: Any) -> str:

@@ -27,9 +27,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from .._limits import MAX_EXACT_INTEGER, MAX_INT64, MAX_STAGES, MAX_STEP_ARRAY
 from .._validate import (
-    MAX_EXACT_INTEGER,
-    MAX_INT64,
     check_range,
     describe,
     finite_real,
@@ -40,10 +39,9 @@ from .._validate import (
 )
 from ..dynamics.problem import Problem
 from ..dynamics.recursion import second_moment_step
-from ..schedules.schedule import MAX_STEP_ARRAY, Schedule
+from ..schedules.schedule import Schedule
 
 __all__ = [
-    "MAX_STAGES",
     "AdaptiveRule",
     "AdaptiveRun",
     "GrowthGrid",
@@ -65,10 +63,6 @@ def _positive(value: Any, name: str) -> float:
 
 def _optional_cap(value: Any, name: str) -> float | None:
     return None if value is None else _positive(value, name)
-
-
-#: Most stages a growth schedule may have: each stage is one segment of the schedule, built in Python.
-MAX_STAGES = 2**20
 
 
 def _power(base: float, exponent: float) -> float:

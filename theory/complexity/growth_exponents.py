@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .._limits import MAX_CELL_STAGES
 from .._validate import check_range, choice, describe, finite_real, positive_int, strict_real_array
 from ..dynamics.problem import Problem
 from .growth import _power, sfo_exponent
@@ -32,8 +33,6 @@ __all__ = ["GrowthCell", "GrowthExponent", "TARGETS", "TERMS", "measure_growth_e
 TARGETS = ("gradient_norm", "excess_risk")
 #: The two parts of the exact solver's split (docs/math.md#sgd-second-moment-recursion).
 TERMS = ("bias", "variance")
-#: Most stages a cell may run.
-MAX_CELL_STAGES = 100_000
 
 
 def term_exponent(term: str, gamma: float, delta: float, bias_decay: float = 1.0) -> float:

@@ -40,10 +40,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._limits import MAX_REFINE, MAX_STEP_ARRAY
 from .._validate import check_range, choice, describe, finite_real, nonnegative_int, positive_int, strict_real_array
 from ..dynamics.problem import Problem
 from ..dynamics.recursion import second_moment_step
-from ..schedules.schedule import MAX_STEP_ARRAY, Schedule, schedule_list
+from ..schedules.schedule import Schedule, schedule_list
 
 __all__ = [
     "BoundConstants",
@@ -69,8 +70,6 @@ STATUSES = ("reached", "unreachable", "diverged", "horizon")
 _CHECK_EVERY = 64
 # Steps of the schedules read at a time by schedule_to_target (never the whole per-step arrays).
 _CHUNK = 4096
-# Zoom rounds of critical_batch beyond which the grid is below float64 resolution anyway.
-MAX_REFINE = 64
 
 
 def _choice(value: Any, name: str, options: Sequence[str]) -> str:

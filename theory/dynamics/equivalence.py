@@ -22,7 +22,8 @@ import numpy as np
 from .._validate import choice, describe, finite_real, nonnegative_int, positive_int, strict_real_array
 from .problem import Problem
 from .recursion import OPTIMIZERS, RiskTrajectory, expected_risk
-from ..schedules.schedule import MAX_STEP_ARRAY, Schedule, schedule_list
+from .._limits import MAX_STEP_ARRAY
+from ..schedules.schedule import Schedule, schedule_list
 
 __all__ = ["EquivalenceReport", "equivalence_report", "risk_ratio"]
 

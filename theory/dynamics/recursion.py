@@ -36,6 +36,7 @@ from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
 from ..backend import resolve_backend, to_numpy
 from . import cupy_kernels, kernels
+from .._limits import MAX_TABLE_ENTRIES
 from .._validate import choice, finite_real, flag, nonnegative_int, positive_int, real_array, real_vector, strict_real_array
 from .averaging import Averaging, resolve_average
 from .problem import Problem
@@ -357,9 +358,6 @@ def _second_moment_step(s: Any, eigenvalues: Any, lr: Any, batch: Any, noise_var
 
 
 # --------------------------------------------------------------------------------- the parts
-#: Most entries (rows × columns) of a table that :func:`step_tables` or :func:`initial_state` builds
-#: (16 GiB of float64); more is refused naming the argument rather than failing in the allocator.
-MAX_TABLE_ENTRIES = 2**31
 
 def step_tables(schedules: Sequence[Schedule], start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-step ``(η, B)`` of several schedules for the 0-based steps ``start … stop − 1``.

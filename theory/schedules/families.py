@@ -21,7 +21,8 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from .._validate import MAX_EXACT_INTEGER, MAX_INT64, choice, describe, finite_real, flag, strict_real_array
+from .._limits import MAX_EXACT_INTEGER, MAX_INT64
+from .._validate import choice, describe, finite_real, flag, strict_real_array
 from .schedule import Schedule
 
 __all__ = [

@@ -49,14 +49,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._limits import MAX_MILESTONES, MAX_SEESAW_STEPS, MAX_SEGMENTS, MAX_WARMUP_STEPS
 from .._validate import finite_real
 from .lr_shapes import LRShape
 from .schedule import Schedule
 
 __all__ = [
-    "MAX_MILESTONES",
-    "MAX_SEGMENTS",
-    "MAX_WARMUP_STEPS",
     "ROUNDINGS",
     "continuous_seesaw",
     "milestones",
@@ -68,15 +66,6 @@ __all__ = [
 
 ROUNDINGS = ("exact", "floor", "nearest", "released")
 
-#: Most constant segments (phases visited, or steps of the continuous limit) a builder emits one by
-#: one before it raises (each costs a few crossings, some microseconds); a factor close enough to 1
-#: gives one segment per step.
-MAX_SEGMENTS = 2**19
-#: Most warmup steps a builder emits (each has its own base rate; built as one array).
-MAX_WARMUP_STEPS = 2**24
-#: Default ``max_count`` of :func:`milestones` and the most phases :func:`phase_batches`,
-#: :func:`phase_learning_rates` and ``serial_steps.phase_serial_steps`` list one by one.
-MAX_MILESTONES = 2**20
 
 # Relative slack for "this real batch is really an integer" and for a step that starts on a
 # milestone up to rounding of the cumulative sample count.
@@ -88,8 +77,6 @@ _MIN_LEVEL = 1e-12
 # to this many steps.
 _LISTED_MILESTONES = 2**16
 _LISTED_STEPS = 2**22
-# Step counts are int64 in a Schedule.
-_MAX_STEPS = 2**62
 
 
 def _check_base(base: Any) -> LRShape:
@@ -470,7 +457,7 @@ def _total_samples(base: LRShape, rounding: str) -> float:
 
 
 def _check_step_count(total: float, b0: float) -> None:
-    if total / b0 >= _MAX_STEPS:
+    if total / b0 >= MAX_SEESAW_STEPS:
         raise ValueError(
             f"the schedule would take about {total / b0:.3g} steps, more than 2**62; use a larger "
             f"initial_batch (got {b0!r}) or fewer base.total_samples (got {total!r})"
