@@ -16,7 +16,7 @@ import numpy as np
 from ._seesaw_setup import max_stable_lr, nsgd_peak_lr, plot_indices
 from .registry import FigureContext, register
 from ..theory import Problem, equivalence_report, family_member, phase_schedule, satisfies_ramp_bound
-from ..theory.schedules.families import RELEASED_ALPHA_BETA
+from ..theory.schedules import RELEASED_ALPHA_BETA
 
 SGD_PS = (0.0, 0.25, 0.5, 0.75, 1.0)  # αβ = 2: β = 2^p, α = 2^{1−p}
 

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .registry import FigureContext, register
-from ..theory.schedules.released import RELEASED_MODELS, format_released_table, released_grid
+from ..theory.schedules import RELEASED_MODELS, format_released_table, released_grid
 
 
 @register("released_runs_table",

@@ -25,7 +25,7 @@ from ..theory.backend import resolve_backend
 from ..theory.dynamics.averaging import Averaging, resolve_average
 from ..theory.dynamics.problem import Problem
 from ..theory.dynamics.recursion import _resolve_dtype, expected_risk
-from ..theory.schedules.schedule import Schedule
+from ..theory.schedules import Schedule
 
 __all__ = [
     "NORMALIZATIONS",

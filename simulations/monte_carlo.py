@@ -39,7 +39,7 @@ from ..theory.backend import backend_name
 from ..theory.dynamics.averaging import Averaging
 from ..theory.dynamics.problem import Problem
 from ..theory.dynamics.recursion import DivergenceError, expected_risk
-from ..theory.schedules.schedule import Schedule
+from ..theory.schedules import Schedule
 
 __all__ = ["NORMALIZATIONS", "OPTIMIZERS", "SimulationDivergenceError", "SimulationResult", "simulate"]
 

@@ -52,7 +52,7 @@ from .dynamics.momentum import (
 )
 from .dynamics.problem import Problem
 from .dynamics.recursion import DivergenceError, RiskTrajectory, expected_risk
-from .schedules.families import (
+from .schedules import (
     RELEASED_ALPHA_BETA,
     family_invariant,
     family_member,
@@ -60,11 +60,11 @@ from .schedules.families import (
     phase_schedule,
     satisfies_ramp_bound,
 )
-from .schedules.lr_shapes import WSD, Constant, Cosine, Linear, LRShape, StepDecay, WarmupCosine
-from .schedules.released import ReleasedRun, released_grid, released_seesaw_run
-from .schedules.schedule import Schedule
-from .schedules.seesaw import continuous_seesaw, milestones, seesaw_schedule
-from .schedules.serial_steps import (
+from .schedules import WSD, Constant, Cosine, Linear, LRShape, StepDecay, WarmupCosine
+from .schedules import ReleasedRun, released_grid, released_seesaw_run
+from .schedules import Schedule
+from .schedules import continuous_seesaw, milestones, seesaw_schedule
+from .schedules import (
     continuous_serial_steps,
     phase_serial_steps,
     seesaw_step_reduction,

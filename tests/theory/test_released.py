@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ramplab.theory.schedules.families import RELEASED_ALPHA_BETA
-from ramplab.theory.schedules.lr_shapes import WarmupCosine
-from ramplab.theory.schedules.released import (
+from ramplab.theory.schedules import RELEASED_ALPHA_BETA
+from ramplab.theory.schedules import WarmupCosine
+from ramplab.theory.schedules import (
     ReleasedRun,
     format_released_table,
     released_grid,

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-import ramplab.theory.schedules.seesaw as seesaw_module
-from ramplab.theory.schedules.lr_shapes import WSD, Constant, Cosine, Linear, LRShape, StepDecay, WarmupCosine
-from ramplab.theory.schedules.schedule import Schedule
-from ramplab.theory.schedules.seesaw import (
-    _first_true,
+import ramplab.theory.schedules._seesaw as seesaw_module
+from ramplab.theory.schedules import WSD, Constant, Cosine, Linear, LRShape, StepDecay, WarmupCosine
+from ramplab.theory.schedules import Schedule
+from ramplab.theory.schedules._milestones import first_true
+from ramplab.theory.schedules import (
     continuous_seesaw,
     milestones,
     phase_batches,
@@ -29,7 +29,7 @@ from ramplab.theory.schedules.seesaw import (
     round_batch,
     seesaw_schedule,
 )
-from ramplab.theory.schedules.serial_steps import (
+from ramplab.theory.schedules import (
     continuous_serial_steps,
     phase_serial_steps,
     seesaw_step_reduction,
@@ -216,7 +216,7 @@ def test_milestones_of_a_factor_near_one_closed_form():
 @given(bits=st.lists(st.booleans(), min_size=0, max_size=40).map(sorted), guess=st.integers(-5, 50))
 def test_first_true_is_the_first_index_of_a_monotone_predicate(bits, guess):
     reference = next((j for j, b in enumerate(bits) if b), len(bits))
-    assert _first_true(lambda j: bits[j], 0, len(bits), guess) == reference
+    assert first_true(lambda j: bits[j], 0, len(bits), guess) == reference
 
 
 # ----------------------------------------- the phase-by-phase definition as a plain reference

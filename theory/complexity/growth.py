@@ -39,7 +39,7 @@ from .._validate import (
 )
 from ..dynamics.problem import Problem
 from ..dynamics.recursion import second_moment_step
-from ..schedules.schedule import Schedule
+from ..schedules._schedule import Schedule
 
 __all__ = [
     "AdaptiveRule",

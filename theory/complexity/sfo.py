@@ -44,7 +44,7 @@ from .._limits import MAX_REFINE, MAX_STEP_ARRAY
 from .._validate import check_range, choice, describe, finite_real, nonnegative_int, positive_int, strict_real_array
 from ..dynamics.problem import Problem
 from ..dynamics.recursion import second_moment_step
-from ..schedules.schedule import Schedule, schedule_list
+from ..schedules._schedule import Schedule, schedule_list
 
 __all__ = [
     "BoundConstants",

@@ -23,7 +23,7 @@ import numpy as np
 
 from .._validate import finite_real, strict_real_array
 from .problem import Problem
-from ..schedules.schedule import Schedule, schedule_list
+from ..schedules._schedule import Schedule, schedule_list
 
 __all__ = [
     "SpectralGrouping",

@@ -37,7 +37,7 @@ import numpy as np
 
 from .._validate import finite_real, strict_real_array
 from ..backend import to_numpy
-from ..schedules.schedule import Schedule
+from ..schedules._schedule import Schedule
 from . import kernels
 from .problem import Problem
 

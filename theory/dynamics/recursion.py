@@ -40,7 +40,7 @@ from .._limits import MAX_TABLE_ENTRIES
 from .._validate import choice, finite_real, flag, nonnegative_int, positive_int, real_array, real_vector, strict_real_array
 from .averaging import Averaging, resolve_average
 from .problem import Problem
-from ..schedules.schedule import Schedule, schedule_list
+from ..schedules._schedule import Schedule, schedule_list
 
 __all__ = [
     "DivergenceError",

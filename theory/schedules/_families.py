@@ -23,7 +23,7 @@ from typing import Any, Sequence
 
 from .._limits import MAX_EXACT_INTEGER, MAX_INT64
 from .._validate import choice, describe, finite_real, flag, strict_real_array
-from .schedule import Schedule
+from ._schedule import Schedule
 
 __all__ = [
     "RELEASED_ALPHA_BETA",

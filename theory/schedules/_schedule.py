@@ -26,7 +26,7 @@ import numpy as np
 from .._limits import MAX_EXACT_INTEGER, MAX_INT64, MAX_STEP_ARRAY
 from .._validate import (describe, finite_real, flag, nonnegative_int, positive_int,
                          real_array, strict_real_array)
-from .lr_shapes import LRShape
+from ._lr_shapes import LRShape
 
 __all__ = ["Schedule", "Segments", "schedule_list"]
 
@@ -625,7 +625,7 @@ class Schedule:
 
         Examples
         --------
-        >>> from ramplab.theory.schedules.lr_shapes import Linear
+        >>> from ramplab.theory.schedules import Linear
         >>> s = Schedule.from_shape(Linear(1.0, 8, final=0.0), 2)
         >>> s.lr.tolist(), s.total_samples
         ([1.0, 0.75, 0.5, 0.25], 8)

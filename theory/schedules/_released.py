@@ -42,9 +42,9 @@ from collections.abc import Mapping, Sequence
 
 from .._limits import MAX_EXACT_INTEGER, MAX_INT64, MAX_RELEASED_MILESTONES, MAX_STEP_ARRAY
 from .._validate import choice, describe, finite_real, positive_int, strict_real_array
-from .families import RELEASED_ALPHA_BETA
-from .lr_shapes import WarmupCosine
-from .schedule import Schedule
+from ._families import RELEASED_ALPHA_BETA
+from ._lr_shapes import WarmupCosine
+from ._schedule import Schedule
 
 __all__ = [
     "RELEASED_MODELS",
