@@ -27,7 +27,7 @@ import numpy as np
 
 from .registry import FigureContext, register
 from ..theory import Problem, sfo_exponent
-from ..theory.complexity.growth_exponents import GrowthCell, measure_growth_exponent, term_exponent
+from ..theory.complexity import GrowthCell, measure_growth_exponent, term_exponent
 
 A = 1.5
 #: Initial-condition exponent per target: the bias part then decays like (Σ η)^{-1}.

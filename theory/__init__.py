@@ -15,32 +15,6 @@ It depends on nothing else in ramplab. The public names are re-exported here.
 """
 
 from .backend import resolve_backend, to_numpy
-from .complexity.growth import (
-    AdaptiveRule,
-    AdaptiveRun,
-    GrowthGrid,
-    exponential_growth,
-    growth_grid,
-    polynomial_growth,
-    polynomial_sfo_exponent,
-    sfo_exponent,
-    stage_schedule,
-)
-from .complexity.growth_exponents import GrowthCell, GrowthExponent, measure_growth_exponent, term_exponent
-from .complexity.sfo import (
-    BoundConstants,
-    CriticalBatch,
-    TargetHitting,
-    bound_critical_batch,
-    bound_sfo,
-    bound_steps,
-    critical_batch,
-    gradient_target,
-    gradient_variance,
-    schedule_to_target,
-    sfo_bound,
-    steps_to_target,
-)
 from .dynamics import stability
 from .dynamics.averaging import ExponentialAverage, TailAverage, UniformAverage
 from .dynamics.equivalence import EquivalenceReport, equivalence_report
@@ -52,22 +26,68 @@ from .dynamics.momentum import (
 )
 from .dynamics.problem import Problem
 from .dynamics.recursion import DivergenceError, RiskTrajectory, expected_risk
+from .complexity import (
+    TARGETS,
+    TERMS,
+    AdaptiveRule,
+    AdaptiveRun,
+    BoundConstants,
+    CriticalBatch,
+    GrowthCell,
+    GrowthExponent,
+    GrowthGrid,
+    TargetHitting,
+    bound_critical_batch,
+    bound_sfo,
+    bound_steps,
+    critical_batch,
+    gradient_target,
+    gradient_variance,
+    growth_grid,
+    measure_growth_exponent,
+    polynomial_sfo_exponent,
+    schedule_to_target,
+    sfo_bound,
+    sfo_exponent,
+    steps_to_target,
+    term_exponent,
+)
 from .schedules import (
     RELEASED_ALPHA_BETA,
+    RELEASED_MODELS,
+    RELEASED_SEQ_LEN,
+    ROUNDINGS,
+    WSD,
+    Constant,
+    Cosine,
+    Linear,
+    LRShape,
+    ReleasedRun,
+    Schedule,
+    Segments,
+    StepDecay,
+    WarmupCosine,
+    continuous_seesaw,
+    continuous_serial_steps,
+    exponential_growth,
     family_invariant,
     family_member,
     family_members,
+    format_released_table,
+    milestones,
+    phase_batches,
+    phase_learning_rates,
     phase_schedule,
-    satisfies_ramp_bound,
-)
-from .schedules import WSD, Constant, Cosine, Linear, LRShape, StepDecay, WarmupCosine
-from .schedules import ReleasedRun, released_grid, released_seesaw_run
-from .schedules import Schedule
-from .schedules import continuous_seesaw, milestones, seesaw_schedule
-from .schedules import (
-    continuous_serial_steps,
     phase_serial_steps,
+    polynomial_growth,
+    released_grid,
+    released_milestones,
+    released_seesaw_run,
+    round_batch,
+    satisfies_ramp_bound,
+    seesaw_schedule,
     seesaw_step_reduction,
+    stage_schedule,
     step_reduction,
 )
 
@@ -77,18 +97,29 @@ __all__ = [
     "UniformAverage", "TailAverage", "ExponentialAverage",
     "EquivalenceReport", "equivalence_report",
     "heavy_ball_momentum_of_torch_sgd", "is_stable_with_momentum", "momentum_moment_step", "momentum_stability_limit",
-    # schedules
-    "Schedule", "LRShape", "Constant", "StepDecay", "Linear", "Cosine", "WarmupCosine", "WSD",
-    "RELEASED_ALPHA_BETA", "family_invariant", "family_member", "family_members", "phase_schedule",
-    "satisfies_ramp_bound", "continuous_seesaw", "milestones", "seesaw_schedule",
-    "continuous_serial_steps", "phase_serial_steps", "seesaw_step_reduction", "step_reduction",
-    "ReleasedRun", "released_grid", "released_seesaw_run",
-    # complexity
-    "BoundConstants", "CriticalBatch", "TargetHitting", "bound_critical_batch", "bound_sfo", "bound_steps",
-    "critical_batch", "gradient_target", "gradient_variance", "schedule_to_target", "sfo_bound",
-    "steps_to_target", "AdaptiveRule", "AdaptiveRun", "GrowthGrid", "exponential_growth", "growth_grid",
-    "polynomial_growth", "polynomial_sfo_exponent", "sfo_exponent", "stage_schedule",
-    "GrowthCell", "GrowthExponent", "measure_growth_exponent", "term_exponent",
     # backend
     "resolve_backend", "to_numpy",
+    # schedules: learning-rate shapes and schedules
+    "LRShape", "Constant", "StepDecay", "Linear", "Cosine", "WarmupCosine", "WSD", "Schedule", "Segments",
+    # schedules: (α, β) families
+    "RELEASED_ALPHA_BETA", "family_invariant", "family_member", "family_members", "phase_schedule",
+    "satisfies_ramp_bound",
+    # schedules: Seesaw
+    "ROUNDINGS", "continuous_seesaw", "milestones", "phase_batches", "phase_learning_rates", "round_batch",
+    "seesaw_schedule",
+    # schedules: serial steps
+    "continuous_serial_steps", "phase_serial_steps", "seesaw_step_reduction", "step_reduction",
+    # schedules: released runs
+    "RELEASED_MODELS", "RELEASED_SEQ_LEN", "ReleasedRun", "format_released_table", "released_grid",
+    "released_milestones", "released_seesaw_run",
+    # schedules: growth schedules
+    "stage_schedule", "exponential_growth", "polynomial_growth",
+    # complexity: the master bound
+    "BoundConstants", "bound_critical_batch", "bound_sfo", "bound_steps", "gradient_target", "gradient_variance",
+    "sfo_bound",
+    # complexity: exact measurement
+    "TargetHitting", "schedule_to_target", "steps_to_target", "CriticalBatch", "critical_batch",
+    # complexity: growth
+    "sfo_exponent", "polynomial_sfo_exponent", "GrowthGrid", "growth_grid", "GrowthCell", "GrowthExponent",
+    "TARGETS", "TERMS", "measure_growth_exponent", "term_exponent", "AdaptiveRule", "AdaptiveRun",
 ]

@@ -10,7 +10,10 @@ them are private:
 - the (α, β) phase families (``docs/math.md#equivalence``);
 - the Seesaw scheduler and its phase values (``docs/math.md#seesaw-rule``);
 - serial-step accounting (``docs/math.md#serial-step-reduction``);
-- the released runs' token mode (``docs/math.md#token-mode``).
+- the released runs' token mode (``docs/math.md#token-mode``);
+- growth schedules, batch size and learning rate increased together by stages
+  (``docs/math.md#growth-schedules``): :func:`stage_schedule`, :func:`exponential_growth`,
+  :func:`polynomial_growth`.
 """
 
 from ._families import (
@@ -21,6 +24,7 @@ from ._families import (
     phase_schedule,
     satisfies_ramp_bound,
 )
+from ._growth import exponential_growth, polynomial_growth, stage_schedule
 from ._lr_shapes import WSD, Constant, Cosine, Linear, LRShape, StepDecay, WarmupCosine
 from ._released import (
     RELEASED_MODELS,
@@ -58,4 +62,6 @@ __all__ = [
     # released runs
     "RELEASED_MODELS", "RELEASED_SEQ_LEN", "ReleasedRun", "format_released_table", "released_grid",
     "released_milestones", "released_seesaw_run",
+    # growth schedules
+    "stage_schedule", "exponential_growth", "polynomial_growth",
 ]
