@@ -21,7 +21,7 @@ import numpy as np
 from .samplers import DATA_KURTOSIS, SAMPLERS
 from .streams import default_block, root_seed_sequence
 from ..theory._validate import describe, finite_real, flag, positive_int, strict_real_array
-from ..theory.backend import resolve_backend
+from ..theory import resolve_backend
 from ..theory.dynamics.averaging import Averaging, resolve_average
 from ..theory.dynamics.problem import Problem
 from ..theory.dynamics.recursion import _resolve_dtype, expected_risk

@@ -52,7 +52,7 @@ from ..theory._validate import (
     real_vector,
     strict_real_array,
 )
-from ..theory.backend import backend_name, resolve_backend, to_numpy
+from ..theory import backend_name, resolve_backend, to_numpy
 from ..theory.dynamics.problem import Problem
 
 __all__ = [

@@ -6,15 +6,25 @@ The package is grouped by what each part holds (``docs/design.md``):
 - :mod:`ramplab.theory.dynamics` — the problem, the exact second-moment recursion
   (``docs/math.md#sgd-second-moment-recursion``), stability and the equivalence measurement;
 - :mod:`ramplab.theory.schedules` — learning-rate shapes, schedules, (α, β) families, Seesaw,
-  serial steps and the released runs (``docs/math.md#schedules``, ``docs/math.md#seesaw``);
-- :mod:`ramplab.theory.complexity` — SFO complexity, critical batch size and growth schedules
-  (``docs/math.md#sfo-complexity``);
-- :mod:`ramplab.theory.backend` — the one place that resolves the array backend.
+  serial steps, the released runs and growth schedules (``docs/math.md#schedules``,
+  ``docs/math.md#seesaw``);
+- :mod:`ramplab.theory.complexity` — the master bound, SFO complexity, critical batch size and
+  growth exponents (``docs/math.md#sfo-complexity``);
+- the array backend (:func:`resolve_backend`, :func:`to_numpy`, :func:`backend_name`,
+  :func:`cupy_available`, :data:`BACKENDS`), resolved in one private module.
 
-It depends on nothing else in ramplab. The public names are re-exported here.
+It depends on nothing else in ramplab. Every public name of the subpackages is re-exported here;
+the modules that implement them are private (``_name.py``).
+
+Size guards. Calls that would allocate or loop without bound refuse, with a ``ValueError`` naming
+the argument and the guard, beyond these limits (defined once, in the private ``_limits`` module;
+the table in ``docs/design.md`` says what each protects): ``MAX_EXACT_INTEGER`` (2**53),
+``MAX_INT64`` (2**63 − 1), ``MAX_DIMENSION`` (2**31), ``MAX_TABLE_ENTRIES`` (2**31),
+``MAX_STEP_ARRAY`` (2**27), ``MAX_SEGMENTS`` (2**19), ``MAX_WARMUP_STEPS`` (2**24),
+``MAX_MILESTONES`` (2**20), ``MAX_SEESAW_STEPS`` (2**62), ``MAX_RELEASED_MILESTONES`` (10**6),
+``MAX_STAGES`` (2**20), ``MAX_CELL_STAGES`` (100 000) and ``MAX_REFINE`` (64).
 """
-
-from .backend import resolve_backend, to_numpy
+from ._backend import BACKENDS, backend_name, cupy_available, resolve_backend, to_numpy
 from .dynamics import stability
 from .dynamics.averaging import ExponentialAverage, TailAverage, UniformAverage
 from .dynamics.equivalence import EquivalenceReport, equivalence_report
@@ -98,7 +108,7 @@ __all__ = [
     "EquivalenceReport", "equivalence_report",
     "heavy_ball_momentum_of_torch_sgd", "is_stable_with_momentum", "momentum_moment_step", "momentum_stability_limit",
     # backend
-    "resolve_backend", "to_numpy",
+    "BACKENDS", "backend_name", "cupy_available", "resolve_backend", "to_numpy",
     # schedules: learning-rate shapes and schedules
     "LRShape", "Constant", "StepDecay", "Linear", "Cosine", "WarmupCosine", "WSD", "Schedule", "Segments",
     # schedules: (α, β) families

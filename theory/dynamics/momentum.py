@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from .._validate import finite_real, strict_real_array
-from ..backend import to_numpy
+from .._backend import to_numpy
 from ..schedules._schedule import Schedule
 from . import kernels
 from .problem import Problem

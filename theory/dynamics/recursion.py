@@ -34,7 +34,7 @@ from typing import Any, Sequence, overload
 import numpy as np
 from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
-from ..backend import resolve_backend, to_numpy
+from .._backend import resolve_backend, to_numpy
 from . import cupy_kernels, kernels
 from .._limits import MAX_TABLE_ENTRIES
 from .._validate import choice, finite_real, flag, nonnegative_int, positive_int, real_array, real_vector, strict_real_array
@@ -341,7 +341,7 @@ def _second_moment_step(s: Any, eigenvalues: Any, lr: Any, batch: Any, noise_var
     """:func:`second_moment_step` without the argument checks (the solver's arrays are checked)."""
     if q is None:
         if xp is None:
-            from ..backend import array_namespace
+            from .._backend import array_namespace
 
             xp = array_namespace(s)
         q = xp.sum(s * eigenvalues, axis=-1, keepdims=True)
@@ -352,7 +352,7 @@ def _second_moment_step(s: Any, eigenvalues: Any, lr: Any, batch: Any, noise_var
     # The new state is ≥ 0 exactly for κ ≥ 1 (docs/math.md#sgd-second-moment-recursion), but with κ < 2 the
     # two terms can cancel and rounding leave −1e-17; clamp at 0 (NaN and inf pass unchanged).
     if xp is None:
-        from ..backend import array_namespace
+        from .._backend import array_namespace
         xp = array_namespace(out)
     return xp.where(out < 0.0, 0.0, out)
 
