@@ -89,7 +89,7 @@ def phase_serial_steps(
 
     Phase ``k`` runs from milestone ``τ_k`` to ``τ_{k+1}`` (``τ_0 = 0``, the warmup included,
     the last phase ends at the horizon) at batch ``B_0 f^{pk}`` (see
-    :func:`theory.seesaw.phase_batches` for the cap).
+    :func:`ramplab.theory.phase_batches` for the cap).
 
     Parameters
     ----------
