@@ -24,8 +24,7 @@ from hypothesis import strategies as st
 
 from ramplab.theory import Problem, stability
 from ramplab.theory.dynamics.equivalence import equivalence_report, risk_ratio
-from ramplab.theory.schedules import family_member, phase_schedule
-from ramplab.theory.schedules import Schedule
+from ramplab.theory.schedules import Schedule, family_member, phase_schedule
 
 SGD_BOUND = 2.0  # measured max 1.47 (see the module docstring)
 NSGD_BOUND = 1.25  # measured max 1.042 in the regime below

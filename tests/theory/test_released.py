@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ramplab.theory.schedules import RELEASED_ALPHA_BETA
-from ramplab.theory.schedules import WarmupCosine
 from ramplab.theory.schedules import (
+    RELEASED_ALPHA_BETA,
     ReleasedRun,
+    WarmupCosine,
     format_released_table,
     released_grid,
     released_milestones,

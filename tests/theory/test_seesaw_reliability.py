@@ -18,23 +18,27 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import ramplab.theory.schedules._seesaw as seesaw_module
-from ramplab.theory.schedules import WSD, Constant, Cosine, Linear, LRShape, StepDecay, WarmupCosine
-from ramplab.theory.schedules import Schedule
-from ramplab.theory.schedules._milestones import first_true
 from ramplab.theory.schedules import (
+    WSD,
+    Constant,
+    Cosine,
+    LRShape,
+    Linear,
+    Schedule,
+    StepDecay,
+    WarmupCosine,
     continuous_seesaw,
+    continuous_serial_steps,
     milestones,
     phase_batches,
     phase_learning_rates,
+    phase_serial_steps,
     round_batch,
     seesaw_schedule,
-)
-from ramplab.theory.schedules import (
-    continuous_serial_steps,
-    phase_serial_steps,
     seesaw_step_reduction,
     step_reduction,
 )
+from ramplab.theory.schedules._milestones import first_true
 
 HANG_SECONDS = 120  # far above any legitimate run here (well under a second each)
 
