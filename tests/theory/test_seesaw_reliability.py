@@ -343,7 +343,7 @@ BAD_ARGUMENTS = [
     (lambda: Cosine(0.1, 400).crossing(float("nan")), ValueError, "level must be finite; got nan"),
     (lambda: round_batch(float("nan")), ValueError, "batch must be finite; got nan"),
     (lambda: round_batch(True), TypeError, "batch must be a real number; got True"),
-    (lambda: round_batch(3.0, None), ValueError, "rounding must be one of"),
+    (lambda: round_batch(3.0, None), TypeError, "rounding must be one of"),
     (lambda: milestones(Linear(1.0, 10.0), float("nan")), ValueError, "factor must be finite; got nan"),
     (lambda: milestones(Linear(1.0, 10.0), True), TypeError, "factor must be a real number; got True"),
     (lambda: milestones(Linear(1.0, 10.0), 2.0, min_level=0.0), ValueError, "min_level must lie in"),

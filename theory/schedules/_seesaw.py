@@ -50,7 +50,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._limits import MAX_MILESTONES, MAX_SEESAW_STEPS, MAX_SEGMENTS, MAX_WARMUP_STEPS
-from .._validate import finite_real
+from .._validate import choice, finite_real
 from ._lr_shapes import LRShape
 from ._milestones import (
     INTEGER_RTOL,
@@ -86,12 +86,6 @@ _LISTED_MILESTONES = 2**16
 _LISTED_STEPS = 2**22
 
 
-def _check_rounding(rounding: Any) -> str:
-    if not isinstance(rounding, str) or rounding not in ROUNDINGS:
-        raise ValueError(f"rounding must be one of {ROUNDINGS}; got {rounding!r}")
-    return rounding
-
-
 def _check_phases(phases: Any) -> int:
     if isinstance(phases, bool) or not isinstance(phases, (int, np.integer)) or phases < 1:
         raise ValueError(f"phases must be a positive integer; got {phases!r}")
@@ -124,7 +118,7 @@ def round_batch(batch: float, rounding: str = "exact") -> float | int:
     2.5
     """
     b = finite_real(batch, "batch", minimum=1.0)
-    rounding = _check_rounding(rounding)
+    rounding = choice(rounding, "rounding", ROUNDINGS)
     if rounding == "exact":
         return b
     if rounding == "nearest":
@@ -497,7 +491,7 @@ def seesaw_schedule(
     """
     base = check_base(base)
     f, p = check_factor(factor), check_p(p)
-    rounding = _check_rounding(rounding)
+    rounding = choice(rounding, "rounding", ROUNDINGS)
     b0 = finite_real(initial_batch, "initial_batch", minimum=1.0)
     cap = check_cap(batch_cap, b0)
     if not isinstance(label, str):
@@ -638,7 +632,7 @@ def continuous_seesaw(
     """
     base = check_base(base)
     p = check_p(p)
-    rounding = _check_rounding(rounding)
+    rounding = choice(rounding, "rounding", ROUNDINGS)
     b0 = finite_real(initial_batch, "initial_batch", minimum=1.0)
     cap = check_cap(batch_cap, b0)
     if not isinstance(label, str):
