@@ -83,8 +83,9 @@ def write_api_pages(out: Path = HERE / "api") -> list[str]:
     pages = list(groups)
     index = ["API reference", "=============", "",
              "Generated from the installed package: every name in a public module's ``__all__``, "
-             "on one page per package, one section per module. A name that a package re-exports "
-             "(``ramplab.theory.Problem``) is documented once, where it is defined.", "",
+             "on one page per package. A name that several modules export is documented once, under "
+             "the shortest public path, the one to import (``ramplab.theory.bound_steps``), in the "
+             "section of the deepest module that exports it (``ramplab.theory.complexity``).", "",
              ".. toctree::", "   :maxdepth: 2", ""]
     index += [f"   {g}" for g in pages]
     if public_api.UNAVAILABLE:
@@ -94,21 +95,23 @@ def write_api_pages(out: Path = HERE / "api") -> list[str]:
     for group, modules in groups.items():
         lines = [f".. _api-{group}:", "", group, "=" * len(group), "",
                  f".. automodule:: {group}", "   :no-members:", "   :no-index:", ""]
-        for module, names in modules.items():
-            if module != group:
-                lines += [module, "-" * len(module), "",
-                          f".. automodule:: {module}", "   :no-members:", "   :no-index:", ""]
-            own = [n for n in names if not n.external]
-            lines += [f".. currentmodule:: {module}", ""]
-            if own:
-                lines += [".. autosummary::", "   :toctree: generated", "   :nosignatures:", ""]
-                lines += [f"   {n.name}" for n in own] + [""]
-            for n in names:
-                if n.external:
-                    home = f"{n.obj.__module__.split('.')[0]}.{n.obj.__name__}"
-                    directive = "function" if n.kind == "function" else "class"
-                    lines += [f".. py:{directive}:: {n.name}", "",
-                              f"   Re-exported from ``{home}``; documented by that project.", ""]
+        for section, items in modules.items():
+            if section != group:
+                lines += [section, "-" * len(section), "",
+                          f".. automodule:: {section}", "   :no-members:", "   :no-index:", ""]
+            for module in sorted({n.module for n in items}):
+                names = [n for n in items if n.module == module]
+                own = [n for n in names if not n.external]
+                lines += [f".. currentmodule:: {module}", ""]
+                if own:
+                    lines += [".. autosummary::", "   :toctree: generated", "   :nosignatures:", ""]
+                    lines += [f"   {n.name}" for n in own] + [""]
+                for n in names:
+                    if n.external:
+                        home = f"{n.obj.__module__.split('.')[0]}.{n.obj.__name__}"
+                        directive = "function" if n.kind == "function" else "class"
+                        lines += [f".. py:{directive}:: {n.name}", "",
+                                  f"   Re-exported from ``{home}``; documented by that project.", ""]
         _write_if_changed(out / f"{group}.rst", "\n".join(lines))
     own = {n.canonical for mods in groups.values() for items in mods.values() for n in items if not n.external}
     for stub in (out / "generated").glob("*.rst"):  # autosummary never deletes a stub
@@ -169,18 +172,35 @@ def _copy_mathjax(app, exception) -> None:
     shutil.copytree(MATHJAX_SOURCE, Path(app.outdir) / "_static" / "mathjax", dirs_exist_ok=True)
 
 
+def _attr_comment(modname: str, attr: str) -> list[str] | None:
+    """The ``#:`` comment of ``modname.attr``; None if there is none (or it is no module name)."""
+    try:
+        comments = ModuleAnalyzer.for_module(modname).find_attr_docs()
+    except Exception:
+        return None
+    found = comments.get(("", attr))
+    return list(found) if found is not None else None
+
+
 def _drop_inherited_data_docs(app, what, name, obj, options, lines) -> None:
     """A constant's documentation is its ``#:`` comment; without one, autodoc would show the
-    docstring of the constant's *type* (a sympy expression's class, say), which is not about it."""
+    docstring of the constant's *type* (a sympy expression's class, say), which is not about it.
+    A constant re-exported from a private module (``ramplab.theory.TARGETS``) takes the comment of
+    the ramplab module that defines it under the same name."""
     if what not in {"data", "attribute"} or inspect.isclass(obj) or inspect.isroutine(obj):
         return
     modname, _, attr = name.rpartition(".")
-    try:
-        comments = ModuleAnalyzer.for_module(modname).find_attr_docs()
-    except Exception:  # not a module-level name (a class attribute): leave it to autodoc
+    if modname not in sys.modules:  # not a module-level name (a class attribute): leave it to autodoc
         return
-    if ("", attr) not in comments:
-        lines[:] = []
+    if _attr_comment(modname, attr) is not None:
+        return
+    for other, module in sorted(sys.modules.items()):
+        if other.startswith(public_api.PACKAGE + ".") and getattr(module, attr, None) is obj:
+            comment = _attr_comment(other, attr)
+            if comment is not None:
+                lines[:] = comment
+                return
+    lines[:] = []
 
 
 def setup(app):

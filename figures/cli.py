@@ -69,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check_backend(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    from ..theory.backend import resolve_backend
+    from ..theory import resolve_backend
 
     try:
         resolve_backend(args.backend)

@@ -15,8 +15,7 @@ from matplotlib.figure import Figure
 
 from ._table import FigureTable
 from .registry import FigureContext, register
-from ..theory import released_grid
-from ..theory.schedules.released import RELEASED_MODELS, format_released_table
+from ..theory.schedules import RELEASED_MODELS, format_released_table, released_grid
 
 
 def data(ctx: FigureContext) -> FigureTable:

@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from ..theory._limits import MAX_STEP_ARRAY
 from ..theory._validate import describe, finite_real, nonnegative_int
-from ..theory.schedules.schedule import MAX_STEP_ARRAY, Schedule
+from ..theory.schedules import Schedule
 
 __all__ = ["batch_sizes", "learning_rate_at", "torch_momentum"]
 

@@ -20,7 +20,7 @@ A constant learning rate (``γ = 1``) with ``δ > 1`` gives ``U = O(1/M)`` and `
 (= 4) at ``p = 2q + 1``.
 
 The constants ``A``, ``B`` are those of the master bound with ``η_max`` the largest rate used; a
-growing rate must be capped below ``2/L`` in practice (:mod:`theory.growth` exposes the caps), which
+growing rate must be capped below ``2/L`` in practice (:func:`ramplab.theory.exponential_growth` takes the caps), which
 the asymptotic statements here leave aside, as the source does.
 """
 
@@ -263,7 +263,7 @@ def growth_exponential() -> Derivation:
     >>> d.verified
     True
     """
-    from ..theory.complexity.growth import sfo_exponent  # the public numeric twin, cross-checked below
+    from ..theory import sfo_exponent  # the public numeric twin, cross-checked below
 
     q = gamma**2 / delta
     # The stage sums, computed (not typed in): K steps per stage at η₀γ^m, b₀δ^m.
@@ -409,7 +409,7 @@ def growth_polynomial() -> Derivation:
     >>> growth_polynomial().verified
     True
     """
-    from ..theory.complexity.growth import polynomial_sfo_exponent  # the public numeric twin, cross-checked below
+    from ..theory import polynomial_sfo_exponent  # the public numeric twin, cross-checked below
 
     y, w, a_ = sp.symbols("y w a", positive=True)
     t_ = M

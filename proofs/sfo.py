@@ -173,7 +173,7 @@ def sfo_expressions() -> dict[str, sp.Basic]:
     }
 
 
-#: Sample point at which the public numerics of theory.complexity.sfo are checked against the derivations:
+#: Sample point at which the public numerics of ramplab.theory.complexity are checked against the derivations:
 #: L = 2, σ² = 3, Δ = 5, η = 1/10 (Lη = 1/5, inside both conventions), ε = 1/10, K = 7 steps.
 SAMPLE = {L: sp.Integer(2), sigma2: sp.Integer(3), Delta: sp.Integer(5), eta: sp.Rational(1, 10),
           epsilon: sp.Rational(1, 10)}

@@ -32,12 +32,10 @@ from ..theory._optimizers import (
     resolve_optimizer,
 )
 from ..theory._validate import describe, flag, positive_int, strict_real_array
-from ..theory.backend import resolve_backend
-from ..theory.dynamics import Averaging, resolve_average
-from ..theory.dynamics import Problem
-from ..theory.backend import resolve_dtype
-from ..theory.dynamics import expected_risk
-from ..theory.schedules.schedule import Schedule
+from ..theory import resolve_backend
+from ..theory._backend import resolve_dtype
+from ..theory.dynamics import Averaging, Problem, expected_risk, resolve_average
+from ..theory.schedules import Schedule
 
 __all__ = [
     "NORMALIZATIONS",

@@ -4,7 +4,7 @@ Many runs advance together (docs/math.md#monte-carlo, docs/math.md#monte-carlo-o
 
 The simulation works in the eigenbasis of ``H`` on the error ``e = w − w*`` of every run, a
 ``(runs, d)`` array advanced step by step through the array namespace that
-:func:`theory.backend.resolve_backend` returns (NumPy, CuPy, or ``array_api_strict`` in the tests).
+:func:`ramplab.theory.resolve_backend` returns (NumPy, CuPy, or ``array_api_strict`` in the tests).
 
 Initial error: ``e_0 = sqrt(s(0))`` deterministically, the same for every run. Its second moments
 are ``s(0)`` exactly, as in the exact solver. Flipping the sign of an eigen-coordinate of ``e`` and
@@ -36,11 +36,9 @@ from .recording import ChunkRecorder, CurveStatistics, RecordPlan, record_plan
 from .streams import block_streams
 from .updates import OptimizerStep, averaged_update, draw_gradient
 from ..theory._optimizers import OptimizerSpec
-from ..theory.backend import backend_name
-from ..theory.dynamics import Averaging
-from ..theory.dynamics import Problem
-from ..theory.dynamics import DivergenceError, expected_risk
-from ..theory.schedules.schedule import Schedule
+from ..theory import backend_name
+from ..theory.dynamics import Averaging, DivergenceError, Problem, expected_risk
+from ..theory.schedules import Schedule
 
 __all__ = ["NORMALIZATIONS", "OPTIMIZERS", "SimulationDivergenceError", "SimulationResult", "simulate"]
 
@@ -291,7 +289,7 @@ def simulate(
         Root seed (see :mod:`simulations.streams`). Same seed, same backend, same
         ``runs_per_stream``: same numbers; more runs extend the earlier ones.
     backend : {"auto", "numpy", "cupy", "array_api_strict"} or namespace
-        Resolved by :func:`theory.backend.resolve_backend`; results come back as NumPy arrays.
+        Resolved by :func:`ramplab.theory.resolve_backend`; results come back as NumPy arrays.
     sampler : {"auto", "gaussian-exact", "direct"}
         ``"auto"`` is ``"gaussian-exact"`` for Gaussian data and ``"direct"`` otherwise (see
         :mod:`simulations.samplers`). ``"gaussian-exact"`` with other data raises.

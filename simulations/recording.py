@@ -24,8 +24,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..theory._validate import strict_real_array
-from ..theory.backend import to_numpy
-from ..theory.schedules.schedule import Schedule
+from ..theory import to_numpy
+from ..theory.schedules import Schedule
 
 __all__ = ["ChunkRecorder", "CurveStatistics", "RecordPlan", "RunningMoments", "record_plan"]
 

@@ -43,8 +43,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from .streams import BlockStream, block_streams, concat_draws, namespace, root_seed_sequence
+from ..theory._limits import MAX_EXACT_INTEGER, MAX_STEP_ARRAY
 from ..theory._validate import (
-    MAX_EXACT_INTEGER,
     choice,
     describe,
     finite_real,
@@ -52,9 +52,9 @@ from ..theory._validate import (
     real_vector,
     strict_real_array,
 )
-from ..theory.backend import backend_name, resolve_backend, to_numpy
+from ..theory import backend_name, resolve_backend, to_numpy
+from ..theory._limits import MAX_STEP_ARRAY
 from ..theory.dynamics import Problem
-from ..theory.schedules.schedule import MAX_STEP_ARRAY
 
 __all__ = [
     "DATA_KURTOSIS",

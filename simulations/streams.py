@@ -23,8 +23,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..theory._validate import describe, nonnegative_int, positive_int, strict_real_array
-from ..theory.backend import backend_name
-from ..theory.schedules.schedule import MAX_STEP_ARRAY
+from ..theory import backend_name
+from ..theory._limits import MAX_STEP_ARRAY
 
 __all__ = ["BlockStream", "block_streams", "concat_draws", "default_block", "namespace", "root_seed_sequence"]
 
@@ -84,7 +84,7 @@ def default_block(xp: ModuleType) -> int:
 
     Examples
     --------
-    >>> from ramplab.theory.backend import resolve_backend
+    >>> from ramplab.theory import resolve_backend
     >>> default_block(resolve_backend("numpy"))
     64
     """
@@ -351,7 +351,7 @@ def block_streams(
     --------
     Run 70 is the same in a simulation of 71 runs and in one of 200:
 
-    >>> from ramplab.theory.backend import resolve_backend, to_numpy
+    >>> from ramplab.theory import resolve_backend, to_numpy
     >>> xp = resolve_backend("numpy")
     >>> root = root_seed_sequence(3)
     >>> few = block_streams(root, 64, 7, 64, xp, xp.float64)

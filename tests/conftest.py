@@ -33,7 +33,7 @@ settings.register_profile("hostile-slow", deadline=None, max_examples=300,
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    from ramplab.theory.backend import cupy_available
+    from ramplab.theory import cupy_available
 
     has_gpu = None
     for item in items:
@@ -49,6 +49,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(params=["numpy", "array_api_strict"])
 def xp(request: pytest.FixtureRequest):
     """The array namespaces every backend-generic function must run on without a GPU."""
-    from ramplab.theory.backend import resolve_backend
+    from ramplab.theory import resolve_backend
 
     return resolve_backend(request.param)

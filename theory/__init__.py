@@ -6,42 +6,26 @@ The package is grouped by what each part holds (``docs/design.md``):
 - :mod:`ramplab.theory.dynamics` — the problem, the exact second-moment recursion
   (``docs/math.md#sgd-second-moment-recursion``), stability and the equivalence measurement;
 - :mod:`ramplab.theory.schedules` — learning-rate shapes, schedules, (α, β) families, Seesaw,
-  serial steps and the released runs (``docs/math.md#schedules``, ``docs/math.md#seesaw``);
-- :mod:`ramplab.theory.complexity` — SFO complexity, critical batch size and growth schedules
-  (``docs/math.md#sfo-complexity``);
-- :mod:`ramplab.theory.backend` — the one place that resolves the array backend.
+  serial steps, the released runs and growth schedules (``docs/math.md#schedules``,
+  ``docs/math.md#seesaw``);
+- :mod:`ramplab.theory.complexity` — the master bound, SFO complexity, critical batch size and
+  growth exponents (``docs/math.md#sfo-complexity``);
+- the array backend (:func:`resolve_backend`, :func:`to_numpy`, :func:`backend_name`,
+  :func:`cupy_available`, :data:`BACKENDS`), resolved in one private module.
 
-It depends on nothing else in ramplab. The public names are re-exported here.
+It depends on nothing else in ramplab. Every public name of the subpackages is re-exported here;
+the modules that implement them are private (``_name.py``).
+
+Size guards. Calls that would allocate or loop without bound refuse, with a ``ValueError`` naming
+the argument and the guard, beyond these limits (defined once, in the private ``_limits`` module;
+the table in ``docs/design.md`` says what each protects): ``MAX_EXACT_INTEGER`` (2**53),
+``MAX_INT64`` (2**63 − 1), ``MAX_DIMENSION`` (2**31), ``MAX_TABLE_ENTRIES`` (2**31),
+``MAX_STEP_ARRAY`` (2**27), ``MAX_SEGMENTS`` (2**19), ``MAX_WARMUP_STEPS`` (2**24),
+``MAX_MILESTONES`` (2**20), ``MAX_SEESAW_STEPS`` (2**62), ``MAX_RELEASED_MILESTONES`` (10**6),
+``MAX_STAGES`` (2**20), ``MAX_CELL_STAGES`` (100 000) and ``MAX_REFINE`` (64).
 """
-
+from ._backend import BACKENDS, backend_name, cupy_available, resolve_backend, to_numpy
 from ._optimizers import NSGD, SGD, Adam, HeavyBall, OptimizerSpec, SignSGD, resolve_optimizer
-from .backend import resolve_backend, to_numpy
-from .complexity.growth import (
-    AdaptiveRule,
-    AdaptiveRun,
-    GrowthGrid,
-    exponential_growth,
-    growth_grid,
-    polynomial_growth,
-    polynomial_sfo_exponent,
-    sfo_exponent,
-    stage_schedule,
-)
-from .complexity.growth_exponents import GrowthCell, GrowthExponent, measure_growth_exponent, term_exponent
-from .complexity.sfo import (
-    BoundConstants,
-    CriticalBatch,
-    TargetHitting,
-    bound_critical_batch,
-    bound_sfo,
-    bound_steps,
-    critical_batch,
-    gradient_target,
-    gradient_variance,
-    schedule_to_target,
-    sfo_bound,
-    steps_to_target,
-)
 from .dynamics import (
     Averaging,
     DivergenceError,
@@ -67,47 +51,104 @@ from .dynamics import (
     stationary_risk,
     stationary_second_moment,
 )
-from .schedules.families import (
+from .complexity import (
+    TARGETS,
+    TERMS,
+    AdaptiveRule,
+    AdaptiveRun,
+    BoundConstants,
+    CriticalBatch,
+    GrowthCell,
+    GrowthExponent,
+    GrowthGrid,
+    TargetHitting,
+    bound_critical_batch,
+    bound_sfo,
+    bound_steps,
+    critical_batch,
+    gradient_target,
+    gradient_variance,
+    growth_grid,
+    measure_growth_exponent,
+    polynomial_sfo_exponent,
+    schedule_to_target,
+    sfo_bound,
+    sfo_exponent,
+    steps_to_target,
+    term_exponent,
+)
+from .schedules import (
     RELEASED_ALPHA_BETA,
+    RELEASED_MODELS,
+    RELEASED_SEQ_LEN,
+    ROUNDINGS,
+    WSD,
+    Constant,
+    Cosine,
+    Linear,
+    LRShape,
+    ReleasedRun,
+    Schedule,
+    Segments,
+    StepDecay,
+    WarmupCosine,
+    continuous_seesaw,
+    continuous_serial_steps,
+    exponential_growth,
     family_invariant,
     family_member,
     family_members,
+    format_released_table,
+    milestones,
+    phase_batches,
+    phase_learning_rates,
     phase_schedule,
-    satisfies_ramp_bound,
-)
-from .schedules.lr_shapes import WSD, Constant, Cosine, Linear, LRShape, StepDecay, WarmupCosine
-from .schedules.released import ReleasedRun, released_grid, released_seesaw_run
-from .schedules.schedule import Schedule
-from .schedules.seesaw import continuous_seesaw, milestones, seesaw_schedule
-from .schedules.serial_steps import (
-    continuous_serial_steps,
     phase_serial_steps,
+    polynomial_growth,
+    released_grid,
+    released_milestones,
+    released_seesaw_run,
+    round_batch,
+    satisfies_ramp_bound,
+    seesaw_schedule,
     seesaw_step_reduction,
+    stage_schedule,
     step_reduction,
 )
 
 __all__ = [
+    # optimizer specs
+    "SGD", "NSGD", "HeavyBall", "Adam", "SignSGD", "OptimizerSpec", "resolve_optimizer",
     # dynamics
     "Problem", "expected_risk", "RiskTrajectory", "DivergenceError", "SolverState",
     "second_moment_step", "gradient_second_moment", "spectral_groups", "SpectralGrouping",
-    "is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment",
-    "Averaging", "UniformAverage", "TailAverage", "ExponentialAverage",
+    "is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment", "Averaging",
+    "UniformAverage", "TailAverage", "ExponentialAverage",
     "EquivalenceReport", "equivalence_report",
     "heavy_ball_momentum_of_torch_sgd", "is_stable_with_momentum", "momentum_moment_step", "momentum_stability_limit",
-    # schedules
-    "Schedule", "LRShape", "Constant", "StepDecay", "Linear", "Cosine", "WarmupCosine", "WSD",
-    "RELEASED_ALPHA_BETA", "family_invariant", "family_member", "family_members", "phase_schedule",
-    "satisfies_ramp_bound", "continuous_seesaw", "milestones", "seesaw_schedule",
-    "continuous_serial_steps", "phase_serial_steps", "seesaw_step_reduction", "step_reduction",
-    "ReleasedRun", "released_grid", "released_seesaw_run",
-    # complexity
-    "BoundConstants", "CriticalBatch", "TargetHitting", "bound_critical_batch", "bound_sfo", "bound_steps",
-    "critical_batch", "gradient_target", "gradient_variance", "schedule_to_target", "sfo_bound",
-    "steps_to_target", "AdaptiveRule", "AdaptiveRun", "GrowthGrid", "exponential_growth", "growth_grid",
-    "polynomial_growth", "polynomial_sfo_exponent", "sfo_exponent", "stage_schedule",
-    "GrowthCell", "GrowthExponent", "measure_growth_exponent", "term_exponent",
-    # optimizers
-    "OptimizerSpec", "SGD", "NSGD", "HeavyBall", "Adam", "SignSGD", "resolve_optimizer",
     # backend
-    "resolve_backend", "to_numpy",
+    "BACKENDS", "backend_name", "cupy_available", "resolve_backend", "to_numpy",
+    # schedules: learning-rate shapes and schedules
+    "LRShape", "Constant", "StepDecay", "Linear", "Cosine", "WarmupCosine", "WSD", "Schedule", "Segments",
+    # schedules: (α, β) families
+    "RELEASED_ALPHA_BETA", "family_invariant", "family_member", "family_members", "phase_schedule",
+    "satisfies_ramp_bound",
+    # schedules: Seesaw
+    "ROUNDINGS", "continuous_seesaw", "milestones", "phase_batches", "phase_learning_rates", "round_batch",
+    "seesaw_schedule",
+    # schedules: serial steps
+    "continuous_serial_steps", "phase_serial_steps", "seesaw_step_reduction", "step_reduction",
+    # schedules: released runs
+    "RELEASED_MODELS", "RELEASED_SEQ_LEN", "ReleasedRun", "format_released_table", "released_grid",
+    "released_milestones", "released_seesaw_run",
+    # schedules: growth schedules
+    "stage_schedule", "exponential_growth", "polynomial_growth",
+    # complexity: the master bound
+    "BoundConstants", "bound_critical_batch", "bound_sfo", "bound_steps", "gradient_target", "gradient_variance",
+    "sfo_bound",
+    # complexity: exact measurement
+    "TargetHitting", "schedule_to_target", "steps_to_target", "CriticalBatch", "critical_batch",
+    # complexity: growth
+    "sfo_exponent", "polynomial_sfo_exponent", "GrowthGrid", "growth_grid", "GrowthCell", "GrowthExponent",
+    "TARGETS", "TERMS", "measure_growth_exponent", "term_exponent", "AdaptiveRule", "AdaptiveRun",
 ]

@@ -12,13 +12,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["MAX_EXACT_INTEGER", "MAX_INT64", "check_range", "choice", "describe", "finite_real", "flag",
-           "nonnegative_int", "positive_int", "real_array", "real_vector", "strict_real_array"]
+from ._limits import MAX_INT64
 
-#: Largest integer a float64 holds exactly (2**53): batch sizes and sample counts stay below it.
-MAX_EXACT_INTEGER = 2**53
-#: Largest int64: step and cumulative sample counts stay below it.
-MAX_INT64 = 2**63 - 1
+__all__ = ["check_range", "choice", "describe", "finite_real", "flag", "optional_positive_real", "positive_real",
+           "nonnegative_int", "positive_int", "real_array", "real_vector", "strict_real_array"]
 
 
 def _describe(value: Any) -> str:
@@ -50,6 +47,29 @@ def finite_real(value: Any, name: str, *, minimum: float | None = None) -> float
     if minimum is not None and out < minimum:
         raise ValueError(f"{name} must be ≥ {minimum}; got {_describe(value)}")
     return out
+
+
+def positive_real(value: Any, name: str) -> float:
+    """Return ``value`` as a finite float ``> 0``; raise naming ``name`` otherwise.
+
+    Examples
+    --------
+    >>> positive_real(2, "gamma")
+    2.0
+    >>> positive_real(0.0, "gamma")
+    Traceback (most recent call last):
+    ...
+    ValueError: gamma must be positive; got 0.0
+    """
+    v = finite_real(value, name)
+    if v <= 0:
+        raise ValueError(f"{name} must be positive; got {v!r}")
+    return v
+
+
+def optional_positive_real(value: Any, name: str) -> float | None:
+    """``None`` for ``None``, else :func:`positive_real` (an optional cap)."""
+    return None if value is None else positive_real(value, name)
 
 
 def positive_int(value: Any, name: str, *, maximum: int = MAX_INT64) -> int:

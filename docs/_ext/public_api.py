@@ -6,11 +6,13 @@ a name a later change adds to some ``__all__`` is documented and validated witho
 
 *Public module*: every module of the installed package whose dotted path has no component starting
 with ``_`` (``ramplab._version``, ``ramplab.theory._validate`` and ``ramplab.figures._seesaw_setup``
-are private). *Public name*: an entry of a public module's ``__all__`` that is not itself a module
-(re-exported modules such as ``ramplab.theory.stability`` are documented as modules). A name that
-several modules export (``ramplab.theory.Problem`` and ``ramplab.theory.Problem``)
-is one object with one page, at its *canonical* path: the public module that defines it, else the
-deepest public module that lists it.
+are private), except the implementation modules of :data:`NOT_DOCUMENTED`. *Public name*: an entry
+of a public module's ``__all__`` that is not itself a module (re-exported modules such as
+``ramplab.theory.stability`` are documented as modules). A name that several modules export
+(``ramplab.theory.bound_steps`` and ``ramplab.theory.complexity.bound_steps``) is one object with one
+page, at its *canonical* path: the shortest public path that exports it — the one a user imports,
+``ramplab.theory.bound_steps`` — whatever private module defines it. On its package's page it is
+listed in the section of the deepest public module that exports it (``ramplab.theory.complexity``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ class PublicName:
         return self.canonical.rpartition(".")[0]
 
     @property
+    def section(self) -> str:
+        """The deepest public module that exports it: its section on the package page."""
+        return max(self.aliases, key=lambda p: (p.count("."), p)).rpartition(".")[0]
+
+    @property
     def name(self) -> str:
         return self.canonical.rpartition(".")[2]
 
@@ -57,8 +64,15 @@ class PublicName:
         return f"api/generated/{self.canonical}.html"
 
 
+#: Modules without a leading underscore that are implementation detail all the same, so their
+#: ``__all__`` is not documented: the solver kernels (their tile constants are no user's business).
+#: Transitional — ``ramplab.theory.dynamics`` is being reorganised into private modules; when these
+#: become ``_kernels``/``_cupy_kernels`` this set is emptied.
+NOT_DOCUMENTED: frozenset[str] = frozenset()  # every implementation module is private (_name); none to list
+
+
 def _is_private(dotted: str) -> bool:
-    return any(part.startswith("_") for part in dotted.split(".")[1:])
+    return dotted in NOT_DOCUMENTED or any(part.startswith("_") for part in dotted.split(".")[1:])
 
 
 #: Public modules that could not be imported because an optional dependency of theirs is not
@@ -122,7 +136,6 @@ def _key(name: str, obj: object) -> tuple:
 def public_names(package: str = PACKAGE) -> list[PublicName]:
     """Every public name of ``package`` once, at its canonical path, with all its export paths."""
     modules = public_modules(package)
-    module_names = {m.__name__ for m in modules}
     found: dict[tuple, tuple[str, object, list[str]]] = {}
     for mod in modules:
         for name in getattr(mod, "__all__", ()):
@@ -133,9 +146,7 @@ def public_names(package: str = PACKAGE) -> list[PublicName]:
             entry[2].append(f"{mod.__name__}.{name}")
     out = []
     for name, obj, paths in found.values():
-        home = getattr(obj, "__module__", None) if _kind(obj) != "data" else None
-        defined_here = [p for p in paths if p.rpartition(".")[0] == home and home in module_names]
-        canonical = defined_here[0] if defined_here else max(paths, key=lambda p: (p.count("."), p))
+        canonical = min(paths, key=lambda p: (p.count("."), p))
         out.append(PublicName(canonical, _kind(obj), obj, sorted(paths)))
     return sorted(out, key=lambda n: n.canonical)
 
@@ -149,9 +160,10 @@ def group_of(module: str) -> str:
 
 
 def groups(package: str = PACKAGE) -> dict[str, dict[str, list[PublicName]]]:
-    """``{package: {module: [names]}}`` for the reference: one page per package, one section per
-    public module that has public names, in dotted-path order."""
+    """``{package: {section: [names]}}`` for the reference: one page per package (that of each
+    name's canonical module), one section per deepest exporting module (:attr:`PublicName.section`),
+    in dotted-path order."""
     out: dict[str, dict[str, list[PublicName]]] = {}
     for item in public_names(package):
-        out.setdefault(group_of(item.module), {}).setdefault(item.module, []).append(item)
+        out.setdefault(group_of(item.module), {}).setdefault(item.section, []).append(item)
     return {g: dict(sorted(mods.items())) for g, mods in sorted(out.items())}

@@ -132,6 +132,6 @@ print(f"1 − 2/π = {100 * (1 - 2 / math.pi):.1f} %")
 # ----------------
 # - Run the Seesaw comparison with ``"sgd"`` instead of ``"nsgd"``: SGD's invariant is
 #   :math:`\alpha\beta`, so Seesaw's :math:`1/\sqrt f` is the wrong rate cut. What happens?
-# - Pass ``batch_cap=...`` to :func:`~ramplab.theory.schedules.seesaw.seesaw_schedule`: a cap
+# - Pass ``batch_cap=...`` to :func:`~ramplab.theory.seesaw_schedule`: a cap
 #   (memory!) reduces the savings; compare with ``seesaw_step_reduction(shape, 1.1, batch_cap=...)``.
 # - Next: :doc:`04_sfo_and_critical_batch`, where the critical batch gets a formula.

@@ -40,7 +40,7 @@ print("b* =", critical_batch_size(L, sigma2, eta, epsilon))
 # %%
 # The bound against the measured minimum
 # --------------------------------------
-# :func:`~ramplab.theory.complexity.sfo.critical_batch` runs the exact solver for every batch on a
+# :func:`~ramplab.theory.critical_batch` runs the exact solver for every batch on a
 # grid, counts the steps until the expected squared gradient norm first reaches
 # :math:`\epsilon^2`, and reports the measured SFO curve, its minimum, and the bound's curve with
 # its constants taken from the problem (:doc:`/math`, "SFO numerics on noisy linear regression").

@@ -50,7 +50,7 @@ print(f"exponential: {exp_schedule.serial_steps} steps, {exp_schedule.total_samp
 # :math:`e = 2\ln\delta/\ln\gamma` for :math:`\delta\ge\gamma^2`, so the two branches meet at
 # :math:`e=4` on the ridge :math:`\delta=\gamma^2`; with :math:`\delta\le\gamma` the bound has no
 # polynomial rate. :func:`ramplab.proofs.growth_exponent` derives it symbolically and
-# :func:`~ramplab.theory.complexity.growth.sfo_exponent` evaluates it.
+# :func:`~ramplab.theory.sfo_exponent` evaluates it.
 print("ridge γ = 1.5, δ = 2.25:", sfo_exponent(1.5, 2.25), "| symbolic:", growth_exponent(1.5, 2.25))
 gammas = np.linspace(1.02, 2.0, n_grid)
 deltas = np.linspace(1.02, 4.0, n_grid)

@@ -27,7 +27,7 @@ tokens = 3.3e8 if QUICK else 3.3e9  # the 150M model's budget is 3.3e9 tokens
 # %%
 # The released grid's step counts
 # -------------------------------
-# :func:`~ramplab.theory.schedules.released.released_grid` replays every released configuration
+# :func:`~ramplab.theory.released_grid` replays every released configuration
 # (model size, initial batch :math:`B_0` in sequences of 1024 tokens) for Seesaw and its cosine
 # baseline; the reduction in serial steps is close to the idealised 38.4 % of tutorial 3 at
 # :math:`f=1.1` (:doc:`/math`, "Reference-compatible token mode").
@@ -40,7 +40,7 @@ for row in released_grid():
 # %%
 # One run, step by step
 # ---------------------
-# :func:`~ramplab.theory.schedules.released.released_seesaw_run` returns the per-step batch (in
+# :func:`~ramplab.theory.released_seesaw_run` returns the per-step batch (in
 # sequences) and learning rate (relative to the peak) of one run; with ``batch_factor=1`` and
 # ``lr_factor=1`` it is the cosine baseline.
 seesaw = released_seesaw_run(tokens, 1024, 256)

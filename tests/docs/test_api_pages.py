@@ -11,12 +11,17 @@ import re
 import ramplab
 
 
+#: Implementation modules without a leading underscore (the solver kernels), written out here
+#: independently of docs/_ext; emptied when ramplab.theory.dynamics renames them private.
+NOT_DOCUMENTED: set[str] = set()
+
+
 def _independent_public_paths() -> set[str]:
     """Every ``module.name`` of a public module's ``__all__`` that is not a module, walked here
     without docs/_ext (so a bug in the walker's dedupe or privacy rule shows)."""
     out = set()
     for info in pkgutil.walk_packages(ramplab.__path__, "ramplab."):
-        if any(part.startswith("_") for part in info.name.split(".")[1:]):
+        if any(part.startswith("_") for part in info.name.split(".")[1:]) or info.name in NOT_DOCUMENTED:
             continue
         module = importlib.import_module(info.name)
         for name in getattr(module, "__all__", ()):
@@ -36,13 +41,26 @@ def test_every_public_name_is_in_the_reference(public_api):
     assert sorted(in_pages) == sorted(n.canonical for n in names)
 
 
-def test_re_exports_are_documented_once_where_defined(public_api):
+def test_re_exports_are_documented_once_under_the_path_a_user_imports(public_api):
     by_alias = {a: n for n in public_api.public_names() for a in n.aliases}
     problem = by_alias["ramplab.theory.Problem"]
     assert problem.canonical == "ramplab.theory.Problem"
-    assert "ramplab.theory.Problem" in problem.aliases
-    assert by_alias["ramplab.simulations.simulate"].canonical == "ramplab.simulations.monte_carlo.simulate"
-    assert public_api.group_of("ramplab.theory.schedules.seesaw") == "ramplab.theory.schedules"
+    assert "ramplab.theory.dynamics.Problem" in problem.aliases
+    assert by_alias["ramplab.simulations.simulate"].canonical == "ramplab.simulations.simulate"
+    # Defined in a private module, exported by the subpackage and by ramplab.theory.
+    bound = by_alias["ramplab.theory.complexity.bound_steps"]
+    assert bound.canonical == "ramplab.theory.bound_steps" and bound.section == "ramplab.theory.complexity"
+    assert by_alias["ramplab.theory.schedules.round_batch"].canonical == "ramplab.theory.round_batch"
+    assert not [a for n in public_api.public_names() for a in n.aliases
+                if any(part.startswith("_") for part in a.split(".")[1:-1])], "an alias through a private module"
+    pages = public_api.groups()
+    assert "ramplab.theory.complexity" in pages["ramplab.theory"]
+
+
+def test_kernel_constants_are_not_listed(public_api):
+    paths = {a for n in public_api.public_names() for a in n.aliases}
+    assert not {p for p in paths if ".kernels." in p or ".cupy_kernels." in p or p.endswith((".TILE", ".SUB"))}
+    assert public_api.group_of("ramplab.simulations.monte_carlo") == "ramplab.simulations"
 
 
 def test_every_public_name_has_a_page(public_api, built_site):

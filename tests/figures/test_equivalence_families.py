@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ramplab.theory.schedules.families import RELEASED_ALPHA_BETA
+from ramplab.theory.schedules import RELEASED_ALPHA_BETA
 
 NAME = "equivalence_families"
 

@@ -10,7 +10,7 @@ import pytest
 from ramplab.figures.growth_exponent_map import B_FOR_TARGET, SETTINGS, power_law_groups
 from ramplab.proofs import growth_exponent
 from ramplab.theory import sfo_exponent
-from ramplab.theory.complexity.growth_exponents import GrowthCell, measure_growth_exponent, term_exponent
+from ramplab.theory.complexity import GrowthCell, measure_growth_exponent, term_exponent
 
 NAME = "growth_exponent_map"
 

@@ -8,8 +8,7 @@ import math
 
 from ramplab.proofs import growth as proofs_growth
 from ramplab.proofs import sfo as proofs_sfo
-from ramplab.theory.complexity import growth as theory_growth
-from ramplab.theory.complexity import sfo as theory_sfo
+import ramplab.theory as theory
 
 
 def failed_descriptions(derivation):
@@ -24,7 +23,7 @@ def test_a_wrong_middle_branch_in_theory_fails_the_derivation(monkeypatch):
         return 2 * x / (x + 1) if x < 2 else 2 * x  # mutated: x + 1 for x − 1
 
     assert proofs_growth.growth_exponential().verified
-    monkeypatch.setattr(theory_growth, "sfo_exponent", wrong)
+    monkeypatch.setattr(theory, "sfo_exponent", wrong)  # what the derivation imports
     d = proofs_growth.growth_exponential.__wrapped__()
     assert not d.verified
     assert any("13/10" in t and "theory.sfo_exponent" in t for t in failed_descriptions(d))
@@ -38,8 +37,7 @@ def test_a_wrong_polynomial_exponent_in_proofs_fails_the_derivation(monkeypatch)
 
 
 def test_a_wrong_critical_batch_in_theory_fails_the_derivation(monkeypatch):
-    original = theory_sfo.bound_critical_batch
-    monkeypatch.setattr(theory_sfo, "bound_critical_batch", lambda *a, **k: 0.5 * original(*a, **k))
-    monkeypatch.setattr("ramplab.theory.bound_critical_batch", theory_sfo.bound_critical_batch)
+    original = theory.bound_critical_batch
+    monkeypatch.setattr(theory, "bound_critical_batch", lambda *a, **k: 0.5 * original(*a, **k))
     d = proofs_sfo._sfo_constant.__wrapped__("general", "norm")
     assert failed_descriptions(d) == ["theory bound_critical_batch = derived b* at the sample point"]

@@ -1,5 +1,5 @@
 """Growth exponents: spot values, the δ = γ² optimum, the polynomial optimum p = 2q + 1, and the stage
-sums against the schedules :mod:`theory.growth` builds."""
+sums against the growth schedules of :mod:`ramplab.theory.schedules`."""
 
 from __future__ import annotations
 

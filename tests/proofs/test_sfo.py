@@ -1,5 +1,5 @@
 """SFO complexity at constant (η, b): b* is the zero of N', N'' > 0 there, and the sympy formulas agree
-with the numeric functions of :mod:`theory.sfo` on drawn inputs."""
+with the numeric functions of :mod:`ramplab.theory.complexity` on drawn inputs."""
 
 from __future__ import annotations
 

@@ -151,7 +151,7 @@ def test_samplers_refuse_impossible_arguments_by_name():
 
 def test_block_streams_refuses_block_zero_and_bad_roots():
     from ramplab.simulations.streams import block_streams, root_seed_sequence
-    from ramplab.theory.backend import resolve_backend
+    from ramplab.theory import resolve_backend
 
     xp = resolve_backend("numpy")
     with pytest.raises(ValueError, match="block must be ≥ 1"):

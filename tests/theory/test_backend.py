@@ -6,7 +6,7 @@ import array_api_strict
 import numpy as np
 import pytest
 
-from ramplab.theory.backend import backend_name, cupy_available, resolve_backend, to_numpy
+from ramplab.theory import backend_name, cupy_available, resolve_backend, to_numpy
 
 
 def test_names_resolve():

@@ -22,10 +22,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ramplab.theory import is_stable, Problem
+from ramplab.theory import Problem, is_stable
 from ramplab.theory.dynamics import equivalence_report, risk_ratio
-from ramplab.theory.schedules.families import family_member, phase_schedule
-from ramplab.theory.schedules.schedule import Schedule
+from ramplab.theory.schedules import Schedule, family_member, phase_schedule
 
 SGD_BOUND = 2.0  # measured max 1.47 (see the module docstring)
 NSGD_BOUND = 1.25  # measured max 1.042 in the regime below

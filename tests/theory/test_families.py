@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ramplab.theory.schedules.families import (
+from ramplab.theory.schedules import (
     RELEASED_ALPHA_BETA,
     family_invariant,
     family_member,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from ramplab.figures.growth_exponent_map import power_law_groups
 from ramplab.theory import Problem, exponential_growth, schedule_to_target
-from ramplab.theory.complexity.growth_exponents import (
+from ramplab.theory.complexity import (
     GrowthCell,
     measure_growth_exponent,
     term_exponent,

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ramplab.theory.schedules.families import RELEASED_ALPHA_BETA
-from ramplab.theory.schedules.lr_shapes import WarmupCosine
-from ramplab.theory.schedules.released import (
+from ramplab.theory.schedules import (
+    RELEASED_ALPHA_BETA,
     ReleasedRun,
+    WarmupCosine,
     format_released_table,
     released_grid,
     released_milestones,
@@ -153,7 +153,7 @@ def test_released_grid_table():
 # ------------------------------------------------------------------ hostile-input regressions
 def test_released_replay_refuses_what_it_cannot_finish():
     # r = 1 − 1e−12 gives k_max = ln 0.1 / ln r ≈ 2.3e12 milestones: formerly a loop that never ended.
-    with pytest.raises(ValueError, match="milestone_factor=.*MAX_MILESTONES"):
+    with pytest.raises(ValueError, match="milestone_factor=.*MAX_RELEASED_MILESTONES"):
         released_milestones(1000, 1 - 1e-12)
     # 2^62 tokens at one token per step: per-step arrays beyond MAX_STEP_ARRAY (formerly tens of GiB).
     with pytest.raises(ValueError, match=r"MAX_STEP_ARRAY.*total_tokens=4611686018427387904"):

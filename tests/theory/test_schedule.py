@@ -235,7 +235,7 @@ def test_shape_choices_and_boundaries_refuse_containers():
     # empty: no decay at all), and an array decay failed on "truth value of an array is ambiguous".
     with pytest.raises(TypeError, match="boundaries must be a sequence"):
         StepDecay(1.0, 100, boundaries={})
-    with pytest.raises(ValueError, match="decay must be"):
+    with pytest.raises(TypeError, match="decay must be"):  # a wrong kind, as theory/_validate.choice says
         WSD(1.0, 100, decay=np.array(["linear", "cosine"]))
 
 

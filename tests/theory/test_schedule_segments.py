@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ramplab.theory import Schedule
-from ramplab.theory.schedules.schedule import MAX_STEP_ARRAY
+from ramplab.theory._limits import MAX_STEP_ARRAY
 
 segments = st.lists(
     st.tuples(st.sampled_from([0.5, 0.1, 0.01]), st.integers(1, 64), st.integers(1, 40)),

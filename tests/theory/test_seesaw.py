@@ -9,17 +9,21 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ramplab.theory.schedules.lr_shapes import WSD, Cosine, Linear, StepDecay, WarmupCosine
-from ramplab.theory.schedules.schedule import Schedule
-from ramplab.theory.schedules.seesaw import (
+from ramplab.theory.schedules import (
+    WSD,
+    Cosine,
+    Linear,
+    Schedule,
+    StepDecay,
+    WarmupCosine,
     continuous_seesaw,
     milestones,
     phase_batches,
     phase_learning_rates,
+    phase_serial_steps,
     round_batch,
     seesaw_schedule,
 )
-from ramplab.theory.schedules.serial_steps import phase_serial_steps
 
 fractions = st.floats(0.0, 0.9)
 

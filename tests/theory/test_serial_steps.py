@@ -15,12 +15,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ramplab.theory.schedules.lr_shapes import WSD, Cosine, Linear, WarmupCosine
-from ramplab.theory.schedules.schedule import Schedule
-from ramplab.theory.schedules.seesaw import seesaw_schedule
-from ramplab.theory.schedules.serial_steps import (
+from ramplab.theory.schedules import (
+    WSD,
+    Cosine,
+    Linear,
+    Schedule,
+    WarmupCosine,
     continuous_serial_steps,
     phase_serial_steps,
+    seesaw_schedule,
     seesaw_step_reduction,
     step_reduction,
 )

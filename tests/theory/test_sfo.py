@@ -33,7 +33,7 @@ from ramplab.theory.dynamics import gradient_second_moment
 
 
 def reference_gradient_norms(problem: Problem, lr: float, batch: float, steps: int) -> np.ndarray:
-    """Σλ²s(t), t = 0 … steps, by a plain loop over docs/math.md#sgd-second-moment-recursion (independent of theory.recursion)."""
+    """Σλ²s(t), t = 0 … steps, by a plain loop over docs/math.md#sgd-second-moment-recursion (independent of the exact solver)."""
     lam, s = problem.eigenvalues, problem.initial_second_moment.copy()
     out = [float(lam**2 @ s)]
     with np.errstate(over="ignore", invalid="ignore"):  # unstable rows overflow, as they should

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ramplab.theory.schedules.lr_shapes import WSD, Constant, Cosine, Linear, LRShape, StepDecay, WarmupCosine
+from ramplab.theory.schedules import WSD, Constant, Cosine, Linear, LRShape, StepDecay, WarmupCosine
 
 fractions = st.floats(0.0, 0.95)
 

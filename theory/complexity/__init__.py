@@ -1,12 +1,48 @@
 """SFO complexity, the critical batch size and growth schedules on noisy linear regression.
 
-- ``sfo`` — the master bound, its critical batch size, and the measured steps / SFO to a target
-  (``docs/math.md#master-bound``, ``docs/math.md#critical-batch-size``,
-  ``docs/math.md#sfo-on-linear-regression``);
-- ``growth`` — exponential and polynomial growth of batch size and learning rate, the bound's
-  ε-exponents and the adaptive rule (``docs/math.md#growth-schedules``, ``docs/math.md#adaptive-rule``);
-- ``growth_exponents`` — the ε-exponent measured on the exact dynamics, one ``(γ, δ)`` cell at a time,
-  with the term of the bias/variance split that decides it (``docs/math.md#growth-exponent-measurement``).
+Every public name is importable from here (and from :mod:`ramplab.theory`); the modules that hold
+them are private:
+
+- the master bound: :class:`BoundConstants`, :func:`sfo_bound`, :func:`bound_steps`,
+  :func:`bound_sfo`, :func:`bound_critical_batch`, with :func:`gradient_target` and
+  :func:`gradient_variance` (``docs/math.md#master-bound``, ``docs/math.md#sfo-complexity``);
+- the exact measurement beside it: :func:`steps_to_target` and :func:`schedule_to_target` return a
+  :class:`TargetHitting` (``docs/math.md#sfo-on-linear-regression``); :func:`critical_batch`, the
+  measured ``b*``, returns a :class:`CriticalBatch` (``docs/math.md#critical-batch-size``);
+- growth of batch size and learning rate: the bound's ε-exponents :func:`sfo_exponent` and
+  :func:`polynomial_sfo_exponent`, the measured ones over a grid (:func:`growth_grid`) and one
+  ``(γ, δ)`` cell at a time with the term of the bias/variance split that decides it
+  (:func:`measure_growth_exponent`, ``docs/math.md#growth-exponent-measurement``), and the adaptive
+  rule (:class:`AdaptiveRule`, ``docs/math.md#adaptive-rule``). The growth schedules themselves are
+  built by :mod:`ramplab.theory.schedules` (``docs/math.md#growth-schedules``).
 
 "Critical batch size" means only the SFO minimiser ``b*`` here (``docs/math.md#attribution``).
 """
+
+from ._adaptive import AdaptiveRule, AdaptiveRun
+from ._bounds import (
+    BoundConstants,
+    bound_critical_batch,
+    bound_sfo,
+    bound_steps,
+    gradient_target,
+    gradient_variance,
+    sfo_bound,
+)
+from ._critical_batch import CriticalBatch, critical_batch
+from ._growth_bounds import polynomial_sfo_exponent, sfo_exponent
+from ._growth_exponents import TARGETS, TERMS, GrowthCell, GrowthExponent, measure_growth_exponent, term_exponent
+from ._growth_grid import GrowthGrid, growth_grid
+from ._hitting import TargetHitting, schedule_to_target, steps_to_target
+
+__all__ = [
+    # the master bound
+    "BoundConstants", "bound_critical_batch", "bound_sfo", "bound_steps", "gradient_target", "gradient_variance",
+    "sfo_bound",
+    # exact measurement
+    "TargetHitting", "schedule_to_target", "steps_to_target", "CriticalBatch", "critical_batch",
+    # growth
+    "sfo_exponent", "polynomial_sfo_exponent", "GrowthGrid", "growth_grid",
+    "GrowthCell", "GrowthExponent", "TARGETS", "TERMS", "measure_growth_exponent", "term_exponent",
+    "AdaptiveRule", "AdaptiveRun",
+]

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._validate import finite_real, strict_real_array
-from ..schedules.schedule import Schedule, schedule_list
+from ..schedules._schedule import Schedule, schedule_list
 from . import _step as step
 from ._problem import Problem
 from ._solver import SolveRequest, solve

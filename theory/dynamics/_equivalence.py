@@ -20,7 +20,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._validate import choice, describe, finite_real, nonnegative_int, positive_int, strict_real_array
-from ..schedules.schedule import MAX_STEP_ARRAY, Schedule, schedule_list
+from .._limits import MAX_STEP_ARRAY
+from ..schedules._schedule import Schedule, schedule_list
 from ._problem import Problem
 from ._risk import OPTIMIZERS, expected_risk
 from ._trajectory import RiskTrajectory
@@ -226,7 +227,7 @@ def equivalence_report(
     --------
     Learning-rate halving versus batch doubling (``αβ = 2`` both) under SGD:
 
-    >>> from ramplab.theory.schedules.families import phase_schedule
+    >>> from ramplab.theory.schedules import phase_schedule
     >>> p = Problem.power_law(100, a=1.5, b=1.0, noise_variance=0.5)
     >>> halve = phase_schedule(0.5, 4, 2.0, 1.0, [2048] * 4, label="halve")
     >>> double = phase_schedule(0.5, 4, 1.0, 2.0, [2048] * 4, label="double")

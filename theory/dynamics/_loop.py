@@ -33,9 +33,10 @@ from typing import Any, Callable, Protocol, Sequence
 import numpy as np
 from array_api_compat import is_cupy_namespace
 
+from .._limits import MAX_TABLE_ENTRIES
 from .._validate import flag, nonnegative_int, positive_int
-from ..backend import to_numpy
-from ..schedules.schedule import Schedule
+from .._backend import to_numpy
+from ..schedules._schedule import Schedule
 from . import _cupy_kernels, _kernels
 from . import _step as step
 from ._problem import Problem
@@ -49,9 +50,6 @@ CHUNK = 16 * step.DIVERGENCE_CHECK_EVERY
 WIDE_MIN_ENTRIES = 16 * _kernels.TILE
 #: A step that never happens ("not yet" in ``first_bad`` / ``bad_check``).
 NEVER = _kernels.NEVER
-#: Most entries (rows × columns) of a table that :func:`step_tables` or :func:`initial_state` builds
-#: (16 GiB of float64); more is refused naming the argument rather than failing in the allocator.
-MAX_TABLE_ENTRIES = 2**31
 
 
 # ------------------------------------------------------------------------------------ tables

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from .._validate import finite_real, strict_real_array
-from ..schedules.schedule import Schedule
+from ..schedules._schedule import Schedule
 from ._problem import Problem
 
 __all__ = [

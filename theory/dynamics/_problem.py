@@ -13,14 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from .._limits import MAX_DIMENSION
 from .._validate import finite_real, positive_int, real_array, real_vector
 
 __all__ = ["Problem"]
-
-#: Largest dimension the factories build (2**31 coordinates are 16 GiB per float64 array); larger
-#: ``d`` is refused naming it rather than failing inside NumPy's allocator.
-MAX_DIMENSION = 2**31
-
 
 @dataclass(frozen=True, eq=False)
 class Problem:

@@ -21,8 +21,8 @@ import numpy as np
 from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
 from .._validate import finite_real, flag
-from ..backend import resolve_backend, resolve_dtype
-from ..schedules.schedule import Schedule, schedule_list
+from .._backend import resolve_backend, resolve_dtype
+from ..schedules._schedule import Schedule, schedule_list
 from . import _kernels
 from ._averaging import Averaging, resolve_average
 from ._momentum import resolve_momentum

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..schedules.schedule import Schedule
+from ..schedules._schedule import Schedule
 from . import _kernels, _loop
 from ._averaging import Averaging
 from ._problem import Problem

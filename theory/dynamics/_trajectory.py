@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._validate import flag, nonnegative_int, real_array
-from ..schedules.schedule import Schedule
+from ..schedules._schedule import Schedule
 from ._loop import Recorder, Run, Setting
 from ._state import SolverState
 

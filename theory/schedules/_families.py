@@ -21,8 +21,9 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from .._validate import MAX_EXACT_INTEGER, MAX_INT64, choice, describe, finite_real, flag, strict_real_array
-from .schedule import Schedule
+from .._limits import MAX_EXACT_INTEGER, MAX_INT64
+from .._validate import choice, describe, finite_real, flag, strict_real_array
+from ._schedule import Schedule
 
 __all__ = [
     "RELEASED_ALPHA_BETA",

@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._validate import finite_real
+from .._validate import choice, finite_real
 
 __all__ = ["Constant", "Cosine", "LRShape", "Linear", "StepDecay", "WarmupCosine", "WSD"]
 
@@ -666,8 +666,7 @@ class WSD(LRShape):
             raise ValueError(
                 f"warmup_fraction + decay_fraction must be ≤ 1; got {w!r} + {dfrac!r}"
             )
-        if not isinstance(self.decay, str) or self.decay not in ("linear", "cosine", "sqrt"):
-            raise ValueError(f"decay must be 'linear', 'cosine' or 'sqrt'; got {self.decay!r}")
+        choice(self.decay, "decay", ("linear", "cosine", "sqrt"))
         object.__setattr__(self, "warmup_fraction", w)
         object.__setattr__(self, "decay_fraction", dfrac)
         object.__setattr__(self, "floor", _fraction(self.floor, "floor"))

@@ -23,11 +23,12 @@ from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from .._validate import (MAX_EXACT_INTEGER, MAX_INT64, describe, finite_real, flag, nonnegative_int, positive_int,
+from .._limits import MAX_EXACT_INTEGER, MAX_INT64, MAX_STEP_ARRAY
+from .._validate import (describe, finite_real, flag, nonnegative_int, positive_int,
                          real_array, strict_real_array)
-from .lr_shapes import LRShape
+from ._lr_shapes import LRShape
 
-__all__ = ["MAX_STEP_ARRAY", "Schedule", "Segments", "schedule_list"]
+__all__ = ["Schedule", "Segments", "schedule_list"]
 
 
 def _lr_array(lr: Any, name: str = "lr", unit: str = "step") -> np.ndarray:
@@ -114,12 +115,6 @@ def _phase_runs(lr: Any, batch: Any, samples: Any, integer_batch: bool,
     # Round to the nearest step count, but never so many that a batch falls below 1.
     n = max(1, min(round(samples / batch), math.floor(samples)))
     return [(lr, samples / n, n)]
-
-
-#: Largest schedule (in steps) whose per-step arrays (:attr:`Schedule.lr`, ``.batch``, ``.samples``,
-#: ``.steps``) are materialised: 2**27 steps are 1 GiB per float64 array. Longer schedules are valid
-#: and are read in chunks with :meth:`Schedule.step_arrays` or as :attr:`Schedule.segments`.
-MAX_STEP_ARRAY = 2**27
 
 
 class Segments(NamedTuple):
@@ -630,7 +625,7 @@ class Schedule:
 
         Examples
         --------
-        >>> from ramplab.theory.schedules.lr_shapes import Linear
+        >>> from ramplab.theory.schedules import Linear
         >>> s = Schedule.from_shape(Linear(1.0, 8, final=0.0), 2)
         >>> s.lr.tolist(), s.total_samples
         ([1.0, 0.75, 0.5, 0.25], 8)

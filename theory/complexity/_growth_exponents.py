@@ -22,9 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from .._limits import MAX_CELL_STAGES
 from .._validate import check_range, choice, describe, finite_real, positive_int, strict_real_array
 from ..dynamics import Problem
-from .growth import _power, sfo_exponent
+from ..schedules._growth import float_power
+from ._growth_bounds import sfo_exponent
 
 __all__ = ["GrowthCell", "GrowthExponent", "TARGETS", "TERMS", "measure_growth_exponent", "term_exponent"]
 
@@ -32,8 +34,6 @@ __all__ = ["GrowthCell", "GrowthExponent", "TARGETS", "TERMS", "measure_growth_e
 TARGETS = ("gradient_norm", "excess_risk")
 #: The two parts of the exact solver's split (docs/math.md#sgd-second-moment-recursion).
 TERMS = ("bias", "variance")
-#: Most stages a cell may run.
-MAX_CELL_STAGES = 100_000
 
 
 def term_exponent(term: str, gamma: float, delta: float, bias_decay: float = 1.0) -> float:
@@ -372,8 +372,8 @@ def measure_growth_exponent(cell: GrowthCell) -> GrowthExponent:
     diverged_at: int | None = None
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         while stage < cell.max_stages and math.isfinite(f_b):
-            lr = min(cell.lr0 * _power(cell.gamma, stage), cell.lr_cap)
-            batch = cell.batch0 * _power(cell.delta, stage)
+            lr = min(cell.lr0 * float_power(cell.gamma, stage), cell.lr_cap)
+            batch = cell.batch0 * float_power(cell.delta, stage)
             if not math.isfinite(lr):
                 diverged_at = stage  # η overflowed: past every stability edge
                 break
@@ -441,7 +441,7 @@ def measure_growth_exponent(cell: GrowthCell) -> GrowthExponent:
             levels.append(math.sqrt(max(f_b + f_v, 0.0)))
             stage_samples.append(samples_before)
             stage_share.append(f_b / (f_b + f_v) if f_b + f_v > 0 else 1.0)
-            stage_capped.append(cell.lr0 * _power(cell.gamma, stage - 1) >= cell.lr_cap)
+            stage_capped.append(cell.lr0 * float_power(cell.gamma, stage - 1) >= cell.lr_cap)
             if pending >= n and f_b + f_v < 0.25 * tau[-1]:
                 break  # past the window by a factor 4 in the target: nothing more to fit
             if stage_capped[-1] and pending < n:

@@ -21,19 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._limits import MAX_MILESTONES
 from .._validate import finite_real
-from .lr_shapes import LRShape
-from .schedule import Schedule
-from .seesaw import (
-    _MIN_LEVEL,
-    MAX_MILESTONES,
-    _check_base,
-    _check_cap,
-    _check_factor,
-    _check_p,
-    _Milestones,
-    _PhaseValues,
-)
+from ._lr_shapes import LRShape
+from ._milestones import MIN_LEVEL, Milestones, PhaseValues, check_base, check_cap, check_factor, check_p
+from ._schedule import Schedule
 
 __all__ = [
     "continuous_serial_steps",
@@ -97,7 +89,7 @@ def phase_serial_steps(
 
     Phase ``k`` runs from milestone ``τ_k`` to ``τ_{k+1}`` (``τ_0 = 0``, the warmup included,
     the last phase ends at the horizon) at batch ``B_0 f^{pk}`` (see
-    :func:`theory.seesaw.phase_batches` for the cap).
+    :func:`ramplab.theory.phase_batches` for the cap).
 
     Parameters
     ----------
@@ -129,15 +121,15 @@ def phase_serial_steps(
     Linear decay to 0, halvings: phases of 1/2, 1/4, 1/8, … of the horizon at batches 1, 2, 4, …,
     so ``Σ 2^{−2k−1} = 2/3`` of the constant-batch steps (to the ``1e-12`` level cut-off):
 
-    >>> from ramplab.theory.schedules.lr_shapes import Linear
+    >>> from ramplab.theory.schedules import Linear
     >>> round(phase_serial_steps(Linear(1.0, 300), 1, 2.0), 9)
     200.0
     """
-    base = _check_base(base)
+    base = check_base(base)
     b0 = finite_real(initial_batch, "initial_batch", minimum=1.0)
-    f, p = _check_factor(factor), _check_p(p)
-    values = _PhaseValues(1.0, b0, f, p, _check_cap(batch_cap, b0))
-    ms = _Milestones(base, f, _MIN_LEVEL)
+    f, p = check_factor(factor), check_p(p)
+    values = PhaseValues(1.0, b0, f, p, check_cap(batch_cap, b0))
+    ms = Milestones(base, f, MIN_LEVEL)
     if ms.count + 1 > MAX_MILESTONES:
         raise ValueError(
             f"factor={factor!r} gives {ms.count + 1} phases, more than MAX_MILESTONES = {MAX_MILESTONES} "
@@ -179,14 +171,14 @@ def continuous_serial_steps(
 
     Examples
     --------
-    >>> from ramplab.theory.schedules.lr_shapes import Cosine
+    >>> from ramplab.theory.schedules import Cosine
     >>> round(continuous_serial_steps(Cosine(1.0, 100.0, quarter=True), 1.0), 9)   # 100 · 2/π
     63.661977237
     """
-    base = _check_base(base)
+    base = check_base(base)
     b0 = finite_real(initial_batch, "initial_batch", minimum=1.0)
-    p = _check_p(p)
-    cap = _check_cap(batch_cap, b0)
+    p = check_p(p)
+    cap = check_cap(batch_cap, b0)
     w, total = base.warmup_samples, base.total_samples
     if p == 1.0 and cap is None:
         return (w + base.integral(w, total) / base.peak) / b0
@@ -244,7 +236,7 @@ def seesaw_step_reduction(
     Examples
     --------
     >>> import math
-    >>> from ramplab.theory.schedules.lr_shapes import Cosine, WarmupCosine
+    >>> from ramplab.theory.schedules import Cosine, WarmupCosine
     >>> round(seesaw_step_reduction(Cosine(1.0, 1.0, quarter=True)), 6), round(1 - 2 / math.pi, 6)
     (0.36338, 0.36338)
     >>> round(seesaw_step_reduction(WarmupCosine(1.0, 1.0)), 6)     # docs/math.md#serial-step-reduction: 40.5 %
@@ -252,7 +244,7 @@ def seesaw_step_reduction(
     >>> round(seesaw_step_reduction(WarmupCosine(1.0, 1.0), 1.1), 4)  # discretised: ≈ 38.4 %
     0.3845
     """
-    base = _check_base(base)
+    base = check_base(base)
     b0 = finite_real(initial_batch, "initial_batch", minimum=1.0)
     if factor is None:
         steps = continuous_serial_steps(base, b0, p=p, batch_cap=batch_cap)

@@ -40,10 +40,11 @@ import numpy as np
 
 from collections.abc import Mapping, Sequence
 
-from .._validate import MAX_EXACT_INTEGER, MAX_INT64, choice, describe, finite_real, positive_int, strict_real_array
-from .families import RELEASED_ALPHA_BETA
-from .lr_shapes import WarmupCosine
-from .schedule import MAX_STEP_ARRAY, Schedule
+from .._limits import MAX_EXACT_INTEGER, MAX_INT64, MAX_RELEASED_MILESTONES, MAX_STEP_ARRAY
+from .._validate import choice, describe, finite_real, positive_int, strict_real_array
+from ._families import RELEASED_ALPHA_BETA
+from ._lr_shapes import WarmupCosine
+from ._schedule import Schedule
 
 __all__ = [
     "RELEASED_MODELS",
@@ -61,9 +62,6 @@ RELEASED_MODELS: tuple[tuple[str, float], ...] = (("150M", 3.3e9), ("300M", 6.6e
 RELEASED_SEQ_LEN = 1024
 
 LR_MODES = ("auto", "staircase", "cosine")
-#: Most milestones a replay may have (``k_max = int(log α_f / log r)``): beyond it the milestone
-#: factor is so close to 1 that the run is not a schedule anyone trains with.
-MAX_MILESTONES = 10**6
 
 
 def _whole(value: Any, name: str) -> int:
@@ -116,9 +114,9 @@ def released_milestones(
         raise ValueError(f"alpha_f must lie in (0, 1); got {floor!r}")
     warm = w * total
     k_float = math.log(floor) / math.log(r)
-    if not k_float <= MAX_MILESTONES:
+    if not k_float <= MAX_RELEASED_MILESTONES:
         raise ValueError(f"milestone_factor={describe(milestone_factor)} and alpha_f={describe(alpha_f)} give "
-                         f"{k_float:.3g} milestones, more than MAX_MILESTONES = {MAX_MILESTONES}")
+                         f"{k_float:.3g} milestones, more than MAX_RELEASED_MILESTONES = {MAX_RELEASED_MILESTONES}")
     k_max = int(k_float)
     out = []
     for k in range(1, k_max + 1):

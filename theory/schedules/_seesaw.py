@@ -49,14 +49,23 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._validate import finite_real
-from .lr_shapes import LRShape
-from .schedule import Schedule
+from .._limits import MAX_MILESTONES, MAX_SEESAW_STEPS, MAX_SEGMENTS, MAX_WARMUP_STEPS
+from .._validate import choice, finite_real
+from ._lr_shapes import LRShape
+from ._milestones import (
+    INTEGER_RTOL,
+    MIN_LEVEL,
+    Milestones,
+    PhaseValues,
+    check_base,
+    check_cap,
+    check_factor,
+    check_p,
+    first_true,
+)
+from ._schedule import Schedule
 
 __all__ = [
-    "MAX_MILESTONES",
-    "MAX_SEGMENTS",
-    "MAX_WARMUP_STEPS",
     "ROUNDINGS",
     "continuous_seesaw",
     "milestones",
@@ -68,63 +77,13 @@ __all__ = [
 
 ROUNDINGS = ("exact", "floor", "nearest", "released")
 
-#: Most constant segments (phases visited, or steps of the continuous limit) a builder emits one by
-#: one before it raises (each costs a few crossings, some microseconds); a factor close enough to 1
-#: gives one segment per step.
-MAX_SEGMENTS = 2**19
-#: Most warmup steps a builder emits (each has its own base rate; built as one array).
-MAX_WARMUP_STEPS = 2**24
-#: Default ``max_count`` of :func:`milestones` and the most phases :func:`phase_batches`,
-#: :func:`phase_learning_rates` and ``serial_steps.phase_serial_steps`` list one by one.
-MAX_MILESTONES = 2**20
 
-# Relative slack for "this real batch is really an integer" and for a step that starts on a
-# milestone up to rounding of the cumulative sample count.
-_INTEGER_RTOL = 1e-12
+# Relative slack for a step that starts on a milestone up to rounding of the cumulative sample count.
 _BOUNDARY_RTOL = 1e-12
-# Levels f^{-k} below this fraction of the peak are not milestones (docs/math.md#seesaw-rule).
-_MIN_LEVEL = 1e-12
 # Schedule metadata lists the milestones (a tuple) up to this many, and the phase of every step up
 # to this many steps.
 _LISTED_MILESTONES = 2**16
 _LISTED_STEPS = 2**22
-# Step counts are int64 in a Schedule.
-_MAX_STEPS = 2**62
-
-
-def _check_base(base: Any) -> LRShape:
-    if not isinstance(base, LRShape):
-        raise TypeError(f"base must be an LRShape; got {type(base).__name__}")
-    return base
-
-
-def _check_factor(factor: Any) -> float:
-    f = finite_real(factor, "factor")
-    if not f > 1.0:
-        raise ValueError(f"factor must be > 1; got {f!r}")
-    return f
-
-
-def _check_p(p: Any) -> float:
-    p = finite_real(p, "p")
-    if not 0.0 <= p <= 2.0:
-        raise ValueError(f"p must lie in [0, 2] (p = 1 is Seesaw); got {p!r}")
-    return p
-
-
-def _check_cap(batch_cap: Any, initial_batch: float) -> float | None:
-    if batch_cap is None:
-        return None
-    cap = finite_real(batch_cap, "batch_cap")
-    if cap < initial_batch:
-        raise ValueError(f"batch_cap must be ≥ initial_batch ({initial_batch!r}); got {cap!r}")
-    return cap
-
-
-def _check_rounding(rounding: Any) -> str:
-    if not isinstance(rounding, str) or rounding not in ROUNDINGS:
-        raise ValueError(f"rounding must be one of {ROUNDINGS}; got {rounding!r}")
-    return rounding
 
 
 def _check_phases(phases: Any) -> int:
@@ -159,115 +118,21 @@ def round_batch(batch: float, rounding: str = "exact") -> float | int:
     2.5
     """
     b = finite_real(batch, "batch", minimum=1.0)
-    rounding = _check_rounding(rounding)
+    rounding = choice(rounding, "rounding", ROUNDINGS)
     if rounding == "exact":
         return b
     if rounding == "nearest":
         return int(math.floor(b + 0.5))
     if b >= 2.0**52:  # every float this large is a whole number
         return int(b)
-    low = int(math.floor(b * (1.0 + _INTEGER_RTOL)))
+    low = int(math.floor(b * (1.0 + INTEGER_RTOL)))
     if rounding == "released" and low % 32 == 1 and low < b:
         return low + 1
     return low
 
 
-# --------------------------------------------------------------------------------- milestones
-def _first_true(pred: Callable[[int], bool], lo: int, hi: int, guess: int) -> int:
-    """Smallest ``j ∈ [lo, hi)`` with ``pred(j)``, or ``hi``; ``pred`` is false … false, true … true.
-
-    A galloping search from ``guess``: ``O(log |answer − guess|)`` calls of ``pred``.
-    """
-    def test(j: int) -> bool:
-        return j >= hi or pred(j)
-
-    g = min(max(guess, lo), hi)
-    if test(g):  # answer ≤ g: gallop down
-        b, step = g, 1
-        a = lo
-        while b - step >= lo:
-            if test(b - step):
-                b -= step
-                step *= 2
-            else:
-                a = b - step + 1
-                break
-    else:  # answer > g: gallop up
-        a, step = g + 1, 1
-        b = hi
-        while a + step - 1 < hi:
-            c = a + step - 1
-            if test(c):
-                b = c
-                break
-            a = c + 1
-            step *= 2
-    while a < b:  # answer in [a, b], test(b) true
-        m = (a + b) // 2
-        if test(m):
-            b = m
-        else:
-            a = m + 1
-    return a
-
-
-def _level_count(f: float, min_level: float) -> int:
-    """Largest ``j ≥ 0`` with ``f^{−j} ≥ min_level`` (``O(1)``: a logarithm, then ulp-level repair)."""
-    j = max(0, math.floor(-math.log(min_level) / math.log(f)))
-    for _ in range(64):
-        if j > 0 and f**-j < min_level:
-            j -= 1
-        elif f ** -(j + 1) >= min_level:
-            j += 1
-        else:
-            break
-    return j
-
-
-class _Milestones:
-    """``τ_j = base.crossing(η_0 f^{−j})`` for ``j = 1 … count``, evaluated on demand.
-
-    ``count`` (the milestones strictly inside the horizon, levels down to ``min_level``) is found by
-    a galloping search over ``j``: ``O(log count)`` crossings, whatever the factor.
-    """
-
-    def __init__(self, base: LRShape, f: float, min_level: float) -> None:
-        self.base, self.f = base, f
-        self.log_f = math.log(f)
-        self.total = base.total_samples
-        self._cache: dict[int, float] = {}
-        self.levels = _level_count(f, min_level)
-        g_end = base._rate1(1.0) / base.peak
-        guess = self._levels_above(g_end) if g_end > 0 else self.levels
-        self.count = _first_true(lambda j: not self.tau(j) < self.total, 1, self.levels + 1, guess) - 1
-
-    def _levels_above(self, g: float) -> int:
-        """``⌊log_f(1/g)⌋``: how many levels ``f^{−j}`` lie at or above the relative rate ``g > 0``."""
-        x = -math.log(g) / self.log_f
-        return max(0, math.floor(x)) if math.isfinite(x) else self.levels
-
-    def tau(self, j: int) -> float:
-        """Milestone ``j ≥ 1`` (may be ``≥ total`` or inf beyond ``count``)."""
-        out = self._cache.get(j)
-        if out is None:
-            if len(self._cache) > 4096:
-                self._cache.clear()
-            out = self._cache[j] = self.base._crossing_rel(self.f**-j)
-        return out
-
-    def phase_guess(self, pos: float) -> int:
-        """``#{j : τ_j ≤ pos}`` estimated from the base rate at ``pos`` (exact up to rounding)."""
-        if pos < self.base.warmup_samples:
-            return 0
-        g = self.base._rate1(min(pos / self.total, 1.0)) / self.base.peak
-        return self._levels_above(g) if g > 0 else self.count
-
-    def listed(self) -> np.ndarray:
-        return np.array([self.tau(j) for j in range(1, self.count + 1)], dtype=np.float64)
-
-
 def milestones(
-    base: LRShape, factor: float, *, min_level: float = _MIN_LEVEL, max_count: int = MAX_MILESTONES
+    base: LRShape, factor: float, *, min_level: float = MIN_LEVEL, max_count: int = MAX_MILESTONES
 ) -> np.ndarray:
     """Sample counts ``τ_k`` where the base first falls to ``η_0 f^{−k}``, ``k = 1, 2, …``.
 
@@ -302,58 +167,26 @@ def milestones(
     --------
     Linear decay to zero, halvings: ``1 − τ/100 = 2^{−k}``.
 
-    >>> from ramplab.theory.schedules.lr_shapes import Linear, WarmupCosine
+    >>> from ramplab.theory.schedules import Linear, WarmupCosine
     >>> milestones(Linear(1.0, 100), 2.0, min_level=0.1).tolist()
     [50.0, 75.0, 87.5]
     >>> len(milestones(WarmupCosine(1.0, 1000), 1.1))   # floor 0.1: 1.1^{−24} > 0.1 > 1.1^{−25}
     24
     """
-    base = _check_base(base)
-    f = _check_factor(factor)
+    base = check_base(base)
+    f = check_factor(factor)
     min_level = finite_real(min_level, "min_level")
     if not 0.0 < min_level < 1.0:
         raise ValueError(f"min_level must lie in (0, 1); got {min_level!r}")
     if isinstance(max_count, bool) or not isinstance(max_count, (int, np.integer)) or max_count < 0:
         raise ValueError(f"max_count must be a non-negative integer; got {max_count!r}")
-    ms = _Milestones(base, f, min_level)
+    ms = Milestones(base, f, min_level)
     if ms.count > max_count:
         raise ValueError(
             f"factor={factor!r} gives {ms.count} milestones above min_level={min_level!r} inside the "
             f"horizon, more than max_count={max_count}; use a larger factor or min_level"
         )
     return ms.listed()
-
-
-# ------------------------------------------------------------------------------ phase values
-def _cap_count(b0: float, f: float, p: float, cap: float | None) -> float:
-    """``j_cap``: how many milestones the batch grows by before the cap (``inf`` without one)."""
-    if cap is None or p == 0.0:
-        return math.inf
-    growth = p * math.log(f)
-    if not growth > 0.0:
-        return math.inf
-    x = math.log(cap / b0) / growth * (1.0 + _INTEGER_RTOL) + _INTEGER_RTOL
-    return float(math.floor(x)) if math.isfinite(x) else math.inf
-
-
-class _PhaseValues:
-    """Real batch ``B_k = B_0 f^{p j_k}`` and rate ``η_k = η_0 f^{−(1−p/2) j_k − (k − j_k)}``."""
-
-    def __init__(self, peak: float, b0: float, f: float, p: float, cap: float | None) -> None:
-        self.peak, self.b0, self.f, self.p = peak, b0, f, p
-        self.j_cap = _cap_count(b0, f, p, cap)
-
-    def batch(self, k: int) -> float:
-        j = min(float(k), self.j_cap)
-        try:
-            return self.b0 * self.f ** (self.p * j)
-        except OverflowError:
-            return math.inf
-
-    def lr(self, k: int) -> float:
-        k = float(k)
-        j = min(k, self.j_cap)
-        return self.peak * self.f ** (-(1.0 - 0.5 * self.p) * j - (k - j))
 
 
 def phase_batches(
@@ -391,9 +224,9 @@ def phase_batches(
     ([4.0, 8.0, 16.0, 32.0, 64.0], [4.0, 8.0, 16.0, 16.0, 16.0])
     """
     b0 = finite_real(initial_batch, "initial_batch", minimum=1.0)
-    f, p = _check_factor(factor), _check_p(p)
+    f, p = check_factor(factor), check_p(p)
     n = _check_phases(phases)
-    values = _PhaseValues(1.0, b0, f, p, _check_cap(batch_cap, b0))
+    values = PhaseValues(1.0, b0, f, p, check_cap(batch_cap, b0))
     out = np.array([values.batch(k) for k in range(n)], dtype=np.float64)
     if not math.isfinite(out[-1]):
         k = int(np.argmax(~np.isfinite(out)))
@@ -448,10 +281,10 @@ def phase_learning_rates(
     peak = finite_real(peak, "peak")
     if peak <= 0:
         raise ValueError(f"peak must be positive; got {peak!r}")
-    f, p = _check_factor(factor), _check_p(p)
+    f, p = check_factor(factor), check_p(p)
     b0 = finite_real(initial_batch, "initial_batch", minimum=1.0)
     n = _check_phases(phases)
-    values = _PhaseValues(peak, b0, f, p, _check_cap(batch_cap, b0))
+    values = PhaseValues(peak, b0, f, p, check_cap(batch_cap, b0))
     return np.array([values.lr(k) for k in range(n)], dtype=np.float64)
 
 
@@ -470,7 +303,7 @@ def _total_samples(base: LRShape, rounding: str) -> float:
 
 
 def _check_step_count(total: float, b0: float) -> None:
-    if total / b0 >= _MAX_STEPS:
+    if total / b0 >= MAX_SEESAW_STEPS:
         raise ValueError(
             f"the schedule would take about {total / b0:.3g} steps, more than 2**62; use a larger "
             f"initial_batch (got {b0!r}) or fewer base.total_samples (got {total!r})"
@@ -647,7 +480,7 @@ def seesaw_schedule(
     Linear decay to zero over 64 samples, halvings, ``B_0 = 4``. The step that starts at the
     milestone 48 takes the last 16 samples, crossing (and consuming) the milestones 56, 60, 62, …:
 
-    >>> from ramplab.theory.schedules.lr_shapes import Linear
+    >>> from ramplab.theory.schedules import Linear
     >>> s = seesaw_schedule(Linear(1.0, 64), 4, 2.0, rounding="floor")
     >>> s.metadata["milestones"][:4]
     (32.0, 48.0, 56.0, 60.0)
@@ -656,18 +489,18 @@ def seesaw_schedule(
     >>> s.lr[7:].round(4).tolist()
     [1.0, 0.7071, 0.7071, 0.5]
     """
-    base = _check_base(base)
-    f, p = _check_factor(factor), _check_p(p)
-    rounding = _check_rounding(rounding)
+    base = check_base(base)
+    f, p = check_factor(factor), check_p(p)
+    rounding = choice(rounding, "rounding", ROUNDINGS)
     b0 = finite_real(initial_batch, "initial_batch", minimum=1.0)
-    cap = _check_cap(batch_cap, b0)
+    cap = check_cap(batch_cap, b0)
     if not isinstance(label, str):
         raise TypeError(f"label must be a string; got {label!r}")
     total = _total_samples(base, rounding)
     _check_step_count(total, b0)
-    ms = _Milestones(base, f, _MIN_LEVEL)
+    ms = Milestones(base, f, MIN_LEVEL)
     last = ms.count  # phases 0 … last; phase k ends at τ_{k+1} (the last at the horizon)
-    values = _PhaseValues(base.peak, b0, f, p, cap)
+    values = PhaseValues(base.peak, b0, f, p, cap)
     warm_end = base.warmup_samples
 
     def phase_end(k: int) -> float:
@@ -683,7 +516,7 @@ def seesaw_schedule(
     while True:
         # The phase of pos, counting the milestones within the rounding slack before it as crossed.
         guess = ms.phase_guess(min(pos / (1.0 - _BOUNDARY_RTOL), total))
-        k = _first_true(still_ahead(pos), k, last, max(k, guess))
+        k = first_true(still_ahead(pos), k, last, max(k, guess))
         end = phase_end(k)
         b_real = values.batch(k)
         if b_real >= total - pos:
@@ -790,18 +623,18 @@ def continuous_seesaw(
 
     Examples
     --------
-    >>> from ramplab.theory.schedules.lr_shapes import Linear
+    >>> from ramplab.theory.schedules import Linear
     >>> s = continuous_seesaw(Linear(1.0, 100), 10)
     >>> s.batch.round(4).tolist()    # 10 / (1 − τ/100) at τ = 0, 10, 21.11, …
     [10.0, 11.1111, 12.6761, 15.1028, 19.5656, 31.5444]
     >>> s.lr.round(4).tolist()       # sqrt(1 − τ/100)
     [1.0, 0.9487, 0.8882, 0.8137, 0.7149, 0.5616]
     """
-    base = _check_base(base)
-    p = _check_p(p)
-    rounding = _check_rounding(rounding)
+    base = check_base(base)
+    p = check_p(p)
+    rounding = choice(rounding, "rounding", ROUNDINGS)
     b0 = finite_real(initial_batch, "initial_batch", minimum=1.0)
-    cap = _check_cap(batch_cap, b0)
+    cap = check_cap(batch_cap, b0)
     if not isinstance(label, str):
         raise TypeError(f"label must be a string; got {label!r}")
     total = _total_samples(base, rounding)
