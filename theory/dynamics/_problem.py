@@ -1,6 +1,6 @@
 """Noisy linear regression in the eigenbasis of the input covariance (docs/math.md#noisy-linear-regression).
 
-One :class:`Problem` feeds both the exact solver (:mod:`theory.recursion`) and the Monte Carlo
+One :class:`Problem` feeds both the exact solver (:func:`ramplab.theory.expected_risk`) and the Monte Carlo
 sampler (:mod:`simulations`): the spectrum ``λ``, the per-direction initial second moments
 ``s_i(0) = E[(w_0 − w*)_i²]``, the label-noise variance ``σ²`` and the fourth moment ``κ`` of the
 standardised input coordinates.
