@@ -45,7 +45,8 @@ def data(ctx: FigureContext) -> FigureTable:
     rows, per_step, summary = [], [], {}
     for label, freeze, _, _ in VARIANTS:
         rule = AdaptiveRule(check_every=check, epsilon0=epsilon0, integer_batch=True, freeze_at_cap=freeze)
-        run = rule.run(problem, steps)
+        # The never-freezing variant diverges: flagged, so its curves stop where the solver's rule says.
+        run = rule.run(problem, steps, on_divergence="flag")
         lr, batch = run.schedule.step_arrays()
         samples = np.concatenate([[0.0], np.cumsum(batch)])
         for k, (s, g, e, m) in enumerate(zip(run.check_steps, run.gradient_norms, run.thresholds, run.stages)):
@@ -58,6 +59,7 @@ def data(ctx: FigureContext) -> FigureTable:
                         for t in range(1, steps + 1))
         summary[label] = {
             "freeze_at_cap": freeze, "switch_steps": run.switch_steps, "final_stage": int(run.stages[-1]),
+            "diverged_at": run.diverged_at,
             "final_lr": float(lr[-1]), "final_batch": float(batch[-1]), "final_risk": float(run.risk[-1]),
             "stage_batches": sorted({float(b) for b in batch}),
         }

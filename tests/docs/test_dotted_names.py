@@ -4,7 +4,7 @@ Scanned: ``docs/*.md``, ``README.md``, ``docs/tutorials/*.py`` and every docstri
 ``ramplab`` (modules, classes, functions, methods). A *dotted name* is ``ramplab.a.b…`` or the short
 form ``theory.a.b…`` (read as ``ramplab.theory.a.b…``). It resolves when importing its longest
 importable module prefix and then reading the remaining parts as attributes succeeds, so
-``ramplab.theory.stability.is_stable`` resolves (an attribute of ``ramplab.theory``) and
+``ramplab.theory.Schedule.constant`` resolves (an attribute of an attribute of ``ramplab.theory``) and
 ``theory.sfo.bound_steps`` (a module that is gone) does not.
 """
 
@@ -108,7 +108,7 @@ def test_allow_list_is_limited_and_not_stale():
 def test_the_scan_finds_names_and_catches_a_stale_one():
     found = [m.group(0) for _, text in _sources() for m in DOTTED.finditer(text)]
     assert "ramplab.theory" in found and len(found) > 50
-    assert _resolves("ramplab.theory.stability.is_stable") and _resolves("ramplab.theory.complexity.bound_steps")
+    assert _resolves("ramplab.theory.Schedule.constant") and _resolves("ramplab.theory.complexity.bound_steps")
     assert not _resolves("ramplab.theory.sfo.bound_steps") and not _resolves("ramplab.theory.growth")
 
 

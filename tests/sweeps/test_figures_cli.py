@@ -52,7 +52,7 @@ def booby_trapped(monkeypatch):
         raise AssertionError("built although the arguments were bad")
 
     for name, spec in list(REGISTRY.items()):
-        monkeypatch.setitem(REGISTRY, name, FigureSpec(name, spec.description, trap))
+        monkeypatch.setitem(REGISTRY, name, FigureSpec(name, spec.description, trap, spec.draw))
     return built
 
 

@@ -149,7 +149,7 @@ def test_the_code_hash_reads_every_subpackage_source():
     from ramplab.sweeps.keys import _source_files
 
     names = {name for name, _ in _source_files()}
-    for expected in ("ramplab/cli.py", "theory/dynamics/recursion.py", "simulations/monte_carlo.py",
+    for expected in ("ramplab/cli.py", "theory/dynamics/_risk.py", "simulations/monte_carlo.py",
                      "figures/sfo_critical_batch.py", "sweeps/keys.py", "benchmarks/exact_solver.py"):
         assert expected in names
     assert not any("__pycache__" in n for n in names)

@@ -167,7 +167,8 @@ def test_steps_to_target_matches_an_independent_loop(problem, frac, batch, level
         assert t - 1 < hit.fractional_steps[0] <= t or t == 0
         assert hit.final_gradient_norm2[0] == pytest.approx(g[t], rel=1e-9)
     else:
-        assert hit.status[0] in ("unreachable", "horizon") and math.isinf(hit.steps[0])
+        # Not reached; a row whose risk passes the solver's divergence bound is "diverged" (docs/math.md#divergence).
+        assert hit.status[0] in ("unreachable", "horizon", "diverged") and math.isinf(hit.steps[0])
 
 
 @settings(max_examples=30)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .._limits import MAX_EXACT_INTEGER, MAX_STEP_ARRAY
 from .._validate import finite_real, flag, nonnegative_int, optional_positive_real, positive_int, positive_real
-from ..dynamics import Problem
-from ..dynamics import second_moment_step
+from ..dynamics import Problem, controlled_risk
 from ..schedules._growth import float_power
 from ..schedules._schedule import Schedule
 
@@ -44,7 +44,10 @@ class AdaptiveRun:
     stages : ndarray of int
         Stage after each check.
     risk : ndarray
-        Excess risk after each step, ``risk[0]`` the initial one.
+        Excess risk after each step, ``risk[0]`` the initial one; ``+inf`` from ``diverged_at`` on.
+    diverged_at : int or None
+        With ``run(..., on_divergence="flag")``: the step at which the risk diverged
+        (docs/math.md#divergence); the checks stop there.
 
     Examples
     --------
@@ -61,6 +64,7 @@ class AdaptiveRun:
     thresholds: np.ndarray
     stages: np.ndarray
     risk: np.ndarray
+    diverged_at: int | None = None
 
     @property
     def switch_steps(self) -> np.ndarray:
@@ -303,17 +307,22 @@ class AdaptiveRule:
         norm = finite_real(gradient_norm, "gradient_norm", minimum=0.0)
         return m + 1 if norm <= self.threshold(m) and not self.frozen(m) else m
 
-    def run(self, problem: Problem, steps: int) -> AdaptiveRun:
+    def run(self, problem: Problem, steps: int, on_divergence: str = "raise") -> AdaptiveRun:
         """Apply the rule for ``steps`` steps of exact expected SGD on ``problem``.
 
         The gradient norm at each check is the exact ``sqrt(Σ λ² s)`` of the expected dynamics
-        (docs/math.md#adaptive-rule, docs/math.md#sgd-second-moment-recursion).
+        (docs/math.md#adaptive-rule, docs/math.md#sgd-second-moment-recursion). The rule is the
+        controller of the solver's one loop (:func:`~ramplab.theory.dynamics.controlled_risk`), so the
+        run is the one ``expected_risk`` computes on the realised schedule, bit for bit.
 
         Parameters
         ----------
         problem : Problem
         steps : int
             Steps to run, at most ``MAX_STEP_ARRAY``.
+        on_divergence : {"raise", "flag"}
+            A diverging run raises :class:`~ramplab.theory.DivergenceError`, or (``"flag"``) stops
+            there and says so in ``diverged_at`` (risk ``+inf`` from that step on).
 
         Returns
         -------
@@ -327,7 +336,8 @@ class AdaptiveRule:
         TypeError
             For a ``problem`` that is not a :class:`Problem`.
         DivergenceError
-            If the risk leaves float64.
+            If the risk diverges: the solver's one rule (docs/math.md#divergence), not only an
+            overflow (a risk of 1e97 raises).
 
         Examples
         --------
@@ -342,34 +352,37 @@ class AdaptiveRule:
             raise ValueError(f"steps must be ≤ MAX_STEP_ARRAY = {MAX_STEP_ARRAY}: the run records per-step "
                              f"rates, batches and risks; got steps={steps}")
         steps = positive_int(steps, "steps", maximum=MAX_STEP_ARRAY)
-        lam = problem.eigenvalues
-        weight = problem.multiplicity * lam  # reductions count each coordinate m_i times (docs/math.md#multiplicity)
-        s = problem.initial_second_moment.copy()
-        stage = 0
-        lrs, batches = np.empty(steps), np.empty(steps)
-        risk = np.empty(steps + 1)
-        risk[0] = 0.5 * float(weight @ s)
+        rule = self
         checks, norms, thresholds, stages = [], [], [], []
-        lr, batch = self.stage_values(stage)
-        with np.errstate(over="ignore", invalid="ignore"):
-            for t in range(steps):
-                lrs[t], batches[t] = lr, batch
-                s = second_moment_step(s, lam, lr, batch, problem.noise_variance, problem.kurtosis,
-                                       q=float(weight @ s), xp=np)
-                risk[t + 1] = 0.5 * float(weight @ s)
-                if not math.isfinite(risk[t + 1]):
-                    from ..dynamics import DivergenceError
 
-                    raise DivergenceError(t + 1, 0, "adaptive")
-                if (t + 1) % self.check_every == 0:
-                    norm = math.sqrt(float((weight * lam) @ s))
-                    checks.append(t + 1)
-                    norms.append(norm)
-                    thresholds.append(self.threshold(stage))
-                    stage = self.next_stage(stage, norm)
-                    stages.append(stage)
-                    lr, batch = self.stage_values(stage)
+        class Checks:
+            """The rule as the controller of the solver's loop: a chunk ends at every check."""
+
+            stage = 0
+            lr, batch = rule.stage_values(0)
+
+            def next_stop(self, step: int) -> int:
+                return (step // rule.check_every + 1) * rule.check_every
+
+            def tables(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+                return np.full((1, stop - start), self.lr), np.full((1, stop - start), self.batch)
+
+            def observe(self, view: Any) -> None:
+                if view.step % rule.check_every:
+                    return
+                norm = math.sqrt(float(view.gradient_norm2[0]))
+                checks.append(view.step)
+                norms.append(norm)
+                thresholds.append(rule.threshold(self.stage))
+                self.stage = rule.next_stage(self.stage, norm)
+                stages.append(self.stage)
+                self.lr, self.batch = rule.stage_values(self.stage)
+
+        trajectory = controlled_risk(problem, steps, Checks(), label="adaptive", integer_batch=self.integer_batch,
+                                     on_divergence=on_divergence)
+        risk = trajectory.risk
+        lrs, batches = trajectory.schedule.step_arrays()
         schedule = Schedule(lrs, batches, label="adaptive", integer_batch=self.integer_batch,
                             metadata={"kind": "adaptive_growth", "rule": self})
         return AdaptiveRun(self, schedule, np.array(checks, dtype=int), np.array(norms), np.array(thresholds),
-                           np.array(stages, dtype=int), risk)
+                           np.array(stages, dtype=int), risk, trajectory.diverged_at)

@@ -20,8 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._validate import describe, positive_int, strict_real_array
-from ..dynamics import Problem
-from ..dynamics import second_moment_step
+from ..dynamics import DIVERGENCE_CHECK_EVERY, Problem, advance_rows
 from ..schedules._schedule import Schedule, schedule_list
 from ._bounds import check_problem
 
@@ -29,8 +28,6 @@ __all__ = ["TargetHitting", "schedule_to_target", "steps_to_target"]
 
 STATUSES = ("reached", "unreachable", "diverged", "horizon")
 
-# How often (steps) the early-exit tests run: each costs a pass over the state.
-_CHECK_EVERY = 64
 # Steps of the schedules read at a time by schedule_to_target (never the whole per-step arrays).
 _CHUNK = 4096
 
@@ -115,10 +112,19 @@ def _hitting(*args: Any, **kwargs: Any) -> TargetHitting:
 def _hitting_loop(problem: Problem, lr_at: Any, batch_at: Any, samples_after: Any, rows: int, horizon: int,
                   tau: np.ndarray, *, ends: np.ndarray | None = None, s_inf: np.ndarray | None = None,
                   constant: bool = False) -> TargetHitting:
-    """The shared loop. ``lr_at(t, idx)``, ``batch_at(t, idx)``: step ``t``'s (0-based) rate and batch
-    for rows ``idx``; ``samples_after(t, idx)``: cumulative samples after step ``t``."""
+    """The shared loop, a client of the solver's loop. ``lr_at(t, idx)``, ``batch_at(t, idx)``: step
+    ``t``'s (0-based) rate and batch for rows ``idx``; ``samples_after(t, idx)``: cumulative samples
+    after step ``t``.
+
+    The rows advance through :func:`~ramplab.theory.dynamics.advance_rows` one divergence-check
+    interval at a time (the solver's step, kernels and divergence rule, docs/math.md#divergence);
+    between intervals the rows that reached the target, diverged, were certified unreachable or ran
+    out of schedule leave. The certificates (constant ``(η, b)``, ``κ ≥ 2``, module docstring) compare
+    the state across the whole interval: the step map is monotone and affine, so ``s(t + L) ≥ s(t)``
+    makes every later ``s`` dominate one of ``s(t) … s(t + L − 1)``, none of which reached the target.
+    """
     lam = problem.eigenvalues
-    moments = np.stack([lam, lam * lam], axis=1) * problem.multiplicity[:, None]  # docs/math.md#multiplicity
+    weights = problem.multiplicity * lam  # docs/math.md#multiplicity
     kappa_excess, trace, sigma2 = problem.kurtosis - 2.0, problem.trace, problem.noise_variance
     certify = constant and problem.kurtosis >= 2.0
     steps, samples = np.full(rows, np.inf), np.full(rows, np.inf)
@@ -126,58 +132,62 @@ def _hitting_loop(problem: Problem, lr_at: Any, batch_at: Any, samples_after: An
     status = np.full(rows, "horizon", dtype=object)
     final = np.full(rows, np.nan)
     s = np.repeat(problem.initial_second_moment[None, :], rows, axis=0)
-    qm = s @ moments
-    q, g = qm[:, 0], qm[:, 1]
+    q, g = s @ weights, s @ (weights * lam)
     vmax = kappa_excess * g + trace * (q + sigma2)
     hit = g <= tau
     steps[hit] = samples[hit] = frac_steps[hit] = frac_samples[hit] = 0.0
     status[hit], final[hit] = "reached", g[hit]
     active = np.flatnonzero(~hit)
-    s, q, g = s[active], q[active], g[active]
+    s = s[active]
     hopeless = None
     if certify and s_inf is not None:
         with np.errstate(invalid="ignore"):
-            hopeless = np.isfinite(s_inf[:, 0]) & (s_inf @ moments[:, 1] >= tau)
+            hopeless = np.isfinite(s_inf[:, 0]) & (s_inf @ (weights * lam) >= tau)
+    t = 0
     with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(horizon):
-            if not active.size:
-                break
-            lr, batch = lr_at(t, active), batch_at(t, active)
-            previous, s_before = g, s
-            s = second_moment_step(s, lam, lr[:, None], batch[:, None], sigma2, problem.kurtosis,
-                                   q=q[:, None], xp=np)
-            qm = s @ moments
-            q, g = qm[:, 0], qm[:, 1]
-            vmax[active] = np.fmax(vmax[active], kappa_excess * g + trace * (q + sigma2))
-            done = g <= tau[active]
-            if done.any():
-                idx = active[done]
-                frac = _crossing_fraction(previous[done], g[done], tau[idx])
-                after = samples_after(t, idx)
-                steps[idx], samples[idx], status[idx], final[idx] = float(t + 1), after, "reached", g[done]
-                frac_steps[idx] = t + frac
-                frac_samples[idx] = after - batch[done] * (1.0 - frac)
-            stop = done
-            if done.any() or (t + 1) % _CHECK_EVERY == 0 or t + 1 == horizon:
-                bad = ~np.isfinite(g) & ~done
-                status[active[bad]] = "diverged"
-                stop = stop | bad
-                if certify:
-                    # Both certificates of the module docstring (constant (η, b), κ ≥ 2).
-                    grew = np.all(s >= s_before, axis=1)
-                    if hopeless is not None:
-                        grew |= hopeless[active] & np.all(s >= s_inf[active], axis=1)
-                    stuck = grew & ~stop
-                    status[active[stuck]] = "unreachable"
-                    stop = stop | stuck
+        while t < horizon and active.size:
+            length = min(DIVERGENCE_CHECK_EVERY, horizon - t)
+            lr = np.stack([lr_at(k, active) for k in range(t, t + length)], axis=1)
+            batch = np.stack([batch_at(k, active) for k in range(t, t + length)], axis=1)
+            s_before = s
+            s, q_k, g_k, first_bad = advance_rows(problem, s, t, lr, batch)
+            # The first step of the chunk at which each row is at or below its target.
+            below = g_k[:, 1:] <= tau[active][:, None]
+            reached = below.any(axis=1)
+            k_hit = np.where(reached, np.argmax(below, axis=1) + 1, length)  # steps into the chunk
+            upto = np.arange(1, length + 1)[None, :] <= k_hit[:, None]
+            load = np.where(upto, kappa_excess * g_k[:, 1:] + trace * (q_k[:, 1:] + sigma2), np.nan)
+            vmax[active] = np.fmax(vmax[active], np.nanmax(np.where(np.isnan(load), -np.inf, load), axis=1))
+            diverged = ~reached & (first_bad <= t + length)
+            if reached.any():
+                idx, kk = active[reached], k_hit[reached]
+                g_at, g_prev = g_k[reached, kk], g_k[reached, kk - 1]
+                frac = _crossing_fraction(g_prev, g_at, tau[idx])
+                after = np.array([samples_after(t + int(k) - 1, np.array([i]))[0] for k, i in zip(kk, idx)])
+                b_at = batch[reached, kk - 1]
+                steps[idx], samples[idx], status[idx], final[idx] = (t + kk).astype(float), after, "reached", g_at
+                frac_steps[idx] = t + kk - 1 + frac
+                frac_samples[idx] = after - b_at * (1.0 - frac)
+            status[active[diverged]] = "diverged"
+            stop = reached | diverged
+            if certify:
+                # Both certificates of the module docstring (constant (η, b), κ ≥ 2), over the interval.
+                grew = np.all(s >= s_before, axis=1)
+                if hopeless is not None:
+                    grew |= hopeless[active] & np.all(s >= s_inf[active], axis=1)
+                stuck = grew & ~stop
+                status[active[stuck]] = "unreachable"
+                stop = stop | stuck
+            t += length
             if ends is not None:
-                stop = stop | (ends[active] <= t + 1)
-            if stop.any():
-                final[active[stop & ~done]] = g[stop & ~done]
-                keep = ~stop
-                active, s, q, g = active[keep], s[keep], q[keep], g[keep]
+                stop = stop | (ends[active] <= t)
+            final[active[stop & ~reached]] = g_k[stop & ~reached, length]
+            keep = ~stop
+            if not keep.all():
+                active, s = active[keep], s[keep]
+            last = g_k[keep, length]
     if active.size:
-        final[active] = g
+        final[active] = last
     return TargetHitting(tau, steps, samples, status.astype(str), final, frac_steps, frac_samples, vmax)
 
 

@@ -19,7 +19,7 @@ rows, which use the full row's rate). Groups never interact, so several groups r
 (``prange``) over a whole chunk of steps; a single group at large ``d`` instead runs its tiles in
 parallel step by step (``advance_wide``).
 
-Divergence bookkeeping follows :func:`~ramplab.theory.dynamics.ramplab.theory.expected_risk`: per group,
+Divergence bookkeeping follows :func:`~ramplab.theory.expected_risk` and the loop of ``_loop``: per group,
 ``first_bad`` is the first step whose risk or averaged risk is not finite, and ``bad_check`` the
 first check step (a multiple of ``check_every``) at which the state itself was not finite; the group
 stops there.

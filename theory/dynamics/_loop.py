@@ -28,7 +28,7 @@ same for a continued run as for the uninterrupted one, and the continuation is b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from array_api_compat import is_cupy_namespace
@@ -518,9 +518,24 @@ class ReferenceBackend:
 class LoopView:
     """What stop rules and controllers see at the end of a chunk (NumPy, per schedule).
 
-    ``step`` is the absolute step just completed; ``risk`` the excess risk of each schedule's full
-    row; ``gradient_norm2`` ``E‖∇f‖² = Σ m λ² s``; ``active`` which schedules still advance.
-    ``state()`` exports the state arrays (``R`` or ``S`` rows each) when a rule needs them.
+    Parameters
+    ----------
+    step : int
+        The step just completed, counted from the trajectory's start.
+    risk : ndarray, shape (S,)
+        Excess risk of each schedule's full row.
+    gradient_norm2 : ndarray, shape (S,)
+        ``E‖∇f‖² = Σ m λ² s`` of each schedule (docs/math.md#normalized-sgd).
+    active : ndarray of bool, shape (S,)
+        Which schedules still advance.
+    state : callable
+        ``state()`` exports the state arrays (``R`` or ``S`` rows each), for a rule that needs them.
+
+    Examples
+    --------
+    >>> view = LoopView(10, np.array([0.5]), np.array([0.2]), np.array([True]), dict)
+    >>> view.step, float(view.risk[0])
+    (10, 0.5)
     """
 
     step: int
@@ -530,20 +545,64 @@ class LoopView:
     state: Callable[[], dict[str, np.ndarray]]
 
 
-class Controller(Protocol):
-    """The controller hook: where chunks end and the ``(η, B)`` of the next chunk.
+class Controller:
+    """The controller hook of the loop: where chunks end and the ``(η, B)`` of the next chunk.
 
-    ``next_stop(step)`` is the absolute step (> ``step``) at which the controller next wants to look
-    (the current chunk ends there at the latest); ``tables(start, stop)`` gives the per-step ``(η, B)``
-    of every schedule for the absolute steps ``start … stop − 1`` (shape ``(S, stop − start)`` each);
-    ``observe(view)`` sees the state at the end of each chunk and may change what ``tables`` returns.
+    Subclass it, or give any object these three methods (docs/math.md#exact-solver-layout); the
+    adaptive growth rule is one (:meth:`ramplab.theory.AdaptiveRule.run`).
+
+    Examples
+    --------
+    A controller that halves the rate every 100 steps (see :func:`~ramplab.theory.dynamics.controlled_risk`):
+
+    >>> class Halving(Controller):
+    ...     lr = 0.4
+    ...     def next_stop(self, step): return (step // 100 + 1) * 100
+    ...     def tables(self, start, stop): return np.full((1, stop - start), self.lr), np.ones((1, stop - start))
+    ...     def observe(self, view): self.lr /= 2 if view.step % 100 == 0 else 1
+    >>> Halving().next_stop(150)
+    200
     """
 
-    def next_stop(self, step: int) -> int: ...
+    def next_stop(self, step: int) -> int:
+        """The step at which to look next.
 
-    def tables(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]: ...
+        Parameters
+        ----------
+        step : int
+            The current step, counted from the trajectory's start.
 
-    def observe(self, view: LoopView) -> None: ...
+        Returns
+        -------
+        int
+            A step ``> step``; the current chunk ends there at the latest.
+        """
+        raise NotImplementedError
+
+    def tables(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per-step ``(η, B)`` of every schedule for the steps ``start … stop − 1``.
+
+        Parameters
+        ----------
+        start, stop : int
+            The chunk's steps, counted from the trajectory's start.
+
+        Returns
+        -------
+        lr, batch : ndarray, shape (S, stop − start)
+            Learning rates and batch sizes (samples).
+        """
+        raise NotImplementedError
+
+    def observe(self, view: LoopView) -> None:
+        """See the state at the end of a chunk; may change what :meth:`tables` returns next.
+
+        Parameters
+        ----------
+        view : LoopView
+            The step just completed and the schedules' risk and ``E‖∇f‖²``.
+        """
+        raise NotImplementedError
 
 
 @dataclass
@@ -562,19 +621,26 @@ def run(setting: Setting, schedules: Sequence[Schedule], backend_of: Callable[[d
         recorder: Recorder, raise_on_divergence: bool, weights_of: Callable[[int, int], np.ndarray] | None = None,
         momentum: float | np.ndarray | None = None, start: Sequence[SolverState] | None = None,
         keep_states: Sequence[int] = (), controller: Controller | None = None,
-        stop_rule: Callable[[LoopView], np.ndarray] | None = None) -> Run:
+        stop_rule: Callable[[LoopView], np.ndarray] | None = None,
+        resume: tuple[int, dict[str, np.ndarray]] | None = None) -> Run:
     """Advance every schedule through its steps; see the module docstring.
 
     ``backend_of(arrays, noise)`` builds the backend from the start arrays. ``keep_states`` are
     absolute steps after which the state is copied out (chunks end there). ``stop_rule(view)``
-    returns the schedules to stop (bool ``(S,)``) at the end of a chunk.
+    returns the schedules to stop (bool ``(S,)``) at the end of a chunk. ``resume = (step, arrays)``
+    starts from stacked state arrays after ``step`` steps (as :func:`start_arrays` makes them) instead of
+    ``start``.
     """
     S = setting.n_sched
     offset = 0 if start is None else int(start[0].step)
+    if resume is not None:
+        offset = int(resume[0])
     lengths_rel = np.array([len(x) for x in schedules], dtype=np.int64)
     horizon_rel = int(lengths_rel.max())
     lengths, horizon = lengths_rel + offset, horizon_rel + offset
     arrays, noise = start_arrays(setting, start)
+    if resume is not None:
+        arrays = {name: np.array(resume[1][name], dtype=np.float64) for name, _ in setting.state_names()}
     backend = backend_of(arrays, noise)
     out = Outputs.empty(setting.rows, S, recorder.columns, setting.averaging)
     books = Books.new(S)

@@ -110,3 +110,178 @@ def fused_supported(xp: Any, dtype: Any) -> bool:
         return np.dtype(dtype) in (np.dtype(np.float64), np.dtype(np.float32))
     except TypeError:
         return False
+
+
+def controlled_risk(problem: Problem, steps: int, controller: _loop.Controller, optimizer: str = "sgd", *,
+                    label: str = "controlled", integer_batch: bool = False,
+                    divergence_threshold: float = 1e12, on_divergence: str = "raise") -> RiskTrajectory:
+    """Exact risk of SGD or NSGD whose ``(η, B)`` a controller chooses as the run goes.
+
+    The controller hook of the one loop (docs/math.md#exact-solver-layout): at the end of every chunk
+    the loop shows ``controller.observe`` the state (:class:`~ramplab.theory.dynamics.LoopView`: risk,
+    ``E‖∇f‖²``), asks ``controller.next_stop(step)`` where the next chunk ends and
+    ``controller.tables(start, stop)`` for its per-step ``(η, B)`` (arrays of shape ``(1, stop − start)``).
+    The divergence rule is the solver's (docs/math.md#divergence): a diverging run raises
+    :class:`~ramplab.theory.DivergenceError`.
+
+    Parameters
+    ----------
+    problem : Problem
+    steps : int
+        Steps to run, ≥ 1.
+    controller : Controller
+        See :class:`~ramplab.theory.dynamics.Controller`.
+    optimizer : {"sgd", "nsgd"}
+    label : str
+        Label of the realised schedule.
+    integer_batch : bool
+        Whether the realised batches are integers (they must be, when true).
+    divergence_threshold : float
+        As for :func:`~ramplab.theory.expected_risk`.
+    on_divergence : {"raise", "flag"}
+        As for :func:`~ramplab.theory.expected_risk`; with ``"flag"`` the realised schedule keeps the
+        last ``(η, B)`` after the run stopped.
+
+    Returns
+    -------
+    RiskTrajectory
+        Every step; its ``schedule`` is the realised one (``expected_risk`` on it reproduces the run).
+
+    Raises
+    ------
+    DivergenceError
+        When the risk diverges (docs/math.md#divergence) and ``on_divergence="raise"``.
+
+    Examples
+    --------
+    Halve the rate once the risk is below 0.3:
+
+    >>> import numpy as np
+    >>> from ramplab.theory import Problem
+    >>> class Halve:
+    ...     lr = 0.4
+    ...     def next_stop(self, step): return step + 10
+    ...     def tables(self, start, stop): return np.full((1, stop - start), self.lr), np.full((1, stop - start), 4.0)
+    ...     def observe(self, view):
+    ...         if view.risk[0] < 0.3: self.lr = 0.2
+    >>> r = controlled_risk(Problem.power_law(20, 1.5, 1.0, 0.1), 100, Halve())
+    >>> sorted(set(r.schedule.lr.tolist()))
+    [0.2, 0.4]
+    """
+    from .._validate import choice, positive_int
+
+    steps = positive_int(steps, "steps")
+    raise_on_divergence = choice(on_divergence, "on_divergence", ("raise", "flag")) == "raise"
+    setting = _loop.Setting(problem=problem, n_sched=1, split=False, nsgd=optimizer == "nsgd", averaging=False,
+                            momentum=False, limit=divergence_limit(problem, divergence_threshold))
+    lrs: list[np.ndarray] = []
+    batches: list[np.ndarray] = []
+
+    class Recording:
+        def next_stop(self, step: int) -> int:
+            return controller.next_stop(step)
+
+        def tables(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+            lr, batch = (np.ascontiguousarray(np.broadcast_to(np.asarray(v, dtype=np.float64), (1, stop - start)))
+                         for v in controller.tables(start, stop))
+            lrs.append(lr[0])
+            batches.append(batch[0])
+            return lr, batch
+
+        def observe(self, view: _loop.LoopView) -> None:
+            controller.observe(view)
+
+    placeholder = Schedule.constant(1.0, 1, steps=steps)  # the loop reads only its length
+    fused = fused_supported(np, None)
+
+    def backend_of(arrays: dict, noise: np.ndarray) -> Any:
+        if fused:
+            return _loop.FusedBackend(setting, arrays, noise, np.float64)
+        return _loop.ReferenceBackend(setting, arrays, noise, np, np.float64)
+
+    recorder = _loop.Recorder(steps, None)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        run = _loop.run(setting, [placeholder], backend_of, recorder=recorder,
+                        raise_on_divergence=raise_on_divergence, controller=Recording())
+    lr, batch = np.concatenate(lrs), np.concatenate(batches)
+    if lr.size < steps:  # the loop stopped early (a diverged run): the last rates stay
+        lr = np.concatenate([lr, np.full(steps - lr.size, lr[-1])])
+        batch = np.concatenate([batch, np.full(steps - batch.size, batch[-1])])
+    realised = Schedule(lr, batch, label=label, integer_batch=integer_batch)
+    return package(run, setting, [realised], optimizer, recorder, raise_on_divergence)[0]
+
+
+def advance_rows(problem: Problem, second_moment: np.ndarray, step: int, lr: np.ndarray, batch: np.ndarray, *,
+                 divergence_threshold: float = 1e12) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Advance independent SGD rows through one chunk of the loop, from their second moments.
+
+    For clients that look at every step of a chunk and then decide which rows go on (hitting
+    times): the rows run through :func:`._loop.run` with the per-step ``(η, B)`` given, starting
+    after ``step`` steps (the divergence checks count from there), and the state comes back to be
+    passed in again (a continuation, bitwise the uninterrupted run).
+
+    Parameters
+    ----------
+    problem : Problem
+    second_moment : ndarray, shape (R, d)
+        The rows' ``s`` before the chunk.
+    step : int
+        Steps the rows have taken before the chunk.
+    lr, batch : ndarray, shape (R, L)
+        Per-step rates and batches of each row.
+    divergence_threshold : float
+        As for :func:`~ramplab.theory.expected_risk`.
+
+    Returns
+    -------
+    second_moment : ndarray, shape (R, d)
+        After the chunk.
+    q, gradient_norm2 : ndarray, shape (R, L + 1)
+        ``Σ m λ s`` and ``Σ m λ² s`` after ``0 … L`` steps of the chunk.
+    first_bad : ndarray of int64, shape (R,)
+        The first step (counted like ``step``) at which a row diverged (docs/math.md#divergence),
+        ``iinfo(int64).max`` for none.
+
+    Examples
+    --------
+    Two rows, one step each, from the initial state: the first row's rate is zero, so it stays.
+
+    >>> from ramplab.theory import Problem
+    >>> p = Problem([1.0], [1.0], noise_variance=0.0)
+    >>> s, q, g, bad = advance_rows(p, np.ones((2, 1)), 0, np.array([[0.0], [0.5]]), np.ones((2, 1)))
+    >>> s.ravel().tolist(), g[:, -1].tolist()
+    ([1.0, 0.75], [1.0, 0.75])
+    """
+    rows, length = lr.shape
+    setting = _loop.Setting(problem=problem, n_sched=rows, split=False, nsgd=False, averaging=False, momentum=False,
+                            limit=divergence_limit(problem, divergence_threshold))
+
+    class Given:
+        def next_stop(self, at: int) -> int:
+            return step + length
+
+        def tables(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+            return (np.ascontiguousarray(lr[:, start - step: stop - step]),
+                    np.ascontiguousarray(batch[:, start - step: stop - step]))
+
+        def observe(self, view: _loop.LoopView) -> None:
+            pass
+
+    fused = fused_supported(np, None)
+
+    def backend_of(arrays: dict, noise: np.ndarray) -> Any:
+        if fused:
+            return _loop.FusedBackend(setting, arrays, noise, np.float64)
+        return _loop.ReferenceBackend(setting, arrays, noise, np, np.float64)
+
+    placeholder = Schedule.constant(1.0, 1, steps=length)
+    recorder = _loop.Recorder(length, None)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        run = _loop.run(setting, [placeholder] * rows, backend_of, recorder=recorder, raise_on_divergence=False,
+                        controller=Given(), resume=(step, {"second_moment": second_moment}))
+        s = run.final["second_moment"]
+        lam, w = problem.eigenvalues, problem.multiplicity * problem.eigenvalues
+        g = np.empty((rows, length + 1))
+        g[:, :length] = run.out.mean[:, 1:]  # Σ m λ² s before step k + 1 is the value after k steps
+        g[:, length] = s @ (w * lam)
+    return s, run.out.q, g, run.books.first_bad

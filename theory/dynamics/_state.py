@@ -92,7 +92,13 @@ class SolverState:
         return self.average_second_moment is not None
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """The arrays that are present, by field name."""
+        """The arrays that are present, by field name.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``second_moment`` and whichever companions the run kept.
+        """
         return {name: getattr(self, name) for name in ("second_moment", *COMPANIONS)
                 if getattr(self, name) is not None}
 
