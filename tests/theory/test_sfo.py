@@ -31,18 +31,13 @@ from ramplab.theory import (
 )
 from ramplab.theory.dynamics.recursion import gradient_second_moment
 
+from oracles import sgd_moments
+
 
 def reference_gradient_norms(problem: Problem, lr: float, batch: float, steps: int) -> np.ndarray:
-    """Σλ²s(t), t = 0 … steps, by a plain loop over docs/math.md#sgd-second-moment-recursion (independent of theory.recursion)."""
-    lam, s = problem.eigenvalues, problem.initial_second_moment.copy()
-    out = [float(lam**2 @ s)]
-    with np.errstate(over="ignore", invalid="ignore"):  # unstable rows overflow, as they should
-        for _ in range(steps):
-            q = float(lam @ s)
-            s = ((1 - lr * lam) ** 2 * s
-                 + lr**2 / batch * ((problem.kurtosis - 2) * lam**2 * s + lam * (q + problem.noise_variance)))
-            out.append(float(lam**2 @ s))
-    return np.array(out)
+    """Σλ²s(t), t = 0 … steps, by the plain loop of tests/oracles.py (independent of theory.recursion); an
+    unstable run stops at its first non-finite risk (+inf), so nothing after it can count as a hit."""
+    return sgd_moments(problem, [lr] * steps, [batch] * steps)["gradient_norm"]
 
 
 problems = st.builds(
