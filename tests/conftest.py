@@ -61,3 +61,13 @@ def xp(request: pytest.FixtureRequest):
     from ramplab.theory.backend import resolve_backend
 
     return resolve_backend(request.param)
+
+
+@pytest.fixture(scope="session")
+def warm_kernels() -> None:
+    """Every numba kernel of the exact solver compiled once in this process, with no time bound, so that
+    a test bounding a call by wall-clock time (tests/hostile.py) never times compilation."""
+    from hostile import warm_numba_kernels
+
+    warm_numba_kernels()
+

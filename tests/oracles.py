@@ -118,6 +118,11 @@ def sgd_moments(problem: Any, lrs: Sequence[Any], batches: Sequence[Any], *, opt
     In float64 the run stops after the first step whose risk is not finite; that risk (and any
     non-finite value of the step) is recorded as +inf, so a diverging run is a truncated array.
     """
+    with np.errstate(all="ignore"):  # a diverging run overflows, as it should
+        return _sgd_moments(problem, lrs, batches, optimizer, rhos, arithmetic, digits)
+
+
+def _sgd_moments(problem, lrs, batches, optimizer, rhos, arithmetic, digits):
     num, sqrt, dtype = _number_system(arithmetic, digits)
     lam, s, m, sigma2, kappa = _read(problem, num, dtype)
     as_float = arithmetic == "float64"
@@ -131,29 +136,28 @@ def sgd_moments(problem: Any, lrs: Sequence[Any], batches: Sequence[Any], *, opt
     if rhos is not None:
         a, c = s.copy(), s.copy()
         out["averaged_risk"] = [half * np.sum(m * lam * a)]
-    with np.errstate(all="ignore"):  # a diverging run overflows, as it should
-        for t, (lr, b) in enumerate(zip(lrs, batches)):
-            eta, b = num(lr), num(b)
-            q = np.sum(m * lam * s)
-            mean = np.sum(m * lam * lam * s)
-            g2 = (1 + (kappa - 2) / b) * mean + trace / b * (q + sigma2)
-            if optimizer == "nsgd":
-                eta = eta / sqrt(g2) if g2 > 0 else num(0)
-            out["gradient_second_moment"].append(g2)
-            out["effective_lr"].append(eta)
-            x = eta * lam
-            if a is not None:
-                c = (1 - x) * c
-            s = (1 - x) * (1 - x) * s + eta * eta / b * ((kappa - 2) * lam * lam * s + lam * (q + sigma2))
-            if a is not None:
-                rho = num(rhos[t])
-                a = (1 - rho) * (1 - rho) * a + rho * rho * s + 2 * rho * (1 - rho) * c
-                c = (1 - rho) * c + rho * s
-                out["averaged_risk"].append(half * np.sum(m * lam * a))
-            out["risk"].append(half * np.sum(m * lam * s))
-            out["gradient_norm"].append(np.sum(m * lam * lam * s))
-            if as_float and not math.isfinite(out["risk"][-1]):
-                break
+    for t, (lr, b) in enumerate(zip(lrs, batches)):
+        eta, b = num(lr), num(b)
+        q = np.sum(m * lam * s)
+        mean = np.sum(m * lam * lam * s)
+        g2 = (1 + (kappa - 2) / b) * mean + trace / b * (q + sigma2)
+        if optimizer == "nsgd":
+            eta = eta / sqrt(g2) if g2 > 0 else num(0)
+        out["gradient_second_moment"].append(g2)
+        out["effective_lr"].append(eta)
+        x = eta * lam
+        if a is not None:
+            c = (1 - x) * c
+        s = (1 - x) * (1 - x) * s + eta * eta / b * ((kappa - 2) * lam * lam * s + lam * (q + sigma2))
+        if a is not None:
+            rho = num(rhos[t])
+            a = (1 - rho) * (1 - rho) * a + rho * rho * s + 2 * rho * (1 - rho) * c
+            c = (1 - rho) * c + rho * s
+            out["averaged_risk"].append(half * np.sum(m * lam * a))
+        out["risk"].append(half * np.sum(m * lam * s))
+        out["gradient_norm"].append(np.sum(m * lam * lam * s))
+        if as_float and not math.isfinite(out["risk"][-1]):
+            break
     result = {k: np.array(v, dtype=dtype) for k, v in out.items()}
     if as_float:
         for k, v in result.items():
@@ -172,7 +176,7 @@ def heavy_ball_moments(problem: Any, lrs: Sequence[float], batches: Sequence[flo
     x = ηλ and a = 1 + μ − x, e_{t+1} = a e_t − μ e_{t−1} − η ξ_t, where ξ_t has mean zero given the
     past and E ξ_t² = [(κ − 2) λ² E e_t² + λ (q_t + σ²)]/B (q_t = Σ m λ E e_t²), and
     ē_{t+1} = (1 − ρ) ē_t + ρ e_{t+1}. So the covariance Σ of (ē_t, e_t, e_{t−1}) evolves as
-    Σ ← L Σ Lᵀ + η² E ξ² v vᵀ, with L = [[1 − ρ, ρa, −ρμ], [0, a, −μ], [0, 1, 0]] and v = (ρ, 1, 0),
+    Σ ← L Σ Lᵀ + η² E ξ² v vᵀ, L = [[1 − ρ, ρa, −ρμ], [0, a, −μ], [0, 1, 0]], v = (ρ, 1, 0),
     from Σ = s(0) everywhere (w_{−1} = w_0, ē_0 = e_0). ``mus[t]`` is the momentum of 0-based step
     t; ``mus[0]`` is never used (w_{−1} = w_0). ``rhos[t]`` is the averaging weight of 0-based step
     t (none: ρ = 0). ``optimizer="nsgd"`` divides η by √G of docs/math.md#normalized-sgd at the
@@ -183,6 +187,11 @@ def heavy_ball_moments(problem: Any, lrs: Sequence[float], batches: Sequence[flo
     ``bias`` and ``variance``, and ``effective_lr`` (T values). The run stops after the first step
     whose risk is not finite, recorded as +inf.
     """
+    with np.errstate(all="ignore"):  # a diverging run overflows, as it should
+        return _heavy_ball_moments(problem, lrs, batches, mus, optimizer, rhos, split)
+
+
+def _heavy_ball_moments(problem, lrs, batches, mus, optimizer, rhos, split):
     lam = np.asarray(problem.eigenvalues, dtype=np.float64).ravel()
     m = getattr(problem, "multiplicity", None)
     m = np.ones_like(lam) if m is None else np.asarray(m, dtype=np.float64).ravel()
@@ -205,32 +214,31 @@ def heavy_ball_moments(problem: Any, lrs: Sequence[float], batches: Sequence[flo
     out["averaged_risk"] = [risk(runs["risk"][0], 0)]
     out["effective_lr"] = []
     zero, one = np.zeros_like(lam), np.ones_like(lam)
-    with np.errstate(all="ignore"):
-        for t, (eta, b) in enumerate(zip(lrs, batches)):
-            eta, b = float(eta), float(b)
-            mu = float(mus[t]) if t > 0 else 0.0
-            r = float(rhos[t]) if rhos is not None else 0.0
-            s_full = runs["risk"][0][:, 1, 1]
-            q = float(np.sum(m * lam * s_full))
-            g2 = (1 + (kappa - 2) / b) * float(np.sum(m * lam * lam * s_full)) + trace / b * (q + sigma2)
-            eff = (eta / math.sqrt(g2) if g2 > 0 else 0.0) if optimizer == "nsgd" else eta
-            out["effective_lr"].append(eff)
-            a = 1 + mu - eff * lam
-            step = np.stack([np.stack([(1 - r) * one, r * a, -r * mu * one], axis=-1),
-                             np.stack([zero, a, -mu * one], axis=-1),
-                             np.stack([zero, one, zero], axis=-1)], axis=-2)  # (d, 3, 3)
-            inject = np.array([r, 1.0, 0.0])
-            for name, (cov, noise) in runs.items():
-                s_run = cov[:, 1, 1]
-                q_run = float(np.sum(m * lam * s_run))
-                xi2 = ((kappa - 2) * lam * lam * s_run + lam * (q_run + noise)) / b
-                new = np.einsum("dij,djk,dlk->dil", step, cov, step) \
-                    + (eff * eff * xi2)[:, None, None] * np.outer(inject, inject)
-                runs[name] = (new, noise)
-                out[name].append(risk(new, 1))
-            out["averaged_risk"].append(risk(runs["risk"][0], 0))
-            if not math.isfinite(out["risk"][-1]):
-                break
+    for t, (eta, b) in enumerate(zip(lrs, batches)):
+        eta, b = float(eta), float(b)
+        mu = float(mus[t]) if t > 0 else 0.0
+        r = float(rhos[t]) if rhos is not None else 0.0
+        s_full = runs["risk"][0][:, 1, 1]
+        q = float(np.sum(m * lam * s_full))
+        g2 = (1 + (kappa - 2) / b) * float(np.sum(m * lam * lam * s_full)) + trace / b * (q + sigma2)
+        eff = (eta / math.sqrt(g2) if g2 > 0 else 0.0) if optimizer == "nsgd" else eta
+        out["effective_lr"].append(eff)
+        a = 1 + mu - eff * lam
+        step = np.stack([np.stack([(1 - r) * one, r * a, -r * mu * one], axis=-1),
+                         np.stack([zero, a, -mu * one], axis=-1),
+                         np.stack([zero, one, zero], axis=-1)], axis=-2)  # (d, 3, 3)
+        inject = np.array([r, 1.0, 0.0])
+        for name, (cov, noise) in runs.items():
+            s_run = cov[:, 1, 1]
+            q_run = float(np.sum(m * lam * s_run))
+            xi2 = ((kappa - 2) * lam * lam * s_run + lam * (q_run + noise)) / b
+            new = np.einsum("dij,djk,dlk->dil", step, cov, step) \
+                + (eff * eff * xi2)[:, None, None] * np.outer(inject, inject)
+            runs[name] = (new, noise)
+            out[name].append(risk(new, 1))
+        out["averaged_risk"].append(risk(runs["risk"][0], 0))
+        if not math.isfinite(out["risk"][-1]):
+            break
     result = {k: np.array(v, dtype=np.float64) for k, v in out.items()}
     for v in result.values():
         v[~np.isfinite(v)] = math.inf
@@ -249,7 +257,8 @@ def sgd_moment_matrix(problem: Any, lr: float, batch: float) -> np.ndarray:
     m = getattr(problem, "multiplicity", None)
     m = np.ones_like(lam) if m is None else np.asarray(m, dtype=np.float64).ravel()
     kappa = float(problem.kurtosis)
-    return np.diag((1 - lr * lam) ** 2 + lr * lr / batch * (kappa - 2) * lam**2) + lr * lr / batch * np.outer(lam, m * lam)
+    diagonal = (1 - lr * lam) ** 2 + lr * lr / batch * (kappa - 2) * lam**2
+    return np.diag(diagonal) + lr * lr / batch * np.outer(lam, m * lam)
 
 
 def heavy_ball_moment_matrix(problem: Any, lr: float, mu: float, batch: float) -> np.ndarray:

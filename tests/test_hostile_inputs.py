@@ -113,7 +113,8 @@ if __name__ == "__main__":
         TABLE.warm()
         for arg, value in _cases_of(TABLE, name)[skip:]:
             outcome, detail = TABLE.classify(name, arg, value)
-            print(json.dumps({"arg": arg, "value": short_repr(value), "outcome": outcome, "detail": detail}), flush=True)
+            record = {"arg": arg, "value": short_repr(value), "outcome": outcome, "detail": detail}
+            print(json.dumps(record), flush=True)
     elif "--isolated" in sys.argv:
         _isolated_sweep(TABLE, "--verbose" in sys.argv)
     else:
