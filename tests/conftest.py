@@ -2,6 +2,9 @@
 
 - ``slow`` tests run only with ``RAMPLAB_SLOW=1`` (each has a quick twin that always runs).
 - ``gpu`` tests run only where CuPy sees a CUDA device; elsewhere they skip with a reason.
+- ``tests/`` is on ``sys.path`` (appended, after the working directory and the installed package), so a test
+  imports the shared helpers beside this file by name: ``oracles`` (the reference recursions) and ``hostile``
+  (the hostile-input machinery). pytest's ``--import-mode=importlib`` does not put test folders on the path.
 - Hypothesis: a ``ci`` profile (derandomized, no deadline) is loaded under ``CI``; the default
   profile has no deadline either, since the exact solver's first call imports and warms up NumPy.
 """
@@ -9,12 +12,18 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import matplotlib
 import pytest
 from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")
+
+_TESTS = str(Path(__file__).resolve().parent)
+if _TESTS not in sys.path:
+    sys.path.append(_TESTS)
 
 settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(
@@ -52,3 +61,13 @@ def xp(request: pytest.FixtureRequest):
     from ramplab.theory import resolve_backend
 
     return resolve_backend(request.param)
+
+
+@pytest.fixture(scope="session")
+def warm_kernels() -> None:
+    """Every numba kernel of the exact solver compiled once in this process, with no time bound, so that
+    a test bounding a call by wall-clock time (tests/hostile.py) never times compilation."""
+    from hostile import warm_numba_kernels
+
+    warm_numba_kernels()
+

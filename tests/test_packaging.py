@@ -47,7 +47,7 @@ def test_imports_ignore_decoys_in_the_working_directory(tmp_path):
     # `python -c` puts the working directory first on sys.path: the decoys are importable as
     # `theory` and `proofs`, and must never be imported.
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
 
@@ -55,7 +55,7 @@ def test_imports_ignore_decoys_in_the_working_directory(tmp_path):
 @pytest.mark.parametrize("command", [[sys.executable, "-m", "ramplab"],
                                      [str(Path(sys.executable).with_name("ramplab"))]])
 def test_console_command_lists_subcommands(command, tmp_path):
-    out = subprocess.run([*command, "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    out = subprocess.run([*command, "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     for sub in ("figures", "proofs", "bench"):
         assert sub in out.stdout

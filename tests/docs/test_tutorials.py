@@ -49,7 +49,7 @@ def test_tutorial_runs_as_a_plain_script(script, tmp_path, built_site):
     """Quick size, as CI runs it; from an empty folder, with the installed ramplab."""
     env = {**os.environ, QUICK: "1", "MPLBACKEND": "Agg"}
     done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=900)  # a hang bound: includes first numba compilation on a loaded machine
     assert done.returncode == 0, f"{script.name} failed:\n{done.stderr[-3000:]}"
     assert done.stdout.strip(), f"{script.name} printed nothing"
     assert not list(tmp_path.iterdir()), f"{script.name} wrote into the working folder"

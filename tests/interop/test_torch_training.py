@@ -21,6 +21,8 @@ import pytest
 from ramplab.interop import batch_sizes, torch_momentum, torch_scheduler
 from ramplab.theory import Cosine, Problem, Schedule, expected_risk, seesaw_schedule
 
+from oracles import heavy_ball_moments
+
 torch = pytest.importorskip("torch", reason="the interop extra (torch) is not installed")
 
 PROBLEM = Problem.power_law(8, a=1.5, b=1.0, noise_variance=0.25)
@@ -80,23 +82,9 @@ def test_seesaw_ramp_is_a_ramp():
 
 
 def heavy_ball_risk(problem: Problem, lr, batch, momentum) -> np.ndarray:
-    """Exact E R after each heavy-ball step, a plain loop (the recursion of tests/simulations/test_optimizers.py).
-
-    Per coordinate ``A = E e_t²``, ``X = E e_t e_{t−1}``, ``C = E e_{t−1}²`` with
-    ``e_{t+1} = (1 + μ_t − η_t λ) e_t − μ_t e_{t−1} − η_t ξ_t``, ``e_{−1} = e_0``.
-    """
-    lam = np.asarray(problem.eigenvalues, dtype=float)
-    A = np.asarray(problem.initial_second_moment, dtype=float).copy()
-    X, C = A.copy(), A.copy()
-    sigma2, kappa = problem.noise_variance, problem.kurtosis
-    out = [0.5 * float(lam @ A)]
-    for eta, b, mu in zip(lr, batch, momentum):
-        q = float(lam @ A)
-        c = 1.0 + mu - eta * lam
-        noise = eta * eta / b * (lam * (q + sigma2) + (kappa - 2.0) * lam * lam * A)
-        A, X, C = c * c * A - 2.0 * c * mu * X + mu * mu * C + noise, c * A - mu * X, A
-        out.append(0.5 * float(lam @ A))
-    return np.array(out)
+    """Exact E R after each heavy-ball step (``e_{−1} = e_0``, ``momentum[t]`` of 0-based step t): the plain
+    covariance propagation of tests/oracles.py (docs/math.md#heavy-ball-momentum)."""
+    return heavy_ball_moments(problem, lr, batch, momentum)["risk"]
 
 
 @pytest.mark.parametrize("schedule", [COSINE, SEESAW], ids=["cosine", "seesaw"])

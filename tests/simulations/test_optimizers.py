@@ -20,6 +20,8 @@ from ramplab.simulations.configuration import REMOVED_KEYWORDS, optimizer_hyperp
 from ramplab.simulations.updates import OptimizerStep
 from ramplab.theory import Cosine, Problem, Schedule, expected_risk
 
+from oracles import heavy_ball_moments
+
 HAS_EXACT_MOMENTUM = "momentum" in inspect.signature(expected_risk).parameters
 needs_exact_momentum = pytest.mark.skipif(
     not HAS_EXACT_MOMENTUM,
@@ -31,29 +33,9 @@ PHASES = Schedule.from_phases([(0.15, 4, 320), (0.075, 8, 640)])
 
 
 def heavy_ball_risk(problem: Problem, lr, batch, momentum) -> np.ndarray:
-    """Exact E R after each heavy-ball step, by a plain loop over steps and coordinates.
-
-    Per coordinate, with ``a = 1 + μ_t − η_t λ`` and ``e_{t+1} = a e_t − μ_t e_{t−1} − η_t ξ_t``
-    (``ξ`` the gradient noise, conditional variance ``[λ(Σ λ_j e_j² + σ²) + (κ − 2) λ² e²]/B``,
-    docs/math.md#sgd-second-moment-recursion), the moments ``A = E e_t²``, ``X = E e_t e_{t−1}``,
-    ``C = E e_{t−1}²`` advance all together from the old ones; ``e_{−1} = e_0``.
-    """
-    lam = [float(x) for x in problem.eigenvalues]
-    s0 = [float(x) for x in problem.initial_second_moment]
-    sigma2, kappa = float(problem.noise_variance), float(problem.kurtosis)
-    A, X, C = list(s0), list(s0), list(s0)
-    out = [0.5 * sum(l * a for l, a in zip(lam, A))]
-    for eta, b, mu in zip(lr, batch, momentum):
-        eta, b, mu = float(eta), float(b), float(mu)
-        q = sum(l * a for l, a in zip(lam, A))
-        new = []
-        for i, l in enumerate(lam):
-            c = 1.0 + mu - eta * l
-            noise = eta * eta / b * (l * (q + sigma2) + (kappa - 2.0) * l * l * A[i])
-            new.append((c * c * A[i] - 2.0 * c * mu * X[i] + mu * mu * C[i] + noise, c * A[i] - mu * X[i], A[i]))
-        A, X, C = [n[0] for n in new], [n[1] for n in new], [n[2] for n in new]
-        out.append(0.5 * sum(l * a for l, a in zip(lam, A)))
-    return np.array(out)
+    """Exact E R after each heavy-ball step (``e_{−1} = e_0``, ``momentum[t]`` of 0-based step t): the plain
+    covariance propagation of tests/oracles.py (docs/math.md#heavy-ball-momentum)."""
+    return heavy_ball_moments(problem, lr, batch, momentum)["risk"]
 
 
 def test_momentum_zero_is_sgd_draw_for_draw():

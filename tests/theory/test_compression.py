@@ -1,7 +1,7 @@
 """Multiplicity and spectral compression (docs/math.md#multiplicity, docs/math.md#spectral-compression).
 
-References: (1) multiplicity against the same problem with the coordinates written out, and against a
-plain-loop implementation of the weighted recursion written here from the formula; (2) compressed
+References: (1) multiplicity against the same problem with the coordinates written out, and against the
+plain loop of the weighted recursion (tests/oracles.py, ``sgd_moments``); (2) compressed
 curves against the uncompressed solver on the same problem (the error the estimate must bound).
 """
 
@@ -21,6 +21,8 @@ from ramplab.theory.dynamics import (
 )
 from ramplab.theory.dynamics import is_stable
 
+from oracles import Spectrum, sgd_moments
+
 CURVES = ("risk", "bias", "variance", "averaged_risk", "effective_lr", "gradient_second_moment",
           "mean_variance_ratio")
 
@@ -36,22 +38,6 @@ def relative_gap(a, b):
 
 def curve_error(full, compressed):
     return max(relative_gap(getattr(full, n), getattr(compressed, n)) for n in CURVES)
-
-
-def plain_weighted_risk(lam, s0, mult, sigma2, kappa, lrs, batches, optimizer):
-    """Independent plain loop of the m-weighted recursion (docs/math.md#multiplicity), one coordinate at a time."""
-    s = [float(x) for x in s0]
-    risk = [0.5 * sum(m * l * x for m, l, x in zip(mult, lam, s))]
-    trace = sum(m * l for m, l in zip(mult, lam))
-    for eta, b in zip(lrs, batches):
-        q = sum(m * l * x for m, l, x in zip(mult, lam, s))
-        mean = sum(m * l * l * x for m, l, x in zip(mult, lam, s))
-        if optimizer == "nsgd":
-            eta = eta / np.sqrt((1 + (kappa - 2) / b) * mean + trace / b * (q + sigma2))
-        s = [(1 - eta * l) ** 2 * x + eta**2 / b * ((kappa - 2) * l * l * x + l * (q + sigma2))
-             for l, x in zip(lam, s)]
-        risk.append(0.5 * sum(m * l * x for m, l, x in zip(mult, lam, s)))
-    return np.array(risk)
 
 
 # ----------------------------------------------------------------------------------------- multiplicity
@@ -78,8 +64,8 @@ def test_non_integer_multiplicity_matches_a_plain_loop_and_splits_additively(opt
     p = Problem(lam, s0, noise_variance=0.3, kurtosis=2.5, multiplicity=mult)
     lrs, batches = np.linspace(0.3, 0.05, 30), np.arange(1, 31) % 4 + 1
     r = expected_risk(p, Schedule(lrs, batches), optimizer)
-    np.testing.assert_allclose(r.risk, plain_weighted_risk(lam, s0, mult, 0.3, 2.5, lrs, batches, optimizer),
-                               rtol=1e-12)
+    plain = sgd_moments(Spectrum(lam, s0, 0.3, 2.5, mult), lrs, batches, optimizer=optimizer)["risk"]
+    np.testing.assert_allclose(r.risk, plain, rtol=1e-12)
     # m = 2.5 is m = 1.5 plus m = 1 of the same coordinate: the reductions only see the sum.
     split = Problem([1.0, 0.4, 0.4, 0.1], [0.5, 1.5, 1.5, 3.0], noise_variance=0.3, kurtosis=2.5,
                     multiplicity=[1.0, 1.5, 1.0, 7.25])

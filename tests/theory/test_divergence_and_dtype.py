@@ -16,18 +16,14 @@ import pytest
 
 from ramplab.theory import is_stable, DivergenceError, Problem, Schedule, expected_risk
 
+from oracles import sgd_moments
+
 KERNELS = ["fused", "reference"]
 
 
 def plain_risks(problem: Problem, lr: float, batch: int, steps: int) -> np.ndarray:
-    """The recursion of docs/math.md#sgd-second-moment-recursion, one coordinate at a time (float64)."""
-    lam, s = problem.eigenvalues, problem.initial_second_moment.copy()
-    out = [0.5 * float(lam @ s)]
-    for _ in range(steps):
-        q = float(lam @ s)
-        s = (1 - lr * lam) ** 2 * s + lr**2 / batch * ((problem.kurtosis - 2) * lam**2 * s + lam * (q + problem.noise_variance))
-        out.append(0.5 * float(lam @ s))
-    return np.array(out)
+    """The risks of docs/math.md#sgd-second-moment-recursion at a constant (lr, batch), by tests/oracles.py."""
+    return sgd_moments(problem, [lr] * steps, [batch] * steps)["risk"]
 
 
 PROBLEM = Problem.power_law(100, 1.5, 1.0, 0.5)

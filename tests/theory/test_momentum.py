@@ -1,6 +1,6 @@
 """Heavy-ball momentum in the exact solver (docs/math.md#heavy-ball-momentum).
 
-References are written here from the definitions, independently of the solver:
+References are written from the definitions, independently of the solver (tests/oracles.py):
 
 - a plain loop that propagates, per coordinate, the full covariance of ``(e_t, e_{t−1})`` (and of
   ``(ē_t, e_t, e_{t−1})`` for averaging) as small NumPy matrices, ``Σ ← L Σ Lᵀ + noise``;
@@ -29,60 +29,18 @@ from ramplab.theory import (is_stable,
 from ramplab.theory.dynamics import _kernels as kernels
 from ramplab.theory.dynamics import DivergenceError
 
+from oracles import heavy_ball_moment_matrix, heavy_ball_moments
+
 fused_only = pytest.mark.skipif(not kernels.AVAILABLE, reason="needs numba (the 'fast' extra)")
 
 
 # ----------------------------------------------------------------------------- the plain reference
 def plain_momentum(problem, lrs, batches, mus, optimizer="sgd", rho=None):
-    """Risk, averaged risk, bias and variance after each step, by covariance propagation per coordinate.
-
-    ``mus[t]`` is used from step 1 on (step 0 has ``w_{−1} = w_0``). ``rho[t]`` is the averaging weight of
-    0-based step ``t``. The bias run starts from ``s(0)`` without label noise, the variance run from 0 with it;
-    both use the full run's rates.
-    """
-    lam = [float(v) for v in problem.eigenvalues]
-    m = [float(v) for v in problem.multiplicity]
-    kappa, sigma2 = float(problem.kurtosis), float(problem.noise_variance)
-    trace = sum(mi * li for mi, li in zip(m, lam))
-
-    def start(s0):
-        return [np.full((3, 3), float(v)) for v in s0]  # (ē, e_t, e_{t−1}) all equal e_0
-
-    runs = {"full": (start(problem.initial_second_moment), sigma2),
-            "bias": (start(problem.initial_second_moment), 0.0),
-            "variance": (start(np.zeros(len(lam))), sigma2)}
-
-    def risk(covs, k):
-        return 0.5 * sum(mi * li * c[k, k] for mi, li, c in zip(m, lam, covs))
-
-    out = {name: [risk(c, 1)] for name, (c, _) in runs.items()}
-    out["averaged"] = [risk(runs["full"][0], 0)]
-    out["effective"] = []
-    for t, (eta, b) in enumerate(zip(lrs, batches)):
-        eta, b = float(eta), float(b)
-        mu = float(mus[t]) if t > 0 else 0.0
-        r = float(rho[t]) if rho is not None else 0.0
-        covs = runs["full"][0]
-        s_now = [c[1, 1] for c in covs]
-        q = sum(mi * li * si for mi, li, si in zip(m, lam, s_now))
-        g2 = (1 + (kappa - 2) / b) * sum(mi * li * li * si for mi, li, si in zip(m, lam, s_now)) \
-            + trace / b * (q + sigma2)
-        eff = (eta / math.sqrt(g2) if g2 > 0 else 0.0) if optimizer == "nsgd" else eta
-        out["effective"].append(eff)
-        for name, (covs, noise) in runs.items():
-            s_run = [c[1, 1] for c in covs]
-            q_run = sum(mi * li * si for mi, li, si in zip(m, lam, s_run))
-            new = []
-            for li, c, si in zip(lam, covs, s_run):
-                a = 1 + mu - eff * li
-                step = np.array([[1 - r, r * a, -r * mu], [0.0, a, -mu], [0.0, 1.0, 0.0]])
-                inject = np.array([r, 1.0, 0.0])
-                xi2 = ((kappa - 2) * li * li * si + li * (q_run + noise)) / b
-                new.append(step @ c @ step.T + eff * eff * xi2 * np.outer(inject, inject))
-            runs[name] = (new, noise)
-            out[name].append(risk(new, 1))
-        out["averaged"].append(risk(runs["full"][0], 0))
-    return {k: np.array(v) for k, v in out.items()}
+    """Risk, averaged risk, bias and variance after each step, and the rates: tests/oracles.py's covariance
+    propagation per coordinate (``full`` is the risk)."""
+    ref = heavy_ball_moments(problem, lrs, batches, mus, optimizer=optimizer, rhos=rho, split=True)
+    return {"full": ref["risk"], "averaged": ref["averaged_risk"], "bias": ref["bias"],
+            "variance": ref["variance"], "effective": ref["effective_lr"]}
 
 
 def rel(a, b):
@@ -253,16 +211,7 @@ def test_unsupported_combinations_say_so():
 
 # ----------------------------------------------------------------------------- stability
 def dense_radius(problem, eta, mu, b):
-    lam, m = problem.eigenvalues, problem.multiplicity
-    d = lam.size
-    mat = np.zeros((3 * d, 3 * d))
-    for i, li in enumerate(lam):
-        x, a = eta * li, 1 + mu - eta * li
-        mat[3 * i, 3 * i: 3 * i + 3] = [a * a + (problem.kurtosis - 2) / b * x * x, -2 * a * mu, mu * mu]
-        mat[3 * i + 1, 3 * i: 3 * i + 2] = [a, -mu]
-        mat[3 * i + 2, 3 * i] = 1.0
-        mat[3 * i, 0::3] += eta * eta * li / b * m * lam
-    return float(np.max(np.abs(np.linalg.eigvals(mat))))
+    return float(np.max(np.abs(np.linalg.eigvals(heavy_ball_moment_matrix(problem, eta, mu, b)))))
 
 
 @pytest.mark.parametrize("problem", [P_ODD, Problem(np.array([1.0, 0.6]), np.ones(2), 0.1, kurtosis=1.0),

@@ -1,8 +1,8 @@
 """The exact solver against independent references.
 
 References used here:
-- exact rational arithmetic (sympy ``Rational``) iterating docs/math.md#sgd-second-moment-recursion for SGD, and 40-digit sympy
-  arithmetic for NSGD (its square root is irrational);
+- tests/oracles.py's ``sgd_moments``: docs/math.md#sgd-second-moment-recursion iterated in exact rational arithmetic for
+  SGD, and in 40-digit arithmetic for NSGD (its square root is irrational);
 - full-covariance oracles written from first principles on *non-diagonal* problems: the Gaussian
   fourth-moment identity ``E[x xᵀ P x xᵀ] = 2HPH + tr(HP)H``, and, for Rademacher inputs, the same
   expectation by enumerating all 2^d sign vectors;
@@ -28,6 +28,8 @@ from ramplab.theory.dynamics import ExponentialAverage, TailAverage, UniformAver
 from ramplab.theory.dynamics import gradient_second_moment, second_moment_step
 from ramplab.theory.dynamics import is_stable, spectral_radius, stationary_risk, stationary_second_moment
 
+from oracles import Spectrum, sgd_moments
+
 R = sp.Rational
 
 
@@ -37,18 +39,6 @@ def kernel(request):
     if request.param == "fused" and not kernels.AVAILABLE:
         pytest.skip("numba is not installed")
     return request.param
-
-
-def _rational_sgd(lam, s0, sigma2, kappa, lrs, batches):
-    """docs/math.md#sgd-second-moment-recursion iterated in exact rational arithmetic; returns the risks ½ Σ λ s after each step."""
-    s = list(s0)
-    risks = [R(1, 2) * sum(l * x for l, x in zip(lam, s))]
-    for eta, b in zip(lrs, batches):
-        q = sum(l * x for l, x in zip(lam, s))
-        s = [(1 - eta * l) ** 2 * x + eta**2 / b * ((kappa - 2) * l**2 * x + l * (q + sigma2))
-             for l, x in zip(lam, s)]
-        risks.append(R(1, 2) * sum(l * x for l, x in zip(lam, s)))
-    return risks
 
 
 RATIONAL_CASES = [
@@ -67,24 +57,17 @@ def test_sgd_matches_exact_rational_arithmetic(case, kernel):
     problem = Problem([float(x) for x in lam], [float(x) for x in s0], float(sigma2), float(kappa))
     schedule = Schedule([float(x) for x in lrs], batches)
     got = expected_risk(problem, schedule, kernel=kernel).risk
-    want = np.array([float(x) for x in _rational_sgd(lam, s0, sigma2, kappa, lrs, batches)])
+    exact = sgd_moments(Spectrum(lam, s0, sigma2, kappa), lrs, batches, arithmetic="exact")["risk"]
+    want = np.array([float(x) for x in exact])
     np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
 
 
 def test_nsgd_matches_high_precision_arithmetic(kernel):
     lam, s0, sigma2, kappa = [R(1), R(1, 2), R(1, 5)], [R(1), R(3), R(1, 2)], R(1, 4), R(3)
     lrs, batches = [R(1, 10)] * 4 + [R(1, 20)] * 4, [1, 2, 2, 4, 4, 8, 8, 16]
-    trace = sum(lam)
-    s = list(s0)
-    risks, rates = [sum(l * x for l, x in zip(lam, s)) / 2], []
-    for eta, b in zip(lrs, batches):
-        q = sum(l * x for l, x in zip(lam, s))
-        g2 = (1 + (kappa - 2) / R(b)) * sum(l**2 * x for l, x in zip(lam, s)) + trace / b * (q + sigma2)
-        eff = (eta / sp.sqrt(g2)).evalf(40)
-        rates.append(eff)
-        s = [((1 - eff * l) ** 2 * x + eff**2 / b * ((kappa - 2) * l**2 * x + l * (q + sigma2))).evalf(40)
-             for l, x in zip(lam, s)]
-        risks.append(sum(l * x for l, x in zip(lam, s)) / 2)
+    precise = sgd_moments(Spectrum(lam, s0, sigma2, kappa), lrs, batches, optimizer="nsgd", arithmetic="mpmath",
+                          digits=40)
+    risks, rates = precise["risk"], precise["effective_lr"]
     problem = Problem([float(x) for x in lam], [float(x) for x in s0], float(sigma2), float(kappa))
     res = expected_risk(problem, Schedule([float(x) for x in lrs], batches), "nsgd", kernel=kernel)
     np.testing.assert_allclose(res.risk, [float(x) for x in risks], rtol=1e-13)

@@ -19,17 +19,12 @@ from ramplab.theory import Problem
 from ramplab.theory.dynamics import second_moment_step
 from ramplab.theory.dynamics import is_stable, spectral_radius, stationary_risk, stationary_second_moment
 
+from oracles import Spectrum, sgd_moment_matrix, sgd_moments
+
 
 def _dense_matrix(lam, kappa, lr, batch):
-    """The recursion matrix written out: M[i, j] = D_i [i = j] + η² λ_i λ_j / B."""
-    d = len(lam)
-    c = 1.0 + (kappa - 2.0) / batch
-    m = np.empty((d, d))
-    for i in range(d):
-        for j in range(d):
-            m[i, j] = lr**2 * lam[i] * lam[j] / batch
-        m[i, i] += 1.0 - 2.0 * lr * lam[i] + c * lr**2 * lam[i] ** 2
-    return m
+    """The recursion matrix written out: M[i, j] = D_i [i = j] + η² λ_i λ_j / B (tests/oracles.py)."""
+    return sgd_moment_matrix(Spectrum(lam, kurtosis=kappa), lr, batch)
 
 
 def _dense_radius(lam, kappa, lr, batch):
@@ -215,8 +210,8 @@ def test_fixed_point_is_fixed_for_any_kurtosis(kappa):
     lr = max(lrs)
     s = stationary_second_moment(problem, lr, 1)
     np.testing.assert_allclose(second_moment_step(s, lam, lr, 1, sigma2, kappa), s, rtol=1e-10)
-    q = float(lam @ s)  # plain loop, docs/math.md#sgd-second-moment-recursion
-    step = [(1 - lr * l) ** 2 * x + lr**2 * ((kappa - 2) * l**2 * x + l * (q + sigma2)) for l, x in zip(lam, s)]
+    q = float(lam @ s)
+    step = sgd_moments(Spectrum(lam, s, sigma2, kappa), [lr], [1])["second_moment"]  # the plain loop, one step
     np.testing.assert_allclose(step, s, rtol=1e-10)
     assert stationary_risk(problem, lr, 1) == pytest.approx(0.5 * q, rel=1e-12)
 
