@@ -24,6 +24,7 @@ from .._validate import finite_real, flag
 from .._backend import resolve_backend, resolve_dtype
 from ..schedules._schedule import Schedule, schedule_list
 from . import _kernels
+from .._optimizers import HeavyBall, OptimizerSpec, resolve_optimizer
 from ._averaging import Averaging, resolve_average
 from ._momentum import resolve_momentum
 from ._problem import Problem
@@ -74,7 +75,7 @@ def expected_risk(
 def expected_risk(
     problem: Problem,
     schedules: Schedule | Sequence[Schedule],
-    optimizer: str = "sgd",
+    optimizer: str | OptimizerSpec = "sgd",
     *,
     average: str | Averaging | None = None,
     split: bool = False,
@@ -98,7 +99,11 @@ def expected_risk(
     schedules : Schedule or sequence of Schedule
         One schedule returns one :class:`RiskTrajectory`; a sequence (lengths may differ) runs as
         one vectorised computation and returns a tuple in the same order.
-    optimizer : {"sgd", "nsgd"}
+    optimizer : {"sgd", "nsgd", "momentum"} or SGD, NSGD, HeavyBall
+        The update rule, as a spec shared with :func:`~ramplab.simulations.simulate`
+        (:class:`~ramplab.theory.SGD`, :class:`~ramplab.theory.NSGD` with the expected denominator,
+        :class:`~ramplab.theory.HeavyBall`) or its shorthand; ``"momentum"`` is ``HeavyBall(0.9)``.
+        Adam, SignSGD and the conditional NSGD have no exact solver (ValueError).
         ``"nsgd"`` divides the step by ``sqrt(E‖g_t‖²)``, the expected denominator of docs/math.md#normalized-sgd.
     average : None, "uniform" or Averaging
         Also track an iterate average (docs/math.md#iterate-averaging): ``"uniform"``
@@ -215,8 +220,13 @@ def expected_risk(
     sched_list = schedule_list(schedules)
     split = flag(split, "split")
     keep_states = flag(keep_states, "keep_states")
-    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r:.80}")
+    spec = resolve_optimizer(optimizer, where="exact")
+    if isinstance(spec, HeavyBall):
+        if not (isinstance(momentum, (int, float)) and not isinstance(momentum, bool) and momentum == 0.0):
+            raise ValueError("give momentum either in optimizer=HeavyBall(...) or as momentum=, not both")
+        optimizer, momentum = spec.optimizer, spec.momentum
+    else:
+        optimizer = spec.name
     if not isinstance(on_divergence, str) or on_divergence not in ("raise", "flag"):
         raise ValueError(f"on_divergence must be 'raise' or 'flag'; got {on_divergence!r:.80}")
     if not isinstance(kernel, str) or kernel not in KERNELS:
