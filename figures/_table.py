@@ -19,13 +19,13 @@ __all__ = ["FigureTable"]
 _MISSING = object()
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """``value`` as plain Python: mappings and sequences recursively, NumPy arrays and scalars
     unwrapped, non-finite floats as strings (JSON has none)."""
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):
@@ -197,4 +197,4 @@ class FigureTable:
         writer = csv.DictWriter(fh, fieldnames=list(self.columns))
         writer.writeheader()
         for row in self.rows:
-            writer.writerow({k: _jsonable(v) for k, v in row.items()})
+            writer.writerow({k: jsonable(v) for k, v in row.items()})

@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from ._table import FigureTable, _jsonable
+from ._table import FigureTable, jsonable
 
 __all__ = ["FigureContext", "FigureSpec", "REGISTRY", "register"]
 
@@ -269,7 +269,7 @@ class FigureContext:
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "versions": _versions(),
                 **({"sweeps": list(self.sweeps)} if self.sweeps else {}),
-                **_jsonable(dict(table.summary)),
+                **jsonable(dict(table.summary)),
             }
             tmp[targets[-1]] = self._stage(staged, targets[-1])
             tmp[targets[-1]].write_text(json.dumps(info, indent=2, sort_keys=False) + "\n")

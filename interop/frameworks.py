@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .steps import _schedule, learning_rate_at
+from .steps import as_schedule, learning_rate_at
 from ..theory._validate import describe
 
 __all__ = ["INSTALL_HINT", "optax_schedule", "torch_scheduler"]
@@ -78,7 +78,7 @@ def torch_scheduler(schedule: Any, optimizer: Any) -> Any:
     >>> seen
     [0.1, 0.05]
     """
-    schedule = _schedule(schedule)
+    schedule = as_schedule(schedule)
     torch = _require("torch", "torch_scheduler")
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer; got {describe(optimizer)}")
@@ -135,7 +135,7 @@ def optax_schedule(schedule: Any) -> Callable[[Any], Any]:
     >>> [float(f(k)) for k in range(3)]
     [0.5, 0.25, 0.25]
     """
-    schedule = _schedule(schedule)
+    schedule = as_schedule(schedule)
     jnp = _require("jax.numpy", "optax_schedule")
     segments = schedule.segments
     ends_host = np.cumsum(segments.steps)

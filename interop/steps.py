@@ -24,7 +24,7 @@ from ..theory.schedules import Schedule
 __all__ = ["batch_sizes", "learning_rate_at", "torch_momentum"]
 
 
-def _schedule(schedule: Any, per_step: bool = False) -> Schedule:
+def as_schedule(schedule: Any, per_step: bool = False) -> Schedule:
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be a Schedule; got {describe(schedule)}")
     if per_step and len(schedule) > MAX_STEP_ARRAY:
@@ -63,7 +63,7 @@ def learning_rate_at(schedule: Schedule, step: int) -> float:
     >>> [learning_rate_at(s, k) for k in range(5)]
     [0.1, 0.1, 0.05, 0.05, 0.05]
     """
-    schedule = _schedule(schedule)
+    schedule = as_schedule(schedule)
     step = nonnegative_int(step, "step")
     segments = schedule.segments
     ends = np.cumsum(segments.steps)
@@ -97,7 +97,7 @@ def batch_sizes(schedule: Schedule) -> np.ndarray:
     >>> batch_sizes(Schedule([0.1, 0.1, 0.05], [2, 2, 4])).tolist()
     [2, 2, 4]
     """
-    schedule = _schedule(schedule, per_step=True)
+    schedule = as_schedule(schedule, per_step=True)
     batch = np.asarray(schedule.batch, dtype=np.float64)
     frac = batch != np.round(batch)
     if frac.any():
@@ -142,7 +142,7 @@ def torch_momentum(schedule: Schedule, momentum: float) -> np.ndarray:
     >>> torch_momentum(s, 0.9).round(12).tolist()
     [0.9, 0.9, 0.45, 1.8]
     """
-    schedule = _schedule(schedule, per_step=True)
+    schedule = as_schedule(schedule, per_step=True)
     mu = finite_real(momentum, "momentum", minimum=0.0)
     if mu >= 1.0:
         raise ValueError(f"momentum must lie in [0, 1); got {describe(momentum)}")

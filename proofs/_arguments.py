@@ -18,9 +18,9 @@ try:  # NumPy scalars are numbers too, when NumPy is there (it always is with ra
     import numpy as _np
 
     _NUMBER_TYPES += (_np.integer, _np.floating)
-    _BOOL_TYPES: tuple[type, ...] = (bool, _np.bool_)
+    BOOL_TYPES: tuple[type, ...] = (bool, _np.bool_)
 except ImportError:  # pragma: no cover
-    _BOOL_TYPES = (bool,)
+    BOOL_TYPES = (bool,)
 
 
 def _describe(value: Any) -> str:
@@ -60,7 +60,7 @@ def expression(value: Any, name: str) -> sp.Basic:
     """
     if isinstance(value, sp.Basic):
         return value
-    if isinstance(value, _NUMBER_TYPES) and not isinstance(value, _BOOL_TYPES):
+    if isinstance(value, _NUMBER_TYPES) and not isinstance(value, BOOL_TYPES):
         plain = value.item() if hasattr(value, "item") else value  # NumPy scalars as Python numbers
         return sp.sympify(plain)
     raise TypeError(f"{name} must be a sympy expression or a real number; got {_describe(value)}")
@@ -86,7 +86,7 @@ def positive_number(value: Any, name: str, *, allow_zero: bool = False) -> float
     ...
     ValueError: gamma must be positive and finite; got nan
     """
-    if isinstance(value, _BOOL_TYPES) or not isinstance(value, _NUMBER_TYPES + (sp.Number,)):
+    if isinstance(value, BOOL_TYPES) or not isinstance(value, _NUMBER_TYPES + (sp.Number,)):
         raise TypeError(f"{name} must be a real number or a sympy expression; got {_describe(value)}")
     try:
         out = float(value)

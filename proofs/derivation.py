@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 import sympy as sp
 
-from ._arguments import _BOOL_TYPES, expression, simplifier, text
+from ._arguments import BOOL_TYPES, expression, simplifier, text
 
 __all__ = [
     "Check",
@@ -69,7 +69,7 @@ class Check:
         if not isinstance(self.kind, str) or self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}; got {self.kind!r}")
         object.__setattr__(self, "expression", expression(self.expression, "expression"))
-        if not isinstance(self.passed, _BOOL_TYPES):
+        if not isinstance(self.passed, BOOL_TYPES):
             raise TypeError(f"passed must be True or False; got {self.passed!r}")
         object.__setattr__(self, "passed", bool(self.passed))
 

@@ -399,7 +399,7 @@ def _checked_averaging(average: Any, horizon: int) -> Averaging | None:
     return averaging
 
 
-def _refuse_removed(removed: dict, function: str) -> None:
+def refuse_removed_keywords(removed: dict, function: str) -> None:
     """TypeError for a keyword ``function`` no longer takes, saying which optimizer spec holds it now."""
     for name in removed:
         if name in REMOVED_KEYWORDS:
@@ -583,7 +583,7 @@ def configure_simulation(
         raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be a Schedule; got {type(schedule).__name__}")
-    _refuse_removed(removed, "configure_simulation")
+    refuse_removed_keywords(removed, "configure_simulation")
     spec = resolve_optimizer(optimizer, where="monte_carlo")
     if not isinstance(on_divergence, str) or on_divergence not in ("raise", "flag"):
         raise ValueError(f"on_divergence must be 'raise' or 'flag'; got {on_divergence!r:.80}")

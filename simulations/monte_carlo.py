@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .configuration import NORMALIZATIONS, OPTIMIZERS, SimulationConfig, _refuse_removed, configure_simulation
+from .configuration import NORMALIZATIONS, OPTIMIZERS, SimulationConfig, refuse_removed_keywords, configure_simulation
 from .progress import ProgressBar
 from .recording import ChunkRecorder, CurveStatistics, RecordPlan, record_plan
 from .streams import block_streams
@@ -394,7 +394,7 @@ def simulate(
     >>> bool(adam.mean_risk[-1] < adam.mean_risk[0]), sign.rotation.shape
     (True, (20, 20))
     """
-    _refuse_removed(removed, "simulate")
+    refuse_removed_keywords(removed, "simulate")
     config = configure_simulation(
         problem, schedule, optimizer, runs=runs, seed=seed, backend=backend, sampler=sampler, data=data,
         checkpoints=checkpoints, keep_runs=keep_runs, on_divergence=on_divergence, progress=progress,

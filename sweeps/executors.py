@@ -93,7 +93,7 @@ class SerialExecutor(cf.Executor):
 MAX_THREADS = 1024
 
 
-def _check_threads(threads: Any) -> int:
+def check_threads(threads: Any) -> int:
     if isinstance(threads, (bool, np.bool_)) or not isinstance(threads, (int, np.integer)):
         raise TypeError(f"threads must be a positive integer; got {threads!r}")
     if not 1 <= threads <= MAX_THREADS:
@@ -131,7 +131,7 @@ def pinned_threads(threads: int = 1) -> Iterator[None]:
     ...     float(np.ones(3) @ np.ones(3))
     3.0
     """
-    threads = _check_threads(threads)
+    threads = check_threads(threads)
     from threadpoolctl import threadpool_limits
 
     try:

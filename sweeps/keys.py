@@ -179,7 +179,7 @@ def _source_files() -> list[tuple[str, Path]]:
 
 
 @functools.lru_cache(maxsize=1)
-def _package_hash() -> str:
+def package_hash() -> str:
     """SHA-256 over every ``.py`` file of the installed ``ramplab`` (names and bytes), once per process.
 
     ``_version.py`` is left out: it changes with the commit and the date, not with the code.
@@ -262,7 +262,7 @@ def code_hash(func: Callable[..., Any] | None = None) -> str:
     >>> code_hash(Problem.power_law) == code_hash()  # ramplab's own code is already in the package hash
     True
     """
-    package = _package_hash()
+    package = package_hash()
     if func is None:
         return package
     if not callable(func):

@@ -25,8 +25,8 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 
 from .cache import open_store
-from .executors import SerialExecutor, _check_threads, pinned_threads
-from .keys import _package_hash, code_hash, spec_hash
+from .executors import SerialExecutor, check_threads, pinned_threads
+from .keys import package_hash, code_hash, spec_hash
 
 __all__ = ["SweepResult", "grid", "sweep"]
 
@@ -148,7 +148,7 @@ def _run_task(payload: Any, spec: dict[str, Any], threads: int) -> tuple[str, An
         func = payload
     with pinned_threads(threads):
         result = func(spec)
-    return _package_hash(), result
+    return package_hash(), result
 
 
 def _sweep_key(func: Callable[..., Any], spec: Mapping[str, Any]) -> str:
@@ -291,7 +291,7 @@ def sweep(
         spec_list.append(dict(spec))
     if not spec_list:
         raise ValueError("specs must hold at least one spec; got none")
-    threads = _check_threads(threads)
+    threads = check_threads(threads)
     if not (progress is None or isinstance(progress, (bool, np.bool_))):
         raise TypeError(f"progress must be True, False or None; got {progress!r}")
     if label is not None and not isinstance(label, str):
@@ -313,7 +313,7 @@ def sweep(
 
     if todo:
         payload = func if isinstance(pool, SerialExecutor) else _pickled(func)
-        mine = _package_hash()
+        mine = package_hash()
         from tqdm import tqdm
 
         bar = tqdm(total=len(todo), desc=label or getattr(func, "__name__", "sweep"), unit="spec",

@@ -277,9 +277,10 @@ class GrowthExponent:
 
 
 def _fit_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Least-squares slope of ``y`` on ``x`` and its standard error (``nan`` with fewer than 3 points)."""
+    """Least-squares slope of ``y`` on ``x`` and its standard error (``nan`` with fewer than 3 points, or when a
+    value is not finite: SFO counts past float64, e.g. at ``batch0 = 2.4e305``, have no exponent)."""
     n = x.size
-    if n < 3 or np.unique(x).size < 3:
+    if n < 3 or np.unique(x).size < 3 or not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         return math.nan, math.nan
     xm = x - x.mean()
     sxx = float(xm @ xm)
