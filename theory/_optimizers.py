@@ -470,7 +470,7 @@ def resolve_optimizer(optimizer: Any, *, where: str | None = None) -> OptimizerS
     ...
     ValueError: optimizer=Adam(...) has no exact solver: expected_risk runs SGD, NSGD ... HeavyBall; ...
     """
-    if where not in _WHERE:
+    if not (where is None or isinstance(where, str)) or where not in _WHERE:
         raise ValueError(f"where must be one of {_WHERE}; got {where!r:.80}")
     if isinstance(optimizer, OptimizerSpec):
         spec = optimizer

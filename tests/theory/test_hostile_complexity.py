@@ -280,7 +280,6 @@ def _register_growth() -> None:
 
     M = "ramplab.theory.complexity.growth"
     exempt(f"{M}:AdaptiveRun {M}:GrowthGrid", "result record, built by AdaptiveRule.run / growth_grid")
-    exempt(f"{M}:MAX_STAGES", "constant")
 
     def exponent_ref(g, d):
         if g <= 1 or d <= g:

@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ramplab.theory import DivergenceError, Problem, Schedule
+from ramplab.theory import DivergenceError, Problem, Schedule, expected_risk, spectral_groups
 
 from hostile import (
     FLOAT_MAX, P, POOLS, Public, S, Table, make_problem, choice, close, finite, flag, integer, make_tests, problem_of,
@@ -194,8 +194,8 @@ def _register_problem() -> None:
         close([g.effective_dimension, g.trace, g.initial_risk], [P.effective_dimension, P.trace, P.initial_risk],
               1e-12, "grouped totals")
 
-    entry(f"{M}:Problem.spectral_groups", P.spectral_groups, lambda: {"schedules": S, "rtol": 1e-3},
-          {"schedules": "schedules", "rtol": "real"}, o_groups)
+    entry(f"{M}:spectral_groups[problem-first]", lambda **kw: spectral_groups(P, **kw),
+          lambda: {"schedules": S, "rtol": 1e-3}, {"schedules": "schedules", "rtol": "real"}, o_groups)
 
 
 def _recursion_matrix(p: Problem, lr: float, b: float) -> np.ndarray:
@@ -311,7 +311,6 @@ def _register_dynamics() -> None:
 
     B = "ramplab.theory.backend"
     exempt(f"{B}:BACKENDS", "constant")
-    exempt(f"{B}:array_namespace", "re-export of array_api_compat.array_namespace (third-party, tested there)")
 
     def o_cupy(r, kw):
         assert isinstance(r, bool)
@@ -355,7 +354,7 @@ def _register_recursion() -> None:
 
     M = "ramplab.theory.dynamics.recursion"
     exempt(f"{M}:DivergenceError", "exception class")
-    exempt(f"{M}:KERNELS", "constant")
+    exempt(f"{M}:RiskTrajectory", "result record, built by expected_risk (state_at is driven by its entry)")
     SR = Schedule([0.5, 0.5, 0.25], [4, 4, 2])
 
     def o_expected(r, kw):
@@ -588,9 +587,13 @@ def _register_compression() -> None:
         if tol < 1e-3:
             close(r.risk, ref, max(1e-10, 100 * tol), "compressed risk")
 
-    entry(f"{M}:compressed_expected_risk", compression.compressed_expected_risk,
+    # Compression is reached through the front door (expected_risk(compress=rtol)); the loop does the rest.
+    entry("ramplab.theory.dynamics.recursion:expected_risk[compress-rtol]",
+          lambda problem, schedules, optimizer, rtol: expected_risk(problem, schedules, optimizer, compress=rtol),
           lambda: {"problem": P, "schedules": SR, "optimizer": "sgd", "rtol": 1e-6},
-          {"problem": "problem", "optimizer": "choice", "rtol": "real"}, o_compressed, raises=(DivergenceError,))
+          {"problem": "problem", "optimizer": "choice", "rtol": "real"},
+          # compress=None is the uncompressed solve, exact: held to the oracle as rtol = 0.
+          lambda r, kw: o_compressed(r, dict(kw, rtol=0.0) if kw["rtol"] is None else kw), raises=(DivergenceError,))
 
 
 # --- theory.dynamics.momentum, expected_risk(momentum=…) ------------------------------------------

@@ -300,16 +300,7 @@ def _register_schedules() -> None:
     lr_shapes, schedule = Public("ramplab.theory.schedules.lr_shapes"), Public("ramplab.theory.schedules.schedule")
 
     M = "ramplab.theory.schedules.schedule"
-    exempt(f"{M}:MAX_STEP_ARRAY", "constant")
     exempt(f"{M}:Segments", "result record (a NamedTuple of arrays), returned by Schedule.segments")
-
-    def o_schedule_list(r, kw):
-        given = kw["schedules"]
-        want = [given] if isinstance(given, Schedule) else list(given)
-        assert isinstance(r, list) and len(r) == len(want) and all(x is y for x, y in zip(r, want))
-
-    entry(f"{M}:schedule_list", schedule.schedule_list, {"schedules": [S, S]}, {"schedules": "schedules"},
-          o_schedule_list)
 
     def o_schedule(r, kw):
         ib = flag(kw["integer_batch"])
@@ -581,7 +572,7 @@ def _register_seesaw() -> None:
     seesaw, serial_steps = Public("ramplab.theory.schedules.seesaw"), Public("ramplab.theory.schedules.serial_steps")
 
     M, N = "ramplab.theory.schedules.seesaw", "ramplab.theory.schedules.serial_steps"
-    exempt(f"{M}:MAX_MILESTONES {M}:MAX_SEGMENTS {M}:MAX_WARMUP_STEPS {M}:ROUNDINGS", "constants")
+    exempt(f"{M}:ROUNDINGS", "constant")
     total = 1000.0
     base = Cosine(1.0, total)
 

@@ -29,7 +29,7 @@ from ramplab.theory import (
     sfo_bound,
     steps_to_target,
 )
-from ramplab.theory.dynamics.recursion import gradient_second_moment
+from ramplab.theory.dynamics import gradient_second_moment
 
 from oracles import sgd_moments
 

@@ -25,6 +25,7 @@ import numpy as np
 from .._limits import MAX_CELL_STAGES
 from .._validate import check_range, choice, describe, finite_real, positive_int, strict_real_array
 from ..dynamics import Problem
+from ..dynamics import _step as step_formulas  # the solver's step coefficients, once
 from ..schedules._growth import float_power
 from ._growth_bounds import sfo_exponent
 
@@ -381,12 +382,12 @@ def measure_growth_exponent(cell: GrowthCell) -> GrowthExponent:
             if not math.isfinite(batch):
                 break
             x = lr * lam
-            c = 1.0 + (kappa - 2.0) / batch
-            coupling = lr * lr / batch
+            c = step_formulas.batch_factor(kappa - 2.0, batch)
+            coupling = step_formulas.noise_gain(lr, batch)
             # The stability edge (docs/math.md#stability): the stage's linear map has spectral radius
             # < 1 iff every 1 − D_i = x_i(2 − c x_i) > 0 and Σ m_i x_i²/(b(1 − D_i)) < 1. Past it the
             # second moments grow geometrically for the rest of the run: stop before the stage.
-            contraction = x * (2.0 - c * x)
+            contraction = step_formulas.contraction(x, c)
             if not (np.all(contraction > 0.0) and float(np.sum(w * x * x / batch / contraction)) < 1.0):
                 diverged_at = stage
                 if pending < n and lr >= cell.lr_cap:
@@ -394,7 +395,7 @@ def measure_growth_exponent(cell: GrowthCell) -> GrowthExponent:
                 break
             # One step, symmetrised (y = sqrt(m) s): S = diag(1 − x(2 − cx)) + (η²/b) u uᵀ, forcing (η²/b) σ² u.
             step = np.zeros((lam.size + 1, lam.size + 1))
-            step[:-1, :-1] = np.diag(1.0 - x * (2.0 - c * x)) + coupling * np.outer(u, u)
+            step[:-1, :-1] = np.diag(1.0 - contraction) + coupling * np.outer(u, u)
             step[:-1, -1] = coupling * sigma2 * u
             step[-1, -1] = 1.0
             powers = [step]  # T^(2^j), j = 0 … ⌊log2 K⌋

@@ -20,7 +20,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._validate import describe, positive_int, strict_real_array
-from ..dynamics import DIVERGENCE_CHECK_EVERY, Problem, advance_rows
+from ..dynamics import Problem
+from ..dynamics._solver import advance_rows
+from ..dynamics._step import DIVERGENCE_CHECK_EVERY
 from ..schedules._schedule import Schedule, schedule_list
 from ._bounds import check_problem
 

@@ -33,8 +33,7 @@ from ._loop import Controller, LoopView, initial_state, step_tables
 from ._momentum import heavy_ball_momentum_of_torch_sgd, is_stable_with_momentum, momentum_stability_limit
 from ._problem import Problem
 from ._risk import expected_risk
-from ._solver import advance_rows, controlled_risk
-from ._step import DIVERGENCE_CHECK_EVERY
+from ._solver import controlled_risk
 from ._stability import is_stable, spectral_radius, stationary_risk, stationary_second_moment
 from ._state import SolverState
 from ._step import gradient_second_moment, momentum_moment_step, second_moment_step
@@ -44,7 +43,7 @@ __all__ = [
     "Averaging", "ExponentialAverage", "TailAverage", "UniformAverage", "resolve_average",
     "SpectralGrouping", "contraction_exponent", "resolution_for", "spectral_groups",
     "EquivalenceReport", "equivalence_report", "risk_ratio",
-    "Controller", "LoopView", "controlled_risk", "advance_rows", "DIVERGENCE_CHECK_EVERY", "initial_state", "step_tables",
+    "Controller", "LoopView", "controlled_risk", "initial_state", "step_tables",
     "heavy_ball_momentum_of_torch_sgd", "is_stable_with_momentum", "momentum_stability_limit",
     "Problem", "expected_risk",
     "is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment",

@@ -682,6 +682,15 @@ def run(setting: Setting, schedules: Sequence[Schedule], backend_of: Callable[[d
             break
         if not books.active.any():
             break
+        if controller is not None:
+            # A controller reads the state: a schedule past the divergence bound has nothing left to
+            # read (its risk is recorded as diverged); with "raise" the run is over.
+            past = books.first_bad <= t1
+            if past.any():
+                books.active &= ~past
+                if raise_on_divergence or not books.active.any():
+                    stopped_at = t1
+                    break
         if controller is not None or stop_rule is not None:
             q, _, mean = backend.current_sums()
             view = LoopView(t1, 0.5 * q[:S], mean, books.active.copy(), backend.export)

@@ -13,6 +13,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._limits import MAX_STEP_ARRAY
+from .._validate import strict_real_array
 from ..schedules._schedule import Schedule
 from . import _kernels, _loop
 from ._averaging import Averaging
@@ -151,6 +153,9 @@ def controlled_risk(problem: Problem, steps: int, controller: _loop.Controller, 
     ------
     DivergenceError
         When the risk diverges (docs/math.md#divergence) and ``on_divergence="raise"``.
+    TypeError, ValueError
+        For a bad argument (named), a ``controller`` without the three methods, or one whose
+        ``next_stop`` or ``tables`` answers out of range.
 
     Examples
     --------
@@ -168,10 +173,23 @@ def controlled_risk(problem: Problem, steps: int, controller: _loop.Controller, 
     >>> sorted(set(r.schedule.lr.tolist()))
     [0.2, 0.4]
     """
-    from .._validate import choice, positive_int
+    from .._validate import choice, finite_real, flag, positive_int
 
-    steps = positive_int(steps, "steps")
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
+    steps = positive_int(steps, "steps", maximum=MAX_STEP_ARRAY)
+    optimizer = choice(optimizer, "optimizer", ("sgd", "nsgd"))
     raise_on_divergence = choice(on_divergence, "on_divergence", ("raise", "flag")) == "raise"
+    integer_batch = flag(integer_batch, "integer_batch")
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a str; got {type(label).__name__}")
+    divergence_threshold = finite_real(divergence_threshold, "divergence_threshold")
+    if not divergence_threshold > 1.0:
+        raise ValueError(f"divergence_threshold must be > 1; got {divergence_threshold!r}")
+    missing = [m for m in ("next_stop", "tables", "observe") if not callable(getattr(controller, m, None))]
+    if missing:
+        raise TypeError(f"controller must have the methods next_stop, tables and observe (a Controller); "
+                        f"{type(controller).__name__} lacks {', '.join(missing)}")
     setting = _loop.Setting(problem=problem, n_sched=1, split=False, nsgd=optimizer == "nsgd", averaging=False,
                             momentum=False, limit=divergence_limit(problem, divergence_threshold))
     lrs: list[np.ndarray] = []
@@ -179,11 +197,25 @@ def controlled_risk(problem: Problem, steps: int, controller: _loop.Controller, 
 
     class Recording:
         def next_stop(self, step: int) -> int:
-            return controller.next_stop(step)
+            stop = controller.next_stop(step)
+            if isinstance(stop, (bool, np.bool_)) or not isinstance(stop, (int, np.integer)) or stop <= step:
+                raise ValueError(f"controller.next_stop({step}) must return an int step > {step}; got {stop!r:.80}")
+            return int(stop)
 
         def tables(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-            lr, batch = (np.ascontiguousarray(np.broadcast_to(np.asarray(v, dtype=np.float64), (1, stop - start)))
-                         for v in controller.tables(start, stop))
+            got = controller.tables(start, stop)
+            try:
+                lr, batch = (np.ascontiguousarray(np.broadcast_to(strict_real_array(v, "controller.tables"),
+                                                                  (1, stop - start)), dtype=np.float64)
+                             for v in got)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"controller.tables({start}, {stop}) must return (lr, batch), each of shape "
+                                 f"(1, {stop - start}) or broadcasting to it; {exc}") from None
+            if not (np.all(np.isfinite(lr)) and np.all(lr >= 0) and np.all(np.isfinite(batch))
+                    and np.all(batch >= 1)):
+                raise ValueError(f"controller.tables({start}, {stop}) must give finite rates ≥ 0 and batches ≥ 1")
+            if integer_batch and np.any(batch != np.round(batch)):
+                raise ValueError(f"controller.tables({start}, {stop}) gave non-integer batches with integer_batch=True")
             lrs.append(lr[0])
             batches.append(batch[0])
             return lr, batch

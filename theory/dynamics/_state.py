@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import describe, finite_real, nonnegative_int, strict_real_array
+
 __all__ = ["SolverState"]
 
 #: The companions of the second moment, in the order the loop stores them.
@@ -17,7 +19,9 @@ COMPANIONS = ("cross_moment", "previous_moment", "average_second_moment", "avera
 def _frozen(value: Any, name: str) -> np.ndarray | None:
     if value is None:
         return None
-    arr = np.array(value, dtype=np.float64, copy=True)
+    arr = np.array(strict_real_array(value, name), dtype=np.float64, copy=True)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite; got {describe(value)}")
     arr.flags.writeable = False
     return arr
 
@@ -46,6 +50,12 @@ class SolverState:
     average_previous_moment : ndarray of shape (d,), or None
         With momentum and an average: ``E ē_t e_{t−1}`` (docs/math.md#heavy-ball-averaging).
 
+    Raises
+    ------
+    TypeError, ValueError
+        When built by hand with arrays that are not real, finite and of matching shapes, a negative
+        second moment, or companions that do not come in their pairs (named).
+
     Examples
     --------
     >>> from ramplab.theory import Problem, Schedule, expected_risk
@@ -65,11 +75,45 @@ class SolverState:
     average_previous_moment: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "step", nonnegative_int(self.step, "step"))
+        samples = self.samples
+        if isinstance(samples, (int, np.integer)) and not isinstance(samples, (bool, np.bool_)):
+            samples = nonnegative_int(samples, "samples")
+        else:
+            samples = finite_real(samples, "samples", minimum=0.0)
+        object.__setattr__(self, "samples", samples)
+        if self.second_moment is None:
+            raise TypeError("second_moment must be an array of shape (1, d) or (3, d); got None")
         for f in fields(self):
             if f.name not in ("step", "samples"):
                 object.__setattr__(self, f.name, _frozen(getattr(self, f.name), f.name))
-        if self.second_moment.ndim != 2 or self.second_moment.shape[0] not in (1, 3):
-            raise ValueError(f"second_moment must have shape (1, d) or (3, d); got {self.second_moment.shape}")
+        s = self.second_moment
+        if s.ndim != 2 or s.shape[0] not in (1, 3) or s.shape[1] == 0:
+            raise ValueError(f"second_moment must have shape (1, d) or (3, d); got shape {s.shape}")
+        if np.any(s < 0):
+            raise ValueError("second_moment must be ≥ 0 (a second moment)")
+        if (self.cross_moment is None) != (self.previous_moment is None):
+            raise ValueError("cross_moment and previous_moment come together (heavy ball) or not at all")
+        for name in ("cross_moment", "previous_moment"):
+            v = getattr(self, name)
+            if v is not None and v.shape != s.shape:
+                raise ValueError(f"{name} must have the shape of second_moment {s.shape}; got {v.shape}")
+        if self.previous_moment is not None and np.any(self.previous_moment < 0):
+            raise ValueError("previous_moment must be ≥ 0 (a second moment)")
+        if (self.average_second_moment is None) != (self.average_cross_moment is None):
+            raise ValueError("average_second_moment and average_cross_moment come together (averaging) or not at all")
+        if self.average_previous_moment is not None and (self.average_second_moment is None
+                                                         or self.cross_moment is None):
+            raise ValueError("average_previous_moment needs both the averaging and the heavy-ball moments")
+        if self.cross_moment is not None and self.average_second_moment is not None \
+                and self.average_previous_moment is None:
+            raise ValueError("with heavy ball and averaging, average_previous_moment is needed too")
+        for name in ("average_second_moment", "average_cross_moment", "average_previous_moment"):
+            v = getattr(self, name)
+            if v is not None and v.shape != (s.shape[1],):
+                raise ValueError(f"{name} must have shape ({s.shape[1]},); got {v.shape}")
+        if self.average_second_moment is not None and np.any(self.average_second_moment < 0):
+            raise ValueError("average_second_moment must be ≥ 0 (a second moment)")
 
     @property
     def dimension(self) -> int:

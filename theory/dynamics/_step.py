@@ -5,7 +5,7 @@ The state of the exact solver is, per eigen-coordinate ``i``, the error second m
 One step at rate ``η`` (for NSGD the effective rate, docs/math.md#normalized-sgd) and batch ``B``
 reads, from the state *before* the step, ``q = Σ m λ s`` and ``x_i = ηλ_i`` and writes
 (docs/math.md#sgd-second-moment-recursion, #iterate-averaging, #heavy-ball-momentum,
-#heavy-ball-averaging):
+#heavy-ball-averaging). Each formula function calls no other (numba compiles them one by one):
 
 ==========================  =========================================================================
 SGD / NSGD                  ``s ← (1 − x(2 − c x)) s + k λ``,  ``c = 1 + (κ − 2)/B``,  ``k = η²/B (q + σ²)``
@@ -51,8 +51,16 @@ def batch_factor(kappa_excess: Any, batch: Any) -> Any:
     return 1.0 + kappa_excess / batch
 
 
+def noise_gain(lr: Any, batch: Any) -> Any:
+    """``η²/B``: how much of ``λ_i (q + σ²)`` one step adds to ``s_i`` (the rank-one coupling of the step)."""
+    return lr * lr / batch
+
+
 def noise_coefficient(lr: Any, batch: Any, q: Any, noise_variance: Any) -> Any:
-    """``k = (η²/B)(q + σ²)``: the step's additive term is ``k λ_i``."""
+    """``k = (η²/B)(q + σ²)``: the step's additive term is ``k λ_i``.
+
+    Written out (not through :func:`noise_gain`): the kernels compile this function alone.
+    """
     return (lr * lr / batch) * (q + noise_variance)
 
 
