@@ -10,7 +10,10 @@ objects do the same arithmetic in one launch each, updating the state in place:
   ``c ← (1 − ηλ) c`` (using the rate of the step just taken), ``a ← (1 − ρ)² a + ρ² s + 2ρ(1 − ρ) c``,
   ``c ← (1 − ρ) c + ρ s`` (docs/math.md#iterate-averaging).
 
-The reductions (``q = Σ m λ s`` and ``Σ m λ² s``) stay one matrix product per step. CuPy is imported
+They spell, in CUDA C and in the same order, the formulas that :mod:`._step` holds once
+(``sgd_second_moment``, ``sgd_moved_cross``, ``averaged_second_moment``, ``averaged_cross``); they are
+the CuPy backend of the one loop (:class:`._loop.ReferenceBackend`). The reductions (``q = Σ m λ s``
+and ``Σ m λ² s``) stay one matrix product per step. CuPy is imported
 by the caller; nothing here runs without a CUDA device, and the gpu-marked tests hold these kernels
 to the NumPy reference at 1e-12.
 """
