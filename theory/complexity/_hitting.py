@@ -118,7 +118,7 @@ def _hitting_loop(problem: Problem, lr_at: Any, batch_at: Any, samples_after: An
     ``t``'s (0-based) rate and batch for rows ``idx``; ``samples_after(t, idx)``: cumulative samples
     after step ``t``.
 
-    The rows advance through :func:`~ramplab.theory.dynamics.advance_rows` one divergence-check
+    The rows advance through ``advance_rows`` (package-internal, in ``dynamics._solver``) one divergence-check
     interval at a time (the solver's step, kernels and divergence rule, docs/math.md#divergence);
     between intervals the rows that reached the target, diverged, were certified unreachable or ran
     out of schedule leave. The certificates (constant ``(η, b)``, ``κ ≥ 2``, module docstring) compare
