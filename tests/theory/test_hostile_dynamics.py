@@ -182,21 +182,6 @@ def _register_problem() -> None:
 
     entry(f"{M}:Problem.expanded", PM.expanded, {}, {}, o_expanded)
 
-    def o_groups(r, kw):
-        ss = kw["schedules"]
-        assert isinstance(ss, Schedule) or (isinstance(ss, (list, tuple)) and ss
-                                            and all(isinstance(s, Schedule) for s in ss))
-        tol = kw["rtol"]
-        tol = None if tol is None else real(tol)
-        assert tol is None or tol >= 0
-        g = r.problem
-        # Grouping conserves the coordinates counted, the trace and the initial risk.
-        close([g.effective_dimension, g.trace, g.initial_risk], [P.effective_dimension, P.trace, P.initial_risk],
-              1e-12, "grouped totals")
-
-    entry(f"{M}:Problem.spectral_groups", P.spectral_groups, lambda: {"schedules": S, "rtol": 1e-3},
-          {"schedules": "schedules", "rtol": "real"}, o_groups)
-
 
 def _recursion_matrix(p: Problem, lr: float, b: float) -> np.ndarray:
     """The constant-(η, B) second-moment map ``s ↦ M s`` as a dense matrix (tests/oracles.py)."""
