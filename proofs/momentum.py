@@ -9,7 +9,7 @@ as matrices, read the update off their entries, and compare it with
 
 - plain SGD's recursion (``μ = 0``, and the first step, where ``e_{−1} = e_0``);
 - :func:`ramplab.theory.momentum_moment_step`, the step the solver runs, and
-  ``expected_risk(momentum=…)`` itself (reference loop and fused kernel) against exact rational
+  ``expected_risk(…, HeavyBall(μ))`` itself (reference loop and fused kernel) against exact rational
   iteration, so that a wrong coefficient in the numeric code fails ``ramplab proofs``.
 
 The batch size is the symbol ``b``, as in :mod:`proofs.equivalence`.
@@ -133,9 +133,9 @@ def _averaged_updates() -> tuple[sp.Basic, sp.Basic, sp.Basic]:
 
 
 def _exact_solver_gap(kernel: str) -> float:
-    """Largest relative gap between ``expected_risk(momentum=…, average="uniform", split=True)`` and an exact
+    """Largest relative gap between ``expected_risk(…, HeavyBall(μ), average="uniform", split=True)`` and an exact
     rational iteration of the symbolic updates (d = 2, four steps, per-step μ)."""
-    from ..theory import Problem, Schedule, expected_risk
+    from ..theory import HeavyBall, Problem, Schedule, expected_risk
 
     lams, s0 = [Fraction(1), Fraction(1, 3)], [Fraction(2), Fraction(5, 4)]
     noise, kurt = Fraction(1, 2), Fraction(3)
@@ -161,7 +161,7 @@ def _exact_solver_gap(kernel: str) -> float:
     problem = Problem(np.array([float(v) for v in lams]), np.array([float(v) for v in s0]),
                       noise_variance=float(noise), kurtosis=float(kurt))
     sched = Schedule([float(v) for v in lrs], batches)
-    run = expected_risk(problem, sched, momentum=np.array([float(v) for v in mus]), average="uniform",
+    run = expected_risk(problem, sched, HeavyBall(np.array([float(v) for v in mus])), average="uniform",
                         split=True, kernel=kernel)
     got = np.concatenate([run.risk, run.averaged_risk, run.bias + run.variance])
     want = np.array([float(v) for v in risks + averaged + risks])
@@ -194,7 +194,7 @@ def heavy_ball_averaging() -> Derivation:
         check_zero("μ = 0: X is docs/math.md#iterate-averaging's c update",
                    x_next.subs(mu, 0).subs(X_, c_old) - ((1 - rho) * (1 - eta * lam) * c_old
                                                          + rho * recursion_step(s, lam, q))),
-        check_true("expected_risk(momentum=…, average='uniform', split=True), reference loop, equals exact "
+        check_true("expected_risk(…, HeavyBall(μ_t), average='uniform', split=True), reference loop, equals exact "
                    "rational iteration to 1e-12", sp.Float(_exact_solver_gap("reference")) < sp.Float(1e-12)),
     ]
     if importlib.util.find_spec("numba") is not None:  # the fused kernel needs numba (the `fast` extra)

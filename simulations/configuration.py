@@ -626,8 +626,7 @@ def configure_simulation(
     if isinstance(spec, NSGD) and not conditional:
         rates = np.asarray(expected_risk(simulated, schedule, "nsgd").effective_lr, dtype=np.float64)
     elif normalization == "expected":  # heavy ball on NSGD: the exact momentum solver's η_t/sqrt(G_t)
-        rates = np.asarray(expected_risk(simulated, schedule, "nsgd", momentum=spec.momentum).effective_lr,
-                           dtype=np.float64)
+        rates = np.asarray(expected_risk(simulated, schedule, spec).effective_lr, dtype=np.float64)
     else:
         rates = np.asarray(schedule.lr, dtype=np.float64)
     return SimulationConfig(

@@ -14,7 +14,7 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ramplab.theory import (is_stable, stationary_risk, Problem, Schedule, equivalence_report, expected_risk, family_invariant, family_member,
+from ramplab.theory import (HeavyBall, is_stable, stationary_risk, Problem, Schedule, equivalence_report, expected_risk, family_invariant, family_member,
                             phase_schedule)
 
 QUICK = os.environ.get("RAMPLAB_TUTORIAL_QUICK", "") not in ("", "0")
@@ -87,14 +87,14 @@ print(f"η₀ = {0.9 * edge:.2f}: worst ratio {np.nanmax(large.max_ratio):.3f} "
 # Momentum: a rate of :math:`\eta/(1-\mu)`
 # ----------------------------------------
 # Heavy-ball momentum :math:`w_{t+1}=w_t-\eta g_t+\mu(w_t-w_{t-1})` has its exact second-moment
-# recursion too: ``expected_risk(..., momentum=μ)`` (:doc:`/math`, "Heavy-ball momentum"). For small
+# recursion too: ``expected_risk(..., HeavyBall(μ))`` (:doc:`/math`, "Heavy-ball momentum"). For small
 # :math:`\eta\lambda`, once the velocity has built up (about :math:`1/(1-\mu)` steps), it behaves
 # like plain SGD at the rate :math:`\eta/(1-\mu)`, and so at the
 # temperature :math:`\eta/((1-\mu)B)`. Compare plain SGD at :math:`\eta=0.1` with momentum 0.9 at
 # :math:`\eta=0.01`, both at batch 4.
 steps = 2000 if QUICK else 8000
 plain = expected_risk(problem, Schedule.constant(0.1, 4, steps=steps))
-heavy = expected_risk(problem, Schedule.constant(0.01, 4, steps=steps), momentum=0.9)
+heavy = expected_risk(problem, Schedule.constant(0.01, 4, steps=steps), HeavyBall(0.9))
 fig, ax = plt.subplots(figsize=(6, 4))
 ax.loglog(np.arange(1, steps + 1), plain.risk[1:], label="SGD, η = 0.1")
 ax.loglog(np.arange(1, steps + 1), heavy.risk[1:], "--", label="heavy ball μ = 0.9, η = 0.01")

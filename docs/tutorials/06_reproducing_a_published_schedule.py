@@ -128,7 +128,7 @@ else:
 # under a changing rate the effective momentum is *not* μ. It grows during warmup and drops at
 # every Seesaw rate cut. :func:`~ramplab.interop.torch_momentum` returns these :math:`\mu_t`, ready
 # for ``simulate(..., HeavyBall(mu_t))`` and the exact momentum solver
-# ``expected_risk(..., momentum=...)`` (:doc:`/math`, "Schedules in PyTorch and optax; torch's momentum as heavy ball").
+# ``expected_risk(..., HeavyBall(mu_t))`` (:doc:`/math`, "Schedules in PyTorch and optax; torch's momentum as heavy ball").
 mu_t = torch_momentum(schedule, 0.9)
 cuts = np.flatnonzero(mu_t < 0.9 - 1e-9)
 print(f"μ_t: {mu_t[1]:.4f} early in warmup, {mu_t[lr.size // 2]:.4f} mid-run, "
@@ -144,5 +144,5 @@ print(f"μ_t: {mu_t[1]:.4f} early in warmup, {mu_t[lr.size // 2]:.4f} mid-run, "
 #   ``"nsgd"``, before you spend a GPU-week on it.
 # - The ``rounding=`` argument of ``seesaw_schedule`` decides how fractional batches become whole
 #   sequences; compare ``"floor"`` and ``"exact"``.
-# - Run ``expected_risk`` on a small problem with ``momentum=torch_momentum(schedule, 0.9)`` and
+# - Run ``expected_risk`` on a small problem with ``HeavyBall(torch_momentum(schedule, 0.9))`` and
 #   with a constant 0.9: how much does torch's rate-scaled momentum change the risk after a cut?

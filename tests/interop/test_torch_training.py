@@ -8,18 +8,16 @@ each row's gradient is its own batch mean), data drawn in the eigenbasis of ``H`
 over runs must match ``theory.expected_risk`` within 4 standard errors at several checkpoints, for
 a cosine schedule and its Seesaw ramp; with ``momentum=μ`` it must match heavy ball with torch's
 ``μ_t = μ η_t/η_{t−1}`` (:func:`ramplab.interop.torch_momentum`): against a plain-loop exact
-heavy-ball recursion written out here, and against ``expected_risk(momentum=...)`` once it exists.
+heavy-ball recursion written out here, and against ``expected_risk(..., HeavyBall(μ_t))``.
 """
 
 from __future__ import annotations
-
-import inspect
 
 import numpy as np
 import pytest
 
 from ramplab.interop import batch_sizes, torch_momentum, torch_scheduler
-from ramplab.theory import Cosine, Problem, Schedule, expected_risk, seesaw_schedule
+from ramplab.theory import Cosine, HeavyBall, Problem, Schedule, expected_risk, seesaw_schedule
 
 from oracles import heavy_ball_moments
 
@@ -29,7 +27,6 @@ PROBLEM = Problem.power_law(8, a=1.5, b=1.0, noise_variance=0.25)
 RUNS = 2000
 COSINE = Schedule.from_shape(Cosine(0.4, 512), 4, label="cosine")
 SEESAW = seesaw_schedule(Cosine(0.4, 512), 4, 2.0, rounding="floor", label="seesaw")
-HAS_EXACT_MOMENTUM = "momentum" in inspect.signature(expected_risk).parameters
 
 
 def train(schedule: Schedule, *, momentum: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -102,13 +99,11 @@ def test_torch_momentum_is_heavy_ball_with_mapped_mu(schedule):
     assert np.max(np.abs(naive - ref)) > 0
 
 
-@pytest.mark.skipif(not HAS_EXACT_MOMENTUM,
-                    reason="theory.expected_risk has no momentum= yet (the exact heavy-ball solver, issue 11 part 1)")
 @pytest.mark.parametrize("schedule", [COSINE, SEESAW], ids=["cosine", "seesaw"])
 def test_torch_momentum_matches_exact_momentum_solver(schedule):
     mu = torch_momentum(schedule, 0.5)
     mean, se = train(schedule, momentum=0.5, seed=3)
-    exact = expected_risk(PROBLEM, schedule, momentum=mu).risk
+    exact = expected_risk(PROBLEM, schedule, HeavyBall(mu)).risk
     k = checkpoints(schedule)
     z = (mean[k] - exact[k]) / se[k]
     assert np.all(np.abs(z) < 4), z

@@ -8,7 +8,7 @@ from types import ModuleType
 
 import numpy as np
 
-from ramplab.theory import DivergenceError, Problem, Schedule, resolve_backend
+from ramplab.theory import NSGD, DivergenceError, Problem, Schedule, resolve_backend, resolve_optimizer
 
 from hostile import (
     P, POOLS, Public, Table, choice, close, finite, flag, integer, make_tests, problem_of, real, real_values,
@@ -253,6 +253,18 @@ def _register_monte_carlo() -> None:
     monte_carlo = Public("ramplab.simulations.monte_carlo")
     averaging = Public("ramplab.theory.dynamics.averaging")
 
+    def simulate(problem, schedule, optimizer, normalization, momentum=None, betas=None, eps=None,
+                 weight_decay=None, rotation=None, **kw):
+        """``simulate`` with the optimizer's hyper-parameters flat, as the table fuzzes them: each goes into
+        the spec of ``optimizer`` (its constructor refuses one it does not take, naming it); ``normalization``
+        is checked whatever the optimizer and used by NSGD."""
+        NSGD(normalization)
+        hyper = {k: v for k, v in (("momentum", momentum), ("betas", betas), ("eps", eps),
+                                   ("weight_decay", weight_decay), ("rotation", rotation)) if v is not None}
+        cls = type(resolve_optimizer(optimizer))
+        spec = cls(normalization, **hyper) if cls is NSGD else cls(**hyper)
+        return monte_carlo.simulate(problem, schedule, spec, **kw)
+
     M = "ramplab.simulations.monte_carlo"
     exempt(f"{M}:NORMALIZATIONS {M}:OPTIMIZERS", "constant")
     exempt(f"{M}:SimulationDivergenceError", "exception class")
@@ -317,11 +329,11 @@ def _register_monte_carlo() -> None:
     # A 2**40-step schedule is valid (the simulation takes its time), not hostile.
     long = tuple(x for x in POOLS["schedule"] if isinstance(x, Schedule) and len(x) > 2**20)
     nones = (None,)
-    entry(f"{M}:simulate", monte_carlo.simulate, lambda: dict(base), kinds, o_simulate,
+    entry(f"{M}:simulate", simulate, lambda: dict(base), kinds, o_simulate,
           raises=(DivergenceError,),
           skip={"schedule": long, "data": nones, "checkpoints": nones, "progress": nones, "dtype": nones,
                 "chunk_size": nones, "runs_per_stream": nones, "average": nones})
-    entry(f"{M}:simulate[nsgd-flag]", monte_carlo.simulate,
+    entry(f"{M}:simulate[nsgd-flag]", simulate,
           lambda: {**base, "optimizer": "nsgd", "normalization": "conditional", "on_divergence": "flag",
                    "keep_runs": True, "average": "uniform", "checkpoints": [0.0, 5.0, 10.0], "chunk_size": 64,
                    "runs_per_stream": 8},
@@ -331,15 +343,15 @@ def _register_monte_carlo() -> None:
     # The optimizers of docs/math.md#monte-carlo-optimizers: each hyper-parameter with its own optimizer.
     hyper_kinds = {"momentum": "vector", "betas": "sequence", "eps": "real", "weight_decay": "real",
                    "rotation": "vector"}
-    entry(f"{M}:simulate[momentum]", monte_carlo.simulate,
+    entry(f"{M}:simulate[momentum]", simulate,
           lambda: {**base, "optimizer": "momentum", "momentum": 0.5},
           {"momentum": "vector", "rotation": "vector", "betas": "sequence"}, o_simulate, raises=(DivergenceError,))
-    entry(f"{M}:simulate[adam]", monte_carlo.simulate,
+    entry(f"{M}:simulate[adam]", simulate,
           lambda: {**base, "optimizer": "adam", "betas": (0.9, 0.99), "eps": 1e-8, "weight_decay": 0.01,
                    "rotation": np.array([[0.6, -0.8], [0.8, 0.6]])},
           {k: hyper_kinds[k] for k in ("betas", "eps", "weight_decay", "rotation", "momentum")}, o_simulate,
           raises=(DivergenceError,), skip={"betas": nones, "eps": nones, "weight_decay": nones, "rotation": nones})
-    entry(f"{M}:simulate[signsgd]", monte_carlo.simulate,
+    entry(f"{M}:simulate[signsgd]", simulate,
           lambda: {**base, "optimizer": "signsgd", "momentum": 0.9, "rotation": "random"},
           {"momentum": "real", "rotation": "vector", "eps": "real"}, o_simulate, raises=(DivergenceError,),
           skip={"momentum": nones, "rotation": nones})

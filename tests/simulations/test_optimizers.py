@@ -2,14 +2,13 @@
 
 References: heavy ball against a plain-loop exact second-moment recursion written out here from
 the update (per coordinate, the 2×2 moments of ``(e_t, e_{t−1})``: fresh gradient noise is
-uncorrelated with both), and against ``theory.expected_risk(momentum=...)``;
+uncorrelated with both), and against ``theory.expected_risk(..., HeavyBall(...))``;
 the Adam and SignSGD updates against a plain Python-float loop on given gradients; the rotation
 against its invariances (signed permutations, rotation-equivariant optimizers).
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import numpy as np
@@ -22,10 +21,6 @@ from ramplab.theory import Cosine, Problem, Schedule, expected_risk
 
 from oracles import heavy_ball_moments
 
-HAS_EXACT_MOMENTUM = "momentum" in inspect.signature(expected_risk).parameters
-needs_exact_momentum = pytest.mark.skipif(
-    not HAS_EXACT_MOMENTUM,
-    reason="theory.expected_risk has no momentum= yet (the exact heavy-ball solver, issue 11 part 1)")
 
 PROBLEM = Problem.power_law(10, a=1.5, b=1.0, noise_variance=0.3)
 SPECS = {"sgd": SGD, "nsgd": NSGD, "momentum": HeavyBall, "adam": Adam, "signsgd": SignSGD}
@@ -78,13 +73,12 @@ def test_heavy_ball_per_step_momentum():
     assert np.max(np.abs(const[steps] - ref[steps]) / mc.stderr[steps]) > 4  # the per-step values matter
 
 
-@needs_exact_momentum
 @pytest.mark.parametrize("mu", [0.6, "torch"])
 def test_heavy_ball_matches_exact_solver(mu):
     s = Schedule.from_shape(Cosine(0.2, 1024), 4)
     if mu == "torch":
         mu = np.concatenate([[0.8], 0.8 * s.lr[1:] / s.lr[:-1]])
-    exact = expected_risk(PROBLEM, s, momentum=mu)
+    exact = expected_risk(PROBLEM, s, HeavyBall(mu))
     ref = heavy_ball_risk(PROBLEM, s.lr, s.batch, np.broadcast_to(mu, (len(s),)))
     np.testing.assert_allclose(exact.risk, ref, rtol=1e-10)
     mc = simulate(PROBLEM, s, HeavyBall(mu), runs=3000, seed=6, backend="numpy")
@@ -300,7 +294,7 @@ def test_nsgd_denominators_and_heavy_ball_on_nsgd_are_reported():
 def test_heavy_ball_on_nsgd_applies_the_exact_solvers_rates():
     """HeavyBall(μ, optimizer="nsgd") steps with the exact momentum solver's η_t/sqrt(G_t), and its
     Monte Carlo mean agrees with that solver (docs/math.md#heavy-ball-momentum); μ = 0 is NSGD draw for draw."""
-    exact = expected_risk(PROBLEM, PHASES, "nsgd", momentum=0.6)
+    exact = expected_risk(PROBLEM, PHASES, HeavyBall(0.6, optimizer="nsgd"))
     mc = simulate(PROBLEM, PHASES, HeavyBall(0.6, optimizer="nsgd"), runs=3000, seed=12, backend="numpy")
     np.testing.assert_array_equal(mc.effective_lr, exact.effective_lr)
     steps = np.linspace(len(PHASES) // 9, len(PHASES), 9).astype(int)

@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ramplab.theory import DivergenceError, Problem, Schedule, expected_risk, spectral_groups
+from ramplab.theory import DivergenceError, HeavyBall, Problem, Schedule, expected_risk, spectral_groups
 
 from hostile import (
     FLOAT_MAX, P, POOLS, Public, S, Table, make_problem, choice, close, finite, flag, integer, make_tests, problem_of,
@@ -596,7 +596,7 @@ def _register_compression() -> None:
           lambda r, kw: o_compressed(r, dict(kw, rtol=0.0) if kw["rtol"] is None else kw), raises=(DivergenceError,))
 
 
-# --- theory.dynamics.momentum, expected_risk(momentum=…) ------------------------------------------
+# --- theory.dynamics.momentum, expected_risk(HeavyBall(μ)) ------------------------------------------
 def plain_momentum_risks(p: Problem, lrs: list[float], batches: list[float], mus: list[float],
                          optimizer: str = "sgd") -> list[float]:
     """Risks ``R_0 … R_T`` of heavy ball by tests/oracles.py's covariance propagation
@@ -723,7 +723,11 @@ def _register_momentum() -> None:
         assert first_bad is None, "a diverging run was not reported"  # on_divergence="raise"
         close(r.risk, ref, 1e-10, "risk")
 
-    entry("ramplab.theory.dynamics.recursion:expected_risk[momentum]", recursion.expected_risk,
+    def heavy_ball_expected_risk(problem, schedules, optimizer, momentum):
+        """``expected_risk`` with heavy ball: the momentum and its step fuzzed through the spec."""
+        return recursion.expected_risk(problem, schedules, HeavyBall(momentum, optimizer=optimizer))
+
+    entry("ramplab.theory.dynamics.recursion:expected_risk[momentum]", heavy_ball_expected_risk,
           {"problem": P, "schedules": SR, "optimizer": "sgd", "momentum": 0.5},
           {"problem": "problem", "schedules": "schedule", "optimizer": "choice", "momentum": "vector"},
           o_expected, raises=(DivergenceError,),

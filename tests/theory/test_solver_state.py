@@ -18,6 +18,7 @@ from ramplab.theory import (
     AdaptiveRule,
     DivergenceError,
     ExponentialAverage,
+    HeavyBall,
     Problem,
     Schedule,
     SolverState,
@@ -48,7 +49,8 @@ def _curves(r):
 @given(t=st.integers(1, len(FULL) - 1), kernel=st.sampled_from(KERNELS), optimizer=st.sampled_from(["sgd", "nsgd"]),
        average=st.sampled_from(sorted(AVERAGES)), momentum=st.sampled_from([0.0, 0.6]), split=st.booleans())
 def test_a_continued_run_is_the_uninterrupted_run_bit_for_bit(t, kernel, optimizer, average, momentum, split):
-    kw = dict(kernel=kernel, average=AVERAGES[average], momentum=momentum, split=split)
+    kw = dict(kernel=kernel, average=AVERAGES[average], split=split)
+    optimizer = HeavyBall(momentum, optimizer=optimizer)
     whole = expected_risk(PROBLEM, FULL, optimizer, **kw)
     head, rest = _pieces(t)
     first = expected_risk(PROBLEM, head, optimizer, **kw)
@@ -90,7 +92,7 @@ def test_states_at_checkpoints_continue_the_run_and_one_state_branches_several(k
 
 
 def test_a_state_survives_pickle_and_copy_and_is_read_only():
-    state = expected_risk(PROBLEM, FULL, momentum=0.5, average="uniform").state_at(len(FULL))
+    state = expected_risk(PROBLEM, FULL, HeavyBall(0.5), average="uniform").state_at(len(FULL))
     for other in (pickle.loads(pickle.dumps(state)), copy.deepcopy(state), copy.copy(state)):
         assert other == state
     with pytest.raises(ValueError):
@@ -102,7 +104,7 @@ def test_bad_states_are_refused_naming_the_argument():
     plain = expected_risk(PROBLEM, FULL).state_at(len(FULL))
     rest = Schedule.constant(0.1, 4, steps=10)
     with pytest.raises(ValueError, match="momentum"):
-        expected_risk(PROBLEM, rest, momentum=0.5, initial_state=plain)
+        expected_risk(PROBLEM, rest, HeavyBall(0.5), initial_state=plain)
     with pytest.raises(ValueError, match="average"):
         expected_risk(PROBLEM, rest, average="uniform", initial_state=plain)
     with pytest.raises(ValueError, match="split"):

@@ -16,7 +16,7 @@ re-exported here:
   :class:`RiskTrajectory` / :class:`DivergenceError`;
 - ``_averaging`` — the iterate averages' weights (``docs/math.md#iterate-averaging``);
 - ``_compression`` — spectral compression, a client of the loop (``docs/math.md#spectral-compression``);
-- ``_momentum`` — the ``momentum=`` argument, torch's convention and heavy-ball stability
+- ``_momentum`` — heavy ball's ``momentum`` checked, torch's convention and heavy-ball stability
   (``docs/math.md#heavy-ball-momentum``);
 - ``_stability`` — stability of a constant (η, B) and the stationary point (``docs/math.md#stability``);
 - ``_equivalence`` — risk ratios between schedules of one family (``docs/math.md#equivalence``).

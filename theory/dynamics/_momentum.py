@@ -23,7 +23,8 @@ The step itself (and :func:`~ramplab.theory.momentum_moment_step`) lives with ev
 - :func:`is_stable_with_momentum`, :func:`momentum_stability_limit` — stability of a constant
   ``(η, μ, B)`` (docs/math.md#heavy-ball-stability).
 
-:func:`~ramplab.theory.expected_risk` takes ``momentum=``.
+:func:`~ramplab.theory.expected_risk` runs heavy ball given ``optimizer=HeavyBall(μ)``
+(:class:`~ramplab.theory.HeavyBall`).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ __all__ = [
 
 # ------------------------------------------------------------------------------ the argument
 def resolve_momentum(momentum: Any, horizon: int) -> float | np.ndarray | None:
-    """``momentum=`` of :func:`expected_risk` checked: ``None`` when it is zero at every step, else a
+    """The ``momentum`` of a :class:`~ramplab.theory.HeavyBall` given to :func:`expected_risk`, checked: ``None`` when it is zero at every step, else a
     float in ``(0, 1)`` or a read-only float64 array of length ``horizon`` (the longest schedule).
 
     A number must lie in ``[0, 1)`` (a constant ``μ ≥ 1`` never contracts: the product of the two
@@ -84,7 +85,7 @@ def heavy_ball_momentum_of_torch_sgd(lrs: Any, momentum: float) -> np.ndarray:
     torch keeps a buffer ``b_t = μ b_{t−1} + g_t`` (``b_0 = g_0``) and steps ``w_{t+1} = w_t − η_t b_t``.
     Since ``w_t − w_{t−1} = −η_{t−1} b_{t−1}``, this is heavy ball with ``μ_t = μ η_t/η_{t−1}``
     (docs/math.md#heavy-ball-momentum): the two agree exactly when the rate is constant and differ
-    whenever it changes. Pass the result as ``expected_risk(..., momentum=...)``.
+    whenever it changes. Pass the result as ``expected_risk(..., HeavyBall(μ_t))``.
 
     Parameters
     ----------

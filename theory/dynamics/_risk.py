@@ -39,6 +39,22 @@ OPTIMIZERS = ("sgd", "nsgd")
 KERNELS = ("auto", "fused", "reference")
 
 
+#: The keywords ``expected_risk`` took before, each with where it moved.
+MOVED_KEYWORDS = {
+    "momentum": ("optimizer=HeavyBall(momentum, optimizer=...)", "docs/math.md#heavy-ball-momentum"),
+}
+
+
+def refuse_moved_keywords(removed: dict, function: str) -> None:
+    """TypeError for a keyword ``function`` no longer takes, saying where it moved (or that it is unknown)."""
+    for name in removed:
+        if name in MOVED_KEYWORDS:
+            where, anchor = MOVED_KEYWORDS[name]
+            raise TypeError(f"{name}= moved: pass {where} to {function} ({anchor})")
+    if removed:
+        raise TypeError(f"{function}() got an unexpected keyword argument {next(iter(removed))!r}")
+
+
 def _checkpoint_steps(checkpoints: Any, horizon: int, offset: int = 0) -> np.ndarray | None:
     """``checkpoints=`` checked (absolute steps in ``[offset, offset + horizon]``), relative to ``offset``."""
     if checkpoints is None:
@@ -86,9 +102,9 @@ def expected_risk(
     kernel: str = "auto",
     divergence_threshold: float = 1e12,
     compress: float | None = None,
-    momentum: Any = 0.0,
     initial_state: SolverState | Sequence[SolverState] | None = None,
     keep_states: bool = False,
+    **removed: Any,
 ) -> RiskTrajectory | tuple[RiskTrajectory, ...]:
     """Exact expected excess risk of SGD or NSGD along one or several schedules.
 
@@ -105,6 +121,18 @@ def expected_risk(
         :class:`~ramplab.theory.HeavyBall`) or its shorthand; ``"momentum"`` is ``HeavyBall(0.9)``.
         Adam, SignSGD and the conditional NSGD have no exact solver (ValueError).
         ``"nsgd"`` divides the step by ``sqrt(E‖g_t‖²)``, the expected denominator of docs/math.md#normalized-sgd.
+
+        ``HeavyBall(μ)`` (on NSGD: ``HeavyBall(μ, optimizer="nsgd")``) runs heavy-ball momentum
+        (docs/math.md#heavy-ball-momentum): ``w_{t+1} = w_t − η_t g_t + μ_t (w_t − w_{t−1})`` with
+        ``w_{−1} = w_0``, in the 0-based per-step indexing of the rates and batches (so ``μ_0`` is
+        never used); on NSGD the step ``η_t g_t`` is divided by ``sqrt(E‖g_t‖²)`` as without
+        momentum. ``μ`` is a number in ``[0, 1)``, or one finite ``μ_t ≥ 0`` per step of the longest
+        schedule ``T_max`` (a shorter schedule uses the array's first ``T`` entries).
+        ``torch.optim.SGD``'s momentum is heavy ball with changing ``μ_t``:
+        :func:`~ramplab.theory.heavy_ball_momentum_of_torch_sgd`. ``HeavyBall(0.0)`` (or an array
+        that is zero after its unused first entry) runs the plain solver unchanged. Averaging,
+        ``split``, ``checkpoints`` and ``on_divergence`` work as without momentum; the fused kernel
+        runs one schedule per thread; the CuPy backend and ``compress`` raise NotImplementedError.
     average : None, "uniform" or Averaging
         Also track an iterate average (docs/math.md#iterate-averaging): ``"uniform"``
         (:class:`~ramplab.theory.UniformAverage`),
@@ -142,37 +170,27 @@ def expected_risk(
         backend and float64 or float32); ``"reference"``: the array API loop over
         :func:`second_moment_step`, for any backend; ``"auto"``: fused when supported. Both agree
         to rounding (docs/math.md#exact-solver-layout).
-
     compress : float, optional
         Relative tolerance ``rtol``: solve a spectrally compressed problem chosen for these schedules
         instead (groups of nearly equal eigenvalues, docs/math.md#spectral-compression), keeping the
         curves within ``rtol`` relative of the full problem; sets ``compression_error`` (an
         estimate from two resolutions) and ``compressed_dimension``. ``final_second_moment`` then
-        holds each coordinate's group value. Not available with momentum (NotImplementedError).
-    momentum : float or array_like of shape (T_max,), default 0.0
-        Heavy-ball momentum ``μ`` (docs/math.md#heavy-ball-momentum): ``w_{t+1} = w_t − η_t g_t +
-        μ_t (w_t − w_{t−1})`` with ``w_{−1} = w_0``, in the 0-based per-step indexing of the rates and
-        batches (so ``μ_0`` is never used), for SGD and NSGD (whose step ``η_t g_t`` is divided by
-        ``sqrt(E‖g_t‖²)`` as without momentum). A number in ``[0, 1)``, or one finite ``μ_t ≥ 0`` per
-        step of the longest schedule ``T_max``; a shorter schedule uses the array's first ``T`` entries.
-        ``torch.optim.SGD``'s momentum is heavy ball with changing ``μ_t``:
-        :func:`~ramplab.theory.heavy_ball_momentum_of_torch_sgd`. Zero (the default,
-        or an array that is zero after its unused first entry) runs the plain solver unchanged. Averaging, ``split``,
-        ``checkpoints`` and ``on_divergence`` work as without momentum; the fused kernel runs one
-        schedule per thread; the CuPy backend and ``compress`` raise NotImplementedError.
-
+        holds each coordinate's group value. Not available with heavy ball (NotImplementedError).
     initial_state : SolverState or sequence of SolverState, optional
         Continue from a state returned by :meth:`RiskTrajectory.state_at` (one for every schedule,
         or one per schedule, all at the same step ``t``): the schedules are then the *rest* of the
         run (their step 0 is step ``t``), the trajectory's ``steps`` and ``samples`` continue from
         the state's, and averaging weights, momentum's first step and the divergence checks count
         from the start of the original run, so the continuation equals the uninterrupted run bit
-        for bit (docs/math.md#solver-state). ``split``, ``average`` and momentum must be as when
-        the state was computed; ``checkpoints`` are then steps in ``[t, t + T_max]``.
+        for bit (docs/math.md#solver-state). ``split``, ``average`` and heavy ball (or not) must be
+        as when the state was computed; ``checkpoints`` are then steps in ``[t, t + T_max]``.
     keep_states : bool, default False
         Also keep the solver state at every checkpoint (``checkpoints=`` required for more than the
         last step), for :meth:`RiskTrajectory.state_at`: ``O(len(checkpoints) · d)`` memory. The
         state after the last step is always kept.
+    **removed
+        Keywords of earlier versions: ``momentum=`` raises a TypeError saying where it moved
+        (``optimizer=HeavyBall(momentum, optimizer=...)``); any other unknown keyword a TypeError too.
 
     Returns
     -------
@@ -186,7 +204,7 @@ def expected_risk(
     ValueError, TypeError
         For bad arguments (named in the message).
     NotImplementedError
-        For ``momentum`` with ``compress`` or on the CuPy backend, and ``compress`` with ``initial_state``.
+        For heavy ball with ``compress`` or on the CuPy backend, and ``compress`` with ``initial_state``.
 
     Examples
     --------
@@ -209,11 +227,13 @@ def expected_risk(
 
     Heavy-ball momentum 0.9 at a tenth of the rate moves about as fast as plain SGD early on:
 
-    >>> plain, heavy = (expected_risk(p, Schedule.constant(r, 8, steps=200), momentum=mu, checkpoints=[200])
+    >>> from ramplab.theory import HeavyBall
+    >>> plain, heavy = (expected_risk(p, Schedule.constant(r, 8, steps=200), HeavyBall(mu), checkpoints=[200])
     ...                 for r, mu in ((0.4, 0.0), (0.04, 0.9)))
     >>> bool(abs(heavy.final_risk / plain.final_risk - 1) < 0.2)
     True
     """
+    refuse_moved_keywords(removed, "expected_risk")
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
     single = isinstance(schedules, Schedule)
@@ -222,11 +242,9 @@ def expected_risk(
     keep_states = flag(keep_states, "keep_states")
     spec = resolve_optimizer(optimizer, where="exact")
     if isinstance(spec, HeavyBall):
-        if not (isinstance(momentum, (int, float)) and not isinstance(momentum, bool) and momentum == 0.0):
-            raise ValueError("give momentum either in optimizer=HeavyBall(...) or as momentum=, not both")
         optimizer, momentum = spec.optimizer, spec.momentum
     else:
-        optimizer = spec.name
+        optimizer, momentum = spec.name, 0.0
     if not isinstance(on_divergence, str) or on_divergence not in ("raise", "flag"):
         raise ValueError(f"on_divergence must be 'raise' or 'flag'; got {on_divergence!r:.80}")
     if not isinstance(kernel, str) or kernel not in KERNELS:
@@ -234,7 +252,7 @@ def expected_risk(
     horizon = max(len(s) for s in sched_list)
     mom = resolve_momentum(momentum, horizon)
     if mom is not None and compress is not None:
-        raise NotImplementedError("compress is not available with momentum (the grouping rule is derived for "
+        raise NotImplementedError("compress is not available with heavy-ball momentum (the grouping rule is derived for "
                                   "plain SGD/NSGD); pass compress=None")
     threshold = finite_real(divergence_threshold, "divergence_threshold")
     if not threshold > 1.0:
@@ -289,7 +307,8 @@ def _start_states(initial_state: Any, problem: Problem, n_sched: int, split: boo
             raise ValueError(f"initial_state was computed with split={s.split}; pass split={s.split}")
         if s.momentum != momentum:
             raise ValueError("initial_state " + ("holds" if s.momentum else "lacks") + " heavy-ball moments; "
-                             "continue with " + ("momentum > 0" if s.momentum else "momentum=0") + " as it was computed")
+                             "continue " + ("with heavy-ball momentum (optimizer=HeavyBall(...))" if s.momentum
+                                            else "without heavy-ball momentum") + " as it was computed")
         if s.averaging != averaging:
             raise ValueError("initial_state " + ("holds" if s.averaging else "lacks") + " iterate-average moments; "
                              "continue with the same average= it was computed with")

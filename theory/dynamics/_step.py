@@ -338,7 +338,7 @@ def momentum_moment_step(
 
     See Also
     --------
-    ramplab.theory.expected_risk : runs this step with ``momentum=``.
+    ramplab.theory.expected_risk : runs this step with ``optimizer=HeavyBall(μ)``.
 
     Examples
     --------
