@@ -187,7 +187,7 @@ def contraction_exponent(eigenvalues: Any, lr: Any, batch: Any, kurtosis: float 
         # The power sums below take η³ and (ηλ)²: keep them inside float64.
         raise ValueError(f"lr and lr × eigenvalues must be ≤ 1e100; got max lr {eta.max():g}, "
                          f"max eigenvalue {lam.max():g}")
-    c = 1.0 + (kurtosis - 2.0) / batch
+    c = step.batch_factor(kurtosis - 2.0, batch)
     keep = eta > 0
     eta, c = eta[keep], c[keep]
     A, V = np.zeros(lam.shape), np.zeros(lam.shape)
