@@ -10,8 +10,8 @@ checks only that the rows exist and that the implementations agree):
    (:func:`naive_averaged_risk`, written from docs/math.md#sgd-second-moment-recursion and
    docs/math.md#iterate-averaging), the same recursion as a JAX ``lax.scan``
    (:func:`jax_averaged_risk`, float64, timed warm after compilation; JAX is the optional
-   ``bench`` extra) and :func:`ramplab.theory.expected_risk` (``kernel="fused"`` when the solver
-   has that keyword). Also the largest relative difference between their averaged-risk curves.
+   ``bench`` extra) and :func:`ramplab.theory.expected_risk` (``Numerics(kernel="fused")`` when numba
+   is installed). Also the largest relative difference between their averaged-risk curves.
 2. **Bandwidth.** A STREAM-triad-style ``a = b + s·c`` in NumPy on arrays far larger than the
    cache, and the solver's effective bandwidth on one schedule at ``d = 5·10⁵`` with uniform
    averaging, counting :data:`STATE_BYTES_PER_COORDINATE` bytes per coordinate and step.
@@ -39,7 +39,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..theory import Problem, Schedule, expected_risk
+from ..theory import Numerics, Problem, Schedule, expected_risk
 from ..workloads import (
     FULL_SCALE_EXPONENTS,
     averaged_risk_at,
@@ -202,17 +202,17 @@ def _interleaved_best_times(calls: dict[str, Callable[[], Any]], repeat: int) ->
 def _solve(problem: Problem, schedules: Any, *, kernel: str | None = None, checkpoints: Any = None,
            compress: float | None = None) -> Any:
     """``expected_risk`` with uniform averaging (``kernel=None``: the solver's own choice)."""
-    return expected_risk(problem, schedules, average="uniform", kernel=kernel or "auto", checkpoints=checkpoints,
-                         compress=compress)
+    return expected_risk(problem, schedules, average="uniform", numerics=Numerics(kernel=kernel or "auto"),
+                         checkpoints=checkpoints, compress=compress)
 
 
 def _pick_kernel(problem: Problem) -> tuple[str | None, str]:
-    """``("fused", note)`` when ``kernel="fused"`` runs here (numba installed), else ``(None, why not)``."""
+    """``("fused", note)`` when ``Numerics(kernel="fused")`` runs here (numba installed), else ``(None, why not)``."""
     try:
         _solve(problem, Schedule.constant(1e-3, 1, steps=2), kernel="fused")
     except (ImportError, ValueError, RuntimeError, NotImplementedError) as exc:
         return None, f"default kernel (fused unavailable: {type(exc).__name__}: {exc})"
-    return "fused", 'kernel="fused"'
+    return "fused", 'Numerics(kernel="fused")'
 
 
 def _compression_estimate(trajectories: Sequence[Any]) -> tuple[str, float] | None:

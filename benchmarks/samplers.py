@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 
 from ..simulations import simulate
-from ..theory import Problem, Schedule
+from ..theory import Numerics, Problem, Schedule
 
 __all__ = ["Measurement", "measure", "report"]
 
@@ -53,7 +53,7 @@ class Measurement:
 def _time_once(problem: Problem, sampler: str, batch: int, steps: int, runs: int, backend: str) -> float:
     schedule = Schedule.constant(0.5 / problem.trace, batch, steps=steps)
     start = time.perf_counter()
-    simulate(problem, schedule, runs=runs, seed=0, backend=backend, sampler=sampler, progress=False,
+    simulate(problem, schedule, runs=runs, seed=0, numerics=Numerics(backend=backend), sampler=sampler, progress=False,
              checkpoints=[0, schedule.total_samples])
     return (time.perf_counter() - start) / steps
 

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from ._table import FigureTable
 from .registry import FigureContext, register
-from ..theory import expected_risk
+from ..theory import Numerics, expected_risk
 from ..workloads import (
     FULL_SCALE_EXPONENTS,
     FULL_SCALE_NOISE_VARIANCE,
@@ -65,7 +65,7 @@ def exponent_pair_curves(spec: dict) -> dict:
     ms = [full_scale_m(problem, f) for f in spec["m_fractions"]]
     schedules = [s for m, _ in ms for s in full_scale_schedules(problem, spec["steps"], m)]
     trajectories = expected_risk(problem, schedules, average="uniform", compress=spec["compress"],
-                                 checkpoints=grid, kernel="auto")
+                                 checkpoints=grid, numerics=Numerics(kernel="auto"))
     out: dict = {"m_max": ms[0][1], "trace": problem.trace}
     out.update({f"m/{k}": m for k, (m, _) in enumerate(ms)})
     for j, traj in enumerate(trajectories):
@@ -99,7 +99,7 @@ def data(ctx: FigureContext) -> FigureTable:
         d_note = f"full scale with compress={COMPRESS_RTOL:g}"
     points = 200
     grid = step_grid(steps, points)
-    kw = {"average": "uniform", "compress": compress, "checkpoints": grid, "kernel": "auto"}
+    kw = {"average": "uniform", "compress": compress, "checkpoints": grid, "numerics": {"kernel": "auto"}}
 
     rows, m_info, final, estimates = [], {}, {}, {}
     start = time.perf_counter()

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..simulations import NSGD, simulate
-from ..theory import Problem, Schedule, expected_risk
+from ..theory import Numerics, Problem, Schedule, expected_risk
 
 #: A standard error at or below this fraction of the mean risk counts as no spread (rounding only).
 SPREAD_FLOOR = 1e-9
@@ -78,7 +78,7 @@ def data(ctx: FigureContext) -> FigureTable:
         start = time.perf_counter()
         spec = NSGD(normalization) if optimizer == "nsgd" else optimizer
         results[label] = simulate(problem, cfg[optimizer], spec, sampler=sampler, runs=cfg["runs"][sampler],
-                                  seed=[ctx.seed, k], backend=ctx.backend, checkpoints=grid)
+                                  seed=[ctx.seed, k], numerics=Numerics(backend=ctx.backend), checkpoints=grid)
         timings[label] = time.perf_counter() - start
 
     rows: list[dict] = []

@@ -31,7 +31,7 @@ from ._seesaw_setup import max_stable_lr, nsgd_peak_lr
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..simulations import resolve_optimizer, simulate
-from ..theory import Problem, expected_risk, phase_schedule
+from ..theory import Numerics, Problem, expected_risk, phase_schedule
 from ..theory.dynamics import gradient_second_moment
 
 RULES = {"αβ": (1.0, 2.0), "α√β": (math.sqrt(2.0), 2.0)}
@@ -145,7 +145,7 @@ def data(ctx: FigureContext) -> FigureTable:
         seed_index += 1
         s = schedules(lr0, b0, *member)
         spec = type(resolve_optimizer(optimizer))(**kw)  # the shorthand's spec with these hyper-parameters
-        r = simulate(problem, s, spec, runs=runs, seed=[ctx.seed, seed_index], backend=ctx.backend,
+        r = simulate(problem, s, spec, runs=runs, seed=[ctx.seed, seed_index], numerics=Numerics(backend=ctx.backend),
                      checkpoints=[s.total_samples])
         return float(r.mean_risk[-1]), float(r.stderr[-1])
 

@@ -135,7 +135,7 @@ def _averaged_updates() -> tuple[sp.Basic, sp.Basic, sp.Basic]:
 def _exact_solver_gap(kernel: str) -> float:
     """Largest relative gap between ``expected_risk(…, HeavyBall(μ), average="uniform", split=True)`` and an exact
     rational iteration of the symbolic updates (d = 2, four steps, per-step μ)."""
-    from ..theory import HeavyBall, Problem, Schedule, expected_risk
+    from ..theory import HeavyBall, Numerics, Problem, Schedule, expected_risk
 
     lams, s0 = [Fraction(1), Fraction(1, 3)], [Fraction(2), Fraction(5, 4)]
     noise, kurt = Fraction(1, 2), Fraction(3)
@@ -162,7 +162,7 @@ def _exact_solver_gap(kernel: str) -> float:
                       noise_variance=float(noise), kurtosis=float(kurt))
     sched = Schedule([float(v) for v in lrs], batches)
     run = expected_risk(problem, sched, HeavyBall(np.array([float(v) for v in mus])), average="uniform",
-                        split=True, kernel=kernel)
+                        split=True, numerics=Numerics(kernel=kernel))
     got = np.concatenate([run.risk, run.averaged_risk, run.bias + run.variance])
     want = np.array([float(v) for v in risks + averaged + risks])
     return float(np.max(np.abs(got / want - 1.0)))

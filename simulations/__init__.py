@@ -11,7 +11,8 @@ sampler of Gaussian mini-batch gradients and a direct sampler for any data distr
 - The optimizer specs it takes as ``optimizer=`` (:class:`~ramplab.theory.SGD`,
   :class:`~ramplab.theory.NSGD`, :class:`~ramplab.theory.HeavyBall`, :class:`~ramplab.theory.Adam`,
   :class:`~ramplab.theory.SignSGD`) are those of the exact solver, re-exported here
-  (docs/math.md#monte-carlo-optimizers).
+  (docs/math.md#monte-carlo-optimizers); so is the numerics record it takes as ``numerics=``
+  (:class:`~ramplab.theory.Numerics`: backend, dtype, chunk size).
 - :mod:`simulations.configuration`, :mod:`simulations.updates` and :mod:`simulations.recording`
   hold its parts: validated arguments and per-step tables, the per-step updates of the runs, and
   the statistics of their curves.
@@ -21,6 +22,7 @@ sampler of Gaussian mini-batch gradients and a direct sampler for any data distr
 
 from .monte_carlo import SimulationDivergenceError, SimulationResult, simulate
 from .samplers import DATA_KURTOSIS, SAMPLERS, gradient_covariance, gradient_samples
+from ..theory._numerics import Numerics
 from ..theory._optimizers import NSGD, SGD, Adam, HeavyBall, OptimizerSpec, SignSGD, resolve_optimizer
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "DATA_KURTOSIS",
     "HeavyBall",
     "NSGD",
+    "Numerics",
     "OptimizerSpec",
     "SGD",
     "SignSGD",

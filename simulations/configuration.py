@@ -34,6 +34,7 @@ from ..theory._optimizers import (
 from ..theory._validate import describe, flag, positive_int, strict_real_array
 from ..theory import resolve_backend
 from ..theory._backend import resolve_dtype
+from ..theory._numerics import NUMERICS_FIELDS, Numerics, resolve_numerics
 from ..theory.dynamics import Averaging, Problem, expected_risk, resolve_average
 from ..theory.schedules import Schedule
 
@@ -51,7 +52,7 @@ __all__ = [
 ]
 
 OPTIMIZERS = OPTIMIZER_NAMES
-#: The keywords ``simulate`` took before the optimizer specs, each with the spec that now holds it.
+#: The keywords ``simulate`` took before the optimizer specs and Numerics, each with where it moved.
 REMOVED_KEYWORDS = {
     "normalization": "optimizer=NSGD(normalization=...)",
     "momentum": "optimizer=HeavyBall(momentum=...) or optimizer=SignSGD(momentum=...)",
@@ -59,6 +60,9 @@ REMOVED_KEYWORDS = {
     "eps": "optimizer=Adam(eps=...)",
     "weight_decay": "optimizer=Adam(weight_decay=...)",
     "rotation": "optimizer=Adam(rotation=...) or optimizer=SignSGD(rotation=...)",
+    "backend": "numerics=Numerics(backend=...)",
+    "dtype": "numerics=Numerics(dtype=...)",
+    "chunk_size": "numerics=Numerics(chunk_size=...)",
 }
 #: Largest dimension for which ``rotation="random"`` draws a dense Haar rotation (d² floats, O(d³) work).
 MAX_RANDOM_ROTATION = 8192
@@ -238,9 +242,8 @@ class StepBlock:
     >>> p = Problem([1.0, 0.5], [1.0, 1.0], noise_variance=0.1)
     >>> config = configure_simulation(
     ...     p, Schedule.constant(0.1, 4, steps=5), HeavyBall(0.9), runs=8, seed=0,
-    ...     backend="numpy", sampler="auto", data=None, checkpoints=None, keep_runs=False,
-    ...     on_divergence="raise", progress=False, dtype=None, chunk_size=None, runs_per_stream=None,
-    ...     average="uniform")
+    ...     sampler="auto", data=None, checkpoints=None, keep_runs=False, on_divergence="raise",
+    ...     progress=False, numerics=Numerics(backend="numpy"), runs_per_stream=None, average="uniform")
     >>> config.step_block(1, 3)
     StepBlock(start=1, stop=3, rates=[0.1, 0.1], batches=[4, 4], weights=[0.5, 0.333...], momenta=[0.9, 0.9])
     """
@@ -304,9 +307,8 @@ class SimulationConfig:
     >>> p = Problem([1.0, 0.5], [1.0, 1.0], noise_variance=0.1)
     >>> config = configure_simulation(
     ...     p, Schedule.constant(0.1, 4, steps=5), HeavyBall(0.9), runs=8, seed=0,
-    ...     backend="numpy", sampler="auto", data=None, checkpoints=None, keep_runs=False,
-    ...     on_divergence="raise", progress=False, dtype=None, chunk_size=None, runs_per_stream=None,
-    ...     average="uniform")
+    ...     sampler="auto", data=None, checkpoints=None, keep_runs=False, on_divergence="raise",
+    ...     progress=False, numerics=Numerics(backend="numpy"), runs_per_stream=None, average="uniform")
     >>> config.horizon, config.sampler, config.data, config.batches.tolist()
     (5, 'gaussian-exact', 'gaussian', [4, 4, 4, 4, 4])
     """
@@ -400,11 +402,11 @@ def _checked_averaging(average: Any, horizon: int) -> Averaging | None:
 
 
 def refuse_removed_keywords(removed: dict, function: str) -> None:
-    """TypeError for a keyword ``function`` no longer takes, saying which optimizer spec holds it now."""
+    """TypeError for a keyword ``function`` no longer takes, saying which optimizer spec or Numerics field holds it."""
     for name in removed:
         if name in REMOVED_KEYWORDS:
-            raise TypeError(f"{name}= moved: pass {REMOVED_KEYWORDS[name]} to {function} "
-                            f"(docs/math.md#monte-carlo-optimizers)")
+            where = "ramplab.theory.Numerics" if name in NUMERICS_FIELDS else "docs/math.md#monte-carlo-optimizers"
+            raise TypeError(f"{name}= moved: pass {REMOVED_KEYWORDS[name]} to {function} ({where})")
     if removed:
         raise TypeError(f"{function}() got an unexpected keyword argument {next(iter(removed))!r}")
 
@@ -526,15 +528,13 @@ def configure_simulation(
     *,
     runs: int,
     seed: Any,
-    backend: Any,
     sampler: str,
     data: str | None,
     checkpoints: Any,
     keep_runs: bool,
     on_divergence: str,
     progress: bool | None,
-    dtype: Any,
-    chunk_size: int | None,
+    numerics: Numerics | dict | None,
     runs_per_stream: int | None,
     average: Any,
     **removed: Any,
@@ -549,14 +549,15 @@ def configure_simulation(
     optimizer : OptimizerSpec or {"sgd", "nsgd", "momentum", "adam", "signsgd"}
         The update rule and its hyper-parameters (docs/math.md#monte-carlo-optimizers), as in
         :func:`simulations.simulate`.
-    runs, seed, backend, sampler, data, checkpoints, keep_runs, on_divergence, progress
+    runs, seed, sampler, data, checkpoints, keep_runs, on_divergence, progress
         As in :func:`simulations.simulate`.
-    dtype, chunk_size, runs_per_stream, average
+    numerics, runs_per_stream, average
         As in :func:`simulations.simulate`.
     **removed
         The per-optimizer keywords of earlier versions (``normalization``, ``momentum``,
-        ``betas``, ``eps``, ``weight_decay``, ``rotation``): each raises TypeError naming the spec
-        that now takes it.
+        ``betas``, ``eps``, ``weight_decay``, ``rotation``) and the numerical ones (``backend``,
+        ``dtype``, ``chunk_size``): each raises TypeError naming the spec or the
+        :class:`~ramplab.theory.Numerics` field that now takes it.
 
     Returns
     -------
@@ -573,9 +574,8 @@ def configure_simulation(
     >>> p = Problem([1.0, 0.5], [1.0, 1.0], noise_variance=0.1)
     >>> config = configure_simulation(
     ...     p, Schedule.constant(0.1, 4, steps=5), HeavyBall(0.9), runs=8, seed=0,
-    ...     backend="numpy", sampler="auto", data=None, checkpoints=None, keep_runs=False,
-    ...     on_divergence="raise", progress=False, dtype=None, chunk_size=None, runs_per_stream=None,
-    ...     average="uniform")
+    ...     sampler="auto", data=None, checkpoints=None, keep_runs=False, on_divergence="raise",
+    ...     progress=False, numerics=Numerics(backend="numpy"), runs_per_stream=None, average="uniform")
     >>> config.runs, config.hyperparameters["momentum"], config.averaging is not None
     (8, 0.9, True)
     """
@@ -585,6 +585,7 @@ def configure_simulation(
         raise TypeError(f"schedule must be a Schedule; got {type(schedule).__name__}")
     refuse_removed_keywords(removed, "configure_simulation")
     spec = resolve_optimizer(optimizer, where="monte_carlo")
+    numerics = resolve_numerics(numerics, where="monte_carlo")
     if not isinstance(on_divergence, str) or on_divergence not in ("raise", "flag"):
         raise ValueError(f"on_divergence must be 'raise' or 'flag'; got {on_divergence!r:.80}")
     if not isinstance(sampler, str) or sampler not in SAMPLERS:
@@ -606,15 +607,15 @@ def configure_simulation(
     simulated = simulated_problem(problem)
     root = root_seed_sequence(seed)
     rotation = rotation_matrix(getattr(spec, "rotation", None), simulated.eigenvalues.shape[0], root)
-    xp = resolve_backend(backend)
-    dt = resolve_dtype(xp, dtype)
+    xp = resolve_backend("auto" if numerics.backend is None else numerics.backend)
+    dt = resolve_dtype(xp, numerics.dtype)
     block = (default_block(xp) if runs_per_stream is None
              else positive_int(runs_per_stream, "runs_per_stream", maximum=MAX_RUNS_PER_STREAM))
     d = simulated.eigenvalues.shape[0]
-    if chunk_size is None:
+    if numerics.chunk_size is None:
         chunk = max(block, (_CHUNK_ELEMENTS // d) // block * block)
     else:
-        chunk = math.ceil(positive_int(chunk_size, "chunk_size") / block) * block
+        chunk = math.ceil(numerics.chunk_size / block) * block
     chunk = min(chunk, math.ceil(runs / block) * block)
 
     conditional = isinstance(spec, NSGD) and spec.normalization == "conditional"

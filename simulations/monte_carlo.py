@@ -35,6 +35,7 @@ from .progress import ProgressBar
 from .recording import ChunkRecorder, CurveStatistics, RecordPlan, record_plan
 from .streams import block_streams
 from .updates import OptimizerStep, averaged_update, draw_gradient
+from ..theory._numerics import Numerics
 from ..theory._optimizers import OptimizerSpec
 from ..theory import backend_name
 from ..theory.dynamics import Averaging, DivergenceError, Problem, expected_risk
@@ -146,7 +147,7 @@ class SimulationResult:
     Four isotropic directions, 256 runs of 20 steps (docs/math.md#monte-carlo):
 
     >>> r = simulate(Problem.isotropic(4, noise_variance=0.5), Schedule.constant(0.1, 4, steps=20),
-    ...              runs=256, seed=1, backend="numpy")
+    ...              runs=256, seed=1, numerics=Numerics(backend="numpy"))
     >>> r.mean_risk.shape, r.steps[:3].tolist(), bool(r.stderr[-1] < 0.01)
     ((21,), [0, 1, 2], True)
     """
@@ -207,7 +208,7 @@ class SimulationResult:
         --------
         >>> p = Problem.isotropic(4, noise_variance=0.5)
         >>> s = Schedule.constant(0.1, 4, steps=20)
-        >>> mc = simulate(p, s, runs=512, seed=1, backend="numpy", average="uniform")
+        >>> mc = simulate(p, s, runs=512, seed=1, numerics=Numerics(backend="numpy"), average="uniform")
         >>> exact = expected_risk(p, s, average="uniform")
         >>> bool(np.max(np.abs(mc.z_score(exact.risk))[1:]) < 5)
         True
@@ -232,15 +233,13 @@ def simulate(
     *,
     runs: int = 1000,
     seed: Any = 0,
-    backend: Any = "auto",
     sampler: str = "auto",
     data: str | None = None,
     checkpoints: Any = None,
     keep_runs: bool = False,
     on_divergence: str = "raise",
     progress: bool | None = None,
-    dtype: Any = None,
-    chunk_size: int | None = None,
+    numerics: Numerics | dict | None = None,
     runs_per_stream: int | None = None,
     average: str | Averaging | None = None,
     **removed: Any,
@@ -288,8 +287,6 @@ def simulate(
     seed : int, sequence of int, SeedSequence or None
         Root seed (see :mod:`simulations.streams`). Same seed, same backend, same
         ``runs_per_stream``: same numbers; more runs extend the earlier ones.
-    backend : {"auto", "numpy", "cupy", "array_api_strict"} or namespace
-        Resolved by :func:`ramplab.theory.resolve_backend`; results come back as NumPy arrays.
     sampler : {"auto", "gaussian-exact", "direct"}
         ``"auto"`` is ``"gaussian-exact"`` for Gaussian data and ``"direct"`` otherwise (see
         :mod:`simulations.samplers`). ``"gaussian-exact"`` with other data raises.
@@ -310,12 +307,15 @@ def simulate(
     progress : bool or None
         Progress bar on stderr: ``True`` always, ``False`` never, ``None`` (default) only once the
         simulation has run for more than 2 seconds.
-    dtype : dtype, optional
-        Floating dtype of the state (the backend's float64 by default).
-    chunk_size : int, optional
-        Runs advanced together, rounded up to a multiple of ``runs_per_stream``. Default: enough to
-        make the ``(chunk, d)`` state about 2^21 elements (at least one block). It changes memory
-        and speed, not the numbers of any run.
+    numerics : Numerics or dict, optional
+        How the runs are computed (:class:`~ramplab.theory.Numerics`, or a dict of its fields): its
+        ``backend`` (``None``: ``"auto"``, CuPy when a device is usable, else NumPy, resolved by
+        :func:`ramplab.theory.resolve_backend`; results come back as NumPy arrays), the state's
+        ``dtype`` (the backend's float64 by default) and ``chunk_size``, the runs advanced together,
+        rounded up to a multiple of ``runs_per_stream`` (default: enough to make the ``(chunk, d)``
+        state about 2^21 elements, at least one block; it changes memory and speed, not the numbers
+        of any run). A ``kernel`` other than ``"auto"`` is refused (ValueError): it is the exact
+        solver's.
     runs_per_stream : int, optional
         Runs per random stream (block size): 64 on host backends, 1024 on CuPy by default.
     average : None, "uniform" or Averaging
@@ -331,9 +331,10 @@ def simulate(
         Adds ``mean_averaged_risk``, ``averaged_stderr`` (and ``run_averaged_risk``) to the result.
     **removed
         The per-optimizer keywords of earlier versions (``normalization``, ``momentum``,
-        ``betas``, ``eps``, ``weight_decay``, ``rotation``) and any other unknown keyword: a
-        TypeError that names the spec taking it now, e.g. ``betas= moved: pass
-        optimizer=Adam(betas=...)``.
+        ``betas``, ``eps``, ``weight_decay``, ``rotation``), the numerical ones (``backend``,
+        ``dtype``, ``chunk_size``) and any other unknown keyword: a TypeError that names where it
+        moved, e.g. ``betas= moved: pass optimizer=Adam(betas=...)``, ``backend= moved: pass
+        numerics=Numerics(backend=...)``.
 
     Returns
     -------
@@ -371,7 +372,8 @@ def simulate(
     --------
     >>> p = Problem.power_law(20, a=1.5, b=1.0, noise_variance=0.5)
     >>> s = Schedule.from_phases([(0.5, 4, 400), (0.25, 8, 400)])
-    >>> mc = simulate(p, s, runs=256, seed=0, backend="numpy")
+    >>> cpu = Numerics(backend="numpy")
+    >>> mc = simulate(p, s, runs=256, seed=0, numerics=cpu)
     >>> exact = expected_risk(p, s)
     >>> mc.sampler, mc.mean_risk.shape == exact.risk.shape
     ('gaussian-exact', True)
@@ -381,7 +383,7 @@ def simulate(
     Tail averaging over the second phase (from step 201):
 
     >>> from ramplab.theory.dynamics import TailAverage
-    >>> mc = simulate(p, s, runs=256, seed=0, backend="numpy", average=TailAverage(201))
+    >>> mc = simulate(p, s, runs=256, seed=0, numerics=cpu, average=TailAverage(201))
     >>> exact = expected_risk(p, s, average=TailAverage(201))
     >>> bool(np.all(np.abs(mc.z_score(exact.averaged_risk, averaged=True)[1:]) < 5))
     True
@@ -389,16 +391,16 @@ def simulate(
     Adam and SignSGD, in the eigenbasis and in randomly rotated coordinates:
 
     >>> from ramplab.theory import Adam, SignSGD
-    >>> adam = simulate(p, s, Adam(betas=(0.9, 0.99)), runs=64, seed=0, backend="numpy")
-    >>> sign = simulate(p, s, SignSGD(rotation="random"), runs=64, seed=0, backend="numpy")
+    >>> adam = simulate(p, s, Adam(betas=(0.9, 0.99)), runs=64, seed=0, numerics=cpu)
+    >>> sign = simulate(p, s, SignSGD(rotation="random"), runs=64, seed=0, numerics=cpu)
     >>> bool(adam.mean_risk[-1] < adam.mean_risk[0]), sign.rotation.shape
     (True, (20, 20))
     """
     refuse_removed_keywords(removed, "simulate")
     config = configure_simulation(
-        problem, schedule, optimizer, runs=runs, seed=seed, backend=backend, sampler=sampler, data=data,
+        problem, schedule, optimizer, runs=runs, seed=seed, sampler=sampler, data=data,
         checkpoints=checkpoints, keep_runs=keep_runs, on_divergence=on_divergence, progress=progress,
-        dtype=dtype, chunk_size=chunk_size, runs_per_stream=runs_per_stream, average=average,
+        numerics=numerics, runs_per_stream=runs_per_stream, average=average,
     )
     plan = record_plan(config.schedule, config.checkpoints)
     n_curves = 1 if config.averaging is None else 2

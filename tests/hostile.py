@@ -192,7 +192,7 @@ def warm_numba_kernels() -> None:
     """
     if "numba" in _WARM:
         return
-    from ramplab.theory import HeavyBall, expected_risk
+    from ramplab.theory import HeavyBall, Numerics, expected_risk
 
     small = Problem([1.0, 0.5, 0.25], [1.0, 1.0, 1.0], noise_variance=0.1)
     wide = Problem.power_law(16 * 8192, 1.5, 1.0, 0.1)  # one schedule at d ≥ 16 tiles: the wide layout
@@ -202,12 +202,12 @@ def warm_numba_kernels() -> None:
         for schedules in (one, two):
             for optimizer in ("sgd", "nsgd"):
                 for average, split in ((None, False), ("uniform", True)):
-                    expected_risk(small, schedules, optimizer, average=average, split=split, dtype=dtype,
-                                  kernel="fused")
+                    expected_risk(small, schedules, optimizer, average=average, split=split,
+                                  numerics=Numerics(dtype=dtype, kernel="fused"))
                     expected_risk(small, schedules, HeavyBall(0.5, optimizer=optimizer), average=average,
-                                  split=split, dtype=dtype, kernel="fused")
-        expected_risk(wide, one, dtype=dtype, kernel="fused")
-        expected_risk(wide, one, "nsgd", average="uniform", split=True, dtype=dtype, kernel="fused")
+                                  split=split, numerics=Numerics(dtype=dtype, kernel="fused"))
+        expected_risk(wide, one, numerics=Numerics(dtype=dtype, kernel="fused"))
+        expected_risk(wide, one, "nsgd", average="uniform", split=True, numerics=Numerics(dtype=dtype, kernel="fused"))
     _WARM.add("numba")
 
 # ----------------------------------------------------------------------------- hostile pools

@@ -11,7 +11,10 @@ The package is grouped by what each part holds (``docs/design.md``):
 - :mod:`ramplab.theory.complexity` — the master bound, SFO complexity, critical batch size and
   growth exponents (``docs/math.md#sfo-complexity``);
 - the array backend (:func:`resolve_backend`, :func:`to_numpy`, :func:`backend_name`,
-  :func:`cupy_available`, :data:`BACKENDS`), resolved in one private module.
+  :func:`cupy_available`, :data:`BACKENDS`), resolved in one private module;
+- the optimizer specs (:class:`SGD`, :class:`NSGD`, :class:`HeavyBall`, …) and the numerics record
+  (:class:`Numerics`: backend, dtype, kernel, chunk size) that :func:`expected_risk` and
+  :func:`ramplab.simulations.simulate` share.
 
 It depends on nothing else in ramplab. Every public name of the subpackages is re-exported here;
 the modules that implement them are private (``_name.py``).
@@ -25,6 +28,7 @@ the table in ``docs/design.md`` says what each protects): ``MAX_EXACT_INTEGER`` 
 ``MAX_STAGES`` (2**20), ``MAX_CELL_STAGES`` (100 000) and ``MAX_REFINE`` (64).
 """
 from ._backend import BACKENDS, backend_name, cupy_available, resolve_backend, to_numpy
+from ._numerics import Numerics
 from ._optimizers import NSGD, SGD, Adam, HeavyBall, OptimizerSpec, SignSGD, resolve_optimizer
 from .dynamics import (
     Averaging,
@@ -119,6 +123,8 @@ from .schedules import (
 __all__ = [
     # optimizer specs
     "SGD", "NSGD", "HeavyBall", "Adam", "SignSGD", "OptimizerSpec", "resolve_optimizer",
+    # numerics
+    "Numerics",
     # dynamics
     "Problem", "expected_risk", "RiskTrajectory", "DivergenceError", "SolverState",
     "second_moment_step", "gradient_second_moment", "spectral_groups", "SpectralGrouping",

@@ -7,7 +7,7 @@ import pytest
 
 from ramplab.figures.monte_carlo import SERIES, setup
 from ramplab.simulations import NSGD, simulate
-from ramplab.theory import expected_risk
+from ramplab.theory import Numerics, expected_risk
 
 NAME = "monte_carlo"
 
@@ -43,7 +43,7 @@ def test_files_and_numbers(built):
     info = summary["series"][label]
     spec = NSGD(normalization) if optimizer == "nsgd" else optimizer
     again = simulate(cfg["problem"], cfg[optimizer], spec, sampler=sampler,
-                     runs=info["runs"], seed=info["seed"], backend="numpy", checkpoints=grid)
+                     runs=info["runs"], seed=info["seed"], numerics=Numerics(backend="numpy"), checkpoints=grid)
     assert again.mean_risk[-1] == pytest.approx(info["final_mc_mean"], rel=1e-12)
     # Dividing by the realised norm visibly changes NSGD (many SE apart at the end).
     assert abs(summary["conditional_minus_expected_final"]["in_standard_errors"]) > 4

@@ -24,7 +24,7 @@ from ramplab.simulations import NSGD, SGD, SimulationDivergenceError, simulate
 from ramplab.simulations.configuration import configure_simulation, simulated_problem
 from ramplab.simulations.recording import ChunkRecorder, CurveStatistics, record_plan
 from ramplab.simulations.updates import averaged_update, iterate_update
-from ramplab.theory import Problem, Schedule, expected_risk
+from ramplab.theory import Numerics, Problem, Schedule, expected_risk
 from ramplab.theory.dynamics import Averaging, ExponentialAverage, TailAverage, UniformAverage
 
 PROBLEM = Problem.power_law(8, a=1.5, b=1.0, noise_variance=0.5)
@@ -57,7 +57,7 @@ def _check_against_exact(mc, problem, schedule, optimizer, average, wrong, check
 def test_averaged_risk_matches_exact(optimizer, name):
     # SGD with the gaussian-exact sampler; NSGD with the expected denominator (the solver's rates).
     average, wrong = AVERAGES[name]
-    mc = simulate(PROBLEM, SCHEDULE, optimizer, runs=1024, seed=11, backend="numpy",
+    mc = simulate(PROBLEM, SCHEDULE, optimizer, runs=1024, seed=11, numerics=Numerics(backend="numpy"),
                   checkpoints=CHECKPOINTS, average=average)
     assert mc.sampler == "gaussian-exact"
     assert mc.mean_averaged_risk.shape == mc.averaged_stderr.shape == (len(CHECKPOINTS),)
@@ -72,7 +72,8 @@ def test_averaged_risk_matches_exact(optimizer, name):
 @pytest.mark.parametrize("name", list(AVERAGES))
 def test_averaged_risk_matches_exact_every_step_slow(sampler, name):
     average, wrong = AVERAGES[name]
-    mc = simulate(PROBLEM, SCHEDULE, runs=8192, seed=12, backend="numpy", sampler=sampler, average=average)
+    mc = simulate(PROBLEM, SCHEDULE, runs=8192, seed=12, numerics=Numerics(backend="numpy"), sampler=sampler,
+                  average=average)
     exact = expected_risk(PROBLEM, SCHEDULE, average=average)
     # 241 correlated points: the maximum of many z-scores, a 4.5-SE band.
     assert np.max(np.abs(mc.z_score(exact.averaged_risk, averaged=True))[1:]) < 4.5
@@ -85,16 +86,18 @@ def test_averaged_risk_matches_exact_every_step_slow(sampler, name):
 def test_cupy_averaging_matches_exact():
     for optimizer, name in [("sgd", "tail"), ("sgd", "ema-scheduled"), ("nsgd", "uniform")]:
         average, wrong = AVERAGES[name]
-        mc = simulate(PROBLEM, SCHEDULE, optimizer, runs=4096, seed=1, backend="cupy", checkpoints=CHECKPOINTS,
+        mc = simulate(PROBLEM, SCHEDULE, optimizer, runs=4096, seed=1, numerics=Numerics(backend="cupy"),
+                      checkpoints=CHECKPOINTS,
                       average=average)
         assert mc.backend == "cupy" and mc.runs_per_stream == 1024
         _check_against_exact(mc, PROBLEM, SCHEDULE, optimizer, average, wrong, CHECKPOINTS, rel=0.03)
     # On the device too the averaged iterate draws nothing: the iterate's runs are bitwise unchanged.
-    kw = dict(runs=2048, seed=3, backend="cupy", keep_runs=True, checkpoints=CHECKPOINTS)
+    kw = dict(runs=2048, seed=3, numerics=Numerics(backend="cupy"), keep_runs=True, checkpoints=CHECKPOINTS)
     plain = simulate(PROBLEM, SCHEDULE, **kw)
     avg = simulate(PROBLEM, SCHEDULE, average=ExponentialAverage(SCHEDULED_WEIGHT), **kw)
     np.testing.assert_array_equal(avg.run_risk, plain.run_risk)
-    f32 = simulate(PROBLEM, SCHEDULE, runs=4096, seed=2, backend="cupy", dtype=np.float32, checkpoints=CHECKPOINTS,
+    f32 = simulate(PROBLEM, SCHEDULE, runs=4096, seed=2, numerics=Numerics(backend="cupy", dtype=np.float32),
+                   checkpoints=CHECKPOINTS,
                    average="uniform")
     exact = expected_risk(PROBLEM, SCHEDULE, average="uniform").at_samples(CHECKPOINTS, averaged=True)
     assert np.all(np.abs(f32.mean_averaged_risk - exact) <= 4 * f32.averaged_stderr + 1e-6 * exact)
@@ -104,7 +107,8 @@ def test_averaging_does_not_change_the_other_outputs():
     # The averaged iterate draws no random numbers: runs, means and SEs of the iterate are bitwise
     # those of the simulation without averaging, for every sampler and update rule.
     for optimizer, sampler in [(SGD(), "gaussian-exact"), (SGD(), "direct"), (NSGD("conditional"), "gaussian-exact")]:
-        kw = dict(runs=70, seed=5, backend="numpy", sampler=sampler, keep_runs=True, checkpoints=[0, 33, 500, 720])
+        kw = dict(runs=70, seed=5, numerics=Numerics(backend="numpy"), sampler=sampler, keep_runs=True,
+                  checkpoints=[0, 33, 500, 720])
         plain = simulate(PROBLEM, SCHEDULE, optimizer, **kw)
         avg = simulate(PROBLEM, SCHEDULE, optimizer, average=TailAverage(50), **kw)
         assert plain.mean_averaged_risk is None and plain.averaged_stderr is None and plain.average is None
@@ -143,7 +147,7 @@ def test_averaging_walk_matches_closed_forms():
     ]
     for average, e_bar in closed:
         mc = simulate(problem, schedule, NSGD("conditional"), runs=3, seed=0,
-                      backend="numpy", average=average, keep_runs=True)
+                      numerics=Numerics(backend="numpy"), average=average, keep_runs=True)
         np.testing.assert_allclose(mc.mean_averaged_risk, e_bar**2, rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(mc.run_averaged_risk, np.broadcast_to(e_bar**2, (3, 9)), rtol=1e-12,
                                    atol=1e-15)
@@ -152,7 +156,7 @@ def test_averaging_walk_matches_closed_forms():
 
 
 def test_unit_weight_makes_the_average_the_last_iterate():
-    kw = dict(runs=20, seed=3, backend="numpy", keep_runs=True)
+    kw = dict(runs=20, seed=3, numerics=Numerics(backend="numpy"), keep_runs=True)
     ema1 = simulate(PROBLEM, SCHEDULE, average=ExponentialAverage(1.0), **kw)
     np.testing.assert_array_equal(ema1.run_averaged_risk, ema1.run_risk)
     # A tail average is the last iterate before its start and differs from it after.
@@ -165,7 +169,7 @@ def test_unit_weight_makes_the_average_the_last_iterate():
 
 
 def test_averaged_checkpoints_interpolate_runs():
-    kw = dict(runs=70, seed=6, backend="numpy", keep_runs=True, average=ExponentialAverage(0.1))
+    kw = dict(runs=70, seed=6, numerics=Numerics(backend="numpy"), keep_runs=True, average=ExponentialAverage(0.1))
     full = simulate(PROBLEM, SCHEDULE, **kw)
     grid = [0, 1, 3, 241, 719, 720]
     ck = simulate(PROBLEM, SCHEDULE, checkpoints=grid, **kw)
@@ -180,9 +184,9 @@ def test_averaged_checkpoints_interpolate_runs():
 def test_averaging_in_chunks_and_runs_extend():
     # Longer than one 256-step block, several chunks of runs: the same runs whatever the chunking.
     schedule = Schedule.constant(0.3, 2, steps=300)
-    kw = dict(seed=7, backend="numpy", keep_runs=True, average="uniform", checkpoints=[0, 513, 600])
+    kw = dict(seed=7, numerics=Numerics(backend="numpy"), keep_runs=True, average="uniform", checkpoints=[0, 513, 600])
     a = simulate(PROBLEM, schedule, runs=70, **kw)
-    b = simulate(PROBLEM, schedule, runs=140, chunk_size=64, **kw)
+    b = simulate(PROBLEM, schedule, runs=140, **{**kw, "numerics": Numerics("numpy", chunk_size=64)})
     np.testing.assert_array_equal(b.run_averaged_risk[:70], a.run_averaged_risk)
     np.testing.assert_allclose(b.mean_averaged_risk, b.run_averaged_risk.mean(axis=0), rtol=1e-12)
 
@@ -202,20 +206,20 @@ class _RecordingAverage(Averaging):
 def test_weights_are_read_in_blocks_and_custom_averages_work():
     schedule = Schedule.constant(0.3, 2, steps=300)
     recorder = _RecordingAverage()
-    mc = simulate(PROBLEM, schedule, runs=4, seed=1, backend="numpy", average=recorder)
+    mc = simulate(PROBLEM, schedule, runs=4, seed=1, numerics=Numerics(backend="numpy"), average=recorder)
     assert max(recorder.calls) <= 256 and sum(recorder.calls) >= 300
-    uni = simulate(PROBLEM, schedule, runs=4, seed=1, backend="numpy", average="uniform")
+    uni = simulate(PROBLEM, schedule, runs=4, seed=1, numerics=Numerics(backend="numpy"), average="uniform")
     np.testing.assert_array_equal(mc.mean_averaged_risk, uni.mean_averaged_risk)
 
 
 def test_float32_and_array_api_strict_averaging():
     short = Schedule.constant(0.3, 2, steps=40)
     strict_kw = dict(runs=8, seed=2, keep_runs=True, average=TailAverage(10))
-    strict = simulate(PROBLEM, short, backend="array_api_strict", **strict_kw)
-    ref = simulate(PROBLEM, short, backend="numpy", **strict_kw)
+    strict = simulate(PROBLEM, short, numerics=Numerics(backend="array_api_strict"), **strict_kw)
+    ref = simulate(PROBLEM, short, numerics=Numerics(backend="numpy"), **strict_kw)
     np.testing.assert_allclose(strict.run_averaged_risk, ref.run_averaged_risk, rtol=1e-10)
     kw = dict(seed=2, keep_runs=True, checkpoints=[0, 33, 720], average=TailAverage(30))
-    f32 = simulate(PROBLEM, SCHEDULE, runs=256, backend="numpy", dtype=np.float32, **kw)
+    f32 = simulate(PROBLEM, SCHEDULE, runs=256, numerics=Numerics(backend="numpy", dtype=np.float32), **kw)
     assert f32.run_averaged_risk.dtype == np.float64 and np.isfinite(f32.mean_averaged_risk).all()
     # float32 draws are other numbers: compare to the exact curve, with a float32 rounding allowance.
     exact = expected_risk(PROBLEM, SCHEDULE, average=TailAverage(30)).at_samples([0, 33, 720], averaged=True)
@@ -225,9 +229,10 @@ def test_float32_and_array_api_strict_averaging():
 def test_averaged_divergence():
     schedule = Schedule.constant(5.0, 1, steps=400, label="too hot")
     with pytest.raises(SimulationDivergenceError, match="too hot"):
-        simulate(PROBLEM, schedule, runs=8, seed=0, backend="numpy", average="uniform")
-    plain = simulate(PROBLEM, schedule, runs=8, seed=0, backend="numpy", on_divergence="flag")
-    mc = simulate(PROBLEM, schedule, runs=8, seed=0, backend="numpy", on_divergence="flag", keep_runs=True,
+        simulate(PROBLEM, schedule, runs=8, seed=0, numerics=Numerics(backend="numpy"), average="uniform")
+    plain = simulate(PROBLEM, schedule, runs=8, seed=0, numerics=Numerics(backend="numpy"), on_divergence="flag")
+    mc = simulate(PROBLEM, schedule, runs=8, seed=0, numerics=Numerics(backend="numpy"), on_divergence="flag",
+                  keep_runs=True,
                   average="uniform")
     k = mc.diverged_at
     # The average of finite iterates is finite up to rounding, so it diverges no later than they do.
@@ -248,11 +253,11 @@ def test_averaged_divergence():
 )
 def test_bad_average(average, error, match):
     with pytest.raises(error, match=match):
-        simulate(PROBLEM, SCHEDULE, runs=2, backend="numpy", average=average)
+        simulate(PROBLEM, SCHEDULE, runs=2, numerics=Numerics(backend="numpy"), average=average)
 
 
 def test_z_score_averaged_needs_averaging():
-    mc = simulate(PROBLEM, SCHEDULE, runs=2, backend="numpy")
+    mc = simulate(PROBLEM, SCHEDULE, runs=2, numerics=Numerics(backend="numpy"))
     with pytest.raises(ValueError, match="average="):
         mc.z_score(np.zeros(mc.steps.size), averaged=True)
 
@@ -271,9 +276,9 @@ def test_update_functions_are_the_formulas():
 
 
 def _config(**overrides):
-    kw = dict(runs=3, seed=0, backend="numpy", sampler="auto", data=None,
-              checkpoints=None, keep_runs=False, on_divergence="raise", progress=False, dtype=None,
-              chunk_size=None, runs_per_stream=None, average=None)
+    kw = dict(runs=3, seed=0, numerics=Numerics(backend="numpy"), sampler="auto", data=None,
+              checkpoints=None, keep_runs=False, on_divergence="raise", progress=False, runs_per_stream=None,
+              average=None)
     kw.update(overrides)
     return configure_simulation(PROBLEM, SCHEDULE, kw.pop("optimizer", "sgd"), **kw)
 
@@ -316,7 +321,8 @@ class _BadAverage(Averaging):
 
 def test_custom_average_weights_are_checked():
     with pytest.raises(ValueError, match="average must give weights in \\(0, 1\\]; got 0.0 at step 300"):
-        simulate(PROBLEM, Schedule.constant(0.3, 2, steps=400), runs=2, backend="numpy", average=_BadAverage())
+        simulate(PROBLEM, Schedule.constant(0.3, 2, steps=400), runs=2, numerics=Numerics(backend="numpy"),
+                 average=_BadAverage())
 
 
 # ------------------------------------------------------------------------------- multiplicity
@@ -334,7 +340,7 @@ def test_integer_multiplicity_is_expanded():
     fake = _with_multiplicity(base, [2, 1, 3])
     np.testing.assert_array_equal(simulated_problem(fake).eigenvalues, expanded.eigenvalues)
     schedule = Schedule.constant(0.2, 2, steps=30)
-    kw = dict(runs=20, seed=4, backend="numpy", keep_runs=True, average="uniform")
+    kw = dict(runs=20, seed=4, numerics=Numerics(backend="numpy"), keep_runs=True, average="uniform")
     for optimizer in ("sgd", "nsgd"):
         a = simulate(fake, schedule, optimizer, **kw)
         b = simulate(expanded, schedule, optimizer, **kw)
@@ -352,7 +358,7 @@ def test_integer_multiplicity_is_expanded():
 def test_bad_multiplicity(multiplicity, match):
     fake = _with_multiplicity(Problem([1.0, 0.5, 0.25], [1.0, 0.5, 2.0]), multiplicity)
     with pytest.raises(ValueError, match="problem.multiplicity"):
-        simulate(fake, Schedule.constant(0.2, 2, steps=5), runs=2, backend="numpy")
+        simulate(fake, Schedule.constant(0.2, 2, steps=5), runs=2, numerics=Numerics(backend="numpy"))
     with pytest.raises(ValueError, match=match):
         simulated_problem(fake)
 
@@ -364,7 +370,8 @@ def test_multiplicity_matches_exact_solver():
                                   multiplicity=np.array([2.0, 1.0, 3.0]))
     schedule = Schedule.constant(0.2, 2, steps=60)
     grid = [0, 40, 80, 120]
-    mc = simulate(problem, schedule, runs=2000, seed=9, backend="numpy", checkpoints=grid, average="uniform")
+    mc = simulate(problem, schedule, runs=2000, seed=9, numerics=Numerics(backend="numpy"), checkpoints=grid,
+                  average="uniform")
     exact = expected_risk(problem, schedule, average="uniform")
     risk, averaged = exact.at_samples(grid), exact.at_samples(grid, averaged=True)
     assert np.all(np.abs(mc.mean_risk - risk) <= 4 * mc.stderr + 1e-12 * risk)

@@ -8,7 +8,7 @@ from types import ModuleType
 
 import numpy as np
 
-from ramplab.theory import NSGD, DivergenceError, Problem, Schedule, resolve_backend, resolve_optimizer
+from ramplab.theory import NSGD, DivergenceError, Numerics, Problem, Schedule, resolve_backend, resolve_optimizer
 
 from hostile import (
     P, POOLS, Public, Table, choice, close, finite, flag, integer, make_tests, problem_of, real, real_values,
@@ -253,17 +253,19 @@ def _register_monte_carlo() -> None:
     monte_carlo = Public("ramplab.simulations.monte_carlo")
     averaging = Public("ramplab.theory.dynamics.averaging")
 
-    def simulate(problem, schedule, optimizer, normalization, momentum=None, betas=None, eps=None,
-                 weight_decay=None, rotation=None, **kw):
-        """``simulate`` with the optimizer's hyper-parameters flat, as the table fuzzes them: each goes into
-        the spec of ``optimizer`` (its constructor refuses one it does not take, naming it); ``normalization``
-        is checked whatever the optimizer and used by NSGD."""
+    def simulate(problem, schedule, optimizer, normalization, backend, dtype, chunk_size, momentum=None, betas=None,
+                 eps=None, weight_decay=None, rotation=None, **kw):
+        """``simulate`` with the optimizer's hyper-parameters and the fields of its ``numerics=`` flat, as the
+        table fuzzes them: each hyper-parameter goes into the spec of ``optimizer`` (its constructor refuses one
+        it does not take, naming it), the numerics into a :class:`Numerics` record (which checks each, naming
+        it); ``normalization`` is checked whatever the optimizer and used by NSGD."""
         NSGD(normalization)
         hyper = {k: v for k, v in (("momentum", momentum), ("betas", betas), ("eps", eps),
                                    ("weight_decay", weight_decay), ("rotation", rotation)) if v is not None}
         cls = type(resolve_optimizer(optimizer))
         spec = cls(normalization, **hyper) if cls is NSGD else cls(**hyper)
-        return monte_carlo.simulate(problem, schedule, spec, **kw)
+        numerics = Numerics(backend=backend, dtype=dtype, chunk_size=chunk_size)
+        return monte_carlo.simulate(problem, schedule, spec, numerics=numerics, **kw)
 
     M = "ramplab.simulations.monte_carlo"
     exempt(f"{M}:NORMALIZATIONS {M}:OPTIMIZERS", "constant")

@@ -17,7 +17,7 @@ import pytest
 from ramplab.simulations import NSGD, SGD, Adam, HeavyBall, SignSGD, simulate
 from ramplab.simulations.configuration import REMOVED_KEYWORDS, optimizer_hyperparameters, rotation_matrix
 from ramplab.simulations.updates import OptimizerStep
-from ramplab.theory import Cosine, Problem, Schedule, expected_risk
+from ramplab.theory import Cosine, Numerics, Problem, Schedule, expected_risk
 
 from oracles import heavy_ball_moments
 
@@ -34,8 +34,8 @@ def heavy_ball_risk(problem: Problem, lr, batch, momentum) -> np.ndarray:
 
 
 def test_momentum_zero_is_sgd_draw_for_draw():
-    sgd = simulate(PROBLEM, PHASES, runs=64, seed=3, backend="numpy")
-    hb = simulate(PROBLEM, PHASES, HeavyBall(0.0), runs=64, seed=3, backend="numpy")
+    sgd = simulate(PROBLEM, PHASES, runs=64, seed=3, numerics=Numerics(backend="numpy"))
+    hb = simulate(PROBLEM, PHASES, HeavyBall(0.0), runs=64, seed=3, numerics=Numerics(backend="numpy"))
     assert np.array_equal(sgd.mean_risk, hb.mean_risk)
 
 
@@ -50,7 +50,7 @@ def test_heavy_ball_matches_exact_moments(backend):
     runs = 3000 if backend == "numpy" else 600
     mu = 0.6
     ref = heavy_ball_risk(PROBLEM, PHASES.lr, PHASES.batch, np.full(len(PHASES), mu))
-    mc = simulate(PROBLEM, PHASES, HeavyBall(mu), runs=runs, seed=11, backend=backend)
+    mc = simulate(PROBLEM, PHASES, HeavyBall(mu), runs=runs, seed=11, numerics=Numerics(backend=backend))
     steps = np.linspace(len(PHASES) // 9, len(PHASES), 9).astype(int)
     z = mc.z_score(ref)[steps]
     assert np.all(np.abs(z) < 4), z
@@ -66,7 +66,7 @@ def test_heavy_ball_per_step_momentum():
     lr = s.lr
     mu = np.concatenate([[0.8], 0.8 * lr[1:] / lr[:-1]])
     ref = heavy_ball_risk(PROBLEM, s.lr, s.batch, mu)
-    mc = simulate(PROBLEM, s, HeavyBall(mu), runs=3000, seed=5, backend="numpy")
+    mc = simulate(PROBLEM, s, HeavyBall(mu), runs=3000, seed=5, numerics=Numerics(backend="numpy"))
     steps = np.linspace(len(s) // 9, len(s), 9).astype(int)
     assert np.all(np.abs(mc.z_score(ref)[steps]) < 4)
     const = heavy_ball_risk(PROBLEM, s.lr, s.batch, np.full(len(s), 0.8))
@@ -81,7 +81,7 @@ def test_heavy_ball_matches_exact_solver(mu):
     exact = expected_risk(PROBLEM, s, HeavyBall(mu))
     ref = heavy_ball_risk(PROBLEM, s.lr, s.batch, np.broadcast_to(mu, (len(s),)))
     np.testing.assert_allclose(exact.risk, ref, rtol=1e-10)
-    mc = simulate(PROBLEM, s, HeavyBall(mu), runs=3000, seed=6, backend="numpy")
+    mc = simulate(PROBLEM, s, HeavyBall(mu), runs=3000, seed=6, numerics=Numerics(backend="numpy"))
     steps = np.linspace(len(s) // 9, len(s), 9).astype(int)
     assert np.all(np.abs(mc.z_score(exact.risk)[steps]) < 4)
 
@@ -159,8 +159,8 @@ def test_rotated_update_is_the_plain_loop_in_rotated_coordinates(gradients):
 def test_adam_without_averaging_or_eps_is_signsgd():
     """β₁ = β₂ = 0, ε = 0: m̂/sqrt(v̂) = g/|g| = sign(g) exactly, draw for draw."""
     s = Schedule.constant(0.01, 4, steps=200)
-    adam = simulate(PROBLEM, s, Adam(betas=(0.0, 0.0), eps=0.0), runs=64, seed=1, backend="numpy")
-    sign = simulate(PROBLEM, s, "signsgd", runs=64, seed=1, backend="numpy")
+    adam = simulate(PROBLEM, s, Adam(betas=(0.0, 0.0), eps=0.0), runs=64, seed=1, numerics=Numerics(backend="numpy"))
+    sign = simulate(PROBLEM, s, "signsgd", runs=64, seed=1, numerics=Numerics(backend="numpy"))
     np.testing.assert_allclose(adam.mean_risk, sign.mean_risk, rtol=1e-13)
 
 
@@ -168,7 +168,7 @@ def test_sign_descent_without_noise_is_deterministic():
     """d = 1, σ = 0: g = λ z² e has the sign of e, so every run takes the same steps η sign(e)."""
     p = Problem([2.0], [1.0], noise_variance=0.0)
     s = Schedule.constant(0.3, 3, steps=5)
-    mc = simulate(p, s, "signsgd", runs=16, seed=0, backend="numpy")
+    mc = simulate(p, s, "signsgd", runs=16, seed=0, numerics=Numerics(backend="numpy"))
     e, ref = 1.0, [1.0]
     for _ in range(5):
         e -= 0.3 * math.copysign(1.0, e)
@@ -181,8 +181,8 @@ def test_sign_descent_without_noise_is_deterministic():
 def test_signed_permutation_changes_nothing():
     perm = np.eye(10)[np.random.default_rng(0).permutation(10)] * np.where(np.arange(10) % 3 == 0, -1.0, 1.0)
     s = Schedule.constant(0.02, 4, steps=100)
-    plain = simulate(PROBLEM, s, "adam", runs=64, seed=2, backend="numpy")
-    permuted = simulate(PROBLEM, s, Adam(rotation=perm), runs=64, seed=2, backend="numpy")
+    plain = simulate(PROBLEM, s, "adam", runs=64, seed=2, numerics=Numerics(backend="numpy"))
+    permuted = simulate(PROBLEM, s, Adam(rotation=perm), runs=64, seed=2, numerics=Numerics(backend="numpy"))
     np.testing.assert_allclose(permuted.mean_risk, plain.mean_risk, rtol=1e-12)
 
 
@@ -205,8 +205,9 @@ def test_rotation_matters_for_adam_and_sign():
     """In the eigenbasis a diagonal preconditioner fits the covariance; rotated, it does not."""
     s = Schedule.constant(0.01, 8, steps=300)
     for optimizer in ("adam", "signsgd"):
-        plain = simulate(PROBLEM, s, optimizer, runs=400, seed=8, backend="numpy")
-        rotated = simulate(PROBLEM, s, SPECS[optimizer](rotation="random"), runs=400, seed=8, backend="numpy")
+        plain = simulate(PROBLEM, s, optimizer, runs=400, seed=8, numerics=Numerics(backend="numpy"))
+        rotated = simulate(PROBLEM, s, SPECS[optimizer](rotation="random"), runs=400, seed=8,
+                           numerics=Numerics(backend="numpy"))
         gap = abs(rotated.mean_risk[-1] - plain.mean_risk[-1]) / math.hypot(rotated.stderr[-1], plain.stderr[-1])
         assert gap > 6, (optimizer, gap)
 
@@ -223,7 +224,7 @@ def test_defaults_are_documented_values():
     assert optimizer_hyperparameters("momentum", 2)[0] == {"momentum": 0.9}
     assert optimizer_hyperparameters("signsgd", 2) == ({"momentum": 0.0}, None)
     hyper = simulate(PROBLEM, Schedule.constant(0.01, 2, steps=2), "adam", runs=2, seed=0,
-                     backend="numpy").hyperparameters
+                     numerics=Numerics(backend="numpy")).hyperparameters
     assert hyper == {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0}
 
 
@@ -252,7 +253,7 @@ def test_bad_hyperparameters_name_themselves(optimizer, kwargs, name):
     # dimension (a per-step momentum, a rotation matrix) are checked by simulate.
     with pytest.raises((ValueError, TypeError), match=name):
         simulate(PROBLEM, Schedule.constant(0.01, 2, steps=3), SPECS[optimizer](**kwargs), runs=2, seed=0,
-                 backend="numpy")
+                 numerics=Numerics(backend="numpy"))
 
 
 # ---------------------------------------------------------------- the optimizer specs
@@ -262,7 +263,7 @@ def test_bad_hyperparameters_name_themselves(optimizer, kwargs, name):
 ])
 def test_shorthand_is_the_spec_with_defaults(shorthand, spec):
     """A shorthand runs its spec with the documented defaults, draw for draw (every per-run curve)."""
-    kw = dict(runs=40, seed=9, backend="numpy", keep_runs=True, average="uniform")
+    kw = dict(runs=40, seed=9, numerics=Numerics(backend="numpy"), keep_runs=True, average="uniform")
     a = simulate(PROBLEM, PHASES, shorthand, **kw)
     b = simulate(PROBLEM, PHASES, spec, **kw)
     for name in ("mean_risk", "stderr", "run_risk", "mean_averaged_risk", "run_averaged_risk", "effective_lr"):
@@ -276,16 +277,16 @@ def test_shorthand_is_the_spec_with_defaults(shorthand, spec):
                                   Adam(betas=(0.8, 0.99), weight_decay=0.1, rotation="random"),
                                   SignSGD(0.9, rotation="random")])
 def test_result_spec_reruns_the_same_simulation(spec):
-    first = simulate(PROBLEM, PHASES, spec, runs=16, seed=2, backend="numpy")
-    again = simulate(PROBLEM, PHASES, first.optimizer_spec, runs=16, seed=2, backend="numpy")
+    first = simulate(PROBLEM, PHASES, spec, runs=16, seed=2, numerics=Numerics(backend="numpy"))
+    again = simulate(PROBLEM, PHASES, first.optimizer_spec, runs=16, seed=2, numerics=Numerics(backend="numpy"))
     np.testing.assert_array_equal(first.mean_risk, again.mean_risk)
     np.testing.assert_array_equal(np.asarray(first.rotation, dtype=float), np.asarray(again.rotation, dtype=float))
 
 
 def test_nsgd_denominators_and_heavy_ball_on_nsgd_are_reported():
-    cond = simulate(PROBLEM, PHASES, NSGD("conditional"), runs=4, seed=0, backend="numpy")
-    hb = simulate(PROBLEM, PHASES, HeavyBall(0.5, optimizer="nsgd"), runs=4, seed=0, backend="numpy")
-    plain = simulate(PROBLEM, PHASES, HeavyBall(0.5), runs=4, seed=0, backend="numpy")
+    cond = simulate(PROBLEM, PHASES, NSGD("conditional"), runs=4, seed=0, numerics=Numerics(backend="numpy"))
+    hb = simulate(PROBLEM, PHASES, HeavyBall(0.5, optimizer="nsgd"), runs=4, seed=0, numerics=Numerics(backend="numpy"))
+    plain = simulate(PROBLEM, PHASES, HeavyBall(0.5), runs=4, seed=0, numerics=Numerics(backend="numpy"))
     assert (cond.normalization, cond.effective_lr) == ("conditional", None)
     assert (hb.optimizer, hb.normalization, plain.normalization) == ("momentum", "expected", None)
     np.testing.assert_array_equal(plain.effective_lr, PHASES.lr)
@@ -295,27 +296,30 @@ def test_heavy_ball_on_nsgd_applies_the_exact_solvers_rates():
     """HeavyBall(μ, optimizer="nsgd") steps with the exact momentum solver's η_t/sqrt(G_t), and its
     Monte Carlo mean agrees with that solver (docs/math.md#heavy-ball-momentum); μ = 0 is NSGD draw for draw."""
     exact = expected_risk(PROBLEM, PHASES, HeavyBall(0.6, optimizer="nsgd"))
-    mc = simulate(PROBLEM, PHASES, HeavyBall(0.6, optimizer="nsgd"), runs=3000, seed=12, backend="numpy")
+    mc = simulate(PROBLEM, PHASES, HeavyBall(0.6, optimizer="nsgd"), runs=3000, seed=12,
+                  numerics=Numerics(backend="numpy"))
     np.testing.assert_array_equal(mc.effective_lr, exact.effective_lr)
     steps = np.linspace(len(PHASES) // 9, len(PHASES), 9).astype(int)
     assert np.all(np.abs(mc.z_score(exact.risk)[steps]) < 4)
     plain_nsgd = expected_risk(PROBLEM, PHASES, "nsgd").risk[steps]
     assert np.all(np.abs(mc.mean_risk[steps] - plain_nsgd) > 4 * mc.stderr[steps])  # momentum matters here
-    zero = simulate(PROBLEM, PHASES, HeavyBall(0.0, optimizer="nsgd"), runs=64, seed=3, backend="numpy")
-    nsgd = simulate(PROBLEM, PHASES, NSGD(), runs=64, seed=3, backend="numpy")
+    zero = simulate(PROBLEM, PHASES, HeavyBall(0.0, optimizer="nsgd"), runs=64, seed=3,
+                    numerics=Numerics(backend="numpy"))
+    nsgd = simulate(PROBLEM, PHASES, NSGD(), runs=64, seed=3, numerics=Numerics(backend="numpy"))
     np.testing.assert_array_equal(zero.mean_risk, nsgd.mean_risk)
 
 
-@pytest.mark.parametrize("name", sorted(REMOVED_KEYWORDS))
+@pytest.mark.parametrize("name", sorted(set(REMOVED_KEYWORDS) - {"backend", "dtype", "chunk_size"}))
 def test_removed_keywords_say_which_spec_takes_them(name):
+    # The numerical keywords moved to Numerics instead (tests/theory/test_numerics.py).
     with pytest.raises(TypeError, match=rf"^{name}= moved: pass optimizer=(NSGD|HeavyBall|Adam|SignSGD)\({name}="):
-        simulate(PROBLEM, PHASES, runs=2, backend="numpy", **{name: 0.5})
+        simulate(PROBLEM, PHASES, runs=2, numerics=Numerics(backend="numpy"), **{name: 0.5})
     with pytest.raises(TypeError, match="unexpected keyword argument 'momentun'"):
-        simulate(PROBLEM, PHASES, runs=2, backend="numpy", momentun=0.5)
+        simulate(PROBLEM, PHASES, runs=2, numerics=Numerics(backend="numpy"), momentun=0.5)
 
 
 def test_per_step_momentum_length_is_checked_against_the_schedule():
     with pytest.raises(ValueError, match=r"momentum must be a number or one value per step \(shape \(160,\)\)"):
-        simulate(PROBLEM, PHASES, HeavyBall(np.full(10, 0.5)), runs=2, backend="numpy")
+        simulate(PROBLEM, PHASES, HeavyBall(np.full(10, 0.5)), runs=2, numerics=Numerics(backend="numpy"))
     with pytest.raises(ValueError, match=r"rotation must have shape \(10, 10\)"):
-        simulate(PROBLEM, PHASES, SignSGD(rotation=np.eye(3)), runs=2, backend="numpy")
+        simulate(PROBLEM, PHASES, SignSGD(rotation=np.eye(3)), runs=2, numerics=Numerics(backend="numpy"))

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from ramplab.simulations import NSGD, SGD, SimulationDivergenceError, SimulationResult, simulate
-from ramplab.theory import Problem, Schedule, expected_risk
+from ramplab.theory import Numerics, Problem, Schedule, expected_risk
 
 PROBLEM = Problem.power_law(16, a=1.5, b=1.0, noise_variance=0.5)
 SCHEDULE = Schedule.from_phases([(0.8, 2, 200), (0.4, 4, 400), (0.2, 8, 800)], label="ramp")
@@ -33,7 +33,7 @@ def _informative(mc: SimulationResult, exact: np.ndarray, wrong: np.ndarray, *, 
 
 @pytest.mark.parametrize(("sampler", "runs"), [("gaussian-exact", 4000), ("direct", 2000)])
 def test_gaussian_sgd_matches_exact(sampler, runs):
-    mc = simulate(PROBLEM, SCHEDULE, runs=runs, seed=1, backend="numpy", sampler=sampler,
+    mc = simulate(PROBLEM, SCHEDULE, runs=runs, seed=1, numerics=Numerics(backend="numpy"), sampler=sampler,
                   checkpoints=CHECKPOINTS)
     assert mc.sampler == sampler and mc.data == "gaussian" and mc.runs == runs
     exact = expected_risk(PROBLEM, SCHEDULE).at_samples(CHECKPOINTS)
@@ -45,7 +45,7 @@ def test_gaussian_sgd_matches_exact(sampler, runs):
 
 def test_rademacher_sgd_matches_exact():
     problem = PROBLEM.replace(kurtosis=1.0)
-    mc = simulate(problem, SCHEDULE, runs=2000, seed=1, backend="numpy", checkpoints=CHECKPOINTS)
+    mc = simulate(problem, SCHEDULE, runs=2000, seed=1, numerics=Numerics(backend="numpy"), checkpoints=CHECKPOINTS)
     assert (mc.sampler, mc.data) == ("direct", "rademacher")
     exact = expected_risk(problem, SCHEDULE).at_samples(CHECKPOINTS)
     assert _agrees(mc, exact)
@@ -54,13 +54,14 @@ def test_rademacher_sgd_matches_exact():
 
 def test_uniform_data_matches_exact():
     problem = PROBLEM.replace(kurtosis=9 / 5)
-    mc = simulate(problem, SCHEDULE, runs=1000, seed=2, backend="numpy", checkpoints=CHECKPOINTS)
+    mc = simulate(problem, SCHEDULE, runs=1000, seed=2, numerics=Numerics(backend="numpy"), checkpoints=CHECKPOINTS)
     assert mc.data == "uniform"
     assert _agrees(mc, expected_risk(problem, SCHEDULE).at_samples(CHECKPOINTS))
 
 
 def test_nsgd_expected_denominator_matches_exact():
-    mc = simulate(PROBLEM, SCHEDULE, "nsgd", runs=4000, seed=1, backend="numpy", checkpoints=CHECKPOINTS)
+    mc = simulate(PROBLEM, SCHEDULE, "nsgd", runs=4000, seed=1, numerics=Numerics(backend="numpy"),
+                  checkpoints=CHECKPOINTS)
     exact_traj = expected_risk(PROBLEM, SCHEDULE, "nsgd")
     np.testing.assert_array_equal(mc.effective_lr, exact_traj.effective_lr)
     exact = exact_traj.at_samples(CHECKPOINTS)
@@ -70,7 +71,7 @@ def test_nsgd_expected_denominator_matches_exact():
 
 def test_every_step_recorded_without_checkpoints():
     schedule = Schedule.constant(0.3, 4, steps=40)
-    mc = simulate(PROBLEM, schedule, runs=2000, seed=3, backend="numpy")
+    mc = simulate(PROBLEM, schedule, runs=2000, seed=3, numerics=Numerics(backend="numpy"))
     exact = expected_risk(PROBLEM, schedule)
     np.testing.assert_array_equal(mc.steps, exact.steps)
     np.testing.assert_array_equal(mc.samples, exact.samples)
@@ -87,7 +88,7 @@ def test_conditional_nsgd_deterministic_case():
     walk = [1.0, 0.7, 0.4, 0.1, -0.2, 0.1, -0.2, 0.1, -0.2]
     for sampler in ("gaussian-exact", "direct"):
         mc = simulate(problem, schedule, NSGD("conditional"), runs=100, seed=0,
-                      backend="numpy", sampler=sampler, keep_runs=True)
+                      numerics=Numerics(backend="numpy"), sampler=sampler, keep_runs=True)
         assert mc.normalization == "conditional" and mc.effective_lr is None
         np.testing.assert_allclose(mc.mean_risk, [e * e for e in walk], rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(mc.run_risk, np.broadcast_to(mc.mean_risk, (100, 9)), rtol=1e-12,
@@ -98,7 +99,7 @@ def test_conditional_nsgd_zero_gradient_is_no_step():
     # At w = w* without label noise every batch gradient is 0: the conditional step is defined as 0.
     problem = Problem([1.0, 0.5], [0.0, 0.0], noise_variance=0.0)
     mc = simulate(problem, Schedule.constant(0.5, 2, steps=5), NSGD("conditional"),
-                  runs=3, seed=0, backend="numpy")
+                  runs=3, seed=0, numerics=Numerics(backend="numpy"))
     np.testing.assert_array_equal(mc.mean_risk, np.zeros(6))
     assert mc.diverged_at is None
 
@@ -108,7 +109,7 @@ def test_conditional_differs_from_expected_nsgd():
     # dimension ‖g‖ fluctuates strongly and the two NSGD variants part by many standard errors.
     problem = Problem.power_law(4, a=1.0, b=1.0, noise_variance=0.5)
     schedule = Schedule.constant(0.05, 1, steps=200)
-    kw = dict(runs=1000, seed=4, backend="numpy", checkpoints=[100, 200])
+    kw = dict(runs=1000, seed=4, numerics=Numerics(backend="numpy"), checkpoints=[100, 200])
     cond = simulate(problem, schedule, NSGD("conditional"), **kw)
     expect = simulate(problem, schedule, NSGD("expected"), **kw)
     gap = np.abs(cond.mean_risk - expect.mean_risk)
@@ -116,7 +117,7 @@ def test_conditional_differs_from_expected_nsgd():
 
 
 def test_checkpoints_are_linear_interpolation_of_runs():
-    kw = dict(runs=130, seed=5, backend="numpy", keep_runs=True)
+    kw = dict(runs=130, seed=5, numerics=Numerics(backend="numpy"), keep_runs=True)
     full = simulate(PROBLEM, SCHEDULE, **kw)
     grid = [0, 1, 3, 200, 1399, 1400]
     ck = simulate(PROBLEM, SCHEDULE, checkpoints=grid, **kw)
@@ -131,14 +132,15 @@ def test_checkpoints_are_linear_interpolation_of_runs():
 
 
 def test_reproducible_and_runs_extend():
-    kw = dict(seed=7, backend="numpy", keep_runs=True)
+    kw = dict(seed=7, numerics=Numerics(backend="numpy"), keep_runs=True)
     for sampler in ("gaussian-exact", "direct"):
         a = simulate(PROBLEM, SCHEDULE, runs=70, sampler=sampler, **kw)
         b = simulate(PROBLEM, SCHEDULE, runs=70, sampler=sampler, **kw)
         np.testing.assert_array_equal(a.mean_risk, b.mean_risk)
         np.testing.assert_array_equal(a.stderr, b.stderr)
         # More runs, in other chunks: the first 70 runs are the same runs.
-        c = simulate(PROBLEM, SCHEDULE, runs=200, sampler=sampler, chunk_size=64, **kw)
+        c = simulate(PROBLEM, SCHEDULE, runs=200, sampler=sampler,
+                     **{**kw, "numerics": Numerics("numpy", chunk_size=64)})
         np.testing.assert_array_equal(c.run_risk[:70], a.run_risk)
         # Statistics merged over four chunks and two flushes equal the direct ones.
         np.testing.assert_allclose(c.mean_risk, c.run_risk.mean(axis=0), rtol=1e-12)
@@ -149,25 +151,26 @@ def test_reproducible_and_runs_extend():
 
 
 def test_fresh_seed_is_recorded():
-    a = simulate(PROBLEM, SCHEDULE, runs=5, seed=None, backend="numpy")
-    b = simulate(PROBLEM, SCHEDULE, runs=5, seed=a.seed, backend="numpy")
+    a = simulate(PROBLEM, SCHEDULE, runs=5, seed=None, numerics=Numerics(backend="numpy"))
+    b = simulate(PROBLEM, SCHEDULE, runs=5, seed=a.seed, numerics=Numerics(backend="numpy"))
     np.testing.assert_array_equal(a.mean_risk, b.mean_risk)
-    seq = simulate(PROBLEM, SCHEDULE, runs=5, seed=np.random.SeedSequence(9).spawn(1)[0], backend="numpy")
-    again = simulate(PROBLEM, SCHEDULE, runs=5, seed=seq.seed, backend="numpy")
+    seq = simulate(PROBLEM, SCHEDULE, runs=5, seed=np.random.SeedSequence(9).spawn(1)[0],
+                   numerics=Numerics(backend="numpy"))
+    again = simulate(PROBLEM, SCHEDULE, runs=5, seed=seq.seed, numerics=Numerics(backend="numpy"))
     np.testing.assert_array_equal(seq.mean_risk, again.mean_risk)
 
 
 def test_single_run_has_infinite_stderr_not_nan():
-    mc = simulate(PROBLEM, SCHEDULE, runs=1, seed=0, backend="numpy")
+    mc = simulate(PROBLEM, SCHEDULE, runs=1, seed=0, numerics=Numerics(backend="numpy"))
     assert np.isfinite(mc.mean_risk).all() and np.all(mc.stderr == np.inf)
 
 
 def test_divergence_raises_with_the_step():
     schedule = Schedule.constant(5.0, 1, steps=400, label="too hot")
     with pytest.raises(SimulationDivergenceError, match="too hot") as info:
-        simulate(PROBLEM, schedule, runs=8, seed=0, backend="numpy")
+        simulate(PROBLEM, schedule, runs=8, seed=0, numerics=Numerics(backend="numpy"))
     assert 0 < info.value.step < 400 and 0 <= info.value.run < 8
-    flagged = simulate(PROBLEM, schedule, runs=8, seed=0, backend="numpy", on_divergence="flag",
+    flagged = simulate(PROBLEM, schedule, runs=8, seed=0, numerics=Numerics(backend="numpy"), on_divergence="flag",
                        keep_runs=True)
     assert flagged.diverged_at == info.value.step and flagged.diverged_runs == 8
     k = flagged.diverged_at
@@ -178,7 +181,8 @@ def test_divergence_raises_with_the_step():
     assert np.isinf(flagged.run_risk[info.value.run, k])
     # At sample checkpoints: finite before the first divergence, +inf after.
     grid = [0, 10, k - 2, k + 1, 399]
-    ck = simulate(PROBLEM, schedule, runs=8, seed=0, backend="numpy", on_divergence="flag", checkpoints=grid)
+    ck = simulate(PROBLEM, schedule, runs=8, seed=0, numerics=Numerics(backend="numpy"), on_divergence="flag",
+                  checkpoints=grid)
     assert ck.diverged_at == k
     assert np.isfinite(ck.mean_risk[:3]).all() and np.all(ck.mean_risk[3:] == np.inf)
 
@@ -187,7 +191,8 @@ def test_float32_state():
     # float32 draws are other random numbers (NumPy's float32 normal sampler), so the check is
     # against the exact solver, not against the float64 simulation.
     grid = [0, 599, 1000, 1400]
-    mc = simulate(PROBLEM, SCHEDULE, runs=1000, seed=0, backend="numpy", dtype=np.float32, checkpoints=grid)
+    mc = simulate(PROBLEM, SCHEDULE, runs=1000, seed=0, numerics=Numerics(backend="numpy", dtype=np.float32),
+                  checkpoints=grid)
     assert _agrees(mc, expected_risk(PROBLEM, SCHEDULE).at_samples(grid), rounding=1e-6)
     assert np.all(mc.stderr[1:] < 0.05 * mc.mean_risk[1:])
 
@@ -197,8 +202,8 @@ def test_float32_state():
 def test_array_api_strict_end_to_end(sampler, optimizer):
     # array_api_strict rejects NumPy-only calls; with the same draws it reproduces NumPy's numbers.
     kw = dict(runs=70, seed=2, sampler=sampler, keep_runs=True, checkpoints=[0, 33, 1400])
-    strict = simulate(PROBLEM, SCHEDULE, optimizer, backend="array_api_strict", **kw)
-    ref = simulate(PROBLEM, SCHEDULE, optimizer, backend="numpy", **kw)
+    strict = simulate(PROBLEM, SCHEDULE, optimizer, numerics=Numerics(backend="array_api_strict"), **kw)
+    ref = simulate(PROBLEM, SCHEDULE, optimizer, numerics=Numerics(backend="numpy"), **kw)
     assert strict.backend == "array_api_strict"
     np.testing.assert_allclose(strict.run_risk, ref.run_risk, rtol=1e-10)
 
@@ -206,27 +211,27 @@ def test_array_api_strict_end_to_end(sampler, optimizer):
 @pytest.mark.parametrize("kurtosis", [1.0, 9 / 5])
 def test_array_api_strict_other_data(kurtosis):
     problem = PROBLEM.replace(kurtosis=kurtosis)
-    kw = dict(runs=10, seed=2, keep_runs=True, checkpoints=[0, 33, 1400], dtype=None)
-    strict = simulate(problem, SCHEDULE, backend="array_api_strict", **kw)
-    ref = simulate(problem, SCHEDULE, backend="numpy", **kw)
+    kw = dict(runs=10, seed=2, keep_runs=True, checkpoints=[0, 33, 1400])
+    strict = simulate(problem, SCHEDULE, numerics=Numerics(backend="array_api_strict"), **kw)
+    ref = simulate(problem, SCHEDULE, numerics=Numerics(backend="numpy"), **kw)
     np.testing.assert_allclose(strict.run_risk, ref.run_risk, rtol=1e-10)
 
 
 @pytest.mark.gpu
 def test_cupy_matches_exact():
-    mc = simulate(PROBLEM, SCHEDULE, runs=4096, seed=1, backend="cupy", checkpoints=CHECKPOINTS)
+    mc = simulate(PROBLEM, SCHEDULE, runs=4096, seed=1, numerics=Numerics(backend="cupy"), checkpoints=CHECKPOINTS)
     assert mc.backend == "cupy" and mc.runs_per_stream == 1024
     assert _agrees(mc, expected_risk(PROBLEM, SCHEDULE).at_samples(CHECKPOINTS))
-    direct = simulate(PROBLEM, SCHEDULE, runs=1024, seed=1, backend="cupy", sampler="direct",
+    direct = simulate(PROBLEM, SCHEDULE, runs=1024, seed=1, numerics=Numerics(backend="cupy"), sampler="direct",
                       checkpoints=CHECKPOINTS)
     assert _agrees(direct, expected_risk(PROBLEM, SCHEDULE).at_samples(CHECKPOINTS))
 
 
 def test_progress_bar(capsys):
-    simulate(PROBLEM, SCHEDULE, runs=4, seed=0, backend="numpy", progress=True)
+    simulate(PROBLEM, SCHEDULE, runs=4, seed=0, numerics=Numerics(backend="numpy"), progress=True)
     assert "100%" in capsys.readouterr().err
-    simulate(PROBLEM, SCHEDULE, runs=4, seed=0, backend="numpy", progress=False)
-    simulate(PROBLEM, SCHEDULE, runs=4, seed=0, backend="numpy")  # default: silent when short
+    simulate(PROBLEM, SCHEDULE, runs=4, seed=0, numerics=Numerics(backend="numpy"), progress=False)
+    simulate(PROBLEM, SCHEDULE, runs=4, seed=0, numerics=Numerics(backend="numpy"))  # default: silent when short
     assert capsys.readouterr().err == ""
 
 
@@ -238,7 +243,7 @@ def test_progress_bar(capsys):
         (dict(runs=2.5), TypeError, "runs must be an integer; got 2.5"),
         (dict(sampler="exact"), ValueError, "sampler must be one of .* got 'exact'"),
         (dict(data="cauchy"), ValueError, "data must be one of .* got 'cauchy'"),
-        (dict(backend="fortran"), ValueError, "backend .* got 'fortran'"),
+        (dict(numerics={"backend": "fortran"}), ValueError, "backend .* got 'fortran'"),
         (dict(sampler="gaussian-exact", data="rademacher"), ValueError, "kurtosis"),
         (dict(data="rademacher"), ValueError, "problem.replace\\(kurtosis=1.0\\)"),
         (dict(on_divergence="ignore"), ValueError, "on_divergence .* got 'ignore'"),
@@ -246,19 +251,21 @@ def test_progress_bar(capsys):
         (dict(checkpoints=[]), ValueError, "checkpoints"),
         (dict(seed=-1), ValueError, "seed"),
         (dict(seed="abc"), ValueError, "seed"),
-        (dict(chunk_size=0), ValueError, "chunk_size"),
+        (dict(numerics={"chunk_size": 0}), ValueError, "chunk_size"),
+        (dict(numerics={"kernel": "fused"}), ValueError, "numerics.kernel applies to the exact solver"),
+        (dict(numerics="numpy"), TypeError, "numerics must be a Numerics"),
         (dict(progress="yes"), TypeError, "progress"),
     ],
 )
 def test_bad_input(kwargs, error, match):
     with pytest.raises(error, match=match):
-        simulate(PROBLEM, SCHEDULE, **{"runs": 2, "backend": "numpy", **kwargs})
+        simulate(PROBLEM, SCHEDULE, **{"runs": 2, "numerics": {"backend": "numpy"}, **kwargs})
 
 
 def test_bad_normalization_names_itself():
     # The NSGD spec holds the denominator (docs/math.md#normalized-sgd) and checks it when built.
     with pytest.raises(ValueError, match="normalization .* got 'median'"):
-        simulate(PROBLEM, SCHEDULE, NSGD("median"), runs=2, backend="numpy")
+        simulate(PROBLEM, SCHEDULE, NSGD("median"), runs=2, numerics=Numerics(backend="numpy"))
 
 
 def test_bad_input_types_and_batches():
@@ -270,10 +277,10 @@ def test_bad_input_types_and_batches():
         simulate(PROBLEM, [0.1, 0.1], runs=2)
     real = Schedule([0.1, 0.1, 0.1], [2.0, 2.5, 3.0], integer_batch=False)
     with pytest.raises(ValueError, match="batch must be integer-valued for Monte Carlo; .* 2.5 at step 2"):
-        simulate(PROBLEM, real, runs=2, backend="numpy")
+        simulate(PROBLEM, real, runs=2, numerics=Numerics(backend="numpy"))
     # Real-typed but whole batch sizes are fine.
     whole = Schedule([0.1, 0.1], [2.0, 3.0], integer_batch=False)
-    assert simulate(PROBLEM, whole, runs=2, backend="numpy").samples.tolist() == [0.0, 2.0, 5.0]
+    assert simulate(PROBLEM, whole, runs=2, numerics=Numerics(backend="numpy")).samples.tolist() == [0.0, 2.0, 5.0]
     # gaussian-exact needs Gaussian data even when the problem says Rademacher.
     with pytest.raises(ValueError, match="gaussian-exact"):
         simulate(PROBLEM.replace(kurtosis=1.0), SCHEDULE, runs=2, sampler="gaussian-exact")
@@ -289,7 +296,7 @@ def _hostile_call(**kw):
     from ramplab.theory import Problem, Schedule
 
     p = Problem([1.0, 0.5], [1.0, 0.5], noise_variance=1e-3)
-    return simulate(p, Schedule([0.5, 0.5, 0.25], [4, 4, 2]), **{"runs": 8, "backend": "numpy", **kw})
+    return simulate(p, Schedule([0.5, 0.5, 0.25], [4, 4, 2]), **{"runs": 8, "numerics": {"backend": "numpy"}, **kw})
 
 
 @pytest.mark.parametrize(("kw", "error", "match"), [
@@ -298,7 +305,7 @@ def _hostile_call(**kw):
     ({"optimizer": np.array(["sgd", "nsgd"])}, ValueError, "optimizer must be one of"),
     ({"sampler": np.zeros(0)}, ValueError, "sampler must be one of"),
     ({"data": ["gaussian"]}, ValueError, "data must be one of"),  # was "unhashable type: 'list'"
-    ({"dtype": float("nan")}, TypeError, "dtype must be float64 or float32"),
+    ({"numerics": {"backend": "numpy", "dtype": float("nan")}}, TypeError, "dtype must be float64 or float32"),
     ({"runs": 2**53 + 1}, ValueError, "runs must be ≤"),  # was a MemoryError
     ({"runs_per_stream": 2**53 + 1}, ValueError, "runs_per_stream must be ≤"),
     ({"checkpoints": np.array([1 + 0j])}, TypeError, "checkpoints must be an array of sample counts"),

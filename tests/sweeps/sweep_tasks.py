@@ -19,7 +19,7 @@ import numpy as np
 
 from ramplab.simulations import simulate
 from ramplab.sweeps import spec_seed
-from ramplab.theory import Problem, Schedule, expected_risk
+from ramplab.theory import Numerics, Problem, Schedule, expected_risk
 
 # Worker processes cannot import this test module by name: ship its functions by value.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -29,7 +29,7 @@ def solver_task(spec: dict) -> dict:
     problem = Problem.power_law(spec["d"], a=spec["a"], b=1.0, noise_variance=0.1)
     schedule = Schedule.constant(spec["lr"], spec["batch"], steps=spec["steps"])
     exact = expected_risk(problem, schedule)
-    mc = simulate(problem, schedule, runs=16, seed=spec_seed(spec), backend="numpy", progress=False)
+    mc = simulate(problem, schedule, runs=16, seed=spec_seed(spec), numerics=Numerics(backend="numpy"), progress=False)
     rng = np.random.default_rng(spec_seed(spec, root_seed=1))
     m = rng.standard_normal((96, 96))
     x = np.linalg.solve(m @ m.T + 96 * np.eye(96), rng.standard_normal(96))

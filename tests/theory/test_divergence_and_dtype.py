@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ramplab.theory import is_stable, DivergenceError, Problem, Schedule, expected_risk
+from ramplab.theory import is_stable, DivergenceError, Numerics, Problem, Schedule, expected_risk
 
 from oracles import sgd_moments
 
@@ -36,23 +36,27 @@ def test_finite_blow_up_is_a_divergence_at_the_bound(kernel):
     assert 0 < FIRST_ABOVE < 100  # the case of the review: a final risk of ~1e183, never non-finite
     assert np.all(np.isfinite(plain_risks(PROBLEM, 5.0, 1, 100)))
     with pytest.raises(DivergenceError) as info:
-        expected_risk(PROBLEM, Schedule.constant(5.0, 1, steps=100), kernel=kernel)
+        expected_risk(PROBLEM, Schedule.constant(5.0, 1, steps=100), numerics=Numerics(kernel=kernel))
     assert info.value.step == FIRST_ABOVE
-    flagged = expected_risk(PROBLEM, Schedule.constant(5.0, 1, steps=100), kernel=kernel, on_divergence="flag")
+    flagged = expected_risk(PROBLEM, Schedule.constant(5.0, 1, steps=100), numerics=Numerics(kernel=kernel),
+                            on_divergence="flag")
     assert flagged.diverged_at == FIRST_ABOVE and np.isinf(flagged.risk[FIRST_ABOVE:]).all()
     np.testing.assert_allclose(flagged.risk[:FIRST_ABOVE], plain_risks(PROBLEM, 5.0, 1, 100)[:FIRST_ABOVE],
                                rtol=1e-12)
-    cp = expected_risk(PROBLEM, Schedule.constant(5.0, 1, steps=100), kernel=kernel, on_divergence="flag",
+    cp = expected_risk(PROBLEM, Schedule.constant(5.0, 1, steps=100), numerics=Numerics(kernel=kernel),
+                       on_divergence="flag",
                        checkpoints=[0, 50, 100])
     assert cp.diverged_at == FIRST_ABOVE
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_threshold_is_a_parameter(kernel):
-    loose = expected_risk(PROBLEM, Schedule.constant(5.0, 1, steps=100), kernel=kernel, on_divergence="flag",
+    loose = expected_risk(PROBLEM, Schedule.constant(5.0, 1, steps=100), numerics=Numerics(kernel=kernel),
+                          on_divergence="flag",
                           divergence_threshold=1e300)
     assert loose.diverged_at is None  # ~1e183 is below 1e300 × (R(0) + σ²): not flagged under that bound
-    later = expected_risk(PROBLEM, Schedule.constant(5.0, 1, steps=100), kernel=kernel, on_divergence="flag",
+    later = expected_risk(PROBLEM, Schedule.constant(5.0, 1, steps=100), numerics=Numerics(kernel=kernel),
+                          on_divergence="flag",
                           divergence_threshold=1e100)
     assert FIRST_ABOVE < later.diverged_at < 100
     with pytest.raises(ValueError, match="divergence_threshold must be > 1"):
@@ -68,16 +72,16 @@ def test_bounded_transients_are_not_divergences(kernel):
 
     edge = 0.99 * max(lr for lr in np.geomspace(1e-3, 2.0, 400) if is_stable(PROBLEM, lr, 1))
     warm = Schedule.from_shape(WarmupCosine(edge, 4000, warmup_fraction=0.1, warmup_start=0.0), 1)
-    r = expected_risk(PROBLEM, [warm, Schedule.constant(edge, 1, steps=4000)], kernel=kernel)
+    r = expected_risk(PROBLEM, [warm, Schedule.constant(edge, 1, steps=4000)], numerics=Numerics(kernel=kernel))
     assert all(x.diverged_at is None and np.isfinite(x.risk).all() for x in r)
-    nsgd = expected_risk(PROBLEM, Schedule.constant(0.5, 4096, steps=2000), "nsgd", kernel=kernel)
+    nsgd = expected_risk(PROBLEM, Schedule.constant(0.5, 4096, steps=2000), "nsgd", numerics=Numerics(kernel=kernel))
     assert nsgd.diverged_at is None
 
 
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, complex, np.complex128, np.float16, "int8", bool])
 def test_non_float_dtypes_are_refused(dtype):
     with pytest.raises(TypeError, match="dtype must be float64 or float32"):
-        expected_risk(PROBLEM, Schedule.constant(0.1, 1, steps=10), dtype=dtype)
+        expected_risk(PROBLEM, Schedule.constant(0.1, 1, steps=10), numerics=Numerics(dtype=dtype))
 
 
 def test_at_samples_refuses_nan():
@@ -93,7 +97,7 @@ def test_float32_within_documented_accuracy(kernel):
     cps = np.unique(np.geomspace(1, steps, 40).astype(int))
     sched = Schedule.constant(0.5, 1, steps=steps)
     ref = expected_risk(PROBLEM, sched, checkpoints=cps)
-    f32 = expected_risk(PROBLEM, sched, dtype=np.float32, kernel=kernel, checkpoints=cps)
+    f32 = expected_risk(PROBLEM, sched, numerics=Numerics(dtype=np.float32, kernel=kernel), checkpoints=cps)
     assert f32.risk.dtype == np.float64
     err = np.max(np.abs(f32.risk / ref.risk - 1))
     assert 0 < err < 1e-4  # docs/math.md#exact-solver-layout: a few parts in 1e4 at most

@@ -81,7 +81,7 @@ def _register_specs() -> None:
 
 
 def _register_state() -> None:
-    state = expected_risk(P, __import__("hostile").S, momentum=0.5, average="uniform").state_at(3)
+    state = expected_risk(P, __import__("hostile").S, HeavyBall(0.5), average="uniform").state_at(3)
 
     def o_state(r, kw):
         assert isinstance(r, SolverState) and r.step == kw["step"] >= 0
@@ -90,7 +90,7 @@ def _register_state() -> None:
         assert r.samples == kw["samples"] and r.samples >= 0
         # A state built by hand continues a run like the one it copies.
         if r.dimension == P.dimension and r == state:
-            more = expected_risk(P, __import__("hostile").S, momentum=0.5, average="uniform", initial_state=r)
+            more = expected_risk(P, __import__("hostile").S, HeavyBall(0.5), average="uniform", initial_state=r)
             assert np.all(np.isfinite(more.risk))
 
     entry(f"{T}:SolverState", SolverState,

@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ramplab.theory import DivergenceError, HeavyBall, Problem, Schedule, expected_risk, spectral_groups
+from ramplab.theory import DivergenceError, HeavyBall, Numerics, Problem, Schedule, expected_risk, spectral_groups
 
 from hostile import (
     FLOAT_MAX, P, POOLS, Public, S, Table, make_problem, choice, close, finite, flag, integer, make_tests, problem_of,
@@ -413,6 +413,11 @@ def _register_recursion() -> None:
         if avg is not None and r.diverged_at is None:
             finite(r.averaged_risk, nonnegative=True)
 
+    def expected_risk(backend, dtype, kernel, **kw):
+        """``expected_risk`` with the fields of its ``numerics=`` flat, as the table fuzzes them (the
+        :class:`Numerics` record checks each, naming it)."""
+        return recursion.expected_risk(numerics=Numerics(backend=backend, dtype=dtype, kernel=kernel), **kw)
+
     base = {"problem": P, "schedules": SR, "optimizer": "sgd", "average": None, "split": False,
             "on_divergence": "raise", "backend": "numpy", "dtype": None, "checkpoints": None, "kernel": "auto",
             "divergence_threshold": 1e12, "compress": None}
@@ -421,14 +426,14 @@ def _register_recursion() -> None:
              "kernel": "choice", "divergence_threshold": "real", "compress": "real"}
     # A 2**40-step schedule is valid (the solver takes its time), not hostile.
     long = tuple(x for x in POOLS["schedule"] if isinstance(x, Schedule) and len(x) > 2**20)
-    entry(f"{M}:expected_risk", recursion.expected_risk, lambda: dict(base), kinds, o_expected,
+    entry(f"{M}:expected_risk", expected_risk, lambda: dict(base), kinds, o_expected,
           raises=(DivergenceError,), skip={"schedules": long})
-    entry(f"{M}:expected_risk[nsgd-flag]", recursion.expected_risk,
+    entry(f"{M}:expected_risk[nsgd-flag]", expected_risk,
           lambda: {**base, "optimizer": "nsgd", "on_divergence": "flag", "split": True, "average": "uniform",
                    "checkpoints": [0, 2, 3]},
           {k: kinds[k] for k in ("problem", "checkpoints", "divergence_threshold", "average", "dtype")},
           o_expected, raises=(DivergenceError,))
-    entry(f"{M}:expected_risk[compress]", recursion.expected_risk,
+    entry(f"{M}:expected_risk[compress]", expected_risk,
           lambda: {**base, "compress": 1e-6, "kernel": "reference", "backend": "array_api_strict"},
           {k: kinds[k] for k in ("compress", "kernel", "backend")}, o_expected, raises=(DivergenceError,))
 

@@ -18,6 +18,7 @@ import pytest
 from ramplab.theory import (is_stable,
     ExponentialAverage,
     HeavyBall,
+    Numerics,
     Problem,
     Schedule,
     TailAverage,
@@ -66,7 +67,8 @@ def test_matches_plain_covariance_loop(kernel, optimizer, per_step):
     momentum = mus if per_step else 0.8
     rho = 1.0 / np.arange(1, len(sched) + 1)
     ref = plain_momentum(P, lrs * lr_scale, bs, mus, optimizer, rho)
-    r = expected_risk(P, sched, HeavyBall(momentum, optimizer=optimizer), average="uniform", split=True, kernel=kernel)
+    r = expected_risk(P, sched, HeavyBall(momentum, optimizer=optimizer), average="uniform", split=True,
+                      numerics=Numerics(kernel=kernel))
     assert rel(r.risk, ref["full"]) < 1e-12
     assert rel(r.averaged_risk, ref["averaged"]) < 1e-12
     assert rel(r.bias, ref["bias"]) < 1e-12
@@ -85,7 +87,7 @@ def test_matches_plain_loop_other_averages_kurtosis_and_multiplicity(kernel, ave
     mus = np.linspace(0.9, 0.3, len(lrs))
     rho = average.weights(np.arange(1, len(lrs) + 1))
     ref = plain_momentum(P_ODD, lrs, bs, mus, "sgd", rho)
-    r = expected_risk(P_ODD, Schedule(lrs, bs), HeavyBall(mus), average=average, kernel=kernel)
+    r = expected_risk(P_ODD, Schedule(lrs, bs), HeavyBall(mus), average=average, numerics=Numerics(kernel=kernel))
     assert rel(r.risk, ref["full"]) < 1e-12
     assert rel(r.averaged_risk, ref["averaged"]) < 1e-12
 
@@ -142,9 +144,9 @@ def test_zero_momentum_is_the_plain_solver_bit_for_bit(kernel, zero):
     horizon = max(len(s) for s in scheds)
     momentum = {"zeros": np.zeros(horizon), "first-only": np.r_[0.9, np.zeros(horizon - 1)]}.get(zero, zero)
     for optimizer in ("sgd", "nsgd"):
-        base = expected_risk(P, scheds, optimizer, average="uniform", split=True, kernel=kernel)
+        base = expected_risk(P, scheds, optimizer, average="uniform", split=True, numerics=Numerics(kernel=kernel))
         got = expected_risk(P, scheds, HeavyBall(momentum, optimizer=optimizer), average="uniform", split=True,
-                            kernel=kernel)
+                            numerics=Numerics(kernel=kernel))
         for a, b in zip(base, got):
             for name in ("risk", "averaged_risk", "bias", "variance", "effective_lr", "gradient_second_moment"):
                 assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True), name
@@ -156,8 +158,8 @@ def test_fused_matches_reference(optimizer):
     scheds = [SCHED, Schedule.constant(0.1, 2, steps=45), Schedule.constant(0.25, 16, steps=70)]
     mus = np.linspace(0.95, 0.5, 70)
     kw = dict(average="uniform", split=True, checkpoints=[0, 1, 7, 44, 45, 69, 70])
-    ref = expected_risk(P_ODD, scheds, HeavyBall(mus, optimizer=optimizer), kernel="reference", **kw)
-    fused = expected_risk(P_ODD, scheds, HeavyBall(mus, optimizer=optimizer), kernel="fused", **kw)
+    ref = expected_risk(P_ODD, scheds, HeavyBall(mus, optimizer=optimizer), numerics=Numerics(kernel="reference"), **kw)
+    fused = expected_risk(P_ODD, scheds, HeavyBall(mus, optimizer=optimizer), numerics=Numerics(kernel="fused"), **kw)
     for a, b in zip(ref, fused):
         assert np.array_equal(a.steps, b.steps)
         for name in ("risk", "averaged_risk", "bias", "variance", "effective_lr", "gradient_second_moment"):
@@ -171,14 +173,14 @@ def test_fused_matches_reference(optimizer):
 @fused_only
 def test_float32_state_stays_close():
     r64 = expected_risk(P, SCHED, HeavyBall(0.8))
-    r32 = expected_risk(P, SCHED, HeavyBall(0.8), dtype=np.float32)
+    r32 = expected_risk(P, SCHED, HeavyBall(0.8), numerics=Numerics(dtype=np.float32))
     assert rel(r32.risk, r64.risk) < 1e-5
 
 
 def test_array_api_strict_backend_matches_numpy():
     pytest.importorskip("array_api_strict")
-    a = expected_risk(P, SCHED, HeavyBall(0.7), average="uniform", kernel="reference")
-    b = expected_risk(P, SCHED, HeavyBall(0.7), average="uniform", backend="array_api_strict")
+    a = expected_risk(P, SCHED, HeavyBall(0.7), average="uniform", numerics=Numerics(kernel="reference"))
+    b = expected_risk(P, SCHED, HeavyBall(0.7), average="uniform", numerics=Numerics(backend="array_api_strict"))
     assert rel(b.risk, a.risk) < 1e-13 and rel(b.averaged_risk, a.averaged_risk) < 1e-13
 
 
@@ -186,11 +188,11 @@ def test_array_api_strict_backend_matches_numpy():
 def test_shorter_schedule_uses_a_prefix_and_checkpoints_pick_steps(kernel):
     short, long = Schedule.constant(0.2, 4, steps=25), SCHED
     mus = np.linspace(0.2, 0.9, len(long))
-    both = expected_risk(P, [short, long], HeavyBall(mus), kernel=kernel)
-    alone = expected_risk(P, short, HeavyBall(mus[: len(short)]), kernel=kernel)
+    both = expected_risk(P, [short, long], HeavyBall(mus), numerics=Numerics(kernel=kernel))
+    alone = expected_risk(P, short, HeavyBall(mus[: len(short)]), numerics=Numerics(kernel=kernel))
     assert rel(both[0].risk, alone.risk) < 1e-13
     cps = [0, 3, 25, 70]
-    picked = expected_risk(P, [short, long], HeavyBall(mus), kernel=kernel, checkpoints=cps)
+    picked = expected_risk(P, [short, long], HeavyBall(mus), numerics=Numerics(kernel=kernel), checkpoints=cps)
     assert picked[0].steps.tolist() == [0, 3, 25]
     assert rel(picked[1].risk, both[1].risk[cps]) < 1e-13
 
@@ -200,8 +202,8 @@ def test_divergence_is_raised_or_flagged(kernel):
     limit = momentum_stability_limit(P, 0.9, 4)
     sched = Schedule.constant(1.5 * limit, 4, steps=3000)
     with pytest.raises(DivergenceError) as info:
-        expected_risk(P, sched, HeavyBall(0.9), kernel=kernel)
-    r = expected_risk(P, sched, HeavyBall(0.9), kernel=kernel, on_divergence="flag")
+        expected_risk(P, sched, HeavyBall(0.9), numerics=Numerics(kernel=kernel))
+    r = expected_risk(P, sched, HeavyBall(0.9), numerics=Numerics(kernel=kernel), on_divergence="flag")
     assert r.diverged_at == info.value.step
     assert np.all(np.isinf(r.risk[r.diverged_at:])) and np.all(np.isfinite(r.risk[: r.diverged_at]))
 
@@ -244,12 +246,13 @@ def test_stability_test_matches_dense_eigenvalues(problem, mu, b):
 def test_recursion_bounded_below_limit_and_diverges_above(kernel, above_factor, steps):
     mu, b = 0.9, 2
     limit = momentum_stability_limit(P, mu, b)
-    below = expected_risk(P, Schedule.constant(0.98 * limit, b, steps=steps), HeavyBall(mu), kernel=kernel,
+    below = expected_risk(P, Schedule.constant(0.98 * limit, b, steps=steps), HeavyBall(mu),
+                          numerics=Numerics(kernel=kernel),
                           checkpoints=[0, steps // 2, steps])
     assert np.all(np.isfinite(below.risk)) and below.risk[-1] < 10 * (P.initial_risk + P.noise_variance)
     assert abs(below.risk[-1] / below.risk[-2] - 1) < 1e-3  # settled at its stationary point
     above = expected_risk(P, Schedule.constant(above_factor * limit, b, steps=steps), HeavyBall(mu),
-                          kernel=kernel,
+                          numerics=Numerics(kernel=kernel),
                           on_divergence="flag", checkpoints=[0, steps])
     assert above.diverged_at is not None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ramplab.theory import Problem, spectral_groups
+from ramplab.theory import Numerics, Problem, spectral_groups
 
 
 def test_power_law_definition():
@@ -152,11 +152,12 @@ def test_monte_carlo_expands_whole_multiplicities_and_rejects_fractions():
 
     grouped, full = _grouped_and_written_out()
     sched = Schedule.constant(0.1, 2, steps=5)
-    a = simulate(grouped, sched, runs=64, seed=3, backend="numpy")
-    b = simulate(full, sched, runs=64, seed=3, backend="numpy")
+    a = simulate(grouped, sched, runs=64, seed=3, numerics=Numerics(backend="numpy"))
+    b = simulate(full, sched, runs=64, seed=3, numerics=Numerics(backend="numpy"))
     np.testing.assert_array_equal(a.mean_risk, b.mean_risk)
     with pytest.raises(ValueError, match="problem.multiplicity must be positive integers for Monte Carlo"):
-        simulate(grouped.replace(multiplicity=[1.0, 2.5, 1.0]), sched, runs=8, seed=0, backend="numpy")
+        simulate(grouped.replace(multiplicity=[1.0, 2.5, 1.0]), sched, runs=8, seed=0,
+                 numerics=Numerics(backend="numpy"))
 
 
 # ----------------------------------------------------------------- hostile-input regressions

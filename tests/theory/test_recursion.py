@@ -22,7 +22,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ramplab.theory import DivergenceError, Problem, Schedule, expected_risk
+from ramplab.theory import DivergenceError, Numerics, Problem, Schedule, expected_risk
 from ramplab.theory.dynamics import _kernels as kernels
 from ramplab.theory.dynamics import ExponentialAverage, TailAverage, UniformAverage
 from ramplab.theory.dynamics import gradient_second_moment, second_moment_step
@@ -56,7 +56,7 @@ def test_sgd_matches_exact_rational_arithmetic(case, kernel):
     lam, s0, sigma2, kappa, lrs, batches = case
     problem = Problem([float(x) for x in lam], [float(x) for x in s0], float(sigma2), float(kappa))
     schedule = Schedule([float(x) for x in lrs], batches)
-    got = expected_risk(problem, schedule, kernel=kernel).risk
+    got = expected_risk(problem, schedule, numerics=Numerics(kernel=kernel)).risk
     exact = sgd_moments(Spectrum(lam, s0, sigma2, kappa), lrs, batches, arithmetic="exact")["risk"]
     want = np.array([float(x) for x in exact])
     np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
@@ -69,7 +69,7 @@ def test_nsgd_matches_high_precision_arithmetic(kernel):
                           digits=40)
     risks, rates = precise["risk"], precise["effective_lr"]
     problem = Problem([float(x) for x in lam], [float(x) for x in s0], float(sigma2), float(kappa))
-    res = expected_risk(problem, Schedule([float(x) for x in lrs], batches), "nsgd", kernel=kernel)
+    res = expected_risk(problem, Schedule([float(x) for x in lrs], batches), "nsgd", numerics=Numerics(kernel=kernel))
     np.testing.assert_allclose(res.risk, [float(x) for x in risks], rtol=1e-13)
     np.testing.assert_allclose(res.effective_lr, [float(x) for x in rates], rtol=1e-14)
 
@@ -121,7 +121,7 @@ def test_matches_gaussian_covariance_oracle_on_nondiagonal_problem(optimizer, ke
     oracle = _covariance_oracle(h, e0, sigma2, lrs, batches, lambda p: _gaussian_fourth(h, p),
                                 nsgd=optimizer == "nsgd")
     problem = Problem.from_covariance(h, e0, sigma2)
-    got = expected_risk(problem, Schedule(lrs, batches), optimizer, kernel=kernel).risk
+    got = expected_risk(problem, Schedule(lrs, batches), optimizer, numerics=Numerics(kernel=kernel)).risk
     np.testing.assert_allclose(got, oracle, rtol=1e-12)
 
 
@@ -132,7 +132,8 @@ def test_matches_rademacher_enumeration_oracle(kernel):
     h = np.diag(lam)
     oracle = _covariance_oracle(h, e0, sigma2, lrs, batches, lambda p: _rademacher_fourth(lam, p))
     problem = Problem(lam, e0**2, sigma2, kurtosis=1.0)
-    np.testing.assert_allclose(expected_risk(problem, Schedule(lrs, batches), kernel=kernel).risk, oracle, rtol=1e-12)
+    np.testing.assert_allclose(expected_risk(problem, Schedule(lrs, batches), numerics=Numerics(kernel=kernel)).risk,
+                               oracle, rtol=1e-12)
 
 
 def _averaged_risk_oracle(h, e0, sigma2, lrs, batches, rhos, nsgd=False):
@@ -171,7 +172,7 @@ def test_average_matches_joint_covariance_oracle(average, optimizer, kernel):
     want = _averaged_risk_oracle(h, e0, sigma2, lrs, batches, average.weights(np.arange(1, 26)),
                                  nsgd=optimizer == "nsgd")
     res = expected_risk(Problem.from_covariance(h, e0, sigma2), Schedule(lrs, batches), optimizer,
-                        average=average, kernel=kernel)
+                        average=average, numerics=Numerics(kernel=kernel))
     np.testing.assert_allclose(res.averaged_risk, want, rtol=1e-12)
     # The oracle is not trivially the last iterate: averaging changes the risk.
     assert np.max(np.abs(res.averaged_risk / res.risk - 1)) > 0.05
@@ -192,7 +193,7 @@ def test_fixed_point_is_fixed_and_attracting(kernel):
     s_inf = stationary_second_moment(problem, eta, batch)
     again = second_moment_step(s_inf, problem.eigenvalues, eta, batch, problem.noise_variance)
     np.testing.assert_allclose(again, s_inf, rtol=1e-13)
-    res = expected_risk(problem, Schedule.constant(eta, batch, steps=20000), kernel=kernel)
+    res = expected_risk(problem, Schedule.constant(eta, batch, steps=20000), numerics=Numerics(kernel=kernel))
     assert res.final_risk == pytest.approx(stationary_risk(problem, eta, batch), rel=1e-6)
 
 
@@ -207,7 +208,7 @@ def test_stability_predicate_matches_solver(kappa, kernel):
         # Away from the boundary the solver itself separates the two cases in 3000 steps.
         clear = [(lr, rho) for lr, rho in zip(lrs, rhos) if abs(rho - 1) >= 0.02]
         runs = expected_risk(problem, [Schedule.constant(lr, batch, steps=3000) for lr, _ in clear],
-                             on_divergence="flag", kernel=kernel)
+                             on_divergence="flag", numerics=Numerics(kernel=kernel))
         for (lr, rho), res in zip(clear, runs):
             grew = res.diverged_at is not None or res.final_risk > 1e6 * max(res.risk[0], 1.0)
             assert grew == (rho > 1), (lr, batch, rho, res.final_risk)
@@ -223,10 +224,10 @@ def test_divergence_raises_with_step_and_flag_marks_it(kernel):
     problem = Problem.isotropic(2, noise_variance=1.0)
     bad = Schedule.constant(3.0, 1, steps=2000, label="too hot")
     with pytest.raises(DivergenceError, match="'too hot' diverged") as info:
-        expected_risk(problem, bad, kernel=kernel)
+        expected_risk(problem, bad, numerics=Numerics(kernel=kernel))
     assert 1 < info.value.step < 100  # the blow-up bound (docs/math.md#divergence), long before overflow
     good = Schedule.constant(0.1, 1, steps=50)
-    flagged, fine = expected_risk(problem, [bad, good], on_divergence="flag", kernel=kernel)
+    flagged, fine = expected_risk(problem, [bad, good], on_divergence="flag", numerics=Numerics(kernel=kernel))
     k = flagged.diverged_at
     assert k == info.value.step
     assert np.all(np.isfinite(flagged.risk[:k])) and np.all(np.isinf(flagged.risk[k:]))
@@ -239,9 +240,11 @@ def test_batched_call_equals_separate_calls_and_lengths_may_differ(kernel):
     scheds = [Schedule.constant(0.5, 2, steps=30), Schedule.from_phases([(0.5, 2, 20), (0.25, 4, 40)]),
               Schedule.constant(0.1, 1, steps=7)]
     for optimizer in ("sgd", "nsgd"):
-        together = expected_risk(problem, scheds, optimizer, split=True, average="uniform", kernel=kernel)
+        together = expected_risk(problem, scheds, optimizer, split=True, average="uniform",
+                                 numerics=Numerics(kernel=kernel))
         for sched, joint in zip(scheds, together):
-            alone = expected_risk(problem, sched, optimizer, split=True, average="uniform", kernel=kernel)
+            alone = expected_risk(problem, sched, optimizer, split=True, average="uniform",
+                                  numerics=Numerics(kernel=kernel))
             assert joint.risk.shape == (len(sched) + 1,)
             for name in ("risk", "bias", "variance", "averaged_risk", "effective_lr", "mean_variance_ratio"):
                 np.testing.assert_allclose(getattr(joint, name), getattr(alone, name), rtol=1e-14)
@@ -251,7 +254,7 @@ def test_batched_call_equals_separate_calls_and_lengths_may_differ(kernel):
 def test_bias_plus_variance_is_risk(optimizer, kernel):
     problem = Problem.power_law(25, a=1.4, b=0.8, noise_variance=0.6)
     res = expected_risk(problem, Schedule.from_phases([(0.6, 2, 100), (0.2, 8, 200)]), optimizer, split=True,
-                        kernel=kernel)
+                        numerics=Numerics(kernel=kernel))
     np.testing.assert_allclose(res.bias + res.variance, res.risk, rtol=1e-13)
     assert res.variance[0] == 0 and res.bias[0] == res.risk[0]
 
@@ -259,7 +262,7 @@ def test_bias_plus_variance_is_risk(optimizer, kernel):
 def test_nsgd_diagnostics_are_the_expected_gradient_moments(kernel):
     problem = Problem.power_law(10, a=1.0, b=1.0, noise_variance=0.3, kurtosis=2.5)
     sched = Schedule.from_phases([(0.05, 4, 40), (0.05, 16, 64)])
-    res = expected_risk(problem, sched, "nsgd", kernel=kernel)
+    res = expected_risk(problem, sched, "nsgd", numerics=Numerics(kernel=kernel))
     s = problem.initial_second_moment
     for t in range(len(sched)):
         g2 = gradient_second_moment(problem, s, sched.batch[t])
@@ -273,7 +276,7 @@ def test_nsgd_diagnostics_are_the_expected_gradient_moments(kernel):
 
 def test_nsgd_at_the_optimum_without_noise_stays_put(kernel):
     problem = Problem([1.0, 0.5], [0.0, 0.0], noise_variance=0.0)
-    res = expected_risk(problem, Schedule.constant(0.1, 2, steps=5), "nsgd", kernel=kernel)
+    res = expected_risk(problem, Schedule.constant(0.1, 2, steps=5), "nsgd", numerics=Numerics(kernel=kernel))
     assert np.all(res.risk == 0) and np.all(res.effective_lr == 0)
     assert np.all(res.mean_variance_ratio == 0)
 
@@ -281,8 +284,8 @@ def test_nsgd_at_the_optimum_without_noise_stays_put(kernel):
 def test_backends_agree(xp):
     problem = Problem.power_law(16, a=1.5, b=1.0, noise_variance=0.4)
     sched = Schedule.from_phases([(0.5, 2, 40), (0.3, 8, 80)])
-    ref = expected_risk(problem, sched, "nsgd", split=True, average="uniform", kernel="reference")
-    got = expected_risk(problem, sched, "nsgd", split=True, average="uniform", backend=xp)
+    ref = expected_risk(problem, sched, "nsgd", split=True, average="uniform", numerics=Numerics(kernel="reference"))
+    got = expected_risk(problem, sched, "nsgd", split=True, average="uniform", numerics=Numerics(backend=xp))
     for name in ("risk", "bias", "variance", "averaged_risk", "effective_lr"):
         np.testing.assert_allclose(getattr(got, name), getattr(ref, name), rtol=1e-14)
 
@@ -291,7 +294,7 @@ def test_float32_is_close_to_float64(kernel):
     problem = Problem.power_law(64, a=1.5, b=1.0, noise_variance=0.4)
     sched = Schedule.from_phases([(0.5, 2, 400), (0.3, 8, 800)])
     ref = expected_risk(problem, sched).risk
-    got = expected_risk(problem, sched, dtype=np.float32, kernel=kernel).risk
+    got = expected_risk(problem, sched, numerics=Numerics(dtype=np.float32, kernel=kernel)).risk
     np.testing.assert_allclose(got, ref, rtol=1e-5)  # float32: ~1e-7 per op over a few hundred steps
 
 
@@ -305,7 +308,7 @@ def test_at_samples_interpolates_and_rejects_out_of_range():
 @pytest.mark.parametrize(
     "kwargs, match",
     [({"optimizer": "adam"}, "optimizer"), ({"average": "median"}, "average"),
-     ({"on_divergence": "ignore"}, "on_divergence"), ({"backend": "tpu"}, "backend")],
+     ({"on_divergence": "ignore"}, "on_divergence"), ({"numerics": {"backend": "tpu"}}, "backend")],
 )
 def test_bad_arguments_name_themselves(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -368,7 +371,7 @@ def test_cupy_matches_numpy():
     problem = Problem.power_law(256, a=1.5, b=1.0, noise_variance=0.4)
     sched = Schedule.from_phases([(0.5, 2, 400), (0.3, 8, 800)])
     ref = expected_risk(problem, sched, "nsgd", split=True)
-    got = expected_risk(problem, sched, "nsgd", split=True, backend="cupy")
+    got = expected_risk(problem, sched, "nsgd", split=True, numerics=Numerics(backend="cupy"))
     np.testing.assert_allclose(got.risk, ref.risk, rtol=1e-12)
     np.testing.assert_allclose(got.bias, ref.bias, rtol=1e-12)
 
@@ -383,8 +386,10 @@ def test_cupy_fused_elementwise_matches_numpy(optimizer, average):
     spec = {None: None, "uniform": "uniform", "tail": TailAverage(start=300), "ema": ExponentialAverage(0.02)}
     problem = Problem.power_law(300, a=1.5, b=1.0, noise_variance=0.2)
     scheds = [Schedule.from_phases([(0.5, 2, 600), (0.25, 4, 1200)]), Schedule.constant(0.2, 3, steps=700)]
-    ref = expected_risk(problem, scheds, optimizer, split=True, average=spec[average], kernel="reference")
-    got = expected_risk(problem, scheds, optimizer, split=True, average=spec[average], backend="cupy")
+    ref = expected_risk(problem, scheds, optimizer, split=True, average=spec[average],
+                        numerics=Numerics(kernel="reference"))
+    got = expected_risk(problem, scheds, optimizer, split=True, average=spec[average],
+                        numerics=Numerics(backend="cupy"))
     for r, g in zip(ref, got):
         for name in ("risk", "bias", "variance", "averaged_risk", "effective_lr"):
             if getattr(r, name) is not None:
@@ -418,15 +423,18 @@ def test_expected_risk_split_must_be_a_bool(bad):
 @pytest.mark.parametrize("arg", ["optimizer", "on_divergence", "kernel"])
 def test_expected_risk_choices_refuse_arrays(arg):
     # Used to fail on "The truth value of an array ... is ambiguous".
+    def kw(value):
+        return {"numerics": {arg: value}} if arg == "kernel" else {arg: value}  # the kernel is a Numerics field
+
     with pytest.raises(ValueError, match=rf"^{arg} must be"):
-        expected_risk(_P2, _S3, **{arg: np.array(["sgd", "nsgd"])})
+        expected_risk(_P2, _S3, **kw(np.array(["sgd", "nsgd"])))
     with pytest.raises(ValueError, match=rf"^{arg} must be"):
-        expected_risk(_P2, _S3, compress=1e-3, **{arg: np.zeros(0)})  # the compressed path checks too
+        expected_risk(_P2, _S3, compress=1e-3, **kw(np.zeros(0)))  # the compressed path checks too
 
 
 def test_expected_risk_refuses_scalar_values_as_dtype_and_non_iterable_schedules():
     with pytest.raises(TypeError, match="dtype must be float64 or float32"):  # np.dtype() read float32
-        expected_risk(_P2, _S3, dtype=np.float32("nan"))
+        expected_risk(_P2, _S3, numerics=Numerics(dtype=np.float32("nan")))
     with pytest.raises(TypeError, match="schedules must be a Schedule"):  # "'float' object is not iterable"
         expected_risk(_P2, 3.0)
     with pytest.raises(ValueError, match="checkpoints must lie in"):  # a RuntimeWarning in the cast
@@ -488,6 +496,6 @@ def test_risk_is_never_negative_by_rounding():
     # −2.8e-17 in float64. The state is ≥ 0 exactly for κ ≥ 1, so every kernel clamps it at 0.
     p = Problem([1.0], [1.0], noise_variance=0.0, kurtosis=1.0)
     for kernel in ("reference", "fused"):
-        r = expected_risk(p, Schedule.constant(1.0, 9, steps=2), kernel=kernel)
+        r = expected_risk(p, Schedule.constant(1.0, 9, steps=2), numerics=Numerics(kernel=kernel))
         assert np.all(r.risk >= 0), (kernel, r.risk)
     assert second_moment_step(np.array([1.0]), np.array([1.0]), 1.0, 9.0, 0.0, 1.0).tolist() == [0.0]

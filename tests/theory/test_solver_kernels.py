@@ -18,7 +18,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from ramplab.theory import DivergenceError, Problem, Schedule, expected_risk
+from ramplab.theory import DivergenceError, Numerics, Problem, Schedule, expected_risk
 from ramplab.theory.dynamics import _kernels as kernels
 from ramplab.theory.dynamics import _loop
 from ramplab.theory import second_moment_step
@@ -66,8 +66,8 @@ def test_fused_matches_reference(optimizer, split, average, checkpoints, monkeyp
     monkeypatch.setattr(_loop, "CHUNK", 256)
     problem = Problem.power_law(40, a=1.5, b=1.0, noise_variance=0.2, kurtosis=2.5)
     kw = dict(split=split, average=AVERAGES[average], checkpoints=checkpoints)
-    fused = expected_risk(problem, _schedules(), optimizer, kernel="fused", **kw)
-    ref = expected_risk(problem, _schedules(), optimizer, kernel="reference", **kw)
+    fused = expected_risk(problem, _schedules(), optimizer, numerics=Numerics(kernel="fused"), **kw)
+    ref = expected_risk(problem, _schedules(), optimizer, numerics=Numerics(kernel="reference"), **kw)
     for a, b in zip(fused, ref):
         _assert_same(a, b, rtol=1e-12)
         np.testing.assert_allclose(a.final_second_moment, b.final_second_moment, rtol=1e-12)
@@ -79,9 +79,10 @@ def test_auto_picks_fused_on_numpy_and_reference_elsewhere(monkeypatch):
     monkeypatch.setattr(_loop, "FusedBackend", lambda *a, **k: calls.append("fused") or _raise())
     monkeypatch.setattr(_loop, "ReferenceBackend", lambda *a, **k: calls.append("reference") or _raise())
     p, s = Problem.isotropic(2), Schedule.constant(0.1, 1, steps=3)
-    for kw in ({}, {"dtype": np.float32}, {"backend": "array_api_strict"}, {"kernel": "reference"}):
+    for numerics in (Numerics(), Numerics(dtype=np.float32), Numerics(backend="array_api_strict"),
+                     Numerics(kernel="reference")):
         with pytest.raises(_Stop):
-            expected_risk(p, s, **kw)
+            expected_risk(p, s, numerics=numerics)
     assert calls == ["fused", "fused", "reference", "reference"]
 
 
@@ -96,9 +97,9 @@ def _raise():
 def test_kernel_argument_is_checked():
     p, s = Problem.isotropic(2), Schedule.constant(0.1, 1, steps=3)
     with pytest.raises(ValueError, match="kernel"):
-        expected_risk(p, s, kernel="gpu")
+        expected_risk(p, s, numerics=Numerics(kernel="gpu"))
     with pytest.raises(ValueError, match="kernel='fused'"):
-        expected_risk(p, s, kernel="fused", backend="array_api_strict")
+        expected_risk(p, s, numerics=Numerics(backend="array_api_strict", kernel="fused"))
 
 
 # ------------------------------------------------------------------------------------ checkpoints
@@ -111,7 +112,7 @@ def test_checkpoints_are_the_full_curves_at_those_steps(optimizer, kernel, monke
     problem = Problem.power_law(30, a=1.3, b=0.7, noise_variance=0.4)
     scheds = [Schedule([0.5] * 300 + [0.25] * 300, [2] * 300 + [5] * 300), Schedule.constant(0.3, 3, steps=200)]
     cps = np.array([0, 3, 199, 200, 201, 256, 599, 600])
-    kw = dict(split=True, average="uniform", kernel=kernel)
+    kw = dict(split=True, average="uniform", numerics=Numerics(kernel=kernel))
     full = expected_risk(problem, scheds, optimizer, **kw)
     part = expected_risk(problem, scheds, optimizer, checkpoints=cps, **kw)
     for f, p, sched in zip(full, part, scheds):
@@ -183,7 +184,8 @@ def test_divergence_bookkeeping_agrees_between_kernels(on_divergence, monkeypatc
         results = {}
         for kernel in ("fused", "reference"):
             try:
-                results[kernel] = expected_risk(problem, scheds, on_divergence=on_divergence, kernel=kernel,
+                results[kernel] = expected_risk(problem, scheds, on_divergence=on_divergence,
+                                                numerics=Numerics(kernel=kernel),
                                                 checkpoints=checkpoints, average="uniform")
             except DivergenceError as err:
                 results[kernel] = (err.step, err.schedule_index)
@@ -215,7 +217,7 @@ def test_multiplicity_equals_repeated_coordinates(optimizer, kernel):
     expanded = Problem(np.repeat(lam, m), np.repeat(s0, m), noise_variance=0.3, kurtosis=2.0)
     weighted = _with_multiplicity(Problem(lam, s0, noise_variance=0.3, kurtosis=2.0), m)
     sched = Schedule.from_phases([(0.15, 2, 40), (0.05, 4, 40)])
-    kw = dict(split=True, average=TailAverage(start=30), kernel=kernel)
+    kw = dict(split=True, average=TailAverage(start=30), numerics=Numerics(kernel=kernel))
     want = expected_risk(expanded, sched, optimizer, **kw)
     got = expected_risk(weighted, sched, optimizer, **kw)
     _assert_same(got, want, rtol=1e-13)
@@ -241,7 +243,7 @@ def test_parallel_layouts_equal_the_serial_one_bit_for_bit(optimizer, average, m
     _assert_same(wide, serial[0], rtol=0)
     for a, b in zip(grouped, serial):
         _assert_same(a, b, rtol=0)
-    ref = expected_risk(problem, scheds[0], optimizer, kernel="reference", **kw)
+    ref = expected_risk(problem, scheds[0], optimizer, numerics=Numerics(kernel="reference"), **kw)
     _assert_same(wide, ref, rtol=1e-12)
 
 
@@ -250,7 +252,8 @@ def test_float32_kernel_keeps_float32_accuracy():
     problem = Problem.power_law(64, a=1.5, b=1.0, noise_variance=0.4)
     sched = Schedule.from_phases([(0.5, 2, 400), (0.3, 8, 800)])
     ref = expected_risk(problem, sched, "nsgd", average="uniform").averaged_risk
-    got = expected_risk(problem, sched, "nsgd", average="uniform", dtype=np.float32, kernel="fused").averaged_risk
+    got = expected_risk(problem, sched, "nsgd", average="uniform", numerics=Numerics(dtype=np.float32,
+                                                                                     kernel="fused")).averaged_risk
     np.testing.assert_allclose(got, ref, rtol=1e-5)
     assert np.max(np.abs(got / ref - 1)) > 1e-12  # it really ran in float32
 

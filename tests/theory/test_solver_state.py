@@ -19,6 +19,7 @@ from ramplab.theory import (
     DivergenceError,
     ExponentialAverage,
     HeavyBall,
+    Numerics,
     Problem,
     Schedule,
     SolverState,
@@ -49,7 +50,7 @@ def _curves(r):
 @given(t=st.integers(1, len(FULL) - 1), kernel=st.sampled_from(KERNELS), optimizer=st.sampled_from(["sgd", "nsgd"]),
        average=st.sampled_from(sorted(AVERAGES)), momentum=st.sampled_from([0.0, 0.6]), split=st.booleans())
 def test_a_continued_run_is_the_uninterrupted_run_bit_for_bit(t, kernel, optimizer, average, momentum, split):
-    kw = dict(kernel=kernel, average=AVERAGES[average], split=split)
+    kw = dict(numerics=Numerics(kernel=kernel), average=AVERAGES[average], split=split)
     optimizer = HeavyBall(momentum, optimizer=optimizer)
     whole = expected_risk(PROBLEM, FULL, optimizer, **kw)
     head, rest = _pieces(t)
@@ -71,12 +72,14 @@ def test_a_continued_run_is_the_uninterrupted_run_bit_for_bit(t, kernel, optimiz
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_states_at_checkpoints_continue_the_run_and_one_state_branches_several(kernel):
     cps = [0, 100, 1000, 2048, 3000]
-    whole = expected_risk(PROBLEM, FULL, "nsgd", kernel=kernel, checkpoints=cps + [len(FULL)], keep_states=True,
+    whole = expected_risk(PROBLEM, FULL, "nsgd", numerics=Numerics(kernel=kernel), checkpoints=cps + [len(FULL)],
+                          keep_states=True,
                           average="uniform")
     assert sorted(whole.states) == cps + [len(FULL)]
     for t in cps[1:]:
         _, rest = _pieces(t)
-        more = expected_risk(PROBLEM, rest, "nsgd", kernel=kernel, average="uniform", initial_state=whole.state_at(t),
+        more = expected_risk(PROBLEM, rest, "nsgd", numerics=Numerics(kernel=kernel), average="uniform",
+                             initial_state=whole.state_at(t),
                              checkpoints=[t, len(FULL)])
         assert more.steps.tolist() == [t, len(FULL)]
         np.testing.assert_array_equal(more.risk, whole.risk[[cps.index(t), -1]])
@@ -84,9 +87,11 @@ def test_states_at_checkpoints_continue_the_run_and_one_state_branches_several(k
     # loop's matrix products may sum in another order for another number of rows).
     state = whole.state_at(1000)
     bigger = [Schedule.constant(0.25, b, steps=500) for b in (8, 16, 32)]
-    together = expected_risk(PROBLEM, bigger, "nsgd", kernel=kernel, average="uniform", initial_state=state)
+    together = expected_risk(PROBLEM, bigger, "nsgd", numerics=Numerics(kernel=kernel), average="uniform",
+                             initial_state=state)
     for one, branch in zip(bigger, together):
-        alone = expected_risk(PROBLEM, one, "nsgd", kernel=kernel, average="uniform", initial_state=state)
+        alone = expected_risk(PROBLEM, one, "nsgd", numerics=Numerics(kernel=kernel), average="uniform",
+                              initial_state=state)
         np.testing.assert_allclose(alone.risk, branch.risk, rtol=1e-13, atol=0)
         assert branch.steps[0] == 1000 and branch.samples[0] == whole.samples[cps.index(1000)]
 

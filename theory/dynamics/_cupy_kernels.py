@@ -23,7 +23,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-#: Internal plumbing of ``recursion.expected_risk(backend="cupy")`` (nothing outside the package
+#: Internal plumbing of ``expected_risk(numerics=Numerics(backend="cupy"))`` (nothing outside the package
 #: builds these kernels), hence no public names.
 __all__: list[str] = []
 

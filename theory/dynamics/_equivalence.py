@@ -216,7 +216,7 @@ def equivalence_report(
     start : float, default 0
         Ignore sample counts below ``start`` (for the automatic grids).
     **solver_options
-        Passed to :func:`theory.expected_risk` (``on_divergence``, ``backend``, ``average``, …).
+        Passed to :func:`theory.expected_risk` (``on_divergence``, ``numerics``, ``average``, …).
         With ``on_divergence="flag"``, a diverged curve is ``+inf`` and so are its ratios.
 
     Returns

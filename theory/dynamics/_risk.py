@@ -22,6 +22,7 @@ from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
 from .._validate import finite_real, flag
 from .._backend import resolve_backend, resolve_dtype
+from .._numerics import KERNELS, Numerics, resolve_numerics
 from ..schedules._schedule import Schedule, schedule_list
 from . import _kernels
 from .._optimizers import HeavyBall, OptimizerSpec, resolve_optimizer
@@ -36,12 +37,14 @@ from ._trajectory import RiskTrajectory
 __all__ = ["KERNELS", "OPTIMIZERS", "expected_risk"]
 
 OPTIMIZERS = ("sgd", "nsgd")
-KERNELS = ("auto", "fused", "reference")
 
 
 #: The keywords ``expected_risk`` took before, each with where it moved.
 MOVED_KEYWORDS = {
     "momentum": ("optimizer=HeavyBall(momentum, optimizer=...)", "docs/math.md#heavy-ball-momentum"),
+    "backend": ("numerics=Numerics(backend=...)", "ramplab.theory.Numerics"),
+    "dtype": ("numerics=Numerics(dtype=...)", "ramplab.theory.Numerics"),
+    "kernel": ("numerics=Numerics(kernel=...)", "ramplab.theory.Numerics"),
 }
 
 
@@ -96,10 +99,8 @@ def expected_risk(
     average: str | Averaging | None = None,
     split: bool = False,
     on_divergence: str = "raise",
-    backend: Any = "numpy",
-    dtype: Any = None,
     checkpoints: Any = None,
-    kernel: str = "auto",
+    numerics: Numerics | dict | None = None,
     divergence_threshold: float = 1e12,
     compress: float | None = None,
     initial_state: SolverState | Sequence[SolverState] | None = None,
@@ -150,14 +151,6 @@ def expected_risk(
         of ``R(0) + σ²`` (the noise floor of a stable SGD run is ``O(σ² η tr H / B)`` with
         ``η tr H / B < 2``); 1e12 is far above anything a stable schedule reaches — warmup rises
         and NSGD's period-2 oscillation at its edge of stability stay many orders below it.
-    backend : {"numpy", "array_api_strict", "cupy", "auto"} or namespace
-        Where the recursion runs; results come back as NumPy arrays.
-    dtype : {None, float64, float32}, optional
-        Floating dtype of the state (the backend's float64 by default). Curves come back as
-        float64 NumPy arrays either way. With float32 the fused kernel keeps the state in float32
-        but does its arithmetic in float64; the reference path computes in float32. The relative
-        deviation from float64 grows with the steps: about 1e-5 to 1e-4 over 1e5 steps (measured in
-        docs/math.md#exact-solver-layout). Any other dtype (integer, complex, …) raises TypeError.
     checkpoints : array_like of int, optional
         Sorted unique steps in ``[0, T_max]`` (``T_max`` the longest schedule). Every curve is then
         returned only at these steps (``steps``, ``samples`` the checkpoints and their cumulative
@@ -165,11 +158,12 @@ def expected_risk(
         Checkpoints beyond a shorter schedule's length are dropped from that schedule's
         trajectory. Per-step diagnostics at checkpoint ``t`` are step ``t``'s values (NaN at
         ``t = 0``). ``None`` (default): every step.
-    kernel : {"auto", "fused", "reference"}
-        ``"fused"``: the compiled one-pass kernel (needs numba — the ``fast`` extra —, the NumPy
-        backend and float64 or float32); ``"reference"``: the array API loop over
-        :func:`second_moment_step`, for any backend; ``"auto"``: fused when supported. Both agree
-        to rounding (docs/math.md#exact-solver-layout).
+    numerics : Numerics or dict, optional
+        How the recursion runs (:class:`~ramplab.theory.Numerics`, or a dict of its fields): its
+        ``backend`` (``None``: ``"numpy"``; results come back as NumPy arrays), the state's
+        ``dtype`` (float64 or float32; curves come back as float64 either way) and the ``kernel``
+        (``"auto"``: the fused numba kernel when supported, else the array API reference loop). A
+        ``chunk_size`` is refused (ValueError): it is the Monte Carlo's.
     compress : float, optional
         Relative tolerance ``rtol``: solve a spectrally compressed problem chosen for these schedules
         instead (groups of nearly equal eigenvalues, docs/math.md#spectral-compression), keeping the
@@ -189,8 +183,9 @@ def expected_risk(
         last step), for :meth:`RiskTrajectory.state_at`: ``O(len(checkpoints) · d)`` memory. The
         state after the last step is always kept.
     **removed
-        Keywords of earlier versions: ``momentum=`` raises a TypeError saying where it moved
-        (``optimizer=HeavyBall(momentum, optimizer=...)``); any other unknown keyword a TypeError too.
+        Keywords of earlier versions raise a TypeError saying where they moved: ``momentum=`` to
+        ``optimizer=HeavyBall(momentum, optimizer=...)``, ``backend=``, ``dtype=`` and ``kernel=``
+        to the fields of ``numerics=Numerics(...)``; any other unknown keyword a TypeError too.
 
     Returns
     -------
@@ -247,8 +242,8 @@ def expected_risk(
         optimizer, momentum = spec.name, 0.0
     if not isinstance(on_divergence, str) or on_divergence not in ("raise", "flag"):
         raise ValueError(f"on_divergence must be 'raise' or 'flag'; got {on_divergence!r:.80}")
-    if not isinstance(kernel, str) or kernel not in KERNELS:
-        raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r:.80}")
+    numerics = resolve_numerics(numerics, where="exact")
+    kernel = numerics.kernel
     horizon = max(len(s) for s in sched_list)
     mom = resolve_momentum(momentum, horizon)
     if mom is not None and compress is not None:
@@ -257,8 +252,8 @@ def expected_risk(
     threshold = finite_real(divergence_threshold, "divergence_threshold")
     if not threshold > 1.0:
         raise ValueError(f"divergence_threshold must be > 1; got {divergence_threshold!r}")
-    xp = resolve_backend(backend)
-    dtype = resolve_dtype(xp, dtype)
+    xp = resolve_backend("numpy" if numerics.backend is None else numerics.backend)
+    dtype = resolve_dtype(xp, numerics.dtype)
     averaging = resolve_average(average)
     start = _start_states(initial_state, problem, len(sched_list), split, mom is not None, averaging is not None)
     offset = 0 if start is None else start[0].step
@@ -268,11 +263,12 @@ def expected_risk(
     fused = fused_supported(xp, dtype)
     if kernel == "fused" and not fused:
         raise ValueError(
-            "kernel='fused' needs numba (the 'fast' extra), the NumPy backend and dtype float64 or float32"
+            "numerics.kernel='fused' needs numba (the 'fast' extra), the NumPy backend and dtype float64 or float32"
             + ("" if _kernels.AVAILABLE else "; numba is not importable")
         )
     if mom is not None and is_cupy_namespace(xp):
-        raise NotImplementedError("momentum is not available on the CuPy backend; use backend='numpy'")
+        raise NotImplementedError("heavy-ball momentum is not available on the CuPy backend; use "
+                                  "numerics=Numerics(backend='numpy')")
     request = SolveRequest(schedules=tuple(sched_list), optimizer=optimizer, averaging=averaging, split=split,
                            raise_on_divergence=on_divergence == "raise", xp=xp, dtype=dtype,
                            fused=fused and kernel != "reference", threshold=threshold, checkpoints=checks,
