@@ -10,6 +10,7 @@ import numpy as np
 
 from ramplab.theory import (
     NSGD,
+    Numerics,
     SGD,
     Adam,
     HeavyBall,
@@ -80,6 +81,17 @@ def _register_specs() -> None:
           {"optimizer": "choice", "where": "choice"}, o_resolve)
 
 
+def _register_numerics() -> None:
+    def o_numerics(r, kw):
+        assert isinstance(r, Numerics) and r.kernel in ("auto", "fused", "reference")
+        assert r.chunk_size is None or (isinstance(r.chunk_size, int) and r.chunk_size >= 1)
+        assert r == Numerics(**{k: getattr(r, k) for k in ("backend", "dtype", "kernel", "chunk_size")})
+
+    entry(f"{T}:Numerics", Numerics, {"backend": "numpy", "dtype": None, "kernel": "auto", "chunk_size": None},
+          {"backend": "choice", "dtype": "choice", "kernel": "choice", "chunk_size": "int"}, o_numerics,
+          skip={"chunk_size": (2**31, 2**53, 2**53 + 1, 2**62)})  # valid: a record only (simulate caps it by memory)
+
+
 def _register_state() -> None:
     state = expected_risk(P, __import__("hostile").S, HeavyBall(0.5), average="uniform").state_at(3)
 
@@ -141,7 +153,7 @@ def _register_controller() -> None:
           skip={"steps": (2**31, 2**53, 2**53 + 1, 2**62)})  # valid but long: 2**31 steps are hours of work
 
 
-for _register in (_register_specs, _register_state, _register_controller):
+for _register in (_register_specs, _register_numerics, _register_state, _register_controller):
     _register()
 
 test_valid_calls_are_correct, test_fixed_hostile_values, test_random_hostile_values = make_tests(TABLE)
