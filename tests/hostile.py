@@ -3,7 +3,7 @@ finite answer.
 
 How it works
 ------------
-Each ``test_hostile*.py`` file (next to its subpackage's tests: tests/theory/test_hostile_complexity.py,
+Each ``test_hostile*.py`` file (next to its subpackage's tests: tests/theory/complexity/test_hostile_complexity.py,
 …_schedules.py, …_dynamics.py, tests/simulations/test_hostile.py, tests/proofs/test_hostile.py,
 tests/sweeps/test_hostile.py, tests/interop/test_hostile.py) holds a :class:`Table`
 ``name → Entry(call, valid, kinds, oracle)``: ``valid()`` returns the keyword arguments of one valid

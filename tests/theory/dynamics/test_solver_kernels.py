@@ -2,7 +2,7 @@
 
 References used here:
 - the reference kernel (the array API loop over ``second_moment_step``), itself held to exact
-  rational arithmetic and covariance oracles in tests/theory/test_recursion.py;
+  rational arithmetic and covariance oracles in tests/theory/dynamics/test_recursion.py;
 - the same solver's full curves, for checkpoints (recording never changes what is computed, so the
   values must be equal, not just close);
 - a problem with repeated coordinates, for multiplicities (m copies of a coordinate = one coordinate

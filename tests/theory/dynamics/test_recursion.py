@@ -9,7 +9,7 @@ References used here:
 - a joint (average, iterate) covariance oracle for iterate averaging, for any weights ρ_t.
 
 Every oracle test runs on both kernels of the solver (``kernel="fused"`` and ``"reference"``);
-tests/theory/test_solver_kernels.py holds the two kernels to each other.
+tests/theory/dynamics/test_solver_kernels.py holds the two kernels to each other.
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def test_released_setting_f_11_is_384_in_the_logged_runs_and_3845_ideally():
     # The ideal phase count at f = 1.1 (24 milestones) is 0.384508, which rounds to 38.5 %, not to
     # the spec's 38.4 %. The spec's number is "the logged runs": the token-mode replay with integer
     # batches, the one-milestone-per-batch rule and the stop rule gives 38.34 %–38.43 % over the
-    # released grid (tests/theory/test_released.py). We check the ideal value to 1e-3 of 0.384.
+    # released grid (tests/theory/schedules/test_released.py). We check the ideal value to 1e-3 of 0.384.
     got = seesaw_step_reduction(RELEASED_BASE, 1.1)
     assert got == pytest.approx(_cosine_phase_reduction(0.1, 0.1, 1.1, 24), abs=1e-12)
     assert got == pytest.approx(0.384508, abs=1e-6)
