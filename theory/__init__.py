@@ -16,8 +16,11 @@ The package is grouped by what each part holds (``docs/design.md``):
   (:class:`Numerics`: backend, dtype, kernel, chunk size) that :func:`expected_risk` and
   :func:`ramplab.simulations.simulate` share.
 
-It depends on nothing else in ramplab. Every public name of the subpackages is re-exported here;
-the modules that implement them are private (``_name.py``).
+It depends on nothing else in ramplab. The public names of the subpackages are re-exported here,
+except the solver's extension points, which stay in :mod:`ramplab.theory.dynamics` (``Controller``,
+``LoopView``, ``controlled_risk``, ``step_tables``, ``initial_state``, and the helpers
+``resolve_average``, ``contraction_exponent``, ``resolution_for``, ``risk_ratio``); the modules that
+implement them are private (``_name.py``).
 
 Size guards. Calls that would allocate or loop without bound refuse, with a ``ValueError`` naming
 the argument and the guard, beyond these limits (defined once, in the private ``_limits`` module;

@@ -67,7 +67,7 @@ def _frozen(arr: np.ndarray) -> np.ndarray:
 def _momentum(value: Any) -> float | np.ndarray:
     """``momentum`` of :class:`HeavyBall` checked: a float in ``[0, 1)`` or a read-only 1-D array ``μ_t ≥ 0``.
 
-    The rules of ``expected_risk(momentum=…)`` (docs/math.md#heavy-ball-momentum): a constant
+    The rules of heavy ball in ``expected_risk`` (docs/math.md#heavy-ball-momentum): a constant
     ``μ ≥ 1`` never contracts, but single entries ``≥ 1`` of an array are allowed (torch's
     convention gives them during a warmup).
     """

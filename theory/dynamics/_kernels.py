@@ -160,10 +160,10 @@ def _tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, mode, alpha, beta, gamma, keep,
                 an = _averaged_second_moment(av[i], v, ci, alpha, beta, gamma)
                 av[i] = an
                 cv[i] = _averaged_cross(ci, v, keep, rho)
-                wq = wv[i] * v
+                wq = wv[i] * sv[i]  # the stored value: a float32 state sums what a continuation reads
                 bq[k] += wq
                 bm[k] += wq * lv[i]
-                ba[k] += wv[i] * an
+                ba[k] += wv[i] * av[i]
         elif mode == 1:
             for k in range(cnt):
                 i = base + k
@@ -172,7 +172,7 @@ def _tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, mode, alpha, beta, gamma, keep,
                 if v < 0.0:  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays NaN)
                     v = 0.0
                 sv[i] = v
-                wq = wv[i] * v
+                wq = wv[i] * sv[i]  # the stored value: a float32 state sums what a continuation reads
                 bq[k] += wq
                 bm[k] += wq * lv[i]
         else:
@@ -183,7 +183,7 @@ def _tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, mode, alpha, beta, gamma, keep,
                 if v < 0.0:  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays NaN)
                     v = 0.0
                 sv[i] = v
-                bq[k] += wv[i] * v
+                bq[k] += wv[i] * sv[i]
     q = _lane_sum(bq, width)
     m = _lane_sum(bm, width) if mode >= 1 else 0.0
     av_sum = _lane_sum(ba, width) if mode == 2 else 0.0
@@ -488,7 +488,7 @@ def _momentum_tile(s, c, p, av, xv, yv, lam, w1, i0, i1, eff, mu, kb, kk, mode, 
             s[i] = v
             c[i] = cn
             p[i] = so
-            wq = w1[i] * v
+            wq = w1[i] * s[i]  # the stored value (float32 states: what a continuation reads)
             bq[k] += wq
             if mode >= 1:
                 bm[k] += wq * li
@@ -499,7 +499,7 @@ def _momentum_tile(s, c, p, av, xv, yv, lam, w1, i0, i1, eff, mu, kb, kk, mode, 
                 xv[i] = _averaged_cross(z, v, keep, rho)
                 an = _averaged_second_moment(av[i], v, z, alpha, beta, gamma)
                 av[i] = an
-                ba[k] += w1[i] * an
+                ba[k] += w1[i] * av[i]
     q = _lane_sum(bq, width)
     m = _lane_sum(bm, width) if mode >= 1 else 0.0
     av_sum = _lane_sum(ba, width) if mode == 2 else 0.0

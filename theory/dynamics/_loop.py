@@ -408,7 +408,10 @@ class ReferenceBackend:
                 g2 = step.gradient_norm2(step.batch_factor(kex, b_t), mean_part, trace, b_t, q[:S], noise_full)
                 eff = step.nsgd_rates(xp, eta, g2) if st.nsgd else eta
                 eff_col, batch_col = self._columns(eff), self._columns(b_t)
-                old = dict(arr) if frozen.any() else None
+                # A schedule that stopped (divergence) or ended (its zero-rate padding would still move the
+                # heavy-ball and averaging moments) keeps its state, as in the compiled kernels.
+                hold = frozen | (t0 + col >= lengths)
+                old = dict(arr) if hold.any() else None
                 if st.momentum:
                     mu_col = self._columns(mu_rows[col, :])
                     s_new, c_new, p_new = step.heavy_ball_step(xp, s, arr["cross_moment"], arr["previous_moment"],
@@ -443,8 +446,8 @@ class ReferenceBackend:
                             arr["average_second_moment"], s[:S, :], moved, alpha, beta, gamma)
                         arr["average_cross_moment"] = step.averaged_cross(moved, s[:S, :], keep, r)
                 arr["second_moment"] = s
-                if old is not None:  # a stopped schedule does not move (as in the compiled kernels)
-                    self._restore(old, frozen)
+                if old is not None:
+                    self._restore(old, hold)
                     s = arr["second_moment"]
                 hist["eff"].append(eff)
                 hist["g2"].append(g2)

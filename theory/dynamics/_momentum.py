@@ -46,14 +46,15 @@ __all__ = [
 
 
 # ------------------------------------------------------------------------------ the argument
-def resolve_momentum(momentum: Any, horizon: int) -> float | np.ndarray | None:
+def resolve_momentum(momentum: Any, horizon: int, offset: int = 0) -> float | np.ndarray | None:
     """The ``momentum`` of a :class:`~ramplab.theory.HeavyBall` given to :func:`expected_risk`, checked: ``None`` when it is zero at every step, else a
     float in ``(0, 1)`` or a read-only float64 array of length ``horizon`` (the longest schedule).
 
     A number must lie in ``[0, 1)`` (a constant ``μ ≥ 1`` never contracts: the product of the two
     roots of ``z² − (1 + μ − ηλ) z + μ`` is ``μ``). Entries of an array must be finite and ``≥ 0``;
     single entries ``≥ 1`` are allowed, since torch's convention gives ``μ_t = μ η_t/η_{t−1} > 1``
-    during a warmup (:func:`heavy_ball_momentum_of_torch_sgd`).
+    during a warmup (:func:`heavy_ball_momentum_of_torch_sgd`). ``offset``: the step the run continues
+    from (``initial_state``); from a step ``> 0`` the array's first entry is used too.
     """
     if isinstance(momentum, (bool, np.bool_)) or momentum is None or isinstance(momentum, (str, bytes, dict)):
         raise TypeError(f"momentum must be a number in [0, 1) or a 1-D array of per-step values; got {momentum!r:.80}")
@@ -72,7 +73,7 @@ def resolve_momentum(momentum: Any, horizon: int) -> float | np.ndarray | None:
     if bad.any():
         i = int(np.argmax(bad))
         raise ValueError(f"momentum must be finite and ≥ 0 at every step; got {arr[i]!r} at step {i}")
-    if not np.any(arr[1:] != 0.0):  # μ_0 is never used
+    if not np.any(arr[(1 if offset == 0 else 0):] != 0.0):  # μ_0 of a fresh run is never used
         return None
     arr.flags.writeable = False
     return arr

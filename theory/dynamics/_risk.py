@@ -245,7 +245,12 @@ def expected_risk(
     numerics = resolve_numerics(numerics, where="exact")
     kernel = numerics.kernel
     horizon = max(len(s) for s in sched_list)
-    mom = resolve_momentum(momentum, horizon)
+    start_step = _start_step(initial_state)
+    mom = resolve_momentum(momentum, horizon, start_step)
+    if mom is None and _holds_momentum(initial_state):
+        # A state with heavy-ball moments continues on the heavy-ball path (μ = 0 here): the moments go on.
+        mom = np.zeros(horizon)
+        mom.flags.writeable = False
     if mom is not None and compress is not None:
         raise NotImplementedError("compress is not available with heavy-ball momentum (the grouping rule is derived for "
                                   "plain SGD/NSGD); pass compress=None")
@@ -274,6 +279,9 @@ def expected_risk(
                            fused=fused and kernel != "reference", threshold=threshold, checkpoints=checks,
                            momentum=mom, start=start, keep_states=keep_states)
     if compress is not None:
+        if keep_states:
+            raise NotImplementedError("keep_states is not available with compress (a compressed state holds groups, "
+                                      "not coordinates); pass compress=None")
         if start is not None:
             raise NotImplementedError("compress is not available with initial_state (a compressed state holds "
                                       "groups, not coordinates); pass compress=None")
@@ -283,13 +291,28 @@ def expected_risk(
     return results[0] if single else tuple(results)
 
 
+def _start_step(initial_state: Any) -> int:
+    """The step a run continues from (0 without ``initial_state``); the full check is :func:`_start_states`."""
+    if isinstance(initial_state, SolverState):
+        return initial_state.step
+    if isinstance(initial_state, (list, tuple)) and initial_state and isinstance(initial_state[0], SolverState):
+        return initial_state[0].step
+    return 0
+
+
+def _holds_momentum(initial_state: Any) -> bool:
+    states = [initial_state] if isinstance(initial_state, SolverState) else (
+        list(initial_state) if isinstance(initial_state, (list, tuple)) else [])
+    return any(isinstance(s, SolverState) and s.momentum for s in states)
+
+
 def _start_states(initial_state: Any, problem: Problem, n_sched: int, split: bool, momentum: bool,
                   averaging: bool) -> tuple[SolverState, ...] | None:
     """``initial_state=`` checked: one state per schedule (a single state is shared by all), or None."""
     if initial_state is None:
         return None
     states = (initial_state,) * n_sched if isinstance(initial_state, SolverState) else initial_state
-    if isinstance(states, (str, bytes, dict)) or not hasattr(states, "__iter__"):
+    if isinstance(states, (str, bytes, dict, np.ndarray)) or not hasattr(states, "__iter__"):
         raise TypeError(f"initial_state must be a SolverState or a sequence of them (one per schedule); got "
                         f"{type(initial_state).__name__}")
     states = tuple(states)
@@ -301,13 +324,16 @@ def _start_states(initial_state: Any, problem: Problem, n_sched: int, split: boo
             raise ValueError(f"initial_state has {s.dimension} coordinates; the problem has {problem.dimension}")
         if s.split != split:
             raise ValueError(f"initial_state was computed with split={s.split}; pass split={s.split}")
-        if s.momentum != momentum:
-            raise ValueError("initial_state " + ("holds" if s.momentum else "lacks") + " heavy-ball moments; "
-                             "continue " + ("with heavy-ball momentum (optimizer=HeavyBall(...))" if s.momentum
-                                            else "without heavy-ball momentum") + " as it was computed")
+        if momentum and not s.momentum:
+            raise ValueError("initial_state holds no heavy-ball moments (its run had no momentum at any step it "
+                             "used): E e_t e_{t−1} and E e_{t−1}² cannot be recovered from s alone; compute the first "
+                             "part with optimizer=HeavyBall(...) (μ > 0 somewhere), or continue without momentum")
         if s.averaging != averaging:
             raise ValueError("initial_state " + ("holds" if s.averaging else "lacks") + " iterate-average moments; "
                              "continue with the same average= it was computed with")
     if len({s.step for s in states}) != 1:
         raise ValueError(f"initial_state: every state must be at one step; got steps {sorted({s.step for s in states})}")
+    if states[0].step > 2**62 - 2**40:
+        raise ValueError(f"initial_state is at step {states[0].step}: beyond what a run can count on from "
+                         f"(at most 2**62 − 2**40)")
     return states

@@ -133,7 +133,8 @@ def controlled_risk(problem: Problem, steps: int, controller: _loop.Controller, 
         Steps to run, ≥ 1.
     controller : Controller
         See :class:`~ramplab.theory.dynamics.Controller`.
-    optimizer : {"sgd", "nsgd"}
+    optimizer : {"sgd", "nsgd"} or SGD, NSGD
+        The update rule (a spec or its shorthand).
     label : str
         Label of the realised schedule.
     integer_batch : bool
@@ -178,7 +179,12 @@ def controlled_risk(problem: Problem, steps: int, controller: _loop.Controller, 
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
     steps = positive_int(steps, "steps", maximum=MAX_STEP_ARRAY)
-    optimizer = choice(optimizer, "optimizer", ("sgd", "nsgd"))
+    from .._optimizers import NSGD, SGD, resolve_optimizer
+
+    spec = resolve_optimizer(optimizer, where="exact")
+    if not isinstance(spec, (SGD, NSGD)):
+        raise ValueError(f"optimizer must be SGD or NSGD (a controlled run has no momentum); got {spec!r:.80}")
+    optimizer = spec.name
     raise_on_divergence = choice(on_divergence, "on_divergence", ("raise", "flag")) == "raise"
     integer_batch = flag(integer_batch, "integer_batch")
     if not isinstance(label, str):
@@ -198,19 +204,25 @@ def controlled_risk(problem: Problem, steps: int, controller: _loop.Controller, 
     class Recording:
         def next_stop(self, step: int) -> int:
             stop = controller.next_stop(step)
-            if isinstance(stop, (bool, np.bool_)) or not isinstance(stop, (int, np.integer)) or stop <= step:
-                raise ValueError(f"controller.next_stop({step}) must return an int step > {step}; got {stop!r:.80}")
+            if isinstance(stop, (bool, np.bool_)) or not isinstance(stop, (int, np.integer)):
+                raise TypeError(f"controller.next_stop({step}) must return an int step; got {stop!r:.80}")
+            if stop <= step:
+                raise ValueError(f"controller.next_stop({step}) must return a step > {step}; got {stop!r:.80}")
             return int(stop)
 
         def tables(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
             got = controller.tables(start, stop)
+            if not isinstance(got, (tuple, list)) or len(got) != 2:
+                raise TypeError(f"controller.tables({start}, {stop}) must return a pair (lr, batch); got "
+                                f"{type(got).__name__}")
+            arrays = [strict_real_array(v, "controller.tables") for v in got]  # TypeError for non-real values
             try:
-                lr, batch = (np.ascontiguousarray(np.broadcast_to(strict_real_array(v, "controller.tables"),
-                                                                  (1, stop - start)), dtype=np.float64)
-                             for v in got)
-            except (TypeError, ValueError) as exc:
+                lr, batch = (np.ascontiguousarray(np.broadcast_to(v, (1, stop - start)), dtype=np.float64)
+                             for v in arrays)
+            except ValueError:
                 raise ValueError(f"controller.tables({start}, {stop}) must return (lr, batch), each of shape "
-                                 f"(1, {stop - start}) or broadcasting to it; {exc}") from None
+                                 f"(1, {stop - start}) or broadcasting to it; got shapes "
+                                 f"{[a.shape for a in arrays]}") from None
             if not (np.all(np.isfinite(lr)) and np.all(lr >= 0) and np.all(np.isfinite(batch))
                     and np.all(batch >= 1)):
                 raise ValueError(f"controller.tables({start}, {stop}) must give finite rates ≥ 0 and batches ≥ 1")

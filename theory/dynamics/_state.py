@@ -114,6 +114,20 @@ class SolverState:
                 raise ValueError(f"{name} must have shape ({s.shape[1]},); got {v.shape}")
         if self.average_second_moment is not None and np.any(self.average_second_moment < 0):
             raise ValueError("average_second_moment must be ≥ 0 (a second moment)")
+        # Cross moments of a covariance: |E uv| ≤ sqrt(E u² E v²), with slack for the rounding of a float32 run
+        # (whose moments sit on that bound at the start, ē_0 = e_0 = e_{−1}).
+        pairs = [("cross_moment", s, self.previous_moment, "second_moment and previous_moment")]
+        if self.average_second_moment is not None:
+            pairs.append(("average_cross_moment", s[0], self.average_second_moment,
+                          "second_moment and average_second_moment"))
+            if self.average_previous_moment is not None:
+                pairs.append(("average_previous_moment", self.previous_moment[0], self.average_second_moment,
+                              "previous_moment and average_second_moment"))
+        for name, u2, v2, of in pairs:
+            v = getattr(self, name)
+            if v is not None and np.any(np.abs(v) > np.sqrt(u2 * v2) * (1 + 1e-4) + 1e-300):
+                raise ValueError(f"{name} is not a cross moment of {of}: |{name}| exceeds the square root of their "
+                                 f"product somewhere (Cauchy–Schwarz)")
 
     @property
     def dimension(self) -> int:
@@ -134,6 +148,10 @@ class SolverState:
     def averaging(self) -> bool:
         """Whether the iterate-average moments are present."""
         return self.average_second_moment is not None
+
+    def __reduce__(self) -> tuple:
+        # Through the constructor: a copy or an unpickled state is checked and read-only again.
+        return (SolverState, (self.step, self.samples, *(getattr(self, n) for n in ("second_moment", *COMPANIONS))))
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays that are present, by field name.

@@ -154,6 +154,9 @@ class RiskTrajectory:
         (True, np.int64(4), np.int64(20))
         """
         t = nonnegative_int(step, "step")
+        if t not in self.states and self.diverged_at is not None and t >= self.diverged_at:
+            raise ValueError(f"the run diverged at step {self.diverged_at} (docs/math.md#divergence): there is no "
+                             f"state after it; got step={t}")
         if t not in self.states:
             kept = sorted(self.states)
             raise ValueError(f"the state of step {t} was not kept; kept: {kept[:10]}{' …' if len(kept) > 10 else ''} "

@@ -154,3 +154,59 @@ def test_hitting_times_report_divergence_by_the_solvers_rule():
     assert hit.status.tolist()[1] in ("diverged", "unreachable")
     bad = steps_to_target(p, 50.0, 1, 1e-9, max_steps=5000)
     assert bad.status[0] == hit.status[1]
+
+
+# ---------------------------------------------------------------------------- found by a reviewer of the change
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_a_shorter_schedule_of_a_call_keeps_its_state_after_its_end(kernel):
+    # Its zero-rate padding leaves s alone but would move heavy ball's C, P and the average's moments: a schedule
+    # that ended stops advancing on both backends, so its state (and any continuation) is the one it has alone.
+    p = Problem.power_law(20, a=1.5, b=1.0, noise_variance=0.5)
+    short, long, rest = (Schedule.constant(0.05, 4, steps=n) for n in (100, 400, 50))
+    kw = dict(average="uniform", numerics=Numerics(kernel=kernel))
+    alone = expected_risk(p, short, HeavyBall(0.9), **kw).state_at(100)
+    _, shared = expected_risk(p, [long, short], HeavyBall(0.9), **kw)
+    assert shared.state_at(100) == alone
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_a_float32_continuation_is_bitwise_too(kernel):
+    kw = dict(average="uniform", numerics=Numerics(kernel=kernel, dtype=np.float32))
+    whole = expected_risk(PROBLEM, FULL, HeavyBall(0.5), **kw)
+    head, rest = _pieces(257)
+    more = expected_risk(PROBLEM, rest, HeavyBall(0.5), initial_state=expected_risk(PROBLEM, head, HeavyBall(0.5),
+                                                                                      **kw).state_at(257), **kw)
+    np.testing.assert_array_equal(more.risk, whole.risk[257:])
+    np.testing.assert_array_equal(more.averaged_risk, whole.averaged_risk[257:])
+
+
+def test_per_step_momentum_uses_its_first_entry_in_a_continuation():
+    p = Problem.power_law(20, a=1.5, b=1.0, noise_variance=0.5)
+    mu = np.full(20, 0.5)
+    whole = expected_risk(p, Schedule.constant(0.2, 4, steps=20), HeavyBall(mu))
+    head = expected_risk(p, Schedule.constant(0.2, 4, steps=19), HeavyBall(mu[:19]))
+    one = expected_risk(p, Schedule.constant(0.2, 4, steps=1), HeavyBall(mu[19:]), initial_state=head.state_at(19))
+    np.testing.assert_array_equal(one.risk, whole.risk[19:])
+    # A run without momentum keeps no heavy-ball moments; they cannot be made up from s: refused, not ignored.
+    late = np.zeros(20)
+    late[10] = 0.9
+    plain_head = expected_risk(p, Schedule.constant(0.2, 4, steps=10), HeavyBall(late[:10]))
+    with pytest.raises(ValueError, match="holds no heavy-ball moments"):
+        expected_risk(p, Schedule.constant(0.2, 4, steps=10), HeavyBall(late[10:]),
+                      initial_state=plain_head.state_at(10))
+
+
+def test_copies_stay_checked_and_impossible_states_are_refused():
+    state = expected_risk(PROBLEM, FULL, HeavyBall(0.5), average="uniform").state_at(len(FULL))
+    for other in (pickle.loads(pickle.dumps(state)), copy.deepcopy(state)):
+        assert not other.second_moment.flags.writeable and not other.cross_moment.flags.writeable
+    s = state.second_moment
+    with pytest.raises(ValueError, match="cross_moment is not a cross moment of second_moment and previous_moment"):
+        SolverState(1, 4, s, cross_moment=1e6 * s, previous_moment=s)
+    with pytest.raises(ValueError, match="initial_state is at step"):
+        expected_risk(PROBLEM, FULL, initial_state=SolverState(2**63 - 5, 0, np.ones((1, PROBLEM.dimension))))
+    blown = expected_risk(PROBLEM, Schedule.constant(50.0, 1, steps=600), on_divergence="flag")
+    with pytest.raises(ValueError, match="diverged at step"):
+        blown.state_at(500)
+    with pytest.raises(NotImplementedError, match="keep_states"):
+        expected_risk(PROBLEM, FULL, compress=1e-3, checkpoints=[0, 10], keep_states=True)
