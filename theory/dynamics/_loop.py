@@ -14,11 +14,14 @@ growth rule. The loop is the same whatever advances the state (docs/math.md#exac
 2. **The loop** (:func:`run`) reads the schedules' ``(η, B)`` in chunks (or asks a *controller* for
    them), hands them to the backend, keeps states where asked, and applies the **stop rules** at the
    end of each chunk: the divergence rule (docs/math.md#divergence: stop at the first check step
-   that found a non-finite state when divergence raises, or once nothing finite is left), and an
-   optional rule of the caller (e.g. a target reached).
+   that found a non-finite state when divergence raises, or once nothing finite is left; with a
+   controller, also a schedule past the divergence bound, before the controller reads it) and the
+   end of every schedule.
 3. A **controller** (:class:`Controller`) may decide where chunks end and rewrite the next chunk's
    ``(η, B)`` from what it observes at the end of the previous one (:class:`LoopView`): the adaptive
-   growth rule is one.
+   growth rule is one. A client's own stop rule — a target reached — stops rows between chunks of a
+   continued run (:func:`._solver.advance_rows`, what the hitting times use), so no undefined steps are
+   recorded.
 
 Steps are counted from the start of the trajectory (``offset`` when a run continues from a
 :class:`~._state.SolverState`), so averaging weights, momentum's step 0 and the check steps are the
@@ -615,7 +618,7 @@ class Run:
     out: Outputs
     books: Books
     offset: int
-    stopped_at: int  # absolute step computed for everyone (the horizon unless a stop rule ended the loop)
+    stopped_at: int  # absolute step computed for everyone (the horizon unless the divergence rule ended the loop)
     final: dict[str, np.ndarray]  # the state arrays where the loop ended
     kept: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)  # absolute step → state arrays
 
@@ -624,13 +627,11 @@ def run(setting: Setting, schedules: Sequence[Schedule], backend_of: Callable[[d
         recorder: Recorder, raise_on_divergence: bool, weights_of: Callable[[int, int], np.ndarray] | None = None,
         momentum: float | np.ndarray | None = None, start: Sequence[SolverState] | None = None,
         keep_states: Sequence[int] = (), controller: Controller | None = None,
-        stop_rule: Callable[[LoopView], np.ndarray] | None = None,
         resume: tuple[int, dict[str, np.ndarray]] | None = None) -> Run:
     """Advance every schedule through its steps; see the module docstring.
 
     ``backend_of(arrays, noise)`` builds the backend from the start arrays. ``keep_states`` are
-    absolute steps after which the state is copied out (chunks end there). ``stop_rule(view)``
-    returns the schedules to stop (bool ``(S,)``) at the end of a chunk. ``resume = (step, arrays)``
+    absolute steps after which the state is copied out (chunks end there). ``resume = (step, arrays)``
     starts from stacked state arrays after ``step`` steps (as :func:`start_arrays` makes them) instead of
     ``start``.
     """
@@ -694,16 +695,7 @@ def run(setting: Setting, schedules: Sequence[Schedule], backend_of: Callable[[d
                 if raise_on_divergence or not books.active.any():
                     stopped_at = t1
                     break
-        if controller is not None or stop_rule is not None:
             q, _, mean = backend.current_sums()
-            view = LoopView(t1, 0.5 * q[:S], mean, books.active.copy(), backend.export)
-            if controller is not None:
-                controller.observe(view)
-            if stop_rule is not None:
-                stop = np.asarray(stop_rule(view), dtype=bool)
-                books.active &= ~stop
-                if not books.active.any():
-                    stopped_at = t1
-                    break
+            controller.observe(LoopView(t1, 0.5 * q[:S], mean, books.active.copy(), backend.export))
         t0 = t1
     return Run(out, books, offset, stopped_at, backend.export(), kept)
