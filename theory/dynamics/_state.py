@@ -125,7 +125,9 @@ class SolverState:
                               "previous_moment and average_second_moment"))
         for name, u2, v2, of in pairs:
             v = getattr(self, name)
-            if v is not None and np.any(np.abs(v) > np.sqrt(u2 * v2) * (1 + 1e-4) + 1e-300):
+            with np.errstate(over="ignore"):  # a bound past float64 is no bound
+                beyond = v is not None and bool(np.any(np.abs(v) > np.sqrt(u2) * np.sqrt(v2) * (1 + 1e-4) + 1e-300))
+            if beyond:
                 raise ValueError(f"{name} is not a cross moment of {of}: |{name}| exceeds the square root of their "
                                  f"product somewhere (Cauchy–Schwarz)")
 
