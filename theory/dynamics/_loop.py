@@ -414,7 +414,9 @@ class ReferenceBackend:
                 # A schedule that stopped (divergence) or ended (its zero-rate padding would still move the
                 # heavy-ball and averaging moments) keeps its state, as in the compiled kernels.
                 hold = frozen | (t0 + col >= lengths)
-                old = dict(arr) if hold.any() else None
+                old = None
+                if hold.any():  # the CuPy kernels update in place: keep copies there, references suffice elsewhere
+                    old = {k: xp.asarray(v, copy=True) for k, v in arr.items()} if self.gpu else dict(arr)
                 if st.momentum:
                     mu_col = self._columns(mu_rows[col, :])
                     s_new, c_new, p_new = step.heavy_ball_step(xp, s, arr["cross_moment"], arr["previous_moment"],
