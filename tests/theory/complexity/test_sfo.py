@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import example, assume, given, settings
 from hypothesis import strategies as st
 
 from ramplab.theory import (
@@ -148,6 +148,9 @@ def test_bound_steps_is_where_the_bound_reaches_the_target(L, s2, delta, h, eps,
 # ---------------------------------------------------------------------------- measurement
 @settings(max_examples=30)
 @given(problem=problems, frac=st.floats(0.05, 0.9), batch=st.floats(1.0, 64.0), level=st.floats(0.02, 0.8))
+# κ = 4.5 at B = 1 is past the stability edge at this rate: the row diverges by the solver's rule (found by
+# hypothesis once the hitting loop ran through the solver's loop).
+@example(problem=Problem.power_law(2, a=1.0, b=0.0, noise_variance=0.0, kurtosis=4.5), frac=0.5, batch=1.0, level=0.5)
 def test_steps_to_target_matches_an_independent_loop(problem, frac, batch, level):
     lr = frac / problem.largest_eigenvalue
     g = reference_gradient_norms(problem, lr, batch, 3000)
@@ -162,7 +165,8 @@ def test_steps_to_target_matches_an_independent_loop(problem, frac, batch, level
         assert t - 1 < hit.fractional_steps[0] <= t or t == 0
         assert hit.final_gradient_norm2[0] == pytest.approx(g[t], rel=1e-9)
     else:
-        assert hit.status[0] in ("unreachable", "horizon") and math.isinf(hit.steps[0])
+        # Not reached; a row whose risk passes the solver's divergence bound is "diverged" (docs/math.md#divergence).
+        assert hit.status[0] in ("unreachable", "horizon", "diverged") and math.isinf(hit.steps[0])
 
 
 @settings(max_examples=30)
