@@ -64,6 +64,14 @@ def divergence_limit(problem: Problem, threshold: float) -> float:
         return float(min(2.0 * threshold * scale, biggest)) if scale > 0 else biggest
 
 
+def backends(setting: _loop.Setting, xp: Any, dtype: Any, fused: bool) -> Any:
+    """``backend_of(arrays, noise)`` for :func:`._loop.run`: the compiled kernels (``fused``) or the reference."""
+    if fused:
+        dt = np.float32 if dtype == xp.float32 else np.float64
+        return lambda arrays, noise: _loop.FusedBackend(setting, arrays, noise, dt)
+    return lambda arrays, noise: _loop.ReferenceBackend(setting, arrays, noise, xp, dtype)
+
+
 def solve(request: SolveRequest, problem: Problem) -> list[RiskTrajectory]:
     """Run ``request`` on ``problem`` through the loop; one trajectory per schedule."""
     setting = _loop.Setting(problem=problem, n_sched=len(request.schedules), split=request.split,
@@ -79,15 +87,7 @@ def solve(request: SolveRequest, problem: Problem) -> list[RiskTrajectory]:
         def weights_of(start: int, stop: int) -> np.ndarray:
             return np.ascontiguousarray(averaging.weights(np.arange(start + 1, stop + 1)), dtype=np.float64)
 
-    xp, dtype = request.xp, request.dtype
-    if request.fused:
-        dt = np.float32 if dtype == xp.float32 else np.float64
-
-        def backend_of(arrays: dict, noise: np.ndarray) -> Any:
-            return _loop.FusedBackend(setting, arrays, noise, dt)
-    else:
-        def backend_of(arrays: dict, noise: np.ndarray) -> Any:
-            return _loop.ReferenceBackend(setting, arrays, noise, xp, dtype)
+    backend_of = backends(setting, request.xp, request.dtype, request.fused)
 
     keep: Sequence[int] = ()
     if request.keep_states and request.checkpoints is not None:
@@ -236,12 +236,7 @@ def controlled_risk(problem: Problem, steps: int, controller: _loop.Controller, 
             controller.observe(view)
 
     placeholder = Schedule.constant(1.0, 1, steps=steps)  # the loop reads only its length
-    fused = fused_supported(np, None)
-
-    def backend_of(arrays: dict, noise: np.ndarray) -> Any:
-        if fused:
-            return _loop.FusedBackend(setting, arrays, noise, np.float64)
-        return _loop.ReferenceBackend(setting, arrays, noise, np, np.float64)
+    backend_of = backends(setting, np, np.float64, fused_supported(np, None))
 
     recorder = _loop.Recorder(steps, None)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -311,12 +306,7 @@ def advance_rows(problem: Problem, second_moment: np.ndarray, step: int, lr: np.
         def observe(self, view: _loop.LoopView) -> None:
             pass
 
-    fused = fused_supported(np, None)
-
-    def backend_of(arrays: dict, noise: np.ndarray) -> Any:
-        if fused:
-            return _loop.FusedBackend(setting, arrays, noise, np.float64)
-        return _loop.ReferenceBackend(setting, arrays, noise, np, np.float64)
+    backend_of = backends(setting, np, np.float64, fused_supported(np, None))
 
     placeholder = Schedule.constant(1.0, 1, steps=length)
     recorder = _loop.Recorder(length, None)
