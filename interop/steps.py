@@ -83,6 +83,10 @@ def batch_sizes(schedule: Schedule) -> np.ndarray:
     Returns
     -------
     ndarray of int64, shape (T,)
+        The batches as the schedule holds them. A Seesaw schedule's last step is its remainder:
+        by default (``seesaw_schedule(..., remainder="merge")``) a remainder smaller than the batch
+        before it is merged into that step, so the last batch can be up to twice its phase's batch
+        (e.g. 315 → 590); ``remainder="separate"`` keeps it a smaller step of its own instead.
 
     Raises
     ------

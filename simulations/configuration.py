@@ -149,7 +149,8 @@ def integer_batches(schedule: Schedule) -> np.ndarray:
         i = int(np.argmax(frac))
         raise ValueError(
             f"batch must be integer-valued for Monte Carlo; schedule has batch {float(batch[i])!r} "
-            f"at step {i + 1}"
+            f"at step {i + 1} (round the schedule: e.g. seesaw_schedule(..., rounding='floor'), or "
+            f"Schedule.from_segments(..., integer_batch=True) with whole-number batches)"
         )
     return np.round(batch).astype(np.int64)
 

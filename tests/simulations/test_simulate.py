@@ -276,7 +276,7 @@ def test_bad_input_types_and_batches():
     with pytest.raises(TypeError, match="schedule must be a Schedule"):
         simulate(PROBLEM, [0.1, 0.1], runs=2)
     real = Schedule([0.1, 0.1, 0.1], [2.0, 2.5, 3.0], integer_batch=False)
-    with pytest.raises(ValueError, match="batch must be integer-valued for Monte Carlo; .* 2.5 at step 2"):
+    with pytest.raises(ValueError, match="batch must be integer-valued for Monte Carlo; .* 2.5 at step 2 .*rounding=.floor."):
         simulate(PROBLEM, real, runs=2, numerics=Numerics(backend="numpy"))
     # Real-typed but whole batch sizes are fine.
     whole = Schedule([0.1, 0.1], [2.0, 3.0], integer_batch=False)

@@ -15,9 +15,11 @@ Construction ("ideal mode"). The schedule is built step by step: a step whose fi
 ``τ`` is in phase ``k(τ) = #{j : τ_j ≤ τ}``. So a milestone on a step boundary belongs to the new
 phase, and a step that crosses several milestones consumes all of them at once (contrast
 :func:`theory.released_seesaw_run`, which consumes at most one per batch). The schedule consumes
-exactly the base's samples: the last step takes what remains, and when that is less than the batch
-of the step before, it is merged into that step (whose batch then lies below twice its phase's
-batch), so batches never decrease.
+exactly the base's samples: the last step takes what remains. With ``remainder="merge"`` (the
+default) a remainder smaller than the batch of the step before is merged into that step (whose batch
+then lies below twice its phase's batch — e.g. 315 → 590 on a long Seesaw run), so batches never
+decrease and no small, noisy step ends the run; with ``remainder="separate"`` it stays a step of its
+own, so no batch exceeds its phase's batch (a remainder below one sample always merges).
 
 Batch rounding (``rounding=``):
 
@@ -76,6 +78,7 @@ __all__ = [
 ]
 
 ROUNDINGS = ("exact", "floor", "nearest", "released")
+REMAINDERS = ("merge", "separate")  # what seesaw_schedule does with the last, smaller step
 
 
 # Relative slack for a step that starts on a milestone up to rounding of the cumulative sample count.
@@ -393,13 +396,15 @@ class _Runs:
         return lr, batch, steps, phase
 
 
-def _finish(runs: _Runs, total: float, integer: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _finish(runs: _Runs, total: float, integer: bool,
+            merge: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """End exactly at ``total`` samples; a last step smaller than the one before joins that step.
 
     Works on segments (``lr``, ``batch``, ``steps``, ``phase`` per constant run). The last step
-    takes what the others leave, measured the way :attr:`Schedule.total_samples` sums. It joins
-    the step before when it is smaller than that step's batch (beyond rounding) or below 1 sample;
-    merging keeps the batch sequence non-decreasing to the end and avoids one small, noisy step.
+    takes what the others leave, measured the way :attr:`Schedule.total_samples` sums. With
+    ``merge`` it joins the step before when it is smaller than that step's batch (beyond rounding);
+    it always joins when below 1 sample. Merging keeps the batch sequence non-decreasing to the end
+    and avoids one small, noisy step.
     """
     lr_a, batch_a, steps_a, phase_a = runs.arrays()
     # Split the last step off its segment: segments (..., last).
@@ -408,7 +413,7 @@ def _finish(runs: _Runs, total: float, integer: bool) -> tuple[np.ndarray, np.nd
         lr_a, batch_a = np.append(lr_a, lr_a[-1]), np.append(batch_a, batch_a[-1])
         steps_a, phase_a = np.append(steps_a, 1), np.append(phase_a, phase_a[-1])
     rest = total - _schedule_sum(batch_a[:-1], steps_a[:-1], integer)
-    if batch_a.shape[0] > 1 and (rest < batch_a[-2] * (1.0 - _BOUNDARY_RTOL) or rest < 1.0):
+    if batch_a.shape[0] > 1 and ((merge and rest < batch_a[-2] * (1.0 - _BOUNDARY_RTOL)) or rest < 1.0):
         # Merge into the step before: split it off its segment too, then give it the remainder. The
         # true remainder is positive, so a merged batch below the step's own is rounding: clamp.
         lr_a, batch_a, steps_a, phase_a = lr_a[:-1], batch_a[:-1], steps_a[:-1], phase_a[:-1]
@@ -432,6 +437,7 @@ def seesaw_schedule(
     p: float = 1.0,
     batch_cap: float | None = None,
     rounding: str = "exact",
+    remainder: str = "merge",
     label: str = "",
 ) -> Schedule:
     """The Seesaw (or ``p``-family) transform of ``base`` at discretisation factor ``factor``.
@@ -457,12 +463,19 @@ def seesaw_schedule(
         learning rate by the full ``f``.
     rounding : {"exact", "floor", "nearest", "released"}
         Batch rounding policy (module docstring). ``"exact"`` returns real batches.
+    remainder : {"merge", "separate"}, default "merge"
+        The last step takes the samples that remain. ``"merge"``: when they are fewer than the
+        previous step's batch, they join that step, whose batch then lies between one and two times
+        its phase's batch (e.g. 315 → 590), so batches never decrease. ``"separate"``: the remainder
+        is a last step of its own, so no step's batch exceeds its phase's batch (what a data
+        loader without ``drop_last`` does). A remainder below one sample always merges. Either way the schedule
+        consumes exactly the base's samples.
     label : str
 
     Returns
     -------
     Schedule
-        With metadata ``kind="seesaw"``, ``base``, ``factor``, ``p``, ``batch_cap``, ``rounding``,
+        With metadata ``kind="seesaw"``, ``base``, ``factor``, ``p``, ``batch_cap``, ``rounding``, ``remainder``,
         ``initial_batch``, ``milestone_count``, ``milestones`` (a tuple of sample counts; ``None``
         beyond 65536 milestones), ``phase_runs`` (``(phase, steps)`` int64 arrays: the phase index
         of each run of steps) and ``phase_of_step`` (phase index of every step; ``None`` beyond
@@ -488,10 +501,19 @@ def seesaw_schedule(
     ([4, 4, 4, 4, 4, 4, 4, 4, 8, 8, 16], 64)
     >>> s.lr[7:].round(4).tolist()
     [1.0, 0.7071, 0.7071, 0.5]
+
+    The remainder: over 100 samples a step of 16 leaves 8, merged into it by default, a step of
+    its own with ``remainder="separate"``:
+
+    >>> seesaw_schedule(Linear(1.0, 100), 4, 2.0, rounding="floor").batch.tolist()[-3:]
+    [8, 8, 24]
+    >>> seesaw_schedule(Linear(1.0, 100), 4, 2.0, rounding="floor", remainder="separate").batch.tolist()[-3:]
+    [8, 16, 8]
     """
     base = check_base(base)
     f, p = check_factor(factor), check_p(p)
     rounding = choice(rounding, "rounding", ROUNDINGS)
+    remainder = choice(remainder, "remainder", REMAINDERS)
     b0 = finite_real(initial_batch, "initial_batch", minimum=1.0)
     cap = check_cap(batch_cap, b0)
     if not isinstance(label, str):
@@ -547,13 +569,13 @@ def seesaw_schedule(
         if pos >= total or k >= last:  # past the last phase, _finish hands the rest to the last step
             break
         k += 1
-    lr, batch, steps, phase = _finish(runs, total, rounding != "exact")
+    lr, batch, steps, phase = _finish(runs, total, rounding != "exact", merge=remainder == "merge")
     n_steps = int(steps.sum())
     phase_of_step = np.repeat(phase, steps) if n_steps <= _LISTED_STEPS else None
     for arr in (phase, steps) + ((phase_of_step,) if phase_of_step is not None else ()):
         arr.flags.writeable = False
     meta = {"kind": "seesaw", "base": base, "factor": f, "p": p, "batch_cap": batch_cap,
-            "rounding": rounding, "initial_batch": b0, "milestone_count": ms.count,
+            "rounding": rounding, "remainder": remainder, "initial_batch": b0, "milestone_count": ms.count,
             "milestones": tuple(ms.listed().tolist()) if ms.count <= _LISTED_MILESTONES else None,
             "phase_runs": (phase, steps), "phase_of_step": phase_of_step}
     return Schedule.from_segments(lr, batch, steps, label=label, metadata=meta,

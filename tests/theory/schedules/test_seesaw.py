@@ -252,3 +252,33 @@ def test_errors_name_the_argument():
         seesaw_schedule("cosine", 4, 2.0)
     with pytest.raises(ValueError, match="initial_batch must be ≥ 1"):
         continuous_seesaw(base, 0.5)
+
+
+@settings(max_examples=30)
+@given(base=bases(whole=True), b0=st.integers(1, 64), f=factors, p=ps,
+       rounding=st.sampled_from(["floor", "nearest", "released", "exact"]))
+def test_separate_remainder_keeps_the_last_batch_at_most_the_one_before(base, b0, f, p, rounding):
+    # remainder="separate" (issue #21): the same steps as "merge" but the last, a last step no larger
+    # than its phase's batch (merged: below twice it), and exactly the base's samples either way.
+    merged = seesaw_schedule(base, b0, f, p=p, rounding=rounding)
+    kept = seesaw_schedule(base, b0, f, p=p, rounding=rounding, remainder="separate")
+    assert kept.total_samples == pytest.approx(merged.total_samples, rel=1e-12)
+    assert kept.metadata["remainder"] == "separate" and merged.metadata["remainder"] == "merge"
+    phase = merged.metadata["phase_of_step"][-1]
+    top = phase_batches(b0, f, phase + 1, p=p)[phase]
+    top = top if rounding == "exact" else round_batch(top, rounding)
+    assert kept.batch[-1] <= top * (1 + 1e-12)
+    assert merged.batch[-1] < 2 * top * (1 + 1e-12) + 1
+    assert kept.serial_steps - merged.serial_steps in (0, 1)
+    n = merged.serial_steps - 1
+    assert np.array_equal(kept.batch[:n], merged.batch[:n]) and np.array_equal(kept.lr[:n], merged.lr[:n])
+
+
+def test_merged_remainder_is_documented_and_bounded_by_twice_the_phase_batch():
+    base = Linear(1.0, 100.0)
+    merged = seesaw_schedule(base, 4, 2.0, rounding="floor")
+    kept = seesaw_schedule(base, 4, 2.0, rounding="floor", remainder="separate")
+    assert merged.batch[-3:].tolist() == [8, 8, 24] and kept.batch[-3:].tolist() == [8, 16, 8]
+    assert merged.batch[-1] < 2 * 16
+    with pytest.raises(ValueError, match="remainder must be one of"):
+        seesaw_schedule(base, 4, 2.0, remainder="drop")
