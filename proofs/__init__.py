@@ -9,7 +9,7 @@ This package may import :mod:`theory` only to cross-check numbers; :mod:`theory`
 
 Examples
 --------
->>> round(critical_batch_size(1.0, 2.0, 0.1, 0.1), 6)       # 2Lσ²η/((2 − Lη)ε²)
+>>> round(bound_critical_batch(1.0, 2.0, 0.1, 0.1), 6)       # 2Lσ²η/((2 − Lη)ε²)
 21.052632
 >>> round(growth_exponent(1.4, 2.0), 3)
 4.12
@@ -35,13 +35,14 @@ from .growth import (
 )
 from .momentum import heavy_ball_averaging, heavy_ball_moments, heavy_ball_stability, torch_momentum_mapping
 from .schedule_sums import SCHEDULES, schedule_sums
-from .sfo import CONVENTIONS, STATIONARITY, critical_batch_size, master_bound, sfo_constant
+from .sfo import CONVENTIONS, STATIONARITY, bound_critical_batch, master_bound, sfo_constant
+from .symbols import substitute
 
 __all__ = [
     "Check",
     "DERIVATIONS",
     "Derivation",
-    "critical_batch_size",
+    "bound_critical_batch",
     "derivations",
     "growth_exponent",
     "growth_exponential",
@@ -57,9 +58,19 @@ __all__ = [
     "serial_step_integrals",
     "sfo_constant",
     "stationary_point",
+    "substitute",
     "temperature",
     "torch_momentum_mapping",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # Deprecated names, kept importable for one release (they warn when called).
+    if name == "critical_batch_size":
+        from .sfo import critical_batch_size
+
+        return critical_batch_size
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _registry() -> dict[str, Callable[[], Derivation]]:

@@ -17,6 +17,7 @@ specialised.
 from __future__ import annotations
 
 import math
+import warnings
 from functools import lru_cache
 from typing import Any
 
@@ -40,7 +41,7 @@ __all__ = [
     "CONVENTIONS",
     "STATIONARITY",
     "bound_constants",
-    "critical_batch_size",
+    "bound_critical_batch",
     "master_bound",
     "sfo_constant",
     "sfo_expressions",
@@ -210,9 +211,10 @@ def _numeric_bound_checks() -> list[Any]:
 
 def _numeric_sfo_checks(convention: str, stationarity: str, k_expr: sp.Basic, n_expr: sp.Basic,
                         b_star: sp.Basic) -> list[Any]:
-    """``bound_steps``, ``bound_sfo``, ``bound_critical_batch``, ``gradient_target`` and ``critical_batch_size``
-    against the derived ``K(b)``, ``N(b)``, ``b*`` and ``τ`` at the sample point."""
-    from ..theory import BoundConstants, bound_critical_batch, bound_sfo, bound_steps, gradient_target
+    """theory's ``bound_steps``, ``bound_sfo``, ``bound_critical_batch``, ``gradient_target`` and this
+    module's ``bound_critical_batch`` against the derived ``K(b)``, ``N(b)``, ``b*`` and ``τ`` at the sample point."""
+    from ..theory import BoundConstants, bound_sfo, bound_steps, gradient_target
+    from ..theory import bound_critical_batch as theory_bound_critical_batch
 
     consts = BoundConstants(float(SAMPLE[L]), float(SAMPLE[sigma2]), float(SAMPLE[Delta]))
     lr, eps = float(SAMPLE[eta]), float(SAMPLE[epsilon])
@@ -223,9 +225,9 @@ def _numeric_sfo_checks(convention: str, stationarity: str, k_expr: sp.Basic, n_
         check_true(f"theory gradient_target({stationarity}) = derived τ",
                    _close(gradient_target(eps, stationarity), target(stationarity).subs(SAMPLE))),
         check_true("theory bound_critical_batch = derived b* at the sample point",
-                   _close(bound_critical_batch(consts, lr, eps, **kw), star)),
-        check_true("proofs.critical_batch_size (numeric) = derived b* at the sample point",
-                   _close(critical_batch_size(float(SAMPLE[L]), float(SAMPLE[sigma2]), lr, eps, **kw), star)),
+                   _close(theory_bound_critical_batch(consts, lr, eps, **kw), star)),
+        check_true("proofs.bound_critical_batch (numeric) = derived b* at the sample point",
+                   _close(bound_critical_batch(float(SAMPLE[L]), float(SAMPLE[sigma2]), lr, eps, **kw), star)),
         check_true("theory bound_steps at b = 3b* = derived K(b)",
                    _close(float(bound_steps(consts, lr, float(batch), eps, **kw)), k_expr.subs(SAMPLE).subs(b, batch))),
         check_true("theory bound_sfo at b = 3b* = derived N(b)",
@@ -358,8 +360,9 @@ def _sfo_constant(convention: str = "general", stationarity: str = "norm") -> De
     a_c, b_c = bound_constants(convention)
     on_problem = {C1: a_c / eta, C2: b_c * eta, tau: target(stationarity)}
     b_star_p = _critical_batch_expression(convention, stationarity)
-    k_star_p = sp.simplify(e["K*"].subs(on_problem))
-    n_star_p = sp.simplify(e["N*"].subs(on_problem))
+    # Substituted, not simplified: simplify writes 2 − Lη as −(Lη − 2), a sign-flipped denominator.
+    k_star_p = e["K*"].subs(on_problem)
+    n_star_p = e["N*"].subs(on_problem)
     t = target(stationarity)
     if convention == "general":
         n_star_paper = 8 * L * Delta * sigma2 / ((2 - L * eta) ** 2 * t**2)
@@ -423,18 +426,22 @@ def _sfo_constant(convention: str = "general", stationarity: str = "norm") -> De
     )
 
 
-def critical_batch_size(L: Any, sigma2: Any, eta: Any, epsilon: Any, *, convention: str = "general",
-                        stationarity: str = "norm") -> Any:
-    """Critical batch size ``b* = 2C₂/τ`` of constant-(η, b) SGD (docs/math.md#sfo-complexity).
+def bound_critical_batch(smoothness: Any, gradient_variance: Any, lr: Any, epsilon: Any, *,
+                         convention: str = "general", stationarity: str = "norm") -> Any:
+    """Critical batch size of the bound, ``b* = 2C₂/τ``, of constant-(η, b) SGD (docs/math.md#sfo-complexity).
 
     ``2Lσ²η / ((2 − Lη) ε²)`` in the general convention with the norm target; ``2Lσ²η/ε²`` in the
-    small-step convention.
+    small-step convention. The same quantity, under the same name and argument names, as
+    :func:`ramplab.theory.bound_critical_batch` (which takes the constants as a ``BoundConstants``);
+    this one also accepts sympy objects. Umeda & Iiduka, arXiv 2508.05297; 2409.08770.
 
     Parameters
     ----------
-    L, sigma2, eta, epsilon
-        Smoothness, one-sample gradient variance, learning rate, tolerance. Sympy objects give a
-        sympy expression; numbers give a float.
+    smoothness, gradient_variance, lr, epsilon
+        ``L``, the one-sample gradient variance ``σ²``, the learning rate ``η`` and the tolerance
+        ``ε`` (the symbols :data:`symbols.L`, :data:`symbols.sigma2`, :data:`symbols.eta`,
+        :data:`symbols.epsilon`). Sympy objects give a sympy expression; numbers give a float.
+        Strings are refused (never parsed).
     convention : {"general", "small_step"}
     stationarity : {"norm", "squared"}
 
@@ -447,24 +454,26 @@ def critical_batch_size(L: Any, sigma2: Any, eta: Any, epsilon: Any, *, conventi
     ------
     ValueError
         For a rate outside the convention (``Lη < 2``, ``Lη ≤ 1``) or a non-positive quantity.
+    TypeError
+        For an argument that is neither a real number nor a sympy object.
 
     Examples
     --------
-    >>> critical_batch_size(1.0, 2.0, 0.5, 0.1)     # 2·1·2·0.5 / (1.5 · 0.01)
+    >>> bound_critical_batch(1.0, 2.0, 0.5, 0.1)     # 2·1·2·0.5 / (1.5 · 0.01)
     133.333
-    >>> critical_batch_size(1.0, 2.0, 0.5, 0.1, convention="small_step")
+    >>> bound_critical_batch(1.0, 2.0, 0.5, 0.1, convention="small_step")
     200.0
     >>> x = sp.Symbol("x", positive=True)
-    >>> critical_batch_size(1, 1, x, 1)
+    >>> bound_critical_batch(1, 1, x, 1)
     2*x/(2 - x)
-    >>> critical_batch_size(1.0, 1.0, 2.5, 0.1)
+    >>> bound_critical_batch(1.0, 1.0, 2.5, 0.1)
     Traceback (most recent call last):
     ...
-    ValueError: eta must satisfy L*eta < 2 in the general convention; got L*eta = 2.5
+    ValueError: lr must satisfy smoothness*lr < 2 in the general convention; got smoothness*lr = 2.5
     """
     convention = _convention(convention)
     stationarity = _stationarity(stationarity)
-    values = {"L": L, "sigma2": sigma2, "eta": eta, "epsilon": epsilon}
+    values = {"smoothness": smoothness, "gradient_variance": gradient_variance, "lr": lr, "epsilon": epsilon}
     symbolic = any(isinstance(v, sp.Basic) for v in values.values())
     if symbolic:
         for name, v in values.items():
@@ -472,13 +481,15 @@ def critical_batch_size(L: Any, sigma2: Any, eta: Any, epsilon: Any, *, conventi
     else:
         for name, v in values.items():
             values[name] = positive_number(v, name)
-        product = values["L"] * values["eta"]
+        product = values["smoothness"] * values["lr"]
         if convention == "general" and not product < 2:
-            raise ValueError(f"eta must satisfy L*eta < 2 in the general convention; got L*eta = {product!r}")
+            raise ValueError(f"lr must satisfy smoothness*lr < 2 in the general convention; "
+                             f"got smoothness*lr = {product!r}")
         if convention == "small_step" and not product <= 1:
-            raise ValueError(f"eta must satisfy L*eta ≤ 1 in the small-step convention; got L*eta = {product!r}")
+            raise ValueError(f"lr must satisfy smoothness*lr ≤ 1 in the small-step convention; "
+                             f"got smoothness*lr = {product!r}")
     expr = _critical_batch_expression(convention, stationarity)
-    args = (values["L"], values["sigma2"], values["eta"], values["epsilon"])
+    args = tuple(values.values())
     if symbolic:
         return expr.subs(dict(zip(_ARGS, args)), simultaneous=True)
     try:
@@ -486,9 +497,19 @@ def critical_batch_size(L: Any, sigma2: Any, eta: Any, epsilon: Any, *, conventi
     except (ZeroDivisionError, OverflowError):
         out = math.inf
     if not (math.isfinite(out) and out > 0):
-        raise ValueError(f"the critical batch size is not a positive finite float64 for L={L!r}, sigma2={sigma2!r}, "
-                         f"eta={eta!r}, epsilon={epsilon!r} (got {out!r})")
+        raise ValueError(f"the critical batch size is not a positive finite float64 for smoothness={smoothness!r}, "
+                         f"gradient_variance={gradient_variance!r}, lr={lr!r}, epsilon={epsilon!r} (got {out!r})")
     return out
+
+
+def critical_batch_size(L: Any, sigma2: Any, eta: Any, epsilon: Any, **options: Any) -> Any:
+    """Deprecated name of :func:`bound_critical_batch` (one name per quantity across proofs and theory).
+
+    Warns ``DeprecationWarning`` and returns ``bound_critical_batch(L, sigma2, eta, epsilon, **options)``.
+    """
+    warnings.warn("ramplab.proofs.critical_batch_size is deprecated: use ramplab.proofs.bound_critical_batch "
+                  "(the same name as ramplab.theory.bound_critical_batch)", DeprecationWarning, stacklevel=2)
+    return bound_critical_batch(L, sigma2, eta, epsilon, **options)
 
 
 _ARGS = (L, sigma2, eta, epsilon)

@@ -7,11 +7,15 @@ variables inside each derivation, never by hoping sympy guesses them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sympy as sp
 
+from ._arguments import expression
+
 __all__ = [
-    "A", "B", "C1", "C2", "Delta", "K", "L", "M", "b", "b0", "delta", "epsilon", "eta", "eta0",
-    "gamma", "sigma2", "tau",
+    "A", "B", "C1", "C2", "Delta", "K", "L", "M", "NAMES", "b", "b0", "delta", "epsilon", "eta", "eta0",
+    "gamma", "sigma2", "substitute", "tau",
 ]
 
 L = sp.Symbol("L", positive=True)  # smoothness constant
@@ -31,3 +35,63 @@ eta0 = sp.Symbol("eta_0", positive=True)
 b0 = sp.Symbol("b_0", positive=True)
 gamma = sp.Symbol("gamma", positive=True)  # learning-rate growth per stage
 delta = sp.Symbol("delta", positive=True)  # batch growth per stage
+
+
+#: Plain names of the symbols, for :func:`substitute`: the Python names of this module, and the
+#: argument names ``ramplab.theory`` uses for the same quantities (``BoundConstants``' fields, ``lr``).
+NAMES: dict[str, sp.Symbol] = {
+    "A": A, "B": B, "C1": C1, "C2": C2, "Delta": Delta, "K": K, "L": L, "M": M, "b": b, "b0": b0,
+    "delta": delta, "epsilon": epsilon, "eta": eta, "eta0": eta0, "gamma": gamma, "sigma2": sigma2,
+    "tau": tau,
+    "smoothness": L, "gradient_variance": sigma2, "initial_gap": Delta, "lr": eta, "batch": b,
+    "initial_lr": eta0, "initial_batch": b0, "steps": K,
+}
+
+
+def substitute(expr: Any, **values: Any) -> sp.Basic:
+    """``expr`` with symbols replaced by values given under plain names.
+
+    The symbols print as the papers write them (``sigma^2``, ``C_1``), and a symbol carries its
+    assumptions, so ``expr.subs({"sigma2": 3})`` would not find ``sigma^2``; this does.
+
+    Parameters
+    ----------
+    expr : sympy.Basic
+        An expression built from the symbols of this module (e.g. a :class:`Derivation` result).
+    **values : number or sympy.Basic
+        Keyed by a name of :data:`NAMES`: this module's names (``L``, ``sigma2``, ``eta``, ``epsilon``,
+        ``Delta``, ``b``, …) or ``ramplab.theory``'s (``smoothness``, ``gradient_variance``,
+        ``initial_gap``, ``lr``, ``batch``, ``steps``). Strings are refused (never parsed).
+
+    Returns
+    -------
+    sympy.Basic
+        Simultaneous substitution of every value.
+
+    Raises
+    ------
+    TypeError
+        For an unknown name (listing the known ones), a value that is neither a real number nor
+        a sympy object, or two names for one symbol.
+
+    Examples
+    --------
+    >>> from ramplab.proofs import bound_critical_batch
+    >>> expr = bound_critical_batch(L, sigma2, eta, epsilon)
+    >>> substitute(expr, L=1, sigma2=2, eta=sp.Rational(1, 2), epsilon=sp.Rational(1, 10))
+    400/3
+    >>> substitute(expr, smoothness=1, gradient_variance=2, lr=sp.Rational(1, 2), epsilon=sp.Rational(1, 10))
+    400/3
+    """
+    if not isinstance(expr, sp.Basic):
+        raise TypeError(f"expr must be a sympy expression; got {type(expr).__name__}")
+    unknown = sorted(set(values) - set(NAMES))
+    if unknown:
+        raise TypeError(f"substitute got unknown symbol name(s) {unknown}; known: {sorted(NAMES)}")
+    mapping: dict[sp.Symbol, sp.Basic] = {}
+    for name, value in values.items():
+        symbol = NAMES[name]
+        if symbol in mapping:
+            raise TypeError(f"substitute got two names for the symbol {symbol}: {name!r} and another")
+        mapping[symbol] = expression(value, name)
+    return expr.subs(mapping, simultaneous=True)

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import sympy
 
-from ramplab.proofs import critical_batch_size, derivations
+from ramplab.proofs import bound_critical_batch, derivations, substitute
 from ramplab.theory import Problem, critical_batch
 
 QUICK = os.environ.get("RAMPLAB_TUTORIAL_QUICK", "") not in ("", "0")
@@ -34,8 +34,12 @@ derivation = derivations(["sfo_constant_general_norm"])[0]
 print(derivation.statement)
 for check in derivation.checks:
     print(f"  [{'ok' if check.passed else 'FAILED'}] {check.description}")
-L, sigma2, eta, epsilon = sympy.symbols("L sigma2 eta epsilon", positive=True)
-print("b* =", critical_batch_size(L, sigma2, eta, epsilon))
+b_star = derivation.result("b^*")
+print("b* =", b_star)
+# Plain names substitute the paper's symbols (σ² is ``sigma2``, or ``gradient_variance`` as in theory):
+print("b* at L = 1, σ² = 2, η = 1/2, ε = 1/10:",
+      substitute(b_star, smoothness=1, gradient_variance=2, lr=sympy.Rational(1, 2), epsilon=sympy.Rational(1, 10)))
+print("the same in floats:", round(bound_critical_batch(1.0, 2.0, 0.5, 0.1), 3))
 
 # %%
 # The bound against the measured minimum

@@ -43,7 +43,7 @@ def _register_proofs() -> None:
         exempt(f"ramplab.proofs.symbols:{n}", "sympy symbol")
 
     def o_cbs(r, kw):
-        vals = [Fraction(real(kw[k])) for k in ("L", "sigma2", "eta", "epsilon")]
+        vals = [Fraction(real(kw[k])) for k in ("smoothness", "gradient_variance", "lr", "epsilon")]
         assert all(v > 0 for v in vals)
         L, s2, eta, eps = vals
         conv = choice(kw["convention"], ("general", "small_step"))
@@ -58,10 +58,11 @@ def _register_proofs() -> None:
         finite(r, nonnegative=True)
         close(r, float(ref), 1e-12)
 
-    cbs_valid = {"L": 1.0, "sigma2": 2.0, "eta": 0.5, "epsilon": 0.1, "convention": "general", "stationarity": "norm"}
-    entry("ramplab.proofs.sfo:critical_batch_size", proofs.critical_batch_size, cbs_valid,
-          {"L": "real", "sigma2": "real", "eta": "real", "epsilon": "real", "convention": "choice",
-           "stationarity": "choice"}, o_cbs)
+    cbs_valid = {"smoothness": 1.0, "gradient_variance": 2.0, "lr": 0.5, "epsilon": 0.1, "convention": "general",
+                 "stationarity": "norm"}
+    entry("ramplab.proofs.sfo:bound_critical_batch", proofs.bound_critical_batch, cbs_valid,
+          {"smoothness": "real", "gradient_variance": "real", "lr": "real", "epsilon": "real",
+           "convention": "choice", "stationarity": "choice"}, o_cbs)
 
     def o_growth_exp(r, kw):
         g, d = real(kw["gamma"]), real(kw["delta"])

@@ -11,7 +11,8 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ramplab.proofs import critical_batch_size, sfo_constant
+from ramplab.proofs import bound_critical_batch as proofs_bound_critical_batch
+from ramplab.proofs import sfo_constant, substitute
 from ramplab.proofs.sfo import sfo_expressions
 from ramplab.proofs.symbols import C1, C2, Delta, L, b, epsilon, eta, sigma2, tau
 from ramplab.theory import BoundConstants, Schedule, bound_critical_batch, bound_sfo, bound_steps, sfo_bound
@@ -44,36 +45,36 @@ def test_derivation_results(convention, stationarity):
 
 def test_critical_batch_size_numbers_and_symbols():
     # 2Lσ²η/((2 − Lη)ε²) = 2·2·3·0.1/(1.8·0.01)
-    assert critical_batch_size(2.0, 3.0, 0.1, 0.1) == pytest.approx(1.2 / 0.018, rel=1e-14)
-    assert critical_batch_size(2.0, 3.0, 0.1, 0.1, convention="small_step") == pytest.approx(120.0, rel=1e-14)
-    assert critical_batch_size(2.0, 3.0, 0.1, 0.01, stationarity="squared") == pytest.approx(
-        critical_batch_size(2.0, 3.0, 0.1, 0.1), rel=1e-14)
-    assert isinstance(critical_batch_size(1, 1, 0.5, 0.1), float)
-    expr = critical_batch_size(L, sigma2, eta, epsilon)
+    assert proofs_bound_critical_batch(2.0, 3.0, 0.1, 0.1) == pytest.approx(1.2 / 0.018, rel=1e-14)
+    assert proofs_bound_critical_batch(2.0, 3.0, 0.1, 0.1, convention="small_step") == pytest.approx(120.0, rel=1e-14)
+    assert proofs_bound_critical_batch(2.0, 3.0, 0.1, 0.01, stationarity="squared") == pytest.approx(
+        proofs_bound_critical_batch(2.0, 3.0, 0.1, 0.1), rel=1e-14)
+    assert isinstance(proofs_bound_critical_batch(1, 1, 0.5, 0.1), float)
+    expr = proofs_bound_critical_batch(L, sigma2, eta, epsilon)
     assert isinstance(expr, sp.Basic)
     assert sp.simplify(expr - 2 * L * sigma2 * eta / ((2 - L * eta) * epsilon**2)) == 0
-    half = critical_batch_size(1, sigma2, sp.Rational(1, 2), sp.Rational(1, 10))
+    half = proofs_bound_critical_batch(1, sigma2, sp.Rational(1, 2), sp.Rational(1, 10))
     assert sp.simplify(half - sp.Rational(400, 3) * sigma2 / 2) == 0
 
 
 @pytest.mark.parametrize("args, match", [
-    ((0.0, 1.0, 0.1, 0.1), "L must be positive"),
-    ((1.0, -1.0, 0.1, 0.1), "sigma2 must be positive"),
+    ((0.0, 1.0, 0.1, 0.1), "smoothness must be positive"),
+    ((1.0, -1.0, 0.1, 0.1), "gradient_variance must be positive"),
     ((1.0, 1.0, 0.1, math.inf), "epsilon must be positive and finite"),
-    ((1.0, 1.0, 2.0, 0.1), "L\\*eta < 2"),
+    ((1.0, 1.0, 2.0, 0.1), "smoothness\\*lr < 2"),
 ])
 def test_critical_batch_size_rejects_bad_input(args, match):
     with pytest.raises(ValueError, match=match):
-        critical_batch_size(*args)
+        proofs_bound_critical_batch(*args)
 
 
 def test_critical_batch_size_rejects_bad_convention():
-    with pytest.raises(ValueError, match="L\\*eta ≤ 1"):
-        critical_batch_size(1.0, 1.0, 1.5, 0.1, convention="small_step")
+    with pytest.raises(ValueError, match="smoothness\\*lr ≤ 1"):
+        proofs_bound_critical_batch(1.0, 1.0, 1.5, 0.1, convention="small_step")
     with pytest.raises(ValueError, match="convention must be one of"):
-        critical_batch_size(1.0, 1.0, 0.5, 0.1, convention="loose")
-    with pytest.raises(TypeError, match="eta must be a real number"):
-        critical_batch_size(1.0, 1.0, "fast", 0.1)
+        proofs_bound_critical_batch(1.0, 1.0, 0.5, 0.1, convention="loose")
+    with pytest.raises(TypeError, match="lr must be a real number"):
+        proofs_bound_critical_batch(1.0, 1.0, "fast", 0.1)
 
 
 positive = st.floats(0.05, 5.0)
@@ -95,7 +96,7 @@ def test_lambdified_formulas_match_theory(L_, s2, delta, h, eps, factor, convent
     consts = BoundConstants(L_, s2, delta)
     kw = dict(convention=convention, stationarity=stationarity)
     b_star = bound_critical_batch(consts, lr, eps, **kw)
-    assert b_star == pytest.approx(critical_batch_size(L_, s2, lr, eps, **kw), rel=1e-12)
+    assert b_star == pytest.approx(proofs_bound_critical_batch(L_, s2, lr, eps, **kw), rel=1e-12)
     batch = factor * b_star / 2  # above the feasibility threshold b* / 2
     assert float(bound_steps(consts, lr, batch, eps, **kw)) == pytest.approx(
         k_num(L_, s2, delta, lr, eps, batch), rel=1e-10)
@@ -125,13 +126,69 @@ def test_sfo_bound_of_a_constant_schedule_is_c1_over_k_plus_c2_over_b(L_, s2, de
 
 # ------------------------------------------------------------------ hostile-input regressions
 def test_numeric_proofs_name_their_arguments():
-    from ramplab.proofs import critical_batch_size, schedule_sums, sfo_constant
+    from ramplab.proofs import schedule_sums, sfo_constant
 
     with pytest.raises(ValueError, match="epsilon=1e-200"):
-        critical_batch_size(1.0, 1.0, 0.5, 1e-200)               # ε² underflows: formerly ZeroDivisionError
+        proofs_bound_critical_batch(1.0, 1.0, 0.5, 1e-200)               # ε² underflows: formerly ZeroDivisionError
     with pytest.raises(ValueError, match="schedule must be one of"):
         schedule_sums(["constant"])                              # formerly "unhashable type: 'list'"
     with pytest.raises(ValueError, match="convention must be one of"):
         sfo_constant(["general"])
     with pytest.raises(TypeError, match="epsilon must be a real number"):
-        critical_batch_size(1.0, 1.0, 0.5, 0.1 + 0j)
+        proofs_bound_critical_batch(1.0, 1.0, 0.5, 0.1 + 0j)
+
+
+# ------------------------------------------------------------------ names (issue #21 item 7)
+def test_one_name_for_the_critical_batch_size_across_proofs_and_theory():
+    # proofs and theory call b* = 2C₂/τ by one name with one set of argument names.
+    import inspect
+    import warnings
+
+    import ramplab.proofs as proofs
+    import ramplab.theory as theory
+
+    assert "bound_critical_batch" in proofs.__all__ and "critical_batch_size" not in proofs.__all__
+    names = list(inspect.signature(proofs.bound_critical_batch).parameters)
+    assert names[2:] == ["lr", "epsilon", "convention", "stationarity"]
+    assert names[:2] == ["smoothness", "gradient_variance"]  # BoundConstants' fields
+    assert [f for f in ("smoothness", "gradient_variance") if f in BoundConstants.__dataclass_fields__] == names[:2]
+    assert list(inspect.signature(theory.bound_critical_batch).parameters)[1:] == names[2:]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        old = proofs.critical_batch_size(1.0, 2.0, 0.5, 0.1)
+    assert old == proofs.bound_critical_batch(1.0, 2.0, 0.5, 0.1)
+    assert any(issubclass(w.category, DeprecationWarning) for w in caught)
+
+
+@settings(max_examples=30)
+@given(L_=st.fractions(1, 5), s2=st.fractions(1, 5), h=st.fractions(1, 19).map(lambda x: x / 10),
+       eps=st.fractions(1, 10).map(lambda x: x / 10))
+def test_symbols_substitute_by_plain_names(L_, s2, h, eps):
+    # The derivation's b* with σ² substituted by the plain names theory uses, exactly.
+    lr = h / L_
+    expr = sfo_constant("general").result("b^*")
+    want = 2 * L_ * s2 * lr / ((2 - L_ * lr) * eps**2)
+    values = [sp.Rational(x.numerator, x.denominator) for x in (L_, s2, lr, eps)]
+    got = substitute(expr, smoothness=values[0], gradient_variance=values[1], lr=values[2], epsilon=values[3])
+    assert got == sp.Rational(want.numerator, want.denominator)
+    assert substitute(expr, L=values[0], sigma2=values[1], eta=values[2], epsilon=values[3]) == got
+
+
+def test_substitute_refuses_strings_unknown_names_and_duplicates():
+    expr = sfo_constant("general").result("b^*")
+    with pytest.raises(TypeError, match="sigma2 must be a sympy expression or a real number"):
+        substitute(expr, sigma2="__import__('os')")
+    with pytest.raises(TypeError, match="unknown symbol name"):
+        substitute(expr, sigma=2)
+    with pytest.raises(TypeError, match="two names for the symbol"):
+        substitute(expr, L=1, smoothness=1)
+
+
+@pytest.mark.parametrize("convention", CONVENTIONS)
+def test_steps_and_sfo_at_the_critical_batch_print_without_a_flipped_sign(convention):
+    # K(b*) and N(b*) were printed as −4Δ/(ε²η(Lη − 2)) and …/(Lη − 2)²: the margin 2 − Lη must
+    # appear as it is (positive), and no result may carry a leading minus sign.
+    d = sfo_constant(convention)
+    for name in ("b^*", "K(b^*)", "N(b^*)"):
+        text = str(d.result(name))
+        assert "L*eta - 2" not in text and not text.startswith("-"), (name, text)

@@ -463,7 +463,7 @@ def bound_sfo(constants: BoundConstants, lr: float, batch: Any, epsilon: float, 
 
 def bound_critical_batch(constants: BoundConstants, lr: float, epsilon: float, *,
                          convention: str = "general", stationarity: str = "norm") -> float:
-    """Critical batch size of the bound, ``b* = 2C₂/τ`` (numeric twin of :func:`proofs.critical_batch_size`).
+    """Critical batch size of the bound, ``b* = 2C₂/τ`` (the same quantity and name as :func:`ramplab.proofs.bound_critical_batch`, which also takes sympy objects).
 
     docs/math.md#sfo-complexity.
 
