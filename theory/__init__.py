@@ -65,6 +65,7 @@ from .complexity import (
     AdaptiveRun,
     BoundConstants,
     CriticalBatch,
+    GradientNoiseScale,
     GrowthCell,
     GrowthExponent,
     GrowthGrid,
@@ -73,6 +74,7 @@ from .complexity import (
     bound_sfo,
     bound_steps,
     critical_batch,
+    gradient_noise_scale,
     gradient_target,
     gradient_variance,
     growth_grid,
@@ -157,6 +159,7 @@ __all__ = [
     "sfo_bound",
     # complexity: exact measurement
     "TargetHitting", "schedule_to_target", "steps_to_target", "CriticalBatch", "critical_batch",
+    "GradientNoiseScale", "gradient_noise_scale",
     # complexity: growth
     "sfo_exponent", "polynomial_sfo_exponent", "GrowthGrid", "growth_grid", "GrowthCell", "GrowthExponent",
     "TARGETS", "TERMS", "measure_growth_exponent", "term_exponent", "AdaptiveRule", "AdaptiveRun",

@@ -16,6 +16,10 @@ them are private:
   rule (:class:`AdaptiveRule`, ``docs/math.md#adaptive-rule``). The growth schedules themselves are
   built by :mod:`ramplab.theory.schedules` (``docs/math.md#growth-schedules``).
 
+- the gradient noise scale at exact second moments: :func:`gradient_noise_scale` returns a
+  :class:`GradientNoiseScale` (``B_simple``, ``B_noise`` and their four terms,
+  ``docs/math.md#gradient-noise-scale``).
+
 "Critical batch size" means only the SFO minimiser ``b*`` here (``docs/math.md#attribution``).
 """
 
@@ -34,6 +38,7 @@ from ._growth_bounds import polynomial_sfo_exponent, sfo_exponent
 from ._growth_exponents import TARGETS, TERMS, GrowthCell, GrowthExponent, measure_growth_exponent, term_exponent
 from ._growth_grid import GrowthGrid, growth_grid
 from ._hitting import TargetHitting, schedule_to_target, steps_to_target
+from ._noise_scale import GradientNoiseScale, gradient_noise_scale
 
 __all__ = [
     # the master bound
@@ -45,4 +50,6 @@ __all__ = [
     "sfo_exponent", "polynomial_sfo_exponent", "GrowthGrid", "growth_grid",
     "GrowthCell", "GrowthExponent", "TARGETS", "TERMS", "measure_growth_exponent", "term_exponent",
     "AdaptiveRule", "AdaptiveRun",
+    # the gradient noise scale at exact second moments
+    "GradientNoiseScale", "gradient_noise_scale",
 ]

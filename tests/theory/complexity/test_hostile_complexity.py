@@ -273,6 +273,21 @@ def _register_sfo() -> None:
            "convention": "choice", "variance": "choice", "max_steps": "int", "convex_slack": "real",
            "refine": "int"}, o_critical_batch)
 
+    def o_noise_scale(r, kw):
+        p = problem_of(kw["problem"])
+        s = np.atleast_2d(vector(kw["at"]))
+        assert s.shape[-1] == p.dimension and np.all(s >= 0), f"accepted {s!r}"
+        lam, m = p.eigenvalues, p.multiplicity
+        g2 = s @ (m * lam**2)
+        close(r.grad_norm_sq, g2, 1e-12)
+        close(r.trace_cov, variance_ref(p, s), 1e-12)
+        finite(r.grad_hessian_grad, nonnegative=True)
+        finite(r.trace_hessian_cov, nonnegative=True)
+
+    entry(f"{M}:gradient_noise_scale", sfo.gradient_noise_scale, lambda: {"problem": P, "at": [1.0, 2.0]},
+          {"problem": "problem", "at": "vector"}, o_noise_scale)
+    exempt(f"{M}:GradientNoiseScale", "result record, built by gradient_noise_scale")
+
 
 # --- theory.complexity.growth ---------------------------------------------------------------
 def _register_growth() -> None:
