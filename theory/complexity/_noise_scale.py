@@ -51,6 +51,17 @@ class GradientNoiseScale:
     b_simple, b_noise : ndarray, shape (K,)
         ``tr Σ / |G|²`` and ``tr(HΣ) / GᵀHG`` in samples (``inf`` where the denominator is 0, at the
         optimum).
+
+    Examples
+    --------
+    The noise scale grows as a run approaches the optimum (the gradient's mean shrinks, its noise
+    does not):
+
+    >>> from ramplab.theory import Problem, Schedule, expected_risk
+    >>> p = Problem.power_law(d=100, a=1.5, b=1.0, noise_variance=0.1)
+    >>> run = expected_risk(p, Schedule.constant(0.5, 8, steps=1000), checkpoints=[0, 100, 1000], keep_states=True)
+    >>> gradient_noise_scale(p, run).b_noise.round(1).tolist()
+    [6.9, 27.3, 27.5]
     """
 
     steps: np.ndarray
