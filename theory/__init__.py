@@ -88,6 +88,7 @@ from .complexity import (
 )
 from .schedules import (
     RELEASED_ALPHA_BETA,
+    RELEASED_MANIFEST_FACTORS,
     RELEASED_MODELS,
     RELEASED_SEQ_LEN,
     ROUNDINGS,
@@ -150,7 +151,7 @@ __all__ = [
     # schedules: serial steps
     "continuous_serial_steps", "phase_serial_steps", "seesaw_step_reduction", "step_reduction",
     # schedules: released runs
-    "RELEASED_MODELS", "RELEASED_SEQ_LEN", "ReleasedRun", "format_released_table", "released_grid",
+    "RELEASED_MANIFEST_FACTORS", "RELEASED_MODELS", "RELEASED_SEQ_LEN", "ReleasedRun", "format_released_table", "released_grid",
     "released_milestones", "released_seesaw_run",
     # schedules: growth schedules
     "stage_schedule", "exponential_growth", "polynomial_growth",

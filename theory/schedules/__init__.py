@@ -27,6 +27,7 @@ from ._families import (
 from ._growth import exponential_growth, polynomial_growth, stage_schedule
 from ._lr_shapes import WSD, Constant, Cosine, Linear, LRShape, StepDecay, WarmupCosine
 from ._released import (
+    RELEASED_MANIFEST_FACTORS,
     RELEASED_MODELS,
     RELEASED_SEQ_LEN,
     ReleasedRun,
@@ -60,7 +61,7 @@ __all__ = [
     # serial steps
     "continuous_serial_steps", "phase_serial_steps", "seesaw_step_reduction", "step_reduction",
     # released runs
-    "RELEASED_MODELS", "RELEASED_SEQ_LEN", "ReleasedRun", "format_released_table", "released_grid",
+    "RELEASED_MANIFEST_FACTORS", "RELEASED_MODELS", "RELEASED_SEQ_LEN", "ReleasedRun", "format_released_table", "released_grid",
     "released_milestones", "released_seesaw_run",
     # growth schedules
     "stage_schedule", "exponential_growth", "polynomial_growth",

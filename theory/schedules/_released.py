@@ -47,6 +47,7 @@ from ._lr_shapes import WarmupCosine
 from ._schedule import Schedule
 
 __all__ = [
+    "RELEASED_MANIFEST_FACTORS",
     "RELEASED_MODELS",
     "RELEASED_SEQ_LEN",
     "ReleasedRun",
@@ -55,6 +56,21 @@ __all__ = [
     "released_milestones",
     "released_seesaw_run",
 ]
+
+#: The (learning-rate factor, batch factor) each released (α, β) run used, as its run manifest writes them:
+#: floats with 7–8 significant digits (√2 = 1.4142135, 2^{3/2} = 2.8284271, 2^{-3/4} = 0.5946035,
+#: 2^{-1/4} = 0.8408964), keyed by the exact (α, β) of RELEASED_ALPHA_BETA. The batch factor decides the
+#: steps and tokens (the accumulator reaches 512 … 4096 with them, 511 … 4095 with the exact values); the
+#: learning-rate factor of the (√2, 2) run is not in the manifest excerpt this library has, so it is 1/√2
+#: (it changes no step or token count). docs/math.md#token-mode.
+RELEASED_MANIFEST_FACTORS: dict[tuple[float, float], tuple[float, float]] = {
+    RELEASED_ALPHA_BETA[0]: (0.5, 1.0),
+    RELEASED_ALPHA_BETA[1]: (0.5946035, 1.4142135),
+    RELEASED_ALPHA_BETA[2]: (2.0**-0.5, 2.0),
+    RELEASED_ALPHA_BETA[3]: (0.8408964, 2.8284271),
+    RELEASED_ALPHA_BETA[4]: (1.0, 4.0),
+}
+FACTOR_SOURCES = ("manifest", "exact")
 
 #: Model sizes of the released runs and their token budgets D (docs/math.md#token-mode).
 RELEASED_MODELS: tuple[tuple[str, float], ...] = (("150M", 3.3e9), ("300M", 6.6e9), ("600M", 13.2e9))
@@ -376,6 +392,7 @@ def released_grid(
     seq_len: int = RELEASED_SEQ_LEN,
     main_batches: tuple[int, ...] = (128, 256, 512, 1024),
     large_batches: tuple[int, ...] = (1024, 2048, 4096, 8192),
+    factors: str = "manifest",
 ) -> list[dict[str, Any]]:
     """Steps and reductions of the released grid, one row per run (docs/math.md#token-mode).
 
@@ -395,12 +412,19 @@ def released_grid(
         Initial batches (sequences) of the main and ``(α, β)`` runs.
     large_batches : tuple of int
         Initial batches of the large-batch runs (may be empty).
+    factors : {"manifest", "exact"}, default "manifest"
+        The ``(α, β)`` runs' factors: ``"manifest"`` uses the floats the released runs used
+        (:data:`RELEASED_MANIFEST_FACTORS`, e.g. 1.4142135 for √2), which reproduce their logged
+        step and token counts; ``"exact"`` uses ``1/α`` and ``β`` exactly (the accumulator then
+        stops one short of each power of two: 4 of the 20 rows per model differ by up to 2 steps
+        or in tokens).
 
     Returns
     -------
     list of dict
         One row per run: ``group``, ``model``, ``total_tokens``, ``seq_len``, ``initial_batch``, the
-        factors, ``alpha``, ``beta``, ``steps``, ``baseline_steps``, ``reduction``, ``tokens``,
+        factors used (``milestone_factor``, ``batch_factor``, ``lr_factor``), the exact ``alpha``,
+        ``beta``, ``steps``, ``baseline_steps``, ``reduction``, ``tokens``,
         ``baseline_tokens``, ``final_batch``, ``milestones_consumed``.
 
     Examples
@@ -408,7 +432,16 @@ def released_grid(
     >>> rows = released_grid(models=(("150M", 3.3e9),), main_batches=(256,), large_batches=())
     >>> [(r["group"], round(r["alpha"], 12), r["steps"]) for r in rows][:2]
     [('main', 1.04880884817, 7756), ('alpha_beta', 2.0, 12589)]
+
+    The logged run at ``B_0 = 256``, ``β = √2`` took 10245 steps and 3 300 396 032 tokens:
+
+    >>> [(r["steps"], r["tokens"]) for r in rows if r["beta"] == 2**0.5]
+    [(10245, 3300396032)]
+    >>> [(r["steps"], r["tokens"]) for r in released_grid(models=(("150M", 3.3e9),), main_batches=(256,),
+    ...                                                    large_batches=(), factors="exact") if r["beta"] == 2**0.5]
+    [(10243, 3300284416)]
     """
+    factors = choice(factors, "factors", FACTOR_SOURCES)
     if isinstance(models, (str, bytes)) or not isinstance(models, Sequence) or not models:
         raise TypeError(f"models must be a non-empty sequence of (name, total_tokens) pairs; got {describe(models)}")
     for i, pair in enumerate(models):
@@ -435,7 +468,8 @@ def released_grid(
             runs.append(("main", b0, 1 / 1.1, 1.1, 1.1**-0.5, 1.1**0.5, 1.1))
         for b0 in main_batches:
             for alpha, beta in RELEASED_ALPHA_BETA:
-                runs.append(("alpha_beta", b0, 0.5, beta, 1.0 / alpha, alpha, beta))
+                lf, bf = RELEASED_MANIFEST_FACTORS[(alpha, beta)] if factors == "manifest" else (1.0 / alpha, beta)
+                runs.append(("alpha_beta", b0, 0.5, bf, lf, alpha, beta))
         for b0 in large_batches:
             runs.append(("large_batch", b0, 1 / 1.1, 1.1, 1.1**-0.5, 1.1**0.5, 1.1))
         baselines: dict[int, ReleasedRun] = {}

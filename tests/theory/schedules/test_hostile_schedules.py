@@ -130,7 +130,7 @@ def _register_released() -> None:
     released = Public("ramplab.theory.schedules.released")
 
     M = "ramplab.theory.schedules.released"
-    exempt(f"{M}:RELEASED_MODELS {M}:RELEASED_SEQ_LEN", "constant")
+    exempt(f"{M}:RELEASED_MODELS {M}:RELEASED_SEQ_LEN {M}:RELEASED_MANIFEST_FACTORS", "constant")
     exempt(f"{M}:ReleasedRun", "result record, built by released_seesaw_run (its methods are driven)")
 
     def milestones_ref(total, r, w, floor):
@@ -236,7 +236,8 @@ def _register_released() -> None:
     entry(f"{M}:ReleasedRun.schedule", lambda **kw: released.released_seesaw_run(20000, 4, 8).schedule(**kw),
           {"unit": "sequences", "label": ""}, {"unit": "choice", "label": "label"}, o_as_schedule)
 
-    grid_valid = {"models": (("t", 20000.0),), "seq_len": 4, "main_batches": (8,), "large_batches": (16,)}
+    grid_valid = {"models": (("t", 20000.0),), "seq_len": 4, "main_batches": (8,), "large_batches": (16,),
+                  "factors": "manifest"}
 
     def o_grid(r, kw):
         models = kw["models"]
@@ -248,6 +249,7 @@ def _register_released() -> None:
         main = [integer(b) for b in kw["main_batches"]]
         large = [integer(b) for b in kw["large_batches"]]
         assert L >= 1 and all(b >= 1 for b in main + large)
+        choice(kw["factors"], ("manifest", "exact"))
         assert len(r) == len(models) * (6 * len(main) + len(large))
         for row in r:
             assert row["steps"] >= 1 and row["baseline_steps"] >= 1
@@ -255,7 +257,8 @@ def _register_released() -> None:
             assert row["tokens"] >= row["total_tokens"]
 
     entry(f"{M}:released_grid", released.released_grid, grid_valid,
-          {"models": "models", "seq_len": "int", "main_batches": "vector", "large_batches": "vector"}, o_grid)
+          {"models": "models", "seq_len": "int", "main_batches": "vector", "large_batches": "vector",
+           "factors": "choice"}, o_grid)
 
     ROWS = released.released_grid(**grid_valid)
 

@@ -164,3 +164,38 @@ def test_released_replay_refuses_what_it_cannot_finish():
         released_grid(models=(("m", -5.0),), main_batches=(8,), large_batches=())
     with pytest.raises(ValueError, match=r"rows\[0\] lacks the field"):
         format_released_table([{"group": "main"}])
+
+
+# ------------------------------------------------------------------ the manifest's factors (issue #24 item 1)
+def _transcribed_released_steps(total_tokens, seq_len, b0, milestones, batch_factor):
+    """A plain transcription of the released loop's batch rule (one batch at a time, no closed forms)."""
+    tokens, acc, k, steps = 0, float(b0), 0, 0
+    while tokens < total_tokens:
+        if k < len(milestones) and tokens >= milestones[k]:
+            acc *= batch_factor
+            k += 1
+        batch = math.floor(acc)
+        if batch % 32 == 1:
+            batch = math.ceil(acc)
+        tokens += batch * seq_len
+        steps += 1
+    return steps, tokens
+
+
+def test_released_grid_uses_the_manifest_factors_and_matches_the_logged_run():
+    # Logged (Seesaw Figure 2, 150M, B₀ = 256, β = √2): 10245 steps, 3 300 396 032 tokens — reproduced with the
+    # manifest's 1.4142135, not with the exact √2 (10243 steps, 3 300 284 416 tokens).
+    rows = released_grid(models=(("150M", 3.3e9),), main_batches=(256,), large_batches=())
+    row = next(r for r in rows if r["beta"] == 2**0.5)
+    assert (row["steps"], row["tokens"], row["batch_factor"]) == (10245, 3_300_396_032, 1.4142135)
+    exact = released_grid(models=(("150M", 3.3e9),), main_batches=(256,), large_batches=(), factors="exact")
+    row_exact = next(r for r in exact if r["beta"] == 2**0.5)
+    assert (row_exact["steps"], row_exact["tokens"]) == (10243, 3_300_284_416)
+    # Both against the transcription of the released loop, at every (α, β) and both factor sources.
+    milestones = released_milestones(int(3.3e9), 0.5)
+    for table in (rows, exact):
+        for r in table:
+            if r["group"] != "alpha_beta":
+                continue
+            assert (r["steps"], r["tokens"]) == _transcribed_released_steps(
+                int(3.3e9), 1024, 256, list(milestones), r["batch_factor"])
