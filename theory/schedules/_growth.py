@@ -19,6 +19,7 @@ from typing import Any, Mapping, Sequence
 
 from .._limits import MAX_EXACT_INTEGER, MAX_INT64, MAX_STAGES
 from .._validate import (
+    choice,
     describe,
     finite_real,
     flag,
@@ -28,6 +29,12 @@ from .._validate import (
     strict_real_array,
 )
 from ._schedule import Schedule
+
+#: How a stage of ``E`` epochs ends each epoch (``stage_epochs=``): ``"round_up"`` counts ``⌈E n / b⌉`` full
+#: batches per stage; ``"partial"`` takes ``⌈n / b⌉`` steps per epoch with a partial last batch, exactly ``E n``
+#: samples per stage (the released trainer's convention, arXiv 2508.05297).
+EPOCH_REMAINDERS = ("round_up", "partial")
+MAX_PARTIAL_EPOCHS = 100_000  # epochs × stages in "partial" mode (two segments per epoch)
 
 __all__ = ["exponential_growth", "polynomial_growth", "stage_schedule"]
 
@@ -62,7 +69,8 @@ def _stage_list(values: Any, name: str, *, minimum: float, strict: bool) -> list
 
 def _build_stages(lr_vals: list[float], b_vals: list[float], *, context: str, batch_name: str,
                   stage_steps: Any, stage_epochs: Any, dataset_size: Any, lr_cap: Any, batch_cap: Any,
-                  integer_batch: Any, label: Any, metadata: Any, extra_meta: dict | None = None) -> Schedule:
+                  integer_batch: Any, label: Any, metadata: Any, epoch_remainder: Any = "round_up",
+                  extra_meta: dict | None = None) -> Schedule:
     """Apply caps and rounding to per-stage values, count steps, and build the segment schedule.
 
     ``context`` names the caller's arguments in errors about the derived stage values; ``batch_name``
@@ -78,6 +86,9 @@ def _build_stages(lr_vals: list[float], b_vals: list[float], *, context: str, ba
         raise TypeError(f"label must be a string; got {describe(label)}")
     if (stage_steps is None) == (stage_epochs is None):
         raise ValueError("give exactly one of stage_steps= or stage_epochs=")
+    epoch_remainder = choice(epoch_remainder, "epoch_remainder", EPOCH_REMAINDERS)
+    if epoch_remainder == "partial" and stage_epochs is None:
+        raise ValueError("epoch_remainder='partial' counts stages in epochs: pass stage_epochs= and dataset_size=")
     lr_vals = [min(v, lr_cap) if lr_cap is not None else v for v in lr_vals]
     b_vals = [min(v, batch_cap) if batch_cap is not None else v for v in b_vals]
     for m, v in enumerate(lr_vals):
@@ -126,6 +137,9 @@ def _build_stages(lr_vals: list[float], b_vals: list[float], *, context: str, ba
             where = "stage_steps" if counting == "steps" else "stage_epochs, dataset_size"
             raise ValueError(f"the schedule would consume {total} samples, more than 2**63 − 1 ({where} and "
                              f"{batch_name} {context}); use fewer stages or steps, or integer_batch=False")
+    seg_lr, seg_b, seg_steps = lr_vals, b_vals, n_steps
+    if counting == "epochs" and epoch_remainder == "partial":
+        seg_lr, seg_b, seg_steps, n_steps = _partial_epochs(lr_vals, b_vals, stage_epochs, dataset_size)
     starts, acc = [], 0
     for k in n_steps:
         starts.append(acc)
@@ -134,11 +148,42 @@ def _build_stages(lr_vals: list[float], b_vals: list[float], *, context: str, ba
             "stage_steps": tuple(int(k) for k in n_steps), "stage_starts": tuple(starts),
             "lr_cap": lr_cap, "batch_cap": batch_cap}
     if counting == "epochs":
-        meta.update(stage_epochs=stage_epochs, dataset_size=dataset_size)
+        meta.update(stage_epochs=stage_epochs, dataset_size=dataset_size, epoch_remainder=epoch_remainder)
     meta.update(extra_meta or {})
     meta.update(metadata or {})
-    return Schedule.from_segments(lr_vals, b_vals, n_steps, label=label, metadata=meta,
+    return Schedule.from_segments(seg_lr, seg_b, seg_steps, label=label, metadata=meta,
                                   integer_batch=integer_batch)
+
+
+def _partial_epochs(lr_vals: list[float], b_vals: list[float], stage_epochs: Any,
+                    dataset_size: Any) -> tuple[list[float], list[float], list[int], list[int]]:
+    """Segments of stages of ``E`` whole epochs, each ``⌈n/b⌉`` steps with a partial last batch ``n − (⌈n/b⌉−1)b``.
+
+    Exactly ``E n`` samples per stage, as a data loader without ``drop_last`` draws them (the released
+    trainer of arXiv 2508.05297). Returns the segments and the steps per stage.
+    """
+    n = dataset_size
+    if not (float(n).is_integer() and float(stage_epochs).is_integer()):
+        raise ValueError(f"epoch_remainder='partial' needs whole numbers of epochs and samples; got "
+                         f"stage_epochs={describe(stage_epochs)}, dataset_size={describe(dataset_size)}")
+    n, epochs = int(n), int(stage_epochs)
+    if epochs * len(b_vals) > MAX_PARTIAL_EPOCHS:
+        raise ValueError(f"epoch_remainder='partial' builds one segment pair per epoch: stage_epochs × stages = "
+                         f"{epochs} × {len(b_vals)} exceeds {MAX_PARTIAL_EPOCHS}")
+    seg_lr, seg_b, seg_steps, per_stage = [], [], [], []
+    for lr, b in zip(lr_vals, b_vals):
+        if not float(b).is_integer():
+            raise ValueError(f"epoch_remainder='partial' needs whole-number batches (integer_batch=True); got {b!r}")
+        b = int(b)
+        full, rest = divmod(n, b)
+        pattern = [(lr, float(b), full)] if full else []
+        if rest:
+            pattern.append((lr, float(rest), 1))
+        for _ in range(epochs):
+            for seg in pattern:
+                seg_lr.append(seg[0]), seg_b.append(seg[1]), seg_steps.append(seg[2])
+        per_stage.append(epochs * (full + (1 if rest else 0)))
+    return seg_lr, seg_b, seg_steps, per_stage
 
 
 def stage_schedule(
@@ -153,6 +198,7 @@ def stage_schedule(
     integer_batch: bool = False,
     label: str = "",
     metadata: dict | None = None,
+    epoch_remainder: str = "round_up",
 ) -> Schedule:
     """A schedule held constant within stages, ``(lrs[m], batches[m])`` for stage ``m``.
 
@@ -171,6 +217,11 @@ def stage_schedule(
     label : str
     metadata : dict, optional
         Extra entries merged into the schedule's metadata.
+    epoch_remainder : {"round_up", "partial"}, default "round_up"
+        With ``stage_epochs``: ``"round_up"`` gives a stage ``⌈E n / b_m⌉`` full batches;
+        ``"partial"`` gives every epoch ``⌈n / b_m⌉`` steps, the last with the remaining
+        ``n − (⌈n/b_m⌉ − 1) b_m`` samples, so a stage consumes exactly ``E n`` samples (the released
+        trainer of arXiv 2508.05297; needs whole ``E``, ``n`` and batches).
 
     Returns
     -------
@@ -192,6 +243,11 @@ def stage_schedule(
     ([0.1, 0.1, 0.2, 0.2], [4.0, 4.0, 8.0, 8.0])
     >>> stage_schedule([0.1, 0.2], [4, 8], stage_epochs=1, dataset_size=16).batch.tolist()
     [4.0, 4.0, 4.0, 4.0, 8.0, 8.0]
+    >>> stage_schedule([0.1], [8], stage_epochs=2, dataset_size=20, integer_batch=True).batch.tolist()
+    [8, 8, 8, 8, 8]
+    >>> stage_schedule([0.1], [8], stage_epochs=2, dataset_size=20, integer_batch=True,
+    ...                epoch_remainder="partial").batch.tolist()
+    [8, 8, 4, 8, 8, 4]
     """
     lr_vals = _stage_list(lrs, "lrs", minimum=0.0, strict=True)
     b_vals = _stage_list(batches, "batches", minimum=1.0, strict=False)
@@ -200,7 +256,8 @@ def stage_schedule(
             f"lrs and batches must be non-empty and of equal length; got {len(lr_vals)} and {len(b_vals)}")
     return _build_stages(lr_vals, b_vals, context="", batch_name="batches[m]", stage_steps=stage_steps,
                          stage_epochs=stage_epochs, dataset_size=dataset_size, lr_cap=lr_cap, batch_cap=batch_cap,
-                         integer_batch=integer_batch, label=label, metadata=metadata)
+                         integer_batch=integer_batch, label=label, metadata=metadata,
+                         epoch_remainder=epoch_remainder)
 
 
 def exponential_growth(
@@ -263,7 +320,8 @@ def exponential_growth(
 def _grown(kw: dict, lr_vals: list[float], b_vals: list[float], context: str, batch_name: str,
            meta: dict) -> Schedule:
     options = {"stage_steps": None, "stage_epochs": None, "dataset_size": None, "lr_cap": None,
-               "batch_cap": None, "integer_batch": False, "label": "", "metadata": None}
+               "batch_cap": None, "integer_batch": False, "label": "", "metadata": None,
+               "epoch_remainder": "round_up"}
     unknown = sorted(set(kw) - set(options))
     if unknown:
         raise TypeError(f"unexpected keyword argument(s) {unknown}; known: {sorted(options)}")

@@ -183,3 +183,46 @@ def test_adaptive_rule_refuses_overflowing_stages_and_nan_norms():
         rule.next_stage(0, float("nan"))
     with pytest.raises(ValueError, match="steps must be ≤ MAX_STEP_ARRAY"):
         rule.run(Problem([1.0], [1.0]), 2**40)
+
+
+# ------------------------------------------------------------------ per-epoch remainder (issue #24 item 3)
+def _released_trainer_batches(lrs, batches, epochs, n):
+    """A plain transcription of the released trainer's loop (arXiv 2508.05297's code): per stage, per epoch, the
+    data loader yields batches of b samples and a last partial one (no drop_last)."""
+    out_lr, out_b = [], []
+    for lr, b in zip(lrs, batches):
+        for _ in range(epochs):
+            i = 0
+            while i < n:
+                out_lr.append(lr)
+                out_b.append(min(b, n - i))
+                i += b
+    return out_lr, out_b
+
+
+@settings(max_examples=40, deadline=None)
+@given(batches=st.lists(st.integers(1, 300), min_size=1, max_size=4), epochs=st.integers(1, 4),
+       n=st.integers(1, 2000))
+def test_partial_epochs_replay_the_released_trainer(batches, epochs, n):
+    lrs = [0.1 * (m + 1) for m in range(len(batches))]
+    s = stage_schedule(lrs, batches, stage_epochs=epochs, dataset_size=n, integer_batch=True,
+                       epoch_remainder="partial")
+    want_lr, want_b = _released_trainer_batches(lrs, batches, epochs, n)
+    assert s.batch.tolist() == want_b and s.lr.tolist() == pytest.approx(want_lr, rel=0, abs=0)
+    assert s.total_samples == epochs * n * len(batches)
+    assert list(s.metadata["stage_steps"]) == [epochs * math.ceil(n / b) for b in batches]
+    # The default rounds each stage up to whole batches: never fewer samples, never fewer steps per stage.
+    rounded = stage_schedule(lrs, batches, stage_epochs=epochs, dataset_size=n, integer_batch=True)
+    assert rounded.total_samples >= s.total_samples
+    assert all(k_r <= k_p for k_r, k_p in zip(rounded.metadata["stage_steps"], s.metadata["stage_steps"]))
+
+
+def test_partial_epochs_refuse_what_they_cannot_count():
+    with pytest.raises(ValueError, match="epoch_remainder='partial' counts stages in epochs"):
+        stage_schedule([0.1], [8], stage_steps=3, epoch_remainder="partial")
+    with pytest.raises(ValueError, match="whole numbers of epochs"):
+        stage_schedule([0.1], [8], stage_epochs=1.5, dataset_size=20, integer_batch=True, epoch_remainder="partial")
+    with pytest.raises(ValueError, match="whole-number batches"):
+        stage_schedule([0.1], [8.5], stage_epochs=1, dataset_size=20, epoch_remainder="partial")
+    with pytest.raises(ValueError, match="epoch_remainder must be one of"):
+        stage_schedule([0.1], [8], stage_epochs=1, dataset_size=20, epoch_remainder="drop")
