@@ -18,12 +18,18 @@ from typing import Any
 import numpy as np
 
 from .._limits import MAX_EXACT_INTEGER, MAX_STEP_ARRAY
-from .._validate import finite_real, flag, nonnegative_int, optional_positive_real, positive_int, positive_real
+from .._validate import choice, finite_real, flag, nonnegative_int, optional_positive_real, positive_int, positive_real
 from ..dynamics import Problem, controlled_risk
 from ..schedules._growth import float_power
 from ..schedules._schedule import Schedule
 
 __all__ = ["AdaptiveRule", "AdaptiveRun"]
+
+#: When the rule measures and switches (docs/math.md#adaptive-rule): ``"released"`` as the training loop of
+#: arXiv 2508.05302's code — the norm is measured before the check step's update and the new learning rate
+#: already applies to that step, the new batch from the next one; ``"after_update"`` measures after the check
+#: step and switches both from the next step.
+ORDERS = ("released", "after_update")
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,7 +42,9 @@ class AdaptiveRun:
     schedule : Schedule
         The realised per-step ``(η, b)``; ``expected_risk`` on it reproduces the run.
     check_steps : ndarray of int
-        Steps after which the gradient norm was measured.
+        The step count of each measured state: ``k·check_every − 1`` with ``order="released"`` (the
+        norm before the update of step ``k·check_every``), ``k·check_every`` with ``"after_update"``.
+        Either way a new learning rate applies from step ``check_steps + 1`` (1-based).
     gradient_norms : ndarray
         ``sqrt(Σλ²s)`` at those checks.
     thresholds : ndarray
@@ -54,7 +62,7 @@ class AdaptiveRun:
     >>> p = Problem.power_law(20, a=1.5, b=1.0, noise_variance=0.1)
     >>> run = AdaptiveRule(lr0=0.2, batch0=2, epsilon0=1.0, check_every=50).run(p, 200)
     >>> run.check_steps.tolist(), run.risk.shape
-    ([50, 100, 150, 200], (201,))
+    ([49, 99, 149, 199], (201,))
     """
 
     rule: "AdaptiveRule"
@@ -68,7 +76,7 @@ class AdaptiveRun:
 
     @property
     def switch_steps(self) -> np.ndarray:
-        """Steps after which the stage advanced."""
+        """The measured states' steps (:attr:`check_steps`) at which the stage advanced."""
         before = np.concatenate([[0], self.stages[:-1]])
         return self.check_steps[self.stages > before]
 
@@ -107,6 +115,13 @@ class AdaptiveRule:
         ``True`` (released): no stage advances once the batch is at ``batch_cap``. ``False`` is *not*
         the released rule: stages keep advancing, so ``η`` keeps growing by ``γ`` at the capped batch
         (and with a small cap the run eventually diverges).
+    order : {"released", "after_update"}, default "released"
+        When the rule measures and switches (steps numbered from 1; step ``t`` maps ``w_{t−1}`` to
+        ``w_t``). ``"released"``, as the training loop of arXiv 2508.05302's code: at every step
+        ``t = k·check_every`` the norm is measured at ``w_{t−1}``, before the update, and on a
+        trigger the new learning rate already applies to step ``t`` (the scheduler steps before the
+        optimizer) and the new batch from step ``t + 1`` (the loader's next batch).
+        ``"after_update"``: measured at ``w_t`` after step ``t``, both switch from step ``t + 1``.
 
     Raises
     ------
@@ -141,6 +156,7 @@ class AdaptiveRule:
     lr_cap: float | None = None
     integer_batch: bool = False
     freeze_at_cap: bool = True
+    order: str = "released"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lr0", positive_real(self.lr0, "lr0"))
@@ -153,6 +169,7 @@ class AdaptiveRule:
         object.__setattr__(self, "lr_cap", optional_positive_real(self.lr_cap, "lr_cap"))
         object.__setattr__(self, "integer_batch", flag(self.integer_batch, "integer_batch"))
         object.__setattr__(self, "freeze_at_cap", flag(self.freeze_at_cap, "freeze_at_cap"))
+        object.__setattr__(self, "order", choice(self.order, "order", ORDERS))
         if self.delta < 1:
             raise ValueError(f"delta must be ≥ 1 (the rule grows the batch); got {self.delta!r}")
         if self.batch_cap is not None and self.batch_cap < 1:
@@ -355,30 +372,51 @@ class AdaptiveRule:
         rule = self
         checks, norms, thresholds, stages = [], [], [], []
 
+        released = self.order == "released"
+        # The measured states: after k·check_every − 1 steps (released: before the update of step k·check_every)
+        # or after k·check_every steps.
+        offset = 1 if released else 0
+
         class Checks:
-            """The rule as the controller of the solver's loop: a chunk ends at every check."""
+            """The rule as the controller of the solver's loop: a chunk ends at every measured state."""
 
             stage = 0
             lr, batch = rule.stage_values(0)
+            pending_batch: float | None = None  # released order: the new batch waits one step
 
             def next_stop(self, step: int) -> int:
-                return (step // rule.check_every + 1) * rule.check_every
+                return ((step + offset) // rule.check_every + 1) * rule.check_every - offset
 
             def tables(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-                return np.full((1, stop - start), self.lr), np.full((1, stop - start), self.batch)
+                lrs, batches = np.full((1, stop - start), self.lr), np.full((1, stop - start), self.batch)
+                if self.pending_batch is not None:
+                    batches[0, 0] = self.pending_batch
+                    self.pending_batch = None
+                return lrs, batches
 
-            def observe(self, view: Any) -> None:
-                if view.step % rule.check_every:
-                    return
-                norm = math.sqrt(float(view.gradient_norm2[0]))
-                checks.append(view.step)
+            def check(self, step: int, norm2: float) -> None:
+                norm = math.sqrt(norm2)
+                checks.append(step)
                 norms.append(norm)
                 thresholds.append(rule.threshold(self.stage))
+                before = self.batch
                 self.stage = rule.next_stage(self.stage, norm)
                 stages.append(self.stage)
                 self.lr, self.batch = rule.stage_values(self.stage)
+                if released and self.batch != before:
+                    self.pending_batch = before
 
-        trajectory = controlled_risk(problem, steps, Checks(), label="adaptive", integer_batch=self.integer_batch,
+            def observe(self, view: Any) -> None:
+                if (view.step + offset) % rule.check_every:
+                    return
+                self.check(view.step, float(view.gradient_norm2[0]))
+
+        controller = Checks()
+        if released and rule.check_every == 1:  # the first measured state is the initial one
+            lam, m = problem.eigenvalues, problem.multiplicity
+            controller.check(0, float((m * lam**2) @ problem.initial_second_moment))
+
+        trajectory = controlled_risk(problem, steps, controller, label="adaptive", integer_batch=self.integer_batch,
                                      on_divergence=on_divergence)
         risk = trajectory.risk
         lrs, batches = trajectory.schedule.step_arrays()

@@ -91,10 +91,11 @@ def test_adaptive_rule_reproduces_the_exact_solver_and_switches_correctly():
         assert thr == pytest.approx(rule.threshold(stages[k]))
         assert (stages[k + 1] == stages[k] + 1) == (norm <= thr and not rule.frozen(stages[k]))
     assert run.switch_steps.size >= 2
-    # Within a stage the schedule holds the stage's values, capped.
+    # Within a stage the schedule holds the stage's values, capped: the rate from the step after the measured
+    # state, the batch one step later (the released order, docs/math.md#adaptive-rule).
     for k, step in enumerate(run.check_steps[:-1]):
         lr, batch = rule.stage_values(stages[k + 1])
-        assert run.schedule.lr[step] == pytest.approx(lr) and run.schedule.batch[step] == pytest.approx(batch)
+        assert run.schedule.lr[step] == pytest.approx(lr) and run.schedule.batch[step + 1] == pytest.approx(batch)
     assert run.schedule.batch.max() <= 256 and run.schedule.lr.max() <= 1.0
 
 

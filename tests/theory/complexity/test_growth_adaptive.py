@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ramplab.theory import AdaptiveRule, Problem
 
@@ -114,3 +116,63 @@ def test_threshold_does_not_depend_on_the_rate():
     assert AdaptiveRule(batch_cap=None, delta=1.0).threshold(10_000) == 0.5
     with pytest.raises(ValueError, match="batch0 \\* delta"):  # the batch itself overflows: that is real
         AdaptiveRule(batch_cap=None).threshold(10_000)
+
+
+# ------------------------------------------------------------------ the released order (issue #24 item 2)
+def _released_loop(problem, rule, steps):
+    """A plain transcription of arXiv 2508.05302's training loop on the expected dynamics: at every step
+    t = k·check_every the full-gradient norm is measured *before* the update; on a trigger the scheduler steps
+    first (the new learning rate applies to step t) and the loader's next batch has the new size (step t + 1)."""
+    lam, s = problem.eigenvalues, problem.initial_second_moment.copy()
+    kex, noise = problem.kurtosis - 2.0, problem.noise_variance
+    stage, lrs, batches, switches = 0, [], [], []
+    lr, batch = rule.stage_values(0)
+    for t in range(1, steps + 1):
+        next_batch = batch
+        if t % rule.check_every == 0:
+            norm = math.sqrt(float(np.sum(lam**2 * s)))
+            new = rule.next_stage(stage, norm)
+            if new != stage:
+                stage = new
+                switches.append(t - 1)
+                lr, next_batch = rule.stage_values(stage)
+        q = float(np.sum(lam * s))
+        x = lr * lam
+        s = (1.0 - x * (2.0 - (1.0 + kex / batch) * x)) * s + lr * lr / batch * (q + noise) * lam
+        lrs.append(lr)
+        batches.append(batch)
+        batch = next_batch
+    return np.array(lrs), np.array(batches), switches, 0.5 * float(np.sum(lam * s))
+
+
+@settings(max_examples=25, deadline=None)
+@given(check=st.integers(1, 40), epsilon0=st.floats(0.05, 2.0), delta=st.sampled_from([1.5, 2.0]),
+       integer=st.booleans())
+def test_released_order_replays_the_released_training_loop(check, epsilon0, delta, integer):
+    p = Problem.power_law(20, a=1.5, b=1.0, noise_variance=0.3)
+    rule = AdaptiveRule(lr0=0.1, batch0=4, gamma=1.3, delta=delta, epsilon0=epsilon0, check_every=check,
+                        batch_cap=64, lr_cap=1.0, integer_batch=integer)
+    run = rule.run(p, 400)
+    lrs, batches, switches, final = _released_loop(p, rule, 400)
+    got_lr, got_b = run.schedule.step_arrays()
+    np.testing.assert_array_equal(got_lr, lrs)
+    np.testing.assert_array_equal(got_b, batches)
+    assert run.switch_steps.tolist() == switches
+    assert run.risk[-1] == pytest.approx(final, rel=1e-12)
+
+
+def test_the_two_orders_differ_by_one_step_per_switch():
+    # Same rule, both orders: "after_update" checks one step later and switches the batch with the rate.
+    p = Problem.power_law(30, a=1.5, b=1.0, noise_variance=0.2)
+    kw = dict(lr0=0.1, batch0=4, gamma=1.4, delta=2.0, epsilon0=0.6, check_every=50, batch_cap=256, lr_cap=1.0)
+    released = AdaptiveRule(**kw).run(p, 1500)
+    after = AdaptiveRule(**kw, order="after_update").run(p, 1500)
+    assert released.check_steps.tolist() == [t - 1 for t in after.check_steps.tolist()]
+    lr, batch = released.schedule.step_arrays()
+    for s in released.switch_steps:  # rate from step s + 1, batch from step s + 2 (1-based)
+        assert lr[s] > lr[s - 1] and batch[s] == batch[s - 1] and batch[s + 1] > batch[s]
+    lr_a, batch_a = after.schedule.step_arrays()
+    for s in after.switch_steps:
+        assert lr_a[s] > lr_a[s - 1] and batch_a[s] > batch_a[s - 1]
+    with pytest.raises(ValueError, match="order must be one of"):
+        AdaptiveRule(order="before")

@@ -395,7 +395,8 @@ def _register_growth() -> None:
            "integer_batch": "flag"}, o_polynomial)
 
     rule_valid = {"lr0": 0.1, "batch0": 8.0, "gamma": 1.4, "delta": 2.0, "epsilon0": 0.5, "check_every": 10,
-                  "batch_cap": 4096.0, "lr_cap": None, "integer_batch": False, "freeze_at_cap": True}
+                  "batch_cap": 4096.0, "lr_cap": None, "integer_batch": False, "freeze_at_cap": True,
+                  "order": "released"}
 
     def o_rule(r, kw):
         for k in ("lr0", "gamma", "epsilon0"):
@@ -410,12 +411,13 @@ def _register_growth() -> None:
                 assert math.floor(real(kw["batch_cap"])) >= math.ceil(real(kw["batch0"]))
         flag(kw["integer_batch"])
         assert r.freeze_at_cap == flag(kw["freeze_at_cap"])
+        assert r.order == choice(kw["order"], ("released", "after_update"))
         assert r.lr0 == real(kw["lr0"]) and r.check_every == integer(kw["check_every"])
 
     entry(f"{M}:AdaptiveRule", growth.AdaptiveRule, rule_valid,
           {"lr0": "real", "batch0": "real", "gamma": "real", "delta": "real", "epsilon0": "real",
            "check_every": "int", "batch_cap": "real", "lr_cap": "real", "integer_batch": "flag",
-           "freeze_at_cap": "flag"}, o_rule)
+           "freeze_at_cap": "flag", "order": "choice"}, o_rule)
 
     def rule_values(stage):
         m = integer(stage)
@@ -460,7 +462,8 @@ def _register_growth() -> None:
     def o_run(r, kw):
         p = problem_of(kw["problem"])
         steps = integer(kw["steps"])
-        rule = growth.AdaptiveRule(lr0=0.2, batch0=2, epsilon0=1.0, check_every=5)
+        # The "after_update" order (test_growth_adaptive.py transcribes the released one).
+        rule = growth.AdaptiveRule(lr0=0.2, batch0=2, epsilon0=1.0, check_every=5, order="after_update")
         lam = [float(x) for x in p.eigenvalues]
         stage, lrs, bs = 0, [], []
         s = [float(x) for x in p.initial_second_moment]
@@ -479,7 +482,8 @@ def _register_growth() -> None:
         finite(r.risk, nonnegative=True)
 
     entry(f"{M}:AdaptiveRule.run",
-          lambda **kw: growth.AdaptiveRule(lr0=0.2, batch0=2, epsilon0=1.0, check_every=5).run(**kw),
+          lambda **kw: growth.AdaptiveRule(lr0=0.2, batch0=2, epsilon0=1.0, check_every=5,
+                                           order="after_update").run(**kw),
           lambda: {"problem": P, "steps": 40}, {"problem": "problem", "steps": "int"}, o_run, (DivergenceError,))
 
     def o_grid(r, kw):
