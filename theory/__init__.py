@@ -95,8 +95,10 @@ from .schedules import (
     WSD,
     Constant,
     Cosine,
+    InverseSqrt,
     Linear,
     LRShape,
+    PowerDecay,
     ReleasedRun,
     Schedule,
     Segments,
@@ -141,7 +143,7 @@ __all__ = [
     # backend
     "BACKENDS", "backend_name", "cupy_available", "resolve_backend", "to_numpy",
     # schedules: learning-rate shapes and schedules
-    "LRShape", "Constant", "StepDecay", "Linear", "Cosine", "WarmupCosine", "WSD", "Schedule", "Segments",
+    "LRShape", "Constant", "StepDecay", "Linear", "Cosine", "WarmupCosine", "WSD", "InverseSqrt", "PowerDecay", "Schedule", "Segments",
     # schedules: (α, β) families
     "RELEASED_ALPHA_BETA", "family_invariant", "family_member", "family_members", "phase_schedule",
     "satisfies_ramp_bound",

@@ -5,7 +5,8 @@ them are private:
 
 - learning-rate shapes as functions of samples (``docs/math.md#lr-shapes``): :class:`LRShape`,
   :class:`Constant`, :class:`StepDecay`, :class:`Linear`, :class:`Cosine`, :class:`WarmupCosine`,
-  :class:`WSD`;
+  :class:`WSD` (linear, cosine and ``1 − √`` cooldowns), :class:`InverseSqrt` (rsqrt with warmup, or
+  constant-then-``1/√t``), :class:`PowerDecay` (``(1 − τ/D)^p``);
 - :class:`Schedule`, the step ↔ sample mapping, and its :class:`Segments` (``docs/math.md#schedules``);
 - the (α, β) phase families (``docs/math.md#equivalence``);
 - the Seesaw scheduler and its phase values (``docs/math.md#seesaw-rule``);
@@ -25,7 +26,7 @@ from ._families import (
     satisfies_ramp_bound,
 )
 from ._growth import exponential_growth, polynomial_growth, stage_schedule
-from ._lr_shapes import WSD, Constant, Cosine, Linear, LRShape, StepDecay, WarmupCosine
+from ._lr_shapes import WSD, Constant, Cosine, InverseSqrt, Linear, LRShape, PowerDecay, StepDecay, WarmupCosine
 from ._released import (
     RELEASED_MANIFEST_FACTORS,
     RELEASED_MODELS,
@@ -50,7 +51,7 @@ from ._serial_steps import continuous_serial_steps, phase_serial_steps, seesaw_s
 
 __all__ = [
     # learning-rate shapes and schedules
-    "LRShape", "Constant", "StepDecay", "Linear", "Cosine", "WarmupCosine", "WSD",
+    "LRShape", "Constant", "StepDecay", "Linear", "Cosine", "WarmupCosine", "WSD", "InverseSqrt", "PowerDecay",
     "Schedule", "Segments",
     # (α, β) families
     "RELEASED_ALPHA_BETA", "family_invariant", "family_member", "family_members", "phase_schedule",

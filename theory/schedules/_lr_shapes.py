@@ -24,7 +24,7 @@ import numpy as np
 
 from .._validate import choice, finite_real
 
-__all__ = ["Constant", "Cosine", "LRShape", "Linear", "StepDecay", "WarmupCosine", "WSD"]
+__all__ = ["Constant", "Cosine", "InverseSqrt", "LRShape", "Linear", "PowerDecay", "StepDecay", "WarmupCosine", "WSD"]
 
 
 @dataclass(frozen=True)
@@ -729,3 +729,163 @@ class WSD(LRShape):
             out += dfrac * _floored_primitive((u - stable_end) / dfrac, self.floor, self.decay)
         return out
 
+
+
+@dataclass(frozen=True)
+class InverseSqrt(LRShape):
+    """Linear warmup, an optional constant stretch, then ``η_0 sqrt(τ_s/τ)``: the inverse-square-root schedule.
+
+    With ``s = warmup_fraction + constant_fraction`` and ``u = τ/D``: the warmup rises linearly from
+    ``warmup_start · η_0`` to ``η_0`` over ``[0, w]``, the rate stays ``η_0`` on ``[w, s]`` and is
+    ``η_0 sqrt(s/u)`` after. ``constant_fraction = 0`` is the Transformer's rsqrt schedule with
+    warmup (Vaswani et al. 2017); ``warmup_fraction = 0`` is constant-then-``1/√t``
+    (docs/math.md#lr-shapes).
+
+    Parameters
+    ----------
+    peak : float
+        ``η_0 > 0``, the largest learning rate.
+    total_samples : float
+        The horizon in samples (``> 0``).
+    warmup_fraction, constant_fraction : float, default 0.0 and 0.0
+        Fractions of the horizon in warmup and at the constant peak; their sum ``s`` must lie in
+        ``(0, 1]`` (the decay ``sqrt(s/u)`` needs ``s > 0``).
+    warmup_start : float, default 0.1
+        The warmup starts at ``warmup_start · η_0``.
+
+    Raises
+    ------
+    ValueError
+        For fractions outside ``[0, 1]`` or with ``s = 0`` or ``s > 1``.
+
+    Examples
+    --------
+    >>> s = InverseSqrt(1.0, 100, warmup_fraction=0.04)
+    >>> s([0, 2, 4, 16, 100]).round(6).tolist()
+    [0.1, 0.55, 1.0, 0.5, 0.2]
+    >>> s.crossing(0.5), InverseSqrt(1.0, 100, constant_fraction=0.25).crossing(0.5)
+    (16.0, 100.0)
+    """
+
+    warmup_fraction: float = 0.0
+    constant_fraction: float = 0.0
+    warmup_start: float = 0.1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        w = _fraction(self.warmup_fraction, "warmup_fraction")
+        c = _fraction(self.constant_fraction, "constant_fraction")
+        if not 0.0 < w + c <= 1.0:
+            raise ValueError(f"warmup_fraction + constant_fraction must lie in (0, 1] (the decay sqrt(s/u) starts at "
+                             f"s = their sum); got {w!r} + {c!r}")
+        object.__setattr__(self, "warmup_fraction", w)
+        object.__setattr__(self, "constant_fraction", c)
+        object.__setattr__(self, "warmup_start", _fraction(self.warmup_start, "warmup_start"))
+
+    @property
+    def warmup_samples(self) -> float:
+        return self.warmup_fraction * self.total_samples
+
+    @property
+    def _start(self) -> float:
+        return self.warmup_fraction + self.constant_fraction
+
+    def _rate(self, u: np.ndarray) -> np.ndarray:
+        w, s = self.warmup_fraction, self._start
+        warm = self.warmup_start + (1.0 - self.warmup_start) * _ramp(u, 0.0, w)
+        decay = np.sqrt(s / np.maximum(u, s))
+        return self.peak * np.where(u < w, warm, decay)
+
+    def _rate1(self, u: float) -> float:
+        w, s = self.warmup_fraction, self._start
+        if u < w:
+            return self.peak * (self.warmup_start + (1.0 - self.warmup_start) * _ramp1(u, 0.0, w))
+        return self.peak * math.sqrt(s / max(u, s))
+
+    def _flat_end(self, u: float) -> float:
+        w, s = self.warmup_fraction, self._start
+        if u < w:
+            return w if self.warmup_start == 1.0 else u
+        return s if u < s else u
+
+    def _kinks(self) -> tuple[float, ...]:
+        return (self.warmup_fraction, self._start)
+
+    def _crossing_fraction(self, ell: float) -> float:
+        if ell * (1.0 + _LEVEL_RTOL) >= 1.0:
+            return self.warmup_fraction
+        u = self._start / (ell * ell)
+        # Within the level's relative slack of the horizon counts as reached there.
+        return u if u <= 1.0 else (1.0 if self._rate1(1.0) <= ell * (1.0 + _LEVEL_RTOL) * self.peak else math.inf)
+
+    def _primitive(self, u: float) -> float:
+        w, s = self.warmup_fraction, self._start
+        if u <= w:
+            return _warmup_primitive(u, w, self.warmup_start)
+        out = _warmup_primitive(w, w, self.warmup_start) + (min(u, s) - w)
+        if u > s:
+            out += 2.0 * math.sqrt(s) * (math.sqrt(u) - math.sqrt(s))
+        return out
+
+
+@dataclass(frozen=True)
+class PowerDecay(LRShape):
+    """Polynomial decay ``η_0 (final + (1 − final)(1 − τ/D)^p)``.
+
+    ``power = 1`` is :class:`Linear`; ``power = 2`` the quadratic decay of many trainers
+    (docs/math.md#lr-shapes).
+
+    Parameters
+    ----------
+    peak : float
+        ``η_0 > 0``, the largest learning rate.
+    total_samples : float
+        The horizon in samples (``> 0``).
+    power : float, default 1.0
+        ``p > 0``.
+    final : float, default 0.0
+        Final rate as a fraction of the peak, in ``[0, 1]``.
+
+    Raises
+    ------
+    ValueError
+        For ``power ≤ 0`` or not finite, or ``final`` outside ``[0, 1]``.
+
+    Examples
+    --------
+    >>> s = PowerDecay(1.0, 100, power=2.0)
+    >>> s([0, 50, 100]).tolist(), s.crossing(0.25), round(s.integral(), 12)   # ∫(1 − u)² = 1/3
+    ([1.0, 0.25, 0.0], 50.0, 33.333333333333)
+    """
+
+    power: float = 1.0
+    final: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        p = finite_real(self.power, "power")
+        if p <= 0:
+            raise ValueError(f"power must be positive; got {p!r}")
+        object.__setattr__(self, "power", p)
+        object.__setattr__(self, "final", _fraction(self.final, "final"))
+
+    def _rate(self, u: np.ndarray) -> np.ndarray:
+        return self.peak * (self.final + (1.0 - self.final) * (1.0 - u) ** self.power)
+
+    def _rate1(self, u: float) -> float:
+        return self.peak * (self.final + (1.0 - self.final) * (1.0 - u) ** self.power)
+
+    def _flat_end(self, u: float) -> float:
+        return 1.0 if self.final == 1.0 else u
+
+    def _crossing_fraction(self, ell: float) -> float:
+        if ell * (1.0 + _LEVEL_RTOL) >= 1.0:
+            return 0.0
+        if ell * (1.0 + _LEVEL_RTOL) < self.final:
+            return math.inf
+        x = min(max((ell - self.final) / (1.0 - self.final), 0.0), 1.0)
+        return 1.0 - x ** (1.0 / self.power)
+
+    def _primitive(self, u: float) -> float:
+        p = self.power
+        return self.final * u + (1.0 - self.final) * (1.0 - (1.0 - u) ** (p + 1.0)) / (p + 1.0)

@@ -538,6 +538,30 @@ def _register_shapes() -> None:
           {**shape_kinds, "warmup_fraction": "real", "decay_fraction": "real", "floor": "real", "decay": "choice",
            "warmup_start": "real"}, o_wsd)
 
+    def o_rsqrt(r, kw):
+        w, c, start = frac(kw["warmup_fraction"]), frac(kw["constant_fraction"]), frac(kw["warmup_start"])
+        s = w + c
+        assert 0 < s <= 1, f"accepted warmup_fraction + constant_fraction = {s!r}"
+
+        def rate(u):
+            if u < w:
+                return start + (1.0 - start) * u / w
+            return math.sqrt(s / max(u, s))
+
+        check(r, kw, rate)
+
+    entry(f"{M}:InverseSqrt", lr_shapes.InverseSqrt,
+          {"peak": 0.5, "total_samples": 100.0, "warmup_fraction": 0.05, "constant_fraction": 0.1, "warmup_start": 0.1},
+          {**shape_kinds, "warmup_fraction": "real", "constant_fraction": "real", "warmup_start": "real"}, o_rsqrt)
+
+    def o_power(r, kw):
+        p, f = real(kw["power"]), frac(kw["final"])
+        assert p > 0 and math.isfinite(p), f"accepted power={p!r}"
+        check(r, kw, lambda u: f + (1.0 - f) * (1.0 - u) ** p)
+
+    entry(f"{M}:PowerDecay", lr_shapes.PowerDecay, {"peak": 0.5, "total_samples": 100.0, "power": 2.0, "final": 0.1},
+          {**shape_kinds, "power": "real", "final": "real"}, o_power)
+
     LIN = lr_shapes.Linear(1.0, 8.0, final=0.0)
 
     def o_call(r, kw):

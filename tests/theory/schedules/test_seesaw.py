@@ -10,6 +10,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ramplab.theory.schedules import (
+    InverseSqrt,
+    PowerDecay,
     WSD,
     Cosine,
     Linear,
@@ -33,7 +35,12 @@ def bases(draw, whole=False):
     """Non-increasing-after-warmup bases over a horizon of 10^3 … 2·10^5 samples."""
     total = float(draw(st.integers(1_000, 200_000))) if whole else draw(st.floats(1e3, 2e5))
     peak = draw(st.floats(1e-3, 2.0))
-    kind = draw(st.sampled_from(["linear", "cosine", "quarter", "warmup", "wsd", "step"]))
+    kind = draw(st.sampled_from(["linear", "cosine", "quarter", "warmup", "wsd", "step", "rsqrt", "power"]))
+    if kind == "rsqrt":  # issue #24: inverse square root with warmup, or constant-then-1/√t
+        w = draw(st.floats(0.0, 0.3))
+        return InverseSqrt(peak, total, warmup_fraction=w, constant_fraction=draw(st.floats(0.0 if w > 0.01 else 0.05, 0.5)))
+    if kind == "power":
+        return PowerDecay(peak, total, power=draw(st.floats(0.3, 4.0)), final=draw(fractions))
     if kind == "linear":
         return Linear(peak, total, final=draw(fractions))
     if kind in ("cosine", "quarter"):

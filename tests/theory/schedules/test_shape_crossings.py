@@ -13,7 +13,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ramplab.theory.schedules import WSD, Constant, Cosine, Linear, LRShape, StepDecay, WarmupCosine
+from ramplab.theory.schedules import (
+    WSD,
+    Constant,
+    Cosine,
+    InverseSqrt,
+    Linear,
+    LRShape,
+    PowerDecay,
+    StepDecay,
+    WarmupCosine,
+)
 
 fractions = st.floats(0.0, 0.95)
 
@@ -22,7 +32,14 @@ fractions = st.floats(0.0, 0.95)
 def shapes(draw):
     total = draw(st.floats(1.0, 1e9))
     peak = draw(st.floats(1e-3, 10.0))
-    kind = draw(st.sampled_from(["constant", "step", "linear", "cosine", "quarter", "warmup", "wsd"]))
+    kind = draw(st.sampled_from(["constant", "step", "linear", "cosine", "quarter", "warmup", "wsd", "rsqrt",
+                                 "power"]))
+    if kind == "rsqrt":
+        w = draw(st.floats(0.0, 0.5))
+        c = draw(st.floats(0.0 if w > 1e-6 else 0.01, 0.5))
+        return InverseSqrt(peak, total, warmup_fraction=w, constant_fraction=c, warmup_start=draw(fractions))
+    if kind == "power":
+        return PowerDecay(peak, total, power=draw(st.floats(0.2, 5.0)), final=draw(fractions))
     if kind == "constant":
         return Constant(peak, total)
     if kind == "step":
