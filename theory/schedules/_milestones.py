@@ -156,10 +156,12 @@ def cap_count(b0: float, f: float, p: float, cap: float | None) -> float:
 
 
 class PhaseValues:
-    """Real batch ``B_k = B_0 f^{p j_k}`` and rate ``η_k = η_0 f^{−(1−p/2) j_k − (k − j_k)}``."""
+    """Real batch ``B_k = B_0 f^{p j_k}`` and rate ``η_k = η_0 f^{−q j_k − (k − j_k)}``, ``q = 1 − p/2`` by default."""
 
-    def __init__(self, peak: float, b0: float, f: float, p: float, cap: float | None) -> None:
+    def __init__(self, peak: float, b0: float, f: float, p: float, cap: float | None,
+                 q: float | None = None) -> None:
         self.peak, self.b0, self.f, self.p = peak, b0, f, p
+        self.q = 1.0 - 0.5 * p if q is None else q
         self.j_cap = cap_count(b0, f, p, cap)
 
     def batch(self, k: int) -> float:
@@ -172,4 +174,4 @@ class PhaseValues:
     def lr(self, k: int) -> float:
         k = float(k)
         j = min(k, self.j_cap)
-        return self.peak * self.f ** (-(1.0 - 0.5 * self.p) * j - (k - j))
+        return self.peak * self.f ** (-self.q * j - (k - j))

@@ -438,6 +438,7 @@ def seesaw_schedule(
     batch_cap: float | None = None,
     rounding: str = "exact",
     remainder: str = "merge",
+    lr_power: float | None = None,
     label: str = "",
 ) -> Schedule:
     """The Seesaw (or ``p``-family) transform of ``base`` at discretisation factor ``factor``.
@@ -463,6 +464,12 @@ def seesaw_schedule(
         learning rate by the full ``f``.
     rounding : {"exact", "floor", "nearest", "released"}
         Batch rounding policy (module docstring). ``"exact"`` returns real batches.
+    lr_power : float, optional
+        ``q``: the rate is multiplied by ``f^{−q}`` at each milestone the batch takes, so one
+        milestone is the ``(α, β) = (f^q, f^p)`` step of docs/math.md#equivalence. The default
+        ``1 − p/2`` keeps the NSGD temperature ``η/√B`` on the base's staircase (Seesaw for
+        ``p = 1``); ``p=1, lr_power=0`` is Seesaw's "fixed LR" arm ``(1, f)`` (the rate held, the
+        batch × ``f``), which leaves that staircase.
     remainder : {"merge", "separate"}, default "merge"
         The last step takes the samples that remain. ``"merge"``: when they are fewer than the
         previous step's batch, they join that step, whose batch then lies between one and two times
@@ -475,7 +482,8 @@ def seesaw_schedule(
     Returns
     -------
     Schedule
-        With metadata ``kind="seesaw"``, ``base``, ``factor``, ``p``, ``batch_cap``, ``rounding``, ``remainder``,
+        With metadata ``kind="seesaw"``, ``base``, ``factor``, ``p``, ``lr_power`` (the ``q`` used),
+        ``batch_cap``, ``rounding``, ``remainder``,
         ``initial_batch``, ``milestone_count``, ``milestones`` (a tuple of sample counts; ``None``
         beyond 65536 milestones), ``phase_runs`` (``(phase, steps)`` int64 arrays: the phase index
         of each run of steps) and ``phase_of_step`` (phase index of every step; ``None`` beyond
@@ -514,6 +522,7 @@ def seesaw_schedule(
     f, p = check_factor(factor), check_p(p)
     rounding = choice(rounding, "rounding", ROUNDINGS)
     remainder = choice(remainder, "remainder", REMAINDERS)
+    q = None if lr_power is None else finite_real(lr_power, "lr_power")
     b0 = finite_real(initial_batch, "initial_batch", minimum=1.0)
     cap = check_cap(batch_cap, b0)
     if not isinstance(label, str):
@@ -522,7 +531,7 @@ def seesaw_schedule(
     _check_step_count(total, b0)
     ms = Milestones(base, f, MIN_LEVEL)
     last = ms.count  # phases 0 … last; phase k ends at τ_{k+1} (the last at the horizon)
-    values = PhaseValues(base.peak, b0, f, p, cap)
+    values = PhaseValues(base.peak, b0, f, p, cap, q)
     warm_end = base.warmup_samples
 
     def phase_end(k: int) -> float:
@@ -574,7 +583,7 @@ def seesaw_schedule(
     phase_of_step = np.repeat(phase, steps) if n_steps <= _LISTED_STEPS else None
     for arr in (phase, steps) + ((phase_of_step,) if phase_of_step is not None else ()):
         arr.flags.writeable = False
-    meta = {"kind": "seesaw", "base": base, "factor": f, "p": p, "batch_cap": batch_cap,
+    meta = {"kind": "seesaw", "base": base, "factor": f, "p": p, "lr_power": values.q, "batch_cap": batch_cap,
             "rounding": rounding, "remainder": remainder, "initial_batch": b0, "milestone_count": ms.count,
             "milestones": tuple(ms.listed().tolist()) if ms.count <= _LISTED_MILESTONES else None,
             "phase_runs": (phase, steps), "phase_of_step": phase_of_step}

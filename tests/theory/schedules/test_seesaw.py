@@ -289,3 +289,26 @@ def test_merged_remainder_is_documented_and_bounded_by_twice_the_phase_batch():
     assert merged.batch[-1] < 2 * 16
     with pytest.raises(ValueError, match="remainder must be one of"):
         seesaw_schedule(base, 4, 2.0, remainder="drop")
+
+
+@settings(max_examples=30)
+@given(base=bases(whole=True), b0=st.integers(1, 64), f=factors, q=st.floats(-0.5, 1.5))
+def test_lr_power_sets_the_rate_cut_per_milestone_and_keeps_the_batches(base, b0, f, q):
+    # (α, β) = (f^q, f): the batches (hence the serial steps) are Seesaw's; the rate after the warmup is
+    # η₀ f^{−q k} in phase k (issue #24 item 4: q = 0 is the paper's "fixed LR" arm (1, f)).
+    seesaw = seesaw_schedule(base, b0, f, rounding="floor")
+    other = seesaw_schedule(base, b0, f, rounding="floor", lr_power=q)
+    assert np.array_equal(other.batch, seesaw.batch) and other.serial_steps == seesaw.serial_steps
+    phases = other.metadata["phase_of_step"]
+    after = other.samples_before >= base.warmup_samples
+    want = base.peak * f ** (-q * phases[after].astype(float))
+    np.testing.assert_allclose(other.lr[after], want, rtol=1e-12)
+    assert other.metadata["lr_power"] == q and seesaw.metadata["lr_power"] == 0.5
+
+
+def test_fixed_lr_arm_holds_the_rate():
+    base = Linear(1.0, 4096.0)
+    fixed = seesaw_schedule(base, 8, 2.0, rounding="floor", lr_power=0.0)
+    assert np.all(fixed.lr == 1.0) and fixed.batch[-2] > 8
+    with pytest.raises(ValueError, match="lr_power"):
+        seesaw_schedule(base, 8, 2.0, lr_power=float("nan"))
