@@ -46,6 +46,8 @@ from .dynamics import (
     UniformAverage,
     equivalence_report,
     expected_risk,
+    power_law_random_features,
+    sketched_problem,
     gradient_second_moment,
     heavy_ball_momentum_of_torch_sgd,
     is_stable,
@@ -134,7 +136,8 @@ __all__ = [
     # numerics
     "Numerics",
     # dynamics
-    "Problem", "expected_risk", "RiskTrajectory", "DivergenceError", "SolverState",
+    "Problem", "expected_risk", "RiskTrajectory", "DivergenceError", "SolverState", "sketched_problem",
+    "power_law_random_features",
     "second_moment_step", "gradient_second_moment", "spectral_groups", "SpectralGrouping",
     "is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment", "Averaging",
     "UniformAverage", "TailAverage", "ExponentialAverage",

@@ -4,7 +4,8 @@ Layered (docs/design.md, "The exact core"); every module is private and its publ
 re-exported here:
 
 - ``_problem`` — :class:`Problem`, the spectrum, initial second moments and label noise
-  (``docs/math.md#noisy-linear-regression``);
+  (``docs/math.md#noisy-linear-regression``); ``_sketched`` — problems built from a Gaussian sketch:
+  :func:`sketched_problem`, :func:`power_law_random_features` (``docs/math.md#sketched-problems``);
 - ``_step`` — every per-coordinate update, written once (SGD/NSGD, the averaging moments,
   heavy ball's moments): :func:`second_moment_step`, :func:`momentum_moment_step`,
   :func:`gradient_second_moment` (``docs/math.md#sgd-second-moment-recursion``);
@@ -23,7 +24,7 @@ re-exported here:
 
 Dependency order (no cycles): ``_problem`` → ``_step`` → ``_kernels`` → ``_state`` → ``_loop`` →
 ``_trajectory`` → ``_solver`` → ``_compression`` → ``_risk`` → ``_equivalence``; ``_averaging``,
-``_momentum`` and ``_stability`` depend only on ``_problem`` / ``_step``.
+``_momentum``, ``_stability`` and ``_sketched`` depend only on ``_problem`` / ``_step``.
 """
 
 from ._averaging import Averaging, ExponentialAverage, TailAverage, UniformAverage, resolve_average
@@ -33,6 +34,7 @@ from ._loop import Controller, LoopView, initial_state, step_tables
 from ._momentum import heavy_ball_momentum_of_torch_sgd, is_stable_with_momentum, momentum_stability_limit
 from ._problem import Problem
 from ._risk import expected_risk
+from ._sketched import power_law_random_features, sketched_problem
 from ._solver import controlled_risk
 from ._stability import is_stable, spectral_radius, stationary_risk, stationary_second_moment
 from ._state import SolverState
@@ -45,7 +47,7 @@ __all__ = [
     "EquivalenceReport", "equivalence_report", "risk_ratio",
     "Controller", "LoopView", "controlled_risk", "initial_state", "step_tables",
     "heavy_ball_momentum_of_torch_sgd", "is_stable_with_momentum", "momentum_stability_limit",
-    "Problem", "expected_risk",
+    "Problem", "expected_risk", "power_law_random_features", "sketched_problem",
     "is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment",
     "SolverState",
     "gradient_second_moment", "momentum_moment_step", "second_moment_step",

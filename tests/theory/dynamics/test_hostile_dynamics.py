@@ -168,6 +168,39 @@ def _register_problem() -> None:
           {"covariance": "vector", "initial_error": "vector", "noise_variance": "real", "kurtosis": "real"},
           o_from_cov)
 
+    def o_sketched(r, kw):
+        lam, w = vector(kw["eigenvalues"]), vector(kw["target"])
+        assert lam.ndim == 1 and lam.shape == w.shape and np.all(lam > 0), f"accepted {lam!r}, {w!r}"
+        m = integer(kw["features"])
+        assert 1 <= m <= lam.size
+        sigma2 = real(kw["noise_variance"])
+        assert sigma2 >= 0
+        integer(kw["seed"])
+        assert r.dimension == m
+        # Rotation-invariant: tr H_S = tr(SᵀHS), and the noise is σ² plus a non-negative approximation error.
+        close(r.noise_variance, sigma2 + r.metadata["approximation_error"], 1e-12, "noise")
+        assert r.metadata["approximation_error"] >= 0
+        finite(r.eigenvalues, nonnegative=True)
+
+    entry(f"{M}:sketched_problem", lambda **kw: __import__("ramplab.theory", fromlist=["x"]).sketched_problem(**kw),
+          {"eigenvalues": [1.0, 0.5, 0.25], "target": [1.0, 1.0, 1.0], "features": 2, "noise_variance": 0.1,
+           "seed": 0},
+          {"eigenvalues": "vector", "target": "vector", "features": "int", "noise_variance": "real", "seed": "int"},
+          o_sketched)
+
+    def o_plrf(r, kw):
+        d, m = integer(kw["d"]), integer(kw["features"])
+        a, b = real(kw["alpha"]), real(kw["beta"])
+        assert 1 <= m <= d and a > 0
+        assert r.dimension == m and r.metadata["alpha"] == a and r.metadata["beta"] == b
+        finite(r.eigenvalues, nonnegative=True)
+
+    entry(f"{M}:power_law_random_features",
+          lambda **kw: __import__("ramplab.theory", fromlist=["x"]).power_law_random_features(**kw),
+          {"d": 40, "features": 8, "alpha": 0.7, "beta": 0.9, "noise_variance": 0.0, "seed": 0},
+          {"d": "int", "features": "int", "alpha": "real", "beta": "real", "noise_variance": "real", "seed": "int"},
+          o_plrf, skip={"d": (2**31,)})
+
     def o_replace(r, kw):
         noise = real(kw["noise_variance"])
         assert noise >= 0
