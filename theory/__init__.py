@@ -68,6 +68,8 @@ from .complexity import (
     BoundConstants,
     CriticalBatch,
     GradientNoiseScale,
+    LocalCriticalBatch,
+    ParetoCriticalBatch,
     GrowthCell,
     GrowthExponent,
     GrowthGrid,
@@ -77,6 +79,10 @@ from .complexity import (
     bound_steps,
     critical_batch,
     gradient_noise_scale,
+    linear_scaling_critical_batch,
+    local_critical_batch,
+    pareto_critical_batch,
+    tuned_steps,
     gradient_target,
     gradient_variance,
     growth_grid,
@@ -166,6 +172,8 @@ __all__ = [
     # complexity: exact measurement
     "TargetHitting", "schedule_to_target", "steps_to_target", "CriticalBatch", "critical_batch",
     "GradientNoiseScale", "gradient_noise_scale",
+    "ParetoCriticalBatch", "pareto_critical_batch", "linear_scaling_critical_batch", "tuned_steps",
+    "LocalCriticalBatch", "local_critical_batch",
     # complexity: growth
     "sfo_exponent", "polynomial_sfo_exponent", "GrowthGrid", "growth_grid", "GrowthCell", "GrowthExponent",
     "TARGETS", "TERMS", "measure_growth_exponent", "term_exponent", "AdaptiveRule", "AdaptiveRun",

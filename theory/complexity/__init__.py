@@ -20,10 +20,24 @@ them are private:
   :class:`GradientNoiseScale` (``B_simple``, ``B_noise`` and their four terms,
   ``docs/math.md#gradient-noise-scale``).
 
-"Critical batch size" means only the SFO minimiser ``b*`` here (``docs/math.md#attribution``).
+- the batch sizes others call critical, measured exactly (``docs/math.md#critical-batch-definitions``):
+  McCandlish et al.'s :func:`pareto_critical_batch` (a :class:`ParetoCriticalBatch`, from :func:`tuned_steps`),
+  Zhang et al.'s :func:`linear_scaling_critical_batch` and Merrill et al.'s :func:`local_critical_batch`
+  (a :class:`LocalCriticalBatch`).
+
+"Critical batch size" alone means the SFO minimiser ``b*`` here (``docs/math.md#attribution``); each other
+definition has its own name.
 """
 
 from ._adaptive import AdaptiveRule, AdaptiveRun
+from ._batch_definitions import (
+    LocalCriticalBatch,
+    ParetoCriticalBatch,
+    linear_scaling_critical_batch,
+    local_critical_batch,
+    pareto_critical_batch,
+    tuned_steps,
+)
 from ._bounds import (
     BoundConstants,
     bound_critical_batch,
@@ -52,4 +66,7 @@ __all__ = [
     "AdaptiveRule", "AdaptiveRun",
     # the gradient noise scale at exact second moments
     "GradientNoiseScale", "gradient_noise_scale",
+    # the other critical batch sizes (McCandlish et al., Zhang et al., Merrill et al.)
+    "ParetoCriticalBatch", "pareto_critical_batch", "linear_scaling_critical_batch", "tuned_steps",
+    "LocalCriticalBatch", "local_critical_batch",
 ]

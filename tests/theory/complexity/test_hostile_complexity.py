@@ -287,6 +287,57 @@ def _register_sfo() -> None:
     entry(f"{M}:gradient_noise_scale", sfo.gradient_noise_scale, lambda: {"problem": P, "at": [1.0, 2.0]},
           {"problem": "problem", "at": "vector"}, o_noise_scale)
     exempt(f"{M}:GradientNoiseScale", "result record, built by gradient_noise_scale")
+    exempt(f"{M}:ParetoCriticalBatch {M}:LocalCriticalBatch",
+           "result record, built by pareto_critical_batch / local_critical_batch")
+    lrs_small = [0.05, 0.2, 0.8]
+
+    def o_tuned(r, kw):
+        problem_of(kw["problem"])
+        b = vector(kw["batches"]).ravel()
+        assert b.size and np.all(b >= 1), f"accepted batches {b!r}"
+        assert real(kw["target"]) > 0
+        batches, steps, best = r
+        assert np.array_equal(batches, b) and steps.shape == b.shape and best.shape == b.shape
+        assert np.all((steps >= 0) | np.isnan(steps))
+
+    entry(f"{M}:tuned_steps", sfo.tuned_steps,
+          lambda: {"problem": P, "batches": [1.0, 4.0], "target": 0.1, "lrs": lrs_small, "max_steps": 200},
+          {"problem": "problem", "batches": "vector", "target": "real", "lrs": "vector", "max_steps": "int"},
+          o_tuned, skip={"max_steps": (2**31, 2**62, 2**63 - 1)})
+
+    def o_pareto(r, kw):
+        assert real(kw["target"]) > 0
+        assert r.critical_batch > 0 and math.isfinite(r.critical_batch)
+        close(r.samples_min, r.steps_min * r.critical_batch, 1e-12)
+
+    entry(f"{M}:pareto_critical_batch", sfo.pareto_critical_batch,
+          lambda: {"problem": P, "batches": [1.0, 2.0, 4.0, 8.0], "target": 0.1, "lrs": lrs_small, "max_steps": 200},
+          {"problem": "problem", "batches": "vector", "target": "real", "lrs": "vector", "max_steps": "int"},
+          o_pareto, skip={"max_steps": (2**31, 2**62, 2**63 - 1)})
+
+    def o_zhang(r, kw):
+        assert real(kw["overhead"]) > 0 and real(kw["target"]) > 0
+        b = vector(kw["batches"]).ravel()
+        assert r == math.inf or b[0] <= r <= b[-1]
+
+    entry(f"{M}:linear_scaling_critical_batch", sfo.linear_scaling_critical_batch,
+          lambda: {"problem": P, "batches": [1.0, 2.0, 4.0, 8.0], "target": 0.1, "overhead": 0.2, "lrs": lrs_small,
+                   "max_steps": 200},
+          {"problem": "problem", "batches": "vector", "target": "real", "overhead": "real", "lrs": "vector",
+           "max_steps": "int"}, o_zhang, skip={"max_steps": (2**31, 2**62, 2**63 - 1)})
+
+    def o_local(r, kw):
+        assert real(kw["samples"]) > 0 and real(kw["tolerance"]) > 0
+        choice(kw["lr_rule"], ("keep", "linear", "sqrt"))
+        k = vector(kw["multipliers"]).ravel()
+        assert np.all(k >= 1) and np.all(np.diff(k) > 0)
+        assert r.critical_batch == 0.0 or r.critical_batch / r.base_batch in set(k.tolist())
+
+    entry(f"{M}:local_critical_batch",
+          lambda **kw: sfo.local_critical_batch(P, S, **kw),
+          {"step": 1, "samples": 8.0, "multipliers": [1.0, 2.0], "lr_rule": "sqrt", "tolerance": 0.1},
+          {"step": "int", "samples": "real", "multipliers": "vector", "lr_rule": "choice", "tolerance": "real"},
+          o_local)
 
 
 # --- theory.complexity.growth ---------------------------------------------------------------
