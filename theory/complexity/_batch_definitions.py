@@ -63,6 +63,13 @@ class ParetoCriticalBatch:
         ``B_crit = E_min / S_min`` (samples).
     fit_residual : float
         Largest relative deviation of the fit from the measured ``S(B)`` over the reached batches.
+
+    Examples
+    --------
+    >>> p = Problem.power_law(30, a=1.5, b=1.0, noise_variance=0.5)
+    >>> fit = pareto_critical_batch(p, np.geomspace(1, 256, 9), 3e-2, lrs=np.geomspace(1e-2, 2, 48))
+    >>> bool(fit.steps_min < fit.steps[-1] < fit.steps[0]), bool(fit.critical_batch > 1)
+    (True, True)
     """
 
     batches: np.ndarray
@@ -269,6 +276,13 @@ class LocalCriticalBatch:
     critical_batch : float
         ``k B`` for the largest ``k`` of an unbroken run from the first multiplier whose branch
         needs at most ``(1 + tolerance) Δ`` samples (``0`` if none).
+
+    Examples
+    --------
+    >>> p = Problem.power_law(100, a=1.5, b=1.0, noise_variance=0.1)
+    >>> local = local_critical_batch(p, Schedule.constant(0.2, 4, steps=2000), 1900, 400.0)
+    >>> local.base_batch, float(local.samples_needed[0]), local.critical_batch
+    (4.0, 400.0, 32.0)
     """
 
     step: int
