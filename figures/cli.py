@@ -144,15 +144,20 @@ def _cache_folder(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         if cache_dir is not None:
             parser.error("argument --cache-dir: the cache needs the sweeps extra: pip install 'ramplab[sweeps]'")
         return None
-    if cache_dir is None:
-        from ..sweeps.cache import default_cache_dir
+    from ..sweeps.cache import check_cache_folder, default_cache_dir
 
+    option = "--cache-dir" if cache_dir is not None else "--cache-dir (default $RAMPLAB_CACHE_DIR)"
+    try:  # a cache is trusted code: refuse a folder that others can write (#19)
+        check_cache_folder(default_cache_dir() if cache_dir is None else cache_dir)
+    except ValueError as exc:
+        parser.error(f"argument {option}: {exc}")
+    if cache_dir is None:
         return default_cache_dir()
     cache_dir = Path(cache_dir)
     if cache_dir.exists() and not cache_dir.is_dir():
         parser.error(f"argument --cache-dir: {str(cache_dir)!r} exists and is not a folder")
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
+        cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, whatever the umask
     except OSError as exc:
         parser.error(f"argument --cache-dir: cannot create folder {str(cache_dir)!r}: {exc.strerror or exc}")
     if not os.access(cache_dir, os.W_OK | os.X_OK):
@@ -200,7 +205,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         executor_scope = open_executor(kind, workers=getattr(args, "workers", None), scheduler=scheduler)
         executor = executor_scope.__enter__()
-    except (OSError, TimeoutError) as exc:  # no scheduler at that address
+    except (OSError, TimeoutError, ValueError) as exc:  # no scheduler answering at that address (in time)
         parser.error(f"argument --scheduler: cannot connect to {scheduler!r}: {exc}")
     if kind != "serial":
         where = scheduler or "this machine"
