@@ -139,15 +139,15 @@ def env_cache_dir_world_writable():
     return _read_again(str(default_cache_dir()), marker)
 
 
-def shared_tmp_as_cache():
-    """cache=/tmp itself: owned by root, writable by everyone (sticky)."""
-    from ramplab.sweeps import grid, sweep
-
-    sticky = Path("/tmp")
-    if not sticky.is_dir() or not sticky.stat().st_mode & stat.S_IWOTH:
-        return "ok"
-    marker = Path(tempfile.mkdtemp(prefix="k02-")) / "never"
-    return _read_again(str(sticky), marker)
+def shared_tmp_like_folder_as_cache():
+    """A folder like /tmp (sticky, writable by everyone, owned by another user) as the cache."""
+    tmp = Path(tempfile.mkdtemp(prefix="k02-"))
+    shared = tmp / "tmp-like"
+    shared.mkdir()
+    if os.geteuid() == 0:
+        os.chown(shared, 65534, -1)
+    os.chmod(shared, 0o1777)
+    return _read_again(str(shared), tmp / "never")
 
 
 def _cli_case(how, mode):
@@ -214,7 +214,7 @@ CASES += [
     ("symlinked_entry_folder_world_writable", symlinked_entry_folder),
     ("joblib_memory_world_writable", joblib_memory_world_writable),
     ("env_cache_dir_world_writable", env_cache_dir_world_writable),
-    ("shared_tmp_as_cache", shared_tmp_as_cache),
+    ("shared_tmp_like_folder_as_cache", shared_tmp_like_folder_as_cache),
     ("cli_cache_dir_0777", _cli_case("option", 0o777)),
     ("cli_cache_dir_0770", _cli_case("option", 0o770)),
     ("cli_env_cache_dir_0777", _cli_case("env", 0o777)),
