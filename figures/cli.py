@@ -7,7 +7,9 @@ in a pool of ``--workers`` processes, or on Dask — the scheduler at ``--schedu
 any size) or, without one, a ``LocalCluster`` of ``--workers`` processes on this machine. The
 numbers do not depend on the executor. Rows computed before, by the same code, are served from the
 cache in ``--cache-dir`` (default ``$RAMPLAB_CACHE_DIR`` or ``~/.cache/ramplab/sweeps``) unless
-``--no-cache``.
+``--no-cache``. Cache entries are pickles: a cache folder that is not the user's own or that group
+or others can write is refused (a cache is trusted code). A scheduler must answer Dask's handshake
+within ``$RAMPLAB_SCHEDULER_TIMEOUT`` seconds (default 5), else a usage error names it.
 
 Every argument is checked before any figure is computed: a bad one ends in a one-line usage error
 (exit status 2), never in a traceback after minutes of work. Each figure's files are replaced
@@ -60,7 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where sweeps run: this process, a local process pool, or Dask (default: serial)")
     parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
                         help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask; "
-                             "without it a LocalCluster on this machine)")
+                             "without it a LocalCluster on this machine); it must answer Dask's handshake "
+                             "within $RAMPLAB_SCHEDULER_TIMEOUT seconds (default 5)")
     parser.add_argument("--workers", type=_workers, default=None,
                         help="worker processes for --executor processes or a local Dask cluster (default: CPU count)")
     parser.add_argument("--no-cache", action="store_true", help="recompute every sweep row; read and write no cache")

@@ -229,8 +229,11 @@ def sweep(
     cache : str, path-like or joblib.Memory, optional
         A folder for the on-disk store (:class:`joblib.Memory`). A row is served from it when the
         same function, the same code (:func:`code_hash`) and the same spec (:func:`spec_hash`) were
-        computed before; computed rows are stored as they arrive, so a failed or interrupted sweep
-        keeps its finished rows. ``None``: no cache.
+        computed before; each row is stored as soon as it finishes, whatever the executor, so a
+        failed, interrupted or killed sweep keeps its finished rows. An entry that cannot be loaded
+        (truncated, garbage) is dropped with a ``CacheWarning`` and computed again. **A cache is
+        trusted code**: its entries are pickles, so the folder (and everything in it) must be the
+        user's own and not writable by group or others, else ``ValueError``. ``None``: no cache.
     threads : int, default 1
         BLAS and numba threads in every task (:func:`pinned_threads`), the same in every executor.
     progress : bool or None
@@ -251,7 +254,9 @@ def sweep(
         ``cache`` has the wrong type, or ``func`` returns something other than a mapping of scalars
         and arrays.
     ValueError
-        If ``specs`` is empty, ``threads`` is not positive, or a result name repeats a parameter.
+        If ``specs`` is empty, ``threads`` is not positive, a result name repeats a parameter, or
+        the cache folder or an entry in it is not the user's own or is writable by group or others
+        (the message names it and the fix, e.g. ``chmod -R go-w FOLDER``).
     RuntimeError
         If a worker runs a different ``ramplab`` than this process.
     Exception
