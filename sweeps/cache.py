@@ -252,7 +252,9 @@ def open_store(cache: Any) -> ResultStore | None:
         try:
             with _private_umask():
                 path.parent.mkdir(parents=True, exist_ok=True)
-                memory = joblib.Memory(str(path), verbose=0)  # creates the folder and its joblib/
+                path.mkdir(exist_ok=True)
+                # The checked folder itself, links resolved: a link swapped later cannot redirect it.
+                memory = joblib.Memory(str(check_cache_folder(path)), verbose=0)  # creates its joblib/
         except OSError as exc:
             raise ValueError(f"cache: cannot create the folder {str(path)!r}: {exc}") from exc
         return ResultStore(memory)
