@@ -7,7 +7,9 @@ in a pool of ``--workers`` processes, or on Dask — the scheduler at ``--schedu
 any size) or, without one, a ``LocalCluster`` of ``--workers`` processes on this machine. The
 numbers do not depend on the executor. Rows computed before, by the same code, are served from the
 cache in ``--cache-dir`` (default ``$RAMPLAB_CACHE_DIR`` or ``~/.cache/ramplab/sweeps``) unless
-``--no-cache``.
+``--no-cache``. Cache entries are pickles: a cache folder that is not the user's own or that group
+or others can write is refused (a cache is trusted code). A scheduler must answer Dask's handshake
+within ``$RAMPLAB_SCHEDULER_TIMEOUT`` seconds (default 5), else a usage error names it.
 
 Every argument is checked before any figure is computed: a bad one ends in a one-line usage error
 (exit status 2), never in a traceback after minutes of work. Each figure's files are replaced
@@ -60,7 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where sweeps run: this process, a local process pool, or Dask (default: serial)")
     parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
                         help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask; "
-                             "without it a LocalCluster on this machine)")
+                             "without it a LocalCluster on this machine); it must answer Dask's handshake "
+                             "within $RAMPLAB_SCHEDULER_TIMEOUT seconds (default 5)")
     parser.add_argument("--workers", type=_workers, default=None,
                         help="worker processes for --executor processes or a local Dask cluster (default: CPU count)")
     parser.add_argument("--no-cache", action="store_true", help="recompute every sweep row; read and write no cache")
@@ -144,15 +147,20 @@ def _cache_folder(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         if cache_dir is not None:
             parser.error("argument --cache-dir: the cache needs the sweeps extra: pip install 'ramplab[sweeps]'")
         return None
-    if cache_dir is None:
-        from ..sweeps.cache import default_cache_dir
+    from ..sweeps.cache import check_cache_folder, default_cache_dir
 
+    option = "--cache-dir" if cache_dir is not None else "--cache-dir (default $RAMPLAB_CACHE_DIR)"
+    try:  # a cache is trusted code: refuse a folder that others can write (#19)
+        check_cache_folder(default_cache_dir() if cache_dir is None else cache_dir)
+    except ValueError as exc:
+        parser.error(f"argument {option}: {exc}")
+    if cache_dir is None:
         return default_cache_dir()
     cache_dir = Path(cache_dir)
     if cache_dir.exists() and not cache_dir.is_dir():
         parser.error(f"argument --cache-dir: {str(cache_dir)!r} exists and is not a folder")
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
+        cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, whatever the umask
     except OSError as exc:
         parser.error(f"argument --cache-dir: cannot create folder {str(cache_dir)!r}: {exc.strerror or exc}")
     if not os.access(cache_dir, os.W_OK | os.X_OK):
@@ -200,7 +208,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         executor_scope = open_executor(kind, workers=getattr(args, "workers", None), scheduler=scheduler)
         executor = executor_scope.__enter__()
-    except (OSError, TimeoutError) as exc:  # no scheduler at that address
+    except (OSError, TimeoutError, ValueError) as exc:  # no scheduler answering at that address (in time)
         parser.error(f"argument --scheduler: cannot connect to {scheduler!r}: {exc}")
     if kind != "serial":
         where = scheduler or "this machine"

@@ -7,7 +7,9 @@
 - Results do not depend on the executor: :func:`spec_seed` derives seeds from the spec's content,
   and :func:`pinned_threads` fixes BLAS and numba thread counts inside every task.
 - ``cache=FOLDER`` serves rows computed before from a :class:`joblib.Memory` store, keyed by
-  :func:`spec_hash` and :func:`code_hash` (the installed sources, not a version string).
+  :func:`spec_hash` and :func:`code_hash` (the installed sources, not a version string). Entries
+  are pickles: a cache is trusted code, so a folder that is not the user's own or that group or
+  others can write is refused; a damaged entry is recomputed; each row is stored as it finishes.
 
 Needs the ``sweeps`` extra: ``pip install 'ramplab[sweeps]'``.
 """

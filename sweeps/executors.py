@@ -18,8 +18,15 @@ import numpy as np
 
 __all__ = ["EXECUTORS", "SerialExecutor", "open_executor", "pinned_threads"]
 
-#: Seconds to wait for a Dask scheduler at an explicit address before giving up (``open_executor``).
+#: Seconds a Dask scheduler at an explicit address has, in all, to accept the connection, complete
+#: Dask's handshake and say it is a scheduler (:func:`open_executor`, :func:`check_scheduler`); a
+#: server that accepts and stays silent, or answers something else, is reported after at most this
+#: long. Override it with ``scheduler_timeout=`` or the environment variable
+#: ``RAMPLAB_SCHEDULER_TIMEOUT`` (seconds; what ``ramplab figures --scheduler`` reads).
 SCHEDULER_CONNECT_TIMEOUT = 5
+
+#: The longest deadline ``scheduler_timeout`` / ``RAMPLAB_SCHEDULER_TIMEOUT`` may ask for (a day).
+MAX_SCHEDULER_TIMEOUT = 86400.0
 
 #: The names :func:`open_executor` (and ``ramplab figures --executor``) accepts.
 EXECUTORS = ("serial", "processes", "dask")
@@ -160,9 +167,108 @@ def _check_workers(workers: Any) -> int | None:
     return int(workers)
 
 
+def _scheduler_timeout(value: Any) -> float:
+    """The handshake deadline: ``value``, else ``$RAMPLAB_SCHEDULER_TIMEOUT``, else the default."""
+    name = "scheduler_timeout"
+    if value is None:
+        text = os.environ.get("RAMPLAB_SCHEDULER_TIMEOUT", "").strip()
+        if not text:
+            return float(SCHEDULER_CONNECT_TIMEOUT)
+        name = "RAMPLAB_SCHEDULER_TIMEOUT"
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"{name} must be a number of seconds; got {text!r}") from None
+    elif isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number of seconds or None; got {value!r}")
+    seconds = float(value)
+    if not 0 < seconds <= MAX_SCHEDULER_TIMEOUT:  # also NaN
+        raise ValueError(f"{name} must be a number of seconds in (0, {MAX_SCHEDULER_TIMEOUT:g}]; got {value!r}")
+    return seconds
+
+
+async def _identify(address: str, timeout: float) -> Any:
+    """Connect (Dask's handshake) and ask the server who it is."""
+    from distributed.comm import connect
+
+    comm = await connect(address, timeout=timeout)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        return await comm.read()
+    finally:
+        comm.abort()
+
+
+def check_scheduler(address: str, *, timeout: float | None = None) -> None:
+    """Check that a Dask scheduler answers at ``address``, within one overall deadline.
+
+    Dask's own connect timeout covers only the TCP connection: a server that accepts and never
+    answers its handshake would block a ``distributed.Client`` for ever, and one that answers
+    garbage makes it read a frame length of exabytes. Here the connection, Dask's handshake and an
+    ``identity`` call must all finish within ``timeout`` seconds, and the answer must come from a
+    scheduler.
+
+    Parameters
+    ----------
+    address : str
+        A Dask scheduler address such as ``"tcp://10.0.0.5:8786"``.
+    timeout : float, optional
+        Seconds in all (default: ``$RAMPLAB_SCHEDULER_TIMEOUT``, else
+        :data:`SCHEDULER_CONNECT_TIMEOUT`).
+
+    Raises
+    ------
+    TimeoutError
+        If nothing answered at ``address`` within the deadline (message names the address).
+    ConnectionError
+        If the connection was refused or closed, or the server answered but not as a Dask scheduler.
+    ValueError
+        If ``address`` is not an address Dask can connect to, or ``timeout`` is not positive.
+    TypeError
+        If ``address`` is not a string or ``timeout`` not a number.
+    """
+    if not isinstance(address, str) or not address.strip():
+        raise TypeError(f"scheduler must be a Dask scheduler address (str); got {address!r}")
+    seconds = _scheduler_timeout(timeout)
+    import asyncio
+
+    from distributed.comm import parse_address
+
+    try:
+        parse_address(address)
+    except Exception as exc:  # noqa: BLE001 - Dask's parser raises ValueError, TypeError, …
+        raise ValueError(f"scheduler: {address!r} is not a Dask address ({exc})") from None
+    limit = (f"{address!r} after {seconds:g} s (the connection, Dask's handshake and its answer must "
+             "fit in that time; set RAMPLAB_SCHEDULER_TIMEOUT or scheduler_timeout= for a slower network)")
+
+    async def bounded() -> Any:
+        return await asyncio.wait_for(_identify(address, seconds), seconds)
+
+    # A fresh event loop in its own thread: the caller's thread may be running one (Jupyter).
+    with cf.ThreadPoolExecutor(1, thread_name_prefix="ramplab-scheduler-check") as pool:
+        try:
+            answer = pool.submit(asyncio.run, bounded()).result()
+        except TimeoutError as exc:  # the overall deadline
+            detail = f" ({exc})" if str(exc) else ""
+            raise TimeoutError(f"no Dask scheduler answered at {limit}{detail}") from None
+        except OSError as exc:  # refused, reset, closed (Dask's CommClosedError is an OSError)
+            raise ConnectionError(f"no Dask scheduler at {address!r}: {type(exc).__name__}: {exc}") from None
+        except (ValueError, TypeError) as exc:
+            if not str(exc).strip():
+                exc = type(exc)("(no message)")
+            raise ConnectionError(f"the server at {address!r} did not answer as a Dask scheduler "
+                                  f"({type(exc).__name__}: {str(exc)[:200]})") from None
+        except Exception as exc:  # noqa: BLE001 - garbage can fail Dask's reader in any way (MemoryError, …)
+            raise ConnectionError(f"the server at {address!r} did not answer as a Dask scheduler "
+                                  f"({type(exc).__name__}: {str(exc)[:200]})") from None
+    if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
+        kind = answer.get("type") if isinstance(answer, dict) else type(answer).__name__
+        raise ConnectionError(f"the server at {address!r} answered, but is not a Dask scheduler (it says {kind!r})")
+
+
 @contextlib.contextmanager
 def open_executor(kind: str = "serial", *, workers: int | None = None,
-                  scheduler: str | None = None) -> Iterator[cf.Executor]:
+                  scheduler: str | None = None, scheduler_timeout: float | None = None) -> Iterator[cf.Executor]:
     """An executor by name, shut down (cluster and client closed) when the block ends.
 
     Parameters
@@ -177,7 +283,12 @@ def open_executor(kind: str = "serial", *, workers: int | None = None,
         Worker processes for ``"processes"`` and a local Dask cluster (default: the CPU count).
     scheduler : str, optional
         A Dask scheduler address such as ``"tcp://10.0.0.5:8786"`` (``kind="dask"`` only); the
-        cluster's workers must have the same ``ramplab`` installed (the sweep checks).
+        cluster's workers must have the same ``ramplab`` installed (the sweep checks). It must
+        accept the connection, complete Dask's handshake and answer as a scheduler within
+        ``scheduler_timeout`` seconds in all (:func:`check_scheduler`).
+    scheduler_timeout : float, optional
+        That overall deadline in seconds (default: ``$RAMPLAB_SCHEDULER_TIMEOUT``, else
+        :data:`SCHEDULER_CONNECT_TIMEOUT` = 5), at most :data:`MAX_SCHEDULER_TIMEOUT`.
 
     Yields
     ------
@@ -186,9 +297,13 @@ def open_executor(kind: str = "serial", *, workers: int | None = None,
     Raises
     ------
     ValueError
-        If ``kind`` is unknown, ``workers`` is not positive, or ``scheduler`` is given for another kind.
+        If ``kind`` is unknown, ``workers`` is not positive, ``scheduler`` is given for another kind
+        or is not a Dask address, or ``scheduler_timeout`` is not positive.
     TypeError
-        If ``workers`` or ``scheduler`` has the wrong type.
+        If ``workers``, ``scheduler`` or ``scheduler_timeout`` has the wrong type.
+    TimeoutError, ConnectionError
+        If no Dask scheduler answers at ``scheduler`` within the deadline (the message names the
+        address); a silent or garbage-speaking server never blocks or crashes the caller.
     ImportError
         If ``kind="dask"`` and ``distributed`` is not installed (the ``sweeps`` extra).
 
@@ -201,6 +316,8 @@ def open_executor(kind: str = "serial", *, workers: int | None = None,
     if not isinstance(kind, str) or kind not in EXECUTORS:
         raise ValueError(f"kind must be one of {EXECUTORS}; got {kind!r}")
     workers = _check_workers(workers)
+    if scheduler_timeout is not None or scheduler is not None:  # $RAMPLAB_SCHEDULER_TIMEOUT only with a scheduler
+        seconds = _scheduler_timeout(scheduler_timeout)
     if scheduler is not None:
         if not isinstance(scheduler, str) or not scheduler.strip():
             raise TypeError(f"scheduler must be a Dask scheduler address (str) or None; got {scheduler!r}")
@@ -218,9 +335,11 @@ def open_executor(kind: str = "serial", *, workers: int | None = None,
         from distributed import Client, LocalCluster
 
         if scheduler is not None:
-            # A scheduler that is up answers within milliseconds; nothing listening at the address is
-            # reported after SCHEDULER_CONNECT_TIMEOUT seconds, not Dask's default 30 s.
-            with Client(scheduler, timeout=SCHEDULER_CONNECT_TIMEOUT) as client:
+            # A scheduler that is up answers within milliseconds; nothing listening, a silent server
+            # or one speaking another protocol is reported after at most `seconds` (Dask's connect
+            # timeout alone would wait for ever on the handshake of a silent server).
+            check_scheduler(scheduler, timeout=seconds)
+            with Client(scheduler, timeout=seconds) as client:
                 yield client.get_executor(pure=False)
         else:
             with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \

@@ -229,8 +229,11 @@ def sweep(
     cache : str, path-like or joblib.Memory, optional
         A folder for the on-disk store (:class:`joblib.Memory`). A row is served from it when the
         same function, the same code (:func:`code_hash`) and the same spec (:func:`spec_hash`) were
-        computed before; computed rows are stored as they arrive, so a failed or interrupted sweep
-        keeps its finished rows. ``None``: no cache.
+        computed before; each row is stored as soon as it finishes, whatever the executor, so a
+        failed, interrupted or killed sweep keeps its finished rows. An entry that cannot be loaded
+        (truncated, garbage) is dropped with a ``CacheWarning`` and computed again. **A cache is
+        trusted code**: its entries are pickles, so the folder (and everything in it) must be the
+        user's own and not writable by group or others, else ``ValueError``. ``None``: no cache.
     threads : int, default 1
         BLAS and numba threads in every task (:func:`pinned_threads`), the same in every executor.
     progress : bool or None
@@ -251,7 +254,9 @@ def sweep(
         ``cache`` has the wrong type, or ``func`` returns something other than a mapping of scalars
         and arrays.
     ValueError
-        If ``specs`` is empty, ``threads`` is not positive, or a result name repeats a parameter.
+        If ``specs`` is empty, ``threads`` is not positive, a result name repeats a parameter, or
+        the cache folder or an entry in it is not the user's own or is writable by group or others
+        (the message names it and the fix, e.g. ``chmod -R go-w FOLDER``).
     RuntimeError
         If a worker runs a different ``ramplab`` than this process.
     Exception
@@ -305,8 +310,9 @@ def sweep(
     for key, spec in zip(keys, spec_list):
         if key in results or key in todo:
             continue
-        if store is not None and store.has(key):
-            results[key] = store.get(key)
+        found, value = store.load(key) if store is not None else (False, None)
+        if found:  # a damaged entry is dropped (with a CacheWarning) and computed again
+            results[key] = value
         else:
             todo[key] = spec
     cached = len({k for k in keys if k in results})
@@ -318,30 +324,41 @@ def sweep(
 
         bar = tqdm(total=len(todo), desc=label or getattr(func, "__name__", "sweep"), unit="spec",
                    disable=None if progress is None else not progress, file=sys.stderr, leave=False)
-        futures = {pool.submit(_run_task, payload, spec, threads): key for key, spec in todo.items()}
-        pending = set(futures)
+        futures: dict[cf.Future, str] = {}
+
+        def harvest(done: Iterable[cf.Future]) -> None:
+            # Finished rows first, so a failure still leaves them in the cache.
+            for future in sorted(done, key=lambda f: f.exception() is not None):
+                # Drop every reference to a finished future at once: on Dask that releases the
+                # result held by its worker, so losing that worker later recomputes nothing.
+                key = futures.pop(future)
+                try:
+                    theirs, result = future.result()
+                except Exception as exc:
+                    exc.add_note(f"ramplab.sweeps: raised while computing spec {todo[key]!r}")
+                    raise
+                if theirs != mine:
+                    raise RuntimeError("a worker runs a different ramplab than this process (code hash "
+                                       f"{theirs[:12]} vs {mine[:12]}); install the same version everywhere")
+                _split_result(result, todo[key])  # check before it is cached
+                if store is not None:
+                    store.put(key, result)  # each row as it arrives: an interrupted sweep keeps it
+                results[key] = result
+                bar.update(1)
+
         try:
-            while pending:
-                done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-                # Finished rows first, so a failure still leaves them in the cache.
-                for future in sorted(done, key=lambda f: f.exception() is not None):
-                    # Drop every reference to a finished future at once: on Dask that releases the
-                    # result held by its worker, so losing that worker later recomputes nothing.
-                    key = futures.pop(future)
-                    try:
-                        theirs, result = future.result()
-                    except Exception as exc:
-                        exc.add_note(f"ramplab.sweeps: raised while computing spec {todo[key]!r}")
-                        raise
-                    if theirs != mine:
-                        raise RuntimeError("a worker runs a different ramplab than this process (code hash "
-                                           f"{theirs[:12]} vs {mine[:12]}); install the same version everywhere")
-                    _split_result(result, todo[key])  # check before it is cached
-                    if store is not None:
-                        store.put(key, result)
-                    results[key] = result
-                    bar.update(1)
-                del done, future
+            for key, spec in todo.items():
+                future = pool.submit(_run_task, payload, spec, threads)
+                futures[future] = key
+                # A SerialExecutor (or any executor that runs the task inside submit) has finished
+                # this row: store it before the next one starts.
+                if future.done():
+                    harvest([future])
+                del future
+            while futures:
+                done, _ = cf.wait(set(futures), return_when=cf.FIRST_COMPLETED)
+                harvest(done)
+                del done
         finally:
             for future in futures:
                 future.cancel()

@@ -9,7 +9,7 @@ import numpy as np
 
 
 from hostile import (
-    Table, choice, flag, integer, make_tests,
+    Table, choice, flag, integer, make_tests, real,
 )
 
 TABLE = Table()
@@ -126,10 +126,12 @@ def _register_sweeps() -> None:
         choice(kw["kind"], ("serial",))
         assert kw["workers"] is None or 1 <= integer(kw["workers"]) <= 65536
         assert kw["scheduler"] is None, f"accepted scheduler {kw['scheduler']!r} for a serial executor"
+        assert kw["scheduler_timeout"] is None or 0 < real(kw["scheduler_timeout"]) <= 86400, "accepted timeout"
         assert r == "SerialExecutor"
 
-    entry(f"{M}:open_executor", call_open_executor, {"kind": "serial", "workers": None, "scheduler": None},
-          {"kind": "choice", "workers": "int", "scheduler": "any"}, o_open_executor)
+    entry(f"{M}:open_executor", call_open_executor,
+          {"kind": "serial", "workers": None, "scheduler": None, "scheduler_timeout": None},
+          {"kind": "choice", "workers": "int", "scheduler": "any", "scheduler_timeout": "real"}, o_open_executor)
 
     def call_pinned(**kw):
         with sweeps.pinned_threads(**kw):
