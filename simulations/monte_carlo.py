@@ -35,6 +35,7 @@ from .progress import ProgressBar
 from .recording import ChunkRecorder, CurveStatistics, RecordPlan, record_plan
 from .streams import block_streams
 from .updates import OptimizerStep, averaged_update, draw_gradient
+from ..theory._frozen import FrozenRecord
 from ..theory._numerics import Numerics
 from ..theory._optimizers import OptimizerSpec
 from ..theory import backend_name
@@ -88,7 +89,7 @@ class SimulationDivergenceError(DivergenceError):
 
 
 @dataclass(frozen=True, eq=False)
-class SimulationResult:
+class SimulationResult(FrozenRecord):
     """Monte Carlo estimate of the expected excess risk along one schedule (NumPy arrays).
 
     Attributes

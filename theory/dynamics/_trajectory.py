@@ -28,6 +28,11 @@ class DivergenceError(ArithmeticError):
     label : str
         The schedule's label.
 
+    Notes
+    -----
+    Pickles and copies with its message and attributes (subclasses included), so a divergence in a
+    process-pool worker is re-raised in the parent as itself.
+
     Examples
     --------
     SGD at ``η = 5`` on ``λ = 1`` is far past the stability edge (docs/math.md#divergence):
@@ -48,6 +53,19 @@ class DivergenceError(ArithmeticError):
             f"divergence_threshold × (R(0) + σ²) (docs/math.md#divergence) "
             f"(pass on_divergence='flag' to get the trajectory up to that step)"
         )
+
+    def __reduce__(self) -> tuple:
+        # Not through __init__ (subclasses take other arguments): the message and every attribute
+        # come back as they were, so an error raised in a worker process reaches the parent intact.
+        return (_rebuild_error, (type(self), self.args, dict(vars(self))))
+
+
+def _rebuild_error(cls: type, args: tuple, attributes: dict) -> BaseException:
+    """The exception that :meth:`DivergenceError.__reduce__` packed (pickle, copy, deepcopy)."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(attributes)
+    return error
 
 
 @dataclass(frozen=True, eq=False)
