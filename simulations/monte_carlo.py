@@ -92,6 +92,9 @@ class SimulationDivergenceError(DivergenceError):
 class SimulationResult(FrozenRecord):
     """Monte Carlo estimate of the expected excess risk along one schedule (NumPy arrays).
 
+    A result compares and hashes by identity on purpose (compare its arrays); it pickles and copies
+    to an object with the same fields.
+
     Attributes
     ----------
     mean_risk : ndarray, shape (K,)

@@ -72,6 +72,9 @@ def _rebuild_error(cls: type, args: tuple, attributes: dict) -> BaseException:
 class RiskTrajectory:
     """Exact excess risk along one schedule. Arrays are NumPy.
 
+    A trajectory compares and hashes by identity on purpose (compare its arrays); it pickles and copies
+    to an object with the same fields.
+
     By default every curve is indexed by step ``0 … T``. With ``checkpoints=`` every curve,
     including the per-step diagnostics, holds only the checkpoint steps ``steps``
     (docs/math.md#exact-solver-layout).
