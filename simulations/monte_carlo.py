@@ -36,6 +36,7 @@ from .recording import ChunkRecorder, CurveStatistics, RecordPlan, record_plan
 from .streams import block_streams
 from .updates import OptimizerStep, averaged_update, draw_gradient
 from ..theory._frozen import FrozenRecord
+from ..theory._memory import check_simulation_memory
 from ..theory._numerics import Numerics
 from ..theory._optimizers import OptimizerSpec
 from ..theory import backend_name
@@ -408,6 +409,7 @@ def simulate(
     )
     plan = record_plan(config.schedule, config.checkpoints)
     n_curves = 1 if config.averaging is None else 2
+    check_simulation_memory(config, plan.points, n_curves)
     curves = [CurveStatistics(config.runs, plan.points, config.keep_runs) for _ in range(n_curves)]
     first_bad = np.full(config.runs, np.inf)
     bar = ProgressBar(config.runs * config.horizon, config.progress,

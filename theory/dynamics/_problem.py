@@ -15,6 +15,7 @@ import numpy as np
 
 from .._frozen import FrozenRecord, array_key, freeze, same_value
 from .._limits import MAX_DIMENSION
+from .._memory import check_memory, problem_bytes
 from .._validate import finite_real, positive_int, real_array, real_vector
 
 __all__ = ["Problem"]
@@ -145,6 +146,7 @@ class Problem(FrozenRecord):
         ([1.0, 0.5, 0.333333333333], [1.0, 0.5, 0.333333333333])
         """
         d = positive_int(d, "d", maximum=MAX_DIMENSION)
+        check_memory(problem_bytes(d), "Problem.power_law", {"d": d})
         a = finite_real(a, "a")
         if a <= 0:
             raise ValueError(f"a must be positive; got {a!r}")
@@ -200,6 +202,7 @@ class Problem(FrozenRecord):
         2.0
         """
         d = positive_int(d, "d", maximum=MAX_DIMENSION)
+        check_memory(problem_bytes(d), "Problem.isotropic", {"d": d})
         eigenvalue = finite_real(eigenvalue, "eigenvalue")
         if eigenvalue <= 0:
             raise ValueError(f"eigenvalue must be positive; got {eigenvalue!r}")
