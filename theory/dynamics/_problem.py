@@ -334,6 +334,7 @@ class Problem(FrozenRecord):
                 f"got multiplicity {float(self.multiplicity[i])!r} at index {i}"
             )
         reps = counts.astype(np.int64)
+        check_memory(problem_bytes(int(reps.sum())), "Problem.expanded", {"d": int(reps.sum())})
         return Problem(np.repeat(self.eigenvalues, reps), np.repeat(self.initial_second_moment, reps),
                        self.noise_variance, self.kurtosis, metadata=self.metadata)
 
