@@ -40,6 +40,8 @@ def freeze(value: Any) -> Any:
     """A read-only deep copy of ``value``'s containers: mappings become mapping proxies, lists and
     tuples tuples, sets frozensets, NumPy arrays read-only copies; other objects are kept."""
     if isinstance(value, np.ndarray):
+        if not value.flags.writeable and value.base is None:
+            return value  # read-only and owns its data: nobody can change it
         return readonly(value.copy())
     if isinstance(value, Mapping):
         return MappingProxyType({k: freeze(v) for k, v in value.items()})
