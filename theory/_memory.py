@@ -35,8 +35,8 @@ import os
 import re
 from typing import Any
 
-__all__ = ["ENV_VAR", "check_memory", "check_simulation_memory", "describe_bytes", "exact_bytes", "memory_estimate", "memory_limit",
-           "problem_bytes", "simulation_bytes"]
+__all__ = ["ENV_VAR", "check_memory", "check_simulation_memory", "describe_bytes", "exact_bytes", "itemsize_of",
+           "memory_estimate", "memory_limit", "problem_bytes", "simulation_bytes"]
 
 #: The environment variable that overrides the memory limit (bytes with a K/M/G/T suffix, or "off").
 ENV_VAR = "RAMPLAB_MEMORY_LIMIT"
@@ -254,13 +254,18 @@ def memory_estimate(d: int, *, runs: int | None = None, points: int = 1, keep_ru
                                     state_arrays=_MC_STATE_ARRAYS + (2 if average else 0))
 
 
-def _itemsize(dtype: Any) -> int:
+def itemsize_of(dtype: Any) -> int:
+    """Bytes per element of ``dtype`` (NumPy, CuPy or another array API namespace's; 8 when unknown)."""
     try:
         import numpy as np
 
-        return int(np.dtype(dtype).itemsize)
-    except TypeError:
-        return int(getattr(dtype, "itemsize", _FLOAT))
+        return int(np.dtype(getattr(dtype, "type", dtype)).itemsize)
+    except (TypeError, ValueError):
+        size = getattr(dtype, "itemsize", None)
+        if isinstance(size, int):
+            return size
+        name = str(dtype)
+        return 4 if "32" in name else 2 if "16" in name else _FLOAT
 
 
 def check_simulation_memory(config: Any, points: int, curves: int) -> None:
@@ -269,7 +274,7 @@ def check_simulation_memory(config: Any, points: int, curves: int) -> None:
     extra = (2 if config.averaging is not None else 0) + (3 if type(config.spec).__name__ == "Adam" else 0)
     estimate = simulation_bytes(d, runs=config.runs, chunk=config.chunk, points=points, keep_runs=config.keep_runs,
                                 curves=curves, state_arrays=_MC_STATE_ARRAYS + extra,
-                                itemsize=_itemsize(config.dtype))
+                                itemsize=itemsize_of(config.dtype))
     sizes: dict[str, Any] = {"d": d, "runs": config.runs}
     if config.keep_runs:
         sizes["keep_runs"] = True

@@ -31,7 +31,7 @@ from ._momentum import resolve_momentum
 from ._problem import Problem
 from ._state import SolverState
 from ._compression import compressed_expected_risk
-from .._memory import check_memory, exact_bytes
+from .._memory import check_memory, exact_bytes, itemsize_of
 from ._solver import SolveRequest, fused_supported, solve
 from ._trajectory import RiskTrajectory
 
@@ -277,7 +277,7 @@ def expected_risk(
                                   "numerics=Numerics(backend='numpy')")
     if compress is None:  # the compressed run holds groups, not coordinates: far less
         _check_exact_memory(problem, len(sched_list), split, mom is not None, averaging is not None, horizon, checks,
-                            keep_states, np.dtype(getattr(dtype, "type", dtype)).itemsize)
+                            keep_states, itemsize_of(dtype))
     request = SolveRequest(schedules=tuple(sched_list), optimizer=optimizer, averaging=averaging, split=split,
                            raise_on_divergence=on_divergence == "raise", xp=xp, dtype=dtype,
                            fused=fused and kernel != "reference", threshold=threshold, checkpoints=checks,
