@@ -20,6 +20,7 @@ import numpy as np
 
 from .samplers import DATA_KURTOSIS, SAMPLERS
 from .streams import default_block, root_seed_sequence
+from ..theory._memory import check_memory, problem_bytes
 from ..theory._optimizers import (
     NORMALIZATIONS,
     OPTIMIZER_NAMES,
@@ -208,6 +209,7 @@ def simulated_problem(problem: Problem) -> Problem:
     if np.all(mult == 1):
         return problem
     counts = mult.astype(np.int64)
+    check_memory(problem_bytes(int(counts.sum())), "simulate", {"d": int(counts.sum()), "multiplicity": "Σ m_i"})
     return Problem(
         np.repeat(problem.eigenvalues, counts),
         np.repeat(problem.initial_second_moment, counts),

@@ -35,6 +35,8 @@ from .progress import ProgressBar
 from .recording import ChunkRecorder, CurveStatistics, RecordPlan, record_plan
 from .streams import block_streams
 from .updates import OptimizerStep, averaged_update, draw_gradient
+from ..theory._frozen import FrozenRecord
+from ..theory._memory import check_simulation_memory
 from ..theory._numerics import Numerics
 from ..theory._optimizers import OptimizerSpec
 from ..theory import backend_name
@@ -88,8 +90,11 @@ class SimulationDivergenceError(DivergenceError):
 
 
 @dataclass(frozen=True, eq=False)
-class SimulationResult:
+class SimulationResult(FrozenRecord):
     """Monte Carlo estimate of the expected excess risk along one schedule (NumPy arrays).
+
+    A result compares and hashes by identity on purpose (compare its arrays); it pickles and copies
+    to an object with the same fields.
 
     Attributes
     ----------
@@ -404,6 +409,7 @@ def simulate(
     )
     plan = record_plan(config.schedule, config.checkpoints)
     n_curves = 1 if config.averaging is None else 2
+    check_simulation_memory(config, plan.points, n_curves)
     curves = [CurveStatistics(config.runs, plan.points, config.keep_runs) for _ in range(n_curves)]
     first_bad = np.full(config.runs, np.inf)
     bar = ProgressBar(config.runs * config.horizon, config.progress,

@@ -75,9 +75,12 @@ def grid(**axes: Any) -> list[dict[str, Any]]:
     return [dict(zip(names, combo)) for combo in itertools.product(*values)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SweepResult:
     """What :func:`sweep` returns: a tidy table, the curves of each row, and what was computed.
+
+    A result compares and hashes by identity (compare its ``table`` and ``curves``); it pickles
+    and copies with its table and curves.
 
     Attributes
     ----------

@@ -31,6 +31,7 @@ the table in ``docs/design.md`` says what each protects): ``MAX_EXACT_INTEGER`` 
 ``MAX_STAGES`` (2**20), ``MAX_CELL_STAGES`` (100 000) and ``MAX_REFINE`` (64).
 """
 from ._backend import BACKENDS, backend_name, cupy_available, resolve_backend, to_numpy
+from ._memory import memory_estimate
 from ._numerics import Numerics
 from ._optimizers import NSGD, SGD, Adam, HeavyBall, OptimizerSpec, SignSGD, resolve_optimizer
 from .dynamics import (
@@ -149,6 +150,8 @@ __all__ = [
     "UniformAverage", "TailAverage", "ExponentialAverage",
     "EquivalenceReport", "equivalence_report",
     "heavy_ball_momentum_of_torch_sgd", "is_stable_with_momentum", "momentum_moment_step", "momentum_stability_limit",
+    # memory
+    "memory_estimate",
     # backend
     "BACKENDS", "backend_name", "cupy_available", "resolve_backend", "to_numpy",
     # schedules: learning-rate shapes and schedules

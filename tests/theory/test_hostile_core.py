@@ -18,6 +18,7 @@ from ramplab.theory import (
     SignSGD,
     SolverState,
     expected_risk,
+    memory_estimate,
     resolve_optimizer,
 )
 from ramplab.theory.dynamics import DivergenceError, controlled_risk
@@ -153,7 +154,18 @@ def _register_controller() -> None:
           skip={"steps": (2**31, 2**53, 2**53 + 1, 2**62)})  # valid but long: 2**31 steps are hours of work
 
 
-for _register in (_register_specs, _register_numerics, _register_state, _register_controller):
+def _register_memory() -> None:
+    def o_memory(r, kw):
+        # Independent: the documented model (theory/_memory.py) in exact integers.
+        d, points = int(kw["d"]), int(kw["points"])
+        rows = 3 if kw["split"] else 1
+        assert isinstance(r, int) and r == 64 * d + 32 * rows * d + 64 * rows * points
+
+    entry(f"{T}:memory_estimate", memory_estimate, {"d": 100, "points": 11, "split": False},
+          {"d": "int", "points": "int", "split": "flag"}, o_memory)
+
+
+for _register in (_register_specs, _register_numerics, _register_state, _register_controller, _register_memory):
     _register()
 
 test_valid_calls_are_correct, test_fixed_hostile_values, test_random_hostile_values = make_tests(TABLE)

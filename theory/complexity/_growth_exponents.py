@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .._frozen import ValueRecord
 from .._limits import MAX_CELL_STAGES
 from .._validate import check_range, choice, describe, finite_real, positive_int, strict_real_array
 from ..dynamics import Problem
@@ -98,8 +99,8 @@ def term_exponent(term: str, gamma: float, delta: float, bias_decay: float = 1.0
     return 2.0 * math.log(d) / (p * math.log(g))
 
 
-@dataclass(frozen=True)
-class GrowthCell:
+@dataclass(frozen=True, eq=False)
+class GrowthCell(ValueRecord):
     """One ``(γ, δ)`` cell of an ε-exponent measurement: everything :func:`measure_growth_exponent` needs.
 
     Parameters

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._memory import check_memory, exact_bytes
 from .._validate import describe, positive_int, strict_real_array
 from ..dynamics import Problem
 from ..dynamics._solver import advance_rows
@@ -297,6 +298,8 @@ def schedule_to_target(problem: Problem, schedules: Schedule | Sequence[Schedule
     problem = check_problem(problem)
     rows, horizon = len(items), max(len(x) for x in items)
     tau = _positive_targets(target, rows)
+    check_memory(exact_bytes(problem.dimension, rows=rows), "schedule_to_target",
+                 {"d": problem.dimension, "schedules": rows})
     ends = np.array([len(x) for x in items], dtype=np.int64)
     # Per-step (lr, batch) are read _CHUNK steps at a time (Schedule.step_arrays), so a long segment
     # schedule costs memory for one chunk, and time only for the steps simulated (early exit).

@@ -20,6 +20,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._frozen import FrozenRecord
 from .._validate import finite_real, strict_real_array
 from ..schedules._schedule import Schedule, schedule_list
 from . import _step as step
@@ -49,7 +50,7 @@ _CURVES = ("risk", "bias", "variance", "averaged_risk", "effective_lr", "gradien
 
 
 @dataclass(frozen=True, eq=False)
-class SpectralGrouping:
+class SpectralGrouping(FrozenRecord):
     """A partition of a problem's coordinates into groups and the compressed problem it defines.
 
     Attributes

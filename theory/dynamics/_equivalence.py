@@ -84,6 +84,9 @@ def _risks(value: Any, name: str) -> np.ndarray:
 class EquivalenceReport:
     """Risks of several schedules at matched sample counts, and how far apart they are.
 
+    A report compares and hashes by identity on purpose (compare its arrays); it pickles and copies
+    to an object with the same fields.
+
     Attributes
     ----------
     optimizer : str

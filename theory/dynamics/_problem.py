@@ -9,17 +9,19 @@ standardised input coordinates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
+from .._frozen import FrozenRecord, array_key, freeze, same_value
 from .._limits import MAX_DIMENSION
+from .._memory import check_memory, problem_bytes
 from .._validate import finite_real, positive_int, real_array, real_vector
 
 __all__ = ["Problem"]
 
 @dataclass(frozen=True, eq=False)
-class Problem:
+class Problem(FrozenRecord):
     """Noisy linear regression ``y = <w*, x> + ε`` with ``x = H^{1/2} z``, in the eigenbasis of ``H``.
 
     Parameters
@@ -33,8 +35,9 @@ class Problem:
     kurtosis : float, default 3.0
         Fourth moment ``κ = E z⁴ ≥ 1`` of the standardised input coordinates (Gaussian 3,
         Rademacher 1). Only the exact solver's ``(κ − 2) λ_i² s_i`` term depends on it.
-    metadata : dict, optional
-        Free-form description (family, parameters).
+    metadata : mapping, optional
+        Free-form description (family, parameters); stored as a read-only deep copy (a mapping
+        proxy; lists become tuples, arrays read-only copies).
     multiplicity : array_like, shape (d,), optional
         ``m_i > 0``: stored coordinate ``i`` stands for ``m_i`` coordinates that share ``λ_i`` and
         ``s_i(0)`` (and therefore ``s_i(t)`` at every step, docs/math.md#multiplicity). Default all
@@ -43,8 +46,10 @@ class Problem:
 
     Notes
     -----
-    The arrays are stored as read-only float64 NumPy arrays; a problem is immutable and hashable by
-    identity. Excess risk is ``R = ½ Σ_i m_i λ_i s_i``; :attr:`dimension` counts stored coordinates
+    The arrays are stored as read-only float64 NumPy arrays; a problem is immutable. Problems
+    compare and hash by value (``eigenvalues``, ``initial_second_moment``, ``multiplicity``,
+    ``noise_variance``, ``kurtosis``; not ``metadata``), and pickle, :func:`copy.copy` and
+    :func:`copy.deepcopy` give an equal problem whose arrays are read-only again. Excess risk is ``R = ½ Σ_i m_i λ_i s_i``; :attr:`dimension` counts stored coordinates
     and :attr:`effective_dimension` the coordinates they stand for, ``Σ m_i``.
 
     Examples
@@ -92,7 +97,20 @@ class Problem:
         object.__setattr__(self, "multiplicity", mult)
         object.__setattr__(self, "noise_variance", sigma2)
         object.__setattr__(self, "kurtosis", kappa)
-        object.__setattr__(self, "metadata", dict(self.metadata))
+        meta = self.metadata
+        object.__setattr__(self, "metadata", freeze(meta if isinstance(meta, Mapping) else dict(meta)))
+
+    def _value(self) -> tuple:
+        return (self.eigenvalues, self.initial_second_moment, self.multiplicity, self.noise_variance, self.kurtosis)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Problem):
+            return NotImplemented
+        return self is other or all(same_value(a, b) for a, b in zip(self._value(), other._value()))
+
+    def __hash__(self) -> int:
+        lam, s0, mult, sigma2, kappa = self._value()
+        return hash((array_key(lam), array_key(s0), array_key(mult), sigma2 + 0.0, kappa))
 
     # ----------------------------------------------------------------------------- factories
     @classmethod
@@ -128,6 +146,7 @@ class Problem:
         ([1.0, 0.5, 0.333333333333], [1.0, 0.5, 0.333333333333])
         """
         d = positive_int(d, "d", maximum=MAX_DIMENSION)
+        check_memory(problem_bytes(d), "Problem.power_law", {"d": d})
         a = finite_real(a, "a")
         if a <= 0:
             raise ValueError(f"a must be positive; got {a!r}")
@@ -183,6 +202,7 @@ class Problem:
         2.0
         """
         d = positive_int(d, "d", maximum=MAX_DIMENSION)
+        check_memory(problem_bytes(d), "Problem.isotropic", {"d": d})
         eigenvalue = finite_real(eigenvalue, "eigenvalue")
         if eigenvalue <= 0:
             raise ValueError(f"eigenvalue must be positive; got {eigenvalue!r}")
@@ -314,6 +334,7 @@ class Problem:
                 f"got multiplicity {float(self.multiplicity[i])!r} at index {i}"
             )
         reps = counts.astype(np.int64)
+        check_memory(problem_bytes(int(reps.sum())), "Problem.expanded", {"d": int(reps.sum())})
         return Problem(np.repeat(self.eigenvalues, reps), np.repeat(self.initial_second_moment, reps),
                        self.noise_variance, self.kurtosis, metadata=self.metadata)
 

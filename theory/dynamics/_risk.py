@@ -31,6 +31,7 @@ from ._momentum import resolve_momentum
 from ._problem import Problem
 from ._state import SolverState
 from ._compression import compressed_expected_risk
+from .._memory import check_memory, exact_bytes, itemsize_of
 from ._solver import SolveRequest, fused_supported, solve
 from ._trajectory import RiskTrajectory
 
@@ -274,6 +275,9 @@ def expected_risk(
     if mom is not None and is_cupy_namespace(xp):
         raise NotImplementedError("heavy-ball momentum is not available on the CuPy backend; use "
                                   "numerics=Numerics(backend='numpy')")
+    if compress is None:  # the compressed run holds groups, not coordinates: far less
+        _check_exact_memory(problem, len(sched_list), split, mom is not None, averaging is not None, horizon, checks,
+                            keep_states, itemsize_of(dtype))
     request = SolveRequest(schedules=tuple(sched_list), optimizer=optimizer, averaging=averaging, split=split,
                            raise_on_divergence=on_divergence == "raise", xp=xp, dtype=dtype,
                            fused=fused and kernel != "reference", threshold=threshold, checkpoints=checks,
@@ -289,6 +293,20 @@ def expected_risk(
     else:
         results = solve(request, problem)
     return results[0] if single else tuple(results)
+
+
+def _check_exact_memory(problem: Problem, n_sched: int, split: bool, momentum: bool, average: bool, horizon: int,
+                        checks: np.ndarray | None, keep_states: bool, itemsize: int) -> None:
+    """Refuse (naming the sizes and the estimate) a run whose state and curves exceed the memory limit."""
+    points = horizon + 1 if checks is None else len(checks)
+    kept = (len(checks) if checks is not None else 1) if keep_states else 0
+    estimate = exact_bytes(problem.dimension, rows=n_sched * (3 if split else 1),
+                           moments=(3 if momentum else 1) + (2 if average else 0), points=points,
+                           kept_states=kept, itemsize=itemsize)
+    sizes = {"d": problem.dimension, "schedules": n_sched, "points": points}
+    if keep_states:
+        sizes["keep_states"] = True
+    check_memory(estimate, "expected_risk", sizes)
 
 
 def _start_step(initial_state: Any) -> int:

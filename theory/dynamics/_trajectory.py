@@ -28,6 +28,11 @@ class DivergenceError(ArithmeticError):
     label : str
         The schedule's label.
 
+    Notes
+    -----
+    Pickles and copies with its message and attributes (subclasses included), so a divergence in a
+    process-pool worker is re-raised in the parent as itself.
+
     Examples
     --------
     SGD at ``η = 5`` on ``λ = 1`` is far past the stability edge (docs/math.md#divergence):
@@ -49,10 +54,26 @@ class DivergenceError(ArithmeticError):
             f"(pass on_divergence='flag' to get the trajectory up to that step)"
         )
 
+    def __reduce__(self) -> tuple:
+        # Not through __init__ (subclasses take other arguments): the message and every attribute
+        # come back as they were, so an error raised in a worker process reaches the parent intact.
+        return (_rebuild_error, (type(self), self.args, dict(vars(self))))
+
+
+def _rebuild_error(cls: type, args: tuple, attributes: dict) -> BaseException:
+    """The exception that :meth:`DivergenceError.__reduce__` packed (pickle, copy, deepcopy)."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(attributes)
+    return error
+
 
 @dataclass(frozen=True, eq=False)
 class RiskTrajectory:
     """Exact excess risk along one schedule. Arrays are NumPy.
+
+    A trajectory compares and hashes by identity on purpose (compare its arrays); it pickles and copies
+    to an object with the same fields.
 
     By default every curve is indexed by step ``0 … T``. With ``checkpoints=`` every curve,
     including the per-step diagnostics, holds only the checkpoint steps ``steps``

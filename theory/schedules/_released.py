@@ -40,6 +40,7 @@ import numpy as np
 
 from collections.abc import Mapping, Sequence
 
+from .._frozen import FrozenRecord
 from .._limits import MAX_EXACT_INTEGER, MAX_INT64, MAX_RELEASED_MILESTONES, MAX_STEP_ARRAY
 from .._validate import choice, describe, finite_real, positive_int, strict_real_array
 from ._families import RELEASED_ALPHA_BETA
@@ -142,7 +143,7 @@ def released_milestones(
 
 
 @dataclass(frozen=True, eq=False)
-class ReleasedRun:
+class ReleasedRun(FrozenRecord):
     """One run of the released scheduler: per-step batches (sequences) and learning rates.
 
     Attributes

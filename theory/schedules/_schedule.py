@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
-from types import MappingProxyType
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
+from .._frozen import array_key, freeze, readonly, same_value, thaw
 from .._limits import MAX_EXACT_INTEGER, MAX_INT64, MAX_STEP_ARRAY
 from .._validate import (describe, finite_real, flag, nonnegative_int, positive_int,
                          real_array, strict_real_array)
@@ -141,6 +141,32 @@ class Segments(NamedTuple):
     batch: np.ndarray
     steps: np.ndarray
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Segments):
+            return NotImplemented
+        return all(same_value(a, b) for a, b in zip(self, other))
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(tuple(array_key(np.asarray(a)) for a in self))
+
+    def __reduce__(self) -> tuple:
+        return (_frozen_segments, tuple(self))
+
+
+def _rebuild_schedule(lr: np.ndarray, batch: np.ndarray, steps: np.ndarray, label: str,
+                      metadata: Mapping[str, Any], integer_batch: bool) -> "Schedule":
+    """The schedule that :meth:`Schedule.__reduce__` packed (pickle, copy, deepcopy)."""
+    return Schedule.from_segments(lr, batch, steps, label=label, metadata=metadata, integer_batch=integer_batch)
+
+
+def _frozen_segments(lr: np.ndarray, batch: np.ndarray, steps: np.ndarray) -> "Segments":
+    """The read-only :class:`Segments` that :meth:`Segments.__reduce__` packed."""
+    return Segments(readonly(lr), readonly(batch), readonly(steps))
+
 
 def _run_starts(lr: np.ndarray, batch: np.ndarray) -> np.ndarray:
     """Indices where a new constant run of ``(lr, batch)`` starts (0 included)."""
@@ -153,7 +179,9 @@ class Schedule:
 
     A schedule of ``K`` constant ``(lr, batch)`` segments costs O(K) memory and time to build and
     validate, whatever its number of steps ``T``; per-step arrays are produced on demand
-    (``docs/math.md#schedules``). Schedules are immutable.
+    (``docs/math.md#schedules``). Schedules are immutable values: two schedules with the same
+    segments, batch kind, label and metadata are equal (``==``) and hash alike, and pickle,
+    :func:`copy.copy` and :func:`copy.deepcopy` give an equal, read-only schedule.
 
     Parameters
     ----------
@@ -166,7 +194,9 @@ class Schedule:
     label : str, optional
         Name used in legends and tables.
     metadata : mapping, optional
-        Free-form description (family parameters, milestones, …); stored read-only.
+        Free-form description (family parameters, milestones, …); stored as a read-only deep copy
+        (mappings become read-only mappings, lists tuples, arrays read-only copies), so changing
+        the caller's objects later does not change the schedule.
     integer_batch : bool, default True
         Require integer batch sizes (stored as int64). ``False`` allows real ``batch ≥ 1``.
 
@@ -240,11 +270,28 @@ class Schedule:
         object.__setattr__(self, "_segments", Segments(lr, batch, lengths))
         object.__setattr__(self, "_ends", np.cumsum(lengths))
         object.__setattr__(self, "label", label)
-        object.__setattr__(self, "metadata", MappingProxyType(_metadata(metadata)))
+        object.__setattr__(self, "metadata", freeze(_metadata(metadata)))
         object.__setattr__(self, "integer_batch", integer_batch)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"Schedule is immutable; cannot set {name!r}")
+
+    # ------------------------------------------------------------- value semantics, pickling
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Schedule):
+            return NotImplemented
+        mine, theirs = self._segments, other._segments
+        return (self.integer_batch == other.integer_batch and self.label == other.label
+                and same_value(mine, theirs) and same_value(self.metadata, other.metadata))
+
+    def __hash__(self) -> int:
+        seg = self._segments
+        return hash((self.integer_batch, self.label, array_key(seg.lr), array_key(seg.batch), array_key(seg.steps)))
+
+    def __reduce__(self) -> tuple:
+        # Through from_segments: a copy or an unpickled schedule is checked, read-only and frozen again.
+        seg = self._segments
+        return (_rebuild_schedule, (seg.lr, seg.batch, seg.steps, self.label, thaw(self.metadata), self.integer_batch))
 
     @classmethod
     def from_segments(
