@@ -44,6 +44,7 @@ from .dynamics import (
     SpectralGrouping,
     TailAverage,
     UniformAverage,
+    UnstableScheduleWarning,
     equivalence_report,
     expected_risk,
     gradient_second_moment,
@@ -129,7 +130,7 @@ __all__ = [
     # numerics
     "Numerics",
     # dynamics
-    "Problem", "expected_risk", "RiskTrajectory", "DivergenceError", "SolverState",
+    "Problem", "expected_risk", "RiskTrajectory", "DivergenceError", "UnstableScheduleWarning", "SolverState",
     "second_moment_step", "gradient_second_moment", "spectral_groups", "SpectralGrouping",
     "is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment", "Averaging",
     "UniformAverage", "TailAverage", "ExponentialAverage",
