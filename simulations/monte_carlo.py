@@ -480,7 +480,9 @@ def _expected_divergence(config: SimulationConfig, threshold: float) -> int | No
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnstableScheduleWarning)  # simulate has warned already
-        exact = expected_risk(config.problem, config.schedule, spec, average=config.averaging, on_divergence="flag",
+        # Without the average: an averaged iterate is a convex combination of iterates, so its expected
+        # risk stays below the largest expected risk of the iterates so far and never passes R_max first.
+        exact = expected_risk(config.problem, config.schedule, spec, on_divergence="flag",
                               divergence_threshold=threshold)
     return exact.diverged_at
 
