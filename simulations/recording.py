@@ -304,6 +304,9 @@ class ChunkRecorder:
         The chunk's runs.
     dtype
         Floating dtype of the device arrays.
+    totals : numpy.ndarray or None
+        Host array ``(curves, T + 1)``: the per-step sums over the chunk's runs of every curve are
+        added into it at each :meth:`flush` (the mean over all runs that the divergence rule reads).
 
     Examples
     --------
