@@ -35,6 +35,7 @@ from .configuration import NORMALIZATIONS, OPTIMIZERS, SimulationConfig, refuse_
 from .progress import ProgressBar
 from .recording import ChunkRecorder, CurveStatistics, RecordPlan, record_plan
 from .streams import block_streams
+from .samplers import fused_sgd_step
 from .updates import OptimizerStep, averaged_update, draw_gradient
 from ..theory._numerics import Numerics
 from ..theory._optimizers import NSGD, SGD, HeavyBall, OptimizerSpec
@@ -547,15 +548,26 @@ def _simulate_chunk(config: SimulationConfig, plan: RecordPlan, curves: list[Cur
         return bool(np.isfinite(bad).all())
 
     stopped_after = None
+    # The fused step draws exactly what draw_gradient draws, in the same order (same numbers per run).
+    fast = config.sampler == "gaussian-exact" and config.optimizer in ("sgd", "nsgd") and not config.conditional
+    q = None
     for block_start in range(0, horizon, _FLUSH_EVERY):
         block = config.step_block(block_start, min(block_start + _FLUSH_EVERY, horizon))
         for i, t in enumerate(range(block.start, block.stop)):
-            a = sqrt_lam * e
-            q = xp.sum(a * a, axis=1)
-            recorder.observe(t, *((initial,) * n_curves_of(config) if t == 0 else risks(a, q)))
+            if q is None:
+                a = sqrt_lam * e
+                q = xp.sum(a * a, axis=1)
+            recorder.observe(t, *((initial,) * n_curves_of(config) if t == 0 else risks(None, q)))
             observed[0] = t
-            g = draw_gradient(xp, config.sampler, streams, a, q, sqrt_lam, block.batches[i], sigma, config.data)
-            e = optimizer_step(e, g, block.rates[i], None if block.momenta is None else block.momenta[i])
+            stepped = fast and fused_sgd_step(xp, streams, e, sqrt_lam, q, int(block.batches[i]), sigma,
+                                              float(block.rates[i]))
+            if stepped:  # SGD / expected NSGD with the gaussian-exact sampler in one compiled pass (NumPy, numba)
+                e, q = stepped
+            else:
+                a = sqrt_lam * e
+                g = draw_gradient(xp, config.sampler, streams, a, q, sqrt_lam, block.batches[i], sigma, config.data)
+                e = optimizer_step(e, g, block.rates[i], None if block.momenta is None else block.momenta[i])
+                q = None
             if e_bar is not None:
                 e_bar = averaged_update(e_bar, e, block.weights[i])
             bar.update(n)
