@@ -562,7 +562,9 @@ def _simulate_chunk(config: SimulationConfig, plan: RecordPlan, curves: list[Cur
             stepped = fast and fused_sgd_step(xp, streams, e, sqrt_lam, q, int(block.batches[i]), sigma,
                                               float(block.rates[i]))
             if stepped:  # SGD / expected NSGD with the gaussian-exact sampler in one compiled pass (NumPy, numba)
-                e, q = stepped
+                # q is recomputed as below in every path (not the kernel's q_out, summed in another order), so
+                # the risk is one function of e whatever the optimizer: momentum 0 is SGD bit for bit.
+                e, q = stepped[0], None
             else:
                 a = sqrt_lam * e
                 g = draw_gradient(xp, config.sampler, streams, a, q, sqrt_lam, block.batches[i], sigma, config.data)
