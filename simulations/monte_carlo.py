@@ -557,7 +557,7 @@ def _simulate_chunk(config: SimulationConfig, plan: RecordPlan, curves: list[Cur
             if q is None:
                 a = sqrt_lam * e
                 q = xp.sum(a * a, axis=1)
-            recorder.observe(t, *((initial,) * n_curves_of(config) if t == 0 else risks(None, q)))
+            recorder.observe(t, *((initial,) * _n_curves(config) if t == 0 else risks(None, q)))
             observed[0] = t
             stepped = fast and fused_sgd_step(xp, streams, e, sqrt_lam, q, int(block.batches[i]), sigma,
                                               float(block.rates[i]))
@@ -587,7 +587,7 @@ def _simulate_chunk(config: SimulationConfig, plan: RecordPlan, curves: list[Cur
     return bad
 
 
-def n_curves_of(config: SimulationConfig) -> int:
+def _n_curves(config: SimulationConfig) -> int:
     """Curves per run: the iterate's risk, and the averaged iterate's with ``average=``."""
     return 1 if config.averaging is None else 2
 
