@@ -10,6 +10,11 @@ Two ratios (targets from issue 3):
 Each configuration runs :func:`simulations.simulate` on a constant schedule; the time per step is
 the best of ``repeat`` interleaved repetitions divided by the number of steps (results are brought
 back to the host at the end of each call, so device work is included on CuPy).
+
+:func:`against_plain_direct` (issue #20 item 5) puts ``simulate``'s exact sampler at ``B = 1`` (and
+at a large ``B``, to show it stays flat) beside a plain NumPy loop of the direct sampler at ``B = 1``
+(one ``(runs, d)`` normal draw per step, ``zᵀa``, ``e ← e − η Λ^{1/2} z (zᵀa − σν)``), measured side
+by side, interleaved, best of ``repeat``; target: the exact sampler at least as fast (ratio ≤ 1).
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..simulations import simulate
 from ..theory import Numerics, Problem, Schedule
 
-__all__ = ["Measurement", "measure", "report"]
+__all__ = ["Measurement", "against_plain_direct", "measure", "report", "report_against_plain"]
 
 
 @dataclass(frozen=True)
@@ -155,4 +162,104 @@ def report(measurements: list[Measurement], *, d: int, runs: int, backend: str) 
         f"direct / gaussian-exact, B={exact_b.batch}: {speedup:8.0f}x   (target >= 50x)    "
         f"{'OK' if speedup >= 50 else 'MISSED'}",
     ]
+    return "\n".join(lines)
+
+
+def _time_plain_direct(problem: Problem, steps: int, runs: int) -> float:
+    """Seconds per step of a plain NumPy loop of the direct sampler at ``B = 1`` (SGD, one generator)."""
+    rng = np.random.default_rng(0)
+    d = problem.dimension
+    root = np.sqrt(problem.eigenvalues)
+    e = np.broadcast_to(np.sqrt(problem.initial_second_moment), (runs, d)).copy()
+    lr, sigma = 0.5 / problem.trace, problem.noise_variance**0.5
+    start = time.perf_counter()
+    for _ in range(steps):
+        a = root * e
+        q = np.einsum("ij,ij->i", a, a)  # the risk a simulation records every step
+        z = rng.standard_normal((runs, d))
+        resid = np.einsum("ij,ij->i", z, a) - sigma * rng.standard_normal(runs)
+        e = e - lr * (root * z) * resid[:, None]
+    q.sum()
+    return (time.perf_counter() - start) / steps
+
+
+def against_plain_direct(*, d: int = 1000, runs: int = 256, batch: int = 64, steps: int = 100,
+                         repeat: int = 3) -> list[dict]:
+    """``simulate``'s exact sampler beside a plain NumPy direct sampler at ``B = 1``: rows for a table.
+
+    Parameters
+    ----------
+    d : int, default 1000
+        Dimension of the power-law problem.
+    runs : int, default 256
+        Monte Carlo runs.
+    batch : int, default 64
+        A large batch for the exact sampler (flat in ``B``).
+    steps : int, default 100
+        Steps per timed run.
+    repeat : int, default 3
+        Interleaved repetitions; the best of each is kept.
+
+    Returns
+    -------
+    list of dict
+        One row per configuration: ``what``, ``batch``, ``ms_per_step``, ``ns_per_coordinate_step`` and
+        ``ratio`` (time over the plain direct loop's at ``B = 1``; target ≤ 1 for the exact sampler).
+
+    Examples
+    --------
+    >>> rows = against_plain_direct(d=8, runs=4, batch=4, steps=2, repeat=1)
+    >>> [r["what"] for r in rows]
+    ['plain NumPy direct loop', 'simulate gaussian-exact', 'simulate gaussian-exact']
+    """
+    problem = Problem.power_law(d, a=1.5, b=1.0, noise_variance=0.5)
+    timed = {
+        ("plain NumPy direct loop", 1): lambda: _time_plain_direct(problem, steps, runs),
+        ("simulate gaussian-exact", 1): lambda: _time_once(problem, "gaussian-exact", 1, steps, runs, "numpy"),
+        ("simulate gaussian-exact", batch): lambda: _time_once(problem, "gaussian-exact", batch, steps, runs,
+                                                               "numpy"),
+    }
+    _time_once(problem, "gaussian-exact", 1, 1, runs, "numpy")  # compile and warm up
+    best = {key: float("inf") for key in timed}
+    for _ in range(repeat):
+        for key, fn in timed.items():
+            best[key] = min(best[key], fn())
+    plain = best[("plain NumPy direct loop", 1)]
+    return [{"what": what, "batch": b, "ms_per_step": 1e3 * t, "ns_per_coordinate_step": t / (runs * d) * 1e9,
+             "ratio": t / plain} for (what, b), t in best.items()]
+
+
+def report_against_plain(rows: list[dict], *, d: int, runs: int) -> str:
+    """A plain-text table of :func:`against_plain_direct`'s rows, with the target verdict.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The rows of :func:`against_plain_direct`.
+    d, runs : int
+        What they were measured at.
+
+    Returns
+    -------
+    str
+        The table; its last line says whether the exact sampler at ``B = 1`` is at least as fast as the
+        plain direct loop (OK) or not (MISSED).
+
+    Examples
+    --------
+    >>> rows = [{"what": "plain NumPy direct loop", "batch": 1, "ms_per_step": 2.0, "ns_per_coordinate_step": 1.0,
+    ...          "ratio": 1.0},
+    ...         {"what": "simulate gaussian-exact", "batch": 1, "ms_per_step": 1.5, "ns_per_coordinate_step": 0.75,
+    ...          "ratio": 0.75}]
+    >>> print(report_against_plain(rows, d=4, runs=2).splitlines()[-1])
+    gaussian-exact B=1 / plain direct B=1:     0.75x   (target <= 1x)   OK
+    """
+    lines = [f"Monte Carlo sampler vs a plain NumPy direct loop: d={d}, runs={runs}, float64, numpy", "",
+             f"{'what':<26}{'B':>6}{'ms / step':>12}{'ns / (run·step·coord)':>24}{'vs plain':>10}", "-" * 78]
+    for r in rows:
+        lines.append(f"{r['what']:<26}{r['batch']:>6}{r['ms_per_step']:>12.3f}{r['ns_per_coordinate_step']:>24.2f}"
+                     f"{r['ratio']:>9.2f}x")
+    exact = next(r for r in rows if r["what"].startswith("simulate") and r["batch"] == 1)
+    lines += ["", f"gaussian-exact B=1 / plain direct B=1: {exact['ratio']:8.2f}x   (target <= 1x)   "
+              f"{'OK' if exact['ratio'] <= 1.0 else 'MISSED'}"]
     return "\n".join(lines)

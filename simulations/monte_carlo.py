@@ -25,6 +25,7 @@ module runs chunks of runs through the steps and packages the :class:`Simulation
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,13 +35,16 @@ from .configuration import NORMALIZATIONS, OPTIMIZERS, SimulationConfig, refuse_
 from .progress import ProgressBar
 from .recording import ChunkRecorder, CurveStatistics, RecordPlan, record_plan
 from .streams import block_streams
+from .samplers import fused_sgd_step
 from .updates import OptimizerStep, averaged_update, draw_gradient
 from ..theory._frozen import FrozenRecord
 from ..theory._memory import check_simulation_memory
 from ..theory._numerics import Numerics
-from ..theory._optimizers import OptimizerSpec
+from ..theory._optimizers import NSGD, SGD, HeavyBall, OptimizerSpec
+from ..theory._validate import finite_real
 from ..theory import backend_name
-from ..theory.dynamics import Averaging, DivergenceError, Problem, expected_risk
+from ..theory.dynamics import Averaging, DivergenceError, Problem, UnstableScheduleWarning, expected_risk
+from ..theory.dynamics._stability import warn_unstable_segments
 from ..theory.schedules import Schedule
 
 __all__ = ["NORMALIZATIONS", "OPTIMIZERS", "SimulationDivergenceError", "SimulationResult", "simulate"]
@@ -52,17 +56,21 @@ _FLUSH_EVERY = 256
 
 
 class SimulationDivergenceError(DivergenceError):
-    """A Monte Carlo run stopped being finite.
+    """A Monte Carlo simulation diverged by the rule of docs/math.md#divergence.
 
     Attributes
     ----------
     step : int
-        First step after which that run's excess risk (or, with ``average=``, the excess risk of
-        its averaged iterate) was not finite.
-    run : int
-        Index of the run. Divergence is checked every 256 steps and at the end, chunk by chunk; the
-        error names the earliest diverging run of the first chunk that has one (``on_divergence=
-        "flag"`` gives the global ``diverged_at``).
+        First step after which the expected excess risk the runs estimate (or, with ``average=``,
+        that of the averaged iterate) is not finite or exceeds ``divergence_threshold × (R(0) + σ²)``:
+        the mean over runs, or the exact expected risk of the same optimizer where one exists
+        (:func:`simulate`, *Divergence*).
+    run : int or None
+        A run whose own excess risk stopped being finite at ``step``, or ``None`` when the mean
+        passed the bound with every run finite (or the exact expected risk did). Divergence is
+        checked every 256 steps and at the end, chunk by chunk: the mean over the runs simulated
+        so far already passes the bound at ``step`` (``on_divergence="flag"`` gives the global
+        ``diverged_at``).
     schedule_index : int
         Always 0 (one schedule per simulation).
     label : str
@@ -77,14 +85,19 @@ class SimulationDivergenceError(DivergenceError):
     >>> err = SimulationDivergenceError(256, 3, "cosine")
     >>> err.step, err.run, isinstance(err, ArithmeticError)
     (256, 3, True)
+    >>> SimulationDivergenceError(100, None, "").run is None
+    True
     """
 
-    def __init__(self, step: int, run: int, label: str) -> None:
+    def __init__(self, step: int, run: int | None, label: str) -> None:
         self.step, self.run, self.schedule_index, self.label = step, run, 0, label
         name = f" of schedule {label!r}" if label else ""
+        what = (f"run {run}'s excess risk is not finite" if run is not None else
+                "the expected excess risk (mean over runs, or the exact one of the same optimizer) is not finite "
+                "or exceeds divergence_threshold × (R(0) + σ²)")
         ArithmeticError.__init__(
             self,
-            f"Monte Carlo run {run}{name} diverged: its excess risk is not finite after step {step} "
+            f"Monte Carlo simulation{name} diverged at step {step}: {what} (docs/math.md#divergence) "
             f"(pass on_divergence='flag' to get the curves, +inf from that step on)",
         )
 
@@ -99,8 +112,9 @@ class SimulationResult(FrozenRecord):
     Attributes
     ----------
     mean_risk : ndarray, shape (K,)
-        Mean over runs of the excess risk ``½ Σ λ_i e_i²`` at each recorded point; ``+inf`` from the
-        first point where some run had diverged (``on_divergence="flag"``).
+        Mean over runs of the excess risk ``½ Σ λ_i e_i²`` at each recorded point; ``+inf`` from
+        ``diverged_at`` on (``on_divergence="flag"``). Step 0 is the exact initial risk ``R(0)`` with
+        zero spread (every run starts at ``e_0``).
     stderr : ndarray, shape (K,)
         Standard error of ``mean_risk``: sample standard deviation over runs / sqrt(runs). ``+inf``
         where ``mean_risk`` is, where it is undefined (``runs = 1``) and where the spread of
@@ -132,9 +146,12 @@ class SimulationResult(FrozenRecord):
         rate ``η/‖g_t‖`` differs per run. For Adam and SignSGD it is the ``η_t`` that multiplies
         the normalised direction.
     diverged_at : int or None
-        First step after which some run's risk (or averaged risk) was not finite.
+        First step at which the simulation is diverged by the rule of docs/math.md#divergence (the
+        exact solver's): the mean over runs of the risk (or averaged risk) is not finite or exceeds
+        ``divergence_threshold × (R(0) + σ²)``, or, for SGD, expected NSGD and heavy ball, the exact
+        expected risk does. Every mean and standard error is ``+inf`` from there on.
     diverged_runs : int
-        Number of runs that diverged.
+        Number of runs whose own risk (or averaged risk) stopped being finite.
     average : Averaging or None
         The iterate average simulated (``average=``), docs/math.md#iterate-averaging.
     mean_averaged_risk : ndarray, shape (K,), or None
@@ -201,8 +218,9 @@ class SimulationResult(FrozenRecord):
         Returns
         -------
         ndarray, shape (K,)
-            Standard errors between the Monte Carlo mean and ``reference`` (``nan`` or ``±inf``
-            where ``stderr`` is 0 or ``inf``); docs/math.md#monte-carlo.
+            Standard errors between the Monte Carlo mean and ``reference``; docs/math.md#monte-carlo.
+            Where ``stderr`` is 0 (step 0, whose risk is exact) it is 0 if the mean equals
+            ``reference`` to 1e-12 relative and ``±inf`` otherwise; ``nan`` where both are ``+inf``.
 
         Raises
         ------
@@ -215,9 +233,9 @@ class SimulationResult(FrozenRecord):
         >>> s = Schedule.constant(0.1, 4, steps=20)
         >>> mc = simulate(p, s, runs=512, seed=1, numerics=Numerics(backend="numpy"), average="uniform")
         >>> exact = expected_risk(p, s, average="uniform")
-        >>> bool(np.max(np.abs(mc.z_score(exact.risk))[1:]) < 5)
+        >>> bool(np.max(np.abs(mc.z_score(exact.risk))) < 5)
         True
-        >>> bool(np.max(np.abs(mc.z_score(exact.averaged_risk, averaged=True))[1:]) < 5)
+        >>> bool(np.max(np.abs(mc.z_score(exact.averaged_risk, averaged=True))) < 5)
         True
         """
         if averaged:
@@ -227,8 +245,11 @@ class SimulationResult(FrozenRecord):
         else:
             mean, stderr = self.mean_risk, self.stderr
         ref = np.asarray(reference, dtype=np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return (mean - ref) / stderr
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            z = (mean - ref) / stderr
+            # A deterministic point (stderr 0: step 0) scores 0 when it equals the reference to rounding.
+            exact = (stderr == 0) & np.isfinite(mean) & (np.abs(mean - ref) <= 1e-12 * np.abs(ref))
+        return np.where(exact, 0.0, z)
 
 
 def simulate(
@@ -243,6 +264,7 @@ def simulate(
     checkpoints: Any = None,
     keep_runs: bool = False,
     on_divergence: str = "raise",
+    divergence_threshold: float = 1e12,
     progress: bool | None = None,
     numerics: Numerics | dict | None = None,
     runs_per_stream: int | None = None,
@@ -306,9 +328,13 @@ def simulate(
     keep_runs : bool
         Also return the per-run curves (``runs × K`` floats on the host).
     on_divergence : {"raise", "flag"}
-        A run whose risk stops being finite raises :class:`SimulationDivergenceError` (naming the
-        step and the run), or (``"flag"``) is counted in ``diverged_runs`` and makes the mean
-        ``+inf`` from ``diverged_at`` on. Never a silent NaN.
+        What the divergence rule does (see *Divergence* below; the rule of
+        :func:`theory.expected_risk`): raise :class:`SimulationDivergenceError` naming the step, or
+        (``"flag"``) set ``diverged_at`` and make every mean ``+inf`` from there on. Never a silent
+        NaN, never a tiny mean of an exploding expectation.
+    divergence_threshold : float, default 1e12
+        ``θ > 1`` of the bound ``θ (R(0) + σ²)`` on the expected risk, as for
+        :func:`theory.expected_risk`.
     progress : bool or None
         Progress bar on stderr: ``True`` always, ``False`` never, ``None`` (default) only once the
         simulation has run for more than 2 seconds.
@@ -351,12 +377,34 @@ def simulate(
         For an argument of the wrong kind or range, naming it (a spec's hyper-parameters are
         checked when the spec is built; a per-step momentum's length and a rotation's shape here).
     SimulationDivergenceError
-        When a run stops being finite and ``on_divergence="raise"``.
+        When the simulation diverges and ``on_divergence="raise"``.
+
+    Warns
+    -----
+    UnstableScheduleWarning
+        For SGD, when the schedule holds a constant ``(η, B)`` outside the stability region for
+        two or more steps (before any step runs; as :func:`theory.expected_risk`).
 
     Notes
     -----
+    *Divergence* (docs/math.md#divergence). One rule for exact and Monte Carlo: the trajectory is
+    diverged at the first step at which the expected excess risk (or averaged risk) is not finite
+    or exceeds ``R_max = θ (R(0) + σ²)``. Monte Carlo applies it to the expectation it estimates, the
+    mean over runs, every step (checked every 256 steps), and, for the optimizers with an exact
+    recursion (SGD, expected NSGD, heavy ball), to the exact expected risk as well, whichever passes
+    first; with ``"raise"`` an exact divergence raises before any step is simulated. The second
+    part is needed because a finite sample cannot see an unstable expectation: each run's risk is a
+    product of random per-step factors whose mean exceeds 1 while the mean of their logarithm is
+    negative (at ``η = 0.8``, ``B = 1``, ``λ = 1``: ``E(1 − ηz²)² = 1.32`` but
+    ``E log|1 − ηz²| = −0.47``), so almost every run contracts (and underflows to 0) while
+    ``E R_t`` grows like ``1.32^t``, carried by ever rarer runs; the sample mean then follows the
+    typical run (``7e-82`` after 400 steps) instead of the expectation. Adam, SignSGD and the
+    conditional NSGD have no exact recursion: for them the mean over runs decides.
+
     Every run starts from ``e_0 = sqrt(s(0))`` (module docstring: by symmetry of the data the signs
-    do not matter), so ``risk[0]`` is exact and has zero spread.
+    do not matter), so step 0 is deterministic: it is recorded as the problem's exact
+    ``initial_risk`` for every run (not re-summed from ``e_0``, which would round differently), with
+    a standard error of exactly 0.
 
     Memory is bounded per chunk, whatever ``runs`` and ``T``: about ten ``(chunk, d)`` arrays
     (state, scaled state, draws, gradient, temporaries: ``chunk·d ≈ 2^21`` elements each by
@@ -402,28 +450,71 @@ def simulate(
     (True, (20, 20))
     """
     refuse_removed_keywords(removed, "simulate")
+    threshold = finite_real(divergence_threshold, "divergence_threshold")
+    if not threshold > 1.0:
+        raise ValueError(f"divergence_threshold must be > 1; got {divergence_threshold!r}")
     config = configure_simulation(
         problem, schedule, optimizer, runs=runs, seed=seed, sampler=sampler, data=data,
         checkpoints=checkpoints, keep_runs=keep_runs, on_divergence=on_divergence, progress=progress,
         numerics=numerics, runs_per_stream=runs_per_stream, average=average,
     )
+    if isinstance(config.spec, SGD):
+        warn_unstable_segments(config.problem, config.rates, config.batches, config.schedule.label)
+    expected_at = _expected_divergence(config, threshold)
+    if expected_at is not None and config.on_divergence == "raise":
+        raise SimulationDivergenceError(expected_at, None, config.schedule.label)
     plan = record_plan(config.schedule, config.checkpoints)
     n_curves = 1 if config.averaging is None else 2
     check_simulation_memory(config, plan.points, n_curves)
     curves = [CurveStatistics(config.runs, plan.points, config.keep_runs) for _ in range(n_curves)]
     first_bad = np.full(config.runs, np.inf)
+    divergence = _MeanRule(config, threshold, n_curves)
     bar = ProgressBar(config.runs * config.horizon, config.progress,
                       label=f"simulate {config.sampler} {config.optimizer}")
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for start in range(0, config.runs, config.chunk):
             n = min(config.chunk, config.runs - start)
-            first_bad[start : start + n] = _simulate_chunk(config, plan, curves, start, n, bar)
+            first_bad[start : start + n] = _simulate_chunk(config, plan, curves, start, n, bar, divergence)
     bar.close()
-    return _result(config, plan, curves, first_bad)
+    steps_bad = [t for t in (expected_at, divergence.first_step(config.horizon)) if t is not None]
+    return _result(config, plan, curves, first_bad, min(steps_bad) if steps_bad else None)
+
+
+def _expected_divergence(config: SimulationConfig, threshold: float) -> int | None:
+    """The exact solver's divergence step for the simulated optimizer, or None (stable, or no exact recursion)."""
+    spec = config.spec
+    if config.conditional or not isinstance(spec, (SGD, NSGD, HeavyBall)):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnstableScheduleWarning)  # simulate has warned already
+        # Without the average: an averaged iterate is a convex combination of iterates, so its expected
+        # risk stays below the largest expected risk of the iterates so far and never passes R_max first.
+        exact = expected_risk(config.problem, config.schedule, spec, on_divergence="flag",
+                              divergence_threshold=threshold)
+    return exact.diverged_at
+
+
+class _MeanRule:
+    """The divergence rule on the mean over runs: per-step sums of every curve over all runs so far."""
+
+    def __init__(self, config: SimulationConfig, threshold: float, n_curves: int) -> None:
+        problem = config.problem
+        scale = problem.initial_risk + problem.noise_variance
+        with np.errstate(over="ignore"):
+            self.bound = float(threshold * scale) if scale > 0 else float(np.finfo(np.float64).max)
+        self.runs = config.runs
+        self.totals = np.zeros((n_curves, config.horizon + 1))
+
+    def first_step(self, upto: int) -> int | None:
+        """First step ``≤ upto`` whose mean (sums so far / all runs) of some curve is not ``≤ bound``."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = self.totals[:, : upto + 1] / self.runs
+        bad = ~np.all(mean <= self.bound, axis=0)
+        return int(np.argmax(bad)) if bad.any() else None
 
 
 def _simulate_chunk(config: SimulationConfig, plan: RecordPlan, curves: list[CurveStatistics], start: int,
-                    n: int, bar: ProgressBar) -> np.ndarray:
+                    n: int, bar: ProgressBar, divergence: _MeanRule) -> np.ndarray:
     """Advance runs ``start … start + n − 1`` through every step; fold their curves into ``curves``.
 
     Returns each run's first non-finite step (``inf`` if none), float64 of shape (n,).
@@ -438,7 +529,8 @@ def _simulate_chunk(config: SimulationConfig, plan: RecordPlan, curves: list[Cur
     e_bar = e if config.averaging is not None else None  # ē_0 = e_0 (arrays are never modified in place)
     rotation = None if config.rotation is None else xp.asarray(config.rotation, dtype=dt)
     optimizer_step = OptimizerStep(xp, config.optimizer, config.hyperparameters, config.conditional, e, rotation)
-    recorder = ChunkRecorder(xp, plan, curves, start, n, dt)
+    recorder = ChunkRecorder(xp, plan, curves, start, n, dt, divergence.totals)
+    initial = xp.full((n,), float(config.problem.initial_risk), dtype=dt)  # step 0: exact, no spread
 
     def risks(a: Any, q: Any) -> tuple[Any, ...]:
         """Excess risk ``½‖a‖²`` of the iterate (``q = ‖a‖²`` given) and of the averaged iterate."""
@@ -447,24 +539,43 @@ def _simulate_chunk(config: SimulationConfig, plan: RecordPlan, curves: list[Cur
         a_bar = sqrt_lam * e_bar
         return 0.5 * q, 0.5 * xp.sum(a_bar * a_bar, axis=1)
 
+    observed = [-1]
+
     def flush() -> bool:
         """Bring pending risks to the host; return True when every run of the chunk diverged."""
         bad = recorder.bad_steps()
-        if config.on_divergence == "raise" and np.isfinite(bad).any():
-            step = int(np.min(bad))
-            raise SimulationDivergenceError(step, start + int(np.argmin(bad)), config.schedule.label)
         recorder.flush(bad)
+        if config.on_divergence == "raise":
+            # The mean over all runs is at least the sum so far over all runs (risks are ≥ 0).
+            step = divergence.first_step(observed[0])
+            if step is not None:
+                run = start + int(np.argmin(bad)) if np.min(bad) == step else None
+                raise SimulationDivergenceError(step, run, config.schedule.label)
         return bool(np.isfinite(bad).all())
 
     stopped_after = None
+    # The fused step draws exactly what draw_gradient draws, in the same order (same numbers per run).
+    fast = config.sampler == "gaussian-exact" and config.optimizer in ("sgd", "nsgd") and not config.conditional
+    q = None
     for block_start in range(0, horizon, _FLUSH_EVERY):
         block = config.step_block(block_start, min(block_start + _FLUSH_EVERY, horizon))
         for i, t in enumerate(range(block.start, block.stop)):
-            a = sqrt_lam * e
-            q = xp.sum(a * a, axis=1)
-            recorder.observe(t, *risks(a, q))
-            g = draw_gradient(xp, config.sampler, streams, a, q, sqrt_lam, block.batches[i], sigma, config.data)
-            e = optimizer_step(e, g, block.rates[i], None if block.momenta is None else block.momenta[i])
+            if q is None:
+                a = sqrt_lam * e
+                q = xp.sum(a * a, axis=1)
+            recorder.observe(t, *((initial,) * _n_curves(config) if t == 0 else risks(None, q)))
+            observed[0] = t
+            stepped = fast and fused_sgd_step(xp, streams, e, sqrt_lam, q, int(block.batches[i]), sigma,
+                                              float(block.rates[i]))
+            if stepped:  # SGD / expected NSGD with the gaussian-exact sampler in one compiled pass (NumPy, numba)
+                # q is recomputed as below in every path (not the kernel's q_out, summed in another order), so
+                # the risk is one function of e whatever the optimizer: momentum 0 is SGD bit for bit.
+                e, q = stepped[0], None
+            else:
+                a = sqrt_lam * e
+                g = draw_gradient(xp, config.sampler, streams, a, q, sqrt_lam, block.batches[i], sigma, config.data)
+                e = optimizer_step(e, g, block.rates[i], None if block.momenta is None else block.momenta[i])
+                q = None
             if e_bar is not None:
                 e_bar = averaged_update(e_bar, e, block.weights[i])
             bar.update(n)
@@ -475,19 +586,32 @@ def _simulate_chunk(config: SimulationConfig, plan: RecordPlan, curves: list[Cur
     if stopped_after is None:
         a = sqrt_lam * e
         recorder.observe(horizon, *risks(a, xp.sum(a * a, axis=1)))
+        observed[0] = horizon
     flush()
     bad = recorder.bad_steps()
     recorder.finish(bad, stopped_after)
     return bad
 
 
+def _n_curves(config: SimulationConfig) -> int:
+    """Curves per run: the iterate's risk, and the averaged iterate's with ``average=``."""
+    return 1 if config.averaging is None else 2
+
+
 def _result(config: SimulationConfig, plan: RecordPlan, curves: list[CurveStatistics],
-            first_bad: np.ndarray) -> SimulationResult:
+            first_bad: np.ndarray, diverged_at: int | None) -> SimulationResult:
     """Package the statistics of the curves into a :class:`SimulationResult`."""
     mean, stderr, run_risk = curves[0].result()
     avg_mean = avg_stderr = run_avg = None
     if len(curves) > 1:
         avg_mean, avg_stderr, run_avg = curves[1].result()
+    if diverged_at is not None:
+        # Every mean is +inf from the divergence step on (docs/math.md#divergence), as in the exact solver.
+        depends = plan.steps if plan.interpolation is None else plan.interpolation[3]
+        late = np.asarray(depends) >= diverged_at
+        for arr in (mean, stderr, avg_mean, avg_stderr):
+            if arr is not None:
+                arr[late] = np.inf
     diverged = np.isfinite(first_bad)
     root = config.root
     return SimulationResult(
@@ -507,7 +631,7 @@ def _result(config: SimulationConfig, plan: RecordPlan, curves: list[CurveStatis
         stderr=stderr,
         run_risk=run_risk,
         effective_lr=None if config.conditional else config.rates,
-        diverged_at=int(np.min(first_bad)) if diverged.any() else None,
+        diverged_at=diverged_at,
         diverged_runs=int(diverged.sum()),
         average=config.averaging,
         mean_averaged_risk=avg_mean,

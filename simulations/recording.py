@@ -196,6 +196,12 @@ class RunningMoments:
         # mean (of non-negative values) is +inf, and its spread is reported as +inf, never NaN.
         mean_b = v.mean(axis=0)
         m2_b = ((v - mean_b) ** 2).sum(axis=0)
+        if n_b:
+            # A column whose values are all equal (step 0: every run starts at e_0) has that value as
+            # its mean and no spread, exactly (a float sum of equal values / n is not always the value).
+            same = np.all(v == v[:1], axis=0)
+            mean_b = np.where(same, v[0], mean_b)
+            m2_b = np.where(same, 0.0, m2_b)
         n_a, mean_a, m2_a = self.n[cols], self.mean[cols], self.m2[cols]
         n = n_a + n_b
         delta = mean_b - mean_a
@@ -298,6 +304,9 @@ class ChunkRecorder:
         The chunk's runs.
     dtype
         Floating dtype of the device arrays.
+    totals : numpy.ndarray or None
+        Host array ``(curves, T + 1)``: the per-step sums over the chunk's runs of every curve are
+        added into it at each :meth:`flush` (the mean over all runs that the divergence rule reads).
 
     Examples
     --------
@@ -312,9 +321,14 @@ class ChunkRecorder:
     """
 
     def __init__(self, xp: ModuleType, plan: RecordPlan, curves: Sequence[CurveStatistics], first_run: int,
-                 n: int, dtype: Any) -> None:
+                 n: int, dtype: Any, totals: np.ndarray | None = None) -> None:
         self.xp, self.plan, self.curves = xp, plan, list(curves)
         self.first_run, self.n = first_run, n
+        # Per-step sums over the chunk's runs of every curve, added into the host array ``totals``
+        # (curves × (T + 1)) at each flush: the mean over all runs that the divergence rule reads.
+        self.totals = totals
+        self._sums: list[Any] = []
+        self._sum_steps: list[int] = []
         self.first_bad = xp.full((n,), math.inf, dtype=dtype)
         self._pending: list[list[Any]] = [[] for _ in self.curves]
         self._pending_cols: list[int] = []
@@ -341,6 +355,9 @@ class ChunkRecorder:
             finite = finite & xp.isfinite(risk)
         fresh = ~finite & (self.first_bad == math.inf)
         self.first_bad = xp.where(fresh, float(t), self.first_bad)
+        if self.totals is not None:
+            self._sums.append(xp.stack([xp.sum(risk) for risk in risks]))
+            self._sum_steps.append(t)
         col = int(self.plan.column[t])
         if col >= 0:
             for pending, risk in zip(self._pending, risks):
@@ -367,6 +384,12 @@ class ChunkRecorder:
             float64, shape ``(n,)``: each run's first non-finite step (:meth:`bad_steps`).
         """
         """Move the pending values to the host: into the statistics, or kept for the checkpoints."""
+        if self._sum_steps:
+            sums = to_numpy(self.xp.stack(self._sums, axis=1)).astype(np.float64)
+            with np.errstate(over="ignore", invalid="ignore"):
+                self.totals[:, np.asarray(self._sum_steps)] += sums
+            self._sums.clear()
+            self._sum_steps.clear()
         if not self._pending_cols:
             return
         cols = np.asarray(self._pending_cols)

@@ -42,6 +42,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import _sampler_kernels
 from .streams import BlockStream, block_streams, concat_draws, namespace, root_seed_sequence
 from ..theory._limits import MAX_EXACT_INTEGER, MAX_STEP_ARRAY
 from ..theory._validate import (
@@ -292,10 +293,65 @@ def gaussian_exact_gradient(
         return _gaussian_exact_gradient(xp, streams, scaled_error, norm_squared, sqrt_eigenvalues, batch, noise_std)
 
 
+def _fused(xp: ModuleType, *arrays: Any) -> bool:
+    """Whether the fused kernel of :mod:`._sampler_kernels` runs: NumPy arrays of one float dtype, numba present."""
+    if not (_sampler_kernels.AVAILABLE and backend_name(xp) == "numpy"):
+        return False
+    dt = arrays[0].dtype
+    return dt in (np.float64, np.float32) and all(isinstance(x, np.ndarray) and x.dtype == dt for x in arrays)
+
+
+def fused_sgd_step(xp: ModuleType, streams: Sequence[BlockStream], error: Any, sqrt_eigenvalues: Any, norm_squared: Any,
+                   batch: int, noise_std: float, rate: float) -> tuple[Any, Any] | None:
+    """One SGD step of every run with the ``gaussian-exact`` gradient, fused (numba), or None where it cannot run.
+
+    Returns ``(e − η g, ‖Λ^{1/2}(e − η g)‖²)`` from the same draws, in the same order, as
+    :func:`gaussian_exact_gradient` followed by the update (docs/math.md#gaussian-sampler); ``None``
+    when numba is absent or the arrays are not NumPy arrays of one float dtype (the caller then takes
+    the array path).
+    """
+    if not _fused(xp, error, sqrt_eigenvalues, norm_squared):
+        return None
+    dt = error.dtype
+    d = int(error.shape[1])
+    shapes = np.asarray([batch / 2.0, (batch - 1) / 2.0] if batch > 1 else [batch / 2.0])
+    e = np.ascontiguousarray(error)
+    q = np.ascontiguousarray(norm_squared)
+    lam = np.ascontiguousarray(sqrt_eigenvalues)
+    scale = lam / batch
+    e_out, q_out = np.empty_like(e), np.empty_like(q)
+    start = 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for stream in streams:
+            stop = start + stream.used
+            normal = np.ascontiguousarray(stream.normal(d + 1), dtype=dt)
+            gamma = np.ascontiguousarray(stream.gamma(shapes, len(shapes)), dtype=dt)
+            _sampler_kernels.sgd_gaussian_exact_rows(e[start:stop], lam, q[start:stop], normal, gamma, scale, noise_std,
+                                                     rate, e_out[start:stop], q_out[start:stop])
+            start = stop
+    return e_out, q_out
+
+
 def _gaussian_exact_gradient(xp: ModuleType, streams: Sequence[BlockStream], scaled_error: Any, norm_squared: Any,
                              sqrt_eigenvalues: Any, batch: int, noise_std: float) -> Any:
     d = int(scaled_error.shape[1])
     shapes = [batch / 2.0, (batch - 1) / 2.0] if batch > 1 else [batch / 2.0]
+    if _fused(xp, scaled_error, norm_squared, sqrt_eigenvalues):
+        # The same draws, block by block, through one compiled pass per run (docs/math.md#gaussian-sampler).
+        dt = scaled_error.dtype
+        a = np.ascontiguousarray(scaled_error)
+        q = np.ascontiguousarray(norm_squared)
+        scale = np.ascontiguousarray(sqrt_eigenvalues / batch)
+        out = np.empty_like(a)
+        start = 0
+        for stream in streams:
+            stop = start + stream.used
+            normal = np.ascontiguousarray(stream.normal(d + 1), dtype=dt)
+            gamma = np.ascontiguousarray(stream.gamma(np.asarray(shapes), len(shapes)), dtype=dt)
+            _sampler_kernels.gaussian_exact_rows(a[start:stop], q[start:stop], normal, gamma, scale, noise_std,
+                                                 out[start:stop])
+            start = stop
+        return out
     normals, gammas = [], []
     for stream in streams:
         normals.append(stream.normal(d + 1))

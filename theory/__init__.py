@@ -45,6 +45,7 @@ from .dynamics import (
     SpectralGrouping,
     TailAverage,
     UniformAverage,
+    UnstableScheduleWarning,
     equivalence_report,
     expected_risk,
     power_law_random_features,
@@ -143,8 +144,8 @@ __all__ = [
     # numerics
     "Numerics",
     # dynamics
-    "Problem", "expected_risk", "RiskTrajectory", "DivergenceError", "SolverState", "sketched_problem",
-    "power_law_random_features",
+    "Problem", "expected_risk", "RiskTrajectory", "DivergenceError", "UnstableScheduleWarning", "SolverState",
+    "sketched_problem", "power_law_random_features",
     "second_moment_step", "gradient_second_moment", "spectral_groups", "SpectralGrouping",
     "is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment", "Averaging",
     "UniformAverage", "TailAverage", "ExponentialAverage",

@@ -288,6 +288,8 @@ def _register_monte_carlo() -> None:
         assert kw["data"] is None or choice(kw["data"], ("gaussian", "rademacher", "uniform"))
         keep = flag(kw["keep_runs"])
         mode = choice(kw["on_divergence"], ("raise", "flag"))
+        thr = real(kw["divergence_threshold"])
+        assert thr > 1, f"accepted divergence_threshold={thr!r}"
         assert kw["progress"] is None or isinstance(kw["progress"], (bool, np.bool_)), "accepted progress"
         dt = kw["dtype"]
         assert dt is None or dt in (np.float64, np.float32, "float64", "float32"), f"accepted dtype {dt!r}"
@@ -323,11 +325,12 @@ def _register_monte_carlo() -> None:
     base = {"problem": P, "schedule": SM, "optimizer": "sgd", "normalization": "expected", "runs": 8, "seed": 0,
             "backend": "numpy", "sampler": "auto", "data": None, "checkpoints": None, "keep_runs": False,
             "on_divergence": "raise", "progress": False, "dtype": None, "chunk_size": None,
-            "runs_per_stream": None, "average": None}
+            "runs_per_stream": None, "average": None, "divergence_threshold": 1e12}
     kinds = {"problem": "problem", "schedule": "schedule", "optimizer": "choice", "normalization": "choice",
              "runs": "batch", "seed": "seed", "backend": "xp", "sampler": "choice", "data": "choice",
              "checkpoints": "vector", "keep_runs": "flag", "on_divergence": "choice", "progress": "flag",
-             "dtype": "choice", "chunk_size": "batch", "runs_per_stream": "batch", "average": "choice"}
+             "dtype": "choice", "chunk_size": "batch", "runs_per_stream": "batch", "average": "choice",
+             "divergence_threshold": "real"}
     # A 2**40-step schedule is valid (the simulation takes its time), not hostile.
     long = tuple(x for x in POOLS["schedule"] if isinstance(x, Schedule) and len(x) > 2**20)
     nones = (None,)

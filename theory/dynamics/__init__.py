@@ -36,7 +36,7 @@ from ._problem import Problem
 from ._risk import expected_risk
 from ._sketched import power_law_random_features, sketched_problem
 from ._solver import controlled_risk
-from ._stability import is_stable, spectral_radius, stationary_risk, stationary_second_moment
+from ._stability import UnstableScheduleWarning, is_stable, spectral_radius, stationary_risk, stationary_second_moment
 from ._state import SolverState
 from ._step import gradient_second_moment, momentum_moment_step, second_moment_step
 from ._trajectory import DivergenceError, RiskTrajectory
@@ -48,7 +48,7 @@ __all__ = [
     "Controller", "LoopView", "controlled_risk", "initial_state", "step_tables",
     "heavy_ball_momentum_of_torch_sgd", "is_stable_with_momentum", "momentum_stability_limit",
     "Problem", "expected_risk", "power_law_random_features", "sketched_problem",
-    "is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment",
+    "UnstableScheduleWarning", "is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment",
     "SolverState",
     "gradient_second_moment", "momentum_moment_step", "second_moment_step",
     "DivergenceError", "RiskTrajectory",

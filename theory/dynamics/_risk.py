@@ -33,6 +33,7 @@ from ._state import SolverState
 from ._compression import compressed_expected_risk
 from .._memory import check_memory, exact_bytes, itemsize_of
 from ._solver import SolveRequest, fused_supported, solve
+from ._stability import warn_unstable_segments
 from ._trajectory import RiskTrajectory
 
 __all__ = ["KERNELS", "OPTIMIZERS", "expected_risk"]
@@ -258,6 +259,9 @@ def expected_risk(
     threshold = finite_real(divergence_threshold, "divergence_threshold")
     if not threshold > 1.0:
         raise ValueError(f"divergence_threshold must be > 1; got {divergence_threshold!r}")
+    if optimizer == "sgd" and mom is None:  # UnstableScheduleWarning for a long unstable (η, B) (docs/math.md#divergence)
+        for sched in sched_list:
+            warn_unstable_segments(problem, sched.lr, sched.batch, sched.label)
     xp = resolve_backend("numpy" if numerics.backend is None else numerics.backend)
     dtype = resolve_dtype(xp, numerics.dtype)
     averaging = resolve_average(average)

@@ -27,7 +27,7 @@ from .._validate import finite_real
 from . import _step as step
 from ._problem import Problem
 
-__all__ = ["is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment"]
+__all__ = ["UnstableScheduleWarning", "is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment"]
 
 
 def _multiplicity(problem: Problem) -> np.ndarray | None:
@@ -272,3 +272,76 @@ def stationary_risk(problem: Problem, lr: float, batch: float) -> float:
     s = _stationary(rec, problem.noise_variance)
     weighted = rec.lam if rec.multiplicity is None else rec.multiplicity * rec.lam
     return 0.5 * float(weighted @ s)
+
+
+class UnstableScheduleWarning(UserWarning):
+    """A schedule holds a constant ``(η, B)`` outside SGD's stability region for several steps.
+
+    Emitted (:func:`warnings.warn`, before any step is computed) by
+    :func:`~ramplab.theory.expected_risk` and :func:`~ramplab.simulations.simulate` for SGD when a
+    stretch of at least two consecutive steps with the same ``(η, B)`` is not :func:`is_stable`
+    (docs/math.md#divergence). The second moments grow geometrically along that stretch; whether the
+    run ends up past the divergence bound depends on how long it lasts. Filter it by category
+    (``warnings.filterwarnings("ignore", category=UnstableScheduleWarning)``) or turn it into an
+    error (``"error"``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from ramplab.theory import Problem, Schedule, expected_risk
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     r = expected_risk(Problem.isotropic(1), Schedule.constant(0.8, 1, steps=20))
+    >>> [w.category.__name__ for w in caught]
+    ['UnstableScheduleWarning']
+    """
+
+
+#: At most this many distinct constant ``(η, B)`` stretches are checked (the longest first), O(d) each.
+_MAX_SEGMENTS_CHECKED = 64
+
+
+def unstable_segments(problem: Problem, lr: Any, batch: Any) -> list[tuple[int, int, float, float]]:
+    """``(first step, steps, η, B)`` of the unstable constant stretches of a schedule's SGD steps.
+
+    A stretch is a maximal run of at least two consecutive steps with equal ``(η, B)`` and
+    ``η > 0``; at most the 64 longest distinct ``(η, B)`` are checked (each O(d)).
+    """
+    lr = np.asarray(lr, dtype=np.float64).reshape(-1)
+    batch = np.asarray(batch, dtype=np.float64).reshape(-1)
+    if lr.size < 2:
+        return []
+    change = np.flatnonzero((lr[1:] != lr[:-1]) | (batch[1:] != batch[:-1])) + 1
+    starts = np.concatenate([[0], change])
+    lengths = np.diff(np.concatenate([starts, [lr.size]]))
+    keep = (lengths >= 2) & (lr[starts] > 0) & np.isfinite(lr[starts]) & (batch[starts] >= 1)
+    starts, lengths = starts[keep], lengths[keep]
+    verdict: dict[tuple[float, float], bool] = {}
+    found = []
+    for i in np.argsort(-lengths, kind="stable"):
+        key = (float(lr[starts[i]]), float(batch[starts[i]]))
+        if key not in verdict:
+            if len(verdict) >= _MAX_SEGMENTS_CHECKED:
+                continue
+            verdict[key] = _stable(_Recursion(problem, *key))
+        if not verdict[key]:
+            found.append((int(starts[i]), int(lengths[i]), *key))
+    return sorted(found)
+
+
+def warn_unstable_segments(problem: Problem, lr: Any, batch: Any, label: str = "", stacklevel: int = 3) -> None:
+    """Warn (:class:`UnstableScheduleWarning`) when SGD's ``(η_t, B_t)`` hold an unstable constant stretch."""
+    found = unstable_segments(problem, lr, batch)
+    if not found:
+        return
+    first, steps, eta, b = found[0]
+    name = f" {label!r}" if label else ""
+    more = f" (and {len(found) - 1} more such stretches)" if len(found) > 1 else ""
+    import warnings
+
+    warnings.warn(
+        f"schedule{name} holds lr={eta:g}, batch={b:g} for {steps} steps from step {first + 1}, outside SGD's "
+        f"stability region for this problem (is_stable is False; docs/math.md#divergence): the second moments "
+        f"grow geometrically there{more}",
+        UnstableScheduleWarning, stacklevel=stacklevel,
+    )

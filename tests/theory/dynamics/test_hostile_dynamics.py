@@ -249,6 +249,7 @@ def _register_dynamics() -> None:
     averaging, stability = Public("ramplab.theory.dynamics.averaging"), Public("ramplab.theory.dynamics.stability")
 
     M = "ramplab.theory.dynamics.stability"
+    exempt(f"{M}:UnstableScheduleWarning", "warning category (emitted by expected_risk and simulate, driven there)")
     PS = make_problem([1.0, 0.5], [1.0, 0.5], 0.1)
 
     def radius_ref(p, lr, b):
