@@ -458,14 +458,14 @@ def simulate(
         checkpoints=checkpoints, keep_runs=keep_runs, on_divergence=on_divergence, progress=progress,
         numerics=numerics, runs_per_stream=runs_per_stream, average=average,
     )
+    plan = record_plan(config.schedule, config.checkpoints)
+    n_curves = 1 if config.averaging is None else 2
+    check_simulation_memory(config, plan.points, n_curves)  # before the exact check, which allocates too
     if isinstance(config.spec, SGD):
         warn_unstable_segments(config.problem, config.rates, config.batches, config.schedule.label)
     expected_at = _expected_divergence(config, threshold)
     if expected_at is not None and config.on_divergence == "raise":
         raise SimulationDivergenceError(expected_at, None, config.schedule.label)
-    plan = record_plan(config.schedule, config.checkpoints)
-    n_curves = 1 if config.averaging is None else 2
-    check_simulation_memory(config, plan.points, n_curves)
     curves = [CurveStatistics(config.runs, plan.points, config.keep_runs) for _ in range(n_curves)]
     first_bad = np.full(config.runs, np.inf)
     divergence = _MeanRule(config, threshold, n_curves)
