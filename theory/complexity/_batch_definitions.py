@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .._limits import MAX_STEP_ARRAY
+from .._frozen import FrozenRecord
 from .._validate import choice, describe, finite_real, nonnegative_int, positive_int, strict_real_array
 from ..dynamics import Problem, expected_risk
 from ..schedules._schedule import Schedule
@@ -43,7 +44,7 @@ LR_RULES = ("keep", "linear", "sqrt")
 
 
 @dataclass(frozen=True, eq=False)
-class ParetoCriticalBatch:
+class ParetoCriticalBatch(FrozenRecord):
     """Steps to a target with the learning rate tuned per batch, and McCandlish et al.'s fit.
 
     Attributes
@@ -257,7 +258,7 @@ def linear_scaling_critical_batch(problem: Problem, batches: Any, target: float,
 
 
 @dataclass(frozen=True, eq=False)
-class LocalCriticalBatch:
+class LocalCriticalBatch(FrozenRecord):
     """The local critical batch at one step of a run (Merrill et al. 2025).
 
     Attributes

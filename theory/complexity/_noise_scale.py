@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .._frozen import FrozenRecord
 from .._validate import check_range, describe, finite_real, strict_real_array
 from ..dynamics import Problem, RiskTrajectory, SolverState
 from ._bounds import check_problem
@@ -29,7 +30,7 @@ __all__ = ["GradientNoiseScale", "gradient_noise_scale"]
 
 
 @dataclass(frozen=True, eq=False)
-class GradientNoiseScale:
+class GradientNoiseScale(FrozenRecord):
     """The gradient noise scale and its four terms at one or more exact states.
 
     Every array has shape ``(K,)``: one entry per state (a trajectory's kept states in step order,
