@@ -64,6 +64,64 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
 from . import _step
 
+
+# ---------------------------------------------------------------------------- the persistent cache
+def _source_stamp() -> bytes:
+    """SHA-256 of this module and of ``_step`` (whose formulas the kernels inline)."""
+    import hashlib
+    import os
+
+    digest = hashlib.sha256()
+    for path in (__file__, _step.__file__):
+        with open(os.fspath(path), "rb") as fh:
+            digest.update(fh.read())
+    return digest.digest()
+
+
+def _stamped_cache() -> Any:
+    """numba's function cache, keyed on :func:`_source_stamp` (``None`` where numba's layout differs).
+
+    numba keys a cached kernel on its own source file only, so a change of ``_step`` alone would be
+    served stale kernels; here the key is the content of both files, never a modification time, so the
+    cache also survives a reinstall of the same sources (``make install``; pip leaves ``__pycache__``
+    in place). Where it is: ``NUMBA_CACHE_DIR`` when set, else the installed package's ``__pycache__``
+    when writable, else numba's user-wide cache folder (numba's own order).
+    """
+    try:
+        from numba.core import caching
+    except ImportError:  # pragma: no cover
+        return None
+
+    def pick(name: str) -> Any:
+        return getattr(caching, name, None) or getattr(caching, "_" + name, None)
+
+    bases = [pick(n) for n in ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator")]
+    impl, cache = pick("CompileResultCacheImpl"), pick("FunctionCache")
+    if None in bases or impl is None or cache is None:  # pragma: no cover - another numba layout
+        return None
+    stamp = _source_stamp()
+
+    def stamped(base: Any) -> Any:
+        return type("Stamped" + base.__name__.lstrip("_"), (base,), {"get_source_stamp": lambda self: stamp})
+
+    impl_class = type("StampedCacheImpl", (impl,), {"_locator_classes": [stamped(b) for b in bases]})
+    return type("StampedFunctionCache", (cache,), {"_impl_class": impl_class})
+
+
+_CACHE = _stamped_cache() if AVAILABLE else None
+
+
+def _kernel(**flags: Any) -> Any:
+    """``numba.njit(**flags)`` cached on disk under :func:`_stamped_cache` (numba's ``cache=True`` without it)."""
+    def wrap(fn: Any) -> Any:
+        if _CACHE is None:
+            return njit(cache=True, **flags)(fn)
+        disp = njit(cache=False, **flags)(fn)
+        disp._cache = _CACHE(disp.py_func)
+        return disp
+
+    return wrap
+
 # The step's formulas (module docstring of ``_step``), compiled and inlined: the kernels below perform
 # the operations of the reference loop, in its order, one coordinate at a time (inlined into an update
 # loop, they take its fast-math flags: ``contract`` may fuse a product and a sum into one FMA).
@@ -109,7 +167,7 @@ def thread_count() -> int:
     return int(numba.get_num_threads()) if AVAILABLE else 1
 
 
-@njit(cache=True, fastmath=False, nogil=True)
+@_kernel(fastmath=False, nogil=True)
 def _lane_sum(buf, n):
     """Sum of ``buf[:n]`` (entry ``e`` into lane ``e mod 8``, lanes added pairwise, a ragged end
     last), leaving ``buf[:n]`` zero for the next tile."""
@@ -132,32 +190,35 @@ def _lane_sum(buf, n):
     return (((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))) + rest
 
 
-@njit(cache=True, fastmath=False, nogil=True)
-def _add_sums(xv, lv, wv, with_mean, bq, bm):
-    """``bq[k] += w x`` (and ``bm[k] += (w x) λ``) over one block of ``SUB`` coordinates or fewer.
+@_kernel(fastmath=False, nogil=True)
+def _add_sums(xv, lv, wv, bq, bm):
+    """``bq[k] += w x`` and ``bm[k] += (w x) λ`` over one block of ``SUB`` coordinates or fewer.
 
     Compiled without ``contract``: the products are rounded before they are added, wherever this runs
     (after a step, or on a state handed in), so a continued run reads the sums the uninterrupted run
     had. An element-wise update over ``k``: it vectorises with no reassociation.
     """
-    if with_mean:
-        for k in range(xv.shape[0]):
-            wq = wv[k] * xv[k]
-            bq[k] += wq
-            bm[k] += wq * lv[k]
-    else:
-        for k in range(xv.shape[0]):
-            bq[k] += wv[k] * xv[k]
+    for k in range(xv.shape[0]):
+        wq = wv[k] * xv[k]
+        bq[k] += wq
+        bm[k] += wq * lv[k]
 
 
-@njit(cache=True, fastmath=_UPDATE_FLAGS, nogil=True)
+@_kernel(fastmath=False, nogil=True)
+def _add_sum(xv, wv, bq):
+    """``bq[k] += w x`` over one block (as :func:`_add_sums`, without the second sum)."""
+    for k in range(xv.shape[0]):
+        bq[k] += wv[k] * xv[k]
+
+
+@_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
 def _sgd_tile(s, lam, w1, i0, i1, eff, kk, cc, with_mean, buf):
     """Update coordinates ``[i0, i1)`` of one row ``s`` and return ``(Σ m λ s, Σ m λ² s)`` of the new values.
 
     Per coordinate, with x = eff λ: s ← (1 − x(2 − cc x)) s + kk λ, clamped at 0 (NaN stays NaN);
     ``w1`` is m λ, ``buf`` zeroed scratch of shape ``(3, SUB)``, left zeroed. Each block of ``SUB``
     coordinates is updated in one element-wise loop (views, no branch: the clamp is a select), then
-    its products are added into ``buf`` (:func:`_add_sums`); :func:`_lane_sum` adds each buffer in a
+    its products are added into ``buf`` (:func:`_add_sums`, :func:`_add_sum`); :func:`_lane_sum` adds each buffer in a
     fixed order. The second sum is 0 unless ``with_mean``.
     """
     bq = buf[0]
@@ -170,13 +231,17 @@ def _sgd_tile(s, lam, w1, i0, i1, eff, kk, cc, with_mean, buf):
             li = lv[k]
             v = _sgd_second_moment(sv[k], eff * li, cc, kk, li)
             sv[k] = 0.0 if v < 0.0 else v  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays)
-        _add_sums(sv, lv, w1[base:end], with_mean, bq, bm)  # the stored values (float32: what a continuation reads)
+        # The stored values (float32: what a continuation reads).
+        if with_mean:
+            _add_sums(sv, lv, w1[base:end], bq, bm)
+        else:
+            _add_sum(sv, w1[base:end], bq)
     width = min(i1 - i0, SUB)
     q = _lane_sum(bq, width)
     return q, (_lane_sum(bm, width) if with_mean else 0.0)
 
 
-@njit(cache=True, fastmath=_UPDATE_FLAGS, nogil=True)
+@_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
 def _sgd_average_tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, alpha, beta, gamma, keep, rho, buf):
     """:func:`_sgd_tile` with the iterate-average moments ``a, c`` of the row (docs/math.md#iterate-averaging).
 
@@ -202,15 +267,15 @@ def _sgd_average_tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, alpha, beta, gamma,
             av[k] = _averaged_second_moment(av[k], v, ci, alpha, beta, gamma)
             cv[k] = _averaged_cross(ci, v, keep, rho)
         wv = w1[base:end]
-        _add_sums(sv, lv, wv, True, bq, bm)
-        _add_sums(av, lv, wv, False, ba, ba)
+        _add_sums(sv, lv, wv, bq, bm)
+        _add_sum(av, wv, ba)
     width = min(i1 - i0, SUB)
     q = _lane_sum(bq, width)
     m = _lane_sum(bm, width)
     return q, m, _lane_sum(ba, width)
 
 
-@njit(cache=True, fastmath=False, nogil=True)
+@_kernel(fastmath=False, nogil=True)
 def weighted_sums(s, lam, w1):
     """``(Σ m λ s, Σ m λ² s, 0)`` per row of ``s`` (``(rows, d)``), in the kernels' summation order.
 
@@ -224,7 +289,7 @@ def weighted_sums(s, lam, w1):
             i1 = min(i0 + TILE, d)
             for base in range(i0, i1, SUB):
                 end = min(base + SUB, i1)
-                _add_sums(s[r, base:end], lam[base:end], w1[base:end], True, buf[0], buf[1])
+                _add_sums(s[r, base:end], lam[base:end], w1[base:end], buf[0], buf[1])
             width = min(i1 - i0, SUB)
             out[r, 0] += _lane_sum(buf[0], width)
             out[r, 1] += _lane_sum(buf[1], width)
@@ -249,7 +314,7 @@ def _row_nonfinite(row):
     return False
 
 
-@njit(cache=True, fastmath=False, nogil=True)
+@_kernel(fastmath=False, nogil=True)
 def _finish_step(j, step, k, bad, eff, g2, mean_before, s, sums, avg, blocks, n_sched, check_every,
                  out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active):
     """After group ``j`` took ``step``: record it in column ``k`` (``k < 0``: not recorded), note the
@@ -274,7 +339,7 @@ def _finish_step(j, step, k, bad, eff, g2, mean_before, s, sums, avg, blocks, n_
                 break
 
 
-@njit(cache=True, fastmath=False, nogil=True)
+@_kernel(fastmath=False, nogil=True)
 def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, length, horizon,
                    out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
                    nsgd, blocks, kex, trace, check_every, limit):
@@ -292,7 +357,7 @@ def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, le
         r_t = rho[col] if avg else 0.0
         keep, alpha, beta, gamma = _average_weights(r_t)
         mean_before = sums[j, 1]
-        bad = False
+        bad = not active[j]  # False (an active group), typed as a plain bool: one signature of _finish_step
         for b in range(blocks):
             r = j + b * n_sched
             kk = _noise_coefficient(eff, batch[j, col], sums[r, 0], noise[r])
@@ -321,7 +386,7 @@ def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, le
     _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, active, blocks, n_sched, check_every)
 
 
-@njit(cache=True, fastmath=False, nogil=True)
+@_kernel(fastmath=False, nogil=True)
 def _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, active, blocks, n_sched, check_every):
     # A schedule that ends inside this chunk, between two checks, keeps its state (the other schedules'
     # padding is a zero rate) until the next check step, where the reference solver looks at it.
@@ -336,7 +401,7 @@ def _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, act
                     break
 
 
-@njit(cache=True, fastmath=False, nogil=True)
+@_kernel(fastmath=False, nogil=True)
 def _advance_groups(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths, horizon,
                     out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
                     nsgd, blocks, kex, trace, check_every, limit, groups):
@@ -425,7 +490,7 @@ def advance_groups(workers: int, *args: Any) -> None:
 
 
 # ------------------------------------------------------------------------------ heavy-ball momentum
-@njit(cache=True, fastmath=False, nogil=True)
+@_kernel(fastmath=False, nogil=True)
 def _momentum_tile(s, c, p, av, xv, yv, lam, w1, i0, i1, eff, mu, kb, kk, mode, alpha, beta, gamma, keep, rho,
                    buf):
     """Heavy-ball update of coordinates ``[i0, i1)`` of one row (docs/math.md#heavy-ball-momentum).
@@ -476,7 +541,7 @@ def _momentum_tile(s, c, p, av, xv, yv, lam, w1, i0, i1, eff, mu, kb, kk, mode, 
     return q, m, av_sum
 
 
-@njit(cache=True, fastmath=False, nogil=True)
+@_kernel(fastmath=False, nogil=True)
 def _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, batch, mom, rho, rec, t0, length,
                             horizon, out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
                             nsgd, blocks, kex, trace, check_every, limit):
@@ -496,7 +561,7 @@ def _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, ba
         r_t = rho[col] if avg else 0.0
         keep, alpha, beta, gamma = _average_weights(r_t)
         mean_before = sums[j, 1]
-        bad = False
+        bad = not active[j]  # False (an active group), typed as a plain bool: one signature of _finish_step
         for b in range(blocks):
             r = j + b * n_sched
             kk = _noise_coefficient(eff, batch[j, col], sums[r, 0], noise[r])
@@ -525,7 +590,7 @@ def _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, ba
     _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, active, blocks, n_sched, check_every)
 
 
-@njit(cache=True, fastmath=False, nogil=True)
+@_kernel(fastmath=False, nogil=True)
 def _advance_momentum(s, c, p, av, xv, yv, lam, w1, noise, sums, lr, batch, mom, rho, rec, t0, lengths,
                       horizon, out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
                       nsgd, blocks, kex, trace, check_every, limit, groups):

@@ -305,9 +305,11 @@ class FusedBackend:
         self.setting = setting
         dt = np.dtype(dtype)
         lam64, w164 = setting.problem.eigenvalues, setting.weights
-        self.lam = np.ascontiguousarray(lam64, dtype=dt)
+        # Fresh (writable) copies: every call then has the kernels' one signature per dtype, whatever
+        # flags the problem's arrays carry (a read-only λ would compile a second specialisation).
+        self.lam = np.array(lam64, dtype=dt, order="C")
         # Without multiplicities m λ is λ itself: the kernel then streams one weight array, not two.
-        self.w1 = self.lam if np.all(w164 == lam64) else np.ascontiguousarray(w164, dtype=dt)
+        self.w1 = self.lam if np.all(w164 == lam64) else np.array(w164, dtype=dt, order="C")
         self.noise = noise
         self.arrays = {k: np.ascontiguousarray(v, dtype=dt) for k, v in arrays.items()}
         d = self.lam.shape[0]
