@@ -12,14 +12,16 @@ coordinates, coordinate ``k`` of the tile is added into entry ``k mod SUB`` of a
 buffer entries go to eight lanes that are added pairwise, and tile sums are added in tile order.
 
 Vectorisation: each block of :data:`SUB` coordinates is advanced by one element-wise loop over
-views of the state arrays (no branch: the clamp at 0 is a select; no two written arrays are the
-same array), compiled with the fast-math flag ``contract`` only, so LLVM emits packed FMA and
-reorders nothing; the block's products are then added into the buffer by a second element-wise loop
-(:func:`_add_sums`, compiled without ``contract``, so a sum is rounded the same whether it follows a
-step or is taken of a state handed in). The element-wise arithmetic is the reference's
-(``second_moment_step``) with some products and sums fused into one FMA, and the sums are the
-reference's in another order: the two kernels agree to rounding (tests hold them at 1e-12), and the
-fused kernel agrees with itself bit for bit across thread counts and continued runs.
+views of the state arrays (no branch: the clamp at 0 is a select; no two written arrays are the same
+array), and coordinate ``k`` of the block adds its products into ``buf[:, k]``: an element-wise
+update too, so the loop vectorises without reassociating any sum. The loops are compiled with the
+fast-math flag ``contract`` only, so LLVM emits packed FMA (a product and a sum rounded once) and
+reorders nothing. :func:`weighted_sums`, which sums a state handed in, writes the summed products with
+the same expressions and flags, so it fuses them alike and a continued run reads the sums the
+uninterrupted run had. The element-wise arithmetic is the reference's (``second_moment_step``) with
+some products fused into FMA, and the sums are the reference's in another order: the two kernels
+agree to rounding (tests hold them at 1e-12), and the fused kernel agrees with itself bit for bit
+across thread counts and continued runs.
 
 Layout: a *group* is one schedule's rows (the full problem, and with ``split`` its bias and variance
 rows, which use the full row's rate). Groups never interact, so each worker advances its share of the
@@ -147,10 +149,9 @@ __all__ = ["AVAILABLE", "SUB", "TILE"]
 #: Coordinates per reduction tile (a multiple of :data:`SUB`).
 TILE = 8192
 #: Width of the per-tile summation buffers (a multiple of 8).
-SUB = 128
-#: Fast-math flags of the element-wise updates: ``contract`` only, so LLVM may fuse a product and a
-#: sum into one FMA (one rounding instead of two) but never reorders anything; the sums
-#: (:func:`_add_sums`, :func:`_lane_sum`) are compiled without it.
+SUB = 256
+#: Fast-math flags of the element-wise loops: ``contract`` only, so LLVM may fuse a product and a sum
+#: into one FMA (one rounding instead of two) but never reorders anything.
 _UPDATE_FLAGS = {"contract"}
 # A step that never happens (used for "not yet" in first_bad / bad_check).
 NEVER = np.iinfo(np.int64).max
@@ -190,36 +191,17 @@ def _lane_sum(buf, n):
     return (((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))) + rest
 
 
-@_kernel(fastmath=False, nogil=True)
-def _add_sums(xv, lv, wv, bq, bm):
-    """``bq[k] += w x`` and ``bm[k] += (w x) λ`` over one block of ``SUB`` coordinates or fewer.
-
-    Compiled without ``contract``: the products are rounded before they are added, wherever this runs
-    (after a step, or on a state handed in), so a continued run reads the sums the uninterrupted run
-    had. An element-wise update over ``k``: it vectorises with no reassociation.
-    """
-    for k in range(xv.shape[0]):
-        wq = wv[k] * xv[k]
-        bq[k] += wq
-        bm[k] += wq * lv[k]
-
-
-@_kernel(fastmath=False, nogil=True)
-def _add_sum(xv, wv, bq):
-    """``bq[k] += w x`` over one block (as :func:`_add_sums`, without the second sum)."""
-    for k in range(xv.shape[0]):
-        bq[k] += wv[k] * xv[k]
-
-
 @_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
-def _sgd_tile(s, lam, w1, i0, i1, eff, kk, cc, with_mean, buf):
+def _sgd_tile(s, lam, w1, i0, i1, eff, kk, cc, buf):
     """Update coordinates ``[i0, i1)`` of one row ``s`` and return ``(Σ m λ s, Σ m λ² s)`` of the new values.
 
     Per coordinate, with x = eff λ: s ← (1 − x(2 − cc x)) s + kk λ, clamped at 0 (NaN stays NaN);
     ``w1`` is m λ, ``buf`` zeroed scratch of shape ``(3, SUB)``, left zeroed. Each block of ``SUB``
-    coordinates is updated in one element-wise loop (views, no branch: the clamp is a select), then
-    its products are added into ``buf`` (:func:`_add_sums`, :func:`_add_sum`); :func:`_lane_sum` adds each buffer in a
-    fixed order. The second sum is 0 unless ``with_mean``.
+    coordinates is one element-wise loop over views (no branch: the clamp is a select); coordinate
+    ``k`` of the block adds into ``buf[:, k]``, so the loop vectorises without reassociating the sums,
+    and :func:`_lane_sum` adds each buffer in a fixed order. The products summed are written exactly
+    as in :func:`weighted_sums` (same expressions, same flags, so the same FMA fusion): a continued
+    run reads the sums the uninterrupted run had.
     """
     bq = buf[0]
     bm = buf[1]
@@ -227,18 +209,17 @@ def _sgd_tile(s, lam, w1, i0, i1, eff, kk, cc, with_mean, buf):
         end = min(base + SUB, i1)
         sv = s[base:end]
         lv = lam[base:end]
+        wv = w1[base:end]
         for k in range(end - base):
             li = lv[k]
             v = _sgd_second_moment(sv[k], eff * li, cc, kk, li)
             sv[k] = 0.0 if v < 0.0 else v  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays)
-        # The stored values (float32: what a continuation reads).
-        if with_mean:
-            _add_sums(sv, lv, w1[base:end], bq, bm)
-        else:
-            _add_sum(sv, w1[base:end], bq)
+            wq = wv[k] * sv[k]  # the stored value (float32 states: what a continuation reads)
+            bq[k] += wq
+            bm[k] += wq * li
     width = min(i1 - i0, SUB)
     q = _lane_sum(bq, width)
-    return q, (_lane_sum(bm, width) if with_mean else 0.0)
+    return q, _lane_sum(bm, width)
 
 
 @_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
@@ -257,6 +238,7 @@ def _sgd_average_tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, alpha, beta, gamma,
         av = a[base:end]
         cv = c[base:end]
         lv = lam[base:end]
+        wv = w1[base:end]
         for k in range(end - base):
             li = lv[k]
             x = eff * li
@@ -266,33 +248,48 @@ def _sgd_average_tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, alpha, beta, gamma,
             ci = _sgd_moved_cross(cv[k], x)
             av[k] = _averaged_second_moment(av[k], v, ci, alpha, beta, gamma)
             cv[k] = _averaged_cross(ci, v, keep, rho)
-        wv = w1[base:end]
-        _add_sums(sv, lv, wv, bq, bm)
-        _add_sum(av, wv, ba)
+            wq = wv[k] * sv[k]
+            bq[k] += wq
+            bm[k] += wq * li
+            ba[k] += wv[k] * av[k]
     width = min(i1 - i0, SUB)
     q = _lane_sum(bq, width)
     m = _lane_sum(bm, width)
     return q, m, _lane_sum(ba, width)
 
 
-@_kernel(fastmath=False, nogil=True)
+@_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
 def weighted_sums(s, lam, w1):
-    """``(Σ m λ s, Σ m λ² s, 0)`` per row of ``s`` (``(rows, d)``), in the kernels' summation order.
+    """``(Σ m λ s, Σ m λ² s, Σ m λ s)`` per row of ``s`` (``(rows, d)``), in the kernels' summation order.
 
-    Used for the initial state, so that step 0 and later steps are summed alike.
+    Used for the initial state, so that step 0 and later steps are summed alike: the first two as the
+    kernels sum a second moment, the third as they sum an average moment (``Σ m λ a``, one product
+    fused into the sum where the tiles fuse it).
     """
     rows, d = s.shape
     out = np.zeros((rows, 3))
     buf = np.zeros((3, SUB))
+    bq = buf[0]
+    bm = buf[1]
+    ba = buf[2]
     for r in range(rows):
         for i0 in range(0, d, TILE):
             i1 = min(i0 + TILE, d)
             for base in range(i0, i1, SUB):
                 end = min(base + SUB, i1)
-                _add_sums(s[r, base:end], lam[base:end], w1[base:end], buf[0], buf[1])
+                sv = s[r, base:end]
+                lv = lam[base:end]
+                wv = w1[base:end]
+                for k in range(end - base):
+                    wq = wv[k] * sv[k]
+                    bq[k] += wq
+                    bm[k] += wq * lv[k]
+                for k in range(end - base):
+                    ba[k] += wv[k] * sv[k]
             width = min(i1 - i0, SUB)
-            out[r, 0] += _lane_sum(buf[0], width)
-            out[r, 1] += _lane_sum(buf[1], width)
+            out[r, 0] += _lane_sum(bq, width)
+            out[r, 1] += _lane_sum(bm, width)
+            out[r, 2] += _lane_sum(ba, width)
     return out
 
 
@@ -372,7 +369,7 @@ def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, le
                                                  alpha, beta, gamma, keep, r_t, buf)
                     ta += av
                 else:
-                    q, m = _sgd_tile(s[r], lam, w1, i0, i1, eff, kk, cc, b == 0, buf)
+                    q, m = _sgd_tile(s[r], lam, w1, i0, i1, eff, kk, cc, buf)
                 tq += q
                 tm += m
             sums[r, 0] = tq
@@ -490,7 +487,7 @@ def advance_groups(workers: int, *args: Any) -> None:
 
 
 # ------------------------------------------------------------------------------ heavy-ball momentum
-@_kernel(fastmath=False, nogil=True)
+@_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
 def _momentum_tile(s, c, p, av, xv, yv, lam, w1, i0, i1, eff, mu, kb, kk, mode, alpha, beta, gamma, keep, rho,
                    buf):
     """Heavy-ball update of coordinates ``[i0, i1)`` of one row (docs/math.md#heavy-ball-momentum).
@@ -525,8 +522,7 @@ def _momentum_tile(s, c, p, av, xv, yv, lam, w1, i0, i1, eff, mu, kb, kk, mode, 
             p[i] = so
             wq = w1[i] * s[i]  # the stored value (float32 states: what a continuation reads)
             bq[k] += wq
-            if mode >= 1:
-                bm[k] += wq * li
+            bm[k] += wq * li  # also where unused (mode 0): the sums are written as in weighted_sums
             if mode == 2:
                 xo = xv[i]
                 z = _heavy_ball_moved_cross(xo, yv[i], a, mu)
@@ -536,7 +532,7 @@ def _momentum_tile(s, c, p, av, xv, yv, lam, w1, i0, i1, eff, mu, kb, kk, mode, 
                 av[i] = an
                 ba[k] += w1[i] * av[i]
     q = _lane_sum(bq, width)
-    m = _lane_sum(bm, width) if mode >= 1 else 0.0
+    m = _lane_sum(bm, width)
     av_sum = _lane_sum(ba, width) if mode == 2 else 0.0
     return q, m, av_sum
 
@@ -612,3 +608,44 @@ def advance_momentum_groups(workers: int, *args: Any) -> None:
     check_every, limit``. Everything is updated in place. Groups run in parallel (:func:`run_workers`).
     """
     run_workers(_advance_momentum, args, _chunk_work(args[15], args[10].shape[1], args[16], args[25]), workers)
+
+
+def warm_up() -> list[str]:
+    """Compile the common paths of the fused kernel into the on-disk cache (``make install`` runs this).
+
+    The paths: SGD and NSGD on several schedules, with and without uniform averaging and ``split``, one
+    schedule, a float32 state, heavy ball (each on a tiny problem, so the cost is compilation: tens of
+    CPU-seconds once; a later first call in a fresh interpreter loads the cache in about a second).
+
+    Returns
+    -------
+    list of str
+        The paths compiled (empty without numba).
+
+    Examples
+    --------
+    >>> warm_up()[:2]  # doctest: +SKIP
+    ['sgd', 'sgd averaged']
+    """
+    if not AVAILABLE:
+        return []
+    from .._numerics import Numerics
+    from .._optimizers import HeavyBall
+    from ..schedules._schedule import Schedule
+    from ._problem import Problem
+    from ._risk import expected_risk
+
+    p = Problem([1.0, 0.5, 0.25], [1.0, 1.0, 1.0], noise_variance=0.1)
+    scheds = [Schedule.constant(0.1, 1, steps=3), Schedule.constant(0.2, 2, steps=3)]
+    paths = {"sgd": dict(), "sgd averaged": dict(average="uniform"),
+             "nsgd split averaged": dict(optimizer="nsgd", average="uniform", split=True),
+             "nsgd split": dict(optimizer="nsgd", split=True), "float32": dict(numerics=Numerics(dtype=np.float32)),
+             "float32 averaged": dict(numerics=Numerics(dtype=np.float32), average="uniform"),
+             "heavy ball": dict(optimizer=HeavyBall(0.5)), "heavy ball averaged": dict(optimizer=HeavyBall(0.5),
+                                                                                     average="uniform")}
+    for kw in paths.values():
+        kw = dict(kw)
+        optimizer = kw.pop("optimizer", "sgd")
+        expected_risk(p, scheds, optimizer, **kw)
+        expected_risk(p, scheds[0], optimizer, **kw)
+    return list(paths)

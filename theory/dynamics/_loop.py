@@ -319,7 +319,7 @@ class FusedBackend:
         if setting.averaging:
             # Σ m λ A in the kernels' summation order, so that a continued run reads the same sums.
             self.sums[: setting.n_sched, 2] = _kernels.weighted_sums(self.arrays["average_second_moment"], self.lam,
-                                                                     self.w1)[:, 0]
+                                                                     self.w1)[:, 2]
         self.a = self.arrays.get("average_second_moment", empty)
         self.x = self.arrays.get("average_cross_moment", empty)
         self.y = self.arrays.get("average_previous_moment", empty)
