@@ -254,8 +254,8 @@ def _threads_part(sizes: KernelSizes) -> list[Row]:
 
         timed(2)()  # compile and warm
         best = _interleaved({"1": timed(1), "2": timed(2)}, sizes.repeat)
-        a = results[1] if isinstance(results[1], list) else [results[1]]
-        b = results[2] if isinstance(results[2], list) else [results[2]]
+        a = results[1] if isinstance(results[1], (list, tuple)) else [results[1]]
+        b = results[2] if isinstance(results[2], (list, tuple)) else [results[2]]
         same = all(np.array_equal(x.averaged_risk, y.averaged_risk) for x, y in zip(a, b))
         rows += [Row(part, f"{label} (d={d}, {steps} steps, {n} rows): 1 thread", best["1"], "s"),
                  Row(part, f"{label}: 2 threads", best["2"], "s", "bitwise equal" if same else "DIFFERS"),
