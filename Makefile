@@ -21,9 +21,13 @@ $(STAMP): $(LOCK)
 	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
 	touch $(STAMP)
 
+# The reinstall keeps numba's on-disk cache of the fused kernel (the installed package's __pycache__,
+# or NUMBA_CACHE_DIR when set): it is keyed on the kernels' source, so unchanged kernels are not
+# recompiled, and warm_up compiles the common paths here once instead of in the first call.
 install: $(STAMP)
 	rm -rf build
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation --force-reinstall .
+	$(PY) -c "from ramplab.theory.dynamics._kernels import warm_up; warm_up()"
 
 decoys:
 	rm -rf $(RUNDIR) && mkdir -p $(RUNDIR)/proofs

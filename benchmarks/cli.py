@@ -1,23 +1,98 @@
-"""``ramplab bench [--suite exact|samplers|all] [--quick] …``: the ratio benchmarks.
+"""``ramplab bench [--suite NAME ...|all] [--quick] …``: the ratio benchmarks, side by side in one run.
 
-``--suite exact`` (:mod:`benchmarks.exact_solver`): the exact solver against a plain NumPy loop and
-JAX, bandwidth, the full-scale curves and memory with checkpoints. ``--suite samplers``
-(:mod:`benchmarks.samplers`): per-step cost of the Monte Carlo samplers. ``all`` (the default)
-runs both. Nothing is asserted; the report prints measurements and their ratios.
+Suites are sections of one report, registered in :data:`SECTIONS` (:func:`register`), each run in
+the order registered:
+
+- ``exact`` (:mod:`benchmarks.exact_solver`): the exact solver against a plain NumPy loop and JAX on
+  the workloads W1/W2 (agreement and ratio), bandwidth, the full-scale curves and memory with checkpoints;
+- ``kernels`` (:mod:`benchmarks.kernels`): the fused kernel against the ideal plain loop, 1 vs 2
+  threads, the first call with an empty and a filled numba cache, bandwidth against a triad of the same
+  residency;
+- ``samplers`` (:mod:`benchmarks.samplers`): per-step cost of the Monte Carlo samplers.
+
+``all`` (the default) runs every section. Nothing is asserted; the report prints measurements and
+their ratios. A new section is a function ``run(args) -> str`` (its printed report) registered with
+a name and a line of help, e.g. ``register(Section("peer-scale", "…", run_peer_scale))`` below the
+built-in ones; its options go in ``add_options``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
+from typing import Callable
 
-SUITES = ("exact", "samplers", "all")
+
+@dataclass(frozen=True)
+class Section:
+    """One section of ``ramplab bench``: a name for ``--suite``, a line of help and what runs it.
+
+    Parameters
+    ----------
+    name : str
+        The ``--suite`` value.
+    help : str
+        One line for ``--help``.
+    run : callable
+        ``run(args)`` with the parsed arguments; returns the section's report (printed as is).
+    add_options : callable, optional
+        ``add_options(parser)`` adds the section's own options (an argument group).
+
+    Examples
+    --------
+    >>> Section("demo", "a demo", lambda args: "demo report").run(None)
+    'demo report'
+    """
+
+    name: str
+    help: str
+    run: Callable[[argparse.Namespace], str]
+    add_options: Callable[[argparse.ArgumentParser], None] | None = None
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``ramplab bench`` options to ``parser``."""
-    parser.add_argument("--suite", choices=SUITES, default="all", help="which benchmark to run (default all)")
-    parser.add_argument("--quick", action="store_true", help="shrink every size so the run takes seconds")
+#: The registered sections, in the order they run (name → Section).
+SECTIONS: dict[str, Section] = {}
+
+
+def register(section: Section) -> Section:
+    """Add ``section`` to :data:`SECTIONS` (after those already there).
+
+    Parameters
+    ----------
+    section : Section
+
+    Returns
+    -------
+    Section
+        ``section`` itself.
+
+    Raises
+    ------
+    ValueError
+        For a name already registered, or ``all``.
+
+    Examples
+    --------
+    >>> "kernels" in SECTIONS and "exact" in SECTIONS
+    True
+    """
+    if section.name in SECTIONS or section.name == "all":
+        raise ValueError(f"section name {section.name!r} is taken")
+    SECTIONS[section.name] = section
+    return section
+
+
+def _pick(value, full, quick, is_quick):
+    return value if value is not None else (quick if is_quick else full)
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------- exact solver
+def _exact_options(parser: argparse.ArgumentParser) -> None:
     exact = parser.add_argument_group("exact solver (--suite exact)")
     exact.add_argument("--parts", nargs="+", metavar="PART", default=None,
                        help="any of workloads, bandwidth, full, memory (default all)")
@@ -28,6 +103,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     exact.add_argument("--compress", type=float, default=1e-3, help="full-scale compress= rtol (default 1e-3)")
     exact.add_argument("--exact-repeat", type=int, default=None,
                        help="timed repetitions, best kept (default 3; 1 with --quick)")
+
+
+def _run_exact(args: argparse.Namespace) -> str:
+    from dataclasses import replace
+
+    from .exact_solver import FULL_SIZES, PARTS, QUICK_SIZES, measure, report
+
+    parts = args.parts or list(PARTS)
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        raise _UsageError(f"unknown part(s) {unknown}; choose from {list(PARTS)}")
+    if not 0.0 < args.m_fraction < 1.0:
+        raise _UsageError(f"--m-fraction must lie in (0, 1); got {args.m_fraction}")
+    sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    if args.exact_repeat is not None:
+        sizes = replace(sizes, repeat=max(1, args.exact_repeat))
+    rows = measure(sizes, parts=parts, full_uncompressed=args.full_uncompressed, m_fraction=args.m_fraction,
+                   compress_rtol=args.compress, progress=_progress)
+    return report(rows)
+
+
+# --------------------------------------------------------------------------------------- kernels
+def _kernel_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("fused kernel (--suite kernels)")
+    group.add_argument("--kernel-parts", nargs="+", metavar="PART", default=None,
+                       help="any of ideal, threads, first-call, residency (default all)")
+
+
+def _run_kernels(args: argparse.Namespace) -> str:
+    from .exact_solver import report
+    from .kernels import FULL_KERNEL_SIZES, KERNEL_PARTS, QUICK_KERNEL_SIZES, measure
+
+    parts = [p.replace("-", " ") for p in (args.kernel_parts or KERNEL_PARTS)]
+    unknown = [p for p in parts if p not in KERNEL_PARTS]
+    if unknown:
+        raise _UsageError(f"unknown kernel part(s) {unknown}; choose from {[p.replace(' ', '-') for p in KERNEL_PARTS]}")
+    rows = measure(QUICK_KERNEL_SIZES if args.quick else FULL_KERNEL_SIZES, parts=parts, progress=_progress)
+    return report(rows, title="Fused kernel benchmark: float64, uniform iterate averaging")
+
+
+# -------------------------------------------------------------------------------------- samplers
+def _sampler_options(parser: argparse.ArgumentParser) -> None:
     samplers = parser.add_argument_group("Monte Carlo samplers (--suite samplers)")
     samplers.add_argument("--backend", default="numpy", help="numpy (default), cupy, array_api_strict or auto")
     samplers.add_argument("--d", type=int, default=None, help="dimension (default 1000; 64 with --quick)")
@@ -40,42 +157,54 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     samplers.add_argument("--repeat", type=int, default=3, help="interleaved repetitions, best kept (default 3)")
 
 
-def _pick(value, full, quick, is_quick):
-    return value if value is not None else (quick if is_quick else full)
+def _run_samplers(args: argparse.Namespace) -> str:
+    from .samplers import measure as measure_samplers
+    from .samplers import report as report_samplers
+
+    d = _pick(args.d, 1000, 64, args.quick)
+    runs = _pick(args.runs, 256, 16, args.quick)
+    batch = args.batch if not args.quick else min(args.batch, 64)
+    measurements = measure_samplers(d=d, runs=runs, batch=batch, steps=_pick(args.steps, 100, 10, args.quick),
+                                    direct_steps=_pick(args.direct_steps, 3, 1, args.quick),
+                                    repeat=1 if args.quick else args.repeat, backend=args.backend)
+    return report_samplers(measurements, d=d, runs=runs, backend=args.backend)
+
+
+register(Section("exact", "exact solver vs a NumPy loop and JAX (W1/W2), bandwidth, full scale, memory",
+                 _run_exact, _exact_options))
+register(Section("kernels", "fused kernel vs the ideal loop, 1 vs 2 threads, first call, same-residency triad",
+                 _run_kernels, _kernel_options))
+register(Section("samplers", "Monte Carlo samplers per step", _run_samplers, _sampler_options))
+
+
+# ------------------------------------------------------------------------------------------- cli
+class _UsageError(Exception):
+    pass
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``ramplab bench`` options (every registered section's) to ``parser``."""
+    parser.add_argument("--suite", nargs="+", choices=[*SECTIONS, "all"], default=["all"],
+                        help="which sections to run, in registration order (default all: "
+                             + ", ".join(SECTIONS) + ")")
+    parser.add_argument("--quick", action="store_true", help="shrink every size so the run takes seconds")
+    for section in SECTIONS.values():
+        if section.add_options is not None:
+            section.add_options(parser)
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    """Run the chosen suites and print their reports; returns the exit status."""
-    if args.suite in ("exact", "all"):
-        from dataclasses import replace
-
-        from .exact_solver import FULL_SIZES, PARTS, QUICK_SIZES, measure, report
-
-        parts = args.parts or list(PARTS)
-        unknown = [p for p in parts if p not in PARTS]
-        if unknown:
-            parser.error(f"unknown part(s) {unknown}; choose from {list(PARTS)}")
-        if not 0.0 < args.m_fraction < 1.0:
-            parser.error(f"--m-fraction must lie in (0, 1); got {args.m_fraction}")
-        sizes = QUICK_SIZES if args.quick else FULL_SIZES
-        if args.exact_repeat is not None:
-            sizes = replace(sizes, repeat=max(1, args.exact_repeat))
-        rows = measure(sizes, parts=parts, full_uncompressed=args.full_uncompressed, m_fraction=args.m_fraction,
-                       compress_rtol=args.compress, progress=lambda line: print(line, file=sys.stderr, flush=True))
-        print(report(rows))
-        if args.suite == "all":
+    """Run the chosen sections and print their reports; returns the exit status."""
+    chosen = args.suite if isinstance(args.suite, list) else [args.suite]
+    names = list(SECTIONS) if "all" in chosen else [n for n in SECTIONS if n in chosen]
+    for i, name in enumerate(names):
+        try:
+            text = SECTIONS[name].run(args)
+        except _UsageError as exc:
+            parser.error(str(exc))
+        if i:
             print()
-    if args.suite in ("samplers", "all"):
-        from .samplers import measure as measure_samplers
-        from .samplers import report as report_samplers
-
-        d = _pick(args.d, 1000, 64, args.quick)
-        runs = _pick(args.runs, 256, 16, args.quick)
-        batch = args.batch if not args.quick else min(args.batch, 64)
-        measurements = measure_samplers(d=d, runs=runs, batch=batch, steps=_pick(args.steps, 100, 10, args.quick),
-                                        direct_steps=_pick(args.direct_steps, 3, 1, args.quick),
-                                        repeat=1 if args.quick else args.repeat, backend=args.backend)
-        print(report_samplers(measurements, d=d, runs=runs, backend=args.backend))
+        print(text, flush=True)
     return 0
 
 

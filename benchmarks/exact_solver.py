@@ -616,13 +616,15 @@ def _format_value(value: float | None, unit: str) -> str:
     return f"{value:.3g} {unit}"
 
 
-def report(rows: Sequence[Row]) -> str:
+def report(rows: Sequence[Row], title: str = "Exact solver benchmark: float64, uniform iterate averaging") -> str:
     """A compact plain-text table of ``rows``, grouped by part.
 
     Parameters
     ----------
     rows : sequence of Row
         The rows of :func:`measure`, in its order.
+    title : str, optional
+        The header line (other suites print their rows in this format too).
 
     Returns
     -------
@@ -640,7 +642,7 @@ def report(rows: Sequence[Row]) -> str:
     ---------------------------------
       peak RSS growth             n/a   no RSS counter here
     """
-    lines = ["Exact solver benchmark: float64, uniform iterate averaging", ""]
+    lines = [title, ""]
     width = max([len(r.item) for r in rows] + [10]) + 2
     current = None
     for r in rows:

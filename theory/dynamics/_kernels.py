@@ -7,27 +7,36 @@ reads and writes every state row once, and the same pass accumulates the weighte
 ``q = Σ m λ s``, ``Σ m λ² s`` and ``Σ m λ a`` of the values it writes: what the next step needs (the
 NSGD rate and ``q``) and what is recorded (risk, diagnostics).
 
-Reductions have a fixed order, independent of the number of threads and of the parallel layout:
-inside a tile of :data:`TILE` coordinates, coordinate ``k`` of the tile is added into entry
-``k mod SUB`` of a small buffer (an element-wise update, so the pass vectorises without any
-reassociation), the buffer entries go to eight lanes that are added pairwise, and tile sums are
-added in tile order. ``fastmath`` stays off, so the element-wise arithmetic is the reference's
-(``second_moment_step``) operation for operation and only the summation order differs from it.
+Reductions have a fixed order, independent of the number of threads: inside a tile of :data:`TILE`
+coordinates, coordinate ``k`` of the tile is added into entry ``k mod SUB`` of a small buffer, the
+buffer entries go to eight lanes that are added pairwise, and tile sums are added in tile order.
+
+Vectorisation: each block of :data:`SUB` coordinates is advanced by one element-wise loop over
+views of the state arrays (no branch: the clamp at 0 is a select; no two written arrays are the same
+array), and coordinate ``k`` of the block adds its products into ``buf[:, k]``: an element-wise
+update too, so the loop vectorises without reassociating any sum. The loops are compiled with the
+fast-math flag ``contract`` only, so LLVM emits packed FMA (a product and a sum rounded once) and
+reorders nothing. :func:`weighted_sums`, which sums a state handed in, writes the summed products with
+the same expressions and flags, so it fuses them alike and a continued run reads the sums the
+uninterrupted run had. The element-wise arithmetic is the reference's (``second_moment_step``) with
+some products fused into FMA, and the sums are the reference's in another order: the two kernels
+agree to rounding (tests hold them at 1e-12), and the fused kernel agrees with itself bit for bit
+across thread counts and continued runs.
 
 Layout: a *group* is one schedule's rows (the full problem, and with ``split`` its bias and variance
-rows, which use the full row's rate). Groups never interact, so several groups run in parallel
-(``prange``) over a whole chunk of steps; a single group at large ``d`` instead runs its tiles in
-parallel step by step (``advance_wide``).
+rows, which use the full row's rate). Groups never interact, so each worker advances its share of the
+groups through a whole chunk of steps (:func:`run_workers`: the kernels release the GIL and run on
+Python threads, with one join per chunk and no barrier inside it). A single schedule runs on one
+thread: splitting its coordinates across threads needs a reduction every step, which costs more than
+it saves at any ``d`` measured (issue #20: 4–15× slower).
 
 Divergence bookkeeping follows :func:`~ramplab.theory.expected_risk` and the loop of ``_loop``: per group,
 ``first_bad`` is the first step whose risk or averaged risk is not finite, and ``bad_check`` the
 first check step (a multiple of ``check_every``) at which the state itself was not finite; the group
 stops there.
 
-Threads are numba's (``NUMBA_NUM_THREADS``, ``numba.set_num_threads``). The wide layout meets at a
-barrier every step; on a machine already busier than its cores, numba's OpenMP layer spins there, and
-``numba.set_num_threads(1)`` (or ``NUMBA_THREADING_LAYER=workqueue``) is faster. Results do not depend
-on either.
+Threads: :func:`thread_count` (numba's setting, ``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``).
+Results do not depend on it.
 
 This module imports without numba (``AVAILABLE`` is then False and the solver uses the reference).
 """
@@ -41,7 +50,7 @@ import numpy as np
 
 try:  # numba is the optional extra `fast`
     import numba
-    from numba import njit, prange
+    from numba import njit
 
     AVAILABLE = True
 except ImportError:  # pragma: no cover - exercised only without the extra
@@ -54,12 +63,70 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
         return wrap if not args or not callable(args[0]) else args[0]
 
-    prange = range
 
 from . import _step
 
+
+# ---------------------------------------------------------------------------- the persistent cache
+def _source_stamp() -> bytes:
+    """SHA-256 of this module and of ``_step`` (whose formulas the kernels inline)."""
+    import hashlib
+    import os
+
+    digest = hashlib.sha256()
+    for path in (__file__, _step.__file__):
+        with open(os.fspath(path), "rb") as fh:
+            digest.update(fh.read())
+    return digest.digest()
+
+
+def _stamped_cache() -> Any:
+    """numba's function cache, keyed on :func:`_source_stamp` (``None`` where numba's layout differs).
+
+    numba keys a cached kernel on its own source file only, so a change of ``_step`` alone would be
+    served stale kernels; here the key is the content of both files, never a modification time, so the
+    cache also survives a reinstall of the same sources (``make install``; pip leaves ``__pycache__``
+    in place). Where it is: ``NUMBA_CACHE_DIR`` when set, else the installed package's ``__pycache__``
+    when writable, else numba's user-wide cache folder (numba's own order).
+    """
+    try:
+        from numba.core import caching
+    except ImportError:  # pragma: no cover
+        return None
+
+    def pick(name: str) -> Any:
+        return getattr(caching, name, None) or getattr(caching, "_" + name, None)
+
+    bases = [pick(n) for n in ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator")]
+    impl, cache = pick("CompileResultCacheImpl"), pick("FunctionCache")
+    if None in bases or impl is None or cache is None:  # pragma: no cover - another numba layout
+        return None
+    stamp = _source_stamp()
+
+    def stamped(base: Any) -> Any:
+        return type("Stamped" + base.__name__.lstrip("_"), (base,), {"get_source_stamp": lambda self: stamp})
+
+    impl_class = type("StampedCacheImpl", (impl,), {"_locator_classes": [stamped(b) for b in bases]})
+    return type("StampedFunctionCache", (cache,), {"_impl_class": impl_class})
+
+
+_CACHE = _stamped_cache() if AVAILABLE else None
+
+
+def _kernel(**flags: Any) -> Any:
+    """``numba.njit(**flags)`` cached on disk under :func:`_stamped_cache` (numba's ``cache=True`` without it)."""
+    def wrap(fn: Any) -> Any:
+        if _CACHE is None:
+            return njit(cache=True, **flags)(fn)
+        disp = njit(cache=False, **flags)(fn)
+        disp._cache = _CACHE(disp.py_func)
+        return disp
+
+    return wrap
+
 # The step's formulas (module docstring of ``_step``), compiled and inlined: the kernels below perform
-# exactly the operations of the reference loop, in its order, one coordinate at a time.
+# the operations of the reference loop, in its order, one coordinate at a time (inlined into an update
+# loop, they take its fast-math flags: ``contract`` may fuse a product and a sum into one FMA).
 _batch_factor = njit(cache=True, fastmath=False, inline="always")(_step.batch_factor)
 _noise_coefficient = njit(cache=True, fastmath=False, inline="always")(_step.noise_coefficient)
 _gradient_norm2 = njit(cache=True, fastmath=False, inline="always")(_step.gradient_norm2)
@@ -73,22 +140,25 @@ _heavy_ball_second_moment = njit(cache=True, fastmath=False, inline="always")(_s
 _heavy_ball_cross = njit(cache=True, fastmath=False, inline="always")(_step.heavy_ball_cross)
 _heavy_ball_moved_cross = njit(cache=True, fastmath=False, inline="always")(_step.heavy_ball_moved_cross)
 
-#: The kernels themselves (``advance_groups``, ``advance_momentum_groups``, ``advance_wide``,
+#: The kernels themselves (``advance_groups``, ``advance_momentum_groups``, ``run_workers``,
 #: ``balanced_assignment``, ``thread_count``, ``weighted_sums``) are internal plumbing of
 #: ``ramplab.theory.expected_risk`` and ``momentum``: nothing outside the package calls them, their argument
 #: lists follow the solver's array layout (docs/math.md#exact-solver-layout), so they are not public.
 __all__ = ["AVAILABLE", "SUB", "TILE"]
 
-#: Coordinates per reduction tile (a multiple of 8); tiles are also the unit of parallel work at large d.
+#: Coordinates per reduction tile (a multiple of :data:`SUB`).
 TILE = 8192
 #: Width of the per-tile summation buffers (a multiple of 8).
-SUB = 128
+SUB = 256
+#: Fast-math flags of the element-wise loops: ``contract`` only, so LLVM may fuse a product and a sum
+#: into one FMA (one rounding instead of two) but never reorders anything.
+_UPDATE_FLAGS = {"contract"}
 # A step that never happens (used for "not yet" in first_bad / bad_check).
 NEVER = np.iinfo(np.int64).max
 
 
 def thread_count() -> int:
-    """Threads numba's parallel loops use (1 without numba).
+    """Threads the kernels use: numba's setting (``NUMBA_NUM_THREADS``, ``numba.set_num_threads``; 1 without numba).
 
     Examples
     --------
@@ -98,7 +168,7 @@ def thread_count() -> int:
     return int(numba.get_num_threads()) if AVAILABLE else 1
 
 
-@njit(cache=True, fastmath=False)
+@_kernel(fastmath=False, nogil=True)
 def _lane_sum(buf, n):
     """Sum of ``buf[:n]`` (entry ``e`` into lane ``e mod 8``, lanes added pairwise, a ragged end
     last), leaving ``buf[:n]`` zero for the next tile."""
@@ -121,91 +191,105 @@ def _lane_sum(buf, n):
     return (((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))) + rest
 
 
-@njit(cache=True, fastmath=False)
-def _tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, mode, alpha, beta, gamma, keep, rho, buf):
-    """Update coordinates ``[i0, i1)`` of one row and return its weighted sums over them.
+@_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
+def _sgd_tile(s, lam, w1, i0, i1, eff, kk, cc, buf):
+    """Update coordinates ``[i0, i1)`` of one row ``s`` and return ``(Σ m λ s, Σ m λ² s)`` of the new values.
 
-    ``s``: the row; ``a``, ``c``: its average moments (read when ``mode == 2``); ``lam``: λ;
-    ``w1``: m λ; ``buf``: zeroed scratch of shape ``(3, SUB)``, left zeroed. Per coordinate, with x = eff λ:
-    s ← (1 − x(2 − cc x)) s + kk λ; with averaging (``mode == 2``) also, in this order,
-    c ← (1 − x) c, a ← alpha a + beta s + gamma c, c ← keep c + rho s.
-
-    Returns ``(Σ m λ s, Σ m λ² s, Σ m λ a)`` of the new values (``mode`` 0: only the first is
-    computed, 1: the first two). Coordinate ``k`` of the tile adds into ``buf[:, k mod SUB]``, an
-    element-wise update that vectorises without reassociating anything; :func:`_lane_sum` then
-    adds each buffer in a fixed order.
+    Per coordinate, with x = eff λ: s ← (1 − x(2 − cc x)) s + kk λ, clamped at 0 (NaN stays NaN);
+    ``w1`` is m λ, ``buf`` zeroed scratch of shape ``(3, SUB)``, left zeroed. Each block of ``SUB``
+    coordinates is one element-wise loop over views (no branch: the clamp is a select); coordinate
+    ``k`` of the block adds into ``buf[:, k]``, so the loop vectorises without reassociating the sums,
+    and :func:`_lane_sum` adds each buffer in a fixed order. The products summed are written exactly
+    as in :func:`weighted_sums` (same expressions, same flags, so the same FMA fusion): a continued
+    run reads the sums the uninterrupted run had.
     """
-    n = i1 - i0
-    width = min(n, SUB)
-    sv = s[i0:i1]
-    lv = lam[i0:i1]
-    wv = w1[i0:i1]
+    bq = buf[0]
+    bm = buf[1]
+    for base in range(i0, i1, SUB):
+        end = min(base + SUB, i1)
+        sv = s[base:end]
+        lv = lam[base:end]
+        wv = w1[base:end]
+        for k in range(end - base):
+            li = lv[k]
+            v = _sgd_second_moment(sv[k], eff * li, cc, kk, li)
+            sv[k] = 0.0 if v < 0.0 else v  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays)
+            wq = wv[k] * sv[k]  # the stored value (float32 states: what a continuation reads)
+            bq[k] += wq
+            bm[k] += wq * li
+    width = min(i1 - i0, SUB)
+    q = _lane_sum(bq, width)
+    return q, _lane_sum(bm, width)
+
+
+@_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
+def _sgd_average_tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, alpha, beta, gamma, keep, rho, buf):
+    """:func:`_sgd_tile` with the iterate-average moments ``a, c`` of the row (docs/math.md#iterate-averaging).
+
+    Per coordinate, after the step (in this order): c ← (1 − x) c, a ← alpha a + beta s + gamma c,
+    c ← keep c + rho s. Returns ``(Σ m λ s, Σ m λ² s, Σ m λ a)`` of the new values.
+    """
     bq = buf[0]
     bm = buf[1]
     ba = buf[2]
-    for sb in range((n + SUB - 1) // SUB):
-        base = sb * SUB
-        cnt = min(SUB, n - base)
-        if mode == 2:
-            av = a[i0:i1]
-            cv = c[i0:i1]
-            for k in range(cnt):
-                i = base + k
-                x = eff * lv[i]
-                v = _sgd_second_moment(sv[i], x, cc, kk, lv[i])
-                if v < 0.0:  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays NaN)
-                    v = 0.0
-                sv[i] = v
-                ci = _sgd_moved_cross(cv[i], x)
-                an = _averaged_second_moment(av[i], v, ci, alpha, beta, gamma)
-                av[i] = an
-                cv[i] = _averaged_cross(ci, v, keep, rho)
-                wq = wv[i] * sv[i]  # the stored value: a float32 state sums what a continuation reads
-                bq[k] += wq
-                bm[k] += wq * lv[i]
-                ba[k] += wv[i] * av[i]
-        elif mode == 1:
-            for k in range(cnt):
-                i = base + k
-                x = eff * lv[i]
-                v = _sgd_second_moment(sv[i], x, cc, kk, lv[i])
-                if v < 0.0:  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays NaN)
-                    v = 0.0
-                sv[i] = v
-                wq = wv[i] * sv[i]  # the stored value: a float32 state sums what a continuation reads
-                bq[k] += wq
-                bm[k] += wq * lv[i]
-        else:
-            for k in range(cnt):
-                i = base + k
-                x = eff * lv[i]
-                v = _sgd_second_moment(sv[i], x, cc, kk, lv[i])
-                if v < 0.0:  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays NaN)
-                    v = 0.0
-                sv[i] = v
-                bq[k] += wv[i] * sv[i]
+    for base in range(i0, i1, SUB):
+        end = min(base + SUB, i1)
+        sv = s[base:end]
+        av = a[base:end]
+        cv = c[base:end]
+        lv = lam[base:end]
+        wv = w1[base:end]
+        for k in range(end - base):
+            li = lv[k]
+            x = eff * li
+            v = _sgd_second_moment(sv[k], x, cc, kk, li)
+            v = 0.0 if v < 0.0 else v  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays)
+            sv[k] = v
+            ci = _sgd_moved_cross(cv[k], x)
+            av[k] = _averaged_second_moment(av[k], v, ci, alpha, beta, gamma)
+            cv[k] = _averaged_cross(ci, v, keep, rho)
+            wq = wv[k] * sv[k]
+            bq[k] += wq
+            bm[k] += wq * li
+            ba[k] += wv[k] * av[k]
+    width = min(i1 - i0, SUB)
     q = _lane_sum(bq, width)
-    m = _lane_sum(bm, width) if mode >= 1 else 0.0
-    av_sum = _lane_sum(ba, width) if mode == 2 else 0.0
-    return q, m, av_sum
+    m = _lane_sum(bm, width)
+    return q, m, _lane_sum(ba, width)
 
 
-@njit(cache=True, fastmath=False)
+@_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
 def weighted_sums(s, lam, w1):
-    """``(Σ m λ s, Σ m λ² s, 0)`` per row of ``s`` (``(rows, d)``), in the kernels' summation order.
+    """``(Σ m λ s, Σ m λ² s, Σ m λ s)`` per row of ``s`` (``(rows, d)``), in the kernels' summation order.
 
-    Used for the initial state, so that step 0 and later steps are summed alike (a step at zero rate
-    rewrites every coordinate unchanged).
+    Used for the initial state, so that step 0 and later steps are summed alike: the first two as the
+    kernels sum a second moment, the third as they sum an average moment (``Σ m λ a``, one product
+    fused into the sum where the tiles fuse it).
     """
     rows, d = s.shape
     out = np.zeros((rows, 3))
     buf = np.zeros((3, SUB))
+    bq = buf[0]
+    bm = buf[1]
+    ba = buf[2]
     for r in range(rows):
         for i0 in range(0, d, TILE):
-            q, m, _ = _tile(s[r], s[r], s[r], lam, w1, i0, min(i0 + TILE, d), 0.0, 0.0, 1.0,
-                            1, 1.0, 0.0, 0.0, 1.0, 0.0, buf)
-            out[r, 0] += q
-            out[r, 1] += m
+            i1 = min(i0 + TILE, d)
+            for base in range(i0, i1, SUB):
+                end = min(base + SUB, i1)
+                sv = s[r, base:end]
+                lv = lam[base:end]
+                wv = w1[base:end]
+                for k in range(end - base):
+                    wq = wv[k] * sv[k]
+                    bq[k] += wq
+                    bm[k] += wq * lv[k]
+                for k in range(end - base):
+                    ba[k] += wv[k] * sv[k]
+            width = min(i1 - i0, SUB)
+            out[r, 0] += _lane_sum(bq, width)
+            out[r, 1] += _lane_sum(bm, width)
+            out[r, 2] += _lane_sum(ba, width)
     return out
 
 
@@ -227,7 +311,7 @@ def _row_nonfinite(row):
     return False
 
 
-@njit(cache=True, fastmath=False)
+@_kernel(fastmath=False, nogil=True)
 def _finish_step(j, step, k, bad, eff, g2, mean_before, s, sums, avg, blocks, n_sched, check_every,
                  out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active):
     """After group ``j`` took ``step``: record it in column ``k`` (``k < 0``: not recorded), note the
@@ -252,7 +336,7 @@ def _finish_step(j, step, k, bad, eff, g2, mean_before, s, sums, avg, blocks, n_
                 break
 
 
-@njit(cache=True, fastmath=False)
+@_kernel(fastmath=False, nogil=True)
 def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, length, horizon,
                    out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
                    nsgd, blocks, kex, trace, check_every, limit):
@@ -270,23 +354,24 @@ def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, le
         r_t = rho[col] if avg else 0.0
         keep, alpha, beta, gamma = _average_weights(r_t)
         mean_before = sums[j, 1]
-        bad = False
+        bad = not active[j]  # False (an active group), typed as a plain bool: one signature of _finish_step
         for b in range(blocks):
             r = j + b * n_sched
             kk = _noise_coefficient(eff, batch[j, col], sums[r, 0], noise[r])
             row_avg = avg and b == 0
-            ar = a[j] if row_avg else s[r]
-            cr = c[j] if row_avg else s[r]
-            mode = 2 if row_avg else (1 if b == 0 else 0)
             tq = 0.0
             tm = 0.0
             ta = 0.0
             for i0 in range(0, d, TILE):
-                q, m, av = _tile(s[r], ar, cr, lam, w1, i0, min(i0 + TILE, d), eff, kk, cc,
-                                 mode, alpha, beta, gamma, keep, r_t, buf)
+                i1 = min(i0 + TILE, d)
+                if row_avg:
+                    q, m, av = _sgd_average_tile(s[r], a[j], c[j], lam, w1, i0, i1, eff, kk, cc,
+                                                 alpha, beta, gamma, keep, r_t, buf)
+                    ta += av
+                else:
+                    q, m = _sgd_tile(s[r], lam, w1, i0, i1, eff, kk, cc, buf)
                 tq += q
                 tm += m
-                ta += av
             sums[r, 0] = tq
             sums[r, 1] = tm
             if row_avg:
@@ -298,7 +383,7 @@ def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, le
     _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, active, blocks, n_sched, check_every)
 
 
-@njit(cache=True, fastmath=False)
+@_kernel(fastmath=False, nogil=True)
 def _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, active, blocks, n_sched, check_every):
     # A schedule that ends inside this chunk, between two checks, keeps its state (the other schedules'
     # padding is a zero rate) until the next check step, where the reference solver looks at it.
@@ -313,28 +398,18 @@ def _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, act
                     break
 
 
-@njit(cache=True, fastmath=False, parallel=True)
-def _advance_groups_parallel(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths, horizon,
-                             out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                             nsgd, blocks, kex, trace, check_every, limit, assignment):
-    # One worker per thread, each with its own list of schedules (-1 pads the lists).
-    for w in prange(assignment.shape[0]):
-        for k in range(assignment.shape[1]):
-            j = assignment[w, k]
-            if j >= 0:
-                _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths[j], horizon,
-                               out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                               nsgd, blocks, kex, trace, check_every, limit)
-
-
-@njit(cache=True, fastmath=False)
-def _advance_groups_serial(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths, horizon,
+@_kernel(fastmath=False, nogil=True)
+def _advance_groups(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths, horizon,
+                    out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
+                    nsgd, blocks, kex, trace, check_every, limit, groups):
+    # The groups of one worker (−1 pads the list), one after the other; the GIL is released, so
+    # workers run side by side on Python threads (:func:`run_workers`).
+    for k in range(groups.shape[0]):
+        j = groups[k]
+        if j >= 0:
+            _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths[j], horizon,
                            out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                           nsgd, blocks, kex, trace, check_every, limit):
-    for j in range(lr.shape[0]):
-        _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths[j], horizon,
-                       out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                       nsgd, blocks, kex, trace, check_every, limit)
+                           nsgd, blocks, kex, trace, check_every, limit)
 
 
 def balanced_assignment(work: np.ndarray, workers: int) -> np.ndarray:
@@ -360,8 +435,45 @@ def balanced_assignment(work: np.ndarray, workers: int) -> np.ndarray:
     return out
 
 
+_POOL: list[Any] = [None, 0]  # a ThreadPoolExecutor and its size, made on first use
+
+
+def run_workers(kernel: Any, args: tuple, work: np.ndarray, workers: int) -> None:
+    """Run ``kernel(*args, groups)`` once per worker, each on its share of the groups (:func:`balanced_assignment`).
+
+    One worker runs in the calling thread; more run on a pool of Python threads (the kernels release
+    the GIL). Groups never interact and every group is advanced by the same serial code, so the
+    result does not depend on ``workers``; there is no barrier inside a chunk, only the join at its end.
+    """
+    workers = max(1, min(int(workers), int(np.count_nonzero(work)) or 1))
+    if workers == 1:
+        kernel(*args, np.arange(work.shape[0], dtype=np.int64))
+        return
+    assignment = balanced_assignment(work, workers)
+    if _POOL[0] is None or _POOL[1] < workers - 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        if _POOL[0] is not None:
+            _POOL[0].shutdown(wait=True)
+        _POOL[0], _POOL[1] = ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="ramplab-kernel"), workers - 1
+    futures = [_POOL[0].submit(kernel, *args, assignment[w]) for w in range(1, workers)]
+    error = None
+    try:
+        kernel(*args, assignment[0])
+    except BaseException as exc:  # pragma: no cover - the kernels raise nothing; join the others first
+        error = exc
+    for f in futures:
+        f.result()
+    if error is not None:  # pragma: no cover
+        raise error
+
+
+def _chunk_work(t0: int, steps: int, lengths: np.ndarray, active: np.ndarray) -> np.ndarray:
+    return np.where(active, np.clip(np.minimum(lengths, t0 + steps) - t0, 0, None), 0)
+
+
 def advance_groups(workers: int, *args: Any) -> None:
-    """Advance every group through one chunk of steps, on ``workers`` threads (serially for 1).
+    """Advance every group through one chunk of steps, on ``workers`` threads (in this thread for 1).
 
     Arguments (in order): ``s (R, d)``, ``a, c (S, d)`` (``(0, d)`` without averaging), ``λ (d,)``,
     ``m λ (d,)``, per-row ``σ² (R,)``, per-row running sums ``(R, 3)`` (``Σ mλs, Σ mλ²s, Σ mλa`` of the
@@ -371,91 +483,11 @@ def advance_groups(workers: int, *args: Any) -> None:
     ``nsgd, blocks, κ − 2, tr H, check_every, limit`` (a step whose ``Σ mλs`` or ``Σ mλa`` is not
     ``≤ limit`` counts as diverged). Everything is updated in place.
     """
-    if workers <= 1:
-        _advance_groups_serial(*args)
-        return
-    t0, lengths, active = args[11], args[12], args[21]
-    steps = args[7].shape[1]
-    work = np.where(active, np.clip(np.minimum(lengths, t0 + steps) - t0, 0, None), 0)
-    _advance_groups_parallel(*args, balanced_assignment(work, workers))
-
-
-@njit(cache=True, fastmath=False, parallel=True)
-def _wide_tiles(s, a, c, lam, w1, rows, n_sched, j, d, n_tiles, effs, kks, cc, avg,
-                alpha, beta, gamma, keep, r_t, partial, bufs):
-    for item in prange(rows * n_tiles):
-        b = item // n_tiles
-        i0 = (item % n_tiles) * TILE
-        r = j + b * n_sched
-        row_avg = avg and b == 0
-        ar = a[j] if row_avg else s[r]
-        cr = c[j] if row_avg else s[r]
-        mode = 2 if row_avg else (1 if b == 0 else 0)
-        q, m, av = _tile(s[r], ar, cr, lam, w1, i0, min(i0 + TILE, d), effs, kks[b], cc,
-                         mode, alpha, beta, gamma, keep, r_t, bufs[item])
-        partial[item, 0] = q
-        partial[item, 1] = m
-        partial[item, 2] = av
-
-
-@njit(cache=True, fastmath=False)
-def _advance_wide(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths, horizon,
-                  out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                  nsgd, blocks, kex, trace, check_every, limit):
-    j = 0
-    length = lengths[0]
-    n_sched = lr.shape[0]
-    d = s.shape[1]
-    avg = a.shape[0] > 0
-    n_tiles = (d + TILE - 1) // TILE
-    partial = np.empty((blocks * n_tiles, 3))
-    bufs = np.zeros((blocks * n_tiles, 3, SUB))
-    kks = np.empty(blocks)
-    for col in range(lr.shape[1]):
-        t = t0 + col
-        if t >= length or not active[j]:
-            break
-        eff, g2, cc = _rate(nsgd, lr[j, col], batch[j, col], kex, trace, sums[j, 0], sums[j, 1], noise[j])
-        r_t = rho[col] if avg else 0.0
-        keep, alpha, beta, gamma = _average_weights(r_t)
-        mean_before = sums[j, 1]
-        for b in range(blocks):
-            r = j + b * n_sched
-            kks[b] = _noise_coefficient(eff, batch[j, col], sums[r, 0], noise[r])
-        _wide_tiles(s, a, c, lam, w1, blocks, n_sched, j, d, n_tiles, eff, kks, cc, avg,
-                    alpha, beta, gamma, keep, r_t, partial, bufs)
-        bad = False
-        for b in range(blocks):
-            r = j + b * n_sched
-            tq = 0.0
-            tm = 0.0
-            ta = 0.0
-            for k in range(n_tiles):
-                tq += partial[b * n_tiles + k, 0]
-                tm += partial[b * n_tiles + k, 1]
-                ta += partial[b * n_tiles + k, 2]
-            sums[r, 0] = tq
-            sums[r, 1] = tm
-            if avg and b == 0:
-                sums[r, 2] = ta
-                bad = bad or not ta <= limit  # NaN, ±inf or past the blow-up bound
-            bad = bad or not tq <= limit
-        _finish_step(j, t + 1, rec[col], bad, eff, g2, mean_before, s, sums, avg, blocks, n_sched, check_every,
-                     out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active)
-    _end_check(j, s, sums, t0, lr.shape[1], length, horizon, first_bad, bad_check, active, blocks, n_sched,
-               check_every)
-
-
-def advance_wide(*args: Any) -> None:
-    """Advance a single group through one chunk, its tiles in parallel at every step.
-
-    Same arguments as :func:`advance_groups` (without ``parallel``; ``S`` must be 1). Used when one schedule has too few rows to keep the threads busy.
-    """
-    _advance_wide(*args)
+    run_workers(_advance_groups, args, _chunk_work(args[11], args[7].shape[1], args[12], args[21]), workers)
 
 
 # ------------------------------------------------------------------------------ heavy-ball momentum
-@njit(cache=True, fastmath=False)
+@_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
 def _momentum_tile(s, c, p, av, xv, yv, lam, w1, i0, i1, eff, mu, kb, kk, mode, alpha, beta, gamma, keep, rho,
                    buf):
     """Heavy-ball update of coordinates ``[i0, i1)`` of one row (docs/math.md#heavy-ball-momentum).
@@ -490,8 +522,7 @@ def _momentum_tile(s, c, p, av, xv, yv, lam, w1, i0, i1, eff, mu, kb, kk, mode, 
             p[i] = so
             wq = w1[i] * s[i]  # the stored value (float32 states: what a continuation reads)
             bq[k] += wq
-            if mode >= 1:
-                bm[k] += wq * li
+            bm[k] += wq * li  # also where unused (mode 0): the sums are written as in weighted_sums
             if mode == 2:
                 xo = xv[i]
                 z = _heavy_ball_moved_cross(xo, yv[i], a, mu)
@@ -501,12 +532,12 @@ def _momentum_tile(s, c, p, av, xv, yv, lam, w1, i0, i1, eff, mu, kb, kk, mode, 
                 av[i] = an
                 ba[k] += w1[i] * av[i]
     q = _lane_sum(bq, width)
-    m = _lane_sum(bm, width) if mode >= 1 else 0.0
+    m = _lane_sum(bm, width)
     av_sum = _lane_sum(ba, width) if mode == 2 else 0.0
     return q, m, av_sum
 
 
-@njit(cache=True, fastmath=False)
+@_kernel(fastmath=False, nogil=True)
 def _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, batch, mom, rho, rec, t0, length,
                             horizon, out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
                             nsgd, blocks, kex, trace, check_every, limit):
@@ -526,7 +557,7 @@ def _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, ba
         r_t = rho[col] if avg else 0.0
         keep, alpha, beta, gamma = _average_weights(r_t)
         mean_before = sums[j, 1]
-        bad = False
+        bad = not active[j]  # False (an active group), typed as a plain bool: one signature of _finish_step
         for b in range(blocks):
             r = j + b * n_sched
             kk = _noise_coefficient(eff, batch[j, col], sums[r, 0], noise[r])
@@ -555,27 +586,16 @@ def _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, ba
     _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, active, blocks, n_sched, check_every)
 
 
-@njit(cache=True, fastmath=False, parallel=True)
-def _advance_momentum_parallel(s, c, p, av, xv, yv, lam, w1, noise, sums, lr, batch, mom, rho, rec, t0, lengths,
-                               horizon, out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                               nsgd, blocks, kex, trace, check_every, limit, assignment):
-    for w in prange(assignment.shape[0]):
-        for k in range(assignment.shape[1]):
-            j = assignment[w, k]
-            if j >= 0:
-                _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, batch, mom, rho, rec, t0,
-                                        lengths[j], horizon, out_q, out_avg, out_eff, out_g2, out_mean, first_bad,
-                                        bad_check, active, nsgd, blocks, kex, trace, check_every, limit)
-
-
-@njit(cache=True, fastmath=False)
-def _advance_momentum_serial(s, c, p, av, xv, yv, lam, w1, noise, sums, lr, batch, mom, rho, rec, t0, lengths,
-                             horizon, out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                             nsgd, blocks, kex, trace, check_every, limit):
-    for j in range(lr.shape[0]):
-        _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, batch, mom, rho, rec, t0,
-                                lengths[j], horizon, out_q, out_avg, out_eff, out_g2, out_mean, first_bad,
-                                bad_check, active, nsgd, blocks, kex, trace, check_every, limit)
+@_kernel(fastmath=False, nogil=True)
+def _advance_momentum(s, c, p, av, xv, yv, lam, w1, noise, sums, lr, batch, mom, rho, rec, t0, lengths,
+                      horizon, out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
+                      nsgd, blocks, kex, trace, check_every, limit, groups):
+    for k in range(groups.shape[0]):
+        j = groups[k]
+        if j >= 0:
+            _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, batch, mom, rho, rec, t0,
+                                    lengths[j], horizon, out_q, out_avg, out_eff, out_g2, out_mean, first_bad,
+                                    bad_check, active, nsgd, blocks, kex, trace, check_every, limit)
 
 
 def advance_momentum_groups(workers: int, *args: Any) -> None:
@@ -585,13 +605,47 @@ def advance_momentum_groups(workers: int, *args: Any) -> None:
     A, X, Y (S, d)`` (``(0, d)`` without averaging), ``λ (d,)``, ``m λ (d,)``, ``σ² (R,)``, running sums
     ``(R, 3)``, the chunk's ``lr, batch, μ (S, L)``, ``ρ (L,)``, ``rec (L,)``, ``t0``, ``lengths (S,)``,
     the horizon, the outputs and flags of :func:`advance_groups`, and ``nsgd, blocks, κ − 2, tr H,
-    check_every, limit``. Everything is updated in place. Groups run in parallel; a single schedule
-    runs on one thread (there is no wide layout for momentum).
+    check_every, limit``. Everything is updated in place. Groups run in parallel (:func:`run_workers`).
     """
-    if workers <= 1:
-        _advance_momentum_serial(*args)
-        return
-    t0, lengths, active = args[15], args[16], args[25]
-    steps = args[10].shape[1]
-    work = np.where(active, np.clip(np.minimum(lengths, t0 + steps) - t0, 0, None), 0)
-    _advance_momentum_parallel(*args, balanced_assignment(work, workers))
+    run_workers(_advance_momentum, args, _chunk_work(args[15], args[10].shape[1], args[16], args[25]), workers)
+
+
+def warm_up() -> list[str]:
+    """Compile the common paths of the fused kernel into the on-disk cache (``make install`` runs this).
+
+    The paths: SGD and NSGD on several schedules, with and without uniform averaging and ``split``, one
+    schedule, a float32 state, heavy ball (each on a tiny problem, so the cost is compilation: tens of
+    CPU-seconds once; a later first call in a fresh interpreter loads the cache in about a second).
+
+    Returns
+    -------
+    list of str
+        The paths compiled (empty without numba).
+
+    Examples
+    --------
+    >>> warm_up()[:2]  # doctest: +SKIP
+    ['sgd', 'sgd averaged']
+    """
+    if not AVAILABLE:
+        return []
+    from .._numerics import Numerics
+    from .._optimizers import HeavyBall
+    from ..schedules._schedule import Schedule
+    from ._problem import Problem
+    from ._risk import expected_risk
+
+    p = Problem([1.0, 0.5, 0.25], [1.0, 1.0, 1.0], noise_variance=0.1)
+    scheds = [Schedule.constant(0.1, 1, steps=3), Schedule.constant(0.2, 2, steps=3)]
+    paths = {"sgd": dict(), "sgd averaged": dict(average="uniform"),
+             "nsgd split averaged": dict(optimizer="nsgd", average="uniform", split=True),
+             "nsgd split": dict(optimizer="nsgd", split=True), "float32": dict(numerics=Numerics(dtype=np.float32)),
+             "float32 averaged": dict(numerics=Numerics(dtype=np.float32), average="uniform"),
+             "heavy ball": dict(optimizer=HeavyBall(0.5)), "heavy ball averaged": dict(optimizer=HeavyBall(0.5),
+                                                                                     average="uniform")}
+    for kw in paths.values():
+        kw = dict(kw)
+        optimizer = kw.pop("optimizer", "sgd")
+        expected_risk(p, scheds, optimizer, **kw)
+        expected_risk(p, scheds[0], optimizer, **kw)
+    return list(paths)

@@ -49,7 +49,9 @@ __all__ = ["initial_state", "step_tables"]
 
 #: Steps per chunk of the step tables (a multiple of the check period): memory is O(rows · chunk).
 CHUNK = 16 * step.DIVERGENCE_CHECK_EVERY
-#: One schedule with at least this many state entries runs its tiles in parallel at every step.
+#: Retired (#20): one schedule used to run its tiles in parallel, meeting at a barrier every step, from
+#: this many state entries on; it was slower than one thread at every size measured, and a single
+#: schedule now always runs on one thread. Kept so that code which set it keeps working.
 WIDE_MIN_ENTRIES = 16 * _kernels.TILE
 #: A step that never happens ("not yet" in ``first_bad`` / ``bad_check``).
 NEVER = _kernels.NEVER
@@ -303,9 +305,11 @@ class FusedBackend:
         self.setting = setting
         dt = np.dtype(dtype)
         lam64, w164 = setting.problem.eigenvalues, setting.weights
-        self.lam = np.ascontiguousarray(lam64, dtype=dt)
+        # Fresh (writable) copies: every call then has the kernels' one signature per dtype, whatever
+        # flags the problem's arrays carry (a read-only λ would compile a second specialisation).
+        self.lam = np.array(lam64, dtype=dt, order="C")
         # Without multiplicities m λ is λ itself: the kernel then streams one weight array, not two.
-        self.w1 = self.lam if np.all(w164 == lam64) else np.ascontiguousarray(w164, dtype=dt)
+        self.w1 = self.lam if np.all(w164 == lam64) else np.array(w164, dtype=dt, order="C")
         self.noise = noise
         self.arrays = {k: np.ascontiguousarray(v, dtype=dt) for k, v in arrays.items()}
         d = self.lam.shape[0]
@@ -315,14 +319,12 @@ class FusedBackend:
         if setting.averaging:
             # Σ m λ A in the kernels' summation order, so that a continued run reads the same sums.
             self.sums[: setting.n_sched, 2] = _kernels.weighted_sums(self.arrays["average_second_moment"], self.lam,
-                                                                     self.w1)[:, 0]
+                                                                     self.w1)[:, 2]
         self.a = self.arrays.get("average_second_moment", empty)
         self.x = self.arrays.get("average_cross_moment", empty)
         self.y = self.arrays.get("average_previous_moment", empty)
-        threads = _kernels.thread_count()
-        self.wide = (setting.n_sched == 1 and threads > 1 and not setting.momentum
-                     and setting.blocks * d >= WIDE_MIN_ENTRIES)
-        self.workers = min(threads, setting.n_sched)
+        # Schedules are shared out between the threads (_kernels.run_workers); one schedule runs on one.
+        self.workers = min(_kernels.thread_count(), setting.n_sched)
 
     def current_sums(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         st = self.setting
@@ -343,10 +345,7 @@ class FusedBackend:
             return
         args = (self.s, self.a, self.x, self.lam, self.w1, self.noise, self.sums, lr, batch, rho, rec, t0, lengths,
                 horizon, *tail)
-        if self.wide:
-            _kernels.advance_wide(*args)
-        else:
-            _kernels.advance_groups(self.workers, *args)
+        _kernels.advance_groups(self.workers, *args)
 
     def export(self) -> dict[str, np.ndarray]:
         return {k: np.array(v, dtype=np.float64) for k, v in self.arrays.items()}
