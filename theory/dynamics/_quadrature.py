@@ -39,7 +39,7 @@ CHECK_DEGREE = 24
 #: Largest log-contraction A(λ) over the horizon of a coordinate replaced by quadrature.
 SLOW_CONTRACTION = 30.0
 #: Target of the a-posteriori check: above it, τ is lowered (more coordinates kept exactly).
-TARGET_ERROR = 1e-12
+TARGET_ERROR = 1e-11
 _MAX_TRIES = 4
 #: Bias nodes carry the bias measure through a huge s(0) and a tiny multiplicity: their own share of the
 #: noise measure is this fraction of the slow trace (far below rounding).
@@ -52,15 +52,20 @@ AUTO_MAX_FRACTION = 0.05
 
 def chebyshev_moments(points: np.ndarray, weights: np.ndarray, lo: float, hi: float, count: int) -> np.ndarray:
     """Modified moments ``∫ p_k dμ``, ``k < count``, of ``μ = Σ w δ_x`` for the monic Chebyshev
-    polynomials ``p_k`` of ``[lo, hi]`` (three-term recurrence, ``O(d · count)``)."""
+    polynomials ``p_k`` of ``[lo, hi]`` (three-term recurrence, ``O(d · count)``). ``weights`` of shape
+    ``(r, d)`` gives ``r`` measures on the same points at once (shape ``(r, count)``)."""
     t = (2.0 * points - (lo + hi)) / (hi - lo) if hi > lo else np.zeros_like(points)
-    out = np.empty(count)
-    prev, cur = np.zeros_like(t), np.ones_like(t)
+    w = np.asarray(weights, dtype=np.float64)
+    out = np.empty(w.shape[:-1] + (count,))
+    prev, cur, nxt = np.zeros_like(t), np.ones_like(t), np.empty_like(t)
     for k in range(count):
         # einsum, not a BLAS dot: a threaded BLAS on a busy machine costs milliseconds per call.
-        out[k] = float(np.einsum("i,i->", weights, cur))
+        out[..., k] = np.einsum("...i,i->...", w, cur)
         b = 0.0 if k == 0 else (0.5 if k == 1 else 0.25)
-        prev, cur = cur, t * cur - b * prev
+        np.multiply(t, cur, out=nxt)
+        if b:
+            nxt -= b * prev
+        prev, cur, nxt = cur, nxt, prev
     return out
 
 
@@ -126,41 +131,61 @@ def _accurate(theta: np.ndarray, weight: np.ndarray, moments: np.ndarray) -> boo
     return bool(np.max(np.abs(got - moments)) <= 1e-13 * moments[0])
 
 
-def gauss_rules(points: Any, weights: Any, nodes: Sequence[int]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``gauss_rule`` for several numbers of nodes, sharing one set of modified moments."""
+def _distinct(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and the inverse index (no sort when ``x`` is already monotone)."""
+    if x.size > 1:
+        step = np.diff(x)
+        if np.all(step <= 0):
+            x, flip = x[::-1], True
+            step = -step[::-1]
+        elif np.all(step >= 0):
+            flip = False
+        else:
+            return np.unique(x, return_inverse=True)
+        starts = np.concatenate([[True], step > 0])
+        inverse = np.cumsum(starts) - 1
+        return x[starts], (inverse[::-1] if flip else inverse)
+    return np.unique(x, return_inverse=True)
+
+
+def _rule(moments: np.ndarray, n: int, t_of: Any, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss rule on ``[−1, 1]`` from ``2n`` modified moments, or by Lanczos when they are ill-conditioned."""
+    alpha, beta = _modified_chebyshev(moments[:2 * n], n)
+    if np.all(np.isfinite(alpha)) and np.all(np.isfinite(beta)) and np.all(beta > 0):
+        theta, weight = _golub_welsch(alpha, beta)
+        if _accurate(theta, weight, moments[:2 * n]):
+            return theta, weight
+    return _lanczos_rule(t_of(), w, n)
+
+
+def gauss_rules(points: Any, weights: Any, nodes: Sequence[int]) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+    """Gauss rules of several measures ``weights[r]`` on one set of points, for several numbers of nodes
+    (``out[r][j]`` for ``nodes[j]``), sharing one pass of modified moments (docs/math.md#quadrature-reduction)."""
     x = np.asarray(points, dtype=np.float64)
-    w = np.asarray(weights, dtype=np.float64)
+    ws = np.atleast_2d(np.asarray(weights, dtype=np.float64))
     counts = [nonnegative_int(n, "nodes") for n in nodes]
     if any(n < 1 for n in counts):
         raise ValueError(f"nodes must be ≥ 1; got {nodes!r}")
-    if x.shape != w.shape or x.ndim != 1 or not np.all(np.isfinite(x)):
+    if x.ndim != 1 or ws.shape[-1:] != x.shape or not np.all(np.isfinite(x)):
         raise ValueError("points and weights must be finite 1-D arrays of one length")
-    if not np.all(np.isfinite(w) & (w >= 0)) or not w.sum() > 0:
+    if not np.all(np.isfinite(ws) & (ws >= 0)) or not np.all(ws.sum(axis=1) > 0):
         raise ValueError("weights must be finite, ≥ 0 and not all zero")
-    keep = w > 0
-    x, w = x[keep], w[keep]
-    distinct, inverse = np.unique(x, return_inverse=True)
+    distinct, inverse = _distinct(x)
     lo, hi = float(distinct[0]), float(distinct[-1])
-    need = 2 * max(counts)
-    moments = chebyshev_moments(x, w, lo, hi, need) if distinct.size > min(counts) else None
-    t = None
+    moments = chebyshev_moments(x, ws, lo, hi, 2 * max(counts)) if distinct.size > min(counts) else None
     out = []
-    for n in counts:
-        if distinct.size <= n:
-            out.append((distinct, np.bincount(inverse, weights=w, minlength=distinct.size)))
-            continue
-        alpha, beta = _modified_chebyshev(moments[:2 * n], n)
-        ok = bool(np.all(np.isfinite(alpha)) and np.all(np.isfinite(beta)) and np.all(beta > 0))
-        if ok:
-            theta, weight = _golub_welsch(alpha, beta)
-            ok = _accurate(theta, weight, moments[:2 * n])
-        if not ok:
-            if t is None:
-                t = (2.0 * x - (lo + hi)) / (hi - lo)
-            theta, weight = _lanczos_rule(t, w, n)
-        node = lo + 0.5 * (hi - lo) * (np.clip(theta, -1.0, 1.0) + 1.0)
-        good = weight > 0  # a node whose weight underflows carries nothing
-        out.append((node[good], weight[good]))
+    for r, w in enumerate(ws):
+        rules = []
+        for n in counts:
+            if distinct.size <= n:
+                lumped = np.bincount(inverse, weights=w, minlength=distinct.size)
+                rules.append((distinct[lumped > 0], lumped[lumped > 0]))
+                continue
+            theta, weight = _rule(moments[r], n, lambda: (2.0 * x - (lo + hi)) / (hi - lo), w)
+            node = lo + 0.5 * (hi - lo) * (np.clip(theta, -1.0, 1.0) + 1.0)
+            good = weight > 0  # a node whose weight underflows carries nothing
+            rules.append((node[good], weight[good]))
+        out.append(rules)
     return out
 
 
@@ -201,7 +226,7 @@ def gauss_rule(points: Any, weights: Any, nodes: int) -> tuple[np.ndarray, np.nd
     >>> round(float(w @ f(x) / (lam @ f(lam)) - 1), 13)
     0.0
     """
-    return gauss_rules(points, weights, [nodes])[0]
+    return gauss_rules(points, weights, [nodes])[0][0]
 
 
 @dataclass(frozen=True, eq=False)
@@ -287,23 +312,26 @@ class QuadratureReduction:
         return out
 
 
-def _interpolate(nodes: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Barycentric polynomial interpolation through ``(nodes, values[..., k])`` at ``at``."""
+def _interpolate(nodes: np.ndarray, values: np.ndarray, at: np.ndarray, chunk: int = 16384) -> np.ndarray:
+    """Barycentric polynomial interpolation through ``(nodes, values[..., k])`` at ``at`` (in chunks of ``at``)."""
+    out = np.zeros(values.shape[:-1] + at.shape)
     if nodes.size == 0:
-        return np.zeros(values.shape[:-1] + at.shape)
+        return out
     diff = nodes[:, None] - nodes[None, :]
     np.fill_diagonal(diff, 1.0)
     scale = max(float(np.ptp(nodes)), float(np.max(np.abs(nodes)))) or 1.0
     bw = 1.0 / np.prod(diff / scale, axis=1)
-    d = at[None, :] - nodes[:, None]
-    exact = d == 0
-    d[exact] = 1.0
-    c = bw[:, None] / d
-    out = np.einsum("...k,kd->...d", values, c) / c.sum(axis=0)
-    hit = exact.any(axis=0)
-    if hit.any():
-        k = np.argmax(exact[:, hit], axis=0)
-        out[..., hit] = values[..., k]
+    for lo in range(0, at.size, chunk):
+        part = at[lo:lo + chunk]
+        d = part[None, :] - nodes[:, None]
+        exact = d == 0
+        d[exact] = 1.0
+        c = bw[:, None] / d
+        val = np.einsum("...k,kd->...d", values, c) / c.sum(axis=0)
+        hit = exact.any(axis=0)
+        if hit.any():
+            val[..., hit] = values[..., np.argmax(exact[:, hit], axis=0)]
+        out[..., lo:lo + chunk] = val
     return out
 
 
@@ -312,10 +340,9 @@ def contraction_profile(problem: Problem, rates: Sequence[tuple[np.ndarray, np.n
     """Largest log-contraction ``A(λ_i)`` over the schedules, per stored coordinate (interpolated in
     ``log λ`` between 8 nodes per e-fold; heavy ball counts ``η / (1 − μ)``)."""
     lam = problem.eigenvalues
-    distinct = np.unique(lam)
-    lo, hi = math.log(distinct[0]), math.log(distinct[-1])
-    grid = np.exp(np.linspace(lo, hi, max(3, int(math.ceil((hi - lo) * 8)) + 1))) if hi > lo else distinct
-    grid[0], grid[-1] = distinct[0], distinct[-1]
+    lo, hi = math.log(float(lam.min())), math.log(float(lam.max()))
+    grid = np.exp(np.linspace(lo, hi, max(3, int(math.ceil((hi - lo) * 8)) + 1))) if hi > lo else lam[:1].copy()
+    grid[0], grid[-1] = float(lam.min()), float(lam.max())
     prof = np.zeros(grid.shape)
     for lr, batch in rates:
         if momentum is not None:
@@ -384,9 +411,11 @@ def _reductions(problem: Problem, rates: Sequence[tuple[np.ndarray, np.ndarray]]
     lam_s, m_s, s0_s = lam[slow], m[slow], s0[slow]
     if not lam_s.size:
         return [QuadratureReduction(problem, fast, problem, K, tau, 0, 0) for K in degrees]
-    noise_rules = gauss_rules(lam_s, m_s * lam_s, degrees)
     bias_w = m_s * lam_s * s0_s
-    bias_rules = gauss_rules(lam_s, bias_w, degrees) if np.any(bias_w > 0) else [None] * len(degrees)
+    if np.any(bias_w > 0):
+        noise_rules, bias_rules = gauss_rules(lam_s, np.stack([m_s * lam_s, bias_w]), degrees)
+    else:
+        noise_rules, bias_rules = gauss_rules(lam_s, m_s * lam_s, degrees)[0], [None] * len(degrees)
     out = []
     for K, (x, W), bias in zip(degrees, noise_rules, bias_rules):
         eig, mult, init = [lam[fast], x], [m[fast], W / x], [s0[fast], np.zeros(x.size)]
@@ -417,7 +446,7 @@ def reduced_expected_risk(request: SolveRequest, problem: Problem, auto: bool) -
     Solves the problem reduced at ``K = 32`` and at ``K = 24`` nodes per measure, returns the first and
     sets each trajectory's ``reduction_error`` to the largest relative gap over every curve and step
     (risk, bias, variance, averaged risk, effective rate, ``E‖g‖²``, mean/variance ratio) and
-    ``reduced_dimension``; while the gap exceeds ``1e-12``, ``τ`` is halved (more coordinates kept
+    ``reduced_dimension``; while the gap exceeds ``1e-11``, ``τ`` is halved (more coordinates kept
     exactly). For NSGD a pilot run, split for the rates at the initial state, gives the effective
     rates the split is made for. ``final_second_moment`` is expanded with
     :meth:`QuadratureReduction.expand`; no solver state is kept. With ``auto``, returns ``None``
