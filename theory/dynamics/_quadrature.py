@@ -24,10 +24,14 @@ from typing import Any, Sequence
 import numpy as np
 from scipy.linalg import eigh_tridiagonal
 
-from .._validate import finite_real, nonnegative_int
+from .._validate import finite_real, nonnegative_int, strict_real_array
 from ..schedules._schedule import Schedule, schedule_list
-from ._compression import (_CURVES, _applied_rates, _initial_effective_rates, _rates, _relative_gap,
-                           contraction_exponent)
+from ._compression import CURVES as _CURVES
+from ._compression import applied_rates as _applied_rates
+from ._compression import contraction_exponent
+from ._compression import initial_effective_rates as _initial_effective_rates
+from ._compression import relative_gap as _relative_gap
+from ._compression import schedule_rates as _rates
 from ._problem import Problem
 from ._solver import SolveRequest, solve
 
@@ -163,15 +167,21 @@ def _rule(moments: np.ndarray, n: int, t_of: Any, w: np.ndarray) -> tuple[np.nda
 def gauss_rules(points: Any, weights: Any, nodes: Sequence[int]) -> list[list[tuple[np.ndarray, np.ndarray]]]:
     """Gauss rules of several measures ``weights[r]`` on one set of points, for several numbers of nodes
     (``out[r][j]`` for ``nodes[j]``), sharing one pass of modified moments (docs/math.md#quadrature-reduction)."""
-    x = np.asarray(points, dtype=np.float64)
-    ws = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    x = np.asarray(strict_real_array(points, "points"), dtype=np.float64)
+    ws = np.atleast_2d(np.asarray(strict_real_array(weights, "weights"), dtype=np.float64))
     counts = [nonnegative_int(n, "nodes") for n in nodes]
     if any(n < 1 for n in counts):
         raise ValueError(f"nodes must be ≥ 1; got {nodes!r}")
-    if x.ndim != 1 or ws.shape[-1:] != x.shape or not np.all(np.isfinite(x)):
-        raise ValueError("points and weights must be finite 1-D arrays of one length")
-    if not np.all(np.isfinite(ws) & (ws >= 0)) or not np.all(ws.sum(axis=1) > 0):
-        raise ValueError("weights must be finite, ≥ 0 and not all zero")
+    if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
+        raise ValueError(f"points must be a non-empty 1-D array of finite numbers; got shape {x.shape}")
+    if ws.shape[-1:] != x.shape:
+        raise ValueError(f"weights must have the shape of points {x.shape}; got {ws.shape}")
+    with np.errstate(over="ignore"):
+        total = ws.sum(axis=1)
+    if not (np.all(np.isfinite(ws) & (ws >= 0)) and np.all(np.isfinite(total)) and np.all(total > 0)):
+        raise ValueError("weights must be finite, ≥ 0, not all zero, with a finite sum")
+    if np.any(np.abs(x) > 1e150):
+        raise ValueError("points must be at most 1e150 in magnitude (their powers are formed)")
     distinct, inverse = _distinct(x)
     lo, hi = float(distinct[0]), float(distinct[-1])
     moments = chebyshev_moments(x, ws, lo, hi, 2 * max(counts)) if distinct.size > min(counts) else None
@@ -407,10 +417,14 @@ def reduce_problem(problem: Problem, schedules: Schedule | Sequence[Schedule], n
     return _reductions(problem, rates, momentum, tau, [K])[0]
 
 
+@np.errstate(over="ignore", divide="ignore", invalid="ignore")
 def _reductions(problem: Problem, rates: Sequence[tuple[np.ndarray, np.ndarray]], momentum: Any, tau: float,
                 degrees: Sequence[int]) -> list[QuadratureReduction]:
     """One split, one set of modified moments, a reduction per number of nodes."""
-    A = contraction_profile(problem, rates, momentum)
+    try:
+        A = contraction_profile(problem, rates, momentum)
+    except ValueError as error:
+        raise ValueError(f"problem and schedules: no contraction profile for this pair ({error})") from None
     slow = A <= tau
     fast = np.flatnonzero(~slow).astype(np.int64)
     lam, m, s0 = problem.eigenvalues, problem.multiplicity, problem.initial_second_moment
@@ -433,9 +447,15 @@ def _reductions(problem: Problem, rates: Sequence[tuple[np.ndarray, np.ndarray]]
             mult.append(share / y)
             init.append(V / share)
             n_bias = y.size
-        reduced = Problem(np.concatenate(eig), np.concatenate(init), problem.noise_variance, problem.kurtosis,
+        mult_all, init_all = np.concatenate(mult), np.concatenate(init)
+        if not (np.all(np.isfinite(mult_all) & (mult_all > 0)) and np.all(np.isfinite(init_all))
+                and np.all(np.isfinite(np.concatenate(eig)))):
+            # A measure beyond float64 once carried by tiny multiplicities: keep every coordinate.
+            return [QuadratureReduction(problem, np.arange(problem.dimension, dtype=np.int64), problem, K, tau, 0, 0)
+                    for K in degrees]
+        reduced = Problem(np.concatenate(eig), init_all, problem.noise_variance, problem.kurtosis,
                           metadata={**problem.metadata, "reduced_from": problem.dimension},
-                          multiplicity=np.concatenate(mult))
+                          multiplicity=mult_all)
         rule_error = _rule_error(lam_s, m_s * lam_s, x, W)
         if bias is not None:
             rule_error = max(rule_error, _rule_error(lam_s, bias_w, *bias))
