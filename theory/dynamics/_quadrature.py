@@ -48,6 +48,8 @@ _MAX_TRIES = 4
 #: Bias nodes carry the bias measure through a huge s(0) and a tiny multiplicity: their own share of the
 #: noise measure is this fraction of the slow trace (far below rounding).
 _BIAS_NODE_NOISE_SHARE = 1e-30
+#: Largest slow coordinates kept exactly all the same (see _reductions).
+_KEEP_TOP_SLOW = 32
 #: reduce="auto" reduces only problems with at least this many stored coordinates ...
 AUTO_MIN_DIMENSION = 20_000
 #: ... and only when the reduced problem is at most this fraction of the full one.
@@ -103,7 +105,7 @@ def _golub_welsch(alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def _lanczos_rule(t: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss rule by Lanczos on ``diag(t)`` with full reorthogonalisation, ``O(d n²)``: the fallback when the
+    """Jacobi coefficients ``α, β`` (up to ``n``; the leading ones serve every smaller rule) by Lanczos on ``diag(t)`` with full reorthogonalisation, ``O(d n²)``: the fallback when the
     modified moments are too ill-conditioned for the requested degree."""
     total = float(w.sum())
     v = np.sqrt(w / total)
@@ -121,10 +123,10 @@ def _lanczos_rule(t: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, np.
         b = float(np.sqrt(np.einsum("i,i->", u, u)))
         if k + 1 < n:
             if not b > 0:
-                return _golub_welsch(alpha[:k + 1], beta[:k + 1])
+                return alpha[:k + 1], beta[:k + 1]
             beta[k + 1] = b * b
             prev, v, b_prev = v, u / b, b
-    return _golub_welsch(alpha, beta)
+    return alpha, beta
 
 
 def _accurate(theta: np.ndarray, weight: np.ndarray, moments: np.ndarray) -> bool:
@@ -154,14 +156,16 @@ def _distinct(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.unique(x, return_inverse=True)
 
 
-def _rule(moments: np.ndarray, n: int, t_of: Any, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss rule on ``[−1, 1]`` from ``2n`` modified moments, or by Lanczos when they are ill-conditioned."""
+def _rule(moments: np.ndarray, n: int, lanczos: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss rule on ``[−1, 1]`` from ``2n`` modified moments, or by Lanczos (``lanczos()``, the Jacobi
+    coefficients of the largest degree asked for) when they are ill-conditioned."""
     alpha, beta = _modified_chebyshev(moments[:2 * n], n)
     if np.all(np.isfinite(alpha)) and np.all(np.isfinite(beta)) and np.all(beta > 0):
         theta, weight = _golub_welsch(alpha, beta)
         if _accurate(theta, weight, moments[:2 * n]):
             return theta, weight
-    return _lanczos_rule(t_of(), w, n)
+    alpha, beta = lanczos()
+    return _golub_welsch(alpha[:n], beta[:n])
 
 
 def gauss_rules(points: Any, weights: Any, nodes: Sequence[int]) -> list[list[tuple[np.ndarray, np.ndarray]]]:
@@ -188,12 +192,19 @@ def gauss_rules(points: Any, weights: Any, nodes: Sequence[int]) -> list[list[tu
     out = []
     for r, w in enumerate(ws):
         rules = []
+        cache: dict[str, Any] = {}
+
+        def lanczos(w: np.ndarray = w, cache: dict = cache) -> Any:
+            if "jacobi" not in cache:
+                cache["jacobi"] = _lanczos_rule((2.0 * x - (lo + hi)) / (hi - lo), w, max(counts))
+            return cache["jacobi"]
+
         for n in counts:
             if distinct.size <= n:
                 lumped = np.bincount(inverse, weights=w, minlength=distinct.size)
                 rules.append((distinct[lumped > 0], lumped[lumped > 0]))
                 continue
-            theta, weight = _rule(moments[r], n, lambda: (2.0 * x - (lo + hi)) / (hi - lo), w)
+            theta, weight = _rule(moments[r], n, lanczos)
             node = lo + 0.5 * (hi - lo) * (np.clip(theta, -1.0, 1.0) + 1.0)
             good = weight > 0  # a node whose weight underflows carries nothing
             rules.append((node[good], weight[good]))
@@ -339,11 +350,12 @@ def _interpolate(nodes: np.ndarray, values: np.ndarray, at: np.ndarray, chunk: i
     bw = 1.0 / np.prod(diff / scale, axis=1)
     for lo in range(0, at.size, chunk):
         part = at[lo:lo + chunk]
-        d = part[None, :] - nodes[:, None]
-        exact = d == 0
-        d[exact] = 1.0
-        c = bw[:, None] / d
-        val = np.einsum("...k,kd->...d", values, c) / c.sum(axis=0)
+        c = part[None, :] - nodes[:, None]
+        exact = c == 0
+        c[exact] = 1.0
+        np.divide(bw[:, None], c, out=c)
+        val = np.einsum("...k,kd->...d", values, c)
+        val /= np.einsum("kd->d", c)
         hit = exact.any(axis=0)
         if hit.any():
             val[..., hit] = values[..., np.argmax(exact[:, hit], axis=0)]
@@ -426,6 +438,11 @@ def _reductions(problem: Problem, rates: Sequence[tuple[np.ndarray, np.ndarray]]
     except ValueError as error:
         raise ValueError(f"problem and schedules: no contraction profile for this pair ({error})") from None
     slow = A <= tau
+    if np.count_nonzero(slow) > _KEEP_TOP_SLOW + 2 * max(degrees):
+        # The largest slow eigenvalues are few and far apart on power laws (isolated atoms, which make the
+        # modified moments ill-conditioned): keep them exactly too, at the cost of a few coordinates.
+        top = np.flatnonzero(slow)[np.argsort(-problem.eigenvalues[slow], kind="stable")[:_KEEP_TOP_SLOW]]
+        slow[top] = False
     fast = np.flatnonzero(~slow).astype(np.int64)
     lam, m, s0 = problem.eigenvalues, problem.multiplicity, problem.initial_second_moment
     lam_s, m_s, s0_s = lam[slow], m[slow], s0[slow]
