@@ -283,7 +283,7 @@ class QuadratureReduction:
     >>> p = Problem.power_law(50_000, a=1.5, b=1.5, noise_variance=0.1)
     >>> red = reduce_problem(p, Schedule.constant(0.5 / p.trace, 1, steps=2000))
     >>> red.fast.size, red.noise_nodes, red.bias_nodes, red.dimension
-    (8, 32, 32, 72)
+    (40, 32, 32, 104)
     >>> red.expand(red.problem.initial_second_moment).shape
     (50000,)
     """
