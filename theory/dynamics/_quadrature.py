@@ -52,6 +52,8 @@ _BIAS_NODE_NOISE_SHARE = 1e-30
 _KEEP_TOP_SLOW = 32
 #: reduce="auto" reduces only problems with at least this many stored coordinates ...
 AUTO_MIN_DIMENSION = 20_000
+#: ... with at least this many steps in the longest schedule (the front end costs about 200 passes over d) ...
+AUTO_MIN_STEPS = 1000
 #: ... and only when the reduced problem is at most this fraction of the full one.
 AUTO_MAX_FRACTION = 0.05
 
@@ -515,6 +517,8 @@ def reduced_expected_risk(request: SolveRequest, problem: Problem, auto: bool) -
     sched_list = list(request.schedules)
     momentum = request.momentum
     nsgd = request.optimizer == "nsgd"
+    if auto and (problem.dimension < AUTO_MIN_DIMENSION or request.horizon < AUTO_MIN_STEPS):
+        return None
 
     def solve_on(red: QuadratureReduction) -> tuple[Any, ...]:
         return tuple(solve(request, red.problem))
