@@ -161,6 +161,7 @@ def test_auto_falls_back_to_the_full_problem_when_the_estimate_misses_the_target
     s = Schedule.constant(0.5 / p.trace, 1, steps=200)
     monkeypatch.setattr(_quadrature, "AUTO_MIN_DIMENSION", 100)
     monkeypatch.setattr(_quadrature, "AUTO_MAX_FRACTION", 0.5)
+    monkeypatch.setattr(_quadrature, "AUTO_MIN_STEPS", 10)
     assert expected_risk(p, s).reduced_dimension is not None
     monkeypatch.setattr(_quadrature, "TARGET_ERROR", 0.0)  # no reduction can promise this
     r = expected_risk(p, s)
