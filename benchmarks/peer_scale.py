@@ -8,8 +8,9 @@
 and compares its risk and averaged risk with the uncompressed solver's at :data:`COMPARE_STEPS`.
 
 The uncompressed reference costs ≈ 15 CPU-minutes at full scale; :func:`compute_reference` writes it once
-to an ``.npz`` (:data:`REFERENCE`, shipped with the package) that :func:`peer_scale_rows` reads when its
-sizes match, and otherwise computes it in the same process (pass smaller ``steps``/``dimension``).
+to an ``.npz`` that :func:`peer_scale_rows` reads when its sizes match (``data/peer_scale_reference_<steps>.npz``
+or :data:`REFERENCE`, shipped with the package), and otherwise computes it in the same process. Shipped:
+``d = 5·10⁵`` at 5 000 steps (``peer_scale_rows(steps=5000)``); the 50 000-step file is not computed yet.
 """
 
 from __future__ import annotations
@@ -85,12 +86,14 @@ def compute_reference(path: str | Path = REFERENCE, *, dimension: int = 500_000,
 
 
 def _reference(dimension: int, steps: int, reference: str | Path | None) -> tuple[dict[str, np.ndarray], str]:
-    path = Path(reference) if reference is not None else REFERENCE
-    if path.exists():
-        with np.load(path) as data:
-            cached = {k: data[k] for k in data.files}
-        if int(cached["dimension"]) == dimension and int(cached["steps"]) == steps:
-            return cached, f"cached {path.name}"
+    paths = ([Path(reference)] if reference is not None
+             else [REFERENCE.with_name(f"{REFERENCE.stem}_{steps}.npz"), REFERENCE])
+    for path in paths:
+        if path.exists():
+            with np.load(path) as data:
+                cached = {k: data[k] for k in data.files}
+            if int(cached["dimension"]) == dimension and int(cached["steps"]) == steps:
+                return cached, f"cached {path.name}"
     start = time.perf_counter()
     values = _uncompressed(dimension, steps)
     return values, f"computed here in {time.perf_counter() - start:.1f} s"
@@ -112,7 +115,8 @@ def peer_scale_rows(*, dimension: int = 500_000, steps: int = 50_000, reference:
     dimension, steps : int
         Problem size and horizon (the peer scale by default).
     reference : str or Path, optional
-        An ``.npz`` from :func:`compute_reference`; default :data:`REFERENCE`. Used when its sizes match;
+        An ``.npz`` from :func:`compute_reference`; default ``data/peer_scale_reference_<steps>.npz``, then
+        :data:`REFERENCE`. Used when its sizes match;
         otherwise the uncompressed values are computed here (≈ 15 CPU-minutes at full scale).
     repeat : int, default 2
         Timed runs per problem; the best is reported (the first also pays numba's compilation).
