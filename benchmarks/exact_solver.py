@@ -201,9 +201,10 @@ def _interleaved_best_times(calls: dict[str, Callable[[], Any]], repeat: int) ->
 
 def _solve(problem: Problem, schedules: Any, *, kernel: str | None = None, checkpoints: Any = None,
            compress: float | None = None) -> Any:
-    """``expected_risk`` with uniform averaging (``kernel=None``: the solver's own choice)."""
+    """``expected_risk`` with uniform averaging (``kernel=None``: the solver's own choice), unreduced: this
+    benchmark times the recursion itself (the quadrature reduction is benchmarks/peer_scale.py's)."""
     return expected_risk(problem, schedules, average="uniform", numerics=Numerics(kernel=kernel or "auto"),
-                         checkpoints=checkpoints, compress=compress)
+                         checkpoints=checkpoints, compress=compress, reduce=False)
 
 
 def _pick_kernel(problem: Problem) -> tuple[str | None, str]:

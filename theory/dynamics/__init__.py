@@ -17,13 +17,15 @@ re-exported here:
   :class:`RiskTrajectory` / :class:`DivergenceError`;
 - ``_averaging`` — the iterate averages' weights (``docs/math.md#iterate-averaging``);
 - ``_compression`` — spectral compression, a client of the loop (``docs/math.md#spectral-compression``);
+- ``_quadrature`` — the quadrature reduction of the slow spectrum, a client of the loop
+  (``docs/math.md#quadrature-reduction``);
 - ``_momentum`` — heavy ball's ``momentum`` checked, torch's convention and heavy-ball stability
   (``docs/math.md#heavy-ball-momentum``);
 - ``_stability`` — stability of a constant (η, B) and the stationary point (``docs/math.md#stability``);
 - ``_equivalence`` — risk ratios between schedules of one family (``docs/math.md#equivalence``).
 
 Dependency order (no cycles): ``_problem`` → ``_step`` → ``_kernels`` → ``_state`` → ``_loop`` →
-``_trajectory`` → ``_solver`` → ``_compression`` → ``_risk`` → ``_equivalence``; ``_averaging``,
+``_trajectory`` → ``_solver`` → ``_compression`` → ``_quadrature`` → ``_risk`` → ``_equivalence``; ``_averaging``,
 ``_momentum``, ``_stability`` and ``_sketched`` depend only on ``_problem`` / ``_step``.
 """
 
@@ -33,6 +35,7 @@ from ._equivalence import EquivalenceReport, equivalence_report, risk_ratio
 from ._loop import Controller, LoopView, initial_state, step_tables
 from ._momentum import heavy_ball_momentum_of_torch_sgd, is_stable_with_momentum, momentum_stability_limit
 from ._problem import Problem
+from ._quadrature import QuadratureReduction, gauss_rule, reduce_problem
 from ._risk import expected_risk
 from ._sketched import power_law_random_features, sketched_problem
 from ._solver import controlled_risk
@@ -48,6 +51,7 @@ __all__ = [
     "Controller", "LoopView", "controlled_risk", "initial_state", "step_tables",
     "heavy_ball_momentum_of_torch_sgd", "is_stable_with_momentum", "momentum_stability_limit",
     "Problem", "expected_risk", "power_law_random_features", "sketched_problem",
+    "QuadratureReduction", "gauss_rule", "reduce_problem",
     "UnstableScheduleWarning", "is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment",
     "SolverState",
     "gradient_second_moment", "momentum_moment_step", "second_moment_step",

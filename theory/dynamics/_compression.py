@@ -432,3 +432,11 @@ def compressed_expected_risk(request: SolveRequest, problem: Problem, rtol: Any)
     warnings.warn(f"spectral compression did not reach rtol={rtol:g} after {_MAX_REFINEMENTS} refinements "
                   f"({grouping.groups} groups); compression_error says how far it got", RuntimeWarning, stacklevel=3)
     return finish(grouping, runs, gaps)
+
+
+# Shared with the quadrature reduction (docs/math.md#quadrature-reduction), which checks and splits the same way.
+CURVES = _CURVES
+relative_gap = _relative_gap
+initial_effective_rates = _initial_effective_rates
+applied_rates = _applied_rates
+schedule_rates = _rates

@@ -113,6 +113,13 @@ class RiskTrajectory:
         resolution, an estimate of the compression error (docs/math.md#spectral-compression).
     compressed_dimension : int or None
         With ``compress=rtol``: number of groups the spectrum was compressed to.
+    reduction_error : float or None
+        On a quadrature-reduced run (``reduce=``): the largest relative gap over every curve and step
+        between this run and one with fewer Gauss nodes, an estimate (an upper bound in practice) of
+        its error against the full problem (docs/math.md#quadrature-reduction). ``None``: not reduced.
+    reduced_dimension : int or None
+        On a quadrature-reduced run: stored coordinates of the reduced problem (kept coordinates plus
+        Gauss nodes).
     states : dict of int to SolverState
         The solver states kept (read them with :meth:`state_at`): the last step always, and every
         checkpoint with ``expected_risk(..., keep_states=True)``.
@@ -140,6 +147,8 @@ class RiskTrajectory:
     diverged_at: int | None = None
     compression_error: float | None = None
     compressed_dimension: int | None = None
+    reduction_error: float | None = None
+    reduced_dimension: int | None = None
     states: dict = field(default_factory=dict, repr=False)
 
     def state_at(self, step: int) -> SolverState:
@@ -175,6 +184,10 @@ class RiskTrajectory:
         (True, np.int64(4), np.int64(20))
         """
         t = nonnegative_int(step, "step")
+        if self.reduced_dimension is not None and not self.states:
+            raise ValueError("this run was quadrature-reduced (docs/math.md#quadrature-reduction): its state holds "
+                             "Gauss nodes, not the problem's coordinates, and is not kept; pass reduce=False to "
+                             "expected_risk to get states")
         if t not in self.states and self.diverged_at is not None and t >= self.diverged_at:
             raise ValueError(f"the run diverged at step {self.diverged_at} (docs/math.md#divergence): there is no "
                              f"state after it; got step={t}")

@@ -165,7 +165,7 @@ def _check_estimate(d, steps, a, b, optimizer, rtol, fractions=(0.9, 1e-3)):
     cases = [_power_law_case(d, steps, a, b, shape, f) for shape in ("constant", "sqrt") for f in fractions]
     p = cases[0][0]
     scheds = [s for _, s in cases]
-    full = expected_risk(p, scheds, optimizer, average="uniform", split=True)
+    full = expected_risk(p, scheds, optimizer, average="uniform", split=True, reduce=False)
     comp = expected_risk(p, scheds, optimizer, average="uniform", split=True, compress=rtol)
     for f, c in zip(full, comp):
         err = curve_error(f, c)

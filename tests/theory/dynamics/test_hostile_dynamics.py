@@ -773,9 +773,44 @@ def _register_momentum() -> None:
           skip={"schedules": tuple(x for x in POOLS["schedule"] if isinstance(x, Schedule) and len(x) > 2**20)})
 
 
+# --- theory.dynamics.quadrature (docs/math.md#quadrature-reduction) -------------------------------
+def _register_quadrature() -> None:
+    quadrature = Public("ramplab.theory.dynamics.quadrature")
+
+    M = "ramplab.theory.dynamics.quadrature"
+    exempt(f"{M}:QuadratureReduction", "result record, built by reduce_problem (its expand is driven by expected_risk)")
+    SR = Schedule([0.5, 0.5, 0.25], [4, 4, 2])
+
+    def o_rule(r, kw):
+        x, w = vector(kw["points"]), vector(kw["weights"])
+        n = integer(kw["nodes"])
+        assert x.ndim == 1 and x.shape == w.shape and np.all(np.isfinite(x)) and n >= 1
+        assert np.all(w >= 0) and np.isfinite(w.sum()) and w.sum() > 0, "accepted bad weights"
+        node, weight = r
+        assert node.size <= n and np.all(weight > 0)
+        assert np.all((node >= x.min()) & (node <= x.max()))
+        # The rule integrates constants exactly: its weights add up to the measure's mass.
+        close(float(weight.sum()), float(w.sum()), 1e-12, "rule mass")
+
+    entry(f"{M}:gauss_rule", quadrature.gauss_rule, {"points": [1.0, 0.5, 0.25], "weights": [1.0, 2.0, 3.0], "nodes": 2},
+          {"points": "vector", "weights": "vector", "nodes": "int"}, o_rule)
+
+    def o_reduce(r, kw):
+        p = problem_of(kw["problem"])
+        ss = kw["schedules"]
+        assert isinstance(ss, Schedule) or (isinstance(ss, (list, tuple)) and ss
+                                            and all(isinstance(s, Schedule) for s in ss))
+        g = r.problem
+        # The reduction keeps the trace and the initial risk (docs/math.md#quadrature-reduction).
+        close([g.trace, g.initial_risk], [p.trace, p.initial_risk], 1e-12, "reduced totals")
+
+    entry(f"{M}:reduce_problem", quadrature.reduce_problem, lambda: {"problem": P, "schedules": SR},
+          {"problem": "problem", "schedules": "schedules"}, o_reduce)
+
+
 for _register in (
     _register_equivalence, _register_problem, _register_dynamics, _register_recursion, _register_compression,
-    _register_momentum,
+    _register_momentum, _register_quadrature,
 ):
     _register()
 

@@ -1,0 +1,232 @@
+"""Quadrature reduction of the slow spectrum (docs/math.md#quadrature-reduction).
+
+References: (1) Gauss rules against the discrete measure they replace, on polynomials of degree
+``2K − 1`` (exact to rounding); (2) reduced curves against the uncompressed solver on the same
+problem, for SGD, NSGD and heavy ball with every averaging (the error must be at rounding level, and
+``reduction_error`` must bound it up to a rounding floor).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ramplab.theory import (ExponentialAverage, HeavyBall, Problem, QuadratureReduction, Schedule, TailAverage,
+                            expected_risk, gauss_rule, reduce_problem)
+
+CURVES = ("risk", "bias", "variance", "averaged_risk", "effective_lr", "gradient_second_moment",
+          "mean_variance_ratio")
+EPS = np.finfo(np.float64).eps
+
+
+def relative_gap(a, b):
+    """Largest |a − b| / max(|a|, |b|) over entries (0 where both are equal, zeros included)."""
+    if a is None or b is None:
+        assert a is None and b is None
+        return 0.0
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gap = np.abs(a - b) / np.maximum(np.abs(a), np.abs(b))
+    return float(np.max(np.where(same, 0.0, gap))) if gap.size else 0.0
+
+
+def curve_error(full, reduced):
+    return max(relative_gap(getattr(full, n), getattr(reduced, n)) for n in CURVES)
+
+
+# --- Gauss rules -------------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(a=st.floats(1.05, 2.5), d=st.integers(100, 5000), start=st.integers(0, 300), nodes=st.integers(4, 40),
+       power=st.floats(0.0, 3.0), seed=st.integers(0, 1000))
+def test_gauss_rule_integrates_polynomials_of_degree_2k_minus_1(a, d, start, nodes, power, seed):
+    x = np.arange(1 + start, d + 1 + start, dtype=np.float64) ** -a
+    w = x**power * np.random.default_rng(seed).uniform(0.5, 1.5, x.size)
+    node, weight = gauss_rule(x, w, nodes)
+    assert node.size <= nodes and np.all(weight > 0)
+    assert np.all((node >= x.min()) & (node <= x.max()))
+    t = (x - x.min()) / (x.max() - x.min())
+    tn = (node - x.min()) / (x.max() - x.min())
+    for k in (0, 1, nodes, 2 * node.size - 1):
+        exact = float(w @ t**k)
+        assert abs(float(weight @ tn**k) - exact) <= 1e-12 * float(w.sum()), k
+
+
+def test_gauss_rule_of_few_points_is_the_measure_itself():
+    x, w = gauss_rule([0.5, 0.25, 0.5, 1.0], [1.0, 2.0, 3.0, 0.0], 3)
+    assert x.tolist() == [0.25, 0.5] and w.tolist() == [2.0, 4.0]
+
+
+def test_gauss_rule_refuses_bad_weights():
+    with pytest.raises(ValueError, match="weights"):
+        gauss_rule([1.0, 2.0], [-1.0, 1.0], 2)
+    with pytest.raises(ValueError, match="nodes"):
+        gauss_rule([1.0, 2.0], [1.0, 1.0], 0)
+
+
+def test_reduced_problem_keeps_trace_and_initial_risk():
+    p = Problem.power_law(30_000, a=1.3, b=2.0, noise_variance=0.1)
+    red = reduce_problem(p, Schedule.constant(0.5 / p.trace, 1, steps=3000))
+    assert isinstance(red, QuadratureReduction)
+    assert red.dimension < 150 and red.noise_nodes == red.bias_nodes == 32
+    assert red.problem.trace == pytest.approx(p.trace, rel=1e-13)
+    assert red.problem.initial_risk == pytest.approx(p.initial_risk, rel=1e-13)
+    assert np.array_equal(red.problem.eigenvalues[:red.fast.size], p.eigenvalues[red.fast])
+
+
+# --- reduced runs against the full solver -------------------------------------------------------
+
+
+def spectrum(kind, d, a, seed):
+    if kind == "power":
+        return np.arange(1, d + 1, dtype=np.float64) ** -a
+    rng = np.random.default_rng(seed)
+    return np.exp(rng.uniform(np.log(1e-6), 0.0, d))
+
+
+def schedule_of(kind, lr, steps):
+    if kind == "constant":
+        return Schedule.constant(lr, 1, steps=steps)
+    if kind == "sqrt":
+        return Schedule(lr / np.sqrt(np.arange(1, steps + 1)), 1)
+    return Schedule.from_phases([(lr, max(1, steps // 2), 4096), (lr / 4, steps - max(1, steps // 2), 4096)])
+
+
+AVERAGES = [None, "uniform", TailAverage(5), ExponentialAverage(0.05)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(kind=st.sampled_from(["power", "random"]), d=st.integers(300, 2500), a=st.floats(1.05, 2.2),
+       b_over_a=st.sampled_from([1.0, 2.0]), seed=st.integers(0, 10_000),
+       m=st.floats(0.05, 0.9), steps=st.integers(20, 600),
+       shapes=st.lists(st.sampled_from(["constant", "sqrt", "phases"]), min_size=1, max_size=2),
+       optimizer=st.sampled_from(["sgd", "nsgd", "momentum"]), average=st.sampled_from(AVERAGES),
+       split=st.booleans(), noise=st.sampled_from([0.0, 0.01, 1.0]))
+def test_reduction_matches_the_full_solver(kind, d, a, b_over_a, seed, m, steps, shapes, optimizer, average,
+                                           split, noise):
+    lam = spectrum(kind, d, a, seed)
+    # λ s(0) = i^-b on power laws (b ≥ a: s(0) = λ^(b/a − 1)); uniform s(0) on random spectra.
+    s0 = lam ** (b_over_a - 1.0) if kind == "power" else np.random.default_rng(seed + 1).uniform(0, 2, d)
+    p = Problem(lam, s0, noise)
+    if optimizer == "nsgd":
+        opt, rate = "nsgd", m * 0.5
+    elif optimizer == "momentum":
+        opt, rate = HeavyBall(0.5), m * 0.5 / p.trace
+    else:
+        opt, rate = "sgd", m / p.trace
+    schedules = [schedule_of(s, rate, steps) for s in shapes]
+    kw = dict(average=average, split=split, on_divergence="flag")
+    full = expected_risk(p, schedules, opt, reduce=False, **kw)
+    reduced = expected_risk(p, schedules, opt, reduce=True, **kw)
+    # Rounding floor: heavy ball's per-coordinate recursion cancels, and a Gauss node carries the weight of
+    # many coordinates whose independent rounding errors the full sum averages out.
+    floor = (2e3 if optimizer == "momentum" else 50.0) * EPS * steps
+    for f, r in zip(full, reduced):
+        assert f.diverged_at == r.diverged_at
+        assert r.reduced_dimension is not None and r.reduction_error is not None
+        err = curve_error(f, r)
+        assert err <= max(1e-12, floor), err
+        assert err <= 3.0 * r.reduction_error + floor, (err, r.reduction_error)
+        assert r.final_second_moment.shape == (d,)
+
+
+@settings(max_examples=15, deadline=None)
+@given(d=st.integers(300, 2000), a=st.floats(1.05, 2.2), power=st.floats(-6.0, 0.0), m=st.floats(0.05, 0.9),
+       steps=st.integers(5, 300), optimizer=st.sampled_from(["sgd", "nsgd"]))
+def test_the_estimate_bounds_the_error_where_rounding_is_not_reached(d, a, power, m, steps, optimizer):
+    # s(0) growing down the spectrum puts the bias weight on the smallest eigenvalues, far from the top of
+    # the slow interval: the rules are exact only to rounding *of the total weight*, so Σ λ² s can lose
+    # digits. The two-degree gap must see it.
+    lam = np.arange(1, d + 1, dtype=np.float64) ** -a
+    p = Problem(lam, lam**power, 0.0)
+    s = Schedule.constant(m / p.trace if optimizer == "sgd" else m * 0.5, 1, steps=steps)
+    full = expected_risk(p, s, optimizer, reduce=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        reduced = expected_risk(p, s, optimizer, reduce=True)
+    err = curve_error(full, reduced)
+    assert err <= 3.0 * reduced.reduction_error + 50 * EPS * steps, (err, reduced.reduction_error)
+
+
+def test_auto_falls_back_to_the_full_problem_when_the_estimate_misses_the_target(monkeypatch):
+    from ramplab.theory.dynamics import _quadrature
+
+    p = Problem.power_law(3000, a=1.5, b=1.5, noise_variance=0.1)
+    s = Schedule.constant(0.5 / p.trace, 1, steps=200)
+    monkeypatch.setattr(_quadrature, "AUTO_MIN_DIMENSION", 100)
+    monkeypatch.setattr(_quadrature, "AUTO_MAX_FRACTION", 0.5)
+    monkeypatch.setattr(_quadrature, "AUTO_MIN_STEPS", 10)
+    assert expected_risk(p, s).reduced_dimension is not None
+    monkeypatch.setattr(_quadrature, "TARGET_ERROR", 0.0)  # no reduction can promise this
+    r = expected_risk(p, s)
+    assert r.reduced_dimension is None
+    assert np.array_equal(r.risk, expected_risk(p, s, reduce=False).risk)
+    with pytest.warns(RuntimeWarning, match="did not reach"):
+        assert expected_risk(p, s, reduce=True).reduced_dimension is not None
+
+
+def test_reduction_is_at_rounding_on_a_large_power_law():
+    p = Problem.power_law(100_000, a=1.5, b=1.5, noise_variance=0.01)
+    lr = 0.5 / p.trace
+    pair = [Schedule.constant(lr, 1, steps=2000), Schedule(lr / np.sqrt(np.arange(1, 2001)), 1)]
+    checks = [0, 1, 10, 100, 1000, 2000]
+    full = expected_risk(p, pair, average="uniform", checkpoints=checks, reduce=False)
+    reduced = expected_risk(p, pair, average="uniform", checkpoints=checks)  # "auto" reduces here
+    for f, r in zip(full, reduced):
+        assert r.reduced_dimension < 200
+        assert curve_error(f, r) <= 1e-12
+        assert curve_error(f, r) <= 3.0 * r.reduction_error + 50 * EPS * 2000
+        # The expanded final moments: exact on the kept coordinates, Σ λ s kept to interpolation accuracy.
+        s_full, s_red = f.final_second_moment, r.final_second_moment
+        assert float(p.eigenvalues @ s_red) == pytest.approx(float(p.eigenvalues @ s_full), rel=1e-10)
+
+
+# --- reduce= and the rest of expected_risk ------------------------------------------------------
+
+
+def test_auto_leaves_small_problems_alone():
+    p = Problem.power_law(500, a=1.5, b=1.5, noise_variance=0.1)
+    s = Schedule.constant(0.5 / p.trace, 1, steps=300)
+    auto = expected_risk(p, s, average="uniform")
+    off = expected_risk(p, s, average="uniform", reduce=False)
+    assert auto.reduction_error is None and auto.reduced_dimension is None
+    assert np.array_equal(auto.risk, off.risk) and np.array_equal(auto.averaged_risk, off.averaged_risk)
+    assert auto.state_at(300).second_moment.shape == (1, 500)
+
+
+def test_a_reduced_run_keeps_no_state_and_says_so():
+    p = Problem.power_law(3000, a=1.5, b=1.5, noise_variance=0.1)
+    s = Schedule.constant(0.5 / p.trace, 1, steps=300)
+    r = expected_risk(p, s, reduce=True)
+    assert r.reduced_dimension < 3000 and r.states == {}
+    with pytest.raises(ValueError, match="quadrature-reduced.*reduce=False"):
+        r.state_at(300)
+    state = expected_risk(p, s, reduce=False).state_at(300)
+    with pytest.raises(NotImplementedError, match="initial_state"):
+        expected_risk(p, s, reduce=True, initial_state=state)
+    with pytest.raises(NotImplementedError, match="keep_states"):
+        expected_risk(p, s, reduce=True, keep_states=True)
+    # "auto" continues exactly from a state (and never reduces a continuation).
+    cont = expected_risk(p, s, initial_state=state)
+    assert cont.reduced_dimension is None
+
+
+@pytest.mark.parametrize("value, error", [("yes", ValueError), (1, TypeError), (None, TypeError)])
+def test_reduce_argument_is_checked(value, error):
+    p = Problem.power_law(50, a=1.5, b=1.5)
+    with pytest.raises(error, match="reduce"):
+        expected_risk(p, Schedule.constant(0.1, 1, steps=5), reduce=value)
+
+
+def test_reduce_true_and_compress_exclude_each_other():
+    p = Problem.power_law(50, a=1.5, b=1.5)
+    with pytest.raises(ValueError, match="compress"):
+        expected_risk(p, Schedule.constant(0.1, 1, steps=5), reduce=True, compress=1e-3)
+    r = expected_risk(p, Schedule.constant(0.1, 1, steps=5), compress=1e-3)  # "auto" yields to compress=
+    assert r.compression_error is not None and r.reduction_error is None
