@@ -167,14 +167,40 @@ def _run_samplers(args: argparse.Namespace) -> str:
     measurements = measure_samplers(d=d, runs=runs, batch=batch, steps=_pick(args.steps, 100, 10, args.quick),
                                     direct_steps=_pick(args.direct_steps, 3, 1, args.quick),
                                     repeat=1 if args.quick else args.repeat, backend=args.backend)
-    return report_samplers(measurements, d=d, runs=runs, backend=args.backend)
+    text = report_samplers(measurements, d=d, runs=runs, backend=args.backend)
+    if args.backend in ("numpy", "auto"):  # issue #20 item 5: the exact sampler against a plain direct loop
+        from .samplers import against_plain_direct, report_against_plain
+
+        rows = against_plain_direct(d=d, runs=runs, steps=_pick(args.steps, 100, 10, args.quick),
+                                    repeat=1 if args.quick else args.repeat)
+        text += "\n\n" + report_against_plain(rows, d=d, runs=runs)
+    return text
+
+
+# ------------------------------------------------------------------------------------ peer scale
+def _peer_scale_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("quadrature reduction at the peer scale (--suite peer-scale)")
+    group.add_argument("--peer-steps", type=int, default=None,
+                       help="horizon of the 12 peer curves (default 5000, where a shipped uncompressed reference "
+                            "exists; 50000 computes the reference here, ≈ 15 CPU-minutes; 200 with --quick)")
+
+
+def _run_peer_scale(args: argparse.Namespace) -> str:
+    from .peer_scale import peer_scale_rows, report
+
+    steps = _pick(args.peer_steps, 5000, 200, args.quick)
+    dimension = 3_000 if args.quick else 500_000
+    return report(peer_scale_rows(dimension=dimension, steps=steps, repeat=1 if args.quick else 2))
 
 
 register(Section("exact", "exact solver vs a NumPy loop and JAX (W1/W2), bandwidth, full scale, memory",
                  _run_exact, _exact_options))
 register(Section("kernels", "fused kernel vs the ideal loop, 1 vs 2 threads, first call, same-residency triad",
                  _run_kernels, _kernel_options))
-register(Section("samplers", "Monte Carlo samplers per step", _run_samplers, _sampler_options))
+register(Section("samplers", "Monte Carlo samplers per step, and the exact sampler against a plain direct loop",
+                 _run_samplers, _sampler_options))
+register(Section("peer-scale", "the 12 peer curves (d = 5·10⁵) by quadrature reduction against uncompressed values",
+                 _run_peer_scale, _peer_scale_options))
 
 
 # ------------------------------------------------------------------------------------------- cli
