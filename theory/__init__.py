@@ -50,6 +50,7 @@ from .dynamics import (
     heavy_ball_momentum_of_torch_sgd,
     is_stable,
     is_stable_with_momentum,
+    max_stable_lr,
     momentum_moment_step,
     momentum_stability_limit,
     second_moment_step,
@@ -131,7 +132,7 @@ __all__ = [
     # dynamics
     "Problem", "expected_risk", "RiskTrajectory", "DivergenceError", "SolverState",
     "second_moment_step", "gradient_second_moment", "spectral_groups", "SpectralGrouping",
-    "is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment", "Averaging",
+    "is_stable", "max_stable_lr", "spectral_radius", "stationary_risk", "stationary_second_moment", "Averaging",
     "UniformAverage", "TailAverage", "ExponentialAverage",
     "EquivalenceReport", "equivalence_report",
     "heavy_ball_momentum_of_torch_sgd", "is_stable_with_momentum", "momentum_moment_step", "momentum_stability_limit",

@@ -34,7 +34,7 @@ from ._momentum import heavy_ball_momentum_of_torch_sgd, is_stable_with_momentum
 from ._problem import Problem
 from ._risk import expected_risk
 from ._solver import controlled_risk
-from ._stability import is_stable, spectral_radius, stationary_risk, stationary_second_moment
+from ._stability import is_stable, max_stable_lr, spectral_radius, stationary_risk, stationary_second_moment
 from ._state import SolverState
 from ._step import gradient_second_moment, momentum_moment_step, second_moment_step
 from ._trajectory import DivergenceError, RiskTrajectory
@@ -46,7 +46,7 @@ __all__ = [
     "Controller", "LoopView", "controlled_risk", "initial_state", "step_tables",
     "heavy_ball_momentum_of_torch_sgd", "is_stable_with_momentum", "momentum_stability_limit",
     "Problem", "expected_risk",
-    "is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment",
+    "is_stable", "max_stable_lr", "spectral_radius", "stationary_risk", "stationary_second_moment",
     "SolverState",
     "gradient_second_moment", "momentum_moment_step", "second_moment_step",
     "DivergenceError", "RiskTrajectory",
