@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import AdaptiveRule, Problem
@@ -89,6 +90,7 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    legends = []
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
     for label, _, color, ls in VARIANTS:
         checks = table.select(variant=label).where(lambda row: "check_step" in row)
@@ -112,12 +114,12 @@ def draw(table: FigureTable) -> Figure:
     axes[1].text(1, edge * 1.15, r"$2/\lambda_1$", fontsize=8, color="0.3")
     axes[2].set(xlabel="samples", ylabel="excess risk", title="excess risk")
     for ax in axes:
-        ax.legend(fontsize=7)
+        legends.append((ax, dict(fontsize=7)))
     fig.suptitle(rf"Adaptive rule, released defaults ($\delta$=2, $\gamma$=1.4, $b_0$=8, $\eta_0$=0.1, "
                  rf"$b_{{\max}}$=4096, $\varepsilon_0$={rule['epsilon0']}), check every {rule['check_every']} steps; "
                  rf"power law d={p['d']}, "
                  r"a=1.5, b=1, $\sigma^2$=1, $\lambda_1$=0.5", fontsize=10)
-    fig.tight_layout()
+    finish(fig, *legends)
     return fig
 
 

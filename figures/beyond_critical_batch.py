@@ -25,6 +25,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ._seesaw_setup import max_stable_lr, nsgd_peak_lr, plot_indices
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import Problem, Schedule, WarmupCosine, equivalence_report, seesaw_schedule
@@ -161,6 +162,7 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    legends = []
     summary = table.summary
     fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharex="col")
     for col, (name, info) in enumerate(summary["panels"].items()):
@@ -175,7 +177,7 @@ def draw(table: FigureTable) -> Figure:
         ax_r.set(ylabel="excess risk",
                  title=f"{name}: B₀={info['initial_batch']}, η₀={info['lr0']:.3g}; worst ratio to cosine "
                        f"{worst[SERIES[1]]:.2f} (Seesaw), {worst[SERIES[2]]:.2f} (p=2)")
-        ax_r.legend(fontsize=8)
+        legends.append((ax_r, dict(fontsize=8)))
         ax_m.axhline(1.0, color="0.6", lw=0.8, ls=":")
         ax_m.set(xlabel="samples", ylabel="‖E g‖² / gradient variance",
                  title=f"{name}: mean/variance ratio (≪ 1: variance-dominated)")
@@ -191,7 +193,7 @@ def draw(table: FigureTable) -> Figure:
                  f"to 0.1η₀ over {summary['cosine_steps']}·B₀ samples; f={summary['factor']}")
     # The caption sits in a strip kept free at the bottom of the canvas, wrapped by hand so that its
     # height is known before the layout (the checklist asks for every label inside the canvas).
-    fig.tight_layout(rect=(0, 0.075, 1, 1))
+    finish(fig, *legends, rect=(0, 0.075, 1, 1))
     fig.text(0.5, 0.012, textwrap.fill(summary["edge_of_stability"]["explanation"], 170), ha="center",
              va="bottom", fontsize=8)
     return fig

@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ._seesaw_setup import max_stable_lr, nsgd_peak_lr, plot_indices
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import (
@@ -106,6 +107,7 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    legends = []
     summary = table.summary
     fig, axes = plt.subplots(2, 2, figsize=(12, 8.5), sharey="row")
     boundaries = np.cumsum(summary["phase_samples"])[:-1]
@@ -124,13 +126,13 @@ def draw(table: FigureTable) -> Figure:
         ax_s.set(xlabel="samples", ylabel="excess risk",
                  title=f"{name}: {'αβ' if name == 'SGD' else 'α√β'} = 2 at matched samples")
         ax_t.set(xlabel="serial steps", title=f"{name}: in serial steps")
-        ax_s.legend(fontsize=7)
-        ax_t.legend(fontsize=7)
+        legends.append((ax_s, dict(fontsize=7)))
+        legends.append((ax_t, dict(fontsize=7)))
     p = summary["problem"]
     phases = summary["phase_samples"]
     fig.suptitle(f"power law d={p['d']}, a={p['a']}, b={p['b']}, σ²={p['noise_variance']}, B₀={summary['batch0']}, "
                  f"{len(phases)} phases of {phases[0]:g} samples")
-    fig.tight_layout()
+    finish(fig, *legends)
     return fig
 
 

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import Numerics, expected_risk
@@ -156,6 +157,7 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    legends = []
     summary = table.summary
     fractions = summary["m_fractions"]
     colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, len(fractions)))
@@ -174,11 +176,11 @@ def draw(table: FigureTable) -> Figure:
         ax.set_xlabel("steps")
     for ax in axes[:, 0]:
         ax.set_ylabel("averaged excess risk")
-    axes[0, 0].legend(fontsize=7)
+    legends.append((axes[0, 0], dict(fontsize=7)))
     fig.suptitle(f"SGD, B=1, uniform averaging, σ²={summary['problem']['noise_variance']}, "
                  f"d={summary['problem']['d']}, {summary['steps']} steps "
                  f"(solid m/trH, dashed m/(trH√t)); {summary['d_note']}", fontsize=10)
-    fig.tight_layout()
+    finish(fig, *legends)
     return fig
 
 

@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import GrowthCell, Problem, measure_growth_exponent, sfo_exponent, term_exponent
@@ -361,6 +362,7 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    legends = []
     summary = table.summary
     gammas, deltas = np.asarray(summary["gammas"]), np.asarray(summary["deltas"])
     bound = np.asarray(summary["bound_exponent"], dtype=float)
@@ -376,7 +378,7 @@ def draw(table: FigureTable) -> Figure:
                  fontsize=9)
     _decorate(ax, gammas, deltas, ge, de)
     ax.set_ylabel(r"batch growth $\delta$")
-    ax.legend(fontsize=7, loc="upper left", facecolor="0.85", framealpha=1.0)
+    legends.append((ax, dict(fontsize=7, facecolor="0.85", framealpha=1.0)))
 
     for col, setting in ((1, "variance-dominated"), (2, "bias-dominated")):
         for row_i, target in ((0, "gradient_norm"), (1, "excess_risk")):
@@ -433,7 +435,7 @@ def draw(table: FigureTable) -> Figure:
     ax.set_xticks([], minor=True)
     ax.set(xlabel=r"batch growth $\delta$", ylabel="exponent e", ylim=(0, vmax * 1.1),
            title=rf"$\gamma$ = {g0:g}: measured ± standard error", )
-    ax.legend(fontsize=6, loc="upper left")
+    legends.append((ax, dict(fontsize=6)))
 
     fig.suptitle(r"Exponential growth $b_m=b_0\delta^m$, $\eta_m=\eta_0\gamma^m$ on a power law "
                  rf"($a$={summary['problem']['a']}, $D$={summary['problem']['dimension']:.0e}, grouped): "
@@ -441,7 +443,7 @@ def draw(table: FigureTable) -> Figure:
                  fontsize=11)
     # The caption sits on the canvas, in a strip kept free below the panels.
     fig.text(0.5, 0.008, summary["caption"], ha="center", va="bottom", fontsize=8, wrap=True)
-    fig.tight_layout(rect=(0, 0.085, 1, 1))
+    finish(fig, *legends, rect=(0, 0.085, 1, 1))
     return fig
 
 

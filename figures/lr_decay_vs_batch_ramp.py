@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import Problem, Schedule, expected_risk
@@ -83,6 +84,7 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    legends = []
     summary = table.summary
     fig, (ax_s, ax_t) = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     for label, _, _ in MEMBERS:
@@ -94,11 +96,11 @@ def draw(table: FigureTable) -> Figure:
         ax_s.axvline(x, color="0.85", lw=0.8, zorder=0)
     ax_s.set(xlabel="samples", ylabel="excess risk", title="at matched samples: nearly one curve")
     ax_t.set(xlabel="serial steps", title="in serial steps: the ramps finish sooner")
-    ax_s.legend(fontsize=8)
-    ax_t.legend(fontsize=8)
+    legends.append((ax_s, dict(fontsize=8)))
+    legends.append((ax_t, dict(fontsize=8)))
     fig.suptitle(f"SGD, power law d={summary['problem']['d']}, a=1.5, b=1, σ²=0.5, η₀={summary['lr0']}, "
                  f"B₀={summary['batch0']:g}")
-    fig.tight_layout()
+    finish(fig, *legends)
     return fig
 
 

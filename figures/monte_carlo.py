@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..simulations import NSGD, simulate
@@ -147,6 +148,7 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    legends = []
     fig, axes = plt.subplots(2, 3, figsize=(17, 8.5))
     (ax_sgd, ax_nsgd, ax_cond), (rel_sgd, rel_nsgd, ax_z) = axes
     colours = {"gaussian-exact": "tab:blue", "direct": "tab:orange", "conditional": "tab:green"}
@@ -178,8 +180,8 @@ def draw(table: FigureTable) -> Figure:
                 band(rel, label, colours[sampler], relative=True)
         ax.set(yscale="log", xlabel="samples", ylabel="excess risk", title=title)
         rel.set(xlabel="samples", ylabel="MC / exact − 1", title=f"{title}: relative to exact")
-        ax.legend(fontsize=8)
-        rel.legend(fontsize=8)
+        legends.append((ax, dict(fontsize=8)))
+        legends.append((rel, dict(fontsize=8)))
 
     ax_cond.plot(*exact_curve("nsgd"), color="k", lw=1.2, label="expected denominator: exact")
     band(ax_cond, "NSGD expected, gaussian-exact", colours["gaussian-exact"])
@@ -191,7 +193,7 @@ def draw(table: FigureTable) -> Figure:
     ax_cond.plot(samples, mean, color=colours["conditional"], lw=0.8)
     ax_cond.set(yscale="log", xlabel="samples", ylabel="excess risk",
                 title="NSGD: divide by the realised ‖g‖ vs by sqrt(E‖g‖²)")
-    ax_cond.legend(fontsize=8)
+    legends.append((ax_cond, dict(fontsize=8)))
 
     for label, _, normalization, _, _ in SERIES:
         if normalization == "expected":
@@ -200,10 +202,10 @@ def draw(table: FigureTable) -> Figure:
     for level in (-4, -2, 2, 4):
         ax_z.axhline(level, color="0.6" if abs(level) == 2 else "0.3", lw=0.8, ls="--")
     ax_z.set(xlabel="samples", ylabel="(MC − exact) / SE", title="Monte Carlo minus exact, in standard errors")
-    ax_z.legend(fontsize=8)
+    legends.append((ax_z, dict(fontsize=8)))
     fig.suptitle(f"Monte Carlo vs exact: power law d={table.summary['problem']['d']}, a=1.5, b=1, σ²=0.5; "
                  f"batch 4→8→16 over 3 phases of {table.summary['phase_samples']} samples")
-    fig.tight_layout()
+    finish(fig, *legends)
     return fig
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ._seesaw_setup import max_stable_lr, nsgd_peak_lr
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..simulations import resolve_optimizer, simulate
@@ -244,6 +245,7 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    legends = []
     summary = table.summary
     b_init = summary["critical_batch"]["at_initialisation"]
     fig, (ax_r, ax_k) = plt.subplots(1, 2, figsize=(13, 4.8))
@@ -271,12 +273,12 @@ def draw(table: FigureTable) -> Figure:
              title=f"ramp tracks decay inside the band (×{factor:g})")
     ax_k.set(yscale="log", xlabel="initial batch B₀", ylabel="final excess risk of the LR decay",
              title="where each optimizer ends (decay member)")
-    ax_r.legend(fontsize=7, ncol=2)
-    ax_k.legend(fontsize=7)
+    legends.append((ax_r, dict(fontsize=7, ncol=2)))
+    legends.append((ax_k, dict(fontsize=7)))
     fig.suptitle(f"power law d={summary['problem']['d']}, a=1.5, b=1, σ²=0.5; {summary['phases']} phases, "
                  f"{summary['decay_steps_per_phase']} decay steps per phase; "
                  f"dotted: gradient-noise scale at init B={b_init:.3g}")
-    fig.tight_layout()
+    finish(fig, *legends)
     return fig
 
 

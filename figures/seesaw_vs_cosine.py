@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from ._seesaw_setup import nsgd_peak_lr, plot_indices
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import (
@@ -102,6 +103,7 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    legends = []
     summary = table.summary
     fig, (ax_s, ax_t, ax_b) = plt.subplots(1, 3, figsize=(16, 4.6))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -130,12 +132,12 @@ def draw(table: FigureTable) -> Figure:
     ax_s.set(xlabel="samples", ylabel="excess risk", title="at matched samples (grey: warmup)")
     ax_t.set(xlabel="serial steps", title="in serial steps")
     ax_b.set(xlabel="samples", ylabel="batch size", title="batch size (Seesaw dashed)")
-    ax_s.legend(fontsize=9, loc="lower left")
-    ax_t.legend(fontsize=9, loc="lower left")
+    legends.append((ax_s, dict(fontsize=9)))
+    legends.append((ax_t, dict(fontsize=9)))
     p = summary["problem"]
     fig.suptitle(f"NSGD, power law d={p['d']}, a={p['a']}, b={p['b']}, σ²={p['noise_variance']}; warmup + cosine "
                  f"to 0.1η₀ over {summary['total_samples']:g} samples; Seesaw f={summary['factor']}")
-    fig.tight_layout()
+    finish(fig, *legends)
     return fig
 
 

@@ -22,12 +22,10 @@ def _densify(xy: np.ndarray) -> np.ndarray:
     if len(xy) < 2:
         return xy
     gaps = np.hypot(*(xy[1:] - xy[:-1]).T)
-    pieces = [xy[:1]]
-    for start, end, gap in zip(xy[:-1], xy[1:], gaps):
-        n = int(min(max(1, np.ceil(gap / _STEP_PX)), 2000))
-        t = np.linspace(0.0, 1.0, n + 1)[1:, None]
-        pieces.append(start + t * (end - start))
-    return np.concatenate(pieces)
+    counts = np.clip(np.ceil(gaps / _STEP_PX), 1, 2000).astype(int)
+    seg = np.repeat(np.arange(len(gaps)), counts)
+    t = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + 1) / np.repeat(counts, counts)
+    return np.concatenate([xy[:1], xy[seg] + t[:, None] * (xy[seg + 1] - xy[seg])])
 
 
 def _display_points(ax: Axes) -> np.ndarray:
@@ -57,8 +55,8 @@ def covered_points(ax: Axes, legend: Legend | None = None, *, margin: float = 2.
 
     The points are the vertices of the axes' lines, points every 2 pixels along their drawn
     segments and the offsets of scatter collections, kept where they lie inside the axes; a point
-    is covered when it lies inside the legend's box less ``margin`` pixels on each side. The figure
-    is drawn first (the legend's box needs the final layout).
+    is covered when it lies inside the legend's box less ``margin`` pixels on each side, as the
+    figure is laid out now (call it after ``tight_layout``).
 
     Parameters
     ----------
@@ -87,9 +85,9 @@ def covered_points(ax: Axes, legend: Legend | None = None, *, margin: float = 2.
     legend = ax.get_legend() if legend is None else legend
     if legend is None or not legend.get_visible():
         return 0
-    ax.figure.canvas.draw()
+    ax.get_xlim(), ax.get_ylim()  # settles pending autoscaling, so the transforms are final
     points = _display_points(ax)
-    box = legend.get_window_extent()
+    box = legend.get_window_extent(ax.figure.canvas.get_renderer())
     inside = ((points[:, 0] > box.x0 + margin) & (points[:, 0] < box.x1 - margin)
               & (points[:, 1] > box.y0 + margin) & (points[:, 1] < box.y1 - margin))
     return int(np.count_nonzero(inside))

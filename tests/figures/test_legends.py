@@ -37,13 +37,11 @@ def _densify(xy: np.ndarray) -> np.ndarray:
     xy = xy[np.all(np.isfinite(xy), axis=1)]
     if len(xy) < 2:
         return xy
-    pieces = [xy[:1]]
-    for start, end in zip(xy[:-1], xy[1:]):
-        n = int(np.ceil(np.hypot(*(end - start)) / STEP_PX))
-        n = max(1, min(n, 2000))
-        t = np.linspace(0.0, 1.0, n + 1)[1:, None]
-        pieces.append(start + t * (end - start))
-    return np.concatenate(pieces)
+    gaps = np.hypot(*(xy[1:] - xy[:-1]).T)
+    counts = np.clip(np.ceil(gaps / STEP_PX), 1, 2000).astype(int)
+    seg = np.repeat(np.arange(len(gaps)), counts)
+    t = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + 1) / np.repeat(counts, counts)
+    return np.concatenate([xy[:1], xy[seg] + t[:, None] * (xy[seg + 1] - xy[seg])])
 
 
 def plotted_points(ax) -> np.ndarray:
