@@ -76,7 +76,7 @@ def data(ctx: FigureContext) -> FigureTable:
 
     stable = [i for i, ab in enumerate(RELEASED_ALPHA_BETA) if satisfies_ramp_bound(*ab)]
     nsgd_stable_worst = float(np.max(nsgd_rep.max_ratio[np.ix_(stable, stable)]))
-    return FigureTable(rows, {
+    return _claimed(FigureTable(rows, {
         "problem": {"d": d, "a": a, "b": b, "noise_variance": sigma2},
         "batch0": batch0, "phase_samples": phases,
         "sgd": {"lr0": sgd_lr0, "pairs": sgd_pairs, "serial_steps": list(sgd_rep.serial_steps),
@@ -92,7 +92,24 @@ def data(ctx: FigureContext) -> FigureTable:
                  "final_risk": [t.final_risk for t in nsgd_rep.trajectories],
                  "labels": [t.schedule.label for t in nsgd_rep.trajectories],
                  "alpha_ge_sqrt_beta": [satisfies_ramp_bound(*ab) for ab in RELEASED_ALPHA_BETA]},
-    })
+    }))
+
+
+def _claimed(table: FigureTable) -> FigureTable:
+    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
+    table.summary["claim"] = _claim(table.summary)
+    return table
+
+
+def _claim(summary: dict) -> dict:
+    """The figure's claim in words, with the numbers that support it (from the summary)."""
+    sgd, nsgd = summary["sgd"], summary["nsgd"]
+    return {"statement": (f"at matched samples the SGD αβ = 2 family stays within ×{sgd['worst_ratio']:.3g} of the "
+                          f"LR-halving member and the NSGD α√β = 2 family (α ≥ √β) within "
+                          f"×{nsgd['worst_ratio_within_alpha_ge_sqrt_beta']:.3g}, while serial steps fall from "
+                          f"{sgd['serial_steps'][0]} to {sgd['serial_steps'][-1]} (SGD)"),
+            "sgd_worst_ratio": sgd["worst_ratio"],
+            "nsgd_worst_ratio_alpha_ge_sqrt_beta": nsgd["worst_ratio_within_alpha_ge_sqrt_beta"]}
 
 
 def draw(table: FigureTable) -> Figure:
@@ -132,7 +149,7 @@ def draw(table: FigureTable) -> Figure:
     phases = summary["phase_samples"]
     fig.suptitle(f"power law d={p['d']}, a={p['a']}, b={p['b']}, σ²={p['noise_variance']}, B₀={summary['batch0']}, "
                  f"{len(phases)} phases of {phases[0]:g} samples")
-    finish(fig, *legends)
+    finish(fig, *legends, claim=table.summary["claim"]["statement"])
     return fig
 
 

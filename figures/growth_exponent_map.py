@@ -302,7 +302,7 @@ def data(ctx: FigureContext) -> FigureTable:
         gaps = [abs(r.exponent / term_exponent(term, r.gamma, r.delta) - 1)
                 for row, ok_row in zip(grid, usable[target, setting]) for r, ok in zip(row, ok_row)
                 if ok and r.dominant == term and not r.capped]
-        return (float(np.median(gaps)) if gaps else math.nan), len(gaps)
+        return _claimed((float(np.median(gaps)) if gaps else math.nan), len(gaps))
 
     agreement = {}
     for target in B_FOR_TARGET:
@@ -348,6 +348,23 @@ def data(ctx: FigureContext) -> FigureTable:
         "explanation": caption,
         "caption": caption,
     })
+
+
+def _claimed(table: FigureTable) -> FigureTable:
+    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
+    table.summary["claim"] = _claim(table.summary)
+    return table
+
+
+def _claim(summary: dict) -> dict:
+    """The figure's claim in words, with the numbers that support it (from the summary)."""
+    agreement = summary["agreement_with_dominant_term_formula"]
+    gap = max(v["median_relative_gap"] for v in agreement.values())
+    ridge = summary["exponent_at_ridge"]
+    return {"statement": (f"the measured ε-exponent follows the dominant term's formula (median relative gap ≤ "
+                          f"{100 * gap:.2g} % in every setting and target) and is ≈ 4 on the ridge δ = γ² "
+                          f"({min(ridge.values()):.3f}–{max(ridge.values()):.3f})"),
+            "max_median_relative_gap": gap, "ridge_exponent_range": [min(ridge.values()), max(ridge.values())]}
 
 
 def draw(table: FigureTable) -> Figure:
@@ -443,7 +460,7 @@ def draw(table: FigureTable) -> Figure:
                  fontsize=11)
     # The caption sits on the canvas, in a strip kept free below the panels.
     fig.text(0.5, 0.008, summary["caption"], ha="center", va="bottom", fontsize=8, wrap=True)
-    finish(fig, *legends, rect=(0, 0.085, 1, 1))
+    finish(fig, *legends, claim=table.summary["claim"]["statement"], rect=(0, 0.085, 1, 1))
     return fig
 
 

@@ -120,7 +120,7 @@ def data(ctx: FigureContext) -> FigureTable:
     cond = results["NSGD conditional, gaussian-exact"]
     expected_mc = results["NSGD expected, gaussian-exact"]
     gap = cond.mean_risk[-1] - expected_mc.mean_risk[-1]
-    return FigureTable(rows, {
+    return _claimed(FigureTable(rows, {
         "problem": {"d": problem.dimension, "a": 1.5, "b": 1.0, "noise_variance": 0.5},
         "schedules": {name: {"lr": [float(x) for x in np.unique(cfg[name].lr)[::-1]],
                              "batch": [int(x) for x in np.unique(cfg[name].batch)],
@@ -133,7 +133,23 @@ def data(ctx: FigureContext) -> FigureTable:
             "difference": float(gap),
             "in_standard_errors": float(gap / np.hypot(cond.stderr[-1], expected_mc.stderr[-1])),
         },
-    })
+    }))
+
+
+def _claimed(table: FigureTable) -> FigureTable:
+    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
+    table.summary["claim"] = _claim(table.summary)
+    return table
+
+
+def _claim(summary: dict) -> dict:
+    """The figure's claim in words, with the numbers that support it (from the summary)."""
+    series = summary["series"]
+    within = min(v["fraction_within_2se"] for v in series.values() if v.get("fraction_within_2se") is not None)
+    z = max(v["max_abs_z"] for v in series.values() if v.get("max_abs_z") is not None)
+    return {"statement": (f"Monte Carlo matches the exact solver: in every series at least {100 * within:.0f} % of the "
+                          f"grid points lie within 2 standard errors (largest |z| = {z:.2f})"),
+            "min_fraction_within_2se": within, "max_abs_z": z}
 
 
 def draw(table: FigureTable) -> Figure:
@@ -205,7 +221,7 @@ def draw(table: FigureTable) -> Figure:
     legends.append((ax_z, dict(fontsize=8)))
     fig.suptitle(f"Monte Carlo vs exact: power law d={table.summary['problem']['d']}, a=1.5, b=1, σ²=0.5; "
                  f"batch 4→8→16 over 3 phases of {table.summary['phase_samples']} samples")
-    finish(fig, *legends)
+    finish(fig, *legends, claim=table.summary["claim"]["statement"])
     return fig
 
 

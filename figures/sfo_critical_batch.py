@@ -140,7 +140,7 @@ def data(ctx: FigureContext) -> FigureTable:
     caption = (f"Agree: measured N(b) is convex with an interior minimum; both critical batches grow ≈ ∝ η "
                f"(log-log slopes {slope_meas:.2f} measured, {slope_bound:.2f} bound). "
                f"Disagree: {disagreements[0]}; {disagreements[1]}.")
-    return FigureTable(rows, {
+    return _claimed(FigureTable(rows, {
         "problem": {"family": "power_law", "d": d, **PROBLEM},
         "epsilon": eps,
         "stationarity": "norm: E‖∇f‖² = Σλ²s ≤ ε² (sufficient for min E‖∇f‖ ≤ ε)",
@@ -164,7 +164,25 @@ def data(ctx: FigureContext) -> FigureTable:
         ],
         "disagreements": disagreements,
         "caption": caption,
-    })
+    }))
+
+
+def _claimed(table: FigureTable) -> FigureTable:
+    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
+    table.summary["claim"] = _claim(table.summary)
+    return table
+
+
+def _claim(summary: dict) -> dict:
+    """The figure's claim in words, with the numbers that support it (from the summary)."""
+    info = summary["per_eta"][f"{summary['main_eta']:g}"]
+    return {"statement": (f"at η = {summary['main_eta']} the measured critical batch ({info['critical_batch_measured']:.3g}) "
+                          f"is {info['ratio_measured_over_bound_optimum']:.2f}× the bound's (σ² at the optimum: "
+                          f"{info['critical_batch_bound_sigma2_optimum']:.3g}); the measured SFO's minimum is "
+                          + ("interior to" if info["measured_minimum_interior"] else "at the edge of")
+                          + " the batch grid"),
+            "critical_batch_measured": info["critical_batch_measured"],
+            "ratio_measured_over_bound": info["ratio_measured_over_bound_optimum"]}
 
 
 def draw(table: FigureTable) -> Figure:
@@ -218,7 +236,7 @@ def draw(table: FigureTable) -> Figure:
                  "SFO to E‖∇f‖² ≤ ε²", fontsize=11)
     # The footnote sits in a strip kept free at the bottom of the canvas (wrapped by hand, so its
     # height is known before the layout).
-    finish(fig, *legends, rect=(0, 0.09, 1, 1))
+    finish(fig, *legends, claim=table.summary["claim"]["statement"], rect=(0, 0.09, 1, 1))
     fig.text(0.5, 0.012, textwrap.fill(summary["caption"], 230), ha="center", va="bottom", fontsize=8)
     return fig
 
