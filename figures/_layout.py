@@ -19,7 +19,7 @@ def finish(fig: Figure, *legends: tuple[Axes, dict[str, Any]], claim: str | None
     ``claim``: what the figure shows (its JSON's ``claim.statement``), put first in the figure's
     title, above the setting the title already states."""
     if claim:
-        claim = textwrap.fill(claim[:1].upper() + claim[1:], width=max(60, int(fig.get_figwidth() * 13)))
+        claim = textwrap.fill(claim[:1].upper() + claim[1:], width=max(50, int(fig.get_figwidth() * 9)))
         setting = fig._suptitle.get_text() if fig._suptitle is not None else ""
         size = fig._suptitle.get_fontsize() if fig._suptitle is not None else 11
         fig.suptitle(claim + ("\n" + setting if setting else ""), fontsize=min(size, 10.5))

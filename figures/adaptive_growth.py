@@ -138,16 +138,11 @@ def draw(table: FigureTable) -> Figure:
                 title="excess risk" + (f" (never freezing: diverges at step {diverged})" if diverged else ""))
     for ax in axes:
         legends.append((ax, dict(fontsize=7)))
-    info = table.summary["variants"]
-    rel, never = info[VARIANTS[0][0]], info[VARIANTS[1][0]]
-    fig.suptitle(rf"The released adaptive rule triggers at every check ({len(rel['switch_steps'])} stages) until "
-                 rf"$b_{{\max}}$, then freezes and converges; never freezing, $\eta$ passes $2/\lambda_1$ and the "
-                 rf"risk diverges (step {never['diverged_at']})" "\n"
-                 rf"Released defaults ($\delta$=2, $\gamma$=1.4, $b_0$=8, $\eta_0$=0.1, "
+    fig.suptitle(rf"Released defaults ($\delta$=2, $\gamma$=1.4, $b_0$=8, $\eta_0$=0.1, "
                  rf"$b_{{\max}}$=4096, $\varepsilon_0$={rule['epsilon0']}), check every {rule['check_every']} steps; "
                  rf"power law d={p['d']}, "
                  r"a=1.5, b=1, $\sigma^2$=1, $\lambda_1$=0.5", fontsize=10)
-    finish(fig, *legends)
+    finish(fig, *legends, claim=table.summary["claim"]["statement"])
     return fig
 
 

@@ -302,7 +302,7 @@ def data(ctx: FigureContext) -> FigureTable:
         gaps = [abs(r.exponent / term_exponent(term, r.gamma, r.delta) - 1)
                 for row, ok_row in zip(grid, usable[target, setting]) for r, ok in zip(row, ok_row)
                 if ok and r.dominant == term and not r.capped]
-        return _claimed((float(np.median(gaps)) if gaps else math.nan), len(gaps))
+        return (float(np.median(gaps)) if gaps else math.nan), len(gaps)
 
     agreement = {}
     for target in B_FOR_TARGET:
@@ -323,7 +323,7 @@ def data(ctx: FigureContext) -> FigureTable:
         "follows 2 ln δ/(ln δ − ln γ) and keeps falling as δ grows; where bias decides it follows 2 ln δ/ln γ and "
         "is smallest at the smallest δ. The bound's exponent is the larger of the two, so its minimum δ = γ² (4) is "
         "where the terms trade places; both settings measure ≈ 4 there.")
-    return FigureTable(rows, {
+    return _claimed(FigureTable(rows, {
         "problem": {"family": "power_law_groups", "dimension": dimension, "a": A,
                     "b_per_target": B_FOR_TARGET, "grouping": "16 exact coordinates, then 12 blocks per decade"},
         "settings": {k: {**v, "eps": list(v["eps"]), "points": points, "batch0": 1.0, "max_stages": max_stages,
@@ -347,7 +347,7 @@ def data(ctx: FigureContext) -> FigureTable:
                                             "on the window (they are not a single term's exponent)")},
         "explanation": caption,
         "caption": caption,
-    })
+    }))
 
 
 def _claimed(table: FigureTable) -> FigureTable:
