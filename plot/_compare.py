@@ -107,6 +107,8 @@ def compare(problem: Any, schedule: Any, against: Any, optimizer: Any = "sgd", *
                      "serial_steps": int(sched.serial_steps), "final_risk": final,
                      "ratio": final / reference if reference > 0 else float("nan")})
     figure = None
+    if not isinstance(plot, (bool, np.bool_)):
+        raise TypeError(f"plot must be True or False; got {plot!r:.80}")
     if plot:
         import matplotlib.pyplot as plt
 

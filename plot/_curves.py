@@ -7,6 +7,8 @@ from typing import Any, Sequence
 import numpy as np
 from matplotlib.axes import Axes
 
+from ..theory._validate import finite_real
+
 __all__ = ["plot_risk", "plot_schedule"]
 
 _X = ("samples", "steps")
@@ -94,11 +96,9 @@ def plot_risk(results: Any, x: str = "samples", ax: Axes | None = None, *, bands
     from ..theory import RiskTrajectory
 
     items = _as_list(results, (RiskTrajectory, SimulationResult), "results")
-    if x not in _X:
-        raise ValueError(f"x must be one of {_X}; got {x!r}")
-    if isinstance(bands, (bool, np.bool_)) or not isinstance(bands, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(bands) or bands < 0:
-        raise ValueError(f"bands must be a finite number ≥ 0 (standard errors); got {bands!r}")
+    if not isinstance(x, str) or x not in _X:
+        raise ValueError(f"x must be one of {_X}; got {x!r:.80}")
+    bands = finite_real(bands, "bands", minimum=0.0)
     if labels is not None:
         labels = list(labels)
         if len(labels) != len(items):
@@ -133,7 +133,8 @@ def plot_risk(results: Any, x: str = "samples", ax: Axes | None = None, *, bands
 def _legend_here(ax: Axes) -> None:
     from ._legend import place_legend
 
-    place_legend(ax, fontsize=8)
+    if ax.get_legend_handles_labels()[1]:
+        place_legend(ax, fontsize=8)
 
 
 def plot_schedule(schedules: Any, x: str = "samples", axes: Sequence[Axes] | None = None, *,
@@ -143,7 +144,8 @@ def plot_schedule(schedules: Any, x: str = "samples", axes: Sequence[Axes] | Non
     Parameters
     ----------
     schedules : Schedule or sequence of Schedule
-        The schedules (each labelled by its ``label``).
+        The schedules (each labelled by its ``label``); drawn from their constant segments, so a
+        long schedule costs no more than its segment list.
     x : {"samples", "steps"}, default "samples"
         The horizontal axis: cumulative samples at the end of each step, or the step index.
     axes : pair of matplotlib.axes.Axes, optional
@@ -180,8 +182,8 @@ def plot_schedule(schedules: Any, x: str = "samples", axes: Sequence[Axes] | Non
     from ..theory import Schedule
 
     items = _as_list(schedules, Schedule, "schedules")
-    if x not in _X:
-        raise ValueError(f"x must be one of {_X}; got {x!r}")
+    if not isinstance(x, str) or x not in _X:
+        raise ValueError(f"x must be one of {_X}; got {x!r:.80}")
     if axes is None:
         import matplotlib.pyplot as plt
 
@@ -191,10 +193,14 @@ def plot_schedule(schedules: Any, x: str = "samples", axes: Sequence[Axes] | Non
         raise ValueError("axes must be a pair (ax_lr, ax_batch) of matplotlib Axes")
     ax_lr, ax_b = axes
     for sched in items:
-        lr, batch = sched.step_arrays()
-        horizontal = np.cumsum(batch) if x == "samples" else np.arange(1, len(lr) + 1, dtype=float)
-        ax_lr.step(horizontal, lr, where="pre", label=sched.label)
-        ax_b.step(horizontal, batch, where="pre", label=sched.label)
+        # One point per constant segment (its start) and one at the end: as cheap as the segment
+        # list, whatever the number of steps.
+        seg = sched.segments
+        lr, batch = np.asarray(seg.lr, float), np.asarray(seg.batch, float)
+        widths = np.asarray(seg.steps, float) * (batch if x == "samples" else 1.0)
+        edges = np.concatenate([[0.0], np.cumsum(widths)])
+        ax_lr.step(edges, np.append(lr, lr[-1]), where="post", label=sched.label)
+        ax_b.step(edges, np.append(batch, batch[-1]), where="post", label=sched.label)
     xlabel = "samples" if x == "samples" else "serial steps"
     ax_lr.set(xlabel=xlabel, ylabel="learning rate η")
     ax_b.set(xlabel=xlabel, ylabel="batch size B")

@@ -9,6 +9,8 @@ from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
 from matplotlib.legend import Legend
 
+from ..theory._validate import finite_real
+
 __all__ = ["covered_points", "place_legend"]
 
 #: Inside locations tried, in order, before the legend goes outside the axes.
@@ -82,12 +84,15 @@ def covered_points(ax: Axes, legend: Legend | None = None, *, margin: float = 2.
     True
     >>> plt.close(fig)
     """
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes; got {type(ax).__name__}")
+    margin = finite_real(margin, "margin", minimum=0.0)
     legend = ax.get_legend() if legend is None else legend
     if legend is None or not legend.get_visible():
         return 0
     ax.get_xlim(), ax.get_ylim()  # settles pending autoscaling, so the transforms are final
     points = _display_points(ax)
-    box = legend.get_window_extent(ax.figure.canvas.get_renderer())
+    box = legend.get_window_extent()
     inside = ((points[:, 0] > box.x0 + margin) & (points[:, 0] < box.x1 - margin)
               & (points[:, 1] > box.y0 + margin) & (points[:, 1] < box.y1 - margin))
     return int(np.count_nonzero(inside))
@@ -134,7 +139,9 @@ def place_legend(ax: Axes, *, outside: str = "right", **kwargs: Any) -> Legend:
     0
     >>> plt.close(fig)
     """
-    if outside not in ("right", "below"):
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes; got {type(ax).__name__}")
+    if not isinstance(outside, str) or outside not in ("right", "below"):
         raise ValueError(f"outside must be 'right' or 'below'; got {outside!r}")
     for key in ("loc", "bbox_to_anchor"):
         if key in kwargs:
