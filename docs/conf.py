@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
 
 import public_api  # noqa: E402  (docs/_ext, after the path insert)
-import math_links  # noqa: E402  (docs/_ext: docs/math.md#anchor citations as links)
+import math_links  # noqa: E402  (docs/_ext: docs/math.md#<anchor> citations as links)
 
 project = "ramplab"
 author = "ramplab developers"

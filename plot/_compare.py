@@ -102,11 +102,16 @@ def compare(problem: Any, schedule: Any, against: Any, optimizer: Any = "sgd", *
     0.92
     """
     from ..theory import Schedule, expected_risk
-    from ._curves import _as_list, plot_risk
+    from ._curves import plot_risk
 
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be a Schedule; got {type(schedule).__name__}")
-    others = _as_list(against, Schedule, "against")
+    others = list(against) if isinstance(against, (list, tuple)) else [against]
+    if not others:
+        raise ValueError("against must hold at least one schedule; got an empty sequence")
+    for i, other in enumerate(others):
+        if not isinstance(other, Schedule):
+            raise TypeError(f"against[{i}] must be a Schedule; got {type(other).__name__}")
     schedules = [schedule, *others]
     trajectories = tuple(expected_risk(problem, schedules, optimizer, **risk_kwargs))
     reference = float(trajectories[0].risk[-1])

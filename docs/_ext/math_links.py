@@ -1,7 +1,7 @@
-"""Docstrings cite ``docs/math.md#anchor``: on the site each citation is a link to that section.
+"""Docstrings cite ``docs/math.md#<anchor>``: on the site each citation is a link to that section.
 
 :func:`link_math_citations` is an ``autodoc-process-docstring`` handler: it rewrites every citation
-(bare, in double backticks, or in a ``docs/math.md#a, #b`` list) into a ``:ref:`` to the MyST label
+(bare or in double backticks) into a ``:ref:`` to the MyST label
 ``(anchor)=`` that docs/math.md defines for the section, titled with the citation as written, so
 the text reads as before and follows the link. Citations inside literal blocks (``>>>`` examples
 and ``::`` blocks) are left alone.
@@ -13,12 +13,12 @@ import re
 
 __all__ = ["CITATION", "link_citations", "link_math_citations"]
 
-#: A citation: ``docs/math.md#anchor``, optionally in double backticks.
+#: A citation: ``docs/math.md#<anchor>``, optionally in double backticks.
 CITATION = re.compile(r"(``)?docs/math\.md#([A-Za-z0-9][A-Za-z0-9_-]*)(``)?")
 
 
 def link_citations(text: str) -> str:
-    """``text`` with each ``docs/math.md#anchor`` citation replaced by a ``:ref:`` link to ``anchor``.
+    """``text`` with each ``docs/math.md#<anchor>`` citation replaced by a ``:ref:`` link to ``anchor``.
 
     >>> link_citations("The recursion (docs/math.md#stability).")
     'The recursion (:ref:`docs/math.md#stability <stability>`).'

@@ -1,4 +1,4 @@
-"""On the site every ``docs/math.md#anchor`` citation of a docstring is a link (#21 item 6): the
+"""On the site every ``docs/math.md#<anchor>`` citation of a docstring is a link (#21 item 6): the
 autodoc handler of docs/_ext/math_links.py rewrites each into a ``:ref:`` to the section's MyST
 label, and every cited anchor is a label docs/math.md defines (so no link is broken)."""
 
