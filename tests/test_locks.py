@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DEV, FIGURES = ROOT / "requirements.lock", ROOT / "requirements-figures.lock"
 #: What only development, the docs or interop need: never in the runtime lock.
-HEAVY = ("torch", "jax", "jaxlib", "sphinx", "playwright", "dask", "distributed", "pandas", "pytest", "hypothesis",
+HEAVY = ("torch", "jax", "jaxlib", "sphinx", "playwright", "dask", "distributed", "pytest", "hypothesis",
          "optax", "furo")
 
 
