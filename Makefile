@@ -1,12 +1,17 @@
 # The README's two commands, `make figures` and `make test`. Each bootstraps .venv on a fresh machine
-# from requirements.lock (exact versions and hashes); the dependency install is redone only when the
-# lock changes, while ramplab itself is reinstalled (not editable) on every run, so what is tested and
+# from a lock (exact versions and hashes): `make figures` (and `figures-quick`, `proofs`) from the
+# runtime lock requirements-figures.lock (the core dependencies, numba, and what the sweep figures
+# use: the `figures` extra), `make test` from the development lock requirements.lock (a superset:
+# the same pins plus pytest, Dask, Sphinx, torch, JAX, ...). The dependency install is redone only
+# when its lock changes, while ramplab itself is reinstalled (not editable) on every run, so what is tested and
 # what draws the figures is the installed package, never the source tree.
 PYTHON  ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
 LOCK    := requirements.lock
 STAMP   := $(VENV)/.installed-lock
+FIG_LOCK  := requirements-figures.lock
+FIG_STAMP := $(VENV)/.installed-figures-lock
 JOBS    ?= 2
 # The suite runs from this scratch folder, which holds a decoy `theory.py` and `proofs/`: the
 # installed `ramplab` must not care what a user keeps in the working directory.
@@ -14,17 +19,29 @@ RUNDIR  := .test-run
 PYTEST   = cd $(RUNDIR) && MPLBACKEND=Agg $(abspath $(PY)) -m pytest -c $(CURDIR)/pyproject.toml \
            --rootdir $(CURDIR) -n $(JOBS) -q $(CURDIR)/tests --pyargs ramplab
 
-.PHONY: test test-latest figures figures-quick proofs bench install lock clean decoys docs docs-quick docs-check
+.PHONY: test test-latest figures figures-quick proofs bench install install-figures lock clean decoys docs docs-quick docs-check
 
 $(STAMP): $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
 	touch $(STAMP)
 
+$(FIG_STAMP): $(FIG_LOCK)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(FIG_LOCK)
+	touch $(FIG_STAMP)
+
+# ramplab itself, not editable, over the development lock (install) or the runtime lock
+# (install-figures); both locks hold the build backend, so the build needs no network.
 # The reinstall keeps numba's on-disk cache of the fused kernel (the installed package's __pycache__,
 # or NUMBA_CACHE_DIR when set): it is keyed on the kernels' source, so unchanged kernels are not
 # recompiled, and warm_up compiles the common paths here once instead of in the first call.
 install: $(STAMP)
+	rm -rf build
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --force-reinstall .
+	$(PY) -c "from ramplab.theory.dynamics._kernels import warm_up; warm_up()"
+
+install-figures: $(FIG_STAMP)
 	rm -rf build
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation --force-reinstall .
 	$(PY) -c "from ramplab.theory.dynamics._kernels import warm_up; warm_up()"
@@ -52,18 +69,23 @@ test-latest: decoys
 # `make lock TORCH_WHEELS=https://download.pytorch.org/whl/cpu/torch/`.
 UPGRADE ?=
 TORCH_WHEELS ?= $(wildcard /opt/wheels)
+# The runtime lock is then compiled from a copy of the development lock, so it keeps the same pins
+# (a subset of requirements.lock: what the `figures` extra needs).
 lock: $(STAMP)
 	$(PY) -m pip install --quiet uv
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
 	    $(if $(TORCH_WHEELS),--find-links $(TORCH_WHEELS)) --generate-hashes $(UPGRADE) -o $(LOCK)
+	cp $(LOCK) $(FIG_LOCK)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra figures --universal --python-version 3.11 \
+	    --generate-hashes -o $(FIG_LOCK)
 
-figures: install
+figures: install-figures
 	$(VENV)/bin/ramplab figures --out figures/output
 
-figures-quick: install
+figures-quick: install-figures
 	$(VENV)/bin/ramplab figures --quick --out figures/output
 
-proofs: install
+proofs: install-figures
 	$(VENV)/bin/ramplab proofs
 
 bench: install

@@ -30,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
 
 import public_api  # noqa: E402  (docs/_ext, after the path insert)
+import math_links  # noqa: E402  (docs/_ext: docs/math.md#<anchor> citations as links)
 
 project = "ramplab"
 author = "ramplab developers"
@@ -150,7 +151,9 @@ sphinx_gallery_conf = {
 # -- HTML -----------------------------------------------------------------------------------------
 html_theme = "furo"
 html_title = f"ramplab {version}"
-html_static_path: list[str] = []
+# Code blocks and output wrap instead of overflowing sideways (docs/_static/ramplab.css).
+html_static_path = ["_static"]
+html_css_files = ["ramplab.css"]
 html_show_sourcelink = False
 # No _sources/ copies: the repository tests scan text files, and a copy of docs/math.md would read
 # as a second document citing its own placeholder anchors.
@@ -205,4 +208,5 @@ def _drop_inherited_data_docs(app, what, name, obj, options, lines) -> None:
 
 def setup(app):
     app.connect("autodoc-process-docstring", _drop_inherited_data_docs, priority=400)
+    app.connect("autodoc-process-docstring", math_links.link_math_citations, priority=600)
     app.connect("build-finished", _copy_mathjax)

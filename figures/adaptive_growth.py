@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import AdaptiveRule, Problem
@@ -70,6 +71,17 @@ def data(ctx: FigureContext) -> FigureTable:
                  "batch_cap": 4096, "integer_batch": "ceil(b0 δ^m)"},
         "steps": steps,
         "variants": summary,
+        "claim": {
+            "statement": (f"the released rule triggers at {len(summary[VARIANTS[0][0]]['switch_steps'])} checks, "
+                          f"growing b to b_max = 4096 and η to {summary[VARIANTS[0][0]]['final_lr']:.3g}, then "
+                          f"freezes and converges (final risk {summary[VARIANTS[0][0]]['final_risk']:.3g}); "
+                          f"without the freeze η reaches {summary[VARIANTS[1][0]]['final_lr']:.3g} > 2/λ₁ = "
+                          f"{2.0 / problem.largest_eigenvalue:.3g} and the risk diverges at step "
+                          f"{summary[VARIANTS[1][0]]['diverged_at']}"),
+            "released_switches": len(summary[VARIANTS[0][0]]["switch_steps"]),
+            "released_final_risk": summary[VARIANTS[0][0]]["final_risk"],
+            "never_freeze_diverged_at": summary[VARIANTS[1][0]]["diverged_at"],
+        },
         "explanation": ("Gradient norm measured as sqrt(Σλ²s) on the exact expected dynamics at every check; the "
                         "released rule advances a stage only while the batch is below b_max, so η stops at "
                         "0.1·1.4^9 ≈ 2.07 once b = 4096; the never-freezing variant keeps growing η at the capped "
@@ -89,6 +101,7 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    legends = []
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
     for label, _, color, ls in VARIANTS:
         checks = table.select(variant=label).where(lambda row: "check_step" in row)
@@ -103,6 +116,16 @@ def draw(table: FigureTable) -> Figure:
         axes[1].semilogy(t, batch, color=color, ls=ls, lw=2.5, alpha=0.4, label=f"{label}: batch")
         axes[2].loglog(curve.column("samples"), np.maximum(curve.column("risk"), 1e-300), color=color, ls=ls,
                        label=label)
+    # Log axes clipped to what matters: the released run's range (with room above); the
+    # never-freezing variant leaves through the top on its way to divergence, which is said in text.
+    released = table.select(variant=VARIANTS[0][0])
+    released_steps = released.select(curve="per step")
+    risk = released_steps.column("risk")
+    risk = risk[np.isfinite(risk) & (risk > 0)]
+    norms = released.where(lambda row: "check_step" in row)
+    grad = np.concatenate([norms.column("gradient_norm"), norms.column("threshold")])
+    axes[2].set_ylim(risk.min() / 2, risk.max() * 30)
+    axes[0].set_ylim(grad.min() / 2, grad.max() * 30)
     p, rule = table.summary["problem"], table.summary["rule"]
     edge = 2.0 / p["largest_eigenvalue"]
     axes[0].set(xlabel="step", ylabel="gradient norm at the checks", title="checks and thresholds")
@@ -110,14 +133,16 @@ def draw(table: FigureTable) -> Figure:
                 title=r"$\eta$ and batch per step: the released rule freezes at $b_{\max}$")
     axes[1].axhline(edge, color="0.4", lw=0.8, ls=":")
     axes[1].text(1, edge * 1.15, r"$2/\lambda_1$", fontsize=8, color="0.3")
-    axes[2].set(xlabel="samples", ylabel="excess risk", title="excess risk")
+    diverged = table.summary["variants"][VARIANTS[1][0]]["diverged_at"]
+    axes[2].set(xlabel="samples", ylabel="excess risk",
+                title="excess risk" + (f" (never freezing: diverges at step {diverged})" if diverged else ""))
     for ax in axes:
-        ax.legend(fontsize=7)
-    fig.suptitle(rf"Adaptive rule, released defaults ($\delta$=2, $\gamma$=1.4, $b_0$=8, $\eta_0$=0.1, "
+        legends.append((ax, dict(fontsize=7)))
+    fig.suptitle(rf"Released defaults ($\delta$=2, $\gamma$=1.4, $b_0$=8, $\eta_0$=0.1, "
                  rf"$b_{{\max}}$=4096, $\varepsilon_0$={rule['epsilon0']}), check every {rule['check_every']} steps; "
                  rf"power law d={p['d']}, "
                  r"a=1.5, b=1, $\sigma^2$=1, $\lambda_1$=0.5", fontsize=10)
-    fig.tight_layout()
+    finish(fig, *legends, claim=table.summary["claim"]["statement"])
     return fig
 
 

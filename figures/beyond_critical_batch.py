@@ -25,6 +25,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ._seesaw_setup import max_stable_lr, nsgd_peak_lr, plot_indices
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import Problem, Schedule, WarmupCosine, equivalence_report, seesaw_schedule
@@ -141,12 +142,29 @@ def data(ctx: FigureContext) -> FigureTable:
         }
         oscillation[name] = {label: _edge_statistics(curves[f"{k}/effective_lr"], curves[f"{k}/risk"], edge)
                              for k, label in enumerate(SERIES)}
-    return FigureTable(rows, {
+    return _claimed(FigureTable(rows, {
         "problem": {"d": d, "a": a, "b": b, "noise_variance": sigma2},
         "factor": FACTOR, "cosine_steps": steps, "lr_margin": margin, "panels": summary_panels,
         "edge_of_stability": {"explanation": OSCILLATION_NOTE, "edge_2_over_lambda1": edge,
                               "per_panel": oscillation},
-    })
+    }))
+
+
+def _claimed(table: FigureTable) -> FigureTable:
+    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
+    table.summary["claim"] = _claim(table.summary)
+    return table
+
+
+def _claim(summary: dict) -> dict:
+    """The figure's claim in words, with the numbers that support it (from the summary)."""
+    small, large = summary["panels"]["small batch"], summary["panels"]["large batch"]
+    s_ratio = small["final_ratio_to_cosine"]["Seesaw (p = 1)"]
+    l_ratio = large["final_ratio_to_cosine"]["Seesaw (p = 1)"]
+    return {"statement": (f"Seesaw (p = 1) ends at {s_ratio:.3g}× cosine's final risk below the critical batch "
+                          f"(B0 = {small['initial_batch']}) but {l_ratio:.3g}× far above it (B0 = {large['initial_batch']}): "
+                          "the equivalence needs variance-dominated noise"),
+            "final_ratio_small_batch": s_ratio, "final_ratio_large_batch": l_ratio}
 
 
 def draw(table: FigureTable) -> Figure:
@@ -161,6 +179,7 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    legends = []
     summary = table.summary
     fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharex="col")
     for col, (name, info) in enumerate(summary["panels"].items()):
@@ -175,7 +194,7 @@ def draw(table: FigureTable) -> Figure:
         ax_r.set(ylabel="excess risk",
                  title=f"{name}: B₀={info['initial_batch']}, η₀={info['lr0']:.3g}; worst ratio to cosine "
                        f"{worst[SERIES[1]]:.2f} (Seesaw), {worst[SERIES[2]]:.2f} (p=2)")
-        ax_r.legend(fontsize=8)
+        legends.append((ax_r, dict(fontsize=8)))
         ax_m.axhline(1.0, color="0.6", lw=0.8, ls=":")
         ax_m.set(xlabel="samples", ylabel="‖E g‖² / gradient variance",
                  title=f"{name}: mean/variance ratio (≪ 1: variance-dominated)")
@@ -191,7 +210,7 @@ def draw(table: FigureTable) -> Figure:
                  f"to 0.1η₀ over {summary['cosine_steps']}·B₀ samples; f={summary['factor']}")
     # The caption sits in a strip kept free at the bottom of the canvas, wrapped by hand so that its
     # height is known before the layout (the checklist asks for every label inside the canvas).
-    fig.tight_layout(rect=(0, 0.075, 1, 1))
+    finish(fig, *legends, claim=table.summary["claim"]["statement"], rect=(0, 0.075, 1, 1))
     fig.text(0.5, 0.012, textwrap.fill(summary["edge_of_stability"]["explanation"], 170), ha="center",
              va="bottom", fontsize=8)
     return fig

@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ._seesaw_setup import max_stable_lr, nsgd_peak_lr, plot_indices
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import (
@@ -75,7 +76,7 @@ def data(ctx: FigureContext) -> FigureTable:
 
     stable = [i for i, ab in enumerate(RELEASED_ALPHA_BETA) if satisfies_ramp_bound(*ab)]
     nsgd_stable_worst = float(np.max(nsgd_rep.max_ratio[np.ix_(stable, stable)]))
-    return FigureTable(rows, {
+    return _claimed(FigureTable(rows, {
         "problem": {"d": d, "a": a, "b": b, "noise_variance": sigma2},
         "batch0": batch0, "phase_samples": phases,
         "sgd": {"lr0": sgd_lr0, "pairs": sgd_pairs, "serial_steps": list(sgd_rep.serial_steps),
@@ -91,7 +92,24 @@ def data(ctx: FigureContext) -> FigureTable:
                  "final_risk": [t.final_risk for t in nsgd_rep.trajectories],
                  "labels": [t.schedule.label for t in nsgd_rep.trajectories],
                  "alpha_ge_sqrt_beta": [satisfies_ramp_bound(*ab) for ab in RELEASED_ALPHA_BETA]},
-    })
+    }))
+
+
+def _claimed(table: FigureTable) -> FigureTable:
+    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
+    table.summary["claim"] = _claim(table.summary)
+    return table
+
+
+def _claim(summary: dict) -> dict:
+    """The figure's claim in words, with the numbers that support it (from the summary)."""
+    sgd, nsgd = summary["sgd"], summary["nsgd"]
+    return {"statement": (f"at matched samples the SGD αβ = 2 family stays within ×{sgd['worst_ratio']:.3g} of the "
+                          f"LR-halving member and the NSGD α√β = 2 family (α ≥ √β) within "
+                          f"×{nsgd['worst_ratio_within_alpha_ge_sqrt_beta']:.3g}, while serial steps fall from "
+                          f"{sgd['serial_steps'][0]} to {sgd['serial_steps'][-1]} (SGD)"),
+            "sgd_worst_ratio": sgd["worst_ratio"],
+            "nsgd_worst_ratio_alpha_ge_sqrt_beta": nsgd["worst_ratio_within_alpha_ge_sqrt_beta"]}
 
 
 def draw(table: FigureTable) -> Figure:
@@ -106,6 +124,7 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    legends = []
     summary = table.summary
     fig, axes = plt.subplots(2, 2, figsize=(12, 8.5), sharey="row")
     boundaries = np.cumsum(summary["phase_samples"])[:-1]
@@ -124,13 +143,13 @@ def draw(table: FigureTable) -> Figure:
         ax_s.set(xlabel="samples", ylabel="excess risk",
                  title=f"{name}: {'αβ' if name == 'SGD' else 'α√β'} = 2 at matched samples")
         ax_t.set(xlabel="serial steps", title=f"{name}: in serial steps")
-        ax_s.legend(fontsize=7)
-        ax_t.legend(fontsize=7)
+        legends.append((ax_s, dict(fontsize=7)))
+        legends.append((ax_t, dict(fontsize=7)))
     p = summary["problem"]
     phases = summary["phase_samples"]
     fig.suptitle(f"power law d={p['d']}, a={p['a']}, b={p['b']}, σ²={p['noise_variance']}, B₀={summary['batch0']}, "
                  f"{len(phases)} phases of {phases[0]:g} samples")
-    fig.tight_layout()
+    finish(fig, *legends, claim=table.summary["claim"]["statement"])
     return fig
 
 

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import Numerics, expected_risk
@@ -124,7 +125,7 @@ def data(ctx: FigureContext) -> FigureTable:
             rows += [{"a": a, "b": b, "family": family, "m_fraction": frac, "m": m, "step": int(t),
                       "averaged_risk": float(r)} for t, r in zip(grid, curve)]
     took = time.perf_counter() - start
-    return FigureTable(rows, {
+    return _claimed(FigureTable(rows, {
         "problem": {"d": d, "a_values": [1.1, 1.5, 1.9], "b": "a and 2a", "noise_variance": NOISE_VARIANCE,
                     "batch": 1, "average": "uniform"},
         "steps": steps,
@@ -141,7 +142,28 @@ def data(ctx: FigureContext) -> FigureTable:
         "solver_seconds": took,
         "solver_seconds_note": "wall time of the sweep, including rows served from the cache",
         "final_averaged_risk": final,
-    })
+    }))
+
+
+def _claimed(table: FigureTable) -> FigureTable:
+    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
+    table.summary["claim"] = _claim(table.summary)
+    return table
+
+
+def _claim(summary: dict) -> dict:
+    """The figure's claim in words, with the numbers that support it (from the summary)."""
+    final = summary["final_averaged_risk"]
+    panels: dict[str, dict[str, float]] = {}
+    for key, value in final.items():  # "a=1.1, b=1.1, m/trH, m=0.9 m_max"
+        a, b, family, m = key.split(", ")
+        panels.setdefault(f"{a}, {b}", {})[f"{family}, {m}"] = value
+    largest = f"m={summary['m_fractions'][0]:g} m_max"
+    best = {panel: min(curves, key=curves.get) for panel, curves in panels.items()}
+    wins = sum(name.endswith(largest) for name in best.values())
+    return {"statement": (f"with uniform averaging the largest m ({largest}) gives the lowest final averaged risk "
+                          f"in {wins} of {len(panels)} (a, b) panels"),
+            "panels_where_largest_m_is_best": wins, "panels": len(panels), "best_curve_by_panel": best}
 
 
 def draw(table: FigureTable) -> Figure:
@@ -156,6 +178,7 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    legends = []
     summary = table.summary
     fractions = summary["m_fractions"]
     colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, len(fractions)))
@@ -174,11 +197,11 @@ def draw(table: FigureTable) -> Figure:
         ax.set_xlabel("steps")
     for ax in axes[:, 0]:
         ax.set_ylabel("averaged excess risk")
-    axes[0, 0].legend(fontsize=7)
+    legends.append((axes[0, 0], dict(fontsize=7)))
     fig.suptitle(f"SGD, B=1, uniform averaging, σ²={summary['problem']['noise_variance']}, "
                  f"d={summary['problem']['d']}, {summary['steps']} steps "
                  f"(solid m/trH, dashed m/(trH√t)); {summary['d_note']}", fontsize=10)
-    fig.tight_layout()
+    finish(fig, *legends, claim=table.summary["claim"]["statement"])
     return fig
 
 

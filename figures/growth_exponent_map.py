@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import GrowthCell, Problem, measure_growth_exponent, sfo_exponent, term_exponent
@@ -322,7 +323,7 @@ def data(ctx: FigureContext) -> FigureTable:
         "follows 2 ln δ/(ln δ − ln γ) and keeps falling as δ grows; where bias decides it follows 2 ln δ/ln γ and "
         "is smallest at the smallest δ. The bound's exponent is the larger of the two, so its minimum δ = γ² (4) is "
         "where the terms trade places; both settings measure ≈ 4 there.")
-    return FigureTable(rows, {
+    return _claimed(FigureTable(rows, {
         "problem": {"family": "power_law_groups", "dimension": dimension, "a": A,
                     "b_per_target": B_FOR_TARGET, "grouping": "16 exact coordinates, then 12 blocks per decade"},
         "settings": {k: {**v, "eps": list(v["eps"]), "points": points, "batch0": 1.0, "max_stages": max_stages,
@@ -346,7 +347,24 @@ def data(ctx: FigureContext) -> FigureTable:
                                             "on the window (they are not a single term's exponent)")},
         "explanation": caption,
         "caption": caption,
-    })
+    }))
+
+
+def _claimed(table: FigureTable) -> FigureTable:
+    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
+    table.summary["claim"] = _claim(table.summary)
+    return table
+
+
+def _claim(summary: dict) -> dict:
+    """The figure's claim in words, with the numbers that support it (from the summary)."""
+    agreement = summary["agreement_with_dominant_term_formula"]
+    gap = max(v["median_relative_gap"] for v in agreement.values())
+    ridge = summary["exponent_at_ridge"]
+    return {"statement": (f"the measured ε-exponent follows the dominant term's formula (median relative gap ≤ "
+                          f"{100 * gap:.2g} % in every setting and target) and is ≈ 4 on the ridge δ = γ² "
+                          f"({min(ridge.values()):.3f}–{max(ridge.values()):.3f})"),
+            "max_median_relative_gap": gap, "ridge_exponent_range": [min(ridge.values()), max(ridge.values())]}
 
 
 def draw(table: FigureTable) -> Figure:
@@ -361,6 +379,7 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    legends = []
     summary = table.summary
     gammas, deltas = np.asarray(summary["gammas"]), np.asarray(summary["deltas"])
     bound = np.asarray(summary["bound_exponent"], dtype=float)
@@ -376,7 +395,7 @@ def draw(table: FigureTable) -> Figure:
                  fontsize=9)
     _decorate(ax, gammas, deltas, ge, de)
     ax.set_ylabel(r"batch growth $\delta$")
-    ax.legend(fontsize=7, loc="upper left", facecolor="0.85", framealpha=1.0)
+    legends.append((ax, dict(fontsize=7, facecolor="0.85", framealpha=1.0)))
 
     for col, setting in ((1, "variance-dominated"), (2, "bias-dominated")):
         for row_i, target in ((0, "gradient_norm"), (1, "excess_risk")):
@@ -433,7 +452,7 @@ def draw(table: FigureTable) -> Figure:
     ax.set_xticks([], minor=True)
     ax.set(xlabel=r"batch growth $\delta$", ylabel="exponent e", ylim=(0, vmax * 1.1),
            title=rf"$\gamma$ = {g0:g}: measured ± standard error", )
-    ax.legend(fontsize=6, loc="upper left")
+    legends.append((ax, dict(fontsize=6)))
 
     fig.suptitle(r"Exponential growth $b_m=b_0\delta^m$, $\eta_m=\eta_0\gamma^m$ on a power law "
                  rf"($a$={summary['problem']['a']}, $D$={summary['problem']['dimension']:.0e}, grouped): "
@@ -441,7 +460,7 @@ def draw(table: FigureTable) -> Figure:
                  fontsize=11)
     # The caption sits on the canvas, in a strip kept free below the panels.
     fig.text(0.5, 0.008, summary["caption"], ha="center", va="bottom", fontsize=8, wrap=True)
-    fig.tight_layout(rect=(0, 0.085, 1, 1))
+    finish(fig, *legends, claim=table.summary["claim"]["statement"], rect=(0, 0.085, 1, 1))
     return fig
 
 

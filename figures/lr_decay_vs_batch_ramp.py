@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import Problem, Schedule, expected_risk
@@ -62,13 +63,30 @@ def data(ctx: FigureContext) -> FigureTable:
             rows.append({"series": label, "alpha": alpha, "beta": beta, "step": int(traj.steps[k]),
                          "samples": float(traj.samples[k]), "risk": float(traj.risk[k])})
     steps = {label: t.schedule.serial_steps for t, (label, _, _) in zip(trajectories, MEMBERS)}
-    return FigureTable(rows, {
+    return _claimed(FigureTable(rows, {
         "problem": {"d": d, "a": 1.5, "b": 1.0, "noise_variance": 0.5},
         "lr0": lr0, "batch0": batch0, "phase_samples": phase_samples,
         "serial_steps": steps,
         "final_risk": {label: t.final_risk for t, (label, _, _) in zip(trajectories, MEMBERS)},
         "max_risk_ratio_vs_lr_halving_at_matched_samples": max_ratio,
-    })
+    }))
+
+
+def _claimed(table: FigureTable) -> FigureTable:
+    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
+    table.summary["claim"] = _claim(table.summary)
+    return table
+
+
+def _claim(summary: dict) -> dict:
+    """The figure's claim in words, with the numbers that support it (from the summary)."""
+    ratios = summary["max_risk_ratio_vs_lr_halving_at_matched_samples"]
+    steps = summary["serial_steps"]
+    worst = max(ratios.values())
+    first, last = list(steps.values())[0], list(steps.values())[-1]
+    return {"statement": (f"at matched samples the αβ = 2 members stay within ×{worst:.3g} of LR halving, while batch "
+                          f"doubling takes {last} serial steps instead of {first} ({100 * (1 - last / first):.0f} % fewer)"),
+            "worst_ratio": worst, "serial_steps_lr_halving": first, "serial_steps_batch_doubling": last}
 
 
 def draw(table: FigureTable) -> Figure:
@@ -83,6 +101,7 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    legends = []
     summary = table.summary
     fig, (ax_s, ax_t) = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     for label, _, _ in MEMBERS:
@@ -94,11 +113,11 @@ def draw(table: FigureTable) -> Figure:
         ax_s.axvline(x, color="0.85", lw=0.8, zorder=0)
     ax_s.set(xlabel="samples", ylabel="excess risk", title="at matched samples: nearly one curve")
     ax_t.set(xlabel="serial steps", title="in serial steps: the ramps finish sooner")
-    ax_s.legend(fontsize=8)
-    ax_t.legend(fontsize=8)
+    legends.append((ax_s, dict(fontsize=8)))
+    legends.append((ax_t, dict(fontsize=8)))
     fig.suptitle(f"SGD, power law d={summary['problem']['d']}, a=1.5, b=1, σ²=0.5, η₀={summary['lr0']}, "
                  f"B₀={summary['batch0']:g}")
-    fig.tight_layout()
+    finish(fig, *legends, claim=table.summary["claim"]["statement"])
     return fig
 
 

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..simulations import NSGD, simulate
@@ -119,7 +120,7 @@ def data(ctx: FigureContext) -> FigureTable:
     cond = results["NSGD conditional, gaussian-exact"]
     expected_mc = results["NSGD expected, gaussian-exact"]
     gap = cond.mean_risk[-1] - expected_mc.mean_risk[-1]
-    return FigureTable(rows, {
+    return _claimed(FigureTable(rows, {
         "problem": {"d": problem.dimension, "a": 1.5, "b": 1.0, "noise_variance": 0.5},
         "schedules": {name: {"lr": [float(x) for x in np.unique(cfg[name].lr)[::-1]],
                              "batch": [int(x) for x in np.unique(cfg[name].batch)],
@@ -132,7 +133,23 @@ def data(ctx: FigureContext) -> FigureTable:
             "difference": float(gap),
             "in_standard_errors": float(gap / np.hypot(cond.stderr[-1], expected_mc.stderr[-1])),
         },
-    })
+    }))
+
+
+def _claimed(table: FigureTable) -> FigureTable:
+    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
+    table.summary["claim"] = _claim(table.summary)
+    return table
+
+
+def _claim(summary: dict) -> dict:
+    """The figure's claim in words, with the numbers that support it (from the summary)."""
+    series = summary["series"]
+    within = min(v["fraction_within_2se"] for v in series.values() if v.get("fraction_within_2se") is not None)
+    z = max(v["max_abs_z"] for v in series.values() if v.get("max_abs_z") is not None)
+    return {"statement": (f"Monte Carlo matches the exact solver: in every series at least {100 * within:.0f} % of the "
+                          f"grid points lie within 2 standard errors (largest |z| = {z:.2f})"),
+            "min_fraction_within_2se": within, "max_abs_z": z}
 
 
 def draw(table: FigureTable) -> Figure:
@@ -147,6 +164,7 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    legends = []
     fig, axes = plt.subplots(2, 3, figsize=(17, 8.5))
     (ax_sgd, ax_nsgd, ax_cond), (rel_sgd, rel_nsgd, ax_z) = axes
     colours = {"gaussian-exact": "tab:blue", "direct": "tab:orange", "conditional": "tab:green"}
@@ -178,8 +196,8 @@ def draw(table: FigureTable) -> Figure:
                 band(rel, label, colours[sampler], relative=True)
         ax.set(yscale="log", xlabel="samples", ylabel="excess risk", title=title)
         rel.set(xlabel="samples", ylabel="MC / exact − 1", title=f"{title}: relative to exact")
-        ax.legend(fontsize=8)
-        rel.legend(fontsize=8)
+        legends.append((ax, dict(fontsize=8)))
+        legends.append((rel, dict(fontsize=8)))
 
     ax_cond.plot(*exact_curve("nsgd"), color="k", lw=1.2, label="expected denominator: exact")
     band(ax_cond, "NSGD expected, gaussian-exact", colours["gaussian-exact"])
@@ -191,7 +209,7 @@ def draw(table: FigureTable) -> Figure:
     ax_cond.plot(samples, mean, color=colours["conditional"], lw=0.8)
     ax_cond.set(yscale="log", xlabel="samples", ylabel="excess risk",
                 title="NSGD: divide by the realised ‖g‖ vs by sqrt(E‖g‖²)")
-    ax_cond.legend(fontsize=8)
+    legends.append((ax_cond, dict(fontsize=8)))
 
     for label, _, normalization, _, _ in SERIES:
         if normalization == "expected":
@@ -200,10 +218,10 @@ def draw(table: FigureTable) -> Figure:
     for level in (-4, -2, 2, 4):
         ax_z.axhline(level, color="0.6" if abs(level) == 2 else "0.3", lw=0.8, ls="--")
     ax_z.set(xlabel="samples", ylabel="(MC − exact) / SE", title="Monte Carlo minus exact, in standard errors")
-    ax_z.legend(fontsize=8)
+    legends.append((ax_z, dict(fontsize=8)))
     fig.suptitle(f"Monte Carlo vs exact: power law d={table.summary['problem']['d']}, a=1.5, b=1, σ²=0.5; "
                  f"batch 4→8→16 over 3 phases of {table.summary['phase_samples']} samples")
-    fig.tight_layout()
+    finish(fig, *legends, claim=table.summary["claim"]["statement"])
     return fig
 
 

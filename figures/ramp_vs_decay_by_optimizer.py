@@ -28,6 +28,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ._seesaw_setup import max_stable_lr, nsgd_peak_lr
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..simulations import resolve_optimizer, simulate
@@ -226,6 +227,11 @@ def data(ctx: FigureContext) -> FigureTable:
         "tracking_factor": TRACKING_FACTOR,
         "failures": failures,
         "statements": statements,
+        "claim": {"statement": f"the batch ramp ends within ×{TRACKING_FACTOR:g} of the LR decay's final risk "
+                               f"(± 2 SE) at every B0 measured for {len(PAIRS) - len(failures)} of the "
+                               f"{len(PAIRS)} optimizer–rule pairs; it fails for: "
+                               + (", ".join(failures) or "none"),
+                  "pairs_tracking": len(PAIRS) - len(failures), "pairs": len(PAIRS)},
         "max_relative_se": max_rel_se,
         "se_within_2_percent": bool(max_rel_se <= 0.02),
         "seconds_by_B0": timings,
@@ -244,19 +250,24 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    legends = []
     summary = table.summary
     b_init = summary["critical_batch"]["at_initialisation"]
     fig, (ax_r, ax_k) = plt.subplots(1, 2, figsize=(13, 4.8))
     colours = {"sgd": "k", "momentum": "tab:purple", "nsgd": "tab:blue", "signsgd": "tab:orange",
                "adam": "tab:green", "adam β₂=0.95": "tab:olive"}
-    styles = {"αβ": "-", "α√β": "--"}
+    # The two ramp rules differ in line style AND marker (filled circle, open square), and each
+    # label names its rule in words, so the legend tells them apart at a glance.
+    styles = {"αβ": ("-", "o", None), "α√β": ("--", "s", "white")}
+    rule_words = {"αβ": "αβ rule: η held, B×2", "α√β": "α√β rule: η/√2, B×2"}
     plotted: set[str] = set()
     for optimizer, rule in PAIRS:
         mine = table.select(optimizer=optimizer, rule=rule)
         bs = list(mine.column("batch"))
+        ls, marker, face = styles[rule]
         ax_r.errorbar(bs, list(mine.column("risk_ratio_ramp_over_decay")), yerr=2 * mine.column("se"),
-                      color=colours[optimizer], ls=styles[rule], marker="o", ms=3, capsize=2,
-                      label=f"{optimizer} ({rule})")
+                      color=colours[optimizer], ls=ls, marker=marker, ms=4, mfc=face, capsize=2,
+                      label=f"{optimizer} — {rule_words[rule]}")
         if optimizer not in plotted:
             plotted.add(optimizer)
             ax_k.errorbar(bs, list(mine.column("decay_risk")), yerr=list(2 * mine.column("decay_se")),
@@ -265,18 +276,20 @@ def draw(table: FigureTable) -> Figure:
         ax.axvline(b_init, color="0.5", lw=0.8, ls=":")
         ax.set_xscale("log", base=2)
     factor = summary["tracking_factor"]
+    claim = summary.get("claim") or {"pairs_tracking": len(PAIRS) - len(summary["failures"]), "pairs": len(PAIRS)}
     ax_r.axhspan(1 / factor, factor, color="0.9", zorder=0)
     ax_r.axhline(1.0, color="0.5", lw=0.8)
     ax_r.set(yscale="log", xlabel="initial batch B₀", ylabel="final risk: ramp / decay (± 2 SE)",
-             title=f"ramp tracks decay inside the band (×{factor:g})")
+             title=f"ramp / decay final risk: {claim['pairs_tracking']} of {claim['pairs']} pairs stay inside "
+                   f"the grey band (×{factor:g})\nat every B₀")
     ax_k.set(yscale="log", xlabel="initial batch B₀", ylabel="final excess risk of the LR decay",
              title="where each optimizer ends (decay member)")
-    ax_r.legend(fontsize=7, ncol=2)
-    ax_k.legend(fontsize=7)
+    legends.append((ax_r, dict(fontsize=7, title="optimizer — ramp rule (decay: η/2 each phase)", title_fontsize=7)))
+    legends.append((ax_k, dict(fontsize=7)))
     fig.suptitle(f"power law d={summary['problem']['d']}, a=1.5, b=1, σ²=0.5; {summary['phases']} phases, "
                  f"{summary['decay_steps_per_phase']} decay steps per phase; "
                  f"dotted: gradient-noise scale at init B={b_init:.3g}")
-    fig.tight_layout()
+    finish(fig, *legends, claim=summary["claim"]["statement"])
     return fig
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import BoundConstants, Problem, bound_critical_batch, bound_steps, critical_batch
@@ -139,7 +140,7 @@ def data(ctx: FigureContext) -> FigureTable:
     caption = (f"Agree: measured N(b) is convex with an interior minimum; both critical batches grow ≈ ∝ η "
                f"(log-log slopes {slope_meas:.2f} measured, {slope_bound:.2f} bound). "
                f"Disagree: {disagreements[0]}; {disagreements[1]}.")
-    return FigureTable(rows, {
+    return _claimed(FigureTable(rows, {
         "problem": {"family": "power_law", "d": d, **PROBLEM},
         "epsilon": eps,
         "stationarity": "norm: E‖∇f‖² = Σλ²s ≤ ε² (sufficient for min E‖∇f‖ ≤ ε)",
@@ -163,7 +164,25 @@ def data(ctx: FigureContext) -> FigureTable:
         ],
         "disagreements": disagreements,
         "caption": caption,
-    })
+    }))
+
+
+def _claimed(table: FigureTable) -> FigureTable:
+    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
+    table.summary["claim"] = _claim(table.summary)
+    return table
+
+
+def _claim(summary: dict) -> dict:
+    """The figure's claim in words, with the numbers that support it (from the summary)."""
+    info = summary["per_eta"][f"{summary['main_eta']:g}"]
+    return {"statement": (f"at η = {summary['main_eta']} the measured critical batch ({info['critical_batch_measured']:.3g}) "
+                          f"is {info['ratio_measured_over_bound_optimum']:.2f}× the bound's (σ² at the optimum: "
+                          f"{info['critical_batch_bound_sigma2_optimum']:.3g}); the measured SFO's minimum is "
+                          + ("interior to" if info["measured_minimum_interior"] else "at the edge of")
+                          + " the batch grid"),
+            "critical_batch_measured": info["critical_batch_measured"],
+            "ratio_measured_over_bound": info["ratio_measured_over_bound_optimum"]}
 
 
 def draw(table: FigureTable) -> Figure:
@@ -178,6 +197,7 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    legends = []
     summary = table.summary
     main_eta, eps = summary["main_eta"], summary["epsilon"]
     info = summary["per_eta"][f"{main_eta:g}"]
@@ -199,7 +219,7 @@ def draw(table: FigureTable) -> Figure:
         for x, color, text in marks:
             ax.axvline(x, color=color, ls=":", lw=1.2, label=f"{text} = {x:.3g}")
         ax.set(xlabel="batch size b", ylabel=label, title=f"{what}\n(η = {main_eta}, ε = {eps})")
-        ax.legend(fontsize=7)
+        legends.append((ax, dict(fontsize=7)))
     crit = table.select(series="critical batch vs eta")
     etas, crit_meas = list(crit.column("eta")), crit.column("measured")
     ax = axes[2]
@@ -210,13 +230,13 @@ def draw(table: FigureTable) -> Figure:
     ax.set(xlabel="learning rate η", ylabel="critical batch size", title="critical batch size vs η")
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xticks(etas, [f"{e:g}" for e in etas])
-    ax.legend(fontsize=7)
+    legends.append((ax, dict(fontsize=7)))
     p = summary["problem"]
     fig.suptitle(f"SGD on power law d={p['d']}, a={p['a']}, b={p['b']}, σ²={p['noise_variance']}: "
                  "SFO to E‖∇f‖² ≤ ε²", fontsize=11)
     # The footnote sits in a strip kept free at the bottom of the canvas (wrapped by hand, so its
     # height is known before the layout).
-    fig.tight_layout(rect=(0, 0.09, 1, 1))
+    finish(fig, *legends, claim=table.summary["claim"]["statement"], rect=(0, 0.09, 1, 1))
     fig.text(0.5, 0.012, textwrap.fill(summary["caption"], 230), ha="center", va="bottom", fontsize=8)
     return fig
 

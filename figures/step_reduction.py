@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import WSD, Cosine, Linear, WarmupCosine, released_seesaw_run, seesaw_step_reduction
@@ -65,11 +66,26 @@ def data(ctx: FigureContext) -> FigureTable:
         replay[f"{f:.4f}"] = run.reduction_vs(cosine)
         rows.append({"series": "released token-mode replay", "factor": f, "reduction": replay[f"{f:.4f}"],
                      "kind": "released replay"})
-    return FigureTable(rows, {
+    return _claimed(FigureTable(rows, {
         "factors": factors, "continuous_limit": limits, "at_factor": at_marked,
         "released_replay": {"total_tokens": D, "seq_len": L, "initial_batch": B0, "reduction": replay},
         "one_minus_two_over_pi": 1 - 2 / math.pi,
-    })
+    }))
+
+
+def _claimed(table: FigureTable) -> FigureTable:
+    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
+    table.summary["claim"] = _claim(table.summary)
+    return table
+
+
+def _claim(summary: dict) -> dict:
+    """The figure's claim in words, with the numbers that support it (from the summary)."""
+    at = summary["at_factor"]["released: 10 % warmup, cosine to 0.1"]
+    limit = summary["continuous_limit"]["released: 10 % warmup, cosine to 0.1"]
+    return {"statement": (f"for the released shape the Seesaw step reduction is {100 * at['1.1000']:.1f} % at f = 1.1 "
+                          f"and approaches the continuous limit {100 * limit:.1f} % as f → 1"),
+            "reduction_at_f_1_1": at["1.1000"], "continuous_limit": limit}
 
 
 def draw(table: FigureTable) -> Figure:
@@ -107,7 +123,7 @@ def draw(table: FigureTable) -> Figure:
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    fig.tight_layout()
+    finish(fig, claim=table.summary["claim"]["statement"])
     return fig
 
 

@@ -93,6 +93,7 @@ MODULES = (
     "ramplab.interop",
     "ramplab.interop.steps",
     "ramplab.interop.frameworks",
+    "ramplab.plot",
 )
 
 FLOAT_MAX = np.finfo(np.float64).max

@@ -23,6 +23,7 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ramplab.plot import place_legend, plot_risk
 from ramplab.simulations import simulate
 from ramplab.theory import Problem, Schedule, expected_risk
 
@@ -61,11 +62,10 @@ mc = simulate(problem, schedule, runs=runs, seed=1, checkpoints=grid, progress=F
 reference = exact.at_samples(grid)
 
 fig, (ax, ax_z) = plt.subplots(1, 2, figsize=(10, 4))
-ax.plot(exact.samples, exact.risk, color="k", lw=1.2, label="exact (expected_risk)")
-ax.fill_between(mc.samples, mc.mean_risk - 2 * mc.stderr, mc.mean_risk + 2 * mc.stderr,
-                color="tab:blue", alpha=0.35, lw=0, label=f"Monte Carlo ± 2 SE ({runs} runs)")
-ax.set(yscale="log", xlabel="samples", ylabel="excess risk", title="Risk against samples")
-ax.legend()
+# ramplab.plot draws both: the exact curve as a line, the Monte Carlo mean with a band of ± 2 SE.
+plot_risk([exact, mc], x="samples", ax=ax, bands=2.0,
+          labels=["exact (expected_risk)", f"Monte Carlo mean ({runs} runs)"])
+ax.set(title="Risk against samples")
 
 # %%
 # Why they agree, and how well
@@ -80,7 +80,7 @@ z = (mc.mean_risk[spread] - reference[spread]) / mc.stderr[spread]
 ax_z.axhspan(-2, 2, color="0.9", label="± 2")
 ax_z.plot(mc.samples[spread], z, "o-", ms=3, color="tab:blue", label="(MC − exact) / SE")
 ax_z.set(xlabel="samples", ylabel="standard errors", title="Difference in standard errors")
-ax_z.legend()
+place_legend(ax_z)
 fig.tight_layout()
 print(f"checkpoints within ±2 SE: {np.mean(np.abs(z) <= 2):.0%} (of {z.size})")
 

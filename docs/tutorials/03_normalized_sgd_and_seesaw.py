@@ -17,29 +17,20 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ramplab.theory import (is_stable, RELEASED_ALPHA_BETA, Cosine, Problem, Schedule, WarmupCosine,
+from ramplab.theory import (gradient_second_moment, is_stable, max_stable_lr, RELEASED_ALPHA_BETA, Cosine, Problem, Schedule, WarmupCosine,
                             equivalence_report, phase_schedule, satisfies_ramp_bound, seesaw_schedule,
                             seesaw_step_reduction, step_reduction)
-from ramplab.theory.dynamics import gradient_second_moment
 
 QUICK = os.environ.get("RAMPLAB_TUTORIAL_QUICK", "") not in ("", "0")
 d, total, steps = (100, 2.0e4, 400) if QUICK else (300, 6.0e4, 2000)
 problem = Problem.power_law(d, a=1.5, b=2.0, noise_variance=1.0)
 
 
-def sgd_edge(batch):
-    """The largest stable constant SGD rate at ``batch`` (bisection on ``is_stable``)."""
-    lo, hi = 0.0, 4.0 / problem.largest_eigenvalue
-    for _ in range(40):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if is_stable(problem, mid, batch) else (lo, mid)
-    return lo
-
-
 def nsgd_peak_lr(batch, margin=0.5):
     """A peak NSGD rate whose effective rate stays below ``margin`` × SGD's stability edge at
-    ``batch``: NSGD's effective rate is η/sqrt(E‖g‖²) ≤ η sqrt(B / (tr H σ²))."""
-    return margin * sgd_edge(batch) * math.sqrt(problem.trace * problem.noise_variance / batch)
+    ``batch``: :func:`~ramplab.theory.max_stable_lr` with ``"nsgd"`` is the largest rate whose
+    effective rate η/sqrt(E‖g‖²) ≤ η sqrt(B / (tr H σ²)) never passes that edge."""
+    return margin * max_stable_lr(problem, batch, "nsgd")
 
 
 # %%
@@ -90,7 +81,7 @@ for ax, b0 in zip(axes, (4, 4096)):
         lr0 = nsgd_peak_lr(b0)
     else:
         g0 = gradient_second_moment(problem, problem.initial_second_moment, b0)
-        lr0 = 0.5 * sgd_edge(b0) * math.sqrt(g0)
+        lr0 = 0.5 * max_stable_lr(problem, b0) * math.sqrt(g0)
     base = WarmupCosine(lr0, float(b0 * steps))
     cosine = Schedule.from_shape(base, b0, label="warmup + cosine", integer_batch=False)
     seesaw = seesaw_schedule(base, b0, 1.1, label="Seesaw, f = 1.1")

@@ -121,6 +121,39 @@ def test_reference_page_renders(browser, built_site, page_path):
         page.close()
 
 
+#: Code blocks whose text is cut: wider than their box without wrapping or a scroll bar of their own.
+CUT_CODE = """() => Array.from(document.querySelectorAll('article pre, main pre')).filter(pre => {
+  const style = getComputedStyle(pre), box = getComputedStyle(pre.parentElement);
+  const scrolls = ['auto', 'scroll'].includes(style.overflowX) || ['auto', 'scroll'].includes(box.overflowX);
+  return pre.scrollWidth > pre.clientWidth + 1 && !scrolls && !style.whiteSpace.startsWith('pre-wrap');
+}).map(pre => pre.textContent.slice(0, 60))"""
+
+
+@pytest.mark.parametrize("page_path", ["api/generated/ramplab.theory.expected_risk.html",
+                                       "api/generated/ramplab.theory.max_stable_lr.html",
+                                       "tutorials_built/03_normalized_sgd_and_seesaw.html"])
+def test_titles_links_and_code_blocks(browser, built_site, page_path):
+    """#21 item 6: an API page is titled by its public import path; its docs/math.md citations are
+    links into the mathematics page; no code block or output is cut off sideways and the page does
+    not scroll sideways."""
+    page, typeset, errors, outside = _load(browser, built_site, page_path)
+    try:
+        if page_path.startswith("api/"):
+            title = page.locator("article h1").first.inner_text().strip().rstrip("¶#").strip()
+            assert title == page_path.rsplit("/", 1)[1].removesuffix(".html"), f"{page_path}: title {title!r}"
+            links = page.evaluate("""() => Array.from(document.querySelectorAll('article a'))
+                .filter(a => /math\\.html#/.test(a.getAttribute('href') || '')).map(a => a.textContent)""")
+            assert links and all("docs/math.md#" in t for t in links), f"{page_path}: math links {links}"
+        cut = page.evaluate(CUT_CODE)
+        assert not cut, f"{page_path}: code blocks cut off sideways: {cut}"
+        assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), \
+            f"{page_path}: the page scrolls sideways"
+        _check(page, typeset, errors, outside, page_path, figures=page_path.startswith("tutorials"),
+               math=page_path.startswith("tutorials"))
+    finally:
+        page.close()
+
+
 def test_raw_math_pattern_catches_untypeset_tex():
     """The pattern the checks rely on finds the delimiters MathJax would have consumed."""
     for raw in ("where $x^2$ grows", r"a \(x\) b", r"\[ y \]"):

@@ -53,3 +53,19 @@ def test_tutorial_runs_as_a_plain_script(script, tmp_path, built_site):
     assert done.returncode == 0, f"{script.name} failed:\n{done.stderr[-3000:]}"
     assert done.stdout.strip(), f"{script.name} printed nothing"
     assert not list(tmp_path.iterdir()), f"{script.name} wrote into the working folder"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_tutorial_uses_the_library_for_the_stability_edge(script):
+    """No tutorial searches for the largest stable rate by hand (a bisection or a grid over
+    ``is_stable``): ``ramplab.theory.max_stable_lr`` is that search (#21)."""
+    tree = ast.parse(script.read_text(encoding="utf-8"))
+    loops = (ast.For, ast.While, ast.ListComp, ast.GeneratorExp, ast.SetComp)
+    for loop in (n for n in ast.walk(tree) if isinstance(n, loops)):
+        # A search decides by stability: is_stable in a condition (if, a comprehension's if, a ternary)
+        # inside a loop. Printing whether given pairs are stable is not a search.
+        tests = [n.test for n in ast.walk(loop) if isinstance(n, (ast.If, ast.IfExp, ast.While))]
+        tests += [cond for n in ast.walk(loop) if isinstance(n, ast.comprehension) for cond in n.ifs]
+        names = {getattr(c.func, "id", getattr(c.func, "attr", None))
+                 for t in tests for c in ast.walk(t) if isinstance(c, ast.Call)}
+        assert "is_stable" not in names, f"{script.name} line {loop.lineno}: a search over is_stable; use max_stable_lr"

@@ -40,3 +40,14 @@ def test_files_and_numbers(built):
     assert free["final_lr"] > released["final_lr"] and float(free["final_risk"]) > 1e3 * released["final_risk"]
     # The never-freezing variant diverges by the solver's one rule (docs/math.md#divergence), flagged.
     assert released["diverged_at"] is None and free["diverged_at"] is not None
+
+
+def test_the_rule_triggers_and_the_figure_says_so(built):
+    """The setting is one where the released rule adapts (#21: it once never triggered), and the JSON's
+    claim states the released rule's behaviour with its numbers."""
+    _, summary, _ = built
+    released = summary["variants"]["released: freeze at the cap"]
+    assert len(released["switch_steps"]) == released["final_stage"] >= 1
+    claim = summary["claim"]
+    assert claim["released_switches"] == len(released["switch_steps"])
+    assert "freezes" in claim["statement"] and claim["never_freeze_diverged_at"] is not None

@@ -64,3 +64,28 @@ def test_noise_scale_matches_the_nsgd_mean_variance_ratio():
     mu0 = expected_risk(p, s, "nsgd").mean_variance_ratio[0]
     assert noise_scale(p, p.initial_second_moment) == pytest.approx(8 / mu0, rel=1e-12)
     assert np.isinf(noise_scale(p, np.zeros(p.dimension)))
+
+
+def test_legend_tells_the_two_rules_apart(quick_data):
+    """Each ramp rule has its own line style and marker, and its legend entry names the rule in words
+    (#21: the αβ and α√β lines of one optimizer looked alike); the title counts the pairs that track."""
+    import matplotlib.pyplot as plt
+
+    from ramplab.figures import REGISTRY
+
+    table = quick_data("ramp_vs_decay_by_optimizer")
+    fig = REGISTRY["ramp_vs_decay_by_optimizer"].draw(table)
+    try:
+        ax = fig.axes[0]
+        handles, labels = ax.get_legend_handles_labels()
+        looks = {}
+        for handle, label in zip(handles, labels):
+            line = handle[0] if isinstance(handle, tuple) else handle.lines[0]
+            rule = "α√β" if "α√β rule" in label else "αβ" if "αβ rule" in label else None
+            assert rule is not None, f"legend entry {label!r} does not name its rule"
+            looks.setdefault(rule, set()).add((line.get_linestyle(), line.get_marker()))
+        assert len(looks["αβ"]) == len(looks["α√β"]) == 1 and looks["αβ"] != looks["α√β"]
+        claim = table.summary["claim"]
+        assert f"{claim['pairs_tracking']} of {claim['pairs']} pairs" in ax.get_title()
+    finally:
+        plt.close(fig)

@@ -39,7 +39,14 @@ from ._quadrature import QuadratureReduction, gauss_rule, reduce_problem
 from ._risk import expected_risk
 from ._sketched import power_law_random_features, sketched_problem
 from ._solver import controlled_risk
-from ._stability import UnstableScheduleWarning, is_stable, spectral_radius, stationary_risk, stationary_second_moment
+from ._stability import (
+    UnstableScheduleWarning,
+    is_stable,
+    max_stable_lr,
+    spectral_radius,
+    stationary_risk,
+    stationary_second_moment,
+)
 from ._state import SolverState
 from ._step import gradient_second_moment, momentum_moment_step, second_moment_step
 from ._trajectory import DivergenceError, RiskTrajectory
@@ -52,7 +59,8 @@ __all__ = [
     "heavy_ball_momentum_of_torch_sgd", "is_stable_with_momentum", "momentum_stability_limit",
     "Problem", "expected_risk", "power_law_random_features", "sketched_problem",
     "QuadratureReduction", "gauss_rule", "reduce_problem",
-    "UnstableScheduleWarning", "is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment",
+    "UnstableScheduleWarning", "is_stable", "max_stable_lr", "spectral_radius", "stationary_risk",
+    "stationary_second_moment",
     "SolverState",
     "gradient_second_moment", "momentum_moment_step", "second_moment_step",
     "DivergenceError", "RiskTrajectory",

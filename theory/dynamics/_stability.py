@@ -27,7 +27,8 @@ from .._validate import finite_real
 from . import _step as step
 from ._problem import Problem
 
-__all__ = ["UnstableScheduleWarning", "is_stable", "spectral_radius", "stationary_risk", "stationary_second_moment"]
+__all__ = ["UnstableScheduleWarning", "is_stable", "max_stable_lr", "spectral_radius", "stationary_risk",
+           "stationary_second_moment"]
 
 
 def _multiplicity(problem: Problem) -> np.ndarray | None:
@@ -345,3 +346,85 @@ def warn_unstable_segments(problem: Problem, lr: Any, batch: Any, label: str = "
         f"grow geometrically there{more}",
         UnstableScheduleWarning, stacklevel=stacklevel,
     )
+
+
+def max_stable_lr(problem: Problem, batch: float, optimizer: Any = "sgd") -> float:
+    """The largest stable constant learning rate at batch ``batch`` (docs/math.md#stability).
+
+    SGD and heavy ball: the edge of the exact stability region of the constant-``(η, B)``
+    second-moment recursion (:func:`is_stable`; with momentum :func:`is_stable_with_momentum`),
+    found by :func:`momentum_stability_limit`'s bisection to the last few bits; the value returned
+    is stable. NSGD (expected denominator) has no constant edge, since its effective rate
+    ``η/sqrt(E‖g‖²)`` depends on the state; since ``E‖g‖² ≥ σ² tr H / B`` at every state, the rate
+    returned is the largest ``η`` whose effective rate can never pass SGD's edge,
+    ``η_max,SGD(B) · sqrt(σ² tr H / B)`` (a sufficient bound, which needs label noise σ² > 0).
+
+    Parameters
+    ----------
+    problem : Problem
+        The regression problem.
+    batch : float
+        Batch size ``B ≥ 1`` (samples per step).
+    optimizer : str or OptimizerSpec, default "sgd"
+        ``"sgd"``, ``"nsgd"``, ``"momentum"`` or a spec (:class:`~ramplab.theory.SGD`,
+        :class:`~ramplab.theory.NSGD` with the expected denominator, :class:`~ramplab.theory.HeavyBall`
+        on SGD with one constant ``μ``).
+
+    Returns
+    -------
+    float
+        The rate ``η*`` (per step): stable at it, unstable just above it (SGD, heavy ball).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad ``problem`` or ``batch`` (named); for an ``optimizer`` without a stability edge
+        here (Adam, SignSGD, the conditional NSGD denominator, per-step momentum, heavy ball on
+        NSGD); for NSGD on a problem without label noise.
+
+    See Also
+    --------
+    is_stable, momentum_stability_limit
+
+    Examples
+    --------
+    One coordinate, Gaussian data: ``2/3`` at ``B = 1``, the noiseless ``2/λ`` as ``B → ∞``.
+
+    >>> p = Problem([1.0], [1.0])
+    >>> round(max_stable_lr(p, 1), 6), round(max_stable_lr(p, 1e12), 6)
+    (0.666667, 2.0)
+    >>> round(max_stable_lr(p, 1, "momentum"), 6)   # heavy ball, μ = 0.9
+    0.097436
+    >>> q = Problem.power_law(50, 1.5, 1.0, noise_variance=1.0)
+    >>> bool(is_stable(q, max_stable_lr(q, 4), 4)), bool(is_stable(q, 1.001 * max_stable_lr(q, 4), 4))
+    (True, False)
+    """
+    from .._optimizers import resolve_optimizer
+    from ._momentum import momentum_stability_limit
+
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem; got {problem!r:.80}")
+    batch = finite_real(batch, "batch", minimum=1.0)
+    spec = resolve_optimizer(optimizer)
+    name = spec.name
+    momentum = 0.0
+    if name == "momentum":
+        momentum = getattr(spec, "momentum", 0.0)
+        if np.ndim(momentum) != 0:
+            raise ValueError("optimizer: max_stable_lr needs one constant momentum μ; got per-step values")
+        if getattr(spec, "optimizer", "sgd") != "sgd":
+            raise ValueError("optimizer: max_stable_lr has a stability edge for heavy ball on SGD only; "
+                             f"got {spec!r:.80}")
+        momentum = float(momentum)
+    elif name == "nsgd":
+        if getattr(spec, "normalization", "expected") != "expected":
+            raise ValueError("optimizer: max_stable_lr bounds NSGD with the expected denominator only; "
+                             f"got {spec!r:.80}")
+        if problem.noise_variance <= 0:
+            raise ValueError("optimizer: NSGD's stable-rate bound needs label noise (problem.noise_variance > 0)")
+        edge = momentum_stability_limit(problem, 0.0, batch)
+        return float(edge * np.sqrt(problem.noise_variance * problem.trace / batch))
+    elif name != "sgd":
+        raise ValueError(f"optimizer: max_stable_lr knows the stability edge of 'sgd', 'nsgd' and 'momentum' "
+                         f"(heavy ball); got {spec!r:.80}")
+    return float(momentum_stability_limit(problem, momentum, batch))

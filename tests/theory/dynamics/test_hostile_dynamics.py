@@ -301,6 +301,17 @@ def _register_dynamics() -> None:
         entry(f"{M}:{name}", getattr(stability, name), lambda: {"problem": PS, "lr": 0.5, "batch": 2},
               {"problem": "problem", "lr": "real", "batch": "real"}, o)
 
+    def o_max_lr(r, kw):
+        p, b = problem_of(kw["problem"]), real(kw["batch"])
+        assert b >= 1, f"accepted batch={b!r}"
+        r = real(r)
+        assert 0 < r < math.inf
+        if kw["optimizer"] == "sgd":
+            assert stability.is_stable(p, r, b), "max_stable_lr returned an unstable rate"
+
+    entry(f"{M}:max_stable_lr", stability.max_stable_lr, lambda: {"problem": PS, "batch": 2, "optimizer": "sgd"},
+          {"problem": "problem", "batch": "real", "optimizer": "choice"}, o_max_lr)
+
     A = "ramplab.theory.dynamics.averaging"
     exempt(f"{A}:Averaging", "abstract base class (its weights() raises NotImplementedError)")
 
