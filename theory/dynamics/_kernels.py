@@ -60,6 +60,9 @@ from . import _step
 
 # The step's formulas (module docstring of ``_step``), compiled and inlined: the kernels below perform
 # exactly the operations of the reference loop, in its order, one coordinate at a time.
+# numba's on-disk cache (cache=True) is keyed on this file only, not on ``_step``: a change of a formula
+# there must change this file too, or stale compiled kernels are loaded. Formulas of ``_step`` as of:
+# noise_coefficient = η(η((q + σ²)/B)) (no needless underflow of η², #19 kind 7).
 _batch_factor = njit(cache=True, fastmath=False, inline="always")(_step.batch_factor)
 _noise_coefficient = njit(cache=True, fastmath=False, inline="always")(_step.noise_coefficient)
 _gradient_norm2 = njit(cache=True, fastmath=False, inline="always")(_step.gradient_norm2)
