@@ -97,8 +97,9 @@ class Problem:
             raise ValueError(f"{names}: the trace Σ m λ overflows float64 (every risk and step would be inf); "
                              f"got largest eigenvalue {float(np.max(lam))!r}")
         if not math.isfinite(risk):
-            raise ValueError("initial_second_moment: the initial risk ½ Σ m λ s(0) overflows float64 with these "
-                             f"eigenvalues; got largest initial_second_moment {float(np.max(s0))!r}")
+            names = "initial_second_moment, eigenvalues" + ("" if self.multiplicity is None else " and multiplicity")
+            raise ValueError(f"{names}: the initial risk ½ Σ m λ s(0) overflows float64; got largest "
+                             f"initial_second_moment {float(np.max(s0))!r}")
         object.__setattr__(self, "eigenvalues", lam)
         object.__setattr__(self, "initial_second_moment", s0)
         object.__setattr__(self, "multiplicity", mult)
