@@ -62,7 +62,7 @@ def expression(value: Any, name: str) -> sp.Basic:
         return value
     if isinstance(value, _NUMBER_TYPES) and not isinstance(value, BOOL_TYPES):
         plain = value.item() if hasattr(value, "item") else value  # NumPy scalars as Python numbers
-        return sp.sympify(plain)
+        return sp.sympify(plain, strict=True)
     raise TypeError(f"{name} must be a sympy expression or a real number; got {_describe(value)}")
 
 

@@ -280,7 +280,6 @@ def check_limit(description: str, expr: Any, var: sp.Symbol, point: Any, expecte
     except (NotImplementedError, ValueError, TypeError):
         # sympy could not decide (e.g. "result depends on the sign of …"): not verified.
         return Check(description, "limit", sp.nan, False)
-    expected = sp.sympify(expected)
     if value.has(sp.oo, -sp.oo, sp.zoo) or expected.has(sp.oo, -sp.oo, sp.zoo):
         passed = value == expected
     else:

@@ -32,7 +32,7 @@ from typing import Any
 
 import sympy as sp
 
-from ._arguments import positive_number
+from ._arguments import expression, positive_number
 from .derivation import (
     Derivation,
     check_equal,
@@ -100,7 +100,7 @@ def growth_exponent(gamma: Any, delta: Any) -> Any:
     4
     """
     if isinstance(gamma, sp.Basic) or isinstance(delta, sp.Basic):
-        g, d = sp.sympify(gamma), sp.sympify(delta)
+        g, d = expression(gamma, "gamma"), expression(delta, "delta")
         return sp.Piecewise(
             (sp.oo, sp.Or(g <= 1, d <= g)),
             (2 * sp.log(d) / (sp.log(d) - sp.log(g)), d < g**2),
@@ -147,7 +147,7 @@ def polynomial_growth_exponent(p: Any, q: Any) -> Any:
     inf
     """
     if isinstance(p, sp.Basic) or isinstance(q, sp.Basic):
-        pp, q_ = sp.sympify(p), sp.sympify(q)
+        pp, q_ = expression(p, "p"), expression(q, "q")
         return sp.Piecewise((sp.oo, pp <= q_), (2 * (pp + 1) / sp.Min(q_ + 1, pp - q_), True))
     pp = _real(p, "p")
     q_ = positive_number(q, "q", allow_zero=True)
@@ -204,7 +204,7 @@ def derived_exponential_exponent(g: sp.Basic, d: sp.Basic) -> sp.Basic:
     >>> derived_exponential_exponent(sp.Rational(6, 5), sp.Rational(36, 25))
     4
     """
-    g, d = sp.nsimplify(g), sp.nsimplify(d)
+    g, d = sp.nsimplify(expression(g, "g")), sp.nsimplify(expression(d, "d"))
     s1 = _general_branch(sp.summation(K * eta0 * g**m, (m, 0, M - 1)))
     s2 = _general_branch(sp.summation(K * (eta0 * g**m) ** 2 / (b0 * d**m), (m, 0, M - 1)))
     n = _general_branch(sp.summation(K * b0 * d**m, (m, 0, M - 1)))
@@ -390,7 +390,7 @@ def derived_polynomial_exponent(pv: sp.Basic, qv: sp.Basic) -> sp.Basic:
     6
     """
     j = sp.Symbol("j", integer=True, positive=True)
-    pv, qv = sp.nsimplify(pv), sp.nsimplify(qv)
+    pv, qv = sp.nsimplify(expression(pv, "pv")), sp.nsimplify(expression(qv, "qv"))
     s1 = sp.summation(K * eta0 * j**qv, (j, 1, M))
     s2 = sp.summation(K * eta0**2 / b0 * j ** (2 * qv - pv), (j, 1, M))
     n = sp.summation(K * b0 * j**pv, (j, 1, M))

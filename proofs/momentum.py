@@ -256,7 +256,7 @@ def heavy_ball_stability() -> Derivation:
         check_zero("b → ∞: Δ = x(1 − μ)(2(1 + μ) − x), the classical heavy-ball condition 0 < ηλ < 2(1 + μ)",
                    sp.limit(delta, b, sp.oo) - x * (1 - mu) * (2 * (1 + mu) - x)),
         check_true("is_stable_with_momentum agrees with dense eigenvalues of the coupled map at five rates",
-                   sp.sympify(agree)),
+                   sp.true if agree else sp.false),
         check_true("dense spectral radius < 1 just below momentum_stability_limit",
                    sp.Float(radius(limit * (1 - 1e-7))) < 1),
         check_true("dense spectral radius > 1 just above it", sp.Float(radius(limit * (1 + 1e-7))) > 1),

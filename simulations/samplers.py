@@ -41,6 +41,7 @@ from types import ModuleType
 from typing import Any, Sequence
 
 import numpy as np
+from array_api_compat import is_numpy_namespace
 
 from . import _sampler_kernels
 from .streams import BlockStream, block_streams, concat_draws, namespace, root_seed_sequence
@@ -127,6 +128,9 @@ def _kernel_arguments(xp: Any, streams: Any, scaled_error: Any, sqrt_eigenvalues
         dtype = getattr(arr, "dtype", None)
         if shape is None or len(shape) != ndim or "float" not in str(dtype):
             raise TypeError(f"{name} must be a {ndim}-D floating-point array of namespace xp; got {describe(arr)}")
+        if is_numpy_namespace(xp) and (not isinstance(arr, np.ndarray) or isinstance(arr, np.ma.MaskedArray)):
+            # A foreign array (torch, …) or a masked one under NumPy: refused by name (#19 kinds 7, 10).
+            raise TypeError(f"{name} must be a plain NumPy array (namespace xp is NumPy); got {describe(arr)}")
     n, d = int(scaled_error.shape[0]), int(scaled_error.shape[1])
     if n != sum(s.used for s in streams):
         raise ValueError(f"scaled_error must have one row per run of streams ({sum(s.used for s in streams)}); "

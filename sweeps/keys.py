@@ -3,7 +3,9 @@
 A spec is a mapping of plain values (``None``, ``bool``, ``int``, ``float``, ``str``, NumPy scalars and
 arrays, and lists, tuples or mappings of these). Its hash is SHA-256 over a canonical, type-tagged
 encoding: mapping keys sorted, floats written exactly (``float.hex``), arrays by dtype, shape and
-little-endian bytes. It does not depend on dict order, the process, the platform or the Python
+little-endian bytes. Long doubles (scalars and arrays) are written by their exact value: as the
+equal float64 when there is one, else as an exact fraction — never by their padded bytes, never
+rounded into another spec's key. Masked arrays are refused (a key cannot tell what is masked). It does not depend on dict order, the process, the platform or the Python
 version, so it can key an on-disk cache and seed a random stream (docs/design.md, "Sweeps").
 """
 
@@ -34,16 +36,25 @@ def _encode(value: Any, where: str, out: list[bytes]) -> None:
     elif isinstance(value, (int, np.integer)):
         out.append(b"I" + str(int(value)).encode() + b";")
     elif isinstance(value, (float, np.floating)):
-        x = float(value)
-        text = "nan" if math.isnan(x) else x.hex()  # every NaN payload is one value
-        out.append(b"F" + text.encode() + b";")
+        out.append(_float_bytes(value))
     elif isinstance(value, str):
         raw = value.encode("utf-8")
         out.append(b"S" + str(len(raw)).encode() + b":" + raw)
     elif isinstance(value, np.ndarray):
+        if isinstance(value, np.ma.MaskedArray):
+            raise TypeError(f"specs: {where} is a masked array; its mask cannot be part of a spec's key "
+                            "(fill or compress it first)")
         if value.dtype.kind not in "biuf":
             raise TypeError(f"specs: {where} is an array of dtype {value.dtype}; only bool, integer and "
                             "real arrays can be hashed")
+        if value.dtype.kind == "f" and value.dtype.itemsize > 8:
+            # Long double: its storage has padding bytes of no meaning, and its precision depends on
+            # the platform, so it is encoded by the exact value of each element (never its bytes).
+            out.append(b"X" + repr(value.shape).encode() + b"[")
+            for item in value.ravel(order="C"):
+                out.append(_float_bytes(item))
+            out.append(b"]")
+            return
         arr = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))
         out.append(b"A" + arr.dtype.str.encode() + b"|" + repr(arr.shape).encode() + b"|"
                    + str(arr.nbytes).encode() + b":" + arr.tobytes())
@@ -65,6 +76,23 @@ def _encode(value: Any, where: str, out: list[bytes]) -> None:
     else:
         raise TypeError(f"specs: {where} is a {type(value).__name__}; a spec holds only None, bool, int, "
                         "float, str, NumPy scalars and real arrays, and lists, tuples or mappings of these")
+
+
+def _float_bytes(value: Any) -> bytes:
+    """A real number's exact encoding: ``F<float.hex>;`` when it is a float64 value (so NumPy scalars of
+    any width hash as the equal Python float), else ``Q<numerator>/<denominator>;`` (a long double that
+    float64 cannot hold, never rounded into another value's key)."""
+    if isinstance(value, np.floating) and value.dtype.itemsize > 8:
+        if np.isnan(value):
+            return b"Fnan;"
+        if np.isfinite(value):
+            num, den = (int(v) for v in value.as_integer_ratio())
+            x = float(value)
+            if not math.isfinite(x) or x.as_integer_ratio() != (num, den):
+                return b"Q" + f"{num}/{den}".encode() + b";"
+    x = float(value)
+    text = "nan" if math.isnan(x) else x.hex()  # every NaN payload is one value
+    return b"F" + text.encode() + b";"
 
 
 def _check_spec(spec: Any, name: str = "spec") -> None:

@@ -222,6 +222,30 @@ UNIVERSAL: list[Any] = [
 ]
 
 
+class RaisingArray:
+    """A foreign array whose ``__array__`` raises ``exc`` (#19 kind 10)."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise self.exc
+
+    def __repr__(self) -> str:
+        return f"RaisingArray({self.exc!r})"
+
+
+def foreign_arrays() -> list[Any]:
+    """Foreign arrays of the installed frameworks that NumPy cannot read (#19 kind 10): a torch tensor
+    that requires grad (torch raises its own ``RuntimeError``), one of dtype bfloat16."""
+    if importlib.util.find_spec("torch") is None:
+        return []
+    import torch
+
+    return [torch.tensor([1.0, 0.5], dtype=torch.float64, requires_grad=True),
+            torch.tensor([1.0, 0.5], dtype=torch.bfloat16)]
+
+
 def make_problem(lam, s0, noise=0.0, kurtosis=3.0) -> Problem:
     return Problem(np.asarray(lam, float), np.asarray(s0, float), noise_variance=noise, kurtosis=kurtosis)
 
@@ -237,7 +261,12 @@ POOLS: dict[str, list[Any]] = {
     # A token budget: 2**31 tokens is a valid run of tens of millions of steps (seconds), not hostile.
     "tokens": [2**53, 2**53 + 1, 2**62, 1.5, 7.0, np.int64(5000), np.uint64(2**64 - 1)],
     "vector": [[-1.0], [0.0], [1e308, 1e308], [1.0, 2.0, 3.0], np.array([3, 1]), np.array([1e-300, 1e300]),
-               np.array([[1.0], [2.0]]), [2**64, 1], np.array([np.nan, 1.0])],
+               np.array([[1.0], [2.0]]), [2**64, 1], np.array([np.nan, 1.0]),
+               # #19 kinds 7 and 10: a mask NumPy would drop, long doubles, foreign arrays whose conversion
+               # raises its own exception (a torch tensor that requires grad, an ``__array__`` that raises).
+               np.ma.masked_array([1.0, -5.0], mask=[False, True]), [1.0, np.ma.masked],
+               np.array([0.5, 0.25], dtype=np.longdouble), RaisingArray(RuntimeError("boom")),
+               *foreign_arrays()],
     "choice": ["", "GENERAL", "norm ", ["norm"], np.array(["norm", "squared"]), 3],
     "flag": ["yes", "", np.bool_(True), np.True_, 1, 0.0],
     "label": [3, b"x", ["x"]],

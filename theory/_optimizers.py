@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._validate import describe, finite_real, strict_real_array
+from ._validate import as_numpy, describe, finite_real, strict_real_array
 
 __all__ = [
     "NORMALIZATIONS",
@@ -74,7 +74,7 @@ def _momentum(value: Any) -> float | np.ndarray:
     if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, (str, bytes, dict)):
         raise TypeError(f"momentum must be a number in [0, 1) or a 1-D array of per-step values; got "
                         f"{describe(value)}")
-    if np.ndim(value) == 0 and not isinstance(value, (list, tuple)):
+    if not isinstance(value, (list, tuple)) and as_numpy(value, "momentum").ndim == 0:
         return _fraction(value, "momentum")
     arr = strict_real_array(value, "momentum")
     if arr.ndim != 1 or arr.shape[0] == 0:

@@ -14,13 +14,59 @@ import numpy as np
 
 from ._limits import MAX_INT64
 
-__all__ = ["check_range", "choice", "describe", "finite_real", "flag", "optional_positive_real", "positive_real",
+__all__ = ["as_numpy", "check_range", "choice", "describe", "finite_real", "flag", "optional_positive_real", "positive_real",
            "nonnegative_int", "positive_int", "real_array", "real_vector", "strict_real_array"]
 
 
 def _describe(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a foreign object whose repr fails is no reason to hide the real error
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _has_mask(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is, or (in lists and tuples) holds, a NumPy masked array or ``np.ma.masked``."""
+    if isinstance(value, np.ma.MaskedArray):
+        return True
+    if isinstance(value, (list, tuple)) and depth < 32:
+        return any(_has_mask(v, depth + 1) for v in value if not isinstance(v, (int, float)))
+    return False
+
+
+def as_numpy(value: Any, name: str) -> np.ndarray:
+    """``np.asarray(value)``, every way it can fail ending in a ``TypeError`` that names ``name``.
+
+    The one conversion of an array argument (#19 kinds 7 and 10): a masked array is refused (NumPy
+    would drop its mask and use the hidden values), and a foreign array whose conversion raises its
+    own exception (a torch tensor that requires grad, an object whose ``__array__`` raises, a ragged
+    nesting) is refused naming the argument.
+
+    Examples
+    --------
+    >>> as_numpy([1, 2], "batch").tolist()
+    [1, 2]
+    >>> as_numpy(np.ma.masked_array([1.0, 2.0], mask=[False, True]), "batch")
+    Traceback (most recent call last):
+    ...
+    TypeError: batch must be a plain array, not a masked array (its mask would be ignored): fill or compress it first
+    """
+    if _has_mask(value):
+        raise TypeError(f"{name} must be a plain array, not a masked array (its mask would be ignored): "
+                        "fill or compress it first")
+    if isinstance(value, np.ndarray):
+        return np.asarray(value)
+    try:
+        out = np.asarray(value)
+    except Exception as exc:  # noqa: BLE001 - a foreign array's own error (torch RuntimeError, …), told by name
+        raise TypeError(f"{name} could not be read as a NumPy array ({type(exc).__name__}: {str(exc)[:120]}); "
+                        f"pass a NumPy array or a list of numbers (a torch tensor: .detach().cpu().numpy()); "
+                        f"got {_describe(value)}") from exc
+    if isinstance(out, np.ma.MaskedArray):  # an __array__ that answered a masked array
+        raise TypeError(f"{name} must be a plain array, not a masked array (its mask would be ignored): "
+                        "fill or compress it first")
+    return out
 
 
 def finite_real(value: Any, name: str, *, minimum: float | None = None) -> float:
@@ -125,10 +171,7 @@ def real_array(value: Any, name: str) -> np.ndarray:
     """
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must hold real numbers; got {_describe(value)}")
-    try:
-        raw = np.asarray(value)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must hold real numbers; got {_describe(value)}") from exc
+    raw = as_numpy(value, name)
     kind = raw.dtype.kind
     if kind == "O":
         # Python ints beyond int64, or mixed objects: accept numbers only, as floats.

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import finite_real, positive_int, strict_real_array
+from .._validate import as_numpy, finite_real, positive_int, strict_real_array
 
 __all__ = ["Averaging", "ExponentialAverage", "TailAverage", "UniformAverage", "resolve_average"]
 
@@ -141,7 +141,7 @@ class ExponentialAverage(Averaging):
     weight: Any = 0.01
 
     def __post_init__(self) -> None:
-        if np.ndim(self.weight) == 0:
+        if as_numpy(self.weight, "weight").ndim == 0:
             w = finite_real(self.weight, "weight")
             if not 0.0 < w <= 1.0:
                 raise ValueError(f"weight must lie in (0, 1]; got {self.weight!r}")
@@ -179,7 +179,7 @@ class ExponentialAverage(Averaging):
             If a step exceeds the length of a per-step ``weight`` array.
         """
         t = np.asarray(steps, dtype=np.int64)
-        if np.ndim(self.weight) == 0:
+        if as_numpy(self.weight, "weight").ndim == 0:
             return np.full(t.shape, float(self.weight))
         if t.size and int(t.max()) > self.weight.shape[0]:
             raise ValueError(f"weight has {self.weight.shape[0]} entries but step {int(t.max())} was asked for")

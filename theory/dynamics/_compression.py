@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._frozen import FrozenRecord
-from .._validate import finite_real, strict_real_array
+from .._validate import as_numpy, finite_real, strict_real_array
 from ..schedules._schedule import Schedule, schedule_list
 from . import _step as step
 from ._problem import Problem
@@ -113,7 +113,7 @@ class SpectralGrouping(FrozenRecord):
         ValueError
             If the last axis of ``values`` is not of length ``groups``.
         """
-        arr = np.asarray(values)
+        arr = as_numpy(values, "values")
         if arr.ndim == 0 or arr.shape[-1] != self.groups:
             raise ValueError(f"values must have last axis of length {self.groups} (groups); got shape {arr.shape}")
         return arr[..., self.group_index]

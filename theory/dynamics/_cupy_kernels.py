@@ -4,7 +4,7 @@ On a GPU the reference step of :func:`~ramplab.theory.second_moment_step` costs
 about ten element-wise launches and temporaries per step; these two ``cupy.ElementwiseKernel``
 objects do the same arithmetic in one launch each, updating the state in place:
 
-- :func:`second_moment_kernel` — ``s ← (1 − x(2 − c x)) s + (η²/B)(q + σ²) λ`` with ``x = ηλ`` and
+- :func:`second_moment_kernel` — ``s ← (1 − x(2 − c x)) s + η(η(q + σ²)/B) λ`` with ``x = ηλ`` and
   ``c = 1 + (κ − 2)/B`` (docs/math.md#sgd-second-moment-recursion);
 - :func:`averaging_kernel` — the three-moment update of the iterate average with weight ``ρ``:
   ``c ← (1 − ηλ) c`` (using the rate of the step just taken), ``a ← (1 − ρ)² a + ρ² s + 2ρ(1 − ρ) c``,
@@ -41,7 +41,7 @@ def second_moment_kernel(cp: Any) -> Any:
         """
         T x = eta * lam;
         T c = (T)1 + (kappa - (T)2) / batch;
-        s = ((T)1 - x * ((T)2 - c * x)) * s + (eta * eta / batch) * (q + noise) * lam;
+        s = ((T)1 - x * ((T)2 - c * x)) * s + (eta * (eta * ((q + noise) / batch))) * lam;
         if (s < (T)0) s = (T)0;
         """,
         "ramplab_second_moment_step",

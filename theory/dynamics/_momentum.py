@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import finite_real, strict_real_array
+from .._validate import as_numpy, finite_real, strict_real_array
 from ..schedules._schedule import Schedule
 from ._problem import Problem
 
@@ -58,7 +58,7 @@ def resolve_momentum(momentum: Any, horizon: int, offset: int = 0) -> float | np
     """
     if isinstance(momentum, (bool, np.bool_)) or momentum is None or isinstance(momentum, (str, bytes, dict)):
         raise TypeError(f"momentum must be a number in [0, 1) or a 1-D array of per-step values; got {momentum!r:.80}")
-    if np.ndim(momentum) == 0 and not isinstance(momentum, (list, tuple)):
+    if not isinstance(momentum, (list, tuple)) and as_numpy(momentum, "momentum").ndim == 0:
         mu = finite_real(momentum, "momentum")
         if not 0.0 <= mu < 1.0:
             raise ValueError(f"momentum must lie in [0, 1); got {momentum!r:.80}")

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+import math
+
 import numpy as np
 
 from .._frozen import FrozenRecord, array_key, freeze, same_value
@@ -92,6 +94,17 @@ class Problem(FrozenRecord):
                 )
         sigma2 = finite_real(self.noise_variance, "noise_variance", minimum=0.0)
         kappa = finite_real(self.kurtosis, "kurtosis", minimum=1.0)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow here is refused just below
+            weights = mult * lam
+            trace, risk = float(np.sum(weights)), 0.5 * float(weights @ s0)
+        if not math.isfinite(trace):
+            names = "eigenvalues" if self.multiplicity is None else "eigenvalues and multiplicity"
+            raise ValueError(f"{names}: the trace Σ m λ overflows float64 (every risk and step would be inf); "
+                             f"got largest eigenvalue {float(np.max(lam))!r}")
+        if not math.isfinite(risk):
+            names = "initial_second_moment, eigenvalues" + ("" if self.multiplicity is None else " and multiplicity")
+            raise ValueError(f"{names}: the initial risk ½ Σ m λ s(0) overflows float64; got largest "
+                             f"initial_second_moment {float(np.max(s0))!r}")
         object.__setattr__(self, "eigenvalues", lam)
         object.__setattr__(self, "initial_second_moment", s0)
         object.__setattr__(self, "multiplicity", mult)

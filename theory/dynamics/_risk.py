@@ -20,7 +20,7 @@ from typing import Any, Sequence, overload
 import numpy as np
 from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
-from .._validate import finite_real, flag
+from .._validate import as_numpy, finite_real, flag
 from .._backend import resolve_backend, resolve_dtype
 from .._numerics import KERNELS, Numerics, resolve_numerics
 from ..schedules._schedule import Schedule, schedule_list
@@ -65,7 +65,7 @@ def _checkpoint_steps(checkpoints: Any, horizon: int, offset: int = 0) -> np.nda
     """``checkpoints=`` checked (absolute steps in ``[offset, offset + horizon]``), relative to ``offset``."""
     if checkpoints is None:
         return None
-    arr = np.asarray(checkpoints)
+    arr = as_numpy(checkpoints, "checkpoints")
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"checkpoints must be a non-empty 1-D sequence of steps; got shape {arr.shape}")
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):

@@ -59,9 +59,12 @@ def noise_gain(lr: Any, batch: Any) -> Any:
 def noise_coefficient(lr: Any, batch: Any, q: Any, noise_variance: Any) -> Any:
     """``k = (η²/B)(q + σ²)``: the step's additive term is ``k λ_i``.
 
-    Written out (not through :func:`noise_gain`): the kernels compile this function alone.
+    Written out (not through :func:`noise_gain`): the kernels compile this function alone. Ordered as
+    ``η (η ((q + σ²)/B))`` so that no intermediate underflows needlessly: ``η²`` alone is subnormal
+    from ``η ≈ 1.5e-154`` on (and lost from 1e-162), while the product with ``q + σ²`` may be a normal
+    number (``B ≥ 1`` makes ``(q + σ²)/B`` no smaller than it must be).
     """
-    return (lr * lr / batch) * (q + noise_variance)
+    return lr * (lr * ((q + noise_variance) / batch))
 
 
 def gradient_norm2(c: Any, mean: Any, trace: Any, batch: Any, q: Any, noise_variance: Any) -> Any:

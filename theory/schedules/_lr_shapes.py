@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._validate import choice, finite_real
+from .._validate import as_numpy, choice, finite_real
 
 __all__ = ["Constant", "Cosine", "InverseSqrt", "LRShape", "Linear", "PowerDecay", "StepDecay", "WarmupCosine", "WSD"]
 
@@ -271,10 +271,7 @@ def _sample_positions(samples: Any) -> np.ndarray:
     """``samples`` as a float64 array of finite counts ``≥ 0``; raise naming ``samples`` otherwise."""
     if samples is None or isinstance(samples, (bool, np.bool_, str, bytes)):
         raise TypeError(f"samples must be real sample counts; got {samples!r}")
-    try:
-        arr = np.asarray(samples)
-    except (TypeError, ValueError) as exc:  # ragged nesting
-        raise TypeError(f"samples must be real sample counts; got {samples!r}") from exc
+    arr = as_numpy(samples, "samples")  # ragged nesting, foreign arrays and masks: a TypeError naming it
     if arr.dtype.kind == "O":
         flat = arr.ravel()
         if not all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in flat):

@@ -24,7 +24,7 @@ import numpy as np
 
 from .._frozen import array_key, freeze, readonly, same_value, thaw
 from .._limits import MAX_EXACT_INTEGER, MAX_INT64, MAX_STEP_ARRAY
-from .._validate import (describe, finite_real, flag, nonnegative_int, positive_int,
+from .._validate import (as_numpy, describe, finite_real, flag, nonnegative_int, positive_int,
                          real_array, strict_real_array)
 from ._lr_shapes import LRShape
 
@@ -94,24 +94,30 @@ def _phase_runs(lr: Any, batch: Any, samples: Any, integer_batch: bool,
     if lr < 0:
         raise ValueError(f"{prefix}lr must be ≥ 0; got {lr!r}")
     batch = finite_real(batch, f"{prefix}batch", minimum=1.0)
+    given = samples
+    # An integer count stays an exact Python int (2**53 + 1 samples are not 2**53 in float64).
+    exact = int(given) if isinstance(given, (int, np.integer)) and not isinstance(given, (bool, np.bool_)) else None
     samples = finite_real(samples, f"{prefix}samples")
     if samples <= 0:
-        raise ValueError(f"{prefix}samples must be positive; got {samples!r}")
-    if samples / batch > MAX_INT64:
+        raise ValueError(f"{prefix}samples must be positive; got {given!r}")
+    if (exact // int(batch) if exact is not None and batch.is_integer() else samples / batch) > MAX_INT64:
         raise ValueError(f"{prefix}samples / {prefix}batch must be at most 2**63 − 1 steps; got "
-                         f"{samples!r} / {batch!r}")
+                         f"{given!r} / {batch!r}")
     if integer_batch:
         if not batch.is_integer() or batch > MAX_EXACT_INTEGER:
             raise ValueError(f"{prefix}batch must be an integer ≤ 2**53; got {batch!r}")
         if not samples.is_integer():
-            raise ValueError(f"{prefix}samples must be a whole number; got {samples!r}")
-        full, rest = divmod(int(samples), int(batch))
+            raise ValueError(f"{prefix}samples must be a whole number; got {given!r}")
+        full, rest = divmod(exact if exact is not None else int(samples), int(batch))
         runs = [(lr, batch, full)] if full else []
         if rest:
             runs.append((lr, float(rest), 1))
         return runs
     if samples < 1:
-        raise ValueError(f"{prefix}samples must be ≥ 1; got {samples!r}")
+        raise ValueError(f"{prefix}samples must be ≥ 1; got {given!r}")
+    if exact is not None and exact != samples:
+        raise ValueError(f"{prefix}samples must be exact in float64 with real batches (integer_batch=False); "
+                         f"got {given!r}, which would be {int(samples)}: pass integer_batch=True")
     # Round to the nearest step count, but never so many that a batch falls below 1.
     n = max(1, min(round(samples / batch), math.floor(samples)))
     return [(lr, samples / n, n)]
@@ -332,7 +338,7 @@ class Schedule:
         _metadata(metadata)
         lr_arr = np.atleast_1d(_lr_array(lr, unit="segment"))
         batch_arr = np.atleast_1d(_batch_array(batch, integer_batch, unit="segment"))
-        if isinstance(steps, (str, bytes)) or np.asarray(steps).dtype.kind in "bUSc":
+        if isinstance(steps, (str, bytes)) or as_numpy(steps, "steps").dtype.kind in "bUSc":
             raise TypeError(f"steps must hold positive integers; got {steps!r}")
         try:
             raw = np.array(steps, dtype=object).ravel()
