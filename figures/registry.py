@@ -207,7 +207,7 @@ class FigureContext:
 
         start = time.perf_counter()
         result = sweep(func, specs, executor=self.executor, cache=self.cache,
-                       label=f"{self.name}: {getattr(func, '__name__', 'sweep')}")
+                       label=getattr(func, "__name__", "sweep"))
         self.sweeps.append({"function": getattr(func, "__name__", repr(func)), "rows": len(result.specs),
                             "computed": result.computed, "cached": result.cached,
                             "seconds": round(time.perf_counter() - start, 3)})
