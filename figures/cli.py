@@ -312,7 +312,9 @@ def _build_all(contexts: list, executor: object, out: Path) -> int:
         print(f"[figures] {ctx.name}: {spec.description} …", flush=True)
         try:
             with progress_prefix(f"[figures] {ctx.name}: "), _pinned():
-                spec.build(ctx)
+                table = spec.data(ctx)
+                ctx.seconds = time.perf_counter() - start
+                ctx.save(table, spec.draw)
         except (KeyboardInterrupt, SystemExit) as exc:
             print(f"[figures] {ctx.name}: interrupted; its files in {out}/ are as they were", flush=True)
             return 143 if isinstance(exc, SystemExit) else 130
@@ -349,7 +351,9 @@ def _stage_in_worker(ctx: object) -> tuple[str, list, float, float]:
     start, cpu = time.perf_counter(), time.process_time()
     print(f"[figures] {ctx.name}: {spec.description} …", flush=True)
     with progress_prefix(f"[figures] {ctx.name}: "), _pinned():
-        folder = ctx.stage(spec.data(ctx), spec.draw)
+        table = spec.data(ctx)
+        ctx.seconds = time.perf_counter() - start
+        folder = ctx.stage(table, spec.draw)
     return str(folder), ctx.sweeps, time.perf_counter() - start, time.process_time() - cpu
 
 
@@ -365,7 +369,7 @@ def _build_parallel(contexts: list, workers: int, cache_dir: Path | None, out: P
     start = time.perf_counter()
     pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
     try:
-        futures = {pool.submit(_stage_in_worker, ctx): ctx for ctx in contexts}
+        futures = {pool.submit(_stage_in_worker, ctx): ctx for ctx in _slowest_first(contexts, out)}
         for future in cf.as_completed(futures):
             ctx = futures[future]
             done += 1
@@ -388,6 +392,20 @@ def _build_parallel(contexts: list, workers: int, cache_dir: Path | None, out: P
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return _summary(failed, len(contexts))
+
+
+def _slowest_first(contexts: list, out: Path) -> list:
+    """The figures in the order to start them: slowest first by the previous run's JSON in ``out``
+    (figures without one first, in the given order), so a long figure does not start last."""
+    import json
+
+    def previous(ctx: object) -> float:
+        try:
+            return float(json.loads((out / f"{ctx.name}.json").read_text())["data_seconds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return float("inf")
+
+    return sorted(contexts, key=previous, reverse=True)
 
 
 def _stop_workers(pool: object) -> None:

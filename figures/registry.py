@@ -161,6 +161,9 @@ class FigureContext:
     sweeps : list of dict
         One entry per :meth:`sweep` call (rows, computed, served from the cache, wall seconds),
         written to the JSON; filled by :meth:`sweep`.
+    seconds : float, optional
+        Wall seconds the figure's ``data`` took, written to the JSON as ``data_seconds`` when set
+        (``ramplab figures`` sets it, and starts the slowest figures of the previous run first).
 
     Examples
     --------
@@ -183,6 +186,7 @@ class FigureContext:
     cache: Path | None = None
     #: One entry per :meth:`sweep` call: rows, computed, served from the cache, wall seconds (written to the JSON).
     sweeps: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float | None = None
 
     def sweep(self, func: Callable[[dict], Mapping[str, Any]], specs: Iterable[Mapping[str, Any]]) -> Any:
         """:func:`ramplab.sweeps.sweep` of ``func`` over ``specs`` on this context's executor and cache.
@@ -294,6 +298,7 @@ class FigureContext:
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "versions": _versions(),
                 **({"sweeps": list(self.sweeps)} if self.sweeps else {}),
+                **({"data_seconds": round(self.seconds, 3)} if self.seconds is not None else {}),
                 **jsonable(dict(table.summary)),
             }
             (folder / names[-1]).write_text(json.dumps(info, indent=2, sort_keys=False) + "\n")
