@@ -42,10 +42,11 @@ FIGURES = "import sys; from ramplab.cli import main; sys.exit(main(sys.argv[1:])
 
 def _log(code, *args, env=None, timeout=240):
     """Run with stdout/stderr to pipes (a log file, a batch job); return (returncode, combined text)."""
-    proc = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True,
                           timeout=timeout, env={**os.environ, "MPLBACKEND": "Agg", **(env or {})},
                           cwd=tempfile.mkdtemp(prefix="kind11-"))
-    return proc.returncode, proc.stdout + proc.stderr
+    # bytes, decoded without newline translation: a carriage return must stay one
+    return proc.returncode, (proc.stdout + proc.stderr).decode(errors="replace")
 
 
 def _tty(code, *args, timeout=240):
