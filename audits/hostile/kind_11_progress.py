@@ -52,6 +52,11 @@ def _log(code, *args, env=None, timeout=240):
 def _tty(code, *args, timeout=240):
     """Run with stderr on a pseudo-terminal; return (returncode, what the terminal got)."""
     master, slave = pty.openpty()
+    import fcntl
+    import struct
+    import termios
+
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a real terminal's size
     proc = subprocess.Popen([sys.executable, "-c", code, *map(str, args)], stdout=subprocess.DEVNULL,
                             stderr=slave, env={**os.environ, "MPLBACKEND": "Agg"})
     os.close(slave)
