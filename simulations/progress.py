@@ -180,8 +180,8 @@ class ProgressBar:
             self._start = self._clock()
             self._next = self._start + (self.delay if enabled is None else 0.0)
             return
-        self._bar = tqdm(total=self.total, desc=self.label, file=self.stream, leave=True, unit_scale=self.total >= 1000,
-                         unit=unit, mininterval=interval, delay=self.delay if enabled is None else 0.0,
+        self._bar = tqdm(total=self.total, desc=self.label, file=self.stream, leave=True,
+                         unit_scale=self.total >= 1000, unit=unit, mininterval=interval, delay=self.delay if enabled is None else 0.0,
                          dynamic_ncols=True)
 
     def _line(self, now: float, final: bool = False) -> None:
