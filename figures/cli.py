@@ -73,8 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask; "
                              "without it a LocalCluster on this machine)")
     parser.add_argument("--workers", type=_workers, default=None,
-                        help="processes that build figures side by side (default: the usable cores; 1: one after another "
-                             "in this process), or, with --executor processes or dask, the sweeps' worker processes")
+                        help="processes that build figures side by side (default: the usable cores; 1: one after "
+                             "another in this process), or, with --executor processes or dask, the sweeps' workers")
     parser.add_argument("--no-cache", action="store_true", help="recompute every sweep row; read and write no cache")
     parser.add_argument("--cache-dir", type=Path, default=None,
                         help="folder of the sweep result cache (default: $RAMPLAB_CACHE_DIR or ~/.cache/ramplab/sweeps)")

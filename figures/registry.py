@@ -334,7 +334,8 @@ class FigureContext:
             with _sets.output_lock(self.out_dir), _sets.held_sigint():
                 _sets.commit(self.out_dir, self.name, Path(folder), [p.name for p in targets])
         except BaseException:
-            if Path(folder).exists() and not (self.out_dir / _sets.STORE / self.name).resolve() == Path(folder).resolve():
+            current = (self.out_dir / _sets.STORE / self.name).resolve()
+            if Path(folder).exists() and current != Path(folder).resolve():  # not switched in: drop it
                 shutil.rmtree(folder, ignore_errors=True)
             raise
         self.written.extend(targets)

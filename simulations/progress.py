@@ -181,8 +181,8 @@ class ProgressBar:
             self._next = self._start + (self.delay if enabled is None else 0.0)
             return
         self._bar = tqdm(total=self.total, desc=self.label, file=self.stream, leave=True,
-                         unit_scale=self.total >= 1000, unit=unit, mininterval=interval, delay=self.delay if enabled is None else 0.0,
-                         dynamic_ncols=True)
+                         unit_scale=self.total >= 1000, unit=unit, mininterval=interval,
+                         delay=self.delay if enabled is None else 0.0, dynamic_ncols=True)
 
     def _line(self, now: float, final: bool = False) -> None:
         elapsed = now - self._start
