@@ -5,7 +5,7 @@ fake figures named in ``FAKE_NAMES`` (comma-separated) whose four files tell whi
 (``FAKE_TAG`` = 1 or 2: in the CSV and JSON, and in the PNG's and PDF's width, 2 or 6 inches).
 ``os.replace`` is wrapped: ``FAKE_FAULT=kill|term`` sends this process SIGKILL/SIGTERM right after
 replace number ``FAKE_FAULT_AFTER``; ``FAKE_REPLACE_SLEEP`` pauses after every replace (to widen
-races between two writers). Uses only API that existed before the set layout (commit de6f77e).
+races between two writers), and ``FAKE_MARK`` names a file created after the first one. Uses only API that existed before the set layout (commit de6f77e).
 """
 
 import os
@@ -51,6 +51,9 @@ _pause = float(os.environ.get("FAKE_REPLACE_SLEEP", "0"))
 def _replace(src, dst, **kw):
     _real_replace(src, dst, **kw)
     _count[0] += 1
+    mark = os.environ.get("FAKE_MARK")
+    if mark and _count[0] == 1:
+        open(mark, "w").close()  # tells a test that this run has begun moving files into place
     if _pause:
         time.sleep(_pause)
     if _after and _count[0] == _after and _action in ("kill", "term"):

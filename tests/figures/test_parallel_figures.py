@@ -51,5 +51,6 @@ def test_a_failing_figure_in_a_worker_fails_alone(tmp_path, capfd, monkeypatch):
     assert main(["--quick", "--no-cache", "--only", "only_in_parent", "step_reduction", "--workers", "2",
                  "--out", str(tmp_path)]) == 1
     captured = capfd.readouterr()
+    assert "[figures] 2 figures on 2 processes" in captured.out
     assert "only_in_parent: FAILED" in captured.out
     assert (tmp_path / "step_reduction.csv").is_file() and not (tmp_path / "only_in_parent.csv").exists()
