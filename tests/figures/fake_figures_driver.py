@@ -5,7 +5,8 @@ fake figures named in ``FAKE_NAMES`` (comma-separated) whose four files tell whi
 (``FAKE_TAG`` = 1 or 2: in the CSV and JSON, and in the PNG's and PDF's width, 2 or 6 inches).
 ``os.replace`` is wrapped: ``FAKE_FAULT=kill|term`` sends this process SIGKILL/SIGTERM right after
 replace number ``FAKE_FAULT_AFTER``; ``FAKE_REPLACE_SLEEP`` pauses after every replace (to widen
-races between two writers), and ``FAKE_MARK`` names a file created after the first one. Uses only API that existed before the set layout (commit de6f77e).
+races between two writers), ``FAKE_MARK`` names a file created after the first one, and ``FAKE_WAIT_FOR`` a file to wait for
+(at most ``FAKE_WAIT_MAX`` seconds) after the first one. Uses only API that existed before the set layout (commit de6f77e).
 """
 
 import os
@@ -54,6 +55,11 @@ def _replace(src, dst, **kw):
     mark = os.environ.get("FAKE_MARK")
     if mark and _count[0] == 1:
         open(mark, "w").close()  # tells a test that this run has begun moving files into place
+    wait_for = os.environ.get("FAKE_WAIT_FOR")
+    if wait_for and _count[0] == 1:  # hold still until the other writer moves files too (bounded)
+        deadline = time.monotonic() + float(os.environ.get("FAKE_WAIT_MAX", "20"))
+        while not os.path.exists(wait_for) and time.monotonic() < deadline:
+            time.sleep(0.05)
     if _pause:
         time.sleep(_pause)
     if _after and _count[0] == _after and _action in ("kill", "term"):

@@ -76,14 +76,17 @@ def test_orphans_of_a_killed_run_are_removed(tmp_path):
 
 
 def test_two_writers_into_one_folder(tmp_path):
+    # The first writer moves one file, then holds still until the second has moved one too (at most
+    # 20 s): without a folder lock their moves interleave; with it the second waits for the first.
     plant_old(tmp_path, NAMES)
-    mark = tmp_path.parent / f"{tmp_path.name}-a-is-moving"
-    slow = {**ENV, "FAKE_REPLACE_SLEEP": "1.0"}
-    a = run_driver(tmp_path, {**slow, "FAKE_TAG": "1", "FAKE_MARK": str(mark)}, wait=False)
+    mark_a = tmp_path.parent / f"{tmp_path.name}-a-is-moving"
+    mark_b = tmp_path.parent / f"{tmp_path.name}-b-is-moving"
+    a = run_driver(tmp_path, {**ENV, "FAKE_TAG": "1", "FAKE_MARK": str(mark_a), "FAKE_WAIT_FOR": str(mark_b)},
+                   wait=False)
     deadline = time.monotonic() + 240  # a hang bound, not a timing assertion
-    while not mark.exists() and a.poll() is None and time.monotonic() < deadline:
+    while not mark_a.exists() and a.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    b = run_driver(tmp_path, {**slow, "FAKE_TAG": "2"}, wait=False)  # while the first is moving files
+    b = run_driver(tmp_path, {**ENV, "FAKE_TAG": "2", "FAKE_MARK": str(mark_b)}, wait=False)
     outs = [p.communicate(timeout=240)[0] for p in (a, b)]
     assert a.returncode == 0 and b.returncode == 0, outs
     assert consistent(tmp_path, NAMES), {n: generations(tmp_path, n) for n in NAMES}
