@@ -2,19 +2,31 @@
 [--executor {serial,processes,dask}] [--scheduler ADDRESS] [--workers N] [--no-cache] [--cache-dir DIR]``:
 build figures.
 
-The sweep-heavy figures run their sweeps (:mod:`ramplab.sweeps`) on ``--executor``: in this process,
-in a pool of ``--workers`` processes, or on Dask — the scheduler at ``--scheduler`` (a cluster of
-any size) or, without one, a ``LocalCluster`` of ``--workers`` processes on this machine. The
-numbers do not depend on the executor. Rows computed before, by the same code, are served from the
-cache in ``--cache-dir`` (default ``$RAMPLAB_CACHE_DIR`` or ``~/.cache/ramplab/sweeps``) unless
-``--no-cache``. Cache entries are pickles: a cache folder that is not the user's own or that group
-or others can write is refused (a cache is trusted code). A scheduler must answer Dask's handshake
-within ``$RAMPLAB_SCHEDULER_TIMEOUT`` seconds (default 5), else a usage error names it.
+By default the figures are built side by side on all the cores this process may use, one worker
+process per core (``--workers N`` to change; ``--workers 1`` builds them one after another in this
+process), each figure's sweeps inside its worker. With ``--executor processes`` or ``dask`` the
+figures are built one after another and the sweep-heavy figures' sweeps (:mod:`ramplab.sweeps`)
+run on that executor instead: a pool of ``--workers`` processes, or Dask — the scheduler at
+``--scheduler`` (a cluster of any size) or, without one, a ``LocalCluster`` of ``--workers``
+processes on this machine. The numbers do not depend on where they ran: every figure runs with one
+BLAS/numba thread and derives its seeds from ``--seed``. Rows computed before, by the same code, are
+served from the cache in ``--cache-dir`` (default ``$RAMPLAB_CACHE_DIR`` or
+``~/.cache/ramplab/sweeps``) unless ``--no-cache``.
+
+Progress: one line when a figure starts and one when it is done (wall and CPU seconds), and inside
+long computations a bar on a terminal or plain lines every 30 s in a log
+(:mod:`ramplab.simulations.progress`).
+
+Cache entries are pickles: a cache folder that is not the user's own or that group or others can
+write is refused (a cache is trusted code). A scheduler must answer Dask's handshake within
+``$RAMPLAB_SCHEDULER_TIMEOUT`` seconds (default 5), else a usage error names it.
 
 Every argument is checked before any figure is computed: a bad one ends in a one-line usage error
-(exit status 2), never in a traceback after minutes of work. Each figure's files are replaced
-together (see :mod:`figures.registry`), so an interrupted or failed figure leaves its earlier files
-as they were.
+(exit status 2), never in a traceback after minutes of work. Each figure's four files change
+together, in one rename, and the output folder is locked while a run writes into it (a second run
+into the same ``--out`` waits for the first; see :mod:`figures._sets` for the layout, where
+``OUT/NAME.<ext>`` are symlinks into the figure's current set): an interrupted, killed or failed
+figure leaves its earlier files as they were, all four, and the next run removes what it left.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import signal
 import time
 import traceback
 from pathlib import Path
@@ -65,7 +78,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "without it a LocalCluster on this machine); it must answer Dask's handshake "
                              "within $RAMPLAB_SCHEDULER_TIMEOUT seconds (default 5)")
     parser.add_argument("--workers", type=_workers, default=None,
-                        help="worker processes for --executor processes or a local Dask cluster (default: CPU count)")
+                        help="processes that build figures side by side (default: the usable cores; 1: one after "
+                             "another in this process), or, with --executor processes or dask, the sweeps' workers")
     parser.add_argument("--no-cache", action="store_true", help="recompute every sweep row; read and write no cache")
     parser.add_argument("--cache-dir", type=Path, default=None,
                         help="folder of the sweep result cache (default: $RAMPLAB_CACHE_DIR or ~/.cache/ramplab/sweeps)")
@@ -172,7 +186,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Check ``args``, then build the figures they name; returns the process exit status.
 
     Exit status 0 when every figure was built, 1 when some figure failed (its traceback is printed
-    and the others are still built), 130 on Ctrl-C; bad arguments exit with status 2 through
+    and the others are still built), 130 on Ctrl-C, 143 on SIGTERM; bad arguments exit with status 2 through
     ``parser.error`` before anything is computed.
     """
     _check_seed(args, parser)
@@ -203,25 +217,102 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         ctx.cache = cache_dir
 
     from ..sweeps.executors import open_executor
+    from . import _sets
 
     kind, scheduler = getattr(args, "executor", "serial"), getattr(args, "scheduler", None)
+    workers = getattr(args, "workers", None)
+    parallel = kind == "serial" and (workers or _cpu_count()) > 1 and len(contexts) > 1
+    lock = _sets.output_lock(args.out)
+    previous_term = _term_raises()
     try:
-        executor_scope = open_executor(kind, workers=getattr(args, "workers", None), scheduler=scheduler)
-        executor = executor_scope.__enter__()
-    except (OSError, TimeoutError, ValueError) as exc:  # no scheduler answering at that address (in time)
-        parser.error(f"argument --scheduler: cannot connect to {scheduler!r}: {exc}")
-    if kind != "serial":
-        where = scheduler or "this machine"
-        print(f"[figures] sweeps run on {kind} ({where}); cache: {cache_dir or 'off'}", flush=True)
-    try:
-        return _build_all(contexts, executor, args.out)
+        _take_lock(lock, args.out)
+        try:
+            removed = _sets.clean_orphans(args.out)
+            if removed:
+                print(f"[figures] removed {len(removed)} leftover file(s) of an interrupted run from {args.out}/",
+                      flush=True)
+            if parallel:
+                return _build_parallel(contexts, min(workers or _cpu_count(), len(contexts)), cache_dir, args.out)
+            try:
+                executor_scope = open_executor(kind, workers=workers, scheduler=scheduler)
+                executor = executor_scope.__enter__()
+            except (OSError, TimeoutError, ValueError) as exc:  # no scheduler answering there (in time)
+                parser.error(f"argument --scheduler: cannot connect to {scheduler!r}: {exc}")
+            if kind != "serial":
+                where = scheduler or "this machine"
+                print(f"[figures] sweeps run on {kind} ({where}); cache: {cache_dir or 'off'}", flush=True)
+            try:
+                return _build_all(contexts, executor, args.out)
+            finally:
+                executor_scope.__exit__(None, None, None)
+        finally:
+            _sets.clean_orphans(args.out)
+            lock.release()
     finally:
-        executor_scope.__exit__(None, None, None)
+        _restore_term(previous_term)
+
+
+def _cpu_count() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _take_lock(lock: object, out: Path) -> None:
+    """Take the output folder's lock, saying so when another writer holds it (then wait for it)."""
+    from filelock import Timeout
+
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        print(f"[figures] another 'ramplab figures' is writing into {out}/; waiting for it to finish", flush=True)
+        lock.acquire()
+
+
+def _term_raises() -> object:
+    """Let SIGTERM end the run like Ctrl-C (SystemExit 143), so half-written files are removed."""
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(143)
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        return None
+
+
+def _restore_term(previous: object) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _report(ctx: object, took: float, out: Path, cpu: float | None = None) -> None:
+    files = ", ".join(p.name for p in ctx.outputs())
+    served = sum(s["cached"] for s in ctx.sweeps)
+    rows = sum(s["rows"] for s in ctx.sweeps)
+    note = f"; sweep rows from cache {served}/{rows}" if ctx.sweeps else ""
+    cpu_note = f" ({cpu:.1f} CPU-s)" if cpu is not None else ""
+    print(f"[figures] {ctx.name}: done in {took:.1f} s{cpu_note}{note} → {out}/ ({files})", flush=True)
+
+
+def _pinned() -> object:
+    """One BLAS/numba thread per figure (what its worker process gets), so numbers match in every mode."""
+    try:
+        from ..sweeps.executors import pinned_threads
+
+        import threadpoolctl  # noqa: F401
+    except ImportError:
+        import contextlib
+
+        return contextlib.nullcontext()
+    return pinned_threads(1)
 
 
 def _build_all(contexts: list, executor: object, out: Path) -> int:
     """Build each context's figure with sweeps on ``executor``; the exit status of :func:`run`."""
     from . import REGISTRY
+    from ..simulations.progress import progress_prefix
 
     failed = []
     for ctx in contexts:
@@ -230,25 +321,110 @@ def _build_all(contexts: list, executor: object, out: Path) -> int:
         start = time.perf_counter()
         print(f"[figures] {ctx.name}: {spec.description} …", flush=True)
         try:
-            spec.build(ctx)
-        except KeyboardInterrupt:
+            with progress_prefix(f"[figures] {ctx.name}: "), _pinned():
+                table = spec.data(ctx)
+                ctx.seconds = time.perf_counter() - start
+                ctx.save(table, spec.draw)
+        except (KeyboardInterrupt, SystemExit) as exc:
             print(f"[figures] {ctx.name}: interrupted; its files in {out}/ are as they were", flush=True)
-            return 130
+            return 143 if isinstance(exc, SystemExit) else 130
         except Exception:
             traceback.print_exc()
             print(f"[figures] {ctx.name}: FAILED; its files in {out}/ are as they were", flush=True)
             failed.append(ctx.name)
             continue
-        took = time.perf_counter() - start
-        files = ", ".join(p.name for p in ctx.written)
-        served = sum(s["cached"] for s in ctx.sweeps)
-        rows = sum(s["rows"] for s in ctx.sweeps)
-        note = f"; sweep rows from cache {served}/{rows}" if ctx.sweeps else ""
-        print(f"[figures] {ctx.name}: done in {took:.1f} s{note} → {out}/ ({files})", flush=True)
+        _report(ctx, time.perf_counter() - start, out)
+    return _summary(failed, len(contexts))
+
+
+def _summary(failed: list, total: int) -> int:
     if failed:
-        print(f"[figures] {len(failed)} of {len(contexts)} failed: {', '.join(failed)}", flush=True)
+        print(f"[figures] {len(failed)} of {total} failed: {', '.join(failed)}", flush=True)
         return 1
     return 0
+
+
+def _stage_in_worker(ctx: object) -> tuple[str, list, float, float]:
+    """In a worker process: compute a figure and write its set folder (not yet current).
+
+    Returns the folder, the sweeps' records, and the wall and CPU seconds it took.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    os.environ["RAMPLAB_PROGRESS"] = os.environ.get("RAMPLAB_PROGRESS") or "lines"  # one terminal, many workers
+    from . import REGISTRY, load_all
+    from ..simulations.progress import progress_prefix
+
+    load_all()
+    spec = REGISTRY[ctx.name]
+    start, cpu = time.perf_counter(), time.process_time()
+    print(f"[figures] {ctx.name}: {spec.description} …", flush=True)
+    with progress_prefix(f"[figures] {ctx.name}: "), _pinned():
+        table = spec.data(ctx)
+        ctx.seconds = time.perf_counter() - start
+        folder = ctx.stage(table, spec.draw)
+    return str(folder), ctx.sweeps, time.perf_counter() - start, time.process_time() - cpu
+
+
+def _build_parallel(contexts: list, workers: int, cache_dir: Path | None, out: Path) -> int:
+    """Build the figures in ``workers`` processes; commit each one here as it arrives."""
+    import concurrent.futures as cf
+    import multiprocessing
+
+    print(f"[figures] {len(contexts)} figures on {workers} processes (--workers to change); "
+          f"cache: {cache_dir or 'off'}", flush=True)
+    failed: list[str] = []
+    done = 0
+    start = time.perf_counter()
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = {pool.submit(_stage_in_worker, ctx): ctx for ctx in _slowest_first(contexts, out)}
+        for future in cf.as_completed(futures):
+            ctx = futures[future]
+            done += 1
+            try:
+                folder, sweeps, took, cpu = future.result()
+            except Exception as exc:
+                traceback.print_exception(exc)
+                print(f"[figures] {ctx.name}: FAILED; its files in {out}/ are as they were", flush=True)
+                failed.append(ctx.name)
+                continue
+            ctx.sweeps[:] = sweeps
+            ctx.commit(Path(folder))
+            _report(ctx, took, out, cpu)
+            print(f"[figures] {done}/{len(contexts)} figures done after {time.perf_counter() - start:.0f} s",
+                  flush=True)
+    except (KeyboardInterrupt, SystemExit) as exc:
+        print(f"[figures] interrupted; unfinished figures' files in {out}/ are as they were", flush=True)
+        _stop_workers(pool)
+        return 143 if isinstance(exc, SystemExit) else 130
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return _summary(failed, len(contexts))
+
+
+def _slowest_first(contexts: list, out: Path) -> list:
+    """The figures in the order to start them: slowest first by the previous run's JSON in ``out``
+    (figures without one first, in the given order), so a long figure does not start last."""
+    import json
+
+    def previous(ctx: object) -> float:
+        try:
+            return float(json.loads((out / f"{ctx.name}.json").read_text())["data_seconds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return float("inf")
+
+    return sorted(contexts, key=previous, reverse=True)
+
+
+def _stop_workers(pool: object) -> None:
+    """Terminate a process pool's workers at once (an interrupted run does not wait for them)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            process.terminate()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
 
 
 def main(argv: list[str] | None = None) -> int:

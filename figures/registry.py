@@ -11,10 +11,10 @@ A figure module defines two functions and registers them with :func:`register`:
 table's rows: the CSV *is* the table), ``NAME.json`` (seed, versions, sweeps and the summary), calls
 ``draw`` and writes ``NAME.png`` and ``NAME.pdf``.
 
-The four files of a figure are replaced together: each is rendered to a hidden temporary file in the
-output folder, and only when all of them exist are they moved into place with :func:`os.replace`
-(with Ctrl-C held back during the moves). A failure or an interrupt while rendering leaves the
-folder's earlier files as they were, never a new PNG beside a stale CSV.
+The four files of a figure change together: they are written into a new set folder and switched in
+with one rename, under a lock on the output folder (:mod:`figures._sets` describes the layout:
+``OUT/NAME.<ext>`` are symlinks into the figure's current set). A failure, Ctrl-C, SIGTERM or SIGKILL
+at any point leaves all four files old or all four new, never a new PNG beside a stale CSV.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-import secrets
-import signal
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
+from . import _sets
 from ._table import FigureTable, jsonable
 
 __all__ = ["FigureContext", "FigureSpec", "REGISTRY", "register"]
@@ -161,6 +161,9 @@ class FigureContext:
     sweeps : list of dict
         One entry per :meth:`sweep` call (rows, computed, served from the cache, wall seconds),
         written to the JSON; filled by :meth:`sweep`.
+    seconds : float, optional
+        Wall seconds the figure's ``data`` took, written to the JSON as ``data_seconds`` when set
+        (``ramplab figures`` sets it, and starts the slowest figures of the previous run first).
 
     Examples
     --------
@@ -183,6 +186,7 @@ class FigureContext:
     cache: Path | None = None
     #: One entry per :meth:`sweep` call: rows, computed, served from the cache, wall seconds (written to the JSON).
     sweeps: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float | None = None
 
     def sweep(self, func: Callable[[dict], Mapping[str, Any]], specs: Iterable[Mapping[str, Any]]) -> Any:
         """:func:`ramplab.sweeps.sweep` of ``func`` over ``specs`` on this context's executor and cache.
@@ -207,7 +211,7 @@ class FigureContext:
 
         start = time.perf_counter()
         result = sweep(func, specs, executor=self.executor, cache=self.cache,
-                       label=f"{self.name}: {getattr(func, '__name__', 'sweep')}")
+                       label=getattr(func, "__name__", "sweep"))
         self.sweeps.append({"function": getattr(func, "__name__", repr(func)), "rows": len(result.specs),
                             "computed": result.computed, "cached": result.cached,
                             "seconds": round(time.perf_counter() - start, 3)})
@@ -228,9 +232,9 @@ class FigureContext:
 
         The CSV is the table's rows (:meth:`FigureTable.write_csv`), so it reproduces the plot
         without the figure code; the JSON is the summary with the figure's name, size, backend,
-        seed, versions, sweeps and time added. All files are rendered to temporary files first and
-        moved into place together (module docstring); on any error the temporary files are removed
-        and the folder keeps what it had.
+        seed, versions, sweeps and time added. The four files are written into a new set folder
+        (:meth:`stage`) that then replaces the figure's current set in one rename (:meth:`commit`;
+        module docstring): on any error or kill the folder keeps what it had, all four files old.
 
         Parameters
         ----------
@@ -249,17 +253,42 @@ class FigureContext:
         TypeError
             When ``table`` is not a :class:`FigureTable`.
         """
+        return self.commit(self.stage(table, draw))
+
+    def stage(self, table: FigureTable, draw: Callable[[FigureTable], Any]) -> Path:
+        """Write the figure's four files into a new set folder that is not yet current.
+
+        ``ramplab figures`` stages figures in worker processes and commits them in its own.
+
+        Parameters
+        ----------
+        table : FigureTable
+            The figure's numbers.
+        draw : callable
+            ``draw(table) -> matplotlib.figure.Figure``.
+
+        Returns
+        -------
+        pathlib.Path
+            The set folder (inside the output folder's hidden ``.ramplab`` store); pass it to
+            :meth:`commit`. On an error it is removed.
+
+        Raises
+        ------
+        TypeError
+            When ``table`` is not a :class:`FigureTable`.
+        """
         import matplotlib.pyplot as plt
 
         if not isinstance(table, FigureTable):
             raise TypeError(f"table must be a FigureTable (what a figure's data returns); got {type(table).__name__}")
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        targets = self.outputs()
-        staged: list[Path] = []
-        tmp: dict[Path, Path] = {}
+        for target in self.outputs():
+            if target.is_dir() and not target.is_symlink():
+                raise IsADirectoryError(f"cannot write {target}: it is a folder")
+        folder = _sets.new_set(self.out_dir, self.name)
         try:
-            tmp[targets[-2]] = self._stage(staged, targets[-2])
-            with tmp[targets[-2]].open("w", newline="") as fh:
+            names = [p.name for p in self.outputs()]
+            with (folder / names[-2]).open("x", newline="") as fh:
                 table.write_csv(fh)
             info = {
                 "figure": self.name,
@@ -269,68 +298,48 @@ class FigureContext:
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "versions": _versions(),
                 **({"sweeps": list(self.sweeps)} if self.sweeps else {}),
+                **({"data_seconds": round(self.seconds, 3)} if self.seconds is not None else {}),
                 **jsonable(dict(table.summary)),
             }
-            tmp[targets[-1]] = self._stage(staged, targets[-1])
-            tmp[targets[-1]].write_text(json.dumps(info, indent=2, sort_keys=False) + "\n")
+            (folder / names[-1]).write_text(json.dumps(info, indent=2, sort_keys=False) + "\n")
             fig = draw(table)
             try:
-                for fmt, target in zip(self.formats, targets):
-                    tmp[target] = self._stage(staged, target)
-                    fig.savefig(tmp[target], format=fmt, dpi=150 if fmt == "png" else None, bbox_inches="tight")
+                for fmt, fname in zip(self.formats, names):
+                    fig.savefig(folder / fname, format=fmt, dpi=150 if fmt == "png" else None, bbox_inches="tight")
             finally:
                 plt.close(fig)
-            held, handler = _replace_all([(tmp[target], target) for target in targets])
         except BaseException:
-            for path in staged:
-                path.unlink(missing_ok=True)
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        _sets.fault("staged")
+        return folder
+
+    def commit(self, folder: Path) -> list[Path]:
+        """Make a staged set folder the figure's current files, in one rename, under the folder lock.
+
+        Ctrl-C is held back until the switch is done.
+
+        Parameters
+        ----------
+        folder : pathlib.Path
+            What :meth:`stage` returned.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The figure's files (:meth:`outputs`), now showing the new set.
+        """
+        targets = self.outputs()
+        try:
+            with _sets.output_lock(self.out_dir), _sets.held_sigint():
+                _sets.commit(self.out_dir, self.name, Path(folder), [p.name for p in targets])
+        except BaseException:
+            current = (self.out_dir / _sets.STORE / self.name).resolve()
+            if Path(folder).exists() and current != Path(folder).resolve():  # not switched in: drop it
+                shutil.rmtree(folder, ignore_errors=True)
             raise
         self.written.extend(targets)
-        if held:
-            _deliver_sigint(handler)
         return targets
-
-    @staticmethod
-    def _stage(staged: list[Path], target: Path) -> Path:
-        """Create an empty hidden temporary file beside ``target`` (normal permissions) and record it."""
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
-        with tmp.open("x"):
-            pass
-        staged.append(tmp)
-        return tmp
-
-
-def _replace_all(moves: list[tuple[Path, Path]]) -> tuple[bool, Any]:
-    """``os.replace`` every ``(tmp, target)`` with SIGINT held back.
-
-    Returns whether a SIGINT arrived meanwhile, and the handler it should go to.
-
-    Only the main thread may touch signal handlers; elsewhere the moves simply run.
-    """
-    for _, target in moves:
-        if target.is_dir():
-            raise IsADirectoryError(f"cannot write {target}: it is a folder")
-    held: list[int] = []
-    installed = True
-    try:
-        previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
-    except ValueError:  # not the main thread
-        installed, previous = False, None
-    try:
-        for tmp, target in moves:
-            os.replace(tmp, target)
-    finally:
-        if installed:  # None: a handler not set from Python; the default is the closest we can restore
-            signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
-    return bool(held), previous
-
-
-def _deliver_sigint(handler: Any) -> None:
-    """Run the SIGINT handler that was held back during :func:`_replace_all` (default: KeyboardInterrupt)."""
-    if callable(handler):
-        handler(signal.SIGINT, None)
-    elif handler is None or handler == signal.SIG_DFL:
-        raise KeyboardInterrupt
 
 
 def _versions() -> dict[str, object]:

@@ -240,7 +240,9 @@ def sweep(
     threads : int, default 1
         BLAS and numba threads in every task (:func:`pinned_threads`), the same in every executor.
     progress : bool or None
-        A tqdm bar on stderr over the tasks: ``None`` shows it only on a terminal.
+        A progress bar over the tasks on stderr (plain lines when stderr is not a terminal;
+        :class:`~ramplab.simulations.progress.ProgressBar`): ``None`` shows it once the sweep has
+        taken 2 s.
     label : str, optional
         The bar's label (default: the function's name).
 
@@ -323,10 +325,10 @@ def sweep(
     if todo:
         payload = func if isinstance(pool, SerialExecutor) else _pickled(func)
         mine = package_hash()
-        from tqdm import tqdm
+        from ..simulations.progress import ProgressBar  # a bar on a terminal, plain lines in a log
 
-        bar = tqdm(total=len(todo), desc=label or getattr(func, "__name__", "sweep"), unit="spec",
-                   disable=None if progress is None else not progress, file=sys.stderr, leave=False)
+        bar = ProgressBar(len(todo), None if progress is None else bool(progress), unit="spec",
+                          label=label or getattr(func, "__name__", "sweep"), stream=sys.stderr)
         futures: dict[cf.Future, str] = {}
 
         def harvest(done: Iterable[cf.Future]) -> None:
