@@ -39,12 +39,12 @@ $(FIG_STAMP): $(FIG_LOCK)
 install: $(STAMP)
 	rm -rf build
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation --force-reinstall .
-	$(PY) -c "from ramplab.theory.dynamics._kernels import warm_up; warm_up()"
+	$(PY) -c "from ramplab.theory.dynamics._risk import warm_up; warm_up()"
 
 install-figures: $(FIG_STAMP)
 	rm -rf build
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation --force-reinstall .
-	$(PY) -c "from ramplab.theory.dynamics._kernels import warm_up; warm_up()"
+	$(PY) -c "from ramplab.theory.dynamics._risk import warm_up; warm_up()"
 
 decoys:
 	rm -rf $(RUNDIR) && mkdir -p $(RUNDIR)/proofs

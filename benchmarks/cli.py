@@ -5,7 +5,7 @@ the order registered:
 
 - ``exact`` (:mod:`benchmarks.exact_solver`): the exact solver against a plain NumPy loop and JAX on
   the workloads W1/W2 (agreement and ratio), bandwidth, the full-scale curves and memory with checkpoints;
-- ``kernels`` (:mod:`benchmarks.kernels`): the fused kernel against the ideal plain loop, 1 vs 2
+- ``kernels`` (:mod:`benchmarks.fused_kernel`): the fused kernel against the ideal plain loop, 1 vs 2
   threads, the first call with an empty and a filled numba cache, bandwidth against a triad of the same
   residency;
 - ``samplers`` (:mod:`benchmarks.samplers`): per-step cost of the Monte Carlo samplers.
@@ -133,7 +133,7 @@ def _kernel_options(parser: argparse.ArgumentParser) -> None:
 
 def _run_kernels(args: argparse.Namespace) -> str:
     from .exact_solver import report
-    from .kernels import FULL_KERNEL_SIZES, KERNEL_PARTS, QUICK_KERNEL_SIZES, measure
+    from .fused_kernel import FULL_KERNEL_SIZES, KERNEL_PARTS, QUICK_KERNEL_SIZES, measure
 
     parts = [p.replace("-", " ") for p in (args.kernel_parts or KERNEL_PARTS)]
     unknown = [p for p in parts if p not in KERNEL_PARTS]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ramplab.benchmarks import cli
-from ramplab.benchmarks.kernels import KERNEL_PARTS, QUICK_KERNEL_SIZES, measure
+from ramplab.benchmarks.fused_kernel import KERNEL_PARTS, QUICK_KERNEL_SIZES, measure
 from ramplab.theory.dynamics import _kernels
 
 needs_numba = pytest.mark.skipif(not _kernels.AVAILABLE, reason="numba is not installed (the `fast` extra)")

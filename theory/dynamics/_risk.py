@@ -399,3 +399,41 @@ def _start_states(initial_state: Any, problem: Problem, n_sched: int, split: boo
         raise ValueError(f"initial_state is at step {states[0].step}: beyond what a run can count on from "
                          f"(at most 2**62 − 2**40)")
     return states
+
+
+def warm_up() -> list[str]:
+    """Compile the fused kernel's common paths (:mod:`._kernels`) into the on-disk cache (``make install``).
+
+    The paths: SGD and NSGD on several schedules, with and without uniform averaging and ``split``, one
+    schedule, a float32 state, heavy ball (each on a tiny problem, so the cost is compilation: tens of
+    CPU-seconds once; a later first call in a fresh interpreter loads the cache in about a second).
+
+    Returns
+    -------
+    list of str
+        The paths compiled (empty without numba).
+
+    Examples
+    --------
+    >>> warm_up()[:2]  # doctest: +SKIP
+    ['sgd', 'sgd averaged']
+    """
+    if not _kernels.AVAILABLE:
+        return []
+    from .._numerics import Numerics
+    from .._optimizers import HeavyBall
+
+    p = Problem([1.0, 0.5, 0.25], [1.0, 1.0, 1.0], noise_variance=0.1)
+    scheds = [Schedule.constant(0.1, 1, steps=3), Schedule.constant(0.2, 2, steps=3)]
+    paths = {"sgd": dict(), "sgd averaged": dict(average="uniform"),
+             "nsgd split averaged": dict(optimizer="nsgd", average="uniform", split=True),
+             "nsgd split": dict(optimizer="nsgd", split=True), "float32": dict(numerics=Numerics(dtype=np.float32)),
+             "float32 averaged": dict(numerics=Numerics(dtype=np.float32), average="uniform"),
+             "heavy ball": dict(optimizer=HeavyBall(0.5)), "heavy ball averaged": dict(optimizer=HeavyBall(0.5),
+                                                                                     average="uniform")}
+    for kw in paths.values():
+        kw = dict(kw)
+        optimizer = kw.pop("optimizer", "sgd")
+        expected_risk(p, scheds, optimizer, **kw)
+        expected_risk(p, scheds[0], optimizer, **kw)
+    return list(paths)
