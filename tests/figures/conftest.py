@@ -45,3 +45,7 @@ def quick_table(name: str) -> FigureTable:
 def quick_data():
     """The :func:`quick_table` helper, as a fixture."""
     return quick_table
+
+#: A child-process driver run as a script (it calls ``sys.exit`` on import): not a test module, and its
+#: import by ``--doctest-modules`` would end the collection.
+collect_ignore = ["fake_figures_driver.py"]
