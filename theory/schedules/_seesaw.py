@@ -422,6 +422,11 @@ def _finish(runs: _Runs, total: float, integer: bool,
             lr_a, batch_a = np.append(lr_a, lr_a[-1]), np.append(batch_a, batch_a[-1])
             steps_a, phase_a = np.append(steps_a, 1), np.append(phase_a, phase_a[-1])
         batch_a[-1] = max(batch_a[-1] + rest, batch_a[-1])
+    elif not merge and rest - batch_a[-1] >= 1.0 and rest > batch_a[-1] * (1.0 + _BOUNDARY_RTOL):
+        # The last phase's step count leaves up to half a step of slack, so the remainder can exceed the
+        # phase's batch: a full step of that batch, then the rest as a step of its own.
+        lr_a, batch_a = np.append(lr_a, lr_a[-1]), np.append(batch_a, rest - batch_a[-1])
+        steps_a, phase_a = np.append(steps_a, 1), np.append(phase_a, phase_a[-1])
     else:
         batch_a[-1] = rest
     if integer:
