@@ -42,9 +42,9 @@ print("##outcome", outcome)
 """
 
 
-def case_names(path):
+def case_names(python, path):
     out = subprocess.run(
-        [sys.executable, "-c",
+        [python, "-c",
          "import runpy,sys,json; print(json.dumps([n for n, _ in "
          "runpy.run_path(sys.argv[1], run_name='hostile_list')['CASES']]))", str(path)],
         capture_output=True, text=True, check=True)
@@ -77,7 +77,7 @@ def main(argv=None):
         if not path.name.startswith(args.only):
             continue
         kind = path.stem
-        for name in case_names(path):
+        for name in case_names(args.python, path):
             outcome, details = run_case(args.python, path, name, args.timeout)
             results.append({"kind": kind, "case": name, "outcome": outcome, "details": details})
             print(f"{kind:32s} {outcome:8s} {name} {details}", flush=True)
