@@ -490,7 +490,7 @@ def _expected_divergence(config: SimulationConfig, threshold: float) -> int | No
         # Without the average: an averaged iterate is a convex combination of iterates, so its expected
         # risk stays below the largest expected risk of the iterates so far and never passes R_max first.
         exact = expected_risk(config.problem, config.schedule, spec, on_divergence="flag",
-                              divergence_threshold=threshold)
+                              divergence_threshold=threshold, progress=False)
     return exact.diverged_at
 
 

@@ -628,13 +628,14 @@ def run(setting: Setting, schedules: Sequence[Schedule], backend_of: Callable[[d
         recorder: Recorder, raise_on_divergence: bool, weights_of: Callable[[int, int], np.ndarray] | None = None,
         momentum: float | np.ndarray | None = None, start: Sequence[SolverState] | None = None,
         keep_states: Sequence[int] = (), controller: Controller | None = None,
-        resume: tuple[int, dict[str, np.ndarray]] | None = None) -> Run:
+        resume: tuple[int, dict[str, np.ndarray]] | None = None,
+        progress: Callable[[int], None] | None = None) -> Run:
     """Advance every schedule through its steps; see the module docstring.
 
     ``backend_of(arrays, noise)`` builds the backend from the start arrays. ``keep_states`` are
     absolute steps after which the state is copied out (chunks end there). ``resume = (step, arrays)``
     starts from stacked state arrays after ``step`` steps (as :func:`start_arrays` makes them) instead of
-    ``start``.
+    ``start``. ``progress(steps)`` is called after every chunk with the steps it advanced.
     """
     S = setting.n_sched
     offset = 0 if start is None else int(start[0].step)
@@ -677,6 +678,8 @@ def run(setting: Setting, schedules: Sequence[Schedule], backend_of: Callable[[d
         rho = weights_of(t0, t1) if setting.averaging else empty_rho
         rec = recorder.columns_for(t0 - offset, t1 - offset)
         backend.advance(t0, lr, batch, mu, rho, rec, lengths, horizon, out, books)
+        if progress is not None:
+            progress(t1 - t0)
         if pending and pending[0] == t1:
             kept[t1] = backend.export()
             pending.pop(0)

@@ -109,6 +109,7 @@ def expected_risk(
     reduce: bool | str = "auto",
     initial_state: SolverState | Sequence[SolverState] | None = None,
     keep_states: bool = False,
+    progress: bool | None = None,
     **removed: Any,
 ) -> RiskTrajectory | tuple[RiskTrajectory, ...]:
     """Exact expected excess risk of SGD or NSGD along one or several schedules.
@@ -198,6 +199,10 @@ def expected_risk(
         Also keep the solver state at every checkpoint (``checkpoints=`` required for more than the
         last step), for :meth:`RiskTrajectory.state_at`: ``O(len(checkpoints) · d)`` memory. The
         state after the last step is always kept.
+    progress : bool or None, default None
+        Progress in steps on stderr (:class:`ramplab.simulations.progress.ProgressBar`): ``None``
+        reports once the run has taken 2 s (a bar on a terminal, a plain line every 30 s in a log;
+        ``RAMPLAB_PROGRESS=off`` silences it), ``True`` from the start, ``False`` never.
     **removed
         Keywords of earlier versions raise a TypeError saying where they moved: ``momentum=`` to
         ``optimizer=HeavyBall(momentum, optimizer=...)``, ``backend=``, ``dtype=`` and ``kernel=``
@@ -299,7 +304,8 @@ def expected_risk(
     request = SolveRequest(schedules=tuple(sched_list), optimizer=optimizer, averaging=averaging, split=split,
                            raise_on_divergence=on_divergence == "raise", xp=xp, dtype=dtype,
                            fused=fused and kernel != "reference", threshold=threshold, checkpoints=checks,
-                           momentum=mom, start=start, keep_states=keep_states)
+                           momentum=mom, start=start, keep_states=keep_states,
+                           progress=flag(progress, "progress") if progress is not None else None)
     want_reduced = _reduce_wanted(reduce, compress, start, keep_states, xp)
     if compress is not None:
         if keep_states:

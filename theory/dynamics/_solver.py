@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._progress import ProgressBar
 from .._limits import MAX_STEP_ARRAY
 from .._validate import strict_real_array
 from ..schedules._schedule import Schedule
@@ -42,6 +43,7 @@ class SolveRequest:
     momentum: float | np.ndarray | None
     start: tuple[SolverState, ...] | None = None
     keep_states: bool = False
+    progress: bool | None = False  # a ProgressBar's ``enabled`` (None: once the run takes over 2 s)
 
     @property
     def horizon(self) -> int:
@@ -92,10 +94,17 @@ def solve(request: SolveRequest, problem: Problem) -> list[RiskTrajectory]:
     keep: Sequence[int] = ()
     if request.keep_states and request.checkpoints is not None:
         keep = [int(c) + request.offset for c in request.checkpoints]
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        run = _loop.run(setting, request.schedules, backend_of, recorder=recorder,
-                        raise_on_divergence=request.raise_on_divergence, weights_of=weights_of,
-                        momentum=request.momentum, start=request.start, keep_states=keep)
+    bar = ProgressBar(horizon, request.progress, label="expected_risk", unit="step") \
+        if request.progress is not False else None
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            run = _loop.run(setting, request.schedules, backend_of, recorder=recorder,
+                            raise_on_divergence=request.raise_on_divergence, weights_of=weights_of,
+                            momentum=request.momentum, start=request.start, keep_states=keep,
+                            progress=None if bar is None else bar.update)
+    finally:
+        if bar is not None:
+            bar.close()
     return package(run, setting, request.schedules, request.optimizer, recorder, request.raise_on_divergence,
                    request.start)
 
