@@ -630,11 +630,11 @@ def configure_simulation(
     # Past the exact solver's divergence step the rates are NaN: simulate applies the divergence rule
     # (docs/math.md#divergence) itself, so it is not raised here.
     if isinstance(spec, NSGD) and not conditional:
-        rates = np.asarray(expected_risk(simulated, schedule, "nsgd", on_divergence="flag", progress=False).effective_lr,
-                           dtype=np.float64)
+        exact = expected_risk(simulated, schedule, "nsgd", on_divergence="flag", progress=False)
+        rates = np.asarray(exact.effective_lr, dtype=np.float64)
     elif normalization == "expected":  # heavy ball on NSGD: the exact momentum solver's η_t/sqrt(G_t)
-        rates = np.asarray(expected_risk(simulated, schedule, spec, on_divergence="flag", progress=False).effective_lr,
-                           dtype=np.float64)
+        exact = expected_risk(simulated, schedule, spec, on_divergence="flag", progress=False)
+        rates = np.asarray(exact.effective_lr, dtype=np.float64)
     else:
         rates = np.asarray(schedule.lr, dtype=np.float64)
     return SimulationConfig(
