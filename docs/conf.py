@@ -88,11 +88,18 @@ def write_api_pages(out: Path = HERE / "api") -> list[str]:
              "the shortest public path, the one to import (``ramplab.theory.bound_steps``), in the "
              "section of the deepest module that exports it (``ramplab.theory.complexity``).", "",
              ".. toctree::", "   :maxdepth: 2", ""]
-    index += [f"   {g}" for g in pages]
+    index += ["   topics"] + [f"   {g}" for g in pages]
     if public_api.UNAVAILABLE:
         index += ["", "Not in this build (an optional dependency is not installed where it was built):", ""]
         index += [f"- ``{m}`` needs ``{dep}``" for m, dep in sorted(public_api.UNAVAILABLE.items())]
     _write_if_changed(out / "index.rst", "\n".join(index) + "\n")
+    topics = ["API by topic", "============", "",
+              "The user-facing functions and classes by what they are for (each package's page lists "
+              "everything it exports).", ""]
+    for title, blurb, members in public_api.TOPICS:
+        topics += [title, "-" * len(title), "", blurb, "", ".. autosummary::", "   :nosignatures:", ""]
+        topics += [f"   ~ramplab.{name}" for name in members] + [""]
+    _write_if_changed(out / "topics.rst", "\n".join(topics))
     for group, modules in groups.items():
         lines = [f".. _api-{group}:", "", group, "=" * len(group), "",
                  f".. automodule:: {group}", "   :no-members:", "   :no-index:", ""]
@@ -119,7 +126,7 @@ def write_api_pages(out: Path = HERE / "api") -> list[str]:
         if stub.stem not in own:
             stub.unlink()
     for stale in out.glob("*.rst"):
-        if stale.stem not in pages and stale.name != "index.rst":
+        if stale.stem not in pages and stale.name not in ("index.rst", "topics.rst"):
             stale.unlink()
     return pages
 

@@ -159,3 +159,35 @@ def test_raw_math_pattern_catches_untypeset_tex():
     for raw in ("where $x^2$ grows", r"a \(x\) b", r"\[ y \]"):
         assert RAW_MATH.search(raw), raw
     assert not RAW_MATH.search("costs 5 dollars and (x) [y]")
+
+
+@pytest.mark.parametrize("page_path", ["api/generated/ramplab.theory.gradient_noise_scale.html",
+                                       "api/generated/ramplab.theory.seesaw_schedule.html"])
+def test_docstring_formulas_are_typeset(browser, built_site, page_path):
+    """#21 item 6: a formula a docstring writes in double backticks (``η/√B``) is typeset by MathJax on the
+    API page, without a TeX error, and no formula is left as raw TeX."""
+    page, typeset, errors, outside = _load(browser, built_site, page_path)
+    try:
+        _check(page, typeset, errors, outside, page_path, figures=False, math=True)
+        greek_in_code = page.evaluate("""() => Array.from(document.querySelectorAll('article code'))
+            .map(c => c.textContent).filter(t => /[\\u03b1-\\u03c9]/.test(t))""")
+        assert not greek_in_code, f"{page_path}: formulas left as code: {greek_in_code[:5]}"
+    finally:
+        page.close()
+
+
+def test_topical_index_and_sidebar(browser, built_site):
+    """#21 item 6: the topical index lists the topics with links to the API pages, and the sidebar never
+    breaks an import path mid-word (a long path scrolls inside the sidebar)."""
+    page, typeset, errors, outside = _load(browser, built_site, "api/topics.html")
+    try:
+        headings = page.evaluate("() => Array.from(document.querySelectorAll('article h2')).map(h => h.textContent)")
+        assert any("Exact expected risk" in h for h in headings) and len(headings) >= 10, headings
+        links = page.evaluate("""() => Array.from(document.querySelectorAll('article a'))
+            .map(a => a.getAttribute('href') || '').filter(h => h.includes('generated/ramplab.'))""")
+        assert len(links) > 100, f"topics page links {len(links)} API pages"
+        wrapped = page.evaluate("""() => Array.from(document.querySelectorAll('.sidebar-tree .reference'))
+            .filter(a => a.getClientRects().length > 1).map(a => a.textContent)""")
+        assert not wrapped, f"sidebar entries broken over lines: {wrapped[:5]}"
+    finally:
+        page.close()
