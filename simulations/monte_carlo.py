@@ -530,7 +530,7 @@ def _simulate_chunk(config: SimulationConfig, plan: RecordPlan, curves: list[Cur
     rotation = None if config.rotation is None else xp.asarray(config.rotation, dtype=dt)
     optimizer_step = OptimizerStep(xp, config.optimizer, config.hyperparameters, config.conditional, e, rotation)
     recorder = ChunkRecorder(xp, plan, curves, start, n, dt, divergence.totals)
-    initial = xp.full((n,), float(config.problem.initial_risk), dtype=dt)  # step 0: exact, no spread
+    initial = xp.full((n,), float(simulated.initial_risk), dtype=dt)  # step 0: exact, no spread
 
     def risks(a: Any, q: Any) -> tuple[Any, ...]:
         """Excess risk ``½‖a‖²`` of the iterate (``q = ‖a‖²`` given) and of the averaged iterate."""

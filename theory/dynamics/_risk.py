@@ -280,7 +280,8 @@ def expected_risk(
         raise ValueError(f"divergence_threshold must be > 1; got {divergence_threshold!r}")
     if optimizer == "sgd" and mom is None:  # UnstableScheduleWarning for a long unstable (η, B) (docs/math.md#divergence)
         for sched in sched_list:
-            warn_unstable_segments(problem, sched.lr, sched.batch, sched.label)
+            seg = sched.segments  # O(segments), never the per-step arrays
+            warn_unstable_segments(problem, seg.lr, seg.batch, sched.label, steps=seg.steps)
     xp = resolve_backend("numpy" if numerics.backend is None else numerics.backend)
     dtype = resolve_dtype(xp, numerics.dtype)
     averaging = resolve_average(average)

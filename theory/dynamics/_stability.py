@@ -302,25 +302,33 @@ class UnstableScheduleWarning(UserWarning):
 _MAX_SEGMENTS_CHECKED = 64
 
 
-def unstable_segments(problem: Problem, lr: Any, batch: Any) -> list[tuple[int, int, float, float]]:
+def unstable_segments(problem: Problem, lr: Any, batch: Any,
+                      steps: Any = None) -> list[tuple[int, int, float, float]]:
     """``(first step, steps, η, B)`` of the unstable constant stretches of a schedule's SGD steps.
 
-    A stretch is a maximal run of at least two consecutive steps with equal ``(η, B)`` and
-    ``η > 0``; at most the 64 longest distinct ``(η, B)`` are checked (each O(d)).
+    ``lr`` and ``batch`` are per step, or per constant segment with ``steps`` its lengths (a
+    schedule's :attr:`~ramplab.theory.Schedule.segments`: O(segments) memory, never O(steps)). A
+    stretch is a maximal run of at least two consecutive steps with equal ``(η, B)`` and ``η > 0``;
+    at most the 64 longest distinct ``(η, B)`` are checked (each O(d)).
     """
     lr = np.asarray(lr, dtype=np.float64).reshape(-1)
     batch = np.asarray(batch, dtype=np.float64).reshape(-1)
-    if lr.size < 2:
+    counts = np.ones(lr.size, dtype=np.int64) if steps is None else np.asarray(steps, dtype=np.int64).reshape(-1)
+    if counts.sum() < 2:
         return []
     change = np.flatnonzero((lr[1:] != lr[:-1]) | (batch[1:] != batch[:-1])) + 1
-    starts = np.concatenate([[0], change])
-    lengths = np.diff(np.concatenate([starts, [lr.size]]))
-    keep = (lengths >= 2) & (lr[starts] > 0) & np.isfinite(lr[starts]) & (batch[starts] >= 1)
+    runs = np.concatenate([[0], change])                        # first segment of each stretch
+    first_step = np.concatenate([[0], np.cumsum(counts)])       # first step of each segment
+    starts = first_step[runs]
+    lengths = np.diff(np.concatenate([starts, [first_step[-1]]]))
+    keep = (lengths >= 2) & (lr[runs] > 0) & np.isfinite(lr[runs]) & (batch[runs] >= 1)
+    lr, batch = lr[runs], batch[runs]
+    lr, batch = lr[keep], batch[keep]
     starts, lengths = starts[keep], lengths[keep]
     verdict: dict[tuple[float, float], bool] = {}
     found = []
     for i in np.argsort(-lengths, kind="stable"):
-        key = (float(lr[starts[i]]), float(batch[starts[i]]))
+        key = (float(lr[i]), float(batch[i]))
         if key not in verdict:
             if len(verdict) >= _MAX_SEGMENTS_CHECKED:
                 continue
@@ -330,9 +338,11 @@ def unstable_segments(problem: Problem, lr: Any, batch: Any) -> list[tuple[int, 
     return sorted(found)
 
 
-def warn_unstable_segments(problem: Problem, lr: Any, batch: Any, label: str = "", stacklevel: int = 3) -> None:
-    """Warn (:class:`UnstableScheduleWarning`) when SGD's ``(η_t, B_t)`` hold an unstable constant stretch."""
-    found = unstable_segments(problem, lr, batch)
+def warn_unstable_segments(problem: Problem, lr: Any, batch: Any, label: str = "", stacklevel: int = 3,
+                           steps: Any = None) -> None:
+    """Warn (:class:`UnstableScheduleWarning`) when SGD's ``(η_t, B_t)`` hold an unstable constant stretch
+    (per step, or per segment with ``steps``, as :func:`unstable_segments`)."""
+    found = unstable_segments(problem, lr, batch, steps)
     if not found:
         return
     first, steps, eta, b = found[0]
