@@ -363,9 +363,10 @@ class ReferenceBackend:
         self.noise = xp.asarray(noise[:, None], dtype=dtype)
         self.lam = xp.asarray(setting.problem.eigenvalues, dtype=dtype)
         self.w1 = xp.asarray(setting.weights, dtype=dtype)
-        # One matmul per step gives q = Σ mλs (all rows) and Σ mλ²s: the previous step's risk and this
-        # step's gradient moments. The loop is overhead-bound, so passes over (rows, d) are kept few.
-        self.moments = xp.stack([self.w1, self.w1 * self.lam], axis=1)
+        # q = Σ mλs (all rows) and Σ mλ²s: the previous step's risk and this step's gradient moments, as
+        # row-wise sums (each row reduced alone), never a matrix product: BLAS picks another kernel for
+        # one row than for several, so a schedule's bits would depend on the others in the call.
+        self.w2 = self.w1 * self.lam
         self.gpu = is_cupy_namespace(xp)
         if self.gpu:
             import cupy
@@ -376,10 +377,10 @@ class ReferenceBackend:
     def current_sums(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         xp, st = self.xp, self.setting
         s = self.arrays["second_moment"]
-        # q as the loop records it after a step (a matrix-vector product), so that a continued run's
-        # first entry is the uninterrupted run's, bit for bit.
-        q = to_numpy(s @ self.w1)
-        mean = to_numpy((s @ self.moments)[: st.n_sched, 1])
+        # q as the loop computes it in a step (row-wise sums), so that a continued run's first entry is
+        # the uninterrupted run's, bit for bit.
+        q = to_numpy(xp.sum(s * self.w1, axis=1))
+        mean = to_numpy(xp.sum(s[: st.n_sched, :] * self.w2, axis=1))
         avg = to_numpy(xp.sum(self.arrays["average_second_moment"] * self.w1, axis=1)) if st.averaging else None
         return q, avg, mean
 
@@ -405,8 +406,7 @@ class ReferenceBackend:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for col in range(steps):
                 eta, b_t = lr_rows[col, :], batch_rows[col, :]
-                qm = s @ self.moments
-                q, mean_part = qm[:, 0], qm[:S, 1]
+                q, mean_part = xp.sum(s * self.w1, axis=1), xp.sum(s[:S, :] * self.w2, axis=1)
                 g2 = step.gradient_norm2(step.batch_factor(kex, b_t), mean_part, trace, b_t, q[:S], noise_full)
                 eff = step.nsgd_rates(xp, eta, g2) if st.nsgd else eta
                 eff_col, batch_col = self._columns(eff), self._columns(b_t)
