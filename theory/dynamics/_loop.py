@@ -456,7 +456,7 @@ class ReferenceBackend:
                 hist["eff"].append(eff)
                 hist["g2"].append(g2)
                 hist["mean"].append(mean_part)
-                hist["q"].append(s @ self.w1)
+                hist["q"].append(xp.sum(s * self.w1, axis=1))
                 if st.averaging:
                     hist["avg"].append(xp.sum(arr["average_second_moment"] * self.w1, axis=1))
                 t = t0 + col + 1  # the step just taken
