@@ -348,8 +348,11 @@ def _interpolate(nodes: np.ndarray, values: np.ndarray, at: np.ndarray, chunk: i
         return out
     diff = nodes[:, None] - nodes[None, :]
     np.fill_diagonal(diff, 1.0)
-    scale = max(float(np.ptp(nodes)), float(np.max(np.abs(nodes)))) or 1.0
-    bw = 1.0 / np.prod(diff / scale, axis=1)
+    # Barycentric weights 1/∏(x_j − x_k), up to a common factor (it cancels): in logarithms, so that
+    # clustered nodes (a power law's small eigenvalues) never underflow the product to 0.
+    log_w = -np.sum(np.log(np.abs(diff)), axis=1)
+    sign = np.where(np.sum(diff < 0, axis=1) % 2 == 1, -1.0, 1.0)
+    bw = sign * np.exp(log_w - np.max(log_w))
     for lo in range(0, at.size, chunk):
         part = at[lo:lo + chunk]
         c = part[None, :] - nodes[:, None]

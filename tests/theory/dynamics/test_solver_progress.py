@@ -15,7 +15,7 @@ LONG = Schedule.constant(0.1, 2, steps=20_000)  # five chunks of the loop
 def test_progress_true_reports_every_step_in_a_log(capsys):
     expected_risk(PROBLEM, LONG, progress=True)
     err = capsys.readouterr().err
-    assert "expected_risk" in err and "20000" in err.replace(",", "") and "\r" not in err
+    assert "expected_risk" in err and "100%" in err and "\r" not in err
 
 
 def test_default_reports_once_the_delay_has_passed(capsys, monkeypatch):
