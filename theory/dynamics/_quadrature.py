@@ -346,6 +346,9 @@ def _interpolate(nodes: np.ndarray, values: np.ndarray, at: np.ndarray, chunk: i
     out = np.zeros(values.shape[:-1] + at.shape)
     if nodes.size == 0:
         return out
+    # A rule on a measure with fewer points than nodes repeats a node (same λ, same value): once each.
+    nodes, first = np.unique(nodes, return_index=True)
+    values = values[..., first]
     diff = nodes[:, None] - nodes[None, :]
     np.fill_diagonal(diff, 1.0)
     # Barycentric weights 1/∏(x_j − x_k), up to a common factor (it cancels): in logarithms, so that
