@@ -437,4 +437,11 @@ def max_stable_lr(problem: Problem, batch: float, optimizer: Any = "sgd") -> flo
     elif name != "sgd":
         raise ValueError(f"optimizer: max_stable_lr knows the stability edge of 'sgd', 'nsgd' and 'momentum' "
                          f"(heavy ball); got {spec!r:.80}")
-    return float(momentum_stability_limit(problem, momentum, batch))
+    edge = float(momentum_stability_limit(problem, momentum, batch))
+    if momentum == 0.0:
+        # The bisection brackets the edge to a few bits; return its stable side (is_stable decides).
+        for _ in range(64):
+            if edge <= 0.0 or is_stable(problem, edge, batch):
+                break
+            edge *= 1.0 - 2.0**-40
+    return edge
