@@ -196,7 +196,7 @@ def draw(table: FigureTable) -> Figure:
                           lw=1.2)
         worst = info["worst_ratio_to_cosine"]
         ax_r.set(ylabel="excess risk",
-                 title=f"{name}: B₀={info['initial_batch']}, η₀={info['lr0']:.3g}; worst ratio to cosine "
+                 title=f"{name}: B₀={info['initial_batch']}, η₀={info['lr0']:.3g}\nworst ratio to cosine "
                        f"{worst[SERIES[1]]:.2f} (Seesaw), {worst[SERIES[2]]:.2f} (fixed LR)")
         legends.append((ax_r, dict(fontsize=8)))
         ax_m.axhline(1.0, color="0.6", lw=0.8, ls=":")

@@ -19,7 +19,8 @@ exactly the base's samples: the last step takes what remains. With ``remainder="
 default) a remainder smaller than the batch of the step before is merged into that step (whose batch
 then lies below twice its phase's batch — e.g. 315 → 590 on a long Seesaw run), so batches never
 decrease and no small, noisy step ends the run; with ``remainder="separate"`` it stays a step of its
-own, so no batch exceeds its phase's batch (a remainder below one sample always merges).
+own, so no batch exceeds its phase's batch (a remainder above the phase's batch is split in two; below
+one sample it always merges, and one under two samples may exceed the batch by less than a sample).
 
 Batch rounding (``rounding=``):
 
@@ -422,10 +423,16 @@ def _finish(runs: _Runs, total: float, integer: bool,
             lr_a, batch_a = np.append(lr_a, lr_a[-1]), np.append(batch_a, batch_a[-1])
             steps_a, phase_a = np.append(steps_a, 1), np.append(phase_a, phase_a[-1])
         batch_a[-1] = max(batch_a[-1] + rest, batch_a[-1])
-    elif not merge and rest - batch_a[-1] >= 1.0 and rest > batch_a[-1] * (1.0 + _BOUNDARY_RTOL):
+    elif not merge and rest > batch_a[-1] * (1.0 + _BOUNDARY_RTOL) and rest >= 2.0:
         # The last phase's step count leaves up to half a step of slack, so the remainder can exceed the
-        # phase's batch: a full step of that batch, then the rest as a step of its own.
-        lr_a, batch_a = np.append(lr_a, lr_a[-1]), np.append(batch_a, rest - batch_a[-1])
+        # phase's batch: a full step of that batch and the rest, or, when the rest would be below one
+        # sample, two halves (each at most the batch, since the remainder is under the batch + 1).
+        b = batch_a[-1]
+        first, second = (b, rest - b) if rest - b >= 1.0 else (rest / 2.0, rest / 2.0)
+        if integer:
+            first, second = float(math.ceil(first)), float(rest - math.ceil(first))
+        batch_a[-1] = first
+        lr_a, batch_a = np.append(lr_a, lr_a[-1]), np.append(batch_a, second)
         steps_a, phase_a = np.append(steps_a, 1), np.append(phase_a, phase_a[-1])
     else:
         batch_a[-1] = rest

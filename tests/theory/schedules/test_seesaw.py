@@ -275,7 +275,10 @@ def test_separate_remainder_keeps_the_last_batch_at_most_the_one_before(base, b0
     phase = merged.metadata["phase_of_step"][-1]
     top = phase_batches(b0, f, phase + 1, p=p)[phase]
     top = top if rounding == "exact" else round_batch(top, rounding)
-    assert kept.batch[-1] <= top * (1 + 1e-12)
+    # Never above the phase's batch, except a remainder under two samples (it cannot be split into steps of
+    # at least one sample), which exceeds it by less than one sample.
+    assert kept.batch[-1] <= top * (1 + 1e-12) or (kept.batch[-1] < 2.0 and kept.batch[-1] - top < 1.0)
+    assert np.all(kept.batch >= 1.0 - 1e-12)
     assert merged.batch[-1] < 2 * top * (1 + 1e-12) + 1
     assert kept.serial_steps - merged.serial_steps in (0, 1)
     n = merged.serial_steps - 1
