@@ -19,8 +19,9 @@ exactly the base's samples: the last step takes what remains. With ``remainder="
 default) a remainder smaller than the batch of the step before is merged into that step (whose batch
 then lies below twice its phase's batch — e.g. 315 → 590 on a long Seesaw run), so batches never
 decrease and no small, noisy step ends the run; with ``remainder="separate"`` it stays a step of its
-own, so no batch exceeds its phase's batch (a remainder above the phase's batch is split in two; below
-one sample it always merges, and one under two samples may exceed the batch by less than a sample).
+own, so no batch exceeds its phase's batch (a remainder above the phase's batch, or one below one
+sample together with the step before, is split into two steps of at least one sample each; only a
+last step under two samples can exceed its phase's batch, by less than one sample).
 
 Batch rounding (``rounding=``):
 
@@ -423,6 +424,13 @@ def _finish(runs: _Runs, total: float, integer: bool,
             lr_a, batch_a = np.append(lr_a, lr_a[-1]), np.append(batch_a, batch_a[-1])
             steps_a, phase_a = np.append(steps_a, 1), np.append(phase_a, phase_a[-1])
         batch_a[-1] = max(batch_a[-1] + rest, batch_a[-1])
+        if not merge and rest > 0.0 and batch_a[-1] >= 2.0 and not integer:
+            # remainder="separate" with under a sample left: the step and the rest as two equal halves,
+            # each at most the phase's batch (and at least one sample).
+            half = batch_a[-1] / 2.0
+            batch_a[-1] = half
+            lr_a, batch_a = np.append(lr_a, lr_a[-1]), np.append(batch_a, half)
+            steps_a, phase_a = np.append(steps_a, 1), np.append(phase_a, phase_a[-1])
     elif not merge and rest > batch_a[-1] * (1.0 + _BOUNDARY_RTOL) and rest >= 2.0:
         # The last phase's step count leaves up to half a step of slack, so the remainder can exceed the
         # phase's batch: a full step of that batch and the rest, or, when the rest would be below one
