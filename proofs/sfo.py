@@ -17,6 +17,7 @@ specialised.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from functools import lru_cache
 from typing import Any
@@ -509,7 +510,13 @@ def critical_batch_size(L: Any, sigma2: Any, eta: Any, epsilon: Any, **options: 
     """
     warnings.warn("ramplab.proofs.critical_batch_size is deprecated: use ramplab.proofs.bound_critical_batch "
                   "(the same name as ramplab.theory.bound_critical_batch)", DeprecationWarning, stacklevel=2)
-    return bound_critical_batch(L, sigma2, eta, epsilon, **options)
+    try:
+        return bound_critical_batch(L, sigma2, eta, epsilon, **options)
+    except (TypeError, ValueError) as exc:  # name the arguments as this (old) signature calls them
+        message = str(exc)
+        for new_name, old_name in (("gradient_variance", "sigma2"), ("smoothness", "L"), ("lr", "eta")):
+            message = re.sub(rf"\b{new_name}\b", old_name, message)
+        raise type(exc)(message) from None
 
 
 _ARGS = (L, sigma2, eta, epsilon)

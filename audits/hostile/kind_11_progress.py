@@ -111,7 +111,7 @@ def sim_long_requested_in_log():
 
 
 def sim_long_default_on_terminal():
-    rc, text = _tty(SIM, 256, "none")
+    rc, text = _tty(SIM, 1024, "none")  # long enough past the 2 s delay with the fused sampler too
     return "ok" if rc == 0 and "simulate" in text and "%" in text else ("unclear" if rc else "silent")
 
 
