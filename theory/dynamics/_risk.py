@@ -441,6 +441,6 @@ def warm_up() -> list[str]:
     for kw in paths.values():
         kw = dict(kw)
         optimizer = kw.pop("optimizer", "sgd")
-        expected_risk(p, scheds, optimizer, **kw)
-        expected_risk(p, scheds[0], optimizer, **kw)
+        expected_risk(p, scheds, optimizer, progress=False, **kw)
+        expected_risk(p, scheds[0], optimizer, progress=False, **kw)
     return list(paths)
