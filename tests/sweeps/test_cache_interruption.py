@@ -67,12 +67,18 @@ def test_an_entry_that_holds_garbage_or_no_mapping_is_dropped_and_recomputed(tmp
 
 # --- a sweep killed after k rows keeps k rows ------------------------------------------------------
 TASKS = '''
-import os, signal
+import os, signal, time
 def killing_task(spec):
     """Square ``i``; the child sweep's process kills itself (``$KILL_SIGNAL``) at spec ``$KILL_AT``."""
     if os.environ.get("KILL_AT") == str(spec["i"]):
+        # Default handlers, whatever the parent ignored (a pytest-xdist worker may ignore SIGINT).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), getattr(signal, os.environ["KILL_SIGNAL"]))
-        signal.pause() if hasattr(signal, "pause") else None
+        # Not signal.pause(): a signal handled between os.kill and pause() would leave pause() waiting for
+        # another one forever. A sleeping loop lets Python raise KeyboardInterrupt at the next check.
+        for _ in range(600):
+            time.sleep(0.1)
     return {"y": float(spec["i"]) ** 2}
 '''
 
