@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from array_api_compat import is_numpy_namespace
 
-from .._validate import finite_real, real_vector, strict_real_array
+from .._validate import check_range, finite_real, real_vector, strict_real_array
 from ._problem import Problem
 
 __all__ = ["gradient_second_moment", "momentum_moment_step", "second_moment_step"]
@@ -216,8 +216,10 @@ def second_moment_step(
     [0.75]
     """
     if xp is None or is_numpy_namespace(xp):  # called from outside the solver: check
-        s = strict_real_array(s, "s")
-        eigenvalues = strict_real_array(eigenvalues, "eigenvalues")
+        s_in, eig_in = s, eigenvalues
+        s = check_range(strict_real_array(s, "s"), "s", lower=0.0, original=s_in)  # NaN (a pandas <NA>) too
+        eigenvalues = check_range(strict_real_array(eigenvalues, "eigenvalues"), "eigenvalues", lower=0.0,
+                                  strict=True, original=eig_in)
         if eigenvalues.ndim != 1 or s.ndim < 1 or s.shape[-1] != eigenvalues.shape[0]:
             raise ValueError(f"s must have shape (..., d) and eigenvalues shape (d,); got {s.shape} and "
                              f"{eigenvalues.shape}")
