@@ -36,18 +36,21 @@ except ImportError:  # pragma: no cover - exercised where numba is absent
 __all__ = ["AVAILABLE", "gaussian_exact_rows", "sgd_gaussian_exact_rows"]
 
 
+@njit(cache=True, fastmath=False, nogil=True, inline="always")
+def _row_coefficients(q: float, half_c1sq: float, half_c2sq: float, n: float, sigma: float) -> tuple:  # pragma: no cover
+    """One run's ``(‖a‖, c_1 u, (u² + σ²c_2²)^{1/2})`` with ``u = ‖a‖c_1 − σn``: what both kernels need per row."""
+    norm = math.sqrt(q)
+    c1 = math.sqrt(2.0 * half_c1sq)
+    u = norm * c1 - sigma * n
+    return norm, c1 * u, math.sqrt(u * u + (sigma * sigma) * (2.0 * half_c2sq))
+
+
 @njit(cache=True, fastmath=False, nogil=True)
 def _rows(a: np.ndarray, q: np.ndarray, normal: np.ndarray, gamma: np.ndarray, scale: np.ndarray, sigma: float,
           two_gammas: bool, out: np.ndarray) -> None:  # pragma: no cover - compiled
     n, d = a.shape
     for r in range(n):
-        norm = math.sqrt(q[r])
-        c1sq = 2.0 * gamma[r, 0]
-        c2sq = 2.0 * gamma[r, 1] if two_gammas else 0.0
-        c1 = math.sqrt(c1sq)
-        u = norm * c1 - sigma * normal[r, d]
-        along = c1 * u
-        perp = math.sqrt(u * u + (sigma * sigma) * c2sq)
+        norm, along, perp = _row_coefficients(q[r], gamma[r, 0], gamma[r, 1] if two_gammas else 0.0, normal[r, d], sigma)
         if norm > 0:
             proj = 0.0
             for i in range(d):
@@ -100,13 +103,7 @@ def _sgd_rows(e: np.ndarray, sqrt_lam: np.ndarray, q: np.ndarray, normal: np.nda
               q_out: np.ndarray) -> None:  # pragma: no cover - compiled
     n, d = e.shape
     for r in range(n):
-        norm = math.sqrt(q[r])
-        c1sq = 2.0 * gamma[r, 0]
-        c2sq = 2.0 * gamma[r, 1] if two_gammas else 0.0
-        c1 = math.sqrt(c1sq)
-        u = norm * c1 - sigma * normal[r, d]
-        along = c1 * u
-        perp = math.sqrt(u * u + (sigma * sigma) * c2sq)
+        norm, along, perp = _row_coefficients(q[r], gamma[r, 0], gamma[r, 1] if two_gammas else 0.0, normal[r, d], sigma)
         safe = norm if norm > 0 else 1.0
         proj = 0.0
         if norm > 0:

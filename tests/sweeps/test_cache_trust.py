@@ -135,21 +135,6 @@ def test_a_world_writable_joblib_memory_and_a_sticky_shared_folder_are_refused(t
 
 
 # --- the CLI: --cache-dir and $RAMPLAB_CACHE_DIR --------------------------------------------------
-@pytest.fixture
-def booby_trapped(monkeypatch):
-    from ramplab.figures import REGISTRY, load_all
-    from ramplab.figures.registry import FigureSpec
-
-    load_all()
-    built = []
-
-    def trap(ctx):
-        built.append(ctx.name)
-        raise AssertionError("built although the cache folder is not trusted")
-
-    for name, spec in list(REGISTRY.items()):
-        monkeypatch.setitem(REGISTRY, name, FigureSpec(name, spec.description, trap, spec.draw))
-    return built
 
 
 @pytest.mark.parametrize("how", ["--cache-dir", "RAMPLAB_CACHE_DIR"])

@@ -146,21 +146,6 @@ def test_a_real_scheduler_passes_and_a_worker_address_is_refused():
     assert isinstance(exc, ConnectionError) and "not a Dask scheduler" in str(exc), repr(exc)
 
 
-@pytest.fixture
-def booby_trapped(monkeypatch):
-    from ramplab.figures import REGISTRY, load_all
-    from ramplab.figures.registry import FigureSpec
-
-    load_all()
-    built = []
-
-    def trap(ctx):
-        built.append(ctx.name)
-        raise AssertionError("built although no scheduler answered")
-
-    for name, spec in list(REGISTRY.items()):
-        monkeypatch.setitem(REGISTRY, name, FigureSpec(name, spec.description, trap, spec.draw))
-    return built
 
 
 @pytest.mark.parametrize("payload", [None, EXABYTES], ids=["silent", "garbage"])

@@ -8,9 +8,7 @@ import json
 import pytest
 
 from ramplab.cli import main as ramplab_main
-from ramplab.figures import REGISTRY, load_all
 from ramplab.figures.cli import main
-from ramplab.figures.registry import FigureSpec
 
 NAME = "sfo_critical_batch"  # the quickest of the figures that sweep
 
@@ -42,18 +40,6 @@ def test_dask_and_serial_write_the_same_numbers_and_the_cache_serves_the_rerun(t
     assert (tmp_path / "again" / f"{NAME}.csv").read_bytes() == serial_csv
 
 
-@pytest.fixture
-def booby_trapped(monkeypatch):
-    load_all()
-    built = []
-
-    def trap(ctx):
-        built.append(ctx.name)
-        raise AssertionError("built although the arguments were bad")
-
-    for name, spec in list(REGISTRY.items()):
-        monkeypatch.setitem(REGISTRY, name, FigureSpec(name, spec.description, trap, spec.draw))
-    return built
 
 
 def _bad(tmp_path):
