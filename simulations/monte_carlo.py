@@ -555,7 +555,8 @@ def _simulate_chunk(config: SimulationConfig, plan: RecordPlan, curves: list[Cur
 
     stopped_after = None
     # The fused step draws exactly what draw_gradient draws, in the same order (same numbers per run).
-    fast = config.sampler == "gaussian-exact" and config.optimizer in ("sgd", "nsgd") and not config.conditional
+    fast = (config.sampler == "gaussian-exact" and config.optimizer in ("sgd", "nsgd") and not config.conditional
+            and "decay_per_step" not in config.hyperparameters)
     q = None
     for block_start in range(0, horizon, _FLUSH_EVERY):
         block = config.step_block(block_start, min(block_start + _FLUSH_EVERY, horizon))

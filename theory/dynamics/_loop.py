@@ -350,6 +350,13 @@ class FusedBackend:
         self.a = self.arrays.get("average_second_moment", empty)
         self.x = self.arrays.get("average_cross_moment", empty)
         self.y = self.arrays.get("average_previous_moment", empty)
+        # Weight decay (docs/math.md#weight-decay): T, F, G, W = s(0) and its per-row factor; empty without.
+        self.tg = self.arrays.get("target_moment", empty)
+        self.fg = self.arrays.get("previous_target_moment", empty)
+        self.gv = self.arrays.get("average_target_moment", empty)
+        self.wt = np.array(setting.problem.initial_second_moment if setting.decay else np.zeros(d), dtype=dt)
+        self.wrow = np.array(setting.target_rows(), dtype=dt)
+        self.no_decay = np.zeros((0, 0))
         # Schedules are shared out between the threads (_kernels.run_workers); one schedule runs on one.
         self.workers = min(_kernels.thread_count(), setting.n_sched)
 
@@ -359,19 +366,21 @@ class FusedBackend:
                 self.sums[: st.n_sched, 1].copy())
 
     def advance(self, t0: int, lr: np.ndarray, batch: np.ndarray, mu: np.ndarray | None, rho: np.ndarray,
-                rec: np.ndarray, lengths: np.ndarray, horizon: int, out: Outputs, books: Books) -> None:
+                rec: np.ndarray, lengths: np.ndarray, horizon: int, out: Outputs, books: Books,
+                u: np.ndarray | None = None) -> None:
         st = self.setting
         tail = (out.q, out.avg if st.averaging else out.eff[:0], out.eff, out.g2, out.mean, books.first_bad,
                 books.bad_check, books.active, st.nsgd, st.blocks, st.problem.kurtosis - 2.0, st.trace,
                 step.DIVERGENCE_CHECK_EVERY, st.limit)
+        udec = self.no_decay if u is None else np.ascontiguousarray(u, dtype=np.float64)
         if st.momentum:
             _kernels.advance_momentum_groups(
                 self.workers, self.s, self.arrays["cross_moment"], self.arrays["previous_moment"], self.a, self.x,
                 self.y, self.lam, self.w1, self.noise, self.sums, lr, batch, mu, rho, rec, t0, lengths, horizon,
-                *tail)
+                *tail, self.tg, self.fg, self.gv, self.wt, self.wrow, udec)
             return
         args = (self.s, self.a, self.x, self.lam, self.w1, self.noise, self.sums, lr, batch, rho, rec, t0, lengths,
-                horizon, *tail)
+                horizon, *tail, self.tg, self.gv, self.wt, self.wrow, udec)
         _kernels.advance_groups(self.workers, *args)
 
     def export(self) -> dict[str, np.ndarray]:

@@ -69,7 +69,7 @@ def divergence_limit(problem: Problem, threshold: float) -> float:
 
 def backends(setting: _loop.Setting, xp: Any, dtype: Any, fused: bool) -> Any:
     """``backend_of(arrays, noise)`` for :func:`._loop.run`: the compiled kernels (``fused``) or the reference."""
-    if fused and not setting.decay:  # TEMP
+    if fused:
         dt = np.float32 if dtype == xp.float32 else np.float64
         return lambda arrays, noise: _loop.FusedBackend(setting, arrays, noise, dt)
     return lambda arrays, noise: _loop.ReferenceBackend(setting, arrays, noise, xp, dtype)
