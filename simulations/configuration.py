@@ -279,7 +279,8 @@ class SimulationConfig:
     averaging : Averaging or None
         The iterate average, if any.
     hyperparameters : dict
-        The spec's hyper-parameters (:func:`optimizer_hyperparameters`); empty for SGD and NSGD.
+        The spec's hyper-parameters (:func:`optimizer_hyperparameters`); empty for SGD and NSGD
+        without weight decay (with it, also ``decay_per_step``, ``u_t = η_t ω_t``).
     momenta : ndarray, shape (T,), or None
         The heavy-ball ``μ_t`` of every step (:class:`~ramplab.theory.HeavyBall`).
     rotation : ndarray, shape (d, d), or None

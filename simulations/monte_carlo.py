@@ -132,7 +132,9 @@ class SimulationResult(FrozenRecord):
         ``None`` except for NSGD (and ``"expected"`` for heavy ball on NSGD).
     hyperparameters : dict
         The optimizer's hyper-parameters (``momentum``; ``betas``, ``eps``, ``weight_decay``);
-        empty for SGD and NSGD.
+        empty for SGD and NSGD without weight decay. With decay on SGD, NSGD or heavy ball:
+        ``weight_decay`` (the per-step ``ω_t``) and ``decay_per_step`` (``u_t = η_t ω_t``, the
+        schedule's ``η_t``; docs/math.md#weight-decay).
     rotation : ndarray, shape (d, d), or None
         The orthogonal ``Q`` of the optimizer's coordinates ``θ = Qᵀ e`` (the spec's ``rotation``,
         ``"random"`` drawn).
