@@ -129,6 +129,10 @@ def expected_risk(
         :class:`~ramplab.theory.HeavyBall`) or its shorthand; ``"momentum"`` is ``HeavyBall(0.9)``.
         Adam, SignSGD and the conditional NSGD have no exact solver (ValueError).
         ``"nsgd"`` divides the step by ``sqrt(E‖g_t‖²)``, the expected denominator of docs/math.md#normalized-sgd.
+        A spec's ``weight_decay=ω`` (a number or one ``ω_t`` per step of the longest schedule) adds
+        AdamW's decoupled decay ``w ← (1 − η_t ω_t) w − (step)`` with the schedule's ``η_t``, also for
+        NSGD (docs/math.md#weight-decay); the solver then tracks ``E e w*`` too and assumes
+        ``w_0 = 0`` (``E w*² = s(0)``). ``weight_decay=0`` runs the plain solver, bit for bit.
 
         ``HeavyBall(μ)`` (on NSGD: ``HeavyBall(μ, optimizer="nsgd")``) runs heavy-ball momentum
         (docs/math.md#heavy-ball-momentum): ``w_{t+1} = w_t − η_t g_t + μ_t (w_t − w_{t−1})`` with
@@ -176,7 +180,8 @@ def expected_risk(
         instead (groups of nearly equal eigenvalues, docs/math.md#spectral-compression), keeping the
         curves within ``rtol`` relative of the full problem; sets ``compression_error`` (an
         estimate from two resolutions) and ``compressed_dimension``. ``final_second_moment`` then
-        holds each coordinate's group value. Not available with heavy ball (NotImplementedError).
+        holds each coordinate's group value. Not available with heavy ball or weight decay
+        (NotImplementedError).
     reduce : {"auto", True, False}, default "auto"
         Quadrature reduction (docs/math.md#quadrature-reduction): the coordinates that barely contract
         over these schedules are replaced by Gauss rules of their two weight measures and the small
@@ -185,8 +190,8 @@ def expected_risk(
         numbers of nodes) and ``reduced_dimension`` are set. ``"auto"`` reduces problems with at
         least 20 000 stored coordinates and 1 000 steps when the reduced problem is at most 5 % of the
         full one,
-        and never with ``compress``, ``initial_state``, ``keep_states`` or the CuPy backend (so small
-        problems run exactly as before); ``True`` reduces whenever some coordinates are slow;
+        and never with ``compress``, ``initial_state``, ``keep_states``, weight decay or the CuPy
+        backend (so small problems run exactly as before); ``True`` reduces whenever some coordinates are slow;
         ``False`` never. ``final_second_moment`` of a reduced run interpolates the slow coordinates
         and no solver state is kept (:meth:`RiskTrajectory.state_at` says so).
     initial_state : SolverState or sequence of SolverState, optional
@@ -222,7 +227,8 @@ def expected_risk(
     ValueError, TypeError
         For bad arguments (named in the message).
     NotImplementedError
-        For heavy ball with ``compress`` or on the CuPy backend, and ``compress`` with ``initial_state``.
+        For heavy ball with ``compress`` or on the CuPy backend, ``compress`` with ``initial_state``, and
+        weight decay with ``compress`` or ``reduce=True``.
 
     Examples
     --------
@@ -250,6 +256,14 @@ def expected_risk(
     ...                 for r, mu in ((0.4, 0.0), (0.04, 0.9)))
     >>> bool(abs(heavy.final_risk / plain.final_risk - 1) < 0.2)
     True
+
+    Weight decay pulls the stationary mean to the ridge solution ``λ/(λ + ω) w*`` (docs/math.md#weight-decay):
+
+    >>> from ramplab.theory import SGD
+    >>> q1 = Problem([1.0], [1.0], noise_variance=0.0)
+    >>> r = expected_risk(q1, Schedule.constant(0.5, 1, steps=200), SGD(weight_decay=1.0))
+    >>> round(float(r.state_at(200).target_moment[0, 0]), 6)   # E e w* = −ω/(λ + ω) E w*²
+    -0.5
     """
     refuse_moved_keywords(removed, "expected_risk")
     if not isinstance(problem, Problem):
