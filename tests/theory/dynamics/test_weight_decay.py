@@ -396,3 +396,15 @@ def test_adamw_in_the_monte_carlo_depends_on_the_timescale_not_on_omega():
 
     assert np.all(np.abs(z(same_tau)) <= 4)
     assert np.max(np.abs(z(same_omega))) > 6
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_multiplicities_with_decay_are_the_repeated_coordinates(kernel):
+    grouped = Problem([1.0, 0.3], [1.0, 2.0], 0.4, multiplicity=[3, 2])
+    expanded = Problem([1.0, 1.0, 1.0, 0.3, 0.3], [1.0, 1.0, 1.0, 2.0, 2.0], 0.4)
+    sched = Schedule.constant(0.2, 3, steps=200)
+    for spec in (SGD(weight_decay=0.2), HeavyBall(0.4, optimizer="nsgd", weight_decay=0.2)):
+        a, b = (expected_risk(p, sched, spec, average="uniform", numerics=Numerics(kernel=kernel))
+                for p in (grouped, expanded))
+        np.testing.assert_allclose(a.risk, b.risk, rtol=1e-13)
+        np.testing.assert_allclose(a.averaged_risk, b.averaged_risk, rtol=1e-13)
