@@ -268,6 +268,8 @@ def test_the_fused_kernel_is_the_reference_loop_with_decay(name, average):
         np.testing.assert_allclose(a.risk, b.risk, rtol=1e-12)
         np.testing.assert_allclose(a.bias, b.bias, rtol=1e-12)
         np.testing.assert_allclose(a.variance, b.variance, rtol=1e-12, atol=1e-300)
+        # The split still adds: the decay's pull −u w* belongs to the bias run (docs/math.md#weight-decay).
+        np.testing.assert_allclose(a.bias + a.variance, a.risk, rtol=1e-13)
         if average is not None:
             np.testing.assert_allclose(a.averaged_risk, b.averaged_risk, rtol=1e-12)
         sa, sb = a.state_at(a.steps[-1]), b.state_at(b.steps[-1])
