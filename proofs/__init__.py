@@ -1,5 +1,5 @@
 """Executable derivations: SFO complexity, critical batch size, growth exponents, equivalence algebra,
-heavy-ball momentum.
+heavy-ball momentum, weight decay.
 
 Every derivation is a function returning a frozen :class:`~proofs.derivation.Derivation` — statement,
 assumptions, sympy results, the checks that verify them, LaTeX. ``ramplab proofs`` prints them all
@@ -37,6 +37,7 @@ from .momentum import heavy_ball_averaging, heavy_ball_moments, heavy_ball_stabi
 from .schedule_sums import SCHEDULES, schedule_sums
 from .sfo import CONVENTIONS, STATIONARITY, bound_critical_batch, master_bound, sfo_constant
 from .symbols import substitute
+from .weight_decay import weight_decay_moments
 
 __all__ = [
     "Check",
@@ -61,6 +62,7 @@ __all__ = [
     "substitute",
     "temperature",
     "torch_momentum_mapping",
+    "weight_decay_moments",
 ]
 
 
@@ -93,6 +95,7 @@ def _registry() -> dict[str, Callable[[], Derivation]]:
         "heavy_ball_averaging": heavy_ball_averaging,
         "heavy_ball_stability": heavy_ball_stability,
         "torch_momentum_mapping": torch_momentum_mapping,
+        "weight_decay_moments": weight_decay_moments,
     })
     return out
 

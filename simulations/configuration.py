@@ -279,7 +279,8 @@ class SimulationConfig:
     averaging : Averaging or None
         The iterate average, if any.
     hyperparameters : dict
-        The spec's hyper-parameters (:func:`optimizer_hyperparameters`); empty for SGD and NSGD.
+        The spec's hyper-parameters (:func:`optimizer_hyperparameters`); empty for SGD and NSGD
+        without weight decay (with it, also ``decay_per_step``, ``u_t = η_t ω_t``).
     momenta : ndarray, shape (T,), or None
         The heavy-ball ``μ_t`` of every step (:class:`~ramplab.theory.HeavyBall`).
     rotation : ndarray, shape (d, d), or None
@@ -429,7 +430,8 @@ def optimizer_hyperparameters(optimizer: str | OptimizerSpec, steps: int) -> tup
     hyperparameters : dict
         ``{"momentum": μ}`` for :class:`~ramplab.theory.HeavyBall` and
         :class:`~ramplab.theory.SignSGD`; ``{"betas", "eps", "weight_decay"}`` for
-        :class:`~ramplab.theory.Adam`; empty for SGD and NSGD.
+        :class:`~ramplab.theory.Adam`; empty for SGD and NSGD. SGD, NSGD and heavy ball with weight
+        decay add ``"weight_decay"``: the per-step ``ω_t``, shape ``(T,)``.
     momenta : ndarray, shape (T,), or None
         Per-step ``μ_t`` for heavy ball, else ``None``.
 
@@ -447,13 +449,15 @@ def optimizer_hyperparameters(optimizer: str | OptimizerSpec, steps: int) -> tup
     [0.5, 0.5]
     """
     spec = resolve_optimizer(optimizer, where="monte_carlo")
+    # SGD, NSGD and heavy ball with decoupled weight decay: the per-step ω_t (docs/math.md#weight-decay).
+    decay = {"weight_decay": spec.weight_decays(steps)} if getattr(spec, "decays", False) else {}
     if isinstance(spec, HeavyBall):
-        return {"momentum": spec.momentum}, spec.momenta(steps)
+        return {"momentum": spec.momentum, **decay}, spec.momenta(steps)
     if isinstance(spec, SignSGD):
         return {"momentum": spec.momentum}, None
     if isinstance(spec, Adam):
         return {"betas": spec.betas, "eps": spec.eps, "weight_decay": spec.weight_decay}, None
-    return {}, None
+    return decay, None
 
 
 def rotation_matrix(rotation: Any, dimension: int, seed: Any = 0) -> np.ndarray | None:
@@ -630,13 +634,17 @@ def configure_simulation(
     # Past the exact solver's divergence step the rates are NaN: simulate applies the divergence rule
     # (docs/math.md#divergence) itself, so it is not raised here.
     if isinstance(spec, NSGD) and not conditional:
-        exact = expected_risk(simulated, schedule, "nsgd", on_divergence="flag", progress=False)
+        exact = expected_risk(simulated, schedule, spec, on_divergence="flag", progress=False)
         rates = np.asarray(exact.effective_lr, dtype=np.float64)
     elif normalization == "expected":  # heavy ball on NSGD: the exact momentum solver's η_t/sqrt(G_t)
         exact = expected_risk(simulated, schedule, spec, on_divergence="flag", progress=False)
         rates = np.asarray(exact.effective_lr, dtype=np.float64)
     else:
         rates = np.asarray(schedule.lr, dtype=np.float64)
+    if isinstance(hyper.get("weight_decay"), np.ndarray):
+        # Decoupled decay u_t = η_t ω_t with the schedule's η_t, also on NSGD (AdamW's convention,
+        # docs/math.md#weight-decay): e ← e − (step) − u_t (e − e_0).
+        hyper["decay_per_step"] = np.asarray(schedule.lr, dtype=np.float64) * hyper["weight_decay"]
     return SimulationConfig(
         problem=problem,
         simulated=simulated,

@@ -132,7 +132,9 @@ class SimulationResult(FrozenRecord):
         ``None`` except for NSGD (and ``"expected"`` for heavy ball on NSGD).
     hyperparameters : dict
         The optimizer's hyper-parameters (``momentum``; ``betas``, ``eps``, ``weight_decay``);
-        empty for SGD and NSGD.
+        empty for SGD and NSGD without weight decay. With decay on SGD, NSGD or heavy ball:
+        ``weight_decay`` (the per-step ``ω_t``) and ``decay_per_step`` (``u_t = η_t ω_t``, the
+        schedule's ``η_t``; docs/math.md#weight-decay).
     rotation : ndarray, shape (d, d), or None
         The orthogonal ``Q`` of the optimizer's coordinates ``θ = Qᵀ e`` (the spec's ``rotation``,
         ``"random"`` drawn).
@@ -555,7 +557,8 @@ def _simulate_chunk(config: SimulationConfig, plan: RecordPlan, curves: list[Cur
 
     stopped_after = None
     # The fused step draws exactly what draw_gradient draws, in the same order (same numbers per run).
-    fast = config.sampler == "gaussian-exact" and config.optimizer in ("sgd", "nsgd") and not config.conditional
+    fast = (config.sampler == "gaussian-exact" and config.optimizer in ("sgd", "nsgd") and not config.conditional
+            and "decay_per_step" not in config.hyperparameters)
     q = None
     for block_start in range(0, horizon, _FLUSH_EVERY):
         block = config.step_block(block_start, min(block_start + _FLUSH_EVERY, horizon))

@@ -152,6 +152,8 @@ class OptimizerStep:
     - ``"sgd"``, ``"nsgd"``: :func:`iterate_update`.
     - ``"momentum"`` (heavy ball): ``e_t = e_{t−1} − η_t g_t + μ_t (e_{t−1} − e_{t−2})`` with
       ``e_{−1} = e_0``, so the first step has no momentum term.
+    - With weight decay (``hyperparameters["decay_per_step"]``, ``u_t = η_t ω_t`` with the schedule's
+      ``η_t``), SGD, NSGD and heavy ball subtract ``u_t w_{t−1}`` besides (docs/math.md#weight-decay).
     - ``"signsgd"``: ``e_t = e_{t−1} − η_t sign(m_t)``, ``m_t = μ m_{t−1} + g_t``, ``m_0 = 0``
       (``μ = 0``: SignSGD; ``μ > 0``: Signum; the sign does not see the scale of ``m``, so this
       is Signum's EMA buffer too).
@@ -205,13 +207,21 @@ class OptimizerStep:
         ``momentum`` is the step's heavy-ball ``μ_t`` (``optimizer="momentum"`` only).
         """
         xp = self.xp
-        if self.optimizer in ("sgd", "nsgd"):
-            return iterate_update(xp, error, gradient, rate, self.conditional)
-        if self.optimizer == "momentum":
-            previous = error if self.previous is None else self.previous
-            self.previous = error
-            mu = 0.0 if momentum is None else momentum
-            return error - rate * gradient + mu * (error - previous)
+        if self.optimizer in ("sgd", "nsgd", "momentum"):
+            if self.optimizer == "momentum":
+                previous = error if self.previous is None else self.previous
+                self.previous = error
+                mu = 0.0 if momentum is None else momentum
+                out = error - rate * gradient + mu * (error - previous)
+            else:
+                out = iterate_update(xp, error, gradient, rate, self.conditional)
+            decay = self.hyper.get("decay_per_step")
+            if decay is not None:  # decoupled weight decay: w ← (1 − u_t) w − (step), w = e − e_0
+                u = float(decay[self.count])
+                self.count += 1
+                if u != 0.0:
+                    out = out - u * (error - self.initial_error)
+            return out
         g = gradient if self.rotation is None else xp.matmul(gradient, self.rotation)
         if self.optimizer == "signsgd":
             mu = self.hyper["momentum"]

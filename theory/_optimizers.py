@@ -87,6 +87,67 @@ def _momentum(value: Any) -> float | np.ndarray:
     return _frozen(arr)
 
 
+def _weight_decay(value: Any) -> float | np.ndarray:
+    """``weight_decay`` of :class:`SGD`, :class:`NSGD` and :class:`HeavyBall` checked: a float ``ω ≥ 0``
+    or a read-only 1-D array of per-step ``ω_t ≥ 0`` (docs/math.md#weight-decay)."""
+    if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, (str, bytes, dict)):
+        raise TypeError(f"weight_decay must be a number ≥ 0 or a 1-D array of per-step values; got {describe(value)}")
+    if not isinstance(value, (list, tuple)) and as_numpy(value, "weight_decay").ndim == 0:
+        return finite_real(value, "weight_decay", minimum=0.0) + 0.0
+    arr = strict_real_array(value, "weight_decay")
+    if arr.ndim != 1 or arr.shape[0] == 0:
+        raise ValueError(f"weight_decay must be a number or a non-empty 1-D array of per-step values; got shape "
+                         f"{arr.shape}")
+    bad = ~(np.isfinite(arr) & (arr >= 0.0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"weight_decay must be finite and ≥ 0 at every step; got {float(arr[i])!r} at index {i}")
+    return _frozen(arr)
+
+
+class _DecayMixin:
+    """``weight_decay`` helpers shared by :class:`SGD`, :class:`NSGD` and :class:`HeavyBall`."""
+
+    @property
+    def decays(self) -> bool:
+        """Whether the spec decays the weights at some step (``weight_decay`` not 0 everywhere)."""
+        wd = self.weight_decay  # type: ignore[attr-defined]
+        return bool(np.any(wd != 0.0)) if isinstance(wd, np.ndarray) else wd != 0.0
+
+    def weight_decays(self, steps: int) -> np.ndarray:
+        """The per-step ``ω_t`` of ``steps`` steps, float64 of shape ``(steps,)``.
+
+        Parameters
+        ----------
+        steps : int
+            ``T``, the steps of the schedule the spec runs along.
+
+        Returns
+        -------
+        ndarray, shape (steps,)
+            ``weight_decay`` repeated, or the per-step array itself (a new writable copy).
+
+        Raises
+        ------
+        ValueError
+            For a per-step ``weight_decay`` whose length is not ``steps`` (named).
+        """
+        wd = self.weight_decay  # type: ignore[attr-defined]
+        if not isinstance(wd, np.ndarray):
+            return np.full(steps, wd)
+        if wd.shape != (steps,):
+            raise ValueError(f"weight_decay must be a number or one value per step (shape ({steps},)); got shape "
+                             f"{wd.shape}")
+        return np.array(wd)
+
+    def __repr__(self) -> str:
+        # ``weight_decay=0.0`` (the default, no decay) is left out: ``SGD()`` reads as before.
+        parts = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)  # type: ignore[arg-type]
+                 if not (f.name == "weight_decay" and isinstance(self.weight_decay, float)  # type: ignore[attr-defined]
+                         and self.weight_decay == 0.0)]  # type: ignore[attr-defined]
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
 def _rotation(value: Any) -> str | np.ndarray | None:
     """``rotation`` checked: ``None``, ``"random"`` or an orthogonal square matrix (read-only float64)."""
     if value is None:
@@ -165,20 +226,45 @@ class OptimizerSpec:
         return (type(self), self._values())
 
 
-@dataclass(frozen=True, eq=False)
-class SGD(OptimizerSpec):
-    """Plain SGD, ``w ← w − η_t g_t`` (docs/math.md#sgd-second-moment-recursion).
+@dataclass(frozen=True, eq=False, repr=False)
+class SGD(_DecayMixin, OptimizerSpec):
+    """Plain SGD, ``w ← w − η_t g_t`` (docs/math.md#sgd-second-moment-recursion), with optional decoupled weight decay.
 
-    It has no hyper-parameters; the schedule gives ``η_t`` and ``B_t``. The exact solver and the
-    Monte Carlo both run it; the shorthand is ``"sgd"``.
+    The schedule gives ``η_t`` and ``B_t``. The exact solver and the Monte Carlo both run it; the
+    shorthand is ``"sgd"``.
+
+    Parameters
+    ----------
+    weight_decay : float or array_like of shape (T,), default 0.0
+        Decoupled weight decay ``ω ≥ 0`` as in PyTorch's AdamW: ``w ← (1 − η_t ω_t) w − η_t g_t``
+        (docs/math.md#weight-decay). A number, or one ``ω_t ≥ 0`` per step indexed like the
+        schedule's ``lr`` (its length is checked where the spec is used). ``0`` is plain SGD, bit for
+        bit. The exact solver assumes ``w_0 = 0``.
+
+    Attributes
+    ----------
+    weight_decay : float or ndarray
+    name : str
+        ``"sgd"``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming ``weight_decay`` (not a number or 1-D array of numbers, negative, not finite).
 
     Examples
     --------
     >>> SGD(), SGD().name, SGD().exact_supported
     (SGD(), 'sgd', True)
+    >>> SGD(weight_decay=0.1), SGD(weight_decay=0.1).decays
+    (SGD(weight_decay=0.1), True)
     """
 
+    weight_decay: Any = 0.0
     name: ClassVar[str] = "sgd"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weight_decay", _weight_decay(self.weight_decay))
 
     @property
     def exact_supported(self) -> bool:
@@ -186,8 +272,8 @@ class SGD(OptimizerSpec):
         return True
 
 
-@dataclass(frozen=True, eq=False)
-class NSGD(OptimizerSpec):
+@dataclass(frozen=True, eq=False, repr=False)
+class NSGD(_DecayMixin, OptimizerSpec):
     """Normalized SGD, ``w ← w − η_t g_t / sqrt(G_t)`` (docs/math.md#normalized-sgd).
 
     Parameters
@@ -197,17 +283,23 @@ class NSGD(OptimizerSpec):
         ``η_t/sqrt(G_t)`` and the exact solver runs it (the Monte Carlo takes these rates from it).
         ``"conditional"``: each Monte Carlo run divides by its realised ``‖g_t‖`` (no step when
         ``g_t = 0``); no closed recursion exists, so the exact solver refuses it.
+    weight_decay : float or array_like of shape (T,), default 0.0
+        Decoupled weight decay as in PyTorch's AdamW, ``w ← (1 − η_t ω_t) w − η_t g_t/sqrt(G_t)``:
+        the decay takes the *schedule's* rate ``η_t``, not the normalized step (AdamW's convention,
+        docs/math.md#weight-decay). As for :class:`SGD`.
 
     Attributes
     ----------
     normalization : str
+    weight_decay : float or ndarray
     name : str
         ``"nsgd"``.
 
     Raises
     ------
     ValueError
-        For any other ``normalization`` (named).
+        For any other ``normalization`` (named), or a bad ``weight_decay`` (named; TypeError for a
+        non-number).
 
     Examples
     --------
@@ -220,11 +312,13 @@ class NSGD(OptimizerSpec):
     """
 
     normalization: str = "expected"
+    weight_decay: Any = 0.0
     name: ClassVar[str] = "nsgd"
 
     def __post_init__(self) -> None:
         if not isinstance(self.normalization, str) or self.normalization not in NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {NORMALIZATIONS}; got {self.normalization!r:.80}")
+        object.__setattr__(self, "weight_decay", _weight_decay(self.weight_decay))
 
     @property
     def exact_supported(self) -> bool:
@@ -232,8 +326,8 @@ class NSGD(OptimizerSpec):
         return self.normalization == "expected"
 
 
-@dataclass(frozen=True, eq=False)
-class HeavyBall(OptimizerSpec):
+@dataclass(frozen=True, eq=False, repr=False)
+class HeavyBall(_DecayMixin, OptimizerSpec):
     """Heavy-ball momentum on SGD or NSGD (docs/math.md#heavy-ball-momentum).
 
     ``w_{t+1} = w_t − η_t g_t + μ_t (w_t − w_{t−1})`` with ``w_{−1} = w_0``, in the 0-based per-step
@@ -253,11 +347,15 @@ class HeavyBall(OptimizerSpec):
         float64 copy; its length is checked against the schedule where the spec is used.
     optimizer : {"sgd", "nsgd"}, default "sgd"
         The step the momentum is added to.
+    weight_decay : float or array_like of shape (T,), default 0.0
+        Decoupled weight decay, ``w_{t+1} = (1 − η_t ω_t) w_t − η_t g_t + μ_t (w_t − w_{t−1})``
+        (the schedule's ``η_t`` also on NSGD; docs/math.md#weight-decay). As for :class:`SGD`.
 
     Attributes
     ----------
     momentum : float or ndarray
     optimizer : str
+    weight_decay : float or ndarray
     name : str
         ``"momentum"``.
 
@@ -281,6 +379,7 @@ class HeavyBall(OptimizerSpec):
 
     momentum: Any = 0.9
     optimizer: str = "sgd"
+    weight_decay: Any = 0.0
     name: ClassVar[str] = "momentum"
 
     def __post_init__(self) -> None:
@@ -288,6 +387,7 @@ class HeavyBall(OptimizerSpec):
         if not isinstance(self.optimizer, str) or self.optimizer not in ("sgd", "nsgd"):
             raise ValueError(f"optimizer must be 'sgd' or 'nsgd' (the step heavy ball adds momentum to); got "
                              f"{self.optimizer!r:.80}")
+        object.__setattr__(self, "weight_decay", _weight_decay(self.weight_decay))
 
     @property
     def exact_supported(self) -> bool:

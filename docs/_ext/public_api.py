@@ -242,7 +242,7 @@ TOPICS: list[tuple[str, str, list[str]]] = [
       "proofs.growth_polynomial", "proofs.growth_exponent", "proofs.polynomial_growth_exponent",
       "proofs.stationary_point", "proofs.temperature", "proofs.nsgd_invariant", "proofs.ramp_bound",
       "proofs.serial_step_integrals", "proofs.heavy_ball_moments", "proofs.heavy_ball_averaging",
-      "proofs.heavy_ball_stability", "proofs.torch_momentum_mapping"]),
+      "proofs.heavy_ball_stability", "proofs.torch_momentum_mapping", "proofs.weight_decay_moments"]),
 ]
 
 #: The packages whose functions and classes the topical index must cover.

@@ -39,6 +39,7 @@ def _register_proofs() -> None:
            "sympy constant")
     for n in ("heavy_ball_averaging", "heavy_ball_moments", "heavy_ball_stability", "torch_momentum_mapping"):
         exempt(f"ramplab.proofs.momentum:{n}", "derivation without arguments (nothing to substitute)")
+    exempt("ramplab.proofs.weight_decay:weight_decay_moments", "derivation without arguments (nothing to substitute)")
     for n in module_of("ramplab.proofs.symbols").__all__:
         exempt(f"ramplab.proofs.symbols:{n}", "sympy symbol")
 

@@ -139,6 +139,14 @@ _averaged_cross = njit(cache=True, fastmath=False, inline="always")(_step.averag
 _heavy_ball_second_moment = njit(cache=True, fastmath=False, inline="always")(_step.heavy_ball_second_moment)
 _heavy_ball_cross = njit(cache=True, fastmath=False, inline="always")(_step.heavy_ball_cross)
 _heavy_ball_moved_cross = njit(cache=True, fastmath=False, inline="always")(_step.heavy_ball_moved_cross)
+_decay_second_moment = njit(cache=True, fastmath=False, inline="always")(_step.decay_second_moment)
+_decay_target_moment = njit(cache=True, fastmath=False, inline="always")(_step.decay_target_moment)
+_decay_moved_cross = njit(cache=True, fastmath=False, inline="always")(_step.decay_moved_cross)
+_heavy_ball_decay_second_moment = njit(cache=True, fastmath=False, inline="always")(
+    _step.heavy_ball_decay_second_moment)
+_heavy_ball_decay_cross = njit(cache=True, fastmath=False, inline="always")(_step.heavy_ball_decay_cross)
+_heavy_ball_decay_target = njit(cache=True, fastmath=False, inline="always")(_step.heavy_ball_decay_target)
+_heavy_ball_decay_moved_cross = njit(cache=True, fastmath=False, inline="always")(_step.heavy_ball_decay_moved_cross)
 
 #: The kernels themselves (``advance_groups``, ``advance_momentum_groups``, ``run_workers``,
 #: ``balanced_assignment``, ``thread_count``, ``weighted_sums``) are internal plumbing of
@@ -259,6 +267,48 @@ def _sgd_average_tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, alpha, beta, gamma,
 
 
 @_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
+def _sgd_decay_tile(s, tg, a, c, g, wt, wr, lam, w1, i0, i1, eff, u, kb, kk, row_avg, alpha, beta, gamma, keep, rho,
+                    buf):
+    """:func:`_sgd_tile` with weight decay ``u = η ω`` (docs/math.md#weight-decay): the row's target moment
+    ``tg = E e w*`` and ``W = wt · wr`` come along, and with ``row_avg`` the average moments ``a, c, g``
+    (``E ē², E ē e, E ē w*``). Per coordinate, with ``x = eff λ`` and ``m = (1 − u) − x``, the operations
+    of ``_step.decay_step`` in its order, then the averaging update. Returns ``(Σ m λ s, Σ m λ² s, Σ m λ a)``.
+    """
+    bq = buf[0]
+    bm = buf[1]
+    ba = buf[2]
+    one_u = 1.0 - u
+    for base in range(i0, i1, SUB):
+        end = min(base + SUB, i1)
+        for k in range(end - base):
+            i = base + k
+            li = lam[i]
+            x = eff * li
+            m = one_u - x
+            w = wt[i] * wr
+            to = tg[i]
+            v = _decay_second_moment(s[i], to, w, x, m, kb, u, kk, li)
+            if v < 0.0:  # a variance; rounding can leave −1e-17 → (−)0, and −inf → NaN (as the reference)
+                v = 0.0 * v
+            tn = _decay_target_moment(to, w, m, u)
+            s[i] = v
+            tg[i] = tn
+            wq = w1[i] * s[i]
+            bq[k] += wq
+            bm[k] += wq * li
+            if row_avg:
+                z = _decay_moved_cross(c[i], g[i], m, u)
+                a[i] = _averaged_second_moment(a[i], v, z, alpha, beta, gamma)
+                c[i] = _averaged_cross(z, v, keep, rho)
+                g[i] = _averaged_cross(g[i], tn, keep, rho)
+                ba[k] += w1[i] * a[i]
+    width = min(i1 - i0, SUB)
+    q = _lane_sum(bq, width)
+    mm = _lane_sum(bm, width)
+    return q, mm, (_lane_sum(ba, width) if row_avg else 0.0)
+
+
+@_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
 def weighted_sums(s, lam, w1):
     """``(Σ m λ s, Σ m λ² s, Σ m λ s)`` per row of ``s`` (``(rows, d)``), in the kernels' summation order.
 
@@ -339,11 +389,16 @@ def _finish_step(j, step, k, bad, eff, g2, mean_before, s, sums, avg, blocks, n_
 @_kernel(fastmath=False, nogil=True)
 def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, length, horizon,
                    out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                   nsgd, blocks, kex, trace, check_every, limit):
-    """Advance group ``j`` through the chunk's steps (serial); see the module docstring."""
+                   nsgd, blocks, kex, trace, check_every, limit, tg, g, wt, wrow, udec):
+    """Advance group ``j`` through the chunk's steps (serial); see the module docstring.
+
+    With weight decay (``tg`` has rows): ``tg (R, d)`` the target moments, ``g (S, d)`` the average's,
+    ``wt (d,)`` ``W``, ``wrow (R,)`` its per-row factor and ``udec (S, L)`` the decay ``u = η ω`` per step.
+    """
     n_sched = lr.shape[0]
     d = s.shape[1]
     avg = a.shape[0] > 0
+    decay = tg.shape[0] > 0
     steps = lr.shape[1]
     buf = np.zeros((3, SUB))
     for col in range(steps):
@@ -364,7 +419,13 @@ def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, le
             ta = 0.0
             for i0 in range(0, d, TILE):
                 i1 = min(i0 + TILE, d)
-                if row_avg:
+                if decay:
+                    q, m, av = _sgd_decay_tile(s[r], tg[r], a[j] if row_avg else s[r], c[j] if row_avg else s[r],
+                                               g[j] if row_avg else s[r], wt, wrow[r], lam, w1, i0, i1, eff,
+                                               udec[j, col], kex / batch[j, col], kk, row_avg, alpha, beta, gamma,
+                                               keep, r_t, buf)
+                    ta += av
+                elif row_avg:
                     q, m, av = _sgd_average_tile(s[r], a[j], c[j], lam, w1, i0, i1, eff, kk, cc,
                                                  alpha, beta, gamma, keep, r_t, buf)
                     ta += av
@@ -401,7 +462,7 @@ def _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, act
 @_kernel(fastmath=False, nogil=True)
 def _advance_groups(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths, horizon,
                     out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                    nsgd, blocks, kex, trace, check_every, limit, groups):
+                    nsgd, blocks, kex, trace, check_every, limit, tg, g, wt, wrow, udec, groups):
     # The groups of one worker (−1 pads the list), one after the other; the GIL is released, so
     # workers run side by side on Python threads (:func:`run_workers`).
     for k in range(groups.shape[0]):
@@ -409,7 +470,7 @@ def _advance_groups(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, leng
         if j >= 0:
             _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths[j], horizon,
                            out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                           nsgd, blocks, kex, trace, check_every, limit)
+                           nsgd, blocks, kex, trace, check_every, limit, tg, g, wt, wrow, udec)
 
 
 def balanced_assignment(work: np.ndarray, workers: int) -> np.ndarray:
@@ -481,7 +542,9 @@ def advance_groups(workers: int, *args: Any) -> None:
     recorded), the chunk's first step ``t0``, schedule lengths ``(S,)``, the horizon, the outputs
     ``q (R, K)``, ``avg, eff, G, mean (S, K)``, ``first_bad, bad_check (S,)``, ``active (S,)``, and
     ``nsgd, blocks, κ − 2, tr H, check_every, limit`` (a step whose ``Σ mλs`` or ``Σ mλa`` is not
-    ``≤ limit`` counts as diverged). Everything is updated in place.
+    ``≤ limit`` counts as diverged), then the weight-decay arrays ``T (R, d)``, ``G (S, d)`` (``(0, d)``
+    without decay or averaging), ``W (d,)``, ``W``'s per-row factor ``(R,)`` and ``u = η ω (S, L)``.
+    Everything is updated in place.
     """
     run_workers(_advance_groups, args, _chunk_work(args[11], args[7].shape[1], args[12], args[21]), workers)
 
@@ -537,14 +600,67 @@ def _momentum_tile(s, c, p, av, xv, yv, lam, w1, i0, i1, eff, mu, kb, kk, mode, 
     return q, m, av_sum
 
 
+@_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
+def _momentum_decay_tile(s, c, p, tg, fg, av, xv, yv, gv, wt, wr, lam, w1, i0, i1, eff, mu, u, kb, kk, row_avg,
+                         alpha, beta, gamma, keep, rho, buf):
+    """:func:`_momentum_tile` with weight decay (docs/math.md#weight-decay): also the row's ``T = E e_t w*``
+    and ``F = E e_{t−1} w*``, ``W = wt · wr``, and with ``row_avg`` the average's ``G = E ē w*``. Per
+    coordinate the operations of ``_step.heavy_ball_decay_step`` in its order, then the averaging update."""
+    n = i1 - i0
+    width = min(n, SUB)
+    bq = buf[0]
+    bm = buf[1]
+    ba = buf[2]
+    one_mu_u = (1.0 + mu) - u
+    for sb in range((n + SUB - 1) // SUB):
+        base = i0 + sb * SUB
+        cnt = min(SUB, i1 - base)
+        for k in range(cnt):
+            i = base + k
+            li = lam[i]
+            x = eff * li
+            m = one_mu_u - x
+            w = wt[i] * wr
+            so = s[i]
+            co = c[i]
+            to = tg[i]
+            fo = fg[i]
+            v = _heavy_ball_decay_second_moment(so, co, p[i], to, fo, w, x, m, kb, mu, u, kk, li)
+            if v < 0.0:
+                v = 0.0 * v
+            cn = _heavy_ball_decay_cross(so, co, to, m, mu, u)
+            tn = _heavy_ball_decay_target(to, fo, w, m, mu, u)
+            s[i] = v
+            c[i] = cn
+            p[i] = so
+            tg[i] = tn
+            fg[i] = to
+            wq = w1[i] * s[i]
+            bq[k] += wq
+            bm[k] += wq * li
+            if row_avg:
+                xo = xv[i]
+                z = _heavy_ball_decay_moved_cross(xo, yv[i], gv[i], m, mu, u)
+                yv[i] = _averaged_cross(xo, cn, keep, rho)
+                xv[i] = _averaged_cross(z, v, keep, rho)
+                av[i] = _averaged_second_moment(av[i], v, z, alpha, beta, gamma)
+                gv[i] = _averaged_cross(gv[i], tn, keep, rho)
+                ba[k] += w1[i] * av[i]
+    q = _lane_sum(bq, width)
+    mm = _lane_sum(bm, width)
+    return q, mm, (_lane_sum(ba, width) if row_avg else 0.0)
+
+
 @_kernel(fastmath=False, nogil=True)
 def _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, batch, mom, rho, rec, t0, length,
                             horizon, out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                            nsgd, blocks, kex, trace, check_every, limit):
-    """Advance group ``j`` through the chunk's steps with momentum (serial); see :func:`_advance_group`."""
+                            nsgd, blocks, kex, trace, check_every, limit, tg, fg, gv, wt, wrow, udec):
+    """Advance group ``j`` through the chunk's steps with momentum (serial); see :func:`_advance_group`
+    (weight decay: ``tg, fg (R, d)`` the target moments ``T, F``, ``gv (S, d)`` the average's ``G``)."""
     n_sched = lr.shape[0]
     d = s.shape[1]
     avg = av.shape[0] > 0
+    decay = tg.shape[0] > 0
     steps = lr.shape[1]
     buf = np.zeros((3, SUB))
     for col in range(steps):
@@ -570,8 +686,14 @@ def _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, ba
             tm = 0.0
             ta = 0.0
             for i0 in range(0, d, TILE):
-                q, m, a_sum = _momentum_tile(s[r], c[r], p[r], ar, xr, yr, lam, w1, i0, min(i0 + TILE, d), eff, mu,
-                                             kb, kk, mode, alpha, beta, gamma, keep, r_t, buf)
+                if decay:
+                    q, m, a_sum = _momentum_decay_tile(s[r], c[r], p[r], tg[r], fg[r], ar, xr, yr,
+                                                       gv[j] if row_avg else s[r], wt, wrow[r], lam, w1, i0,
+                                                       min(i0 + TILE, d), eff, mu, udec[j, col], kb, kk, row_avg,
+                                                       alpha, beta, gamma, keep, r_t, buf)
+                else:
+                    q, m, a_sum = _momentum_tile(s[r], c[r], p[r], ar, xr, yr, lam, w1, i0, min(i0 + TILE, d), eff,
+                                                 mu, kb, kk, mode, alpha, beta, gamma, keep, r_t, buf)
                 tq += q
                 tm += m
                 ta += a_sum
@@ -589,13 +711,14 @@ def _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, ba
 @_kernel(fastmath=False, nogil=True)
 def _advance_momentum(s, c, p, av, xv, yv, lam, w1, noise, sums, lr, batch, mom, rho, rec, t0, lengths,
                       horizon, out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                      nsgd, blocks, kex, trace, check_every, limit, groups):
+                      nsgd, blocks, kex, trace, check_every, limit, tg, fg, gv, wt, wrow, udec, groups):
     for k in range(groups.shape[0]):
         j = groups[k]
         if j >= 0:
             _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, batch, mom, rho, rec, t0,
                                     lengths[j], horizon, out_q, out_avg, out_eff, out_g2, out_mean, first_bad,
-                                    bad_check, active, nsgd, blocks, kex, trace, check_every, limit)
+                                    bad_check, active, nsgd, blocks, kex, trace, check_every, limit, tg, fg, gv, wt,
+                                    wrow, udec)
 
 
 def advance_momentum_groups(workers: int, *args: Any) -> None:
@@ -604,7 +727,9 @@ def advance_momentum_groups(workers: int, *args: Any) -> None:
     Arguments (in order): ``s, c, p (R, d)`` (``E e_t², E e_t e_{t−1}, E e_{t−1}²``), ``ā-moments
     A, X, Y (S, d)`` (``(0, d)`` without averaging), ``λ (d,)``, ``m λ (d,)``, ``σ² (R,)``, running sums
     ``(R, 3)``, the chunk's ``lr, batch, μ (S, L)``, ``ρ (L,)``, ``rec (L,)``, ``t0``, ``lengths (S,)``,
-    the horizon, the outputs and flags of :func:`advance_groups`, and ``nsgd, blocks, κ − 2, tr H,
-    check_every, limit``. Everything is updated in place. Groups run in parallel (:func:`run_workers`).
+    the horizon, the outputs and flags of :func:`advance_groups`, ``nsgd, blocks, κ − 2, tr H,
+    check_every, limit``, and the weight-decay arrays ``T, F (R, d)``, ``G (S, d)`` (``(0, d)`` without),
+    ``W (d,)``, its per-row factor ``(R,)`` and ``u (S, L)``. Everything is updated in place. Groups run in
+    parallel (:func:`run_workers`).
     """
     run_workers(_advance_momentum, args, _chunk_work(args[15], args[10].shape[1], args[16], args[25]), workers)

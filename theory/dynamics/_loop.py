@@ -127,6 +127,16 @@ def momentum_tables(momentum: float | np.ndarray, lengths: np.ndarray, start: in
     return np.ascontiguousarray(out, dtype=np.float64)
 
 
+def decay_tables(weight_decay: float | np.ndarray, lr: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Per-step decay ``u = η_t ω_t`` of each schedule for its 0-based steps ``start … stop − 1``, shape ``(S, L)``.
+
+    ``lr`` is the chunk's table of the schedules' own rates (for NSGD the rate before normalization:
+    AdamW's convention, docs/math.md#weight-decay); a schedule's padding has ``η = 0``, so no decay.
+    """
+    omega = float(weight_decay) if np.ndim(weight_decay) == 0 else np.asarray(weight_decay)[start:stop][None, :]
+    return np.ascontiguousarray(lr * omega, dtype=np.float64)
+
+
 def initial_state(problem: Problem, n_schedules: int, split: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Initial rows of the solver state and their noise variances.
 
@@ -245,6 +255,7 @@ class Setting:
     averaging: bool
     momentum: bool
     limit: float
+    decay: bool = False  # weight decay: the cross moments with the target come along (docs/math.md#weight-decay)
 
     @property
     def blocks(self) -> int:
@@ -272,7 +283,21 @@ class Setting:
             names += [("average_second_moment", False), ("average_cross_moment", False)]
             if self.momentum:
                 names.append(("average_previous_moment", False))
+        if self.decay:
+            names.append(("target_moment", True))
+            if self.momentum:
+                names.append(("previous_target_moment", True))
+            if self.averaging:
+                names.append(("average_target_moment", False))
         return tuple(names)
+
+    def target_rows(self) -> np.ndarray:
+        """Per row, the factor of ``W = E w*² = s(0)`` (``w_0 = 0``): 1 on the full and bias rows, 0 on the
+        variance rows (their target is 0), float64 of shape ``(R,)`` (docs/math.md#weight-decay)."""
+        factors = np.ones(self.rows)
+        if self.split:
+            factors[2 * self.n_sched:] = 0.0
+        return factors
 
 
 def start_arrays(setting: Setting, start: Sequence[SolverState] | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -280,8 +305,10 @@ def start_arrays(setting: Setting, start: Sequence[SolverState] | None) -> tuple
     s0, noise = initial_state(setting.problem, setting.n_sched, setting.split)
     if start is None:
         arrays = {}
+        target0 = -(setting.problem.initial_second_moment[None, :] * setting.target_rows()[:, None])
         for name, per_row in setting.state_names():
-            arrays[name] = s0.copy() if per_row else s0[: setting.n_sched].copy()
+            init = target0 if name.endswith("target_moment") else s0
+            arrays[name] = init.copy() if per_row else init[: setting.n_sched].copy()
         return arrays, noise
     S, B = setting.n_sched, setting.blocks
     arrays = {}
@@ -323,6 +350,13 @@ class FusedBackend:
         self.a = self.arrays.get("average_second_moment", empty)
         self.x = self.arrays.get("average_cross_moment", empty)
         self.y = self.arrays.get("average_previous_moment", empty)
+        # Weight decay (docs/math.md#weight-decay): T, F, G, W = s(0) and its per-row factor; empty without.
+        self.tg = self.arrays.get("target_moment", empty)
+        self.fg = self.arrays.get("previous_target_moment", empty)
+        self.gv = self.arrays.get("average_target_moment", empty)
+        self.wt = np.array(setting.problem.initial_second_moment if setting.decay else np.zeros(d), dtype=dt)
+        self.wrow = np.array(setting.target_rows(), dtype=dt)
+        self.no_decay = np.zeros((0, 0))
         # Schedules are shared out between the threads (_kernels.run_workers); one schedule runs on one.
         self.workers = min(_kernels.thread_count(), setting.n_sched)
 
@@ -332,19 +366,21 @@ class FusedBackend:
                 self.sums[: st.n_sched, 1].copy())
 
     def advance(self, t0: int, lr: np.ndarray, batch: np.ndarray, mu: np.ndarray | None, rho: np.ndarray,
-                rec: np.ndarray, lengths: np.ndarray, horizon: int, out: Outputs, books: Books) -> None:
+                rec: np.ndarray, lengths: np.ndarray, horizon: int, out: Outputs, books: Books,
+                u: np.ndarray | None = None) -> None:
         st = self.setting
         tail = (out.q, out.avg if st.averaging else out.eff[:0], out.eff, out.g2, out.mean, books.first_bad,
                 books.bad_check, books.active, st.nsgd, st.blocks, st.problem.kurtosis - 2.0, st.trace,
                 step.DIVERGENCE_CHECK_EVERY, st.limit)
+        udec = self.no_decay if u is None else np.ascontiguousarray(u, dtype=np.float64)
         if st.momentum:
             _kernels.advance_momentum_groups(
                 self.workers, self.s, self.arrays["cross_moment"], self.arrays["previous_moment"], self.a, self.x,
                 self.y, self.lam, self.w1, self.noise, self.sums, lr, batch, mu, rho, rec, t0, lengths, horizon,
-                *tail)
+                *tail, self.tg, self.fg, self.gv, self.wt, self.wrow, udec)
             return
         args = (self.s, self.a, self.x, self.lam, self.w1, self.noise, self.sums, lr, batch, rho, rec, t0, lengths,
-                horizon, *tail)
+                horizon, *tail, self.tg, self.gv, self.wt, self.wrow, udec)
         _kernels.advance_groups(self.workers, *args)
 
     def export(self) -> dict[str, np.ndarray]:
@@ -367,6 +403,9 @@ class ReferenceBackend:
         # row-wise sums (each row reduced alone), never a matrix product: BLAS picks another kernel for
         # one row than for several, so a schedule's bits would depend on the others in the call.
         self.w2 = self.w1 * self.lam
+        if setting.decay:  # W = E w*² = s(0) per row (0 on the variance rows), docs/math.md#weight-decay
+            self.target_weight = xp.asarray(setting.problem.initial_second_moment[None, :]
+                                            * setting.target_rows()[:, None], dtype=dtype)
         self.gpu = is_cupy_namespace(xp)
         if self.gpu:
             import cupy
@@ -391,13 +430,15 @@ class ReferenceBackend:
         return values[:, None]
 
     def advance(self, t0: int, lr: np.ndarray, batch: np.ndarray, mu: np.ndarray | None, rho: np.ndarray,
-                rec: np.ndarray, lengths: np.ndarray, horizon: int, out: Outputs, books: Books) -> None:
+                rec: np.ndarray, lengths: np.ndarray, horizon: int, out: Outputs, books: Books,
+                u: np.ndarray | None = None) -> None:
         xp, st, dt = self.xp, self.setting, self.dt
         S, B = st.n_sched, st.blocks
         arr = self.arrays
         s = arr["second_moment"]
         lr_rows, batch_rows = xp.asarray(lr.T, dtype=dt), xp.asarray(batch.T, dtype=dt)
         mu_rows = xp.asarray(mu.T, dtype=dt) if st.momentum else None
+        u_rows = xp.asarray(u.T, dtype=dt) if st.decay else None
         noise_full = self.noise[:S, 0]
         kex, trace = st.problem.kurtosis - 2.0, st.trace
         steps = lr.shape[1]
@@ -416,7 +457,9 @@ class ReferenceBackend:
                 old = None
                 if hold.any():  # the CuPy kernels update in place: keep copies there, references suffice elsewhere
                     old = {k: xp.asarray(v, copy=True) for k, v in arr.items()} if self.gpu else dict(arr)
-                if st.momentum:
+                if st.decay:
+                    s = self._decay_step(arr, s, eff_col, batch_col, mu_rows, u_rows, col, rho, kex, q)
+                elif st.momentum:
                     mu_col = self._columns(mu_rows[col, :])
                     s_new, c_new, p_new = step.heavy_ball_step(xp, s, arr["cross_moment"], arr["previous_moment"],
                                                                self.lam, eff_col, mu_col, batch_col, self.noise,
@@ -465,6 +508,53 @@ class ReferenceBackend:
                     hist = {k: [] for k in hist}
                     if newly.any():
                         frozen = frozen | newly
+
+    def _decay_step(self, arr: dict[str, Any], s: Any, eff_col: Any, batch_col: Any, mu_rows: Any, u_rows: Any,
+                    col: int, rho: np.ndarray, kex: float, q: Any) -> Any:
+        """One step with weight decay (SGD/NSGD or heavy ball, with or without averaging): ``arr`` updated,
+        the new second moment returned (docs/math.md#weight-decay)."""
+        xp, st = self.xp, self.setting
+        S = st.n_sched
+        u_col = self._columns(u_rows[col, :])
+        w = self.target_weight
+        tgt = arr["target_moment"]
+        if st.momentum:
+            mu_col = self._columns(mu_rows[col, :])
+            s_new, c_new, p_new, t_new, f_new = step.heavy_ball_decay_step(
+                xp, s, arr["cross_moment"], arr["previous_moment"], tgt, arr["previous_target_moment"], w, self.lam,
+                eff_col, mu_col, u_col, batch_col, self.noise, kex, q[:, None])
+            if st.averaging:
+                r = float(rho[col])
+                keep, alpha, beta, gamma = step.average_weights(r)
+                m = ((1.0 + mu_col[:S, :]) - u_col[:S, :]) - eff_col[:S, :] * self.lam
+                z = step.heavy_ball_decay_moved_cross(arr["average_cross_moment"], arr["average_previous_moment"],
+                                                      arr["average_target_moment"], m, mu_col[:S, :], u_col[:S, :])
+                arr["average_previous_moment"] = step.averaged_cross(arr["average_cross_moment"], c_new[:S, :],
+                                                                     keep, r)
+                arr["average_cross_moment"] = step.averaged_cross(z, s_new[:S, :], keep, r)
+                arr["average_second_moment"] = step.averaged_second_moment(
+                    arr["average_second_moment"], s_new[:S, :], z, alpha, beta, gamma)
+                arr["average_target_moment"] = step.averaged_cross(arr["average_target_moment"], t_new[:S, :],
+                                                                   keep, r)
+            arr["cross_moment"], arr["previous_moment"] = c_new, p_new
+            arr["previous_target_moment"] = f_new
+        else:
+            if st.averaging:
+                m = (1.0 - u_col[:S, :]) - eff_col[:S, :] * self.lam
+                moved = step.decay_moved_cross(arr["average_cross_moment"], arr["average_target_moment"], m,
+                                               u_col[:S, :])
+            s_new, t_new = step.decay_step(xp, s, tgt, w, self.lam, eff_col, u_col, batch_col, self.noise, kex,
+                                           q[:, None])
+            if st.averaging:
+                r = float(rho[col])
+                keep, alpha, beta, gamma = step.average_weights(r)
+                arr["average_second_moment"] = step.averaged_second_moment(
+                    arr["average_second_moment"], s_new[:S, :], moved, alpha, beta, gamma)
+                arr["average_cross_moment"] = step.averaged_cross(moved, s_new[:S, :], keep, r)
+                arr["average_target_moment"] = step.averaged_cross(arr["average_target_moment"], t_new[:S, :],
+                                                                   keep, r)
+        arr["target_moment"] = t_new
+        return s_new
 
     def _restore(self, old: dict[str, Any], frozen: np.ndarray) -> None:
         xp, st = self.xp, self.setting
@@ -629,13 +719,15 @@ def run(setting: Setting, schedules: Sequence[Schedule], backend_of: Callable[[d
         momentum: float | np.ndarray | None = None, start: Sequence[SolverState] | None = None,
         keep_states: Sequence[int] = (), controller: Controller | None = None,
         resume: tuple[int, dict[str, np.ndarray]] | None = None,
-        progress: Callable[[int], None] | None = None) -> Run:
+        progress: Callable[[int], None] | None = None, weight_decay: float | np.ndarray | None = None) -> Run:
     """Advance every schedule through its steps; see the module docstring.
 
     ``backend_of(arrays, noise)`` builds the backend from the start arrays. ``keep_states`` are
     absolute steps after which the state is copied out (chunks end there). ``resume = (step, arrays)``
     starts from stacked state arrays after ``step`` steps (as :func:`start_arrays` makes them) instead of
-    ``start``. ``progress(steps)`` is called after every chunk with the steps it advanced.
+    ``start``. ``progress(steps)`` is called after every chunk with the steps it advanced. ``weight_decay``
+    (with ``setting.decay``): ``ω`` or one ``ω_t`` per step of the longest schedule; each step decays by
+    ``u = η_t ω_t`` with the schedule's (or controller's) ``η_t`` (docs/math.md#weight-decay).
     """
     S = setting.n_sched
     offset = 0 if start is None else int(start[0].step)
@@ -675,9 +767,10 @@ def run(setting: Setting, schedules: Sequence[Schedule], backend_of: Callable[[d
         else:
             lr, batch = step_tables(schedules, t0 - offset, t1 - offset)
         mu = momentum_tables(momentum, lengths_rel, t0 - offset, t1 - offset, offset) if setting.momentum else None
+        u = decay_tables(weight_decay, lr, t0 - offset, t1 - offset) if setting.decay else None
         rho = weights_of(t0, t1) if setting.averaging else empty_rho
         rec = recorder.columns_for(t0 - offset, t1 - offset)
-        backend.advance(t0, lr, batch, mu, rho, rec, lengths, horizon, out, books)
+        backend.advance(t0, lr, batch, mu, rho, rec, lengths, horizon, out, books, u)
         if progress is not None:
             progress(t1 - t0)
         if pending and pending[0] == t1:

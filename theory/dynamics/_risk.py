@@ -48,6 +48,8 @@ MOVED_KEYWORDS = {
     "backend": ("numerics=Numerics(backend=...)", "ramplab.theory.Numerics"),
     "dtype": ("numerics=Numerics(dtype=...)", "ramplab.theory.Numerics"),
     "kernel": ("numerics=Numerics(kernel=...)", "ramplab.theory.Numerics"),
+    "weight_decay": ("optimizer=SGD(weight_decay=...) (or NSGD(weight_decay=...), HeavyBall(μ, weight_decay=...))",
+                     "docs/math.md#weight-decay"),
 }
 
 
@@ -127,6 +129,10 @@ def expected_risk(
         :class:`~ramplab.theory.HeavyBall`) or its shorthand; ``"momentum"`` is ``HeavyBall(0.9)``.
         Adam, SignSGD and the conditional NSGD have no exact solver (ValueError).
         ``"nsgd"`` divides the step by ``sqrt(E‖g_t‖²)``, the expected denominator of docs/math.md#normalized-sgd.
+        A spec's ``weight_decay=ω`` (a number or one ``ω_t`` per step of the longest schedule) adds
+        AdamW's decoupled decay ``w ← (1 − η_t ω_t) w − (step)`` with the schedule's ``η_t``, also for
+        NSGD (docs/math.md#weight-decay); the solver then tracks ``E e w*`` too and assumes
+        ``w_0 = 0`` (``E w*² = s(0)``). ``weight_decay=0`` runs the plain solver, bit for bit.
 
         ``HeavyBall(μ)`` (on NSGD: ``HeavyBall(μ, optimizer="nsgd")``) runs heavy-ball momentum
         (docs/math.md#heavy-ball-momentum): ``w_{t+1} = w_t − η_t g_t + μ_t (w_t − w_{t−1})`` with
@@ -174,7 +180,8 @@ def expected_risk(
         instead (groups of nearly equal eigenvalues, docs/math.md#spectral-compression), keeping the
         curves within ``rtol`` relative of the full problem; sets ``compression_error`` (an
         estimate from two resolutions) and ``compressed_dimension``. ``final_second_moment`` then
-        holds each coordinate's group value. Not available with heavy ball (NotImplementedError).
+        holds each coordinate's group value. Not available with heavy ball or weight decay
+        (NotImplementedError).
     reduce : {"auto", True, False}, default "auto"
         Quadrature reduction (docs/math.md#quadrature-reduction): the coordinates that barely contract
         over these schedules are replaced by Gauss rules of their two weight measures and the small
@@ -183,8 +190,8 @@ def expected_risk(
         numbers of nodes) and ``reduced_dimension`` are set. ``"auto"`` reduces problems with at
         least 20 000 stored coordinates and 1 000 steps when the reduced problem is at most 5 % of the
         full one,
-        and never with ``compress``, ``initial_state``, ``keep_states`` or the CuPy backend (so small
-        problems run exactly as before); ``True`` reduces whenever some coordinates are slow;
+        and never with ``compress``, ``initial_state``, ``keep_states``, weight decay or the CuPy
+        backend (so small problems run exactly as before); ``True`` reduces whenever some coordinates are slow;
         ``False`` never. ``final_second_moment`` of a reduced run interpolates the slow coordinates
         and no solver state is kept (:meth:`RiskTrajectory.state_at` says so).
     initial_state : SolverState or sequence of SolverState, optional
@@ -220,7 +227,8 @@ def expected_risk(
     ValueError, TypeError
         For bad arguments (named in the message).
     NotImplementedError
-        For heavy ball with ``compress`` or on the CuPy backend, and ``compress`` with ``initial_state``.
+        For heavy ball with ``compress`` or on the CuPy backend, ``compress`` with ``initial_state``, and
+        weight decay with ``compress`` or ``reduce=True``.
 
     Examples
     --------
@@ -248,6 +256,14 @@ def expected_risk(
     ...                 for r, mu in ((0.4, 0.0), (0.04, 0.9)))
     >>> bool(abs(heavy.final_risk / plain.final_risk - 1) < 0.2)
     True
+
+    Weight decay pulls the stationary mean to the ridge solution ``λ/(λ + ω) w*`` (docs/math.md#weight-decay):
+
+    >>> from ramplab.theory import SGD
+    >>> q1 = Problem([1.0], [1.0], noise_variance=0.0)
+    >>> r = expected_risk(q1, Schedule.constant(0.5, 1, steps=200), SGD(weight_decay=1.0))
+    >>> round(float(r.state_at(200).target_moment[0, 0]), 6)   # E e w* = −ω/(λ + ω) E w*²
+    -0.5
     """
     refuse_moved_keywords(removed, "expected_risk")
     if not isinstance(problem, Problem):
@@ -275,17 +291,25 @@ def expected_risk(
     if mom is not None and compress is not None:
         raise NotImplementedError("compress is not available with heavy-ball momentum (the grouping rule is derived for "
                                   "plain SGD/NSGD); pass compress=None")
+    decay = resolve_weight_decay(spec, horizon)
+    if decay is None and _holds_decay(initial_state):
+        # A state with the target moments continues on the decay path (ω = 0 here): the moments go on.
+        decay = 0.0
+    if decay is not None and compress is not None:
+        raise NotImplementedError("compress is not available with weight decay (optimizer=...(weight_decay=...); the "
+                                  "grouping rule is derived without it, docs/math.md#weight-decay); pass compress=None")
     threshold = finite_real(divergence_threshold, "divergence_threshold")
     if not threshold > 1.0:
         raise ValueError(f"divergence_threshold must be > 1; got {divergence_threshold!r}")
-    if optimizer == "sgd" and mom is None:  # UnstableScheduleWarning for a long unstable (η, B) (docs/math.md#divergence)
+    if optimizer == "sgd" and mom is None and decay is None:  # UnstableScheduleWarning for a long unstable (η, B) (docs/math.md#divergence)
         for sched in sched_list:
             seg = sched.segments  # O(segments), never the per-step arrays
             warn_unstable_segments(problem, seg.lr, seg.batch, sched.label, steps=seg.steps)
     xp = resolve_backend("numpy" if numerics.backend is None else numerics.backend)
     dtype = resolve_dtype(xp, numerics.dtype)
     averaging = resolve_average(average)
-    start = _start_states(initial_state, problem, len(sched_list), split, mom is not None, averaging is not None)
+    start = _start_states(initial_state, problem, len(sched_list), split, mom is not None, averaging is not None,
+                          decay is not None)
     offset = 0 if start is None else start[0].step
     if averaging is not None:
         averaging.weights(np.array([offset + horizon]))  # fails now, not mid-run, for a too short weight array
@@ -301,13 +325,14 @@ def expected_risk(
                                   "numerics=Numerics(backend='numpy')")
     if compress is None:  # the compressed run holds groups, not coordinates: far less
         _check_exact_memory(problem, len(sched_list), split, mom is not None, averaging is not None, horizon, checks,
-                            keep_states, itemsize_of(dtype))
+                            keep_states, itemsize_of(dtype), decay is not None)
     request = SolveRequest(schedules=tuple(sched_list), optimizer=optimizer, averaging=averaging, split=split,
                            raise_on_divergence=on_divergence == "raise", xp=xp, dtype=dtype,
                            fused=fused and kernel != "reference", threshold=threshold, checkpoints=checks,
                            momentum=mom, start=start, keep_states=keep_states,
-                           progress=flag(progress, "progress") if progress is not None else None)
-    want_reduced = _reduce_wanted(reduce, compress, start, keep_states, xp)
+                           progress=flag(progress, "progress") if progress is not None else None,
+                           weight_decay=decay)
+    want_reduced = _reduce_wanted(reduce, compress, start, keep_states, xp, decay is not None)
     if compress is not None:
         if keep_states:
             raise NotImplementedError("keep_states is not available with compress (a compressed state holds groups, "
@@ -326,12 +351,13 @@ def expected_risk(
 
 
 def _check_exact_memory(problem: Problem, n_sched: int, split: bool, momentum: bool, average: bool, horizon: int,
-                        checks: np.ndarray | None, keep_states: bool, itemsize: int) -> None:
+                        checks: np.ndarray | None, keep_states: bool, itemsize: int, decay: bool = False) -> None:
     """Refuse (naming the sizes and the estimate) a run whose state and curves exceed the memory limit."""
     points = horizon + 1 if checks is None else len(checks)
     kept = (len(checks) if checks is not None else 1) if keep_states else 0
     estimate = exact_bytes(problem.dimension, rows=n_sched * (3 if split else 1),
-                           moments=(3 if momentum else 1) + (2 if average else 0), points=points,
+                           moments=((3 if momentum else 1) + (2 if average else 0)
+                                    + ((2 if momentum else 1) + (1 if average else 0) if decay else 0)), points=points,
                            kept_states=kept, itemsize=itemsize)
     sizes = {"d": problem.dimension, "schedules": n_sched, "points": points}
     if keep_states:
@@ -339,16 +365,23 @@ def _check_exact_memory(problem: Problem, n_sched: int, split: bool, momentum: b
     check_memory(estimate, "expected_risk", sizes)
 
 
-def _reduce_wanted(reduce: Any, compress: Any, start: Any, keep_states: bool, xp: Any) -> bool:
-    """Whether to try the quadrature reduction (``reduce=`` checked against the other arguments)."""
+def _reduce_wanted(reduce: Any, compress: Any, start: Any, keep_states: bool, xp: Any, decay: bool = False) -> bool:
+    """Whether to try the quadrature reduction (``reduce=`` checked against the other arguments).
+
+    With weight decay ``"auto"`` does not reduce and ``True`` raises (the rules are built for §1.1's
+    state alone, docs/math.md#weight-decay).
+    """
     if isinstance(reduce, str):
         if reduce != "auto":
             raise ValueError(f"reduce must be 'auto', True or False; got {reduce!r:.80}")
-        return compress is None and start is None and not keep_states and not is_cupy_namespace(xp)
+        return compress is None and start is None and not keep_states and not is_cupy_namespace(xp) and not decay
     if not isinstance(reduce, (bool, np.bool_)):
         raise TypeError(f"reduce must be 'auto', True or False; got {type(reduce).__name__}")
     if not reduce:
         return False
+    if decay:
+        raise NotImplementedError("reduce=True is not available with weight decay (the quadrature rules are built "
+                                  "without the target moments, docs/math.md#weight-decay); pass reduce=False")
     if compress is not None:
         raise ValueError("reduce=True and compress= exclude each other; pass reduce=False with compress=")
     if keep_states:
@@ -369,6 +402,25 @@ def _start_step(initial_state: Any) -> int:
     return 0
 
 
+def resolve_weight_decay(spec: Any, horizon: int) -> float | np.ndarray | None:
+    """The spec's ``weight_decay`` for a run of ``horizon`` steps: ``None`` when it is 0 at every step (the
+    plain path, bit for bit), else a float ``ω > 0`` or a read-only float64 array of one ``ω_t`` per step
+    of the longest schedule (docs/math.md#weight-decay)."""
+    wd = getattr(spec, "weight_decay", 0.0)
+    if isinstance(wd, np.ndarray):
+        if wd.shape != (horizon,):
+            raise ValueError(f"weight_decay must be a number or one value per step of the longest schedule "
+                             f"({horizon}); got {wd.shape[0]} values")
+        return wd if np.any(wd != 0.0) else None
+    return float(wd) if wd != 0.0 else None
+
+
+def _holds_decay(initial_state: Any) -> bool:
+    states = [initial_state] if isinstance(initial_state, SolverState) else (
+        list(initial_state) if isinstance(initial_state, (list, tuple)) else [])
+    return any(isinstance(s, SolverState) and s.decay for s in states)
+
+
 def _holds_momentum(initial_state: Any) -> bool:
     states = [initial_state] if isinstance(initial_state, SolverState) else (
         list(initial_state) if isinstance(initial_state, (list, tuple)) else [])
@@ -376,7 +428,7 @@ def _holds_momentum(initial_state: Any) -> bool:
 
 
 def _start_states(initial_state: Any, problem: Problem, n_sched: int, split: bool, momentum: bool,
-                  averaging: bool) -> tuple[SolverState, ...] | None:
+                  averaging: bool, decay: bool = False) -> tuple[SolverState, ...] | None:
     """``initial_state=`` checked: one state per schedule (a single state is shared by all), or None."""
     if initial_state is None:
         return None
@@ -397,6 +449,10 @@ def _start_states(initial_state: Any, problem: Problem, n_sched: int, split: boo
             raise ValueError("initial_state holds no heavy-ball moments (its run had no momentum at any step it "
                              "used): E e_t e_{t−1} and E e_{t−1}² cannot be recovered from s alone; compute the first "
                              "part with optimizer=HeavyBall(...) (μ > 0 somewhere), or continue without momentum")
+        if decay and not s.decay:
+            raise ValueError("initial_state holds no weight-decay moments (its run had no weight decay): E e_t w* "
+                             "cannot be recovered from s alone; compute the first part with "
+                             "optimizer=...(weight_decay=...) (ω > 0 somewhere), or continue without weight decay")
         if s.averaging != averaging:
             raise ValueError("initial_state " + ("holds" if s.averaging else "lacks") + " iterate-average moments; "
                              "continue with the same average= it was computed with")

@@ -44,6 +44,7 @@ class SolveRequest:
     start: tuple[SolverState, ...] | None = None
     keep_states: bool = False
     progress: bool | None = False  # a ProgressBar's ``enabled`` (None: once the run takes over 2 s)
+    weight_decay: float | np.ndarray | None = None  # None: no decay (the plain path); docs/math.md#weight-decay
 
     @property
     def horizon(self) -> int:
@@ -79,7 +80,8 @@ def solve(request: SolveRequest, problem: Problem) -> list[RiskTrajectory]:
     setting = _loop.Setting(problem=problem, n_sched=len(request.schedules), split=request.split,
                             nsgd=request.optimizer == "nsgd", averaging=request.averaging is not None,
                             momentum=request.momentum is not None,
-                            limit=divergence_limit(problem, request.threshold))
+                            limit=divergence_limit(problem, request.threshold),
+                            decay=request.weight_decay is not None)
     horizon = request.horizon
     recorder = _loop.Recorder(horizon, request.checkpoints)
     weights_of = None
@@ -101,7 +103,7 @@ def solve(request: SolveRequest, problem: Problem) -> list[RiskTrajectory]:
             run = _loop.run(setting, request.schedules, backend_of, recorder=recorder,
                             raise_on_divergence=request.raise_on_divergence, weights_of=weights_of,
                             momentum=request.momentum, start=request.start, keep_states=keep,
-                            progress=None if bar is None else bar.update)
+                            progress=None if bar is None else bar.update, weight_decay=request.weight_decay)
     finally:
         if bar is not None:
             bar.close()
@@ -193,6 +195,8 @@ def controlled_risk(problem: Problem, steps: int, controller: _loop.Controller, 
     spec = resolve_optimizer(optimizer, where="exact")
     if not isinstance(spec, (SGD, NSGD)):
         raise ValueError(f"optimizer must be SGD or NSGD (a controlled run has no momentum); got {spec!r:.80}")
+    if spec.decays:
+        raise ValueError(f"optimizer: a controlled run has no weight decay; got {spec!r:.80}")
     optimizer = spec.name
     raise_on_divergence = choice(on_divergence, "on_divergence", ("raise", "flag")) == "raise"
     integer_batch = flag(integer_batch, "integer_batch")

@@ -416,6 +416,8 @@ def max_stable_lr(problem: Problem, batch: float, optimizer: Any = "sgd") -> flo
         raise TypeError(f"problem must be a Problem; got {problem!r:.80}")
     batch = finite_real(batch, "batch", minimum=1.0)
     spec = resolve_optimizer(optimizer)
+    if getattr(spec, "decays", False):
+        raise ValueError(f"optimizer: max_stable_lr has no stability edge with weight decay; got {spec!r:.80}")
     name = spec.name
     momentum = 0.0
     if name == "momentum":

@@ -13,7 +13,7 @@ __all__ = ["SolverState"]
 
 #: The companions of the second moment, in the order the loop stores them.
 COMPANIONS = ("cross_moment", "previous_moment", "average_second_moment", "average_cross_moment",
-              "average_previous_moment")
+              "average_previous_moment", "target_moment", "previous_target_moment", "average_target_moment")
 
 
 def _frozen(value: Any, name: str) -> np.ndarray | None:
@@ -49,6 +49,13 @@ class SolverState:
         With an iterate average ``ē``: ``E ē_t²`` and ``E ē_t e_t`` (docs/math.md#iterate-averaging).
     average_previous_moment : ndarray of shape (d,), or None
         With momentum and an average: ``E ē_t e_{t−1}`` (docs/math.md#heavy-ball-averaging).
+    target_moment : ndarray of shape (rows, d), or None
+        With weight decay: the cross moment ``E e_t w*`` with the target (docs/math.md#weight-decay);
+        ``−E w*²`` at the start (``w_0 = 0``), 0 on a variance row.
+    previous_target_moment : ndarray of shape (rows, d), or None
+        With weight decay and heavy ball: ``E e_{t−1} w*``.
+    average_target_moment : ndarray of shape (d,), or None
+        With weight decay and an average: ``E ē_t w*``.
 
     Raises
     ------
@@ -73,6 +80,9 @@ class SolverState:
     average_second_moment: np.ndarray | None = None
     average_cross_moment: np.ndarray | None = None
     average_previous_moment: np.ndarray | None = None
+    target_moment: np.ndarray | None = None
+    previous_target_moment: np.ndarray | None = None
+    average_target_moment: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "step", nonnegative_int(self.step, "step"))
@@ -108,7 +118,24 @@ class SolverState:
         if self.cross_moment is not None and self.average_second_moment is not None \
                 and self.average_previous_moment is None:
             raise ValueError("with heavy ball and averaging, average_previous_moment is needed too")
-        for name in ("average_second_moment", "average_cross_moment", "average_previous_moment"):
+        if self.target_moment is None and (self.previous_target_moment is not None
+                                           or self.average_target_moment is not None):
+            raise ValueError("previous_target_moment and average_target_moment need target_moment (weight decay)")
+        if self.target_moment is not None:
+            if self.target_moment.shape != s.shape:
+                raise ValueError(f"target_moment must have the shape of second_moment {s.shape}; got "
+                                 f"{self.target_moment.shape}")
+            if (self.previous_target_moment is None) != (self.cross_moment is None):
+                raise ValueError("with weight decay, previous_target_moment comes with the heavy-ball moments "
+                                 "(and only with them)")
+            if self.previous_target_moment is not None and self.previous_target_moment.shape != s.shape:
+                raise ValueError(f"previous_target_moment must have the shape of second_moment {s.shape}; got "
+                                 f"{self.previous_target_moment.shape}")
+            if (self.average_target_moment is None) != (self.average_second_moment is None):
+                raise ValueError("with weight decay, average_target_moment comes with the averaging moments "
+                                 "(and only with them)")
+        for name in ("average_second_moment", "average_cross_moment", "average_previous_moment",
+                     "average_target_moment"):
             v = getattr(self, name)
             if v is not None and v.shape != (s.shape[1],):
                 raise ValueError(f"{name} must have shape ({s.shape[1]},); got {v.shape}")
@@ -145,6 +172,11 @@ class SolverState:
     def momentum(self) -> bool:
         """Whether the heavy-ball companions are present."""
         return self.cross_moment is not None
+
+    @property
+    def decay(self) -> bool:
+        """Whether the weight-decay cross moments with the target are present (docs/math.md#weight-decay)."""
+        return self.target_moment is not None
 
     @property
     def averaging(self) -> bool:

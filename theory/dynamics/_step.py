@@ -14,10 +14,18 @@ heavy ball                  ``a = 1 + μ − x``: ``s ← (a² + (κ−2)/B x²)
                             ``C ← a s − μ C``, ``P ← s`` (all from the old moments)
 averaging (heavy ball)      ``Z = a X − μ Y``: ``Y ← (1−ρ) X + ρ C``, ``X ← (1−ρ) Z + ρ s``,
                             ``A ← (1−ρ)² A + ρ² s + 2ρ(1−ρ) Z``
+weight decay (SGD / NSGD)   ``u = η_sched ω``, ``m = 1 − u − x``: ``s ← (m² + (κ−2)/B x²) s + k λ + u(u W − 2 m T)``,
+                            ``T ← m T − u W``
+weight decay, averaging     ``Z = m X − u G``, then the averaging rows above, and ``G ← (1−ρ) G + ρ T``
+weight decay (heavy ball)   ``m = 1 + μ − u − x``: ``s ← (m² + (κ−2)/B x²) s − 2μ m C + μ² P + k λ
+                            + u(u W − 2(m T − μ F))``, ``C ← m s − μ C − u T``, ``T ← m T − μ F − u W``,
+                            ``F ← T``, ``P ← s``; averaging: ``Z = m X − μ Y − u G``
 ==========================  =========================================================================
 
 with ``A = E ē²``, ``X = E ē e`` and ``Y = E ē_t e_{t−1}`` for the average ``ē``, and
-``C = E e_t e_{t−1}``, ``P = E e_{t−1}²`` for heavy ball. The functions below are those formulas
+``C = E e_t e_{t−1}``, ``P = E e_{t−1}²`` for heavy ball; with weight decay
+(docs/math.md#weight-decay) ``W = E w*²`` (``= s(0)`` for ``w_0 = 0``), ``T = E e_t w*``,
+``F = E e_{t−1} w*`` and ``G = E ē_t w*``. The functions below are those formulas
 and nothing else: pure arithmetic, so the same function advances a whole ``(rows, d)`` array of any
 array API backend (the reference loop of :mod:`._loop`) and one float inside the compiled kernels
 (:mod:`._kernels` compiles these very functions with numba and inlines them). The CuPy element-wise
@@ -118,6 +126,43 @@ def heavy_ball_moved_cross(x_avg: Any, y_avg: Any, a: Any, mu: Any) -> Any:
     return a * x_avg - mu * y_avg
 
 
+def decay_second_moment(s: Any, t: Any, w: Any, x: Any, m: Any, kb: Any, u: Any, k: Any, lam: Any) -> Any:
+    """``(m² + kb x²) s + k λ + u (u W − 2 m T)`` with ``m = 1 − u − x``: SGD/NSGD with weight decay ``u = ηω``."""
+    return (m * m + kb * (x * x)) * s + k * lam + u * (u * w - 2.0 * (m * t))
+
+
+def decay_target_moment(t: Any, w: Any, m: Any, u: Any) -> Any:
+    """``T ← m T − u W``: ``E e_{t+1} w*`` from ``T = E e_t w*`` and ``W = E w*²`` (SGD/NSGD with decay)."""
+    return m * t - u * w
+
+
+def decay_moved_cross(x_avg: Any, g_avg: Any, m: Any, u: Any) -> Any:
+    """``Z = E ē_t e_{t+1} = m X − u G`` (SGD/NSGD with decay; ``G = E ē_t w*``)."""
+    return m * x_avg - u * g_avg
+
+
+def heavy_ball_decay_second_moment(s: Any, c: Any, p: Any, t: Any, f: Any, w: Any, x: Any, m: Any, kb: Any,
+                                   mu: Any, u: Any, k: Any, lam: Any) -> Any:
+    """``(m² + kb x²) s − 2μ m C + μ² P + k λ + u (u W − 2 (m T − μ F))`` with ``m = 1 + μ − u − x``."""
+    return ((m * m + kb * (x * x)) * s - (2.0 * mu) * (m * c) + (mu * mu) * p + k * lam
+            + u * (u * w - 2.0 * (m * t - mu * f)))
+
+
+def heavy_ball_decay_cross(s: Any, c: Any, t: Any, m: Any, mu: Any, u: Any) -> Any:
+    """``C ← m s − μ C − u T``: ``E e_{t+1} e_t`` with weight decay."""
+    return m * s - mu * c - u * t
+
+
+def heavy_ball_decay_target(t: Any, f: Any, w: Any, m: Any, mu: Any, u: Any) -> Any:
+    """``T ← m T − μ F − u W``: ``E e_{t+1} w*`` from ``T = E e_t w*`` and ``F = E e_{t−1} w*``."""
+    return m * t - mu * f - u * w
+
+
+def heavy_ball_decay_moved_cross(x_avg: Any, y_avg: Any, g_avg: Any, m: Any, mu: Any, u: Any) -> Any:
+    """``Z = E ē_t e_{t+1} = m X − μ Y − u G`` (heavy ball with decay)."""
+    return m * x_avg - mu * y_avg - u * g_avg
+
+
 def nsgd_rate(lr: float, g2: float) -> float:
     """``η / sqrt(G)``, and 0 when ``G`` is not positive (zero gradient almost surely: no step)."""
     return lr / math.sqrt(g2) if g2 > 0.0 else 0.0
@@ -155,6 +200,28 @@ def heavy_ball_step(xp: Any, s: Any, c: Any, p: Any, lam: Any, lr: Any, mu: Any,
     new = heavy_ball_second_moment(s, c, p, x, a, kappa_excess / batch, mu, noise_coefficient(lr, batch, q, noise),
                                    lam)
     return clamp_heavy_ball(xp, new), heavy_ball_cross(s, c, a, mu), s
+
+
+def decay_step(xp: Any, s: Any, t: Any, w: Any, lam: Any, lr: Any, u: Any, batch: Any, noise: Any,
+               kappa_excess: float, q: Any) -> tuple[Any, Any]:
+    """The SGD/NSGD step with weight decay ``u = η_sched ω`` (per-row column) on ``(rows, d)`` ``s, T``; ``w`` is
+    ``W`` per row (no checks). Returns the new ``(s, T)``."""
+    x = lr * lam
+    m = (1.0 - u) - x
+    new = decay_second_moment(s, t, w, x, m, kappa_excess / batch, u, noise_coefficient(lr, batch, q, noise), lam)
+    return clamp_heavy_ball(xp, new), decay_target_moment(t, w, m, u)
+
+
+def heavy_ball_decay_step(xp: Any, s: Any, c: Any, p: Any, t: Any, f: Any, w: Any, lam: Any, lr: Any, mu: Any,
+                          u: Any, batch: Any, noise: Any, kappa_excess: float,
+                          q: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """Heavy ball with weight decay on ``(rows, d)`` moments ``S, C, P, T, F`` (no checks): the new five."""
+    x = lr * lam
+    m = ((1.0 + mu) - u) - x
+    new = heavy_ball_decay_second_moment(s, c, p, t, f, w, x, m, kappa_excess / batch, mu, u,
+                                         noise_coefficient(lr, batch, q, noise), lam)
+    return (clamp_heavy_ball(xp, new), heavy_ball_decay_cross(s, c, t, m, mu, u), s,
+            heavy_ball_decay_target(t, f, w, m, mu, u), t)
 
 
 # ----------------------------------------------------------------------------- public, checked
