@@ -178,20 +178,26 @@ def pareto_critical_batch(problem: Problem, batches: Any, target: float, *, lrs:
     (True, 0.09)
     """
     b, steps, best_lr = tuned_steps(problem, batches, target, lrs=lrs, max_steps=max_steps)
+    where = (f"target={target!r} within max_steps={max_steps} at any of lrs={describe(lrs)} "
+             f"(batches={describe(batches)}) on problem={problem!r}")
+    return pareto_fit(b, steps, best_lr, where)
+
+
+def pareto_fit(b: np.ndarray, steps: np.ndarray, best_lr: np.ndarray, where: str = "") -> ParetoCriticalBatch:
+    """McCandlish et al.'s fit of tuned steps ``S(B)`` (:func:`tuned_steps`'s output); see :func:`pareto_critical_batch`."""
     ok = np.isfinite(steps)
     if ok.sum() < 2:
-        raise ValueError(f"fewer than two batches reach target={target!r} within max_steps={max_steps} at any of "
-                         f"lrs={describe(lrs)} (batches={describe(batches)}) on problem={problem!r}: raise the target or "
+        raise ValueError(f"fewer than two batches reach {where}: raise the target or "
                          f"max_steps, or widen lrs")
     # Relative least squares: minimise Σ ((S_min + S_min B_crit / B − S) / S)², every batch weighted alike.
     design = np.stack([np.ones(ok.sum()), 1.0 / b[ok]], axis=1) / steps[ok][:, None]
     (a, c), *_ = np.linalg.lstsq(design, np.ones(ok.sum()), rcond=None)
     if not (a > 0 and c > 0):
-        raise ValueError(f"the steps do not follow S_min (1 + B_crit/B) over batches={describe(batches)} with "
-                         f"lrs={describe(lrs)} (fit S_min={float(a)!r}, S_min·B_crit={float(c)!r}): widen the batch "
-                         f"grid or refine lrs")
+        raise ValueError(f"the steps do not follow S_min (1 + B_crit/B) ({where}; fit S_min={float(a)!r}, "
+                         f"S_min·B_crit={float(c)!r}): widen the batch grid or refine lrs")
     fitted = a + c / b[ok]
     residual = float(np.max(np.abs(fitted - steps[ok]) / steps[ok]))
+    b, steps, best_lr = (np.array(x, dtype=np.float64) for x in (b, steps, best_lr))
     for arr in (b, steps, best_lr):
         arr.flags.writeable = False
     samples = b * steps
@@ -245,15 +251,20 @@ def linear_scaling_critical_batch(problem: Problem, batches: Any, target: float,
     if not np.isfinite(steps[0]):
         raise ValueError(f"the smallest of batches ({float(b[0])!r}) does not reach target={target!r} within "
                          f"max_steps={max_steps} at any of lrs={describe(lrs)} on problem={problem!r}")
+    return linear_scaling_fit(b, steps, over)
+
+
+def linear_scaling_fit(b: np.ndarray, steps: np.ndarray, overhead: float = 0.2) -> float:
+    """Zhang et al.'s batch from tuned steps ``S(B)`` on increasing batches; see :func:`linear_scaling_critical_batch`."""
     ratio = steps * b / (steps[0] * b[0])             # 1 at B_0; inf where the target is not reached
-    above = np.nonzero(ratio >= 1.0 + over)[0]
+    above = np.nonzero(ratio >= 1.0 + overhead)[0]
     if above.size == 0:
         return math.inf
     i = int(above[0])
     lo, hi = ratio[i - 1], ratio[i]
     if not math.isfinite(hi):
         return float(b[i])
-    frac = (1.0 + over - lo) / (hi - lo)
+    frac = (1.0 + overhead - lo) / (hi - lo)
     return float(math.exp(math.log(b[i - 1]) + frac * (math.log(b[i]) - math.log(b[i - 1]))))
 
 
