@@ -58,6 +58,10 @@ class NoiseScaleEstimates(FrozenRecord):
         The standard errors of ``mean`` (standard deviation over runs / √runs).
     spread : dict of str to ndarray, shape (3, K)
         The standard deviation over runs (one run's scatter around its mean).
+    quartiles : dict of str to ndarray, shape (3, 3, K)
+        The 25 %, 50 % and 75 % quantiles over runs (axis 1), per estimator (axis 0): the per-run ratio
+        ``b_simple`` has heavy tails (its ``|G|²`` estimate can be near 0 or negative), so its median says more
+        than its mean.
     exact : GradientNoiseScale
         The exact terms at the same checkpoints (:func:`~ramplab.theory.gradient_noise_scale`).
     small_batch : int
@@ -83,6 +87,7 @@ class NoiseScaleEstimates(FrozenRecord):
     mean: dict
     stderr: dict
     spread: dict
+    quartiles: dict
     exact: GradientNoiseScale
     small_batch: int
     ema: float
@@ -271,7 +276,11 @@ def noise_scale_estimators(problem: Problem, schedule: Schedule, *, small_batch:
     spread = stat(lambda v: v.std(axis=0, ddof=1) if runs > 1 else np.full(v.shape[1], np.inf))
     stderr = {q: _readonly(spread[q] / math.sqrt(runs)) for q in _QUANTITIES}
     ks.flags.writeable = False
-    return NoiseScaleEstimates(ks, ESTIMATORS, mean, stderr, spread, exact, b, beta, runs, seed)
+    quartiles = {}
+    for q in _QUANTITIES:
+        arr = np.stack([np.quantile(values[name][q], [0.25, 0.5, 0.75], axis=0) for name in ESTIMATORS])
+        quartiles[q] = _readonly(arr)
+    return NoiseScaleEstimates(ks, ESTIMATORS, mean, stderr, spread, quartiles, exact, b, beta, runs, seed)
 
 
 def _readonly(arr: np.ndarray) -> np.ndarray:
