@@ -18,6 +18,7 @@ The target of the first two is the gradient norm ``E‖∇f‖² ≤ τ`` (as fo
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ import numpy as np
 from .._limits import MAX_STEP_ARRAY
 from .._frozen import FrozenRecord
 from .._validate import choice, describe, finite_real, nonnegative_int, positive_int, strict_real_array
-from ..dynamics import Problem, expected_risk
+from ..dynamics import Problem, UnstableScheduleWarning, expected_risk
 from ..schedules._schedule import Schedule
 from ._bounds import check_problem
 from ._hitting import steps_to_target
@@ -412,7 +413,9 @@ def local_critical_batch(problem: Problem, schedule: Schedule, step: int, sample
     needed = np.empty(ks.size)
     for j, k in enumerate(ks):
         lr_k = eta * float(factor[j])
-        branch = continue_at(lr_k, k * b, (1.0 + tol) * delta + k * b)
+        with warnings.catch_warnings():  # a branch beyond the stability edge is a probe: flagged, never reached
+            warnings.simplefilter("ignore", UnstableScheduleWarning)
+            branch = continue_at(lr_k, k * b, (1.0 + tol) * delta + k * b)
         rel_k = branch.samples - branch.samples[0]
         risk = np.where(np.isfinite(branch.risk), branch.risk, np.inf)
         needed[j] = _samples_to_risk(risk, rel_k.astype(np.float64), target)
