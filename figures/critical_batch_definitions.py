@@ -157,7 +157,9 @@ def data(ctx: FigureContext) -> FigureTable:
     base_steps = total // batch0
     branch_steps = np.unique(np.geomspace(1, base_steps - run_spec["window"] / batch0, n_local).astype(int))
     multipliers = [1, 2, 4, 8, 16, 32, 64, 128]
-    local = ctx.sweep(local_row, [{**run_spec, "step": int(t), "multipliers": multipliers} for t in branch_steps])
+    rules = ("linear", "sqrt")
+    local = ctx.sweep(local_row, [{**run_spec, "step": int(t), "multipliers": multipliers, "lr_rule": rule}
+                                  for rule in rules for t in branch_steps])
     run_result = ctx.sweep(run_row, [run_spec])
     run = {**run_result.curves[0], **next(run_result.table.itertuples())._asdict()}
 
@@ -169,9 +171,13 @@ def data(ctx: FigureContext) -> FigureTable:
         per_target[f"{t:g}"] = entry
         for key in ("sfo", "pareto", "linear_scaling", "b_noise", "b_simple"):
             rows.append({"series": key, "target": t, "batch": entry[key]})
-    locals_ = [{"samples": float(r.samples), "local": float(r.local)} for r in local.table.itertuples()]
-    for entry in locals_:
-        rows.append({"series": "local", "samples": entry["samples"], "batch": entry["local"]})
+    by_rule = {rule: [] for rule in rules}
+    for r in local.table.itertuples():
+        by_rule[r.lr_rule].append({"samples": float(r.samples), "local": float(r.local)})
+    locals_ = by_rule["linear"]
+    for rule, series in (("linear", "local"), ("sqrt", "local sqrt rule")):
+        for entry in by_rule[rule]:
+            rows.append({"series": series, "samples": entry["samples"], "batch": entry["local"]})
     for s, bn, bs in zip(run["noise_samples"], run["b_noise"], run["b_simple"]):
         rows.append({"series": "b_noise along run", "samples": float(s), "batch": float(bn)})
         rows.append({"series": "b_simple along run", "samples": float(s), "batch": float(bs)})
@@ -194,8 +200,9 @@ def data(ctx: FigureContext) -> FigureTable:
         "b*, the Pareto and the linear-scaling critical batch all grow as the target decreases"
         if all(last[k] > first[k] for k in ("sfo", "pareto", "linear_scaling"))
         else "NOT every target-based critical batch grows as the target decreases (see per_target)",
-        "the local critical batch along the run (samples: batch): "
-        + ", ".join(f"{e['samples']:.0f}: {e['local']:.3g}" for e in locals_),
+        "the local critical batch along the run (samples: batch), rate scaled linearly: "
+        + ", ".join(f"{e['samples']:.0f}: {e['local']:.3g}" for e in locals_) + "; rate scaled by √k: "
+        + ", ".join(f"{e['samples']:.0f}: {e['local']:.3g}" for e in by_rule["sqrt"]),
         f"the local-critical-batch warmup takes {warm['serial_steps']:.0f} serial steps against the base's "
         f"{base['serial_steps']:.0f} and the fixed-rate Seesaw's {see['serial_steps']:.0f} at equal samples; final "
         f"risk {warm['final_risk']:.4g} against {base['final_risk']:.4g} and {see['final_risk']:.4g}",
@@ -209,7 +216,7 @@ def data(ctx: FigureContext) -> FigureTable:
         "batch_grid": batch_grid, "lr_grid": lr_grid, "sfo_grid": sfo_grid,
         "per_target": per_target,
         "local": {"lr_rule": "linear", "tolerance": 0.1, "window_samples": run_spec["window"],
-                  "multipliers": multipliers, "points": locals_},
+                  "multipliers": multipliers, "points": locals_, "points_sqrt_rule": by_rule["sqrt"]},
         "base_run": {"shape": "StepDecay", "eta": run_spec["eta"], "batch": batch0, "total_samples": total,
                      "boundaries": run_spec["boundaries"], "decay": 0.5},
         "warmup": {"check_every": run_spec["check_every"], "growth_samples": list(map(float, run["growth_samples"]))},
@@ -250,7 +257,9 @@ def draw(table: FigureTable) -> Figure:
            title=f"target-based definitions\n(b* at η = {summary['sfo_eta']}; others with η tuned per batch)")
     ax = axes[1]
     part = table.select(series="local")
-    ax.loglog(part.column("samples"), part.column("batch"), "D-", label=NAMES["local"])
+    ax.loglog(part.column("samples"), part.column("batch"), "D-", label=NAMES["local"] + ", η × k")
+    part = table.select(series="local sqrt rule")
+    ax.loglog(part.column("samples"), part.column("batch"), "v-", label=NAMES["local"] + ", η × √k")
     for key, style in (("b_noise along run", "--"), ("b_simple along run", ":")):
         part = table.select(series=key)
         ax.loglog(part.column("samples"), part.column("batch"), style, label=key.replace(" along run", "(t)"))
@@ -258,7 +267,7 @@ def draw(table: FigureTable) -> Figure:
     ax.step(part.column("samples"), part.column("batch"), where="post", color="0.3", label="warmup's batch")
     ax.set(xlabel="training time (samples)", ylabel="batch size (samples)",
            title=f"along the step-decay run (B = {summary['base_run']['batch']})\n"
-                 f"local: η scaled linearly, tolerance {summary['local']['tolerance']:.0%}")
+                 f"local: tolerance {summary['local']['tolerance']:.0%}; warmup: η scaled linearly")
     ax = axes[2]
     for name in SCHEDULE_NAMES:
         part = table.select(series=name)
