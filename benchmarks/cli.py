@@ -8,7 +8,9 @@ the order registered:
 - ``kernels`` (:mod:`benchmarks.fused_kernel`): the fused kernel against the ideal plain loop, 1 vs 2
   threads, the first call with an empty and a filled numba cache, bandwidth against a triad of the same
   residency;
-- ``samplers`` (:mod:`benchmarks.samplers`): per-step cost of the Monte Carlo samplers.
+- ``samplers`` (:mod:`benchmarks.samplers`): per-step cost of the Monte Carlo samplers;
+- ``critical-batch-figure`` (:mod:`benchmarks.critical_batch_figure`): the four-definition figure's data at
+  d = 1000 through the sweep API on two processes, against its 2-minute target.
 
 ``all`` (the default) runs every section. Nothing is asserted; the report prints measurements and
 their ratios. A new section is a function ``run(args) -> str`` (its printed report) registered with
@@ -193,6 +195,13 @@ def _run_peer_scale(args: argparse.Namespace) -> str:
     return report(peer_scale_rows(dimension=dimension, steps=steps, repeat=1 if args.quick else 2))
 
 
+# ---------------------------------------------------------------------------- critical batch figure
+def _run_critical_batch_figure(args: argparse.Namespace) -> str:
+    from .critical_batch_figure import measure, report
+
+    return report(measure(quick=args.quick))
+
+
 register(Section("exact", "exact solver vs a NumPy loop and JAX (W1/W2), bandwidth, full scale, memory",
                  _run_exact, _exact_options))
 register(Section("kernels", "fused kernel vs the ideal loop, 1 vs 2 threads, first call, same-residency triad",
@@ -201,6 +210,8 @@ register(Section("samplers", "Monte Carlo samplers per step, and the exact sampl
                  _run_samplers, _sampler_options))
 register(Section("peer-scale", "the 12 peer curves (d = 5·10⁵) by quadrature reduction against uncompressed values",
                  _run_peer_scale, _peer_scale_options))
+register(Section("critical-batch-figure", "the four-definition figure's data at d = 1000 on 2 processes "
+                 "(target ≤ 2 min)", _run_critical_batch_figure))
 
 
 # ------------------------------------------------------------------------------------------- cli

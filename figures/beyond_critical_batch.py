@@ -162,7 +162,7 @@ def _claim(summary: dict) -> dict:
     small, large = summary["panels"]["small batch"], summary["panels"]["large batch"]
     s_ratio = small["final_ratio_to_cosine"]["Seesaw (p = 1)"]
     l_ratio = large["final_ratio_to_cosine"]["Seesaw (p = 1)"]
-    return {"statement": (f"Seesaw (p = 1) ends at {s_ratio:.3g}× cosine's final risk below the critical batch "
+    return {"statement": (f"Seesaw (p = 1) ends at {s_ratio:.3g}× cosine's final risk below the Seesaw breakdown batch size "
                           f"(B0 = {small['initial_batch']}) but {l_ratio:.3g}× far above it (B0 = {large['initial_batch']}): "
                           "the equivalence needs variance-dominated noise"),
             "final_ratio_small_batch": s_ratio, "final_ratio_large_batch": l_ratio,

@@ -1,4 +1,4 @@
-"""Does a batch ramp track learning-rate decay beyond SGD? Momentum, NSGD, SignSGD, Adam, around the critical batch.
+"""Does a batch ramp track learning-rate decay beyond SGD? Momentum, NSGD, SignSGD, Adam, around the gradient noise scale.
 
 docs/math.md#equivalence, docs/math.md#monte-carlo-optimizers. One power-law problem (``d = 200`` in
 full mode), five phases; in every pair the *decay* member halves the rate each phase at constant
@@ -127,7 +127,7 @@ def data(ctx: FigureContext) -> FigureTable:
     FigureTable
         Rows ``rule, optimizer, hyperparameters, batch, lr0, risk_ratio_ramp_over_decay, se,
         decay_risk, decay_se, ramp_risk, ramp_se, decay_steps, ramp_steps, exact, tracks``; the
-        summary holds the problem, the critical batch, the failures and the statements they support.
+        summary holds the problem, the gradient noise scale, the failures and the statements they support.
     """
     cfg = setup(ctx.quick)
     problem, n, phases = cfg["problem"], cfg["steps_per_phase"], cfg["phases"]
@@ -183,7 +183,7 @@ def data(ctx: FigureContext) -> FigureTable:
                           sum(n // 2**k for k in range(phases))))
         timings[b0] = time.perf_counter() - start
 
-    # Critical batch: where B_0 equals the gradient-noise scale, at the start and at the end of the
+    # The gradient noise scale (where B_0 equals it), at the start and at the end of the
     # NSGD decay runs (μ = B_0/B_noise, so B_noise = B_0/μ).
     b_end = {b0: b0 / mv[1] if mv[1] > 0 else math.inf for b0, mv in mean_variance.items()}
 
@@ -217,8 +217,9 @@ def data(ctx: FigureContext) -> FigureTable:
         "problem": {"d": problem.dimension, "a": 1.5, "b": 1.0, "noise_variance": 0.5},
         "phases": phases, "decay_steps_per_phase": n, "batches": list(cfg["batches"]), "runs": cfg["runs"],
         "momentum": MOMENTUM, "decay_member": DECAY, "ramp_members": RULES,
-        "critical_batch": {
-            "definition": "gradient-noise scale C/||E g||^2 (batch at which mean/variance ratio = 1)",
+        "gradient_noise_scale": {
+            "definition": ("gradient noise scale C/||E g||^2 (batch at which mean/variance ratio = 1; not the "
+                           "critical batch size b*, docs/math.md#attribution)"),
             "at_initialisation": b_init,
             "at_end_of_nsgd_decay_by_B0": b_end,
             "nsgd_mean_variance_ratio_start_end_by_B0": mean_variance,
@@ -252,7 +253,7 @@ def draw(table: FigureTable) -> Figure:
     """
     legends = []
     summary = table.summary
-    b_init = summary["critical_batch"]["at_initialisation"]
+    b_init = summary["gradient_noise_scale"]["at_initialisation"]
     fig, (ax_r, ax_k) = plt.subplots(1, 2, figsize=(13, 4.8))
     colours = {"sgd": "k", "momentum": "tab:purple", "nsgd": "tab:blue", "signsgd": "tab:orange",
                "adam": "tab:green", "adam β₂=0.95": "tab:olive"}

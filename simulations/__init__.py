@@ -16,11 +16,14 @@ sampler of Gaussian mini-batch gradients and a direct sampler for any data distr
 - :mod:`simulations.configuration`, :mod:`simulations.updates` and :mod:`simulations.recording`
   hold its parts: validated arguments and per-step tables, the per-step updates of the runs, and
   the statistics of their curves.
+- :func:`noise_scale_estimators` replays practitioners' gradient-noise-scale estimators (two-batch,
+  moving average, per-example) along runs, beside the exact values (docs/math.md#noise-scale-estimators).
 - :mod:`simulations.samplers` holds the samplers and the analytic gradient moments.
 - :mod:`simulations.streams` holds the seeding scheme (runs extend, never reshuffle).
 """
 
 from .monte_carlo import SimulationDivergenceError, SimulationResult, simulate
+from ._noise_estimators import ESTIMATORS, NoiseScaleEstimates, noise_scale_estimators
 from .samplers import DATA_KURTOSIS, SAMPLERS, gradient_covariance, gradient_samples
 from ..theory._numerics import Numerics
 from ..theory._optimizers import NSGD, SGD, Adam, HeavyBall, OptimizerSpec, SignSGD, resolve_optimizer
@@ -28,8 +31,10 @@ from ..theory._optimizers import NSGD, SGD, Adam, HeavyBall, OptimizerSpec, Sign
 __all__ = [
     "Adam",
     "DATA_KURTOSIS",
+    "ESTIMATORS",
     "HeavyBall",
     "NSGD",
+    "NoiseScaleEstimates",
     "Numerics",
     "OptimizerSpec",
     "SGD",
@@ -39,6 +44,7 @@ __all__ = [
     "SimulationResult",
     "gradient_covariance",
     "gradient_samples",
+    "noise_scale_estimators",
     "resolve_optimizer",
     "simulate",
 ]

@@ -87,6 +87,7 @@ from .complexity import (
     gradient_noise_scale,
     linear_scaling_critical_batch,
     local_critical_batch,
+    local_critical_batch_warmup,
     pareto_critical_batch,
     tuned_steps,
     gradient_target,
@@ -182,7 +183,7 @@ __all__ = [
     "TargetHitting", "schedule_to_target", "steps_to_target", "CriticalBatch", "critical_batch",
     "GradientNoiseScale", "gradient_noise_scale",
     "ParetoCriticalBatch", "pareto_critical_batch", "linear_scaling_critical_batch", "tuned_steps",
-    "LocalCriticalBatch", "local_critical_batch",
+    "LocalCriticalBatch", "local_critical_batch", "local_critical_batch_warmup",
     # complexity: growth
     "sfo_exponent", "polynomial_sfo_exponent", "GrowthGrid", "growth_grid", "GrowthCell", "GrowthExponent",
     "TARGETS", "TERMS", "measure_growth_exponent", "term_exponent", "AdaptiveRule", "AdaptiveRun",

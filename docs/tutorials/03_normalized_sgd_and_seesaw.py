@@ -68,7 +68,8 @@ print("largest mean/variance ratio of the gradient:", f"{np.max(report.max_mean_
 # with the learning rate while the warmup raises it tenfold.
 #
 # It matches cosine while the gradient is variance-dominated. The mean part of
-# :math:`\mathbb E\|g\|^2` does not shrink with the batch, so above a *critical batch* it dominates,
+# :math:`\mathbb E\|g\|^2` does not shrink with the batch, so above the *gradient noise scale* (the batch
+# at which mean and noise of the gradient are equal; :doc:`08_which_critical_batch`) it dominates,
 # NSGD becomes normalized gradient descent, and the :math:`\alpha\sqrt\beta` argument fails:
 # cutting the rate by only :math:`1/\sqrt f` per milestone leaves the iterate in a larger
 # neighbourhood of the optimum than cosine's full cut. Below, :math:`B_0 = 4` (variance-dominated)
@@ -125,4 +126,6 @@ print(f"1 − 2/π = {100 * (1 - 2 / math.pi):.1f} %")
 #   :math:`\alpha\beta`, so Seesaw's :math:`1/\sqrt f` is the wrong rate cut. What happens?
 # - Pass ``batch_cap=...`` to :func:`~ramplab.theory.seesaw_schedule`: a cap
 #   (memory!) reduces the savings; compare with ``seesaw_step_reduction(shape, 1.1, batch_cap=...)``.
-# - Next: :doc:`04_sfo_and_critical_batch`, where the critical batch gets a formula.
+# - Next: :doc:`04_sfo_and_critical_batch`, where the SFO-minimising batch :math:`b^\star` (this library's
+#   *critical batch size*) gets a formula; :doc:`08_which_critical_batch` sets it beside the three other batch
+#   sizes called critical.

@@ -52,7 +52,7 @@ def test_exact_rows_recomputed(built):
         dec, ramp = expected_risk(p, members, r["optimizer"])
         assert float(r["decay_risk"]) == pytest.approx(dec.final_risk, rel=1e-12)
         assert float(r["ramp_risk"]) == pytest.approx(ramp.final_risk, rel=1e-12)
-    assert summary["critical_batch"]["at_initialisation"] == pytest.approx(
+    assert summary["gradient_noise_scale"]["at_initialisation"] == pytest.approx(
         noise_scale(p, p.initial_second_moment), rel=1e-12)
 
 

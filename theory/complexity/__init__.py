@@ -23,13 +23,15 @@ them are private:
 - the batch sizes others call critical, measured exactly (``docs/math.md#critical-batch-definitions``):
   McCandlish et al.'s :func:`pareto_critical_batch` (a :class:`ParetoCriticalBatch`, from :func:`tuned_steps`),
   Zhang et al.'s :func:`linear_scaling_critical_batch` and Merrill et al.'s :func:`local_critical_batch`
-  (a :class:`LocalCriticalBatch`).
+  (a :class:`LocalCriticalBatch`); :func:`local_critical_batch_warmup` grows a run's batch as its local critical
+  batch grows (``docs/math.md#local-critical-batch-warmup``).
 
 "Critical batch size" alone means the SFO minimiser ``b*`` here (``docs/math.md#attribution``); each other
 definition has its own name.
 """
 
 from ._adaptive import AdaptiveRule, AdaptiveRun
+from ._batch_warmup import local_critical_batch_warmup
 from ._batch_definitions import (
     LocalCriticalBatch,
     ParetoCriticalBatch,
@@ -69,4 +71,6 @@ __all__ = [
     # the other critical batch sizes (McCandlish et al., Zhang et al., Merrill et al.)
     "ParetoCriticalBatch", "pareto_critical_batch", "linear_scaling_critical_batch", "tuned_steps",
     "LocalCriticalBatch", "local_critical_batch",
+    # a batch warmup from the local critical batch (Merrill et al.)
+    "local_critical_batch_warmup",
 ]

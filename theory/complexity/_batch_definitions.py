@@ -18,6 +18,7 @@ The target of the first two is the gradient norm ``E‖∇f‖² ≤ τ`` (as fo
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ import numpy as np
 from .._limits import MAX_STEP_ARRAY
 from .._frozen import FrozenRecord
 from .._validate import choice, describe, finite_real, nonnegative_int, positive_int, strict_real_array
-from ..dynamics import Problem, expected_risk
+from ..dynamics import Problem, UnstableScheduleWarning, expected_risk
 from ..schedules._schedule import Schedule
 from ._bounds import check_problem
 from ._hitting import steps_to_target
@@ -178,20 +179,26 @@ def pareto_critical_batch(problem: Problem, batches: Any, target: float, *, lrs:
     (True, 0.09)
     """
     b, steps, best_lr = tuned_steps(problem, batches, target, lrs=lrs, max_steps=max_steps)
+    where = (f"target={target!r} within max_steps={max_steps} at any of lrs={describe(lrs)} "
+             f"(batches={describe(batches)}) on problem={problem!r}")
+    return pareto_fit(b, steps, best_lr, where)
+
+
+def pareto_fit(b: np.ndarray, steps: np.ndarray, best_lr: np.ndarray, where: str = "") -> ParetoCriticalBatch:
+    """McCandlish et al.'s fit of tuned steps ``S(B)`` (:func:`tuned_steps`'s output); see :func:`pareto_critical_batch`."""
     ok = np.isfinite(steps)
     if ok.sum() < 2:
-        raise ValueError(f"fewer than two batches reach target={target!r} within max_steps={max_steps} at any of "
-                         f"lrs={describe(lrs)} (batches={describe(batches)}) on problem={problem!r}: raise the target or "
+        raise ValueError(f"fewer than two batches reach {where}: raise the target or "
                          f"max_steps, or widen lrs")
     # Relative least squares: minimise Σ ((S_min + S_min B_crit / B − S) / S)², every batch weighted alike.
     design = np.stack([np.ones(ok.sum()), 1.0 / b[ok]], axis=1) / steps[ok][:, None]
     (a, c), *_ = np.linalg.lstsq(design, np.ones(ok.sum()), rcond=None)
     if not (a > 0 and c > 0):
-        raise ValueError(f"the steps do not follow S_min (1 + B_crit/B) over batches={describe(batches)} with "
-                         f"lrs={describe(lrs)} (fit S_min={float(a)!r}, S_min·B_crit={float(c)!r}): widen the batch "
-                         f"grid or refine lrs")
+        raise ValueError(f"the steps do not follow S_min (1 + B_crit/B) ({where}; fit S_min={float(a)!r}, "
+                         f"S_min·B_crit={float(c)!r}): widen the batch grid or refine lrs")
     fitted = a + c / b[ok]
     residual = float(np.max(np.abs(fitted - steps[ok]) / steps[ok]))
+    b, steps, best_lr = (np.array(x, dtype=np.float64) for x in (b, steps, best_lr))
     for arr in (b, steps, best_lr):
         arr.flags.writeable = False
     samples = b * steps
@@ -245,15 +252,20 @@ def linear_scaling_critical_batch(problem: Problem, batches: Any, target: float,
     if not np.isfinite(steps[0]):
         raise ValueError(f"the smallest of batches ({float(b[0])!r}) does not reach target={target!r} within "
                          f"max_steps={max_steps} at any of lrs={describe(lrs)} on problem={problem!r}")
+    return linear_scaling_fit(b, steps, over)
+
+
+def linear_scaling_fit(b: np.ndarray, steps: np.ndarray, overhead: float = 0.2) -> float:
+    """Zhang et al.'s batch from tuned steps ``S(B)`` on increasing batches; see :func:`linear_scaling_critical_batch`."""
     ratio = steps * b / (steps[0] * b[0])             # 1 at B_0; inf where the target is not reached
-    above = np.nonzero(ratio >= 1.0 + over)[0]
+    above = np.nonzero(ratio >= 1.0 + overhead)[0]
     if above.size == 0:
         return math.inf
     i = int(above[0])
     lo, hi = ratio[i - 1], ratio[i]
     if not math.isfinite(hi):
         return float(b[i])
-    frac = (1.0 + over - lo) / (hi - lo)
+    frac = (1.0 + overhead - lo) / (hi - lo)
     return float(math.exp(math.log(b[i - 1]) + frac * (math.log(b[i]) - math.log(b[i - 1]))))
 
 
@@ -401,7 +413,9 @@ def local_critical_batch(problem: Problem, schedule: Schedule, step: int, sample
     needed = np.empty(ks.size)
     for j, k in enumerate(ks):
         lr_k = eta * float(factor[j])
-        branch = continue_at(lr_k, k * b, (1.0 + tol) * delta + k * b)
+        with warnings.catch_warnings():  # a branch beyond the stability edge is a probe: flagged, never reached
+            warnings.simplefilter("ignore", UnstableScheduleWarning)
+            branch = continue_at(lr_k, k * b, (1.0 + tol) * delta + k * b)
         rel_k = branch.samples - branch.samples[0]
         risk = np.where(np.isfinite(branch.risk), branch.risk, np.inf)
         needed[j] = _samples_to_risk(risk, rel_k.astype(np.float64), target)
