@@ -227,3 +227,22 @@ def test_partial_epochs_refuse_what_they_cannot_count():
         stage_schedule([0.1], [8.5], stage_epochs=1, dataset_size=20, epoch_remainder="partial")
     with pytest.raises(ValueError, match="epoch_remainder must be one of"):
         stage_schedule([0.1], [8], stage_epochs=1, dataset_size=20, epoch_remainder="drop")
+
+
+def _affine_exponential(a, r, x0, x_max, s):
+    """arXiv 2409.08770's released growth, transcribed: ``min(a·r^s + x₀ − a, x_max)`` at stage ``s``."""
+    return min(a * r**s + x0 - a, x_max)
+
+
+def test_affine_exponential_growth_is_a_stage_schedule():
+    """The 2409.08770 code's affine-exponential growth (issue #24 item 3) is expressible: its per-stage values
+    through ``stage_schedule`` replay the released trainer's loop (partial epochs) batch for batch."""
+    stages, epochs, n = 7, 2, 1000
+    batches = [_affine_exponential(8, 2, 16, 512, s) for s in range(stages)]      # 16, 24, 40, …, capped at 512
+    lrs = [_affine_exponential(0.05, 1.4, 0.1, 0.3, s) for s in range(stages)]
+    assert batches[:3] == [16, 24, 40] and batches[-1] == 512 and max(lrs) == 0.3
+    s = stage_schedule(lrs, batches, stage_epochs=epochs, dataset_size=n, integer_batch=True,
+                       epoch_remainder="partial")
+    want_lr, want_b = _released_trainer_batches(lrs, batches, epochs, n)
+    assert s.batch.tolist() == want_b and s.lr.tolist() == want_lr
+    assert s.total_samples == stages * epochs * n
