@@ -74,7 +74,7 @@ def data(ctx: FigureContext) -> FigureTable:
         rows.extend({"scheduler": name, "curve": "per step", "step": int(c["steps"][t]),
                      "samples": float(c["samples"][t]), "gradient_norm": float(norm[t]), "lr": float(lr[t]),
                      "batch": float(batch[t])}
-                    for t in plot_indices(len(norm), 800, always=np.array([len(norm) - 1])))
+                    for t in plot_indices(len(norm), 300, always=np.array([len(norm) - 1])))
         hit_step, hit_samples = first_reach(c["samples"], c["grad_sq"], target ** 2)
         summary[name] = {"steps_to_target": hit_step, "sfo_to_target": hit_samples,
                          "final_gradient_norm": float(norm[-1]), "total_sfo": float(c["samples"][-1]),

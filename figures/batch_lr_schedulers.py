@@ -90,7 +90,7 @@ def data(ctx: FigureContext) -> FigureTable:
         epochs = c["samples"] / n
         rows.extend({"scheduler": name, "curve": "per epoch", "epoch": e, "lr": lr_e, "batch": b_e}
                     for e, (lr_e, b_e) in enumerate(zip(*values[name])))
-        for t in plot_indices(len(c["steps"]), 600, always=np.array([len(c["steps"]) - 1])):
+        for t in plot_indices(len(c["steps"]), 300, always=np.array([len(c["steps"]) - 1])):
             rows.append({"scheduler": name, "curve": "per step", "step": int(c["steps"][t]), "epoch": float(epochs[t]),
                          "samples": float(c["samples"][t]), "grad_sq": float(c["grad_sq"][t]),
                          "running_min": float(running[t]), "bound": float(bound[t])})

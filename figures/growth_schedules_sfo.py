@@ -73,7 +73,7 @@ def data(ctx: FigureContext) -> FigureTable:
         epochs = c["samples"] / n
         rows.extend({"scheduler": name, "curve": "per step", "step": int(c["steps"][t]), "epoch": float(epochs[t]),
                      "samples": float(c["samples"][t]), "gradient_norm": float(norm[t])}
-                    for t in plot_indices(len(norm), 700, always=np.array([len(norm) - 1])))
+                    for t in plot_indices(len(norm), 300, always=np.array([len(norm) - 1])))
         reached = {}
         for e in eps:
             step, sfo = first_reach(c["samples"], c["grad_sq"], float(e) ** 2)
