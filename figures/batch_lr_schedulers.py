@@ -1,15 +1,19 @@
 """Umeda & Iiduka's four schedulers (arXiv 2409.08770) as the master bound and as exact dynamics (docs/math.md#paper-figures).
 
-SGD on a power-law problem, stages of ``E`` epochs (an epoch is ``n`` samples; every epoch ``⌈n/b⌉`` steps with a
-partial last batch, as the papers' trainers count: docs/math.md#growth-schedules), the learning rate set per epoch:
+SGD on a power-law problem with the released configurations of arXiv 2409.08770 (``hikarumeda1030/incr_both_bs_lr``,
+``cifar100.py`` and ``json/``, docs/math.md#sources), in 10 stages of ``I`` epochs (the release: ``I = 30``, 300 epochs);
+an epoch is ``n`` samples, ``⌈n/b⌉`` steps with a partial last batch (the release's plain DataLoader,
+``epoch_remainder="partial"``); the learning rate is set per epoch:
 
-- (i) constant batch ``b₀``, cosine-decaying rate ``η_max → η_min``;
-- (ii) batch doubled every stage, the same cosine decay;
-- (iii) batch doubled (``δ = 2``) and rate multiplied by ``γ = 1.4`` every stage (``γ² < δ``);
-- (iv) batch doubled every stage, rate warmed up by ``γ`` per stage for the first half, then cosine-decayed.
+- (i) constant batch 128, cosine annealing ``0.1 → 0`` over the run (``CosineAnnealingLR``, stepped per epoch);
+- (ii) batch ``8 → 1024`` by the release's affine-exponential growth ``min(⌈a·2^m + 8 − a⌉, 1024)``,
+  ``a = (1024 − 8)/(2⁹ − 1)``, stage ``m = ⌊e/I⌋``; the same cosine;
+- (iii) the same batches, rate ``0.1·min(γ^m, 2)`` with ``γ = 2^{1/9}`` (``0.1 → η_max = 0.2`` at the last stage);
+- (iv) the same batches, rate warmed up over the first ``I`` epochs (``×2^{1/9}`` every ``I/10`` epochs, to 0.2),
+  then cosine from 0.2 to 0.
 
 Left: ``η`` per epoch; middle: ``b`` per epoch; right: the exact ``E‖∇f‖² = Σλ²s`` (its running minimum, the
-quantity the bound controls, solid) and the master bound ``A/Ση + BΣ(η²/b)/Ση`` (dashed; docs/math.md#master-bound)
+quantity the bound controls, solid) and the master bound ``A/Ση + BΣ(η²/b)/Ση`` (dotted; docs/math.md#master-bound)
 with ``σ²`` the largest one-sample gradient variance met along the four runs, so the bound must hold.
 """
 
@@ -32,27 +36,36 @@ SCHEDULERS = ("(i) constant b, cosine η", "(ii) growing b, cosine η", "(iii) g
               "(iv) growing b, warm-up + cosine η")
 STYLE = {SCHEDULERS[0]: ("C0", "-"), SCHEDULERS[1]: ("C1", "--"), SCHEDULERS[2]: ("C2", "-"),
          SCHEDULERS[3]: ("C3", "-.")}
-LR_MAX, LR_MIN, BATCH0, DELTA, GAMMA = 0.1, 0.001, 8, 2.0, 1.4
+#: The released configurations (json/const_bs_decay_lr/cosine.json, json/incr_bs_decay_lr/cosine.json,
+#: json/incr_bs_incr_lr/doubly_incr_lr_max0.2.json, json/incr_bs_warmup_lr/warmup_cosine_lr_max0.2.json).
+LR0, LR_MAX, CONSTANT_BATCH, BATCH0, BATCH_MAX, DELTA, STAGES = 0.1, 0.2, 128, 8, 1024, 2.0, 10
 
 
-def _cosine(lr_max: float, lr_min: float, epochs: int) -> list[float]:
-    """Cosine annealing stepped once per epoch (epoch ``e`` of ``epochs``)."""
-    return [lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * e / epochs)) / 2 for e in range(epochs)]
+def _cosine(lr_max: float, epochs: int) -> list[float]:
+    """``CosineAnnealingLR(T_max=epochs)`` to 0, stepped once per epoch (epoch ``e`` of ``epochs``)."""
+    return [lr_max * (1 + math.cos(math.pi * e / epochs)) / 2 for e in range(epochs)]
 
 
-def scheduler_values(stages: int, stage_epochs: int) -> dict[str, tuple[list[float], list[int]]]:
-    """Per-epoch ``(η, b)`` of the four schedulers: ``stages`` stages of ``stage_epochs`` epochs."""
-    epochs = stages * stage_epochs
-    stage = [e // stage_epochs for e in range(epochs)]
-    grown = [BATCH0 * int(DELTA) ** m for m in stage]
-    warm = stages // 2
-    peak = LR_MAX * GAMMA ** (warm - 1)
-    decay = _cosine(peak, LR_MIN, epochs - warm * stage_epochs)
+def released_batch(epoch: int, interval: int, epochs: int) -> int:
+    """The release's affine-exponential batch of ``epoch``: ``min(⌈a δ^⌊e/I⌋ + b₀ − a⌉, b_max)``."""
+    a = (BATCH_MAX - BATCH0) / (DELTA ** ((epochs - interval) / interval) - 1)
+    return min(math.ceil(a * DELTA ** (epoch // interval) + BATCH0 - a), BATCH_MAX)
+
+
+def scheduler_values(stage_epochs: int) -> dict[str, tuple[list[float], list[int]]]:
+    """Per-epoch ``(η, b)`` of the four schedulers: :data:`STAGES` stages of ``stage_epochs`` epochs."""
+    epochs, interval = STAGES * stage_epochs, stage_epochs
+    grown = [released_batch(e, interval, epochs) for e in range(epochs)]
+    gamma = (LR_MAX / LR0) ** (interval / (epochs - interval))
+    growing = [LR0 * min(gamma ** (e // interval), LR_MAX / LR0) for e in range(epochs)]
+    warmup, step = interval, interval // 10                     # the release: 30 epochs, every 3
+    gamma_w = (LR_MAX / LR0) ** (step / (warmup - step))
+    warm = [LR0 * min(gamma_w ** (e // step), LR_MAX / LR0) for e in range(warmup)] + _cosine(LR_MAX, epochs - warmup)
     return {
-        SCHEDULERS[0]: (_cosine(LR_MAX, LR_MIN, epochs), [BATCH0] * epochs),
-        SCHEDULERS[1]: (_cosine(LR_MAX, LR_MIN, epochs), grown),
-        SCHEDULERS[2]: ([LR_MAX * GAMMA ** m for m in stage], grown),
-        SCHEDULERS[3]: ([LR_MAX * GAMMA ** m for m in stage[:warm * stage_epochs]] + decay, grown),
+        SCHEDULERS[0]: (_cosine(LR0, epochs), [CONSTANT_BATCH] * epochs),
+        SCHEDULERS[1]: (_cosine(LR0, epochs), grown),
+        SCHEDULERS[2]: (growing, grown),
+        SCHEDULERS[3]: (warm, grown),
     }
 
 
@@ -72,9 +85,10 @@ def data(ctx: FigureContext) -> FigureTable:
         that step; ``bound`` is ``inf`` at step 0); the summary holds the
         problem, the schedulers, each one's final and best ``E‖∇f‖²``, steps and the bound's constants.
     """
-    d, n, stage_epochs, stages = (60, 1000, 4, 5) if ctx.quick else (400, 10000, 8, 6)
+    d, n, stage_epochs = (60, 2000, 10) if ctx.quick else (400, 50000, 10)
+    stages = STAGES
     problem = Problem.power_law(d, a=1.5, b=1.0, noise_variance=1.0, scale=0.5)
-    values = scheduler_values(stages, stage_epochs)
+    values = scheduler_values(stage_epochs)
     schedules = [stage_schedule(lr, b, stage_epochs=1, dataset_size=n, integer_batch=True, epoch_remainder="partial",
                                 label=name) for name, (lr, b) in values.items()]
     curves = gradient_norm_curves(problem, schedules)
@@ -119,8 +133,10 @@ def data(ctx: FigureContext) -> FigureTable:
         "problem": {"family": "power_law", "d": d, "a": 1.5, "b": 1.0, "noise_variance": 1.0, "scale": 0.5,
                     "largest_eigenvalue": problem.largest_eigenvalue},
         "epoch_samples": n, "stages": stages, "stage_epochs": stage_epochs,
-        "schedulers": {"lr_max": LR_MAX, "lr_min": LR_MIN, "batch0": BATCH0, "delta": DELTA, "gamma": GAMMA,
-                       "lr_per": "epoch", "epoch_remainder": "partial", "warmup_stages": stages // 2},
+        "schedulers": {"lr0": LR0, "lr_max": LR_MAX, "constant_batch": CONSTANT_BATCH, "batch0": BATCH0,
+                       "batch_max": BATCH_MAX, "delta": DELTA, "lr_per": "epoch", "epoch_remainder": "partial",
+                       "warmup_epochs": stage_epochs, "warmup_interval": stage_epochs // 10,
+                       "source": "hikarumeda1030/incr_both_bs_lr @1f17699 (cifar100.py, json/)"},
         "bound": {"convention": "general", "smoothness": constants.smoothness,
                   "gradient_variance": constants.gradient_variance, "initial_gap": constants.initial_gap},
         "runs": summary,
@@ -129,13 +145,12 @@ def data(ctx: FigureContext) -> FigureTable:
             "paper": "Umeda & Iiduka, Increasing Both Batch Size and Learning Rate Accelerates SGD, arXiv 2409.08770",
             "figure": ("the numerical-results figures: learning rate and batch size against epochs for schedulers "
                        "(i)–(iv) and the full-gradient norm of the empirical loss against epochs"),
-            "differs": (MODEL_DIFFERENCE + f"; sizes: d = {d}, n = {n} samples per epoch, {stages} stages of "
-                        f"{stage_epochs} epochs (the paper: CIFAR-100, 50 000 images, hundreds of epochs); constants "
-                        f"ours in the papers' pattern (b₀ = {BATCH0}, δ = 2, γ = 1.4 as in the authors' released "
-                        f"adaptive defaults, η from {LR_MAX} cosine to {LR_MIN}), not the paper's per-scheduler "
-                        "values; exponential growth b₀δ^m, not the released code's affine-exponential "
-                        "min(a·r^m + x₀ − a, x_max); the bound is drawn with computed constants (L = λ₁, Δ = R(w₀), "
-                        "σ² = the largest one-sample variance along the runs), which the paper does not plot"),
+            "differs": (MODEL_DIFFERENCE + f"; sizes: d = {d}, n = {n} samples per epoch (the paper: 50 000), "
+                        f"{stages} stages of {stage_epochs} epochs (the paper: 30, 300 epochs); the release's constants "
+                        "otherwise (constant batch 128; batches 8 → 1024 by its affine-exponential growth; η 0.1, "
+                        "η_max 0.2; cosine to 0; warm-up over the first stage every tenth of it); the bound is drawn "
+                        "with computed constants (L = λ₁, Δ = R(w₀), σ² = the largest one-sample variance along the "
+                        "runs), which the paper does not plot"),
         },
     })
 

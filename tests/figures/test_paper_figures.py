@@ -47,7 +47,7 @@ def test_four_schedulers(schedulers):
         assert (out / f"batch_lr_schedulers.{ext}").stat().st_size > 0
     assert summary["paper_counterpart"]["paper"].endswith("arXiv 2409.08770")
     problem, n = _problem(summary), summary["epoch_samples"]
-    values = scheduler_values(summary["stages"], summary["stage_epochs"])
+    values = scheduler_values(summary["stage_epochs"])
     for name in SCHEDULERS:
         lr, b = values[name]
         per_epoch = [r for r in rows if r["scheduler"] == name and r["curve"] == "per epoch"]
@@ -64,10 +64,18 @@ def test_four_schedulers(schedulers):
         bound = np.array([float(r["bound"]) for r in steps])
         running = np.array([float(r["running_min"]) for r in steps])
         assert np.all(bound[1:] >= running[1:]) and np.isinf(bound[0])
-    # (i) keeps b₀; (ii)–(iv) double it per stage; (iii) multiplies η by 1.4 per stage.
-    assert values[SCHEDULERS[0]][1] == [8] * len(values[SCHEDULERS[0]][1])
-    assert max(values[SCHEDULERS[2]][1]) == 8 * 2 ** (summary["stages"] - 1)
-    assert max(values[SCHEDULERS[2]][0]) == pytest.approx(0.1 * 1.4 ** (summary["stages"] - 1))
+    # The release's configurations: (i) batch 128; (ii)–(iv) the affine-exponential batches 8 → 1024, derived by
+    # hand from ⌈a·2^m + 8 − a⌉ with a = 1016/511 (so a·2^9 + 8 − a = 1024 exactly); (iii) η 0.1 → 0.2 by 2^{1/9}
+    # per stage; (iv) warm-up to 0.2 within the first stage, then cosine to 0; (i), (ii) cosine from 0.1.
+    epochs = summary["stage_epochs"]
+    assert values[SCHEDULERS[0]][1] == [128] * (10 * epochs)
+    for name in SCHEDULERS[1:]:
+        assert values[name][1][::epochs] == [8, 10, 14, 22, 38, 70, 134, 261, 516, 1024]
+    assert values[SCHEDULERS[2]][0][::epochs] == pytest.approx([0.1 * 2 ** (m / 9) for m in range(10)])
+    warm = values[SCHEDULERS[3]][0]
+    assert warm[0] == 0.1 and warm[epochs - 1] == pytest.approx(0.2) and warm[epochs] == pytest.approx(0.2)
+    assert warm[-1] == pytest.approx(0.1 * (1 + np.cos(np.pi * (9 * epochs - 1) / (9 * epochs))), abs=1e-15)
+    assert values[SCHEDULERS[1]][0][0] == 0.1 and values[SCHEDULERS[0]][0] == values[SCHEDULERS[1]][0]
     assert summary["claim"]["bound_over_exact_min"] >= 1.0
 
 
