@@ -122,15 +122,16 @@ def test_growth_schedules(growth):
 
     _, summary, rows = growth
     n, stages, epochs = summary["epoch_samples"], summary["stages"], summary["stage_epochs"]
-    want_batches = {SCHEDULERS[0]: [8] * stages, SCHEDULERS[1]: [8 * 2 ** m for m in range(stages)],
-                    SCHEDULERS[2]: [8 * (m + 1) for m in range(stages)], SCHEDULERS[3]: [8 * 2 ** m for m in range(stages)]}
+    # The release's configurations (hikarumeda1030/optimal-schedule @409abf6): b₀ = 16, ×2 or +8 per stage, ≤ 2048.
+    want_batches = {SCHEDULERS[0]: [16] * stages, SCHEDULERS[1]: [16 * 2 ** m for m in range(stages)],
+                    SCHEDULERS[2]: [16 + 8 * m for m in range(stages)], SCHEDULERS[3]: [16 * 2 ** m for m in range(stages)]}
     for name in SCHEDULERS:
         per_epoch = [r for r in rows if r["scheduler"] == name and r["curve"] == "per epoch"]
         assert [float(r["batch"]) for r in per_epoch[::epochs]] == want_batches[name]
         run = summary["runs"][name]
-        # The released trainer's count: E·⌈n/b⌉ steps per stage, exactly E·n samples.
-        assert run["stage_steps"] == [epochs * -(-n // b) for b in want_batches[name]]
-        assert run["samples"] == n * epochs * stages
+        # The released sampler's count: E·⌊n/b⌋ full batches per stage, the rest of each epoch dropped.
+        assert run["stage_steps"] == [epochs * (n // b) for b in want_batches[name]]
+        assert run["samples"] == sum(epochs * (n // b) * b for b in want_batches[name])
         hits = [r for r in rows if r["scheduler"] == name and r["curve"] == "to target"]
         sfo = [float(r["sfo"]) for r in hits]
         assert sfo == sorted(sfo)                                  # smaller targets need more samples
@@ -138,4 +139,6 @@ def test_growth_schedules(growth):
     assert lr == pytest.approx([0.1 * 1.4 ** m for m in range(stages)])
     steps = summary["claim"]["steps"]
     assert steps[1] == steps[3] < steps[2] < steps[0]              # growth takes fewer serial steps
+    sfo = summary["claim"]["sfo_to_target"]
+    assert all(s is not None and s < sfo[0] for s in sfo[1:])      # and fewer samples to the common target
     assert summary["paper_counterpart"]["paper"].endswith("arXiv 2508.05297")
