@@ -28,8 +28,10 @@ PAPER_COUNTERPART = {
     "figure": ("the adaptive scheduler's batch size and learning rate against steps, with the full-gradient norm at "
                "the checks"),
     "differs": ("model: noisy linear regression with exact expected dynamics (the norm is the exact root-mean-square "
-                "sqrt(Σλ²s)), not a ResNet on CIFAR with one noisy run; checks every 50 (quick) or 500 steps, not "
-                "1000; the released defaults otherwise; the never-freezing variant is not in the paper"),
+                "sqrt(Σλ²s)), not a DenseNet/ResNet on CIFAR-100 with one noisy run; checks every 50 (quick) or 500 "
+                "steps, not the release's 1800 (hikarumeda1030/adaptive_scheduler @1fd0b7b, src/json/free.json); the "
+                "released constants otherwise (δ 2, γ 1.4, ε₀ 0.5, b₀ 8, η₀ 0.1, b_max 4096); the never-freezing "
+                "variant is not in the paper"),
 }
 
 
