@@ -21,7 +21,7 @@ from ..theory import Problem, Schedule, expected_risk
 
 #: What every paper figure of this kind differs in, said once (each figure adds its own sizes).
 MODEL_DIFFERENCE = ("model: noisy linear regression on a power-law spectrum with exact expected dynamics (the "
-                    "expected full-gradient norm E‖∇f‖² = Σλ²s, exact at the second moments), not a ResNet on "
+                    "expected full-gradient norm E‖∇f‖² = Σλ²s, exact at the second moments), not a ResNet or DenseNet on "
                     "CIFAR-100 with one noisy run; an epoch is n fresh samples (online SGD), not a pass over a "
                     "finite data set")
 
