@@ -289,5 +289,13 @@ def test_released_cifar100_step_counts():
                                        integer_batch=True, epoch_remainder=mode))
               for mode in ("drop_last", "partial", "round_up")}
     assert counts == {"drop_last": 155_550, "partial": 155_725, "round_up": 155_643}
+    # Issue #24's numbers: growth every 20 epochs (the release README's incr_interval = 20), 10 stages, the batch
+    # capped at 2048 from stage 7: "ramplab 125 493" is round_up, "released 125 580" is the partial count; the
+    # indexed release's sampler (drop_last) gives 125 400.
+    batches = [min(16 * 2**m, 2048) for m in range(10)]
+    counts = {mode: len(stage_schedule([0.1] * 10, batches, stage_epochs=20, dataset_size=50_000,
+                                       integer_batch=True, epoch_remainder=mode))
+              for mode in ("drop_last", "partial", "round_up")}
+    assert counts == {"drop_last": 125_400, "partial": 125_580, "round_up": 125_493}
     with pytest.raises(ValueError, match="drops every batch"):
         stage_schedule([0.1], [64], stage_epochs=1, dataset_size=50, integer_batch=True, epoch_remainder="drop_last")
