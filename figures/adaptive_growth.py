@@ -21,6 +21,20 @@ from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import AdaptiveRule, Problem
 
+#: The paper figure this figure redraws and what differs (its JSON's ``paper_counterpart``; "none" if none).
+PAPER_COUNTERPART = {
+    "paper": ("Umeda & Iiduka, Adaptive Batch Size and Learning Rate Scheduler for SGD Based on Minimization of SFO "
+              "Complexity, arXiv 2508.05302"),
+    "figure": ("the adaptive scheduler's batch size and learning rate against steps, with the full-gradient norm at "
+               "the checks"),
+    "differs": ("model: noisy linear regression with exact expected dynamics (the norm is the exact root-mean-square "
+                "sqrt(Σλ²s)), not a DenseNet/ResNet on CIFAR-100 with one noisy run; checks every 50 (quick) or 500 "
+                "steps, not the release's 1800 (hikarumeda1030/adaptive_scheduler @1fd0b7b, src/json/free.json); the "
+                "released constants otherwise (δ 2, γ 1.4, ε₀ 0.5, b₀ 8, η₀ 0.1, b_max 4096); the never-freezing "
+                "variant is not in the paper"),
+}
+
+
 VARIANTS = (("released: freeze at the cap", True, "C0", "-"), ("never freeze (not released)", False, "C3", "--"))
 
 
@@ -82,6 +96,7 @@ def data(ctx: FigureContext) -> FigureTable:
             "released_final_risk": summary[VARIANTS[0][0]]["final_risk"],
             "never_freeze_diverged_at": summary[VARIANTS[1][0]]["diverged_at"],
         },
+        "paper_counterpart": PAPER_COUNTERPART,
         "explanation": ("Gradient norm measured as sqrt(Σλ²s) on the exact expected dynamics at every check; the "
                         "released rule advances a stage only while the batch is below b_max, so η stops at "
                         "0.1·1.4^9 ≈ 2.07 once b = 4096; the never-freezing variant keeps growing η at the capped "

@@ -32,6 +32,15 @@ from .registry import FigureContext, register
 from ..theory import Problem, Schedule, WarmupCosine, equivalence_report, seesaw_schedule
 from ..theory.dynamics import gradient_second_moment
 
+#: The paper figure this figure redraws and what differs (its JSON's ``paper_counterpart``; "none" if none).
+PAPER_COUNTERPART = {
+    "paper": "Meterez et al., Seesaw, arXiv 2510.14717",
+    "figure": "Figure 3: cosine, Seesaw and the fixed-LR arm (α, β) = (1, f) at a small and a large initial batch",
+    "differs": ("model: noisy linear regression with exact NSGD (expected denominator), not language models trained "
+                "with AdamW; loss is the excess risk against samples; sizes and rates in the JSON's panels"),
+}
+
+
 FACTOR = 1.1
 STEPS = 2000  # serial steps of the cosine base in both panels
 
@@ -154,6 +163,7 @@ def data(ctx: FigureContext) -> FigureTable:
 def _claimed(table: FigureTable) -> FigureTable:
     """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
     table.summary["claim"] = _claim(table.summary)
+    table.summary["paper_counterpart"] = PAPER_COUNTERPART
     return table
 
 

@@ -27,6 +27,16 @@ from ..theory import (
     satisfies_ramp_bound,
 )
 
+#: The paper figure this figure redraws and what differs (its JSON's ``paper_counterpart``; "none" if none).
+PAPER_COUNTERPART = {
+    "paper": "Meterez et al., Seesaw, arXiv 2510.14717",
+    "figure": ("Figure 2: the released (α, β) runs of the family α√β = 2 (NSGD's invariant, Corollary 1), loss against "
+               "tokens and against steps"),
+    "differs": ("model: noisy linear regression with exact NSGD (expected denominator), not language models with "
+                "AdamW; the SGD family αβ = 2 (Theorem 1) is added as a top row; phases of equal samples"),
+}
+
+
 SGD_PS = (0.0, 0.25, 0.5, 0.75, 1.0)  # αβ = 2: β = 2^p, α = 2^{1−p}
 
 
@@ -98,6 +108,7 @@ def data(ctx: FigureContext) -> FigureTable:
 def _claimed(table: FigureTable) -> FigureTable:
     """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
     table.summary["claim"] = _claim(table.summary)
+    table.summary["paper_counterpart"] = PAPER_COUNTERPART
     return table
 
 

@@ -31,6 +31,10 @@ from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import GrowthCell, Problem, measure_growth_exponent, sfo_exponent, term_exponent
 
+#: The paper figure this figure redraws and what differs (its JSON's ``paper_counterpart``; "none" if none).
+PAPER_COUNTERPART = "none"
+
+
 A = 1.5
 #: Initial-condition exponent per target: the bias part then decays like (Σ η)^{-1}.
 B_FOR_TARGET = {"gradient_norm": 1.0, "excess_risk": 1.0 + A}
@@ -353,6 +357,7 @@ def data(ctx: FigureContext) -> FigureTable:
 def _claimed(table: FigureTable) -> FigureTable:
     """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
     table.summary["claim"] = _claim(table.summary)
+    table.summary["paper_counterpart"] = PAPER_COUNTERPART
     return table
 
 

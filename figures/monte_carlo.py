@@ -27,6 +27,10 @@ from .registry import FigureContext, register
 from ..simulations import NSGD, simulate
 from ..theory import Numerics, Problem, Schedule, expected_risk
 
+#: The paper figure this figure redraws and what differs (its JSON's ``paper_counterpart``; "none" if none).
+PAPER_COUNTERPART = "none"
+
+
 #: A standard error at or below this fraction of the mean risk counts as no spread (rounding only).
 SPREAD_FLOOR = 1e-9
 
@@ -139,6 +143,7 @@ def data(ctx: FigureContext) -> FigureTable:
 def _claimed(table: FigureTable) -> FigureTable:
     """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
     table.summary["claim"] = _claim(table.summary)
+    table.summary["paper_counterpart"] = PAPER_COUNTERPART
     return table
 
 

@@ -35,6 +35,10 @@ from ..simulations import resolve_optimizer, simulate
 from ..theory import Numerics, Problem, expected_risk, phase_schedule
 from ..theory.dynamics import gradient_second_moment
 
+#: The paper figure this figure redraws and what differs (its JSON's ``paper_counterpart``; "none" if none).
+PAPER_COUNTERPART = "none"
+
+
 RULES = {"αβ": (1.0, 2.0), "α√β": (math.sqrt(2.0), 2.0)}
 DECAY = (2.0, 1.0)
 #: (series, rule) pairs measured; "sgd" and "nsgd" are exact.
@@ -236,6 +240,7 @@ def data(ctx: FigureContext) -> FigureTable:
         "max_relative_se": max_rel_se,
         "se_within_2_percent": bool(max_rel_se <= 0.02),
         "seconds_by_B0": timings,
+        "paper_counterpart": PAPER_COUNTERPART,
     })
 
 

@@ -26,6 +26,15 @@ from ..theory import (
     step_reduction,
 )
 
+#: The paper figure this figure redraws and what differs (its JSON's ``paper_counterpart``; "none" if none).
+PAPER_COUNTERPART = {
+    "paper": "Meterez et al., Seesaw, arXiv 2510.14717",
+    "figure": "Figure 1: Seesaw against its cosine base at several initial batch sizes, against tokens and against steps",
+    "differs": ("model: noisy linear regression with exact NSGD (expected denominator) and real batches, not "
+                "language models with AdamW and integer batches; loss is the excess risk against samples"),
+}
+
+
 FACTOR = 1.1
 #: WarmupCosine's default warmup: the first 10 % of the samples, from 0.1 η₀ to η₀.
 WARMUP_FRACTION = 0.1
@@ -94,6 +103,7 @@ def data(ctx: FigureContext) -> FigureTable:
 def _claimed(table: FigureTable) -> FigureTable:
     """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
     table.summary["claim"] = _claim(table.summary)
+    table.summary["paper_counterpart"] = PAPER_COUNTERPART
     return table
 
 

@@ -22,6 +22,18 @@ from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import BoundConstants, Problem, bound_critical_batch, bound_steps, critical_batch
 
+#: The paper figure this figure redraws and what differs (its JSON's ``paper_counterpart``; "none" if none).
+PAPER_COUNTERPART = {
+    "paper": ("Umeda & Iiduka, arXiv 2409.08770 and 2508.05297 (the Iiduka line's constant-(η, b) analysis of the "
+              "critical batch size)"),
+    "figure": ("the steps K(b) and SFO N(b) to reach ε against the batch size, with the critical batch size at the "
+               "SFO minimum"),
+    "differs": ("model: noisy linear regression, where the bound's constants (L, Δ, σ²) are computed and the steps "
+                "and SFO are measured exactly, not estimated from training runs of a network; constants as named "
+                "conventions (docs/math.md#master-bound)"),
+}
+
+
 PROBLEM = {"a": 1.5, "b": 1.0, "noise_variance": 0.5}
 
 
@@ -170,6 +182,7 @@ def data(ctx: FigureContext) -> FigureTable:
 def _claimed(table: FigureTable) -> FigureTable:
     """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
     table.summary["claim"] = _claim(table.summary)
+    table.summary["paper_counterpart"] = PAPER_COUNTERPART
     return table
 
 

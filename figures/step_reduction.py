@@ -21,6 +21,16 @@ from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import WSD, Cosine, Linear, WarmupCosine, released_seesaw_run, seesaw_step_reduction
 
+#: The paper figure this figure redraws and what differs (its JSON's ``paper_counterpart``; "none" if none).
+PAPER_COUNTERPART = {
+    "paper": "Meterez et al., Seesaw, arXiv 2510.14717",
+    "figure": ("the serial-step reductions the paper states: the limits 1 − 2/π (quarter cosine) and 50 % (half "
+               "cosine, linear decay) as f → 1, and the released runs' reductions"),
+    "differs": ("the paper states the limits in its text; here the discretised reduction is computed at every f "
+                "for each base shape, and the markers replay the released token-mode runs"),
+}
+
+
 BASES = (
     ("half cosine to 0", Cosine(1.0, 1.0)),
     ("quarter cosine", Cosine(1.0, 1.0, quarter=True)),
@@ -76,6 +86,7 @@ def data(ctx: FigureContext) -> FigureTable:
 def _claimed(table: FigureTable) -> FigureTable:
     """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
     table.summary["claim"] = _claim(table.summary)
+    table.summary["paper_counterpart"] = PAPER_COUNTERPART
     return table
 
 

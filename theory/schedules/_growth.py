@@ -4,7 +4,7 @@
 - :func:`polynomial_growth`: ``b_m = b₀(m+1)^p``, ``η_m = η₀(m+1)^q``;
 - :func:`stage_schedule`: any per-stage values. Stages are counted in **steps** (``stage_steps`` per
   stage, the setting of the theory) or in **epochs** of a dataset of ``n`` samples
-  (``⌈E n / b_m⌉`` steps, so later stages take fewer steps — with ``γ < δ`` the sum ``Σ η`` then
+  (``⌈E n / b_m⌉`` steps, or per epoch with a partial or dropped last batch: ``epoch_remainder``; later stages take fewer steps — with ``γ < δ`` the sum ``Σ η`` then
   stays bounded while ``b_m ≤ n``; past that every stage still takes one step and ``Σ η`` grows
   again). Caps ``lr_cap`` (keep ``η < 2/L``) and ``batch_cap`` apply to every stage.
 
@@ -32,9 +32,11 @@ from ._schedule import Schedule
 
 #: How a stage of ``E`` epochs ends each epoch (``stage_epochs=``): ``"round_up"`` counts ``⌈E n / b⌉`` full
 #: batches per stage; ``"partial"`` takes ``⌈n / b⌉`` steps per epoch with a partial last batch, exactly ``E n``
-#: samples per stage (the released trainer's convention, arXiv 2508.05297).
-EPOCH_REMAINDERS = ("round_up", "partial")
-MAX_PARTIAL_EPOCHS = 100_000  # epochs × stages in "partial" mode (two segments per epoch)
+#: samples per stage (a PyTorch DataLoader without ``drop_last``: the released trainer of arXiv 2409.08770);
+#: ``"drop_last"`` takes ``⌊n / b⌋`` full batches per epoch and drops the rest (the released trainer of
+#: arXiv 2508.05297, whose batch sampler drops the last partial batch).
+EPOCH_REMAINDERS = ("round_up", "partial", "drop_last")
+MAX_PARTIAL_EPOCHS = 100_000  # epochs × stages in "partial"/"drop_last" mode (up to two segments per epoch)
 
 __all__ = ["exponential_growth", "polynomial_growth", "stage_schedule"]
 
@@ -87,8 +89,9 @@ def _build_stages(lr_vals: list[float], b_vals: list[float], *, context: str, ba
     if (stage_steps is None) == (stage_epochs is None):
         raise ValueError("give exactly one of stage_steps= or stage_epochs=")
     epoch_remainder = choice(epoch_remainder, "epoch_remainder", EPOCH_REMAINDERS)
-    if epoch_remainder == "partial" and stage_epochs is None:
-        raise ValueError("epoch_remainder='partial' counts stages in epochs: pass stage_epochs= and dataset_size=")
+    if epoch_remainder != "round_up" and stage_epochs is None:
+        raise ValueError(f"epoch_remainder={epoch_remainder!r} counts stages in epochs: pass stage_epochs= and "
+                         f"dataset_size=")
     lr_vals = [min(v, lr_cap) if lr_cap is not None else v for v in lr_vals]
     b_vals = [min(v, batch_cap) if batch_cap is not None else v for v in b_vals]
     for m, v in enumerate(lr_vals):
@@ -138,8 +141,9 @@ def _build_stages(lr_vals: list[float], b_vals: list[float], *, context: str, ba
             raise ValueError(f"the schedule would consume {total} samples, more than 2**63 − 1 ({where} and "
                              f"{batch_name} {context}); use fewer stages or steps, or integer_batch=False")
     seg_lr, seg_b, seg_steps = lr_vals, b_vals, n_steps
-    if counting == "epochs" and epoch_remainder == "partial":
-        seg_lr, seg_b, seg_steps, n_steps = _partial_epochs(lr_vals, b_vals, stage_epochs, dataset_size)
+    if counting == "epochs" and epoch_remainder != "round_up":
+        seg_lr, seg_b, seg_steps, n_steps = _partial_epochs(lr_vals, b_vals, stage_epochs, dataset_size,
+                                                            drop_last=epoch_remainder == "drop_last")
     starts, acc = [], 0
     for k in n_steps:
         starts.append(acc)
@@ -156,26 +160,35 @@ def _build_stages(lr_vals: list[float], b_vals: list[float], *, context: str, ba
 
 
 def _partial_epochs(lr_vals: list[float], b_vals: list[float], stage_epochs: Any,
-                    dataset_size: Any) -> tuple[list[float], list[float], list[int], list[int]]:
+                    dataset_size: Any, drop_last: bool = False) -> tuple[list[float], list[float], list[int], list[int]]:
     """Segments of stages of ``E`` whole epochs, each ``⌈n/b⌉`` steps with a partial last batch ``n − (⌈n/b⌉−1)b``.
 
     Exactly ``E n`` samples per stage, as a data loader without ``drop_last`` draws them (the released
-    trainer of arXiv 2508.05297). Returns the segments and the steps per stage.
+    trainer of arXiv 2409.08770). With ``drop_last``: ``⌊n/b⌋`` full batches per epoch, the rest dropped (the
+    released trainer of arXiv 2508.05297). Returns the segments and the steps per stage.
     """
+    mode = "drop_last" if drop_last else "partial"
     n = dataset_size
     if not (float(n).is_integer() and float(stage_epochs).is_integer()):
-        raise ValueError(f"epoch_remainder='partial' needs whole numbers of epochs and samples; got "
+        raise ValueError(f"epoch_remainder={mode!r} needs whole numbers of epochs and samples; got "
                          f"stage_epochs={describe(stage_epochs)}, dataset_size={describe(dataset_size)}")
     n, epochs = int(n), int(stage_epochs)
     if epochs * len(b_vals) > MAX_PARTIAL_EPOCHS:
-        raise ValueError(f"epoch_remainder='partial' builds one segment pair per epoch: stage_epochs × stages = "
+        raise ValueError(f"epoch_remainder={mode!r} builds one segment pair per epoch: stage_epochs × stages = "
                          f"{epochs} × {len(b_vals)} exceeds {MAX_PARTIAL_EPOCHS}")
     seg_lr, seg_b, seg_steps, per_stage = [], [], [], []
     for lr, b in zip(lr_vals, b_vals):
         if not float(b).is_integer():
-            raise ValueError(f"epoch_remainder='partial' needs whole-number batches (integer_batch=True); got {b!r}")
+            raise ValueError(f"epoch_remainder={mode!r} needs whole-number batches (integer_batch=True); got {b!r}")
         b = int(b)
         full, rest = divmod(n, b)
+        if drop_last:
+            if not full:
+                raise ValueError(f"epoch_remainder='drop_last' drops every batch of an epoch whose batch {b} exceeds "
+                                 f"dataset_size={describe(dataset_size)}: the stage would take no step")
+            seg_lr.append(lr), seg_b.append(float(b)), seg_steps.append(epochs * full)   # whole epochs in one segment
+            per_stage.append(epochs * full)
+            continue
         pattern = [(lr, float(b), full)] if full else []
         if rest:
             pattern.append((lr, float(rest), 1))
@@ -217,11 +230,13 @@ def stage_schedule(
     label : str
     metadata : dict, optional
         Extra entries merged into the schedule's metadata.
-    epoch_remainder : {"round_up", "partial"}, default "round_up"
+    epoch_remainder : {"round_up", "partial", "drop_last"}, default "round_up"
         With ``stage_epochs``: ``"round_up"`` gives a stage ``⌈E n / b_m⌉`` full batches;
         ``"partial"`` gives every epoch ``⌈n / b_m⌉`` steps, the last with the remaining
-        ``n − (⌈n/b_m⌉ − 1) b_m`` samples, so a stage consumes exactly ``E n`` samples (the released
-        trainer of arXiv 2508.05297; needs whole ``E``, ``n`` and batches).
+        ``n − (⌈n/b_m⌉ − 1) b_m`` samples, so a stage consumes exactly ``E n`` samples (a data loader
+        without ``drop_last``: the released trainer of arXiv 2409.08770); ``"drop_last"`` gives every epoch
+        ``⌊n / b_m⌋`` full batches and drops the remaining ``n mod b_m`` samples (the released trainer of
+        arXiv 2508.05297; a batch above ``n`` is refused). Both need whole ``E``, ``n`` and batches.
 
     Returns
     -------
@@ -248,6 +263,9 @@ def stage_schedule(
     >>> stage_schedule([0.1], [8], stage_epochs=2, dataset_size=20, integer_batch=True,
     ...                epoch_remainder="partial").batch.tolist()
     [8, 8, 4, 8, 8, 4]
+    >>> stage_schedule([0.1], [8], stage_epochs=2, dataset_size=20, integer_batch=True,
+    ...                epoch_remainder="drop_last").batch.tolist()
+    [8, 8, 8, 8]
     """
     lr_vals = _stage_list(lrs, "lrs", minimum=0.0, strict=True)
     b_vals = _stage_list(batches, "batches", minimum=1.0, strict=False)

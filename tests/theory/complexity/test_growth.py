@@ -188,8 +188,9 @@ def test_adaptive_rule_refuses_overflowing_stages_and_nan_norms():
 
 # ------------------------------------------------------------------ per-epoch remainder (issue #24 item 3)
 def _released_trainer_batches(lrs, batches, epochs, n):
-    """A plain transcription of the released trainer's loop (arXiv 2508.05297's code): per stage, per epoch, the
-    data loader yields batches of b samples and a last partial one (no drop_last)."""
+    """A plain transcription of a released trainer's loop with a plain DataLoader (no drop_last; arXiv 2409.08770's
+    code, hikarumeda1030/incr_both_bs_lr cifar100.py): per stage, per epoch, batches of b samples and a last
+    partial one."""
     out_lr, out_b = [], []
     for lr, b in zip(lrs, batches):
         for _ in range(epochs):
@@ -227,3 +228,74 @@ def test_partial_epochs_refuse_what_they_cannot_count():
         stage_schedule([0.1], [8.5], stage_epochs=1, dataset_size=20, epoch_remainder="partial")
     with pytest.raises(ValueError, match="epoch_remainder must be one of"):
         stage_schedule([0.1], [8], stage_epochs=1, dataset_size=20, epoch_remainder="drop")
+
+
+def _affine_exponential(a, r, x0, x_max, s):
+    """arXiv 2409.08770's released growth, transcribed: ``min(a·r^s + x₀ − a, x_max)`` at stage ``s``."""
+    return min(a * r**s + x0 - a, x_max)
+
+
+def test_affine_exponential_growth_is_a_stage_schedule():
+    """The 2409.08770 code's affine-exponential growth (issue #24 item 3) is expressible: its per-stage values
+    through ``stage_schedule`` replay the released trainer's loop (partial epochs) batch for batch."""
+    stages, epochs, n = 7, 2, 1000
+    batches = [_affine_exponential(8, 2, 16, 512, s) for s in range(stages)]      # 16, 24, 40, …, capped at 512
+    lrs = [_affine_exponential(0.05, 1.4, 0.1, 0.3, s) for s in range(stages)]
+    assert batches[:3] == [16, 24, 40] and batches[-1] == 512 and max(lrs) == 0.3
+    s = stage_schedule(lrs, batches, stage_epochs=epochs, dataset_size=n, integer_batch=True,
+                       epoch_remainder="partial")
+    want_lr, want_b = _released_trainer_batches(lrs, batches, epochs, n)
+    assert s.batch.tolist() == want_b and s.lr.tolist() == want_lr
+    assert s.total_samples == stages * epochs * n
+
+
+def _dynamic_batch_sampler(lrs, batches, epochs, n):
+    """A plain transcription of arXiv 2508.05297's released sampler (hikarumeda1030/optimal-schedule @409abf6,
+    src/utils/data/sampler.py, used with drop_last=True by src/cifar100.py): per epoch, batches of b samples while
+    a whole batch remains; the rest of the epoch is dropped."""
+    out_lr, out_b = [], []
+    for lr, b in zip(lrs, batches):
+        for _ in range(epochs):
+            i = 0
+            while i < n:
+                end = min(i + b, n)
+                if end - i < b:
+                    break
+                out_lr.append(lr)
+                out_b.append(end - i)
+                i = end
+    return out_lr, out_b
+
+
+@settings(max_examples=40, deadline=None)
+@given(batches=st.lists(st.integers(1, 300), min_size=1, max_size=4), epochs=st.integers(1, 4),
+       n=st.integers(300, 2000))
+def test_drop_last_epochs_replay_the_released_sampler(batches, epochs, n):
+    lrs = [0.1 * (m + 1) for m in range(len(batches))]
+    s = stage_schedule(lrs, batches, stage_epochs=epochs, dataset_size=n, integer_batch=True,
+                       epoch_remainder="drop_last")
+    want_lr, want_b = _dynamic_batch_sampler(lrs, batches, epochs, n)
+    assert s.batch.tolist() == want_b and s.lr.tolist() == want_lr
+    assert list(s.metadata["stage_steps"]) == [epochs * (n // b) for b in batches]
+    assert s.total_samples == sum(epochs * (n // b) * b for b in batches)
+
+
+def test_released_cifar100_step_counts():
+    """Total steps of the released CIFAR-100 runs (n = 50 000, 200 epochs, b₀ = 16 doubled at epochs 25, 50, …,
+    175, MAX_BS = 2048; hikarumeda1030/optimal-schedule @409abf6): 25·Σ⌊n/b⌋ = 155 550 with the released
+    sampler; a partial last batch would give 155 725, rounding each stage up 155 643."""
+    batches = [min(16 * 2**m, 2048) for m in range(8)]
+    counts = {mode: len(stage_schedule([0.1] * 8, batches, stage_epochs=25, dataset_size=50_000,
+                                       integer_batch=True, epoch_remainder=mode))
+              for mode in ("drop_last", "partial", "round_up")}
+    assert counts == {"drop_last": 155_550, "partial": 155_725, "round_up": 155_643}
+    # Issue #24's numbers: growth every 20 epochs (the release README's incr_interval = 20), 10 stages, the batch
+    # capped at 2048 from stage 7: "ramplab 125 493" is round_up, "released 125 580" is the partial count; the
+    # indexed release's sampler (drop_last) gives 125 400.
+    batches = [min(16 * 2**m, 2048) for m in range(10)]
+    counts = {mode: len(stage_schedule([0.1] * 10, batches, stage_epochs=20, dataset_size=50_000,
+                                       integer_batch=True, epoch_remainder=mode))
+              for mode in ("drop_last", "partial", "round_up")}
+    assert counts == {"drop_last": 125_400, "partial": 125_580, "round_up": 125_493}
+    with pytest.raises(ValueError, match="drops every batch"):
+        stage_schedule([0.1], [64], stage_epochs=1, dataset_size=50, integer_batch=True, epoch_remainder="drop_last")
