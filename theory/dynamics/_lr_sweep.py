@@ -6,7 +6,9 @@ risk (an iterate average, uniform by default) is read at a few checkpoints; the 
 mean of those values, and the selected multiplier of a family is the one with the least score. All
 ``families × multipliers`` schedules of one problem go to :func:`~ramplab.theory.expected_risk` in one
 vectorised call, so a large problem is quadrature-reduced once for the whole grid
-(docs/math.md#quadrature-reduction). A multiplier whose run diverges scores ``+inf``.
+(docs/math.md#quadrature-reduction) — except the constant rates beyond the edge of stability, which
+get a second call of their own so that they do not set the reduction of the rest. A multiplier whose
+run diverges scores ``+inf``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from .._validate import check_range, choice, positive_int, real_vector, strict_r
 from ..schedules._schedule import Schedule
 from ._problem import Problem
 from ._risk import expected_risk
-from ._stability import UnstableScheduleWarning
+from ._stability import UnstableScheduleWarning, is_stable
 
 __all__ = ["LR_FAMILIES", "LR_MULTIPLIERS", "LRMultiplierSweep", "lr_multiplier_sweep", "sweep_checkpoints"]
 
@@ -99,6 +101,13 @@ class LRMultiplierSweep:
         (docs/math.md#quadrature-reduction), else ``None``.
     reduced_dimension : int or None
         Dimension of the reduced problem, else ``None``.
+
+    Examples
+    --------
+    >>> p = Problem.power_law(30, a=1.5, b=3.0, noise_variance=0.01, target_norm=1.0)
+    >>> sweep = lr_multiplier_sweep(p, 100, multipliers=[0.5, 1.0], families="inverse_sqrt")
+    >>> sweep.averaged_risk.shape, sweep.scores.shape, sweep.selected_multiplier
+    ((1, 2, 8), (1, 2), {'inverse_sqrt': 1.0})
     """
 
     families: tuple[str, ...]
@@ -187,10 +196,13 @@ def lr_multiplier_sweep(
     family (``"constant"``: ``η = m / tr H``; ``"inverse_sqrt"``: ``η_t = m / (tr H √t)``,
     ``t = 1 … steps``) and each multiplier ``m``, SGD with batch 1 and an iterate average runs for
     ``steps`` steps; the score of ``m`` is the mean averaged excess risk over ``checkpoints``, and the
-    selected ``m`` has the least score. Every schedule is solved in one
+    selected ``m`` has the least score. The schedules are solved in one
     :func:`~ramplab.theory.expected_risk` call (with ``on_divergence="flag"``: a diverging run scores
     ``+inf``; the :class:`~ramplab.theory.UnstableScheduleWarning` of the grid's unstable constant
-    rates is silenced, as those are expected in a sweep).
+    rates is silenced, as those are expected in a sweep), and the constant rates that are unstable
+    (:func:`~ramplab.theory.is_stable` false) in a second one: on a large problem they would otherwise
+    set the quadrature reduction for all (docs/math.md#lr-multiplier-sweep). Every curve is exact
+    either way.
 
     Parameters
     ----------
@@ -268,14 +280,24 @@ def lr_multiplier_sweep(
 
     trace = problem.trace
     t = np.arange(1, steps + 1, dtype=np.float64)
-    decay = {"constant": np.ones(steps), "inverse_sqrt": 1.0 / np.sqrt(t)}
     schedules = [Schedule.constant(m / trace, 1, steps=steps, label=f"{f}, m={m:.6g}") if f == "constant"
-                 else Schedule((m / trace) * decay[f], 1, label=f"{f}, m={m:.6g}")
+                 else Schedule((m / trace) / np.sqrt(t), 1, label=f"{f}, m={m:.6g}")
                  for f in fams for m in ms]
+    # Constant rates beyond the edge of stability (docs/math.md#stability) diverge; solved with the rest they
+    # would set the quadrature reduction's split for every schedule (the largest contraction wins), keeping
+    # up to 3× more coordinates. They go to a second call, with a reduction of their own.
+    unstable = [f == "constant" and not is_stable(problem, m / trace, 1) for f in fams for m in ms]
+    groups = [[j for j, u in enumerate(unstable) if u == flagged] for flagged in (False, True)]
+    runs: list[Any] = [None] * len(schedules)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnstableScheduleWarning)
-        runs = expected_risk(problem, schedules, average=average, on_divergence="flag", checkpoints=kept,
-                             reduce=reduce, numerics=numerics, progress=progress)
+        for group in groups:
+            if group:
+                solved = expected_risk(problem, [schedules[j] for j in group], average=average,
+                                       on_divergence="flag", checkpoints=kept, reduce=reduce, numerics=numerics,
+                                       progress=progress)
+                for j, run in zip(group, solved):
+                    runs[j] = run
     shape = (len(fams), ms.size)
     curves = np.array([run.averaged_risk for run in runs], dtype=np.float64).reshape(shape + (kept.size,))
     at = np.searchsorted(kept, checks)

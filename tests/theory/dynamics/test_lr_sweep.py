@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import ramplab.theory.dynamics._lr_sweep as lr_sweep_module
 from ramplab.benchmarks.exact_solver import naive_averaged_risk
-from ramplab.theory import LR_MULTIPLIERS, Problem, lr_multiplier_sweep, sweep_checkpoints
+from ramplab.theory import LR_MULTIPLIERS, Problem, is_stable, lr_multiplier_sweep, sweep_checkpoints
 
 
 # ------------------------------------------------------------------ Problem.power_law(target_norm=)
@@ -102,8 +102,15 @@ def test_one_solver_call_for_the_whole_grid(monkeypatch):
         return real(problem, schedules, *args, **kw)
 
     monkeypatch.setattr(lr_sweep_module, "expected_risk", counting)
-    lr_multiplier_sweep(Problem.power_law(20, a=1.5, b=3.0, noise_variance=0.01, target_norm=1.0), 50)
-    assert calls == [2 * 22]
+    problem = Problem.power_law(20, a=1.5, b=3.0, noise_variance=0.01, target_norm=1.0)
+    lr_multiplier_sweep(problem, 50, multipliers=LR_MULTIPLIERS[:12])   # all stable: one call
+    assert calls == [2 * 12]
+    calls.clear()
+    # the default grid: the constant rates beyond the edge of stability get a call of their own
+    unstable = sum(not is_stable(problem, m / problem.trace, 1) for m in LR_MULTIPLIERS)
+    assert unstable >= 3
+    lr_multiplier_sweep(problem, 50)
+    assert calls == [2 * 22 - unstable, unstable]
 
 
 def test_reduced_sweep_matches_the_unreduced_one():
