@@ -100,7 +100,8 @@ class LRMultiplierSweep:
         Largest ``reduction_error`` of the runs when the solver reduced the problem
         (docs/math.md#quadrature-reduction), else ``None``.
     reduced_dimension : int or None
-        Dimension of the reduced problem, else ``None``.
+        Dimension of the reduced problem of the stable runs' call (the one the unstable constant
+        rates do not set), else ``None``.
 
     Examples
     --------
@@ -307,10 +308,10 @@ def lr_multiplier_sweep(
     diverged = np.array([-1 if run.diverged_at is None else run.diverged_at for run in runs],
                         dtype=np.int64).reshape(shape)
     errors = [run.reduction_error for run in runs if run.reduction_error is not None]
-    dims = [run.reduced_dimension for run in runs if run.reduced_dimension is not None]
+    first = runs[groups[0][0]] if groups[0] else runs[0]
     for arr in (curves, scores, diverged, kept, checks):
         arr.flags.writeable = False
     return LRMultiplierSweep(families=fams, multipliers=np.array(ms), checkpoints=checks, steps=kept,
                              averaged_risk=curves, scores=scores, diverged_at=diverged, trace=float(trace),
                              reduction_error=max(errors) if errors else None,
-                             reduced_dimension=max(dims) if dims else None)
+                             reduced_dimension=first.reduced_dimension)
