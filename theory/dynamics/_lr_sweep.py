@@ -309,9 +309,10 @@ def lr_multiplier_sweep(
                         dtype=np.int64).reshape(shape)
     errors = [run.reduction_error for run in runs if run.reduction_error is not None]
     first = runs[groups[0][0]] if groups[0] else runs[0]
-    for arr in (curves, scores, diverged, kept, checks):
+    ms = np.array(ms)
+    for arr in (curves, scores, diverged, kept, checks, ms):
         arr.flags.writeable = False
-    return LRMultiplierSweep(families=fams, multipliers=np.array(ms), checkpoints=checks, steps=kept,
+    return LRMultiplierSweep(families=fams, multipliers=ms, checkpoints=checks, steps=kept,
                              averaged_risk=curves, scores=scores, diverged_at=diverged, trace=float(trace),
                              reduction_error=max(errors) if errors else None,
                              reduced_dimension=first.reduced_dimension)
