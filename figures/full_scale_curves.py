@@ -173,6 +173,9 @@ def _claim(summary: dict) -> dict:
     return {"statement": (f"the best m/(trH√t) multiplier beats the best constant one (lower mean averaged risk over "
                           f"the checkpoints) in {len(decay_wins)} of {len(sel)} panels; {len(edge)} of {2 * len(sel)} "
                           "selections sit at an end of the multiplier grid"),
+            "panels_inverse_sqrt_wins": len(decay_wins), "panels": len(sel), "edge_selections": len(edge),
+            "score_ratio_inverse_sqrt_to_constant_min": min(ratio.values()),
+            "score_ratio_inverse_sqrt_to_constant_max": max(ratio.values()),
             "score_ratio_inverse_sqrt_to_constant": ratio, "panels_where_inverse_sqrt_wins": decay_wins,
             "selections_at_grid_edge": edge}
 
