@@ -197,6 +197,8 @@ TOPICS: list[tuple[str, str, list[str]]] = [
      ["theory.Schedule", "theory.Segments", "theory.phase_schedule", "theory.family_member",
       "theory.family_members", "theory.family_invariant", "theory.satisfies_ramp_bound",
       "theory.equivalence_report", "theory.EquivalenceReport"]),
+    ("Learning-rate sweeps", "The published multiplier sweep: m/tr H and m/(tr H √t), the best m per family.",
+     ["theory.lr_multiplier_sweep", "theory.LRMultiplierSweep", "theory.sweep_checkpoints"]),
     ("Seesaw and serial steps", "Turning a learning-rate decay into a batch ramp, and the serial steps it saves.",
      ["theory.seesaw_schedule", "theory.continuous_seesaw", "theory.milestones", "theory.phase_batches",
       "theory.phase_learning_rates", "theory.round_batch", "theory.phase_serial_steps",

@@ -6,7 +6,8 @@ averaging on the power laws ``λ_i = i^-a``, ``λ_i s_i(0) = i^-b`` for the expo
 families ``η = m / tr H`` and ``η_t = m / (tr H √t)`` (:func:`full_scale_schedules`), ``m`` a fraction
 of the largest stable one (:func:`full_scale_m`, docs/math.md#stability). ``ramplab bench --suite
 exact`` times it (:mod:`ramplab.benchmarks.exact_solver`) and the ``full_scale_curves`` figure draws
-it (:mod:`ramplab.figures.full_scale_curves`); both build it from here, so they solve the same thing.
+its problems with ``‖w*‖ = 1`` (:mod:`ramplab.figures.full_scale_curves`, through
+:func:`~ramplab.theory.lr_multiplier_sweep`); both build the problems from here.
 
 The benchmark's constant-rate workloads (:func:`workload_problem`, :func:`workload_lrs`) and two
 readers of a solved trajectory (:func:`averaged_risk_at`, :func:`compression_estimates`) live here
@@ -41,7 +42,8 @@ FULL_SCALE_EXPONENTS = tuple((a, b) for a in (1.1, 1.5, 1.9) for b in (a, 2 * a)
 FULL_SCALE_NOISE_VARIANCE = 0.01
 
 
-def full_scale_problem(d: int, a: float, b: float, noise_variance: float = FULL_SCALE_NOISE_VARIANCE) -> Problem:
+def full_scale_problem(d: int, a: float, b: float, noise_variance: float = FULL_SCALE_NOISE_VARIANCE, *,
+                       target_norm: float | None = None) -> Problem:
     """The full-scale problem of one exponent pair: ``λ_i = i^-a``, ``λ_i s_i(0) = i^-b``.
 
     Parameters
@@ -52,6 +54,9 @@ def full_scale_problem(d: int, a: float, b: float, noise_variance: float = FULL_
         Power-law exponents, one pair of :data:`FULL_SCALE_EXPONENTS` in the full-scale run.
     noise_variance : float, default 0.01
         Label-noise variance ``σ²`` (:data:`FULL_SCALE_NOISE_VARIANCE`).
+    target_norm : float, optional
+        Scale ``s(0)`` so that ``‖w*‖ = target_norm`` (docs/math.md#normalised-target; the published
+        exact-recursion figure uses 1, the ``full_scale_curves`` figure too); ``None``: unnormalised.
 
     Returns
     -------
@@ -64,7 +69,7 @@ def full_scale_problem(d: int, a: float, b: float, noise_variance: float = FULL_
     >>> p.dimension, p.noise_variance, round(p.trace, 3)
     (100, 0.01, 2.413)
     """
-    return Problem.power_law(d, a=a, b=b, noise_variance=noise_variance)
+    return Problem.power_law(d, a=a, b=b, noise_variance=noise_variance, target_norm=target_norm)
 
 
 def largest_stable_lr(problem: Problem, batch: float = 1.0, *, rtol: float = 1e-10) -> float:

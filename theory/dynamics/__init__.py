@@ -22,10 +22,13 @@ re-exported here:
 - ``_momentum`` — heavy ball's ``momentum`` checked, torch's convention and heavy-ball stability
   (``docs/math.md#heavy-ball-momentum``);
 - ``_stability`` — stability of a constant (η, B) and the stationary point (``docs/math.md#stability``);
-- ``_equivalence`` — risk ratios between schedules of one family (``docs/math.md#equivalence``).
+- ``_equivalence`` — risk ratios between schedules of one family (``docs/math.md#equivalence``);
+- ``_lr_sweep`` — the learning-rate multiplier sweep and its selection, the protocol of the published
+  exact-recursion figures (``docs/math.md#lr-multiplier-sweep``).
 
 Dependency order (no cycles): ``_problem`` → ``_step`` → ``_kernels`` → ``_state`` → ``_loop`` →
-``_trajectory`` → ``_solver`` → ``_compression`` → ``_quadrature`` → ``_risk`` → ``_equivalence``; ``_averaging``,
+``_trajectory`` → ``_solver`` → ``_compression`` → ``_quadrature`` → ``_risk`` → ``_equivalence``,
+``_lr_sweep``; ``_averaging``,
 ``_momentum``, ``_stability`` and ``_sketched`` depend only on ``_problem`` / ``_step``.
 """
 
@@ -33,6 +36,7 @@ from ._averaging import Averaging, ExponentialAverage, TailAverage, UniformAvera
 from ._compression import SpectralGrouping, contraction_exponent, resolution_for, spectral_groups
 from ._equivalence import EquivalenceReport, equivalence_report, risk_ratio
 from ._loop import Controller, LoopView, initial_state, step_tables
+from ._lr_sweep import LR_FAMILIES, LR_MULTIPLIERS, LRMultiplierSweep, lr_multiplier_sweep, sweep_checkpoints
 from ._momentum import heavy_ball_momentum_of_torch_sgd, is_stable_with_momentum, momentum_stability_limit
 from ._problem import Problem
 from ._quadrature import QuadratureReduction, gauss_rule, reduce_problem
@@ -55,6 +59,7 @@ __all__ = [
     "Averaging", "ExponentialAverage", "TailAverage", "UniformAverage", "resolve_average",
     "SpectralGrouping", "contraction_exponent", "resolution_for", "spectral_groups",
     "EquivalenceReport", "equivalence_report", "risk_ratio",
+    "LR_FAMILIES", "LR_MULTIPLIERS", "LRMultiplierSweep", "lr_multiplier_sweep", "sweep_checkpoints",
     "Controller", "LoopView", "controlled_risk", "initial_state", "step_tables",
     "heavy_ball_momentum_of_torch_sgd", "is_stable_with_momentum", "momentum_stability_limit",
     "Problem", "expected_risk", "power_law_random_features", "sketched_problem",

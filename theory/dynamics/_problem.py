@@ -136,6 +136,7 @@ class Problem(FrozenRecord):
         *,
         kurtosis: float = 3.0,
         scale: float = 1.0,
+        target_norm: float | None = None,
     ) -> "Problem":
         """Power-law spectrum ``λ_i = scale · i^{−a}`` with ``λ_i s_i(0) = scale · i^{−b}`` (``w_0 = 0``).
 
@@ -151,12 +152,34 @@ class Problem(FrozenRecord):
         kurtosis : float, default 3.0
         scale : float, default 1.0
             Multiplies both ``λ`` and ``λ s(0)``, so ``λ_1 = scale``.
+        target_norm : float, optional
+            Normalise the target: scale every ``s_i(0)`` by one factor so that
+            ``‖w*‖² = Σ_i s_i(0) = target_norm²`` (``w_0 = 0``), keeping ``λ_i s_i(0) ∝ i^{−b}``
+            (docs/math.md#normalised-target). ``None`` (default): no normalisation,
+            ``s_i(0) = i^{a−b}``. The published exact-recursion sweeps use ``target_norm=1``.
+
+        Returns
+        -------
+        Problem
+            ``d`` coordinates, eigenvalues decreasing; ``metadata`` records the parameters.
+
+        Raises
+        ------
+        ValueError
+            For ``d < 1``, ``a ≤ 0``, ``scale ≤ 0``, a ``target_norm`` that is not a positive finite
+            number, or parameters that put ``λ`` or ``s(0)`` outside float64.
 
         Examples
         --------
         >>> p = Problem.power_law(3, a=1.0, b=2.0, noise_variance=0.5)
         >>> p.eigenvalues.round(12).tolist(), p.initial_second_moment.round(12).tolist()
         ([1.0, 0.5, 0.333333333333], [1.0, 0.5, 0.333333333333])
+
+        With ``‖w*‖ = 1`` the same shape is divided by ``Σ s_i(0) = 11/6``:
+
+        >>> q = Problem.power_law(3, a=1.0, b=2.0, noise_variance=0.5, target_norm=1.0)
+        >>> q.initial_second_moment.round(6).tolist(), round(float(q.initial_second_moment.sum()), 12)
+        ([0.545455, 0.272727, 0.181818], 1.0)
         """
         d = positive_int(d, "d", maximum=MAX_DIMENSION)
         check_memory(problem_bytes(d), "Problem.power_law", {"d": d})
@@ -177,6 +200,20 @@ class Problem(FrozenRecord):
                 f"got a={a!r}, b={b!r}, scale={scale!r}"
             )
         meta = {"family": "power_law", "d": d, "a": a, "b": b, "scale": scale}
+        if target_norm is not None:
+            target_norm = finite_real(target_norm, "target_norm")
+            if target_norm <= 0:
+                raise ValueError(f"target_norm must be positive; got {target_norm!r}")
+            # Σ s_i(0) correctly rounded (math.fsum), so ‖w*‖² = target_norm² to rounding.
+            total = math.fsum(s0.tolist())
+            if not (math.isfinite(total) and total > 0):
+                raise ValueError(f"Σ s_i(0) = {total!r} cannot be normalised for d = {d}, a={a!r}, b={b!r}")
+            with np.errstate(all="ignore"):
+                s0 = s0 * (target_norm**2 / total)
+            if not (np.all(np.isfinite(s0)) and np.all(s0 > 0)):
+                raise ValueError(f"target_norm={target_norm!r} puts s_i(0) outside float64 for d = {d}, "
+                                 f"a={a!r}, b={b!r}")
+            meta["target_norm"] = target_norm
         return cls(lam, s0, noise_variance, kurtosis, metadata=meta)
 
     @classmethod

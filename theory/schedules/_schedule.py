@@ -266,7 +266,9 @@ class Schedule:
               metadata: Mapping[str, Any] | None, integer_batch: bool) -> None:
         if not isinstance(label, str):
             raise TypeError(f"label must be a string; got {label!r}")
-        if integer_batch and sum(int(b) * int(n) for b, n in zip(batch, lengths)) > MAX_INT64:
+        # Exact Python-int sum only when a float estimate comes near 2**63 (O(segments) Python work otherwise).
+        if integer_batch and float(np.dot(batch.astype(np.float64), lengths.astype(np.float64))) > 2.0**62 \
+                and sum(int(b) * int(n) for b, n in zip(batch, lengths)) > MAX_INT64:
             raise ValueError(
                 f"batch × steps must add up to at most 2**63 − 1 samples; got "
                 f"{sum(int(b) * int(n) for b, n in zip(batch, lengths))} samples"
@@ -800,16 +802,18 @@ def schedule_list(schedules: Any, name: str = "schedules") -> list[Schedule]:
     ...
     TypeError: schedules must be a Schedule or a non-empty sequence of Schedule; got 3.0
     """
-    problem = f"{name} must be a Schedule or a non-empty sequence of Schedule; got {describe(schedules)}"
+    def problem() -> str:  # only on failure: describing a list of long schedules costs O(steps) each
+        return f"{name} must be a Schedule or a non-empty sequence of Schedule; got {describe(schedules)}"
+
     if isinstance(schedules, Schedule):
         return [schedules]
     if isinstance(schedules, (str, bytes)) or not hasattr(schedules, "__iter__"):
-        raise TypeError(problem)
+        raise TypeError(problem())
     try:
         out = list(schedules)
     except TypeError as exc:  # a 0-d array has __iter__ but does not iterate
-        raise TypeError(problem) from exc
+        raise TypeError(problem()) from exc
     if not out or not all(isinstance(s, Schedule) for s in out):
-        raise TypeError(problem)
+        raise TypeError(problem())
     return out
 
