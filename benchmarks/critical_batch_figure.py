@@ -27,6 +27,14 @@ def measure(*, quick: bool = False, workers: int = 2) -> dict:
     -------
     dict
         ``seconds`` (the whole ``data``), ``sweeps`` (each sweep's rows and seconds), ``d``, ``workers``.
+
+    Examples
+    --------
+    The quick size builds the CI-sized figure data serially (about 10 s, so not run as a doctest):
+
+    >>> result = measure(quick=True)  # doctest: +SKIP
+    >>> result["workers"]  # doctest: +SKIP
+    1
     """
     from ramplab.figures import REGISTRY, load_all
     from ramplab.figures.registry import FigureContext
@@ -44,7 +52,26 @@ def measure(*, quick: bool = False, workers: int = 2) -> dict:
 
 
 def report(result: dict) -> str:
-    """The measurement as text: per sweep, then the whole against the target."""
+    """The measurement as text: per sweep, then the whole against the target.
+
+    Parameters
+    ----------
+    result : dict
+        What :func:`measure` returned.
+
+    Returns
+    -------
+    str
+        One line per sweep (tasks, seconds), then the total as a fraction of the 120 s target.
+
+    Examples
+    --------
+    >>> print(report({"d": 1000, "workers": 2, "seconds": 60.0,
+    ...               "sweeps": [{"function": "pareto", "rows": 12, "seconds": 40.0}]}))
+    critical_batch_definitions data at d = 1000 on 2 worker(s)
+      pareto        12 tasks      40.0 s
+      total 60.0 s = 0.50 × the 120 s target
+    """
     lines = [f"critical_batch_definitions data at d = {result['d']} on {result['workers']} worker(s)"]
     for s in result["sweeps"]:
         lines.append(f"  {s['function']:<12} {s['rows']:3d} tasks  {s['seconds']:8.1f} s")

@@ -222,9 +222,14 @@ def data(ctx: FigureContext) -> FigureTable:
         "warmup": {"check_every": run_spec["check_every"], "growth_samples": list(map(float, run["growth_samples"]))},
         "equal_samples_comparison": comparison,
         "claims": claims,
-        "paper_counterpart": ("McCandlish et al. 2018 Fig. 4 (Pareto fronts), Zhang et al. 2024 Fig. 1 (critical batch "
-                              "vs data), Merrill et al. 2025 Fig. 2 (local critical batch over training); here one "
-                              "exactly solvable problem instead of trained networks, and b* beside them"),
+        "paper_counterpart": {
+            "paper": ("McCandlish et al. 2018, arXiv 1812.06162; Zhang et al. 2024, arXiv 2410.21676; "
+                      "Merrill et al. 2025, arXiv 2505.23971"),
+            "figure": ("McCandlish et al. Fig. 4 (Pareto fronts of steps against examples), Zhang et al. Fig. 1 "
+                       "(critical batch against data), Merrill et al. Fig. 2 (local critical batch over training)"),
+            "differs": ("one exactly solvable problem (noisy linear regression, exact expected risk) instead of "
+                        "trained networks, the four definitions side by side, and the SFO-minimising batch b* beside them"),
+        },
     }
     summary["claim"] = {"statement": claims[0], "b_star": last["sfo"], "pareto": last["pareto"],
                         "linear_scaling": last["linear_scaling"], "b_noise": last["b_noise"]}

@@ -114,7 +114,12 @@ def data(ctx: FigureContext) -> FigureTable:
         "claims": claims,
         "estimator_bias_definition": ("relative_bias = (mean over replicas − exact)/exact; z = that difference in "
                                       "standard errors; ratio_of_means = mean tr Σ estimate / mean |G|² estimate"),
-        "paper_counterpart": "McCandlish et al. 2018 App. A.1 (the estimators); no figure of theirs shows their bias",
+        "paper_counterpart": {
+            "paper": "McCandlish et al. 2018, An Empirical Model of Large-Batch Training, arXiv 1812.06162",
+            "figure": "App. A.1 (the two-batch and moving-average estimators of |G|² and tr Σ)",
+            "differs": ("no figure of theirs shows the estimators' bias: here each estimator is replayed by Monte "
+                        "Carlo along an exact run and compared with the exact noise scale at the second moments"),
+        },
     }
     summary["claim"] = {"statement": claims[1], "median": ratio["median"], "exact": ratio["exact"],
                         "ratio_of_means": table["two_batch"]["ratio_of_means"]}
