@@ -87,7 +87,12 @@ from .complexity import (
     gradient_noise_scale,
     linear_scaling_critical_batch,
     local_critical_batch,
+    named_schedules,
+    optimal_schedule,
+    OptimalSchedule,
     pareto_critical_batch,
+    serial_step_frontier,
+    SerialStepFrontier,
     tuned_steps,
     gradient_target,
     gradient_variance,
@@ -186,4 +191,6 @@ __all__ = [
     # complexity: growth
     "sfo_exponent", "polynomial_sfo_exponent", "GrowthGrid", "growth_grid", "GrowthCell", "GrowthExponent",
     "TARGETS", "TERMS", "measure_growth_exponent", "term_exponent", "AdaptiveRule", "AdaptiveRun",
+    # complexity: optimal schedules and the serial-step frontier
+    "OptimalSchedule", "optimal_schedule", "SerialStepFrontier", "serial_step_frontier", "named_schedules",
 ]

@@ -25,6 +25,11 @@ them are private:
   Zhang et al.'s :func:`linear_scaling_critical_batch` and Merrill et al.'s :func:`local_critical_batch`
   (a :class:`LocalCriticalBatch`).
 
+- optimal joint learning-rate / batch-size schedules at exact sample and serial-step budgets:
+  :func:`optimal_schedule` (an :class:`OptimalSchedule`), the best objective per serial-step budget
+  :func:`serial_step_frontier` (a :class:`SerialStepFrontier`) and the :func:`named_schedules` placed on it
+  (``docs/math.md#optimal-schedules``).
+
 "Critical batch size" alone means the SFO minimiser ``b*`` here (``docs/math.md#attribution``); each other
 definition has its own name.
 """
@@ -53,6 +58,7 @@ from ._growth_exponents import TARGETS, TERMS, GrowthCell, GrowthExponent, measu
 from ._growth_grid import GrowthGrid, growth_grid
 from ._hitting import TargetHitting, schedule_to_target, steps_to_target
 from ._noise_scale import GradientNoiseScale, gradient_noise_scale
+from ._optimal import OptimalSchedule, SerialStepFrontier, named_schedules, optimal_schedule, serial_step_frontier
 
 __all__ = [
     # the master bound
@@ -69,4 +75,6 @@ __all__ = [
     # the other critical batch sizes (McCandlish et al., Zhang et al., Merrill et al.)
     "ParetoCriticalBatch", "pareto_critical_batch", "linear_scaling_critical_batch", "tuned_steps",
     "LocalCriticalBatch", "local_critical_batch",
+    # optimal schedules at exact budgets and the serial-step frontier
+    "OptimalSchedule", "optimal_schedule", "SerialStepFrontier", "serial_step_frontier", "named_schedules",
 ]
