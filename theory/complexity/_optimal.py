@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -27,7 +28,7 @@ import numpy as np
 
 from .._frozen import FrozenRecord
 from .._validate import choice, describe, finite_real, flag, positive_int, positive_real
-from ..dynamics import Problem, expected_risk, max_stable_lr
+from ..dynamics import Problem, UnstableScheduleWarning, expected_risk, max_stable_lr
 from ..schedules import WSD, Cosine, StepDecay, Constant, phase_schedule, seesaw_schedule
 from ..schedules._schedule import Schedule
 
@@ -403,7 +404,9 @@ def optimal_schedule(
         key = x.tobytes()
         if key not in cache:
             lr, batch = unpack(x)
-            value, d_lr, d_b = _objective_and_gradient(problem, lr, batch, steps, optimizer, kind, cps, average)
+            with warnings.catch_warnings():  # trial points past the stability edge are part of the search
+                warnings.simplefilter("ignore", UnstableScheduleWarning)
+                value, d_lr, d_b = _objective_and_gradient(problem, lr, batch, steps, optimizer, kind, cps, average)
             if not (math.isfinite(value) and value > 0):
                 cache[key] = (math.log(1e300), np.zeros_like(x))
             else:
