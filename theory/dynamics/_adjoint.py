@@ -22,7 +22,7 @@ import numpy as np
 
 from .._frozen import FrozenRecord, readonly
 from .._optimizers import HeavyBall, OptimizerSpec, resolve_optimizer
-from .._validate import finite_real
+from .._validate import as_numpy, finite_real
 from ..schedules._schedule import Schedule
 from . import _adjoint_kernels as kern
 from ._averaging import Averaging, resolve_average
@@ -97,8 +97,6 @@ class RiskGradient(FrozenRecord):
 def _objective_weights(objective: str, checkpoints: Any, steps: int, average: Averaging | None
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Per-step weights ``wS, wA`` (shape ``(T + 1,)``) of ``J = Σ_t ½ (wS_t q_t + wA_t Σ m λ A_t)``."""
-    from ._risk import _checkpoint_steps
-
     ws = np.zeros(steps + 1)
     wa = np.zeros(steps + 1)
     checks = None
@@ -113,9 +111,27 @@ def _objective_weights(objective: str, checkpoints: Any, steps: int, average: Av
     else:
         if checkpoints is None:
             raise ValueError("objective='mean_over_checkpoints' needs checkpoints= (steps in [0, T])")
-        checks = _checkpoint_steps(checkpoints, steps)
+        checks = _checkpoint_list(checkpoints, steps)
         (wa if average is not None else ws)[checks] = 1.0 / checks.size
     return ws, wa, checks
+
+
+def _checkpoint_list(checkpoints: Any, steps: int) -> np.ndarray:
+    """``checkpoints`` checked: a non-empty sorted unique 1-D sequence of integer steps in ``[0, T]``."""
+    if isinstance(checkpoints, (str, bytes)):
+        raise TypeError(f"checkpoints must be integer steps; got {checkpoints!r:.80}")
+    arr = as_numpy(checkpoints, "checkpoints")
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"checkpoints must be a non-empty 1-D sequence of steps; got shape {arr.shape}")
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or (
+            np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)))):
+        raise TypeError(f"checkpoints must be integer steps; got {checkpoints!r:.80}")
+    if np.any(arr < 0) or np.any(arr > steps):
+        raise ValueError(f"checkpoints must lie in [0, {steps}] (the schedule's steps); got {checkpoints!r:.80}")
+    arr = arr.astype(np.int64)
+    if np.any(np.diff(arr) <= 0):
+        raise ValueError("checkpoints must be sorted and unique")
+    return arr
 
 
 def _segment_steps(schedule: Schedule, segment_steps: Any) -> np.ndarray:
@@ -208,13 +224,14 @@ def risk_gradient(
 
     Examples
     --------
-    Doubling the last segment's batch lowers the final risk in the variance-dominated end:
+    A constant schedule read as two blocks of 400 steps (``segment_steps``: the schedule itself is one
+    segment). A larger batch helps more late than early, a larger rate more early than late:
 
     >>> from ramplab.theory import Problem, Schedule
     >>> p = Problem.power_law(50, a=1.5, b=1.0, noise_variance=0.5)
-    >>> g = risk_gradient(p, Schedule.from_segments([0.4, 0.4], [8, 8], [400, 400], integer_batch=False))
-    >>> round(g.value, 6), g.d_log_batch.round(5).tolist()
-    (0.007125, [-0.0, -0.00665])
+    >>> g = risk_gradient(p, Schedule.constant(0.4, 8, steps=800), segment_steps=[400, 400])
+    >>> round(g.value, 6), g.d_log_lr.round(5).tolist(), g.d_log_batch.round(5).tolist()
+    (0.041689, [-0.02986, -0.00611], [-0.00033, -0.02111])
     """
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
