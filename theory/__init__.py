@@ -39,8 +39,11 @@ from .dynamics import (
     DivergenceError,
     EquivalenceReport,
     ExponentialAverage,
+    FlatDirection,
     Problem,
     QuadratureReduction,
+    RiskGradient,
+    RiskHessian,
     RiskTrajectory,
     SolverState,
     SpectralGrouping,
@@ -49,6 +52,7 @@ from .dynamics import (
     UnstableScheduleWarning,
     equivalence_report,
     expected_risk,
+    flat_direction,
     power_law_random_features,
     sketched_problem,
     gauss_rule,
@@ -60,6 +64,8 @@ from .dynamics import (
     momentum_moment_step,
     momentum_stability_limit,
     reduce_problem,
+    risk_gradient,
+    risk_hessian,
     second_moment_step,
     spectral_groups,
     spectral_radius,
@@ -161,6 +167,8 @@ __all__ = [
     "UniformAverage", "TailAverage", "ExponentialAverage",
     "EquivalenceReport", "equivalence_report",
     "heavy_ball_momentum_of_torch_sgd", "is_stable_with_momentum", "momentum_moment_step", "momentum_stability_limit",
+    # dynamics: gradients of the risk in the schedule
+    "RiskGradient", "risk_gradient", "RiskHessian", "risk_hessian", "FlatDirection", "flat_direction",
     # memory
     "memory_estimate",
     # backend

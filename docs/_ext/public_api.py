@@ -181,6 +181,10 @@ TOPICS: list[tuple[str, str, list[str]]] = [
      ["theory.expected_risk", "theory.RiskTrajectory", "theory.SolverState", "theory.DivergenceError",
       "theory.UnstableScheduleWarning",
       "theory.second_moment_step", "theory.momentum_moment_step", "theory.gradient_second_moment"]),
+    ("Gradients of the risk in the schedule", "Exact adjoint gradients and Hessians in log learning rates and log "
+     "batch sizes; flat directions.",
+     ["theory.risk_gradient", "theory.RiskGradient", "theory.risk_hessian", "theory.RiskHessian",
+      "theory.flat_direction", "theory.FlatDirection"]),
     ("Iterate averaging", "Uniform, tail and exponential averages of the iterates.",
      ["theory.Averaging", "theory.UniformAverage", "theory.TailAverage", "theory.ExponentialAverage"]),
     ("Large spectra", "Quadrature reduction (exact to rounding) and spectral compression (a stated tolerance).",
