@@ -28,7 +28,7 @@ import numpy as np
 
 from .._frozen import FrozenRecord
 from .._validate import choice, describe, finite_real, flag, positive_int, positive_real
-from ..dynamics import Problem, UnstableScheduleWarning, expected_risk, max_stable_lr
+from ..dynamics import DivergenceError, Problem, UnstableScheduleWarning, expected_risk, max_stable_lr, risk_gradient
 from ..schedules import WSD, Cosine, StepDecay, Constant, phase_schedule, seesaw_schedule
 from ..schedules._schedule import Schedule
 
@@ -141,31 +141,19 @@ def _evaluate(problem: Problem, schedule: Schedule, optimizer: Any, kind: str,
 def _objective_and_gradient(problem: Problem, lr: np.ndarray, batch: np.ndarray, steps: np.ndarray,
                             optimizer: Any, kind: str, checkpoints: np.ndarray | None,
                             average: Any) -> tuple[float, np.ndarray, np.ndarray]:
-    """``J`` and its exact derivatives in ``log η_k`` and ``log B_k`` (docs/math.md#risk-gradient).
-
-    Neighbouring segments with equal ``(η, B)`` would merge into one segment of the schedule; the
-    rates are then split by a relative 1e-13 so the gradient keeps one entry per segment (a change
-    far below the optimiser's tolerances)."""
-    lr = np.asarray(lr, dtype=np.float64)
-    same = (lr[1:] == lr[:-1]) & (batch[1:] == batch[:-1])
-    if same.any():
-        lr = lr * (1.0 + 1e-13 * np.arange(lr.shape[0]))
-    # TEMPORARY stand-in until risk_gradient is merged: central differences in log η_k, log B_k.
-    K = lr.shape[0]
-    h = 1e-5
-    runs = [_segment_schedule(lr, batch, steps)]
-    for k in range(K):
-        for sign in (1.0, -1.0):
-            e = np.zeros(K); e[k] = sign * h
-            runs.append(_segment_schedule(lr * np.exp(e), batch, steps))
-            runs.append(_segment_schedule(lr, batch * np.exp(e), steps))
-    trajs = expected_risk(problem, runs, optimizer, average=average if kind == "averaged" else None,
-                          checkpoints=checkpoints if kind == "mean_over_checkpoints" else None,
-                          on_divergence="flag", progress=False)
-    vals = np.array([_objective_value(t, kind, checkpoints) for t in trajs])
-    pert = vals[1:].reshape(K, 2, 2)  # (segment, sign, lr|batch)
-    d = (pert[:, 0, :] - pert[:, 1, :]) / (2 * h)
-    return float(vals[0]), d[:, 0].copy(), d[:, 1].copy()
+    """``J`` and its exact derivatives in ``log η_k`` and ``log B_k`` at fixed step counts ``n_k``
+    (:func:`~ramplab.theory.risk_gradient`, docs/math.md#risk-gradient); a diverging trial point gives
+    ``J = inf``. ``segment_steps`` keeps one entry per segment even where neighbouring segments are
+    equal (and the schedule merges them)."""
+    schedule = _segment_schedule(lr, batch, steps)
+    try:
+        result = risk_gradient(problem, schedule, optimizer, objective=kind,
+                               checkpoints=checkpoints if kind == "mean_over_checkpoints" else None,
+                               average=average if kind == "averaged" else None, segment_steps=steps)
+    except DivergenceError:
+        return math.inf, np.zeros(steps.shape[0]), np.zeros(steps.shape[0])
+    return float(result.value), np.asarray(result.d_log_lr, dtype=np.float64), \
+        np.asarray(result.d_log_batch, dtype=np.float64)
 
 
 # ---------------------------------------------------------------------------------------------- budgets
@@ -219,6 +207,20 @@ def _start_point(problem: Problem, start: Schedule | None, steps: np.ndarray, sa
     lr = np.clip(lr, *lr_bounds)
     batch = np.clip(batch, *batch_bounds)
     return lr, batch
+
+
+def _meet_budget(batch: np.ndarray, steps: np.ndarray, samples: float, b_lo: float, b_hi: float) -> np.ndarray:
+    """The optimiser meets ``Σ n_k B_k = N`` to its tolerance; spread the (tiny) residual over the segments
+    inside the bounds so that the budget holds to rounding and no batch leaves its bounds."""
+    batch = np.clip(np.array(batch, dtype=np.float64), b_lo, b_hi)
+    for _ in range(3):
+        residual = samples - float(np.dot(steps, batch))
+        free = (batch > b_lo) & (batch < b_hi) if residual else np.zeros(batch.shape, bool)
+        if not free.any():
+            break
+        batch[free] *= 1.0 + residual / float(np.dot(steps[free], batch[free]))
+        batch = np.clip(batch, b_lo, b_hi)
+    return batch
 
 
 # ---------------------------------------------------------------------------------------------- rounding
@@ -366,13 +368,16 @@ def optimal_schedule(
         if serial_steps < 1:
             raise ValueError(f"samples={samples!r} is below one batch of batch_bounds[0]={b_lo!r}")
     S = positive_int(serial_steps, "serial_steps")
+    fixed_batch = b_lo == b_hi
+    if fixed_batch and abs(S * b_lo - samples) > 1e-9 * samples:
+        raise ValueError(f"a fixed batch (batch_bounds={describe(batch_bounds)}) needs samples = serial_steps · batch; "
+                         f"got samples={samples!r}, serial_steps={S}")
     if samples < S * b_lo * (1 - 1e-12):
         raise ValueError(f"samples={samples!r} cannot fill serial_steps={S} steps at batch_bounds[0]={b_lo!r} "
                          f"(needs samples ≥ serial_steps · batch_bounds[0] = {S * b_lo!r})")
     if samples > S * b_hi * (1 + 1e-12):
         raise ValueError(f"samples={samples!r} exceeds serial_steps={S} steps at batch_bounds[1]={b_hi!r} "
                          f"(needs samples ≤ serial_steps · batch_bounds[1] = {S * b_hi!r})")
-    fixed_batch = b_lo == b_hi
     K = min(positive_int(segments, "segments"), S)
     if lr_bounds is None:
         try:
@@ -397,7 +402,7 @@ def optimal_schedule(
 
     def unpack(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lr = np.exp(x[:K])
-        batch = np.full(K, b_lo) if fixed_batch else np.exp(x[K:])
+        batch = np.full(K, b_lo) if fixed_batch else np.clip(np.exp(x[K:]), b_lo, b_hi)
         return lr, batch
 
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
@@ -428,13 +433,10 @@ def optimal_schedule(
             return np.concatenate([np.zeros(K), np.exp(log_n + x[K:] - log_N)])
 
         constraints.append({"type": "eq", "fun": budget, "jac": budget_jac})
-    elif abs(S * b_lo - samples) > 1e-9 * samples:
-        raise ValueError(f"a fixed batch (batch_bounds={describe(batch_bounds)}) needs samples = serial_steps · batch; "
-                         f"got samples={samples!r}, serial_steps={S}")
     res = minimize(fun, x0, jac=True, method="SLSQP", bounds=bounds, constraints=constraints,
                    options={"ftol": tolerance, "maxiter": positive_int(max_iterations, "max_iterations")})
     lr, batch = unpack(res.x)
-    batch = batch * (samples / float(np.dot(steps, batch)))  # the budget to rounding exactly
+    batch = _meet_budget(batch, steps, samples, b_lo, b_hi)
     cont = _segment_schedule(lr, batch, steps)
     cont_value = _evaluate(problem, cont, optimizer, kind, cps, average)
     met = abs(float(np.dot(steps, unpack(res.x)[1])) / samples - 1.0) <= 1e-9
