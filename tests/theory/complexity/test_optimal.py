@@ -23,6 +23,9 @@ from ramplab.theory import (
     serial_step_frontier,
 )
 
+# The grids and named schedules below include rates past the stability edge on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore::ramplab.theory.UnstableScheduleWarning")
+
 
 def one_step_risk(p: Problem, samples: float) -> float:
     """min over η of the risk after one step of batch N: ½[q − (Σλ²s)² / (Σλ³s(1 + (κ−2)/N) + Σλ²(q+σ²)/N)]."""
