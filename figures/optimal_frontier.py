@@ -69,7 +69,7 @@ def data(ctx: FigureContext) -> FigureTable:
         schedule's segments). The summary holds the setting, each named schedule's serial steps and objective
         relative to the frontier at those steps, and the claim.
     """
-    d, samples, batch0, segments, n_peaks = (40, 2048, 8.0, 8, 9) if ctx.quick else (400, 2**16, 32.0, 32, 17)
+    d, samples, batch0, segments, n_peaks = (24, 1024, 8.0, 8, 7) if ctx.quick else (400, 2**16, 32.0, 32, 17)
     problem = Problem.power_law(d, **PROBLEM)
     edge = max_stable_lr(problem, batch0)
     peaks = np.geomspace(edge / 32, edge, n_peaks)
@@ -86,7 +86,7 @@ def data(ctx: FigureContext) -> FigureTable:
             if np.isfinite(risk) and (label not in named or risk < named[label][0]):
                 named[label] = (risk, float(peak), sched.serial_steps)
 
-    grid = np.unique(np.geomspace(1, samples / batch0, 9 if ctx.quick else 13).round().astype(int))
+    grid = np.unique(np.geomspace(1, samples / batch0, 6 if ctx.quick else 13).round().astype(int))
     budgets = sorted(set(grid.tolist()) | {s for _, _, s in named.values()})
     base = {"eigenvalues": problem.eigenvalues, "initial_second_moment": problem.initial_second_moment,
             "noise_variance": float(problem.noise_variance), "samples": float(samples), "segments": segments}
@@ -159,13 +159,13 @@ def draw(table: FigureTable) -> Figure:
     ax_f.set(xlabel="serial steps", ylabel="final excess risk", title=f"at N = {summary['samples']} samples")
     seg = table.select(kind="segment")
     budgets = sorted(set(seg.column("serial_steps").tolist()))
-    shown = budgets[len(budgets) // 4:: max(1, len(budgets) // 4)][:4]
+    shown = [budgets[i] for i in np.unique(np.linspace(min(2, len(budgets) - 1), len(budgets) - 1, 4).round().astype(int))]
     for j, s in enumerate(shown):
         rows = seg.select(serial_steps=s)
         x = np.concatenate([rows.column("samples_start"), rows.column("samples_end")[-1:]])
         color = plt.cm.viridis(j / max(1, len(shown) - 1))
-        ax_lr.stairs(rows.column("lr"), x, color=color, label=f"S = {s}")
-        ax_b.stairs(rows.column("batch"), x, color=color, label=f"S = {s}")
+        ax_lr.stairs(rows.column("lr"), x, baseline=None, color=color, label=f"S = {s}")
+        ax_b.stairs(rows.column("batch"), x, baseline=None, color=color, label=f"S = {s}")
     ax_lr.set(xlabel="samples", ylabel="learning rate η", yscale="log", title="optimal learning rate")
     ax_b.set(xlabel="samples", ylabel="batch size B", yscale="log", title="optimal batch size")
     fig.suptitle(f"SGD, power law d={summary['problem']['d']}, a=1.5, b=1, σ²=0.5, {summary['segments']} segments, "
