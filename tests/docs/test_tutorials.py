@@ -17,8 +17,8 @@ SCRIPTS = sorted(TUTORIALS.glob("[0-9][0-9]_*.py"))
 QUICK = "RAMPLAB_TUTORIAL_QUICK"
 
 
-def test_six_tutorials_in_reading_order():
-    assert [p.name[:2] for p in SCRIPTS] == ["01", "02", "03", "04", "05", "06"]
+def test_seven_tutorials_in_reading_order():
+    assert [p.name[:2] for p in SCRIPTS] == ["01", "02", "03", "04", "05", "06", "07"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
