@@ -72,8 +72,8 @@ def greedy_learning_rates(eigenvalue: float, initial_second_moment: float, noise
     Examples
     --------
     >>> lr, final = greedy_learning_rates(1.0, 1.0, 0.0, [1, 1])
-    >>> lr.round(6).tolist(), final
-    ([0.333333, 0.333333], 0.4444444444444444)
+    >>> lr.round(6).tolist(), round(final, 12)
+    ([0.333333, 0.333333], 0.444444444444)
     """
     lam_v, s_v, sig_v, k_v = (float(v) for v in (eigenvalue, initial_second_moment, noise_variance, kurtosis))
     batches = np.atleast_1d(np.asarray(batch, dtype=np.float64))
