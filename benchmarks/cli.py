@@ -8,7 +8,8 @@ the order registered:
 - ``kernels`` (:mod:`benchmarks.fused_kernel`): the fused kernel against the ideal plain loop, 1 vs 2
   threads, the first call with an empty and a filled numba cache, bandwidth against a triad of the same
   residency;
-- ``samplers`` (:mod:`benchmarks.samplers`): per-step cost of the Monte Carlo samplers.
+- ``samplers`` (:mod:`benchmarks.samplers`): per-step cost of the Monte Carlo samplers;
+- ``gradient`` (:mod:`benchmarks.risk_gradient`): the exact gradient beside one forward solve.
 
 ``all`` (the default) runs every section. Nothing is asserted; the report prints measurements and
 their ratios. A new section is a function ``run(args) -> str`` (its printed report) registered with
@@ -193,12 +194,33 @@ def _run_peer_scale(args: argparse.Namespace) -> str:
     return report(peer_scale_rows(dimension=dimension, steps=steps, repeat=1 if args.quick else 2))
 
 
+# ------------------------------------------------------------------------------------- gradient
+def _gradient_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("exact gradient (--suite gradient)")
+    group.add_argument("--gradient-parts", nargs="+", metavar="PART", default=None,
+                       help="any of ratio, memory (default both; memory runs d = T = 10⁵, full size only)")
+
+
+def _run_gradient(args: argparse.Namespace) -> str:
+    from .exact_solver import report
+    from .risk_gradient import FULL_GRADIENT_SIZES, GRADIENT_PARTS, QUICK_GRADIENT_SIZES, measure
+
+    parts = args.gradient_parts or list(GRADIENT_PARTS)
+    unknown = [p for p in parts if p not in GRADIENT_PARTS]
+    if unknown:
+        raise _UsageError(f"unknown gradient part(s) {unknown}; choose from {list(GRADIENT_PARTS)}")
+    rows = measure(QUICK_GRADIENT_SIZES if args.quick else FULL_GRADIENT_SIZES, parts=parts, progress=_progress)
+    return report(rows, title="Exact gradient (risk_gradient) beside one forward solve: float64, one thread")
+
+
 register(Section("exact", "exact solver vs a NumPy loop and JAX (W1/W2), bandwidth, full scale, memory",
                  _run_exact, _exact_options))
 register(Section("kernels", "fused kernel vs the ideal loop, 1 vs 2 threads, first call, same-residency triad",
                  _run_kernels, _kernel_options))
 register(Section("samplers", "Monte Carlo samplers per step, and the exact sampler against a plain direct loop",
                  _run_samplers, _sampler_options))
+register(Section("gradient", "risk_gradient beside one forward solve (d = 10⁴, 10⁵), and its memory at d = T = 10⁵",
+                 _run_gradient, _gradient_options))
 register(Section("peer-scale", "the 12 peer curves (d = 5·10⁵) by quadrature reduction against uncompressed values",
                  _run_peer_scale, _peer_scale_options))
 

@@ -151,6 +151,74 @@ def forward_sgd(lam, w1, s, xa, aa, lr, batch, rho, nsgd, kex, trace, noise, eve
 
 
 @njit(cache=True, fastmath=_FLAGS, nogil=True)
+def _recompute_row(src, dst, lam, e, cc, kk):
+    """``dst = F(src)``: one SGD step with the recorded rate and noise coefficient (element-wise)."""
+    for i in range(lam.shape[0]):
+        li = lam[i]
+        v = _sgd_second_moment(src[i], e * li, cc, kk, li)
+        dst[i] = 0.0 if v < 0.0 else v
+
+
+@njit(cache=True, fastmath=_FLAGS, nogil=True)
+def _recompute_average_row(src, src_x, dst, dst_x, lam, e, cc, kk, r):
+    """:func:`_recompute_row` with the averaging cross moment ``X`` (``A`` is not needed backward)."""
+    keep = 1.0 - r
+    for i in range(lam.shape[0]):
+        li = lam[i]
+        x = e * li
+        v = _sgd_second_moment(src[i], x, cc, kk, li)
+        v = 0.0 if v < 0.0 else v
+        dst[i] = v
+        dst_x[i] = _averaged_cross(_sgd_moved_cross(src_x[i], x), v, keep, r)
+
+
+@njit(cache=True, fastmath=_FLAGS, nogil=True)
+def _adjoint_row(P, s, lam, w1, a, b, e, cc):
+    """One backward step on ``P`` (the adjoint of ``s'`` is ``P + (a + bλ) mλ``); returns ``(Σ p̃λ, Σ p̃λ²s, g_e)``
+    with ``g_e`` without its noise term."""
+    r1 = 0.0
+    r3 = 0.0
+    ge = 0.0
+    for i in range(lam.shape[0]):
+        li = lam[i]
+        x = e * li
+        pt = P[i] + (a + b * li) * w1[i]
+        r1 += pt * li
+        u = pt * li * s[i]
+        r3 += u * li
+        ge += u * (2.0 * cc * x - 2.0)
+        P[i] = (1.0 - x * (2.0 - cc * x)) * pt
+    return r1, r3, ge
+
+
+@njit(cache=True, fastmath=_FLAGS, nogil=True)
+def _adjoint_average_row(P, PA, PX, s, X, lam, w1, a, b, a_avg, e, cc, r):
+    """:func:`_adjoint_row` with the averaging adjoints ``PA`` (of ``A``, plus ``a_avg mλ``) and ``PX``."""
+    keep = 1.0 - r
+    k2 = keep * keep
+    r1 = 0.0
+    r3 = 0.0
+    ge = 0.0
+    for i in range(lam.shape[0]):
+        li = lam[i]
+        wi = w1[i]
+        x = e * li
+        ps = P[i] + (a + b * li) * wi
+        pa = PA[i] + a_avg * wi
+        px = PX[i]
+        pt = ps + r * (r * pa + px)
+        pz = keep * (2.0 * r * pa + px)
+        r1 += pt * li
+        u = pt * li * s[i]
+        r3 += u * li
+        ge += u * (2.0 * cc * x - 2.0) - pz * li * X[i]
+        P[i] = (1.0 - x * (2.0 - cc * x)) * pt
+        PA[i] = k2 * pa
+        PX[i] = (1.0 - x) * pz
+    return r1, r3, ge
+
+
+@njit(cache=True, fastmath=_FLAGS, nogil=True)
 def backward_sgd(lam, w1, bounds, every, lr, batch, rho, nsgd, kex, trace, noise, ws, wa,
                  eff, g2, qs, ms, buf, d_log_lr, d_log_batch):
     """Reverse sweep of :func:`forward_sgd`; writes ``∂J/∂log η_t`` and ``∂J/∂log B_t`` per step.
@@ -170,11 +238,9 @@ def backward_sgd(lam, w1, bounds, every, lr, batch, rho, nsgd, kex, trace, noise
     for ci in range(n_chunks - 1, -1, -1):
         t0 = ci * every
         t1 = min(steps, t0 + every)
-        for i in range(d):
-            buf[0, 0, i] = bounds[ci, 0, i]
+        buf[0, 0, :] = bounds[ci, 0, :]
         if avg:
-            for i in range(d):
-                buf[0, 1, i] = bounds[ci, 1, i]
+            buf[0, 1, :] = bounds[ci, 1, :]
         # recompute the chunk (element-wise with the recorded e_t, q_t)
         for t in range(t0, t1 - 1):
             j = t - t0
@@ -183,18 +249,9 @@ def backward_sgd(lam, w1, bounds, every, lr, batch, rho, nsgd, kex, trace, noise
             cc = _batch_factor(kex, bt)
             kk = _noise_coefficient(e, bt, qs[t], noise)
             if avg:
-                for i in range(d):
-                    li = lam[i]
-                    x = e * li
-                    v = _sgd_second_moment(buf[j, 0, i], x, cc, kk, li)
-                    v = 0.0 if v < 0.0 else v
-                    buf[j + 1, 0, i] = v
-                    buf[j + 1, 1, i] = _averaged_cross(_sgd_moved_cross(buf[j, 1, i], x), v, 1.0 - rho[t], rho[t])
+                _recompute_average_row(buf[j, 0], buf[j, 1], buf[j + 1, 0], buf[j + 1, 1], lam, e, cc, kk, rho[t])
             else:
-                for i in range(d):
-                    li = lam[i]
-                    v = _sgd_second_moment(buf[j, 0, i], e * li, cc, kk, li)
-                    buf[j + 1, 0, i] = 0.0 if v < 0.0 else v
+                _recompute_row(buf[j, 0], buf[j + 1, 0], lam, e, cc, kk)
         # the adjoint, backward through the chunk
         for t in range(t1 - 1, t0 - 1, -1):
             j = t - t0
@@ -202,41 +259,11 @@ def backward_sgd(lam, w1, bounds, every, lr, batch, rho, nsgd, kex, trace, noise
             e = eff[t]
             cc = _batch_factor(kex, bt)
             qn = qs[t] + noise
-            r1 = 0.0  # Σ p̃ λ
-            r3 = 0.0  # Σ p̃ λ² s
-            ge = 0.0  # Σ p̃ ∂s'/∂e (without the noise term) − Σ p_Z λ X
             if avg:
-                r = rho[t]
-                keep = 1.0 - r
-                k2 = keep * keep
-                for i in range(d):
-                    li = lam[i]
-                    wi = w1[i]
-                    x = e * li
-                    si = buf[j, 0, i]
-                    ps = P[i] + (a + b * li) * wi
-                    pa = PA[i] + a_avg * wi
-                    px = PX[i]
-                    pt = ps + r * (r * pa + px)
-                    pz = keep * (2.0 * r * pa + px)
-                    r1 += pt * li
-                    u = pt * li * si
-                    r3 += u * li
-                    ge += u * (2.0 * cc * x - 2.0) - pz * li * buf[j, 1, i]
-                    P[i] = (1.0 - x * (2.0 - cc * x)) * pt
-                    PA[i] = k2 * pa
-                    PX[i] = (1.0 - x) * pz
+                r1, r3, ge = _adjoint_average_row(P, PA, PX, buf[j, 0], buf[j, 1], lam, w1, a, b, a_avg, e, cc,
+                                                  rho[t])
             else:
-                for i in range(d):
-                    li = lam[i]
-                    wi = w1[i]
-                    x = e * li
-                    pt = P[i] + (a + b * li) * wi
-                    r1 += pt * li
-                    u = pt * li * buf[j, 0, i]
-                    r3 += u * li
-                    ge += u * (2.0 * cc * x - 2.0)
-                    P[i] = (1.0 - x * (2.0 - cc * x)) * pt
+                r1, r3, ge = _adjoint_row(P, buf[j, 0], lam, w1, a, b, e, cc)
             ge += 2.0 * e * qn / bt * r1
             e2 = e * e
             gb = -(kex / (bt * bt)) * e2 * r3 - e2 * qn / (bt * bt) * r1
