@@ -10,6 +10,7 @@ the order registered:
   residency;
 - ``samplers`` (:mod:`benchmarks.samplers`): per-step cost of the Monte Carlo samplers;
 - ``gradient`` (:mod:`benchmarks.risk_gradient`): the exact gradient beside one forward solve.
+- ``optimal`` (:mod:`benchmarks.optimal_schedule`): the optimal schedule and the serial-step frontier.
 
 ``all`` (the default) runs every section. Nothing is asserted; the report prints measurements and
 their ratios. A new section is a function ``run(args) -> str`` (its printed report) registered with
@@ -223,6 +224,29 @@ register(Section("gradient", "risk_gradient beside one forward solve (d = 10⁴,
                  _run_gradient, _gradient_options))
 register(Section("peer-scale", "the 12 peer curves (d = 5·10⁵) by quadrature reduction against uncompressed values",
                  _run_peer_scale, _peer_scale_options))
+
+
+# ------------------------------------------------------------------------------------- optimal
+def _optimal_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("optimal schedule and frontier (--suite optimal)")
+    group.add_argument("--optimal-parts", nargs="+", metavar="PART", default=None,
+                       help="any of optimum, frontier (default both)")
+
+
+def _run_optimal(args: argparse.Namespace) -> str:
+    from .exact_solver import report
+    from .optimal_schedule import FULL_OPTIMAL_SIZES, OPTIMAL_PARTS, QUICK_OPTIMAL_SIZES, measure
+
+    parts = args.optimal_parts or list(OPTIMAL_PARTS)
+    unknown = [p for p in parts if p not in OPTIMAL_PARTS]
+    if unknown:
+        raise _UsageError(f"unknown optimal part(s) {unknown}; choose from {list(OPTIMAL_PARTS)}")
+    rows = measure(QUICK_OPTIMAL_SIZES if args.quick else FULL_OPTIMAL_SIZES, parts=parts, progress=_progress)
+    return report(rows, title="Optimal schedule (SLSQP with the exact gradient) and the serial-step frontier: float64")
+
+
+register(Section("optimal", "optimal_schedule at d = S = 10⁴, K = 32, and the frontier with 8 budgets",
+                 _run_optimal, _optimal_options))
 
 
 # ------------------------------------------------------------------------------------------- cli
