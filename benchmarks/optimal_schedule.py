@@ -41,6 +41,11 @@ class OptimalSizes:
         Serial-step budgets of the frontier (log-spaced from ``S/64`` to ``S``).
     workers : int
         Processes of the frontier's pool.
+
+    Examples
+    --------
+    >>> FULL_OPTIMAL_SIZES.d, FULL_OPTIMAL_SIZES.steps, FULL_OPTIMAL_SIZES.segments, FULL_OPTIMAL_SIZES.budgets
+    (10000, 10000, 32, 8)
     """
 
     d: int
@@ -72,6 +77,13 @@ def measure(sizes: OptimalSizes = FULL_OPTIMAL_SIZES, parts: Sequence[str] = OPT
     list of Row
         The forward and gradient times, the optimum's wall time, iterations and cost in forward solves, and
         the frontier's wall time.
+
+    Examples
+    --------
+    >>> rows = measure(OptimalSizes(d=10, steps=8, segments=2, mean_batch=4.0, budgets=2, workers=1),
+    ...                parts=("optimum",))
+    >>> [r.item for r in rows][:3]
+    ['one forward solve', 'one gradient', 'optimal_schedule']
     """
     rows: list[Row] = []
     say = progress or (lambda line: None)
