@@ -75,24 +75,36 @@ def greedy_learning_rates(eigenvalue: float, initial_second_moment: float, noise
     >>> lr.round(6).tolist(), round(final, 12)
     ([0.333333, 0.333333], 0.444444444444)
     """
-    lam_v, s_v, sig_v, k_v = (float(v) for v in (eigenvalue, initial_second_moment, noise_variance, kurtosis))
-    batches = np.atleast_1d(np.asarray(batch, dtype=np.float64))
-    if not (lam_v > 0 and np.isfinite(lam_v)):
-        raise ValueError(f"eigenvalue must be positive and finite; got {eigenvalue!r}")
-    if not (s_v > 0 and np.isfinite(s_v)):
-        raise ValueError(f"initial_second_moment must be positive and finite; got {initial_second_moment!r}")
-    if not (sig_v >= 0 and np.isfinite(sig_v)):
-        raise ValueError(f"noise_variance must be non-negative and finite; got {noise_variance!r}")
-    if not (k_v >= 1 and np.isfinite(k_v)):
-        raise ValueError(f"kurtosis must be ≥ 1 and finite; got {kurtosis!r}")
-    if batches.ndim != 1 or not np.all(np.isfinite(batches) & (batches >= 1)):
-        raise ValueError(f"batch must be a 1-D array of batch sizes ≥ 1; got {batch!r}")
+    from ..theory import Problem, Schedule
+
+    # The public constructors validate and name every argument (eigenvalues → eigenvalue, …).
+    try:
+        problem = Problem([eigenvalue], [initial_second_moment], noise_variance=noise_variance, kurtosis=kurtosis)
+    except (TypeError, ValueError) as exc:  # the problem's names are plural (arrays); these arguments are scalars
+        text = str(exc).replace("eigenvalues", "eigenvalue").replace(" at index 0", "")
+        raise type(exc)(text) from None
+    if not problem.initial_second_moment[0] > 0:
+        raise ValueError(f"initial_second_moment must be positive; got {initial_second_moment!r}")
+    try:
+        size = len(batch)  # type: ignore[arg-type]
+    except TypeError:
+        size = 1
+    schedule = Schedule.from_segments(np.ones(max(size, 1)), batch, np.ones(max(size, 1), dtype=np.int64),
+                                      integer_batch=False)
+    batches = schedule.batch
+    lam_v, s_v = float(problem.eigenvalues[0]), float(problem.initial_second_moment[0])
+    sig_v, k_v = float(problem.noise_variance), float(problem.kurtosis)
     out = np.empty(batches.shape[0])
-    for t, b_v in enumerate(batches):
-        e = lam_v * s_v / (lam_v**2 * s_v * (1 + (k_v - 1) / b_v) + lam_v * sig_v / b_v)
-        out[t] = e
-        s_v = (1 - e * lam_v) ** 2 * s_v + e**2 / b_v * ((k_v - 2) * lam_v**2 * s_v + lam_v * (lam_v * s_v + sig_v))
-    return out, float(s_v)
+    lam, s_t, sig, kap = (np.float64(v) for v in (lam_v, s_v, sig_v, k_v))
+    with np.errstate(all="ignore"):  # overflow is reported below, by name
+        for t, b_v in enumerate(batches):
+            e = lam * s_t / (lam**2 * s_t * (1 + (kap - 1) / b_v) + lam * sig / b_v)
+            out[t] = e
+            s_t = (1 - e * lam) ** 2 * s_t + e**2 / b_v * ((kap - 2) * lam**2 * s_t + lam * (lam * s_t + sig))
+    if not (np.all(np.isfinite(out)) and np.isfinite(s_t) and np.all(out > 0)):
+        raise ValueError("eigenvalue, initial_second_moment and noise_variance are beyond float64 for the greedy "
+                         f"recursion (λ = {lam_v!r}, s_0 = {s_v!r}, σ² = {sig_v!r})")
+    return out, float(s_t)
 
 
 def _exact_greedy(lam_v: Fraction, s_v: Fraction, sig_v: Fraction, b_v: Fraction, k_v: Fraction,

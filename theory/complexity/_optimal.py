@@ -28,6 +28,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .._frozen import FrozenRecord
+from .._limits import MAX_EXACT_INTEGER, MAX_STEP_ARRAY
 from .._validate import choice, describe, finite_real, flag, positive_int, positive_real
 from ..dynamics import DivergenceError, Problem, UnstableScheduleWarning, expected_risk, max_stable_lr, risk_gradient
 from ..schedules import WSD, Cosine, StepDecay, Constant, phase_schedule, seesaw_schedule
@@ -253,9 +254,15 @@ def round_segments(lr: np.ndarray, batch: np.ndarray, steps: np.ndarray, samples
     target = np.asarray(steps, dtype=np.float64) * np.asarray(batch, dtype=np.float64)
     target = target * (samples / target.sum())
     floors = np.floor(target).astype(np.int64)
-    missing = int(samples - floors.sum())
     order = np.argsort(-(target - floors), kind="stable")
-    floors[order[:missing]] += 1
+    missing = int(samples) - int(floors.sum())  # |missing| ≤ K up to the rounding of the targets
+    k = 0
+    while missing:
+        j = order[k % order.shape[0]] if missing > 0 else order[::-1][k % order.shape[0]]
+        if missing > 0 or floors[j] > steps[j]:
+            floors[j] += 1 if missing > 0 else -1
+            missing += -1 if missing > 0 else 1
+        k += 1
     seg_lr, seg_b, seg_n = [], [], []
     for k in range(steps.shape[0]):
         n = int(steps[k])
@@ -391,8 +398,8 @@ def optimal_schedule(
         raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
     integer_batch = flag(integer_batch, "integer_batch")
     samples = positive_real(samples, "samples")
-    if integer_batch and samples != math.floor(samples):
-        raise ValueError(f"samples must be an integer with integer_batch=True; got {samples!r}")
+    if integer_batch and (samples != math.floor(samples) or samples > MAX_EXACT_INTEGER):
+        raise ValueError(f"samples must be an integer of at most 2**53 with integer_batch=True; got {samples!r}")
     kind = choice(objective, "objective", OBJECTIVES)
     b_lo, b_hi = _bounds(batch_bounds, "batch_bounds", (1.0, samples))
     if b_lo < 1.0:
@@ -549,9 +556,14 @@ def serial_step_frontier(
     """
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a Problem; got {type(problem).__name__}")
-    if isinstance(serial_steps, (str, bytes)) or np.ndim(serial_steps) != 1:
+    try:
+        given = np.asarray(serial_steps, dtype=object) if not isinstance(serial_steps, (str, bytes)) else None
+    except Exception as exc:  # noqa: BLE001 - a foreign array whose conversion raises
+        raise TypeError(f"serial_steps must be a sequence of integers; reading it raised {type(exc).__name__}: {exc}") \
+            from None
+    if given is None or given.ndim != 1:
         raise TypeError(f"serial_steps must be a sequence of integers; got {describe(serial_steps)}")
-    budgets = sorted({positive_int(s, "serial_steps") for s in serial_steps})
+    budgets = sorted({positive_int(s, "serial_steps") for s in given})
     if not budgets:
         raise ValueError("serial_steps must hold at least one budget; got none")
     jobs = [(problem, samples, s, dict(kw, optimizer=optimizer)) for s in budgets]
@@ -600,7 +612,8 @@ def named_schedules(samples: float, batch: float, peak: float, *, floor: float =
     Raises
     ------
     ValueError, TypeError
-        For a non-positive ``samples`` or ``peak``, a ``batch`` below 1 (named by the constructors).
+        For a non-positive ``samples`` or ``peak``, a ``batch`` below 1, ``samples`` below ``4 · batch`` or
+        above ``MAX_STEP_ARRAY`` batches.
 
     Examples
     --------
@@ -613,6 +626,17 @@ def named_schedules(samples: float, batch: float, peak: float, *, floor: float =
     samples = positive_real(samples, "samples")
     batch = finite_real(batch, "batch", minimum=1.0)
     peak = positive_real(peak, "peak")
+    if peak > 1e300:
+        raise ValueError(f"peak must be at most 1e300 (the growth ramps raise it 8-fold); got {peak!r}")
+    floor = finite_real(floor, "floor")
+    if not 0.0 <= floor <= 1.0:
+        raise ValueError(f"floor must lie in [0, 1] (a fraction of the peak); got {floor!r}")
+    if samples < 4 * batch:
+        raise ValueError(f"samples must be at least 4 batches (one per phase of the ramps); got samples={samples!r}, "
+                         f"batch={batch!r}")
+    if samples / batch > MAX_STEP_ARRAY:
+        raise ValueError(f"samples={samples!r} at batch={batch!r} is more than MAX_STEP_ARRAY = {MAX_STEP_ARRAY} steps "
+                         "(the shaped schedules hold one rate per step)")
     out: dict[str, Schedule] = {}
 
     def shaped(shape: Any, label: str) -> None:
