@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .._frozen import FrozenRecord, readonly
+from .._memory import check_memory
 from .._optimizers import HeavyBall, OptimizerSpec, resolve_optimizer
 from .._validate import as_numpy, finite_real
 from ..schedules._schedule import Schedule
@@ -154,6 +155,11 @@ def _chunk_length(steps: int, stored: int, buffered: int, chunk: Any) -> int:
     return max(1, min(steps, math.ceil(math.sqrt(steps * stored / buffered))))
 
 
+def _check_memory(d: int, steps: int, vectors: int) -> None:
+    """Refuse (naming ``d`` and the steps) a gradient whose stored states exceed the memory limit."""
+    check_memory(8.0 * (vectors * d + 10 * steps + 8 * d), "risk_gradient", {"d": d, "steps": steps})
+
+
 def _refuse_weight_decay(spec: Any, problem: Problem) -> None:
     for holder, name in ((spec, "optimizer"), (getattr(spec, "optimizer", None), "optimizer")):
         wd = getattr(holder, "weight_decay", 0.0)
@@ -272,6 +278,7 @@ def risk_gradient(
         stored, buffered = (2, 2) if avg else (1, 1)
         L = _chunk_length(steps, stored, buffered, chunk)
         n_chunks = -(-steps // L)
+        _check_memory(d, steps, n_chunks * stored + L * stored)
         bounds = np.empty((n_chunks, stored, d))
         s, xa, aa = s0.copy(), (s0.copy() if avg else empty), (s0.copy() if avg else empty)
         value, diverged = kern.forward_sgd(lam, w1, s, xa, aa, lr, batch, rho, nsgd, kex, trace, noise, L, bounds,
@@ -282,6 +289,7 @@ def risk_gradient(
         stored, buffered = (5, 3) if avg else (3, 2)
         L = _chunk_length(steps, stored, buffered, chunk)
         n_chunks = -(-steps // L)
+        _check_memory(d, steps, n_chunks * stored + L * buffered)
         bounds = np.empty((n_chunks, stored, d))
         s, c, p = s0.copy(), s0.copy(), s0.copy()
         xa, ya, aa = ((s0.copy(), s0.copy(), s0.copy()) if avg else (empty, empty, empty))

@@ -49,6 +49,51 @@ __all__ = ["AVAILABLE"]
 _FLAGS = {"reassoc", "contract", "nsz"}
 
 
+def _stamped_cache() -> Any:
+    """numba's function cache keyed on the SHA-256 of this module *and* of ``_step`` (whose formulas the
+    kernels inline), as :mod:`._kernels` keys its own: numba alone keys on this file only and would serve
+    stale kernels after a change of ``_step``. ``None`` where numba's caching layout differs."""
+    try:
+        import hashlib
+        import os
+
+        from numba.core import caching
+    except ImportError:  # pragma: no cover
+        return None
+
+    def pick(name: str) -> Any:
+        return getattr(caching, name, None) or getattr(caching, "_" + name, None)
+
+    bases = [pick(n) for n in ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator")]
+    impl, cache = pick("CompileResultCacheImpl"), pick("FunctionCache")
+    if None in bases or impl is None or cache is None:  # pragma: no cover - another numba layout
+        return None
+    digest = hashlib.sha256()
+    for path in (__file__, _step.__file__):
+        with open(os.fspath(path), "rb") as fh:
+            digest.update(fh.read())
+    stamp = digest.digest()
+    locators = [type("AdjointStamped" + b.__name__.lstrip("_"), (b,), {"get_source_stamp": lambda self: stamp})
+                for b in bases]
+    impl_class = type("AdjointStampedCacheImpl", (impl,), {"_locator_classes": locators})
+    return type("AdjointStampedFunctionCache", (cache,), {"_impl_class": impl_class})
+
+
+_CACHE = _stamped_cache() if AVAILABLE else None
+
+
+def _compiled(**flags: Any) -> Any:
+    """``numba.njit(**flags)`` cached on disk under :func:`_stamped_cache`."""
+    def wrap(fn: Any) -> Any:
+        if _CACHE is None:
+            return njit(cache=True, **flags)(fn)
+        disp = njit(cache=False, **flags)(fn)
+        disp._cache = _CACHE(disp.py_func)
+        return disp
+
+    return wrap
+
+
 def _inline(fn: Any) -> Any:
     return njit(cache=True, inline="always")(fn)
 
@@ -76,7 +121,7 @@ def _rate(nsgd, eta, batch, kex, trace, q, m, noise):
 
 
 # ============================================================================ SGD / NSGD (+ averaging)
-@njit(cache=True, fastmath=_FLAGS, nogil=True)
+@_compiled(fastmath=_FLAGS, nogil=True)
 def forward_sgd(lam, w1, s, xa, aa, lr, batch, rho, nsgd, kex, trace, noise, every, bounds, ws, wa,
                 eff_out, g2_out, q_out, m_out, limit):
     """Forward sweep (in place on ``s``, ``xa``, ``aa``; ``xa, aa`` empty without averaging).
@@ -150,7 +195,7 @@ def forward_sgd(lam, w1, s, xa, aa, lr, batch, rho, nsgd, kex, trace, noise, eve
     return value, -1
 
 
-@njit(cache=True, fastmath=_FLAGS, nogil=True)
+@_compiled(fastmath=_FLAGS, nogil=True)
 def _recompute_row(src, dst, lam, e, cc, kk):
     """``dst = F(src)``: one SGD step with the recorded rate and noise coefficient (element-wise)."""
     for i in range(lam.shape[0]):
@@ -159,7 +204,7 @@ def _recompute_row(src, dst, lam, e, cc, kk):
         dst[i] = 0.0 if v < 0.0 else v
 
 
-@njit(cache=True, fastmath=_FLAGS, nogil=True)
+@_compiled(fastmath=_FLAGS, nogil=True)
 def _recompute_average_row(src, src_x, dst, dst_x, lam, e, cc, kk, r):
     """:func:`_recompute_row` with the averaging cross moment ``X`` (``A`` is not needed backward)."""
     keep = 1.0 - r
@@ -172,7 +217,7 @@ def _recompute_average_row(src, src_x, dst, dst_x, lam, e, cc, kk, r):
         dst_x[i] = _averaged_cross(_sgd_moved_cross(src_x[i], x), v, keep, r)
 
 
-@njit(cache=True, fastmath=_FLAGS, nogil=True)
+@_compiled(fastmath=_FLAGS, nogil=True)
 def _adjoint_row(P, s, lam, w1, a, b, e, cc):
     """One backward step on ``P`` (the adjoint of ``s'`` is ``P + (a + bλ) mλ``); returns ``(Σ p̃λ, Σ p̃λ²s, g_e)``
     with ``g_e`` without its noise term."""
@@ -191,7 +236,7 @@ def _adjoint_row(P, s, lam, w1, a, b, e, cc):
     return r1, r3, ge
 
 
-@njit(cache=True, fastmath=_FLAGS, nogil=True)
+@_compiled(fastmath=_FLAGS, nogil=True)
 def _adjoint_average_row(P, PA, PX, s, X, lam, w1, a, b, a_avg, e, cc, r):
     """:func:`_adjoint_row` with the averaging adjoints ``PA`` (of ``A``, plus ``a_avg mλ``) and ``PX``."""
     keep = 1.0 - r
@@ -218,7 +263,7 @@ def _adjoint_average_row(P, PA, PX, s, X, lam, w1, a, b, a_avg, e, cc, r):
     return r1, r3, ge
 
 
-@njit(cache=True, fastmath=_FLAGS, nogil=True)
+@_compiled(fastmath=_FLAGS, nogil=True)
 def backward_sgd(lam, w1, bounds, every, lr, batch, rho, nsgd, kex, trace, noise, ws, wa,
                  eff, g2, qs, ms, buf, d_log_lr, d_log_batch):
     """Reverse sweep of :func:`forward_sgd`; writes ``∂J/∂log η_t`` and ``∂J/∂log B_t`` per step.
@@ -283,7 +328,7 @@ def backward_sgd(lam, w1, bounds, every, lr, batch, rho, nsgd, kex, trace, noise
 
 
 # ============================================================================ heavy ball (+ averaging)
-@njit(cache=True, fastmath=_FLAGS, nogil=True)
+@_compiled(fastmath=_FLAGS, nogil=True)
 def forward_momentum(lam, w1, s, c, p, xa, ya, aa, lr, batch, mom, rho, nsgd, kex, trace, noise, every, bounds,
                      ws, wa, eff_out, g2_out, q_out, m_out, limit):
     """Forward heavy-ball sweep; ``bounds (C, 5, d)`` holds ``S, C, P, X, Y`` at the checkpoints."""
@@ -358,7 +403,7 @@ def forward_momentum(lam, w1, s, c, p, xa, ya, aa, lr, batch, mom, rho, nsgd, ke
     return value, -1
 
 
-@njit(cache=True, fastmath=_FLAGS, nogil=True)
+@_compiled(fastmath=_FLAGS, nogil=True)
 def backward_momentum(lam, w1, bounds, every, lr, batch, mom, rho, nsgd, kex, trace, noise, ws, wa,
                       eff, g2, qs, ms, buf, work, d_log_lr, d_log_batch):
     """Reverse sweep of :func:`forward_momentum`. ``buf (L, 3, d)``: ``S, C, X`` before each step of a
