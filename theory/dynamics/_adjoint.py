@@ -490,6 +490,9 @@ def flat_direction(hessian: RiskHessian, exponent: float | None = None) -> FlatD
     or ``η/√B`` (NSGD with the expected denominator, docs/math.md#normalized-sgd), so moving along
     that family barely changes the objective: the Hessian's smallest-magnitude eigenvector should lie
     along it. The alignments say how far that holds at a given schedule (docs/math.md#risk-hessian).
+    A segment whose parameters no longer matter (its effect forgotten by the end) adds exactly flat
+    directions of its own, and the smallest eigenvalue is then degenerate: read one segment at a
+    time, or :attr:`FlatDirection.family_curvature`.
 
     Parameters
     ----------
