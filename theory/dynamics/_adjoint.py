@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .._frozen import FrozenRecord, readonly
+from .._limits import MAX_STEP_ARRAY
 from .._memory import check_memory
 from .._optimizers import HeavyBall, OptimizerSpec, resolve_optimizer
 from .._validate import as_numpy, finite_real
@@ -136,13 +137,18 @@ def _checkpoint_list(checkpoints: Any, steps: int) -> np.ndarray:
 
 
 def _segment_steps(schedule: Schedule, segment_steps: Any) -> np.ndarray:
+    """``segment_steps`` checked (positive integers adding up to ``T``), or the schedule's segments."""
     if segment_steps is None:
         return np.asarray(schedule.segments.steps, dtype=np.int64)
-    arr = np.asarray(segment_steps)
-    if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer) or np.any(arr < 1):
+    if isinstance(segment_steps, (str, bytes)):
         raise ValueError(f"segment_steps must be a non-empty 1-D array of positive integers; got {segment_steps!r:.80}")
-    if int(arr.sum()) != len(schedule):
-        raise ValueError(f"segment_steps must add up to the schedule's {len(schedule)} steps; got {int(arr.sum())}")
+    arr = as_numpy(segment_steps, "segment_steps")
+    if arr.ndim != 1 or arr.size == 0 or arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer) \
+            or np.any(arr < 1):
+        raise ValueError(f"segment_steps must be a non-empty 1-D array of positive integers; got {segment_steps!r:.80}")
+    total = sum(int(v) for v in arr)  # Python integers: no int64 wrap-around
+    if total != len(schedule):
+        raise ValueError(f"segment_steps must add up to the schedule's {len(schedule)} steps; got {total}")
     return arr.astype(np.int64)
 
 
@@ -251,6 +257,9 @@ def risk_gradient(
     if objective == "averaged" and averaging is None:
         averaging = resolve_average("uniform")
     steps = len(schedule)
+    if steps > MAX_STEP_ARRAY:
+        raise ValueError(f"schedule has {steps} steps, more than MAX_STEP_ARRAY = {MAX_STEP_ARRAY}: risk_gradient keeps "
+                         f"O(T) per-step records (docs/math.md#risk-gradient)")
     blocks = _segment_steps(schedule, segment_steps)
     threshold = finite_real(divergence_threshold, "divergence_threshold")
     if not threshold > 1.0:
@@ -404,7 +413,7 @@ def risk_hessian(
     Raises
     ------
     TypeError, ValueError, DivergenceError
-        As :func:`risk_gradient`; ``step`` not in ``(0, 0.1]``.
+        As :func:`risk_gradient`; ``step`` not in ``[1e-8, 0.1]``.
 
     Examples
     --------
@@ -414,8 +423,9 @@ def risk_hessian(
     (2,)
     """
     h = finite_real(step, "step")
-    if not 0.0 < h <= 0.1:
-        raise ValueError(f"step must lie in (0, 0.1]; got {step!r}")
+    if not 1e-8 <= h <= 0.1:
+        raise ValueError(f"step must lie in [1e-8, 0.1] (a smaller step loses the difference to rounding); got "
+                         f"{step!r}")
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be a Schedule; got {type(schedule).__name__}")
     blocks = _segment_steps(schedule, segment_steps)
@@ -529,10 +539,10 @@ def flat_direction(hessian: RiskHessian, exponent: float | None = None) -> FlatD
     v = vecs[:, k]
     K = v.size // 2
     scale = float(np.max(np.abs(vals))) or 1.0
-    fam = np.concatenate([np.full(K, p), np.ones(K)])
-    fam /= np.linalg.norm(fam)
-    # projection on {(p u, u)}: per segment onto (p, 1)/sqrt(1 + p²)
-    per = (p * v[:K] + v[K:]) / math.sqrt(1.0 + p * p)
+    h = math.hypot(p, 1.0)  # (p, 1)/h is a unit vector for any finite p
+    fam = np.concatenate([np.full(K, p / h), np.full(K, 1.0 / h)]) / math.sqrt(K)
+    # projection on {(p u, u)}: per segment onto (p, 1)/h
+    per = (p / h) * v[:K] + v[K:] / h
     return FlatDirection(direction=readonly(v.copy()), eigenvalue=float(vals[k]),
                          relative_eigenvalue=abs(float(vals[k])) / scale, family_exponent=float(p),
                          global_alignment=abs(float(fam @ v)), family_alignment=float(np.linalg.norm(per)),
