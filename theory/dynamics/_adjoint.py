@@ -5,7 +5,7 @@
 at fixed segment step counts, by one forward sweep and one reverse (adjoint) sweep over the same
 step as :func:`~ramplab.theory.expected_risk` (:mod:`._step`), compiled in :mod:`._adjoint_kernels`.
 Memory is bounded by checkpointing: the state is stored every ``L ≈ sqrt(T)`` steps and each chunk
-is recomputed before it is swept backward.
+is recomputed before it is swept backward (in cache-sized sub-chunks for large ``d``).
 
 :func:`risk_hessian` differentiates that gradient once more (central differences of the exact
 gradient, docs/math.md#risk-hessian) and :func:`flat_direction` reads off the Hessian's flattest
@@ -66,6 +66,8 @@ class RiskGradient(FrozenRecord):
         The iterate average the objective reads (``None``: the last iterate).
     chunk : int
         Steps between stored states (the checkpointing interval ``L``).
+    sub_chunk : int
+        Steps per recomputed sub-chunk inside a chunk (``chunk`` with heavy ball).
     memory_bytes : int
         Bytes of the stored states, the chunk buffer and the per-step records.
 
@@ -89,6 +91,7 @@ class RiskGradient(FrozenRecord):
     average: Averaging | None
     chunk: int
     memory_bytes: int
+    sub_chunk: int = 0
 
     @property
     def gradient(self) -> np.ndarray:
@@ -152,13 +155,49 @@ def _segment_steps(schedule: Schedule, segment_steps: Any) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+#: Bytes of the reverse sweep's innermost buffer (recomputed states of a sub-chunk): kept within cache.
+SUB_CHUNK_BYTES = 4 << 20
+#: Up to this many bytes of stored states the SGD/NSGD sweep keeps two levels (``sub = L = ceil(sqrt(T))``);
+#: beyond, three (one more element-wise recomputation, about half the memory).
+TWO_LEVEL_BYTES = 64 << 20
+
+
+def _positive_steps(value: Any) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"chunk must be a positive integer (steps) or a pair of them; got {value!r:.80}")
+    return int(value)
+
+
 def _chunk_length(steps: int, stored: int, buffered: int, chunk: Any) -> int:
     """Steps between stored states: ``chunk`` (checked), or ``ceil(sqrt(T · stored/buffered))``."""
     if chunk is not None:
-        if isinstance(chunk, (bool, np.bool_)) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
-            raise ValueError(f"chunk must be a positive integer (steps); got {chunk!r:.80}")
-        return min(int(chunk), steps)
+        if isinstance(chunk, tuple):
+            raise ValueError(f"chunk must be a positive integer (steps) with heavy ball; got {chunk!r:.80}")
+        return min(_positive_steps(chunk), steps)
     return max(1, min(steps, math.ceil(math.sqrt(steps * stored / buffered))))
+
+
+def _chunk_levels(steps: int, rows: int, d: int, chunk: Any) -> tuple[int, int]:
+    """``(L, sub)``: steps between stored states and steps per recomputed sub-chunk (SGD/NSGD sweep).
+
+    Two levels (``L = sub = ceil(sqrt(T))``) while they hold at most :data:`TWO_LEVEL_BYTES`; else
+    ``sub`` keeps ``sub · rows · d`` floats within :data:`SUB_CHUNK_BYTES` and ``L = ceil(sqrt(T · sub))``
+    minimises the stored rows ``T/L + L/sub``. ``chunk`` gives ``L`` (then ``sub = min(L, auto)``) or
+    the pair ``(L, sub)``.
+    """
+    auto_sub = max(1, min(steps, SUB_CHUNK_BYTES // (8 * rows * d)))
+    if chunk is None:
+        two = max(1, min(steps, math.ceil(math.sqrt(steps))))
+        if 2 * two * rows * d * 8 <= TWO_LEVEL_BYTES:  # small enough: no extra recomputation
+            return two, two
+        return max(auto_sub, min(steps, math.ceil(math.sqrt(steps * auto_sub)))), auto_sub
+    if isinstance(chunk, tuple):
+        if len(chunk) != 2:
+            raise ValueError(f"chunk must be a positive integer (steps) or a pair of them; got {chunk!r:.80}")
+        every = min(_positive_steps(chunk[0]), steps)
+        return every, min(_positive_steps(chunk[1]), every)
+    every = min(_positive_steps(chunk), steps)
+    return every, min(every, auto_sub)
 
 
 def _check_memory(d: int, steps: int, vectors: int) -> None:
@@ -192,7 +231,7 @@ def risk_gradient(
     :func:`~ramplab.theory.expected_risk`) and one reverse sweep of its adjoint (docs/math.md#risk-gradient):
     the derivatives are exact to rounding, not finite differences. The state is stored every
     ``chunk ≈ sqrt(T)`` steps and each chunk recomputed before it is swept backward, so memory is
-    ``O(sqrt(T) · d)``: about 500 MB at ``d = T = 10⁵`` for SGD (``memory_bytes``).
+    ``O(sqrt(T) · d)``: about 240 MB at ``d = T = 10⁵`` for SGD (``memory_bytes``).
 
     Parameters
     ----------
@@ -219,8 +258,11 @@ def risk_gradient(
         segments. ``∂J/∂log η_k`` is then the derivative for a common factor on block ``k``'s rates.
     divergence_threshold : float, default 1e12
         As in :func:`~ramplab.theory.expected_risk` (docs/math.md#divergence).
-    chunk : int, optional
-        Steps between stored states; default ``ceil(sqrt(T · stored/buffered))``.
+    chunk : int or (int, int), optional
+        Steps between stored states ``L``, or ``(L, sub)`` with ``sub`` the steps per recomputed
+        sub-chunk (SGD/NSGD). Default (SGD/NSGD): ``L = sub = ceil(sqrt(T))`` while that stores at
+        most 64 MB, else ``sub`` keeps a sub-chunk's states within 4 MB and ``L = ceil(sqrt(T · sub))``
+        (one more recomputation, about half the memory); heavy ball: ``ceil(sqrt(T · stored/buffered))``.
 
     Returns
     -------
@@ -275,7 +317,9 @@ def risk_gradient(
     rho = (np.ascontiguousarray(averaging.weights(np.arange(1, steps + 1)), dtype=np.float64)
            if averaging is not None else np.zeros(0))
     lam = np.array(problem.eigenvalues, dtype=np.float64)
-    w1 = np.array(problem.multiplicity * problem.eigenvalues, dtype=np.float64)
+    # Without multiplicities m λ is λ itself: one array streamed instead of two.
+    w1 = lam if problem.has_unit_multiplicity else np.array(problem.multiplicity * problem.eigenvalues,
+                                                            dtype=np.float64)
     s0 = np.array(problem.initial_second_moment, dtype=np.float64)
     d = lam.shape[0]
     kex, trace, noise = problem.kurtosis - 2.0, float(np.sum(w1)), float(problem.noise_variance)
@@ -284,10 +328,10 @@ def risk_gradient(
     avg = averaging is not None
     empty = np.zeros(0)
     if mom is None:
-        stored, buffered = (2, 2) if avg else (1, 1)
-        L = _chunk_length(steps, stored, buffered, chunk)
+        stored = 2 if avg else 1
+        L, sub = _chunk_levels(steps, stored, d, chunk)
         n_chunks = -(-steps // L)
-        _check_memory(d, steps, n_chunks * stored + L * stored)
+        _check_memory(d, steps, (n_chunks + -(-L // sub) + sub + 2) * stored)
         bounds = np.empty((n_chunks, stored, d))
         s, xa, aa = s0.copy(), (s0.copy() if avg else empty), (s0.copy() if avg else empty)
         value, diverged = kern.forward_sgd(lam, w1, s, xa, aa, lr, batch, rho, nsgd, kex, trace, noise, L, bounds,
@@ -298,6 +342,7 @@ def risk_gradient(
         stored, buffered = (5, 3) if avg else (3, 2)
         L = _chunk_length(steps, stored, buffered, chunk)
         n_chunks = -(-steps // L)
+        sub = L
         _check_memory(d, steps, n_chunks * stored + L * buffered)
         bounds = np.empty((n_chunks, stored, d))
         s, c, p = s0.copy(), s0.copy(), s0.copy()
@@ -308,18 +353,19 @@ def risk_gradient(
         raise DivergenceError(int(diverged), 0, schedule.label)
     step_lr, step_batch = np.zeros(steps), np.zeros(steps)
     if mom is None:
-        buf = np.empty((L, stored, d))
-        kern.backward_sgd(lam, w1, bounds, L, lr, batch, rho, nsgd, kex, trace, noise, ws, wa, *record, buf,
-                          step_lr, step_batch)
+        marks, pair, buf = np.empty((-(-L // sub), stored, d)), np.empty((2, stored, d)), np.empty((sub, stored, d))
+        kern.backward_sgd(lam, w1, bounds, L, sub, lr, batch, rho, nsgd, kex, trace, noise, ws, wa, *record, marks,
+                          pair, buf, step_lr, step_batch)
     else:
         buf = np.empty((L, buffered, d))
+        marks = pair = np.zeros(0)
         kern.backward_momentum(lam, w1, bounds, L, lr, batch, momentum, rho, nsgd, kex, trace, noise, ws, wa,
                                *record, buf, np.empty((2, d)), step_lr, step_batch)
     if not (np.all(np.isfinite(step_lr)) and np.all(np.isfinite(step_batch)) and math.isfinite(value)):
         raise ValueError("the gradient overflows float64 for this problem and schedule (the trajectory stays below "
                          "the divergence bound but its adjoint does not): lower the learning rates")
     starts = np.concatenate([[0], np.cumsum(blocks)[:-1]])
-    memory = (bounds.nbytes + buf.nbytes + 10 * steps * 8 + 8 * d * 8)
+    memory = (bounds.nbytes + buf.nbytes + marks.nbytes + pair.nbytes + 10 * steps * 8 + 8 * d * 8)
     return RiskGradient(
         value=float(value),
         d_log_lr=readonly(np.add.reduceat(step_lr, starts)),
@@ -328,6 +374,7 @@ def risk_gradient(
         segment_steps=readonly(blocks.copy()), objective=objective,
         checkpoints=None if checks is None else readonly(checks.astype(np.int64)),
         optimizer=spec, average=averaging, chunk=int(L), memory_bytes=int(memory),
+        sub_chunk=int(sub),
     )
 
 

@@ -84,9 +84,13 @@ def test_gradient_matches_finite_differences(small_problem, opt, case):
     value = objective_by_solver(small_problem, lr, batch, steps, OPTIMIZERS[opt], objective, checks, average)
     assert g.value == pytest.approx(value, rel=1e-12)
     assert relative_error(g.gradient, ref) < TOL
-    # chunking changes nothing but rounding
-    g1 = risk_gradient(small_problem, sched, OPTIMIZERS[opt], objective, checks, average, chunk=21)
-    np.testing.assert_allclose(g1.gradient, g.gradient, rtol=1e-12, atol=1e-15 * np.abs(g.gradient).max())
+    # chunking (two levels, and three: stored states every 6 steps, recomputed in sub-chunks of 2 and 3)
+    # changes nothing but rounding
+    alts = [21, (6, 2), (7, 3)] if opt in ("sgd", "nsgd") else [21, 6]
+    for alt in alts:
+        g1 = risk_gradient(small_problem, sched, OPTIMIZERS[opt], objective, checks, average, chunk=alt)
+        np.testing.assert_allclose(g1.gradient, g.gradient, rtol=1e-12, atol=1e-15 * np.abs(g.gradient).max())
+        assert g1.value == pytest.approx(g.value, rel=1e-14)
 
 
 @settings(max_examples=12, deadline=None)
@@ -165,6 +169,10 @@ def test_errors_name_the_argument(small_problem):
         risk_gradient(small_problem, sched, segment_steps=[3, 3])
     with pytest.raises(ValueError, match="chunk"):
         risk_gradient(small_problem, sched, chunk=0)
+    with pytest.raises(ValueError, match="chunk"):
+        risk_gradient(small_problem, sched, chunk=(4, 0))
+    with pytest.raises(ValueError, match="chunk"):
+        risk_gradient(small_problem, sched, HeavyBall(0.5), chunk=(4, 2))
     with pytest.raises(TypeError, match="problem"):
         risk_gradient(None, sched)
     with pytest.raises(TypeError, match="schedule"):
