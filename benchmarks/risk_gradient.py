@@ -132,6 +132,6 @@ def measure(sizes: GradientSizes = FULL_GRADIENT_SIZES, parts: Sequence[str] = G
         wall = time.perf_counter() - t
         part = f"memory (d={d}, T={steps}, SGD)"
         rows.append(Row(part, "held by risk_gradient", float(g.memory_bytes), "B",
-                        f"stored states every {g.chunk} steps + chunk buffer + per-step records"))
+                        f"stored states every {g.chunk} steps, sub-chunks of {g.sub_chunk}, per-step records"))
         rows.append(Row(part, "wall time", wall, "s", ""))
     return rows

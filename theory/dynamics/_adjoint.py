@@ -205,7 +205,8 @@ def _check_memory(d: int, steps: int, vectors: int) -> None:
     check_memory(8.0 * (vectors * d + 10 * steps + 8 * d), "risk_gradient", {"d": d, "steps": steps})
 
 
-def _refuse_weight_decay(spec: Any, problem: Problem) -> None:
+def _refuse_weight_decay(spec: Any) -> None:
+    """ValueError for an optimizer spec that carries a non-zero ``weight_decay`` (not differentiated here)."""
     for holder, name in ((spec, "optimizer"), (getattr(spec, "optimizer", None), "optimizer")):
         wd = getattr(holder, "weight_decay", 0.0)
         if wd is not None and not isinstance(wd, str) and np.any(np.asarray(wd) != 0):
@@ -223,7 +224,7 @@ def risk_gradient(
     *,
     segment_steps: Any = None,
     divergence_threshold: float = 1e12,
-    chunk: int | None = None,
+    chunk: int | tuple[int, int] | None = None,
 ) -> RiskGradient:
     """Exact gradient of the expected risk in the schedule's log learning rates and log batch sizes.
 
@@ -292,7 +293,7 @@ def risk_gradient(
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be a Schedule; got {type(schedule).__name__}")
     spec = resolve_optimizer(optimizer, where="exact")
-    _refuse_weight_decay(spec, problem)
+    _refuse_weight_decay(spec)
     if not isinstance(objective, str) or objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}; got {objective!r:.80}")
     averaging = resolve_average(average)
