@@ -44,6 +44,11 @@ class GradientSizes:
         ``(d, steps)`` of the memory run (``None``: skipped).
     repeat : int
         Timed repetitions of each pair (best kept).
+
+    Examples
+    --------
+    >>> QUICK_GRADIENT_SIZES.ratio, QUICK_GRADIENT_SIZES.memory
+    (((1000, 300), (3000, 300)), None)
     """
 
     ratio: tuple[tuple[int, int], ...]
@@ -87,6 +92,12 @@ def measure(sizes: GradientSizes = FULL_GRADIENT_SIZES, parts: Sequence[str] = G
     -------
     list of Row
         Per ``(d, T)`` and optimizer: forward seconds, gradient seconds and their ratio; the memory row.
+
+    Examples
+    --------
+    >>> rows = measure(GradientSizes(ratio=((50, 20),), memory=None, repeat=1), parts=["ratio"])
+    >>> rows[2].item, rows[2].unit
+    ('sgd: gradient / forward', 'x')
     """
     rows: list[Row] = []
     say = progress or (lambda line: None)
@@ -121,6 +132,6 @@ def measure(sizes: GradientSizes = FULL_GRADIENT_SIZES, parts: Sequence[str] = G
         wall = time.perf_counter() - t
         part = f"memory (d={d}, T={steps}, SGD)"
         rows.append(Row(part, "held by risk_gradient", float(g.memory_bytes), "B",
-                        f"stored states every {g.chunk} steps + chunk buffer + per-step records"))
+                        f"stored states every {g.chunk} steps, sub-chunks of {g.sub_chunk}, per-step records"))
         rows.append(Row(part, "wall time", wall, "s", ""))
     return rows

@@ -5,7 +5,7 @@
 at fixed segment step counts, by one forward sweep and one reverse (adjoint) sweep over the same
 step as :func:`~ramplab.theory.expected_risk` (:mod:`._step`), compiled in :mod:`._adjoint_kernels`.
 Memory is bounded by checkpointing: the state is stored every ``L ≈ sqrt(T)`` steps and each chunk
-is recomputed before it is swept backward.
+is recomputed before it is swept backward (in cache-sized sub-chunks for large ``d``).
 
 :func:`risk_hessian` differentiates that gradient once more (central differences of the exact
 gradient, docs/math.md#risk-hessian) and :func:`flat_direction` reads off the Hessian's flattest
@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 
 from .._frozen import FrozenRecord, readonly
+from .._limits import MAX_STEP_ARRAY
+from .._memory import check_memory
 from .._optimizers import HeavyBall, OptimizerSpec, resolve_optimizer
 from .._validate import as_numpy, finite_real
 from ..schedules._schedule import Schedule
@@ -64,6 +66,8 @@ class RiskGradient(FrozenRecord):
         The iterate average the objective reads (``None``: the last iterate).
     chunk : int
         Steps between stored states (the checkpointing interval ``L``).
+    sub_chunk : int
+        Steps per recomputed sub-chunk inside a chunk (``chunk`` with heavy ball).
     memory_bytes : int
         Bytes of the stored states, the chunk buffer and the per-step records.
 
@@ -87,6 +91,7 @@ class RiskGradient(FrozenRecord):
     average: Averaging | None
     chunk: int
     memory_bytes: int
+    sub_chunk: int = 0
 
     @property
     def gradient(self) -> np.ndarray:
@@ -135,26 +140,73 @@ def _checkpoint_list(checkpoints: Any, steps: int) -> np.ndarray:
 
 
 def _segment_steps(schedule: Schedule, segment_steps: Any) -> np.ndarray:
+    """``segment_steps`` checked (positive integers adding up to ``T``), or the schedule's segments."""
     if segment_steps is None:
         return np.asarray(schedule.segments.steps, dtype=np.int64)
-    arr = np.asarray(segment_steps)
-    if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer) or np.any(arr < 1):
+    if isinstance(segment_steps, (str, bytes)):
         raise ValueError(f"segment_steps must be a non-empty 1-D array of positive integers; got {segment_steps!r:.80}")
-    if int(arr.sum()) != len(schedule):
-        raise ValueError(f"segment_steps must add up to the schedule's {len(schedule)} steps; got {int(arr.sum())}")
+    arr = as_numpy(segment_steps, "segment_steps")
+    if arr.ndim != 1 or arr.size == 0 or arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer) \
+            or np.any(arr < 1):
+        raise ValueError(f"segment_steps must be a non-empty 1-D array of positive integers; got {segment_steps!r:.80}")
+    total = sum(int(v) for v in arr)  # Python integers: no int64 wrap-around
+    if total != len(schedule):
+        raise ValueError(f"segment_steps must add up to the schedule's {len(schedule)} steps; got {total}")
     return arr.astype(np.int64)
+
+
+#: Bytes of the reverse sweep's innermost buffer (recomputed states of a sub-chunk): kept within cache.
+SUB_CHUNK_BYTES = 4 << 20
+#: Up to this many bytes of stored states the SGD/NSGD sweep keeps two levels (``sub = L = ceil(sqrt(T))``);
+#: beyond, three (one more element-wise recomputation, about half the memory).
+TWO_LEVEL_BYTES = 64 << 20
+
+
+def _positive_steps(value: Any) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"chunk must be a positive integer (steps) or a pair of them; got {value!r:.80}")
+    return int(value)
 
 
 def _chunk_length(steps: int, stored: int, buffered: int, chunk: Any) -> int:
     """Steps between stored states: ``chunk`` (checked), or ``ceil(sqrt(T · stored/buffered))``."""
     if chunk is not None:
-        if isinstance(chunk, (bool, np.bool_)) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
-            raise ValueError(f"chunk must be a positive integer (steps); got {chunk!r:.80}")
-        return min(int(chunk), steps)
+        if isinstance(chunk, tuple):
+            raise ValueError(f"chunk must be a positive integer (steps) with heavy ball; got {chunk!r:.80}")
+        return min(_positive_steps(chunk), steps)
     return max(1, min(steps, math.ceil(math.sqrt(steps * stored / buffered))))
 
 
-def _refuse_weight_decay(spec: Any, problem: Problem) -> None:
+def _chunk_levels(steps: int, rows: int, d: int, chunk: Any) -> tuple[int, int]:
+    """``(L, sub)``: steps between stored states and steps per recomputed sub-chunk (SGD/NSGD sweep).
+
+    Two levels (``L = sub = ceil(sqrt(T))``) while they hold at most :data:`TWO_LEVEL_BYTES`; else
+    ``sub`` keeps ``sub · rows · d`` floats within :data:`SUB_CHUNK_BYTES` and ``L = ceil(sqrt(T · sub))``
+    minimises the stored rows ``T/L + L/sub``. ``chunk`` gives ``L`` (then ``sub = min(L, auto)``) or
+    the pair ``(L, sub)``.
+    """
+    auto_sub = max(1, min(steps, SUB_CHUNK_BYTES // (8 * rows * d)))
+    if chunk is None:
+        two = max(1, min(steps, math.ceil(math.sqrt(steps))))
+        if 2 * two * rows * d * 8 <= TWO_LEVEL_BYTES:  # small enough: no extra recomputation
+            return two, two
+        return max(auto_sub, min(steps, math.ceil(math.sqrt(steps * auto_sub)))), auto_sub
+    if isinstance(chunk, tuple):
+        if len(chunk) != 2:
+            raise ValueError(f"chunk must be a positive integer (steps) or a pair of them; got {chunk!r:.80}")
+        every = min(_positive_steps(chunk[0]), steps)
+        return every, min(_positive_steps(chunk[1]), every)
+    every = min(_positive_steps(chunk), steps)
+    return every, min(every, auto_sub)
+
+
+def _check_memory(d: int, steps: int, vectors: int) -> None:
+    """Refuse (naming ``d`` and the steps) a gradient whose stored states exceed the memory limit."""
+    check_memory(8.0 * (vectors * d + 10 * steps + 8 * d), "risk_gradient", {"d": d, "steps": steps})
+
+
+def _refuse_weight_decay(spec: Any) -> None:
+    """ValueError for an optimizer spec that carries a non-zero ``weight_decay`` (not differentiated here)."""
     for holder, name in ((spec, "optimizer"), (getattr(spec, "optimizer", None), "optimizer")):
         wd = getattr(holder, "weight_decay", 0.0)
         if wd is not None and not isinstance(wd, str) and np.any(np.asarray(wd) != 0):
@@ -172,7 +224,7 @@ def risk_gradient(
     *,
     segment_steps: Any = None,
     divergence_threshold: float = 1e12,
-    chunk: int | None = None,
+    chunk: int | tuple[int, int] | None = None,
 ) -> RiskGradient:
     """Exact gradient of the expected risk in the schedule's log learning rates and log batch sizes.
 
@@ -180,7 +232,7 @@ def risk_gradient(
     :func:`~ramplab.theory.expected_risk`) and one reverse sweep of its adjoint (docs/math.md#risk-gradient):
     the derivatives are exact to rounding, not finite differences. The state is stored every
     ``chunk ≈ sqrt(T)`` steps and each chunk recomputed before it is swept backward, so memory is
-    ``O(sqrt(T) · d)``: about 500 MB at ``d = T = 10⁵`` for SGD (``memory_bytes``).
+    ``O(sqrt(T) · d)``: about 240 MB at ``d = T = 10⁵`` for SGD (``memory_bytes``).
 
     Parameters
     ----------
@@ -207,8 +259,11 @@ def risk_gradient(
         segments. ``∂J/∂log η_k`` is then the derivative for a common factor on block ``k``'s rates.
     divergence_threshold : float, default 1e12
         As in :func:`~ramplab.theory.expected_risk` (docs/math.md#divergence).
-    chunk : int, optional
-        Steps between stored states; default ``ceil(sqrt(T · stored/buffered))``.
+    chunk : int or (int, int), optional
+        Steps between stored states ``L``, or ``(L, sub)`` with ``sub`` the steps per recomputed
+        sub-chunk (SGD/NSGD). Default (SGD/NSGD): ``L = sub = ceil(sqrt(T))`` while that stores at
+        most 64 MB, else ``sub`` keeps a sub-chunk's states within 4 MB and ``L = ceil(sqrt(T · sub))``
+        (one more recomputation, about half the memory); heavy ball: ``ceil(sqrt(T · stored/buffered))``.
 
     Returns
     -------
@@ -238,13 +293,16 @@ def risk_gradient(
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be a Schedule; got {type(schedule).__name__}")
     spec = resolve_optimizer(optimizer, where="exact")
-    _refuse_weight_decay(spec, problem)
+    _refuse_weight_decay(spec)
     if not isinstance(objective, str) or objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}; got {objective!r:.80}")
     averaging = resolve_average(average)
     if objective == "averaged" and averaging is None:
         averaging = resolve_average("uniform")
     steps = len(schedule)
+    if steps > MAX_STEP_ARRAY:
+        raise ValueError(f"schedule has {steps} steps, more than MAX_STEP_ARRAY = {MAX_STEP_ARRAY}: risk_gradient keeps "
+                         f"O(T) per-step records (docs/math.md#risk-gradient)")
     blocks = _segment_steps(schedule, segment_steps)
     threshold = finite_real(divergence_threshold, "divergence_threshold")
     if not threshold > 1.0:
@@ -260,7 +318,9 @@ def risk_gradient(
     rho = (np.ascontiguousarray(averaging.weights(np.arange(1, steps + 1)), dtype=np.float64)
            if averaging is not None else np.zeros(0))
     lam = np.array(problem.eigenvalues, dtype=np.float64)
-    w1 = np.array(problem.multiplicity * problem.eigenvalues, dtype=np.float64)
+    # Without multiplicities m λ is λ itself: one array streamed instead of two.
+    w1 = lam if problem.has_unit_multiplicity else np.array(problem.multiplicity * problem.eigenvalues,
+                                                            dtype=np.float64)
     s0 = np.array(problem.initial_second_moment, dtype=np.float64)
     d = lam.shape[0]
     kex, trace, noise = problem.kurtosis - 2.0, float(np.sum(w1)), float(problem.noise_variance)
@@ -269,9 +329,10 @@ def risk_gradient(
     avg = averaging is not None
     empty = np.zeros(0)
     if mom is None:
-        stored, buffered = (2, 2) if avg else (1, 1)
-        L = _chunk_length(steps, stored, buffered, chunk)
+        stored = 2 if avg else 1
+        L, sub = _chunk_levels(steps, stored, d, chunk)
         n_chunks = -(-steps // L)
+        _check_memory(d, steps, (n_chunks + -(-L // sub) + sub + 2) * stored)
         bounds = np.empty((n_chunks, stored, d))
         s, xa, aa = s0.copy(), (s0.copy() if avg else empty), (s0.copy() if avg else empty)
         value, diverged = kern.forward_sgd(lam, w1, s, xa, aa, lr, batch, rho, nsgd, kex, trace, noise, L, bounds,
@@ -282,6 +343,8 @@ def risk_gradient(
         stored, buffered = (5, 3) if avg else (3, 2)
         L = _chunk_length(steps, stored, buffered, chunk)
         n_chunks = -(-steps // L)
+        sub = L
+        _check_memory(d, steps, n_chunks * stored + L * buffered)
         bounds = np.empty((n_chunks, stored, d))
         s, c, p = s0.copy(), s0.copy(), s0.copy()
         xa, ya, aa = ((s0.copy(), s0.copy(), s0.copy()) if avg else (empty, empty, empty))
@@ -291,18 +354,19 @@ def risk_gradient(
         raise DivergenceError(int(diverged), 0, schedule.label)
     step_lr, step_batch = np.zeros(steps), np.zeros(steps)
     if mom is None:
-        buf = np.empty((L, stored, d))
-        kern.backward_sgd(lam, w1, bounds, L, lr, batch, rho, nsgd, kex, trace, noise, ws, wa, *record, buf,
-                          step_lr, step_batch)
+        marks, pair, buf = np.empty((-(-L // sub), stored, d)), np.empty((2, stored, d)), np.empty((sub, stored, d))
+        kern.backward_sgd(lam, w1, bounds, L, sub, lr, batch, rho, nsgd, kex, trace, noise, ws, wa, *record, marks,
+                          pair, buf, step_lr, step_batch)
     else:
         buf = np.empty((L, buffered, d))
+        marks = pair = np.zeros(0)
         kern.backward_momentum(lam, w1, bounds, L, lr, batch, momentum, rho, nsgd, kex, trace, noise, ws, wa,
                                *record, buf, np.empty((2, d)), step_lr, step_batch)
     if not (np.all(np.isfinite(step_lr)) and np.all(np.isfinite(step_batch)) and math.isfinite(value)):
         raise ValueError("the gradient overflows float64 for this problem and schedule (the trajectory stays below "
                          "the divergence bound but its adjoint does not): lower the learning rates")
     starts = np.concatenate([[0], np.cumsum(blocks)[:-1]])
-    memory = (bounds.nbytes + buf.nbytes + 10 * steps * 8 + 8 * d * 8)
+    memory = (bounds.nbytes + buf.nbytes + marks.nbytes + pair.nbytes + 10 * steps * 8 + 8 * d * 8)
     return RiskGradient(
         value=float(value),
         d_log_lr=readonly(np.add.reduceat(step_lr, starts)),
@@ -311,6 +375,7 @@ def risk_gradient(
         segment_steps=readonly(blocks.copy()), objective=objective,
         checkpoints=None if checks is None else readonly(checks.astype(np.int64)),
         optimizer=spec, average=averaging, chunk=int(L), memory_bytes=int(memory),
+        sub_chunk=int(sub),
     )
 
 
@@ -396,7 +461,7 @@ def risk_hessian(
     Raises
     ------
     TypeError, ValueError, DivergenceError
-        As :func:`risk_gradient`; ``step`` not in ``(0, 0.1]``.
+        As :func:`risk_gradient`; ``step`` not in ``[1e-8, 0.1]``.
 
     Examples
     --------
@@ -406,8 +471,9 @@ def risk_hessian(
     (2,)
     """
     h = finite_real(step, "step")
-    if not 0.0 < h <= 0.1:
-        raise ValueError(f"step must lie in (0, 0.1]; got {step!r}")
+    if not 1e-8 <= h <= 0.1:
+        raise ValueError(f"step must lie in [1e-8, 0.1] (a smaller step loses the difference to rounding); got "
+                         f"{step!r}")
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be a Schedule; got {type(schedule).__name__}")
     blocks = _segment_steps(schedule, segment_steps)
@@ -482,6 +548,9 @@ def flat_direction(hessian: RiskHessian, exponent: float | None = None) -> FlatD
     or ``η/√B`` (NSGD with the expected denominator, docs/math.md#normalized-sgd), so moving along
     that family barely changes the objective: the Hessian's smallest-magnitude eigenvector should lie
     along it. The alignments say how far that holds at a given schedule (docs/math.md#risk-hessian).
+    A segment whose parameters no longer matter (its effect forgotten by the end) adds exactly flat
+    directions of its own, and the smallest eigenvalue is then degenerate: read one segment at a
+    time, or :attr:`FlatDirection.family_curvature`.
 
     Parameters
     ----------
@@ -518,10 +587,10 @@ def flat_direction(hessian: RiskHessian, exponent: float | None = None) -> FlatD
     v = vecs[:, k]
     K = v.size // 2
     scale = float(np.max(np.abs(vals))) or 1.0
-    fam = np.concatenate([np.full(K, p), np.ones(K)])
-    fam /= np.linalg.norm(fam)
-    # projection on {(p u, u)}: per segment onto (p, 1)/sqrt(1 + p²)
-    per = (p * v[:K] + v[K:]) / math.sqrt(1.0 + p * p)
+    h = math.hypot(p, 1.0)  # (p, 1)/h is a unit vector for any finite p
+    fam = np.concatenate([np.full(K, p / h), np.full(K, 1.0 / h)]) / math.sqrt(K)
+    # projection on {(p u, u)}: per segment onto (p, 1)/h
+    per = (p / h) * v[:K] + v[K:] / h
     return FlatDirection(direction=readonly(v.copy()), eigenvalue=float(vals[k]),
                          relative_eigenvalue=abs(float(vals[k])) / scale, family_exponent=float(p),
                          global_alignment=abs(float(fam @ v)), family_alignment=float(np.linalg.norm(per)),

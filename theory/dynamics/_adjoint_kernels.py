@@ -15,7 +15,9 @@ carried as the two scalars ``a, b`` and folded in during the next step's pass, s
 and writes every array once.
 
 Memory: ``ceil(T/L)`` checkpoints and an ``L``-step buffer of the arrays the adjoint reads
-(``s``, and ``X`` with averaging; ``S, C`` and ``X`` with heavy ball).
+(``s``, and ``X`` with averaging; ``S, C`` and ``X`` with heavy ball). The SGD/NSGD sweep may add a
+third level (:func:`backward_sgd`): a chunk is recomputed once to mark its state every ``sub`` steps,
+and each sub-chunk recomputed again into a cache-sized buffer.
 
 The loops are compiled with fast-math ``reassoc, contract, nsz``: the sums may be reordered (so they
 vectorise); the results agree with :func:`~ramplab.theory.expected_risk` to rounding, not bit for bit.
@@ -49,6 +51,51 @@ __all__ = ["AVAILABLE"]
 _FLAGS = {"reassoc", "contract", "nsz"}
 
 
+def _stamped_cache() -> Any:
+    """numba's function cache keyed on the SHA-256 of this module *and* of ``_step`` (whose formulas the
+    kernels inline), as :mod:`._kernels` keys its own: numba alone keys on this file only and would serve
+    stale kernels after a change of ``_step``. ``None`` where numba's caching layout differs."""
+    try:
+        import hashlib
+        import os
+
+        from numba.core import caching
+    except ImportError:  # pragma: no cover
+        return None
+
+    def pick(name: str) -> Any:
+        return getattr(caching, name, None) or getattr(caching, "_" + name, None)
+
+    bases = [pick(n) for n in ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator")]
+    impl, cache = pick("CompileResultCacheImpl"), pick("FunctionCache")
+    if None in bases or impl is None or cache is None:  # pragma: no cover - another numba layout
+        return None
+    digest = hashlib.sha256()
+    for path in (__file__, _step.__file__):
+        with open(os.fspath(path), "rb") as fh:
+            digest.update(fh.read())
+    stamp = digest.digest()
+    locators = [type("AdjointStamped" + b.__name__.lstrip("_"), (b,), {"get_source_stamp": lambda self: stamp})
+                for b in bases]
+    impl_class = type("AdjointStampedCacheImpl", (impl,), {"_locator_classes": locators})
+    return type("AdjointStampedFunctionCache", (cache,), {"_impl_class": impl_class})
+
+
+_CACHE = _stamped_cache() if AVAILABLE else None
+
+
+def _compiled(**flags: Any) -> Any:
+    """``numba.njit(**flags)`` cached on disk under :func:`_stamped_cache`."""
+    def wrap(fn: Any) -> Any:
+        if _CACHE is None:
+            return njit(cache=True, **flags)(fn)
+        disp = njit(cache=False, **flags)(fn)
+        disp._cache = _CACHE(disp.py_func)
+        return disp
+
+    return wrap
+
+
 def _inline(fn: Any) -> Any:
     return njit(cache=True, inline="always")(fn)
 
@@ -76,7 +123,7 @@ def _rate(nsgd, eta, batch, kex, trace, q, m, noise):
 
 
 # ============================================================================ SGD / NSGD (+ averaging)
-@njit(cache=True, fastmath=_FLAGS, nogil=True)
+@_compiled(fastmath=_FLAGS, nogil=True)
 def forward_sgd(lam, w1, s, xa, aa, lr, batch, rho, nsgd, kex, trace, noise, every, bounds, ws, wa,
                 eff_out, g2_out, q_out, m_out, limit):
     """Forward sweep (in place on ``s``, ``xa``, ``aa``; ``xa, aa`` empty without averaging).
@@ -150,7 +197,7 @@ def forward_sgd(lam, w1, s, xa, aa, lr, batch, rho, nsgd, kex, trace, noise, eve
     return value, -1
 
 
-@njit(cache=True, fastmath=_FLAGS, nogil=True)
+@_compiled(fastmath=_FLAGS, nogil=True)
 def _recompute_row(src, dst, lam, e, cc, kk):
     """``dst = F(src)``: one SGD step with the recorded rate and noise coefficient (element-wise)."""
     for i in range(lam.shape[0]):
@@ -159,7 +206,7 @@ def _recompute_row(src, dst, lam, e, cc, kk):
         dst[i] = 0.0 if v < 0.0 else v
 
 
-@njit(cache=True, fastmath=_FLAGS, nogil=True)
+@_compiled(fastmath=_FLAGS, nogil=True)
 def _recompute_average_row(src, src_x, dst, dst_x, lam, e, cc, kk, r):
     """:func:`_recompute_row` with the averaging cross moment ``X`` (``A`` is not needed backward)."""
     keep = 1.0 - r
@@ -172,7 +219,7 @@ def _recompute_average_row(src, src_x, dst, dst_x, lam, e, cc, kk, r):
         dst_x[i] = _averaged_cross(_sgd_moved_cross(src_x[i], x), v, keep, r)
 
 
-@njit(cache=True, fastmath=_FLAGS, nogil=True)
+@_compiled(fastmath=_FLAGS, nogil=True)
 def _adjoint_row(P, s, lam, w1, a, b, e, cc):
     """One backward step on ``P`` (the adjoint of ``s'`` is ``P + (a + bλ) mλ``); returns ``(Σ p̃λ, Σ p̃λ²s, g_e)``
     with ``g_e`` without its noise term."""
@@ -191,7 +238,7 @@ def _adjoint_row(P, s, lam, w1, a, b, e, cc):
     return r1, r3, ge
 
 
-@njit(cache=True, fastmath=_FLAGS, nogil=True)
+@_compiled(fastmath=_FLAGS, nogil=True)
 def _adjoint_average_row(P, PA, PX, s, X, lam, w1, a, b, a_avg, e, cc, r):
     """:func:`_adjoint_row` with the averaging adjoints ``PA`` (of ``A``, plus ``a_avg mλ``) and ``PX``."""
     keep = 1.0 - r
@@ -218,12 +265,24 @@ def _adjoint_average_row(P, PA, PX, s, X, lam, w1, a, b, a_avg, e, cc, r):
     return r1, r3, ge
 
 
-@njit(cache=True, fastmath=_FLAGS, nogil=True)
-def backward_sgd(lam, w1, bounds, every, lr, batch, rho, nsgd, kex, trace, noise, ws, wa,
-                 eff, g2, qs, ms, buf, d_log_lr, d_log_batch):
+@_compiled(fastmath=_FLAGS, nogil=True)
+def _recompute_step(src, dst, lam, e, cc, kk, r, avg):
+    """One recomputed step from rows ``src`` (``s``, ``X``) into rows ``dst``."""
+    if avg:
+        _recompute_average_row(src[0], src[1], dst[0], dst[1], lam, e, cc, kk, r)
+    else:
+        _recompute_row(src[0], dst[0], lam, e, cc, kk)
+
+
+@_compiled(fastmath=_FLAGS, nogil=True)
+def backward_sgd(lam, w1, bounds, every, sub, lr, batch, rho, nsgd, kex, trace, noise, ws, wa,
+                 eff, g2, qs, ms, marks, pair, buf, d_log_lr, d_log_batch):
     """Reverse sweep of :func:`forward_sgd`; writes ``∂J/∂log η_t`` and ``∂J/∂log B_t`` per step.
 
-    ``buf (L, 2, d)`` holds a chunk's recomputed states (``s``, ``X``) before each of its steps.
+    Three levels: the chunk of ``every`` steps starting at a stored state is recomputed once to store
+    its state every ``sub`` steps (``marks (ceil(every/sub), n, d)``, through the two rows of ``pair``),
+    then each sub-chunk, from the last, is recomputed into ``buf (sub, n, d)`` (small enough to stay in
+    cache) and swept backward. ``n`` = 2 rows (``s``, ``X``) with averaging, else 1.
     """
     d = lam.shape[0]
     steps = lr.shape[0]
@@ -238,52 +297,65 @@ def backward_sgd(lam, w1, bounds, every, lr, batch, rho, nsgd, kex, trace, noise
     for ci in range(n_chunks - 1, -1, -1):
         t0 = ci * every
         t1 = min(steps, t0 + every)
-        buf[0, 0, :] = bounds[ci, 0, :]
-        if avg:
-            buf[0, 1, :] = bounds[ci, 1, :]
-        # recompute the chunk (element-wise with the recorded e_t, q_t)
-        for t in range(t0, t1 - 1):
-            j = t - t0
+        n_sub = (t1 - t0 + sub - 1) // sub
+        # level 2: the states at the sub-chunk starts
+        pair[0, :, :] = bounds[ci, :, :]
+        cur = 0
+        last = t0 + (n_sub - 1) * sub
+        for t in range(t0, last):
+            if (t - t0) % sub == 0:
+                marks[(t - t0) // sub, :, :] = pair[cur, :, :]
             bt = batch[t]
             e = eff[t]
-            cc = _batch_factor(kex, bt)
-            kk = _noise_coefficient(e, bt, qs[t], noise)
-            if avg:
-                _recompute_average_row(buf[j, 0], buf[j, 1], buf[j + 1, 0], buf[j + 1, 1], lam, e, cc, kk, rho[t])
-            else:
-                _recompute_row(buf[j, 0], buf[j + 1, 0], lam, e, cc, kk)
-        # the adjoint, backward through the chunk
-        for t in range(t1 - 1, t0 - 1, -1):
-            j = t - t0
-            bt = batch[t]
-            e = eff[t]
-            cc = _batch_factor(kex, bt)
-            qn = qs[t] + noise
-            if avg:
-                r1, r3, ge = _adjoint_average_row(P, PA, PX, buf[j, 0], buf[j, 1], lam, w1, a, b, a_avg, e, cc,
-                                                  rho[t])
-            else:
-                r1, r3, ge = _adjoint_row(P, buf[j, 0], lam, w1, a, b, e, cc)
-            ge += 2.0 * e * qn / bt * r1
-            e2 = e * e
-            gb = -(kex / (bt * bt)) * e2 * r3 - e2 * qn / (bt * bt) * r1
-            a = e2 / bt * r1
-            b = 0.0
-            if nsgd and g2[t] > 0.0:
-                phi = -ge * e / (2.0 * g2[t])
-                a += phi * trace / bt
-                b = phi * cc
-                gb += phi * (-(kex / (bt * bt)) * ms[t] - trace / (bt * bt) * qn)
-            a += 0.5 * ws[t]
-            if avg:
-                a_avg = 0.5 * wa[t]
-            d_log_lr[t] = ge * e
-            d_log_batch[t] = gb * bt
+            r = rho[t] if avg else 0.0
+            _recompute_step(pair[cur], pair[1 - cur], lam, e, _batch_factor(kex, bt),
+                            _noise_coefficient(e, bt, qs[t], noise), r, avg)
+            cur = 1 - cur
+        marks[n_sub - 1, :, :] = pair[cur, :, :]
+        for si in range(n_sub - 1, -1, -1):
+            u0 = t0 + si * sub
+            u1 = min(t1, u0 + sub)
+            buf[0, :, :] = marks[si, :, :]
+            # level 3: the sub-chunk's states, element-wise with the recorded e_t, q_t
+            for t in range(u0, u1 - 1):
+                j = t - u0
+                bt = batch[t]
+                e = eff[t]
+                r = rho[t] if avg else 0.0
+                _recompute_step(buf[j], buf[j + 1], lam, e, _batch_factor(kex, bt),
+                                _noise_coefficient(e, bt, qs[t], noise), r, avg)
+            # the adjoint, backward through the sub-chunk
+            for t in range(u1 - 1, u0 - 1, -1):
+                j = t - u0
+                bt = batch[t]
+                e = eff[t]
+                cc = _batch_factor(kex, bt)
+                qn = qs[t] + noise
+                if avg:
+                    r1, r3, ge = _adjoint_average_row(P, PA, PX, buf[j, 0], buf[j, 1], lam, w1, a, b, a_avg, e, cc,
+                                                      rho[t])
+                else:
+                    r1, r3, ge = _adjoint_row(P, buf[j, 0], lam, w1, a, b, e, cc)
+                ge += 2.0 * e * qn / bt * r1
+                e2 = e * e
+                gb = -(kex / (bt * bt)) * e2 * r3 - e2 * qn / (bt * bt) * r1
+                a = e2 / bt * r1
+                b = 0.0
+                if nsgd and g2[t] > 0.0:
+                    phi = -ge * e / (2.0 * g2[t])
+                    a += phi * trace / bt
+                    b = phi * cc
+                    gb += phi * (-(kex / (bt * bt)) * ms[t] - trace / (bt * bt) * qn)
+                a += 0.5 * ws[t]
+                if avg:
+                    a_avg = 0.5 * wa[t]
+                d_log_lr[t] = ge * e
+                d_log_batch[t] = gb * bt
     return 0
 
 
 # ============================================================================ heavy ball (+ averaging)
-@njit(cache=True, fastmath=_FLAGS, nogil=True)
+@_compiled(fastmath=_FLAGS, nogil=True)
 def forward_momentum(lam, w1, s, c, p, xa, ya, aa, lr, batch, mom, rho, nsgd, kex, trace, noise, every, bounds,
                      ws, wa, eff_out, g2_out, q_out, m_out, limit):
     """Forward heavy-ball sweep; ``bounds (C, 5, d)`` holds ``S, C, P, X, Y`` at the checkpoints."""
@@ -358,7 +430,7 @@ def forward_momentum(lam, w1, s, c, p, xa, ya, aa, lr, batch, mom, rho, nsgd, ke
     return value, -1
 
 
-@njit(cache=True, fastmath=_FLAGS, nogil=True)
+@_compiled(fastmath=_FLAGS, nogil=True)
 def backward_momentum(lam, w1, bounds, every, lr, batch, mom, rho, nsgd, kex, trace, noise, ws, wa,
                       eff, g2, qs, ms, buf, work, d_log_lr, d_log_batch):
     """Reverse sweep of :func:`forward_momentum`. ``buf (L, 3, d)``: ``S, C, X`` before each step of a

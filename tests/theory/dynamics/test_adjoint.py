@@ -84,9 +84,13 @@ def test_gradient_matches_finite_differences(small_problem, opt, case):
     value = objective_by_solver(small_problem, lr, batch, steps, OPTIMIZERS[opt], objective, checks, average)
     assert g.value == pytest.approx(value, rel=1e-12)
     assert relative_error(g.gradient, ref) < TOL
-    # chunking changes nothing but rounding
-    g1 = risk_gradient(small_problem, sched, OPTIMIZERS[opt], objective, checks, average, chunk=21)
-    np.testing.assert_allclose(g1.gradient, g.gradient, rtol=1e-12, atol=1e-15 * np.abs(g.gradient).max())
+    # chunking (two levels, and three: stored states every 6 steps, recomputed in sub-chunks of 2 and 3)
+    # changes nothing but rounding
+    alts = [21, (6, 2), (7, 3)] if opt in ("sgd", "nsgd") else [21, 6]
+    for alt in alts:
+        g1 = risk_gradient(small_problem, sched, OPTIMIZERS[opt], objective, checks, average, chunk=alt)
+        np.testing.assert_allclose(g1.gradient, g.gradient, rtol=1e-12, atol=1e-15 * np.abs(g.gradient).max())
+        assert g1.value == pytest.approx(g.value, rel=1e-14)
 
 
 @settings(max_examples=12, deadline=None)
@@ -165,6 +169,10 @@ def test_errors_name_the_argument(small_problem):
         risk_gradient(small_problem, sched, segment_steps=[3, 3])
     with pytest.raises(ValueError, match="chunk"):
         risk_gradient(small_problem, sched, chunk=0)
+    with pytest.raises(ValueError, match="chunk"):
+        risk_gradient(small_problem, sched, chunk=(4, 0))
+    with pytest.raises(ValueError, match="chunk"):
+        risk_gradient(small_problem, sched, HeavyBall(0.5), chunk=(4, 2))
     with pytest.raises(TypeError, match="problem"):
         risk_gradient(None, sched)
     with pytest.raises(TypeError, match="schedule"):
@@ -201,18 +209,21 @@ def test_hessian_symmetric_and_matches_gradient_differences(small_problem):
 
 
 def test_flat_direction_sgd_variance_dominated_and_where_it_stops():
-    # variance-dominated, near stationarity: η/B = const is flat
+    # One segment (the 2×2 Hessian in (log η, log B)); measured numbers in NOTE.md / docs/math.md#risk-hessian.
+    # Variance-dominated and stationary (σ² only, ηλT ≥ 40): η/B = const is the flat direction.
     noisy = Problem([0.5, 1.0, 2.0], [0.0, 0.0, 0.0], noise_variance=1.0)
-    sched = Schedule.from_segments([0.02, 0.01], [4.0, 2.0], [2000, 2000], integer_batch=False)
-    f = flat_direction(risk_hessian(noisy, sched))
+    f = flat_direction(risk_hessian(noisy, Schedule.from_segments([0.02], [4.0], [4000], integer_batch=False)))
     assert f.family_exponent == 1.0
-    assert f.family_alignment > 0.99
-    assert f.relative_eigenvalue < 0.05
-    # bias-dominated, far from stationarity (few steps, no noise): the rate sets the contraction, not η/B
-    biased = Problem([0.5, 1.0, 2.0], [1.0, 1.0, 1.0], noise_variance=0.0)
-    g = flat_direction(risk_hessian(biased, Schedule.from_segments([0.02, 0.01], [4.0, 2.0], [20, 20],
-                                                                   integer_batch=False)))
-    assert g.family_alignment < 0.9
+    assert f.global_alignment > 0.999 and f.family_alignment > 0.999
+    assert f.relative_eigenvalue < 0.02
+    # Power law mid-way from the bias to the noise floor (T = 1000): the rate's contraction speed, not η/B,
+    # sets the risk; the alignment drops (0.91), and it is back at stationarity (T = 10⁵: 0.999).
+    p = Problem.power_law(100, a=1.5, b=1.0, noise_variance=0.5)
+    lr = 0.5 / p.trace
+    mid = flat_direction(risk_hessian(p, Schedule.from_segments([lr], [4.0], [1000], integer_batch=False)))
+    late = flat_direction(risk_hessian(p, Schedule.from_segments([lr], [4.0], [100_000], integer_batch=False)))
+    assert mid.global_alignment < 0.95
+    assert late.global_alignment > 0.995
 
 
 def test_flat_direction_nsgd_is_eta_over_sqrt_b():
@@ -221,3 +232,5 @@ def test_flat_direction_nsgd_is_eta_over_sqrt_b():
     f = flat_direction(risk_hessian(noisy, sched, "nsgd"))
     assert f.family_exponent == 0.5
     assert f.global_alignment > 0.99
+    # and not η/B: the SGD family is off by a clear angle here
+    assert flat_direction(risk_hessian(noisy, sched, "nsgd"), exponent=1.0).global_alignment < 0.98
