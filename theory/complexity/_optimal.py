@@ -30,6 +30,7 @@ import numpy as np
 from .._frozen import FrozenRecord
 from .._limits import MAX_EXACT_INTEGER, MAX_STEP_ARRAY
 from .._validate import choice, describe, finite_real, flag, positive_int, positive_real
+from .._optimizers import HeavyBall, resolve_optimizer
 from ..dynamics import DivergenceError, Problem, UnstableScheduleWarning, expected_risk, max_stable_lr, risk_gradient
 from ..schedules import WSD, Cosine, StepDecay, Constant, phase_schedule, seesaw_schedule
 from ..schedules._schedule import Schedule
@@ -274,6 +275,31 @@ def round_segments(lr: np.ndarray, batch: np.ndarray, steps: np.ndarray, samples
     return Schedule.from_segments(seg_lr, seg_b, seg_n, integer_batch=True)
 
 
+def _default_lr_bounds(problem: Problem, optimizer: Any, b_lo: float, b_hi: float) -> tuple[float, float]:
+    """``(1e-6 η_s, η_s)``: SGD and heavy ball, ``η_s`` = the largest stable constant rate at ``B_max``; NSGD
+    (plain or with heavy ball), ``η_s`` = that SGD edge times ``sqrt(G_0)``, the expected gradient norm at the
+    start and ``B_min`` (the NSGD rate whose first effective step is at the SGD edge; the bound of
+    :func:`~ramplab.theory.max_stable_lr` for NSGD holds at every state and is far tighter than an optimum needs)."""
+    try:
+        spec = resolve_optimizer(optimizer)
+        normalized = spec.name == "nsgd" or getattr(spec, "optimizer", None) == "nsgd"
+        if normalized:
+            base = spec.momentum if spec.name == "momentum" else "sgd"
+            edge = max_stable_lr(problem, b_hi, HeavyBall(base) if not isinstance(base, str) else base)
+            lam, s0, m = problem.eigenvalues, problem.initial_second_moment, problem.multiplicity
+            q0 = float(np.sum(m * lam * s0))
+            g0 = (1 + (problem.kurtosis - 2) / b_lo) * float(np.sum(m * lam**2 * s0)) \
+                + float(np.sum(m * lam)) * (q0 + problem.noise_variance) / b_lo
+            edge *= math.sqrt(g0)
+        else:
+            edge = max_stable_lr(problem, b_hi, optimizer)
+    except (ValueError, NotImplementedError, TypeError) as exc:
+        raise ValueError(f"lr_bounds must be given for optimizer={optimizer!r} ({exc})") from None
+    if not (math.isfinite(edge) and edge > 0):
+        raise ValueError(f"lr_bounds must be given for optimizer={optimizer!r} (no finite default rate bound)")
+    return 1e-6 * edge, edge
+
+
 def _one_blas_thread() -> contextlib.AbstractContextManager:
     """SLSQP's small dense solves gain nothing from BLAS threads and, on a busy machine, lose a lot to them
     (15 ms instead of 1 ms per iteration at K = 10 on two shared cores): one thread while it runs, through
@@ -335,7 +361,9 @@ def optimal_schedule(
         excess risk over ``checkpoints`` (steps in ``[0, S]``).
     lr_bounds : (float, float), optional
         Bounds on every ``η_k``. Default ``(1e-6 η_s, η_s)`` with ``η_s`` the largest stable
-        constant rate at the largest allowed batch (:func:`~ramplab.theory.max_stable_lr`); a rate
+        constant rate at the largest allowed batch (:func:`~ramplab.theory.max_stable_lr`); for NSGD
+        that SGD edge times ``sqrt(E‖g_0‖²)`` at the smallest batch (the first effective step at the
+        edge); a rate
         that is unstable at a segment's batch only raises the objective (a diverged run counts as
         ``J = 10^300``), so the optimum stays stable.
     batch_bounds : (float, float), optional
@@ -421,11 +449,7 @@ def optimal_schedule(
                          f"(needs samples ≤ serial_steps · batch_bounds[1] = {S * b_hi!r})")
     K = min(positive_int(segments, "segments"), S)
     if lr_bounds is None:
-        try:
-            edge = max_stable_lr(problem, b_hi, optimizer)
-        except (ValueError, NotImplementedError) as exc:
-            raise ValueError(f"lr_bounds must be given for optimizer={optimizer!r} ({exc})") from None
-        lr_bounds = (1e-6 * edge, edge)
+        lr_bounds = _default_lr_bounds(problem, optimizer, b_lo, b_hi)
     lr_lo, lr_hi = _bounds(lr_bounds, "lr_bounds", lr_bounds)
     cps = None
     if kind == "mean_over_checkpoints":

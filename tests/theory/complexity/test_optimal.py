@@ -148,3 +148,14 @@ def test_named_schedules_share_the_samples():
     for sched in named.values():
         assert sched.total_samples == pytest.approx(4096, rel=1e-12)
     assert named["Seesaw f=2"].serial_steps < named["cosine"].serial_steps == 512
+
+
+def test_nsgd_default_rate_bound_does_not_pin_the_optimum():
+    # NSGD with the expected denominator is SGD at the rate η/sqrt(G_t): its optimum reaches about SGD's. With
+    # max_stable_lr's NSGD bound (valid at every state, far too tight) as the default, every rate sat at that
+    # bound and the risk was 25× SGD's.
+    p = Problem.power_law(16, a=1.5, b=1.0, noise_variance=0.5)
+    sgd = optimal_schedule(p, 1024, 64, segments=8)
+    nsgd = optimal_schedule(p, 1024, 64, optimizer="nsgd", segments=8)
+    assert nsgd.converged and nsgd.continuous_objective <= 1.1 * sgd.continuous_objective
+    assert np.ptp(np.log(nsgd.lr)) > 1.0  # the rates decay; they are not all at one bound
