@@ -11,6 +11,8 @@ the order registered:
 - ``samplers`` (:mod:`benchmarks.samplers`): per-step cost of the Monte Carlo samplers;
 - ``critical-batch-figure`` (:mod:`benchmarks.critical_batch_figure`): the four-definition figure's data at
   d = 1000 through the sweep API on two processes, against its 2-minute target.
+- ``gradient`` (:mod:`benchmarks.risk_gradient`): the exact gradient beside one forward solve.
+- ``optimal`` (:mod:`benchmarks.optimal_schedule`): the optimal schedule and the serial-step frontier.
 
 ``all`` (the default) runs every section. Nothing is asserted; the report prints measurements and
 their ratios. A new section is a function ``run(args) -> str`` (its printed report) registered with
@@ -200,6 +202,23 @@ def _run_critical_batch_figure(args: argparse.Namespace) -> str:
     from .critical_batch_figure import measure, report
 
     return report(measure(quick=args.quick))
+# ------------------------------------------------------------------------------------- gradient
+def _gradient_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("exact gradient (--suite gradient)")
+    group.add_argument("--gradient-parts", nargs="+", metavar="PART", default=None,
+                       help="any of ratio, memory (default both; memory runs d = T = 10⁵, full size only)")
+
+
+def _run_gradient(args: argparse.Namespace) -> str:
+    from .exact_solver import report
+    from .risk_gradient import FULL_GRADIENT_SIZES, GRADIENT_PARTS, QUICK_GRADIENT_SIZES, measure
+
+    parts = args.gradient_parts or list(GRADIENT_PARTS)
+    unknown = [p for p in parts if p not in GRADIENT_PARTS]
+    if unknown:
+        raise _UsageError(f"unknown gradient part(s) {unknown}; choose from {list(GRADIENT_PARTS)}")
+    rows = measure(QUICK_GRADIENT_SIZES if args.quick else FULL_GRADIENT_SIZES, parts=parts, progress=_progress)
+    return report(rows, title="Exact gradient (risk_gradient) beside one forward solve: float64, one thread")
 
 
 register(Section("exact", "exact solver vs a NumPy loop and JAX (W1/W2), bandwidth, full scale, memory",
@@ -208,10 +227,35 @@ register(Section("kernels", "fused kernel vs the ideal loop, 1 vs 2 threads, fir
                  _run_kernels, _kernel_options))
 register(Section("samplers", "Monte Carlo samplers per step, and the exact sampler against a plain direct loop",
                  _run_samplers, _sampler_options))
+register(Section("gradient", "risk_gradient beside one forward solve (d = 10⁴, 10⁵), and its memory at d = T = 10⁵",
+                 _run_gradient, _gradient_options))
 register(Section("peer-scale", "the 12 peer curves (d = 5·10⁵) by quadrature reduction against uncompressed values",
                  _run_peer_scale, _peer_scale_options))
 register(Section("critical-batch-figure", "the four-definition figure's data at d = 1000 on 2 processes "
                  "(target ≤ 2 min)", _run_critical_batch_figure))
+
+
+# ------------------------------------------------------------------------------------- optimal
+def _optimal_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("optimal schedule and frontier (--suite optimal)")
+    group.add_argument("--optimal-parts", nargs="+", metavar="PART", default=None,
+                       help="any of optimum, frontier (default both)")
+
+
+def _run_optimal(args: argparse.Namespace) -> str:
+    from .exact_solver import report
+    from .optimal_schedule import FULL_OPTIMAL_SIZES, OPTIMAL_PARTS, QUICK_OPTIMAL_SIZES, measure
+
+    parts = args.optimal_parts or list(OPTIMAL_PARTS)
+    unknown = [p for p in parts if p not in OPTIMAL_PARTS]
+    if unknown:
+        raise _UsageError(f"unknown optimal part(s) {unknown}; choose from {list(OPTIMAL_PARTS)}")
+    rows = measure(QUICK_OPTIMAL_SIZES if args.quick else FULL_OPTIMAL_SIZES, parts=parts, progress=_progress)
+    return report(rows, title="Optimal schedule (SLSQP with the exact gradient) and the serial-step frontier: float64")
+
+
+register(Section("optimal", "optimal_schedule at d = S = 10⁴, K = 32, and the frontier with 8 budgets",
+                 _run_optimal, _optimal_options))
 
 
 # ------------------------------------------------------------------------------------------- cli

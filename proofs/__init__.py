@@ -1,5 +1,5 @@
 """Executable derivations: SFO complexity, critical batch size, growth exponents, equivalence algebra,
-heavy-ball momentum, weight decay.
+heavy-ball momentum, weight decay, the greedy one-eigenvalue learning rate.
 
 Every derivation is a function returning a frozen :class:`~proofs.derivation.Derivation` — statement,
 assumptions, sympy results, the checks that verify them, LaTeX. ``ramplab proofs`` prints them all
@@ -27,6 +27,7 @@ from .equivalence import (
     stationary_point,
     temperature,
 )
+from .greedy import greedy_learning_rates, greedy_one_dimension
 from .growth import (
     growth_exponent,
     growth_exponential,
@@ -45,6 +46,8 @@ __all__ = [
     "Derivation",
     "bound_critical_batch",
     "derivations",
+    "greedy_learning_rates",
+    "greedy_one_dimension",
     "growth_exponent",
     "growth_exponential",
     "growth_polynomial",
@@ -96,6 +99,7 @@ def _registry() -> dict[str, Callable[[], Derivation]]:
         "heavy_ball_stability": heavy_ball_stability,
         "torch_momentum_mapping": torch_momentum_mapping,
         "weight_decay_moments": weight_decay_moments,
+        "greedy_one_dimension": greedy_one_dimension,
     })
     return out
 

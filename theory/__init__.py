@@ -42,8 +42,11 @@ from .dynamics import (
     LR_FAMILIES,
     LR_MULTIPLIERS,
     LRMultiplierSweep,
+    FlatDirection,
     Problem,
     QuadratureReduction,
+    RiskGradient,
+    RiskHessian,
     RiskTrajectory,
     SolverState,
     SpectralGrouping,
@@ -54,6 +57,7 @@ from .dynamics import (
     expected_risk,
     lr_multiplier_sweep,
     sweep_checkpoints,
+    flat_direction,
     power_law_random_features,
     sketched_problem,
     gauss_rule,
@@ -65,6 +69,8 @@ from .dynamics import (
     momentum_moment_step,
     momentum_stability_limit,
     reduce_problem,
+    risk_gradient,
+    risk_hessian,
     second_moment_step,
     spectral_groups,
     spectral_radius,
@@ -93,7 +99,12 @@ from .complexity import (
     linear_scaling_critical_batch,
     local_critical_batch,
     local_critical_batch_warmup,
+    named_schedules,
+    optimal_schedule,
+    OptimalSchedule,
     pareto_critical_batch,
+    serial_step_frontier,
+    SerialStepFrontier,
     tuned_steps,
     gradient_target,
     gradient_variance,
@@ -163,6 +174,8 @@ __all__ = [
     "EquivalenceReport", "equivalence_report",
     "LR_FAMILIES", "LR_MULTIPLIERS", "LRMultiplierSweep", "lr_multiplier_sweep", "sweep_checkpoints",
     "heavy_ball_momentum_of_torch_sgd", "is_stable_with_momentum", "momentum_moment_step", "momentum_stability_limit",
+    # dynamics: gradients of the risk in the schedule
+    "RiskGradient", "risk_gradient", "RiskHessian", "risk_hessian", "FlatDirection", "flat_direction",
     # memory
     "memory_estimate",
     # backend
@@ -193,4 +206,6 @@ __all__ = [
     # complexity: growth
     "sfo_exponent", "polynomial_sfo_exponent", "GrowthGrid", "growth_grid", "GrowthCell", "GrowthExponent",
     "TARGETS", "TERMS", "measure_growth_exponent", "term_exponent", "AdaptiveRule", "AdaptiveRun",
+    # complexity: optimal schedules and the serial-step frontier
+    "OptimalSchedule", "optimal_schedule", "SerialStepFrontier", "serial_step_frontier", "named_schedules",
 ]

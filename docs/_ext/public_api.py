@@ -181,6 +181,14 @@ TOPICS: list[tuple[str, str, list[str]]] = [
      ["theory.expected_risk", "theory.RiskTrajectory", "theory.SolverState", "theory.DivergenceError",
       "theory.UnstableScheduleWarning",
       "theory.second_moment_step", "theory.momentum_moment_step", "theory.gradient_second_moment"]),
+    ("Gradients of the risk in the schedule", "Exact adjoint gradients and Hessians in log learning rates and log "
+     "batch sizes; flat directions.",
+     ["theory.risk_gradient", "theory.RiskGradient", "theory.risk_hessian", "theory.RiskHessian",
+      "theory.flat_direction", "theory.FlatDirection"]),
+    ("Optimal schedules and the serial-step frontier", "The best joint (learning rate, batch) schedule for exact "
+     "sample and serial-step budgets, the frontier over serial steps, and the named schedules placed on it.",
+     ["theory.optimal_schedule", "theory.OptimalSchedule", "theory.serial_step_frontier",
+      "theory.SerialStepFrontier", "theory.named_schedules"]),
     ("Iterate averaging", "Uniform, tail and exponential averages of the iterates.",
      ["theory.Averaging", "theory.UniformAverage", "theory.TailAverage", "theory.ExponentialAverage"]),
     ("Large spectra", "Quadrature reduction (exact to rounding) and spectral compression (a stated tolerance).",
@@ -246,7 +254,8 @@ TOPICS: list[tuple[str, str, list[str]]] = [
       "proofs.growth_polynomial", "proofs.growth_exponent", "proofs.polynomial_growth_exponent",
       "proofs.stationary_point", "proofs.temperature", "proofs.nsgd_invariant", "proofs.ramp_bound",
       "proofs.serial_step_integrals", "proofs.heavy_ball_moments", "proofs.heavy_ball_averaging",
-      "proofs.heavy_ball_stability", "proofs.torch_momentum_mapping", "proofs.weight_decay_moments"]),
+      "proofs.heavy_ball_stability", "proofs.torch_momentum_mapping", "proofs.weight_decay_moments",
+      "proofs.greedy_one_dimension", "proofs.greedy_learning_rates"]),
 ]
 
 #: The packages whose functions and classes the topical index must cover.

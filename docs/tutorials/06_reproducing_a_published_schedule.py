@@ -146,3 +146,4 @@ print(f"μ_t: {mu_t[1]:.4f} early in warmup, {mu_t[lr.size // 2]:.4f} mid-run, "
 #   sequences; compare ``"floor"`` and ``"exact"``.
 # - Run ``expected_risk`` on a small problem with ``HeavyBall(torch_momentum(schedule, 0.9))`` and
 #   with a constant 0.9: how much does torch's rate-scaled momentum change the risk after a cut?
+# - Next: :doc:`07_the_optimal_ramp`.

@@ -26,6 +26,11 @@ them are private:
   (a :class:`LocalCriticalBatch`); :func:`local_critical_batch_warmup` grows a run's batch as its local critical
   batch grows (``docs/math.md#local-critical-batch-warmup``).
 
+- optimal joint learning-rate / batch-size schedules at exact sample and serial-step budgets:
+  :func:`optimal_schedule` (an :class:`OptimalSchedule`), the best objective per serial-step budget
+  :func:`serial_step_frontier` (a :class:`SerialStepFrontier`) and the :func:`named_schedules` placed on it
+  (``docs/math.md#optimal-schedules``).
+
 "Critical batch size" alone means the SFO minimiser ``b*`` here (``docs/math.md#attribution``); each other
 definition has its own name.
 """
@@ -55,6 +60,7 @@ from ._growth_exponents import TARGETS, TERMS, GrowthCell, GrowthExponent, measu
 from ._growth_grid import GrowthGrid, growth_grid
 from ._hitting import TargetHitting, schedule_to_target, steps_to_target
 from ._noise_scale import GradientNoiseScale, gradient_noise_scale
+from ._optimal import OptimalSchedule, SerialStepFrontier, named_schedules, optimal_schedule, serial_step_frontier
 
 __all__ = [
     # the master bound
@@ -73,4 +79,6 @@ __all__ = [
     "LocalCriticalBatch", "local_critical_batch",
     # a batch warmup from the local critical batch (Merrill et al.)
     "local_critical_batch_warmup",
+    # optimal schedules at exact budgets and the serial-step frontier
+    "OptimalSchedule", "optimal_schedule", "SerialStepFrontier", "serial_step_frontier", "named_schedules",
 ]

@@ -25,13 +25,17 @@ re-exported here:
 - ``_equivalence`` — risk ratios between schedules of one family (``docs/math.md#equivalence``);
 - ``_lr_sweep`` — the learning-rate multiplier sweep and its selection, the protocol of the published
   exact-recursion figures (``docs/math.md#lr-multiplier-sweep``).
+- ``_adjoint`` (with the compiled ``_adjoint_kernels``) — exact gradients and Hessians of the risk in
+  the schedule's log learning rates and log batch sizes, by the adjoint of the step
+  (:func:`risk_gradient`, :func:`risk_hessian`, :func:`flat_direction`; ``docs/math.md#risk-gradient``).
 
 Dependency order (no cycles): ``_problem`` → ``_step`` → ``_kernels`` → ``_state`` → ``_loop`` →
 ``_trajectory`` → ``_solver`` → ``_compression`` → ``_quadrature`` → ``_risk`` → ``_equivalence``,
-``_lr_sweep``; ``_averaging``,
-``_momentum``, ``_stability`` and ``_sketched`` depend only on ``_problem`` / ``_step``.
+``_lr_sweep``; ``_averaging``, ``_momentum``, ``_stability`` and ``_sketched`` depend only on ``_problem`` /
+``_step``; ``_adjoint`` comes after ``_risk``.
 """
 
+from ._adjoint import FlatDirection, RiskGradient, RiskHessian, flat_direction, risk_gradient, risk_hessian
 from ._averaging import Averaging, ExponentialAverage, TailAverage, UniformAverage, resolve_average
 from ._compression import SpectralGrouping, contraction_exponent, resolution_for, spectral_groups
 from ._equivalence import EquivalenceReport, equivalence_report, risk_ratio
@@ -69,4 +73,5 @@ __all__ = [
     "SolverState",
     "gradient_second_moment", "momentum_moment_step", "second_moment_step",
     "DivergenceError", "RiskTrajectory",
+    "RiskGradient", "risk_gradient", "RiskHessian", "risk_hessian", "FlatDirection", "flat_direction",
 ]

@@ -1,0 +1,131 @@
+"""The optimal schedule and the serial-step frontier, timed (``ramplab bench --suite optimal``).
+
+Issue #22 items 2–3: :func:`ramplab.theory.optimal_schedule` at ``d = 10⁴``, ``10⁴`` steps, ``K = 32``
+segments, joint learning rate and batch (target ≤ 60 s on 2 cores), and :func:`ramplab.theory.serial_step_frontier`
+with 8 budgets on a two-process pool (target ≤ 5 min). Beside them, one forward solve of the same size
+(:func:`ramplab.theory.expected_risk`, fused kernel) and one :func:`ramplab.theory.risk_gradient`, so the
+report also gives the optimisation's cost in forward solves, which does not depend on the machine's load.
+Nothing is asserted: the tests check the rows exist.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import time
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..theory import Problem, Schedule, expected_risk, optimal_schedule, risk_gradient, serial_step_frontier
+from .exact_solver import Row
+
+__all__ = ["FULL_OPTIMAL_SIZES", "OPTIMAL_PARTS", "OptimalSizes", "QUICK_OPTIMAL_SIZES", "measure"]
+
+#: The parts, in the order they run.
+OPTIMAL_PARTS = ("optimum", "frontier")
+
+
+@dataclass(frozen=True)
+class OptimalSizes:
+    """Sizes of the optimal-schedule benchmark.
+
+    Parameters
+    ----------
+    d, steps, segments : int
+        Dimension, serial steps ``S`` and segments ``K`` of the single optimum.
+    mean_batch : float
+        ``N = mean_batch · S`` samples.
+    budgets : int
+        Serial-step budgets of the frontier (log-spaced from ``S/64`` to ``S``).
+    workers : int
+        Processes of the frontier's pool.
+
+    Examples
+    --------
+    >>> FULL_OPTIMAL_SIZES.d, FULL_OPTIMAL_SIZES.steps, FULL_OPTIMAL_SIZES.segments, FULL_OPTIMAL_SIZES.budgets
+    (10000, 10000, 32, 8)
+    """
+
+    d: int
+    steps: int
+    segments: int
+    mean_batch: float
+    budgets: int
+    workers: int
+
+
+FULL_OPTIMAL_SIZES = OptimalSizes(d=10_000, steps=10_000, segments=32, mean_batch=16.0, budgets=8, workers=2)
+QUICK_OPTIMAL_SIZES = OptimalSizes(d=1_000, steps=500, segments=8, mean_batch=16.0, budgets=4, workers=2)
+
+
+def measure(sizes: OptimalSizes = FULL_OPTIMAL_SIZES, parts: Sequence[str] = OPTIMAL_PARTS,
+            progress: Callable[[str], None] | None = None) -> list[Row]:
+    """Time ``optimal_schedule`` and ``serial_step_frontier`` beside one forward solve; see the module docstring.
+
+    Parameters
+    ----------
+    sizes : OptimalSizes
+    parts : sequence of str
+        Any of :data:`OPTIMAL_PARTS`.
+    progress : callable, optional
+        Called with a line before each measurement.
+
+    Returns
+    -------
+    list of Row
+        The forward and gradient times, the optimum's wall time, iterations and cost in forward solves, and
+        the frontier's wall time.
+
+    Examples
+    --------
+    >>> rows = measure(OptimalSizes(d=10, steps=8, segments=2, mean_batch=4.0, budgets=2, workers=1),
+    ...                parts=("optimum",))
+    >>> [r.item for r in rows][:3]
+    ['one forward solve', 'one gradient', 'optimal_schedule']
+    """
+    rows: list[Row] = []
+    say = progress or (lambda line: None)
+    problem = Problem.power_law(sizes.d, a=1.5, b=1.0, noise_variance=0.1)
+    samples = sizes.mean_batch * sizes.steps
+    base, extra = divmod(sizes.steps, sizes.segments)
+    counts = [base + 1] * extra + [base] * (sizes.segments - extra)
+    sched = Schedule.from_segments(np.geomspace(1.0, 0.25, sizes.segments), [sizes.mean_batch] * sizes.segments,
+                                   counts, integer_batch=False)
+    part = f"optimal_schedule (d={sizes.d}, S={sizes.steps}, K={sizes.segments}, N={samples:g}, SGD, joint η and B)"
+    say(f"optimal bench: warm-up at d={sizes.d}")
+    expected_risk(problem, sched, checkpoints=[sizes.steps], reduce=False, progress=False)
+    risk_gradient(problem, sched, segment_steps=counts)
+    t = time.perf_counter()
+    expected_risk(problem, sched, checkpoints=[sizes.steps], reduce=False, progress=False)
+    t_fwd = time.perf_counter() - t
+    t = time.perf_counter()
+    risk_gradient(problem, sched, segment_steps=counts)
+    t_grad = time.perf_counter() - t
+    rows.append(Row(part, "one forward solve", t_fwd, "s", "expected_risk, fused kernel"))
+    rows.append(Row(part, "one gradient", t_grad, "s", "risk_gradient"))
+    if "optimum" in parts:
+        say("optimal bench: optimal_schedule")
+        t = time.perf_counter()
+        opt = optimal_schedule(problem, samples, sizes.steps, segments=sizes.segments)
+        wall = time.perf_counter() - t
+        rows.append(Row(part, "optimal_schedule", wall, "s", f"target ≤ 60 s on 2 cores; {opt.nit} SLSQP iterations, "
+                                                             f"converged={opt.converged}"))
+        rows.append(Row(part, "optimal_schedule / forward", wall / t_fwd, "x", "cost in forward solves"))
+        rows.append(Row(part, "objective (rounded)", opt.objective, "", f"continuous {opt.continuous_objective:.6g}"))
+    if "frontier" in parts:
+        budgets = sorted({int(s) for s in np.geomspace(max(1, sizes.steps // 64), sizes.steps, sizes.budgets).round()})
+        say(f"optimal bench: frontier over {len(budgets)} budgets on {sizes.workers} processes")
+        fpart = f"serial_step_frontier ({len(budgets)} budgets {budgets[0]}…{budgets[-1]}, {sizes.workers} processes)"
+        ctx = multiprocessing.get_context("spawn")
+        t = time.perf_counter()
+        with cf.ProcessPoolExecutor(sizes.workers, mp_context=ctx) as pool:
+            front = serial_step_frontier(problem, samples, budgets, segments=sizes.segments, executor=pool)
+        wall = time.perf_counter() - t
+        rows.append(Row(fpart, "serial_step_frontier", wall, "s", "target ≤ 5 min on 2 cores (includes worker start "
+                                                                   "and first compilation)"))
+        rows.append(Row(fpart, "frontier / forward", wall / t_fwd, "x", "cost in forward solves of the S budget"))
+        rows.append(Row(fpart, "converged", float(sum(r.converged for r in front.results)), "",
+                        f"of {len(budgets)} budgets"))
+    return rows
