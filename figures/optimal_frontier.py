@@ -116,7 +116,8 @@ def data(ctx: FigureContext) -> FigureTable:
         "frontier": {"serial_steps": [int(s) for s in budgets], "objective": [best[s] for s in budgets]},
         "named": relative,
         "all_converged": bool(all(r["converged"] for r in rows if r["kind"] == "frontier")),
-        "paper_counterpart": "none; measures Seesaw's (arXiv 2510.14717) distance to the best ramp at its serial steps",
+        "paper_counterpart": "none",
+        "related_paper": "Seesaw (arXiv 2510.14717): this figure measures its distance to the best ramp at its serial steps",
     }
     summary["claim"] = _claim(summary)
     return FigureTable(rows, summary)
