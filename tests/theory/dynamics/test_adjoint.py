@@ -234,3 +234,16 @@ def test_flat_direction_nsgd_is_eta_over_sqrt_b():
     assert f.global_alignment > 0.99
     # and not η/B: the SGD family is off by a clear angle here
     assert flat_direction(risk_hessian(noisy, sched, "nsgd"), exponent=1.0).global_alignment < 0.98
+
+
+@pytest.mark.parametrize("spec", [SGD(weight_decay=0.1), NSGD(weight_decay=[0.0, 0.1, 0.0, 0.0]),
+                                  HeavyBall(0.5, weight_decay=0.05)], ids=["sgd", "nsgd-per-step", "heavy-ball"])
+def test_weight_decay_is_refused_by_name_and_zero_decay_is_the_plain_gradient(spec):
+    # Weight decay is in the forward solver (docs/math.md#weight-decay) but not differentiated: refused, named.
+    problem = Problem(eigenvalues=[1.0, 0.25], initial_second_moment=[1.0, 1.0], noise_variance=0.1)
+    sched = Schedule.from_segments([0.2, 0.1], [2.0, 4.0], [2, 2], integer_batch=False)
+    with pytest.raises(ValueError, match="weight_decay"):
+        risk_gradient(problem, sched, spec)
+    plain = risk_gradient(problem, sched, "sgd")
+    zero = risk_gradient(problem, sched, SGD(weight_decay=0.0))
+    np.testing.assert_array_equal(zero.gradient, plain.gradient)
