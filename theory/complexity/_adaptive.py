@@ -88,8 +88,10 @@ class AdaptiveRule:
     Every ``check_every`` steps the gradient norm is measured; if it is at most ``ε_m`` **and the
     batch is still below its cap**, the rule moves to stage ``m + 1``: ``b ← δb`` (capped),
     ``η ← γη``, ``ε_{m+1} = ε₀ sqrt(b₀/b_{m+1})`` (docs/math.md#adaptive-rule). Defaults are the
-    released ones: ``δ = 2``, ``γ = 1.4``, ``ε₀ = 0.5``, ``b₀ = 8``, ``η₀ = 0.1``, a check every 1000
-    steps, ``b_max = 4096``; as in the released code, the rule stops triggering once the batch has
+    released ones, ``δ = 2``, ``γ = 1.4``, ``ε₀ = 0.5``, ``b₀ = 8``, ``η₀ = 0.1``, ``b_max = 4096``, except
+    the check interval: every 1000 steps here, every 1800 in the released configuration
+    (``src/json/free.json`` of hikarumeda1030/adaptive_scheduler @1fd0b7b; pass ``check_every=1800`` to
+    match it). As in the released code, the rule stops triggering once the batch has
     reached ``b_max`` (with these defaults at stage 9: ``b = 4096``, ``η = 0.1·1.4⁹ ≈ 2.07``), and
     integer batches are ``⌈b₀δ^m⌉``.
 
