@@ -4,7 +4,8 @@
 
 How many stochastic gradients (the *SFO complexity*, :math:`N = bK` for :math:`K` steps at batch
 :math:`b`) does SGD need to reach a tolerance, and which batch needs the fewest? The bound of
-Umeda & Iiduka answers with a *critical batch size* :math:`b^\\star`. This tutorial derives it
+Umeda & Iiduka answers with a *critical batch size* :math:`b^\\star`, the SFO-minimising batch (tutorial 8,
+"Which critical batch?", sets it beside the three other quantities that go by that name). This tutorial derives it
 symbolically with :mod:`ramplab.proofs`, then measures the real minimum on a problem where the
 expected gradient norm is computable exactly, and compares the two.
 """
