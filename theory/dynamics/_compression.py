@@ -195,9 +195,13 @@ def contraction_exponent(eigenvalues: Any, lr: Any, batch: Any, kurtosis: float 
     if eta.size == 0:
         return A, V
     # Distinct (η, c) pairs with their counts; constant schedules collapse to one pair.
-    pairs, counts = np.unique(np.stack([eta, c], axis=1), axis=0, return_counts=True)
-    order = np.argsort(-pairs[:, 0], kind="stable")
-    eta, c, n = pairs[order, 0], pairs[order, 1], counts[order].astype(np.float64)
+    # (np.unique(axis=0) sorts a structured view: ~0.4 s at 50 000 steps; a lexsort gives the same pairs.)
+    by = np.lexsort((c, eta))
+    eta, c = eta[by], c[by]
+    first = np.flatnonzero(np.concatenate([[True], (np.diff(eta) != 0) | (np.diff(c) != 0)]))
+    counts = np.diff(np.append(first, eta.size))
+    order = np.argsort(-eta[first], kind="stable")
+    eta, c, n = eta[first][order], c[first][order], counts[order].astype(np.float64)
     # Suffix power sums for the cubic series −log D = 2x + (2 − c)x² + (8/3 − 2c)x³ + O(x⁴).
     p1 = np.concatenate([np.cumsum((n * eta)[::-1])[::-1], [0.0]])
     p2 = np.concatenate([np.cumsum((n * (2.0 - c) * eta**2)[::-1])[::-1], [0.0]])

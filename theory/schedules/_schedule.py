@@ -800,16 +800,19 @@ def schedule_list(schedules: Any, name: str = "schedules") -> list[Schedule]:
     ...
     TypeError: schedules must be a Schedule or a non-empty sequence of Schedule; got 3.0
     """
-    problem = f"{name} must be a Schedule or a non-empty sequence of Schedule; got {describe(schedules)}"
     if isinstance(schedules, Schedule):
         return [schedules]
+
+    def problem() -> str:  # only on failure: a Schedule's repr sums its segments (O(segments))
+        return f"{name} must be a Schedule or a non-empty sequence of Schedule; got {describe(schedules)}"
+
     if isinstance(schedules, (str, bytes)) or not hasattr(schedules, "__iter__"):
-        raise TypeError(problem)
+        raise TypeError(problem())
     try:
         out = list(schedules)
     except TypeError as exc:  # a 0-d array has __iter__ but does not iterate
-        raise TypeError(problem) from exc
+        raise TypeError(problem()) from exc
     if not out or not all(isinstance(s, Schedule) for s in out):
-        raise TypeError(problem)
+        raise TypeError(problem())
     return out
 
