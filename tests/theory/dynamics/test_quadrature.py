@@ -230,3 +230,57 @@ def test_reduce_true_and_compress_exclude_each_other():
         expected_risk(p, Schedule.constant(0.1, 1, steps=5), reduce=True, compress=1e-3)
     r = expected_risk(p, Schedule.constant(0.1, 1, steps=5), compress=1e-3)  # "auto" yields to compress=
     assert r.compression_error is not None and r.reduction_error is None
+
+
+# --- the compiled passes and the lazy final state (#20 item 1) -----------------------------------
+
+
+@pytest.mark.parametrize("rows", [1, 2])
+def test_compiled_moments_agree_with_the_numpy_recurrence(monkeypatch, rows):
+    # Reference: the NumPy three-term recurrence of chebyshev_moments (a different summation order).
+    from ramplab.theory.dynamics import _quadrature, _quadrature_kernels
+
+    if not _quadrature_kernels.AVAILABLE:
+        pytest.skip("numba is not installed: the NumPy recurrence is the only path")
+    rng = np.random.default_rng(7)
+    x = np.sort(rng.uniform(1e-6, 1.0, 5000))[::-1]
+    w = rng.uniform(0.0, 1.0, (rows, x.size))
+    monkeypatch.setattr(_quadrature, "_COMPILED_FROM", 1)
+    compiled = _quadrature.chebyshev_moments(x, w, float(x.min()), float(x.max()), 40)
+    powers = _quadrature._power_moments(x, w, float(x.max()))
+    monkeypatch.setattr(_quadrature, "_COMPILED_FROM", 10**12)
+    plain = _quadrature.chebyshev_moments(x, w, float(x.min()), float(x.max()), 40)
+    plain_powers = _quadrature._power_moments(x, w, float(x.max()))
+    # In the normalisation T_k = 2^(k−1) p_k (|T_k| ≤ 1), every moment is at most the mass: compare there.
+    scale = 2.0 ** np.maximum(np.arange(40) - 1, 0)
+    mass = w.sum(axis=1, keepdims=True)
+    assert compiled.shape == plain.shape == (rows, 40)
+    assert np.max(np.abs(compiled - plain) * scale / mass) <= 1e-13
+    assert np.max(np.abs(powers - plain_powers) / mass) <= 1e-13
+    assert not np.array_equal(compiled, np.zeros_like(compiled))  # the kernel ran and wrote
+
+
+def test_a_reduced_final_state_is_expanded_when_first_read_and_pickles_before():
+    import copy
+    import dataclasses
+    import pickle
+
+    from ramplab.theory import RiskTrajectory
+
+    p = Problem.power_law(3000, a=1.5, b=1.5, noise_variance=0.1)
+    pair = [Schedule.constant(0.5 / p.trace, 1, steps=300), Schedule.constant(0.25 / p.trace, 1, steps=300)]
+    runs = expected_risk(p, pair, reduce=True)
+    red = reduce_problem(p, pair)
+    for r in runs:
+        assert isinstance(r, RiskTrajectory) and r.reduced_dimension == red.dimension
+        assert "_final_second_moment" in vars(r) and not isinstance(vars(r)["_final_second_moment"], np.ndarray)
+        again = pickle.loads(pickle.dumps(r))  # before the expansion: the pending state travels
+        copied = copy.copy(r)
+        first = r.final_second_moment
+        assert first.shape == (3000,) and r.final_second_moment is first  # expanded once, then kept
+        assert np.array_equal(again.final_second_moment, first) and np.array_equal(copied.final_second_moment, first)
+        # Exact on the kept coordinates (compared with the unreduced run there).
+        full = expected_risk(p, r.schedule, reduce=False)
+        np.testing.assert_allclose(first[red.fast], full.final_second_moment[red.fast], rtol=1e-10)
+        swapped = dataclasses.replace(r, final_second_moment=np.zeros(3000))
+        assert not swapped.final_second_moment.any() and swapped.reduction_error == r.reduction_error
