@@ -186,7 +186,8 @@ def expected_risk(
         and never with ``compress``, ``initial_state``, ``keep_states`` or the CuPy backend (so small
         problems run exactly as before); ``True`` reduces whenever some coordinates are slow;
         ``False`` never. ``final_second_moment`` of a reduced run interpolates the slow coordinates
-        and no solver state is kept (:meth:`RiskTrajectory.state_at` says so).
+        (computed when first read: ``O(d K)``) and no solver state is kept (:meth:`RiskTrajectory.state_at`
+        says so).
     initial_state : SolverState or sequence of SolverState, optional
         Continue from a state returned by :meth:`RiskTrajectory.state_at` (one for every schedule,
         or one per schedule, all at the same step ``t``): the schedules are then the *rest* of the
