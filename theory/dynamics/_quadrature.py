@@ -537,6 +537,18 @@ def _reductions(problem: Problem, rates: Sequence[tuple[np.ndarray, np.ndarray]]
     return out
 
 
+def compile_kernels() -> bool:
+    """Compile the reduction's passes (:mod:`._quadrature_kernels`) into numba's on-disk cache, on tiny arrays
+    (``warm_up``, ``make install``); False without numba."""
+    if not _quadrature_kernels.AVAILABLE:
+        return False
+    x = np.linspace(-1.0, 1.0, 8)
+    w = np.ones((2, 8))
+    _quadrature_kernels.chebyshev_moments_into(x, w, np.empty((2, 4)))
+    _quadrature_kernels.power_moments_into(x, w, 1.0, np.empty((2, 3)))
+    return True
+
+
 def _power_moments(points: np.ndarray, weights: np.ndarray, top: float) -> np.ndarray:
     """``Σ_i w[r, i] (x_i / top)^j`` for ``j = 1, 2, 3``, shape ``(r, 3)``: one pass over the points."""
     if _quadrature_kernels.AVAILABLE and points.size >= _COMPILED_FROM:

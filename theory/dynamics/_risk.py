@@ -413,8 +413,9 @@ def warm_up() -> list[str]:
     """Compile the fused kernel's common paths (:mod:`._kernels`) into the on-disk cache (``make install``).
 
     The paths: SGD and NSGD on several schedules, with and without uniform averaging and ``split``, one
-    schedule, a float32 state, heavy ball (each on a tiny problem, so the cost is compilation: tens of
-    CPU-seconds once; a later first call in a fresh interpreter loads the cache in about a second).
+    schedule, a float32 state, heavy ball, and the quadrature reduction's moment passes (each on a tiny
+    problem, so the cost is compilation: tens of CPU-seconds once; a later first call in a fresh
+    interpreter loads the cache in about a second).
 
     Returns
     -------
@@ -444,4 +445,6 @@ def warm_up() -> list[str]:
         optimizer = kw.pop("optimizer", "sgd")
         expected_risk(p, scheds, optimizer, progress=False, **kw)
         expected_risk(p, scheds[0], optimizer, progress=False, **kw)
-    return list(paths)
+    from ._quadrature import compile_kernels  # the reduce path's moment passes (docs/math.md#quadrature-reduction)
+
+    return list(paths) + (["quadrature reduction"] if compile_kernels() else [])
