@@ -284,3 +284,49 @@ def test_a_reduced_final_state_is_expanded_when_first_read_and_pickles_before():
         np.testing.assert_allclose(first[red.fast], full.final_second_moment[red.fast], rtol=1e-10)
         swapped = dataclasses.replace(r, final_second_moment=np.zeros(3000))
         assert not swapped.final_second_moment.any() and swapped.reduction_error == r.reduction_error
+
+
+# --- the 12 peer curves against their shipped uncompressed values (#20 items 1–2) ---------------
+
+
+def _peer_reference():
+    from ramplab.benchmarks.peer_scale import REFERENCE, read_json_reference
+
+    path = REFERENCE.with_name("peer_scale_reference_50000.json")
+    if not path.exists():
+        pytest.skip("the 50 000-step peer-scale reference is not shipped with this install")
+    return read_json_reference(path)
+
+
+def test_the_shipped_peer_reference_starts_at_each_problems_initial_risk():
+    # Quick twin of the test below: the file is the 12 curves of these problems (step 0 is R(0), and the
+    # averaged risk equals the risk there), in the order problem × (constant, 1/√t).
+    from ramplab.workloads import FULL_SCALE_EXPONENTS, full_scale_problem
+
+    ref = _peer_reference()
+    assert ref["complete"] and ref["risk"].shape == (12, len(ref["checkpoints"])) and ref["checkpoints"][0] == 0
+    assert int(ref["dimension"]) == 500_000 and int(ref["steps"]) == 50_000 and len(ref["checkpoints"]) >= 8
+    for k, (a, b) in enumerate(FULL_SCALE_EXPONENTS):
+        initial = full_scale_problem(500_000, a, b).initial_risk
+        for row in (2 * k, 2 * k + 1):
+            assert ref["risk"][row, 0] == pytest.approx(initial, rel=1e-12)  # sums over 5·10⁵ terms, another order
+            assert ref["averaged_risk"][row, 0] == ref["risk"][row, 0]
+        assert np.all(np.diff(ref["risk"][2 * k, :4]) < 0)  # the risk falls from R(0)
+
+
+@pytest.mark.slow
+def test_the_reduction_matches_the_uncompressed_peer_curves():
+    # Reference: expected_risk(..., reduce=False) at d = 5·10⁵, 50 000 steps (benchmarks/data/README.md).
+    from ramplab.workloads import FULL_SCALE_EXPONENTS, full_scale_m, full_scale_problem, full_scale_schedules
+
+    ref = _peer_reference()
+    for k, (a, b) in enumerate(FULL_SCALE_EXPONENTS):
+        p = full_scale_problem(500_000, a, b)
+        m, _ = full_scale_m(p, 0.5)
+        runs = expected_risk(p, full_scale_schedules(p, 50_000, m), average="uniform",
+                             checkpoints=ref["checkpoints"], reduce=True)
+        for j, r in enumerate(runs):
+            for name in ("risk", "averaged_risk"):
+                err = relative_gap(getattr(r, name), ref[name][2 * k + j])
+                assert err <= 1e-10, (a, b, j, name, err)
+                assert err <= 3.0 * r.reduction_error + 50 * EPS * 50_000, (err, r.reduction_error)
