@@ -214,6 +214,17 @@ def peer_scale_rows(*, dimension: int = 500_000, steps: int = 50_000, reference:
     return rows
 
 
+def _load() -> str:
+    """``"; load avg 1.0/… on N cores"`` where the OS reports it (wall times on a shared machine measure its load)."""
+    try:
+        import os
+
+        one, five, fifteen = os.getloadavg()
+        return f"; load avg {one:.1f}/{five:.1f}/{fifteen:.1f} on {os.cpu_count()} cores"
+    except (AttributeError, OSError):  # pragma: no cover - platforms without getloadavg
+        return ""
+
+
 def report(rows: list[dict[str, Any]]) -> str:
     """The rows of :func:`peer_scale_rows` as a text table with a total.
 
@@ -230,7 +241,7 @@ def report(rows: list[dict[str, Any]]) -> str:
     >>> print(report([{"a": 1.1, "b": 1.1, "schedule": "constant", "seconds": 0.5, "cpu_seconds": 0.4,
     ...                "reduced_dimension": 90, "reduction_error": 1e-13, "error_risk": 2e-14,
     ...                "error_averaged_risk": 3e-14, "reference": "cached"}]).splitlines()[-1])
-    total 0.50 s wall, 0.40 CPU-s for 1 curves; max error 3.0e-14 (estimate max 1.0e-13); reference: cached
+    total 0.50 s wall, 0.40 CPU-s for 1 curves; max error 3.0e-14 (estimate max 1.0e-13); reference: cached...
     """
     lines = [f"{'a':>4} {'b':>4} {'schedule':>10} {'wall s':>7} {'CPU s':>6} {'dim':>5} {'estimate':>9} "
              f"{'err risk':>9} {'err avg':>9}"]
@@ -244,5 +255,5 @@ def report(rows: list[dict[str, Any]]) -> str:
     err = max(max(r["error_risk"], r["error_averaged_risk"]) for r in rows)
     est = max(r["reduction_error"] for r in rows)
     lines.append(f"total {total:.2f} s wall, {cpu:.2f} CPU-s for {len(rows)} curves; max error {err:.1e} "
-                 f"(estimate max {est:.1e}); reference: {rows[0]['reference']}")
+                 f"(estimate max {est:.1e}); reference: {rows[0]['reference']}{_load()}")
     return "\n".join(lines)
