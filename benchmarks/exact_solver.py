@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import gc
 import math
+import os
 import time
 import tracemalloc
 from dataclasses import dataclass
@@ -193,9 +194,10 @@ def _interleaved_best_times(calls: dict[str, Callable[[], Any]], repeat: int) ->
     for _ in range(max(1, repeat)):
         for name, fn in calls.items():
             gc.collect()
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             results[name] = fn()
             best[name] = min(best[name], time.perf_counter() - start)
+            best[f"{name} cpu"] = min(best.get(f"{name} cpu", math.inf), time.process_time() - cpu)
     return best, results
 
 
@@ -385,11 +387,23 @@ def _workloads(sizes: Sizes) -> list[Row]:
         rows.append(Row(part, "reduce=True / JAX", None if t_jax is None else t_red / t_jax, "x",
                         "time ratio, < 1 is faster" if t_jax else "n/a: jax not installed"))
         rows.append(Row(part, "reduce=True / ramplab", t_red / t_ramp, "x", "time ratio, < 1 is faster"))
+        if t_jax is not None:  # on a shared machine the wall time measures the load: CPU time (all threads) too
+            rows.append(Row(part, "ramplab / JAX, CPU time", times["ramplab cpu"] / times["jax cpu"], "x",
+                            f"CPU-s {times['ramplab cpu']:.3f} vs {times['jax cpu']:.3f}; load avg {_load_average()}"))
+            rows.append(Row(part, "reduce=True / JAX, CPU time", times["reduced cpu"] / times["jax cpu"], "x",
+                            f"CPU-s {times['reduced cpu']:.3f} vs {times['jax cpu']:.3f}"))
         rows.append(Row(part, "max rel diff JAX vs reduce=True",
                         _max_relative_difference(jx if jx is not None else ramp, red), "",
                         f"averaged risk, all steps, against {'JAX' if jx is not None else 'ramplab unreduced'}; "
                         f"solver's estimate {estimate:.1e}; target <= 1e-12"))
     return rows
+
+
+def _load_average() -> str:
+    try:
+        return "/".join(f"{v:.1f}" for v in os.getloadavg()) + f" on {os.cpu_count()} cores"
+    except (AttributeError, OSError):  # pragma: no cover - platforms without getloadavg
+        return "n/a"
 
 
 def _reduced(problem: Problem, schedules: Any) -> tuple[np.ndarray, int, float]:
