@@ -185,14 +185,17 @@ def _run_samplers(args: argparse.Namespace) -> str:
 def _peer_scale_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("quadrature reduction at the peer scale (--suite peer-scale)")
     group.add_argument("--peer-steps", type=int, default=None,
-                       help="horizon of the 12 peer curves (default 5000, where a shipped uncompressed reference "
-                            "exists; 50000 computes the reference here, ≈ 15 CPU-minutes; 200 with --quick)")
+                       help="horizon of the 12 peer curves (default 50000, the issue's scale, when its shipped "
+                            "uncompressed reference is complete, else 5000; another horizon without a shipped "
+                            "reference computes it here, ≈ 15 CPU-minutes at 50000; 200 with --quick)")
 
 
 def _run_peer_scale(args: argparse.Namespace) -> str:
-    from .peer_scale import peer_scale_rows, report
+    from .peer_scale import REFERENCE, peer_scale_rows, read_json_reference, report
 
-    steps = _pick(args.peer_steps, 5000, 200, args.quick)
+    shipped = REFERENCE.with_name(f"{REFERENCE.stem}_50000.json")
+    full = 50_000 if shipped.exists() and read_json_reference(shipped)["complete"] else 5_000
+    steps = _pick(args.peer_steps, full, 200, args.quick)
     dimension = 3_000 if args.quick else 500_000
     return report(peer_scale_rows(dimension=dimension, steps=steps, repeat=1 if args.quick else 2))
 

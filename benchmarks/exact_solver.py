@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import gc
 import math
+import os
 import time
 import tracemalloc
 from dataclasses import dataclass
@@ -193,9 +194,10 @@ def _interleaved_best_times(calls: dict[str, Callable[[], Any]], repeat: int) ->
     for _ in range(max(1, repeat)):
         for name, fn in calls.items():
             gc.collect()
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             results[name] = fn()
             best[name] = min(best[name], time.perf_counter() - start)
+            best[f"{name} cpu"] = min(best.get(f"{name} cpu", math.inf), time.process_time() - cpu)
     return best, results
 
 
@@ -356,6 +358,8 @@ def _workloads(sizes: Sizes) -> list[Row]:
             "naive": lambda: naive_averaged_risk(*args),
             "ramplab": lambda: np.stack([t.averaged_risk
                                          for t in _solve(problem, schedules, kernel=kernel)]),
+            # The quadrature reduction (docs/math.md#quadrature-reduction), as reduce="auto" would at d ≥ 20 000.
+            "reduced": lambda: _reduced(problem, schedules),
         }
         if jax_fn is not None:
             jax_fn(*args)  # compile at these shapes; the timed calls are warm
@@ -377,7 +381,36 @@ def _workloads(sizes: Sizes) -> list[Row]:
         rows.append(Row(part, "max rel diff JAX vs ramplab",
                         None if jx is None else _max_relative_difference(jx, ramp), "",
                         "averaged risk, all steps; target <= 1e-12" if jx is not None else "n/a: jax not installed"))
+        red, dim, estimate = curves["reduced"]
+        t_red = times["reduced"]
+        rows.append(Row(part, "ramplab reduce=True", t_red, "s", f"quadrature reduction to {dim} coordinates"))
+        rows.append(Row(part, "reduce=True / JAX", None if t_jax is None else t_red / t_jax, "x",
+                        "time ratio, < 1 is faster" if t_jax else "n/a: jax not installed"))
+        rows.append(Row(part, "reduce=True / ramplab", t_red / t_ramp, "x", "time ratio, < 1 is faster"))
+        if t_jax is not None:  # on a shared machine the wall time measures the load: CPU time (all threads) too
+            rows.append(Row(part, "ramplab / JAX, CPU time", times["ramplab cpu"] / times["jax cpu"], "x",
+                            f"CPU-s {times['ramplab cpu']:.3f} vs {times['jax cpu']:.3f}; load avg {_load_average()}"))
+            rows.append(Row(part, "reduce=True / JAX, CPU time", times["reduced cpu"] / times["jax cpu"], "x",
+                            f"CPU-s {times['reduced cpu']:.3f} vs {times['jax cpu']:.3f}"))
+        rows.append(Row(part, "max rel diff JAX vs reduce=True",
+                        _max_relative_difference(jx if jx is not None else ramp, red), "",
+                        f"averaged risk, all steps, against {'JAX' if jx is not None else 'ramplab unreduced'}; "
+                        f"solver's estimate {estimate:.1e}; target <= 1e-12"))
     return rows
+
+
+def _load_average() -> str:
+    try:
+        return "/".join(f"{v:.1f}" for v in os.getloadavg()) + f" on {os.cpu_count()} cores"
+    except (AttributeError, OSError):  # pragma: no cover - platforms without getloadavg
+        return "n/a"
+
+
+def _reduced(problem: Problem, schedules: Any) -> tuple[np.ndarray, int, float]:
+    """Averaged-risk curves of ``expected_risk(..., reduce=True)``, the reduced dimension and the estimate."""
+    runs = expected_risk(problem, schedules, average="uniform", reduce=True, progress=False)
+    return (np.stack([t.averaged_risk for t in runs]), int(runs[0].reduced_dimension or problem.dimension),
+            max(float(t.reduction_error or 0.0) for t in runs))
 
 
 def triad_bandwidth(length: int, repeat: int = 5) -> tuple[float, float]:

@@ -7,14 +7,17 @@
 :func:`peer_scale_rows` times ``expected_risk(..., reduce=True)`` per problem (both schedules in one call)
 and compares its risk and averaged risk with the uncompressed solver's at :data:`COMPARE_STEPS`.
 
-The uncompressed reference costs ≈ 15 CPU-minutes at full scale; :func:`compute_reference` writes it once
-to an ``.npz`` that :func:`peer_scale_rows` reads when its sizes match (``data/peer_scale_reference_<steps>.npz``
-or :data:`REFERENCE`, shipped with the package), and otherwise computes it in the same process. Shipped:
-``d = 5·10⁵`` at 5 000 steps (``peer_scale_rows(steps=5000)``); the 50 000-step file is not computed yet.
+The uncompressed reference costs ≈ 15 CPU-minutes at full scale (far more on a loaded machine);
+:func:`compute_reference` writes it once to an ``.npz`` that :func:`peer_scale_rows` reads when its sizes match
+(``data/peer_scale_reference_<steps>.json``, then ``.npz``, then :data:`REFERENCE`, shipped with the package), and
+otherwise computes it in the same process. Shipped: ``d = 5·10⁵`` at 5 000 steps (``.npz``) and at 50 000 steps
+(``peer_scale_reference_50000.json``: hexadecimal floats with the command, commit and dates that produced them,
+from ``expected_risk(..., reduce=False)`` with one numba thread).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,7 @@ import numpy as np
 from ..theory import expected_risk
 from ..workloads import FULL_SCALE_EXPONENTS, full_scale_m, full_scale_problem, full_scale_schedules
 
-__all__ = ["COMPARE_STEPS", "REFERENCE", "compute_reference", "peer_scale_rows"]
+__all__ = ["COMPARE_STEPS", "REFERENCE", "compute_reference", "peer_scale_rows", "read_json_reference", "report"]
 
 #: Steps at which the reduced and the uncompressed curves are compared (those ≤ the horizon).
 COMPARE_STEPS = (0, 1, 10, 100, 1_000, 5_000, 10_000, 20_000, 30_000, 40_000, 50_000)
@@ -46,10 +49,10 @@ def _checkpoints(steps: int) -> list[int]:
     return sorted({k for k in COMPARE_STEPS if k <= steps} | {steps})
 
 
-def _uncompressed(dimension: int, steps: int) -> dict[str, np.ndarray]:
+def _uncompressed(dimension: int, steps: int, skip: int = 0) -> dict[str, np.ndarray]:
     checks = _checkpoints(steps)
     risk, avg = [], []
-    for _, _, problem, pair in _cases(dimension, steps):
+    for _, _, problem, pair in _cases(dimension, steps)[skip:]:
         for t in expected_risk(problem, pair, average="uniform", checkpoints=checks, reduce=False):
             risk.append(t.risk)
             avg.append(t.averaged_risk)
@@ -85,10 +88,58 @@ def compute_reference(path: str | Path = REFERENCE, *, dimension: int = 500_000,
     return path
 
 
+def read_json_reference(path: str | Path) -> dict[str, Any]:
+    """The uncompressed values of a ``.json`` reference (curves in the order problem × (constant, ``1/√t``)).
+
+    Parameters
+    ----------
+    path : str or Path
+        A file with keys ``dimension``, ``steps``, ``checkpoints``, ``provenance`` and ``curves`` (each with
+        ``a``, ``b``, ``schedule`` and ``risk``/``averaged_risk`` as hexadecimal floats, ``float.hex``).
+
+    Returns
+    -------
+    dict
+        ``dimension``, ``steps``, ``checkpoints``, ``risk`` and ``averaged_risk`` (arrays of shape
+        ``(curves, checkpoints)``), ``provenance`` and ``complete`` (all 12 curves present).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> f = os.path.join(tempfile.mkdtemp(), "ref.json")
+    >>> _ = open(f, "w").write(json.dumps({"dimension": 10, "steps": 2, "checkpoints": [0, 2], "provenance": {},
+    ...     "curves": [{"a": 1.1, "b": 1.1, "schedule": "constant", "risk": ["0x1.0p+0", "0x1.0p-1"],
+    ...                 "averaged_risk": ["0x1.0p+0", "0x1.8p-1"]}]}))
+    >>> ref = read_json_reference(f)
+    >>> ref["risk"].tolist(), ref["averaged_risk"].tolist(), ref["complete"]
+    ([[1.0, 0.5]], [[1.0, 0.75]], False)
+    """
+    with open(path, encoding="utf-8") as fh:
+        doc = json.load(fh)
+    curves = doc["curves"]
+    return {"dimension": np.array(doc["dimension"]), "steps": np.array(doc["steps"]),
+            "checkpoints": np.array(doc["checkpoints"]),
+            "risk": np.array([[float.fromhex(v) for v in c["risk"]] for c in curves]).reshape(len(curves), -1),
+            "averaged_risk": np.array([[float.fromhex(v) for v in c["averaged_risk"]] for c in curves]
+                                      ).reshape(len(curves), -1),
+            "provenance": doc.get("provenance", {}), "complete": len(curves) == 2 * len(FULL_SCALE_EXPONENTS)}
+
+
 def _reference(dimension: int, steps: int, reference: str | Path | None) -> tuple[dict[str, np.ndarray], str]:
     paths = ([Path(reference)] if reference is not None
-             else [REFERENCE.with_name(f"{REFERENCE.stem}_{steps}.npz"), REFERENCE])
+             else [REFERENCE.with_name(f"{REFERENCE.stem}_{steps}.json"),
+                   REFERENCE.with_name(f"{REFERENCE.stem}_{steps}.npz"), REFERENCE])
     for path in paths:
+        if path.suffix == ".json" and path.exists():
+            cached = read_json_reference(path)
+            if int(cached["dimension"]) == dimension and int(cached["steps"]) == steps:
+                if cached["complete"]:
+                    return cached, f"cached {path.name}"
+                missing = _uncompressed(dimension, steps, skip=cached["risk"].shape[0] // 2)
+                for key in ("risk", "averaged_risk"):
+                    cached[key] = np.concatenate([cached[key], missing[key]])
+                return cached, f"cached {path.name} ({len(cached['risk']) - len(missing['risk'])} curves), rest here"
+            continue
         if path.exists():
             with np.load(path) as data:
                 cached = {k: data[k] for k in data.files}
@@ -126,7 +177,8 @@ def peer_scale_rows(*, dimension: int = 500_000, steps: int = 50_000, reference:
     list of dict
         One row per curve: ``a``, ``b``, ``schedule`` (``"constant"`` or ``"1/sqrt(t)"``), ``seconds``
         (warm wall time of the call that solved the problem's two curves, counted once per problem, on
-        its first curve's row; ``0.0`` on the second), ``reduced_dimension``, ``reduction_error`` (the
+        its first curve's row; ``0.0`` on the second), ``cpu_seconds`` (the same call's CPU time, all threads:
+        on a loaded machine the wall time measures the load), ``reduced_dimension``, ``reduction_error`` (the
         solver's estimate), ``error_risk`` and ``error_averaged_risk`` (largest relative difference to
         the uncompressed values at :data:`COMPARE_STEPS`), and ``reference`` (where the uncompressed
         values came from).
@@ -143,14 +195,16 @@ def peer_scale_rows(*, dimension: int = 500_000, steps: int = 50_000, reference:
     rows = []
     k = 0
     for a, b, problem, pair in _cases(dimension, steps):
-        best, runs = np.inf, None
+        best, best_cpu, runs = np.inf, np.inf, None
         for _ in range(max(1, int(repeat))):
-            start = time.perf_counter()
-            runs = expected_risk(problem, pair, average="uniform", checkpoints=checks, reduce=True)
+            start, cpu = time.perf_counter(), time.process_time()
+            runs = expected_risk(problem, pair, average="uniform", checkpoints=checks, reduce=True, progress=False)
             best = min(best, time.perf_counter() - start)
+            best_cpu = min(best_cpu, time.process_time() - cpu)
         for j, (name, run) in enumerate(zip(("constant", "1/sqrt(t)"), runs)):
             rows.append({
                 "a": a, "b": b, "schedule": name, "seconds": best if j == 0 else 0.0,
+                "cpu_seconds": best_cpu if j == 0 else 0.0,
                 "reduced_dimension": run.reduced_dimension, "reduction_error": run.reduction_error,
                 "error_risk": _rel(run.risk, ref["risk"][k]),
                 "error_averaged_risk": _rel(run.averaged_risk, ref["averaged_risk"][k]),
@@ -158,6 +212,17 @@ def peer_scale_rows(*, dimension: int = 500_000, steps: int = 50_000, reference:
             })
             k += 1
     return rows
+
+
+def _load() -> str:
+    """``"; load avg 1.0/… on N cores"`` where the OS reports it (wall times on a shared machine measure its load)."""
+    try:
+        import os
+
+        one, five, fifteen = os.getloadavg()
+        return f"; load avg {one:.1f}/{five:.1f}/{fifteen:.1f} on {os.cpu_count()} cores"
+    except (AttributeError, OSError):  # pragma: no cover - platforms without getloadavg
+        return ""
 
 
 def report(rows: list[dict[str, Any]]) -> str:
@@ -173,19 +238,22 @@ def report(rows: list[dict[str, Any]]) -> str:
 
     Examples
     --------
-    >>> print(report([{"a": 1.1, "b": 1.1, "schedule": "constant", "seconds": 0.5, "reduced_dimension": 90,
-    ...                "reduction_error": 1e-13, "error_risk": 2e-14, "error_averaged_risk": 3e-14,
-    ...                "reference": "cached"}]).splitlines()[-1])
-    total 0.50 s for 1 curves; max error 3.0e-14 (estimate max 1.0e-13)
+    >>> print(report([{"a": 1.1, "b": 1.1, "schedule": "constant", "seconds": 0.5, "cpu_seconds": 0.4,
+    ...                "reduced_dimension": 90, "reduction_error": 1e-13, "error_risk": 2e-14,
+    ...                "error_averaged_risk": 3e-14, "reference": "cached"}]).splitlines()[-1])
+    total 0.50 s wall, 0.40 CPU-s for 1 curves; max error 3.0e-14 (estimate max 1.0e-13); reference: cached...
     """
-    lines = [f"{'a':>4} {'b':>4} {'schedule':>10} {'seconds':>8} {'dim':>5} {'estimate':>9} {'err risk':>9} "
-             f"{'err avg':>9}"]
+    lines = [f"{'a':>4} {'b':>4} {'schedule':>10} {'wall s':>7} {'CPU s':>6} {'dim':>5} {'estimate':>9} "
+             f"{'err risk':>9} {'err avg':>9}"]
     for r in rows:
-        lines.append(f"{r['a']:>4.1f} {r['b']:>4.1f} {r['schedule']:>10} {r['seconds']:>8.2f} "
+        lines.append(f"{r['a']:>4.1f} {r['b']:>4.1f} {r['schedule']:>10} {r['seconds']:>7.2f} "
+                     f"{r.get('cpu_seconds', float('nan')):>6.2f} "
                      f"{r['reduced_dimension']:>5d} {r['reduction_error']:>9.1e} {r['error_risk']:>9.1e} "
                      f"{r['error_averaged_risk']:>9.1e}")
     total = sum(r["seconds"] for r in rows)
+    cpu = sum(r.get("cpu_seconds", float("nan")) for r in rows)
     err = max(max(r["error_risk"], r["error_averaged_risk"]) for r in rows)
     est = max(r["reduction_error"] for r in rows)
-    lines.append(f"total {total:.2f} s for {len(rows)} curves; max error {err:.1e} (estimate max {est:.1e})")
+    lines.append(f"total {total:.2f} s wall, {cpu:.2f} CPU-s for {len(rows)} curves; max error {err:.1e} "
+                 f"(estimate max {est:.1e}); reference: {rows[0]['reference']}{_load()}")
     return "\n".join(lines)

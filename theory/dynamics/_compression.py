@@ -40,6 +40,8 @@ __all__ = [
 _RESOLUTION_PER_SQRT_RTOL = 1.5
 # Below this x = ηλ the per-step log-contraction is summed as a cubic series (relative error ~x³).
 _SERIES_BELOW = 0.02
+# contraction_exponent evaluates every (rate, point) pair at once up to this many terms, else point by point.
+_VECTOR_TERMS = 200_000
 # Nodes per unit of log λ on which the contraction profile is evaluated (then interpolated).
 _NODES_PER_E_FOLD = 8
 _MAX_REFINEMENTS = 8
@@ -195,16 +197,34 @@ def contraction_exponent(eigenvalues: Any, lr: Any, batch: Any, kurtosis: float 
     if eta.size == 0:
         return A, V
     # Distinct (η, c) pairs with their counts; constant schedules collapse to one pair.
-    pairs, counts = np.unique(np.stack([eta, c], axis=1), axis=0, return_counts=True)
-    order = np.argsort(-pairs[:, 0], kind="stable")
-    eta, c, n = pairs[order, 0], pairs[order, 1], counts[order].astype(np.float64)
+    # (np.unique(axis=0) sorts a structured view: ~0.4 s at 50 000 steps; a lexsort gives the same pairs.)
+    by = np.lexsort((c, eta))
+    eta, c = eta[by], c[by]
+    first = np.flatnonzero(np.concatenate([[True], (np.diff(eta) != 0) | (np.diff(c) != 0)]))
+    counts = np.diff(np.append(first, eta.size))
+    order = np.argsort(-eta[first], kind="stable")
+    eta, c, n = eta[first][order], c[first][order], counts[order].astype(np.float64)
     # Suffix power sums for the cubic series −log D = 2x + (2 − c)x² + (8/3 − 2c)x³ + O(x⁴).
     p1 = np.concatenate([np.cumsum((n * eta)[::-1])[::-1], [0.0]])
     p2 = np.concatenate([np.cumsum((n * (2.0 - c) * eta**2)[::-1])[::-1], [0.0]])
     p3 = np.concatenate([np.cumsum((n * (8.0 / 3.0 - 2.0 * c) * eta**3)[::-1])[::-1], [0.0]])
+    # Steps with η λ ≥ _SERIES_BELOW are summed exactly, the rest by the series.
+    splits = np.searchsorted(-eta, -_SERIES_BELOW / lam, side="right")
+    if eta.size * lam.size <= _VECTOR_TERMS:
+        # Few distinct rates (constant and piecewise schedules): every point at once; the terms beyond a
+        # point's split are masked to 0 (the same sums as the loop below, in another order).
+        exact = np.arange(eta.size)[:, None] < splits[None, :]
+        x = np.where(exact, eta[:, None] * lam[None, :], 0.0)
+        cx = c[:, None] * x
+        d = np.maximum(1.0 - x * (2.0 - cx), 1e-300)
+        A = n @ -np.log(d)
+        V = n @ np.abs(x * (2.0 - 2.0 * cx) / d)
+        poly = 2.0 * lam * p1[splits] + lam**2 * p2[splits] + lam**3 * p3[splits]
+        A += poly
+        V += np.abs(2.0 * lam * p1[splits] + 2.0 * lam**2 * p2[splits] + 3.0 * lam**3 * p3[splits])
+        return A, V
     for k, x_scale in enumerate(lam):
-        # Steps with η λ ≥ _SERIES_BELOW are summed exactly, the rest by the series.
-        split = int(np.searchsorted(-eta, -_SERIES_BELOW / x_scale, side="right"))
+        split = int(splits[k])
         if split:
             x = eta[:split] * x_scale
             d = np.maximum(1.0 - x * (2.0 - c[:split] * x), 1e-300)

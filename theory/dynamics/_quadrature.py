@@ -32,8 +32,10 @@ from ._compression import contraction_exponent
 from ._compression import initial_effective_rates as _initial_effective_rates
 from ._compression import relative_gap as _relative_gap
 from ._compression import schedule_rates as _rates
+from . import _quadrature_kernels
 from ._problem import Problem
 from ._solver import SolveRequest, solve
+from ._trajectory import RiskTrajectory
 
 __all__ = ["QuadratureReduction", "gauss_rule", "reduce_problem"]
 
@@ -56,6 +58,9 @@ AUTO_MIN_DIMENSION = 20_000
 AUTO_MIN_STEPS = 1000
 #: ... and only when the reduced problem is at most this fraction of the full one.
 AUTO_MAX_FRACTION = 0.05
+#: Passes over at least this many points use the compiled kernels of :mod:`._quadrature_kernels` (when numba is
+#: there); smaller ones (the rules' own nodes) stay in NumPy.
+_COMPILED_FROM = 4096
 
 
 def chebyshev_moments(points: np.ndarray, weights: np.ndarray, lo: float, hi: float, count: int) -> np.ndarray:
@@ -64,6 +69,11 @@ def chebyshev_moments(points: np.ndarray, weights: np.ndarray, lo: float, hi: fl
     ``(r, d)`` gives ``r`` measures on the same points at once (shape ``(r, count)``)."""
     t = (2.0 * points - (lo + hi)) / (hi - lo) if hi > lo else np.zeros_like(points)
     w = np.asarray(weights, dtype=np.float64)
+    if _quadrature_kernels.AVAILABLE and w.ndim in (1, 2) and t.size >= _COMPILED_FROM:
+        out2 = np.empty((w.size // max(t.size, 1), count))
+        _quadrature_kernels.chebyshev_moments_into(np.ascontiguousarray(t, dtype=np.float64),
+                                                   np.ascontiguousarray(w.reshape(-1, t.size)), out2)
+        return out2.reshape(w.shape[:-1] + (count,))
     out = np.empty(w.shape[:-1] + (count,))
     prev, cur, nxt = np.zeros_like(t), np.ones_like(t), np.empty_like(t)
     for k in range(count):
@@ -188,9 +198,28 @@ def gauss_rules(points: Any, weights: Any, nodes: Sequence[int]) -> list[list[tu
         raise ValueError("weights must be finite, ≥ 0, not all zero, with a finite sum")
     if np.any(np.abs(x) > 1e150):
         raise ValueError("points must be at most 1e150 in magnitude (their powers are formed)")
-    distinct, inverse = _distinct(x)
-    lo, hi = float(distinct[0]), float(distinct[-1])
-    moments = chebyshev_moments(x, ws, lo, hi, 2 * max(counts)) if distinct.size > min(counts) else None
+    return _gauss_rules(x, ws, counts)
+
+
+def _count_distinct(x: np.ndarray) -> int:
+    """Number of distinct values of ``x`` (without a sort when ``x`` is monotone)."""
+    if x.size > 1:
+        step = np.diff(x)
+        if np.all(step <= 0) or np.all(step >= 0):
+            return 1 + int(np.count_nonzero(step))
+    return int(np.unique(x).size)
+
+
+def _gauss_rules(x: np.ndarray, ws: np.ndarray, counts: Sequence[int]) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+    """:func:`gauss_rules` on checked arrays: ``x`` finite float64 of shape ``(d,)``, ``ws`` of shape ``(r, d)``
+    with finite weights ``≥ 0`` and positive finite sums, ``counts`` positive."""
+    n_distinct = _count_distinct(x)
+    if n_distinct <= max(counts):
+        distinct, inverse = _distinct(x)  # some rule is the measure itself, lumped
+        lo, hi = float(distinct[0]), float(distinct[-1])
+    else:
+        lo, hi = float(x.min()), float(x.max())
+    moments = chebyshev_moments(x, ws, lo, hi, 2 * max(counts)) if n_distinct > min(counts) else None
     out = []
     for r, w in enumerate(ws):
         rules = []
@@ -202,7 +231,7 @@ def gauss_rules(points: Any, weights: Any, nodes: Sequence[int]) -> list[list[tu
             return cache["jacobi"]
 
         for n in counts:
-            if distinct.size <= n:
+            if n_distinct <= n:
                 lumped = np.bincount(inverse, weights=w, minlength=distinct.size)
                 rules.append((distinct[lumped > 0], lumped[lumped > 0]))
                 continue
@@ -449,18 +478,38 @@ def _reductions(problem: Problem, rates: Sequence[tuple[np.ndarray, np.ndarray]]
     if np.count_nonzero(slow) > _KEEP_TOP_SLOW + 2 * max(degrees):
         # The largest slow eigenvalues are few and far apart on power laws (isolated atoms, which make the
         # modified moments ill-conditioned): keep them exactly too, at the cost of a few coordinates.
-        top = np.flatnonzero(slow)[np.argsort(-problem.eigenvalues[slow], kind="stable")[:_KEEP_TOP_SLOW]]
-        slow[top] = False
+        index = np.flatnonzero(slow)
+        lam_slow = problem.eigenvalues[index]
+        # The _KEEP_TOP_SLOW largest (ties by index, as a stable sort): a partition, not a sort of every slow one.
+        cut = np.partition(lam_slow, lam_slow.size - _KEEP_TOP_SLOW)[lam_slow.size - _KEEP_TOP_SLOW]
+        above = index[lam_slow > cut]
+        at_cut = index[lam_slow == cut][:_KEEP_TOP_SLOW - above.size]
+        slow[above] = False
+        slow[at_cut] = False
     fast = np.flatnonzero(~slow).astype(np.int64)
     lam, m, s0 = problem.eigenvalues, problem.multiplicity, problem.initial_second_moment
     lam_s, m_s, s0_s = lam[slow], m[slow], s0[slow]
     if not lam_s.size:
         return [QuadratureReduction(problem, fast, problem, K, tau, 0, 0) for K in degrees]
-    bias_w = m_s * lam_s * s0_s
+    noise_w = m_s * lam_s
+    bias_w = noise_w * s0_s
+    top = float(lam_s.max())
+    # The problem's arrays are checked (finite, λ > 0, s(0) ≥ 0, m > 0): the rules need no further checks.
     if np.any(bias_w > 0):
-        noise_rules, bias_rules = gauss_rules(lam_s, np.stack([m_s * lam_s, bias_w]), degrees)
+        measures = np.stack([noise_w, bias_w])
     else:
-        noise_rules, bias_rules = gauss_rules(lam_s, m_s * lam_s, degrees)[0], [None] * len(degrees)
+        measures = noise_w[None, :]
+    with np.errstate(over="ignore"):
+        total = measures.sum(axis=1)
+    if not (np.all(np.isfinite(total)) and np.all(total > 0)):
+        raise ValueError("weights must be finite, ≥ 0, not all zero, with a finite sum")  # as gauss_rules says
+    if top > 1e150:
+        raise ValueError("points must be at most 1e150 in magnitude (their powers are formed)")
+    if measures.shape[0] == 2:
+        noise_rules, bias_rules = _gauss_rules(lam_s, measures, degrees)
+    else:
+        noise_rules, bias_rules = _gauss_rules(lam_s, measures, degrees)[0], [None] * len(degrees)
+    powers = _power_moments(lam_s, measures, top)  # once for every degree
     out = []
     for K, (x, W), bias in zip(degrees, noise_rules, bias_rules):
         eig, mult, init = [lam[fast], x], [m[fast], W / x], [s0[fast], np.zeros(x.size)]
@@ -481,22 +530,45 @@ def _reductions(problem: Problem, rates: Sequence[tuple[np.ndarray, np.ndarray]]
         reduced = Problem(np.concatenate(eig), init_all, problem.noise_variance, problem.kurtosis,
                           metadata={**problem.metadata, "reduced_from": problem.dimension},
                           multiplicity=mult_all)
-        rule_error = _rule_error(lam_s, m_s * lam_s, x, W)
+        rule_error = _rule_error(powers[0], top, x, W)
         if bias is not None:
-            rule_error = max(rule_error, _rule_error(lam_s, bias_w, *bias))
+            rule_error = max(rule_error, _rule_error(powers[1], top, *bias))
         out.append(QuadratureReduction(problem, fast, reduced, K, tau, x.size, n_bias, rule_error))
     return out
 
 
-def _rule_error(points: np.ndarray, weights: np.ndarray, nodes: np.ndarray, node_weights: np.ndarray) -> float:
-    """Largest relative error of a rule on the power moments ``j = 1, 2, 3`` (in units of the top point)."""
-    top = float(points.max())
-    t, tn = points / top, nodes / top
+def compile_kernels() -> bool:
+    """Compile the reduction's passes (:mod:`._quadrature_kernels`) into numba's on-disk cache, on tiny arrays
+    (``warm_up``, ``make install``); False without numba."""
+    if not _quadrature_kernels.AVAILABLE:
+        return False
+    x = np.linspace(-1.0, 1.0, 8)
+    w = np.ones((2, 8))
+    _quadrature_kernels.chebyshev_moments_into(x, w, np.empty((2, 4)))
+    _quadrature_kernels.power_moments_into(x, w, 1.0, np.empty((2, 3)))
+    return True
+
+
+def _power_moments(points: np.ndarray, weights: np.ndarray, top: float) -> np.ndarray:
+    """``Σ_i w[r, i] (x_i / top)^j`` for ``j = 1, 2, 3``, shape ``(r, 3)``: one pass over the points."""
+    if _quadrature_kernels.AVAILABLE and points.size >= _COMPILED_FROM:
+        out = np.empty((weights.shape[0], 3))
+        _quadrature_kernels.power_moments_into(np.ascontiguousarray(points, dtype=np.float64),
+                                               np.ascontiguousarray(weights, dtype=np.float64), top, out)
+        return out
+    t = points / top
+    return np.stack([np.einsum("ri,i->r", weights, t**j) for j in (1, 2, 3)], axis=1)
+
+
+def _rule_error(exact: np.ndarray, top: float, nodes: np.ndarray, node_weights: np.ndarray) -> float:
+    """Largest relative error of a rule on the power moments ``j = 1, 2, 3`` (in units of the top point), given
+    the measure's own (``exact``, from :func:`_power_moments`)."""
+    tn = nodes / top
     worst = 0.0
     for j in (1, 2, 3):
-        exact = float(np.einsum("i,i->", weights, t**j))
-        if exact > 0:
-            worst = max(worst, abs(float(np.einsum("i,i->", node_weights, tn**j)) - exact) / exact)
+        e = float(exact[j - 1])
+        if e > 0:
+            worst = max(worst, abs(float(np.einsum("i,i->", node_weights, tn**j)) - e) / e)
     return worst
 
 
@@ -563,7 +635,41 @@ def reduced_expected_risk(request: SolveRequest, problem: Problem, auto: bool) -
     return _finish(fine, runs, gaps)
 
 
+class _Pending:
+    """A reduced run's final state, expanded to the source's coordinates when first read."""
+
+    __slots__ = ("reduction", "second_moment")
+
+    def __init__(self, reduction: QuadratureReduction, second_moment: np.ndarray) -> None:
+        self.reduction, self.second_moment = reduction, second_moment
+
+    def __reduce__(self) -> tuple:
+        return (_Pending, (self.reduction, self.second_moment))
+
+
+class _ReducedRiskTrajectory(RiskTrajectory):
+    """A :class:`RiskTrajectory` of a quadrature-reduced run: ``final_second_moment`` (``O(d K)`` to
+    interpolate, :meth:`QuadratureReduction.expand`) is computed when first read, not by the solve."""
+
+    @property  # type: ignore[override]
+    def final_second_moment(self) -> np.ndarray:
+        state = self.__dict__
+        pending = state.get("_final_second_moment")
+        if isinstance(pending, _Pending):
+            state["_final_second_moment"] = pending.reduction.expand(pending.second_moment)
+        return state["_final_second_moment"]
+
+    @final_second_moment.setter
+    def final_second_moment(self, value: Any) -> None:  # the dataclass __init__ sets it
+        self.__dict__["_final_second_moment"] = value
+
+
 def _finish(red: QuadratureReduction, runs: Sequence[Any], gaps: Sequence[float]) -> list[Any]:
-    return [dataclasses.replace(run, final_second_moment=red.expand(run.final_second_moment),
-                                reduction_error=float(gap), reduced_dimension=red.dimension, states={})
-            for run, gap in zip(runs, gaps)]
+    out = []
+    for run, gap in zip(runs, gaps):
+        values = {f.name: getattr(run, f.name) for f in dataclasses.fields(run)}
+        values.update(final_second_moment=_Pending(red, run.final_second_moment) if red.problem is not red.source
+                      else run.final_second_moment,
+                      reduction_error=float(gap), reduced_dimension=red.dimension, states={})
+        out.append(_ReducedRiskTrajectory(**values))
+    return out

@@ -193,7 +193,8 @@ def expected_risk(
         and never with ``compress``, ``initial_state``, ``keep_states``, weight decay or the CuPy
         backend (so small problems run exactly as before); ``True`` reduces whenever some coordinates are slow;
         ``False`` never. ``final_second_moment`` of a reduced run interpolates the slow coordinates
-        and no solver state is kept (:meth:`RiskTrajectory.state_at` says so).
+        (computed when first read: ``O(d K)``) and no solver state is kept (:meth:`RiskTrajectory.state_at`
+        says so).
     initial_state : SolverState or sequence of SolverState, optional
         Continue from a state returned by :meth:`RiskTrajectory.state_at` (one for every schedule,
         or one per schedule, all at the same step ``t``): the schedules are then the *rest* of the
@@ -468,8 +469,9 @@ def warm_up() -> list[str]:
     """Compile the fused kernel's common paths (:mod:`._kernels`) into the on-disk cache (``make install``).
 
     The paths: SGD and NSGD on several schedules, with and without uniform averaging and ``split``, one
-    schedule, a float32 state, heavy ball (each on a tiny problem, so the cost is compilation: tens of
-    CPU-seconds once; a later first call in a fresh interpreter loads the cache in about a second).
+    schedule, a float32 state, heavy ball, and the quadrature reduction's moment passes (each on a tiny
+    problem, so the cost is compilation: tens of CPU-seconds once; a later first call in a fresh
+    interpreter loads the cache in about a second).
 
     Returns
     -------
@@ -499,4 +501,6 @@ def warm_up() -> list[str]:
         optimizer = kw.pop("optimizer", "sgd")
         expected_risk(p, scheds, optimizer, progress=False, **kw)
         expected_risk(p, scheds[0], optimizer, progress=False, **kw)
-    return list(paths)
+    from ._quadrature import compile_kernels  # the reduce path's moment passes (docs/math.md#quadrature-reduction)
+
+    return list(paths) + (["quadrature reduction"] if compile_kernels() else [])

@@ -802,11 +802,12 @@ def schedule_list(schedules: Any, name: str = "schedules") -> list[Schedule]:
     ...
     TypeError: schedules must be a Schedule or a non-empty sequence of Schedule; got 3.0
     """
-    def problem() -> str:  # only on failure: describing a list of long schedules costs O(steps) each
-        return f"{name} must be a Schedule or a non-empty sequence of Schedule; got {describe(schedules)}"
-
     if isinstance(schedules, Schedule):
         return [schedules]
+
+    def problem() -> str:  # only on failure: a Schedule's repr sums its segments (O(segments))
+        return f"{name} must be a Schedule or a non-empty sequence of Schedule; got {describe(schedules)}"
+
     if isinstance(schedules, (str, bytes)) or not hasattr(schedules, "__iter__"):
         raise TypeError(problem())
     try:

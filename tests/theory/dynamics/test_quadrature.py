@@ -230,3 +230,103 @@ def test_reduce_true_and_compress_exclude_each_other():
         expected_risk(p, Schedule.constant(0.1, 1, steps=5), reduce=True, compress=1e-3)
     r = expected_risk(p, Schedule.constant(0.1, 1, steps=5), compress=1e-3)  # "auto" yields to compress=
     assert r.compression_error is not None and r.reduction_error is None
+
+
+# --- the compiled passes and the lazy final state (#20 item 1) -----------------------------------
+
+
+@pytest.mark.parametrize("rows", [1, 2])
+def test_compiled_moments_agree_with_the_numpy_recurrence(monkeypatch, rows):
+    # Reference: the NumPy three-term recurrence of chebyshev_moments (a different summation order).
+    from ramplab.theory.dynamics import _quadrature, _quadrature_kernels
+
+    if not _quadrature_kernels.AVAILABLE:
+        pytest.skip("numba is not installed: the NumPy recurrence is the only path")
+    rng = np.random.default_rng(7)
+    x = np.sort(rng.uniform(1e-6, 1.0, 5000))[::-1]
+    w = rng.uniform(0.0, 1.0, (rows, x.size))
+    monkeypatch.setattr(_quadrature, "_COMPILED_FROM", 1)
+    compiled = _quadrature.chebyshev_moments(x, w, float(x.min()), float(x.max()), 40)
+    powers = _quadrature._power_moments(x, w, float(x.max()))
+    monkeypatch.setattr(_quadrature, "_COMPILED_FROM", 10**12)
+    plain = _quadrature.chebyshev_moments(x, w, float(x.min()), float(x.max()), 40)
+    plain_powers = _quadrature._power_moments(x, w, float(x.max()))
+    # In the normalisation T_k = 2^(k−1) p_k (|T_k| ≤ 1), every moment is at most the mass: compare there.
+    scale = 2.0 ** np.maximum(np.arange(40) - 1, 0)
+    mass = w.sum(axis=1, keepdims=True)
+    assert compiled.shape == plain.shape == (rows, 40)
+    assert np.max(np.abs(compiled - plain) * scale / mass) <= 1e-13
+    assert np.max(np.abs(powers - plain_powers) / mass) <= 1e-13
+    assert not np.array_equal(compiled, np.zeros_like(compiled))  # the kernel ran and wrote
+
+
+def test_a_reduced_final_state_is_expanded_when_first_read_and_pickles_before():
+    import copy
+    import dataclasses
+    import pickle
+
+    from ramplab.theory import RiskTrajectory
+
+    p = Problem.power_law(3000, a=1.5, b=1.5, noise_variance=0.1)
+    pair = [Schedule.constant(0.5 / p.trace, 1, steps=300), Schedule.constant(0.25 / p.trace, 1, steps=300)]
+    runs = expected_risk(p, pair, reduce=True)
+    red = reduce_problem(p, pair)
+    for r in runs:
+        assert isinstance(r, RiskTrajectory) and r.reduced_dimension == red.dimension
+        assert "_final_second_moment" in vars(r) and not isinstance(vars(r)["_final_second_moment"], np.ndarray)
+        again = pickle.loads(pickle.dumps(r))  # before the expansion: the pending state travels
+        copied = copy.copy(r)
+        first = r.final_second_moment
+        assert first.shape == (3000,) and r.final_second_moment is first  # expanded once, then kept
+        assert np.array_equal(again.final_second_moment, first) and np.array_equal(copied.final_second_moment, first)
+        # Exact on the kept coordinates (compared with the unreduced run there).
+        full = expected_risk(p, r.schedule, reduce=False)
+        np.testing.assert_allclose(first[red.fast], full.final_second_moment[red.fast], rtol=1e-10)
+        swapped = dataclasses.replace(r, final_second_moment=np.zeros(3000))
+        assert not swapped.final_second_moment.any() and swapped.reduction_error == r.reduction_error
+
+
+# --- the 12 peer curves against their shipped uncompressed values (#20 items 1–2) ---------------
+
+
+def _peer_reference():
+    from ramplab.benchmarks.peer_scale import REFERENCE, read_json_reference
+
+    path = REFERENCE.with_name("peer_scale_reference_50000.json")
+    if not path.exists():
+        pytest.skip("the 50 000-step peer-scale reference is not shipped with this install")
+    return read_json_reference(path)
+
+
+def test_the_shipped_peer_reference_starts_at_each_problems_initial_risk():
+    # Quick twin of the test below: the file is the 12 curves of these problems (step 0 is R(0), and the
+    # averaged risk equals the risk there), in the order problem × (constant, 1/√t).
+    from ramplab.workloads import FULL_SCALE_EXPONENTS, full_scale_problem
+
+    ref = _peer_reference()
+    assert ref["complete"] and ref["risk"].shape == (12, len(ref["checkpoints"])) and ref["checkpoints"][0] == 0
+    assert int(ref["dimension"]) == 500_000 and int(ref["steps"]) == 50_000 and len(ref["checkpoints"]) >= 8
+    for k, (a, b) in enumerate(FULL_SCALE_EXPONENTS):
+        initial = full_scale_problem(500_000, a, b).initial_risk
+        for row in (2 * k, 2 * k + 1):
+            assert ref["risk"][row, 0] == pytest.approx(initial, rel=1e-12)  # sums over 5·10⁵ terms, another order
+            assert ref["averaged_risk"][row, 0] == ref["risk"][row, 0]
+        assert np.all(np.diff(ref["risk"][2 * k, :4]) < 0)  # the risk falls from R(0)
+
+
+@pytest.mark.slow
+def test_the_reduction_matches_the_uncompressed_peer_curves():
+    # Reference: expected_risk(..., reduce=False) at d = 5·10⁵, 50 000 steps (benchmarks/data/README.md).
+    from ramplab.workloads import FULL_SCALE_EXPONENTS, full_scale_m, full_scale_problem, full_scale_schedules
+
+    ref = _peer_reference()
+    for k, (a, b) in enumerate(FULL_SCALE_EXPONENTS):
+        p = full_scale_problem(500_000, a, b)
+        m, _ = full_scale_m(p, 0.5)
+        runs = expected_risk(p, full_scale_schedules(p, 50_000, m), average="uniform",
+                             checkpoints=ref["checkpoints"], reduce=True)
+        for j, r in enumerate(runs):
+            for name in ("risk", "averaged_risk"):
+                err = relative_gap(getattr(r, name), ref[name][2 * k + j])
+                assert err <= 1e-10, (a, b, j, name, err)
+                assert err <= 3.0 * r.reduction_error + 50 * EPS * 50_000, (err, r.reduction_error)
