@@ -133,7 +133,7 @@ def derivations(names: list[str] | None = None) -> tuple[Derivation, ...]:
     >>> derivations(["nope"])
     Traceback (most recent call last):
     ...
-    ValueError: names has unknown derivation(s) ['nope']; known: ['growth_exponential', ...]
+    ValueError: names has unknown derivation(s) ['nope']; known: [...]
     """
     if names is not None and (not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names)):
         raise TypeError(f"names must be None or a list of derivation names (strings); got {names!r}")

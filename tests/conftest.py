@@ -71,3 +71,14 @@ def warm_kernels() -> None:
 
     warm_numba_kernels()
 
+
+
+@pytest.fixture(autouse=True)
+def _no_figures_left_open():
+    """Close every pyplot figure a test leaves open, so that later tests in the same worker never meet
+    matplotlib's "more than 20 figures" RuntimeWarning (the hostile-input oracles treat warnings as errors)."""
+    yield
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._limits import MAX_STEP_ARRAY
 from .._validate import choice, finite_real
 from ..dynamics import Problem
 from ..schedules._schedule import Schedule
@@ -67,8 +68,10 @@ def local_critical_batch_warmup(problem: Problem, base: Schedule, *, check_every
     TypeError
         For a ``base`` that is not a :class:`Schedule`.
     ValueError
-        For a non-positive ``check_every`` or ``window``, ``factor ≤ 1``, an unknown ``lr_rule``, or a base that
-        diverges (from :func:`local_critical_batch`).
+        For a non-positive ``check_every`` or ``window``, ``factor ≤ 1``, an unknown ``lr_rule``, or a base longer
+        than ``MAX_STEP_ARRAY`` (2**27) steps (the warmup is built step by step).
+    DivergenceError
+        When a run the local critical batch measures diverges (from :func:`local_critical_batch`).
 
     Examples
     --------
@@ -97,6 +100,9 @@ def local_critical_batch_warmup(problem: Problem, base: Schedule, *, check_every
     integer = bool(base.integer_batch) and f == round(f)
     scale = {"keep": lambda m: 1.0, "linear": lambda m: m, "sqrt": math.sqrt}[rule]
 
+    if base.serial_steps > MAX_STEP_ARRAY:
+        raise ValueError(f"base has {base.serial_steps} steps; local_critical_batch_warmup builds its schedule step "
+                         f"by step and takes at most MAX_STEP_ARRAY = 2**27 steps")
     base_lr, base_batch = base.step_arrays()
     ends = np.cumsum(base_batch)                      # samples consumed after each base step
     total = float(ends[-1])
@@ -108,8 +114,7 @@ def local_critical_batch_warmup(problem: Problem, base: Schedule, *, check_every
         i = min(int(np.searchsorted(ends, n, side="right")), ends.size - 1)
         batch, lr = m * base_batch[i], scale(m) * base_lr[i]
         if n >= next_check:
-            while next_check <= n:
-                next_check += every
+            next_check = (math.floor(n / every) + 1) * every  # the first multiple of check_every past n
             if f * batch <= cap:
                 head = Schedule(np.array(lrs + [lr]), np.array(batches + [batch]), integer_batch=False)
                 local = local_critical_batch(problem, head, len(lrs), delta, multipliers=(1.0, f), lr_rule=rule,

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._frozen import FrozenRecord
 from .._limits import MAX_STEP_ARRAY
 from .._validate import check_range, choice, positive_int, real_vector, strict_real_array
 from ..schedules._schedule import Schedule
@@ -73,8 +74,8 @@ def sweep_checkpoints(steps: int, count: int = 8) -> np.ndarray:
     return np.unique(t[t >= 1])
 
 
-@dataclass(frozen=True)
-class LRMultiplierSweep:
+@dataclass(frozen=True, eq=False)
+class LRMultiplierSweep(FrozenRecord):
     """The result of :func:`lr_multiplier_sweep`: every curve of the grid, the scores and the selection.
 
     Attributes
