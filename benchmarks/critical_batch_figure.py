@@ -28,6 +28,13 @@ def measure(*, quick: bool = False, workers: int = 2) -> dict:
     dict
         ``seconds`` (the whole ``data``), ``sweeps`` (each sweep's rows and seconds), ``d``, ``workers``.
 
+    Raises
+    ------
+    TypeError
+        When ``quick`` is not a bool.
+    ValueError
+        When ``workers`` is not a positive int (both checked before anything runs).
+
     Examples
     --------
     The quick size builds the CI-sized figure data serially (about 10 s, so not run as a doctest):
@@ -36,6 +43,10 @@ def measure(*, quick: bool = False, workers: int = 2) -> dict:
     >>> result["workers"]  # doctest: +SKIP
     1
     """
+    if not isinstance(quick, bool):
+        raise TypeError(f"quick must be a bool; got {type(quick).__name__}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive int; got {workers!r}")
     from ramplab.figures import REGISTRY, load_all
     from ramplab.figures.registry import FigureContext
     from ramplab.sweeps import open_executor

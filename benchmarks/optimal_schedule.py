@@ -78,6 +78,13 @@ def measure(sizes: OptimalSizes = FULL_OPTIMAL_SIZES, parts: Sequence[str] = OPT
         The forward and gradient times, the optimum's wall time, iterations and cost in forward solves, and
         the frontier's wall time.
 
+    Raises
+    ------
+    TypeError
+        When ``sizes`` is not an :class:`OptimalSizes` or ``progress`` is not callable.
+    ValueError
+        For a part not in :data:`OPTIMAL_PARTS` (checked before anything is computed).
+
     Examples
     --------
     >>> rows = measure(OptimalSizes(d=10, steps=8, segments=2, mean_batch=4.0, budgets=2, workers=1),
@@ -85,6 +92,12 @@ def measure(sizes: OptimalSizes = FULL_OPTIMAL_SIZES, parts: Sequence[str] = OPT
     >>> [r.item for r in rows][:3]
     ['one forward solve', 'one gradient', 'optimal_schedule']
     """
+    if not isinstance(sizes, OptimalSizes):
+        raise TypeError(f"sizes must be an OptimalSizes; got {type(sizes).__name__}")
+    if isinstance(parts, str) or not all(isinstance(p, str) and p in OPTIMAL_PARTS for p in parts):
+        raise ValueError(f"parts must be a sequence of names among {OPTIMAL_PARTS}; got {parts!r}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a callable or None; got {type(progress).__name__}")
     rows: list[Row] = []
     say = progress or (lambda line: None)
     problem = Problem.power_law(sizes.d, a=1.5, b=1.0, noise_variance=0.1)

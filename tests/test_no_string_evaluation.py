@@ -37,6 +37,16 @@ SKIP = {
     "ramplab.benchmarks.exact_solver.measure": "runs the exact-solver benchmark (minutes)",
     "ramplab.benchmarks.exact_solver.triad_bandwidth": "times memory bandwidth",
     "ramplab.benchmarks.samplers.measure": "runs the sampler benchmark (minutes)",
+    "ramplab.benchmarks.fused_kernel.first_call_costs": (
+        "starts a fresh interpreter that compiles the kernels (≈ 20 s a call); its string is a folder passed as "
+        "NUMBA_CACHE_DIR and the child reads its sizes with int()"),
+}
+
+#: Small values used instead of a parameter's default where the default runs for minutes (full-scale
+#: benchmarks whose string parameter is a path: the string is still passed, at a small size).
+SMALL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "ramplab.benchmarks.peer_scale.compute_reference": {"dimension": 20, "steps": 4},
+    "ramplab.benchmarks.peer_scale.peer_scale_rows": {"dimension": 20, "steps": 4},
 }
 
 
@@ -96,8 +106,13 @@ def _parameters(fn: Callable[..., Any]) -> list[inspect.Parameter] | None:
     return [p for p in sig.parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
 
-def _calls(params: list[inspect.Parameter], hostile: Any) -> Iterator[tuple[list[Any], dict[str, Any]]]:
-    """Argument sets with ``hostile`` in one parameter, the others a symbol, a number or their default."""
+def _calls(params: list[inspect.Parameter], hostile: Any,
+           small: dict[str, Any] | None = None) -> Iterator[tuple[list[Any], dict[str, Any]]]:
+    """Argument sets with ``hostile`` in one parameter, the others a symbol, a number or their default.
+
+    ``small`` maps parameter names to values used in place of their (slow) defaults.
+    """
+    small = small or {}
     symbol = sp.Symbol("g", positive=True)
     fillers = (symbol, 2, None)  # None: the default where there is one, else the symbol
     for i, target in enumerate(params):
@@ -108,9 +123,12 @@ def _calls(params: list[inspect.Parameter], hostile: Any) -> Iterator[tuple[list
                 if j == i:
                     value = hostile
                 elif filler is None:
-                    if p.default is not p.empty:
+                    if p.name in small:
+                        value = small[p.name]
+                    elif p.default is not p.empty:
                         continue
-                    value = symbol
+                    else:
+                        value = symbol
                 else:
                     value = filler
                 if p.kind == p.KEYWORD_ONLY:
@@ -166,16 +184,40 @@ def test_no_public_callable_evaluates_a_string(tmp_path: Path, monkeypatch: pyte
     assert len(callables) > 150, f"only {len(callables)} public callables found"
     ran = []
     for name, fn in sorted(callables.items()):
-        params = _parameters(fn)
-        if not params or name in SKIP:
-            continue
-        for hostile in hostile_strings(marker):
-            for args, kwargs in _calls(params, hostile):
-                _call(fn, args, kwargs)
-                if marker.exists():
-                    ran.append(f"{name}(*{args!r}, **{kwargs!r})")
-                    marker.unlink()
+        if name not in SKIP:
+            ran += _evaluations(name, fn, marker)
     assert not ran, "strings evaluated as code by:\n" + "\n".join(ran)
+
+
+def _evaluations(name: str, fn: Callable[..., Any], marker: Path) -> list[str]:
+    """The calls of ``fn`` (hostile strings in each parameter) after which ``marker`` appeared."""
+    params = _parameters(fn)
+    ran: list[str] = []
+    for hostile in hostile_strings(marker) if params else ():
+        for args, kwargs in _calls(params, hostile, SMALL_DEFAULTS.get(name)):
+            _call(fn, args, kwargs)
+            if marker.exists():
+                ran.append(f"{name}(*{args!r}, **{kwargs!r})")
+                marker.unlink()
+    return ran
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs an interval timer to bound each call")
+@pytest.mark.parametrize("evaluate", [sp.sympify, sp.nsimplify, sp.parse_expr])
+def test_the_check_catches_a_planted_evaluation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                evaluate: Callable[..., Any]) -> None:
+    """A function that sends its second argument through sympy's parser once the first is symbolic is caught."""
+    monkeypatch.chdir(tmp_path)
+    marker = tmp_path / "marker" / "ran"
+    marker.parent.mkdir()
+
+    def planted(x: Any, y: Any = 1.0, *, scale: float = 1.0) -> Any:
+        if isinstance(x, (int, float)) or not isinstance(y, str):
+            raise TypeError("only the planted path is of interest")
+        return evaluate(y) * scale
+
+    ran = _evaluations("planted", planted, marker)
+    assert ran and all(name.startswith("planted(") for name in ran)
 
 
 def test_the_walk_sees_the_sympy_entry_points() -> None:
