@@ -68,8 +68,9 @@ def local_critical_batch_warmup(problem: Problem, base: Schedule, *, check_every
     TypeError
         For a ``base`` that is not a :class:`Schedule`.
     ValueError
-        For a non-positive ``check_every`` or ``window``, ``factor ≤ 1``, an unknown ``lr_rule``, or a base longer
-        than ``MAX_STEP_ARRAY`` (2**27) steps (the warmup is built step by step).
+        For a non-positive ``check_every`` or ``window``, ``factor ≤ 1``, an unknown ``lr_rule``, a base longer
+        than ``MAX_STEP_ARRAY`` (2**27) steps (the warmup is built step by step), a ``window`` beyond the base's
+        samples, more than 2**53 checks, or ``factor`` times the base's largest batch beyond 2**53.
     DivergenceError
         When a run the local critical batch measures diverges (from :func:`local_critical_batch`).
 
@@ -106,6 +107,15 @@ def local_critical_batch_warmup(problem: Problem, base: Schedule, *, check_every
     base_lr, base_batch = base.step_arrays()
     ends = np.cumsum(base_batch)                      # samples consumed after each base step
     total = float(ends[-1])
+    if every * 2.0**53 < total:
+        raise ValueError(f"check_every={every!r} is too small for the base's {total:.6g} samples (more than 2**53 "
+                         f"checks)")
+    if delta > total:
+        raise ValueError(f"window={delta!r} exceeds the base's {total:.6g} samples (the loss to recover is the "
+                         f"base's after window samples)")
+    if f * float(np.max(base_batch)) > 2.0**53:
+        raise ValueError(f"factor={f!r} times the base's largest batch {float(np.max(base_batch)):.6g} exceeds "
+                         f"2**53 samples (the largest batch a schedule holds)")
     lrs: list[float] = []
     batches: list[float] = []
     growth: list[float] = []
