@@ -44,56 +44,17 @@ except ImportError:  # pragma: no cover - exercised only without the extra
         return wrap if not args or not callable(args[0]) else args[0]
 
 
-from . import _step
+from . import _kernels, _step
 
 __all__ = ["AVAILABLE"]
 
 _FLAGS = {"reassoc", "contract", "nsz"}
 
 
-def _stamped_cache() -> Any:
-    """numba's function cache keyed on the SHA-256 of this module *and* of ``_step`` (whose formulas the
-    kernels inline), as :mod:`._kernels` keys its own: numba alone keys on this file only and would serve
-    stale kernels after a change of ``_step``. ``None`` where numba's caching layout differs."""
-    try:
-        import hashlib
-        import os
-
-        from numba.core import caching
-    except ImportError:  # pragma: no cover
-        return None
-
-    def pick(name: str) -> Any:
-        return getattr(caching, name, None) or getattr(caching, "_" + name, None)
-
-    bases = [pick(n) for n in ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator")]
-    impl, cache = pick("CompileResultCacheImpl"), pick("FunctionCache")
-    if None in bases or impl is None or cache is None:  # pragma: no cover - another numba layout
-        return None
-    digest = hashlib.sha256()
-    for path in (__file__, _step.__file__):
-        with open(os.fspath(path), "rb") as fh:
-            digest.update(fh.read())
-    stamp = digest.digest()
-    locators = [type("AdjointStamped" + b.__name__.lstrip("_"), (b,), {"get_source_stamp": lambda self: stamp})
-                for b in bases]
-    impl_class = type("AdjointStampedCacheImpl", (impl,), {"_locator_classes": locators})
-    return type("AdjointStampedFunctionCache", (cache,), {"_impl_class": impl_class})
-
-
-_CACHE = _stamped_cache() if AVAILABLE else None
-
-
-def _compiled(**flags: Any) -> Any:
-    """``numba.njit(**flags)`` cached on disk under :func:`_stamped_cache`."""
-    def wrap(fn: Any) -> Any:
-        if _CACHE is None:
-            return njit(cache=True, **flags)(fn)
-        disp = njit(cache=False, **flags)(fn)
-        disp._cache = _CACHE(disp.py_func)
-        return disp
-
-    return wrap
+#: ``numba.njit(**flags)`` cached on disk, keyed on this module and ``_step`` (whose formulas the kernels inline),
+#: as :mod:`._kernels` keys its own: numba alone keys on this file only and would serve stale kernels after a
+#: change of ``_step``.
+_compiled = _kernels.stamped_kernels(__file__)
 
 
 def _inline(fn: Any) -> Any:

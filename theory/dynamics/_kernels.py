@@ -44,7 +44,7 @@ This module imports without numba (``AVAILABLE`` is then False and the solver us
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -68,26 +68,26 @@ from . import _step
 
 
 # ---------------------------------------------------------------------------- the persistent cache
-def _source_stamp() -> bytes:
-    """SHA-256 of this module and of ``_step`` (whose formulas the kernels inline)."""
+def _source_stamp(paths: tuple[str, ...]) -> bytes:
+    """SHA-256 of the contents of ``paths`` (a kernel module and ``_step``, whose formulas it inlines)."""
     import hashlib
     import os
 
     digest = hashlib.sha256()
-    for path in (__file__, _step.__file__):
+    for path in paths:
         with open(os.fspath(path), "rb") as fh:
             digest.update(fh.read())
     return digest.digest()
 
 
-def _stamped_cache() -> Any:
-    """numba's function cache, keyed on :func:`_source_stamp` (``None`` where numba's layout differs).
+def _stamped_cache(paths: tuple[str, ...]) -> Any:
+    """numba's function cache, keyed on :func:`_source_stamp` of ``paths`` (``None`` where numba's layout differs).
 
     numba keys a cached kernel on its own source file only, so a change of ``_step`` alone would be
-    served stale kernels; here the key is the content of both files, never a modification time, so the
-    cache also survives a reinstall of the same sources (``make install``; pip leaves ``__pycache__``
-    in place). Where it is: ``NUMBA_CACHE_DIR`` when set, else the installed package's ``__pycache__``
-    when writable, else numba's user-wide cache folder (numba's own order).
+    served stale kernels; here the key is the content of the kernel module and ``_step``, never a
+    modification time, so the cache also survives a reinstall of the same sources (``make install``; pip
+    leaves ``__pycache__`` in place). Where it is: ``NUMBA_CACHE_DIR`` when set, else the installed
+    package's ``__pycache__`` when writable, else numba's user-wide cache folder (numba's own order).
     """
     try:
         from numba.core import caching
@@ -101,7 +101,7 @@ def _stamped_cache() -> Any:
     impl, cache = pick("CompileResultCacheImpl"), pick("FunctionCache")
     if None in bases or impl is None or cache is None:  # pragma: no cover - another numba layout
         return None
-    stamp = _source_stamp()
+    stamp = _source_stamp(paths)
 
     def stamped(base: Any) -> Any:
         return type("Stamped" + base.__name__.lstrip("_"), (base,), {"get_source_stamp": lambda self: stamp})
@@ -110,19 +110,27 @@ def _stamped_cache() -> Any:
     return type("StampedFunctionCache", (cache,), {"_impl_class": impl_class})
 
 
-_CACHE = _stamped_cache() if AVAILABLE else None
+def stamped_kernels(module_file: str) -> Callable[..., Any]:
+    """A decorator factory ``(**flags) -> njit(**flags)`` whose kernels are cached on disk under
+    :func:`_stamped_cache` of ``module_file`` and ``_step`` (numba's ``cache=True`` where numba's layout differs).
+    Every compiled kernel module of the solver (this one, ``_adjoint_kernels``) makes its decorator here."""
+    cache = _stamped_cache((module_file, _step.__file__)) if AVAILABLE else None
+
+    def kernel(**flags: Any) -> Any:
+        def wrap(fn: Any) -> Any:
+            if cache is None:
+                return njit(cache=True, **flags)(fn)
+            disp = njit(cache=False, **flags)(fn)
+            disp._cache = cache(disp.py_func)
+            return disp
+
+        return wrap
+
+    return kernel
 
 
-def _kernel(**flags: Any) -> Any:
-    """``numba.njit(**flags)`` cached on disk under :func:`_stamped_cache` (numba's ``cache=True`` without it)."""
-    def wrap(fn: Any) -> Any:
-        if _CACHE is None:
-            return njit(cache=True, **flags)(fn)
-        disp = njit(cache=False, **flags)(fn)
-        disp._cache = _CACHE(disp.py_func)
-        return disp
-
-    return wrap
+#: ``numba.njit(**flags)`` cached on disk, keyed on this module and ``_step``.
+_kernel = stamped_kernels(__file__)
 
 # The step's formulas (module docstring of ``_step``), compiled and inlined: the kernels below perform
 # the operations of the reference loop, in its order, one coordinate at a time (inlined into an update
