@@ -102,8 +102,8 @@ def factories() -> dict[str, Callable[[], Any]]:
                                                         progress=False),
         "SerialExecutor": W.SerialExecutor,
         "SweepResult": lambda: W.sweep(_double, W.grid(x=[1, 2]), progress=False),
-        "Check": lambda: P.derivations()[0].checks[0],
-        "Derivation": lambda: P.derivations()[0],
+        "Check": lambda: P.derivations(["ramp_bound"])[0].checks[0],  # one quick derivation, not all of them
+        "Derivation": lambda: P.derivations(["ramp_bound"])[0],
         "DivergenceError": lambda: T.DivergenceError(7, 1, "lab"),
         "SimulationDivergenceError": lambda: M.SimulationDivergenceError(7, 3, "lab"),
     }
