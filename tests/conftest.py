@@ -20,6 +20,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")
+# Figures that tests keep open (session fixtures reuse drawn figures) must not turn into matplotlib's "more than
+# 20 figures" RuntimeWarning inside later tests of the same worker: the hostile-input oracles count warnings as errors.
+matplotlib.rcParams["figure.max_open_warning"] = 0
 
 _TESTS = str(Path(__file__).resolve().parent)
 if _TESTS not in sys.path:
@@ -70,15 +73,3 @@ def warm_kernels() -> None:
     from hostile import warm_numba_kernels
 
     warm_numba_kernels()
-
-
-
-@pytest.fixture(autouse=True)
-def _no_figures_left_open():
-    """Close every pyplot figure a test leaves open, so that later tests in the same worker never meet
-    matplotlib's "more than 20 figures" RuntimeWarning (the hostile-input oracles treat warnings as errors)."""
-    yield
-    import sys
-
-    if "matplotlib.pyplot" in sys.modules:
-        sys.modules["matplotlib.pyplot"].close("all")
