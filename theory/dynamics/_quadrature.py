@@ -190,8 +190,9 @@ def gauss_rules(points: Any, weights: Any, nodes: Sequence[int]) -> list[list[tu
         raise ValueError(f"nodes must be ≥ 1; got {nodes!r}")
     if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
         raise ValueError(f"points must be a non-empty 1-D array of finite numbers; got shape {x.shape}")
-    if ws.shape[-1:] != x.shape:
-        raise ValueError(f"weights must have the shape of points {x.shape}; got {ws.shape}")
+    if ws.ndim != 2 or ws.shape[0] == 0 or ws.shape[-1:] != x.shape:
+        raise ValueError(f"weights must have the shape of points {x.shape}, or be a non-empty stack of such rows; "
+                         f"got {ws.shape}")
     with np.errstate(over="ignore"):
         total = ws.sum(axis=1)
     if not (np.all(np.isfinite(ws) & (ws >= 0)) and np.all(np.isfinite(total)) and np.all(total > 0)):
@@ -280,7 +281,10 @@ def gauss_rule(points: Any, weights: Any, nodes: int) -> tuple[np.ndarray, np.nd
     >>> round(float(w @ f(x) / (lam @ f(lam)) - 1), 13)
     0.0
     """
-    return gauss_rules(points, weights, [nodes])[0][0]
+    w = strict_real_array(weights, "weights")
+    if np.ndim(w) != 1:
+        raise ValueError(f"weights must be a 1-D array of the shape of points; got shape {np.shape(w)}")
+    return gauss_rules(points, w, [nodes])[0][0]
 
 
 @dataclass(frozen=True, eq=False)
