@@ -1,7 +1,9 @@
-"""Serial steps against risk at fixed samples: the optimal frontier and the named schedules, for SGD and NSGD.
+"""Serial steps against risk at fixed samples: the optimal frontier and the named schedules, for SGD, NSGD and
+heavy ball.
 
-For one power-law problem, one sample budget ``N`` and each optimizer (SGD, and NSGD with the expected
-denominator, docs/math.md#normalized-sgd), every point of the frontier is the exact optimum
+For one power-law problem, one sample budget ``N`` and each optimizer (SGD; NSGD with the expected
+denominator, docs/math.md#normalized-sgd; heavy-ball momentum ``μ = 0.9``, docs/math.md#heavy-ball-momentum), every
+point of the frontier is the exact optimum
 of :func:`ramplab.theory.optimal_schedule` (``K`` segments of free learning rate and batch size, exactly
 ``N`` samples in exactly ``S`` serial steps; docs/math.md#optimal-schedules), one sweep task per budget
 (``ramplab figures --executor dask`` runs them on Dask). The named schedules of
@@ -10,7 +12,13 @@ several ``f``, αβ / α√β family members, the ``δ = γ²`` growth schedule,
 same ``N`` with their peak learning rate tuned on a grid, and each is compared with the optimum at its own
 serial steps. One row per optimizer: risk against serial steps, then the optimal schedules' ``η`` and ``B``
 against samples. NSGD's peak-rate grid is SGD's scaled by ``sqrt(G₀)`` (``G₀ = E‖g₀‖²`` at the initial batch,
-:func:`ramplab.theory.gradient_second_moment`): the same first effective step ``η/sqrt(G₀)``.
+:func:`ramplab.theory.gradient_second_moment`): the same first effective step ``η/sqrt(G₀)``; heavy ball's
+reaches its own stability edge at the initial batch (:func:`ramplab.theory.max_stable_lr`).
+
+At small serial-step budgets the SGD and heavy-ball frontiers are held by :func:`optimal_schedule`'s default
+rate bound (the constant-schedule stability edge at the largest batch), which the best short schedules exceed
+for a few steps; NSGD's default bound is looser, so its frontier can lie below SGD's there although NSGD with
+one segment per step is an SGD schedule (tests/theory/complexity/test_optimal_default_bounds.py).
 
 No paper figure corresponds; Seesaw (arXiv 2510.14717) argues its ramp approaches the serial-step limit its
 analysis implies — this figure measures how far each schedule is from the best ramp with its serial steps.
@@ -19,6 +27,7 @@ analysis implies — this figure measures how far each schedule is from the best
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -28,6 +37,7 @@ from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
 from ..theory import (
+    HeavyBall,
     Problem,
     UnstableScheduleWarning,
     expected_risk,
@@ -39,7 +49,14 @@ from ..theory import (
 
 PROBLEM = {"a": 1.5, "b": 1.0, "noise_variance": 0.5}
 #: The optimizers shown, one row each, and their names in the figure.
-OPTIMIZERS = {"sgd": "SGD", "nsgd": "NSGD"}
+OPTIMIZERS = {"sgd": "SGD", "nsgd": "NSGD", "momentum": "heavy ball"}
+#: Heavy ball's momentum μ (docs/math.md#heavy-ball-momentum).
+MOMENTUM = 0.9
+
+
+def optimizer_spec(name: str) -> Any:
+    """The optimizer of a row: ``"sgd"``, ``"nsgd"``, or :class:`~ramplab.theory.HeavyBall` of :data:`MOMENTUM`."""
+    return HeavyBall(MOMENTUM) if name == "momentum" else name
 
 
 def frontier_point(spec: dict) -> dict:
@@ -49,7 +66,8 @@ def frontier_point(spec: dict) -> dict:
     ----------
     spec : dict
         ``eigenvalues``, ``initial_second_moment`` (arrays), ``noise_variance``, ``samples``,
-        ``serial_steps``, ``segments``, and ``optimizer`` (``"sgd"`` when absent, or ``"nsgd"``).
+        ``serial_steps``, ``segments``, and ``optimizer`` (``"sgd"`` when absent, ``"nsgd"`` or ``"momentum"``:
+        heavy ball with ``μ =`` :data:`MOMENTUM`).
 
     Returns
     -------
@@ -59,7 +77,7 @@ def frontier_point(spec: dict) -> dict:
     """
     problem = Problem(spec["eigenvalues"], spec["initial_second_moment"], noise_variance=spec["noise_variance"])
     opt = optimal_schedule(problem, spec["samples"], spec["serial_steps"], segments=spec["segments"],
-                           optimizer=spec.get("optimizer", "sgd"))
+                           optimizer=optimizer_spec(spec.get("optimizer", "sgd")))
     return {"objective": opt.continuous_objective, "rounded_objective": opt.objective,
             "converged": opt.converged, "nit": opt.nit,
             "lr": np.array(opt.lr), "batch": np.array(opt.batch), "steps": np.array(opt.steps)}
@@ -73,7 +91,7 @@ def _best_named(problem: Problem, optimizer: str, samples: float, batch0: float,
         schedules = named_schedules(samples, batch0, float(peak))
         with warnings.catch_warnings():  # the peak grid crosses the stability edge on purpose
             warnings.simplefilter("ignore", UnstableScheduleWarning)
-            risks = expected_risk(problem, list(schedules.values()), optimizer, on_divergence="flag",
+            risks = expected_risk(problem, list(schedules.values()), optimizer_spec(optimizer), on_divergence="flag",
                                   progress=False)
         for (label, sched), traj in zip(schedules.items(), risks):
             risk = float(traj.risk[-1])
@@ -83,7 +101,7 @@ def _best_named(problem: Problem, optimizer: str, samples: float, batch0: float,
 
 
 def data(ctx: FigureContext) -> FigureTable:
-    """For SGD and NSGD: the frontier at a grid of budgets and at every named schedule's serial steps, and the
+    """For SGD, NSGD and heavy ball: the frontier at a grid of budgets and at every named schedule's serial steps, and the
     named schedules.
 
     Parameters
@@ -95,7 +113,7 @@ def data(ctx: FigureContext) -> FigureTable:
     Returns
     -------
     FigureTable
-        Every row has ``optimizer`` (``"sgd"`` or ``"nsgd"``) and ``kind``: ``"frontier"``
+        Every row has ``optimizer`` (``"sgd"``, ``"nsgd"`` or ``"momentum"``) and ``kind``: ``"frontier"``
         (``serial_steps, objective, rounded_objective, converged``), ``"named"`` (``series, serial_steps,
         objective, peak_lr, frontier_objective, relative``) or ``"segment"`` (``serial_steps, segment,
         samples_start, samples_end, lr, batch``: every optimal schedule's segments). The summary holds the
@@ -105,9 +123,11 @@ def data(ctx: FigureContext) -> FigureTable:
     d, samples, batch0, segments, n_peaks = (24, 1024, 8.0, 8, 7) if ctx.quick else (400, 2**16, 32.0, 32, 17)
     problem = Problem.power_law(d, **PROBLEM)
     edge = max_stable_lr(problem, batch0)
-    # NSGD: the rates whose first effective step η/sqrt(G₀) is SGD's grid (docs/math.md#normalized-sgd)
-    scale = {"sgd": 1.0, "nsgd": float(np.sqrt(gradient_second_moment(problem, problem.initial_second_moment,
-                                                                       batch0)))}
+    # NSGD: the rates whose first effective step η/sqrt(G₀) is SGD's grid (docs/math.md#normalized-sgd); heavy
+    # ball: up to its own stability edge at the initial batch (docs/math.md#heavy-ball-stability)
+    tops = {"sgd": edge,
+            "nsgd": edge * float(np.sqrt(gradient_second_moment(problem, problem.initial_second_moment, batch0))),
+            "momentum": max_stable_lr(problem, batch0, HeavyBall(MOMENTUM))}
     grid = np.unique(np.geomspace(1, samples / batch0, 6 if ctx.quick else 13).round().astype(int))
     base = {"eigenvalues": problem.eigenvalues, "initial_second_moment": problem.initial_second_moment,
             "noise_variance": float(problem.noise_variance), "samples": float(samples), "segments": segments}
@@ -116,7 +136,7 @@ def data(ctx: FigureContext) -> FigureTable:
     budgets: dict[str, list[int]] = {}
     specs = []
     for opt in OPTIMIZERS:
-        peaks = np.geomspace(edge / 32, edge, n_peaks) * scale[opt]
+        peaks = np.geomspace(tops[opt] / 32, tops[opt], n_peaks)
         named[opt] = _best_named(problem, opt, samples, batch0, peaks)
         budgets[opt] = sorted(set(grid.tolist()) | {s for _, _, s in named[opt].values()})
         specs += [dict(base, serial_steps=int(s), optimizer=opt) for s in budgets[opt]]
@@ -125,11 +145,13 @@ def data(ctx: FigureContext) -> FigureTable:
 
     rows = []
     best: dict[str, dict[int, float]] = {opt: {} for opt in OPTIMIZERS}
-    converged = []
+    converged, not_converged = [], []
     for spec, row, curves in zip(specs, swept.table.itertuples(index=False), swept.curves):
         opt, s = spec["optimizer"], spec["serial_steps"]
         best[opt][s] = float(row.objective)
         converged.append(bool(row.converged))
+        if not row.converged:
+            not_converged.append({"optimizer": opt, "serial_steps": int(s), "iterations": int(row.nit)})
         rows.append({"optimizer": opt, "kind": "frontier", "series": "optimal frontier", "serial_steps": int(s),
                      "objective": float(row.objective), "rounded_objective": float(row.rounded_objective),
                      "converged": bool(row.converged)})
@@ -152,15 +174,17 @@ def data(ctx: FigureContext) -> FigureTable:
     summary = {
         "problem": {"d": d, **PROBLEM}, "samples": samples, "initial_batch": batch0, "segments": segments,
         "optimizers": list(OPTIMIZERS),
-        "peak_grid": {opt: [float(p) for p in np.geomspace(edge / 32, edge, n_peaks) * scale[opt]]
-                      for opt in OPTIMIZERS},
+        "momentum": MOMENTUM,
+        "peak_grid": {opt: [float(p) for p in np.geomspace(tops[opt] / 32, tops[opt], n_peaks)] for opt in OPTIMIZERS},
         "frontier": {opt: {"serial_steps": [int(s) for s in budgets[opt]],
                            "objective": [best[opt][s] for s in budgets[opt]]} for opt in OPTIMIZERS},
         "named": relative,
         "all_converged": bool(all(converged)),
+        # budgets where SLSQP stopped short (its iteration limit): their point is an upper bound on the optimum
+        "not_converged": not_converged,
         "paper_counterpart": "none",
         "related_paper": ("Seesaw (arXiv 2510.14717): this figure measures its distance to the best ramp at its "
-                          "serial steps, for SGD and for the NSGD its analysis is written for"),
+                          "serial steps, for SGD, for the NSGD its analysis is written for, and for heavy ball"),
     }
     summary["claim"] = _claim(summary)
     return FigureTable(rows, summary)
@@ -180,7 +204,7 @@ def _claim(summary: dict) -> dict:
         worst.append(max(v["relative_to_frontier"] for v in named.values()))
     claim["worst_relative"] = max(worst)
     claim["min_relative"] = min(claim[f"{opt}_min_relative"] for opt in OPTIMIZERS)
-    statement = (f"every named schedule lies above the optimal frontier for {' and '.join(OPTIMIZERS.values())}; "
+    statement = (f"every named schedule lies above the optimal frontier for {', '.join(OPTIMIZERS.values())}; "
                  f"the best Seesaw, relative to the best risk with its serial steps: {', '.join(parts)}; "
                  f"the worst schedule ×{claim['worst_relative']:.3g}")
     return {"statement": statement, **claim}
@@ -230,10 +254,10 @@ def draw(table: FigureTable) -> Figure:
         ax_b.set(xlabel="samples", ylabel="batch size B", yscale="log", title=f"{name}: optimal batch size")
         legends += [(ax_f, dict(fontsize=7)), (ax_lr, dict(fontsize=8)), (ax_b, dict(fontsize=8))]
     fig.suptitle(f"power law d={summary['problem']['d']}, a=1.5, b=1, σ²=0.5, {summary['segments']} segments, "
-                 f"B₀={summary['initial_batch']:g}; NSGD with the expected denominator")
+                 f"B₀={summary['initial_batch']:g}; NSGD with the expected denominator, heavy ball μ={summary['momentum']:g}")
     finish(fig, *legends, claim=summary["claim"]["statement"])
     return fig
 
 
 register("optimal_frontier", "serial steps vs risk at fixed samples: the optimal frontier and the named schedules "
-         "(SGD and NSGD)", data, draw)
+         "(SGD, NSGD, heavy ball)", data, draw)

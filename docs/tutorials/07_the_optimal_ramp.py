@@ -124,5 +124,5 @@ fig.tight_layout()
 # - ``objective="averaged"`` (uniform iterate averaging): does averaging flatten the optimal rate decay?
 # - More ``segments`` shows the shape of the optimum in more detail; compare ``opt.objective`` and
 #   ``opt.continuous_objective`` to see what the integer rounding costs.
-# - ``ramplab figures --only optimal_frontier`` builds this comparison at a larger size for SGD and NSGD (one
-#   row each), with a CSV of every point (its ``optimizer`` column says which).
+# - ``ramplab figures --only optimal_frontier`` builds this comparison at a larger size for SGD, NSGD and
+#   heavy ball (one row each), with a CSV of every point (its ``optimizer`` column says which).
