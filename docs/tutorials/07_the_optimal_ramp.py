@@ -116,8 +116,13 @@ fig.tight_layout()
 # %%
 # What to try next
 # ----------------
-# - ``optimizer="nsgd"``: does the optimal NSGD ramp follow Seesaw's :math:`\eta/\sqrt B` rule?
+# - ``optimizer="nsgd"`` (normalized SGD with the expected denominator; :doc:`/math`, "Normalized SGD"): every
+#   function above takes it. NSGD's rates live on another scale (the effective rate is :math:`\eta/\sqrt{G_t}`),
+#   so give the named schedules a peak grid scaled by :math:`\sqrt{G_0}`
+#   (:func:`~ramplab.theory.gradient_second_moment`). Does the optimal NSGD ramp follow Seesaw's
+#   :math:`\eta/\sqrt B` rule?
 # - ``objective="averaged"`` (uniform iterate averaging): does averaging flatten the optimal rate decay?
 # - More ``segments`` shows the shape of the optimum in more detail; compare ``opt.objective`` and
 #   ``opt.continuous_objective`` to see what the integer rounding costs.
-# - ``ramplab figures --only optimal_frontier`` builds this comparison at a larger size, with a CSV of every point.
+# - ``ramplab figures --only optimal_frontier`` builds this comparison at a larger size for SGD, NSGD and
+#   heavy ball (one row each), with a CSV of every point (its ``optimizer`` column says which).
