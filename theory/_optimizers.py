@@ -85,7 +85,7 @@ def _is_scalar(value: Any, name: str, expected: str) -> bool:
     return not isinstance(value, (list, tuple)) and as_numpy(value, name).ndim == 0
 
 
-def _momentum(value: Any) -> float | np.ndarray:
+def checked_momentum(value: Any) -> float | np.ndarray:
     """``momentum`` of :class:`HeavyBall` checked: a float in ``[0, 1)`` or a read-only 1-D array ``μ_t ≥ 0``.
 
     The rules of heavy ball in ``expected_risk`` (docs/math.md#heavy-ball-momentum): a constant
@@ -388,7 +388,7 @@ class HeavyBall(_DecayMixin, OptimizerSpec):
     name: ClassVar[str] = "momentum"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "momentum", _momentum(self.momentum))
+        object.__setattr__(self, "momentum", checked_momentum(self.momentum))
         if not isinstance(self.optimizer, str) or self.optimizer not in ("sgd", "nsgd"):
             raise ValueError(f"optimizer must be 'sgd' or 'nsgd' (the step heavy ball adds momentum to); got "
                              f"{self.optimizer!r:.80}")
