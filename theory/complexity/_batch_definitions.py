@@ -26,7 +26,7 @@ import numpy as np
 
 from .._limits import MAX_STEP_ARRAY
 from .._frozen import FrozenRecord
-from .._validate import choice, describe, finite_real, nonnegative_int, positive_int, positive_real, strict_real_array
+from .._validate import choice, describe, finite_real, nonnegative_int, positive_real, strict_real_array
 from ..dynamics import Problem, UnstableScheduleWarning, expected_risk
 from ..schedules._schedule import Schedule
 from ._bounds import check_problem
