@@ -1,14 +1,19 @@
-"""The last step of a figure's ``draw``: lay the figure out with every legend clear of the data."""
+"""The frame of a figure's ``draw``: lay the figure out with every legend clear of the data (:func:`finish`),
+a row of three panels around a figure's own curves (:func:`panel_row`), and values set per epoch drawn as
+steps (:func:`epoch_steps`)."""
 
 from __future__ import annotations
 
 import textwrap
-from typing import Any
+from typing import Any, Callable
 
+import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..plot import covered_points, place_legend
+from ._table import FigureTable
 
 
 def finish(fig: Figure, *legends: tuple[Axes, dict[str, Any]], claim: str | None = None, **tight: Any) -> Figure:
@@ -34,3 +39,22 @@ def finish(fig: Figure, *legends: tuple[Axes, dict[str, Any]], claim: str | None
         for ax, kwargs in moved:
             place_legend(ax, **kwargs)
     return fig
+
+
+def panel_row(table: FigureTable, panels: Callable[[FigureTable, np.ndarray], None], setting: str, *,
+              figsize: tuple[float, float] = (16, 4.8)) -> Figure:
+    """Three panels side by side: ``panels(table, axes)`` draws the figure's curves into them, ``setting`` (what
+    the figure runs: problem, constants, sizes) is the title, and :func:`finish` lays it out with every panel's
+    legend at font size 7 and the table's ``claim.statement`` above the setting."""
+    fig, axes = plt.subplots(1, 3, figsize=figsize)
+    panels(table, axes)
+    fig.suptitle(setting, fontsize=10)
+    return finish(fig, *[(ax, dict(fontsize=7)) for ax in axes], claim=table.summary["claim"]["statement"])
+
+
+def epoch_steps(ax: Axes, per_epoch: FigureTable, column: str, **style: Any) -> None:
+    """The values of ``column`` set for epochs ``0 … E−1`` (rows of ``per_epoch`` with an ``epoch`` column, in
+    order) as a step curve on ``[0, E]``, each value held through its epoch; ``style`` goes to ``ax.step``."""
+    values = per_epoch.column(column)
+    ax.step(np.append(per_epoch.column("epoch"), len(per_epoch)), np.append(values, values[-1]), where="post",
+            **style)

@@ -13,7 +13,7 @@ set; here every step draws fresh samples from the population (online SGD), so an
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -24,6 +24,28 @@ MODEL_DIFFERENCE = ("model: noisy linear regression on a power-law spectrum with
                     "expected full-gradient norm E‖∇f‖² = Σλ²s, exact at the second moments), not a ResNet or DenseNet on "
                     "CIFAR-100 with one noisy run; an epoch is n fresh samples (online SGD), not a pass over a "
                     "finite data set")
+
+
+#: The power-law problem every paper figure runs SGD on, as :meth:`Problem.power_law`'s keyword arguments.
+POWER_LAW = {"a": 1.5, "b": 1.0, "noise_variance": 1.0, "scale": 0.5}
+
+
+def paper_problem(d: int) -> tuple[Problem, dict[str, Any]]:
+    """The power-law problem of dimension ``d`` (:data:`POWER_LAW`, ``λ₁ = ½``) and its entry ``problem`` of a
+    figure's summary (``family, d``, the keyword arguments, ``largest_eigenvalue``)."""
+    problem = Problem.power_law(d, **POWER_LAW)
+    return problem, {"family": "power_law", "d": d, **POWER_LAW, "largest_eigenvalue": problem.largest_eigenvalue}
+
+
+def paper_setting(summary: dict[str, Any], *, epochs: bool = False) -> str:
+    """The start of a paper figure's title from its table's summary: the optimizer and the problem, and with
+    ``epochs`` the epoch's samples and the stages (``epoch_samples``, ``stages``, ``stage_epochs``)."""
+    p = summary["problem"]
+    setting = f"SGD, power law d={p['d']}, a=1.5, σ²=1, λ₁=0.5"
+    if epochs:
+        setting += (f"; epoch = {summary['epoch_samples']} samples, {summary['stages']} stages of "
+                    f"{summary['stage_epochs']} epochs")
+    return setting
 
 
 def weights(problem: Problem) -> np.ndarray:

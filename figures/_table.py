@@ -35,6 +35,17 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def with_claim(table: FigureTable, claim: Callable[[dict], dict], paper_counterpart: dict | None = None
+               ) -> FigureTable:
+    """``table`` with its JSON summary's ``claim`` (``claim(table.summary)``: what the figure shows and the
+    numbers supporting it) and, where given, ``paper_counterpart`` (the paper figure it redraws and what
+    differs) added, in that order."""
+    table.summary["claim"] = claim(table.summary)
+    if paper_counterpart is not None:
+        table.summary["paper_counterpart"] = paper_counterpart
+    return table
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (bool, int, float, np.bool_, np.number))
 

@@ -12,14 +12,14 @@ Left: the gradient norm at the checks and the thresholds ``ε_m = ε₀ sqrt(b�
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from ._layout import finish
+from ._layout import panel_row
+from ._paper_runs import paper_problem
 from ._table import FigureTable
 from .registry import FigureContext, register
-from ..theory import AdaptiveRule, Problem
+from ..theory import AdaptiveRule
 
 #: The paper figure this figure redraws and what differs (its JSON's ``paper_counterpart``; "none" if none).
 PAPER_COUNTERPART = {
@@ -55,7 +55,7 @@ def data(ctx: FigureContext) -> FigureTable:
         the summary holds the problem, the rule and each variant's stages and final values.
     """
     d, steps, check = (60, 1500, 50) if ctx.quick else (500, 10000, 500)
-    problem = Problem.power_law(d, a=1.5, b=1.0, noise_variance=1.0, scale=0.5)
+    problem, problem_summary = paper_problem(d)
     epsilon0 = 0.5
     rows, per_step, summary = [], [], {}
     for label, freeze, _, _ in VARIANTS:
@@ -79,8 +79,7 @@ def data(ctx: FigureContext) -> FigureTable:
             "stage_batches": sorted({float(b) for b in batch}),
         }
     return FigureTable(rows + per_step, {
-        "problem": {"family": "power_law", "d": d, "a": 1.5, "b": 1.0, "noise_variance": 1.0, "scale": 0.5,
-                    "largest_eigenvalue": problem.largest_eigenvalue},
+        "problem": problem_summary,
         "rule": {"lr0": 0.1, "batch0": 8, "gamma": 1.4, "delta": 2.0, "epsilon0": epsilon0, "check_every": check,
                  "batch_cap": 4096, "integer_batch": "ceil(b0 δ^m)"},
         "steps": steps,
@@ -116,8 +115,14 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    legends = []
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
+    p, rule = table.summary["problem"], table.summary["rule"]
+    return panel_row(table, _panels, rf"Released defaults ($\delta$=2, $\gamma$=1.4, $b_0$=8, $\eta_0$=0.1, "
+                     rf"$b_{{\max}}$=4096, $\varepsilon_0$={rule['epsilon0']}), check every {rule['check_every']} "
+                     rf"steps; power law d={p['d']}, a=1.5, b=1, $\sigma^2$=1, $\lambda_1$=0.5", figsize=(16, 4.6))
+
+
+def _panels(table: FigureTable, axes: np.ndarray) -> None:
+    """:func:`draw`'s panels: checks and thresholds, ``η`` and batch per step, risk against samples."""
     for label, _, color, ls in VARIANTS:
         checks = table.select(variant=label).where(lambda row: "check_step" in row)
         curve = table.select(variant=label, curve="per step")
@@ -141,8 +146,7 @@ def draw(table: FigureTable) -> Figure:
     grad = np.concatenate([norms.column("gradient_norm"), norms.column("threshold")])
     axes[2].set_ylim(risk.min() / 2, risk.max() * 30)
     axes[0].set_ylim(grad.min() / 2, grad.max() * 30)
-    p, rule = table.summary["problem"], table.summary["rule"]
-    edge = 2.0 / p["largest_eigenvalue"]
+    edge = 2.0 / table.summary["problem"]["largest_eigenvalue"]
     axes[0].set(xlabel="step", ylabel="gradient norm at the checks", title="checks and thresholds")
     axes[1].set(xlabel="step", ylabel=r"$\eta$ (thin) and batch (thick)",
                 title=r"$\eta$ and batch per step: the released rule freezes at $b_{\max}$")
@@ -151,14 +155,6 @@ def draw(table: FigureTable) -> Figure:
     diverged = table.summary["variants"][VARIANTS[1][0]]["diverged_at"]
     axes[2].set(xlabel="samples", ylabel="excess risk",
                 title="excess risk" + (f" (never freezing: diverges at step {diverged})" if diverged else ""))
-    for ax in axes:
-        legends.append((ax, dict(fontsize=7)))
-    fig.suptitle(rf"Released defaults ($\delta$=2, $\gamma$=1.4, $b_0$=8, $\eta_0$=0.1, "
-                 rf"$b_{{\max}}$=4096, $\varepsilon_0$={rule['epsilon0']}), check every {rule['check_every']} steps; "
-                 rf"power law d={p['d']}, "
-                 r"a=1.5, b=1, $\sigma^2$=1, $\lambda_1$=0.5", fontsize=10)
-    finish(fig, *legends, claim=table.summary["claim"]["statement"])
-    return fig
 
 
 register("adaptive_growth", "adaptive rule (gradient-norm triggered growth): released freeze at the batch cap "

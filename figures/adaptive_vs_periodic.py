@@ -17,16 +17,15 @@ Left: ``sqrt(E‖∇f‖²)`` against steps (the adaptive rule's thresholds ``ε
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from ._layout import finish
-from ._paper_runs import MODEL_DIFFERENCE, first_reach, gradient_norm_curves
+from ._layout import panel_row
+from ._paper_runs import MODEL_DIFFERENCE, first_reach, gradient_norm_curves, paper_problem, paper_setting
 from ._seesaw_setup import plot_indices
 from ._table import FigureTable
 from .registry import FigureContext, register
-from ..theory import AdaptiveRule, Problem, Schedule, exponential_growth
+from ..theory import AdaptiveRule, Schedule, exponential_growth
 
 SCHEDULERS = ("adaptive (released rule)", "periodic (every fixed steps)", "constant (0.1, 128)")
 #: The release's constant baseline and its ratio of growth period to check interval (20 000 / 1800 steps).
@@ -55,7 +54,7 @@ def data(ctx: FigureContext) -> FigureTable:
     """
     d, steps, check = (60, 2000, 50) if ctx.quick else (400, 20000, 500)
     period = round(check * PERIOD_OVER_CHECK)
-    problem = Problem.power_law(d, a=1.5, b=1.0, noise_variance=1.0, scale=0.5)
+    problem, problem_summary = paper_problem(d)
     rule = AdaptiveRule(check_every=check, epsilon0=EPSILON0, integer_batch=True)
     adaptive = rule.run(problem, steps)
     stages = -(-steps // period)
@@ -96,8 +95,7 @@ def data(ctx: FigureContext) -> FigureTable:
         "sfo_to_target": [summary[s]["sfo_to_target"] for s in SCHEDULERS],
     }
     return FigureTable(rows, {
-        "problem": {"family": "power_law", "d": d, "a": 1.5, "b": 1.0, "noise_variance": 1.0, "scale": 0.5,
-                    "largest_eigenvalue": problem.largest_eigenvalue},
+        "problem": problem_summary,
         "rule": {"lr0": rule.lr0, "batch0": rule.batch0, "gamma": rule.gamma, "delta": rule.delta,
                  "epsilon0": rule.epsilon0, "check_every": check, "batch_cap": rule.batch_cap, "order": rule.order,
                  "integer_batch": "ceil(b0 δ^m)"},
@@ -132,9 +130,15 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
-    for name in SCHEDULERS:
-        color, ls = STYLE[name]
+    rule = table.summary["rule"]
+    return panel_row(table, _panels, f"{paper_setting(table.summary)}; released rule (δ=2, γ=1.4, "
+                     f"ε₀={rule['epsilon0']}, b₀=8, η₀=0.1, b_max=4096), check every {rule['check_every']} steps; "
+                     f"periodic every {table.summary['period']} steps (arXiv 2508.05302)")
+
+
+def _panels(table: FigureTable, axes: np.ndarray) -> None:
+    """:func:`draw`'s panels: norm, SFO and ``(η, b)`` against steps, per scheduler."""
+    for name, (color, ls) in STYLE.items():
         curve = table.select(scheduler=name, curve="per step")
         t = curve.column("step")
         axes[0].semilogy(t, curve.column("gradient_norm"), color=color, ls=ls, label=name)
@@ -150,12 +154,6 @@ def draw(table: FigureTable) -> Figure:
     axes[0].set(xlabel="step", ylabel=r"$\sqrt{E\|\nabla f\|^2}$", title=f"full-gradient norm (target {target:.3g} dashed)")
     axes[1].set(xlabel="step", ylabel="SFO (samples consumed)", title="SFO complexity")
     axes[2].set(xlabel="step", ylabel="b (thick), η (thin)", title="batch size and learning rate")
-    p, rule = table.summary["problem"], table.summary["rule"]
-    fig.suptitle(f"SGD, power law d={p['d']}, a=1.5, σ²=1, λ₁=0.5; released rule (δ=2, γ=1.4, ε₀={rule['epsilon0']}, "
-                 f"b₀=8, η₀=0.1, b_max=4096), check every {rule['check_every']} steps; periodic every "
-                 f"{table.summary['period']} steps (arXiv 2508.05302)", fontsize=10)
-    finish(fig, *[(ax, dict(fontsize=7)) for ax in axes], claim=table.summary["claim"]["statement"])
-    return fig
 
 
 register("adaptive_vs_periodic", "arXiv 2508.05302: the adaptive rule against periodic growth and a constant "

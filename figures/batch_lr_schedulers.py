@@ -21,16 +21,15 @@ from __future__ import annotations
 
 import math
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from ._layout import finish
-from ._paper_runs import MODEL_DIFFERENCE, gradient_norm_curves
+from ._layout import epoch_steps, panel_row
+from ._paper_runs import MODEL_DIFFERENCE, gradient_norm_curves, paper_problem, paper_setting
 from ._seesaw_setup import plot_indices
 from ._table import FigureTable
 from .registry import FigureContext, register
-from ..theory import BoundConstants, Problem, gradient_variance, sfo_bound, stage_schedule
+from ..theory import BoundConstants, gradient_variance, sfo_bound, stage_schedule
 
 SCHEDULERS = ("(i) constant b, cosine η", "(ii) growing b, cosine η", "(iii) growing b and η",
               "(iv) growing b, warm-up + cosine η")
@@ -87,7 +86,7 @@ def data(ctx: FigureContext) -> FigureTable:
     """
     d, n, stage_epochs = (60, 2000, 10) if ctx.quick else (400, 50000, 10)
     stages = STAGES
-    problem = Problem.power_law(d, a=1.5, b=1.0, noise_variance=1.0, scale=0.5)
+    problem, problem_summary = paper_problem(d)
     values = scheduler_values(stage_epochs)
     schedules = [stage_schedule(lr, b, stage_epochs=1, dataset_size=n, integer_batch=True, epoch_remainder="partial",
                                 label=name) for name, (lr, b) in values.items()]
@@ -130,8 +129,7 @@ def data(ctx: FigureContext) -> FigureTable:
         "ranking": order,
     }
     return FigureTable(rows, {
-        "problem": {"family": "power_law", "d": d, "a": 1.5, "b": 1.0, "noise_variance": 1.0, "scale": 0.5,
-                    "largest_eigenvalue": problem.largest_eigenvalue},
+        "problem": problem_summary,
         "epoch_samples": n, "stages": stages, "stage_epochs": stage_epochs,
         "schedulers": {"lr0": LR0, "lr_max": LR_MAX, "constant_batch": CONSTANT_BATCH, "batch0": BATCH0,
                        "batch_max": BATCH_MAX, "delta": DELTA, "lr_per": "epoch", "epoch_remainder": "partial",
@@ -167,15 +165,17 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
-    for name in SCHEDULERS:
-        color, ls = STYLE[name]
+    return panel_row(table, _panels, f"{paper_setting(table.summary, epochs=True)} (arXiv 2409.08770's four "
+                     "schedulers)")
+
+
+def _panels(table: FigureTable, axes: np.ndarray) -> None:
+    """:func:`draw`'s panels: ``η``, ``b`` and ``E‖∇f‖²`` with the bound against epochs, per scheduler."""
+    for name, (color, ls) in STYLE.items():
         per_epoch = table.select(scheduler=name, curve="per epoch")
         curve = table.select(scheduler=name, curve="per step")
-        ep = np.append(per_epoch.column("epoch"), len(per_epoch))
         for ax, col in ((axes[0], "lr"), (axes[1], "batch")):
-            v = per_epoch.column(col)
-            ax.step(ep, np.append(v, v[-1]), where="post", color=color, ls=ls, label=name)
+            epoch_steps(ax, per_epoch, col, color=color, ls=ls, label=name)
             ax.set_yscale("log")
         e = curve.column("epoch")
         axes[2].semilogy(e, curve.column("running_min"), color=color, ls=ls, label=f"{name}: exact")
@@ -190,12 +190,6 @@ def draw(table: FigureTable) -> Figure:
     axes[1].set(xlabel="epoch", ylabel="batch size b", title="batch size")
     axes[2].set(xlabel="epoch", ylabel=r"$\min_{t'\leq t}\,E\|\nabla f\|^2$",
                 title="full-gradient norm: exact (solid), master bound (dotted)")
-    p, s = table.summary["problem"], table.summary
-    fig.suptitle(f"SGD, power law d={p['d']}, a=1.5, σ²=1, λ₁=0.5; epoch = {s['epoch_samples']} samples, "
-                 f"{s['stages']} stages of {s['stage_epochs']} epochs (arXiv 2409.08770's four schedulers)",
-                 fontsize=10)
-    finish(fig, *[(ax, dict(fontsize=7)) for ax in axes], claim=table.summary["claim"]["statement"])
-    return fig
 
 
 register("batch_lr_schedulers", "arXiv 2409.08770's four schedulers (constant/growing batch, decaying/growing "

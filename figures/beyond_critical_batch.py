@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 
 from ._seesaw_setup import max_stable_lr, nsgd_peak_lr, plot_indices
 from ._layout import finish
-from ._table import FigureTable
+from ._table import FigureTable, with_claim
 from .registry import FigureContext, register
 from ..theory import Problem, Schedule, WarmupCosine, equivalence_report, seesaw_schedule
 from ..theory.dynamics import gradient_second_moment
@@ -152,19 +152,12 @@ def data(ctx: FigureContext) -> FigureTable:
         }
         oscillation[name] = {label: _edge_statistics(curves[f"{k}/effective_lr"], curves[f"{k}/risk"], edge)
                              for k, label in enumerate(SERIES)}
-    return _claimed(FigureTable(rows, {
+    return with_claim(FigureTable(rows, {
         "problem": {"d": d, "a": a, "b": b, "noise_variance": sigma2},
         "factor": FACTOR, "cosine_steps": steps, "lr_margin": margin, "panels": summary_panels,
         "edge_of_stability": {"explanation": OSCILLATION_NOTE, "edge_2_over_lambda1": edge,
                               "per_panel": oscillation},
-    }))
-
-
-def _claimed(table: FigureTable) -> FigureTable:
-    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
-    table.summary["claim"] = _claim(table.summary)
-    table.summary["paper_counterpart"] = PAPER_COUNTERPART
-    return table
+    }), _claim, PAPER_COUNTERPART)
 
 
 def _claim(summary: dict) -> dict:

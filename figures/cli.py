@@ -40,26 +40,25 @@ import traceback
 from pathlib import Path
 
 
-def _seed(text: str) -> int:
-    """``--seed``: a non-negative integer (NumPy seed sequences take no negative entropy)."""
+def _integer_at_least(text: str, minimum: int, what: str) -> int:
+    """``text`` as an integer ``≥ minimum``, or argparse's error saying it must be ``what``."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer; got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer; got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be {what}; got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be {what}; got {text!r}")
     return value
+
+
+def _seed(text: str) -> int:
+    """``--seed``: a non-negative integer (NumPy seed sequences take no negative entropy)."""
+    return _integer_at_least(text, 0, "a non-negative integer")
 
 
 def _workers(text: str) -> int:
     """``--workers``: a positive integer."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}")
-    return value
+    return _integer_at_least(text, 1, "a positive integer")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from ._seesaw_setup import max_stable_lr, nsgd_peak_lr, plot_indices
 from ._layout import finish
-from ._table import FigureTable
+from ._table import FigureTable, with_claim
 from .registry import FigureContext, register
 from ..theory import (
     RELEASED_ALPHA_BETA,
@@ -86,7 +86,7 @@ def data(ctx: FigureContext) -> FigureTable:
 
     stable = [i for i, ab in enumerate(RELEASED_ALPHA_BETA) if satisfies_ramp_bound(*ab)]
     nsgd_stable_worst = float(np.max(nsgd_rep.max_ratio[np.ix_(stable, stable)]))
-    return _claimed(FigureTable(rows, {
+    return with_claim(FigureTable(rows, {
         "problem": {"d": d, "a": a, "b": b, "noise_variance": sigma2},
         "batch0": batch0, "phase_samples": phases,
         "sgd": {"lr0": sgd_lr0, "pairs": sgd_pairs, "serial_steps": list(sgd_rep.serial_steps),
@@ -102,14 +102,7 @@ def data(ctx: FigureContext) -> FigureTable:
                  "final_risk": [t.final_risk for t in nsgd_rep.trajectories],
                  "labels": [t.schedule.label for t in nsgd_rep.trajectories],
                  "alpha_ge_sqrt_beta": [satisfies_ramp_bound(*ab) for ab in RELEASED_ALPHA_BETA]},
-    }))
-
-
-def _claimed(table: FigureTable) -> FigureTable:
-    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
-    table.summary["claim"] = _claim(table.summary)
-    table.summary["paper_counterpart"] = PAPER_COUNTERPART
-    return table
+    }), _claim, PAPER_COUNTERPART)
 
 
 def _claim(summary: dict) -> dict:

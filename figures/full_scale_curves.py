@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ._layout import finish
-from ._table import FigureTable
+from ._table import FigureTable, with_claim
 from .registry import FigureContext, register
 from ..theory import LR_MULTIPLIERS, lr_multiplier_sweep, sweep_checkpoints
 from ..workloads import FULL_SCALE_EXPONENTS, FULL_SCALE_NOISE_VARIANCE, full_scale_problem
@@ -161,13 +161,7 @@ def data(ctx: FigureContext) -> FigureTable:
         ],
     }
     summary["paper_counterpart"]["differs"] = "; ".join(summary["differs_from_paper"])
-    return _claimed(FigureTable(rows, summary))
-
-
-def _claimed(table: FigureTable) -> FigureTable:
-    """``table`` with the figure's claim and the numbers supporting it added to its JSON summary."""
-    table.summary["claim"] = _claim(table.summary)
-    return table
+    return with_claim(FigureTable(rows, summary), _claim)
 
 
 def _claim(summary: dict) -> dict:

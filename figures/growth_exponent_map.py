@@ -27,7 +27,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ._layout import finish
-from ._table import FigureTable
+from ._table import FigureTable, with_claim
 from .registry import FigureContext, register
 from ..theory import GrowthCell, Problem, measure_growth_exponent, sfo_exponent, term_exponent
 
@@ -327,7 +327,7 @@ def data(ctx: FigureContext) -> FigureTable:
         "follows 2 ln δ/(ln δ − ln γ) and keeps falling as δ grows; where bias decides it follows 2 ln δ/ln γ and "
         "is smallest at the smallest δ. The bound's exponent is the larger of the two, so its minimum δ = γ² (4) is "
         "where the terms trade places; both settings measure ≈ 4 there.")
-    return _claimed(FigureTable(rows, {
+    return with_claim(FigureTable(rows, {
         "problem": {"family": "power_law_groups", "dimension": dimension, "a": A,
                     "b_per_target": B_FOR_TARGET, "grouping": "16 exact coordinates, then 12 blocks per decade"},
         "settings": {k: {**v, "eps": list(v["eps"]), "points": points, "batch0": 1.0, "max_stages": max_stages,
@@ -351,14 +351,7 @@ def data(ctx: FigureContext) -> FigureTable:
                                             "on the window (they are not a single term's exponent)")},
         "explanation": caption,
         "caption": caption,
-    }))
-
-
-def _claimed(table: FigureTable) -> FigureTable:
-    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
-    table.summary["claim"] = _claim(table.summary)
-    table.summary["paper_counterpart"] = PAPER_COUNTERPART
-    return table
+    }), _claim, PAPER_COUNTERPART)
 
 
 def _claim(summary: dict) -> dict:

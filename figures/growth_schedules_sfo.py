@@ -20,16 +20,15 @@ a target, and the serial steps (in the legend).
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from ._layout import finish
-from ._paper_runs import MODEL_DIFFERENCE, first_reach, gradient_norm_curves
+from ._layout import epoch_steps, panel_row
+from ._paper_runs import MODEL_DIFFERENCE, first_reach, gradient_norm_curves, paper_problem, paper_setting
 from ._seesaw_setup import plot_indices
 from ._table import FigureTable
 from .registry import FigureContext, register
-from ..theory import Problem, exponential_growth, stage_schedule
+from ..theory import exponential_growth, stage_schedule
 
 SCHEDULERS = ("constant", "exponential b", "linear b", "exponential b and η")
 STYLE = {SCHEDULERS[0]: ("C2", ":"), SCHEDULERS[1]: ("C0", "--"), SCHEDULERS[2]: ("C1", "-."),
@@ -55,7 +54,7 @@ def data(ctx: FigureContext) -> FigureTable:
     """
     d, n, stage_epochs = (60, 4096, 5) if ctx.quick else (400, 50000, 10)
     stages = STAGES
-    problem = Problem.power_law(d, a=1.5, b=1.0, noise_variance=1.0, scale=0.5)
+    problem, problem_summary = paper_problem(d)
     common = dict(stage_epochs=stage_epochs, dataset_size=n, integer_batch=True, epoch_remainder="drop_last",
                   batch_cap=BATCH_MAX)
     schedules = [
@@ -105,8 +104,7 @@ def data(ctx: FigureContext) -> FigureTable:
         "final_gradient_norm": [summary[s]["final_gradient_norm"] for s in SCHEDULERS],
     }
     return FigureTable(rows, {
-        "problem": {"family": "power_law", "d": d, "a": 1.5, "b": 1.0, "noise_variance": 1.0, "scale": 0.5,
-                    "largest_eigenvalue": problem.largest_eigenvalue},
+        "problem": problem_summary,
         "epoch_samples": n, "stages": stages, "stage_epochs": stage_epochs,
         "schedules": {"lr0": LR0, "batch0": BATCH0, "delta": DELTA, "gamma": GAMMA, "linear": "b0 + 8 m",
                       "batch_max": BATCH_MAX, "epoch_remainder": "drop_last",
@@ -141,16 +139,17 @@ def draw(table: FigureTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    return panel_row(table, _panels, f"{paper_setting(table.summary, epochs=True)}; b₀=16, η₀=0.1, δ=2, +8, "
+                     "γ=1.4, b≤2048 (arXiv 2508.05297)")
+
+
+def _panels(table: FigureTable, axes: np.ndarray) -> None:
+    """:func:`draw`'s panels: ``(η, b)`` per epoch, the norm against epochs, the SFO to each target."""
     runs = table.summary["runs"]
-    for name in SCHEDULERS:
-        color, ls = STYLE[name]
+    for name, (color, ls) in STYLE.items():
         per_epoch = table.select(scheduler=name, curve="per epoch")
-        ep = np.append(per_epoch.column("epoch"), len(per_epoch))
         for col, lw, alpha, what in (("batch", 2.5, 0.45, "b"), ("lr", 1.0, 1.0, "η")):
-            v = per_epoch.column(col)
-            axes[0].step(ep, np.append(v, v[-1]), where="post", color=color, ls=ls, lw=lw, alpha=alpha,
-                         label=f"{name}: {what}")
+            epoch_steps(axes[0], per_epoch, col, color=color, ls=ls, lw=lw, alpha=alpha, label=f"{name}: {what}")
         curve = table.select(scheduler=name, curve="per step")
         axes[1].semilogy(curve.column("epoch"), curve.column("gradient_norm"), color=color, ls=ls,
                          label=f"{name}: {runs[name]['steps']} steps")
@@ -164,12 +163,6 @@ def draw(table: FigureTable) -> Figure:
     axes[2].set(xlabel=r"target $\varepsilon$", ylabel=r"SFO to reach $\sqrt{E\|\nabla f\|^2}\leq\varepsilon$",
                 title="SFO complexity to each target")
     axes[2].invert_xaxis()
-    p, s = table.summary["problem"], table.summary
-    fig.suptitle(f"SGD, power law d={p['d']}, a=1.5, σ²=1, λ₁=0.5; epoch = {s['epoch_samples']} samples, "
-                 f"{s['stages']} stages of {s['stage_epochs']} epochs; b₀=16, η₀=0.1, δ=2, +8, γ=1.4, b≤2048 (arXiv 2508.05297)",
-                 fontsize=10)
-    finish(fig, *[(ax, dict(fontsize=7)) for ax in axes], claim=table.summary["claim"]["statement"])
-    return fig
 
 
 register("growth_schedules_sfo", "arXiv 2508.05297: constant vs exponential-b vs linear-b vs exponential b-and-η "

@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ._layout import finish
-from ._table import FigureTable
+from ._table import FigureTable, with_claim
 from .registry import FigureContext, register
 from ..theory import Problem, Schedule, expected_risk
 
@@ -73,20 +73,13 @@ def data(ctx: FigureContext) -> FigureTable:
             rows.append({"series": label, "alpha": alpha, "beta": beta, "step": int(traj.steps[k]),
                          "samples": float(traj.samples[k]), "risk": float(traj.risk[k])})
     steps = {label: t.schedule.serial_steps for t, (label, _, _) in zip(trajectories, MEMBERS)}
-    return _claimed(FigureTable(rows, {
+    return with_claim(FigureTable(rows, {
         "problem": {"d": d, "a": 1.5, "b": 1.0, "noise_variance": 0.5},
         "lr0": lr0, "batch0": batch0, "phase_samples": phase_samples,
         "serial_steps": steps,
         "final_risk": {label: t.final_risk for t, (label, _, _) in zip(trajectories, MEMBERS)},
         "max_risk_ratio_vs_lr_halving_at_matched_samples": max_ratio,
-    }))
-
-
-def _claimed(table: FigureTable) -> FigureTable:
-    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
-    table.summary["claim"] = _claim(table.summary)
-    table.summary["paper_counterpart"] = PAPER_COUNTERPART
-    return table
+    }), _claim, PAPER_COUNTERPART)
 
 
 def _claim(summary: dict) -> dict:

@@ -22,7 +22,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ._layout import finish
-from ._table import FigureTable
+from ._table import FigureTable, with_claim
 from .registry import FigureContext, register
 from ..simulations import NSGD, simulate
 from ..theory import Numerics, Problem, Schedule, expected_risk
@@ -124,7 +124,7 @@ def data(ctx: FigureContext) -> FigureTable:
     cond = results["NSGD conditional, gaussian-exact"]
     expected_mc = results["NSGD expected, gaussian-exact"]
     gap = cond.mean_risk[-1] - expected_mc.mean_risk[-1]
-    return _claimed(FigureTable(rows, {
+    return with_claim(FigureTable(rows, {
         "problem": {"d": problem.dimension, "a": 1.5, "b": 1.0, "noise_variance": 0.5},
         "schedules": {name: {"lr": [float(x) for x in np.unique(cfg[name].lr)[::-1]],
                              "batch": [int(x) for x in np.unique(cfg[name].batch)],
@@ -137,14 +137,7 @@ def data(ctx: FigureContext) -> FigureTable:
             "difference": float(gap),
             "in_standard_errors": float(gap / np.hypot(cond.stderr[-1], expected_mc.stderr[-1])),
         },
-    }))
-
-
-def _claimed(table: FigureTable) -> FigureTable:
-    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
-    table.summary["claim"] = _claim(table.summary)
-    table.summary["paper_counterpart"] = PAPER_COUNTERPART
-    return table
+    }), _claim, PAPER_COUNTERPART)
 
 
 def _claim(summary: dict) -> dict:

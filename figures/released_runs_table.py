@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ._layout import finish
-from ._table import FigureTable
+from ._table import FigureTable, with_claim
 from .registry import FigureContext, register
 from ..theory.schedules import RELEASED_MODELS, format_released_table, released_grid
 
@@ -72,14 +72,7 @@ def data(ctx: FigureContext) -> FigureTable:
         "model_tokens": {m: d for m, d in models},
         "alpha_beta_by_model": by_pair,
     }
-    return _claimed(FigureTable(rows, summary))
-
-
-def _claimed(table: FigureTable) -> FigureTable:
-    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
-    table.summary["claim"] = _claim(table.summary)
-    table.summary["paper_counterpart"] = PAPER_COUNTERPART
-    return table
+    return with_claim(FigureTable(rows, summary), _claim, PAPER_COUNTERPART)
 
 
 def _claim(summary: dict) -> dict:

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from ._seesaw_setup import nsgd_peak_lr, plot_indices
 from ._layout import finish
-from ._table import FigureTable
+from ._table import FigureTable, with_claim
 from .registry import FigureContext, register
 from ..theory import (
     Problem,
@@ -88,7 +88,7 @@ def data(ctx: FigureContext) -> FigureTable:
                              "lr": float(sched.lr[i - 1]), "batch": float(sched.batch[i - 1])})
     warmup_end = WARMUP_FRACTION * total
     shape = WarmupCosine(1.0, 1.0)
-    return _claimed(FigureTable(rows, {
+    return with_claim(FigureTable(rows, {
         "problem": {"d": d, "a": a, "b": b, "noise_variance": sigma2},
         "total_samples": total, "factor": FACTOR, "lr_margin": margin,
         "per_initial_batch": per_batch,
@@ -97,14 +97,7 @@ def data(ctx: FigureContext) -> FigureTable:
         "warmup_samples": warmup_end,
         "warmup_annotation_point": {"samples": 0.8 * warmup_end,
                                     "risk": float(first_cosine.at_samples([0.8 * warmup_end])[0])},
-    }))
-
-
-def _claimed(table: FigureTable) -> FigureTable:
-    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
-    table.summary["claim"] = _claim(table.summary)
-    table.summary["paper_counterpart"] = PAPER_COUNTERPART
-    return table
+    }), _claim, PAPER_COUNTERPART)
 
 
 def _claim(summary: dict) -> dict:

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
 from ._layout import finish
-from ._table import FigureTable
+from ._table import FigureTable, with_claim
 from .registry import FigureContext, register
 from ..theory import BoundConstants, Problem, bound_critical_batch, bound_steps, critical_batch
 
@@ -152,7 +152,7 @@ def data(ctx: FigureContext) -> FigureTable:
     caption = (f"Agree: measured N(b) is convex with an interior minimum; both critical batches grow ≈ ∝ η "
                f"(log-log slopes {slope_meas:.2f} measured, {slope_bound:.2f} bound). "
                f"Disagree: {disagreements[0]}; {disagreements[1]}.")
-    return _claimed(FigureTable(rows, {
+    return with_claim(FigureTable(rows, {
         "problem": {"family": "power_law", "d": d, **PROBLEM},
         "epsilon": eps,
         "stationarity": "norm: E‖∇f‖² = Σλ²s ≤ ε² (sufficient for min E‖∇f‖ ≤ ε)",
@@ -176,14 +176,7 @@ def data(ctx: FigureContext) -> FigureTable:
         ],
         "disagreements": disagreements,
         "caption": caption,
-    }))
-
-
-def _claimed(table: FigureTable) -> FigureTable:
-    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
-    table.summary["claim"] = _claim(table.summary)
-    table.summary["paper_counterpart"] = PAPER_COUNTERPART
-    return table
+    }), _claim, PAPER_COUNTERPART)
 
 
 def _claim(summary: dict) -> dict:

@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ._layout import finish
-from ._table import FigureTable
+from ._table import FigureTable, with_claim
 from .registry import FigureContext, register
 from ..theory import WSD, Cosine, Linear, WarmupCosine, released_seesaw_run, seesaw_step_reduction
 
@@ -76,18 +76,11 @@ def data(ctx: FigureContext) -> FigureTable:
         replay[f"{f:.4f}"] = run.reduction_vs(cosine)
         rows.append({"series": "released token-mode replay", "factor": f, "reduction": replay[f"{f:.4f}"],
                      "kind": "released replay"})
-    return _claimed(FigureTable(rows, {
+    return with_claim(FigureTable(rows, {
         "factors": factors, "continuous_limit": limits, "at_factor": at_marked,
         "released_replay": {"total_tokens": D, "seq_len": L, "initial_batch": B0, "reduction": replay},
         "one_minus_two_over_pi": 1 - 2 / math.pi,
-    }))
-
-
-def _claimed(table: FigureTable) -> FigureTable:
-    """``table`` with the figure's claim and the number supporting it added to its JSON summary."""
-    table.summary["claim"] = _claim(table.summary)
-    table.summary["paper_counterpart"] = PAPER_COUNTERPART
-    return table
+    }), _claim, PAPER_COUNTERPART)
 
 
 def _claim(summary: dict) -> dict:

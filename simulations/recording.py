@@ -80,7 +80,6 @@ class RecordPlan:
             Shape ``(n, K)`` and ``(K,)``: the values at the checkpoints, and the latest step each
             checkpoint depends on.
         """
-        """Interpolate kept per-run values ``(n, R)`` to the checkpoints: ``(n, K)`` and ``last``."""
         col_k, col_k1, w, last = self.interpolation
         return (1.0 - w) * kept[:, col_k] + w * kept[:, col_k1], last
 
@@ -187,7 +186,6 @@ class RunningMoments:
         cols : slice or array of int, default all
             The columns the values belong to.
         """
-        """Fold in ``values`` of shape ``(runs, columns)`` at the columns ``cols``."""
         finite = np.isfinite(values)
         self.infinite[cols] |= ~finite.all(axis=0)
         v = np.where(finite, values, 0.0)
@@ -221,7 +219,6 @@ class RunningMoments:
         mean, stderr : tuple of numpy.ndarray
             float64, shape ``(columns,)`` each.
         """
-        """``(mean, stderr)`` per column; ``stderr`` is ``+inf`` for fewer than two runs."""
         mean = np.where(self.infinite, np.inf, self.mean)
         n = self.n
         stderr = np.where(n > 1, np.sqrt(self.m2 / np.maximum(n - 1, 1) / np.maximum(n, 1)), np.inf)
@@ -248,7 +245,6 @@ class CurveStatistics:
     >>> float(mean[0]), float(stderr[0]), per_run.tolist()
     (2.0, 1.0, [[1.0], [3.0]])
     """
-    """One reported curve over all runs: running moments, and the per-run values if kept."""
 
     def __init__(self, runs: int, points: int, keep_runs: bool) -> None:
         self.moments = RunningMoments(points)
@@ -266,7 +262,6 @@ class CurveStatistics:
         cols : slice or array of int, default all
             The columns the values belong to.
         """
-        """Fold in the values ``(n, len(cols))`` of runs ``first_run … first_run + n − 1``."""
         self.moments.add(values, cols)
         if self.run_values is not None:
             self.run_values[first_run : first_run + values.shape[0], cols] = values
@@ -281,7 +276,6 @@ class CurveStatistics:
         run_values : numpy.ndarray or None
             Shape ``(runs, points)`` when kept.
         """
-        """``(mean, stderr, run_values)``."""
         mean, stderr = self.moments.result()
         return mean, stderr, self.run_values
 
@@ -348,7 +342,6 @@ class ChunkRecorder:
         *risks : array
             One ``(n,)`` device array per curve, in the order of ``curves``.
         """
-        """Note the curves' values ``(n,)`` at step ``t``."""
         xp = self.xp
         finite = xp.isfinite(risks[0])
         for risk in risks[1:]:
@@ -372,7 +365,6 @@ class ChunkRecorder:
         numpy.ndarray
             float64, shape ``(n,)``.
         """
-        """``first_bad`` on the host (float64; ``inf`` for runs still finite)."""
         return to_numpy(self.first_bad).astype(np.float64)
 
     def flush(self, bad: np.ndarray) -> None:
@@ -383,7 +375,6 @@ class ChunkRecorder:
         bad : numpy.ndarray
             float64, shape ``(n,)``: each run's first non-finite step (:meth:`bad_steps`).
         """
-        """Move the pending values to the host: into the statistics, or kept for the checkpoints."""
         if self._sum_steps:
             sums = to_numpy(self.xp.stack(self._sums, axis=1)).astype(np.float64)
             with np.errstate(over="ignore", invalid="ignore"):

@@ -253,7 +253,6 @@ class BlockStream:
         array
             On the stream's namespace and dtype.
         """
-        """Standard normals of shape ``(used, *tail)``."""
         return self.generator.normal(self._shape(tail))[: self.used, ...]
 
     def gamma(self, shape_parameter: Any, *tail: int) -> Any:
@@ -271,7 +270,6 @@ class BlockStream:
         array
             Shape ``(used, *tail)``.
         """
-        """Standard gamma variates (``shape_parameter`` broadcast over the trailing axes)."""
         shape = self._shape(tail)
         k = strict_real_array(shape_parameter, "shape_parameter")
         if not np.all(np.isfinite(k) & (k > 0)):
@@ -297,7 +295,6 @@ class BlockStream:
         array
             Entries ``−1`` and ``+1``.
         """
-        """Rademacher ±1 of shape ``(used, *tail)``."""
         return self.generator.signs(self._shape(tail))[: self.used, ...]
 
     def uniform(self, *tail: int) -> Any:
@@ -313,7 +310,6 @@ class BlockStream:
         array
             On the stream's namespace and dtype.
         """
-        """Uniform on ``[0, 1)`` of shape ``(used, *tail)``."""
         return self.generator.uniform(self._shape(tail))[: self.used, ...]
 
 
@@ -406,7 +402,6 @@ def concat_draws(xp: ModuleType, parts: Sequence[Any]) -> Any:
     >>> concat_draws(np, [np.zeros((2, 3)), np.ones((1, 3))]).shape
     (3, 3)
     """
-    """Concatenate per-block draws along the run axis (no copy for a single block)."""
     xp = namespace(xp)
     if isinstance(parts, (str, bytes)) or not isinstance(parts, Sequence) or not parts:
         raise TypeError(f"parts must be a non-empty sequence of arrays; got {describe(parts)}")

@@ -64,45 +64,56 @@ def _frozen(arr: np.ndarray) -> np.ndarray:
     return out
 
 
-def _momentum(value: Any) -> float | np.ndarray:
+def _per_step_array(value: Any, name: str) -> np.ndarray:
+    """``value`` as a read-only non-empty 1-D float64 array of finite values ``≥ 0``, or ValueError naming ``name``."""
+    arr = strict_real_array(value, name)
+    if arr.ndim != 1 or arr.shape[0] == 0:
+        raise ValueError(f"{name} must be a number or a non-empty 1-D array of per-step values; got shape "
+                         f"{arr.shape}")
+    bad = ~(np.isfinite(arr) & (arr >= 0.0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name} must be finite and ≥ 0 at every step; got {float(arr[i])!r} at index {i}")
+    return _frozen(arr)
+
+
+def _is_scalar(value: Any, name: str, expected: str) -> bool:
+    """Whether ``value`` is one number (else a per-step sequence); TypeError naming ``name`` for a bool,
+    ``None``, a string, bytes or a dict, saying that ``name`` must be ``expected`` or a 1-D array."""
+    if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, (str, bytes, dict)):
+        raise TypeError(f"{name} must be {expected} or a 1-D array of per-step values; got {describe(value)}")
+    return not isinstance(value, (list, tuple)) and as_numpy(value, name).ndim == 0
+
+
+def checked_momentum(value: Any) -> float | np.ndarray:
     """``momentum`` of :class:`HeavyBall` checked: a float in ``[0, 1)`` or a read-only 1-D array ``μ_t ≥ 0``.
 
     The rules of heavy ball in ``expected_risk`` (docs/math.md#heavy-ball-momentum): a constant
     ``μ ≥ 1`` never contracts, but single entries ``≥ 1`` of an array are allowed (torch's
     convention gives them during a warmup).
     """
-    if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, (str, bytes, dict)):
-        raise TypeError(f"momentum must be a number in [0, 1) or a 1-D array of per-step values; got "
-                        f"{describe(value)}")
-    if not isinstance(value, (list, tuple)) and as_numpy(value, "momentum").ndim == 0:
+    if _is_scalar(value, "momentum", "a number in [0, 1)"):
         return _fraction(value, "momentum")
-    arr = strict_real_array(value, "momentum")
-    if arr.ndim != 1 or arr.shape[0] == 0:
-        raise ValueError(f"momentum must be a number or a non-empty 1-D array of per-step values; got shape "
-                         f"{arr.shape}")
-    bad = ~(np.isfinite(arr) & (arr >= 0.0))
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"momentum must be finite and ≥ 0 at every step; got {float(arr[i])!r} at index {i}")
-    return _frozen(arr)
+    return _per_step_array(value, "momentum")
 
 
 def _weight_decay(value: Any) -> float | np.ndarray:
     """``weight_decay`` of :class:`SGD`, :class:`NSGD` and :class:`HeavyBall` checked: a float ``ω ≥ 0``
     or a read-only 1-D array of per-step ``ω_t ≥ 0`` (docs/math.md#weight-decay)."""
-    if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, (str, bytes, dict)):
-        raise TypeError(f"weight_decay must be a number ≥ 0 or a 1-D array of per-step values; got {describe(value)}")
-    if not isinstance(value, (list, tuple)) and as_numpy(value, "weight_decay").ndim == 0:
+    if _is_scalar(value, "weight_decay", "a number ≥ 0"):
         return finite_real(value, "weight_decay", minimum=0.0) + 0.0
-    arr = strict_real_array(value, "weight_decay")
-    if arr.ndim != 1 or arr.shape[0] == 0:
-        raise ValueError(f"weight_decay must be a number or a non-empty 1-D array of per-step values; got shape "
-                         f"{arr.shape}")
-    bad = ~(np.isfinite(arr) & (arr >= 0.0))
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"weight_decay must be finite and ≥ 0 at every step; got {float(arr[i])!r} at index {i}")
-    return _frozen(arr)
+    return _per_step_array(value, "weight_decay")
+
+
+def _per_step(value: float | np.ndarray, steps: int, name: str) -> np.ndarray:
+    """A checked field (a float or a per-step array) expanded to ``steps`` steps: a new float64 array of
+    shape ``(steps,)``, or ValueError naming ``name`` for a per-step array of another length."""
+    if not isinstance(value, np.ndarray):
+        return np.full(steps, value)
+    if value.shape != (steps,):
+        raise ValueError(f"{name} must be a number or one value per step (shape ({steps},)); got shape "
+                         f"{value.shape}")
+    return np.array(value)
 
 
 class _DecayMixin:
@@ -132,13 +143,7 @@ class _DecayMixin:
         ValueError
             For a per-step ``weight_decay`` whose length is not ``steps`` (named).
         """
-        wd = self.weight_decay  # type: ignore[attr-defined]
-        if not isinstance(wd, np.ndarray):
-            return np.full(steps, wd)
-        if wd.shape != (steps,):
-            raise ValueError(f"weight_decay must be a number or one value per step (shape ({steps},)); got shape "
-                             f"{wd.shape}")
-        return np.array(wd)
+        return _per_step(self.weight_decay, steps, "weight_decay")  # type: ignore[attr-defined]
 
     def __repr__(self) -> str:
         # ``weight_decay=0.0`` (the default, no decay) is left out: ``SGD()`` reads as before.
@@ -383,7 +388,7 @@ class HeavyBall(_DecayMixin, OptimizerSpec):
     name: ClassVar[str] = "momentum"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "momentum", _momentum(self.momentum))
+        object.__setattr__(self, "momentum", checked_momentum(self.momentum))
         if not isinstance(self.optimizer, str) or self.optimizer not in ("sgd", "nsgd"):
             raise ValueError(f"optimizer must be 'sgd' or 'nsgd' (the step heavy ball adds momentum to); got "
                              f"{self.optimizer!r:.80}")
@@ -417,12 +422,7 @@ class HeavyBall(_DecayMixin, OptimizerSpec):
         ValueError
             For a per-step ``momentum`` whose length is not ``steps`` (named).
         """
-        if not self.per_step:
-            return np.full(steps, self.momentum)
-        if self.momentum.shape != (steps,):
-            raise ValueError(f"momentum must be a number or one value per step (shape ({steps},)); got shape "
-                             f"{self.momentum.shape}")
-        return np.array(self.momentum)
+        return _per_step(self.momentum, steps, "momentum")
 
 
 @dataclass(frozen=True, eq=False)

@@ -26,7 +26,7 @@ import numpy as np
 
 from .._limits import MAX_STEP_ARRAY
 from .._frozen import FrozenRecord
-from .._validate import choice, describe, finite_real, nonnegative_int, positive_int, strict_real_array
+from .._validate import choice, describe, finite_real, nonnegative_int, positive_real, strict_real_array
 from ..dynamics import Problem, UnstableScheduleWarning, expected_risk
 from ..schedules._schedule import Schedule
 from ._bounds import check_problem
@@ -127,9 +127,7 @@ def tuned_steps(problem: Problem, batches: Any, target: float, *, lrs: Any = Non
         grid = strict_real_array(lrs, "lrs").ravel().astype(np.float64)
         if grid.size == 0 or np.any(~np.isfinite(grid) | (grid <= 0)):
             raise ValueError(f"lrs must be a non-empty array of positive rates; got {describe(lrs)}")
-    tau = finite_real(target, "target")
-    if tau <= 0:
-        raise ValueError(f"target must be positive; got {tau!r}")
+    tau = positive_real(target, "target")
     try:
         hit = steps_to_target(problem, grid[None, :], b[:, None], tau, max_steps=max_steps)
     except ValueError as exc:  # name this function's arguments (steps_to_target says lr, batch)
@@ -243,9 +241,7 @@ def linear_scaling_critical_batch(problem: Problem, batches: Any, target: float,
     >>> round(linear_scaling_critical_batch(p, np.geomspace(1, 256, 9), 1e-2, lrs=np.geomspace(1e-2, 2, 48)), 1)
     8.4
     """
-    over = finite_real(overhead, "overhead")
-    if over <= 0:
-        raise ValueError(f"overhead must be positive; got {over!r}")
+    over = positive_real(overhead, "overhead")
     b, steps, _ = tuned_steps(problem, batches, target, lrs=lrs, max_steps=max_steps)
     if np.any(np.diff(b) <= 0):
         raise ValueError(f"batches must be increasing; got {describe(batches)}")
@@ -372,9 +368,7 @@ def local_critical_batch(problem: Problem, schedule: Schedule, step: int, sample
     t = nonnegative_int(step, "step")
     if t >= schedule.serial_steps:
         raise ValueError(f"step must be below the schedule's {schedule.serial_steps} steps; got step={t}")
-    delta = finite_real(samples, "samples")
-    if delta <= 0:
-        raise ValueError(f"samples must be positive; got {delta!r}")
+    delta = positive_real(samples, "samples")
     ks = strict_real_array(multipliers, "multipliers").ravel().astype(np.float64)
     if ks.size == 0 or np.any(~np.isfinite(ks) | (ks < 1)) or np.any(np.diff(ks) <= 0):
         raise ValueError(f"multipliers must be increasing numbers ≥ 1; got {describe(multipliers)}")

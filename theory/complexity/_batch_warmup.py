@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._limits import MAX_STEP_ARRAY
-from .._validate import choice, finite_real
+from .._validate import choice, finite_real, positive_real
 from ..dynamics import Problem
 from ..schedules._schedule import Schedule
 from ._batch_definitions import LR_RULES, local_critical_batch
@@ -85,12 +85,8 @@ def local_critical_batch_warmup(problem: Problem, base: Schedule, *, check_every
     problem = check_problem(problem)
     if not isinstance(base, Schedule):
         raise TypeError(f"base must be a Schedule; got {type(base).__name__}")
-    every = finite_real(check_every, "check_every")
-    if every <= 0:
-        raise ValueError(f"check_every must be positive; got {every!r}")
-    delta = finite_real(window, "window")
-    if delta <= 0:
-        raise ValueError(f"window must be positive; got {delta!r}")
+    every = positive_real(check_every, "check_every")
+    delta = positive_real(window, "window")
     f = finite_real(factor, "factor")
     if f <= 1:
         raise ValueError(f"factor must exceed 1; got {f!r}")

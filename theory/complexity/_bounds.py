@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from .._limits import MAX_STEP_ARRAY
-from .._validate import check_range, choice, describe, finite_real, strict_real_array
+from .._validate import check_range, choice, describe, finite_real, positive_real, strict_real_array
 from ..dynamics import Problem
 from ..schedules._schedule import Schedule
 
@@ -178,9 +178,7 @@ class BoundConstants:
     initial_gap: float
 
     def __post_init__(self) -> None:
-        L = finite_real(self.smoothness, "smoothness")
-        if L <= 0:
-            raise ValueError(f"smoothness must be positive; got {L!r}")
+        L = positive_real(self.smoothness, "smoothness")
         object.__setattr__(self, "smoothness", L)
         object.__setattr__(self, "gradient_variance",
                            finite_real(self.gradient_variance, "gradient_variance", minimum=0.0))

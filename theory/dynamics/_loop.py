@@ -387,6 +387,23 @@ class FusedBackend:
         return {k: np.array(v, dtype=np.float64) for k, v in self.arrays.items()}
 
 
+def _average(arr: dict[str, Any], s_new: Any, moved: Any, r: float, *, previous: Any = None,
+             target: Any = None) -> None:
+    """Fold one step into the iterate average's moments in ``arr`` with weight ``ρ_t = r``
+    (docs/math.md#iterate-averaging): the second and cross moments from the new second moment ``s_new`` and
+    the moved cross moment ``moved``; with heavy ball (``previous``, the new ``C``) also the average's
+    previous-step cross moment (docs/math.md#heavy-ball-averaging), with weight decay (``target``, the new
+    target moment) also the average's target moment (docs/math.md#weight-decay)."""
+    keep, alpha, beta, gamma = step.average_weights(r)
+    if previous is not None:
+        arr["average_previous_moment"] = step.averaged_cross(arr["average_cross_moment"], previous, keep, r)
+    arr["average_cross_moment"] = step.averaged_cross(moved, s_new, keep, r)
+    arr["average_second_moment"] = step.averaged_second_moment(arr["average_second_moment"], s_new, moved, alpha,
+                                                               beta, gamma)
+    if target is not None:
+        arr["average_target_moment"] = step.averaged_cross(arr["average_target_moment"], target, keep, r)
+
+
 class ReferenceBackend:
     """The array API loop over :mod:`._step` (any backend; on CuPy two fused element-wise kernels)."""
 
@@ -465,16 +482,10 @@ class ReferenceBackend:
                                                                self.lam, eff_col, mu_col, batch_col, self.noise,
                                                                kex, q[:, None])
                     if st.averaging:
-                        r = float(rho[col])
-                        keep, alpha, beta, gamma = step.average_weights(r)
                         a_t = (1.0 + mu_col[:S, :]) - eff_col[:S, :] * self.lam
                         z = step.heavy_ball_moved_cross(arr["average_cross_moment"], arr["average_previous_moment"],
                                                         a_t, mu_col[:S, :])
-                        arr["average_previous_moment"] = step.averaged_cross(arr["average_cross_moment"],
-                                                                             c_new[:S, :], keep, r)
-                        arr["average_cross_moment"] = step.averaged_cross(z, s_new[:S, :], keep, r)
-                        arr["average_second_moment"] = step.averaged_second_moment(
-                            arr["average_second_moment"], s_new[:S, :], z, alpha, beta, gamma)
+                        _average(arr, s_new[:S, :], z, float(rho[col]), previous=c_new[:S, :])
                     arr["cross_moment"], arr["previous_moment"] = c_new, p_new
                     s = s_new
                 elif self.gpu:
@@ -487,11 +498,7 @@ class ReferenceBackend:
                         moved = step.sgd_moved_cross(arr["average_cross_moment"], eff_col[:S, :] * self.lam)
                     s = step.sgd_step(xp, s, self.lam, eff_col, batch_col, self.noise, kex, q[:, None])
                     if st.averaging:
-                        r = float(rho[col])
-                        keep, alpha, beta, gamma = step.average_weights(r)
-                        arr["average_second_moment"] = step.averaged_second_moment(
-                            arr["average_second_moment"], s[:S, :], moved, alpha, beta, gamma)
-                        arr["average_cross_moment"] = step.averaged_cross(moved, s[:S, :], keep, r)
+                        _average(arr, s[:S, :], moved, float(rho[col]))
                 arr["second_moment"] = s
                 if old is not None:
                     self._restore(old, hold)
@@ -524,18 +531,10 @@ class ReferenceBackend:
                 xp, s, arr["cross_moment"], arr["previous_moment"], tgt, arr["previous_target_moment"], w, self.lam,
                 eff_col, mu_col, u_col, batch_col, self.noise, kex, q[:, None])
             if st.averaging:
-                r = float(rho[col])
-                keep, alpha, beta, gamma = step.average_weights(r)
                 m = ((1.0 + mu_col[:S, :]) - u_col[:S, :]) - eff_col[:S, :] * self.lam
                 z = step.heavy_ball_decay_moved_cross(arr["average_cross_moment"], arr["average_previous_moment"],
                                                       arr["average_target_moment"], m, mu_col[:S, :], u_col[:S, :])
-                arr["average_previous_moment"] = step.averaged_cross(arr["average_cross_moment"], c_new[:S, :],
-                                                                     keep, r)
-                arr["average_cross_moment"] = step.averaged_cross(z, s_new[:S, :], keep, r)
-                arr["average_second_moment"] = step.averaged_second_moment(
-                    arr["average_second_moment"], s_new[:S, :], z, alpha, beta, gamma)
-                arr["average_target_moment"] = step.averaged_cross(arr["average_target_moment"], t_new[:S, :],
-                                                                   keep, r)
+                _average(arr, s_new[:S, :], z, float(rho[col]), previous=c_new[:S, :], target=t_new[:S, :])
             arr["cross_moment"], arr["previous_moment"] = c_new, p_new
             arr["previous_target_moment"] = f_new
         else:
@@ -546,13 +545,7 @@ class ReferenceBackend:
             s_new, t_new = step.decay_step(xp, s, tgt, w, self.lam, eff_col, u_col, batch_col, self.noise, kex,
                                            q[:, None])
             if st.averaging:
-                r = float(rho[col])
-                keep, alpha, beta, gamma = step.average_weights(r)
-                arr["average_second_moment"] = step.averaged_second_moment(
-                    arr["average_second_moment"], s_new[:S, :], moved, alpha, beta, gamma)
-                arr["average_cross_moment"] = step.averaged_cross(moved, s_new[:S, :], keep, r)
-                arr["average_target_moment"] = step.averaged_cross(arr["average_target_moment"], t_new[:S, :],
-                                                                   keep, r)
+                _average(arr, s_new[:S, :], moved, float(rho[col]), target=t_new[:S, :])
         arr["target_moment"] = t_new
         return s_new
 

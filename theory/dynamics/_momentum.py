@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import as_numpy, finite_real, strict_real_array
+from .._optimizers import checked_momentum
+from .._validate import finite_real, positive_real, strict_real_array
 from ..schedules._schedule import Schedule
 from ._problem import Problem
 
@@ -56,27 +57,15 @@ def resolve_momentum(momentum: Any, horizon: int, offset: int = 0) -> float | np
     during a warmup (:func:`heavy_ball_momentum_of_torch_sgd`). ``offset``: the step the run continues
     from (``initial_state``); from a step ``> 0`` the array's first entry is used too.
     """
-    if isinstance(momentum, (bool, np.bool_)) or momentum is None or isinstance(momentum, (str, bytes, dict)):
-        raise TypeError(f"momentum must be a number in [0, 1) or a 1-D array of per-step values; got {momentum!r:.80}")
-    if not isinstance(momentum, (list, tuple)) and as_numpy(momentum, "momentum").ndim == 0:
-        mu = finite_real(momentum, "momentum")
-        if not 0.0 <= mu < 1.0:
-            raise ValueError(f"momentum must lie in [0, 1); got {momentum!r:.80}")
+    mu = checked_momentum(momentum)  # HeavyBall's own checks (errors name ``momentum``)
+    if not isinstance(mu, np.ndarray):
         return None if mu == 0.0 else mu
-    arr = strict_real_array(momentum, "momentum")
-    if arr.ndim != 1:
-        raise ValueError(f"momentum must be a number or a 1-D array of per-step values; got shape {arr.shape}")
-    if arr.shape[0] != horizon:
+    if mu.shape[0] != horizon:
         raise ValueError(f"momentum must have one entry per step of the longest schedule ({horizon}); "
-                         f"got {arr.shape[0]}")
-    bad = ~(np.isfinite(arr) & (arr >= 0.0))
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"momentum must be finite and ≥ 0 at every step; got {arr[i]!r} at step {i}")
-    if not np.any(arr[(1 if offset == 0 else 0):] != 0.0):  # μ_0 of a fresh run is never used
+                         f"got {mu.shape[0]}")
+    if not np.any(mu[(1 if offset == 0 else 0):] != 0.0):  # μ_0 of a fresh run is never used
         return None
-    arr.flags.writeable = False
-    return arr
+    return mu
 
 
 # ------------------------------------------------------------------------------ torch's convention
@@ -221,9 +210,7 @@ def is_stable_with_momentum(problem: Problem, lr: float, momentum: float, batch:
     (True, False)
     """
     lam, m, mu, batch, kb = _stability_parts(problem, momentum, batch)
-    lr = finite_real(lr, "lr")
-    if lr <= 0:
-        raise ValueError(f"lr must be positive; got {lr!r}")
+    lr = positive_real(lr, "lr")
     return _stable(lam, m, lr, mu, batch, kb)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from .._frozen import FrozenRecord, array_key, freeze, same_value
 from .._limits import MAX_DIMENSION
 from .._memory import check_memory, problem_bytes
-from .._validate import finite_real, positive_int, real_array, real_vector
+from .._validate import finite_real, positive_int, positive_real, real_array, real_vector
 
 __all__ = ["Problem"]
 
@@ -183,13 +183,9 @@ class Problem(FrozenRecord):
         """
         d = positive_int(d, "d", maximum=MAX_DIMENSION)
         check_memory(problem_bytes(d), "Problem.power_law", {"d": d})
-        a = finite_real(a, "a")
-        if a <= 0:
-            raise ValueError(f"a must be positive; got {a!r}")
+        a = positive_real(a, "a")
         b = finite_real(b, "b")
-        scale = finite_real(scale, "scale")
-        if scale <= 0:
-            raise ValueError(f"scale must be positive; got {scale!r}")
+        scale = positive_real(scale, "scale")
         i = np.arange(1, d + 1, dtype=np.float64)
         with np.errstate(all="ignore"):
             lam = scale * i**-a
@@ -201,9 +197,7 @@ class Problem(FrozenRecord):
             )
         meta = {"family": "power_law", "d": d, "a": a, "b": b, "scale": scale}
         if target_norm is not None:
-            target_norm = finite_real(target_norm, "target_norm")
-            if target_norm <= 0:
-                raise ValueError(f"target_norm must be positive; got {target_norm!r}")
+            target_norm = positive_real(target_norm, "target_norm")
             # Σ s_i(0) correctly rounded (math.fsum), so ‖w*‖² = target_norm² to rounding.
             total = math.fsum(s0.tolist())
             if not (math.isfinite(total) and total > 0):
@@ -253,9 +247,7 @@ class Problem(FrozenRecord):
         """
         d = positive_int(d, "d", maximum=MAX_DIMENSION)
         check_memory(problem_bytes(d), "Problem.isotropic", {"d": d})
-        eigenvalue = finite_real(eigenvalue, "eigenvalue")
-        if eigenvalue <= 0:
-            raise ValueError(f"eigenvalue must be positive; got {eigenvalue!r}")
+        eigenvalue = positive_real(eigenvalue, "eigenvalue")
         lam = np.full(d, eigenvalue)
         s0 = np.full(d, finite_real(initial_second_moment, "initial_second_moment"))
         return cls(lam, s0, noise_variance, kurtosis, metadata={"family": "isotropic", "d": d})

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._limits import MAX_DIMENSION
-from .._validate import finite_real, nonnegative_int, positive_int, real_vector
+from .._validate import finite_real, nonnegative_int, positive_int, positive_real, real_vector
 from ._problem import Problem
 
 __all__ = ["power_law_random_features", "sketched_problem"]
@@ -142,9 +142,7 @@ def power_law_random_features(d: int, features: int, alpha: float, beta: float, 
     (20, 'power_law_random_features', True)
     """
     d = positive_int(d, "d", maximum=MAX_DIMENSION)
-    alpha = finite_real(alpha, "alpha")
-    if alpha <= 0:
-        raise ValueError(f"alpha must be positive; got {alpha!r}")
+    alpha = positive_real(alpha, "alpha")
     beta = finite_real(beta, "beta")
     features = positive_int(features, "features")
     if features > d:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import finite_real
+from .._validate import finite_real, positive_real
 from . import _step as step
 from ._problem import Problem
 
@@ -57,9 +57,7 @@ class _Recursion:
     def __init__(self, problem: Any, lr: Any, batch: Any) -> None:
         if not isinstance(problem, Problem):
             raise TypeError(f"problem must be a Problem; got {problem!r}")
-        lr = finite_real(lr, "lr")
-        if lr <= 0:
-            raise ValueError(f"lr must be positive; got {lr!r}")
+        lr = positive_real(lr, "lr")
         batch = finite_real(batch, "batch", minimum=1.0)
         lam = problem.eigenvalues
         self.lr, self.batch, self.lam = lr, batch, lam

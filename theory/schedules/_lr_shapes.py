@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._validate import as_numpy, choice, finite_real
+from .._validate import as_numpy, choice, finite_real, positive_real
 
 __all__ = ["Constant", "Cosine", "InverseSqrt", "LRShape", "Linear", "PowerDecay", "StepDecay", "WarmupCosine", "WSD"]
 
@@ -52,18 +52,13 @@ class LRShape:
     >>> isinstance(shape, LRShape), shape.peak, shape.total_samples
     (True, 1.0, 100.0)
     """
-    """Base class: ``peak`` rate ``η_0`` over a horizon of ``total_samples`` samples."""
 
     peak: float
     total_samples: float
 
     def __post_init__(self) -> None:
-        peak = finite_real(self.peak, "peak")
-        if peak <= 0:
-            raise ValueError(f"peak must be positive; got {peak!r}")
-        total = finite_real(self.total_samples, "total_samples")
-        if total <= 0:
-            raise ValueError(f"total_samples must be positive; got {total!r}")
+        peak = positive_real(self.peak, "peak")
+        total = positive_real(self.total_samples, "total_samples")
         object.__setattr__(self, "peak", peak)
         object.__setattr__(self, "total_samples", total)
 
@@ -152,9 +147,7 @@ class LRShape:
         >>> WarmupCosine(1.0, 100).crossing(2.0)   # at or above the peak: the end of the warmup
         10.0
         """
-        level = finite_real(level, "level")
-        if level <= 0:
-            raise ValueError(f"level must be positive; got {level!r}")
+        level = positive_real(level, "level")
         return self._crossing_rel(level / self.peak)
 
     def _crossing_rel(self, ell: float) -> float:
@@ -860,9 +853,7 @@ class PowerDecay(LRShape):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        p = finite_real(self.power, "power")
-        if p <= 0:
-            raise ValueError(f"power must be positive; got {p!r}")
+        p = positive_real(self.power, "power")
         object.__setattr__(self, "power", p)
         object.__setattr__(self, "final", _fraction(self.final, "final"))
 

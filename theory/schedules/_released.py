@@ -42,7 +42,7 @@ from collections.abc import Mapping, Sequence
 
 from .._frozen import FrozenRecord
 from .._limits import MAX_EXACT_INTEGER, MAX_INT64, MAX_RELEASED_MILESTONES, MAX_STEP_ARRAY
-from .._validate import choice, describe, finite_real, positive_int, strict_real_array
+from .._validate import choice, describe, finite_real, positive_int, positive_real, strict_real_array
 from ._families import RELEASED_ALPHA_BETA
 from ._lr_shapes import WarmupCosine
 from ._schedule import Schedule
@@ -214,7 +214,6 @@ class ReleasedRun(FrozenRecord):
         float
             The fraction of the baseline's steps saved.
         """
-        """Serial-step reduction ``1 − steps / baseline.steps``."""
         if not isinstance(baseline, ReleasedRun):
             raise TypeError(f"baseline must be a ReleasedRun; got {type(baseline).__name__}")
         return 1.0 - self.steps / baseline.steps
@@ -234,7 +233,6 @@ class ReleasedRun(FrozenRecord):
         Schedule
             The per-step learning rates and batches, with the run's milestones in ``metadata``.
         """
-        """The run as a :class:`~theory.Schedule`, batches counted in ``"sequences"`` or ``"tokens"``."""
         choice(unit, "unit", ("sequences", "tokens"))
         batch = self.batch if unit == "sequences" else self.batch_tokens
         meta = {"kind": "released", "unit": unit, "total_tokens": self.total_tokens,
@@ -310,12 +308,8 @@ def released_seesaw_run(
     bf = finite_real(batch_factor, "batch_factor")
     if bf < 1.0:
         raise ValueError(f"batch_factor must be ≥ 1; got {bf!r}")
-    lf = finite_real(lr_factor, "lr_factor")
-    if lf <= 0.0:
-        raise ValueError(f"lr_factor must be positive; got {lf!r}")
-    peak = finite_real(peak_lr, "peak_lr")
-    if peak <= 0.0:
-        raise ValueError(f"peak_lr must be positive; got {peak!r}")
+    lf = positive_real(lr_factor, "lr_factor")
+    peak = positive_real(peak_lr, "peak_lr")
     start = finite_real(warmup_start, "warmup_start")
     if not 0.0 <= start <= 1.0:
         raise ValueError(f"warmup_start must lie in [0, 1]; got {start!r}")

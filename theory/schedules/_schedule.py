@@ -141,7 +141,6 @@ class Segments(NamedTuple):
     >>> seg.lr.tolist(), seg.batch.tolist(), seg.steps.tolist()
     ([0.1, 0.05], [2, 4], [3, 2])
     """
-    """A schedule as ``K`` constant runs: ``lr[k]`` and ``batch[k]`` for ``steps[k]`` consecutive steps."""
 
     lr: np.ndarray
     batch: np.ndarray
@@ -755,7 +754,6 @@ class Schedule:
         >>> Schedule.constant(0.1, 2, steps=2).with_label("warm").label
         'warm'
         """
-        """Return the same schedule under another label."""
         seg = self._segments
         return Schedule.from_segments(seg.lr, seg.batch, seg.steps, label=label, metadata=self.metadata,
                                       integer_batch=self.integer_batch)

@@ -54,7 +54,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._limits import MAX_MILESTONES, MAX_SEESAW_STEPS, MAX_SEGMENTS, MAX_WARMUP_STEPS
-from .._validate import choice, finite_real
+from .._validate import choice, finite_real, positive_real
 from ._lr_shapes import LRShape
 from ._milestones import (
     INTEGER_RTOL,
@@ -283,9 +283,7 @@ def phase_learning_rates(
     >>> phase_learning_rates(1.0, 4.0, 3, initial_batch=4, batch_cap=16).tolist()
     [1.0, 0.5, 0.125]
     """
-    peak = finite_real(peak, "peak")
-    if peak <= 0:
-        raise ValueError(f"peak must be positive; got {peak!r}")
+    peak = positive_real(peak, "peak")
     f, p = check_factor(factor), check_p(p)
     b0 = finite_real(initial_batch, "initial_batch", minimum=1.0)
     n = _check_phases(phases)
