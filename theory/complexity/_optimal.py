@@ -70,7 +70,8 @@ class OptimalSchedule(FrozenRecord):
     objective_kind : str
         ``"final"``, ``"averaged"`` or ``"mean_over_checkpoints"``.
     message : str
-        SciPy's message; ``nit`` its iterations, ``success`` its flag.
+        SciPy's message and ``success`` flag (of the last SLSQP run on the full problem); ``nit`` the SLSQP
+        iterations on the full problem, restarts included.
     nit : int
     success : bool
     converged : bool
@@ -79,7 +80,7 @@ class OptimalSchedule(FrozenRecord):
         Coordinates of the quadrature-reduced problem the search ran on (``reduce``), 0 when it ran on the
         full problem only.
     reduced_nit : int
-        SLSQP iterations on the reduced problem (``nit`` counts those of the final run on the full problem).
+        SLSQP iterations on the reduced problem, restarts included.
     reduction_gap : float
         ``|J_full / J_reduced − 1|`` at the reduced problem's optimum: the error of the reduction on the
         objective (0 without reduction).
@@ -328,9 +329,9 @@ REDUCE_MIN_DIMENSION = 1000
 #: ... and only when the reduced problem keeps at most this fraction of them.
 REDUCE_MAX_FRACTION = 0.25
 #: SLSQP stops when one iteration changes ``log J`` by less than ``ftol``, which a short line-search step can
-#: do far from the optimum; on the (cheap) reduced problem it is restarted from its result (a fresh quasi-Newton
-#: model) up to this many times, while a restart still lowers ``log J`` by more than RESTART_GAIN.
-REDUCED_RESTARTS = 4
+#: do far from the optimum: it is restarted from its result (a fresh quasi-Newton model) up to this many times,
+#: while a run still lowers ``log J`` by more than RESTART_GAIN.
+RESTARTS = 4
 RESTART_GAIN = 1e-9
 
 
@@ -447,7 +448,9 @@ def optimal_schedule(
     integer_batch : bool, default True
         Round to integer batches (``samples`` must then be an integer).
     tolerance : float, default 1e-12
-        SLSQP's ``ftol`` on ``log J``.
+        SLSQP's ``ftol`` on ``log J``. SLSQP stops when one iteration changes ``log J`` by less, which a
+        short line-search step can do far from the optimum: each search is restarted from its result
+        (a fresh quasi-Newton model) up to 4 times while a run still lowers ``log J`` by more than 1e-9.
     max_iterations : int, default 500
         SLSQP's ``maxiter`` (of each run).
     reduce : bool or "auto", default "auto"
@@ -583,29 +586,34 @@ def optimal_schedule(
             return np.concatenate([np.zeros(K), np.exp(log_n + x[K:] - log_N)])
 
         constraints.append({"type": "eq", "fun": budget, "jac": budget_jac})
+    def search(fun: Any, x: np.ndarray) -> tuple[Any, int]:
+        """SLSQP from ``x``, restarted from its result (a fresh quasi-Newton model) while that lowers ``log J``
+        by more than RESTART_GAIN, at most RESTARTS times; the last result that was no worse, and the
+        iterations of all runs."""
+        before, best, nit = fun(x)[0], None, 0
+        for _ in range(1 + RESTARTS):
+            run = minimize(fun, x, jac=True, method="SLSQP", bounds=bounds, constraints=constraints,
+                           options={"ftol": tolerance, "maxiter": maxiter})
+            nit += int(run.nit)
+            if best is not None and not float(run.fun) <= float(best.fun):
+                break
+            gain = before - float(run.fun)
+            best, before, x = run, float(run.fun), np.array(run.x, dtype=np.float64)
+            if not gain > RESTART_GAIN:
+                break
+        return best, nit
+
     reduced_nit, gap = 0, 0.0
+    full = log_objective(problem)
     with _one_blas_thread():
         if reduction is not None:
-            # The search on the reduced problem, then SLSQP again on the full one from its optimum: the full
-            # run's first point is that optimum (so the gap costs nothing) and it stops after an iteration
-            # or two where the reduction is exact to rounding.
-            on_reduced = log_objective(reduction.problem)
-            best = math.inf
-            for _ in range(1 + REDUCED_RESTARTS):
-                res = minimize(on_reduced, x0, jac=True, method="SLSQP", bounds=bounds, constraints=constraints,
-                               options={"ftol": tolerance, "maxiter": maxiter})
-                reduced_nit += int(res.nit)
-                gain = best - float(res.fun)
-                if float(res.fun) < best:
-                    best, x0 = float(res.fun), np.array(res.x, dtype=np.float64)
-                if not gain > RESTART_GAIN:
-                    break
-            full = log_objective(problem)
-            gap = abs(math.expm1(full(x0)[0] - best)) if math.isfinite(best) else math.inf
-        else:
-            full = log_objective(problem)
-        res = minimize(full, x0, jac=True, method="SLSQP", bounds=bounds, constraints=constraints,
-                       options={"ftol": tolerance, "maxiter": maxiter})
+            # The search on the reduced problem, then on the full one from its optimum: the full run's first
+            # point is that optimum (so the gap costs nothing) and it stops after an iteration or two where the
+            # reduction is exact to rounding.
+            res, reduced_nit = search(log_objective(reduction.problem), x0)
+            x0 = np.array(res.x, dtype=np.float64)
+            gap = abs(math.expm1(full(x0)[0] - float(res.fun))) if math.isfinite(float(res.fun)) else math.inf
+        res, nit = search(full, x0)
     lr, batch = unpack(res.x)
     batch = _meet_budget(batch, steps, samples, b_lo, b_hi)
     cont = _segment_schedule(lr, batch, steps)
@@ -620,7 +628,7 @@ def optimal_schedule(
     return OptimalSchedule(
         schedule=rounded, objective=value, continuous_schedule=cont, continuous_objective=cont_value,
         lr=lr, batch=batch, steps=steps, samples=samples, serial_steps=S, optimizer=str(name),
-        objective_kind=kind, message=str(res.message), nit=int(res.nit), success=bool(res.success),
+        objective_kind=kind, message=str(res.message), nit=nit, success=bool(res.success),
         converged=bool(res.success) and met,
         reduced_dimension=0 if reduction is None else int(reduction.dimension), reduced_nit=reduced_nit,
         reduction_gap=float(gap),
