@@ -242,7 +242,7 @@ register(Section("critical-batch-figure", "the four-definition figure's data at 
 def _optimal_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("optimal schedule and frontier (--suite optimal)")
     group.add_argument("--optimal-parts", nargs="+", metavar="PART", default=None,
-                       help="any of optimum, frontier (default both)")
+                       help="any of optimum, unreduced, frontier (default all)")
 
 
 def _run_optimal(args: argparse.Namespace) -> str:

@@ -4,8 +4,10 @@ Issue #22 items 2–3: :func:`ramplab.theory.optimal_schedule` at ``d = 10⁴``,
 segments, joint learning rate and batch (target ≤ 60 s on 2 cores), and :func:`ramplab.theory.serial_step_frontier`
 with 8 budgets on a two-process pool (target ≤ 5 min). Beside them, one forward solve of the same size
 (:func:`ramplab.theory.expected_risk`, fused kernel) and one :func:`ramplab.theory.risk_gradient`, so the
-report also gives the optimisation's cost in forward solves, which does not depend on the machine's load.
-Nothing is asserted: the tests check the rows exist.
+report also gives the optimisation's cost in forward solves, which does not depend on the machine's load,
+and its CPU time. ``optimal_schedule`` searches on a quadrature-reduced problem first (``reduce="auto"``,
+docs/math.md#optimal-schedules); the ``unreduced`` part runs the same optimum with ``reduce=False`` in the same
+process, for the side-by-side cost and the objectives of both. Nothing is asserted: the tests check the rows exist.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from .exact_solver import Row
 __all__ = ["FULL_OPTIMAL_SIZES", "OPTIMAL_PARTS", "OptimalSizes", "QUICK_OPTIMAL_SIZES", "measure"]
 
 #: The parts, in the order they run.
-OPTIMAL_PARTS = ("optimum", "frontier")
+OPTIMAL_PARTS = ("optimum", "unreduced", "frontier")
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,9 @@ def measure(sizes: OptimalSizes = FULL_OPTIMAL_SIZES, parts: Sequence[str] = OPT
     Returns
     -------
     list of Row
-        The forward and gradient times, the optimum's wall time, iterations and cost in forward solves, and
-        the frontier's wall time.
+        The forward and gradient times; per optimum (reduced search, and ``reduce=False``) its wall and CPU
+        time, iterations, cost in forward solves and objective, the reduction gap and the ratio of the two
+        objectives; the frontier's wall time.
 
     Raises
     ------
@@ -118,15 +121,30 @@ def measure(sizes: OptimalSizes = FULL_OPTIMAL_SIZES, parts: Sequence[str] = OPT
     t_grad = time.perf_counter() - t
     rows.append(Row(part, "one forward solve", t_fwd, "s", "expected_risk, fused kernel"))
     rows.append(Row(part, "one gradient", t_grad, "s", "risk_gradient"))
-    if "optimum" in parts:
-        say("optimal bench: optimal_schedule")
-        t = time.perf_counter()
-        opt = optimal_schedule(problem, samples, sizes.steps, segments=sizes.segments)
-        wall = time.perf_counter() - t
-        rows.append(Row(part, "optimal_schedule", wall, "s", f"target ≤ 60 s on 2 cores; {opt.nit} SLSQP iterations, "
-                                                             f"converged={opt.converged}"))
-        rows.append(Row(part, "optimal_schedule / forward", wall / t_fwd, "x", "cost in forward solves"))
-        rows.append(Row(part, "objective (rounded)", opt.objective, "", f"continuous {opt.continuous_objective:.6g}"))
+    optima = {}
+    for which, reduce in (("optimum", "auto"), ("unreduced", False)):
+        if which not in parts:
+            continue
+        label = "optimal_schedule" if which == "optimum" else "optimal_schedule, reduce=False"
+        say(f"optimal bench: {label}")
+        t, c = time.perf_counter(), time.process_time()
+        opt = optimal_schedule(problem, samples, sizes.steps, segments=sizes.segments, reduce=reduce)
+        wall, cpu = time.perf_counter() - t, time.process_time() - c
+        optima[which] = opt
+        how = (f"{opt.reduced_nit} SLSQP iterations on the reduced problem ({opt.reduced_dimension} coordinates), "
+               f"then {opt.nit} on the full one" if opt.reduced_dimension else f"{opt.nit} SLSQP iterations")
+        rows.append(Row(part, label, wall, "s", f"target ≤ 60 s on 2 cores; {how}, converged={opt.converged}"))
+        rows.append(Row(part, f"{label}: CPU", cpu, "s", "process time"))
+        rows.append(Row(part, f"{label} / forward", wall / t_fwd, "x", "cost in forward solves"))
+        rows.append(Row(part, "objective (rounded)" if which == "optimum" else f"{label}: objective (rounded)",
+                        opt.objective, "", f"continuous {opt.continuous_objective!r}"))
+        if opt.reduced_dimension:
+            rows.append(Row(part, "reduction gap", max(opt.reduction_gap, 1e-300), "",
+                            "|J_full/J_reduced − 1| at the reduced optimum"))
+    if len(optima) == 2:
+        a, b = optima["optimum"].continuous_objective, optima["unreduced"].continuous_objective
+        rows.append(Row(part, "objective, reduced search / full search", a / b, "",
+                        f"continuous objectives {a!r} and {b!r}"))
     if "frontier" in parts:
         budgets = sorted({int(s) for s in np.geomspace(max(1, sizes.steps // 64), sizes.steps, sizes.budgets).round()})
         say(f"optimal bench: frontier over {len(budgets)} budgets on {sizes.workers} processes")

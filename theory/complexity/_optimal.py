@@ -6,7 +6,8 @@ docs/math.md#optimal-schedules. For a problem, a sample budget ``N`` and a seria
 ``n_k`` (``Σ n_k = S``), subject to the exact sample budget ``Σ n_k B_k = N``. The variables are
 ``log η_k`` and ``log B_k``; the optimiser is SciPy's SLSQP with the exact gradient of the objective
 (:func:`~ramplab.theory.risk_gradient`, the adjoint pass of docs/math.md#risk-gradient) and the exact
-Jacobian of the budget. Batches are real during the optimisation; the integer schedule is a documented
+Jacobian of the budget; for large ``d`` the search runs first on a quadrature-reduced problem valid for
+every schedule inside the bounds and is finished on the full one. Batches are real during the optimisation; the integer schedule is a documented
 rounding of the continuous optimum (docs/math.md#optimal-schedule-rounding), and its objective is
 reported beside the continuous one.
 
@@ -69,11 +70,20 @@ class OptimalSchedule(FrozenRecord):
     objective_kind : str
         ``"final"``, ``"averaged"`` or ``"mean_over_checkpoints"``.
     message : str
-        SciPy's message; ``nit`` its iterations, ``success`` its flag.
+        SciPy's message and ``success`` flag (of the last SLSQP run on the full problem); ``nit`` the SLSQP
+        iterations on the full problem, restarts included.
     nit : int
     success : bool
     converged : bool
-        ``success`` and the sample budget met to 1e-9 relative.
+        ``success`` and the sample budget met to 1e-9 relative (of the run on the full problem).
+    reduced_dimension : int
+        Coordinates of the quadrature-reduced problem the search ran on (``reduce``), 0 when it ran on the
+        full problem only.
+    reduced_nit : int
+        SLSQP iterations on the reduced problem, restarts included.
+    reduction_gap : float
+        ``|J_full / J_reduced − 1|`` at the reduced problem's optimum: the error of the reduction on the
+        objective (0 without reduction).
 
     Examples
     --------
@@ -98,6 +108,9 @@ class OptimalSchedule(FrozenRecord):
     nit: int
     success: bool
     converged: bool
+    reduced_dimension: int = 0
+    reduced_nit: int = 0
+    reduction_gap: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -311,6 +324,61 @@ def _one_blas_thread() -> contextlib.AbstractContextManager:
     return threadpool_limits(limits=1, user_api="blas")
 
 
+#: ``reduce="auto"`` searches on a quadrature-reduced problem only from this many coordinates ...
+REDUCE_MIN_DIMENSION = 1000
+#: ... and only when the reduced problem keeps at most this fraction of them.
+REDUCE_MAX_FRACTION = 0.25
+#: SLSQP stops when one iteration changes ``log J`` by less than ``ftol``, which a short line-search step can
+#: do far from the optimum: it is restarted from its result (a fresh quasi-Newton model) up to this many times,
+#: while a run still lowers ``log J`` by more than RESTART_GAIN.
+RESTARTS = 4
+RESTART_GAIN = 1e-9
+
+
+def _search_reduction(problem: Problem, reduce: Any, optimizer: Any, serial_steps: int, lr_hi: float,
+                      b_lo: float, b_hi: float) -> Any:
+    """The quadrature reduction the search runs on (docs/math.md#optimal-schedules), or ``None``.
+
+    One split valid for every schedule inside the bounds: a coordinate is slow when even ``S`` steps
+    at the largest rate, with the largest or the smallest batch, contract it by at most ``e^30`` (the
+    contraction ``1 − 2ηλ + c η²λ²`` of a slow coordinate, ``ηλ ≪ 1``, grows with the rate; the batch
+    moves it only through ``c = 1 + (κ − 2)/B``, monotone in ``B``). NSGD's effective rate is at most
+    ``η_max / sqrt(tr H σ² / B_max)`` (``G_t ≥ tr H σ²/B_t``); without noise it has no bound and
+    nothing is reduced. Heavy ball splits with ``η/(1 − μ)`` (:func:`~ramplab.theory.reduce_problem`).
+    """
+    if reduce is False:
+        return None
+    if reduce == "auto" and problem.dimension < REDUCE_MIN_DIMENSION:
+        return None
+    from ..dynamics._quadrature import reduce_problem
+
+    try:
+        spec = resolve_optimizer(optimizer)
+        heavy = isinstance(spec, HeavyBall)
+        inner = spec.optimizer if heavy else spec.name
+        rate = lr_hi
+        if inner == "nsgd":
+            floor = problem.trace * float(problem.noise_variance) / b_hi
+            if not floor > 0:
+                return None
+            rate = lr_hi / math.sqrt(floor)
+        momentum = None
+        if heavy:
+            from ..dynamics._momentum import resolve_momentum
+
+            momentum = resolve_momentum(spec.momentum, serial_steps)
+        top = np.full(serial_steps, rate)
+        red = reduce_problem(problem, [], rates=[(top, np.full(serial_steps, b_hi)), (top, np.full(serial_steps, b_lo))],
+                             momentum=momentum)
+    except (ValueError, TypeError, NotImplementedError, OverflowError):
+        return None
+    if red.problem is problem or red.dimension >= problem.dimension:
+        return None
+    if reduce == "auto" and red.dimension > REDUCE_MAX_FRACTION * problem.dimension:
+        return None
+    return red
+
+
 # ---------------------------------------------------------------------------------------------- optimum
 
 
@@ -330,6 +398,7 @@ def optimal_schedule(
     integer_batch: bool = True,
     tolerance: float = 1e-12,
     max_iterations: int = 500,
+    reduce: bool | str = "auto",
 ) -> OptimalSchedule:
     """The best ``K``-segment schedule ``(η_k, B_k)`` for exactly ``N`` samples in ``S`` serial steps.
 
@@ -379,9 +448,17 @@ def optimal_schedule(
     integer_batch : bool, default True
         Round to integer batches (``samples`` must then be an integer).
     tolerance : float, default 1e-12
-        SLSQP's ``ftol`` on ``log J``.
+        SLSQP's ``ftol`` on ``log J``. SLSQP stops when one iteration changes ``log J`` by less, which a
+        short line-search step can do far from the optimum: each search is restarted from its result
+        (a fresh quasi-Newton model) up to 4 times while a run still lowers ``log J`` by more than 1e-9.
     max_iterations : int, default 500
-        SLSQP's ``maxiter``.
+        SLSQP's ``maxiter`` (of each run).
+    reduce : bool or "auto", default "auto"
+        Search on the quadrature-reduced problem first (docs/math.md#optimal-schedules): the slow
+        coordinates of the spectrum replaced by Gauss rules (:func:`~ramplab.theory.reduce_problem`)
+        with one split valid for every schedule inside the bounds, then SLSQP again on the full
+        problem from that optimum (one or two iterations where the reduction is exact to rounding).
+        ``"auto"``: from ``d ≥ 1000`` when the reduced problem keeps at most a quarter of the coordinates.
 
     Returns
     -------
@@ -429,6 +506,10 @@ def optimal_schedule(
     if integer_batch and (samples != math.floor(samples) or samples > MAX_EXACT_INTEGER):
         raise ValueError(f"samples must be an integer of at most 2**53 with integer_batch=True; got {samples!r}")
     kind = choice(objective, "objective", OBJECTIVES)
+    if not (isinstance(reduce, str) and reduce == "auto"):
+        if not isinstance(reduce, (bool, np.bool_)):
+            raise TypeError(f"reduce must be True, False or 'auto'; got {describe(reduce)}")
+        reduce = bool(reduce)
     b_lo, b_hi = _bounds(batch_bounds, "batch_bounds", (1.0, samples))
     if b_lo < 1.0:
         raise ValueError(f"batch_bounds[0] must be ≥ 1; got {b_lo!r}")
@@ -462,27 +543,34 @@ def optimal_schedule(
     steps = segment_steps(S, K)
     lr0, b0 = _start_point(problem, start, steps, samples, (lr_lo, lr_hi), (b_lo, b_hi), optimizer)
     log_n = np.log(steps.astype(np.float64))
-
-    cache: dict[bytes, tuple[float, np.ndarray]] = {}
+    maxiter = positive_int(max_iterations, "max_iterations")
+    reduction = _search_reduction(problem, reduce, optimizer, S, lr_hi, b_lo, b_hi)
 
     def unpack(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lr = np.exp(x[:K])
         batch = np.full(K, b_lo) if fixed_batch else np.clip(np.exp(x[K:]), b_lo, b_hi)
         return lr, batch
 
-    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
-        key = x.tobytes()
-        if key not in cache:
-            lr, batch = unpack(x)
-            with warnings.catch_warnings():  # trial points past the stability edge are part of the search
-                warnings.simplefilter("ignore", UnstableScheduleWarning)
-                value, d_lr, d_b = _objective_and_gradient(problem, lr, batch, steps, optimizer, kind, cps, average)
-            if not (math.isfinite(value) and value > 0):
-                cache[key] = (math.log(1e300), np.zeros_like(x))
-            else:
-                grad = d_lr / value if fixed_batch else np.concatenate([d_lr, d_b]) / value
-                cache[key] = (math.log(value), grad)
-        return cache[key]
+    def log_objective(on: Problem) -> Any:
+        """``x ↦ (log J, ∇ log J)`` on ``on``, one adjoint pass per point (SLSQP asks for both together; the
+        cache answers a point asked for again)."""
+        cache: dict[bytes, tuple[float, np.ndarray]] = {}
+
+        def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
+            key = x.tobytes()
+            if key not in cache:
+                lr, batch = unpack(x)
+                with warnings.catch_warnings():  # trial points past the stability edge are part of the search
+                    warnings.simplefilter("ignore", UnstableScheduleWarning)
+                    value, d_lr, d_b = _objective_and_gradient(on, lr, batch, steps, optimizer, kind, cps, average)
+                if not (math.isfinite(value) and value > 0):
+                    cache[key] = (math.log(1e300), np.zeros_like(x))
+                else:
+                    grad = d_lr / value if fixed_batch else np.concatenate([d_lr, d_b]) / value
+                    cache[key] = (math.log(value), grad)
+            return cache[key]
+
+        return fun
 
     x0 = np.log(lr0) if fixed_batch else np.concatenate([np.log(lr0), np.log(b0)])
     bounds = [(math.log(lr_lo), math.log(lr_hi))] * K
@@ -498,9 +586,34 @@ def optimal_schedule(
             return np.concatenate([np.zeros(K), np.exp(log_n + x[K:] - log_N)])
 
         constraints.append({"type": "eq", "fun": budget, "jac": budget_jac})
+    def search(fun: Any, x: np.ndarray) -> tuple[Any, int]:
+        """SLSQP from ``x``, restarted from its result (a fresh quasi-Newton model) while that lowers ``log J``
+        by more than RESTART_GAIN, at most RESTARTS times; the last result that was no worse, and the
+        iterations of all runs."""
+        before, best, nit = fun(x)[0], None, 0
+        for _ in range(1 + RESTARTS):
+            run = minimize(fun, x, jac=True, method="SLSQP", bounds=bounds, constraints=constraints,
+                           options={"ftol": tolerance, "maxiter": maxiter})
+            nit += int(run.nit)
+            if best is not None and not float(run.fun) <= float(best.fun):
+                break
+            gain = before - float(run.fun)
+            best, before, x = run, float(run.fun), np.array(run.x, dtype=np.float64)
+            if not gain > RESTART_GAIN:
+                break
+        return best, nit
+
+    reduced_nit, gap = 0, 0.0
+    full = log_objective(problem)
     with _one_blas_thread():
-        res = minimize(fun, x0, jac=True, method="SLSQP", bounds=bounds, constraints=constraints,
-                       options={"ftol": tolerance, "maxiter": positive_int(max_iterations, "max_iterations")})
+        if reduction is not None:
+            # The search on the reduced problem, then on the full one from its optimum: the full run's first
+            # point is that optimum (so the gap costs nothing) and it stops after an iteration or two where the
+            # reduction is exact to rounding.
+            res, reduced_nit = search(log_objective(reduction.problem), x0)
+            x0 = np.array(res.x, dtype=np.float64)
+            gap = abs(math.expm1(full(x0)[0] - float(res.fun))) if math.isfinite(float(res.fun)) else math.inf
+        res, nit = search(full, x0)
     lr, batch = unpack(res.x)
     batch = _meet_budget(batch, steps, samples, b_lo, b_hi)
     cont = _segment_schedule(lr, batch, steps)
@@ -515,8 +628,10 @@ def optimal_schedule(
     return OptimalSchedule(
         schedule=rounded, objective=value, continuous_schedule=cont, continuous_objective=cont_value,
         lr=lr, batch=batch, steps=steps, samples=samples, serial_steps=S, optimizer=str(name),
-        objective_kind=kind, message=str(res.message), nit=int(res.nit), success=bool(res.success),
+        objective_kind=kind, message=str(res.message), nit=nit, success=bool(res.success),
         converged=bool(res.success) and met,
+        reduced_dimension=0 if reduction is None else int(reduction.dimension), reduced_nit=reduced_nit,
+        reduction_gap=float(gap),
     )
 
 

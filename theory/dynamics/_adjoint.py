@@ -395,7 +395,9 @@ class RiskHessian(FrozenRecord):
     eigenvalues : ndarray, shape (2K,)
         Of ``hessian``, ascending.
     eigenvectors : ndarray, shape (2K, 2K)
-        Column ``j`` belongs to ``eigenvalues[j]`` (unit norm).
+        Column ``j`` belongs to ``eigenvalues[j]`` (unit norm). A parameter without effect (an exactly zero
+        row and column of ``hessian``, e.g. the rate of a segment whose rates are 0) has its unit vector and
+        eigenvalue 0; the rest is ``numpy.linalg.eigh`` of the other rows and columns.
     asymmetry : float
         ``max |H − Hᵀ| / max |H|`` before symmetrising: an estimate of the difference error.
     step : float
@@ -426,6 +428,23 @@ def _theta_schedule(schedule: Schedule, blocks: np.ndarray, log_lr: np.ndarray, 
     lr = lr * np.repeat(np.exp(log_lr), blocks)
     batch = np.maximum(batch * np.repeat(np.exp(log_batch), blocks), 1.0)
     return Schedule(lr, batch, integer_batch=False, label=schedule.label)
+
+
+def _eigh_active(H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``eigh`` of the rows and columns of ``H`` that are not exactly zero (parameters with an effect); each zero
+    row adds its unit vector with eigenvalue 0, so ``V diag(w) Vᵀ`` keeps those zeros exactly. Ascending."""
+    n = H.shape[0]
+    active = np.flatnonzero(np.any(H != 0.0, axis=0))
+    vals = np.zeros(n)
+    vecs = np.zeros((n, n))
+    idle = np.setdiff1d(np.arange(n), active)
+    vecs[idle, active.size + np.arange(idle.size)] = 1.0
+    if active.size:
+        w, v = np.linalg.eigh(H[np.ix_(active, active)])
+        vals[:active.size] = w
+        vecs[np.ix_(active, np.arange(active.size))] = v
+    order = np.argsort(vals, kind="stable")
+    return vals[order], vecs[:, order]
 
 
 def risk_hessian(
@@ -493,7 +512,7 @@ def risk_hessian(
     scale = float(np.max(np.abs(H))) or 1.0
     asym = float(np.max(np.abs(H - H.T))) / scale
     H = 0.5 * (H + H.T)
-    vals, vecs = np.linalg.eigh(H)
+    vals, vecs = _eigh_active(H)
     return RiskHessian(value=base.value, gradient=readonly(base.gradient), hessian=readonly(H),
                        eigenvalues=readonly(vals), eigenvectors=readonly(vecs), asymmetry=asym, step=h,
                        optimizer=base.optimizer)
