@@ -84,6 +84,10 @@ class OptimalSchedule(FrozenRecord):
     reduction_gap : float
         ``|J_full / J_reduced − 1|`` at the reduced problem's optimum: the error of the reduction on the
         objective (0 without reduction).
+    lr_at_upper_bound : int
+        Segments whose rate ends within 1e-6 (relative) of the upper ``lr_bounds``: where the box is active,
+        and a wider ``lr_bounds`` may lower the objective (for SGD and heavy ball over few serial steps the
+        best rates can exceed the largest stable constant rate for a step or two; docs/math.md#optimal-schedules).
 
     Examples
     --------
@@ -111,6 +115,7 @@ class OptimalSchedule(FrozenRecord):
     reduced_dimension: int = 0
     reduced_nit: int = 0
     reduction_gap: float = 0.0
+    lr_at_upper_bound: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -434,7 +439,10 @@ def optimal_schedule(
         that SGD edge times ``sqrt(E‖g_0‖²)`` at the smallest batch (the first effective step at the
         edge); a rate
         that is unstable at a segment's batch only raises the objective (a diverged run counts as
-        ``J = 10^300``), so the optimum stays stable.
+        ``J = 10^300``), so the optimum stays stable. The optimum is the best schedule inside this box:
+        over few serial steps the best SGD rates can exceed the constant-schedule edge for a step or two
+        (Chebyshev-like steps aimed at the small eigenvalues), so where ``lr_at_upper_bound`` is not 0 a
+        wider upper bound may do better.
     batch_bounds : (float, float), optional
         Bounds on every ``B_k`` (samples per step). Default ``(1, N)``. Equal bounds fix the batch:
         only the rates are optimised and ``N`` must be ``S`` times it.
@@ -631,7 +639,7 @@ def optimal_schedule(
         objective_kind=kind, message=str(res.message), nit=nit, success=bool(res.success),
         converged=bool(res.success) and met,
         reduced_dimension=0 if reduction is None else int(reduction.dimension), reduced_nit=reduced_nit,
-        reduction_gap=float(gap),
+        reduction_gap=float(gap), lr_at_upper_bound=int(np.count_nonzero(lr >= lr_hi * (1 - 1e-6))),
     )
 
 
