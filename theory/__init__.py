@@ -105,6 +105,7 @@ from .complexity import (
     pareto_critical_batch,
     serial_step_frontier,
     SerialStepFrontier,
+    stretched_schedule,
     tuned_steps,
     gradient_target,
     gradient_variance,
@@ -207,5 +208,5 @@ __all__ = [
     "sfo_exponent", "polynomial_sfo_exponent", "GrowthGrid", "growth_grid", "GrowthCell", "GrowthExponent",
     "TARGETS", "TERMS", "measure_growth_exponent", "term_exponent", "AdaptiveRule", "AdaptiveRun",
     # complexity: optimal schedules and the serial-step frontier
-    "OptimalSchedule", "optimal_schedule", "SerialStepFrontier", "serial_step_frontier", "named_schedules",
+    "OptimalSchedule", "optimal_schedule", "SerialStepFrontier", "serial_step_frontier", "named_schedules", "stretched_schedule",
 ]

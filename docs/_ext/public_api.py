@@ -188,7 +188,7 @@ TOPICS: list[tuple[str, str, list[str]]] = [
     ("Optimal schedules and the serial-step frontier", "The best joint (learning rate, batch) schedule for exact "
      "sample and serial-step budgets, the frontier over serial steps, and the named schedules placed on it.",
      ["theory.optimal_schedule", "theory.OptimalSchedule", "theory.serial_step_frontier",
-      "theory.SerialStepFrontier", "theory.named_schedules"]),
+      "theory.SerialStepFrontier", "theory.named_schedules", "theory.stretched_schedule"]),
     ("Iterate averaging", "Uniform, tail and exponential averages of the iterates.",
      ["theory.Averaging", "theory.UniformAverage", "theory.TailAverage", "theory.ExponentialAverage"]),
     ("Large spectra", "Quadrature reduction (exact to rounding) and spectral compression (a stated tolerance).",

@@ -60,7 +60,8 @@ from ._growth_exponents import TARGETS, TERMS, GrowthCell, GrowthExponent, measu
 from ._growth_grid import GrowthGrid, growth_grid
 from ._hitting import TargetHitting, schedule_to_target, steps_to_target
 from ._noise_scale import GradientNoiseScale, gradient_noise_scale
-from ._optimal import OptimalSchedule, SerialStepFrontier, named_schedules, optimal_schedule, serial_step_frontier
+from ._optimal import (OptimalSchedule, SerialStepFrontier, named_schedules, optimal_schedule, serial_step_frontier,
+                       stretched_schedule)
 
 __all__ = [
     # the master bound
@@ -80,5 +81,5 @@ __all__ = [
     # a batch warmup from the local critical batch (Merrill et al.)
     "local_critical_batch_warmup",
     # optimal schedules at exact budgets and the serial-step frontier
-    "OptimalSchedule", "optimal_schedule", "SerialStepFrontier", "serial_step_frontier", "named_schedules",
+    "OptimalSchedule", "optimal_schedule", "SerialStepFrontier", "serial_step_frontier", "named_schedules", "stretched_schedule",
 ]

@@ -37,7 +37,7 @@ from ..schedules import WSD, Cosine, StepDecay, Constant, phase_schedule, seesaw
 from ..schedules._schedule import Schedule
 
 __all__ = ["OptimalSchedule", "SerialStepFrontier", "named_schedules", "optimal_schedule",
-           "serial_step_frontier"]
+           "serial_step_frontier", "stretched_schedule"]
 
 #: The objectives :func:`optimal_schedule` minimises (docs/math.md#optimal-schedules).
 OBJECTIVES = ("final", "averaged", "mean_over_checkpoints")
@@ -134,6 +134,10 @@ class SerialStepFrontier(FrozenRecord):
         One per budget.
     samples : float
         The sample budget.
+    restarted : tuple of int
+        The budgets whose first search ended above a smaller budget's optimum (a local optimum: a schedule with
+        fewer steps stretched to more steps does as well) and were searched again from that stretched schedule;
+        the better of the two searches is kept (docs/math.md#serial-step-frontier).
 
     Examples
     --------
@@ -148,6 +152,7 @@ class SerialStepFrontier(FrozenRecord):
     rounded_objective: np.ndarray
     results: tuple
     samples: float
+    restarted: tuple = ()
 
 
 # ---------------------------------------------------------------------------------------------- objective
@@ -713,20 +718,83 @@ def serial_step_frontier(
     budgets = sorted({positive_int(s, "serial_steps") for s in given})
     if not budgets:
         raise ValueError("serial_steps must hold at least one budget; got none")
-    jobs = [(problem, samples, s, dict(kw, optimizer=optimizer)) for s in budgets]
-    if executor is None:
-        results = [_frontier_point(job) for job in jobs]
-    else:
-        results = list(executor.map(_frontier_point, jobs))
+    def run(jobs: list) -> list:
+        return [_frontier_point(job) for job in jobs] if executor is None else list(executor.map(_frontier_point, jobs))
+
+    results = run([(problem, samples, s, dict(kw, optimizer=optimizer)) for s in budgets])
+    # More serial steps never hurt: a budget whose optimum lies above a smaller budget's stopped in a local
+    # optimum. Search it again from the best smaller budget's schedule stretched to its steps; keep the better.
+    redo = []
+    for i in range(1, len(budgets)):
+        j = min(range(i), key=lambda k: results[k].continuous_objective)
+        if results[i].continuous_objective > results[j].continuous_objective * (1 + 1e-9):
+            start = stretched_schedule(results[j].continuous_schedule, budgets[i], optimizer)
+            redo.append((i, (problem, samples, budgets[i], dict(kw, optimizer=optimizer, start=start))))
+    restarted = []
+    for (i, _), again in zip(redo, run([job for _, job in redo])):
+        restarted.append(budgets[i])
+        if again.continuous_objective < results[i].continuous_objective:
+            results[i] = again
     cont = np.array([r.continuous_objective for r in results])
     rounded = np.array([r.objective for r in results])
     steps = np.array(budgets, dtype=np.int64)
     for a in (cont, rounded, steps):
         a.flags.writeable = False
     return SerialStepFrontier(serial_steps=steps, objective=cont, rounded_objective=rounded,
-                              results=tuple(results), samples=float(samples))
+                              results=tuple(results), samples=float(samples), restarted=tuple(restarted))
 
 
+def stretched_schedule(schedule: Schedule, serial_steps: int, optimizer: Any = "sgd") -> Schedule:
+    """``schedule`` stretched to more serial steps at the same samples, keeping the noise temperature.
+
+    Step ``t`` of the result takes the rate and batch of step ``⌊t S'/S⌋`` of ``schedule`` (``S'`` steps), the batch
+    scaled by ``S'/S`` (at least 1) and the rate by ``S'/S`` (SGD and heavy ball: ``η/B`` kept) or ``sqrt(S'/S)``
+    (NSGD: ``η/√B`` kept). In the variance-dominated regime the stretched schedule behaves like the original
+    (docs/math.md#serial-step-frontier); :func:`serial_step_frontier` starts a second search from it where a budget
+    ended above a smaller budget's optimum.
+
+    Parameters
+    ----------
+    schedule : Schedule
+        ``S'`` steps, any batches.
+    serial_steps : int
+        ``S ≥ S'``, the steps of the result.
+    optimizer : str or OptimizerSpec, default "sgd"
+        Which temperature is kept (``"nsgd"`` and heavy ball on NSGD: ``η/√B``; the rest: ``η/B``).
+
+    Returns
+    -------
+    Schedule
+        ``S`` steps, real batches (``integer_batch=False``), the same samples as ``schedule`` unless a batch was
+        raised to 1.
+
+    Raises
+    ------
+    TypeError
+        If ``schedule`` is not a :class:`~ramplab.theory.Schedule` or ``serial_steps`` not an integer.
+    ValueError
+        If ``serial_steps`` is below ``schedule.serial_steps`` or above ``2**24``, or ``optimizer`` is unknown.
+
+    Examples
+    --------
+    >>> from ramplab.theory import Schedule, stretched_schedule
+    >>> s = stretched_schedule(Schedule([0.4, 0.2], [8, 16]), 4)
+    >>> s.lr.tolist(), s.batch.tolist(), float(s.total_samples)
+    ([0.2, 0.2, 0.1, 0.1], [4.0, 4.0, 8.0, 8.0], 24.0)
+    """
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a Schedule; got {type(schedule).__name__}")
+    steps = positive_int(serial_steps, "serial_steps")
+    if steps < schedule.serial_steps or steps > 2**24:
+        raise ValueError(f"serial_steps must be between the schedule's {schedule.serial_steps} steps and 2**24; "
+                         f"got {steps}")
+    spec = resolve_optimizer(optimizer)
+    lr, batch = schedule.step_arrays(0, schedule.serial_steps)
+    ratio = schedule.serial_steps / steps
+    index = (np.arange(steps) * schedule.serial_steps) // steps
+    normalized = spec.name == "nsgd" or getattr(spec, "optimizer", None) == "nsgd"
+    return Schedule(lr[index] * (math.sqrt(ratio) if normalized else ratio), np.maximum(batch[index] * ratio, 1.0),
+                    integer_batch=False)
 # ---------------------------------------------------------------------------------------------- named
 
 

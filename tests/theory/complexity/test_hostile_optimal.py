@@ -61,6 +61,14 @@ def _register() -> None:
           lambda: {"problem": P, "samples": 32, "serial_steps": [2, 4], "segments": 2},
           {"problem": "problem", "samples": "real", "serial_steps": "vector", "segments": "int"}, o_frontier)
 
+    def o_stretched(r, kw):
+        assert r.serial_steps == int(kw["serial_steps"]) >= kw["schedule"].serial_steps
+        assert np.all(r.batch >= 1) and np.all(np.isfinite(r.lr)) and np.all(r.lr >= 0)
+
+    entry(f"{M}:stretched_schedule", theory.stretched_schedule,
+          lambda: {"schedule": theory.Schedule([0.4, 0.2], [8, 16]), "serial_steps": 4, "optimizer": "sgd"},
+          {"schedule": "schedule", "serial_steps": "int", "optimizer": "choice"}, o_stretched)
+
     proofs = Public("ramplab.proofs")
 
     def o_greedy(r, kw):
