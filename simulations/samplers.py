@@ -325,6 +325,8 @@ def fused_sgd_step(xp: ModuleType, streams: Sequence[BlockStream], error: Any, s
     shapes = np.asarray([batch / 2.0, (batch - 1) / 2.0] if batch > 1 else [batch / 2.0])
     # The draws of BlockStream.normal / .gamma, taken from the generators directly: the shapes are checked
     # once here (every stream has the same rows), not twice per stream and step (a fifth of the step at B = 1).
+    # B = 1: the one shape as a float (NumPy's scalar path, a third of the array path's cost, the same draws)
+    shape = float(shapes[0]) if len(shapes) == 1 else shapes
     checked: set[int] = set()
     for stream in streams:
         if stream.rows not in checked:
@@ -340,7 +342,7 @@ def fused_sgd_step(xp: ModuleType, streams: Sequence[BlockStream], error: Any, s
         for stream in streams:
             stop = start + stream.used
             normal = np.ascontiguousarray(stream.generator.normal((stream.rows, d + 1))[: stream.used], dtype=dt)
-            gamma = np.ascontiguousarray(stream.generator.gamma(shapes, (stream.rows, len(shapes)))[: stream.used],
+            gamma = np.ascontiguousarray(stream.generator.gamma(shape, (stream.rows, len(shapes)))[: stream.used],
                                          dtype=dt)
             _sampler_kernels.sgd_gaussian_exact_rows(e[start:stop], lam, q[start:stop], normal, gamma, scale, noise_std,
                                                      rate, e_out[start:stop], q_out[start:stop])
