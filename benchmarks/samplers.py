@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -57,12 +58,13 @@ class Measurement:
     seconds_per_step: float
 
 
-def _time_once(problem: Problem, sampler: str, batch: int, steps: int, runs: int, backend: str) -> float:
+def _time_once(problem: Problem, sampler: str, batch: int, steps: int, runs: int, backend: str,
+               clock: Callable[[], float] = time.perf_counter) -> float:
     schedule = Schedule.constant(0.5 / problem.trace, batch, steps=steps)
-    start = time.perf_counter()
+    start = clock()
     simulate(problem, schedule, runs=runs, seed=0, numerics=Numerics(backend=backend), sampler=sampler, progress=False,
              checkpoints=[0, schedule.total_samples])
-    return (time.perf_counter() - start) / steps
+    return (clock() - start) / steps
 
 
 def measure(
@@ -165,14 +167,14 @@ def report(measurements: list[Measurement], *, d: int, runs: int, backend: str) 
     return "\n".join(lines)
 
 
-def _time_plain_direct(problem: Problem, steps: int, runs: int) -> float:
+def _time_plain_direct(problem: Problem, steps: int, runs: int, clock: Callable[[], float] = time.perf_counter) -> float:
     """Seconds per step of a plain NumPy loop of the direct sampler at ``B = 1`` (SGD, one generator)."""
     rng = np.random.default_rng(0)
     d = problem.dimension
     root = np.sqrt(problem.eigenvalues)
     e = np.broadcast_to(np.sqrt(problem.initial_second_moment), (runs, d)).copy()
     lr, sigma = 0.5 / problem.trace, problem.noise_variance**0.5
-    start = time.perf_counter()
+    start = clock()
     for _ in range(steps):
         a = root * e
         q = np.einsum("ij,ij->i", a, a)  # the risk a simulation records every step
@@ -180,7 +182,7 @@ def _time_plain_direct(problem: Problem, steps: int, runs: int) -> float:
         resid = np.einsum("ij,ij->i", z, a) - sigma * rng.standard_normal(runs)
         e = e - lr * (root * z) * resid[:, None]
     q.sum()
-    return (time.perf_counter() - start) / steps
+    return (clock() - start) / steps
 
 
 def against_plain_direct(*, d: int = 1000, runs: int = 256, batch: int = 64, steps: int = 100,
@@ -204,7 +206,9 @@ def against_plain_direct(*, d: int = 1000, runs: int = 256, batch: int = 64, ste
     -------
     list of dict
         One row per configuration: ``what``, ``batch``, ``ms_per_step``, ``ns_per_coordinate_step`` and
-        ``ratio`` (time over the plain direct loop's at ``B = 1``; target ≤ 1 for the exact sampler).
+        ``ratio`` (wall time over the plain direct loop's at ``B = 1``; target ≤ 1 for the exact sampler),
+        and ``cpu_ms_per_step``, ``cpu_ratio``: the same in CPU time of the process (both run on one thread;
+        on a busy machine CPU time is what other work inflates least), with ``load``, the load average.
 
     Examples
     --------
@@ -213,20 +217,40 @@ def against_plain_direct(*, d: int = 1000, runs: int = 256, batch: int = 64, ste
     ['plain NumPy direct loop', 'simulate gaussian-exact', 'simulate gaussian-exact']
     """
     problem = Problem.power_law(d, a=1.5, b=1.0, noise_variance=0.5)
+
+    def both(fn: Callable[..., float]) -> Callable[[], tuple[float, float]]:
+        def run() -> tuple[float, float]:
+            w, c = time.perf_counter(), time.process_time()
+            fn()
+            return time.perf_counter() - w, time.process_time() - c
+        return run
+
     timed = {
-        ("plain NumPy direct loop", 1): lambda: _time_plain_direct(problem, steps, runs),
-        ("simulate gaussian-exact", 1): lambda: _time_once(problem, "gaussian-exact", 1, steps, runs, "numpy"),
-        ("simulate gaussian-exact", batch): lambda: _time_once(problem, "gaussian-exact", batch, steps, runs,
-                                                               "numpy"),
+        ("plain NumPy direct loop", 1): both(lambda: _time_plain_direct(problem, steps, runs)),
+        ("simulate gaussian-exact", 1): both(lambda: _time_once(problem, "gaussian-exact", 1, steps, runs, "numpy")),
+        ("simulate gaussian-exact", batch): both(lambda: _time_once(problem, "gaussian-exact", batch, steps, runs,
+                                                                    "numpy")),
     }
     _time_once(problem, "gaussian-exact", 1, 1, runs, "numpy")  # compile and warm up
-    best = {key: float("inf") for key in timed}
+    best = {key: [float("inf"), float("inf")] for key in timed}
     for _ in range(repeat):
         for key, fn in timed.items():
-            best[key] = min(best[key], fn())
-    plain = best[("plain NumPy direct loop", 1)]
+            w, c = fn()
+            best[key] = [min(best[key][0], w / steps), min(best[key][1], c / steps)]
+    plain, plain_cpu = best[("plain NumPy direct loop", 1)]
+    load = _load()
     return [{"what": what, "batch": b, "ms_per_step": 1e3 * t, "ns_per_coordinate_step": t / (runs * d) * 1e9,
-             "ratio": t / plain} for (what, b), t in best.items()]
+             "ratio": t / plain, "cpu_ms_per_step": 1e3 * c, "cpu_ratio": c / plain_cpu, "load": load}
+            for (what, b), (t, c) in best.items()]
+
+
+def _load() -> str:
+    import os
+
+    try:
+        return "load avg {:.1f}/{:.1f}/{:.1f} on {} cores".format(*os.getloadavg(), os.cpu_count())
+    except OSError:  # pragma: no cover - no getloadavg here
+        return f"{os.cpu_count()} cores"
 
 
 def report_against_plain(rows: list[dict], *, d: int, runs: int) -> str:
@@ -254,12 +278,16 @@ def report_against_plain(rows: list[dict], *, d: int, runs: int) -> str:
     >>> print(report_against_plain(rows, d=4, runs=2).splitlines()[-1])
     gaussian-exact B=1 / plain direct B=1:     0.75x   (target <= 1x)   OK
     """
+    cpu = all("cpu_ratio" in r for r in rows)
     lines = [f"Monte Carlo sampler vs a plain NumPy direct loop: d={d}, runs={runs}, float64, numpy", "",
-             f"{'what':<26}{'B':>6}{'ms / step':>12}{'ns / (run·step·coord)':>24}{'vs plain':>10}", "-" * 78]
+             f"{'what':<26}{'B':>6}{'ms / step':>12}{'ns / (run·step·coord)':>24}{'vs plain':>10}"
+             + (f"{'CPU ms':>10}{'CPU vs plain':>14}" if cpu else ""), "-" * (102 if cpu else 78)]
     for r in rows:
         lines.append(f"{r['what']:<26}{r['batch']:>6}{r['ms_per_step']:>12.3f}{r['ns_per_coordinate_step']:>24.2f}"
-                     f"{r['ratio']:>9.2f}x")
+                     f"{r['ratio']:>9.2f}x" + (f"{r['cpu_ms_per_step']:>10.3f}{r['cpu_ratio']:>13.2f}x" if cpu else ""))
     exact = next(r for r in rows if r["what"].startswith("simulate") and r["batch"] == 1)
+    if cpu:
+        lines += ["", f"({rows[0].get('load', '')}; best of the interleaved repetitions, each clock on its own)"]
     lines += ["", f"gaussian-exact B=1 / plain direct B=1: {exact['ratio']:8.2f}x   (target <= 1x)   "
               f"{'OK' if exact['ratio'] <= 1.0 else 'MISSED'}"]
     return "\n".join(lines)

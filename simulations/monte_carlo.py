@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .configuration import NORMALIZATIONS, OPTIMIZERS, SimulationConfig, refuse_removed_keywords, configure_simulation
+from . import _sampler_kernels
 from .progress import ProgressBar
 from .recording import ChunkRecorder, CurveStatistics, RecordPlan, record_plan
 from .streams import block_streams
@@ -559,21 +560,34 @@ def _simulate_chunk(config: SimulationConfig, plan: RecordPlan, curves: list[Cur
     # The fused step draws exactly what draw_gradient draws, in the same order (same numbers per run).
     fast = (config.sampler == "gaussian-exact" and config.optimizer in ("sgd", "nsgd") and not config.conditional
             and "decay_per_step" not in config.hyperparameters)
+    # ‖Λ^{1/2} e‖² (twice the risk): one function of e in every path (on NumPy with numba the compiled
+    # row_norms, which is also what the fused step returns), so momentum 0 is SGD bit for bit.
+    compiled_norms = _sampler_kernels.AVAILABLE and backend_name(xp) == "numpy" and isinstance(e, np.ndarray)
+
+    def norm2(err: Any) -> Any:
+        if compiled_norms:
+            return _sampler_kernels.row_norms(np.ascontiguousarray(err), sqrt_lam)
+        a = sqrt_lam * err
+        return xp.sum(a * a, axis=1)
+
+    # The fused step writes into two buffers in turn (a fresh (n, d) array every step costs page faults);
+    # neither is ever the initial e, which ē_0 may still be.
+    buffers = ([np.empty_like(e), np.empty_like(e)], [np.empty((n,), dtype=e.dtype), np.empty((n,), dtype=e.dtype)]) \
+        if fast and compiled_norms else None
     q = None
     for block_start in range(0, horizon, _FLUSH_EVERY):
         block = config.step_block(block_start, min(block_start + _FLUSH_EVERY, horizon))
         for i, t in enumerate(range(block.start, block.stop)):
             if q is None:
-                a = sqrt_lam * e
-                q = xp.sum(a * a, axis=1)
+                q = norm2(e)
             recorder.observe(t, *((initial,) * _n_curves(config) if t == 0 else risks(None, q)))
             observed[0] = t
+            out = None if buffers is None else (buffers[0][t % 2], buffers[1][t % 2])
             stepped = fast and fused_sgd_step(xp, streams, e, sqrt_lam, q, int(block.batches[i]), sigma,
-                                              float(block.rates[i]))
+                                              float(block.rates[i]), out)
             if stepped:  # SGD / expected NSGD with the gaussian-exact sampler in one compiled pass (NumPy, numba)
-                # q is recomputed as below in every path (not the kernel's q_out, summed in another order), so
-                # the risk is one function of e whatever the optimizer: momentum 0 is SGD bit for bit.
-                e, q = stepped[0], None
+                # the kernel's q_out is norm2 of the errors it wrote (same products, same summation order)
+                e, q = stepped if compiled_norms else (stepped[0], None)
             else:
                 a = sqrt_lam * e
                 g = draw_gradient(xp, config.sampler, streams, a, q, sqrt_lam, block.batches[i], sigma, config.data)
@@ -587,8 +601,7 @@ def _simulate_chunk(config: SimulationConfig, plan: RecordPlan, curves: list[Cur
             bar.update(n * (horizon - block.stop))
             break
     if stopped_after is None:
-        a = sqrt_lam * e
-        recorder.observe(horizon, *risks(a, xp.sum(a * a, axis=1)))
+        recorder.observe(horizon, *risks(None, norm2(e)))
         observed[0] = horizon
     flush()
     bad = recorder.bad_steps()

@@ -306,30 +306,44 @@ def _fused(xp: ModuleType, *arrays: Any) -> bool:
 
 
 def fused_sgd_step(xp: ModuleType, streams: Sequence[BlockStream], error: Any, sqrt_eigenvalues: Any, norm_squared: Any,
-                   batch: int, noise_std: float, rate: float) -> tuple[Any, Any] | None:
+                   batch: int, noise_std: float, rate: float,
+                   out: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Any, Any] | None:
     """One SGD step of every run with the ``gaussian-exact`` gradient, fused (numba), or None where it cannot run.
 
     Returns ``(e − η g, ‖Λ^{1/2}(e − η g)‖²)`` from the same draws, in the same order, as
     :func:`gaussian_exact_gradient` followed by the update (docs/math.md#gaussian-sampler); ``None``
     when numba is absent or the arrays are not NumPy arrays of one float dtype (the caller then takes
-    the array path).
+    the array path). The second entry is :func:`._sampler_kernels.row_norms` of the first. ``out``: arrays
+    to write them into (C-contiguous, shapes and dtype of ``error`` and ``norm_squared``, sharing no memory
+    with the inputs), so that a loop reuses two buffers instead of allocating (and faulting in) new ones
+    every step.
     """
     if not _fused(xp, error, sqrt_eigenvalues, norm_squared):
         return None
     dt = error.dtype
     d = int(error.shape[1])
     shapes = np.asarray([batch / 2.0, (batch - 1) / 2.0] if batch > 1 else [batch / 2.0])
+    # The draws of BlockStream.normal / .gamma, taken from the generators directly: the shapes are checked
+    # once here (every stream has the same rows), not twice per stream and step (a fifth of the step at B = 1).
+    # B = 1: the one shape as a float (NumPy's scalar path, a third of the array path's cost, the same draws)
+    shape = float(shapes[0]) if len(shapes) == 1 else shapes
+    checked: set[int] = set()
+    for stream in streams:
+        if stream.rows not in checked:
+            stream._shape((d + 1,))  # refuses what stream.normal(d + 1) refuses
+            checked.add(stream.rows)
     e = np.ascontiguousarray(error)
     q = np.ascontiguousarray(norm_squared)
     lam = np.ascontiguousarray(sqrt_eigenvalues)
     scale = lam / batch
-    e_out, q_out = np.empty_like(e), np.empty_like(q)
+    e_out, q_out = (np.empty_like(e), np.empty_like(q)) if out is None else out
     start = 0
     with np.errstate(over="ignore", invalid="ignore"):
         for stream in streams:
             stop = start + stream.used
-            normal = np.ascontiguousarray(stream.normal(d + 1), dtype=dt)
-            gamma = np.ascontiguousarray(stream.gamma(shapes, len(shapes)), dtype=dt)
+            normal = np.ascontiguousarray(stream.generator.normal((stream.rows, d + 1))[: stream.used], dtype=dt)
+            gamma = np.ascontiguousarray(stream.generator.gamma(shape, (stream.rows, len(shapes)))[: stream.used],
+                                         dtype=dt)
             _sampler_kernels.sgd_gaussian_exact_rows(e[start:stop], lam, q[start:stop], normal, gamma, scale, noise_std,
                                                      rate, e_out[start:stop], q_out[start:stop])
             start = stop

@@ -64,3 +64,24 @@ def test_fused_simulation_matches_the_array_backend_and_stays_flat_in_batch():
         f = simulate(problem, schedule, optimizer, numerics=Numerics(backend="numpy"), **kw)
         s = simulate(problem, schedule, optimizer, numerics=Numerics(backend="array_api_strict"), **kw)
         np.testing.assert_allclose(f.run_risk, s.run_risk, rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("d", [1, 7, 8, 37])
+def test_fused_step_returns_row_norms_of_what_it_wrote_into_given_buffers(dtype, d):
+    # The loop takes the kernel's q as ‖Λ^{1/2} e‖² of the new errors, where every other path calls row_norms:
+    # the two must be the same function, bit for bit (heavy ball with μ = 0 is SGD bit for bit through it);
+    # and writing into reused buffers must change nothing.
+    root, e = _state(d, 70, 11)
+    root, e = root.astype(dtype), e.astype(dtype)
+    q = _sampler_kernels.row_norms(e, root)
+    streams = lambda: block_streams(root_seed_sequence(5), 0, 70, 64, np, dtype)  # noqa: E731
+    fresh, q_fresh = fused_sgd_step(np, streams(), e, root, q, 3, 0.7, 0.2)
+    buffers = (np.full_like(e, np.nan), np.full_like(q, np.nan))
+    got, q_got = fused_sgd_step(np, streams(), e, root, q, 3, 0.7, 0.2, out=buffers)
+    assert got is buffers[0] and q_got is buffers[1]
+    np.testing.assert_array_equal(got, fresh)
+    np.testing.assert_array_equal(q_got, q_fresh)
+    np.testing.assert_array_equal(q_got, _sampler_kernels.row_norms(got, root))
+    np.testing.assert_allclose(q_got, np.sum((root.astype(np.float64) * got) ** 2, axis=1),
+                               rtol=1e-12 if dtype == np.float64 else 1e-5)

@@ -96,7 +96,8 @@ class Problem(FrozenRecord):
         kappa = finite_real(self.kurtosis, "kurtosis", minimum=1.0)
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow here is refused just below
             weights = mult * lam
-            trace, risk = float(np.sum(weights)), 0.5 * float(weights @ s0)
+            # einsum, not a BLAS dot: a threaded BLAS wakes its workers, which then spin beside the solver's threads
+            trace, risk = float(np.sum(weights)), 0.5 * float(np.einsum("i,i->", weights, s0))
         if not math.isfinite(trace):
             names = "eigenvalues" if self.multiplicity is None else "eigenvalues and multiplicity"
             raise ValueError(f"{names}: the trace Σ m λ overflows float64 (every risk and step would be inf); "
@@ -344,7 +345,8 @@ class Problem(FrozenRecord):
     @property
     def initial_risk(self) -> float:
         """Excess risk at the start, ``½ Σ m_i λ_i s_i(0)``."""
-        return 0.5 * float((self.multiplicity * self.eigenvalues) @ self.initial_second_moment)
+        # einsum, not a BLAS dot (a threaded BLAS's workers would spin beside the solver's threads)
+        return 0.5 * float(np.einsum("i,i->", self.multiplicity * self.eigenvalues, self.initial_second_moment))
 
     def expanded(self) -> "Problem":
         """The same problem with every coordinate repeated ``m_i`` times (unit multiplicity).
