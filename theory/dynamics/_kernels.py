@@ -249,13 +249,18 @@ def _sgd_coordinate(s, lam, w1, i, l, acc, eff, kk, cc):
 
 
 @_kernel(fastmath=_UPDATE_FLAGS, nogil=True, pipeline_class=_NOALIAS)
-def _sgd_tile(s, lam, w1, eff, kk, cc, acc):
-    """One SGD step of a tile (views of one row, ``λ`` and ``m λ``); returns ``(Σ m λ s, Σ m λ² s)`` of the new values.
+def _sgd_tile(s_rows, r, lam_row, w1_row, i0, i1, eff, kk, cc, acc):
+    """One SGD step of coordinates ``[i0, i1)`` of row ``r`` of ``s_rows``; returns ``(Σ m λ s, Σ m λ² s)`` of the new values.
 
     Per coordinate, with x = eff λ: s ← (1 − x(2 − cc x)) s + kk λ, clamped at 0 (a select; NaN stays).
     Coordinate ``k`` adds into lane ``k mod LANES`` of ``acc`` (scratch of ``3 LANES`` entries); the
     inner loop over the lanes is one packed operation per group of ``LANES`` coordinates (module docstring).
+    The tiles take whole arrays and indices and make their views themselves: a view made in the step loop
+    of the caller costs an atomic reference count, which dominated a step at small ``d``.
     """
+    s = s_rows[r][i0:i1]
+    lam = lam_row[i0:i1]
+    w1 = w1_row[i0:i1]
     _clear(acc)
     n = s.shape[0]
     full = n - n % LANES
@@ -283,12 +288,19 @@ def _sgd_average_coordinate(s, a, c, lam, w1, i, l, acc, eff, kk, cc, alpha, bet
 
 
 @_kernel(fastmath=_UPDATE_FLAGS, nogil=True, pipeline_class=_NOALIAS)
-def _sgd_average_tile(s, a, c, lam, w1, eff, kk, cc, alpha, beta, gamma, keep, rho, acc):
+def _sgd_average_tile(s_rows, r, a_rows, c_rows, j, lam_row, w1_row, i0, i1, eff, kk, cc, alpha, beta, gamma, keep,
+                      rho, acc):
     """:func:`_sgd_tile` with the iterate-average moments ``a, c`` of the row (docs/math.md#iterate-averaging).
 
     Per coordinate, after the step (in this order): c ← (1 − x) c, a ← alpha a + beta s + gamma c,
-    c ← keep c + rho s. Returns ``(Σ m λ s, Σ m λ² s, Σ m λ a)`` of the new values.
+    c ← keep c + rho s (``a, c``: row ``j`` of ``a_rows, c_rows``). Returns ``(Σ m λ s, Σ m λ² s, Σ m λ a)``
+    of the new values.
     """
+    s = s_rows[r][i0:i1]
+    a = a_rows[j][i0:i1]
+    c = c_rows[j][i0:i1]
+    lam = lam_row[i0:i1]
+    w1 = w1_row[i0:i1]
     _clear(acc)
     n = s.shape[0]
     full = n - n % LANES
@@ -326,13 +338,22 @@ def _sgd_decay_coordinate(s, tg, a, c, g, wt, lam, w1, i, l, acc, eff, one_u, wr
 
 
 @_kernel(fastmath=_UPDATE_FLAGS, nogil=True, pipeline_class=_NOALIAS)
-def _sgd_decay_tile(s, tg, a, c, g, wt, lam, w1, eff, u, wr, kb, kk, row_avg, alpha, beta, gamma, keep, rho, acc):
+def _sgd_decay_tile(s_rows, tg_rows, r, a_rows, c_rows, g_rows, j, wt_row, lam_row, w1_row, i0, i1, eff, u, wr, kb, kk,
+                    row_avg, alpha, beta, gamma, keep, rho, acc):
     """:func:`_sgd_tile` with weight decay ``u = η ω`` (docs/math.md#weight-decay): the row's target moment
     ``tg = E e w*`` and ``W = wt · wr`` come along, and with ``row_avg`` the average moments ``a, c, g``
-    (``E ē², E ē e, E ē w*``; otherwise empty views, never read). Per coordinate, with ``x = eff λ`` and
+    (``E ē², E ē e, E ē w*``, row ``j``; never read otherwise). Per coordinate, with ``x = eff λ`` and
     ``m = (1 − u) − x``, the operations of ``_step.decay_step`` in its order, then the averaging update.
     Returns ``(Σ m λ s, Σ m λ² s, Σ m λ a)``.
     """
+    s = s_rows[r][i0:i1]
+    tg = tg_rows[r][i0:i1]
+    a = a_rows[j][i0:i1] if row_avg else s[:0]  # the average's rows may be absent: an empty view, never read
+    c = c_rows[j][i0:i1] if row_avg else s[:0]
+    g = g_rows[j][i0:i1] if row_avg else s[:0]
+    wt = wt_row[i0:i1]
+    lam = lam_row[i0:i1]
+    w1 = w1_row[i0:i1]
     _clear(acc)
     one_u = 1.0 - u
     n = s.shape[0]
@@ -358,9 +379,12 @@ def _average_sum_coordinate(s, w1, i, l, acc):
 
 
 @_kernel(fastmath=_UPDATE_FLAGS, nogil=True, pipeline_class=_NOALIAS)
-def _sums_tile(s, lam, w1, acc):
+def _sums_tile(s_rows, r, lam_row, w1_row, i0, i1, acc):
     """``(Σ m λ s, Σ m λ² s, Σ m λ s)`` of one tile: the first two as the kernels sum a second moment, the
     third (its own pass, so that its product is fused as the kernels fuse ``w a``) as they sum an average."""
+    s = s_rows[r][i0:i1]
+    lam = lam_row[i0:i1]
+    w1 = w1_row[i0:i1]
     _clear(acc)
     n = s.shape[0]
     full = n - n % LANES
@@ -389,10 +413,8 @@ def weighted_sums(s, lam, w1):
     out = np.zeros((rows, 3))
     acc = np.zeros(3 * LANES)
     for r in range(rows):
-        row = s[r]
         for i0 in range(0, d, TILE):
-            i1 = min(i0 + TILE, d)
-            q, m, a = _sums_tile(row[i0:i1], lam[i0:i1], w1[i0:i1], acc)
+            q, m, a = _sums_tile(s, r, lam, w1, i0, min(i0 + TILE, d), acc)
             out[r, 0] += q
             out[r, 1] += m
             out[r, 2] += a
@@ -473,22 +495,18 @@ def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, le
             tq = 0.0
             tm = 0.0
             ta = 0.0
-            sr = s[r]
             for i0 in range(0, d, TILE):
                 i1 = min(i0 + TILE, d)
                 if decay:
-                    # Without the average its rows are absent: empty views stand in (never read).
-                    q, m, av = _sgd_decay_tile(sr[i0:i1], tg[r][i0:i1], a[j][i0:i1] if row_avg else sr[:0],
-                                               c[j][i0:i1] if row_avg else sr[:0], g[j][i0:i1] if row_avg else sr[:0],
-                                               wt[i0:i1], lam[i0:i1], w1[i0:i1], eff, udec[j, col], wrow[r],
+                    q, m, av = _sgd_decay_tile(s, tg, r, a, c, g, j, wt, lam, w1, i0, i1, eff, udec[j, col], wrow[r],
                                                kex / batch[j, col], kk, row_avg, alpha, beta, gamma, keep, r_t, acc)
                     ta += av
                 elif row_avg:
-                    q, m, av = _sgd_average_tile(sr[i0:i1], a[j][i0:i1], c[j][i0:i1], lam[i0:i1], w1[i0:i1], eff, kk,
-                                                 cc, alpha, beta, gamma, keep, r_t, acc)
+                    q, m, av = _sgd_average_tile(s, r, a, c, j, lam, w1, i0, i1, eff, kk, cc, alpha, beta, gamma, keep,
+                                                 r_t, acc)
                     ta += av
                 else:
-                    q, m = _sgd_tile(sr[i0:i1], lam[i0:i1], w1[i0:i1], eff, kk, cc, acc)
+                    q, m = _sgd_tile(s, r, lam, w1, i0, i1, eff, kk, cc, acc)
                 tq += q
                 tm += m
             sums[r, 0] = tq
@@ -497,8 +515,11 @@ def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, le
                 sums[r, 2] = ta
                 bad = bad or not ta <= limit  # NaN, ±inf or past the blow-up bound
             bad = bad or not tq <= limit
-        _finish_step(j, t + 1, rec[col], bad, eff, g2, mean_before, s, sums, avg, blocks, n_sched, check_every,
-                     out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active)
+        if rec[col] >= 0 or bad or (t + 1) % check_every == 0:  # else _finish_step has nothing to do
+            # (a call takes and releases a reference to each of its array arguments: atomic operations that
+            # cost more than a whole step at small d, so it is made only when there is something to do)
+            _finish_step(j, t + 1, rec[col], bad, eff, g2, mean_before, s, sums, avg, blocks, n_sched, check_every,
+                         out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active)
     _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, active, blocks, n_sched, check_every)
 
 
@@ -635,14 +656,23 @@ def _momentum_coordinate(s, c, p, av, xv, yv, lam, w1, i, l, acc, eff, one_mu, m
 
 
 @_kernel(fastmath=_UPDATE_FLAGS, nogil=True, pipeline_class=_NOALIAS)
-def _momentum_tile(s, c, p, av, xv, yv, lam, w1, eff, mu, kb, kk, mode, alpha, beta, gamma, keep, rho, acc):
+def _momentum_tile(s_rows, c_rows, p_rows, r, av_rows, xv_rows, yv_rows, j, lam_row, w1_row, i0, i1, eff, mu, kb, kk,
+                   mode, alpha, beta, gamma, keep, rho, acc):
     """Heavy-ball update of one tile of a row (docs/math.md#heavy-ball-momentum).
 
     ``s, c, p``: the row's ``E e_t², E e_t e_{t−1}, E e_{t−1}²``; ``av, xv, yv``: its average moments
-    ``E ē², E ē e_t, E ē e_{t−1}`` (read when ``mode == 2``; otherwise empty views). Per coordinate, with
+    ``E ē², E ē e_t, E ē e_{t−1}`` (row ``j``, read when ``mode == 2``). Per coordinate, with
     ``x = eff λ`` and ``a = (1 + μ) − x``, the operations of ``_step.heavy_ball_step`` in its order, then
     the averaging update. Returns ``(Σ m λ s, Σ m λ² s, Σ m λ ā)`` of the new values (lanes as in :func:`_sgd_tile`).
     """
+    s = s_rows[r][i0:i1]
+    c = c_rows[r][i0:i1]
+    p = p_rows[r][i0:i1]
+    av = av_rows[j][i0:i1] if mode == 2 else s[:0]  # the average's rows may be absent: an empty view, never read
+    xv = xv_rows[j][i0:i1] if mode == 2 else s[:0]
+    yv = yv_rows[j][i0:i1] if mode == 2 else s[:0]
+    lam = lam_row[i0:i1]
+    w1 = w1_row[i0:i1]
     _clear(acc)
     one_mu = 1.0 + mu
     n = s.shape[0]
@@ -691,11 +721,23 @@ def _momentum_decay_coordinate(s, c, p, tg, fg, av, xv, yv, gv, wt, lam, w1, i, 
 
 
 @_kernel(fastmath=_UPDATE_FLAGS, nogil=True, pipeline_class=_NOALIAS)
-def _momentum_decay_tile(s, c, p, tg, fg, av, xv, yv, gv, wt, lam, w1, eff, mu, u, wr, kb, kk, row_avg,
-                         alpha, beta, gamma, keep, rho, acc):
+def _momentum_decay_tile(s_rows, c_rows, p_rows, tg_rows, fg_rows, r, av_rows, xv_rows, yv_rows, gv_rows, j, wt_row,
+                         lam_row, w1_row, i0, i1, eff, mu, u, wr, kb, kk, row_avg, alpha, beta, gamma, keep, rho, acc):
     """:func:`_momentum_tile` with weight decay (docs/math.md#weight-decay): also the row's ``T = E e_t w*``
     and ``F = E e_{t−1} w*``, ``W = wt · wr``, and with ``row_avg`` the average's ``G = E ē w*``. Per
     coordinate the operations of ``_step.heavy_ball_decay_step`` in its order, then the averaging update."""
+    s = s_rows[r][i0:i1]
+    c = c_rows[r][i0:i1]
+    p = p_rows[r][i0:i1]
+    tg = tg_rows[r][i0:i1]
+    fg = fg_rows[r][i0:i1]
+    av = av_rows[j][i0:i1] if row_avg else s[:0]  # the average's rows may be absent: an empty view, never read
+    xv = xv_rows[j][i0:i1] if row_avg else s[:0]
+    yv = yv_rows[j][i0:i1] if row_avg else s[:0]
+    gv = gv_rows[j][i0:i1] if row_avg else s[:0]
+    wt = wt_row[i0:i1]
+    lam = lam_row[i0:i1]
+    w1 = w1_row[i0:i1]
     _clear(acc)
     one_mu_u = (1.0 + mu) - u
     n = s.shape[0]
@@ -741,23 +783,15 @@ def _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, ba
             tq = 0.0
             tm = 0.0
             ta = 0.0
-            sr = s[r]
-            cr = c[r]
-            pr = p[r]
             for i0 in range(0, d, TILE):
                 i1 = min(i0 + TILE, d)
-                # Without the average its rows are absent: empty views stand in (never read).
-                avv = av[j][i0:i1] if row_avg else sr[:0]
-                xvv = xv[j][i0:i1] if row_avg else sr[:0]
-                yvv = yv[j][i0:i1] if row_avg else sr[:0]
                 if decay:
-                    q, m, a_sum = _momentum_decay_tile(sr[i0:i1], cr[i0:i1], pr[i0:i1], tg[r][i0:i1], fg[r][i0:i1],
-                                                       avv, xvv, yvv, gv[j][i0:i1] if row_avg else sr[:0], wt[i0:i1],
-                                                       lam[i0:i1], w1[i0:i1], eff, mu, udec[j, col], wrow[r], kb, kk,
-                                                       row_avg, alpha, beta, gamma, keep, r_t, acc)
+                    q, m, a_sum = _momentum_decay_tile(s, c, p, tg, fg, r, av, xv, yv, gv, j, wt, lam, w1, i0, i1, eff,
+                                                       mu, udec[j, col], wrow[r], kb, kk, row_avg, alpha, beta, gamma,
+                                                       keep, r_t, acc)
                 else:
-                    q, m, a_sum = _momentum_tile(sr[i0:i1], cr[i0:i1], pr[i0:i1], avv, xvv, yvv, lam[i0:i1],
-                                                 w1[i0:i1], eff, mu, kb, kk, mode, alpha, beta, gamma, keep, r_t, acc)
+                    q, m, a_sum = _momentum_tile(s, c, p, r, av, xv, yv, j, lam, w1, i0, i1, eff, mu, kb, kk, mode,
+                                                 alpha, beta, gamma, keep, r_t, acc)
                 tq += q
                 tm += m
                 ta += a_sum
@@ -767,8 +801,11 @@ def _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, ba
                 sums[r, 2] = ta
                 bad = bad or not ta <= limit
             bad = bad or not tq <= limit
-        _finish_step(j, t + 1, rec[col], bad, eff, g2, mean_before, s, sums, avg, blocks, n_sched, check_every,
-                     out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active)
+        if rec[col] >= 0 or bad or (t + 1) % check_every == 0:  # else _finish_step has nothing to do
+            # (a call takes and releases a reference to each of its array arguments: atomic operations that
+            # cost more than a whole step at small d, so it is made only when there is something to do)
+            _finish_step(j, t + 1, rec[col], bad, eff, g2, mean_before, s, sums, avg, blocks, n_sched, check_every,
+                         out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active)
     _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, active, blocks, n_sched, check_every)
 
 
