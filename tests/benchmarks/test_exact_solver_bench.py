@@ -52,6 +52,8 @@ def test_implementations_agree(rows):
             assert r.value <= 1e-12
     reduced = _by_item(rows, "max rel diff JAX vs reduce=True")  # against JAX, or the unreduced solver without it
     assert len(reduced) == 2 and all(r.value <= 1e-12 for r in reduced)
+    auto = _by_item(rows, "max rel diff JAX vs auto")  # the default, reduced or not
+    assert len(auto) == 2 and all(r.value <= 1e-12 for r in auto)
 
 
 def test_compressed_and_memory_rows_are_measured(rows):

@@ -250,7 +250,8 @@ def _sgd_coordinate(s, lam, w1, i, l, acc, eff, kk, cc):
 
 @_kernel(fastmath=_UPDATE_FLAGS, nogil=True, pipeline_class=_NOALIAS)
 def _sgd_tile(s_rows, r, lam_row, w1_row, i0, i1, eff, kk, cc, acc):
-    """One SGD step of coordinates ``[i0, i1)`` of row ``r`` of ``s_rows``; returns ``(Σ m λ s, Σ m λ² s)`` of the new values.
+    """One SGD step of coordinates ``[i0, i1)`` of row ``r`` of ``s_rows``; returns ``(Σ m λ s, Σ m λ² s)``
+    of the new values.
 
     Per coordinate, with x = eff λ: s ← (1 − x(2 − cc x)) s + kk λ, clamped at 0 (a select; NaN stays).
     Coordinate ``k`` adds into lane ``k mod LANES`` of ``acc`` (scratch of ``3 LANES`` entries); the
@@ -663,7 +664,8 @@ def _momentum_tile(s_rows, c_rows, p_rows, r, av_rows, xv_rows, yv_rows, j, lam_
     ``s, c, p``: the row's ``E e_t², E e_t e_{t−1}, E e_{t−1}²``; ``av, xv, yv``: its average moments
     ``E ē², E ē e_t, E ē e_{t−1}`` (row ``j``, read when ``mode == 2``). Per coordinate, with
     ``x = eff λ`` and ``a = (1 + μ) − x``, the operations of ``_step.heavy_ball_step`` in its order, then
-    the averaging update. Returns ``(Σ m λ s, Σ m λ² s, Σ m λ ā)`` of the new values (lanes as in :func:`_sgd_tile`).
+    the averaging update. Returns ``(Σ m λ s, Σ m λ² s, Σ m λ ā)`` of the new values (lanes as in
+    :func:`_sgd_tile`).
     """
     s = s_rows[r][i0:i1]
     c = c_rows[r][i0:i1]
