@@ -30,7 +30,7 @@ def _by_item(rows, item):
 def test_every_part_produces_its_rows(rows):
     parts = [r.part for r in rows]
     for d, steps in QUICK_SIZES.workloads:
-        # 18 with JAX (its CPU-time ratios); 4 rows of them for the default reduce="auto"
+        # 15 rows, 18 with JAX (its CPU-time ratios); 4 of them (5 with JAX) for the default reduce="auto"
         assert sum(p.startswith("(") and f"d={d}, {steps} steps" in p for p in parts) in (15, 18)
     for item in ("NumPy triad a = b + s*c", "NumPy copy a = b", "solver effective bandwidth"):
         (row,) = _by_item(rows, item)
