@@ -244,7 +244,7 @@ def _ideal(sizes: KernelSizes) -> list[Row]:
                      Row(part, f"d={d}: fused speed / plain", ns["plain"] / ns["kernel"], "x",
                          f"target >= 0.8; {_load()}"),
                      Row(part, f"d={d}: expected_risk speed / plain", ns["plain"] / ns["fused"], "x",
-                         f"{steps} steps: O(d) set-up over {steps} passes")]
+                         f"{steps} steps; the call's checks, copies and packaging included")]
     return rows
 
 
