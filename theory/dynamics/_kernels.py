@@ -19,8 +19,8 @@ adds into lane ``l``), so LLVM's loop vectoriser turns it into packed operations
 any sum, and keeps the lane accumulators in vector registers across the groups. Two promises make that
 possible: no branch on data (the clamp at 0 is a select), and no overlap between the arrays a tile
 writes and the others it reads — the tile kernels are compiled with numba's ``noalias`` flag
-(:func:`_noalias_pipeline`), which their callers honour by passing views of distinct state rows (so LLVM
-needs no run-time overlap checks and may keep the accumulators out of memory). The loops are compiled
+(:func:`_noalias_pipeline`), which their callers honour by passing distinct state arrays, from which the
+tiles make their own views (so LLVM needs no run-time overlap checks and keeps the accumulators out of memory). The loops are compiled
 with the fast-math flag ``contract`` only, so LLVM emits packed FMA (a product and a sum rounded once)
 and reorders nothing. :func:`weighted_sums`, which sums a state handed in, forms the summed products with
 the same expressions, lanes and flags, so it fuses them alike and a continued run reads the sums the
@@ -184,9 +184,11 @@ def _noalias_pipeline() -> Any:
     """numba's nopython pipeline with the ``noalias`` flag set: every pointer argument of the compiled
     function (the arrays' data) is marked ``noalias`` for LLVM.
 
-    The tile kernels take views that never overlap (rows of different state arrays; ``λ`` and ``m λ``
-    may be one array, but both are only read), so the promise holds, and it is what lets LLVM keep the
-    lane accumulators in vector registers and vectorise the update without run-time overlap checks.
+    The tile kernels take arrays that never overlap (different state arrays; ``λ`` and ``m λ`` may be one
+    array, but both are only read; the rows of an absent average are never read), so the promise holds,
+    and it is what lets LLVM keep the lane accumulators in vector registers and vectorise the update
+    without run-time overlap checks. Without numba's ``noalias`` flag the kernels would still be correct,
+    only slower.
     """
     from numba.core.compiler import CompilerBase, DefaultPassBuilder
 
