@@ -11,7 +11,9 @@ checks only that the rows exist and that the implementations agree):
    docs/math.md#iterate-averaging), the same recursion as a JAX ``lax.scan``
    (:func:`jax_averaged_risk`, float64, timed warm after compilation; JAX is the optional
    ``bench`` extra) and :func:`ramplab.theory.expected_risk` (``Numerics(kernel="fused")`` when numba
-   is installed). Also the largest relative difference between their averaged-risk curves.
+   is installed), and the same call reduced (``reduce=True``) and with its defaults (``reduce="auto"``,
+   which reduces both: docs/math.md#quadrature-reduction). Also the largest relative difference
+   between their averaged-risk curves.
 2. **Bandwidth.** A STREAM-triad-style ``a = b + s·c`` in NumPy on arrays far larger than the
    cache, and the solver's effective bandwidth on one schedule at ``d = 5·10⁵`` with uniform
    averaging, counting :data:`STATE_BYTES_PER_COORDINATE` bytes per coordinate and step.
@@ -204,7 +206,7 @@ def _interleaved_best_times(calls: dict[str, Callable[[], Any]], repeat: int) ->
 def _solve(problem: Problem, schedules: Any, *, kernel: str | None = None, checkpoints: Any = None,
            compress: float | None = None) -> Any:
     """``expected_risk`` with uniform averaging (``kernel=None``: the solver's own choice), unreduced: this
-    benchmark times the recursion itself (the quadrature reduction is benchmarks/peer_scale.py's)."""
+    benchmark times the recursion itself (the reduced runs have rows of their own)."""
     return expected_risk(problem, schedules, average="uniform", numerics=Numerics(kernel=kernel or "auto"),
                          checkpoints=checkpoints, compress=compress, reduce=False)
 
@@ -358,8 +360,10 @@ def _workloads(sizes: Sizes) -> list[Row]:
             "naive": lambda: naive_averaged_risk(*args),
             "ramplab": lambda: np.stack([t.averaged_risk
                                          for t in _solve(problem, schedules, kernel=kernel)]),
-            # The quadrature reduction (docs/math.md#quadrature-reduction), as reduce="auto" would at d ≥ 20 000.
+            # The quadrature reduction (docs/math.md#quadrature-reduction), forced, and the default (reduce="auto",
+            # which reduces both workloads: 22 schedules × their horizons are past its work threshold).
             "reduced": lambda: _reduced(problem, schedules),
+            "auto": lambda: _auto(problem, schedules),
         }
         if jax_fn is not None:
             jax_fn(*args)  # compile at these shapes; the timed calls are warm
@@ -396,6 +400,19 @@ def _workloads(sizes: Sizes) -> list[Row]:
                         _max_relative_difference(jx if jx is not None else ramp, red), "",
                         f"averaged risk, all steps, against {'JAX' if jx is not None else 'ramplab unreduced'}; "
                         f"solver's estimate {estimate:.1e}; target <= 1e-12"))
+        auto, auto_dim = curves["auto"]
+        t_auto = times["auto"]
+        rows.append(Row(part, "ramplab default (reduce=\"auto\")", t_auto, "s",
+                        f"reduced to {auto_dim} coordinates" if auto_dim else "not reduced"))
+        rows.append(Row(part, "auto / JAX", None if t_jax is None else t_auto / t_jax, "x",
+                        "time ratio, < 1 is faster; target <= 0.25 (4x)" if t_jax else "n/a: jax not installed"))
+        if t_jax is not None:
+            rows.append(Row(part, "auto / JAX, CPU time", times["auto cpu"] / times["jax cpu"], "x",
+                            f"CPU-s {times['auto cpu']:.3f} vs {times['jax cpu']:.3f}"))
+        rows.append(Row(part, "auto / unreduced", t_auto / t_ramp, "x", "time ratio, < 1 is faster"))
+        rows.append(Row(part, "max rel diff JAX vs auto",
+                        _max_relative_difference(jx if jx is not None else ramp, auto), "",
+                        "averaged risk, all steps; target <= 1e-12"))
     return rows
 
 
@@ -404,6 +421,12 @@ def _load_average() -> str:
         return "/".join(f"{v:.1f}" for v in os.getloadavg()) + f" on {os.cpu_count()} cores"
     except (AttributeError, OSError):  # pragma: no cover - platforms without getloadavg
         return "n/a"
+
+
+def _auto(problem: Problem, schedules: Any) -> tuple[np.ndarray, int | None]:
+    """Averaged-risk curves of ``expected_risk`` with its defaults (``reduce="auto"``) and the reduced dimension."""
+    runs = expected_risk(problem, schedules, average="uniform", progress=False)
+    return np.stack([t.averaged_risk for t in runs]), runs[0].reduced_dimension
 
 
 def _reduced(problem: Problem, schedules: Any) -> tuple[np.ndarray, int, float]:

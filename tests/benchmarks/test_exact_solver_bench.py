@@ -30,7 +30,8 @@ def _by_item(rows, item):
 def test_every_part_produces_its_rows(rows):
     parts = [r.part for r in rows]
     for d, steps in QUICK_SIZES.workloads:
-        assert sum(p.startswith("(") and f"d={d}, {steps} steps" in p for p in parts) in (11, 13)  # 13 with JAX (CPU-time ratios)
+        # 15 rows, 18 with JAX (its CPU-time ratios); 4 of them (5 with JAX) for the default reduce="auto"
+        assert sum(p.startswith("(") and f"d={d}, {steps} steps" in p for p in parts) in (15, 18)
     for item in ("NumPy triad a = b + s*c", "NumPy copy a = b", "solver effective bandwidth"):
         (row,) = _by_item(rows, item)
         assert row.value > 0 and np.isfinite(row.value)
@@ -52,6 +53,8 @@ def test_implementations_agree(rows):
             assert r.value <= 1e-12
     reduced = _by_item(rows, "max rel diff JAX vs reduce=True")  # against JAX, or the unreduced solver without it
     assert len(reduced) == 2 and all(r.value <= 1e-12 for r in reduced)
+    auto = _by_item(rows, "max rel diff JAX vs auto")  # the default, reduced or not
+    assert len(auto) == 2 and all(r.value <= 1e-12 for r in auto)
 
 
 def test_compressed_and_memory_rows_are_measured(rows):

@@ -25,7 +25,8 @@ def test_every_kernel_part_produces_its_rows(rows):
     assert parts == set(KERNEL_PARTS)
     items = [r.item for r in rows]
     for d, _ in QUICK_KERNEL_SIZES.ideal:
-        for what in ("fused kernel", "plain fastmath loop", "fused speed / plain"):
+        for what in ("fused kernel", "expected_risk", "plain fastmath loop", "fused speed / plain",
+                     "expected_risk speed / plain"):
             assert f"d={d}: {what}" in items
     assert any(i.startswith("empty cache: ") for i in items)
     assert any(i.startswith("cache filled by the run above: ") for i in items)

@@ -7,17 +7,23 @@ reads and writes every state row once, and the same pass accumulates the weighte
 ``q = Σ m λ s``, ``Σ m λ² s`` and ``Σ m λ a`` of the values it writes: what the next step needs (the
 NSGD rate and ``q``) and what is recorded (risk, diagnostics).
 
-Reductions have a fixed order, independent of the number of threads: inside a tile of :data:`TILE`
-coordinates, coordinate ``k`` of the tile is added into entry ``k mod SUB`` of a small buffer, the
-buffer entries go to eight lanes that are added pairwise, and tile sums are added in tile order.
+Reductions have a fixed order, independent of the number of threads and of the vector width: inside
+a tile of :data:`TILE` coordinates, coordinate ``k`` of the tile is added into lane ``k mod LANES`` of a
+small accumulator (:data:`LANES` = 16 lanes per sum, each lane summing its coordinates in index order),
+the lanes are added pairwise, ``(((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))) + (… l8 … l15)``, and
+tile sums are added in tile order.
 
-Vectorisation: each block of :data:`SUB` coordinates is advanced by one element-wise loop over
-views of the state arrays (no branch: the clamp at 0 is a select; no two written arrays are the same
-array), and coordinate ``k`` of the block adds its products into ``buf[:, k]``: an element-wise
-update too, so the loop vectorises without reassociating any sum. The loops are compiled with the
-fast-math flag ``contract`` only, so LLVM emits packed FMA (a product and a sum rounded once) and
-reorders nothing. :func:`weighted_sums`, which sums a state handed in, writes the summed products with
-the same expressions and flags, so it fuses them alike and a continued run reads the sums the
+Vectorisation: a tile kernel loops over groups of :data:`LANES` coordinates, and inside a group over
+the lanes; the inner loop is element-wise (coordinate ``g LANES + l`` updates its own state entries and
+adds into lane ``l``), so LLVM's loop vectoriser turns it into packed operations without reassociating
+any sum, and keeps the lane accumulators in vector registers across the groups. Two promises make that
+possible: no branch on data (the clamp at 0 is a select), and no overlap between the arrays a tile
+writes and the others it reads — the tile kernels are compiled with numba's ``noalias`` flag
+(:func:`_noalias_pipeline`), which their callers honour by passing distinct state arrays, from which the
+tiles make their own views (so LLVM needs no run-time overlap checks and keeps the accumulators out of memory). The loops are compiled
+with the fast-math flag ``contract`` only, so LLVM emits packed FMA (a product and a sum rounded once)
+and reorders nothing. :func:`weighted_sums`, which sums a state handed in, forms the summed products with
+the same expressions, lanes and flags, so it fuses them alike and a continued run reads the sums the
 uninterrupted run had. The element-wise arithmetic is the reference's (``second_moment_step``) with
 some products fused into FMA, and the sums are the reference's in another order: the two kernels
 agree to rounding (tests hold them at 1e-12), and the fused kernel agrees with itself bit for bit
@@ -160,15 +166,41 @@ _heavy_ball_decay_moved_cross = njit(cache=True, fastmath=False, inline="always"
 #: ``balanced_assignment``, ``thread_count``, ``weighted_sums``) are internal plumbing of
 #: ``ramplab.theory.expected_risk`` and ``momentum``: nothing outside the package calls them, their argument
 #: lists follow the solver's array layout (docs/math.md#exact-solver-layout), so they are not public.
-__all__ = ["AVAILABLE", "SUB", "TILE"]
+__all__ = ["AVAILABLE", "LANES", "TILE"]
 
-#: Coordinates per reduction tile (a multiple of :data:`SUB`).
+#: Coordinates per reduction tile (a multiple of :data:`LANES`).
 TILE = 8192
-#: Width of the per-tile summation buffers (a multiple of 8).
-SUB = 256
+#: Accumulator lanes of every sum inside a tile: coordinate ``k`` of the tile adds into lane ``k mod LANES``.
+#: Sixteen, not eight: with eight, LLVM unrolls the lane loop of the plain SGD tile completely before the
+#: vectoriser sees it, and the result is scalar code (two packed and sixteen scalar FMA); with sixteen
+#: every tile's lane loop is vectorised (two packed iterations of eight on AVX-512).
+LANES = 16
 #: Fast-math flags of the element-wise loops: ``contract`` only, so LLVM may fuse a product and a sum
 #: into one FMA (one rounding instead of two) but never reorders anything.
 _UPDATE_FLAGS = {"contract"}
+
+
+def _noalias_pipeline() -> Any:
+    """numba's nopython pipeline with the ``noalias`` flag set: every pointer argument of the compiled
+    function (the arrays' data) is marked ``noalias`` for LLVM.
+
+    The tile kernels take arrays that never overlap (different state arrays; ``λ`` and ``m λ`` may be one
+    array, but both are only read; the rows of an absent average are never read), so the promise holds,
+    and it is what lets LLVM keep the lane accumulators in vector registers and vectorise the update
+    without run-time overlap checks. Without numba's ``noalias`` flag the kernels would still be correct,
+    only slower.
+    """
+    from numba.core.compiler import CompilerBase, DefaultPassBuilder
+
+    class NoAliasCompiler(CompilerBase):
+        def define_pipelines(self) -> list:
+            self.state.flags.noalias = True
+            return [DefaultPassBuilder.define_nopython_pipeline(self.state)]
+
+    return NoAliasCompiler
+
+
+_NOALIAS = _noalias_pipeline() if AVAILABLE else None
 # A step that never happens (used for "not yet" in first_bad / bad_check).
 NEVER = np.iinfo(np.int64).max
 
@@ -184,139 +216,203 @@ def thread_count() -> int:
     return int(numba.get_num_threads()) if AVAILABLE else 1
 
 
-@_kernel(fastmath=False, nogil=True)
-def _lane_sum(buf, n):
-    """Sum of ``buf[:n]`` (entry ``e`` into lane ``e mod 8``, lanes added pairwise, a ragged end
-    last), leaving ``buf[:n]`` zero for the next tile."""
-    l0 = l1 = l2 = l3 = l4 = l5 = l6 = l7 = 0.0
-    for b in range(n // 8):
-        e = 8 * b
-        l0 += buf[e]
-        l1 += buf[e + 1]
-        l2 += buf[e + 2]
-        l3 += buf[e + 3]
-        l4 += buf[e + 4]
-        l5 += buf[e + 5]
-        l6 += buf[e + 6]
-        l7 += buf[e + 7]
-    rest = 0.0
-    for e in range(8 * (n // 8), n):
-        rest += buf[e]
-    for e in range(n):
-        buf[e] = 0.0
-    return (((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))) + rest
+@njit(cache=True, fastmath=False, inline="always")
+def _eight(acc, e):
+    return (((acc[e] + acc[e + 1]) + (acc[e + 2] + acc[e + 3]))
+            + ((acc[e + 4] + acc[e + 5]) + (acc[e + 6] + acc[e + 7])))
 
 
-@_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
-def _sgd_tile(s, lam, w1, i0, i1, eff, kk, cc, buf):
-    """Update coordinates ``[i0, i1)`` of one row ``s`` and return ``(Σ m λ s, Σ m λ² s)`` of the new values.
+@njit(cache=True, fastmath=False, inline="always")
+def _lanes_total(acc, first):
+    """``acc[first : first + LANES]`` (16 lanes) added pairwise: ``((l0 + l1) + (l2 + l3)) + …`` down to one."""
+    return _eight(acc, first) + _eight(acc, first + 8)
 
-    Per coordinate, with x = eff λ: s ← (1 − x(2 − cc x)) s + kk λ, clamped at 0 (NaN stays NaN);
-    ``w1`` is m λ, ``buf`` zeroed scratch of shape ``(3, SUB)``, left zeroed. Each block of ``SUB``
-    coordinates is one element-wise loop over views (no branch: the clamp is a select); coordinate
-    ``k`` of the block adds into ``buf[:, k]``, so the loop vectorises without reassociating the sums,
-    and :func:`_lane_sum` adds each buffer in a fixed order. The products summed are written exactly
-    as in :func:`weighted_sums` (same expressions, same flags, so the same FMA fusion): a continued
-    run reads the sums the uninterrupted run had.
+
+@njit(cache=True, fastmath=False, inline="always")
+def _clear(acc):
+    for e in range(acc.shape[0]):
+        acc[e] = 0.0
+
+
+# Every per-coordinate body below reads coordinate ``i`` of the tile's views and adds into lane ``l``
+# (``acc[l]``: Σ m λ s, ``acc[LANES + l]``: Σ m λ² s, ``acc[2 LANES + l]``: Σ m λ a). The products are
+# written alike everywhere (``wq = w s`` of the stored s, ``wq λ``, ``w a``), so ``contract`` fuses them alike:
+# a sum formed by a kernel and the same sum formed by :func:`weighted_sums` are the same bits.
+@njit(cache=True, fastmath=False, inline="always")
+def _add_second_moment(acc, l, wi, si, li):
+    wq = wi * si  # the stored value (float32 states: what a continuation reads)
+    acc[l] += wq
+    acc[LANES + l] += wq * li
+
+
+@njit(cache=True, fastmath=False, inline="always")
+def _add_average(acc, l, wi, ai):
+    acc[2 * LANES + l] += wi * ai
+
+
+@njit(cache=True, fastmath=False, inline="always")
+def _sgd_coordinate(s, lam, w1, i, l, acc, eff, kk, cc):
+    li = lam[i]
+    v = _sgd_second_moment(s[i], eff * li, cc, kk, li)
+    s[i] = 0.0 if v < 0.0 else v  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays)
+    _add_second_moment(acc, l, w1[i], s[i], li)
+
+
+@_kernel(fastmath=_UPDATE_FLAGS, nogil=True, pipeline_class=_NOALIAS)
+def _sgd_tile(s_rows, r, lam_row, w1_row, i0, i1, eff, kk, cc, acc):
+    """One SGD step of coordinates ``[i0, i1)`` of row ``r`` of ``s_rows``; returns ``(Σ m λ s, Σ m λ² s)``
+    of the new values.
+
+    Per coordinate, with x = eff λ: s ← (1 − x(2 − cc x)) s + kk λ, clamped at 0 (a select; NaN stays).
+    Coordinate ``k`` adds into lane ``k mod LANES`` of ``acc`` (scratch of ``3 LANES`` entries); the
+    inner loop over the lanes is one packed operation per group of ``LANES`` coordinates (module docstring).
+    The tiles take whole arrays and indices and make their views themselves: a view made in the step loop
+    of the caller costs an atomic reference count, which dominated a step at small ``d``.
     """
-    bq = buf[0]
-    bm = buf[1]
-    for base in range(i0, i1, SUB):
-        end = min(base + SUB, i1)
-        sv = s[base:end]
-        lv = lam[base:end]
-        wv = w1[base:end]
-        for k in range(end - base):
-            li = lv[k]
-            v = _sgd_second_moment(sv[k], eff * li, cc, kk, li)
-            sv[k] = 0.0 if v < 0.0 else v  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays)
-            wq = wv[k] * sv[k]  # the stored value (float32 states: what a continuation reads)
-            bq[k] += wq
-            bm[k] += wq * li
-    width = min(i1 - i0, SUB)
-    q = _lane_sum(bq, width)
-    return q, _lane_sum(bm, width)
+    s = s_rows[r][i0:i1]
+    lam = lam_row[i0:i1]
+    w1 = w1_row[i0:i1]
+    _clear(acc)
+    n = s.shape[0]
+    full = n - n % LANES
+    for g in range(full // LANES):
+        for l in range(LANES):
+            _sgd_coordinate(s, lam, w1, g * LANES + l, l, acc, eff, kk, cc)
+    for l in range(n - full):
+        _sgd_coordinate(s, lam, w1, full + l, l, acc, eff, kk, cc)
+    return _lanes_total(acc, 0), _lanes_total(acc, LANES)
 
 
-@_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
-def _sgd_average_tile(s, a, c, lam, w1, i0, i1, eff, kk, cc, alpha, beta, gamma, keep, rho, buf):
+@njit(cache=True, fastmath=False, inline="always")
+def _sgd_average_coordinate(s, a, c, lam, w1, i, l, acc, eff, kk, cc, alpha, beta, gamma, keep, rho):
+    li = lam[i]
+    x = eff * li
+    v = _sgd_second_moment(s[i], x, cc, kk, li)
+    v = 0.0 if v < 0.0 else v  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays)
+    s[i] = v
+    ci = _sgd_moved_cross(c[i], x)
+    a[i] = _averaged_second_moment(a[i], v, ci, alpha, beta, gamma)
+    c[i] = _averaged_cross(ci, v, keep, rho)
+    wi = w1[i]
+    _add_second_moment(acc, l, wi, s[i], li)
+    _add_average(acc, l, wi, a[i])
+
+
+@_kernel(fastmath=_UPDATE_FLAGS, nogil=True, pipeline_class=_NOALIAS)
+def _sgd_average_tile(s_rows, r, a_rows, c_rows, j, lam_row, w1_row, i0, i1, eff, kk, cc, alpha, beta, gamma, keep,
+                      rho, acc):
     """:func:`_sgd_tile` with the iterate-average moments ``a, c`` of the row (docs/math.md#iterate-averaging).
 
     Per coordinate, after the step (in this order): c ← (1 − x) c, a ← alpha a + beta s + gamma c,
-    c ← keep c + rho s. Returns ``(Σ m λ s, Σ m λ² s, Σ m λ a)`` of the new values.
+    c ← keep c + rho s (``a, c``: row ``j`` of ``a_rows, c_rows``). Returns ``(Σ m λ s, Σ m λ² s, Σ m λ a)``
+    of the new values.
     """
-    bq = buf[0]
-    bm = buf[1]
-    ba = buf[2]
-    for base in range(i0, i1, SUB):
-        end = min(base + SUB, i1)
-        sv = s[base:end]
-        av = a[base:end]
-        cv = c[base:end]
-        lv = lam[base:end]
-        wv = w1[base:end]
-        for k in range(end - base):
-            li = lv[k]
-            x = eff * li
-            v = _sgd_second_moment(sv[k], x, cc, kk, li)
-            v = 0.0 if v < 0.0 else v  # ≥ 0 exactly for κ ≥ 1; rounding can leave −1e-17 (NaN stays)
-            sv[k] = v
-            ci = _sgd_moved_cross(cv[k], x)
-            av[k] = _averaged_second_moment(av[k], v, ci, alpha, beta, gamma)
-            cv[k] = _averaged_cross(ci, v, keep, rho)
-            wq = wv[k] * sv[k]
-            bq[k] += wq
-            bm[k] += wq * li
-            ba[k] += wv[k] * av[k]
-    width = min(i1 - i0, SUB)
-    q = _lane_sum(bq, width)
-    m = _lane_sum(bm, width)
-    return q, m, _lane_sum(ba, width)
+    s = s_rows[r][i0:i1]
+    a = a_rows[j][i0:i1]
+    c = c_rows[j][i0:i1]
+    lam = lam_row[i0:i1]
+    w1 = w1_row[i0:i1]
+    _clear(acc)
+    n = s.shape[0]
+    full = n - n % LANES
+    for g in range(full // LANES):
+        for l in range(LANES):
+            _sgd_average_coordinate(s, a, c, lam, w1, g * LANES + l, l, acc, eff, kk, cc, alpha, beta, gamma, keep,
+                                    rho)
+    for l in range(n - full):
+        _sgd_average_coordinate(s, a, c, lam, w1, full + l, l, acc, eff, kk, cc, alpha, beta, gamma, keep, rho)
+    return _lanes_total(acc, 0), _lanes_total(acc, LANES), _lanes_total(acc, 2 * LANES)
 
 
-@_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
-def _sgd_decay_tile(s, tg, a, c, g, wt, wr, lam, w1, i0, i1, eff, u, kb, kk, row_avg, alpha, beta, gamma, keep, rho,
-                    buf):
+@njit(cache=True, fastmath=False, inline="always")
+def _sgd_decay_coordinate(s, tg, a, c, g, wt, lam, w1, i, l, acc, eff, one_u, wr, u, kb, kk, row_avg, alpha, beta,
+                          gamma, keep, rho):
+    li = lam[i]
+    x = eff * li
+    m = one_u - x
+    w = wt[i] * wr
+    to = tg[i]
+    v = _decay_second_moment(s[i], to, w, x, m, kb, u, kk, li)
+    if v < 0.0:  # a variance; rounding can leave −1e-17 → (−)0, and −inf → NaN (as the reference)
+        v = 0.0 * v
+    tn = _decay_target_moment(to, w, m, u)
+    s[i] = v
+    tg[i] = tn
+    wi = w1[i]
+    _add_second_moment(acc, l, wi, s[i], li)
+    if row_avg:
+        z = _decay_moved_cross(c[i], g[i], m, u)
+        a[i] = _averaged_second_moment(a[i], v, z, alpha, beta, gamma)
+        c[i] = _averaged_cross(z, v, keep, rho)
+        g[i] = _averaged_cross(g[i], tn, keep, rho)
+        _add_average(acc, l, wi, a[i])
+
+
+@_kernel(fastmath=_UPDATE_FLAGS, nogil=True, pipeline_class=_NOALIAS)
+def _sgd_decay_tile(s_rows, tg_rows, r, a_rows, c_rows, g_rows, j, wt_row, lam_row, w1_row, i0, i1, eff, u, wr, kb, kk,
+                    row_avg, alpha, beta, gamma, keep, rho, acc):
     """:func:`_sgd_tile` with weight decay ``u = η ω`` (docs/math.md#weight-decay): the row's target moment
     ``tg = E e w*`` and ``W = wt · wr`` come along, and with ``row_avg`` the average moments ``a, c, g``
-    (``E ē², E ē e, E ē w*``). Per coordinate, with ``x = eff λ`` and ``m = (1 − u) − x``, the operations
-    of ``_step.decay_step`` in its order, then the averaging update. Returns ``(Σ m λ s, Σ m λ² s, Σ m λ a)``.
+    (``E ē², E ē e, E ē w*``, row ``j``; never read otherwise). Per coordinate, with ``x = eff λ`` and
+    ``m = (1 − u) − x``, the operations of ``_step.decay_step`` in its order, then the averaging update.
+    Returns ``(Σ m λ s, Σ m λ² s, Σ m λ a)``.
     """
-    bq = buf[0]
-    bm = buf[1]
-    ba = buf[2]
+    s = s_rows[r][i0:i1]
+    tg = tg_rows[r][i0:i1]
+    a = a_rows[j][i0:i1] if row_avg else s[:0]  # the average's rows may be absent: an empty view, never read
+    c = c_rows[j][i0:i1] if row_avg else s[:0]
+    g = g_rows[j][i0:i1] if row_avg else s[:0]
+    wt = wt_row[i0:i1]
+    lam = lam_row[i0:i1]
+    w1 = w1_row[i0:i1]
+    _clear(acc)
     one_u = 1.0 - u
-    for base in range(i0, i1, SUB):
-        end = min(base + SUB, i1)
-        for k in range(end - base):
-            i = base + k
-            li = lam[i]
-            x = eff * li
-            m = one_u - x
-            w = wt[i] * wr
-            to = tg[i]
-            v = _decay_second_moment(s[i], to, w, x, m, kb, u, kk, li)
-            if v < 0.0:  # a variance; rounding can leave −1e-17 → (−)0, and −inf → NaN (as the reference)
-                v = 0.0 * v
-            tn = _decay_target_moment(to, w, m, u)
-            s[i] = v
-            tg[i] = tn
-            wq = w1[i] * s[i]
-            bq[k] += wq
-            bm[k] += wq * li
-            if row_avg:
-                z = _decay_moved_cross(c[i], g[i], m, u)
-                a[i] = _averaged_second_moment(a[i], v, z, alpha, beta, gamma)
-                c[i] = _averaged_cross(z, v, keep, rho)
-                g[i] = _averaged_cross(g[i], tn, keep, rho)
-                ba[k] += w1[i] * a[i]
-    width = min(i1 - i0, SUB)
-    q = _lane_sum(bq, width)
-    mm = _lane_sum(bm, width)
-    return q, mm, (_lane_sum(ba, width) if row_avg else 0.0)
+    n = s.shape[0]
+    full = n - n % LANES
+    for grp in range(full // LANES):
+        for l in range(LANES):
+            _sgd_decay_coordinate(s, tg, a, c, g, wt, lam, w1, grp * LANES + l, l, acc, eff, one_u, wr, u, kb, kk,
+                                  row_avg, alpha, beta, gamma, keep, rho)
+    for l in range(n - full):
+        _sgd_decay_coordinate(s, tg, a, c, g, wt, lam, w1, full + l, l, acc, eff, one_u, wr, u, kb, kk, row_avg,
+                              alpha, beta, gamma, keep, rho)
+    return _lanes_total(acc, 0), _lanes_total(acc, LANES), (_lanes_total(acc, 2 * LANES) if row_avg else 0.0)
 
 
-@_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
+@njit(cache=True, fastmath=False, inline="always")
+def _sum_coordinate(s, lam, w1, i, l, acc):
+    _add_second_moment(acc, l, w1[i], s[i], lam[i])
+
+
+@njit(cache=True, fastmath=False, inline="always")
+def _average_sum_coordinate(s, w1, i, l, acc):
+    _add_average(acc, l, w1[i], s[i])
+
+
+@_kernel(fastmath=_UPDATE_FLAGS, nogil=True, pipeline_class=_NOALIAS)
+def _sums_tile(s_rows, r, lam_row, w1_row, i0, i1, acc):
+    """``(Σ m λ s, Σ m λ² s, Σ m λ s)`` of one tile: the first two as the kernels sum a second moment, the
+    third (its own pass, so that its product is fused as the kernels fuse ``w a``) as they sum an average."""
+    s = s_rows[r][i0:i1]
+    lam = lam_row[i0:i1]
+    w1 = w1_row[i0:i1]
+    _clear(acc)
+    n = s.shape[0]
+    full = n - n % LANES
+    for g in range(full // LANES):
+        for l in range(LANES):
+            _sum_coordinate(s, lam, w1, g * LANES + l, l, acc)
+    for l in range(n - full):
+        _sum_coordinate(s, lam, w1, full + l, l, acc)
+    for g in range(full // LANES):
+        for l in range(LANES):
+            _average_sum_coordinate(s, w1, g * LANES + l, l, acc)
+    for l in range(n - full):
+        _average_sum_coordinate(s, w1, full + l, l, acc)
+    return _lanes_total(acc, 0), _lanes_total(acc, LANES), _lanes_total(acc, 2 * LANES)
+
+
+@_kernel(fastmath=False, nogil=True)
 def weighted_sums(s, lam, w1):
     """``(Σ m λ s, Σ m λ² s, Σ m λ s)`` per row of ``s`` (``(rows, d)``), in the kernels' summation order.
 
@@ -326,28 +422,13 @@ def weighted_sums(s, lam, w1):
     """
     rows, d = s.shape
     out = np.zeros((rows, 3))
-    buf = np.zeros((3, SUB))
-    bq = buf[0]
-    bm = buf[1]
-    ba = buf[2]
+    acc = np.zeros(3 * LANES)
     for r in range(rows):
         for i0 in range(0, d, TILE):
-            i1 = min(i0 + TILE, d)
-            for base in range(i0, i1, SUB):
-                end = min(base + SUB, i1)
-                sv = s[r, base:end]
-                lv = lam[base:end]
-                wv = w1[base:end]
-                for k in range(end - base):
-                    wq = wv[k] * sv[k]
-                    bq[k] += wq
-                    bm[k] += wq * lv[k]
-                for k in range(end - base):
-                    ba[k] += wv[k] * sv[k]
-            width = min(i1 - i0, SUB)
-            out[r, 0] += _lane_sum(bq, width)
-            out[r, 1] += _lane_sum(bm, width)
-            out[r, 2] += _lane_sum(ba, width)
+            q, m, a = _sums_tile(s, r, lam, w1, i0, min(i0 + TILE, d), acc)
+            out[r, 0] += q
+            out[r, 1] += m
+            out[r, 2] += a
     return out
 
 
@@ -408,7 +489,7 @@ def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, le
     avg = a.shape[0] > 0
     decay = tg.shape[0] > 0
     steps = lr.shape[1]
-    buf = np.zeros((3, SUB))
+    acc = np.zeros(3 * LANES)
     for col in range(steps):
         t = t0 + col
         if t >= length or not active[j]:
@@ -428,17 +509,15 @@ def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, le
             for i0 in range(0, d, TILE):
                 i1 = min(i0 + TILE, d)
                 if decay:
-                    q, m, av = _sgd_decay_tile(s[r], tg[r], a[j] if row_avg else s[r], c[j] if row_avg else s[r],
-                                               g[j] if row_avg else s[r], wt, wrow[r], lam, w1, i0, i1, eff,
-                                               udec[j, col], kex / batch[j, col], kk, row_avg, alpha, beta, gamma,
-                                               keep, r_t, buf)
+                    q, m, av = _sgd_decay_tile(s, tg, r, a, c, g, j, wt, lam, w1, i0, i1, eff, udec[j, col], wrow[r],
+                                               kex / batch[j, col], kk, row_avg, alpha, beta, gamma, keep, r_t, acc)
                     ta += av
                 elif row_avg:
-                    q, m, av = _sgd_average_tile(s[r], a[j], c[j], lam, w1, i0, i1, eff, kk, cc,
-                                                 alpha, beta, gamma, keep, r_t, buf)
+                    q, m, av = _sgd_average_tile(s, r, a, c, j, lam, w1, i0, i1, eff, kk, cc, alpha, beta, gamma, keep,
+                                                 r_t, acc)
                     ta += av
                 else:
-                    q, m = _sgd_tile(s[r], lam, w1, i0, i1, eff, kk, cc, buf)
+                    q, m = _sgd_tile(s, r, lam, w1, i0, i1, eff, kk, cc, acc)
                 tq += q
                 tm += m
             sums[r, 0] = tq
@@ -447,8 +526,11 @@ def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, le
                 sums[r, 2] = ta
                 bad = bad or not ta <= limit  # NaN, ±inf or past the blow-up bound
             bad = bad or not tq <= limit
-        _finish_step(j, t + 1, rec[col], bad, eff, g2, mean_before, s, sums, avg, blocks, n_sched, check_every,
-                     out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active)
+        if rec[col] >= 0 or bad or (t + 1) % check_every == 0:  # else _finish_step has nothing to do
+            # (a call takes and releases a reference to each of its array arguments: atomic operations that
+            # cost more than a whole step at small d, so it is made only when there is something to do)
+            _finish_step(j, t + 1, rec[col], bad, eff, g2, mean_before, s, sums, avg, blocks, n_sched, check_every,
+                         out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active)
     _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, active, blocks, n_sched, check_every)
 
 
@@ -558,105 +640,128 @@ def advance_groups(workers: int, *args: Any) -> None:
 
 
 # ------------------------------------------------------------------------------ heavy-ball momentum
-@_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
-def _momentum_tile(s, c, p, av, xv, yv, lam, w1, i0, i1, eff, mu, kb, kk, mode, alpha, beta, gamma, keep, rho,
-                   buf):
-    """Heavy-ball update of coordinates ``[i0, i1)`` of one row (docs/math.md#heavy-ball-momentum).
+@njit(cache=True, fastmath=False, inline="always")
+def _momentum_coordinate(s, c, p, av, xv, yv, lam, w1, i, l, acc, eff, one_mu, mu, kb, kk, mode, alpha, beta, gamma,
+                         keep, rho):
+    li = lam[i]
+    x = eff * li
+    a = one_mu - x
+    so = s[i]
+    co = c[i]
+    v = _heavy_ball_second_moment(so, co, p[i], x, a, kb, mu, kk, li)
+    if v < 0.0:  # a variance; rounding can leave −1e-17 → (−)0, and −inf → NaN (as the reference)
+        v = 0.0 * v
+    cn = _heavy_ball_cross(so, co, a, mu)
+    s[i] = v
+    c[i] = cn
+    p[i] = so
+    wi = w1[i]
+    _add_second_moment(acc, l, wi, s[i], li)  # also Σ m λ² s where unused (mode 0): summed as weighted_sums sums
+    if mode == 2:
+        xo = xv[i]
+        z = _heavy_ball_moved_cross(xo, yv[i], a, mu)
+        yv[i] = _averaged_cross(xo, cn, keep, rho)
+        xv[i] = _averaged_cross(z, v, keep, rho)
+        av[i] = _averaged_second_moment(av[i], v, z, alpha, beta, gamma)
+        _add_average(acc, l, wi, av[i])
+
+
+@_kernel(fastmath=_UPDATE_FLAGS, nogil=True, pipeline_class=_NOALIAS)
+def _momentum_tile(s_rows, c_rows, p_rows, r, av_rows, xv_rows, yv_rows, j, lam_row, w1_row, i0, i1, eff, mu, kb, kk,
+                   mode, alpha, beta, gamma, keep, rho, acc):
+    """Heavy-ball update of one tile of a row (docs/math.md#heavy-ball-momentum).
 
     ``s, c, p``: the row's ``E e_t², E e_t e_{t−1}, E e_{t−1}²``; ``av, xv, yv``: its average moments
-    ``E ē², E ē e_t, E ē e_{t−1}`` (read when ``mode == 2``). Per coordinate, with ``x = eff λ`` and
-    ``a = (1 + μ) − x``, the operations of ``_step.heavy_ball_step`` in its order, then the averaging
-    update. Returns ``(Σ m λ s, Σ m λ² s, Σ m λ ā)`` of the new values (``mode`` as in :func:`_tile`).
+    ``E ē², E ē e_t, E ē e_{t−1}`` (row ``j``, read when ``mode == 2``). Per coordinate, with
+    ``x = eff λ`` and ``a = (1 + μ) − x``, the operations of ``_step.heavy_ball_step`` in its order, then
+    the averaging update. Returns ``(Σ m λ s, Σ m λ² s, Σ m λ ā)`` of the new values (lanes as in
+    :func:`_sgd_tile`).
     """
-    n = i1 - i0
-    width = min(n, SUB)
-    bq = buf[0]
-    bm = buf[1]
-    ba = buf[2]
+    s = s_rows[r][i0:i1]
+    c = c_rows[r][i0:i1]
+    p = p_rows[r][i0:i1]
+    av = av_rows[j][i0:i1] if mode == 2 else s[:0]  # the average's rows may be absent: an empty view, never read
+    xv = xv_rows[j][i0:i1] if mode == 2 else s[:0]
+    yv = yv_rows[j][i0:i1] if mode == 2 else s[:0]
+    lam = lam_row[i0:i1]
+    w1 = w1_row[i0:i1]
+    _clear(acc)
     one_mu = 1.0 + mu
-    for sb in range((n + SUB - 1) // SUB):
-        base = i0 + sb * SUB
-        cnt = min(SUB, i1 - base)
-        for k in range(cnt):
-            i = base + k
-            li = lam[i]
-            x = eff * li
-            a = one_mu - x
-            so = s[i]
-            co = c[i]
-            v = _heavy_ball_second_moment(so, co, p[i], x, a, kb, mu, kk, li)
-            if v < 0.0:  # a variance; rounding can leave −1e-17 → (−)0, and −inf → NaN (as the reference)
-                v = 0.0 * v
-            cn = _heavy_ball_cross(so, co, a, mu)
-            s[i] = v
-            c[i] = cn
-            p[i] = so
-            wq = w1[i] * s[i]  # the stored value (float32 states: what a continuation reads)
-            bq[k] += wq
-            bm[k] += wq * li  # also where unused (mode 0): the sums are written as in weighted_sums
-            if mode == 2:
-                xo = xv[i]
-                z = _heavy_ball_moved_cross(xo, yv[i], a, mu)
-                yv[i] = _averaged_cross(xo, cn, keep, rho)
-                xv[i] = _averaged_cross(z, v, keep, rho)
-                an = _averaged_second_moment(av[i], v, z, alpha, beta, gamma)
-                av[i] = an
-                ba[k] += w1[i] * av[i]
-    q = _lane_sum(bq, width)
-    m = _lane_sum(bm, width)
-    av_sum = _lane_sum(ba, width) if mode == 2 else 0.0
-    return q, m, av_sum
+    n = s.shape[0]
+    full = n - n % LANES
+    for g in range(full // LANES):
+        for l in range(LANES):
+            _momentum_coordinate(s, c, p, av, xv, yv, lam, w1, g * LANES + l, l, acc, eff, one_mu, mu, kb, kk, mode,
+                                 alpha, beta, gamma, keep, rho)
+    for l in range(n - full):
+        _momentum_coordinate(s, c, p, av, xv, yv, lam, w1, full + l, l, acc, eff, one_mu, mu, kb, kk, mode, alpha,
+                             beta, gamma, keep, rho)
+    return _lanes_total(acc, 0), _lanes_total(acc, LANES), (_lanes_total(acc, 2 * LANES) if mode == 2 else 0.0)
 
 
-@_kernel(fastmath=_UPDATE_FLAGS, nogil=True)
-def _momentum_decay_tile(s, c, p, tg, fg, av, xv, yv, gv, wt, wr, lam, w1, i0, i1, eff, mu, u, kb, kk, row_avg,
-                         alpha, beta, gamma, keep, rho, buf):
+@njit(cache=True, fastmath=False, inline="always")
+def _momentum_decay_coordinate(s, c, p, tg, fg, av, xv, yv, gv, wt, lam, w1, i, l, acc, eff, one_mu_u, wr, mu, u, kb,
+                               kk, row_avg, alpha, beta, gamma, keep, rho):
+    li = lam[i]
+    x = eff * li
+    m = one_mu_u - x
+    w = wt[i] * wr
+    so = s[i]
+    co = c[i]
+    to = tg[i]
+    fo = fg[i]
+    v = _heavy_ball_decay_second_moment(so, co, p[i], to, fo, w, x, m, kb, mu, u, kk, li)
+    if v < 0.0:
+        v = 0.0 * v
+    cn = _heavy_ball_decay_cross(so, co, to, m, mu, u)
+    tn = _heavy_ball_decay_target(to, fo, w, m, mu, u)
+    s[i] = v
+    c[i] = cn
+    p[i] = so
+    tg[i] = tn
+    fg[i] = to
+    wi = w1[i]
+    _add_second_moment(acc, l, wi, s[i], li)
+    if row_avg:
+        xo = xv[i]
+        z = _heavy_ball_decay_moved_cross(xo, yv[i], gv[i], m, mu, u)
+        yv[i] = _averaged_cross(xo, cn, keep, rho)
+        xv[i] = _averaged_cross(z, v, keep, rho)
+        av[i] = _averaged_second_moment(av[i], v, z, alpha, beta, gamma)
+        gv[i] = _averaged_cross(gv[i], tn, keep, rho)
+        _add_average(acc, l, wi, av[i])
+
+
+@_kernel(fastmath=_UPDATE_FLAGS, nogil=True, pipeline_class=_NOALIAS)
+def _momentum_decay_tile(s_rows, c_rows, p_rows, tg_rows, fg_rows, r, av_rows, xv_rows, yv_rows, gv_rows, j, wt_row,
+                         lam_row, w1_row, i0, i1, eff, mu, u, wr, kb, kk, row_avg, alpha, beta, gamma, keep, rho, acc):
     """:func:`_momentum_tile` with weight decay (docs/math.md#weight-decay): also the row's ``T = E e_t w*``
     and ``F = E e_{t−1} w*``, ``W = wt · wr``, and with ``row_avg`` the average's ``G = E ē w*``. Per
     coordinate the operations of ``_step.heavy_ball_decay_step`` in its order, then the averaging update."""
-    n = i1 - i0
-    width = min(n, SUB)
-    bq = buf[0]
-    bm = buf[1]
-    ba = buf[2]
+    s = s_rows[r][i0:i1]
+    c = c_rows[r][i0:i1]
+    p = p_rows[r][i0:i1]
+    tg = tg_rows[r][i0:i1]
+    fg = fg_rows[r][i0:i1]
+    av = av_rows[j][i0:i1] if row_avg else s[:0]  # the average's rows may be absent: an empty view, never read
+    xv = xv_rows[j][i0:i1] if row_avg else s[:0]
+    yv = yv_rows[j][i0:i1] if row_avg else s[:0]
+    gv = gv_rows[j][i0:i1] if row_avg else s[:0]
+    wt = wt_row[i0:i1]
+    lam = lam_row[i0:i1]
+    w1 = w1_row[i0:i1]
+    _clear(acc)
     one_mu_u = (1.0 + mu) - u
-    for sb in range((n + SUB - 1) // SUB):
-        base = i0 + sb * SUB
-        cnt = min(SUB, i1 - base)
-        for k in range(cnt):
-            i = base + k
-            li = lam[i]
-            x = eff * li
-            m = one_mu_u - x
-            w = wt[i] * wr
-            so = s[i]
-            co = c[i]
-            to = tg[i]
-            fo = fg[i]
-            v = _heavy_ball_decay_second_moment(so, co, p[i], to, fo, w, x, m, kb, mu, u, kk, li)
-            if v < 0.0:
-                v = 0.0 * v
-            cn = _heavy_ball_decay_cross(so, co, to, m, mu, u)
-            tn = _heavy_ball_decay_target(to, fo, w, m, mu, u)
-            s[i] = v
-            c[i] = cn
-            p[i] = so
-            tg[i] = tn
-            fg[i] = to
-            wq = w1[i] * s[i]
-            bq[k] += wq
-            bm[k] += wq * li
-            if row_avg:
-                xo = xv[i]
-                z = _heavy_ball_decay_moved_cross(xo, yv[i], gv[i], m, mu, u)
-                yv[i] = _averaged_cross(xo, cn, keep, rho)
-                xv[i] = _averaged_cross(z, v, keep, rho)
-                av[i] = _averaged_second_moment(av[i], v, z, alpha, beta, gamma)
-                gv[i] = _averaged_cross(gv[i], tn, keep, rho)
-                ba[k] += w1[i] * av[i]
-    q = _lane_sum(bq, width)
-    mm = _lane_sum(bm, width)
-    return q, mm, (_lane_sum(ba, width) if row_avg else 0.0)
+    n = s.shape[0]
+    full = n - n % LANES
+    for g in range(full // LANES):
+        for l in range(LANES):
+            _momentum_decay_coordinate(s, c, p, tg, fg, av, xv, yv, gv, wt, lam, w1, g * LANES + l, l, acc, eff,
+                                       one_mu_u, wr, mu, u, kb, kk, row_avg, alpha, beta, gamma, keep, rho)
+    for l in range(n - full):
+        _momentum_decay_coordinate(s, c, p, tg, fg, av, xv, yv, gv, wt, lam, w1, full + l, l, acc, eff, one_mu_u, wr,
+                                   mu, u, kb, kk, row_avg, alpha, beta, gamma, keep, rho)
+    return _lanes_total(acc, 0), _lanes_total(acc, LANES), (_lanes_total(acc, 2 * LANES) if row_avg else 0.0)
 
 
 @_kernel(fastmath=False, nogil=True)
@@ -670,7 +775,7 @@ def _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, ba
     avg = av.shape[0] > 0
     decay = tg.shape[0] > 0
     steps = lr.shape[1]
-    buf = np.zeros((3, SUB))
+    acc = np.zeros(3 * LANES)
     for col in range(steps):
         t = t0 + col
         if t >= length or not active[j]:
@@ -686,22 +791,19 @@ def _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, ba
             r = j + b * n_sched
             kk = _noise_coefficient(eff, batch[j, col], sums[r, 0], noise[r])
             row_avg = avg and b == 0
-            ar = av[j] if row_avg else s[r]
-            xr = xv[j] if row_avg else s[r]
-            yr = yv[j] if row_avg else s[r]
             mode = 2 if row_avg else (1 if b == 0 else 0)
             tq = 0.0
             tm = 0.0
             ta = 0.0
             for i0 in range(0, d, TILE):
+                i1 = min(i0 + TILE, d)
                 if decay:
-                    q, m, a_sum = _momentum_decay_tile(s[r], c[r], p[r], tg[r], fg[r], ar, xr, yr,
-                                                       gv[j] if row_avg else s[r], wt, wrow[r], lam, w1, i0,
-                                                       min(i0 + TILE, d), eff, mu, udec[j, col], kb, kk, row_avg,
-                                                       alpha, beta, gamma, keep, r_t, buf)
+                    q, m, a_sum = _momentum_decay_tile(s, c, p, tg, fg, r, av, xv, yv, gv, j, wt, lam, w1, i0, i1, eff,
+                                                       mu, udec[j, col], wrow[r], kb, kk, row_avg, alpha, beta, gamma,
+                                                       keep, r_t, acc)
                 else:
-                    q, m, a_sum = _momentum_tile(s[r], c[r], p[r], ar, xr, yr, lam, w1, i0, min(i0 + TILE, d), eff,
-                                                 mu, kb, kk, mode, alpha, beta, gamma, keep, r_t, buf)
+                    q, m, a_sum = _momentum_tile(s, c, p, r, av, xv, yv, j, lam, w1, i0, i1, eff, mu, kb, kk, mode,
+                                                 alpha, beta, gamma, keep, r_t, acc)
                 tq += q
                 tm += m
                 ta += a_sum
@@ -711,8 +813,11 @@ def _advance_momentum_group(j, s, c, p, av, xv, yv, lam, w1, noise, sums, lr, ba
                 sums[r, 2] = ta
                 bad = bad or not ta <= limit
             bad = bad or not tq <= limit
-        _finish_step(j, t + 1, rec[col], bad, eff, g2, mean_before, s, sums, avg, blocks, n_sched, check_every,
-                     out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active)
+        if rec[col] >= 0 or bad or (t + 1) % check_every == 0:  # else _finish_step has nothing to do
+            # (a call takes and releases a reference to each of its array arguments: atomic operations that
+            # cost more than a whole step at small d, so it is made only when there is something to do)
+            _finish_step(j, t + 1, rec[col], bad, eff, g2, mean_before, s, sums, avg, blocks, n_sched, check_every,
+                         out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active)
     _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, active, blocks, n_sched, check_every)
 
 

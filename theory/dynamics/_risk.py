@@ -187,9 +187,9 @@ def expected_risk(
         over these schedules are replaced by Gauss rules of their two weight measures and the small
         problem is solved instead, for SGD, NSGD, heavy ball and every averaging; the result agrees
         with the full computation to about rounding, and ``reduction_error`` (an estimate from two
-        numbers of nodes) and ``reduced_dimension`` are set. ``"auto"`` reduces problems with at
-        least 20 000 stored coordinates and 1 000 steps when the reduced problem is at most 5 % of the
-        full one,
+        numbers of nodes) and ``reduced_dimension`` are set. ``"auto"`` reduces problems with
+        1 000 steps and at least 20 000 stored coordinates (or at least 2 000 and 10⁸ coordinate-steps
+        over all schedules) when the reduced problem is at most 10 % of the full one,
         and never with ``compress``, ``initial_state``, ``keep_states``, weight decay or the CuPy
         backend (so small problems run exactly as before); ``True`` reduces whenever some coordinates are slow;
         ``False`` never. ``final_second_moment`` of a reduced run interpolates the slow coordinates

@@ -17,9 +17,11 @@ from hypothesis import strategies as st
 
 from ramplab.theory import (ExponentialAverage, HeavyBall, Problem, QuadratureReduction, Schedule, TailAverage,
                             expected_risk, gauss_rule, reduce_problem)
+from ramplab.workloads import workload_lrs, workload_problem
 
 CURVES = ("risk", "bias", "variance", "averaged_risk", "effective_lr", "gradient_second_moment",
           "mean_variance_ratio")
+
 EPS = np.finfo(np.float64).eps
 
 
@@ -162,6 +164,7 @@ def test_auto_falls_back_to_the_full_problem_when_the_estimate_misses_the_target
     monkeypatch.setattr(_quadrature, "AUTO_MIN_DIMENSION", 100)
     monkeypatch.setattr(_quadrature, "AUTO_MAX_FRACTION", 0.5)
     monkeypatch.setattr(_quadrature, "AUTO_MIN_STEPS", 10)
+    monkeypatch.setattr(_quadrature, "AUTO_MIN_WORK", 0)
     assert expected_risk(p, s).reduced_dimension is not None
     monkeypatch.setattr(_quadrature, "TARGET_ERROR", 0.0)  # no reduction can promise this
     r = expected_risk(p, s)
@@ -188,6 +191,43 @@ def test_reduction_is_at_rounding_on_a_large_power_law():
 
 
 # --- reduce= and the rest of expected_risk ------------------------------------------------------
+
+
+@pytest.mark.parametrize("d, schedules, steps", [
+    (1_500, 22, 4_000),   # below AUTO_MIN_DIMENSION, however much work
+    (2_000, 1, 5_000),    # one schedule: measured 0.76x as fast reduced (ramplab bench --suite exact)
+    (2_000, 22, 900),     # below AUTO_MIN_STEPS
+    (5_000, 4, 2_000),    # 4e7 coordinate-steps < AUTO_MIN_WORK
+])
+def test_auto_is_the_unreduced_computation_where_reducing_would_not_pay(d, schedules, steps):
+    # "never slower than the unreduced path on small d": below the work the reduction repays, "auto" runs
+    # the unreduced computation itself (the same bits), not a reduction that might be slower.
+    from ramplab.theory.dynamics._quadrature import worth_trying
+
+    p = workload_problem(d)
+    sched = [Schedule.constant(float(lr), 1, steps=steps) for lr in workload_lrs(p, schedules)]
+    assert not worth_trying(d, steps, schedules)
+    auto = expected_risk(p, sched, average="uniform", checkpoints=[0, steps // 2, steps])
+    off = expected_risk(p, sched, average="uniform", checkpoints=[0, steps // 2, steps], reduce=False)
+    for a, o in zip(auto, off):
+        assert a.reduced_dimension is None
+        assert np.array_equal(a.averaged_risk, o.averaged_risk) and np.array_equal(a.risk, o.risk)
+
+
+def test_auto_reduces_many_schedules_at_moderate_d_to_rounding():
+    # W1's shape (22 rates, d = 2 000) at half its horizon: 1.1e8 coordinate-steps, where the reduced runs
+    # are faster (1.8x at 2 500 and 5 000 steps, measured); the curves stay at rounding.
+    from ramplab.theory.dynamics._quadrature import worth_trying
+
+    p = workload_problem(2_000)
+    sched = [Schedule.constant(float(lr), 1, steps=2_500) for lr in workload_lrs(p, 22)]
+    assert worth_trying(2_000, 2_500, 22)
+    auto = expected_risk(p, sched, average="uniform")
+    off = expected_risk(p, sched, average="uniform", reduce=False)
+    for a, o in zip(auto, off):
+        assert a.reduced_dimension is not None and a.reduced_dimension <= 0.1 * 2_000
+        assert a.reduction_error <= 1e-12
+        assert curve_error(o, a) <= 1e-12
 
 
 def test_auto_leaves_small_problems_alone():
