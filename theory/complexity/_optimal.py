@@ -30,9 +30,10 @@ import numpy as np
 
 from .._frozen import FrozenRecord
 from .._limits import MAX_EXACT_INTEGER, MAX_STEP_ARRAY
-from .._validate import choice, describe, finite_real, flag, positive_int, positive_real
+from .._validate import as_numpy, choice, describe, finite_real, flag, positive_int, positive_real
 from .._optimizers import HeavyBall, resolve_optimizer
 from ..dynamics import DivergenceError, Problem, UnstableScheduleWarning, expected_risk, max_stable_lr, risk_gradient
+from ..dynamics._adjoint import _checkpoint_list
 from ..schedules import WSD, Cosine, StepDecay, Constant, phase_schedule, seesaw_schedule
 from ..schedules._schedule import Schedule
 
@@ -75,7 +76,8 @@ class OptimalSchedule(FrozenRecord):
     nit : int
     success : bool
     converged : bool
-        ``success`` and the sample budget met to 1e-9 relative (of the run on the full problem).
+        ``success``, the sample budget met to 1e-9 relative (of the run on the full problem) and a finite
+        ``continuous_objective`` (a box in which every schedule diverges ends with ``inf`` and ``converged=False``).
     reduced_dimension : int
         Coordinates of the quadrature-reduced problem the search ran on (``reduce``), 0 when it ran on the
         full problem only.
@@ -450,7 +452,8 @@ def optimal_schedule(
         wider upper bound may do better.
     batch_bounds : (float, float), optional
         Bounds on every ``B_k`` (samples per step). Default ``(1, N)``. Equal bounds fix the batch:
-        only the rates are optimised and ``N`` must be ``S`` times it.
+        only the rates are optimised and ``N`` must be ``S`` times it. A budget that leaves the batch no
+        freedom fixes it too: one segment (``B = N/S``), or ``N = S·B_min`` or ``N = S·B_max``.
     start : Schedule, optional
         A starting schedule with ``S`` steps (its segment means, rescaled to ``N`` samples).
         Default: batch ``N/S`` and rates falling linearly from half the stable rate to a quarter.
@@ -461,7 +464,7 @@ def optimal_schedule(
     integer_batch : bool, default True
         Round to integer batches (``samples`` must then be an integer).
     tolerance : float, default 1e-12
-        SLSQP's ``ftol`` on ``log J``. SLSQP stops when one iteration changes ``log J`` by less, which a
+        SLSQP's ``ftol`` on ``log J`` (finite, > 0). SLSQP stops when one iteration changes ``log J`` by less, which a
         short line-search step can do far from the optimum: each search is restarted from its result
         (a fresh quasi-Newton model) up to 4 times while a run still lowers ``log J`` by more than 1e-9.
     max_iterations : int, default 500
@@ -542,6 +545,13 @@ def optimal_schedule(
         raise ValueError(f"samples={samples!r} exceeds serial_steps={S} steps at batch_bounds[1]={b_hi!r} "
                          f"(needs samples ≤ serial_steps · batch_bounds[1] = {S * b_hi!r})")
     K = min(positive_int(segments, "segments"), S)
+    # The budget fixes the batch when it leaves it no freedom: one segment (B = N/S), or N at either end of
+    # [S·B_min, S·B_max] (every batch at that bound). SLSQP on an equality constraint that pins every batch
+    # variable at a bound can fail to converge (at S = N/B_min with one segment per step it ran into the iteration
+    # limit, 12 s); the rates are then optimised alone, as with equal batch bounds.
+    if not fixed_batch and (K == 1 or samples <= S * b_lo * (1 + 1e-12) or samples >= S * b_hi * (1 - 1e-12)):
+        fixed_batch = True
+    forced_batch = b_lo if b_lo == b_hi else min(max(samples / S, b_lo), b_hi)
     if lr_bounds is None:
         lr_bounds = _default_lr_bounds(problem, optimizer, b_lo, b_hi)
     lr_lo, lr_hi = _bounds(lr_bounds, "lr_bounds", lr_bounds)
@@ -549,19 +559,20 @@ def optimal_schedule(
     if kind == "mean_over_checkpoints":
         if checkpoints is None:
             raise ValueError('objective="mean_over_checkpoints" needs checkpoints (steps in [0, serial_steps])')
-        cps = np.unique(np.asarray(checkpoints, dtype=np.int64))
-        if cps.size == 0 or cps[0] < 0 or cps[-1] > S:
-            raise ValueError(f"checkpoints must be steps in [0, {S}]; got {describe(checkpoints)}")
+        given = as_numpy(checkpoints, "checkpoints") if not isinstance(checkpoints, (str, bytes)) else checkpoints
+        # sorted and unique here (as documented), then checked as risk_gradient checks them: integer steps in [0, S]
+        cps = _checkpoint_list(np.unique(given) if isinstance(given, np.ndarray) and given.ndim == 1 else given, S)
     name = getattr(optimizer, "name", optimizer)
     steps = segment_steps(S, K)
     lr0, b0 = _start_point(problem, start, steps, samples, (lr_lo, lr_hi), (b_lo, b_hi), optimizer)
     log_n = np.log(steps.astype(np.float64))
     maxiter = positive_int(max_iterations, "max_iterations")
+    ftol = positive_real(tolerance, "tolerance")
     reduction = _search_reduction(problem, reduce, optimizer, S, lr_hi, b_lo, b_hi)
 
     def unpack(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lr = np.exp(x[:K])
-        batch = np.full(K, b_lo) if fixed_batch else np.clip(np.exp(x[K:]), b_lo, b_hi)
+        batch = np.full(K, forced_batch) if fixed_batch else np.clip(np.exp(x[K:]), b_lo, b_hi)
         return lr, batch
 
     def log_objective(on: Problem) -> Any:
@@ -606,7 +617,7 @@ def optimal_schedule(
         before, best, nit = fun(x)[0], None, 0
         for _ in range(1 + RESTARTS):
             run = minimize(fun, x, jac=True, method="SLSQP", bounds=bounds, constraints=constraints,
-                           options={"ftol": tolerance, "maxiter": maxiter})
+                           options={"ftol": ftol, "maxiter": maxiter})
             nit += int(run.nit)
             if best is not None and not float(run.fun) <= float(best.fun):
                 break
@@ -642,7 +653,7 @@ def optimal_schedule(
         schedule=rounded, objective=value, continuous_schedule=cont, continuous_objective=cont_value,
         lr=lr, batch=batch, steps=steps, samples=samples, serial_steps=S, optimizer=str(name),
         objective_kind=kind, message=str(res.message), nit=nit, success=bool(res.success),
-        converged=bool(res.success) and met,
+        converged=bool(res.success) and met and math.isfinite(cont_value),
         reduced_dimension=0 if reduction is None else int(reduction.dimension), reduced_nit=reduced_nit,
         reduction_gap=float(gap), lr_at_upper_bound=int(np.count_nonzero(lr >= lr_hi * (1 - 1e-6))),
     )
@@ -747,9 +758,10 @@ def serial_step_frontier(
 def stretched_schedule(schedule: Schedule, serial_steps: int, optimizer: Any = "sgd") -> Schedule:
     """``schedule`` stretched to more serial steps at the same samples, keeping the noise temperature.
 
-    Step ``t`` of the result takes the rate and batch of step ``⌊t S'/S⌋`` of ``schedule`` (``S'`` steps), the batch
-    scaled by ``S'/S`` (at least 1) and the rate by ``S'/S`` (SGD and heavy ball: ``η/B`` kept) or ``sqrt(S'/S)``
-    (NSGD: ``η/√B`` kept). In the variance-dominated regime the stretched schedule behaves like the original
+    Step ``t`` of the result takes the rate and batch of step ``i = ⌊t S'/S⌋`` of ``schedule`` (``S'`` steps); step
+    ``i`` so becomes ``m_i`` steps (``⌊S/S'⌋`` or ``⌈S/S'⌉``; ``S/S'`` when ``S'`` divides ``S``), its batch divided
+    by ``m_i`` (at least 1), so that its samples are kept, and its rate by ``m_i`` (SGD and heavy ball: ``η/B`` kept)
+    or ``sqrt(m_i)`` (NSGD: ``η/√B`` kept). In the variance-dominated regime the stretched schedule behaves like the original
     (docs/math.md#serial-step-frontier); :func:`serial_step_frontier` starts a second search from it where a budget
     ended above a smaller budget's optimum.
 
@@ -790,10 +802,12 @@ def stretched_schedule(schedule: Schedule, serial_steps: int, optimizer: Any = "
                          f"got {steps}")
     spec = resolve_optimizer(optimizer)
     lr, batch = schedule.step_arrays(0, schedule.serial_steps)
-    ratio = schedule.serial_steps / steps
     index = (np.arange(steps) * schedule.serial_steps) // steps
+    # m_i: how many steps of the result read step i (S/S' when S' divides S; else ⌊S/S'⌋ or ⌈S/S'⌉): dividing the
+    # batch by m_i (not by S/S') keeps every step's samples, and so the total, also when S' does not divide S.
+    ratio = 1.0 / np.bincount(index, minlength=schedule.serial_steps)[index]
     normalized = spec.name == "nsgd" or getattr(spec, "optimizer", None) == "nsgd"
-    return Schedule(lr[index] * (math.sqrt(ratio) if normalized else ratio), np.maximum(batch[index] * ratio, 1.0),
+    return Schedule(lr[index] * (np.sqrt(ratio) if normalized else ratio), np.maximum(batch[index] * ratio, 1.0),
                     integer_batch=False)
 # ---------------------------------------------------------------------------------------------- named
 
