@@ -464,7 +464,8 @@ def risk_hessian(
     gradient :func:`risk_gradient` (docs/math.md#risk-hessian); its error is ``O(h²)`` from the third
     derivative plus ``O(ε‖g‖/h)`` from rounding, about 1e-8 relative at the default ``h = 1e-4``,
     and :attr:`RiskHessian.asymmetry` estimates it. The result is symmetrised. Costs ``4K`` gradients.
-    Batches are real numbers here (a perturbed batch below 1 is held at 1: keep ``B ≥ 1 + 2h``).
+    Batches are real numbers here and at least 1: the column of a segment whose batch ``B < e^h`` would fall
+    below 1 is the one-sided ``(−3 g(θ) + 4 g(θ + h e_j) − g(θ + 2h e_j)) / 2h`` instead (also ``O(h²)``).
 
     Parameters
     ----------
@@ -501,14 +502,18 @@ def risk_hessian(
     K = blocks.size
     H = np.empty((2 * K, 2 * K))
     zero = np.zeros(K)
+    _, batch = schedule.step_arrays(0, len(schedule))
+    lowest = np.minimum.reduceat(batch, np.concatenate([[0], np.cumsum(blocks)[:-1]]))
     for j in range(2 * K):
+        # at batch 1 the step below would be held at 1 (half a forward difference): one-sided there
+        one_sided = j >= K and lowest[j - K] * math.exp(-h) < 1.0
         cols = []
-        for sign in (1.0, -1.0):
+        for sign in ((1.0, 2.0) if one_sided else (1.0, -1.0)):
             dl, db = zero.copy(), zero.copy()
             (dl if j < K else db)[j % K] = sign * h
             cols.append(risk_gradient(problem, _theta_schedule(schedule, blocks, dl, db), segment_steps=blocks,
                                       **kw).gradient)
-        H[:, j] = (cols[0] - cols[1]) / (2.0 * h)
+        H[:, j] = ((4.0 * cols[0] - cols[1] - 3.0 * base.gradient) if one_sided else (cols[0] - cols[1])) / (2.0 * h)
     scale = float(np.max(np.abs(H))) or 1.0
     asym = float(np.max(np.abs(H - H.T))) / scale
     H = 0.5 * (H + H.T)

@@ -247,3 +247,22 @@ def test_weight_decay_is_refused_by_name_and_zero_decay_is_the_plain_gradient(sp
     plain = risk_gradient(problem, sched, "sgd")
     zero = risk_gradient(problem, sched, SGD(weight_decay=0.0))
     np.testing.assert_array_equal(zero.gradient, plain.gradient)
+
+
+def test_hessian_batch_columns_at_batch_one_are_one_sided_not_halved():
+    # breaker finding 7: at B = 1 the central difference held its lower point at B = 1 and returned half a forward
+    # difference (0.170 for 0.341). Reference: a forward difference of the exact gradient with a small step
+    # (first order, error O(h)), against the Hessian's batch block.
+    from ramplab.theory import Problem, Schedule, risk_gradient, risk_hessian
+
+    p = Problem([1.0, 0.3], [1.0, 1.0], noise_variance=0.2)
+    s = Schedule.from_segments([0.5, 0.2], [1, 1], [10, 10], integer_batch=False)
+    h = risk_hessian(p, s)
+    g0 = risk_gradient(p, s).gradient
+    eps = 1e-6
+    for k in range(2):
+        up = Schedule.from_segments([0.5, 0.2], [np.exp(eps) if k == 0 else 1.0, np.exp(eps) if k == 1 else 1.0],
+                                    [10, 10], integer_batch=False)
+        forward = (risk_gradient(p, up).gradient - g0) / eps
+        assert h.hessian[2 + k, 2 + k] == pytest.approx(forward[2 + k], rel=1e-4)
+    assert h.asymmetry < 1e-6
