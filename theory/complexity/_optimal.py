@@ -36,6 +36,7 @@ from ..dynamics import DivergenceError, Problem, UnstableScheduleWarning, expect
 from ..dynamics._adjoint import _checkpoint_list
 from ..schedules import WSD, Cosine, StepDecay, Constant, phase_schedule, seesaw_schedule
 from ..schedules._schedule import Schedule
+from ..dynamics._adjoint import GradientOverflowError, _refuse_weight_decay
 
 __all__ = ["OptimalSchedule", "SerialStepFrontier", "named_schedules", "optimal_schedule",
            "serial_step_frontier", "stretched_schedule"]
@@ -194,7 +195,7 @@ def _objective_and_gradient(problem: Problem, lr: np.ndarray, batch: np.ndarray,
         result = risk_gradient(problem, schedule, optimizer, objective=kind,
                                checkpoints=checkpoints if kind == "mean_over_checkpoints" else None,
                                average=average if kind == "averaged" else None, segment_steps=steps)
-    except DivergenceError:
+    except (DivergenceError, GradientOverflowError):  # a trial point of the search, not the user's rates
         return math.inf, np.zeros(steps.shape[0]), np.zeros(steps.shape[0])
     return float(result.value), np.asarray(result.d_log_lr, dtype=np.float64), \
         np.asarray(result.d_log_batch, dtype=np.float64)
@@ -552,6 +553,8 @@ def optimal_schedule(
     if not fixed_batch and (K == 1 or samples <= S * b_lo * (1 + 1e-12) or samples >= S * b_hi * (1 - 1e-12)):
         fixed_batch = True
     forced_batch = b_lo if b_lo == b_hi else min(max(samples / S, b_lo), b_hi)
+    # the optimizer first (named in its own error), so an unsupported one is never blamed on lr_bounds
+    _refuse_weight_decay(resolve_optimizer(optimizer, where="exact"))
     if lr_bounds is None:
         lr_bounds = _default_lr_bounds(problem, optimizer, b_lo, b_hi)
     lr_lo, lr_hi = _bounds(lr_bounds, "lr_bounds", lr_bounds)
@@ -729,6 +732,10 @@ def serial_step_frontier(
     budgets = sorted({positive_int(s, "serial_steps") for s in given})
     if not budgets:
         raise ValueError("serial_steps must hold at least one budget; got none")
+    if executor is not None and not callable(getattr(executor, "map", None)):
+        raise TypeError(f"executor must be a concurrent.futures.Executor (with a map method) or None; got "
+                        f"{describe(executor)}")
+
     def run(jobs: list) -> list:
         return [_frontier_point(job) for job in jobs] if executor is None else list(executor.map(_frontier_point, jobs))
 

@@ -40,6 +40,11 @@ __all__ = ["OBJECTIVES", "FlatDirection", "RiskGradient", "RiskHessian", "flat_d
 OBJECTIVES = ("final", "averaged", "mean_over_checkpoints")
 
 
+class GradientOverflowError(ValueError):
+    """The adjoint pass overflowed float64 where the forward trajectory did not (private: ``optimal_schedule``
+    treats such a trial point as a diverged one; callers of :func:`risk_gradient` see a ValueError)."""
+
+
 @dataclass(frozen=True, eq=False)
 class RiskGradient(FrozenRecord):
     """An objective of the exact risk trajectory and its gradient in the schedule (docs/math.md#risk-gradient).
@@ -363,8 +368,9 @@ def risk_gradient(
         kern.backward_momentum(lam, w1, bounds, L, lr, batch, momentum, rho, nsgd, kex, trace, noise, ws, wa,
                                *record, buf, np.empty((2, d)), step_lr, step_batch)
     if not (np.all(np.isfinite(step_lr)) and np.all(np.isfinite(step_batch)) and math.isfinite(value)):
-        raise ValueError("the gradient overflows float64 for this problem and schedule (the trajectory stays below "
-                         "the divergence bound but its adjoint does not): lower the learning rates")
+        raise GradientOverflowError("the gradient overflows float64 for this problem and schedule (the trajectory "
+                                    "stays below the divergence bound but its adjoint does not): lower the learning "
+                                    "rates")
     starts = np.concatenate([[0], np.cumsum(blocks)[:-1]])
     memory = (bounds.nbytes + buf.nbytes + marks.nbytes + pair.nbytes + 10 * steps * 8 + 8 * d * 8)
     return RiskGradient(

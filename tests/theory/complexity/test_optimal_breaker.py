@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from ramplab.theory import HeavyBall, Problem, Schedule, optimal_schedule, stretched_schedule
+from ramplab.theory import HeavyBall, Problem, Schedule, optimal_schedule, serial_step_frontier, stretched_schedule
 
 pytestmark = pytest.mark.filterwarnings("ignore::ramplab.theory.UnstableScheduleWarning")
 
@@ -72,3 +72,30 @@ def test_a_budget_that_fixes_the_batch_optimises_the_rates_alone(samples, steps,
     ref = optimal_schedule(p, samples, steps, segments=segments, batch_bounds=(batch, batch), lr_bounds=box,
                            integer_batch=False)
     assert opt.continuous_objective == pytest.approx(ref.continuous_objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("optimizer, match", [("adamw", "optimizer must be one of"), ("adam", "no exact solver"),
+                                              ("signsgd", "no exact solver"), (None, "optimizer must be one of")])
+def test_an_unsupported_optimizer_is_named_not_lr_bounds(optimizer, match):
+    # breaker finding 9: these were reported as "lr_bounds must be given"
+    with pytest.raises(ValueError, match=match) as info:
+        optimal_schedule(Problem([1.0, 0.3], [1.0, 1.0], noise_variance=0.2), 64, 4, optimizer=optimizer)
+    assert "lr_bounds" not in str(info.value)
+
+
+def test_weight_decay_is_refused_naming_it():
+    from ramplab.theory import SGD
+
+    with pytest.raises(ValueError, match="weight_decay"):
+        optimal_schedule(Problem([1.0, 0.3], [1.0, 1.0], noise_variance=0.2), 64, 4, optimizer=SGD(weight_decay=0.1))
+
+
+def test_a_frontier_executor_without_map_is_a_type_error_naming_it():
+    with pytest.raises(TypeError, match="executor"):
+        serial_step_frontier(Problem([1.0, 0.3], [1.0, 1.0], noise_variance=0.2), 64, [2, 4], executor="pool")
+
+
+def test_a_trial_point_whose_adjoint_overflows_is_a_diverged_point_not_an_error():
+    # breaker finding 8: the default start of this problem overflows the adjoint; the search must step around it
+    r = optimal_schedule(Problem([1e150, 1.0], [1.0, 1.0], noise_variance=0.2), 64, 8, segments=4)
+    assert np.isfinite(r.objective)
