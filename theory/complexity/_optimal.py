@@ -33,10 +33,9 @@ from .._limits import MAX_EXACT_INTEGER, MAX_STEP_ARRAY
 from .._validate import as_numpy, choice, describe, finite_real, flag, positive_int, positive_real
 from .._optimizers import HeavyBall, resolve_optimizer
 from ..dynamics import DivergenceError, Problem, UnstableScheduleWarning, expected_risk, max_stable_lr, risk_gradient
-from ..dynamics._adjoint import _checkpoint_list
 from ..schedules import WSD, Cosine, StepDecay, Constant, phase_schedule, seesaw_schedule
 from ..schedules._schedule import Schedule
-from ..dynamics._adjoint import GradientOverflowError, _refuse_weight_decay
+from ..dynamics._adjoint import GradientOverflowError, checkpoint_list, refuse_weight_decay
 
 __all__ = ["OptimalSchedule", "SerialStepFrontier", "named_schedules", "optimal_schedule",
            "serial_step_frontier", "stretched_schedule"]
@@ -554,7 +553,7 @@ def optimal_schedule(
         fixed_batch = True
     forced_batch = b_lo if b_lo == b_hi else min(max(samples / S, b_lo), b_hi)
     # the optimizer first (named in its own error), so an unsupported one is never blamed on lr_bounds
-    _refuse_weight_decay(resolve_optimizer(optimizer, where="exact"))
+    refuse_weight_decay(resolve_optimizer(optimizer, where="exact"))
     if lr_bounds is None:
         lr_bounds = _default_lr_bounds(problem, optimizer, b_lo, b_hi)
     lr_lo, lr_hi = _bounds(lr_bounds, "lr_bounds", lr_bounds)
@@ -564,7 +563,7 @@ def optimal_schedule(
             raise ValueError('objective="mean_over_checkpoints" needs checkpoints (steps in [0, serial_steps])')
         given = as_numpy(checkpoints, "checkpoints") if not isinstance(checkpoints, (str, bytes)) else checkpoints
         # sorted and unique here (as documented), then checked as risk_gradient checks them: integer steps in [0, S]
-        cps = _checkpoint_list(np.unique(given) if isinstance(given, np.ndarray) and given.ndim == 1 else given, S)
+        cps = checkpoint_list(np.unique(given) if isinstance(given, np.ndarray) and given.ndim == 1 else given, S)
     name = getattr(optimizer, "name", optimizer)
     steps = segment_steps(S, K)
     lr0, b0 = _start_point(problem, start, steps, samples, (lr_lo, lr_hi), (b_lo, b_hi), optimizer)

@@ -121,12 +121,12 @@ def _objective_weights(objective: str, checkpoints: Any, steps: int, average: Av
     else:
         if checkpoints is None:
             raise ValueError("objective='mean_over_checkpoints' needs checkpoints= (steps in [0, T])")
-        checks = _checkpoint_list(checkpoints, steps)
+        checks = checkpoint_list(checkpoints, steps)
         (wa if average is not None else ws)[checks] = 1.0 / checks.size
     return ws, wa, checks
 
 
-def _checkpoint_list(checkpoints: Any, steps: int) -> np.ndarray:
+def checkpoint_list(checkpoints: Any, steps: int) -> np.ndarray:
     """``checkpoints`` checked: a non-empty sorted unique 1-D sequence of integer steps in ``[0, T]``."""
     if isinstance(checkpoints, (str, bytes)):
         raise TypeError(f"checkpoints must be integer steps; got {checkpoints!r:.80}")
@@ -210,7 +210,7 @@ def _check_memory(d: int, steps: int, vectors: int) -> None:
     check_memory(8.0 * (vectors * d + 10 * steps + 8 * d), "risk_gradient", {"d": d, "steps": steps})
 
 
-def _refuse_weight_decay(spec: Any) -> None:
+def refuse_weight_decay(spec: Any) -> None:
     """ValueError for an optimizer spec that carries a non-zero ``weight_decay`` (not differentiated here)."""
     for holder, name in ((spec, "optimizer"), (getattr(spec, "optimizer", None), "optimizer")):
         wd = getattr(holder, "weight_decay", 0.0)
@@ -298,7 +298,7 @@ def risk_gradient(
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be a Schedule; got {type(schedule).__name__}")
     spec = resolve_optimizer(optimizer, where="exact")
-    _refuse_weight_decay(spec)
+    refuse_weight_decay(spec)
     if not isinstance(objective, str) or objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}; got {objective!r:.80}")
     averaging = resolve_average(average)
