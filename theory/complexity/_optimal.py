@@ -236,7 +236,8 @@ def _start_point(problem: Problem, start: Schedule | None, steps: np.ndarray, sa
         batch = np.empty(K)
         for k in range(K):
             lr_k, b_k = start.step_arrays(int(edges[k]), int(edges[k + 1]))
-            lr[k] = float(np.exp(np.mean(np.log(lr_k))))
+            with np.errstate(divide="ignore"):  # a zero rate gives 0 here, then the lower rate bound (clip below)
+                lr[k] = float(np.exp(np.mean(np.log(lr_k))))
             batch[k] = float(np.mean(b_k))
     else:
         mean_batch = samples / S

@@ -99,3 +99,11 @@ def test_a_trial_point_whose_adjoint_overflows_is_a_diverged_point_not_an_error(
     # breaker finding 8: the default start of this problem overflows the adjoint; the search must step around it
     r = optimal_schedule(Problem([1e150, 1.0], [1.0, 1.0], noise_variance=0.2), 64, 8, segments=4)
     assert np.isfinite(r.objective)
+
+
+def test_a_start_with_a_zero_rate_warns_nothing(recwarn):
+    # breaker finding 14: log(0) of the start's segment mean raised a RuntimeWarning; the rate goes to the lower bound
+    p = Problem([1.0, 0.3], [1.0, 1.0], noise_variance=0.2)
+    r = optimal_schedule(p, 64, 4, segments=2, start=Schedule([0.0, 0.0, 0.3, 0.3], [16, 16, 16, 16]))
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    assert np.isfinite(r.objective)
