@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -9,7 +11,22 @@ import numpy as np
 
 from .._validate import describe, finite_real, nonnegative_int, strict_real_array
 
-__all__ = ["SolverState"]
+__all__ = ["SolverState", "solver_made"]
+
+#: True while the solver builds a state from its own arrays (:func:`solver_made`).
+_SOLVER_MADE: contextvars.ContextVar[bool] = contextvars.ContextVar("solver_made", default=False)
+
+
+@contextlib.contextmanager
+def solver_made():
+    """``with solver_made():`` states built inside skip the value checks (signs, Cauchy–Schwarz), keeping the shape
+    and pairing checks: the solver's own moments can sit a rounding error below 0 or past the bound where the exact
+    ones cancel to 0 (kurtosis 1 and no noise at ``η = 1/λ``), and such a state is still the run's state."""
+    token = _SOLVER_MADE.set(True)
+    try:
+        yield
+    finally:
+        _SOLVER_MADE.reset(token)
 
 #: The companions of the second moment, in the order the loop stores them.
 COMPANIONS = ("cross_moment", "previous_moment", "average_second_moment", "average_cross_moment",
@@ -100,7 +117,9 @@ class SolverState:
         s = self.second_moment
         if s.ndim != 2 or s.shape[0] not in (1, 3) or s.shape[1] == 0:
             raise ValueError(f"second_moment must have shape (1, d) or (3, d); got shape {s.shape}")
-        if np.any(s < 0):
+        checked = not _SOLVER_MADE.get()  # a state the solver made is its run's state, rounding and all
+        object.__setattr__(self, "_solver_made", not checked)
+        if checked and np.any(s < 0):
             raise ValueError("second_moment must be ≥ 0 (a second moment)")
         if (self.cross_moment is None) != (self.previous_moment is None):
             raise ValueError("cross_moment and previous_moment come together (heavy ball) or not at all")
@@ -108,7 +127,7 @@ class SolverState:
             v = getattr(self, name)
             if v is not None and v.shape != s.shape:
                 raise ValueError(f"{name} must have the shape of second_moment {s.shape}; got {v.shape}")
-        if self.previous_moment is not None and np.any(self.previous_moment < 0):
+        if checked and self.previous_moment is not None and np.any(self.previous_moment < 0):
             raise ValueError("previous_moment must be ≥ 0 (a second moment)")
         if (self.average_second_moment is None) != (self.average_cross_moment is None):
             raise ValueError("average_second_moment and average_cross_moment come together (averaging) or not at all")
@@ -139,7 +158,7 @@ class SolverState:
             v = getattr(self, name)
             if v is not None and v.shape != (s.shape[1],):
                 raise ValueError(f"{name} must have shape ({s.shape[1]},); got {v.shape}")
-        if self.average_second_moment is not None and np.any(self.average_second_moment < 0):
+        if checked and self.average_second_moment is not None and np.any(self.average_second_moment < 0):
             raise ValueError("average_second_moment must be ≥ 0 (a second moment)")
         # Cross moments of a covariance: |E uv| ≤ sqrt(E u² E v²), with slack for the rounding of a float32 run
         # (whose moments sit on that bound at the start, ē_0 = e_0 = e_{−1}).
@@ -150,7 +169,7 @@ class SolverState:
             if self.average_previous_moment is not None:
                 pairs.append(("average_previous_moment", self.previous_moment[0], self.average_second_moment,
                               "previous_moment and average_second_moment"))
-        for name, u2, v2, of in pairs:
+        for name, u2, v2, of in pairs if checked else ():
             v = getattr(self, name)
             with np.errstate(over="ignore"):  # a bound past float64 is no bound
                 beyond = v is not None and bool(np.any(np.abs(v) > np.sqrt(u2) * np.sqrt(v2) * (1 + 1e-4) + 1e-300))
@@ -184,8 +203,11 @@ class SolverState:
         return self.average_second_moment is not None
 
     def __reduce__(self) -> tuple:
-        # Through the constructor: a copy or an unpickled state is checked and read-only again.
-        return (SolverState, (self.step, self.samples, *(getattr(self, n) for n in ("second_moment", *COMPANIONS))))
+        # Through the constructor: a copy or an unpickled state is checked and read-only again (a state the solver
+        # made, as the solver made it: see solver_made).
+        return (_rebuild, (getattr(self, "_solver_made", False), self.step, self.samples,
+                           *(getattr(self, n) for n in ("second_moment", *COMPANIONS))))
+
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays that are present, by field name.
@@ -206,3 +228,11 @@ class SolverState:
                 and all(np.array_equal(mine[k], theirs[k], equal_nan=True) for k in mine))
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _rebuild(made_by_solver: bool, *args: Any) -> SolverState:
+    """A copied or unpickled :class:`SolverState` (``__reduce__``)."""
+    if made_by_solver:
+        with solver_made():
+            return SolverState(*args)
+    return SolverState(*args)

@@ -11,7 +11,7 @@ import numpy as np
 from .._validate import flag, nonnegative_int, real_array
 from ..schedules._schedule import Schedule
 from ._loop import Recorder, Run, Setting
-from ._state import SolverState
+from ._state import SolverState, solver_made
 
 __all__ = ["DivergenceError", "RiskTrajectory"]
 
@@ -258,7 +258,8 @@ def schedule_state(setting: Setting, arrays: dict[str, np.ndarray], j: int, step
     fields_ = {}
     for name, per_row in setting.state_names():
         fields_[name] = arrays[name][[j + b * S for b in range(B)]] if per_row else arrays[name][j]
-    return SolverState(step=int(step), samples=samples.item() if hasattr(samples, "item") else samples, **fields_)
+    with solver_made():
+        return SolverState(step=int(step), samples=samples.item() if hasattr(samples, "item") else samples, **fields_)
 
 
 def package(run: Run, setting: Setting, sched_list: Sequence[Schedule], optimizer: str, recorder: Recorder,
