@@ -55,6 +55,9 @@ _FLAGS = {"reassoc", "contract", "nsz"}
 #: as :mod:`._kernels` keys its own: numba alone keys on this file only and would serve stale kernels after a
 #: change of ``_step``.
 _compiled = _kernels.stamped_kernels(__file__)
+#: numba's pipeline with the ``noalias`` flag (:func:`._kernels._noalias_pipeline`): the row kernels promise
+#: that the arrays they write overlap nothing else they touch, so LLVM vectorises them without run-time checks.
+_NOALIAS = _kernels._NOALIAS
 
 
 def _inline(fn: Any) -> Any:
@@ -158,84 +161,93 @@ def forward_sgd(lam, w1, s, xa, aa, lr, batch, rho, nsgd, kex, trace, noise, eve
     return value, -1
 
 
-@_compiled(fastmath=_FLAGS, nogil=True)
-def _recompute_row(src, dst, lam, e, cc, kk):
-    """``dst = F(src)``: one SGD step with the recorded rate and noise coefficient (element-wise)."""
-    for i in range(lam.shape[0]):
-        li = lam[i]
-        v = _sgd_second_moment(src[i], e * li, cc, kk, li)
-        dst[i] = 0.0 if v < 0.0 else v
+@_compiled(fastmath=_FLAGS, nogil=True, pipeline_class=_NOALIAS)
+def _sgd_rows(s_src, s_dst, x_src, x_dst, lam, e, cc, kk, r, avg):
+    """One recomputed SGD step from rows ``s_src`` (``x_src``: ``X``, with averaging) into ``s_dst`` (``x_dst``);
+    the four are distinct rows (``noalias``), ``x_*`` not read without averaging."""
+    if avg:
+        keep = 1.0 - r
+        for i in range(lam.shape[0]):
+            li = lam[i]
+            x = e * li
+            v = _sgd_second_moment(s_src[i], x, cc, kk, li)
+            v = 0.0 if v < 0.0 else v
+            s_dst[i] = v
+            x_dst[i] = _averaged_cross(_sgd_moved_cross(x_src[i], x), v, keep, r)
+    else:
+        for i in range(lam.shape[0]):
+            li = lam[i]
+            v = _sgd_second_moment(s_src[i], e * li, cc, kk, li)
+            s_dst[i] = 0.0 if v < 0.0 else v
 
 
 @_compiled(fastmath=_FLAGS, nogil=True)
-def _recompute_average_row(src, src_x, dst, dst_x, lam, e, cc, kk, r):
-    """:func:`_recompute_row` with the averaging cross moment ``X`` (``A`` is not needed backward)."""
-    keep = 1.0 - r
-    for i in range(lam.shape[0]):
-        li = lam[i]
-        x = e * li
-        v = _sgd_second_moment(src[i], x, cc, kk, li)
-        v = 0.0 if v < 0.0 else v
-        dst[i] = v
-        dst_x[i] = _averaged_cross(_sgd_moved_cross(src_x[i], x), v, keep, r)
+def _recompute_sgd(first, fi, out, every, t0, nsteps, scratch, lam, eff, batch, qs, rho, kex, noise, avg):
+    """The states after steps ``t0 … t0 + nsteps − 1`` from ``first[fi]`` (rows ``s``, and ``X`` with averaging),
+    element-wise with the recorded ``e_t, q_t``: the state after ``k`` steps goes to ``out[k // every]`` when
+    ``every`` divides ``k``, else to a row of ``scratch (2, n, d)`` (alternating, so a step never reads the row it
+    writes). ``out[0]`` stays unused.
+    """
+    src = first[fi]
+    for k in range(nsteps):
+        t = t0 + k
+        bt = batch[t]
+        e = eff[t]
+        if (k + 1) % every == 0:
+            dst = out[(k + 1) // every]
+        else:
+            dst = scratch[(k + 1) % 2]
+        r = rho[t] if avg else 0.0
+        _sgd_rows(src[0], dst[0], src[-1], dst[-1], lam, e, _batch_factor(kex, bt),
+                  _noise_coefficient(e, bt, qs[t], noise), r, avg)
+        src = dst
+    return 0
 
 
-@_compiled(fastmath=_FLAGS, nogil=True)
-def _adjoint_row(P, s, lam, w1, a, b, e, cc):
-    """One backward step on ``P`` (the adjoint of ``s'`` is ``P + (a + bλ) mλ``); returns ``(Σ p̃λ, Σ p̃λ²s, g_e)``
-    with ``g_e`` without its noise term."""
-    r1 = 0.0
-    r2 = 0.0
-    r3 = 0.0
-    for i in range(lam.shape[0]):
-        li = lam[i]
-        x = e * li
-        pt = P[i] + (a + b * li) * w1[i]
-        r1 += pt * li
-        u = pt * li * s[i]
-        r2 += u
-        r3 += u * li
-        P[i] = (1.0 - x * (2.0 - cc * x)) * pt
-    # Σ u (2c x − 2) with x = e λ, as two sums: fewer operations per coordinate.
-    return r1, r3, 2.0 * (cc * e * r3 - r2)
+@_compiled(fastmath=_FLAGS, nogil=True, pipeline_class=_NOALIAS)
+def _adjoint_row(P, PA, PX, s, X, lam, w1, a, b, a_avg, e, cc, r, avg):
+    """One backward step on ``P`` (the adjoint of ``s'`` is ``P + (a + bλ) mλ``) at the state ``s`` (and ``X``
+    with averaging; not read without); returns ``(Σ p̃λ, Σ p̃λ²s, g_e)`` with ``g_e`` without its noise term.
 
-
-@_compiled(fastmath=_FLAGS, nogil=True)
-def _adjoint_average_row(P, PA, PX, s, X, lam, w1, a, b, a_avg, e, cc, r):
-    """:func:`_adjoint_row` with the averaging adjoints ``PA`` (of ``A``, plus ``a_avg mλ``) and ``PX``."""
-    keep = 1.0 - r
-    k2 = keep * keep
+    With averaging also the adjoints ``PA`` (of ``A``, plus ``a_avg mλ``) and ``PX``. ``P, PA, PX, rows``
+    and the state rows are distinct arrays (``noalias``; ``lam`` and ``w1`` may be one array, both only read).
+    """
     r1 = 0.0
     r2 = 0.0
     r3 = 0.0
     rx = 0.0
-    for i in range(lam.shape[0]):
-        li = lam[i]
-        wi = w1[i]
-        x = e * li
-        ps = P[i] + (a + b * li) * wi
-        pa = PA[i] + a_avg * wi
-        px = PX[i]
-        pt = ps + r * (r * pa + px)
-        pz = keep * (2.0 * r * pa + px)
-        r1 += pt * li
-        u = pt * li * s[i]
-        r2 += u
-        r3 += u * li
-        rx += pz * li * X[i]
-        P[i] = (1.0 - x * (2.0 - cc * x)) * pt
-        PA[i] = k2 * pa
-        PX[i] = (1.0 - x) * pz
-    return r1, r3, 2.0 * (cc * e * r3 - r2) - rx
-
-
-@_compiled(fastmath=_FLAGS, nogil=True)
-def _recompute_step(src, dst, lam, e, cc, kk, r, avg):
-    """One recomputed step from rows ``src`` (``s``, ``X``) into rows ``dst``."""
     if avg:
-        _recompute_average_row(src[0], src[1], dst[0], dst[1], lam, e, cc, kk, r)
+        keep = 1.0 - r
+        k2 = keep * keep
+        for i in range(lam.shape[0]):
+            li = lam[i]
+            wi = w1[i]
+            x = e * li
+            ps = P[i] + (a + b * li) * wi
+            pa = PA[i] + a_avg * wi
+            px = PX[i]
+            pt = ps + r * (r * pa + px)
+            pz = keep * (2.0 * r * pa + px)
+            r1 += pt * li
+            u = pt * li * s[i]
+            r2 += u
+            r3 += u * li
+            rx += pz * li * X[i]
+            P[i] = (1.0 - x * (2.0 - cc * x)) * pt
+            PA[i] = k2 * pa
+            PX[i] = (1.0 - x) * pz
     else:
-        _recompute_row(src[0], dst[0], lam, e, cc, kk)
+        for i in range(lam.shape[0]):
+            li = lam[i]
+            x = e * li
+            pt = P[i] + (a + b * li) * w1[i]
+            r1 += pt * li
+            u = pt * li * s[i]
+            r2 += u
+            r3 += u * li
+            P[i] = (1.0 - x * (2.0 - cc * x)) * pt
+    # Σ u (2c x − 2) with x = e λ, as two sums: fewer operations per coordinate.
+    return r1, r3, 2.0 * (cc * e * r3 - r2) - rx
 
 
 @_compiled(fastmath=_FLAGS, nogil=True)
@@ -244,9 +256,9 @@ def backward_sgd(lam, w1, bounds, every, sub, lr, batch, rho, nsgd, kex, trace, 
     """Reverse sweep of :func:`forward_sgd`; writes ``∂J/∂log η_t`` and ``∂J/∂log B_t`` per step.
 
     Three levels: the chunk of ``every`` steps starting at a stored state is recomputed once to store
-    its state every ``sub`` steps (``marks (ceil(every/sub), n, d)``, through the two rows of ``pair``),
-    then each sub-chunk, from the last, is recomputed into ``buf (sub, n, d)`` (small enough to stay in
-    cache) and swept backward. A sub-chunk's first state is read where it is stored (``bounds`` or
+    its state every ``sub`` steps (``marks (ceil(every/sub), n, d)``, the steps between through the
+    two rows of ``pair``), then each sub-chunk, from the last, is recomputed into
+    ``buf (sub, n, d)`` and swept backward. A sub-chunk's first state is read where it is stored (``bounds`` or
     ``marks``), never copied: ``marks[0]`` and ``buf[0]`` stay unused. ``n`` = 2 rows (``s``, ``X``) with averaging, else 1.
     """
     d = lam.shape[0]
@@ -263,50 +275,32 @@ def backward_sgd(lam, w1, bounds, every, sub, lr, batch, rho, nsgd, kex, trace, 
         t0 = ci * every
         t1 = min(steps, t0 + every)
         n_sub = (t1 - t0 + sub - 1) // sub
-        # level 2: the states at the sub-chunk starts, written straight into marks (the chunk's first state is
-        # read from bounds: marks[0] stays unused), the steps between through the two rows of pair
-        src = bounds[ci]
-        cur = 0
-        for t in range(t0, t0 + (n_sub - 1) * sub):
-            k = t + 1 - t0
-            if k % sub == 0:
-                dst = marks[k // sub]
-            else:
-                dst = pair[cur]
-                cur = 1 - cur
-            bt = batch[t]
-            e = eff[t]
-            r = rho[t] if avg else 0.0
-            _recompute_step(src, dst, lam, e, _batch_factor(kex, bt), _noise_coefficient(e, bt, qs[t], noise), r,
-                            avg)
-            src = dst
+        # level 2: the states at the sub-chunk starts, written into marks (the chunk's first state is read from
+        # bounds: marks[0] stays unused)
+        if n_sub > 1:
+            _recompute_sgd(bounds, ci, marks, sub, t0, (n_sub - 1) * sub, pair, lam, eff, batch, qs, rho, kex, noise,
+                           avg)
         for si in range(n_sub - 1, -1, -1):
             u0 = t0 + si * sub
             u1 = min(t1, u0 + sub)
-            first = bounds[ci] if si == 0 else marks[si]  # the state before step u0 (buf[0] stays unused)
-            # level 3: the sub-chunk's states, element-wise with the recorded e_t, q_t
-            src = first
-            for t in range(u0, u1 - 1):
-                j = t - u0
-                bt = batch[t]
-                e = eff[t]
-                r = rho[t] if avg else 0.0
-                _recompute_step(src, buf[j + 1], lam, e, _batch_factor(kex, bt),
-                                _noise_coefficient(e, bt, qs[t], noise), r, avg)
-                src = buf[j + 1]
+            # level 3: the sub-chunk's states, element-wise with the recorded e_t, q_t (buf[0] stays unused)
+            if u1 - u0 > 1:
+                if si == 0:
+                    _recompute_sgd(bounds, ci, buf, 1, u0, u1 - u0 - 1, pair, lam, eff, batch, qs, rho, kex, noise,
+                                   avg)
+                else:
+                    _recompute_sgd(marks, si, buf, 1, u0, u1 - u0 - 1, pair, lam, eff, batch, qs, rho, kex, noise,
+                                   avg)
             # the adjoint, backward through the sub-chunk
             for t in range(u1 - 1, u0 - 1, -1):
                 j = t - u0
-                row = first if j == 0 else buf[j]
                 bt = batch[t]
                 e = eff[t]
                 cc = _batch_factor(kex, bt)
                 qn = qs[t] + noise
-                if avg:
-                    r1, r3, ge = _adjoint_average_row(P, PA, PX, row[0], row[1], lam, w1, a, b, a_avg, e, cc,
-                                                      rho[t])
-                else:
-                    r1, r3, ge = _adjoint_row(P, row[0], lam, w1, a, b, e, cc)
+                r = rho[t] if avg else 0.0
+                row = buf[j] if j > 0 else (bounds[ci] if si == 0 else marks[si])
+                r1, r3, ge = _adjoint_row(P, PA, PX, row[0], row[-1], lam, w1, a, b, a_avg, e, cc, r, avg)
                 ge += 2.0 * e * qn / bt * r1
                 e2 = e * e
                 gb = -(kex / (bt * bt)) * e2 * r3 - e2 * qn / (bt * bt) * r1
@@ -326,6 +320,56 @@ def backward_sgd(lam, w1, bounds, every, sub, lr, batch, rho, nsgd, kex, trace, 
 
 
 # ============================================================================ heavy ball (+ averaging)
+@_compiled(fastmath=_FLAGS, nogil=True, pipeline_class=_NOALIAS)
+def _momentum_forward_rows(lam, w1, s, c, p, xa, ya, aa, eff, kk, kb, mu, r, avg):
+    """One heavy-ball step in place on ``s, c, p`` (and ``xa, ya, aa`` with averaging; not read without); returns
+    ``(Σ m λ s, Σ m λ² s, Σ m λ a)`` of the new values. The state arrays are distinct (``noalias``)."""
+    keep, alpha, beta, gamma = _average_weights(r)
+    nq = 0.0
+    nm = 0.0
+    na = 0.0
+    one_mu = 1.0 + mu
+    if avg:
+        for i in range(lam.shape[0]):
+            li = lam[i]
+            x = eff * li
+            av = one_mu - x
+            so = s[i]
+            co = c[i]
+            v = _heavy_ball_second_moment(so, co, p[i], x, av, kb, mu, kk, li)
+            v = 0.0 * v if v < 0.0 else v
+            cn = _heavy_ball_cross(so, co, av, mu)
+            s[i] = v
+            c[i] = cn
+            p[i] = so
+            wq = w1[i] * v
+            nq += wq
+            nm += wq * li
+            xo = xa[i]
+            z = _heavy_ball_moved_cross(xo, ya[i], av, mu)
+            ya[i] = _averaged_cross(xo, cn, keep, r)
+            xa[i] = _averaged_cross(z, v, keep, r)
+            an = _averaged_second_moment(aa[i], v, z, alpha, beta, gamma)
+            aa[i] = an
+            na += w1[i] * an
+    else:
+        for i in range(lam.shape[0]):
+            li = lam[i]
+            x = eff * li
+            av = one_mu - x
+            so = s[i]
+            co = c[i]
+            v = _heavy_ball_second_moment(so, co, p[i], x, av, kb, mu, kk, li)
+            v = 0.0 * v if v < 0.0 else v
+            s[i] = v
+            c[i] = _heavy_ball_cross(so, co, av, mu)
+            p[i] = so
+            wq = w1[i] * v
+            nq += wq
+            nm += wq * li
+    return nq, nm, na
+
+
 @_compiled(fastmath=_FLAGS, nogil=True)
 def forward_momentum(lam, w1, s, c, p, xa, ya, aa, lr, batch, mom, rho, nsgd, kex, trace, noise, every, bounds,
                      ws, wa, eff_out, g2_out, q_out, m_out, limit):
@@ -345,67 +389,120 @@ def forward_momentum(lam, w1, s, c, p, xa, ya, aa, lr, batch, mom, rho, nsgd, ke
     for t in range(steps):
         if t % every == 0:
             c_idx = t // every
-            for i in range(d):
-                bounds[c_idx, 0, i] = s[i]
-                bounds[c_idx, 1, i] = c[i]
-                bounds[c_idx, 2, i] = p[i]
+            bounds[c_idx, 0] = s
+            bounds[c_idx, 1] = c
+            bounds[c_idx, 2] = p
             if avg:
-                for i in range(d):
-                    bounds[c_idx, 3, i] = xa[i]
-                    bounds[c_idx, 4, i] = ya[i]
+                bounds[c_idx, 3] = xa
+                bounds[c_idx, 4] = ya
         bt = batch[t]
         eff, g2, cc = _rate(nsgd, lr[t], bt, kex, trace, q, m, noise)
         kk = _noise_coefficient(eff, bt, q, noise)
-        kb = kex / bt
-        mu = mom[t]
         eff_out[t] = eff
         g2_out[t] = g2
         q_out[t] = q
         m_out[t] = m
         r = rho[t] if avg else 0.0
-        keep, alpha, beta, gamma = _average_weights(r)
-        nq = 0.0
-        nm = 0.0
-        na = 0.0
-        one_mu = 1.0 + mu
-        for i in range(d):
-            li = lam[i]
-            x = eff * li
-            av = one_mu - x
-            so = s[i]
-            co = c[i]
-            v = _heavy_ball_second_moment(so, co, p[i], x, av, kb, mu, kk, li)
-            if v < 0.0:
-                v = 0.0 * v
-            cn = _heavy_ball_cross(so, co, av, mu)
-            s[i] = v
-            c[i] = cn
-            p[i] = so
-            wq = w1[i] * v
-            nq += wq
-            nm += wq * li
-            if avg:
-                xo = xa[i]
-                z = _heavy_ball_moved_cross(xo, ya[i], av, mu)
-                ya[i] = _averaged_cross(xo, cn, keep, r)
-                xa[i] = _averaged_cross(z, v, keep, r)
-                an = _averaged_second_moment(aa[i], v, z, alpha, beta, gamma)
-                aa[i] = an
-                na += w1[i] * an
-        q = nq
-        m = nm
-        qa = na
+        q, m, qa = _momentum_forward_rows(lam, w1, s, c, p, xa, ya, aa, eff, kk, kex / bt, mom[t], r, avg)
         if not q <= limit or (avg and not qa <= limit):
             return value, t + 1
         value += 0.5 * (ws[t + 1] * q + wa[t + 1] * qa)
     return value, -1
 
 
+@_compiled(fastmath=_FLAGS, nogil=True, pipeline_class=_NOALIAS)
+def _momentum_recompute_rows(s, c, x, s_dst, c_dst, x_dst, pw, yw, lam, e, kk, kb, mu, r, avg):
+    """One recomputed heavy-ball step: ``S, C`` (``X`` with averaging) from rows ``s, c, x`` into ``*_dst``, with
+    ``P`` (and ``Y``) advanced in place in ``pw`` (``yw``). All rows distinct (``noalias``); ``x*, yw`` not read
+    without averaging."""
+    one_mu = 1.0 + mu
+    if avg:
+        keep = 1.0 - r
+        for i in range(lam.shape[0]):
+            li = lam[i]
+            xe = e * li
+            av = one_mu - xe
+            so = s[i]
+            co = c[i]
+            v = _heavy_ball_second_moment(so, co, pw[i], xe, av, kb, mu, kk, li)
+            v = 0.0 * v if v < 0.0 else v
+            cn = _heavy_ball_cross(so, co, av, mu)
+            s_dst[i] = v
+            c_dst[i] = cn
+            pw[i] = so
+            xo = x[i]
+            z = _heavy_ball_moved_cross(xo, yw[i], av, mu)
+            yw[i] = _averaged_cross(xo, cn, keep, r)
+            x_dst[i] = _averaged_cross(z, v, keep, r)
+    else:
+        for i in range(lam.shape[0]):
+            li = lam[i]
+            xe = e * li
+            av = one_mu - xe
+            so = s[i]
+            co = c[i]
+            v = _heavy_ball_second_moment(so, co, pw[i], xe, av, kb, mu, kk, li)
+            s_dst[i] = 0.0 * v if v < 0.0 else v
+            c_dst[i] = _heavy_ball_cross(so, co, av, mu)
+            pw[i] = so
+
+
+@_compiled(fastmath=_FLAGS, nogil=True, pipeline_class=_NOALIAS)
+def _momentum_adjoint_rows(PS, PC, PP, PA, PX, PY, s, c, x, lam, w1, a, b, a_avg, e, kb, mu, r, avg):
+    """One backward heavy-ball step on the adjoints ``PS, PC, PP`` (``PA, PX, PY`` with averaging; not read
+    without) at the state rows ``s, c`` (``x``); returns ``(Σ p̃λ, Σ p̃λ²s, g_e)`` with ``g_e`` without its noise
+    term. All arrays distinct (``noalias``; ``lam`` and ``w1`` may be one array, both only read)."""
+    one_mu = 1.0 + mu
+    r1 = 0.0
+    r3 = 0.0
+    ge = 0.0
+    if avg:
+        keep = 1.0 - r
+        k2 = keep * keep
+        for i in range(lam.shape[0]):
+            li = lam[i]
+            wi = w1[i]
+            xe = e * li
+            av = one_mu - xe
+            si = s[i]
+            ps = PS[i] + (a + b * li) * wi
+            pa = PA[i] + a_avg * wi
+            px = PX[i]
+            py = PY[i]
+            pst = ps + r * (r * pa + px)
+            pct = PC[i] + r * py
+            pz = keep * (2.0 * r * pa + px)
+            PA[i] = k2 * pa
+            PX[i] = av * pz + keep * py
+            PY[i] = -mu * pz
+            r1 += pst * li
+            r3 += pst * li * li * si
+            ge += pst * li * ((2.0 * kb * xe - 2.0 * av) * si + 2.0 * mu * c[i]) - pct * li * si - pz * li * x[i]
+            PS[i] = (av * av + kb * xe * xe) * pst + av * pct + PP[i]
+            PC[i] = -2.0 * mu * av * pst - mu * pct
+            PP[i] = mu * mu * pst
+    else:
+        for i in range(lam.shape[0]):
+            li = lam[i]
+            xe = e * li
+            av = one_mu - xe
+            si = s[i]
+            pst = PS[i] + (a + b * li) * w1[i]
+            pct = PC[i]
+            r1 += pst * li
+            r3 += pst * li * li * si
+            ge += pst * li * ((2.0 * kb * xe - 2.0 * av) * si + 2.0 * mu * c[i]) - pct * li * si
+            PS[i] = (av * av + kb * xe * xe) * pst + av * pct + PP[i]
+            PC[i] = -2.0 * mu * av * pst - mu * pct
+            PP[i] = mu * mu * pst
+    return r1, r3, ge
+
+
 @_compiled(fastmath=_FLAGS, nogil=True)
 def backward_momentum(lam, w1, bounds, every, lr, batch, mom, rho, nsgd, kex, trace, noise, ws, wa,
                       eff, g2, qs, ms, buf, work, d_log_lr, d_log_batch):
     """Reverse sweep of :func:`forward_momentum`. ``buf (L, 3, d)``: ``S, C, X`` before each step of a
-    chunk; ``work (3, d)``: the recomputation's ``P`` and ``Y`` (and a spare row)."""
+    chunk; ``work (2, d)``: the recomputation's ``P`` and ``Y``."""
     d = lam.shape[0]
     steps = lr.shape[0]
     avg = bounds.shape[1] > 3
@@ -424,85 +521,31 @@ def backward_momentum(lam, w1, bounds, every, lr, batch, mom, rho, nsgd, kex, tr
     for ci in range(n_chunks - 1, -1, -1):
         t0 = ci * every
         t1 = min(steps, t0 + every)
-        for i in range(d):
-            buf[0, 0, i] = bounds[ci, 0, i]
-            buf[0, 1, i] = bounds[ci, 1, i]
-            pw[i] = bounds[ci, 2, i]
+        buf[0, 0] = bounds[ci, 0]
+        buf[0, 1] = bounds[ci, 1]
+        pw[:] = bounds[ci, 2]
         if avg:
-            for i in range(d):
-                buf[0, 2, i] = bounds[ci, 3, i]
-                yw[i] = bounds[ci, 4, i]
+            buf[0, 2] = bounds[ci, 3]
+            yw[:] = bounds[ci, 4]
         for t in range(t0, t1 - 1):
             j = t - t0
             bt = batch[t]
             e = eff[t]
-            kk = _noise_coefficient(e, bt, qs[t], noise)
-            kb = kex / bt
-            mu = mom[t]
-            one_mu = 1.0 + mu
-            r = rho[t] if avg else 0.0
-            keep = 1.0 - r
-            for i in range(d):
-                li = lam[i]
-                x = e * li
-                av = one_mu - x
-                so = buf[j, 0, i]
-                co = buf[j, 1, i]
-                v = _heavy_ball_second_moment(so, co, pw[i], x, av, kb, mu, kk, li)
-                if v < 0.0:
-                    v = 0.0 * v
-                cn = _heavy_ball_cross(so, co, av, mu)
-                buf[j + 1, 0, i] = v
-                buf[j + 1, 1, i] = cn
-                pw[i] = so
-                if avg:
-                    xo = buf[j, 2, i]
-                    z = _heavy_ball_moved_cross(xo, yw[i], av, mu)
-                    yw[i] = _averaged_cross(xo, cn, keep, r)
-                    buf[j + 1, 2, i] = _averaged_cross(z, v, keep, r)
+            src = buf[j]
+            dst = buf[j + 1]
+            _momentum_recompute_rows(src[0], src[1], src[-1], dst[0], dst[1], dst[-1], pw, yw, lam, e,
+                                     _noise_coefficient(e, bt, qs[t], noise), kex / bt, mom[t],
+                                     rho[t] if avg else 0.0, avg)
         for t in range(t1 - 1, t0 - 1, -1):
             j = t - t0
             bt = batch[t]
             e = eff[t]
             kb = kex / bt
             cc = 1.0 + kb
-            mu = mom[t]
-            one_mu = 1.0 + mu
             qn = qs[t] + noise
-            r = rho[t] if avg else 0.0
-            keep = 1.0 - r
-            k2 = keep * keep
-            r1 = 0.0
-            r3 = 0.0
-            ge = 0.0
-            for i in range(d):
-                li = lam[i]
-                wi = w1[i]
-                x = e * li
-                av = one_mu - x
-                si = buf[j, 0, i]
-                ci_ = buf[j, 1, i]
-                ps = PS[i] + (a + b * li) * wi
-                if avg:
-                    pa = PA[i] + a_avg * wi
-                    px = PX[i]
-                    py = PY[i]
-                    pst = ps + r * (r * pa + px)
-                    pct = PC[i] + r * py
-                    pz = keep * (2.0 * r * pa + px)
-                    PA[i] = k2 * pa
-                    PX[i] = av * pz + keep * py
-                    PY[i] = -mu * pz
-                    ge -= pz * li * buf[j, 2, i]
-                else:
-                    pst = ps
-                    pct = PC[i]
-                r1 += pst * li
-                r3 += pst * li * li * si
-                ge += pst * li * ((2.0 * kb * x - 2.0 * av) * si + 2.0 * mu * ci_) - pct * li * si
-                PS[i] = (av * av + kb * x * x) * pst + av * pct + PP[i]
-                PC[i] = -2.0 * mu * av * pst - mu * pct
-                PP[i] = mu * mu * pst
+            row = buf[j]
+            r1, r3, ge = _momentum_adjoint_rows(PS, PC, PP, PA, PX, PY, row[0], row[1], row[-1], lam, w1, a, b, a_avg,
+                                                e, kb, mom[t], rho[t] if avg else 0.0, avg)
             ge += 2.0 * e * qn / bt * r1
             e2 = e * e
             gb = -(kex / (bt * bt)) * e2 * r3 - e2 * qn / (bt * bt) * r1
