@@ -162,45 +162,52 @@ def forward_sgd(lam, w1, s, xa, aa, lr, batch, rho, nsgd, kex, trace, noise, eve
 
 
 @_compiled(fastmath=_FLAGS, nogil=True, pipeline_class=_NOALIAS)
-def _sgd_rows(s_src, s_dst, x_src, x_dst, lam, e, cc, kk, r, avg):
-    """One recomputed SGD step from rows ``s_src`` (``x_src``: ``X``, with averaging) into ``s_dst`` (``x_dst``);
-    the four are distinct rows (``noalias``), ``x_*`` not read without averaging."""
+def _sgd_rows(s, xs, s_out, x_out, lam, e, cc, kk, r, avg, keep_out):
+    """One recomputed SGD step in place on the rows ``s`` (and ``xs``: ``X``, with averaging), copied into ``s_out``
+    (``x_out``) when ``keep_out``. The four are distinct rows (``noalias``); ``x*`` not read without averaging.
+
+    The state advances in its own rows (cache-resident where they fit) and the kept copy is only written,
+    never read back by the next step."""
     if avg:
         keep = 1.0 - r
         for i in range(lam.shape[0]):
             li = lam[i]
             x = e * li
-            v = _sgd_second_moment(s_src[i], x, cc, kk, li)
+            v = _sgd_second_moment(s[i], x, cc, kk, li)
             v = 0.0 if v < 0.0 else v
-            s_dst[i] = v
-            x_dst[i] = _averaged_cross(_sgd_moved_cross(x_src[i], x), v, keep, r)
+            z = _averaged_cross(_sgd_moved_cross(xs[i], x), v, keep, r)
+            s[i] = v
+            xs[i] = z
+            if keep_out:
+                s_out[i] = v
+                x_out[i] = z
     else:
         for i in range(lam.shape[0]):
             li = lam[i]
-            v = _sgd_second_moment(s_src[i], e * li, cc, kk, li)
-            s_dst[i] = 0.0 if v < 0.0 else v
+            v = _sgd_second_moment(s[i], e * li, cc, kk, li)
+            v = 0.0 if v < 0.0 else v
+            s[i] = v
+            if keep_out:
+                s_out[i] = v
 
 
 @_compiled(fastmath=_FLAGS, nogil=True)
 def _recompute_sgd(first, fi, out, every, t0, nsteps, scratch, lam, eff, batch, qs, rho, kex, noise, avg):
     """The states after steps ``t0 … t0 + nsteps − 1`` from ``first[fi]`` (rows ``s``, and ``X`` with averaging),
-    element-wise with the recorded ``e_t, q_t``: the state after ``k`` steps goes to ``out[k // every]`` when
-    ``every`` divides ``k``, else to a row of ``scratch (2, n, d)`` (alternating, so a step never reads the row it
-    writes). ``out[0]`` stays unused.
+    element-wise with the recorded ``e_t, q_t``, advanced in ``scratch[0]``: the state after ``k`` steps is
+    copied to ``out[k // every]`` when ``every`` divides ``k``. ``out[0]`` stays unused.
     """
-    src = first[fi]
+    cur = scratch[0]
+    cur[:] = first[fi]
     for k in range(nsteps):
         t = t0 + k
         bt = batch[t]
         e = eff[t]
-        if (k + 1) % every == 0:
-            dst = out[(k + 1) // every]
-        else:
-            dst = scratch[(k + 1) % 2]
+        kept = (k + 1) % every == 0
+        dst = out[(k + 1) // every] if kept else scratch[1]
         r = rho[t] if avg else 0.0
-        _sgd_rows(src[0], dst[0], src[-1], dst[-1], lam, e, _batch_factor(kex, bt),
-                  _noise_coefficient(e, bt, qs[t], noise), r, avg)
-        src = dst
+        _sgd_rows(cur[0], cur[-1], dst[0], dst[-1], lam, e, _batch_factor(kex, bt),
+                  _noise_coefficient(e, bt, qs[t], noise), r, avg, kept)
     return 0
 
 
@@ -256,8 +263,8 @@ def backward_sgd(lam, w1, bounds, every, sub, lr, batch, rho, nsgd, kex, trace, 
     """Reverse sweep of :func:`forward_sgd`; writes ``∂J/∂log η_t`` and ``∂J/∂log B_t`` per step.
 
     Three levels: the chunk of ``every`` steps starting at a stored state is recomputed once to store
-    its state every ``sub`` steps (``marks (ceil(every/sub), n, d)``, the steps between through the
-    two rows of ``pair``), then each sub-chunk, from the last, is recomputed into
+    its state every ``sub`` steps (``marks (ceil(every/sub), n, d)``; the state advances in ``pair[0]``),
+    then each sub-chunk, from the last, is recomputed into
     ``buf (sub, n, d)`` and swept backward. A sub-chunk's first state is read where it is stored (``bounds`` or
     ``marks``), never copied: ``marks[0]`` and ``buf[0]`` stay unused. ``n`` = 2 rows (``s``, ``X``) with averaging, else 1.
     """
@@ -448,6 +455,27 @@ def _momentum_recompute_rows(s, c, x, s_dst, c_dst, x_dst, pw, yw, lam, e, kk, k
 
 
 @_compiled(fastmath=_FLAGS, nogil=True, pipeline_class=_NOALIAS)
+def _momentum_recompute_own(sw, cw, pw, s_dst, c_dst, lam, e, kk, kb, mu):
+    """One recomputed heavy-ball step (no averaging) in place on the rows ``sw, cw, pw``, with ``S, C`` copied into
+    ``s_dst, c_dst`` (written, never read back: the next step reads the cache-resident rows). All distinct."""
+    one_mu = 1.0 + mu
+    for i in range(lam.shape[0]):
+        li = lam[i]
+        xe = e * li
+        av = one_mu - xe
+        so = sw[i]
+        co = cw[i]
+        v = _heavy_ball_second_moment(so, co, pw[i], xe, av, kb, mu, kk, li)
+        v = 0.0 * v if v < 0.0 else v
+        cn = _heavy_ball_cross(so, co, av, mu)
+        sw[i] = v
+        cw[i] = cn
+        pw[i] = so
+        s_dst[i] = v
+        c_dst[i] = cn
+
+
+@_compiled(fastmath=_FLAGS, nogil=True, pipeline_class=_NOALIAS)
 def _momentum_adjoint_rows(PS, PC, PP, PA, PX, PY, s, c, x, lam, w1, a, b, a_avg, e, kb, mu, r, avg):
     """One backward heavy-ball step on the adjoints ``PS, PC, PP`` (``PA, PX, PY`` with averaging; not read
     without) at the state rows ``s, c`` (``x``); returns ``(Σ p̃λ, Σ p̃λ²s, g_e)`` with ``g_e`` without its noise
@@ -498,6 +526,135 @@ def _momentum_adjoint_rows(PS, PC, PP, PA, PX, PY, s, c, x, lam, w1, a, b, a_avg
     return r1, r3, ge
 
 
+@_compiled(fastmath=_FLAGS, nogil=True, pipeline_class=_NOALIAS)
+def _momentum_adjoint_recompute(PS, PC, PP, s, c, sw, cw, pw, lam, w1, a, b, e, kb, mu, e_n, kk_n, kb_n, mu_n):
+    """:func:`_momentum_adjoint_rows` (no averaging) at the state rows ``s, c``, fused with one recomputed step of
+    the next chunk (:func:`_momentum_recompute_own` on ``sw, cw, pw`` with ``e_n, kk_n, kb_n, mu_n``) whose
+    ``S, C`` overwrite ``s, c`` coordinate by coordinate after they are read: the slot the adjoint frees is the
+    slot the recomputation fills (:func:`_backward_momentum_plain`). All arrays distinct (``noalias``)."""
+    one_mu = 1.0 + mu
+    one_mu_n = 1.0 + mu_n
+    r1 = 0.0
+    r3 = 0.0
+    ge = 0.0
+    for i in range(lam.shape[0]):
+        li = lam[i]
+        xe = e * li
+        av = one_mu - xe
+        si = s[i]
+        pst = PS[i] + (a + b * li) * w1[i]
+        pct = PC[i]
+        r1 += pst * li
+        r3 += pst * li * li * si
+        ge += pst * li * ((2.0 * kb * xe - 2.0 * av) * si + 2.0 * mu * c[i]) - pct * li * si
+        PS[i] = (av * av + kb * xe * xe) * pst + av * pct + PP[i]
+        PC[i] = -2.0 * mu * av * pst - mu * pct
+        PP[i] = mu * mu * pst
+        xn = e_n * li
+        an = one_mu_n - xn
+        so = sw[i]
+        co = cw[i]
+        v = _heavy_ball_second_moment(so, co, pw[i], xn, an, kb_n, mu_n, kk_n, li)
+        v = 0.0 * v if v < 0.0 else v
+        cn = _heavy_ball_cross(so, co, an, mu_n)
+        sw[i] = v
+        cw[i] = cn
+        pw[i] = so
+        s[i] = v
+        c[i] = cn
+    return r1, r3, ge
+
+
+@_compiled(fastmath=_FLAGS, nogil=True)
+def _backward_momentum_plain(lam, w1, bounds, every, lr, batch, mom, nsgd, kex, trace, noise, ws, eff, g2, qs, ms,
+                             buf, work, d_log_lr, d_log_batch):
+    """:func:`backward_momentum` without averaging, the recomputation of each chunk fused into the adjoint sweep
+    of the chunk after it.
+
+    ``buf (L, 2, d)`` holds a chunk's states ``S, C`` (state ``k`` in slot ``k``, or ``L − 1 − k`` in reversed
+    chunks; orientations alternate). While the adjoint consumes a full chunk from its last state, each slot it
+    frees receives the next state of the chunk before (whose orientation is the other one: the slot freed at
+    the ``m``-th step is the slot of that chunk's state ``m − 1``), so a buffer row is read and rewritten in one
+    pass and no separate recomputation pass runs. The last chunk, and the chunk before a short one, are
+    recomputed alone. ``work (2, d)`` and two vectors made here: the recomputation's ``S, C, P``.
+    """
+    d = lam.shape[0]
+    steps = lr.shape[0]
+    L = every
+    PS = np.zeros(d)
+    PC = np.zeros(d)
+    PP = np.zeros(d)
+    sw = np.empty(d)
+    cw = work[0]
+    pw = work[1]
+    a = 0.5 * ws[steps]
+    b = 0.0
+    n_chunks = (steps + L - 1) // L
+    rev = False
+    recompute_alone = True
+    for ci in range(n_chunks - 1, -1, -1):
+        t0 = ci * L
+        n = min(steps, t0 + L) - t0
+        if recompute_alone:  # this chunk's states, in orientation rev
+            sw[:] = bounds[ci, 0]
+            cw[:] = bounds[ci, 1]
+            pw[:] = bounds[ci, 2]
+            slot = L - 1 if rev else 0
+            buf[slot, 0] = sw
+            buf[slot, 1] = cw
+            for k in range(1, n):
+                t = t0 + k - 1
+                bt = batch[t]
+                e = eff[t]
+                slot = L - 1 - k if rev else k
+                _momentum_recompute_own(sw, cw, pw, buf[slot, 0], buf[slot, 1], lam, e,
+                                        _noise_coefficient(e, bt, qs[t], noise), kex / bt, mom[t])
+        fuse = ci > 0 and n == L
+        if fuse:  # the chunk before, recomputed into the freed slots (orientation not rev)
+            sw[:] = bounds[ci - 1, 0]
+            cw[:] = bounds[ci - 1, 1]
+            pw[:] = bounds[ci - 1, 2]
+        for m in range(1, n + 1):
+            k = n - m
+            t = t0 + k
+            slot = L - 1 - k if rev else k
+            bt = batch[t]
+            e = eff[t]
+            kb = kex / bt
+            cc = 1.0 + kb
+            qn = qs[t] + noise
+            row = buf[slot]
+            if fuse and m > 1:
+                tn = t0 - L + m - 2
+                bn = batch[tn]
+                en = eff[tn]
+                r1, r3, ge = _momentum_adjoint_recompute(PS, PC, PP, row[0], row[1], sw, cw, pw, lam, w1, a, b, e,
+                                                         kb, mom[t], en, _noise_coefficient(en, bn, qs[tn], noise),
+                                                         kex / bn, mom[tn])
+            else:
+                r1, r3, ge = _momentum_adjoint_rows(PS, PC, PP, PS[:0], PS[:0], PS[:0], row[0], row[1], row[1], lam,
+                                                    w1, a, b, 0.0, e, kb, mom[t], 0.0, False)
+                if fuse:  # m == 1: the chunk before's first state
+                    row[0] = sw
+                    row[1] = cw
+            ge += 2.0 * e * qn / bt * r1
+            e2 = e * e
+            gb = -(kex / (bt * bt)) * e2 * r3 - e2 * qn / (bt * bt) * r1
+            a = e2 / bt * r1
+            b = 0.0
+            if nsgd and g2[t] > 0.0:
+                phi = -ge * e / (2.0 * g2[t])
+                a += phi * trace / bt
+                b = phi * cc
+                gb += phi * (-(kex / (bt * bt)) * ms[t] - trace / (bt * bt) * qn)
+            a += 0.5 * ws[t]
+            d_log_lr[t] = ge * e
+            d_log_batch[t] = gb * bt
+        recompute_alone = not fuse
+        rev = not rev
+    return 0
+
+
 @_compiled(fastmath=_FLAGS, nogil=True)
 def backward_momentum(lam, w1, bounds, every, lr, batch, mom, rho, nsgd, kex, trace, noise, ws, wa,
                       eff, g2, qs, ms, buf, work, d_log_lr, d_log_batch):
@@ -506,18 +663,24 @@ def backward_momentum(lam, w1, bounds, every, lr, batch, mom, rho, nsgd, kex, tr
     d = lam.shape[0]
     steps = lr.shape[0]
     avg = bounds.shape[1] > 3
+    if not avg:
+        return _backward_momentum_plain(lam, w1, bounds, every, lr, batch, mom, nsgd, kex, trace, noise, ws, eff, g2,
+                                        qs, ms, buf, work, d_log_lr, d_log_batch)
     PS = np.zeros(d)
     PC = np.zeros(d)
     PP = np.zeros(d)
+    # with averaging the adjoints of A, X, Y; without, the recomputation's own S, C rows (same count of vectors)
     PA = np.zeros(d)
     PX = np.zeros(d)
-    PY = np.zeros(d)
+    PY = np.zeros(d) if avg else np.zeros(0)
     a = 0.5 * ws[steps]
     b = 0.0
     a_avg = 0.5 * wa[steps] if avg else 0.0
     n_chunks = (steps + every - 1) // every
     pw = work[0]
     yw = work[1]
+    sw = PA  # without averaging: the recomputation's own S, C rows
+    cw = PX
     for ci in range(n_chunks - 1, -1, -1):
         t0 = ci * every
         t1 = min(steps, t0 + every)
@@ -527,15 +690,21 @@ def backward_momentum(lam, w1, bounds, every, lr, batch, mom, rho, nsgd, kex, tr
         if avg:
             buf[0, 2] = bounds[ci, 3]
             yw[:] = bounds[ci, 4]
+        else:
+            sw[:] = bounds[ci, 0]
+            cw[:] = bounds[ci, 1]
         for t in range(t0, t1 - 1):
             j = t - t0
             bt = batch[t]
             e = eff[t]
-            src = buf[j]
+            kk = _noise_coefficient(e, bt, qs[t], noise)
             dst = buf[j + 1]
-            _momentum_recompute_rows(src[0], src[1], src[-1], dst[0], dst[1], dst[-1], pw, yw, lam, e,
-                                     _noise_coefficient(e, bt, qs[t], noise), kex / bt, mom[t],
-                                     rho[t] if avg else 0.0, avg)
+            if avg:
+                src = buf[j]
+                _momentum_recompute_rows(src[0], src[1], src[-1], dst[0], dst[1], dst[-1], pw, yw, lam, e, kk,
+                                         kex / bt, mom[t], rho[t], True)
+            else:
+                _momentum_recompute_own(sw, cw, pw, dst[0], dst[1], lam, e, kk, kex / bt, mom[t])
         for t in range(t1 - 1, t0 - 1, -1):
             j = t - t0
             bt = batch[t]
