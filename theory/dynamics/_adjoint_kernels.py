@@ -527,11 +527,13 @@ def _momentum_adjoint_rows(PS, PC, PP, PA, PX, PY, s, c, x, lam, w1, a, b, a_avg
 
 
 @_compiled(fastmath=_FLAGS, nogil=True, pipeline_class=_NOALIAS)
-def _momentum_adjoint_recompute(PS, PC, PP, s, c, sw, cw, pw, lam, w1, a, b, e, kb, mu, e_n, kk_n, kb_n, mu_n):
+def _momentum_adjoint_recompute(PS, PC, PP, s, c, s_prev, c_prev, p_prev, lam, w1, a, b, e, kb, mu, e_n, kk_n, kb_n,
+                                mu_n):
     """:func:`_momentum_adjoint_rows` (no averaging) at the state rows ``s, c``, fused with one recomputed step of
-    the next chunk (:func:`_momentum_recompute_own` on ``sw, cw, pw`` with ``e_n, kk_n, kb_n, mu_n``) whose
-    ``S, C`` overwrite ``s, c`` coordinate by coordinate after they are read: the slot the adjoint frees is the
-    slot the recomputation fills (:func:`_backward_momentum_plain`). All arrays distinct (``noalias``)."""
+    the next chunk from ``s_prev, c_prev, p_prev`` (``S, C, P`` of its previous state: buffer rows, or the
+    stored ``P``) with ``e_n, kk_n, kb_n, mu_n``, whose ``S, C`` overwrite ``s, c`` coordinate by coordinate after
+    they are read: the slot the adjoint frees is the slot the recomputation fills (:func:`_backward_momentum_plain`).
+    All arrays distinct (``noalias``)."""
     one_mu = 1.0 + mu
     one_mu_n = 1.0 + mu_n
     r1 = 0.0
@@ -552,16 +554,11 @@ def _momentum_adjoint_recompute(PS, PC, PP, s, c, sw, cw, pw, lam, w1, a, b, e, 
         PP[i] = mu * mu * pst
         xn = e_n * li
         an = one_mu_n - xn
-        so = sw[i]
-        co = cw[i]
-        v = _heavy_ball_second_moment(so, co, pw[i], xn, an, kb_n, mu_n, kk_n, li)
-        v = 0.0 * v if v < 0.0 else v
-        cn = _heavy_ball_cross(so, co, an, mu_n)
-        sw[i] = v
-        cw[i] = cn
-        pw[i] = so
-        s[i] = v
-        c[i] = cn
+        so = s_prev[i]
+        co = c_prev[i]
+        v = _heavy_ball_second_moment(so, co, p_prev[i], xn, an, kb_n, mu_n, kk_n, li)
+        s[i] = 0.0 * v if v < 0.0 else v
+        c[i] = _heavy_ball_cross(so, co, an, mu_n)
     return r1, r3, ge
 
 
@@ -575,8 +572,9 @@ def _backward_momentum_plain(lam, w1, bounds, every, lr, batch, mom, nsgd, kex, 
     chunks; orientations alternate). While the adjoint consumes a full chunk from its last state, each slot it
     frees receives the next state of the chunk before (whose orientation is the other one: the slot freed at
     the ``m``-th step is the slot of that chunk's state ``m − 1``), so a buffer row is read and rewritten in one
-    pass and no separate recomputation pass runs. The last chunk, and the chunk before a short one, are
-    recomputed alone. ``work (2, d)`` and two vectors made here: the recomputation's ``S, C, P``.
+    pass and no separate recomputation pass runs; its step reads the state before from the neighbouring slots
+    (``P`` is the ``S`` two states back). The last chunk, and the chunk before a short one, are recomputed
+    alone, in ``work (2, d)`` and one vector made here (``S, C, P``).
     """
     d = lam.shape[0]
     steps = lr.shape[0]
@@ -609,11 +607,7 @@ def _backward_momentum_plain(lam, w1, bounds, every, lr, batch, mom, nsgd, kex, 
                 slot = L - 1 - k if rev else k
                 _momentum_recompute_own(sw, cw, pw, buf[slot, 0], buf[slot, 1], lam, e,
                                         _noise_coefficient(e, bt, qs[t], noise), kex / bt, mom[t])
-        fuse = ci > 0 and n == L
-        if fuse:  # the chunk before, recomputed into the freed slots (orientation not rev)
-            sw[:] = bounds[ci - 1, 0]
-            cw[:] = bounds[ci - 1, 1]
-            pw[:] = bounds[ci - 1, 2]
+        fuse = ci > 0 and n == L  # the chunk before, recomputed into the freed slots (orientation not rev)
         for m in range(1, n + 1):
             k = n - m
             t = t0 + k
@@ -625,18 +619,21 @@ def _backward_momentum_plain(lam, w1, bounds, every, lr, batch, mom, nsgd, kex, 
             qn = qs[t] + noise
             row = buf[slot]
             if fuse and m > 1:
-                tn = t0 - L + m - 2
+                tn = t0 - L + m - 2  # the step from the chunk before's state m − 2 (one slot back) to m − 1
                 bn = batch[tn]
                 en = eff[tn]
-                r1, r3, ge = _momentum_adjoint_recompute(PS, PC, PP, row[0], row[1], sw, cw, pw, lam, w1, a, b, e,
-                                                         kb, mom[t], en, _noise_coefficient(en, bn, qs[tn], noise),
-                                                         kex / bn, mom[tn])
+                back = slot - 1 if rev else slot + 1  # the chunk before has the other orientation
+                prev = buf[back]
+                p_prev = bounds[ci - 1, 2] if m == 2 else buf[back - 1 if rev else back + 1, 0]
+                r1, r3, ge = _momentum_adjoint_recompute(PS, PC, PP, row[0], row[1], prev[0], prev[1], p_prev, lam,
+                                                         w1, a, b, e, kb, mom[t], en,
+                                                         _noise_coefficient(en, bn, qs[tn], noise), kex / bn, mom[tn])
             else:
                 r1, r3, ge = _momentum_adjoint_rows(PS, PC, PP, PS[:0], PS[:0], PS[:0], row[0], row[1], row[1], lam,
                                                     w1, a, b, 0.0, e, kb, mom[t], 0.0, False)
                 if fuse:  # m == 1: the chunk before's first state
-                    row[0] = sw
-                    row[1] = cw
+                    row[0] = bounds[ci - 1, 0]
+                    row[1] = bounds[ci - 1, 1]
             ge += 2.0 * e * qn / bt * r1
             e2 = e * e
             gb = -(kex / (bt * bt)) * e2 * r3 - e2 * qn / (bt * bt) * r1
