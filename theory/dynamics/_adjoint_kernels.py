@@ -257,16 +257,103 @@ def _adjoint_row(P, PA, PX, s, X, lam, w1, a, b, a_avg, e, cc, r, avg):
     return r1, r3, 2.0 * (cc * e * r3 - r2) - rx
 
 
+@_compiled(fastmath=_FLAGS, nogil=True, pipeline_class=_NOALIAS)
+def _sgd_step_rows(s, xs, s_dst, x_dst, lam, e, cc, kk, r, avg):
+    """One recomputed SGD step from the rows ``s`` (``xs``: ``X``, with averaging) into ``s_dst`` (``x_dst``). The
+    four are distinct rows (``noalias``); ``x*`` not read without averaging."""
+    if avg:
+        keep = 1.0 - r
+        for i in range(lam.shape[0]):
+            li = lam[i]
+            x = e * li
+            v = _sgd_second_moment(s[i], x, cc, kk, li)
+            v = 0.0 if v < 0.0 else v
+            s_dst[i] = v
+            x_dst[i] = _averaged_cross(_sgd_moved_cross(xs[i], x), v, keep, r)
+    else:
+        for i in range(lam.shape[0]):
+            li = lam[i]
+            v = _sgd_second_moment(s[i], e * li, cc, kk, li)
+            s_dst[i] = 0.0 if v < 0.0 else v
+
+
+@_compiled(fastmath=_FLAGS, nogil=True, pipeline_class=_NOALIAS)
+def _adjoint_recompute_row(P, PA, PX, s, X, s_prev, x_prev, lam, w1, a, b, a_avg, e, cc, r, e_n, cc_n, kk_n, r_n,
+                           avg):
+    """:func:`_adjoint_row` at the state rows ``s`` (``X``), fused with one recomputed step of the next sub-chunk
+    (:func:`_sgd_step_rows` from ``s_prev``, ``x_prev`` with ``e_n, cc_n, kk_n, r_n``) whose values overwrite
+    ``s`` (``X``) coordinate by coordinate after they are read (:func:`backward_sgd`). All rows distinct
+    (``noalias``); ``X, x_prev, PA, PX`` not read without averaging."""
+    r1 = 0.0
+    r2 = 0.0
+    r3 = 0.0
+    rx = 0.0
+    if avg:
+        keep = 1.0 - r
+        k2 = keep * keep
+        keep_n = 1.0 - r_n
+        for i in range(lam.shape[0]):
+            li = lam[i]
+            wi = w1[i]
+            x = e * li
+            ps = P[i] + (a + b * li) * wi
+            pa = PA[i] + a_avg * wi
+            px = PX[i]
+            pt = ps + r * (r * pa + px)
+            pz = keep * (2.0 * r * pa + px)
+            r1 += pt * li
+            u = pt * li * s[i]
+            r2 += u
+            r3 += u * li
+            rx += pz * li * X[i]
+            P[i] = (1.0 - x * (2.0 - cc * x)) * pt
+            PA[i] = k2 * pa
+            PX[i] = (1.0 - x) * pz
+            xn = e_n * li
+            v = _sgd_second_moment(s_prev[i], xn, cc_n, kk_n, li)
+            v = 0.0 if v < 0.0 else v
+            s[i] = v
+            X[i] = _averaged_cross(_sgd_moved_cross(x_prev[i], xn), v, keep_n, r_n)
+    else:
+        for i in range(lam.shape[0]):
+            li = lam[i]
+            x = e * li
+            pt = P[i] + (a + b * li) * w1[i]
+            r1 += pt * li
+            u = pt * li * s[i]
+            r2 += u
+            r3 += u * li
+            P[i] = (1.0 - x * (2.0 - cc * x)) * pt
+            v = _sgd_second_moment(s_prev[i], e_n * li, cc_n, kk_n, li)
+            s[i] = 0.0 if v < 0.0 else v
+    return r1, r3, 2.0 * (cc * e * r3 - r2) - rx
+
+
+@_compiled(fastmath=_FLAGS, nogil=True)
+def _sub_chunks(steps, every, sub, ci):
+    """``(t0, t1, n_sub)`` of chunk ``ci``."""
+    t0 = ci * every
+    t1 = min(steps, t0 + every)
+    return t0, t1, (t1 - t0 + sub - 1) // sub
+
+
 @_compiled(fastmath=_FLAGS, nogil=True)
 def backward_sgd(lam, w1, bounds, every, sub, lr, batch, rho, nsgd, kex, trace, noise, ws, wa,
                  eff, g2, qs, ms, marks, pair, buf, d_log_lr, d_log_batch):
     """Reverse sweep of :func:`forward_sgd`; writes ``∂J/∂log η_t`` and ``∂J/∂log B_t`` per step.
 
     Three levels: the chunk of ``every`` steps starting at a stored state is recomputed once to store
-    its state every ``sub`` steps (``marks (ceil(every/sub), n, d)``; the state advances in ``pair[0]``),
-    then each sub-chunk, from the last, is recomputed into
-    ``buf (sub, n, d)`` and swept backward. A sub-chunk's first state is read where it is stored (``bounds`` or
-    ``marks``), never copied: ``marks[0]`` and ``buf[0]`` stay unused. ``n`` = 2 rows (``s``, ``X``) with averaging, else 1.
+    its state every ``sub`` steps (``marks (ceil(every/sub), n, d)``; the state advances in ``pair[0]``;
+    ``marks[0]`` stays unused: the chunk's first state is in ``bounds``), and the sub-chunks, from the
+    last, are swept backward from their states in ``buf (sub, n, d)``. ``n`` = 2 rows (``s``, ``X``) with
+    averaging, else 1.
+
+    The sub-chunk's state ``k`` is in slot ``k`` of ``buf``, or ``sub − 1 − k`` in reversed sub-chunks
+    (orientations alternate). While the adjoint consumes a full sub-chunk from its last state, each slot it
+    frees receives the next state of the sub-chunk before it (in this chunk, or the last of the chunk before,
+    whose marks are recomputed first), computed from the state one slot back: a buffer row is read and
+    rewritten in one pass, and no separate recomputation pass runs. The last sub-chunk, and the sub-chunk
+    before a short one, are recomputed alone.
     """
     d = lam.shape[0]
     steps = lr.shape[0]
@@ -278,36 +365,69 @@ def backward_sgd(lam, w1, bounds, every, sub, lr, batch, rho, nsgd, kex, trace, 
     b = 0.0
     a_avg = 0.5 * wa[steps] if avg else 0.0
     n_chunks = (steps + every - 1) // every
+    rev = False
+    alone = True
     for ci in range(n_chunks - 1, -1, -1):
-        t0 = ci * every
-        t1 = min(steps, t0 + every)
-        n_sub = (t1 - t0 + sub - 1) // sub
-        # level 2: the states at the sub-chunk starts, written into marks (the chunk's first state is read from
-        # bounds: marks[0] stays unused)
-        if n_sub > 1:
+        t0, t1, n_sub = _sub_chunks(steps, every, sub, ci)
+        if ci == n_chunks - 1 and n_sub > 1:  # level 2 (the chunks before: during the sweep of the chunk after)
             _recompute_sgd(bounds, ci, marks, sub, t0, (n_sub - 1) * sub, pair, lam, eff, batch, qs, rho, kex, noise,
                            avg)
         for si in range(n_sub - 1, -1, -1):
             u0 = t0 + si * sub
-            u1 = min(t1, u0 + sub)
-            # level 3: the sub-chunk's states, element-wise with the recorded e_t, q_t (buf[0] stays unused)
-            if u1 - u0 > 1:
-                if si == 0:
-                    _recompute_sgd(bounds, ci, buf, 1, u0, u1 - u0 - 1, pair, lam, eff, batch, qs, rho, kex, noise,
-                                   avg)
-                else:
-                    _recompute_sgd(marks, si, buf, 1, u0, u1 - u0 - 1, pair, lam, eff, batch, qs, rho, kex, noise,
-                                   avg)
-            # the adjoint, backward through the sub-chunk
-            for t in range(u1 - 1, u0 - 1, -1):
-                j = t - u0
+            n = min(t1, u0 + sub) - u0
+            if alone:  # this sub-chunk's states, in orientation rev
+                first = bounds[ci] if si == 0 else marks[si]
+                slot = sub - 1 if rev else 0
+                buf[slot] = first
+                for k in range(1, n):
+                    t = u0 + k - 1
+                    bt = batch[t]
+                    e = eff[t]
+                    src = buf[slot]
+                    slot = sub - 1 - k if rev else k
+                    dst = buf[slot]
+                    _sgd_step_rows(src[0], src[-1], dst[0], dst[-1], lam, e, _batch_factor(kex, bt),
+                                   _noise_coefficient(e, bt, qs[t], noise), rho[t] if avg else 0.0, avg)
+            # the sub-chunk swept next: its first state and steps
+            n_y = 0
+            y0 = 0
+            y_first = bounds[ci]
+            if si > 0:
+                n_y = sub
+                y0 = u0 - sub
+                y_first = bounds[ci] if si == 1 else marks[si - 1]
+            elif ci > 0:
+                p0, p1, p_sub = _sub_chunks(steps, every, sub, ci - 1)
+                if p_sub > 1:  # level 2 of the chunk before (this chunk's marks are no longer read)
+                    _recompute_sgd(bounds, ci - 1, marks, sub, p0, (p_sub - 1) * sub, pair, lam, eff, batch, qs, rho,
+                                   kex, noise, avg)
+                y0 = p0 + (p_sub - 1) * sub
+                n_y = p1 - y0
+                y_first = bounds[ci - 1] if p_sub == 1 else marks[p_sub - 1]
+            fuse = n_y > 0 and n == sub
+            for m in range(1, n + 1):
+                k = n - m
+                t = u0 + k
+                slot = sub - 1 - k if rev else k
                 bt = batch[t]
                 e = eff[t]
                 cc = _batch_factor(kex, bt)
                 qn = qs[t] + noise
                 r = rho[t] if avg else 0.0
-                row = buf[j] if j > 0 else (bounds[ci] if si == 0 else marks[si])
-                r1, r3, ge = _adjoint_row(P, PA, PX, row[0], row[-1], lam, w1, a, b, a_avg, e, cc, r, avg)
+                row = buf[slot]
+                if fuse and 1 < m <= n_y:
+                    tn = y0 + m - 2  # the step from the next sub-chunk's state m − 2 (one slot back) to m − 1
+                    bn = batch[tn]
+                    en = eff[tn]
+                    prev = buf[slot - 1 if rev else slot + 1]  # the next sub-chunk has the other orientation
+                    r1, r3, ge = _adjoint_recompute_row(P, PA, PX, row[0], row[-1], prev[0], prev[-1], lam, w1, a, b,
+                                                        a_avg, e, cc, r, en, _batch_factor(kex, bn),
+                                                        _noise_coefficient(en, bn, qs[tn], noise),
+                                                        rho[tn] if avg else 0.0, avg)
+                else:
+                    r1, r3, ge = _adjoint_row(P, PA, PX, row[0], row[-1], lam, w1, a, b, a_avg, e, cc, r, avg)
+                    if fuse and m == 1:
+                        buf[slot] = y_first
                 ge += 2.0 * e * qn / bt * r1
                 e2 = e * e
                 gb = -(kex / (bt * bt)) * e2 * r3 - e2 * qn / (bt * bt) * r1
@@ -323,6 +443,8 @@ def backward_sgd(lam, w1, bounds, every, sub, lr, batch, rho, nsgd, kex, trace, 
                     a_avg = 0.5 * wa[t]
                 d_log_lr[t] = ge * e
                 d_log_batch[t] = gb * bt
+            alone = not fuse
+            rev = not rev
     return 0
 
 
