@@ -542,40 +542,27 @@ def forward_momentum(lam, w1, s, c, p, xa, ya, aa, lr, batch, mom, rho, nsgd, ke
 
 
 @_compiled(fastmath=_FLAGS, nogil=True, pipeline_class=_NOALIAS)
-def _momentum_recompute_rows(s, c, x, s_dst, c_dst, x_dst, pw, yw, lam, e, kk, kb, mu, r, avg):
-    """One recomputed heavy-ball step: ``S, C`` (``X`` with averaging) from rows ``s, c, x`` into ``*_dst``, with
-    ``P`` (and ``Y``) advanced in place in ``pw`` (``yw``). All rows distinct (``noalias``); ``x*, yw`` not read
-    without averaging."""
+def _momentum_recompute_rows(s, c, x, s_dst, c_dst, x_dst, pw, yw, lam, e, kk, kb, mu, r):
+    """One recomputed heavy-ball step with averaging: ``S, C, X`` from rows ``s, c, x`` into ``*_dst``, with ``P``
+    and ``Y`` advanced in place in ``pw, yw``. All rows distinct (``noalias``)."""
     one_mu = 1.0 + mu
-    if avg:
-        keep = 1.0 - r
-        for i in range(lam.shape[0]):
-            li = lam[i]
-            xe = e * li
-            av = one_mu - xe
-            so = s[i]
-            co = c[i]
-            v = _heavy_ball_second_moment(so, co, pw[i], xe, av, kb, mu, kk, li)
-            v = 0.0 * v if v < 0.0 else v
-            cn = _heavy_ball_cross(so, co, av, mu)
-            s_dst[i] = v
-            c_dst[i] = cn
-            pw[i] = so
-            xo = x[i]
-            z = _heavy_ball_moved_cross(xo, yw[i], av, mu)
-            yw[i] = _averaged_cross(xo, cn, keep, r)
-            x_dst[i] = _averaged_cross(z, v, keep, r)
-    else:
-        for i in range(lam.shape[0]):
-            li = lam[i]
-            xe = e * li
-            av = one_mu - xe
-            so = s[i]
-            co = c[i]
-            v = _heavy_ball_second_moment(so, co, pw[i], xe, av, kb, mu, kk, li)
-            s_dst[i] = 0.0 * v if v < 0.0 else v
-            c_dst[i] = _heavy_ball_cross(so, co, av, mu)
-            pw[i] = so
+    keep = 1.0 - r
+    for i in range(lam.shape[0]):
+        li = lam[i]
+        xe = e * li
+        av = one_mu - xe
+        so = s[i]
+        co = c[i]
+        v = _heavy_ball_second_moment(so, co, pw[i], xe, av, kb, mu, kk, li)
+        v = 0.0 * v if v < 0.0 else v
+        cn = _heavy_ball_cross(so, co, av, mu)
+        s_dst[i] = v
+        c_dst[i] = cn
+        pw[i] = so
+        xo = x[i]
+        z = _heavy_ball_moved_cross(xo, yw[i], av, mu)
+        yw[i] = _averaged_cross(xo, cn, keep, r)
+        x_dst[i] = _averaged_cross(z, v, keep, r)
 
 
 @_compiled(fastmath=_FLAGS, nogil=True, pipeline_class=_NOALIAS)
@@ -780,7 +767,8 @@ def _backward_momentum_plain(lam, w1, bounds, every, lr, batch, mom, nsgd, kex, 
 def backward_momentum(lam, w1, bounds, every, lr, batch, mom, rho, nsgd, kex, trace, noise, ws, wa,
                       eff, g2, qs, ms, buf, work, d_log_lr, d_log_batch):
     """Reverse sweep of :func:`forward_momentum`. ``buf (L, 3, d)``: ``S, C, X`` before each step of a
-    chunk; ``work (2, d)``: the recomputation's ``P`` and ``Y``."""
+    chunk (``(L, 2, d)`` without averaging: :func:`_backward_momentum_plain`); ``work (2, d)``: the
+    recomputation's ``P`` and ``Y``."""
     d = lam.shape[0]
     steps = lr.shape[0]
     avg = bounds.shape[1] > 3
@@ -790,42 +778,32 @@ def backward_momentum(lam, w1, bounds, every, lr, batch, mom, rho, nsgd, kex, tr
     PS = np.zeros(d)
     PC = np.zeros(d)
     PP = np.zeros(d)
-    # with averaging the adjoints of A, X, Y; without, the recomputation's own S, C rows (same count of vectors)
     PA = np.zeros(d)
     PX = np.zeros(d)
-    PY = np.zeros(d) if avg else np.zeros(0)
+    PY = np.zeros(d)
     a = 0.5 * ws[steps]
     b = 0.0
-    a_avg = 0.5 * wa[steps] if avg else 0.0
+    a_avg = 0.5 * wa[steps]
     n_chunks = (steps + every - 1) // every
     pw = work[0]
     yw = work[1]
-    sw = PA  # without averaging: the recomputation's own S, C rows
-    cw = PX
     for ci in range(n_chunks - 1, -1, -1):
         t0 = ci * every
         t1 = min(steps, t0 + every)
         buf[0, 0] = bounds[ci, 0]
         buf[0, 1] = bounds[ci, 1]
         pw[:] = bounds[ci, 2]
-        if avg:
-            buf[0, 2] = bounds[ci, 3]
-            yw[:] = bounds[ci, 4]
-        else:
-            sw[:] = bounds[ci, 0]
-            cw[:] = bounds[ci, 1]
+        buf[0, 2] = bounds[ci, 3]
+        yw[:] = bounds[ci, 4]
         for t in range(t0, t1 - 1):
             j = t - t0
             bt = batch[t]
             e = eff[t]
             kk = _noise_coefficient(e, bt, qs[t], noise)
+            src = buf[j]
             dst = buf[j + 1]
-            if avg:
-                src = buf[j]
-                _momentum_recompute_rows(src[0], src[1], src[-1], dst[0], dst[1], dst[-1], pw, yw, lam, e, kk,
-                                         kex / bt, mom[t], rho[t], True)
-            else:
-                _momentum_recompute_own(sw, cw, pw, dst[0], dst[1], lam, e, kk, kex / bt, mom[t])
+            _momentum_recompute_rows(src[0], src[1], src[2], dst[0], dst[1], dst[2], pw, yw, lam, e, kk, kex / bt,
+                                     mom[t], rho[t])
         for t in range(t1 - 1, t0 - 1, -1):
             j = t - t0
             bt = batch[t]
@@ -834,8 +812,8 @@ def backward_momentum(lam, w1, bounds, every, lr, batch, mom, rho, nsgd, kex, tr
             cc = 1.0 + kb
             qn = qs[t] + noise
             row = buf[j]
-            r1, r3, ge = _momentum_adjoint_rows(PS, PC, PP, PA, PX, PY, row[0], row[1], row[-1], lam, w1, a, b, a_avg,
-                                                e, kb, mom[t], rho[t] if avg else 0.0, avg)
+            r1, r3, ge = _momentum_adjoint_rows(PS, PC, PP, PA, PX, PY, row[0], row[1], row[2], lam, w1, a, b, a_avg,
+                                                e, kb, mom[t], rho[t], True)
             ge += 2.0 * e * qn / bt * r1
             e2 = e * e
             gb = -(kex / (bt * bt)) * e2 * r3 - e2 * qn / (bt * bt) * r1
@@ -847,8 +825,7 @@ def backward_momentum(lam, w1, bounds, every, lr, batch, mom, rho, nsgd, kex, tr
                 b = phi * cc
                 gb += phi * (-(kex / (bt * bt)) * ms[t] - trace / (bt * bt) * qn)
             a += 0.5 * ws[t]
-            if avg:
-                a_avg = 0.5 * wa[t]
+            a_avg = 0.5 * wa[t]
             d_log_lr[t] = ge * e
             d_log_batch[t] = gb * bt
     return 0
