@@ -14,13 +14,32 @@ rank-one couplings of a step (through ``q`` in the noise term and, for NSGD, thr
 carried as the two scalars ``a, b`` and folded in during the next step's pass, so each step reads
 and writes every array once.
 
+Fused recomputation: without averaging for heavy ball, and for every SGD/NSGD sweep, a (sub-)chunk's
+recomputation runs inside the adjoint pass of the (sub-)chunk after it. The buffer holds a
+(sub-)chunk's states in slot order or reversed (alternating); each slot the adjoint frees (read
+first, coordinate by coordinate) is rewritten in the same pass with the next state of the
+(sub-)chunk before, computed from its previous state one slot back. A row is then read and written
+once per step, and no separate recomputation pass runs (only for the last (sub-)chunk and the one
+before a short one). :func:`_backward_momentum_plain`, :func:`backward_sgd`.
+
+Vectorisation: the per-step loops are row kernels compiled with numba's ``noalias`` flag (the
+pipeline of :func:`._kernels._noalias_pipeline`), which their callers honour by passing distinct
+rows (``λ`` and ``m λ`` may be one array, only read; rows not read in a mode may repeat): without it
+LLVM needs run-time overlap checks for every pair of arrays, gives up past its limit (heavy ball: six
+adjoint arrays and four state rows) and runs scalar code. Branches on the mode (averaging) are
+outside the coordinate loops, and the clamp at 0 is a select.
+
 Memory: ``ceil(T/L)`` checkpoints and an ``L``-step buffer of the arrays the adjoint reads
 (``s``, and ``X`` with averaging; ``S, C`` and ``X`` with heavy ball). The SGD/NSGD sweep may add a
 third level (:func:`backward_sgd`): a chunk is recomputed once to mark its state every ``sub`` steps,
-and each sub-chunk recomputed again into a cache-sized buffer.
+and each sub-chunk recomputed again into a cache-sized buffer. The fused recomputation uses the same
+buffers (and no more vectors of ``d``).
 
 The loops are compiled with fast-math ``reassoc, contract, nsz``: the sums may be reordered (so they
-vectorise); the results agree with :func:`~ramplab.theory.expected_risk` to rounding, not bit for bit.
+vectorise; the order is fixed by the compiled code, so the same inputs give the same bits); the results
+agree with :func:`~ramplab.theory.expected_risk` to rounding, not bit for bit. The adjoint's SGD
+multiplier ``1 − x(2 − c x)`` is evaluated in powers of ``λ`` (``1 + λ(−2e + c e² λ)``), the recomputed
+states with the formulas of :mod:`._step`.
 """
 
 from __future__ import annotations
