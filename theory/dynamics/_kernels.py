@@ -34,7 +34,10 @@ rows, which use the full row's rate). Groups never interact, so each worker adva
 groups through a whole chunk of steps (:func:`run_workers`: the kernels release the GIL and run on
 Python threads, with one join per chunk and no barrier inside it). A single schedule runs on one
 thread: splitting its coordinates across threads needs a reduction every step, which costs more than
-it saves at any ``d`` measured (issue #20: 4–15× slower).
+it saves at any ``d`` measured (issue #20: 4–15× slower). A group of one row (no ``split``) that fits one
+tile (``d ≤ TILE``), without weight decay, runs :func:`_one_tile_group`: the same operations, with the
+tile's loop inlined into the step loop, so that a step makes no call with dozens of array arguments (at
+``d = 1000`` that call was a tenth of a step).
 
 Divergence bookkeeping follows :func:`~ramplab.theory.expected_risk` and the loop of ``_loop``: per group,
 ``first_bad`` is the first step whose risk or averaged risk is not finite, and ``bad_check`` the
@@ -230,7 +233,8 @@ def _lanes_total(acc, first):
 
 @njit(cache=True, fastmath=False, inline="always")
 def _clear(acc):
-    for e in range(acc.shape[0]):
+    # Every scratch holds 3 LANES entries: a constant count is six vector stores, not a call of memset.
+    for e in range(3 * LANES):
         acc[e] = 0.0
 
 
@@ -269,17 +273,21 @@ def _sgd_tile(s_rows, r, lam_row, w1_row, i0, i1, eff, kk, cc, acc):
     The tiles take whole arrays and indices and make their views themselves: a view made in the step loop
     of the caller costs an atomic reference count, which dominated a step at small ``d``.
     """
-    s = s_rows[r][i0:i1]
-    lam = lam_row[i0:i1]
-    w1 = w1_row[i0:i1]
+    return _sgd_lanes(s_rows[r][i0:i1], lam_row[i0:i1], w1_row[i0:i1], eff, kk, cc, acc)
+
+
+@njit(cache=True, fastmath=False, inline="always")
+def _sgd_lanes(s, lam, w1, eff, kk, cc, acc):
+    """The body of :func:`_sgd_tile` on its views (inlined there and in :func:`_one_tile_group`)."""
     _clear(acc)
     n = s.shape[0]
     full = n - n % LANES
     for g in range(full // LANES):
         for l in range(LANES):
             _sgd_coordinate(s, lam, w1, g * LANES + l, l, acc, eff, kk, cc)
+    # The tail's index unsigned: numba then emits no wrap-around of a negative index (a cheaper tail).
     for l in range(n - full):
-        _sgd_coordinate(s, lam, w1, full + l, l, acc, eff, kk, cc)
+        _sgd_coordinate(s, lam, w1, np.uint64(full + l), l, acc, eff, kk, cc)
     return _lanes_total(acc, 0), _lanes_total(acc, LANES)
 
 
@@ -307,11 +315,13 @@ def _sgd_average_tile(s_rows, r, a_rows, c_rows, j, lam_row, w1_row, i0, i1, eff
     c ← keep c + rho s (``a, c``: row ``j`` of ``a_rows, c_rows``). Returns ``(Σ m λ s, Σ m λ² s, Σ m λ a)``
     of the new values.
     """
-    s = s_rows[r][i0:i1]
-    a = a_rows[j][i0:i1]
-    c = c_rows[j][i0:i1]
-    lam = lam_row[i0:i1]
-    w1 = w1_row[i0:i1]
+    return _sgd_average_lanes(s_rows[r][i0:i1], a_rows[j][i0:i1], c_rows[j][i0:i1], lam_row[i0:i1], w1_row[i0:i1],
+                              eff, kk, cc, alpha, beta, gamma, keep, rho, acc)
+
+
+@njit(cache=True, fastmath=False, inline="always")
+def _sgd_average_lanes(s, a, c, lam, w1, eff, kk, cc, alpha, beta, gamma, keep, rho, acc):
+    """The body of :func:`_sgd_average_tile` on its views (inlined there and in :func:`_one_tile_group`)."""
     _clear(acc)
     n = s.shape[0]
     full = n - n % LANES
@@ -319,8 +329,10 @@ def _sgd_average_tile(s_rows, r, a_rows, c_rows, j, lam_row, w1_row, i0, i1, eff
         for l in range(LANES):
             _sgd_average_coordinate(s, a, c, lam, w1, g * LANES + l, l, acc, eff, kk, cc, alpha, beta, gamma, keep,
                                     rho)
+    # The tail's index unsigned: numba then emits no wrap-around of a negative index (a cheaper tail).
     for l in range(n - full):
-        _sgd_average_coordinate(s, a, c, lam, w1, full + l, l, acc, eff, kk, cc, alpha, beta, gamma, keep, rho)
+        _sgd_average_coordinate(s, a, c, lam, w1, np.uint64(full + l), l, acc, eff, kk, cc, alpha, beta, gamma, keep,
+                                rho)
     return _lanes_total(acc, 0), _lanes_total(acc, LANES), _lanes_total(acc, 2 * LANES)
 
 
@@ -535,6 +547,68 @@ def _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, le
 
 
 @_kernel(fastmath=False, nogil=True)
+def _step_scalars(nsgd, eta, batch, kex, trace, q_full, m_full, noise_full, r_t):
+    """The scalar work of one step of a one-row group, as :func:`_advance_group` does it: ``(eff, G_t, c, k, keep,
+    alpha, beta, gamma)``. Its own compiled function (fast-math off), called from :func:`_one_tile_group`, whose
+    ``contract`` flag must not reach these formulas (an inlined call would take the caller's flags)."""
+    eff, g2, cc = _rate(nsgd, eta, batch, kex, trace, q_full, m_full, noise_full)
+    keep, alpha, beta, gamma = _average_weights(r_t)
+    kk = _noise_coefficient(eff, batch, q_full, noise_full)
+    return eff, g2, cc, kk, keep, alpha, beta, gamma
+
+
+@_kernel(fastmath=_UPDATE_FLAGS, nogil=True, pipeline_class=_NOALIAS)
+def _one_tile_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, length, horizon,
+                    out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
+                    nsgd, kex, trace, check_every, limit, acc):
+    """:func:`_advance_group` for a group of one row (no ``split``) in one tile (``d ≤ TILE``), without weight
+    decay: the same operations in the same order, with the tile's body (:func:`_sgd_lanes`,
+    :func:`_sgd_average_lanes`) inlined into the step loop.
+
+    At small ``d`` the call of a tile kernel per step (numba passes each array as 7 to 9 scalars: some sixty
+    arguments) and its views cost a tenth of a step; here a step makes no call but :func:`_step_scalars`
+    (scalars only; LLVM inlines it, keeping its own flags) and the row views it makes die in the same function,
+    where numba's reference-count pruning removes their increments. The views are made per step, from the
+    arrays themselves: a view chosen by a branch (``a[j] if avg else …``) would hide from LLVM which argument
+    it comes from, and the loop ran at half speed. Compiled like the tiles (``contract``, ``noalias``: the
+    arrays are the solver's distinct arrays, ``λ`` and ``m λ`` may be one but are only read, ``out_avg`` is
+    only touched with averaging; ``acc`` is the worker's scratch), so the loop over the coordinates is the
+    tiles' loop and its sums are the tiles' bits.
+    """
+    n_sched = lr.shape[0]
+    avg = a.shape[0] > 0
+    steps = lr.shape[1]
+    for col in range(steps):
+        t = t0 + col
+        if t >= length or not active[j]:
+            break
+        r_t = rho[col] if avg else 0.0
+        eff, g2, cc, kk, keep, alpha, beta, gamma = _step_scalars(nsgd, lr[j, col], batch[j, col], kex, trace,
+                                                                  sums[j, 0], sums[j, 1], noise[j], r_t)
+        mean_before = sums[j, 1]
+        bad = not active[j]  # False, as in _advance_group
+        tq = 0.0  # 0 + the tile's sum, as _advance_group adds its tiles (−0 becomes +0 alike)
+        tm = 0.0
+        if avg:
+            q, m, av = _sgd_average_lanes(s[j], a[j], c[j], lam, w1, eff, kk, cc, alpha, beta, gamma, keep, r_t, acc)
+            ta = 0.0
+            ta += av
+            sums[j, 2] = ta
+            bad = bad or not ta <= limit  # NaN, ±inf or past the blow-up bound
+        else:
+            q, m = _sgd_lanes(s[j], lam, w1, eff, kk, cc, acc)
+        tq += q
+        tm += m
+        sums[j, 0] = tq
+        sums[j, 1] = tm
+        bad = bad or not tq <= limit
+        if rec[col] >= 0 or bad or (t + 1) % check_every == 0:  # else _finish_step has nothing to do
+            _finish_step(j, t + 1, rec[col], bad, eff, g2, mean_before, s, sums, avg, 1, n_sched, check_every,
+                         out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active)
+    _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, active, 1, n_sched, check_every)
+
+
+@_kernel(fastmath=False, nogil=True)
 def _end_check(j, s, sums, t0, steps, length, horizon, first_bad, bad_check, active, blocks, n_sched, check_every):
     # A schedule that ends inside this chunk, between two checks, keeps its state (the other schedules'
     # padding is a zero rate) until the next check step, where the reference solver looks at it.
@@ -554,13 +628,21 @@ def _advance_groups(s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, leng
                     out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
                     nsgd, blocks, kex, trace, check_every, limit, tg, g, wt, wrow, udec, groups):
     # The groups of one worker (−1 pads the list), one after the other; the GIL is released, so
-    # workers run side by side on Python threads (:func:`run_workers`).
+    # workers run side by side on Python threads (:func:`run_workers`). A one-row group in one tile
+    # without weight decay takes the step loop with the tile inlined (:func:`_one_tile_group`, same bits).
+    one_tile = s.shape[1] <= TILE and blocks == 1 and tg.shape[0] == 0
+    acc = np.zeros(3 * LANES)
     for k in range(groups.shape[0]):
         j = groups[k]
         if j >= 0:
-            _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths[j], horizon,
-                           out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
-                           nsgd, blocks, kex, trace, check_every, limit, tg, g, wt, wrow, udec)
+            if one_tile:
+                _one_tile_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths[j], horizon,
+                                out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
+                                nsgd, kex, trace, check_every, limit, acc)
+            else:
+                _advance_group(j, s, a, c, lam, w1, noise, sums, lr, batch, rho, rec, t0, lengths[j], horizon,
+                               out_q, out_avg, out_eff, out_g2, out_mean, first_bad, bad_check, active,
+                               nsgd, blocks, kex, trace, check_every, limit, tg, g, wt, wrow, udec)
 
 
 def balanced_assignment(work: np.ndarray, workers: int) -> np.ndarray:

@@ -8,7 +8,7 @@ References used here:
 - a problem with repeated coordinates, for multiplicities (m copies of a coordinate = one coordinate
   of weight m);
 - the fused kernel's own serial layout, for its parallel layouts (the summation order is fixed, so
-  they must agree bit for bit).
+  they must agree bit for bit), and its tiled step loop (a split run's full row) for the one-tile step loop.
 """
 
 from __future__ import annotations
@@ -245,6 +245,25 @@ def test_parallel_layouts_equal_the_serial_one_bit_for_bit(optimizer, average, m
         _assert_same(a, b, rtol=0)
     ref = expected_risk(problem, scheds[0], optimizer, numerics=Numerics(kernel="reference"), **kw)
     _assert_same(wide, ref, rtol=1e-12)
+
+
+@needs_numba
+@pytest.mark.parametrize("d", [1, 17, 1000, kernels.TILE, kernels.TILE + 1])
+@pytest.mark.parametrize("average", ["none", "uniform", "ema"])
+@pytest.mark.parametrize("optimizer", ["sgd", "nsgd"])
+def test_the_one_tile_step_loop_is_the_tiled_loop_bit_for_bit(optimizer, average, d):
+    # Without split a schedule with d ≤ TILE runs _kernels._one_tile_group (the tile's body inlined into the
+    # step loop); with split its full row runs the tile kernels of _advance_group. The full row takes the same
+    # operations in the same order either way, so its curves are the same bits (d = TILE + 1: tiled both ways).
+    problem = Problem.power_law(d, a=1.2, b=0.8, noise_variance=0.2)
+    schedule = Schedule.from_phases([(0.4, 2, 300), (0.2, 4, 213)])
+    kw = dict(average=AVERAGES[average], numerics=Numerics(kernel="fused"), reduce=False)
+    one = expected_risk(problem, schedule, optimizer, **kw)
+    tiled = expected_risk(problem, schedule, optimizer, split=True, **kw)
+    assert one.diverged_at is None
+    _assert_same(one, tiled, rtol=0, names=("risk", "averaged_risk", "effective_lr", "gradient_second_moment",
+                                            "mean_variance_ratio"))
+    np.testing.assert_array_equal(one.final_second_moment, tiled.final_second_moment)
 
 
 @needs_numba
