@@ -163,10 +163,11 @@ def _segment_steps(schedule: Schedule, segment_steps: Any) -> np.ndarray:
 #: Bytes of the reverse sweep's innermost buffer (recomputed states of a sub-chunk): kept within cache.
 SUB_CHUNK_BYTES = 4 << 20
 #: Up to this many bytes of stored states the SGD/NSGD sweep keeps two levels (``sub = L = ceil(sqrt(T))``);
-#: beyond, three (one more element-wise recomputation, about half the memory). 256 MB keeps d = 10⁵, T = 10⁴ on two
-#: levels (160 MB; the third level's extra pass cost it 5 % of the time, 4.2× → 3.9× a forward solve, CPU time,
-#: 2026-12-08) and d = T = 10⁵ on three (about 250 MB instead of 510).
-TWO_LEVEL_BYTES = 256 << 20
+#: beyond, three (one more element-wise recomputation, about half the memory). 500 MB keeps d = 10⁵, T = 10⁴ on two
+#: levels (160 MB; 480 MB with uniform averaging), where the third level's extra pass cost 5 % (SGD, 4.18× → 3.94× a
+#: forward solve) to 25 % (averaged, 4.55× → 3.64×) of the time (CPU time, 2026-12-08), and d = T = 10⁵ on three
+#: (about 250 MB instead of 507 for SGD).
+TWO_LEVEL_BYTES = 500 * 10**6
 
 
 def _positive_steps(value: Any) -> int:
@@ -269,7 +270,7 @@ def risk_gradient(
     chunk : int or (int, int), optional
         Steps between stored states ``L``, or ``(L, sub)`` with ``sub`` the steps per recomputed
         sub-chunk (SGD/NSGD). Default (SGD/NSGD): ``L = sub = ceil(sqrt(T))`` while that stores at
-        most 256 MB, else ``sub`` keeps a sub-chunk's states within 4 MB and ``L = ceil(sqrt(T · sub))``
+        most 500 MB, else ``sub`` keeps a sub-chunk's states within 4 MB and ``L = ceil(sqrt(T · sub))``
         (one more recomputation, about half the memory); heavy ball: ``ceil(sqrt(T · stored/buffered))``.
 
     Returns
