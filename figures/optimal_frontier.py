@@ -36,6 +36,7 @@ from matplotlib.figure import Figure
 from ._layout import finish
 from ._table import FigureTable
 from .registry import FigureContext, register
+from ..theory.complexity._optimal import restart_sources
 from ..theory import (
     HeavyBall,
     Problem,
@@ -155,22 +156,22 @@ def data(ctx: FigureContext) -> FigureTable:
                                                                            swept.curves)]
     # More serial steps never hurt (docs/math.md#serial-step-frontier): a budget whose optimum lies above a smaller
     # budget's stopped in a local optimum; search it again from that smaller optimum stretched, keep the better.
-    redo = []
-    for i, spec in enumerate(specs):
-        smaller = [k for k in range(i) if specs[k]["optimizer"] == spec["optimizer"]]
-        if smaller:
-            j = min(smaller, key=lambda k: results[k][0])
-            if results[i][0] > results[j][0] * (1 + 1e-9):
-                curves = results[j][2]
-                redo.append((i, dict(spec, start_lr=curves["lr"], start_batch=curves["batch"],
-                                     start_steps=curves["steps"])))
-    restarted = []
-    if redo:
-        again = ctx.sweep(frontier_point, [s for _, s in redo])
-        for (i, _), row, curves in zip(redo, again.table.itertuples(index=False), again.curves):
-            restarted.append({"optimizer": specs[i]["optimizer"], "serial_steps": int(specs[i]["serial_steps"])})
+    # in rounds until no budget rises (serial_step_frontier's rule)
+    restarted, tried = [], set()
+    for _ in specs:
+        pairs = [(i, j) for i, j in restart_sources([r[0] for r in results], [spec["optimizer"] for spec in specs])
+                 if (i, j, results[j][0]) not in tried]
+        if not pairs:
+            break
+        tried.update((i, j, results[j][0]) for i, j in pairs)
+        starts = [dict(specs[i], start_lr=results[j][2]["lr"], start_batch=results[j][2]["batch"],
+                       start_steps=results[j][2]["steps"]) for i, j in pairs]
+        again = ctx.sweep(frontier_point, starts)
+        for (i, _), row, curves in zip(pairs, again.table.itertuples(index=False), again.curves):
+            restarted.append((specs[i]["optimizer"], int(specs[i]["serial_steps"])))
             if float(row.objective) < results[i][0]:
                 results[i] = (float(row.objective), row, curves)
+    restarted = [{"optimizer": o, "serial_steps": s} for o, s in sorted(set(restarted))]
 
     rows = []
     best: dict[str, dict[int, float]] = {opt: {} for opt in OPTIMIZERS}

@@ -139,7 +139,8 @@ class SerialStepFrontier(FrozenRecord):
     restarted : tuple of int
         The budgets whose first search ended above a smaller budget's optimum (a local optimum: a schedule with
         fewer steps stretched to more steps does as well) and were searched again from that stretched schedule;
-        the better of the two searches is kept (docs/math.md#serial-step-frontier).
+        the better of the two searches is kept, in rounds until no budget lies above a smaller one
+        (docs/math.md#serial-step-frontier).
 
     Examples
     --------
@@ -742,17 +743,22 @@ def serial_step_frontier(
     results = run([(problem, samples, s, dict(kw, optimizer=optimizer)) for s in budgets])
     # More serial steps never hurt: a budget whose optimum lies above a smaller budget's stopped in a local
     # optimum. Search it again from the best smaller budget's schedule stretched to its steps; keep the better.
-    redo = []
-    for i in range(1, len(budgets)):
-        j = min(range(i), key=lambda k: results[k].continuous_objective)
-        if results[i].continuous_objective > results[j].continuous_objective * (1 + 1e-9):
-            start = stretched_schedule(results[j].continuous_schedule, budgets[i], optimizer)
-            redo.append((i, (problem, samples, budgets[i], dict(kw, optimizer=optimizer, start=start))))
-    restarted = []
-    for (i, _), again in zip(redo, run([job for _, job in redo])):
-        restarted.append(budgets[i])
-        if again.continuous_objective < results[i].continuous_objective:
-            results[i] = again
+    # Rounds until no budget rises (an improved budget can leave a larger one above it); each pair is tried once
+    # per objective of its source, and at most one round per budget.
+    restarted, tried = [], set()
+    for _ in budgets:
+        pairs = [(i, j) for i, j in restart_sources([r.continuous_objective for r in results])
+                 if (i, j, results[j].continuous_objective) not in tried]
+        if not pairs:
+            break
+        tried.update((i, j, results[j].continuous_objective) for i, j in pairs)
+        jobs = [(problem, samples, budgets[i], dict(kw, optimizer=optimizer, start=stretched_schedule(
+            results[j].continuous_schedule, budgets[i], optimizer))) for i, j in pairs]
+        for (i, _), again in zip(pairs, run(jobs)):
+            restarted.append(budgets[i])
+            if again.continuous_objective < results[i].continuous_objective:
+                results[i] = again
+    restarted = sorted(set(restarted))
     cont = np.array([r.continuous_objective for r in results])
     rounded = np.array([r.objective for r in results])
     steps = np.array(budgets, dtype=np.int64)
@@ -760,6 +766,23 @@ def serial_step_frontier(
         a.flags.writeable = False
     return SerialStepFrontier(serial_steps=steps, objective=cont, rounded_objective=rounded,
                               results=tuple(results), samples=float(samples), restarted=tuple(restarted))
+
+
+def restart_sources(objectives: Any, groups: Any = None) -> list[tuple[int, int]]:
+    """``(i, j)`` for each budget ``i`` whose objective lies above that of the best earlier budget ``j`` of its group
+    (budgets in increasing order within a group): where a frontier search stopped in a local optimum and is searched
+    again from ``j``'s optimum stretched to ``i``'s steps (docs/math.md#serial-step-frontier). One group without
+    ``groups``."""
+    objectives = [float(v) for v in objectives]
+    groups = [None] * len(objectives) if groups is None else list(groups)
+    pairs = []
+    for i in range(len(objectives)):
+        earlier = [k for k in range(i) if groups[k] == groups[i]]
+        if earlier:
+            j = min(earlier, key=lambda k: objectives[k])
+            if objectives[i] > objectives[j] * (1 + 1e-9):
+                pairs.append((i, j))
+    return pairs
 
 
 def stretched_schedule(schedule: Schedule, serial_steps: int, optimizer: Any = "sgd") -> Schedule:

@@ -65,3 +65,11 @@ def test_frontier_searches_a_rising_budget_again_from_the_stretched_smaller_opti
 def test_a_monotone_frontier_is_not_searched_again():
     f = serial_step_frontier(Problem.power_law(8, a=1.5, b=1.0, noise_variance=0.5), 256, [8, 32], segments=4)
     assert f.restarted == () and f.objective[1] < f.objective[0]
+
+
+def test_restart_sources_pair_each_rising_budget_with_the_best_earlier_one_of_its_group():
+    # by hand: group a rises at index 2 (above index 1, its best earlier); group b rises at index 4 (above index 3)
+    objectives = [3.0, 1.0, 2.0, 5.0, 6.0, 0.5]
+    groups = ["a", "a", "a", "b", "b", "a"]
+    assert optimal_module.restart_sources(objectives, groups) == [(2, 1), (4, 3)]
+    assert optimal_module.restart_sources([1.0, 1.0 + 1e-12, 0.9]) == []  # within 1e-9: not a rise
